@@ -1,0 +1,46 @@
+# ngic — build, run and test.
+GO      ?= go
+BIN     := bin
+PKGS    := ./...
+# Debian packages the tests talk to (real peers).
+TEST_DEBS := mosquitto snmpsim snmpd snmp socat
+
+.PHONY: all build run test test-unit deps bench fuzz vet clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ngic-edge ./edge
+	$(GO) build -o $(BIN)/ngic-controller ./controller
+	$(GO) build -o $(BIN)/ngic-fwtool ./firmware-tools
+
+## run: the edge on embedded defaults — an emulated reader, an embedded broker.
+run: build
+	./scripts/demo.sh
+
+## deps: install the Debian packages the tests need (idempotent).
+deps:
+	./scripts/install-deps.sh $(TEST_DEBS)
+
+## test: install the peers, then run every test with the race detector.
+test: deps build
+	$(GO) vet $(PKGS)
+	NGIC_REQUIRE_PEERS=1 $(GO) test -race -count=1 -timeout 25m $(PKGS)
+
+## test-unit: tests only, no installs (peer tests skip where a peer is missing).
+test-unit:
+	$(GO) test -count=1 $(PKGS)
+
+## bench: run the benchmarks and print their figures.
+bench: deps build
+	NGIC_REQUIRE_PEERS=1 $(GO) test -run '^$$' -bench . -benchmem -benchtime 2s $(PKGS)
+
+## fuzz: a short run of every fuzz target.
+fuzz:
+	./scripts/fuzz.sh 20s
+
+vet:
+	$(GO) vet $(PKGS)
+
+clean:
+	rm -rf $(BIN)
