@@ -1,0 +1,258 @@
+package chafon
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/ngic/ngic/drivers/rfid"
+)
+
+// crcBitwise is an independent bit-at-a-time CRC-16/MCRF4XX for checking.
+func crcBitwise(p []byte) uint16 {
+	c := uint16(0xFFFF)
+	for _, b := range p {
+		c ^= uint16(b)
+		for range 8 {
+			if c&1 == 1 {
+				c = c>>1 ^ 0x8408
+			} else {
+				c >>= 1
+			}
+		}
+	}
+	return c
+}
+
+func frameByName(t testing.TB, name string) []byte {
+	for _, fc := range frames {
+		if fc.name == name {
+			return fc.raw
+		}
+	}
+	t.Fatalf("no frame %q", name)
+	return nil
+}
+
+// stream builds garbage, good, corrupt and truncated frames interleaved and
+// the tags a session must read from it, in order.
+func stream(t testing.TB) ([]byte, [][]byte) {
+	one := frameByName(t, "inventory response, one 96-bit EPC")
+	two := frameByName(t, "inventory response, more data follows, two tags")
+	none := frameByName(t, "inventory response, no tag")
+	info := frameByName(t, "reader information response")
+	corrupt := append([]byte(nil), one...)
+	corrupt[9] ^= 0x40 // EPC byte flipped: CRC fails
+	var s []byte
+	s = append(s, 0xFF, 0x13, 0x00, 0x77) // garbage: 0xFF and 0x13 look like long Len bytes
+	s = append(s, two...)
+	s = append(s, corrupt...)
+	s = append(s, one[:11]...) // truncated frame
+	s = append(s, one...)
+	s = append(s, 0x02, 0x00) // noise shorter than any frame
+	s = append(s, none...)
+	s = append(s, info...)
+	s = append(s, two[:5]...) // truncated again
+	s = append(s, two...)
+	want := [][]byte{
+		{0xDE, 0xAD, 0xBE, 0xEF}, {1, 2, 3, 4},
+		epc12,
+		{0xDE, 0xAD, 0xBE, 0xEF}, {1, 2, 3, 4},
+	}
+	return s, want
+}
+
+func collect(s *Session, parts ...[]byte) [][]byte {
+	var got [][]byte
+	for _, p := range parts {
+		s.Feed(p, func(r rfid.Read) { got = append(got, append([]byte(nil), r.Tag...)) })
+	}
+	return got
+}
+
+func sameReads(a, b [][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func newTestSession(t testing.TB) *Session {
+	s, err := NewSession(rfid.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestDecoderEverySplit(t *testing.T) {
+	data, want := stream(t)
+	for i := 0; i <= len(data); i++ {
+		s := newTestSession(t)
+		got := collect(s, data[:i], data[i:])
+		if !sameReads(got, want) {
+			t.Fatalf("split at %d: reads % X, want % X", i, got, want)
+		}
+		st := s.Stats()
+		if st.BadFrames == 0 || st.SkippedBytes == 0 || st.Errors != 1 {
+			t.Fatalf("split at %d: stats %+v: want bad frames, skipped bytes and one no-tag error", i, st)
+		}
+	}
+}
+
+func TestDecoderByteByByte(t *testing.T) {
+	data, want := stream(t)
+	s := newTestSession(t)
+	parts := make([][]byte, len(data))
+	for i := range data {
+		parts[i] = data[i : i+1]
+	}
+	if got := collect(s, parts...); !sameReads(got, want) {
+		t.Fatalf("byte by byte: reads % X, want % X", got, want)
+	}
+}
+
+func TestDecoderThreeWaySplits(t *testing.T) {
+	data, want := stream(t)
+	for i := 0; i <= len(data); i += 3 {
+		for j := i; j <= len(data); j += 5 {
+			s := newTestSession(t)
+			if got := collect(s, data[:i], data[i:j], data[j:]); !sameReads(got, want) {
+				t.Fatalf("split at %d,%d: reads % X, want % X", i, j, got, want)
+			}
+		}
+	}
+}
+
+// TestDecoderLongInput feeds more than the internal buffer at once.
+func TestDecoderLongInput(t *testing.T) {
+	one := frameByName(t, "inventory response, one 96-bit EPC")
+	var data []byte
+	for range 100 {
+		data = append(data, 0x55)
+		data = append(data, one...)
+	}
+	s := newTestSession(t)
+	got := collect(s, data)
+	if len(got) != 100 {
+		t.Fatalf("%d reads, want 100", len(got))
+	}
+	if st := s.Stats(); st.Frames != 100 || st.SkippedBytes != 100 {
+		t.Fatalf("stats %+v, want 100 frames and 100 skipped bytes", st)
+	}
+}
+
+// TestMalformedInventory: the CRC holds but Num and the EPC lengths
+// disagree; the frame is bad and nothing is emitted.
+func TestMalformedInventory(t *testing.T) {
+	for _, data := range [][]byte{
+		{0x02, 0x04, 1, 2, 3, 4}, // Num 2, one tag present
+		{0x01, 0x05, 1, 2, 3, 4}, // EPC length past the end
+		{0x01, 0x02, 1, 2, 3},    // trailing byte
+		{},                       // no Num
+		{0x01, 0x00},             // zero-length EPC
+	} {
+		s := newTestSession(t)
+		raw := AppendResponse(nil, 0, CmdInventory, StatusInventoryDone, data...)
+		if got := collect(s, raw); len(got) != 0 {
+			t.Errorf("% X: emitted %d reads", data, len(got))
+		}
+		if st := s.Stats(); st.BadFrames != 1 || st.Frames != 0 {
+			t.Errorf("% X: stats %+v, want one bad frame", data, st)
+		}
+	}
+}
+
+func TestDecoderZeroAllocs(t *testing.T) {
+	data, _ := stream(t)
+	s := newTestSession(t)
+	emit := func(rfid.Read) {}
+	allocs := testing.AllocsPerRun(100, func() {
+		s.Feed(data[:17], emit)
+		s.Feed(data[17:], emit)
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per run, want 0", allocs)
+	}
+}
+
+func FuzzDecoder(f *testing.F) {
+	data, _ := stream(f)
+	f.Add(data)
+	for _, fc := range frames {
+		f.Add(fc.raw)
+	}
+	f.Add([]byte{})
+	f.Add([]byte{0xFF})
+	f.Add(bytes.Repeat([]byte{0x05}, 300))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		d := NewResponseDecoder()
+		var frames, frameBytes uint64
+		d.Feed(in, func(fr Frame) {
+			frames++
+			frameBytes += uint64(len(fr.Raw))
+			n := len(fr.Raw)
+			if n < MinResponseLen+1 || int(fr.Raw[0])+1 != n {
+				t.Fatalf("frame % X: bad length", fr.Raw)
+			}
+			if crcBitwise(fr.Raw[:n-2]) != uint16(fr.Raw[n-2])|uint16(fr.Raw[n-1])<<8 {
+				t.Fatalf("frame % X: CRC fails", fr.Raw)
+			}
+		})
+		if frames != d.Frames {
+			t.Fatalf("emitted %d frames, counted %d", frames, d.Frames)
+		}
+		if frameBytes+d.SkippedBytes+uint64(d.Buffered()) != uint64(len(in)) {
+			t.Fatalf("frame bytes %d + skipped %d + buffered %d != input %d",
+				frameBytes, d.SkippedBytes, d.Buffered(), len(in))
+		}
+		s := newTestSession(t)
+		var reads uint64
+		s.Feed(in, func(r rfid.Read) {
+			reads++
+			if len(r.Tag) == 0 || len(r.Tag) > MaxEPC {
+				t.Fatalf("read of %d bytes", len(r.Tag))
+			}
+		})
+		st := s.Stats()
+		if st.Reads != reads || st.Frames+st.BadFrames < d.Frames {
+			t.Fatalf("session stats %+v inconsistent with %d reads, %d frames", st, reads, d.Frames)
+		}
+	})
+}
+
+func BenchmarkDecode(b *testing.B) {
+	one := frameByName(b, "inventory response, one 96-bit EPC")
+	two := frameByName(b, "inventory response, more data follows, two tags")
+	var data []byte
+	perOp := 0
+	for len(data) < 4096 {
+		data = append(data, one...)
+		data = append(data, two...)
+		perOp += 2
+	}
+	s := newTestSession(b)
+	emit := func(rfid.Read) {}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		for i := 0; i < len(data); i += 64 {
+			s.Feed(data[i:min(i+64, len(data))], emit)
+		}
+	}
+	frames := s.Stats().Frames
+	if frames != uint64(perOp*b.N) {
+		b.Fatalf("decoded %d frames, want %d", frames, perOp*b.N)
+	}
+	b.ReportMetric(float64(frames)/b.Elapsed().Seconds(), "frames/s")
+}
+
+func ExampleAppendInventory() {
+	fmt.Printf("% X\n", AppendInventory(nil, BroadcastAddr))
+	// Output: 04 FF 01 1B B4
+}

@@ -1,0 +1,225 @@
+// Package emulate runs a reader emulator (rfid.Emulator) on a byte stream or
+// on a pseudo-terminal, so that ngic-edge, its tests and a field engineer's
+// bench can talk to "a reader" without one. The tags in the field can be
+// changed while it runs.
+package emulate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+
+	"github.com/ngic/ngic/drivers/rfid"
+)
+
+// Runner drives one emulator.
+type Runner struct {
+	proto rfid.Protocol
+
+	mu   sync.Mutex
+	em   rfid.Emulator
+	tags [][]byte
+}
+
+// New returns a runner emulating a reader of proto with tags in its field.
+func New(proto rfid.Protocol, tags [][]byte) (*Runner, error) {
+	em, err := proto.NewEmulator(tags)
+	if err != nil {
+		return nil, fmt.Errorf("emulate: %s: %w", proto.Name, err)
+	}
+	return &Runner{proto: proto, em: em, tags: tags}, nil
+}
+
+// SetTags replaces the tags in the reader's field. The emulator restarts
+// with them, as a reader would after the tags moved (a poll in progress is
+// forgotten; readers that poll re-issue their command).
+func (r *Runner) SetTags(tags [][]byte) error {
+	em, err := r.proto.NewEmulator(tags)
+	if err != nil {
+		return fmt.Errorf("emulate: %s: %w", r.proto.Name, err)
+	}
+	r.mu.Lock()
+	r.em, r.tags = em, tags
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *Runner) handle(in []byte) []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return clone(r.em.Handle(in))
+}
+
+func (r *Runner) tick() ([]byte, time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	d := r.em.TickInterval()
+	if d <= 0 {
+		return nil, 0
+	}
+	return clone(r.em.Tick()), d
+}
+
+func clone(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+// Serve answers what the host writes on rw and sends the emulator's
+// unprompted output every tick, until ctx ends or rw fails. Unprompted
+// output that the host does not read is dropped rather than blocking, as a
+// real reader's UART would lose it; answers are never dropped.
+func (r *Runner) Serve(ctx context.Context, rw io.ReadWriter) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make(chan []byte, 64)
+	errc := make(chan error, 2)
+	go func() {
+		for {
+			select {
+			case b := <-out:
+				if _, err := rw.Write(b); err != nil {
+					errc <- fmt.Errorf("emulate: write: %w", err)
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := rw.Read(buf)
+			if n > 0 {
+				if resp := r.handle(buf[:n]); resp != nil {
+					select {
+					case out <- resp:
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+			if err != nil {
+				errc <- fmt.Errorf("emulate: read: %w", err)
+				return
+			}
+		}
+	}()
+	next := time.Now()
+	for {
+		b, d := r.tick()
+		if d <= 0 {
+			d = 50 * time.Millisecond // check again later: SetTags may change protocols' ticking
+		} else if b != nil {
+			select {
+			case out <- b:
+			default:
+			}
+		}
+		next = next.Add(d)
+		wait := time.Until(next)
+		if wait < 0 {
+			next, wait = time.Now(), 0
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case err := <-errc:
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// PTY is a pseudo-terminal whose far end behaves like a reader.
+type PTY struct {
+	// Path is the device the host opens (the pty's slave side).
+	Path string
+	// Link is the symlink made to Path, if any.
+	Link   string
+	master *os.File
+	slave  *os.File
+	done   chan error
+}
+
+// ServePTY opens a pseudo-terminal in raw mode, serves the runner on it and
+// returns its path; with link non-empty it also points the symlink link at
+// it (replacing a previous one), so a host configured with link finds each
+// new emulator. The emulator runs until ctx ends or Close.
+func (r *Runner) ServePTY(ctx context.Context, link string) (*PTY, error) {
+	master, slave, err := pty.Open()
+	if err != nil {
+		return nil, fmt.Errorf("emulate: open pty: %w", err)
+	}
+	if err := makeRaw(slave); err != nil {
+		master.Close()
+		slave.Close()
+		return nil, fmt.Errorf("emulate: raw mode on %s: %w", slave.Name(), err)
+	}
+	p := &PTY{Path: slave.Name(), master: master, slave: slave, done: make(chan error, 1)}
+	if link != "" {
+		tmp := link + ".tmp"
+		os.Remove(tmp)
+		if err := os.Symlink(p.Path, tmp); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("emulate: link %s: %w", link, err)
+		}
+		if err := os.Rename(tmp, link); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("emulate: link %s: %w", link, err)
+		}
+		p.Link = link
+	}
+	go func() {
+		err := r.Serve(ctx, master)
+		if errors.Is(err, os.ErrClosed) {
+			err = nil
+		}
+		p.done <- err
+	}()
+	context.AfterFunc(ctx, func() { p.Close() })
+	return p, nil
+}
+
+// Close ends the emulator: the host sees the reader unplugged.
+func (p *PTY) Close() error {
+	if p.Link != "" {
+		if target, err := os.Readlink(p.Link); err == nil && target == p.Path {
+			os.Remove(p.Link)
+		}
+	}
+	p.slave.Close()
+	return p.master.Close()
+}
+
+// Done reports the end of serving.
+func (p *PTY) Done() <-chan error { return p.done }
+
+// makeRaw puts a terminal in raw mode (no echo, no line editing, 8 bits).
+func makeRaw(f *os.File) error {
+	fd := int(f.Fd())
+	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return err
+	}
+	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+	t.Oflag &^= unix.OPOST
+	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	t.Cflag &^= unix.CSIZE | unix.PARENB
+	t.Cflag |= unix.CS8
+	t.Cc[unix.VMIN], t.Cc[unix.VTIME] = 1, 0
+	return unix.IoctlSetTermios(fd, unix.TCSETS, t)
+}

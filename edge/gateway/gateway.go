@@ -1,0 +1,562 @@
+// Package gateway is the ngic-edge daemon assembled: readers and photo-eyes
+// produce events, which are persisted in the spool before anything else
+// happens to them, then published to MQTT and deleted on the broker's ack.
+// It also serves the gateway's /healthz and /metrics.
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	mqttserver "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"periph.io/x/conn/v3/gpio"
+
+	"github.com/ngic/ngic/drivers/gpio/gpiopins"
+	"github.com/ngic/ngic/drivers/gpio/photoeye"
+	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/link"
+	"github.com/ngic/ngic/edge/config"
+	"github.com/ngic/ngic/edge/publish"
+	"github.com/ngic/ngic/edge/reading"
+	"github.com/ngic/ngic/edge/smooth"
+	"github.com/ngic/ngic/edge/spool"
+	"github.com/ngic/ngic/internal/buildinfo"
+	"github.com/ngic/ngic/internal/yamlconf"
+	"github.com/ngic/ngic/telemetry"
+)
+
+// Opts are what the daemon's main hands the gateway besides its config.
+type Opts struct {
+	// Logger receives the gateway's logs; nil discards them.
+	Logger *slog.Logger
+	// OpenPin opens a GPIO pin by name; nil uses the Linux character device.
+	OpenPin func(name string) (gpio.PinIO, error)
+	// OpenPort opens a reader's serial port; nil uses tarm/serial.
+	OpenPort link.Opener
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Gateway is a configured edge daemon.
+type Gateway struct {
+	cfg  *config.Config
+	opts Opts
+	log  *slog.Logger
+	now  func() time.Time
+
+	spool   *spool.Spool
+	pub     *publish.Publisher
+	readers []*reader
+	sensors []*sensor
+	pairs   []*pair
+	metrics *metrics
+
+	events   chan telemetry.Event
+	spoolErr atomic.Value // string: the last spool append error
+	started  time.Time
+	httpAddr atomic.Value // string
+	broker   *mqttserver.Server
+}
+
+type reader struct {
+	cfg    config.Reader
+	proto  rfid.Protocol
+	link   *link.Link
+	smooth *smooth.Smoother
+}
+
+type sensor struct {
+	cfg    config.Sensor
+	s      *photoeye.Sensor
+	inPair bool
+	mu     sync.Mutex
+	last   photoeye.Event
+}
+
+type pair struct {
+	cfg config.Pair
+	p   *photoeye.Pair
+}
+
+// New opens the spool, the readers' links and the sensors' pins. It fails
+// with an error naming the part that could not be set up.
+func New(cfg *config.Config, opts Opts) (*Gateway, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.OpenPin == nil {
+		opts.OpenPin = gpiopins.Open
+	}
+	g := &Gateway{cfg: cfg, opts: opts, log: opts.Logger, now: opts.Now,
+		events: make(chan telemetry.Event, 4096), started: opts.Now()}
+	g.spoolErr.Store("")
+	g.httpAddr.Store("")
+	for _, rc := range cfg.Readers {
+		proto, err := rfid.Lookup(rc.Protocol)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: reader %s: %w", rc.Name, err)
+		}
+		l, err := link.New(proto, link.Opts{Device: rc.Device, Baud: rc.Baud, Session: rc.SessionOptions(), Open: opts.OpenPort})
+		if err != nil {
+			return nil, fmt.Errorf("gateway: reader %s: %w", rc.Name, err)
+		}
+		g.readers = append(g.readers, &reader{cfg: rc, proto: proto, link: l, smooth: smooth.New(rc.DepartAfter)})
+	}
+	inPair := map[string]bool{}
+	for _, pc := range cfg.Pairs {
+		inPair[pc.Outer], inPair[pc.Inner] = true, true
+	}
+	byName := map[string]*sensor{}
+	for _, sc := range cfg.Sensors {
+		pin, err := opts.OpenPin(sc.Pin)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: sensor %s: %w", sc.Name, err)
+		}
+		so := photoeye.DefaultOpts
+		so.Name = sc.Name
+		so.Debounce = sc.Debounce
+		so.HeldAfter = sc.HeldAfter
+		so.Now = opts.Now
+		if sc.Active == "high" {
+			so.ActiveLevel = gpio.High
+		}
+		switch sc.Pull {
+		case "up":
+			so.Pull = gpio.PullUp
+		case "down":
+			so.Pull = gpio.PullDown
+		case "float":
+			so.Pull = gpio.Float
+		case "none", "":
+			so.Pull = gpio.PullNoChange
+		}
+		s, err := photoeye.New(pin, &so)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: sensor %s: %w", sc.Name, err)
+		}
+		sn := &sensor{cfg: sc, s: s, inPair: inPair[sc.Name]}
+		g.sensors = append(g.sensors, sn)
+		byName[sc.Name] = sn
+	}
+	for _, pc := range cfg.Pairs {
+		p, err := photoeye.NewPair(&photoeye.PairOpts{Outer: pc.Outer, Inner: pc.Inner, Simultaneous: 2 * time.Millisecond})
+		if err != nil {
+			return nil, fmt.Errorf("gateway: pair %s: %w", pc.Name, err)
+		}
+		g.pairs = append(g.pairs, &pair{cfg: pc, p: p})
+	}
+	ov := spool.DropOldest
+	if cfg.Spool.Overflow == "reject-new" {
+		ov = spool.RejectNew
+	}
+	sp, err := spool.Open(cfg.Spool.Path, spool.Options{MaxBytes: cfg.Spool.MaxBytes, MaxRecords: cfg.Spool.MaxRecords, Overflow: ov})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.spool = sp
+	g.metrics = newMetrics(g)
+	pub, err := g.newPublisher()
+	if err != nil {
+		sp.Close()
+		return nil, err
+	}
+	g.pub = pub
+	return g, nil
+}
+
+func (g *Gateway) newPublisher() (*publish.Publisher, error) {
+	m := g.cfg.MQTT
+	broker := m.Broker
+	if broker == "embedded" {
+		broker = "tcp://" + m.EmbeddedListen
+	}
+	password, err := yamlconf.Secret(m.PasswordFile, "NGIC_MQTT_PASSWORD")
+	if err != nil {
+		return nil, fmt.Errorf("gateway: mqtt.password_file: %w", err)
+	}
+	var tlsConf *tls.Config
+	switch {
+	case m.TLS.CAFile != "" || m.TLS.CertFile != "" || isTLS(broker):
+		tlsConf, err = buildTLS(m.TLS)
+		if err != nil {
+			return nil, err
+		}
+	}
+	will, _ := telemetry.EncodeStatus(&telemetry.Status{V: telemetry.SchemaVersion, Gateway: g.cfg.Gateway, State: telemetry.StateOffline})
+	topic := telemetry.StatusTopic(g.cfg.Gateway)
+	return publish.New(g.spool, publish.Opts{
+		Broker: broker, ClientID: m.ClientID, Username: m.Username, Password: password, TLS: tlsConf,
+		KeepAlive: m.KeepAlive, Window: m.Window, MinBackoff: m.MinBackoff, MaxBackoff: m.MaxBackoff,
+		Will:    &publish.Message{Topic: topic, Payload: will},
+		Goodbye: &publish.Message{Topic: topic, Payload: will},
+		Birth:   func() publish.Message { return publish.Message{Topic: topic, Payload: g.birth()} },
+		Decode:  decodeRecord,
+		OnAck:   func(d time.Duration) { g.metrics.publishLatency.Observe(d.Seconds()) },
+		OnBadRecord: func(seq uint64, err error) {
+			g.log.Error("dropping unreadable spooled record", "seq", seq, "err", err)
+		},
+	})
+}
+
+func isTLS(broker string) bool {
+	for _, p := range []string{"ssl://", "tls://", "mqtts://"} {
+		if len(broker) >= len(p) && broker[:len(p)] == p {
+			return true
+		}
+	}
+	return false
+}
+
+func buildTLS(c config.TLS) (*tls.Config, error) {
+	t := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.ServerName}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: mqtt.tls.ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("gateway: mqtt.tls.ca_file %s: no PEM certificate in it", c.CAFile)
+		}
+		t.RootCAs = pool
+	}
+	if c.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: mqtt.tls.cert_file/key_file: %w", err)
+		}
+		t.Certificates = []tls.Certificate{cert}
+	}
+	return t, nil
+}
+
+func (g *Gateway) birth() []byte {
+	now := g.now().UTC()
+	st := &telemetry.Status{V: telemetry.SchemaVersion, Gateway: g.cfg.Gateway, State: telemetry.StateOnline,
+		Time: &now, Version: buildinfo.String()}
+	for _, r := range g.cfg.Readers {
+		st.Readers = append(st.Readers, telemetry.ReaderInfo{Name: r.Name, Protocol: r.Protocol, Device: r.Device})
+	}
+	for _, s := range g.cfg.Sensors {
+		st.Sensors = append(st.Sensors, telemetry.SensorInfo{Name: s.Name, Pin: s.Pin})
+	}
+	b, _ := telemetry.EncodeStatus(st)
+	return b
+}
+
+// HTTPAddr returns the address the status server listens on, once Run has
+// started it ("" before, or when disabled).
+func (g *Gateway) HTTPAddr() string { return g.httpAddr.Load().(string) }
+
+// Run runs the gateway until ctx ends, then stops the readers and sensors,
+// spools what they produced, publishes a last time and closes the spool.
+func (g *Gateway) Run(ctx context.Context) error {
+	defer g.spool.Close()
+	if g.cfg.MQTT.Broker == "embedded" {
+		if err := g.startEmbeddedBroker(); err != nil {
+			return err
+		}
+		defer g.broker.Close()
+	}
+	var srv *http.Server
+	if g.cfg.HTTP.Listen != "off" {
+		ln, err := net.Listen("tcp", g.cfg.HTTP.Listen)
+		if err != nil {
+			return fmt.Errorf("gateway: http.listen: %w", err)
+		}
+		g.httpAddr.Store(ln.Addr().String())
+		srv = &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		g.log.Info("status server listening", "addr", ln.Addr().String())
+	}
+
+	pubCtx, stopPub := context.WithCancel(context.WithoutCancel(ctx))
+	pubDone := make(chan struct{})
+	go func() {
+		defer close(pubDone)
+		g.pub.Run(pubCtx)
+	}()
+	spoolDone := make(chan struct{})
+	go func() {
+		defer close(spoolDone)
+		g.spooler()
+	}()
+
+	var producers sync.WaitGroup
+	for _, r := range g.readers {
+		producers.Add(2)
+		go func() { defer producers.Done(); g.runReader(ctx, r) }()
+		go func() { defer producers.Done(); g.expireLoop(ctx, r) }()
+	}
+	paired := map[string]*sensor{}
+	for _, s := range g.sensors {
+		paired[s.cfg.Name] = s
+		if s.inPair {
+			continue
+		}
+		producers.Add(2)
+		go func() {
+			defer producers.Done()
+			if err := s.s.Run(ctx); err != nil && ctx.Err() == nil {
+				g.log.Error("sensor stopped", "sensor", s.cfg.Name, "err", err)
+			}
+		}()
+		go func() {
+			defer producers.Done()
+			for {
+				select {
+				case ev := <-s.s.Events():
+					g.sensorEvent(s, ev)
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	for _, p := range g.pairs {
+		producers.Add(1)
+		go func() {
+			defer producers.Done()
+			outer, inner := paired[p.cfg.Outer], paired[p.cfg.Inner]
+			err := p.p.Run(ctx, outer.s, inner.s, func(ev photoeye.Event) {
+				g.sensorEvent(paired[ev.Sensor], ev)
+			}, func(ps photoeye.Passage) { g.passage(p, ps) })
+			if err != nil && ctx.Err() == nil {
+				g.log.Error("sensor pair stopped", "pair", p.cfg.Name, "err", err)
+			}
+		}()
+	}
+	g.log.Info("gateway running", "gateway", g.cfg.Gateway, "readers", len(g.readers), "sensors", len(g.sensors),
+		"broker", g.cfg.MQTT.Broker, "spool", g.cfg.Spool.Path)
+
+	<-ctx.Done()
+	producers.Wait()
+	// Tags still present depart with the reader.
+	for _, r := range g.readers {
+		for _, p := range r.smooth.Flush() {
+			g.emit(g.tagEvent(r, p, telemetry.TagDeparted, g.now()))
+		}
+	}
+	close(g.events)
+	<-spoolDone
+	g.pub.Notify()
+	// Give the publisher a moment to drain what is acknowledged quickly;
+	// the rest stays spooled for the next start.
+	drain := time.Now().Add(2 * time.Second)
+	for time.Now().Before(drain) && g.spool.Stats().Records > 0 && g.pub.Stats().Connected {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stopPub()
+	<-pubDone
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		srv.Shutdown(sctx)
+		cancel()
+	}
+	g.log.Info("gateway stopped", "spooled", g.spool.Stats().Records)
+	return nil
+}
+
+func (g *Gateway) startEmbeddedBroker() error {
+	s := mqttserver.New(&mqttserver.Options{InlineClient: false, Capabilities: embeddedCapabilities()})
+	if err := s.AddHook(new(auth.AllowHook), nil); err != nil {
+		return fmt.Errorf("gateway: embedded broker: %w", err)
+	}
+	tcp := listeners.NewTCP(listeners.Config{ID: "edge", Address: g.cfg.MQTT.EmbeddedListen})
+	if err := s.AddListener(tcp); err != nil {
+		return fmt.Errorf("gateway: embedded broker on %s: %w", g.cfg.MQTT.EmbeddedListen, err)
+	}
+	if err := s.Serve(); err != nil {
+		return fmt.Errorf("gateway: embedded broker: %w", err)
+	}
+	g.broker = s
+	g.log.Info("embedded broker listening", "addr", g.cfg.MQTT.EmbeddedListen)
+	return nil
+}
+
+// embeddedCapabilities raises mochi-mqtt's defaults, which drop QoS 0 and 1
+// messages for a subscriber that lags (MaximumClientWritesPending and
+// MaximumInflight of 8192).
+func embeddedCapabilities() *mqttserver.Capabilities {
+	c := mqttserver.NewDefaultServerCapabilities()
+	c.MaximumClientWritesPending = 1 << 20
+	c.MaximumInflight = 65535
+	return c
+}
+
+// runReader runs a reader's link, turning arrivals into events.
+func (g *Gateway) runReader(ctx context.Context, r *reader) {
+	err := r.link.Run(ctx, func(rd rfid.Read) {
+		g.metrics.reads.WithLabelValues(r.cfg.Name).Inc()
+		now := g.now()
+		if p, arrived := r.smooth.Observe(rd, now); arrived {
+			g.emit(g.tagEvent(r, p, telemetry.TagArrived, now))
+		}
+	})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		g.log.Error("reader stopped", "reader", r.cfg.Name, "err", err)
+	}
+}
+
+// expireLoop turns tags unseen for DepartAfter into departures.
+func (g *Gateway) expireLoop(ctx context.Context, r *reader) {
+	tick := max(r.smooth.DepartAfter()/8, 10*time.Millisecond)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	wasConnected := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		st := r.link.State()
+		if st.Connected != wasConnected {
+			if st.Connected {
+				g.log.Info("reader connected", "reader", r.cfg.Name, "device", r.cfg.Device)
+			} else {
+				g.log.Warn("reader disconnected", "reader", r.cfg.Name, "device", r.cfg.Device, "err", st.LastError)
+			}
+			wasConnected = st.Connected
+		}
+		now := g.now()
+		for _, p := range r.smooth.Expire(now) {
+			g.emit(g.tagEvent(r, p, telemetry.TagDeparted, now))
+		}
+	}
+}
+
+func (g *Gateway) tagEvent(r *reader, p smooth.Presence, typ string, at time.Time) telemetry.Event {
+	tag := &telemetry.Tag{ID: p.Tag, Protocol: r.cfg.Protocol, Antenna: p.Antenna,
+		FirstSeen: p.FirstSeen.UTC(), LastSeen: p.LastSeen.UTC(), EPC: reading.EPC(r.cfg.Protocol, p.Raw)}
+	if p.HasRSSI {
+		v := p.MaxRSSI
+		tag.RSSI = &v
+	}
+	if typ == telemetry.TagDeparted {
+		tag.Reads = p.Reads
+	}
+	return telemetry.Event{Source: r.cfg.Name, Type: typ, Time: at.UTC(), Tag: tag}
+}
+
+func (g *Gateway) sensorEvent(s *sensor, ev photoeye.Event) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.last = ev
+	s.mu.Unlock()
+	var typ string
+	switch ev.Kind {
+	case photoeye.Blocked:
+		typ = telemetry.BeamBlocked
+	case photoeye.Cleared:
+		typ = telemetry.BeamCleared
+	case photoeye.Held:
+		typ = telemetry.BeamHeld
+		g.log.Warn("beam held", "sensor", s.cfg.Name, "for", ev.Duration.String())
+	default:
+		return
+	}
+	g.emit(telemetry.Event{Source: s.cfg.Name, Type: typ, Time: ev.At.UTC(), Beam: &telemetry.Beam{DurationS: ev.Duration.Seconds()}})
+}
+
+func (g *Gateway) passage(p *pair, ps photoeye.Passage) {
+	c := p.p.Counts()
+	g.emit(telemetry.Event{Source: p.cfg.Name, Type: telemetry.Passage, Time: ps.At.UTC(),
+		PassageInfo: &telemetry.PassageInfo{Direction: ps.Direction.String(), DurationS: ps.Duration.Seconds(), In: c.In, Out: c.Out}})
+}
+
+// emit stamps an event and hands it to the spooler; it blocks when the
+// spooler is behind (back-pressure to the readers, never a drop).
+func (g *Gateway) emit(e telemetry.Event) {
+	e.V = telemetry.SchemaVersion
+	e.ID = uuid.NewString()
+	e.Gateway = g.cfg.Gateway
+	g.events <- e
+}
+
+// spooler persists events in batches, one fsync per batch. When the spool
+// refuses (full disk), it keeps the batch and retries: events wait in memory
+// and the producers block, none is dropped here.
+func (g *Gateway) spooler() {
+	batch := make([][]byte, 0, 512)
+	kinds := make([]telemetry.Event, 0, 512)
+	for e := range g.events {
+		batch, kinds = batch[:0], kinds[:0]
+		add := func(e telemetry.Event) {
+			payload, err := telemetry.EncodeEvent(&e)
+			if err != nil {
+				g.log.Error("dropping an invalid event", "source", e.Source, "type", e.Type, "err", err)
+				return
+			}
+			batch = append(batch, encodeRecord(telemetry.EventTopic(e.Gateway, e.Source), payload))
+			kinds = append(kinds, e)
+		}
+		add(e)
+	more:
+		for len(batch) < cap(batch) {
+			select {
+			case e, ok := <-g.events:
+				if !ok {
+					break more
+				}
+				add(e)
+			default:
+				break more
+			}
+		}
+		if len(batch) == 0 {
+			continue
+		}
+		backoff := 100 * time.Millisecond
+		for {
+			_, err := g.spool.Append(batch...)
+			if err == nil {
+				g.spoolErr.Store("")
+				break
+			}
+			if (errors.Is(err, spool.ErrFull) && !isDiskFull(err)) || errors.Is(err, spool.ErrTooLarge) {
+				// The reject-new policy refused the batch: counted, not retried.
+				g.metrics.rejected.Add(float64(len(batch)))
+				g.log.Warn("spool refused new events", "events", len(batch), "err", err)
+				break
+			}
+			g.spoolErr.Store(err.Error())
+			g.log.Error("cannot spool events, holding them and retrying", "events", len(batch), "err", err)
+			time.Sleep(backoff)
+			backoff = min(backoff*2, 5*time.Second)
+		}
+		for i := range kinds {
+			g.metrics.events.WithLabelValues(kinds[i].Source, kinds[i].Type).Inc()
+		}
+		g.pub.Notify()
+	}
+}
+
+// isDiskFull tells a full disk (hold and retry) from the reject-new policy.
+func isDiskFull(err error) bool {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, syscall.ENOSPC.Error()) || strings.Contains(msg, syscall.EDQUOT.Error())
+}

@@ -1,0 +1,127 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ngic/ngic/drivers/gpio/photoeye"
+	"github.com/ngic/ngic/internal/buildinfo"
+)
+
+// Health is the /healthz document.
+type Health struct {
+	// Status is "ok", or "degraded" with Problems saying why.
+	Status   string   `json:"status"`
+	Problems []string `json:"problems,omitempty"`
+	Gateway  string   `json:"gateway"`
+	Version  string   `json:"version"`
+	Uptime   float64  `json:"uptime_seconds"`
+	MQTT     struct {
+		Broker     string `json:"broker"`
+		Connected  bool   `json:"connected"`
+		Reconnects uint64 `json:"reconnects"`
+		InFlight   int    `json:"inflight"`
+		LastError  string `json:"last_error,omitempty"`
+	} `json:"mqtt"`
+	Spool struct {
+		Records   int    `json:"records"`
+		Bytes     int64  `json:"bytes"`
+		Dropped   uint64 `json:"dropped"`
+		LastError string `json:"last_error,omitempty"`
+	} `json:"spool"`
+	Readers []ReaderHealth `json:"readers"`
+	Sensors []SensorHealth `json:"sensors"`
+}
+
+// ReaderHealth is one reader in /healthz.
+type ReaderHealth struct {
+	Name       string       `json:"name"`
+	Protocol   string       `json:"protocol"`
+	Device     string       `json:"device"`
+	Connected  bool         `json:"connected"`
+	Since      time.Time    `json:"since"`
+	LastError  string       `json:"last_error,omitempty"`
+	Reconnects uint64       `json:"reconnects"`
+	Reads      uint64       `json:"reads"`
+	BadFrames  uint64       `json:"bad_frames"`
+	Present    []PresentTag `json:"present"`
+}
+
+// PresentTag is a tag present at a reader.
+type PresentTag struct {
+	Tag     string    `json:"tag"`
+	Antenna int       `json:"antenna,omitempty"`
+	Since   time.Time `json:"since"`
+	Reads   uint64    `json:"reads"`
+}
+
+// SensorHealth is one photo-eye in /healthz.
+type SensorHealth struct {
+	Name    string `json:"name"`
+	Pin     string `json:"pin"`
+	Blocked bool   `json:"blocked"`
+}
+
+func (s *sensor) blocked() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last.Kind == photoeye.Blocked || s.last.Kind == photoeye.Held
+}
+
+// Health returns the gateway's state now.
+func (g *Gateway) Health() Health {
+	var h Health
+	h.Gateway, h.Version = g.cfg.Gateway, buildinfo.String()
+	h.Uptime = g.now().Sub(g.started).Seconds()
+	ps := g.pub.Stats()
+	h.MQTT.Broker, h.MQTT.Connected, h.MQTT.Reconnects, h.MQTT.InFlight, h.MQTT.LastError =
+		g.cfg.MQTT.Broker, ps.Connected, ps.Reconnects, ps.InFlight, ps.LastError
+	ss := g.spool.Stats()
+	h.Spool.Records, h.Spool.Bytes, h.Spool.Dropped = ss.Records, ss.Bytes, ss.Dropped
+	h.Spool.LastError = g.spoolErr.Load().(string)
+	if !ps.Connected {
+		h.Problems = append(h.Problems, "broker not connected")
+	}
+	if h.Spool.LastError != "" {
+		h.Problems = append(h.Problems, "spool: "+h.Spool.LastError)
+	}
+	h.Readers = []ReaderHealth{}
+	for _, r := range g.readers {
+		st := r.link.State()
+		rh := ReaderHealth{Name: r.cfg.Name, Protocol: r.cfg.Protocol, Device: r.cfg.Device, Connected: st.Connected,
+			Since: st.Since.UTC(), LastError: st.LastError, Reconnects: st.Reconnects, Reads: st.Stats.Reads,
+			BadFrames: st.Stats.BadFrames, Present: []PresentTag{}}
+		for _, p := range r.smooth.Present() {
+			rh.Present = append(rh.Present, PresentTag{Tag: p.Tag, Antenna: p.Antenna, Since: p.FirstSeen.UTC(), Reads: p.Reads})
+		}
+		if !st.Connected {
+			h.Problems = append(h.Problems, "reader "+r.cfg.Name+" not connected")
+		}
+		h.Readers = append(h.Readers, rh)
+	}
+	h.Sensors = []SensorHealth{}
+	for _, s := range g.sensors {
+		h.Sensors = append(h.Sensors, SensorHealth{Name: s.cfg.Name, Pin: s.cfg.Pin, Blocked: s.blocked()})
+	}
+	h.Status = "ok"
+	if len(h.Problems) > 0 {
+		h.Status = "degraded"
+	}
+	return h
+}
+
+// Handler serves /healthz (JSON) and /metrics (Prometheus).
+func (g *Gateway) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(g.Health())
+	})
+	return mux
+}

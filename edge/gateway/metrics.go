@@ -1,0 +1,111 @@
+package gateway
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the gateway's Prometheus metrics, in a registry of its own.
+type metrics struct {
+	reg            *prometheus.Registry
+	reads          *prometheus.CounterVec
+	events         *prometheus.CounterVec
+	rejected       prometheus.Counter
+	publishLatency prometheus.Histogram
+}
+
+func newMetrics(g *Gateway) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		reads: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "ngic_edge", Name: "reads_total",
+			Help: "Raw tag reads decoded, per reader."}, []string{"reader"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "ngic_edge", Name: "events_total",
+			Help: "Events spooled, per source and type."}, []string{"source", "type"}),
+		rejected: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "ngic_edge", Name: "events_rejected_total",
+			Help: "Events refused by the spool's reject-new overflow policy."}),
+		publishLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "ngic_edge", Name: "publish_latency_seconds",
+			Help:    "Time from publish to the broker's PUBACK.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
+	}
+	for _, r := range g.readers {
+		m.reads.WithLabelValues(r.cfg.Name)
+	}
+	m.reg.MustRegister(m.reads, m.events, m.rejected, m.publishLatency, &stateCollector{g: g},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+var (
+	descReaderUp = prometheus.NewDesc("ngic_edge_reader_connected", "1 when the reader's serial link is open.",
+		[]string{"reader", "protocol", "device"}, nil)
+	descReaderReconnects = prometheus.NewDesc("ngic_edge_reader_reconnects_total", "Reopens of the reader's serial link.",
+		[]string{"reader"}, nil)
+	descBadFrames = prometheus.NewDesc("ngic_edge_reader_bad_frames_total", "Frames dropped for a bad checksum, CRC, length or terminator.",
+		[]string{"reader"}, nil)
+	descSkipped = prometheus.NewDesc("ngic_edge_reader_skipped_bytes_total", "Bytes skipped while resynchronising.",
+		[]string{"reader"}, nil)
+	descReaderErrors = prometheus.NewDesc("ngic_edge_reader_error_responses_total", "Error responses from the reader.",
+		[]string{"reader"}, nil)
+	descPresent = prometheus.NewDesc("ngic_edge_tags_present", "Tags present at the reader now.",
+		[]string{"reader"}, nil)
+	descSpoolRecords = prometheus.NewDesc("ngic_edge_spool_records", "Events in the spool, not yet acknowledged by the broker.", nil, nil)
+	descSpoolBytes   = prometheus.NewDesc("ngic_edge_spool_bytes", "Payload bytes in the spool.", nil, nil)
+	descSpoolDropped = prometheus.NewDesc("ngic_edge_spool_dropped_total", "Events dropped by the spool's drop-oldest overflow policy.", nil, nil)
+	descMQTTUp       = prometheus.NewDesc("ngic_edge_mqtt_connected", "1 when connected to the broker.", nil, nil)
+	descReconnects   = prometheus.NewDesc("ngic_edge_mqtt_reconnects_total", "Reconnections to the broker.", nil, nil)
+	descPublished    = prometheus.NewDesc("ngic_edge_mqtt_published_total", "QoS 1 publishes sent, replays included.", nil, nil)
+	descAcked        = prometheus.NewDesc("ngic_edge_mqtt_acked_total", "Publishes acknowledged by the broker.", nil, nil)
+	descInFlight     = prometheus.NewDesc("ngic_edge_mqtt_inflight", "Publishes awaiting the broker's PUBACK.", nil, nil)
+	descSensor       = prometheus.NewDesc("ngic_edge_beam_blocked", "1 when the photo-eye's beam is blocked.", []string{"sensor"}, nil)
+	descPassages     = prometheus.NewDesc("ngic_edge_passages_total", "Passages counted by a pair of photo-eyes.", []string{"pair", "direction"}, nil)
+)
+
+// stateCollector reads the readers', spool's and publisher's state at scrape time.
+type stateCollector struct{ g *Gateway }
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descReaderUp, descReaderReconnects, descBadFrames, descSkipped, descReaderErrors,
+		descPresent, descSpoolRecords, descSpoolBytes, descSpoolDropped, descMQTTUp, descReconnects, descPublished,
+		descAcked, descInFlight, descSensor, descPassages} {
+		ch <- d
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	g := c.g
+	for _, r := range g.readers {
+		st := r.link.State()
+		n := r.cfg.Name
+		ch <- prometheus.MustNewConstMetric(descReaderUp, prometheus.GaugeValue, b2f(st.Connected), n, r.cfg.Protocol, r.cfg.Device)
+		ch <- prometheus.MustNewConstMetric(descReaderReconnects, prometheus.CounterValue, float64(st.Reconnects), n)
+		ch <- prometheus.MustNewConstMetric(descBadFrames, prometheus.CounterValue, float64(st.Stats.BadFrames), n)
+		ch <- prometheus.MustNewConstMetric(descSkipped, prometheus.CounterValue, float64(st.Stats.SkippedBytes), n)
+		ch <- prometheus.MustNewConstMetric(descReaderErrors, prometheus.CounterValue, float64(st.Stats.Errors), n)
+		ch <- prometheus.MustNewConstMetric(descPresent, prometheus.GaugeValue, float64(r.smooth.Len()), n)
+	}
+	ss := g.spool.Stats()
+	ch <- prometheus.MustNewConstMetric(descSpoolRecords, prometheus.GaugeValue, float64(ss.Records))
+	ch <- prometheus.MustNewConstMetric(descSpoolBytes, prometheus.GaugeValue, float64(ss.Bytes))
+	ch <- prometheus.MustNewConstMetric(descSpoolDropped, prometheus.CounterValue, float64(ss.Dropped))
+	ps := g.pub.Stats()
+	ch <- prometheus.MustNewConstMetric(descMQTTUp, prometheus.GaugeValue, b2f(ps.Connected))
+	ch <- prometheus.MustNewConstMetric(descReconnects, prometheus.CounterValue, float64(ps.Reconnects))
+	ch <- prometheus.MustNewConstMetric(descPublished, prometheus.CounterValue, float64(ps.Published))
+	ch <- prometheus.MustNewConstMetric(descAcked, prometheus.CounterValue, float64(ps.Acked))
+	ch <- prometheus.MustNewConstMetric(descInFlight, prometheus.GaugeValue, float64(ps.InFlight))
+	for _, s := range g.sensors {
+		ch <- prometheus.MustNewConstMetric(descSensor, prometheus.GaugeValue, b2f(s.blocked()), s.cfg.Name)
+	}
+	for _, p := range g.pairs {
+		cnt := p.p.Counts()
+		ch <- prometheus.MustNewConstMetric(descPassages, prometheus.CounterValue, float64(cnt.In), p.cfg.Name, "in")
+		ch <- prometheus.MustNewConstMetric(descPassages, prometheus.CounterValue, float64(cnt.Out), p.cfg.Name, "out")
+	}
+}

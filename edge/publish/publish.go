@@ -1,0 +1,377 @@
+// Package publish moves spooled events to an MQTT broker with paho at QoS 1:
+// oldest first, a bounded window of unacknowledged publishes, and deletion
+// from the spool only on the broker's PUBACK. After a lost connection it
+// reconnects with backoff and replays everything not yet acknowledged, in
+// order, so delivery is at least once and per-source order is kept.
+//
+// On connect it publishes a retained birth message; the broker publishes the
+// retained last will ("offline") when the gateway vanishes.
+package publish
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/ngic/ngic/edge/spool"
+)
+
+// Store is the part of the spool the publisher uses.
+type Store interface {
+	// Next returns up to max records with Seq > after, oldest first.
+	Next(after uint64, max int) ([]spool.Record, error)
+	// Delete removes acknowledged records.
+	Delete(seqs ...uint64) error
+}
+
+// Message is one MQTT message to publish.
+type Message struct {
+	// Topic is the MQTT topic.
+	Topic string
+	// Payload is the message body; the publisher does not reuse it.
+	Payload []byte
+}
+
+// Opts configures a Publisher.
+type Opts struct {
+	// Broker is the broker URL (tcp://, ssl://, ...).
+	Broker string
+	// ClientID is the MQTT client identifier.
+	ClientID string
+	// Username and Password authenticate to the broker.
+	Username, Password string
+	// TLS is used for ssl:// and tls:// brokers; nil for plain TCP.
+	TLS *tls.Config
+	// KeepAlive is the MQTT keep-alive.
+	KeepAlive time.Duration
+	// Window bounds unacknowledged QoS 1 publishes (1..65535).
+	Window int
+	// MinBackoff and MaxBackoff bound the wait between connection attempts.
+	MinBackoff, MaxBackoff time.Duration
+	// Will is the retained last will; Birth is made at each connect and
+	// Goodbye at a clean stop. Any may be nil.
+	Will    *Message
+	Birth   func() Message
+	Goodbye *Message
+	// Decode turns a spooled record into a message.
+	Decode func(spool.Record) (Message, error)
+	// OnAck, when set, is called with the time from publish to PUBACK.
+	OnAck func(time.Duration)
+	// OnBadRecord, when set, is told of a record that Decode rejects; the
+	// record is then deleted so it cannot block the spool.
+	OnBadRecord func(seq uint64, err error)
+}
+
+// Stats are the publisher's counters.
+type Stats struct {
+	// Connected tells whether a broker session is up.
+	Connected bool
+	// Connects counts successful connections; Reconnects those after the first.
+	Connects, Reconnects uint64
+	// Published counts publishes sent, Acked those acknowledged (both
+	// include replays after a reconnect).
+	Published, Acked uint64
+	// InFlight is the number of unacknowledged publishes.
+	InFlight int
+	// BadRecords counts records Decode rejected.
+	BadRecords uint64
+	// LastError is the last connection error.
+	LastError string
+}
+
+// Publisher publishes a spool to a broker.
+type Publisher struct {
+	opts  Opts
+	store Store
+	wake  chan struct{}
+
+	mu    sync.Mutex
+	stats Stats
+}
+
+// New checks the options and returns a publisher of store.
+func New(store Store, opts Opts) (*Publisher, error) {
+	if opts.Broker == "" || opts.ClientID == "" {
+		return nil, errors.New("publish: broker and client ID are required")
+	}
+	if opts.Window < 1 || opts.Window > 65535 {
+		return nil, fmt.Errorf("publish: window %d not within 1..65535", opts.Window)
+	}
+	if opts.Decode == nil {
+		return nil, errors.New("publish: no record decoder")
+	}
+	if opts.MinBackoff <= 0 {
+		opts.MinBackoff = 500 * time.Millisecond
+	}
+	if opts.MaxBackoff < opts.MinBackoff {
+		opts.MaxBackoff = max(30*time.Second, opts.MinBackoff)
+	}
+	if opts.KeepAlive <= 0 {
+		opts.KeepAlive = 30 * time.Second
+	}
+	return &Publisher{opts: opts, store: store, wake: make(chan struct{}, 1)}, nil
+}
+
+// Notify tells the publisher that new records were spooled. It never blocks.
+func (p *Publisher) Notify() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Stats returns a snapshot of the counters.
+func (p *Publisher) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stats
+}
+
+func (p *Publisher) update(f func(*Stats)) {
+	p.mu.Lock()
+	f(&p.stats)
+	p.mu.Unlock()
+}
+
+// Run connects and publishes until ctx ends, reconnecting after failures.
+// At the end it waits briefly for outstanding acknowledgements, publishes
+// the goodbye message and disconnects. It returns ctx.Err().
+func (p *Publisher) Run(ctx context.Context) error {
+	backoff := p.opts.MinBackoff
+	for {
+		started := time.Now()
+		err := p.session(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			p.update(func(s *Stats) { s.LastError = err.Error() })
+		}
+		if time.Since(started) > p.opts.MaxBackoff {
+			backoff = p.opts.MinBackoff
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		backoff = min(backoff*2, p.opts.MaxBackoff)
+	}
+}
+
+type pending struct {
+	seq  uint64
+	tok  mqtt.Token
+	sent time.Time
+}
+
+// session runs one broker connection until it is lost or ctx ends.
+func (p *Publisher) session(ctx context.Context) error {
+	lost := make(chan error, 1)
+	o := mqtt.NewClientOptions().
+		AddBroker(p.opts.Broker).
+		SetClientID(p.opts.ClientID).
+		SetUsername(p.opts.Username).
+		SetPassword(p.opts.Password).
+		SetCleanSession(true).
+		SetAutoReconnect(false).
+		SetConnectRetry(false).
+		SetKeepAlive(p.opts.KeepAlive).
+		SetPingTimeout(10 * time.Second).
+		SetConnectTimeout(10 * time.Second).
+		SetWriteTimeout(10 * time.Second).
+		SetOrderMatters(false).
+		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+			select {
+			case lost <- err:
+			default:
+			}
+		})
+	if p.opts.TLS != nil {
+		o.SetTLSConfig(p.opts.TLS)
+	}
+	if w := p.opts.Will; w != nil {
+		o.SetBinaryWill(w.Topic, w.Payload, 1, true)
+	}
+	c := mqtt.NewClient(o)
+	tok := c.Connect()
+	select {
+	case <-tok.Done():
+	case <-ctx.Done():
+		return nil
+	}
+	if err := tok.Error(); err != nil {
+		return fmt.Errorf("publish: connect %s: %w", p.opts.Broker, err)
+	}
+	p.update(func(s *Stats) {
+		s.Connected = true
+		s.Connects++
+		if s.Connects > 1 {
+			s.Reconnects++
+		}
+		s.LastError = ""
+	})
+	defer p.update(func(s *Stats) { s.Connected = false; s.InFlight = 0 })
+	if p.opts.Birth != nil {
+		b := p.opts.Birth()
+		c.Publish(b.Topic, 1, true, b.Payload)
+	}
+
+	connCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	queue := make(chan pending, p.opts.Window)
+	slots := make(chan struct{}, p.opts.Window)
+	ackErr := make(chan error, 1)
+	ackDone := make(chan struct{})
+	go func() {
+		defer close(ackDone)
+		ackErr <- p.acks(connCtx, queue, slots)
+	}()
+
+	err := p.publishLoop(connCtx, c, queue, slots, lost, ackErr)
+	if ctx.Err() != nil {
+		// Clean stop: let the acks in flight arrive, then say goodbye.
+		close(queue)
+		select {
+		case <-ackDone:
+		case <-time.After(2 * time.Second):
+		}
+		cancel()
+		<-ackDone
+		if g := p.opts.Goodbye; g != nil && c.IsConnected() {
+			c.Publish(g.Topic, 1, true, g.Payload).WaitTimeout(2 * time.Second)
+		}
+		c.Disconnect(250)
+		return nil
+	}
+	cancel()
+	<-ackDone
+	c.Disconnect(0)
+	return err
+}
+
+// publishLoop publishes spooled records in order while slots in the window
+// are free.
+func (p *Publisher) publishLoop(ctx context.Context, c mqtt.Client, queue chan<- pending, slots chan struct{},
+	lost <-chan error, ackErr <-chan error) error {
+	var cursor uint64
+	batch := min(p.opts.Window, 512)
+	for {
+		recs, err := p.store.Next(cursor, batch)
+		if err != nil {
+			return fmt.Errorf("publish: read spool: %w", err)
+		}
+		if len(recs) == 0 {
+			select {
+			case <-ctx.Done():
+				return nil
+			case err := <-lost:
+				return fmt.Errorf("publish: connection lost: %w", err)
+			case err := <-ackErr:
+				return err
+			case <-p.wake:
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		for _, r := range recs {
+			cursor = r.Seq
+			m, err := p.opts.Decode(r)
+			if err != nil {
+				p.update(func(s *Stats) { s.BadRecords++ })
+				if p.opts.OnBadRecord != nil {
+					p.opts.OnBadRecord(r.Seq, err)
+				}
+				if err := p.store.Delete(r.Seq); err != nil {
+					return fmt.Errorf("publish: delete bad record %d: %w", r.Seq, err)
+				}
+				continue
+			}
+			select { // take a slot in the window
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return nil
+			case err := <-lost:
+				return fmt.Errorf("publish: connection lost: %w", err)
+			case err := <-ackErr:
+				return err
+			}
+			tok := c.Publish(m.Topic, 1, false, m.Payload)
+			p.update(func(s *Stats) { s.Published++; s.InFlight++ })
+			queue <- pending{seq: r.Seq, tok: tok, sent: time.Now()}
+		}
+	}
+}
+
+// acks waits for the PUBACKs in publish order and deletes acknowledged
+// records in batches. It returns an error when a publish failed (the
+// connection is then replayed from the spool).
+func (p *Publisher) acks(ctx context.Context, queue <-chan pending, slots <-chan struct{}) error {
+	acked := make([]uint64, 0, 512)
+	flush := func() error {
+		if len(acked) == 0 {
+			return nil
+		}
+		err := p.store.Delete(acked...)
+		n := len(acked)
+		acked = acked[:0]
+		p.update(func(s *Stats) { s.Acked += uint64(n) })
+		if err != nil {
+			return fmt.Errorf("publish: delete acknowledged records: %w", err)
+		}
+		return nil
+	}
+	defer flush()
+	for {
+		var pd pending
+		var ok bool
+		select {
+		case pd, ok = <-queue:
+		default:
+			if err := flush(); err != nil {
+				return err
+			}
+			select {
+			case pd, ok = <-queue:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		if !ok {
+			return flush()
+		}
+		select {
+		case <-pd.tok.Done():
+		default:
+			if err := flush(); err != nil {
+				return err
+			}
+			select {
+			case <-pd.tok.Done():
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		<-slots
+		p.update(func(s *Stats) { s.InFlight-- })
+		if err := pd.tok.Error(); err != nil {
+			return fmt.Errorf("publish: seq %d: %w", pd.seq, err)
+		}
+		if p.opts.OnAck != nil {
+			p.opts.OnAck(time.Since(pd.sent))
+		}
+		acked = append(acked, pd.seq)
+		if len(acked) == cap(acked) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+}

@@ -1,0 +1,5 @@
+package reading
+
+import "github.com/ngic/ngic/telemetry"
+
+func decodeEPC(raw []byte) *telemetry.EPC { return nil }

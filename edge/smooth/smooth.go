@@ -1,0 +1,164 @@
+// Package smooth turns a reader's stream of raw tag reads into presence:
+// a tag "arrives" on its first read and "departs" when it has not been read
+// for a configured time. Raw reads (tens per second per tag) are counted,
+// not forwarded.
+//
+// Presence is kept per antenna: the same tag seen on two antennas of one
+// reader is present twice, so a portal can tell which side it is on.
+package smooth
+
+import (
+	"encoding/hex"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/ngic/ngic/drivers/rfid"
+)
+
+// Presence is a tag present at one antenna of a reader.
+type Presence struct {
+	// Tag is the identifier in upper-case hex.
+	Tag string
+	// Antenna is the 1-based antenna, or 0 when the reader does not say.
+	Antenna int
+	// PC is the last UHF protocol-control word seen.
+	PC uint16
+	// FirstSeen and LastSeen bound the reads of this presence.
+	FirstSeen, LastSeen time.Time
+	// Reads counts the raw reads.
+	Reads uint64
+	// MaxRSSI is the strongest RSSI seen, valid when HasRSSI.
+	MaxRSSI int
+	// HasRSSI tells whether any read carried RSSI.
+	HasRSSI bool
+	// Raw is the tag identifier as bytes.
+	Raw []byte
+}
+
+type key struct {
+	antenna int
+	tag     string
+}
+
+// Smoother tracks the tags present at one reader. It is safe for concurrent
+// use: the reader's goroutine calls Observe and Expire, a status page calls
+// Present.
+type Smoother struct {
+	departAfter time.Duration
+
+	mu      sync.Mutex
+	present map[key]*Presence
+}
+
+// New returns a smoother that declares a tag departed after departAfter
+// without a read. A non-positive departAfter means 3 s.
+func New(departAfter time.Duration) *Smoother {
+	if departAfter <= 0 {
+		departAfter = 3 * time.Second
+	}
+	return &Smoother{departAfter: departAfter, present: map[key]*Presence{}}
+}
+
+// DepartAfter returns the departure time.
+func (s *Smoother) DepartAfter() time.Duration { return s.departAfter }
+
+// Observe records one raw read at now. It returns the new presence, and true,
+// when the read is an arrival; repeated reads of a present tag return false
+// and allocate nothing.
+func (s *Smoother) Observe(r rfid.Read, now time.Time) (Presence, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// The map lookup with string(r.Tag) does not allocate.
+	if p, ok := s.present[key{r.Antenna, string(r.Tag)}]; ok {
+		p.LastSeen = now
+		p.Reads++
+		p.PC = r.PC
+		if r.HasRSSI && (!p.HasRSSI || r.RSSI > p.MaxRSSI) {
+			p.MaxRSSI, p.HasRSSI = r.RSSI, true
+		}
+		return Presence{}, false
+	}
+	raw := append([]byte(nil), r.Tag...)
+	p := &Presence{Tag: hexUpper(raw), Antenna: r.Antenna, PC: r.PC, FirstSeen: now, LastSeen: now,
+		Reads: 1, MaxRSSI: r.RSSI, HasRSSI: r.HasRSSI, Raw: raw}
+	s.present[key{r.Antenna, string(raw)}] = p
+	return *p, true
+}
+
+// Expire removes and returns, oldest last-read first, the tags not read
+// since now - DepartAfter.
+func (s *Smoother) Expire(now time.Time) []Presence {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var gone []Presence
+	for k, p := range s.present {
+		if now.Sub(p.LastSeen) >= s.departAfter {
+			gone = append(gone, *p)
+			delete(s.present, k)
+		}
+	}
+	sortPresence(gone)
+	return gone
+}
+
+// Flush removes and returns every present tag (the reader was stopped).
+func (s *Smoother) Flush() []Presence {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all := make([]Presence, 0, len(s.present))
+	for k, p := range s.present {
+		all = append(all, *p)
+		delete(s.present, k)
+	}
+	sortPresence(all)
+	return all
+}
+
+// Present returns the tags present now, ordered by first read.
+func (s *Smoother) Present() []Presence {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all := make([]Presence, 0, len(s.present))
+	for _, p := range s.present {
+		all = append(all, *p)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if !all[i].FirstSeen.Equal(all[j].FirstSeen) {
+			return all[i].FirstSeen.Before(all[j].FirstSeen)
+		}
+		return all[i].Tag < all[j].Tag
+	})
+	return all
+}
+
+// Len returns the number of tags present.
+func (s *Smoother) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.present)
+}
+
+func sortPresence(ps []Presence) {
+	sort.Slice(ps, func(i, j int) bool {
+		if !ps[i].LastSeen.Equal(ps[j].LastSeen) {
+			return ps[i].LastSeen.Before(ps[j].LastSeen)
+		}
+		if ps[i].Tag != ps[j].Tag {
+			return ps[i].Tag < ps[j].Tag
+		}
+		return ps[i].Antenna < ps[j].Antenna
+	})
+}
+
+func hexUpper(b []byte) string {
+	const digits = "0123456789ABCDEF"
+	out := make([]byte, hex.EncodedLen(len(b)))
+	for i, c := range b {
+		out[2*i], out[2*i+1] = digits[c>>4], digits[c&0x0f]
+	}
+	return string(out)
+}
+
+// HexUpper returns b in upper-case hex, as tags are spelled everywhere in ngic.
+func HexUpper(b []byte) string { return hexUpper(b) }

@@ -1,0 +1,73 @@
+package smooth
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ngic/ngic/drivers/rfid"
+)
+
+func TestArrivalDeparture(t *testing.T) {
+	s := New(2 * time.Second)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tagA := []byte{0x30, 0x74, 0x25}
+	tagB := []byte{0x01, 0x02}
+	if p, ok := s.Observe(rfid.Read{Tag: tagA, Antenna: 1, RSSI: -70, HasRSSI: true}, t0); !ok || p.Tag != "307425" {
+		t.Fatalf("first read: %+v %v", p, ok)
+	}
+	tagA[0] = 0xFF // the caller's buffer is reused: the smoother must have copied it
+	if _, ok := s.Observe(rfid.Read{Tag: []byte{0x30, 0x74, 0x25}, Antenna: 1, RSSI: -50, HasRSSI: true}, t0.Add(time.Second)); ok {
+		t.Fatal("second read of a present tag reported as arrival")
+	}
+	if _, ok := s.Observe(rfid.Read{Tag: []byte{0x30, 0x74, 0x25}, Antenna: 2}, t0.Add(time.Second)); !ok {
+		t.Fatal("same tag on another antenna is a separate presence")
+	}
+	s.Observe(rfid.Read{Tag: tagB}, t0.Add(1500*time.Millisecond))
+	if n := s.Len(); n != 3 {
+		t.Fatalf("present = %d, want 3", n)
+	}
+	if gone := s.Expire(t0.Add(2500 * time.Millisecond)); len(gone) != 0 {
+		t.Fatalf("expired too early: %+v", gone)
+	}
+	gone := s.Expire(t0.Add(3 * time.Second))
+	if len(gone) != 2 {
+		t.Fatalf("expired %d, want 2: %+v", len(gone), gone)
+	}
+	if gone[0].Antenna != 1 || gone[0].Reads != 2 || gone[0].MaxRSSI != -50 || !gone[0].LastSeen.Equal(t0.Add(time.Second)) {
+		t.Fatalf("departure of antenna 1: %+v", gone[0])
+	}
+	if left := s.Present(); len(left) != 1 || left[0].Tag != "0102" {
+		t.Fatalf("present after expiry: %+v", left)
+	}
+	// A departed tag arrives again.
+	if _, ok := s.Observe(rfid.Read{Tag: []byte{0x30, 0x74, 0x25}, Antenna: 1}, t0.Add(4*time.Second)); !ok {
+		t.Fatal("re-arrival not reported")
+	}
+	if all := s.Flush(); len(all) != 2 || s.Len() != 0 {
+		t.Fatalf("flush: %+v", all)
+	}
+}
+
+func TestObserveRepeatDoesNotAllocate(t *testing.T) {
+	s := New(time.Second)
+	now := time.Now()
+	r := rfid.Read{Tag: []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, Antenna: 1}
+	s.Observe(r, now)
+	if n := testing.AllocsPerRun(1000, func() { s.Observe(r, now) }); n != 0 {
+		t.Fatalf("repeat read allocates %.1f times", n)
+	}
+}
+
+func BenchmarkObserveRepeat(b *testing.B) {
+	s := New(time.Second)
+	now := time.Now()
+	tags := make([][]byte, 64)
+	for i := range tags {
+		tags[i] = []byte{0xE2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(i)}
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		s.Observe(rfid.Read{Tag: tags[i&63], Antenna: 1}, now)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reads/s")
+}

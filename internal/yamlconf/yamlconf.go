@@ -1,0 +1,148 @@
+// Package yamlconf decodes ngic's YAML configuration files strictly (an
+// unknown key is an error) and lets validation name the line of the field it
+// rejects.
+package yamlconf
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Doc is a decoded file, kept for line look-ups.
+type Doc struct {
+	name string
+	root *yaml.Node
+}
+
+// Load reads and strictly decodes the YAML file at path into v.
+func Load(path string, v any) (*Doc, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Decode(path, data, v)
+}
+
+// Decode strictly decodes data (from a file called name) into v. Unknown
+// keys, wrong types and more than one document are errors naming the line.
+func Decode(name string, data []byte, v any) (*Doc, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("config %s: empty file", name)
+		}
+		return nil, fmt.Errorf("config %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, fmt.Errorf("config %s: line %d: a second YAML document; only one is read", name, extra.Line)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	return &Doc{name: name, root: &root}, nil
+}
+
+// Line returns the line of the value at path ("readers[1].device"), or of
+// the nearest ancestor present in the file, or 0.
+func (d *Doc) Line(path string) int {
+	if d == nil || d.root == nil {
+		return 0
+	}
+	n := d.root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, step := range splitPath(path) {
+		next := child(n, step)
+		if next == nil {
+			return line
+		}
+		n = next
+		line = n.Line
+	}
+	return line
+}
+
+// Errorf returns an error naming the file, the field path and its line.
+func (d *Doc) Errorf(path, format string, args ...any) error {
+	name := "config"
+	if d != nil {
+		name = d.name
+	}
+	msg := fmt.Sprintf(format, args...)
+	if l := d.Line(path); l > 0 {
+		return fmt.Errorf("config %s: line %d: %s: %s", name, l, path, msg)
+	}
+	return fmt.Errorf("config %s: %s: %s", name, path, msg)
+}
+
+func splitPath(p string) []string {
+	var steps []string
+	for _, part := range strings.Split(p, ".") {
+		for part != "" {
+			i := strings.IndexByte(part, '[')
+			if i < 0 {
+				steps = append(steps, part)
+				break
+			}
+			if i > 0 {
+				steps = append(steps, part[:i])
+			}
+			j := strings.IndexByte(part[i:], ']')
+			if j < 0 {
+				steps = append(steps, part[i:])
+				break
+			}
+			steps = append(steps, part[i:i+j+1])
+			part = part[i+j+1:]
+		}
+	}
+	return steps
+}
+
+func child(n *yaml.Node, step string) *yaml.Node {
+	if strings.HasPrefix(step, "[") {
+		i, err := strconv.Atoi(strings.Trim(step, "[]"))
+		if err != nil || n.Kind != yaml.SequenceNode || i < 0 || i >= len(n.Content) {
+			return nil
+		}
+		return n.Content[i]
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == step {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// Secret returns a secret from the file at path (trailing newline trimmed),
+// or else from the environment variable env; "" when neither is set. The
+// value is never part of an error.
+func Secret(path, env string) (string, error) {
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("config: secret file: %w", err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	if env != "" {
+		return os.Getenv(env), nil
+	}
+	return "", nil
+}

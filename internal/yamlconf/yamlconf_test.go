@@ -1,0 +1,81 @@
+package yamlconf
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+type conf struct {
+	Name  string `yaml:"name"`
+	Items []struct {
+		ID    string        `yaml:"id"`
+		Every time.Duration `yaml:"every"`
+	} `yaml:"items"`
+}
+
+const sample = `name: x
+items:
+  - id: a
+    every: 2s
+  - id: b
+    every: 1m
+`
+
+func TestDecodeAndLines(t *testing.T) {
+	var c conf
+	d, err := Decode("s.yaml", []byte(sample), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Items[1].Every != time.Minute {
+		t.Fatalf("duration: %v", c.Items[1].Every)
+	}
+	if l := d.Line("items[1].every"); l != 6 {
+		t.Fatalf("line of items[1].every = %d, want 6", l)
+	}
+	if l := d.Line("items[1].missing"); l != 5 {
+		t.Fatalf("line of a missing key falls back to its parent: %d, want 5", l)
+	}
+	err = d.Errorf("items[0].id", "duplicate id %q", "a")
+	if !strings.Contains(err.Error(), "line 3: items[0].id: duplicate id") {
+		t.Fatalf("Errorf = %v", err)
+	}
+}
+
+func TestStrict(t *testing.T) {
+	var c conf
+	_, err := Decode("s.yaml", []byte("name: x\nnmae: y\n"), &c)
+	if err == nil || !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), "nmae") {
+		t.Fatalf("unknown key: %v", err)
+	}
+	_, err = Decode("s.yaml", []byte("name: x\n---\nname: y\n"), &c)
+	if err == nil || !strings.Contains(err.Error(), "second YAML document") {
+		t.Fatalf("two documents: %v", err)
+	}
+	_, err = Decode("s.yaml", []byte(""), &c)
+	if err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Fatalf("empty: %v", err)
+	}
+	_, err = Decode("s.yaml", []byte("items:\n  - every: soon\n"), &c)
+	if err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("bad duration: %v", err)
+	}
+}
+
+func TestSecret(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(p, []byte("s3cret\n"), 0o600)
+	if s, err := Secret(p, ""); err != nil || s != "s3cret" {
+		t.Fatalf("file secret = %q, %v", s, err)
+	}
+	t.Setenv("NGIC_TEST_SECRET", "fromenv")
+	if s, _ := Secret("", "NGIC_TEST_SECRET"); s != "fromenv" {
+		t.Fatalf("env secret = %q", s)
+	}
+	if _, err := Secret(p+"x", ""); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("missing file: %v", err)
+	}
+}

@@ -1,0 +1,75 @@
+// Package telemetry is the one definition of what travels between ngic's
+// programs: the MQTT topics an edge gateway publishes on, the payloads it
+// sends, and (as later issues add them) the InfluxDB measurements. Nothing
+// else in ngic spells a topic string or a measurement name.
+//
+// Topics (gateway and source names are MQTT topic levels, so they may not
+// hold '/', '+', '#' or NUL):
+//
+//	ngic/v1/gw/<gateway>/status            retained: birth ("online") and last will ("offline")
+//	ngic/v1/gw/<gateway>/event/<source>    every event of one reader or sensor, QoS 1
+//
+// Payloads are JSON objects with a schema version "v". Every event carries
+// the gateway's sequence number "seq" (strictly increasing per gateway across
+// restarts; a jump means events were dropped by the spool's overflow policy)
+// and a unique "id", so the far end can detect gaps and duplicates: delivery
+// is at least once.
+package telemetry
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// SchemaVersion is the payload schema version carried in "v".
+const SchemaVersion = 1
+
+// Root is the first topic levels shared by every ngic topic.
+const Root = "ngic/v1"
+
+// ValidateName checks that s can be a topic level: non-empty, at most 128
+// bytes, and free of '/', '+', '#', NUL and spaces.
+func ValidateName(s string) error {
+	if s == "" {
+		return errors.New("telemetry: empty name")
+	}
+	if len(s) > 128 {
+		return fmt.Errorf("telemetry: name %q longer than 128 bytes", s)
+	}
+	if i := strings.IndexAny(s, "/+#\x00 \t\r\n"); i >= 0 {
+		return fmt.Errorf("telemetry: name %q holds %q, which cannot be in an MQTT topic level", s, s[i])
+	}
+	return nil
+}
+
+// StatusTopic is the retained birth / last-will topic of a gateway.
+func StatusTopic(gateway string) string { return Root + "/gw/" + gateway + "/status" }
+
+// EventTopic is the topic of the events of one source (reader or sensor).
+func EventTopic(gateway, source string) string {
+	return Root + "/gw/" + gateway + "/event/" + source
+}
+
+// StatusFilter subscribes to the status of every gateway.
+const StatusFilter = Root + "/gw/+/status"
+
+// EventFilter subscribes to every event of every gateway.
+const EventFilter = Root + "/gw/+/event/#"
+
+// ParseTopic splits a topic into gateway, kind ("status" or "event") and
+// source (empty for status). It fails on topics outside the schema.
+func ParseTopic(topic string) (gateway, kind, source string, err error) {
+	rest, ok := strings.CutPrefix(topic, Root+"/gw/")
+	if !ok {
+		return "", "", "", fmt.Errorf("telemetry: topic %q is not under %s/gw/", topic, Root)
+	}
+	parts := strings.Split(rest, "/")
+	switch {
+	case len(parts) == 2 && parts[1] == "status" && parts[0] != "":
+		return parts[0], "status", "", nil
+	case len(parts) == 3 && parts[1] == "event" && parts[0] != "" && parts[2] != "":
+		return parts[0], "event", parts[2], nil
+	}
+	return "", "", "", fmt.Errorf("telemetry: topic %q is neither .../<gateway>/status nor .../<gateway>/event/<source>", topic)
+}
