@@ -152,16 +152,32 @@ func StartMosquitto(t testing.TB) *Mosquitto {
 // broker on the same address).
 func StartMosquittoOn(t testing.TB, port int) *Mosquitto {
 	t.Helper()
+	return startMosquitto(t, port, false)
+}
+
+// StartMosquittoPersistent starts mosquitto with persistence on, so that a
+// subscriber's persistent session (clean session off) and its queued QoS 1
+// messages survive Stop and Restart.
+func StartMosquittoPersistent(t testing.TB) *Mosquitto {
+	t.Helper()
+	return startMosquitto(t, FreePort(t), true)
+}
+
+func startMosquitto(t testing.TB, port int, persistent bool) *Mosquitto {
+	t.Helper()
 	bin, ok := lookPath("mosquitto")
 	if !ok {
 		missing(t, "mosquitto", "apt-get install mosquitto")
 	}
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "mosquitto.conf")
+	persistence := "persistence false\n"
+	if persistent {
+		persistence = fmt.Sprintf("persistence true\npersistence_location %s/\nautosave_interval 0\n", dir)
+	}
 	cfg := fmt.Sprintf(`listener %d 127.0.0.1
 allow_anonymous true
-persistence false
-max_queued_messages 0
+`+persistence+`max_queued_messages 0
 max_inflight_messages 0
 max_queued_bytes 0
 log_dest stdout

@@ -1,4 +1,3 @@
-//go:build gpiotest
 
 // This file drives a Sensor with periph's own gpiotest.Pin. gpiotest imports
 // github.com/jonboulle/clockwork, which the module must list in go.mod

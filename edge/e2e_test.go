@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/emulate"
+	"github.com/ngic/ngic/edge/internal/edgetest"
+	"github.com/ngic/ngic/edge/spool"
+	"github.com/ngic/ngic/internal/testenv"
+	"github.com/ngic/ngic/telemetry"
+)
+
+// buildEdge builds this program into a temporary folder.
+func buildEdge(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ngic-edge")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func startEdge(t *testing.T, bin, conf string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, "run", "--config", conf)
+	logf, err := os.OpenFile(conf+".log", os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		logf.Close()
+	})
+	return cmd
+}
+
+// TestKill9 kills the edge with SIGKILL at random moments while tags move
+// through an emulated reader's field, restarts it each time, and checks
+// that every event it spooled reaches the broker, uncorrupted, with no gap.
+func TestKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the daemon; not in -short")
+	}
+	broker := testenv.StartMosquitto(t)
+	sub := edgetest.Subscribe(t, broker.Addr, "sub-kill9")
+	bin := buildEdge(t)
+	proto, _ := rfid.Lookup("em4100")
+	runner, err := emulate.New(proto, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pty, err := runner.ServePTY(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	spoolPath := filepath.Join(dir, "spool.db")
+	conf := filepath.Join(dir, "edge.yaml")
+	os.WriteFile(conf, []byte(fmt.Sprintf(`gateway: gw-kill
+spool:
+  path: %s
+mqtt:
+  broker: tcp://%s
+  min_backoff: 50ms
+  max_backoff: 500ms
+readers:
+  - name: gate
+    protocol: em4100
+    device: %s
+    depart_after: 120ms
+http:
+  listen: off
+`, spoolPath, broker.Addr, pty.Path)), 0o644)
+
+	field := edgetest.Cycle(runner, 60*time.Millisecond, func(i int) []byte {
+		return []byte{0x20, byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)}
+	})
+	rng := rand.New(rand.NewPCG(1, 2))
+	const rounds = 6
+	for round := 0; round < rounds; round++ {
+		cmd := startEdge(t, bin, conf)
+		time.Sleep(time.Duration(300+rng.IntN(1500)) * time.Millisecond)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Wait()
+	}
+	// The broker published the retained last will for the killed gateway.
+	sawOffline := false
+	for _, st := range sub.Statuses() {
+		sawOffline = sawOffline || st.State == telemetry.StateOffline
+	}
+	if !sawOffline {
+		t.Error("no offline last will after SIGKILL")
+	}
+	// A last run drains the spool and stops cleanly.
+	cmd := startEdge(t, bin, conf)
+	time.Sleep(time.Second)
+	field.Stop()
+	time.Sleep(500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		b, _ := os.ReadFile(conf + ".log")
+		t.Fatalf("clean stop: %v\n%s", err, tail(string(b), 2000))
+	}
+	sp, err := spool.Open(spoolPath, spool.Options{})
+	if err != nil {
+		t.Fatalf("spool after %d kills: %v", rounds, err)
+	}
+	st := sp.Stats()
+	sp.Close()
+	if st.Records != 0 {
+		t.Fatalf("%d events left in the spool after a clean stop with the broker up", st.Records)
+	}
+	sub.WaitFor(t, 15*time.Second, fmt.Sprintf("all %d spooled events", st.Appended), func(es []*telemetry.Event) bool {
+		seen := map[uint64]bool{}
+		for _, e := range es {
+			seen[e.Seq] = true
+		}
+		return uint64(len(seen)) >= st.Appended
+	})
+	distinct, dups := edgetest.Report(t, sub.Events())
+	if uint64(len(distinct)) != st.Appended || st.Appended < 20 {
+		t.Fatalf("distinct events received %d, spooled %d", len(distinct), st.Appended)
+	}
+	if bad := sub.Bad(); len(bad) > 0 {
+		t.Fatalf("corrupt messages: %v", bad)
+	}
+	t.Logf("%d kills: %d events spooled, all delivered, %d duplicate deliveries", rounds, st.Appended, dups)
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "..." + s[len(s)-n:]
+}
+
+func TestCheckConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the daemon")
+	}
+	bin := buildEdge(t)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte("gateway: gw-1\nmqtt:\n  broker: tcp://127.0.0.1:1883\nreaders:\n  - name: r1\n    protocol: em4100\n    device: /dev/ttyUSB0\n"), 0o644)
+	if out, err := exec.Command(bin, "check-config", good).CombinedOutput(); err != nil {
+		t.Fatalf("good config: %v\n%s", err, out)
+	}
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"unknown protocol", "gateway: gw-1\nmqtt:\n  broker: tcp://127.0.0.1:1883\nreaders:\n  - name: r1\n    protocol: em4101\n    device: /dev/ttyUSB0\n", "line 6: readers[0].protocol"},
+		{"unknown key", "gateway: gw-1\nmqtt:\n  broker: tcp://127.0.0.1:1883\n  brokr: x\n", "line 4"},
+		{"bad gateway", "gateway: gw/1\nmqtt:\n  broker: tcp://127.0.0.1:1883\n", "line 1: gateway"},
+		{"window", "gateway: g\nmqtt:\n  broker: tcp://127.0.0.1:1883\n  window: 70000\n", "line 4: mqtt.window"},
+	} {
+		p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".yaml")
+		os.WriteFile(p, []byte(tc.yaml), 0o644)
+		out, err := exec.Command(bin, "check-config", p).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("%s: err=%v output=%s, want it to name %q", tc.name, err, out, tc.want)
+		}
+	}
+}

@@ -1,0 +1,318 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ngic/ngic/drivers/rfid"
+	_ "github.com/ngic/ngic/drivers/rfid/all"
+	"github.com/ngic/ngic/drivers/rfid/emulate"
+	"github.com/ngic/ngic/edge/config"
+	"github.com/ngic/ngic/edge/internal/edgetest"
+	"github.com/ngic/ngic/edge/spool"
+	"github.com/ngic/ngic/internal/testenv"
+	"github.com/ngic/ngic/telemetry"
+)
+
+// startReader starts an emulated reader of protocol on a pseudo-terminal.
+func startReader(t *testing.T, protocol string, tags ...[]byte) (*emulate.Runner, *emulate.PTY) {
+	t.Helper()
+	proto, err := rfid.Lookup(protocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := emulate.New(proto, tags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	p, err := r.ServePTY(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, p
+}
+
+func testConfig(t *testing.T, broker, extra string) *config.Config {
+	t.Helper()
+	y := fmt.Sprintf(`gateway: gw-test
+spool:
+  path: %s
+mqtt:
+  broker: %s
+  min_backoff: 100ms
+  max_backoff: 1s
+http:
+  listen: 127.0.0.1:0
+%s`, filepath.Join(t.TempDir(), "spool.db"), broker, extra)
+	c, err := config.Parse("test.yaml", []byte(y))
+	if err != nil {
+		t.Fatalf("config: %v\n%s", err, y)
+	}
+	return c
+}
+
+func runGateway(t *testing.T, cfg *config.Config) (*Gateway, func()) {
+	t.Helper()
+	g, err := New(cfg, Opts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("gateway run: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("gateway did not stop within 15s")
+		}
+	}
+	t.Cleanup(stop)
+	return g, stop
+}
+
+func TestEndToEndEM4100(t *testing.T) {
+	broker := testenv.StartMosquitto(t)
+	sub := edgetest.Subscribe(t, broker.Addr, "sub-e2e")
+	card := []byte{0x0A, 0x00, 0xC0, 0xFF, 0xEE}
+	runner, p := startReader(t, "em4100", card)
+	cfg := testConfig(t, "tcp://"+broker.Addr, fmt.Sprintf(`readers:
+  - name: door-reader
+    protocol: em4100
+    device: %s
+    depart_after: 300ms
+`, p.Path))
+	g, stop := runGateway(t, cfg)
+
+	sub.WaitFor(t, 10*time.Second, "arrival of the card", func(es []*telemetry.Event) bool {
+		return len(es) >= 1
+	})
+	runner.SetTags(nil) // the card leaves the field
+	sub.WaitFor(t, 10*time.Second, "departure of the card", func(es []*telemetry.Event) bool {
+		return len(es) >= 2
+	})
+	es := sub.Events()
+	a, d := es[0], es[1]
+	if a.Type != telemetry.TagArrived || a.Tag.ID != "0A00C0FFEE" || a.Source != "door-reader" || a.Gateway != "gw-test" || a.Tag.Protocol != "em4100" {
+		t.Fatalf("arrival: %+v %+v", a, a.Tag)
+	}
+	if d.Type != telemetry.TagDeparted || d.Tag.ID != "0A00C0FFEE" || d.Tag.Reads < 2 || d.Seq != a.Seq+1 {
+		t.Fatalf("departure: %+v %+v", d, d.Tag)
+	}
+	if a.ID == d.ID {
+		t.Fatal("two events share an id")
+	}
+
+	// Health and metrics tell the same story.
+	h := getJSON[Health](t, "http://"+g.HTTPAddr()+"/healthz")
+	if h.Status != "ok" || !h.MQTT.Connected || len(h.Readers) != 1 || !h.Readers[0].Connected || h.Readers[0].Reads < 2 {
+		t.Fatalf("healthz: %+v", h)
+	}
+	m := get(t, "http://"+g.HTTPAddr()+"/metrics")
+	for _, want := range []string{
+		`ngic_edge_reader_connected{device="` + p.Path + `",protocol="em4100",reader="door-reader"} 1`,
+		`ngic_edge_events_total{source="door-reader",type="tag.arrived"} 1`,
+		`ngic_edge_mqtt_connected 1`,
+		`ngic_edge_spool_records 0`,
+		`ngic_edge_publish_latency_seconds_count`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+
+	// Birth on connect, retained "offline" on a clean stop.
+	stop()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		st := sub.Statuses()
+		if len(st) >= 2 && st[len(st)-1].State == telemetry.StateOffline {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	st := sub.Statuses()
+	if len(st) < 2 || st[0].State != telemetry.StateOnline || st[0].Readers[0].Protocol != "em4100" || st[len(st)-1].State != telemetry.StateOffline {
+		t.Fatalf("statuses: %+v", st)
+	}
+	if bad := sub.Bad(); len(bad) > 0 {
+		t.Fatalf("undecodable messages: %v", bad)
+	}
+}
+
+// TestBrokerOutage stops the broker for 30 s while tags keep moving, then
+// restarts it: every event arrives, in order.
+func TestBrokerOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("30 s outage; not in -short")
+	}
+	broker := testenv.StartMosquittoPersistent(t)
+	sub := edgetest.Subscribe(t, broker.Addr, "sub-outage")
+	runner, p := startReader(t, "em4100")
+	cfg := testConfig(t, "tcp://"+broker.Addr, fmt.Sprintf(`readers:
+  - name: dock
+    protocol: em4100
+    device: %s
+    depart_after: 150ms
+`, p.Path))
+	g, stop := runGateway(t, cfg)
+	field := edgetest.Cycle(runner, 100*time.Millisecond, func(i int) []byte {
+		return []byte{0x10, byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)}
+	})
+	sub.WaitFor(t, 10*time.Second, "events before the outage", func(es []*telemetry.Event) bool { return len(es) >= 10 })
+
+	broker.Stop()
+	spooledBefore := g.spool.Stats().Appended
+	time.Sleep(30 * time.Second)
+	during := g.spool.Stats()
+	if during.Appended <= spooledBefore+50 {
+		t.Fatalf("only %d events spooled during the outage", during.Appended-spooledBefore)
+	}
+	if during.Records < 50 {
+		t.Fatalf("spool holds %d records during the outage, want the outage's events", during.Records)
+	}
+	broker.Restart(t)
+	time.Sleep(2 * time.Second)
+	n := field.Stop()
+	stop()
+	total := g.spool.Stats()
+	if total.Records != 0 {
+		t.Fatalf("%d events still spooled after the broker came back", total.Records)
+	}
+	want := total.Appended
+	sub.WaitFor(t, 20*time.Second, fmt.Sprintf("all %d events", want), func(es []*telemetry.Event) bool {
+		seen := map[uint64]bool{}
+		for _, e := range es {
+			seen[e.Seq] = true
+		}
+		return uint64(len(seen)) >= want
+	})
+	distinct, dups := edgetest.Report(t, sub.Events())
+	if uint64(len(distinct)) != want {
+		t.Fatalf("received %d distinct events, spooled %d", len(distinct), want)
+	}
+	arrived := map[string]bool{}
+	for _, e := range distinct {
+		if e.Type == telemetry.TagArrived {
+			arrived[e.Tag.ID] = true
+		}
+	}
+	if len(arrived) < n*9/10 { // a tag in the field for one 100 ms period may be missed by a 50 ms reader
+		t.Fatalf("%d tags went through the field, %d arrivals received", n, len(arrived))
+	}
+	t.Logf("outage: %d tags, %d events, %d spooled during the 30 s outage, %d duplicate deliveries",
+		n, want, during.Appended-spooledBefore, dups)
+}
+
+func TestSpoolKeepsEventsWithoutBroker(t *testing.T) {
+	// A broker address where nothing listens: events stay spooled, and a
+	// later gateway on the same spool publishes them.
+	dead := fmt.Sprintf("tcp://127.0.0.1:%d", testenv.FreePort(t))
+	runner, p := startReader(t, "em4100", []byte{1, 2, 3, 4, 5})
+	cfg := testConfig(t, dead, fmt.Sprintf("readers:\n  - name: r1\n    protocol: em4100\n    device: %s\n    depart_after: 100ms\n", p.Path))
+	g, stop := runGateway(t, cfg)
+	deadline := time.Now().Add(10 * time.Second)
+	for g.spool.Stats().Records < 1 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	runner.SetTags(nil)
+	for g.spool.Stats().Records < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	h := g.Health()
+	if h.Status != "degraded" || h.MQTT.Connected || h.Spool.Records < 2 {
+		t.Fatalf("health without a broker: %+v", h)
+	}
+	stop()
+
+	sp, err := spool.Open(cfg.Spool.Path, spool.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := sp.Next(0, 10)
+	sp.Close()
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("spooled records after stop: %d, %v", len(recs), err)
+	}
+	for _, r := range recs {
+		m, err := decodeRecord(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := telemetry.DecodeEvent(m.Payload); err != nil {
+			t.Fatalf("spooled event does not decode: %v", err)
+		}
+	}
+
+	broker := testenv.StartMosquitto(t)
+	sub := edgetest.Subscribe(t, broker.Addr, "sub-later")
+	cfg2 := *cfg
+	cfg2.Readers = nil
+	cfg2.MQTT.Broker = "tcp://" + broker.Addr
+	_, stop2 := runGateway(t, &cfg2)
+	sub.WaitFor(t, 10*time.Second, "the two spooled events", func(es []*telemetry.Event) bool { return len(es) >= 2 })
+	stop2()
+	es := sub.Events()
+	if es[0].Seq != 1 || es[1].Seq != 2 || es[0].Type != telemetry.TagArrived || es[1].Type != telemetry.TagDeparted {
+		t.Fatalf("replayed events: %+v %+v", es[0], es[1])
+	}
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	return string(b)
+}
+
+func getJSON[T any](t *testing.T, url string) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(get(t, url)), &v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return v
+}
+
+func FuzzDecodeRecord(f *testing.F) {
+	f.Add(encodeRecord("ngic/v1/gw/g/event/s", []byte(`{"v":1}`)))
+	f.Add([]byte("\x00{}"))
+	f.Add([]byte("ngic/v1/gw/g/status\x00{}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := decodeRecord(spool.Record{Seq: 1, Data: b})
+		if err != nil {
+			return
+		}
+		if _, kind, _, err := telemetry.ParseTopic(m.Topic); err != nil || kind != "event" {
+			t.Fatalf("accepted topic %q", m.Topic)
+		}
+		if !strings.HasPrefix(string(m.Payload), `{"seq":1`) {
+			t.Fatalf("payload without seq: %s", m.Payload)
+		}
+	})
+}

@@ -1,0 +1,198 @@
+// Package edgetest holds helpers for the edge's end-to-end tests: an MQTT
+// subscriber that records every event it receives, and a tag field that
+// changes over time in front of an emulated reader.
+package edgetest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/ngic/ngic/drivers/rfid/emulate"
+	"github.com/ngic/ngic/telemetry"
+)
+
+// Subscriber records the events and status messages published on a broker.
+type Subscriber struct {
+	c mqtt.Client
+
+	mu       sync.Mutex
+	events   []*telemetry.Event // in order of receipt, duplicates included
+	statuses []*telemetry.Status
+	bad      []string
+}
+
+// Subscribe connects to the broker at addr (host:port) with a persistent
+// session (clean session off) and subscribes to every event and status at
+// QoS 1, so that messages published while it is away are kept for it.
+func Subscribe(t testing.TB, addr, clientID string) *Subscriber {
+	t.Helper()
+	s := &Subscriber{}
+	handler := func(_ mqtt.Client, m mqtt.Message) {
+		_, kind, _, err := telemetry.ParseTopic(m.Topic())
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		switch {
+		case err != nil:
+			s.bad = append(s.bad, fmt.Sprintf("%s: %v", m.Topic(), err))
+		case kind == "status":
+			st, err := telemetry.DecodeStatus(m.Payload())
+			if err != nil {
+				s.bad = append(s.bad, fmt.Sprintf("%s: %v", m.Topic(), err))
+				return
+			}
+			s.statuses = append(s.statuses, st)
+		default:
+			e, err := telemetry.DecodeEvent(m.Payload())
+			if err != nil {
+				s.bad = append(s.bad, fmt.Sprintf("%s: %v: %s", m.Topic(), err, m.Payload()))
+				return
+			}
+			if want := telemetry.EventTopic(e.Gateway, e.Source); want != m.Topic() {
+				s.bad = append(s.bad, fmt.Sprintf("event of %s on topic %s", want, m.Topic()))
+			}
+			s.events = append(s.events, e)
+		}
+	}
+	o := mqtt.NewClientOptions().AddBroker("tcp://" + addr).SetClientID(clientID).
+		SetCleanSession(false).SetAutoReconnect(true).SetMaxReconnectInterval(200 * time.Millisecond).
+		SetConnectRetry(true).SetConnectRetryInterval(200 * time.Millisecond).SetOrderMatters(true).
+		SetDefaultPublishHandler(handler)
+	o.SetOnConnectHandler(func(c mqtt.Client) {
+		c.SubscribeMultiple(map[string]byte{telemetry.EventFilter: 1, telemetry.StatusFilter: 1}, handler)
+	})
+	s.c = mqtt.NewClient(o)
+	tok := s.c.Connect()
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("edgetest: subscriber connect %s: %v", addr, tok.Error())
+	}
+	// Wait for the subscription to be in place.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		probe := s.c.Subscribe(telemetry.StatusFilter, 1, handler)
+		if probe.WaitTimeout(time.Second) && probe.Error() == nil {
+			break
+		}
+	}
+	t.Cleanup(func() { s.c.Disconnect(100) })
+	return s
+}
+
+// Events returns a copy of the events received so far, in order of receipt.
+func (s *Subscriber) Events() []*telemetry.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*telemetry.Event(nil), s.events...)
+}
+
+// Statuses returns the status messages received so far.
+func (s *Subscriber) Statuses() []*telemetry.Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*telemetry.Status(nil), s.statuses...)
+}
+
+// Bad returns the messages that did not decode.
+func (s *Subscriber) Bad() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.bad...)
+}
+
+// WaitFor polls until cond holds for the events received, or fails t after
+// timeout with msg.
+func (s *Subscriber) WaitFor(t testing.TB, timeout time.Duration, msg string, cond func([]*telemetry.Event) bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond(s.Events()) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("edgetest: after %v: %s (received %d events)", timeout, msg, len(s.Events()))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Report checks the events of one gateway for delivery at least once: every
+// sequence number from 1 to the highest received arrived, the first receipt
+// of each number came in increasing order, and a number always carries the
+// same event ID. It returns the distinct events in sequence order and the
+// count of duplicate deliveries.
+func Report(t testing.TB, events []*telemetry.Event) (distinct []*telemetry.Event, dups int) {
+	t.Helper()
+	bySeq := map[uint64]*telemetry.Event{}
+	var last uint64
+	for _, e := range events {
+		if prev, ok := bySeq[e.Seq]; ok {
+			if prev.ID != e.ID {
+				t.Errorf("seq %d delivered with two ids: %s and %s", e.Seq, prev.ID, e.ID)
+			}
+			dups++
+			continue
+		}
+		if e.Seq < last {
+			t.Errorf("first delivery of seq %d came after seq %d", e.Seq, last)
+		}
+		last = e.Seq
+		bySeq[e.Seq] = e
+	}
+	for seq := uint64(1); seq <= last; seq++ {
+		if bySeq[seq] == nil {
+			t.Errorf("seq %d never delivered (highest %d)", seq, last)
+		}
+	}
+	for _, e := range bySeq {
+		distinct = append(distinct, e)
+	}
+	sort.Slice(distinct, func(i, j int) bool { return distinct[i].Seq < distinct[j].Seq })
+	return distinct, dups
+}
+
+// Field moves tags through an emulated reader's field: every period a new
+// tag enters and the previous one leaves.
+type Field struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	n      int
+}
+
+// Cycle starts changing the runner's tags every period; the i-th is tag(i).
+func Cycle(r *emulate.Runner, period time.Duration, tag func(i int) []byte) *Field {
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &Field{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for i := 1; ; i++ {
+			r.SetTags([][]byte{tag(i)})
+			f.mu.Lock()
+			f.n = i
+			f.mu.Unlock()
+			select {
+			case <-ctx.Done():
+				r.SetTags(nil)
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return f
+}
+
+// Stop empties the field and returns how many tags went through it.
+func (f *Field) Stop() int {
+	f.cancel()
+	<-f.done
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.n
+}
