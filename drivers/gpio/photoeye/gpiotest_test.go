@@ -1,4 +1,3 @@
-
 // This file drives a Sensor with periph's own gpiotest.Pin. gpiotest imports
 // github.com/jonboulle/clockwork, which the module must list in go.mod
 // before the file can build; run it with `go test -tags gpiotest`.
