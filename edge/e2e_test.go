@@ -181,3 +181,7 @@ func TestCheckConfig(t *testing.T) {
 		}
 	}
 }
+
+type execCmd = exec.Cmd
+
+var execCommand = exec.Command

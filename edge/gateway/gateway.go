@@ -404,15 +404,21 @@ func embeddedCapabilities() *mqttserver.Capabilities {
 
 // runReader runs a reader's link, turning arrivals into events.
 func (g *Gateway) runReader(ctx context.Context, r *reader) {
+	reads := g.metrics.reads.WithLabelValues(r.cfg.Name)
 	err := r.link.Run(ctx, func(rd rfid.Read) {
-		g.metrics.reads.WithLabelValues(r.cfg.Name).Inc()
-		now := g.now()
-		if p, arrived := r.smooth.Observe(rd, now); arrived {
-			g.emit(g.tagEvent(r, p, telemetry.TagArrived, now))
-		}
+		reads.Inc()
+		g.onRead(r, rd)
 	})
 	if err != nil && !errors.Is(err, context.Canceled) {
 		g.log.Error("reader stopped", "reader", r.cfg.Name, "err", err)
+	}
+}
+
+// onRead smooths one raw read; an arrival becomes an event.
+func (g *Gateway) onRead(r *reader, rd rfid.Read) {
+	now := g.now()
+	if p, arrived := r.smooth.Observe(rd, now); arrived {
+		g.emit(g.tagEvent(r, p, telemetry.TagArrived, now))
 	}
 }
 

@@ -316,3 +316,7 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 	})
 }
+
+type configT = config.Config
+
+func parseConfig(y string) (*config.Config, error) { return config.Parse("bench.yaml", []byte(y)) }

@@ -1,0 +1,58 @@
+package gateway
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/internal/testenv"
+)
+
+// BenchmarkPipelineToMosquitto measures the whole path of a read that is an
+// arrival: smoothing, event encoding, the spool (fsync'd batches), and QoS 1
+// publishing to a real mosquitto until every event is acknowledged and
+// deleted from the spool.
+func BenchmarkPipelineToMosquitto(b *testing.B) {
+	broker := testenv.StartMosquitto(b)
+	cfg := testConfigB(b, "tcp://"+broker.Addr)
+	g, err := New(cfg, Opts{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for !g.pub.Stats().Connected {
+		time.Sleep(10 * time.Millisecond)
+	}
+	r := &reader{cfg: cfg.Readers[0], smooth: g.readers[0].smooth}
+	tag := make([]byte, 12)
+	tag[0] = 0x30
+	base := g.spool.Stats().Deleted
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		binary.BigEndian.PutUint64(tag[4:], uint64(i)+uint64(start.UnixNano()))
+		g.onRead(r, rfid.Read{Tag: tag, Antenna: 1, RSSI: -60, HasRSSI: true})
+	}
+	for g.spool.Stats().Deleted-base < uint64(b.N) {
+		time.Sleep(time.Millisecond)
+	}
+	el := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/el.Seconds(), "events/s")
+}
+
+func testConfigB(b *testing.B, broker string) *configT {
+	b.Helper()
+	y := fmt.Sprintf("gateway: gw-bench\nspool:\n  path: %s/spool.db\nmqtt:\n  broker: %s\n  window: 2000\nreaders:\n  - name: r1\n    protocol: em4100\n    device: /nonexistent/tty\n    depart_after: 1h\nhttp:\n  listen: off\n", b.TempDir(), broker)
+	c, err := parseConfig(y)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
