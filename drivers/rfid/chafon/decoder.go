@@ -29,6 +29,7 @@ const bufSize = 2 * MaxFrame
 type Decoder struct {
 	buf    [bufSize]byte
 	r, w   int
+	look   int // positions after r and before look hold no frame
 	minLen byte
 
 	// Frames counts frames emitted.
@@ -61,6 +62,7 @@ func (d *Decoder) Feed(p []byte, fn func(Frame)) {
 	for len(p) > 0 {
 		if d.r > 0 && (d.w == len(d.buf) || d.r == d.w) {
 			d.w = copy(d.buf[:], d.buf[d.r:d.w])
+			d.look = max(d.look-d.r, 0)
 			d.r = 0
 		}
 		n := copy(d.buf[d.w:], p)
@@ -70,18 +72,22 @@ func (d *Decoder) Feed(p []byte, fn func(Frame)) {
 	}
 }
 
-// complete reports whether a frame of valid length and CRC starts at i and
-// ends within the buffer, and its total size.
-func (d *Decoder) complete(i int) (int, bool) {
+// candidate classifies position i: a complete CRC-valid frame (1), one
+// that can never be (-1: Len too small, or complete with a bad CRC), or one
+// still waiting for bytes (0).
+func (d *Decoder) candidate(i int) int {
 	l := d.buf[i]
 	if l < d.minLen {
-		return 0, false
+		return -1
 	}
 	total := int(l) + 1
 	if i+total > d.w {
-		return 0, false
+		return 0
 	}
-	return total, crcOK(d.buf[i : i+total])
+	if crcOK(d.buf[i : i+total]) {
+		return 1
+	}
+	return -1
 }
 
 func crcOK(f []byte) bool {
@@ -111,21 +117,37 @@ func (d *Decoder) scan(fn func(Frame)) {
 		}
 		// The candidate at r is incomplete: if a complete valid frame
 		// starts later, the candidate was garbage.
-		found := false
-		for i := d.r + 1; i+int(d.minLen) < d.w; i++ {
-			if _, ok := d.complete(i); ok {
-				d.skip(i - d.r)
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !d.lookahead() {
 			return
 		}
 	}
 }
 
+// lookahead looks past an incomplete candidate at r for a complete valid
+// frame and skips to it. Positions known never to start a frame are
+// remembered in look, so garbage is not rescanned on every call.
+func (d *Decoder) lookahead() bool {
+	d.look = max(d.look, d.r+1)
+	settled := true
+	for i := d.look; i+int(d.minLen) < d.w; i++ {
+		switch d.candidate(i) {
+		case 1:
+			d.skip(i - d.r)
+			return true
+		case -1:
+			if settled {
+				d.look = i + 1
+			}
+		default:
+			settled = false
+		}
+	}
+	return false
+}
+
+// skip drops n bytes, and the known-garbage positions that follow them.
 func (d *Decoder) skip(n int) {
+	n = max(n, d.look-d.r)
 	d.r += n
 	d.SkippedBytes += uint64(n)
 }

@@ -256,3 +256,18 @@ func ExampleAppendInventory() {
 	fmt.Printf("% X\n", AppendInventory(nil, BroadcastAddr))
 	// Output: 04 FF 01 1B B4
 }
+
+// BenchmarkDecodeNoise feeds a line stuck at 0xFF one byte at a time, the
+// worst case for resynchronisation; it reports bytes/s.
+func BenchmarkDecodeNoise(b *testing.B) {
+	d := NewResponseDecoder()
+	noise := []byte{0xFF}
+	fn := func(Frame) { b.Fatal("frame from noise") }
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		d.Feed(noise, fn)
+		n++
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "bytes/s")
+}

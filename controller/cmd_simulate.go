@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ngic/ngic/controller/simulator"
+)
+
+func init() { commands = append(commands, newSimulateCmd) }
+
+// newSimulateCmd builds `ngic-controller simulate`: serve a folder of SNMP
+// recordings as live agents on one UDP port.
+func newSimulateCmd() *cobra.Command {
+	var dir, listen string
+	cmd := &cobra.Command{
+		Use:   "simulate",
+		Short: "Serve a folder of .snmprec recordings as SNMP v1/v2c agents (community = file name)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("cmd", "simulate")
+			if dir == "" {
+				return fmt.Errorf("simulate: --recordings is required")
+			}
+			began := time.Now()
+			sim, warns, err := simulator.Load(dir, simulator.Options{})
+			if err != nil {
+				return err
+			}
+			for _, w := range warns {
+				log.Warn("recording line skipped", "file", w.File, "line", w.Line, "problem", w.Msg)
+			}
+			conn, err := net.ListenPacket("udp", listen)
+			if err != nil {
+				return fmt.Errorf("simulate: listen %s: %w", listen, err)
+			}
+			defer conn.Close()
+			log.Info("serving recordings", "devices", len(sim.Devices()), "warnings", len(warns),
+				"listen", conn.LocalAddr().String(), "load_seconds", time.Since(began).Seconds())
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if err := sim.Serve(ctx, conn); err != nil {
+				return fmt.Errorf("simulate: %w", err)
+			}
+			log.Info("stopped")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "recordings", "", "folder of .snmprec files to serve")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:1161", "UDP address to listen on")
+	return cmd
+}

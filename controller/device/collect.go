@@ -1,0 +1,80 @@
+package device
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ngic/ngic/controller/snmp"
+)
+
+// now is the clock Collect stamps documents with.
+var now = time.Now
+
+// Collect polls one device: it GETs the system group, classifies the device
+// (walking the probe tables when the sysObjectID alone does not decide),
+// walks the interface, entity and profile tables in one Walk call (several
+// columns per GETBULK), and builds the document. Warnings report what a
+// broken agent left out; err is for failures that lose the poll (timeout,
+// authentication), wrapped with the target.
+func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []error, error) {
+	if c == nil || set == nil {
+		return nil, nil, errors.New("device: collect: nil client or profile set")
+	}
+	target := c.Target()
+	sys, err := c.Get(ctx, SystemOIDs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("device: %s: system group: %w", target, err)
+	}
+	o := NewObjects(sys)
+	if _, ok := o.Get(oidSysObjectID); !ok {
+		if _, ok := o.Get(oidSysDescr); !ok {
+			return nil, nil, fmt.Errorf("device: %s: agent answered neither sysDescr nor sysObjectID", target)
+		}
+	}
+	var warnings []error
+	walked := map[string]bool{}
+	walk := func(roots []string) error {
+		if len(roots) == 0 {
+			return nil
+		}
+		objs, warns, err := c.Walk(ctx, roots)
+		warnings = append(warnings, warns...)
+		if err != nil {
+			return fmt.Errorf("device: %s: walk: %w", target, err)
+		}
+		for _, r := range roots {
+			walked[r] = true
+		}
+		for _, list := range objs {
+			o.Add(list)
+		}
+		return nil
+	}
+	var p *Profile
+	if set.NeedsProbes(o) {
+		// Base columns and every probe table in one walk, then classify.
+		roots := append(walkRoots(nil, nil), set.probeRoots()...)
+		if err := walk(roots); err != nil {
+			return nil, warnings, err
+		}
+		p = set.Classify(o)
+		if err := walk(walkRoots(p, walked)); err != nil {
+			return nil, warnings, err
+		}
+	} else {
+		p = set.Classify(o)
+		if err := walk(walkRoots(p, nil)); err != nil {
+			return nil, warnings, err
+		}
+	}
+	var all []string
+	for r := range walked {
+		all = append(all, r)
+	}
+	warnings = append(warnings, checkComplete(target, o, all)...)
+	d := BuildDocument(p, o)
+	d.PolledAt = now().UTC()
+	return d, warnings, nil
+}

@@ -1,0 +1,75 @@
+package device
+
+import (
+	"fmt"
+	"strings"
+)
+
+// checkComplete compares the columns of each walked table: a column that
+// answers some rows but lacks rows its sibling columns have means the agent
+// skipped objects or ended the walk early (broken agents, mis-sorted MIB
+// data). Columns walked one by one are grouped by their table entry;
+// ifXTable and ENTITY-MIB columns are sparse by design and not checked.
+func checkComplete(target string, o *Objects, roots []string) []error {
+	type entry struct {
+		cols map[string]map[string]bool
+	}
+	entries := map[string]*entry{}
+	add := func(e, col, row string) {
+		en := entries[e]
+		if en == nil {
+			en = &entry{cols: map[string]map[string]bool{}}
+			entries[e] = en
+		}
+		if en.cols[col] == nil {
+			en.cols[col] = map[string]bool{}
+		}
+		en.cols[col][row] = true
+	}
+	for _, r := range roots {
+		col := o.Column(r)
+		dot := strings.LastIndexByte(r, '.')
+		if dot <= 0 || sparseEntries[r[:dot]] {
+			continue
+		}
+		add(r[:dot], r, "")
+		for row := range col {
+			add(r[:dot], r, row)
+		}
+	}
+	var warns []error
+	for _, e := range sortedKeys(entries) {
+		en := entries[e]
+		all := map[string]bool{}
+		for _, rows := range en.cols {
+			for row := range rows {
+				if row != "" {
+					all[row] = true
+				}
+			}
+		}
+		for _, c := range sortedKeys(en.cols) {
+			n := len(en.cols[c])
+			if en.cols[c][""] {
+				n--
+			}
+			if n < len(all) {
+				warns = append(warns, fmt.Errorf("device: %s: column %s answered %d of %d rows: the agent skipped objects or ended the walk early", target, c, n, len(all)))
+			}
+		}
+	}
+	return warns
+}
+
+// sparseEntries are tables whose columns legitimately answer different
+// rows (ifXTable, entPhysicalTable).
+var sparseEntries = map[string]bool{"1.3.6.1.2.1.31.1.1.1": true, "1.3.6.1.2.1.47.1.1.1.1": true}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sortOIDs(out)
+	return out
+}

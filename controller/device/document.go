@@ -1,0 +1,308 @@
+package device
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Class is what kind of equipment a device is.
+type Class string
+
+// The device classes.
+const (
+	ClassOLT           Class = "olt"
+	ClassCMTS          Class = "cmts"
+	ClassCableModem    Class = "cable-modem"
+	ClassDSLAM         Class = "dslam"
+	ClassDSLCPE        Class = "dsl-cpe"
+	ClassTVHeadend     Class = "tv-headend"
+	ClassTVTransmitter Class = "tv-transmitter"
+	ClassTVReceiver    Class = "tv-receiver"
+	ClassRouter        Class = "router"
+	ClassSwitch        Class = "switch"
+	ClassServer        Class = "server"
+	ClassUnknown       Class = "unknown"
+)
+
+// Classes lists every valid class.
+var Classes = []Class{ClassOLT, ClassCMTS, ClassCableModem, ClassDSLAM, ClassDSLCPE,
+	ClassTVHeadend, ClassTVTransmitter, ClassTVReceiver, ClassRouter, ClassSwitch,
+	ClassServer, ClassUnknown}
+
+// Document is the normalised state of one device at one poll. Fields the
+// device does not give are omitted, never zero.
+type Document struct {
+	Class            Class       `json:"class"`
+	Profile          string      `json:"profile,omitempty"`
+	SysName          string      `json:"sys_name,omitempty"`
+	SysDescr         string      `json:"sys_descr,omitempty"`
+	SysObjectID      string      `json:"sys_object_id,omitempty"`
+	SysUptimeSeconds *float64    `json:"sys_uptime_seconds,omitempty"`
+	Vendor           string      `json:"vendor,omitempty"`
+	Model            string      `json:"model,omitempty"`
+	Serial           string      `json:"serial,omitempty"`
+	PolledAt         time.Time   `json:"polled_at"`
+	Interfaces       []Interface `json:"interfaces"`
+	Access           *Access     `json:"access,omitempty"`
+
+	// sysUpTimeTicks is the raw sysUpTime, for reset detection.
+	sysUpTimeTicks *uint64
+}
+
+// Interface is one ifTable row.
+type Interface struct {
+	Index       int     `json:"index"`
+	Name        string  `json:"name,omitempty"`
+	Descr       string  `json:"descr,omitempty"`
+	Alias       string  `json:"alias,omitempty"`
+	Type        *int    `json:"type,omitempty"`
+	AdminStatus string  `json:"admin_status,omitempty"`
+	OperStatus  string  `json:"oper_status,omitempty"`
+	SpeedBps    *uint64 `json:"speed_bps,omitempty"`
+	MTU         *int    `json:"mtu,omitempty"`
+	MAC         string  `json:"mac,omitempty"`
+
+	// Rates exist only once two polls of the same device exist.
+	InBps         *float64 `json:"in_bps,omitempty"`
+	OutBps        *float64 `json:"out_bps,omitempty"`
+	InErrorsPerS  *float64 `json:"in_errors_per_s,omitempty"`
+	OutErrorsPerS *float64 `json:"out_errors_per_s,omitempty"`
+
+	// Counters are the raw counters the rates come from.
+	Counters Counters `json:"-"`
+}
+
+// Counters are an interface's raw counters at one poll; nil means the agent
+// did not give it.
+type Counters struct {
+	InOctets, OutOctets     *uint64 // 32-bit ifInOctets/ifOutOctets
+	HCInOctets, HCOutOctets *uint64 // 64-bit ifHCInOctets/ifHCOutOctets
+	InErrors, OutErrors     *uint64 // 32-bit
+	Discontinuity           *uint64 // ifCounterDiscontinuityTime (ticks)
+}
+
+// IF-MIB and ENTITY-MIB columns the document builder reads.
+const (
+	oidSysDescr     = "1.3.6.1.2.1.1.1.0"
+	oidSysObjectID  = "1.3.6.1.2.1.1.2.0"
+	oidSysUpTime    = "1.3.6.1.2.1.1.3.0"
+	oidSysName      = "1.3.6.1.2.1.1.5.0"
+	oidSysServices  = "1.3.6.1.2.1.1.7.0"
+	ifIndex         = "1.3.6.1.2.1.2.2.1.1"
+	ifDescr         = "1.3.6.1.2.1.2.2.1.2"
+	ifType          = "1.3.6.1.2.1.2.2.1.3"
+	ifMtu           = "1.3.6.1.2.1.2.2.1.4"
+	ifSpeed         = "1.3.6.1.2.1.2.2.1.5"
+	ifPhysAddress   = "1.3.6.1.2.1.2.2.1.6"
+	ifAdminStatus   = "1.3.6.1.2.1.2.2.1.7"
+	ifOperStatus    = "1.3.6.1.2.1.2.2.1.8"
+	ifInOctets      = "1.3.6.1.2.1.2.2.1.10"
+	ifInErrors      = "1.3.6.1.2.1.2.2.1.14"
+	ifOutOctets     = "1.3.6.1.2.1.2.2.1.16"
+	ifOutErrors     = "1.3.6.1.2.1.2.2.1.20"
+	ifName          = "1.3.6.1.2.1.31.1.1.1.1"
+	ifHCInOctets    = "1.3.6.1.2.1.31.1.1.1.6"
+	ifHCOutOctets   = "1.3.6.1.2.1.31.1.1.1.10"
+	ifHighSpeed     = "1.3.6.1.2.1.31.1.1.1.15"
+	ifAlias         = "1.3.6.1.2.1.31.1.1.1.18"
+	ifCounterDisc   = "1.3.6.1.2.1.31.1.1.1.19"
+	entPhysClass    = "1.3.6.1.2.1.47.1.1.1.1.5"
+	entPhysSerial   = "1.3.6.1.2.1.47.1.1.1.1.11"
+	entClassChassis = 3
+)
+
+// SystemOIDs are the scalars Collect GETs first.
+var SystemOIDs = []string{oidSysDescr, oidSysObjectID, oidSysUpTime, oidSysName, oidSysServices}
+
+// BaseColumns are the columns walked on every device, whatever its profile.
+var BaseColumns = []string{ifIndex, ifDescr, ifType, ifMtu, ifSpeed, ifPhysAddress,
+	ifAdminStatus, ifOperStatus, ifInOctets, ifInErrors, ifOutOctets, ifOutErrors,
+	ifName, ifHCInOctets, ifHCOutOctets, ifHighSpeed, ifAlias, ifCounterDisc,
+	entPhysClass, entPhysSerial}
+
+var statusWords = map[int64]string{1: "up", 2: "down", 3: "testing", 4: "unknown",
+	5: "dormant", 6: "notPresent", 7: "lowerLayerDown"}
+
+// statusWord turns an ifAdminStatus/ifOperStatus number into its word.
+func statusWord(v int64, ok bool) string {
+	if !ok {
+		return ""
+	}
+	if w, found := statusWords[v]; found {
+		return w
+	}
+	return "unknown"
+}
+
+// BuildDocument builds a document from what the agent answered, using the
+// profile p (nil for none). It never fails: what is missing is omitted.
+func BuildDocument(p *Profile, o *Objects) *Document {
+	d := &Document{Class: ClassUnknown}
+	if p != nil {
+		d.Class, d.Profile, d.Vendor = p.Class, p.Name, p.Vendor
+	}
+	d.SysDescr, _ = textAt(o, oidSysDescr)
+	d.SysName, _ = textAt(o, oidSysName)
+	d.SysObjectID, _ = textAt(o, oidSysObjectID)
+	if pdu, ok := o.Get(oidSysUpTime); ok {
+		if t, ok := pduUint(pdu); ok {
+			d.sysUpTimeTicks = ptr(t)
+			d.SysUptimeSeconds = ptr(float64(t) / 100)
+		}
+	}
+	if p != nil && p.modelRE != nil {
+		d.Model = matchModel(p.modelRE, d.SysDescr)
+	}
+	d.Serial = chassisSerial(o)
+	d.Interfaces = buildInterfaces(o)
+	if p != nil && p.Access != "" {
+		if ex, ok := lookupExtractor(p.Access); ok {
+			d.Access = ex(o, d)
+		}
+	}
+	return d
+}
+
+func textAt(o *Objects, oid string) (string, bool) {
+	p, ok := o.Get(oid)
+	if !ok {
+		return "", false
+	}
+	return pduText(p)
+}
+
+// matchModel returns the first capture group of re in s (the whole match
+// when re has no group).
+func matchModel(re *regexp.Regexp, s string) string {
+	m := re.FindStringSubmatch(s)
+	switch {
+	case m == nil:
+		return ""
+	case len(m) > 1:
+		for _, g := range m[1:] {
+			if g != "" {
+				return g
+			}
+		}
+		return ""
+	default:
+		return m[0]
+	}
+}
+
+// chassisSerial returns entPhysicalSerialNum of the first chassis entity
+// with a non-empty serial.
+func chassisSerial(o *Objects) string {
+	classes := o.Column(entPhysClass)
+	for _, idx := range indexes(classes) {
+		c, ok := pduInt(classes[idx])
+		if !ok || c != entClassChassis {
+			continue
+		}
+		// A serial of only zeros and blanks is a placeholder, not a serial.
+		if s, ok := o.colText(entPhysSerial, idx); ok && strings.Trim(s, "0 \n\t") != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// buildInterfaces builds one row per ifTable index (any ifTable column
+// defines a row; ifXTable alone does not).
+func buildInterfaces(o *Objects) []Interface {
+	rows := map[int]bool{}
+	for _, col := range []string{ifIndex, ifDescr, ifType, ifMtu, ifSpeed, ifPhysAddress,
+		ifAdminStatus, ifOperStatus, ifInOctets, ifOutOctets} {
+		for idx := range o.Column(col) {
+			n, err := strconv.Atoi(idx)
+			if err != nil || n < 0 {
+				continue
+			}
+			rows[n] = true
+		}
+	}
+	out := make([]Interface, 0, len(rows))
+	for n := range rows {
+		out = append(out, buildInterface(o, n))
+	}
+	sortInterfaces(out)
+	return out
+}
+
+func sortInterfaces(s []Interface) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j].Index < s[j-1].Index; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+func buildInterface(o *Objects, n int) Interface {
+	idx := strconv.Itoa(n)
+	it := Interface{Index: n}
+	it.Descr, _ = o.colText(ifDescr, idx)
+	it.Alias, _ = o.colText(ifAlias, idx)
+	if name, ok := o.colText(ifName, idx); ok && name != "" {
+		it.Name = name
+	} else {
+		it.Name = it.Descr
+	}
+	if t, ok := o.colInt(ifType, idx); ok {
+		it.Type = ptr(int(t))
+	}
+	it.AdminStatus = statusWord(o.colInt(ifAdminStatus, idx))
+	it.OperStatus = statusWord(o.colInt(ifOperStatus, idx))
+	if m, ok := o.colInt(ifMtu, idx); ok {
+		it.MTU = ptr(int(m))
+	}
+	if p, ok := o.Column(ifPhysAddress)[idx]; ok {
+		if b, ok := pduBytes(p); ok {
+			it.MAC = formatMAC(b)
+		}
+	}
+	speed, speedOK := o.colUint(ifSpeed, idx)
+	high, highOK := o.colUint(ifHighSpeed, idx)
+	_, hcOK := o.colUint(ifHCInOctets, idx)
+	switch {
+	case highOK && (hcOK || !speedOK || speed == 4294967295) && !(high == 0 && speedOK && speed > 0) && high <= 1<<63/1_000_000:
+		it.SpeedBps = ptr(high * 1_000_000)
+	case speedOK:
+		it.SpeedBps = ptr(speed)
+	}
+	c := &it.Counters
+	set := func(dst **uint64, col string) {
+		if v, ok := o.colUint(col, idx); ok {
+			*dst = ptr(v)
+		}
+	}
+	set(&c.InOctets, ifInOctets)
+	set(&c.OutOctets, ifOutOctets)
+	set(&c.HCInOctets, ifHCInOctets)
+	set(&c.HCOutOctets, ifHCOutOctets)
+	set(&c.InErrors, ifInErrors)
+	set(&c.OutErrors, ifOutErrors)
+	set(&c.Discontinuity, ifCounterDisc)
+	return it
+}
+
+// ifTypeOf returns the ifType of the interface with the given index.
+func ifTypeOf(d *Document, index int) (int, bool) {
+	for _, it := range d.Interfaces {
+		if it.Index == index && it.Type != nil {
+			return *it.Type, true
+		}
+	}
+	return 0, false
+}
+
+// interfaceByIndex returns the interface row with the given index.
+func interfaceByIndex(d *Document, index int) *Interface {
+	for i := range d.Interfaces {
+		if d.Interfaces[i].Index == index {
+			return &d.Interfaces[i]
+		}
+	}
+	return nil
+}

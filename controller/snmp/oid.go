@@ -1,0 +1,68 @@
+package snmp
+
+import "strings"
+
+// normOID returns oid with exactly one leading dot, the form gosnmp uses
+// for the names it returns.
+func normOID(oid string) string {
+	oid = strings.TrimSpace(oid)
+	if strings.HasPrefix(oid, ".") {
+		return oid
+	}
+	return "." + oid
+}
+
+// underRoot reports whether oid lies strictly below root (both in normOID
+// form): "1.3.6.1.2.1.2.2.1.1.1" is under "1.3.6.1.2.1.2.2", while
+// "1.3.6.1.2.1.2.20" is not.
+func underRoot(oid, root string) bool {
+	return len(oid) > len(root) && oid[len(root)] == '.' && oid[:len(root)] == root
+}
+
+// oidCompare orders two dotted OIDs by their numeric arcs without
+// allocating: -1 when a < b, 0 when equal, +1 when a > b. Arcs that are not
+// decimal numbers are ordered by length then bytes, so the order stays total
+// for garbage input.
+func oidCompare(a, b string) int {
+	a = strings.TrimPrefix(a, ".")
+	b = strings.TrimPrefix(b, ".")
+	for {
+		if a == "" || b == "" {
+			switch {
+			case a == "" && b == "":
+				return 0
+			case a == "":
+				return -1
+			default:
+				return 1
+			}
+		}
+		var ca, cb string
+		ca, a = cutArc(a)
+		cb, b = cutArc(b)
+		if c := arcCompare(ca, cb); c != 0 {
+			return c
+		}
+	}
+}
+
+// cutArc splits the first arc off a dotted OID.
+func cutArc(s string) (arc, rest string) {
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return s, ""
+}
+
+// arcCompare compares two decimal arcs numerically (leading zeros ignored).
+func arcCompare(a, b string) int {
+	a = strings.TrimLeft(a, "0")
+	b = strings.TrimLeft(b, "0")
+	switch {
+	case len(a) < len(b):
+		return -1
+	case len(a) > len(b):
+		return 1
+	}
+	return strings.Compare(a, b)
+}

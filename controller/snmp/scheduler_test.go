@@ -1,0 +1,282 @@
+package snmp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+
+	"github.com/ngic/ngic/internal/testenv"
+)
+
+// pollIfTable is a typical callback: one Get and one Walk.
+func pollIfTable(ctx context.Context, c Client) error {
+	if _, err := c.Get(ctx, []string{"1.3.6.1.2.1.1.3.0"}); err != nil {
+		return err
+	}
+	objs, _, err := c.Walk(ctx, []string{"1.3.6.1.2.1.2.2.1.2", "1.3.6.1.2.1.2.2.1.10"})
+	if err != nil {
+		return err
+	}
+	if len(objs["1.3.6.1.2.1.2.2.1.2"]) == 0 {
+		return fmt.Errorf("no ifDescr")
+	}
+	return nil
+}
+
+func TestSchedulerDeadAndSlowAmongLive(t *testing.T) {
+	sim := testenv.StartSnmpsim(t, testenv.Recordings(t), walkRecordings...)
+	slow := startFakeAgent(t, 3*time.Second, func(oid string) gosnmp.SnmpPDU {
+		return gosnmp.SnmpPDU{Name: oid + ".1", Type: gosnmp.Integer, Value: 1}
+	})
+	deadPort := testenv.FreeUDPPort(t)
+	s, err := NewScheduler(SchedulerConfig{MaxConcurrent: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := func(id, target, community string) {
+		t.Helper()
+		err := s.AddDevice(Device{ID: id, Interval: 10 * time.Second, Deadline: time.Second, Poll: pollIfTable,
+			Config: Config{Target: target, Version: "2c", Community: community, Timeout: 400 * time.Millisecond}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// IDs sort the slow and dead devices first, so they take slots before
+	// the live ones.
+	add("0-slow", slow.Addr, "public")
+	add("0-dead", fmt.Sprintf("127.0.0.1:%d", deadPort), "public")
+	for i := 0; i < 20; i++ {
+		add(fmt.Sprintf("live-%02d", i), sim.Addr, walkRecordings[i%len(walkRecordings)])
+	}
+	if err := s.AddDevice(Device{ID: "live-00", Interval: time.Second, Poll: pollIfTable, Config: Config{Target: sim.Addr, Version: "2c", Community: "x"}}); err == nil {
+		t.Fatal("duplicate ID accepted")
+	}
+	if err := s.RunCycle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := s.Statuses()
+	if len(st) != 22 {
+		t.Fatalf("%d statuses", len(st))
+	}
+	byID := map[string]DeviceStatus{}
+	for _, d := range st {
+		byID[d.ID] = d
+	}
+	slowSt, deadSt := byID["0-slow"], byID["0-dead"]
+	for _, d := range []DeviceStatus{slowSt, deadSt} {
+		if d.LastError == nil || d.ConsecutiveFailures != 1 || d.Polls != 1 || !d.LastSuccess.IsZero() {
+			t.Fatalf("%s: %+v, want one failure", d.ID, d)
+		}
+	}
+	if !errors.Is(slowSt.LastError, ErrTimeout) && !errors.Is(slowSt.LastError, ErrDeadline) {
+		t.Fatalf("slow device error %v", slowSt.LastError)
+	}
+	if !errors.Is(deadSt.LastError, ErrTimeout) {
+		t.Fatalf("dead device error %v", deadSt.LastError)
+	}
+	slowEnd := slowSt.LastStart.Add(slowSt.LastDuration)
+	for i := 0; i < 20; i++ {
+		d := byID[fmt.Sprintf("live-%02d", i)]
+		if d.LastError != nil || d.Polls != 1 || d.ConsecutiveFailures != 0 {
+			t.Fatalf("%s: %+v", d.ID, d)
+		}
+		// Ordering, not timing: every live device was done before the
+		// slow one, which started first, was given up.
+		if !d.LastSuccess.Before(slowEnd) {
+			t.Fatalf("%s finished after the slow device was abandoned", d.ID)
+		}
+	}
+	stats := s.Stats()
+	if stats.Polls != 22 || stats.Failures != 2 || stats.Devices != 22 || stats.InFlight != 0 {
+		t.Fatalf("stats %+v", stats)
+	}
+	if slow.requests.Load() == 0 {
+		t.Fatal("slow agent never asked")
+	}
+}
+
+// fakeSession is a SessionClient whose behaviour the test scripts.
+type fakeSession struct {
+	target string
+	closed atomic.Bool
+}
+
+func (f *fakeSession) Get(context.Context, []string) ([]gosnmp.SnmpPDU, error) { return nil, nil }
+func (f *fakeSession) Walk(context.Context, []string) (map[string][]gosnmp.SnmpPDU, []error, error) {
+	return nil, nil, nil
+}
+func (f *fakeSession) Target() string { return f.target }
+func (f *fakeSession) Close() error   { f.closed.Store(true); return nil }
+
+type fakeDialer struct {
+	mu       sync.Mutex
+	sessions map[string][]*fakeSession
+}
+
+func (d *fakeDialer) dial(cfg Config) (SessionClient, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	f := &fakeSession{target: cfg.Target}
+	if d.sessions == nil {
+		d.sessions = map[string][]*fakeSession{}
+	}
+	d.sessions[cfg.Target] = append(d.sessions[cfg.Target], f)
+	return f, nil
+}
+
+func (d *fakeDialer) count(target string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.sessions[target])
+}
+
+func (d *fakeDialer) firstClosed(target string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.sessions[target]) > 0 && d.sessions[target][0].closed.Load()
+}
+
+func TestSchedulerRunKeepsAndRedialsSessions(t *testing.T) {
+	var dialer fakeDialer
+	s, err := NewScheduler(SchedulerConfig{Dial: dialer.dial})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failing atomic.Int64
+	for _, target := range []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"} {
+		poll := func(ctx context.Context, c Client) error { return nil }
+		if target == "10.0.0.3" {
+			poll = func(ctx context.Context, c Client) error { failing.Add(1); return errors.New("boom") }
+		}
+		if err := s.AddDevice(Device{Interval: 50 * time.Millisecond, Poll: poll,
+			Config: Config{Target: target, Version: "2c", Community: "public"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	// Wait (by count) for three polls of every device.
+	for {
+		ready := true
+		for _, st := range s.Statuses() {
+			if st.Polls < 3 {
+				ready = false
+			}
+		}
+		if ready {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run returned %v", err)
+	}
+	if n := dialer.count("10.0.0.1"); n != 1 {
+		t.Fatalf("healthy device dialled %d times, want 1 (session kept between cycles)", n)
+	}
+	st, _ := s.Status("10.0.0.3")
+	if n := dialer.count("10.0.0.3"); n < 3 || uint64(n) < st.Polls {
+		t.Fatalf("failing device dialled %d times for %d polls, want a redial per failure", n, st.Polls)
+	}
+	if st.ConsecutiveFailures < 3 || st.LastError == nil {
+		t.Fatalf("failing device status %+v", st)
+	}
+	for _, f := range dialer.sessions["10.0.0.1"] {
+		if !f.closed.Load() {
+			t.Fatal("session left open after Run ended")
+		}
+	}
+	if !s.RemoveDevice("10.0.0.1") || s.RemoveDevice("10.0.0.1") {
+		t.Fatal("RemoveDevice does not report membership")
+	}
+	if s.Stats().Devices != 2 {
+		t.Fatalf("stats after removal: %+v", s.Stats())
+	}
+}
+
+func TestSchedulerAbandonsStuckCallback(t *testing.T) {
+	var dialer fakeDialer
+	s, _ := NewScheduler(SchedulerConfig{Dial: dialer.dial})
+	release := make(chan struct{})
+	var calls atomic.Int64
+	stuck := func(ctx context.Context, c Client) error { calls.Add(1); <-release; return nil } // ignores ctx
+	if err := s.AddDevice(Device{ID: "stuck", Interval: time.Second, Deadline: 50 * time.Millisecond, Poll: stuck,
+		Config: Config{Target: "10.0.0.9", Version: "2c", Community: "public"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RunCycle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := s.Status("stuck")
+	if !errors.Is(st.LastError, ErrDeadline) {
+		t.Fatalf("status error %v, want ErrDeadline", st.LastError)
+	}
+	// The callback still holds the session: the next cycle must skip it.
+	_ = s.RunCycle(context.Background())
+	if calls.Load() != 1 || s.Stats().Skipped != 1 || s.Stats().Deadlines != 1 {
+		t.Fatalf("calls %d stats %+v", calls.Load(), s.Stats())
+	}
+	close(release)
+	for !dialer.firstClosed("10.0.0.9") {
+		time.Sleep(5 * time.Millisecond)
+	}
+	for {
+		_ = s.RunCycle(context.Background())
+		if calls.Load() == 2 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestStartOffsetSpread(t *testing.T) {
+	const interval = time.Minute
+	buckets := make([]int, 6)
+	for i := 0; i < 6000; i++ {
+		id := fmt.Sprintf("10.%d.%d.%d:161", i/65536, i/256%256, i%256)
+		o := StartOffset(id, interval)
+		if o < 0 || o >= interval {
+			t.Fatalf("offset %v outside the interval", o)
+		}
+		if o != StartOffset(id, interval) {
+			t.Fatal("offset not deterministic")
+		}
+		buckets[o*6/interval]++
+	}
+	for i, n := range buckets {
+		if n < 700 || n > 1300 { // 1000 expected per tenth of the interval
+			t.Fatalf("bucket %d holds %d of 6000 devices: offsets not spread (%v)", i, n, buckets)
+		}
+	}
+}
+
+func TestDeviceValidation(t *testing.T) {
+	s, _ := NewScheduler(SchedulerConfig{})
+	ok := Config{Target: "10.0.0.1", Version: "2c", Community: "public"}
+	poll := func(context.Context, Client) error { return nil }
+	cases := []struct {
+		d    Device
+		want string
+	}{
+		{Device{Config: ok, Poll: poll}, "Interval"},
+		{Device{Config: ok, Interval: time.Second, Deadline: 2 * time.Second, Poll: poll}, "Deadline"},
+		{Device{Config: ok, Interval: time.Second}, "Poll"},
+		{Device{Config: ok, Interval: time.Second, Retries: -1, Poll: poll}, "Retries"},
+		{Device{Config: Config{Target: "10.0.0.1", Version: "4"}, Interval: time.Second, Poll: poll}, "Version"},
+	}
+	for _, c := range cases {
+		err := s.AddDevice(c.d)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("AddDevice(%+v) = %v, want an error naming %s", c.d, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,306 @@
+package snmp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+)
+
+// Session is a Client for one device over its own socket and its own
+// gosnmp.GoSNMP, never shared. A Session is for one goroutine at a time.
+type Session struct {
+	cfg  Config
+	host string
+	port uint16
+	g    *gosnmp.GoSNMP
+	// engineKnown: a v3 request succeeded since the last engine discovery,
+	// so a later timeout or time-window failure may mean the agent rebooted.
+	engineKnown bool
+	// rediscoveries counts v3 engine re-discoveries (for tests and stats).
+	rediscoveries int
+}
+
+var _ Client = (*Session)(nil)
+
+// Dial validates cfg (filling defaults) and opens a session. For UDP no
+// packet is sent: an unreachable device shows up at the first request.
+func Dial(cfg Config) (*Session, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	host, port, err := splitTarget(cfg.Target)
+	if err != nil {
+		return nil, fmt.Errorf("snmp: config: Target %q: %w", cfg.Target, err)
+	}
+	s := &Session{cfg: cfg, host: host, port: port}
+	if err := s.connect(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// connect builds a fresh gosnmp.GoSNMP (so v3 discovers the engine again)
+// and opens its socket.
+func (s *Session) connect() error {
+	c := &s.cfg
+	g := &gosnmp.GoSNMP{
+		Target:    s.host,
+		Port:      s.port,
+		Transport: "udp",
+		Community: c.Community,
+		Timeout:   c.Timeout,
+		Retries:   c.Retries,
+		MaxOids:   max(c.MaxOIDsPerRequest, gosnmp.MaxOids),
+		Context:   context.Background(),
+	}
+	switch c.Version {
+	case "1":
+		g.Version = gosnmp.Version1
+	case "2c":
+		g.Version = gosnmp.Version2c
+	case "3":
+		g.Version = gosnmp.Version3
+		g.SecurityModel = gosnmp.UserSecurityModel
+		g.ContextName = c.V3.ContextName
+		a := authProtos[normProto(c.V3.AuthProto)]
+		p := privProtos[normProto(c.V3.PrivProto)]
+		usm := &gosnmp.UsmSecurityParameters{UserName: c.V3.User, AuthenticationProtocol: a, PrivacyProtocol: p}
+		switch {
+		case a == gosnmp.NoAuth:
+			g.MsgFlags = gosnmp.NoAuthNoPriv
+		case p == gosnmp.NoPriv:
+			g.MsgFlags = gosnmp.AuthNoPriv
+			usm.AuthenticationPassphrase = c.V3.AuthPass
+		default:
+			g.MsgFlags = gosnmp.AuthPriv
+			usm.AuthenticationPassphrase = c.V3.AuthPass
+			usm.PrivacyPassphrase = c.V3.PrivPass
+		}
+		g.SecurityParameters = usm
+	}
+	if err := g.Connect(); err != nil {
+		return fmt.Errorf("snmp: %s: open socket: %w", c.Target, err)
+	}
+	s.g = g
+	s.engineKnown = false
+	return nil
+}
+
+// Target names the device ("host:port" as configured).
+func (s *Session) Target() string { return s.cfg.Target }
+
+// Config returns the validated configuration, defaults filled in.
+func (s *Session) Config() Config { return s.cfg }
+
+// Rediscoveries counts how often the session reset its v3 engine state
+// (engine ID, boots, time) after a failure and discovered it again.
+func (s *Session) Rediscoveries() int { return s.rediscoveries }
+
+// Close closes the socket. Calling it again is harmless.
+func (s *Session) Close() error {
+	if s.g == nil {
+		return nil
+	}
+	err := s.g.Close()
+	s.g = nil
+	if err != nil {
+		return fmt.Errorf("snmp: %s: close: %w", s.cfg.Target, err)
+	}
+	return nil
+}
+
+// do runs one gosnmp request under ctx: cancelling ctx interrupts a
+// pending read, and a v3 failure that a rebooted agent would cause (not in
+// time window, unknown engine, or a timeout or digest failure after earlier
+// success) resets the engine state and retries once.
+func (s *Session) do(ctx context.Context, op string, f func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error)) (*gosnmp.SnmpPacket, error) {
+	if s.g == nil {
+		return nil, fmt.Errorf("snmp: %s: %s: session is closed", s.cfg.Target, op)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, classify(ctx, s.cfg.Target, op, err)
+	}
+	hadEngine := s.engineID() != ""
+	pkt, err := s.once(ctx, f)
+	if err != nil && s.cfg.Version == "3" && ctx.Err() == nil && engineStale(err) &&
+		(s.engineKnown || !isTimeout(err)) {
+		s.rediscoveries++
+		_ = s.g.Close()
+		s.g = nil
+		if cerr := s.connect(); cerr != nil {
+			return nil, cerr
+		}
+		hadEngine = false
+		pkt, err = s.once(ctx, f)
+	}
+	if err != nil {
+		if s.cfg.Version == "3" && ctx.Err() == nil {
+			if derr := s.diagnoseV3(ctx, op, err, hadEngine); derr != nil {
+				return nil, derr
+			}
+		}
+		return nil, classify(ctx, s.cfg.Target, op, err)
+	}
+	if pkt == nil {
+		return nil, fmt.Errorf("snmp: %s: %s: no packet returned", s.cfg.Target, op)
+	}
+	s.engineKnown = true
+	return pkt, nil
+}
+
+// once runs f with ctx wired into the socket.
+func (s *Session) once(ctx context.Context, f func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error)) (*gosnmp.SnmpPacket, error) {
+	g := s.g
+	g.Context = ctx
+	conn := g.Conn
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	defer stop()
+	return f(g)
+}
+
+// Get fetches oids in batches of MaxOIDsPerRequest, in the order asked. A
+// missing object comes back with type NoSuchObject or NoSuchInstance (for
+// v1, whose agents answer noSuchName, the offending varbind is dropped from
+// the request, the rest asked again, and the missing one returned as
+// NoSuchObject). An agent answering tooBig gets smaller batches.
+func (s *Session) Get(ctx context.Context, oids []string) ([]gosnmp.SnmpPDU, error) {
+	out := make([]gosnmp.SnmpPDU, len(oids))
+	for start := 0; start < len(oids); start += s.cfg.MaxOIDsPerRequest {
+		end := min(start+s.cfg.MaxOIDsPerRequest, len(oids))
+		idx := make([]int, 0, end-start)
+		for i := start; i < end; i++ {
+			idx = append(idx, i)
+		}
+		if err := s.getBatch(ctx, oids, idx, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// getBatch fetches oids[idx...] into out[idx...].
+func (s *Session) getBatch(ctx context.Context, oids []string, idx []int, out []gosnmp.SnmpPDU) error {
+	for len(idx) > 0 {
+		req := make([]string, len(idx))
+		for j, i := range idx {
+			req[j] = normOID(oids[i])
+		}
+		pkt, err := s.do(ctx, "get", func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error) { return g.Get(req) })
+		if err != nil {
+			return err
+		}
+		switch pkt.Error {
+		case gosnmp.NoError:
+			if len(pkt.Variables) != len(idx) {
+				return fmt.Errorf("snmp: %s: get: agent answered %d varbinds for %d OIDs", s.cfg.Target, len(pkt.Variables), len(idx))
+			}
+			for j, i := range idx {
+				out[i] = pkt.Variables[j]
+			}
+			return nil
+		case gosnmp.NoSuchName:
+			k := int(pkt.ErrorIndex) - 1
+			if k < 0 || k >= len(idx) {
+				return fmt.Errorf("snmp: %s: get: agent answered noSuchName with error index %d out of 1..%d", s.cfg.Target, pkt.ErrorIndex, len(idx))
+			}
+			out[idx[k]] = gosnmp.SnmpPDU{Name: req[k], Type: gosnmp.NoSuchObject}
+			idx = append(idx[:k:k], idx[k+1:]...)
+		case gosnmp.TooBig:
+			if len(idx) == 1 {
+				return fmt.Errorf("snmp: %s: get %s: agent answered tooBig for a single OID", s.cfg.Target, req[0])
+			}
+			h := len(idx) / 2
+			if err := s.getBatch(ctx, oids, idx[:h:h], out); err != nil {
+				return err
+			}
+			idx = idx[h:]
+		default:
+			at := ""
+			if k := int(pkt.ErrorIndex) - 1; k >= 0 && k < len(req) {
+				at = " at " + req[k]
+			}
+			return fmt.Errorf("snmp: %s: get: agent answered %s%s", s.cfg.Target, pkt.Error, at)
+		}
+	}
+	return nil
+}
+
+// Walk fetches every object under each root, several roots per GETBULK
+// (GETNEXT for v1) request; see Client.Walk. tooBig answers halve
+// max-repetitions.
+func (s *Session) Walk(ctx context.Context, roots []string) (map[string][]gosnmp.SnmpPDU, []error, error) {
+	w := newWalker(s.cfg.Target, roots, s.cfg.MaxOIDsPerRequest, s.cfg.MaxCallsPerWalk)
+	maxRep := s.cfg.MaxRepetitions
+	for {
+		oids := w.next()
+		if oids == nil {
+			break
+		}
+		var pkt *gosnmp.SnmpPacket
+		var err error
+		if s.cfg.Version == "1" {
+			pkt, err = s.do(ctx, "walk", func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error) { return g.GetNext(oids) })
+		} else {
+			pkt, err = s.do(ctx, "walk", func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error) { return g.GetBulk(oids, 0, maxRep) })
+		}
+		if err != nil {
+			return w.result(), w.warnings, err
+		}
+		if pkt.Error == gosnmp.TooBig && maxRep > 1 {
+			maxRep /= 2
+			continue
+		}
+		if pkt.Error != gosnmp.NoError {
+			w.agentError(pkt.Error, pkt.ErrorIndex)
+			continue
+		}
+		w.feed(pkt.Variables)
+	}
+	return w.result(), w.warnings, nil
+}
+
+// engineID is the agent's engine ID as discovered, "" before discovery.
+func (s *Session) engineID() string {
+	if s.g == nil {
+		return ""
+	}
+	if usm, ok := s.g.SecurityParameters.(*gosnmp.UsmSecurityParameters); ok {
+		return usm.AuthoritativeEngineID
+	}
+	return ""
+}
+
+// diagnoseV3 explains v3 failures that gosnmp reports vaguely, or returns
+// nil. An agent that answered engine discovery and then ignored the
+// encrypted request almost always has another privacy password or protocol
+// (net-snmp drops what it cannot decrypt). An answer gosnmp finds not
+// authentic is checked with one unauthenticated probe, which tells an
+// unknown user from a wrong authentication password.
+func (s *Session) diagnoseV3(ctx context.Context, op string, err error, hadEngine bool) error {
+	t := s.cfg.Target
+	switch {
+	case isTimeout(err) && !hadEngine && s.engineID() != "" && s.g.MsgFlags&gosnmp.AuthPriv == gosnmp.AuthPriv:
+		return fmt.Errorf("snmp: %s: %s: %w: the agent answered engine discovery but not the encrypted request: wrong privacy password or protocol (%s)",
+			t, op, ErrAuth, s.cfg.V3.PrivProto)
+	case isAuthText(err) && !errors.Is(err, gosnmp.ErrDecryption):
+		probe := &gosnmp.GoSNMP{Target: s.host, Port: s.port, Transport: "udp", Version: gosnmp.Version3,
+			Timeout: s.cfg.Timeout, Retries: 0, Context: ctx, SecurityModel: gosnmp.UserSecurityModel,
+			MsgFlags: gosnmp.NoAuthNoPriv, ContextName: s.cfg.V3.ContextName,
+			SecurityParameters: &gosnmp.UsmSecurityParameters{UserName: s.cfg.V3.User,
+				AuthenticationProtocol: gosnmp.NoAuth, PrivacyProtocol: gosnmp.NoPriv}}
+		if cerr := probe.Connect(); cerr != nil {
+			return nil
+		}
+		defer probe.Close()
+		_, perr := probe.Get([]string{".1.3.6.1.2.1.1.3.0"})
+		if errors.Is(perr, gosnmp.ErrUnknownUsername) {
+			return fmt.Errorf("snmp: %s: %s: %w: %w: %q", t, op, ErrAuth, ErrUnknownUser, s.cfg.V3.User)
+		}
+		return fmt.Errorf("snmp: %s: %s: %w: answer not authentic: wrong authentication password or protocol (%s)",
+			t, op, ErrAuth, s.cfg.V3.AuthProto)
+	}
+	return nil
+}
