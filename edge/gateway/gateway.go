@@ -376,7 +376,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 }
 
 func (g *Gateway) startEmbeddedBroker() error {
-	s := mqttserver.New(&mqttserver.Options{InlineClient: false, Capabilities: embeddedCapabilities()})
+	s := mqttserver.New(&mqttserver.Options{InlineClient: false, Capabilities: embeddedCapabilities(),
+		Logger: g.log.With("component", "broker")})
 	if err := s.AddHook(new(auth.AllowHook), nil); err != nil {
 		return fmt.Errorf("gateway: embedded broker: %w", err)
 	}

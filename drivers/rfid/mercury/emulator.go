@@ -11,7 +11,8 @@ import (
 const TickInterval = 250 * time.Millisecond
 
 // Emulator behaves like an M6e Nano presenting a fixed set of Gen2 tags. It
-// answers Get Version, Set/Get Region, Set/Get Read TX Power, Read Tag ID
+// answers Get Version, Set Tag Protocol (Gen2), Set Antenna Port (1/1),
+// Set/Get Region, Set/Get Read TX Power, Read Tag ID
 // Multiple, Get/Clear Tag Buffer and the multi-protocol start/stop of
 // continuous reading (start is idempotent and answered with an empty OK
 // response); unknown opcodes get status 0x0101.
@@ -125,6 +126,18 @@ func (e *Emulator) command(f Frame) {
 			return
 		}
 		e.region = d[0]
+		e.ok(f.Opcode)
+	case OpSetTagProtocol:
+		if len(d) != 2 || d[0] != 0 || d[1] != ProtocolGen2 {
+			e.fail(f.Opcode, StatusInvalidParam)
+			return
+		}
+		e.ok(f.Opcode)
+	case OpSetAntennaPort:
+		if len(d) != 2 || d[0] != 1 || d[1] != 1 {
+			e.fail(f.Opcode, StatusInvalidParam) // a single-port module
+			return
+		}
 		e.ok(f.Opcode)
 	case OpGetRegion:
 		e.ok(f.Opcode, e.region)

@@ -29,6 +29,18 @@ func AppendResponse(dst []byte, opcode byte, status uint16, data ...byte) []byte
 // AppendGetVersion appends Get Version (0x03).
 func AppendGetVersion(dst []byte) []byte { return AppendCommand(dst, OpVersion) }
 
+// AppendSetTagProtocol appends Set Current Tag Protocol (0x93), e.g.
+// ProtocolGen2.
+func AppendSetTagProtocol(dst []byte, protocol byte) []byte {
+	return AppendCommand(dst, OpSetTagProtocol, 0x00, protocol)
+}
+
+// AppendSetAntennaPort appends Set Antenna Port (0x91) with the TX and RX
+// ports (1, 1 on single-port modules such as the Nano).
+func AppendSetAntennaPort(dst []byte, tx, rx byte) []byte {
+	return AppendCommand(dst, OpSetAntennaPort, tx, rx)
+}
+
 // AppendSetRegion appends Set Region (0x97) with a region code.
 func AppendSetRegion(dst []byte, region byte) []byte {
 	return AppendCommand(dst, OpSetRegion, region)

@@ -43,6 +43,31 @@ var frames = []frameCase{
 		encode: func() []byte { return AppendGetVersion(nil) },
 	},
 	{
+		name: "set tag protocol Gen2",
+		raw: []byte{
+			0xFF,       // header
+			0x02,       // Len
+			0x93,       // opcode: set current tag protocol
+			0x00, 0x05, // protocol: Gen2
+			0x51, 0x7D, // CRC
+		},
+		command: true, op: OpSetTagProtocol, data: []byte{0x00, 0x05},
+		encode: func() []byte { return AppendSetTagProtocol(nil, ProtocolGen2) },
+	},
+	{
+		name: "set antenna port 1/1",
+		raw: []byte{
+			0xFF,       // header
+			0x02,       // Len
+			0x91,       // opcode: set antenna port
+			0x01,       // TX port
+			0x01,       // RX port
+			0x70, 0x3B, // CRC
+		},
+		command: true, op: OpSetAntennaPort, data: []byte{0x01, 0x01},
+		encode: func() []byte { return AppendSetAntennaPort(nil, 1, 1) },
+	},
+	{
 		name: "set region EU3",
 		raw: []byte{
 			0xFF,       // header

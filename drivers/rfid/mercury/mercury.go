@@ -20,6 +20,9 @@
 // "no tags found", which is the normal empty answer and the continuous-mode
 // keep-alive.
 //
+// Opening: set tag protocol Gen2 and antenna port 1/1 (as the SparkFun
+// library's setup does), region and read power when asked, then start.
+//
 // Reading mode: continuous reading, as the SparkFun library's startReading
 // does: a multi-protocol search (opcode 0x2F, option 0x01 "continuous")
 // wrapping Read Tag ID Multiple (0x22) with the metadata option. The module
@@ -71,6 +74,7 @@ const (
 	OpClearTagBuffer   = 0x2A // clear tag ID buffer
 	OpMultiProtocol    = 0x2F // multi-protocol tag operation (continuous reading)
 	OpGetRegion        = 0x67 // get current region
+	OpSetAntennaPort   = 0x91 // set TX and RX antenna ports
 	OpSetReadTxPower   = 0x92 // set read TX power, centi-dBm
 	OpSetRegion        = 0x97 // set current region
 	OpSetTagProtocol   = 0x93 // set current tag protocol

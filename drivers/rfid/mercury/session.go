@@ -30,6 +30,8 @@ var _ rfid.Session = (*Session)(nil)
 // 31.5 dBm; Region must be empty or a key of Regions.
 func NewSession(opts rfid.Options) (*Session, error) {
 	s := &Session{dec: NewResponseDecoder(), interval: DefaultPollInterval, metadata: DefaultMetadata}
+	s.open = AppendSetTagProtocol(s.open, ProtocolGen2)
+	s.open = AppendSetAntennaPort(s.open, 1, 1)
 	if opts.PollInterval < 0 {
 		return nil, fmt.Errorf("mercury: poll interval %v is negative", opts.PollInterval)
 	}
@@ -55,8 +57,9 @@ func NewSession(opts rfid.Options) (*Session, error) {
 	return s, nil
 }
 
-// Open returns Set Region and Set Read TX Power when the options ask for
-// them, then the start of continuous reading.
+// Open returns Set Tag Protocol (Gen2) and Set Antenna Port (1/1), Set
+// Region and Set Read TX Power when the options ask for them, then the start
+// of continuous reading.
 func (s *Session) Open() []byte { return s.open }
 
 // Poll returns the start of continuous reading again, so that a module that

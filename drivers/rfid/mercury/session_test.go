@@ -62,10 +62,14 @@ var streamedTag = []byte{
 var recorded = []exchange{
 	{
 		W: append([]byte{
+			0xFF, 0x02, 0x93, 0x00, 0x05, 0x51, 0x7D, // set tag protocol Gen2
+			0xFF, 0x02, 0x91, 0x01, 0x01, 0x70, 0x3B, // set antenna port 1/1
 			0xFF, 0x01, 0x97, 0x08, 0x4B, 0xB5, // set region EU3
 			0xFF, 0x02, 0x92, 0x0A, 0x8C, 0x4B, 0xD5, // set read power 27.00 dBm
 		}, startReading...),
 		R: append(append([]byte{
+			0xFF, 0x00, 0x93, 0x00, 0x00, 0x37, 0x1A, // set tag protocol: OK
+			0xFF, 0x00, 0x91, 0x00, 0x00, 0x17, 0x58, // set antenna port: OK
 			0xFF, 0x00, 0x97, 0x00, 0x00, 0x77, 0x9E, // set region: OK
 			0xFF, 0x00, 0x92, 0x00, 0x00, 0x27, 0x3B, // set power: OK
 			0xFF, 0x00, 0x2F, 0x00, 0x00, 0x51, 0x4D, // start: OK
@@ -106,7 +110,7 @@ func TestPlayback(t *testing.T) {
 			t.Fatalf("read %+v", r)
 		}
 	}
-	if st := s.Stats(); st.Frames != 7 || st.Reads != 2 || st.Errors != 0 || st.BadFrames != 0 {
+	if st := s.Stats(); st.Frames != 9 || st.Reads != 2 || st.Errors != 0 || st.BadFrames != 0 {
 		t.Fatalf("stats %+v", st)
 	}
 }
@@ -196,7 +200,7 @@ func TestEmulatorNoTag(t *testing.T) {
 	if back := s.Feed(e.Handle(AppendReadTagMultiple(nil, 100)), noRead); back != nil {
 		t.Fatalf("asked for the tag buffer of an empty field: % X", back)
 	}
-	if st := s.Stats(); st.Frames != 3 || st.Errors != 0 {
+	if st := s.Stats(); st.Frames != 5 || st.Errors != 0 {
 		t.Fatalf("stats %+v: no tags found is not an error", st)
 	}
 }
@@ -234,6 +238,9 @@ func TestEmulatorCommands(t *testing.T) {
 	if f := answer(AppendCommand(nil, OpGetReadTxPower, 0)); !bytes.Equal(f.Data, []byte{0, 0x0A, 0x8C}) {
 		t.Fatalf("get power: %+v", f)
 	}
+	if f := answer(AppendSetAntennaPort(nil, 2, 2)); f.Status != StatusInvalidParam {
+		t.Fatalf("antenna port 2 on a single-port module: %+v", f)
+	}
 	if f := answer(AppendCommand(nil, 0x55)); f.Status != StatusInvalidOpcode {
 		t.Fatalf("unknown opcode: %+v", f)
 	}
@@ -256,7 +263,8 @@ func TestOptions(t *testing.T) {
 		}
 	}
 	s, err := NewSession(rfid.Options{PollInterval: time.Second})
-	if err != nil || s.PollInterval() != time.Second || !bytes.Equal(s.Open(), startReading) || !bytes.Equal(s.Poll(), startReading) {
+	if err != nil || s.PollInterval() != time.Second || !bytes.HasSuffix(s.Open(), startReading) ||
+		!bytes.HasPrefix(s.Open(), []byte{0xFF, 0x02, 0x93, 0x00, 0x05, 0x51, 0x7D, 0xFF, 0x02, 0x91, 0x01, 0x01, 0x70, 0x3B}) || !bytes.Equal(s.Poll(), startReading) {
 		t.Fatalf("session %v, %v", s, err)
 	}
 	for _, bad := range [][]byte{{1}, {1, 2, 3}, make([]byte, 64)} {

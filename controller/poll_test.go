@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+
+	"github.com/ngic/ngic/internal/testenv"
+)
+
+// binary is the ngic-controller built once for the tests of this file.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ngic-poll-test")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "ngic-controller")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		os.Stderr.Write(out)
+		panic("build ngic-controller: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// pollCmd runs `ngic-controller poll args...` and returns its outputs and
+// exit code.
+func pollCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, append([]string{"poll"}, args...)...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("poll %v did not finish within a minute", args)
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return o.String(), e.String(), ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), 0
+}
+
+// polled is the part of the document these tests read.
+type polled struct {
+	Class      string `json:"class"`
+	SysName    string `json:"sys_name"`
+	SysDescr   string `json:"sys_descr"`
+	Interfaces []struct {
+		Name   string   `json:"name"`
+		InBps  *float64 `json:"in_bps"`
+		OutBps *float64 `json:"out_bps"`
+	} `json:"interfaces"`
+	Access *struct {
+		TV *struct {
+			Inputs []json.RawMessage `json:"inputs"`
+		} `json:"tv"`
+	} `json:"access"`
+}
+
+func decode(t *testing.T, out string) polled {
+	t.Helper()
+	var p polled
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	return p
+}
+
+// secretFile writes a passphrase to a file only the test reads.
+func secretFile(t *testing.T, s string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "pass")
+	if err := os.WriteFile(f, []byte(s+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestPollSnmpsim(t *testing.T) {
+	sim := testenv.StartSnmpsim(t, testenv.Recordings(t), "terra_sti440", "cisco_c3560-ios")
+	for _, tc := range []struct{ community, class string }{
+		{"terra_sti440", "tv-receiver"},
+		{"cisco_c3560-ios", "switch"},
+	} {
+		t.Run(tc.community, func(t *testing.T) {
+			out, errOut, code := pollCmd(t, "--target", sim.Addr, "--community", tc.community, "--json")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			p := decode(t, out)
+			if p.Class != tc.class {
+				t.Errorf("class %q, want %q", p.Class, tc.class)
+			}
+			if tc.class == "tv-receiver" && (p.Access == nil || p.Access.TV == nil || len(p.Access.TV.Inputs) != 4) {
+				t.Errorf("want 4 tuner inputs in access.tv, got %s", out)
+			}
+		})
+	}
+	t.Run("wrong-community", func(t *testing.T) {
+		out, errOut, code := pollCmd(t, "--target", sim.Addr, "--community", "no-such-community", "--timeout", "300ms", "--json")
+		if code == 0 {
+			t.Fatalf("exit 0 with a wrong community; output %s", out)
+		}
+		if !strings.Contains(errOut, "no answer") {
+			t.Errorf("stderr %q lacks \"no answer\"", errOut)
+		}
+		if out != "" {
+			t.Errorf("printed a document on failure: %s", out)
+		}
+	})
+}
+
+// snmpdSystem reads sysName and sysDescr of the agent with v2c, as the
+// reference the v3 polls must match.
+func snmpdSystem(t *testing.T, s *testenv.Snmpd) (name, descr string) {
+	t.Helper()
+	g := &gosnmp.GoSNMP{Target: "127.0.0.1", Port: uint16(s.Port), Community: s.Community,
+		Version: gosnmp.Version2c, Timeout: 2 * time.Second, Retries: 1}
+	if err := g.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	defer g.Conn.Close()
+	r, err := g.Get([]string{".1.3.6.1.2.1.1.5.0", ".1.3.6.1.2.1.1.1.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := func(v any) string {
+		b, _ := v.([]byte)
+		return strings.TrimSpace(string(b))
+	}
+	return text(r.Variables[0].Value), text(r.Variables[1].Value)
+}
+
+func TestPollSnmpdV3(t *testing.T) {
+	s := testenv.StartSnmpd(t)
+	wantName, wantDescr := snmpdSystem(t, s)
+	if wantName == "" || wantDescr == "" {
+		t.Fatalf("snmpd answered sysName %q, sysDescr %q", wantName, wantDescr)
+	}
+	auth := secretFile(t, testenv.V3AuthPass)
+	priv := secretFile(t, testenv.V3PrivPass)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"authPriv", []string{"--user", testenv.V3User, "--auth-proto", "SHA-256", "--auth-pass-file", auth,
+			"--priv-proto", "AES", "--priv-pass-file", priv}},
+		{"authNoPriv", []string{"--user", "ngicauth", "--auth-proto", "SHA-256", "--auth-pass-file", auth}},
+		{"noAuthNoPriv", []string{"--user", "ngicnoauth"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--target", s.Addr, "--version", "3", "--json"}, tc.args...)
+			out, errOut, code := pollCmd(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			p := decode(t, out)
+			if p.SysName != wantName || p.SysDescr != wantDescr {
+				t.Errorf("sys_name %q sys_descr %q, want %q %q", p.SysName, p.SysDescr, wantName, wantDescr)
+			}
+			if len(p.Interfaces) == 0 {
+				t.Error("no interfaces in the document")
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name, secret string
+		args         []string
+	}{
+		{"wrong-auth-pass", "wrong-auth-pass-9", []string{"--auth-pass-file", secretFile(t, "wrong-auth-pass-9"),
+			"--priv-pass-file", priv}},
+		{"wrong-priv-pass", "wrong-priv-pass-9", []string{"--auth-pass-file", auth,
+			"--priv-pass-file", secretFile(t, "wrong-priv-pass-9")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--target", s.Addr, "--version", "3", "--json", "--timeout", "500ms",
+				"--user", testenv.V3User, "--auth-proto", "SHA-256", "--priv-proto", "AES"}, tc.args...)
+			out, errOut, code := pollCmd(t, args...)
+			if code == 0 {
+				t.Fatalf("exit 0 with a %s; output %s", tc.name, out)
+			}
+			t.Logf("stderr: %s", strings.TrimSpace(errOut))
+			msg := strings.ToLower(errOut)
+			if !strings.Contains(msg, "authentication") && !strings.Contains(msg, "decrypt") && !strings.Contains(msg, "privacy") {
+				t.Errorf("stderr %q does not say authentication or privacy failed", errOut)
+			}
+			for _, p := range []string{tc.secret, testenv.V3AuthPass, testenv.V3PrivPass} {
+				if strings.Contains(out+errOut, p) {
+					t.Errorf("output shows a passphrase: %q", out+errOut)
+				}
+			}
+		})
+	}
+}
+
+func TestPollRateInterval(t *testing.T) {
+	s := testenv.StartSnmpd(t)
+	out, errOut, code := pollCmd(t, "--target", s.Addr, "--community", s.Community, "--rate-interval", "2s", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	p := decode(t, out)
+	if len(p.Interfaces) == 0 {
+		t.Fatal("no interfaces")
+	}
+	for _, it := range p.Interfaces {
+		if it.InBps == nil || it.OutBps == nil {
+			t.Errorf("interface %q lacks in_bps/out_bps after --rate-interval", it.Name)
+		}
+	}
+}
