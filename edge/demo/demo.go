@@ -159,7 +159,7 @@ func subscribe(ctx context.Context, addr string, out io.Writer) (mqtt.Client, er
 	print := func(_ mqtt.Client, m mqtt.Message) {
 		fmt.Fprintf(out, "%s %s\n", m.Topic(), m.Payload())
 	}
-	o := mqtt.NewClientOptions().AddBroker("tcp://"+addr).SetClientID("ngic-demo-viewer").
+	o := mqtt.NewClientOptions().AddBroker("tcp://" + addr).SetClientID("ngic-demo-viewer").
 		SetAutoReconnect(true).SetOrderMatters(true)
 	o.SetOnConnectHandler(func(c mqtt.Client) {
 		c.SubscribeMultiple(map[string]byte{telemetry.EventFilter: 1, telemetry.StatusFilter: 1}, print)

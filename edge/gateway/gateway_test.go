@@ -66,6 +66,11 @@ func runGateway(t *testing.T, cfg *config.Config) (*Gateway, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return runGatewayG(t, g)
+}
+
+func runGatewayG(t *testing.T, g *Gateway) (*Gateway, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- g.Run(ctx) }()

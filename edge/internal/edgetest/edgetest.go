@@ -32,6 +32,13 @@ type Subscriber struct {
 // QoS 1, so that messages published while it is away are kept for it.
 func Subscribe(t testing.TB, addr, clientID string) *Subscriber {
 	t.Helper()
+	return SubscribeWith(t, "tcp://"+addr, clientID, nil)
+}
+
+// SubscribeWith is Subscribe to a broker URL, with a hook to set TLS and
+// credentials on the client options.
+func SubscribeWith(t testing.TB, broker, clientID string, set func(*mqtt.ClientOptions)) *Subscriber {
+	t.Helper()
 	s := &Subscriber{}
 	handler := func(_ mqtt.Client, m mqtt.Message) {
 		_, kind, _, err := telemetry.ParseTopic(m.Topic())
@@ -59,17 +66,20 @@ func Subscribe(t testing.TB, addr, clientID string) *Subscriber {
 			s.events = append(s.events, e)
 		}
 	}
-	o := mqtt.NewClientOptions().AddBroker("tcp://" + addr).SetClientID(clientID).
+	o := mqtt.NewClientOptions().AddBroker(broker).SetClientID(clientID).
 		SetCleanSession(false).SetAutoReconnect(true).SetMaxReconnectInterval(200 * time.Millisecond).
 		SetConnectRetry(true).SetConnectRetryInterval(200 * time.Millisecond).SetOrderMatters(true).
 		SetDefaultPublishHandler(handler)
+	if set != nil {
+		set(o)
+	}
 	o.SetOnConnectHandler(func(c mqtt.Client) {
 		c.SubscribeMultiple(map[string]byte{telemetry.EventFilter: 1, telemetry.StatusFilter: 1}, handler)
 	})
 	s.c = mqtt.NewClient(o)
 	tok := s.c.Connect()
 	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("edgetest: subscriber connect %s: %v", addr, tok.Error())
+		t.Fatalf("edgetest: subscriber connect %s: %v", broker, tok.Error())
 	}
 	// Wait for the subscription to be in place.
 	deadline := time.Now().Add(5 * time.Second)
