@@ -7,4 +7,5 @@ import (
 	_ "github.com/ngic/ngic/drivers/rfid/chafon"
 	_ "github.com/ngic/ngic/drivers/rfid/em4100"
 	_ "github.com/ngic/ngic/drivers/rfid/magicrf"
+	_ "github.com/ngic/ngic/drivers/rfid/mercury"
 )

@@ -1,0 +1,70 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/ngic/ngic/drivers/rfid/all"
+	"github.com/ngic/ngic/internal/testenv"
+	"github.com/ngic/ngic/telemetry"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestDemoShowsEvents runs what `make run` runs and checks that arrivals
+// and departures of decoded EPCs come out of the embedded broker.
+func TestDemoShowsEvents(t *testing.T) {
+	var out syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Opts{
+			BrokerListen: fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
+			HTTPListen:   fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
+			Period:       200 * time.Millisecond,
+		}, &out)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		s := out.String()
+		if strings.Contains(s, `"type":"tag.departed"`) && strings.Count(s, `"type":"tag.arrived"`) >= 2 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil && err != context.Canceled {
+		t.Fatalf("demo: %v", err)
+	}
+	s := out.String()
+	for _, want := range []string{
+		telemetry.StatusTopic("demo-gateway") + ` {"v":1,"gateway":"demo-gateway","state":"online"`,
+		`"type":"tag.arrived"`,
+		`"type":"tag.departed"`,
+		`"uri":"urn:epc:id:sgtin:0614141.812345.6789"`,
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("demo output lacks %s:\n%s", want, s)
+		}
+	}
+}
