@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -12,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ngic/ngic/controller/simulator"
+	"github.com/ngic/ngic/internal/cli"
 )
 
 func init() { commands = append(commands, newSimulateCmd) }
@@ -25,7 +25,7 @@ func newSimulateCmd() *cobra.Command {
 		Short: "Serve a folder of .snmprec recordings as SNMP v1/v2c agents (community = file name)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log := slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("cmd", "simulate")
+			log := cli.Logger("info").With("cmd", "simulate")
 			if dir == "" {
 				return fmt.Errorf("simulate: --recordings is required")
 			}

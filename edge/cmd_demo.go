@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ngic/ngic/edge/demo"
+	"github.com/ngic/ngic/internal/cli"
 )
 
 func init() { commands = append(commands, newDemoCmd) }
@@ -22,7 +23,7 @@ func newDemoCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			o.Logger = newLogger("info")
+			o.Logger = cli.Logger("info")
 			return demo.Run(ctx, o, cmd.OutOrStdout())
 		},
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -12,15 +11,10 @@ import (
 	_ "github.com/ngic/ngic/drivers/rfid/all" // every reader protocol
 	"github.com/ngic/ngic/edge/config"
 	"github.com/ngic/ngic/edge/gateway"
+	"github.com/ngic/ngic/internal/cli"
 )
 
 func init() { commands = append(commands, newRunCmd, newCheckConfigCmd) }
-
-func newLogger(level string) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
-}
 
 func newRunCmd() *cobra.Command {
 	var path string
@@ -33,7 +27,7 @@ func newRunCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runGateway(cmd.Context(), cfg, gateway.Opts{Logger: newLogger(cfg.Log.Level)})
+			return runGateway(cmd.Context(), cfg, gateway.Opts{Logger: cli.Logger(cfg.Log.Level)})
 		},
 	}
 	c.Flags().StringVarP(&path, "config", "c", "/etc/ngic/edge.yaml", "configuration file")

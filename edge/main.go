@@ -7,30 +7,14 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/spf13/cobra"
 
-	"github.com/ngic/ngic/internal/buildinfo"
+	"github.com/ngic/ngic/internal/cli"
 )
 
 // commands are the subcommands; each cmd_*.go file appends its own.
 var commands []func() *cobra.Command
 
 func main() {
-	root := &cobra.Command{
-		Use:           "ngic-edge",
-		Short:         "Field gateway: RFID readers and photo-eyes to MQTT, losing nothing",
-		Version:       buildinfo.String(),
-		SilenceUsage:  true,
-		SilenceErrors: true,
-	}
-	for _, c := range commands {
-		root.AddCommand(c())
-	}
-	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "ngic-edge:", err)
-		os.Exit(1)
-	}
+	cli.Main("ngic-edge", "Field gateway: RFID readers and photo-eyes to MQTT, losing nothing", commands)
 }

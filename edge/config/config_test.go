@@ -79,3 +79,24 @@ func unwrapAll(err error) error {
 		err = u.Unwrap()
 	}
 }
+
+func FuzzParse(f *testing.F) {
+	b, _ := os.ReadFile("../../deploy/edge/edge.yaml")
+	f.Add(b)
+	f.Add([]byte("gateway: g\nmqtt:\n  broker: embedded\n"))
+	f.Add([]byte("gateway: g\nmqtt: {broker: tcp://h:1}\nreaders: [{name: r, protocol: chafon, device: /d, baud: -3}]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse("fuzz.yaml", data)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		// What validates once validates again, unchanged.
+		again := *c
+		if err := again.Validate(nil); err != nil {
+			t.Fatalf("valid config fails a second validation: %v", err)
+		}
+	})
+}
