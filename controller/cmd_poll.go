@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ngic/ngic/controller/device"
 	"github.com/ngic/ngic/controller/snmp"
+	"github.com/ngic/ngic/internal/yamlconf"
 )
 
 func init() { commands = append(commands, newPollCmd) }
@@ -51,17 +51,6 @@ func newPollCmd() *cobra.Command {
 	return c
 }
 
-// secret reads a passphrase from a file, else from an environment variable.
-func secret(file, env string) (string, error) {
-	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("poll: passphrase file: %w", err)
-		}
-		return strings.TrimRight(string(b), "\r\n"), nil
-	}
-	return os.Getenv(env), nil
-}
 
 func runPoll(cmd *cobra.Command, f *pollFlags) error {
 	if f.target == "" {
@@ -72,11 +61,11 @@ func runPoll(cmd *cobra.Command, f *pollFlags) error {
 	}
 	cfg := snmp.Config{Target: f.target, Version: f.version, Community: f.community, Timeout: f.timeout}
 	if f.version == "3" {
-		auth, err := secret(f.authPassFile, "NGIC_SNMP_AUTH_PASS")
+		auth, err := yamlconf.Secret(f.authPassFile, "NGIC_SNMP_AUTH_PASS")
 		if err != nil {
 			return err
 		}
-		priv, err := secret(f.privPassFile, "NGIC_SNMP_PRIV_PASS")
+		priv, err := yamlconf.Secret(f.privPassFile, "NGIC_SNMP_PRIV_PASS")
 		if err != nil {
 			return err
 		}
@@ -115,6 +104,7 @@ func runPoll(cmd *cobra.Command, f *pollFlags) error {
 	}
 	enc := json.NewEncoder(cmd.OutOrStdout())
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(d)
 }
 
@@ -131,10 +121,13 @@ func pollOnce(ctx context.Context, s *snmp.Session, set *device.ProfileSet, f *p
 	case errors.Is(err, snmp.ErrAuth):
 		return nil, fmt.Errorf("poll: %s: SNMPv3 authentication failed (check user, protocols and passphrases): %w", f.target, err)
 	case errors.Is(err, snmp.ErrTimeout):
+		// The chain below says nothing more than this; keep the message short.
+		c := s.Config()
+		tries := c.Retries + 1
 		if f.version == "3" {
-			return nil, fmt.Errorf("poll: %s: no answer: agent down or unreachable: %w", f.target, err)
+			return nil, fmt.Errorf("poll %s: no answer within %v (%d tries): agent down or unreachable", f.target, c.Timeout, tries)
 		}
-		return nil, fmt.Errorf("poll: %s: no answer: wrong community or agent down: %w", f.target, err)
+		return nil, fmt.Errorf("poll %s: no answer within %v (%d tries): wrong community or agent down", f.target, c.Timeout, tries)
 	}
 	return nil, fmt.Errorf("poll: %w", err)
 }
