@@ -2,11 +2,12 @@ package snmp
 
 import (
 	"context"
-	"fmt"
 	"runtime"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gosnmp/gosnmp"
 
 	"github.com/ngic/ngic/internal/testenv"
 )
@@ -56,28 +57,51 @@ func BenchmarkWalkIFMIB(b *testing.B) {
 	b.ReportMetric(float64(len(sessions)), "devices")
 }
 
-// BenchmarkSessionMemory measures the heap held by idle sessions.
+// BenchmarkSessionMemory measures the heap held per idle device: a session
+// that answered one request and was then released, as the Scheduler leaves
+// it between cycles ("released"), against one that keeps its GoSNMP, socket
+// and receive buffer ("kept").
 func BenchmarkSessionMemory(b *testing.B) {
 	const n = 2000
-	var perSession float64
-	for i := 0; i < b.N; i++ {
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		sessions := make([]*Session, 0, n)
-		for j := 0; j < n; j++ {
-			s, err := Dial(Config{Target: fmt.Sprintf("127.0.0.%d:%d", 1+j/60000, 1024+j%60000), Version: "2c", Community: "public"})
-			if err != nil {
-				b.Fatal(err)
+	a := startFakeAgent(b, 0, func(oid string) gosnmp.SnmpPDU {
+		return gosnmp.SnmpPDU{Name: oid, Type: gosnmp.EndOfMibView}
+	})
+	for _, release := range []bool{true, false} {
+		name := "kept"
+		if release {
+			name = "released"
+		}
+		b.Run(name, func(b *testing.B) {
+			var perDevice float64
+			for i := 0; i < b.N; i++ {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				sessions := make([]*Session, 0, n)
+				for j := 0; j < n; j++ {
+					s, err := Dial(Config{Target: a.Addr, Version: "2c", Community: "public"})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := s.Get(context.Background(), []string{"1.3.6.1.2.1.1.3.0"}); err != nil {
+						b.Fatal(err)
+					}
+					if release {
+						if err := s.Release(); err != nil {
+							b.Fatal(err)
+						}
+					}
+					sessions = append(sessions, s)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				perDevice = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / n
+				for _, s := range sessions {
+					s.Close()
+				}
+				runtime.KeepAlive(sessions)
 			}
-			sessions = append(sessions, s)
-		}
-		runtime.GC()
-		runtime.ReadMemStats(&after)
-		perSession = float64(after.HeapAlloc-before.HeapAlloc) / n
-		for _, s := range sessions {
-			s.Close()
-		}
+			b.ReportMetric(perDevice, "heap-bytes/idle-device")
+		})
 	}
-	b.ReportMetric(perSession, "heap-bytes/session")
 }

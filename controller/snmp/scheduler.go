@@ -98,8 +98,9 @@ type SchedulerConfig struct {
 
 // Scheduler polls a set of devices, each on its own interval with a
 // jittered start, a per-cycle deadline and bounded concurrency. Each device
-// has its own session, created at its first poll, kept between cycles and
-// redialled after a failure. Its methods are safe for concurrent use.
+// has its own session, created at its first poll, kept between cycles (and
+// released after each successful poll when it is a Releaser) and redialled
+// after a failure. Its methods are safe for concurrent use.
 type Scheduler struct {
 	dial DialFunc
 	sem  chan struct{}
@@ -454,7 +455,21 @@ func (s *Scheduler) poll(ctx context.Context, dev *device) {
 		dev.closeSession()
 		return
 	}
+	if r, ok := dev.sess.(Releaser); ok {
+		if r.Release() != nil {
+			dev.closeSession()
+		}
+	}
 	dev.busy.Store(false)
+}
+
+// Releaser is a SessionClient that can drop its socket and buffers between
+// cycles while staying usable, such as *Session. The Scheduler releases such
+// a session after each successful poll, so an idle device costs only its
+// small state.
+type Releaser interface {
+	// Release frees the socket and buffers; the next request reopens them.
+	Release() error
 }
 
 // safePoll runs the caller's callback, turning a panic into an error so

@@ -9,13 +9,24 @@ import (
 	"github.com/gosnmp/gosnmp"
 )
 
-// Session is a Client for one device over its own socket and its own
-// gosnmp.GoSNMP, never shared. A Session is for one goroutine at a time.
+// Session is a Client for one device, never shared. A Session is for one
+// goroutine at a time.
+//
+// Between polling cycles a Session holds only small per-device state: the
+// configuration and, for v3, the discovered engine (ID, boots, time and the
+// keys localised to it). The gosnmp.GoSNMP with its socket and its 64 KB
+// receive buffer exists only while requests run: the first request opens
+// it and Release drops it, so the next cycle's fresh GoSNMP starts with the
+// remembered engine and needs no new discovery.
 type Session struct {
 	cfg  Config
 	host string
 	port uint16
-	g    *gosnmp.GoSNMP
+	g    *gosnmp.GoSNMP // nil while idle
+	// closed: Close was called; requests fail.
+	closed bool
+	// engine is the v3 engine last seen (id == "" before discovery).
+	engine engineState
 	// engineKnown: a v3 request succeeded since the last engine discovery,
 	// so a later timeout or time-window failure may mean the agent rebooted.
 	engineKnown bool
@@ -23,10 +34,21 @@ type Session struct {
 	rediscoveries int
 }
 
+// engineState is what a v3 session keeps of the agent's engine between
+// cycles: its ID, boots and time (time as observed at the instant at), the
+// context engine ID, and the user's keys localised to the engine.
+type engineState struct {
+	id, contextID    string
+	boots, time      uint32
+	at               time.Time
+	authKey, privKey []byte
+}
+
 var _ Client = (*Session)(nil)
 
-// Dial validates cfg (filling defaults) and opens a session. For UDP no
-// packet is sent: an unreachable device shows up at the first request.
+// Dial validates cfg (filling defaults) and returns an idle session. No
+// socket is opened and no packet is sent: the first request opens the
+// socket, so an unreachable or unresolvable device shows up there.
 func Dial(cfg Config) (*Session, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -35,16 +57,14 @@ func Dial(cfg Config) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snmp: config: Target %q: %w", cfg.Target, err)
 	}
-	s := &Session{cfg: cfg, host: host, port: port}
-	if err := s.connect(); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return &Session{cfg: cfg, host: host, port: port}, nil
 }
 
-// connect builds a fresh gosnmp.GoSNMP (so v3 discovers the engine again)
-// and opens its socket.
-func (s *Session) connect() error {
+// connect builds a fresh gosnmp.GoSNMP and opens its socket. For v3 it is
+// preset with the remembered engine (its time advanced by the time elapsed
+// since it was seen), unless forget is set or no engine is known yet, in
+// which case gosnmp discovers the engine at the first request.
+func (s *Session) connect(forget bool) error {
 	c := &s.cfg
 	g := &gosnmp.GoSNMP{
 		Target:    s.host,
@@ -79,14 +99,46 @@ func (s *Session) connect() error {
 			usm.AuthenticationPassphrase = c.V3.AuthPass
 			usm.PrivacyPassphrase = c.V3.PrivPass
 		}
+		if forget {
+			s.engine = engineState{}
+			s.engineKnown = false
+		}
+		if e := &s.engine; e.id != "" {
+			now := time.Now()
+			e.time += uint32(now.Sub(e.at) / time.Second)
+			e.at = e.at.Add(now.Sub(e.at).Truncate(time.Second))
+			usm.AuthoritativeEngineID = e.id
+			usm.AuthoritativeEngineBoots = e.boots
+			usm.AuthoritativeEngineTime = e.time
+			usm.SecretKey = e.authKey
+			usm.PrivacyKey = e.privKey
+			g.ContextEngineID = e.contextID
+		}
 		g.SecurityParameters = usm
 	}
 	if err := g.Connect(); err != nil {
 		return fmt.Errorf("snmp: %s: open socket: %w", c.Target, err)
 	}
 	s.g = g
-	s.engineKnown = false
 	return nil
+}
+
+// remember copies the engine gosnmp holds now into s.engine, noting when
+// its time was seen if it changed.
+func (s *Session) remember() {
+	if s.g == nil {
+		return
+	}
+	usm, ok := s.g.SecurityParameters.(*gosnmp.UsmSecurityParameters)
+	if !ok || usm.AuthoritativeEngineID == "" {
+		return
+	}
+	e := &s.engine
+	if usm.AuthoritativeEngineID != e.id || usm.AuthoritativeEngineBoots != e.boots || usm.AuthoritativeEngineTime != e.time {
+		e.id, e.boots, e.time, e.at = usm.AuthoritativeEngineID, usm.AuthoritativeEngineBoots, usm.AuthoritativeEngineTime, time.Now()
+	}
+	e.contextID = s.g.ContextEngineID
+	e.authKey, e.privKey = usm.SecretKey, usm.PrivacyKey
 }
 
 // Target names the device ("host:port" as configured).
@@ -99,11 +151,16 @@ func (s *Session) Config() Config { return s.cfg }
 // (engine ID, boots, time) after a failure and discovered it again.
 func (s *Session) Rediscoveries() int { return s.rediscoveries }
 
-// Close closes the socket. Calling it again is harmless.
-func (s *Session) Close() error {
+// Release closes the socket and drops the gosnmp.GoSNMP and its receive
+// buffer, keeping the configuration and the v3 engine: the session stays
+// usable and its next request opens a new socket. The Scheduler releases a
+// session after each successful poll. Calling it on an idle session is
+// harmless.
+func (s *Session) Release() error {
 	if s.g == nil {
 		return nil
 	}
+	s.remember()
 	err := s.g.Close()
 	s.g = nil
 	if err != nil {
@@ -112,16 +169,29 @@ func (s *Session) Close() error {
 	return nil
 }
 
-// do runs one gosnmp request under ctx: cancelling ctx interrupts a
-// pending read, and a v3 failure that a rebooted agent would cause (not in
-// time window, unknown engine, or a timeout or digest failure after earlier
-// success) resets the engine state and retries once.
+// Close closes the socket; later requests fail. Calling it again is
+// harmless.
+func (s *Session) Close() error {
+	s.closed = true
+	return s.Release()
+}
+
+// do runs one gosnmp request under ctx, opening the socket if the session
+// is idle: cancelling ctx interrupts a pending read, and a v3 failure that
+// a rebooted agent would cause (not in time window, unknown engine, or a
+// timeout or digest failure after earlier success) resets the engine state
+// and retries once.
 func (s *Session) do(ctx context.Context, op string, f func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error)) (*gosnmp.SnmpPacket, error) {
-	if s.g == nil {
+	if s.closed {
 		return nil, fmt.Errorf("snmp: %s: %s: session is closed", s.cfg.Target, op)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, classify(ctx, s.cfg.Target, op, err)
+	}
+	if s.g == nil {
+		if err := s.connect(false); err != nil {
+			return nil, err
+		}
 	}
 	hadEngine := s.engineID() != ""
 	pkt, err := s.once(ctx, f)
@@ -130,7 +200,7 @@ func (s *Session) do(ctx context.Context, op string, f func(g *gosnmp.GoSNMP) (*
 		s.rediscoveries++
 		_ = s.g.Close()
 		s.g = nil
-		if cerr := s.connect(); cerr != nil {
+		if cerr := s.connect(true); cerr != nil {
 			return nil, cerr
 		}
 		hadEngine = false

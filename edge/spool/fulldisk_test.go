@@ -3,44 +3,14 @@ package spool
 import (
 	"errors"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/ngic/ngic/internal/testenv"
 )
 
-// smallDisk mounts a 2 MiB tmpfs for the test and unmounts it at the end.
-// Without root, or when mount fails, the test is skipped, unless
-// NGIC_REQUIRE_PEERS=1, which makes it fail.
-func smallDisk(t *testing.T) string {
-	t.Helper()
-	skip := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("NGIC_REQUIRE_PEERS") == "1" {
-			t.Fatalf(format+"; NGIC_REQUIRE_PEERS=1 forbids skipping", args...)
-		}
-		t.Skipf(format, args...)
-	}
-	if os.Geteuid() != 0 {
-		skip("full-disk test needs root to mount a small tmpfs")
-	}
-	dir := filepath.Join(t.TempDir(), "small")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", dir).CombinedOutput(); err != nil {
-		skip("cannot mount a 2 MiB tmpfs for the full-disk test: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
-
 func TestFullDisk(t *testing.T) {
-	dir := smallDisk(t)
+	dir := testenv.SmallDisk(t, "2m")
 	path := filepath.Join(dir, "spool.db")
 	s, err := Open(path, Options{})
 	if err != nil {

@@ -1,0 +1,254 @@
+package scale
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ngic/ngic/controller/snmp"
+	"github.com/ngic/ngic/internal/testenv"
+)
+
+// cpuTime is this process's user+system CPU time.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// rss is this process's resident memory in bytes.
+func rss(b *testing.B) int64 {
+	s, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := strings.Fields(string(s))
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
+// startFarm builds farmsim and runs it in its own process serving n
+// devices, so that the simulator's CPU is not the poller's. It returns the
+// farm's address and the communities.
+func startFarm(b *testing.B, n int) (string, []string) {
+	b.Helper()
+	dir := testenv.Recordings(b)
+	bin := filepath.Join(b.TempDir(), "farmsim")
+	build := exec.Command("go", "build", "-o", bin, "./internal/farmsim")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("build farmsim: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-recordings", dir, "-n", strconv.Itoa(n))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { stdin.Close(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatalf("farmsim: %v", err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	views, err := LoadViews(dir, IFMIBRecordings)
+	if err != nil {
+		b.Fatal(err)
+	}
+	comms, _ := Farm(views, n)
+	return strings.TrimSpace(line), comms
+}
+
+// newFarmHarness schedules every community of the farm at addr.
+func newFarmHarness(b *testing.B, addr string, comms []string, keep bool) *Harness {
+	b.Helper()
+	h, err := NewHarness(Options{Interval: time.Minute, MaxConcurrent: 256, Timeout: 5 * time.Second, KeepSockets: keep})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range comms {
+		if err := h.Add(addr, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return h
+}
+
+// cycle polls every device once and fails the benchmark if any failed.
+func cycle(b *testing.B, h *Harness) {
+	b.Helper()
+	if err := h.RunCycle(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	for id, r := range h.Results() {
+		if r.Err != nil {
+			b.Fatalf("%s: %v", id, r.Err)
+		}
+	}
+}
+
+// BenchmarkPollCPUPerVarbind polls a farm of a few thousand devices (in
+// another process) through the Scheduler and device.Collect and reports
+// the controller's CPU time per varbind received: with sessions released
+// between cycles (a socket and receive buffer per cycle, as the Scheduler
+// does) and, for comparison, kept.
+func BenchmarkPollCPUPerVarbind(b *testing.B) {
+	const n = 2000
+	addr, comms := startFarm(b, n)
+	for _, keep := range []bool{false, true} {
+		name := "released"
+		if keep {
+			name = "kept"
+		}
+		b.Run(name, func(b *testing.B) { pollCPU(b, addr, comms, keep) })
+	}
+}
+
+func pollCPU(b *testing.B, addr string, comms []string, keep bool) {
+	n := len(comms)
+	h := newFarmHarness(b, addr, comms, keep)
+	cycle(b, h) // first cycle: dials and classification warm-up
+	v0, c0, t0 := h.Varbinds(), cpuTime(b), time.Now()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		cycle(b, h)
+	}
+	b.StopTimer()
+	cpu, wall, vb := cpuTime(b)-c0, time.Since(t0), h.Varbinds()-v0
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(vb), "cpu-ns/varbind")
+	b.ReportMetric(float64(vb)/float64(b.N)/float64(n), "varbinds/device")
+	b.ReportMetric(wall.Seconds()/float64(b.N), "wall-s/cycle")
+	b.ReportMetric(float64(n), "devices")
+	for _, c := range comms {
+		h.Scheduler().RemoveDevice(c) // closes the kept sockets
+	}
+}
+
+// BenchmarkMemoryPerDevice adds 10,000 devices to the scheduler, polls them
+// all once, and reports the heap and resident memory they hold afterwards.
+func BenchmarkMemoryPerDevice(b *testing.B) {
+	const n = 10000
+	addr, comms := startFarm(b, n)
+	for i := 0; i < b.N; i++ {
+		h0, err := NewHarness(Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		debug.FreeOSMemory()
+		runtime.ReadMemStats(&before)
+		rss0 := rss(b)
+		h := newFarmHarness(b, addr, comms, false)
+		cycle(b, h)
+		debug.FreeOSMemory()
+		runtime.ReadMemStats(&after)
+		rss1 := rss(b)
+		b.ReportMetric((float64(after.HeapAlloc)-float64(before.HeapAlloc))/n, "heap-bytes/device")
+		b.ReportMetric(float64(rss1-rss0)/n, "rss-bytes/device")
+		runtime.KeepAlive(h)
+		runtime.KeepAlive(h0)
+	}
+}
+
+// BenchmarkTenThousandDevices polls 10,000 devices once and reports wall
+// time and CPU seconds of the cycle, and whether 10,000 devices fit a 60 s
+// cycle on 2 cores.
+func BenchmarkTenThousandDevices(b *testing.B) {
+	const n = 10000
+	addr, comms := startFarm(b, n)
+	h := newFarmHarness(b, addr, comms, false)
+	b.ResetTimer()
+	var cpu, wall time.Duration
+	for i := 0; i < b.N; i++ {
+		c0, t0 := cpuTime(b), time.Now()
+		cycle(b, h)
+		cpu, wall = cpuTime(b)-c0, time.Since(t0)
+	}
+	b.StopTimer()
+	b.ReportMetric(wall.Seconds(), "wall-s/cycle")
+	b.ReportMetric(cpu.Seconds(), "cpu-s/cycle")
+	fits := cpu < 120*time.Second && wall < 60*time.Second
+	b.Logf("10,000 devices: cycle wall %.1fs, controller CPU %.1fs, %d varbinds; fit a 60 s cycle on 2 cores (CPU < 120 s, wall < 60 s): %v",
+		wall.Seconds(), cpu.Seconds(), h.Varbinds(), fits)
+}
+
+// BenchmarkSideBySide walks IF-MIB's ifTable of each recording with our
+// Session and with net-snmp's snmpbulkwalk against the same farm, and
+// reports the time per varbind of both and their ratio.
+func BenchmarkSideBySide(b *testing.B) {
+	bulkwalk, err := exec.LookPath("snmpbulkwalk")
+	if err != nil {
+		b.Skip("snmpbulkwalk not installed (Debian package snmp)")
+	}
+	addr, comms := startFarm(b, len(IFMIBRecordings))
+	const root = "1.3.6.1.2.1.2.2"
+	var ourCPU, ourWall, theirCPU, theirWall time.Duration
+	var ourVB, theirVB int
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, c := range comms {
+			c0, t0 := cpuTime(b), time.Now()
+			s, err := snmp.Dial(snmp.Config{Target: addr, Version: "2c", Community: c, MaxRepetitions: 25, Timeout: 5 * time.Second})
+			if err != nil {
+				b.Fatal(err)
+			}
+			objs, _, err := s.Walk(context.Background(), []string{root})
+			s.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+			ourCPU += cpuTime(b) - c0
+			ourWall += time.Since(t0)
+			ourVB += len(objs[root])
+
+			cmd := exec.Command(bulkwalk, "-v2c", "-c", c, "-Cr25", "-On", addr, root)
+			cmd.Env = append(os.Environ(), "MIBS=")
+			t1 := time.Now()
+			out, err := cmd.Output()
+			if err != nil {
+				b.Fatalf("snmpbulkwalk %s: %v", c, err)
+			}
+			theirWall += time.Since(t1)
+			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+				theirCPU += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+			}
+			for _, l := range strings.Split(string(out), "\n") {
+				if strings.HasPrefix(l, "."+root+".") {
+					theirVB++
+				}
+			}
+		}
+	}
+	b.StopTimer()
+	if ourVB == 0 || theirVB != ourVB {
+		b.Fatalf("our walk returned %d varbinds, snmpbulkwalk %d", ourVB, theirVB)
+	}
+	ns := func(d time.Duration, n int) float64 { return float64(d.Nanoseconds()) / float64(n) }
+	b.ReportMetric(ns(ourCPU, ourVB), "our-cpu-ns/varbind")
+	b.ReportMetric(ns(ourWall, ourVB), "our-wall-ns/varbind")
+	b.ReportMetric(ns(theirCPU, theirVB), "bulkwalk-cpu-ns/varbind")
+	b.ReportMetric(ns(theirWall, theirVB), "bulkwalk-wall-ns/varbind")
+	b.ReportMetric(ns(ourCPU, ourVB)/ns(theirCPU, theirVB), "cpu-ratio")
+	b.ReportMetric(ns(ourWall, ourVB)/ns(theirWall, theirVB), "wall-ratio")
+	b.Logf("ifTable walk per varbind: ours %.0f ns CPU, %.0f ns wall; snmpbulkwalk %.0f ns CPU, %.0f ns wall (process start included); ratio ours/theirs CPU %.2f, wall %.2f",
+		ns(ourCPU, ourVB), ns(ourWall, ourVB), ns(theirCPU, theirVB), ns(theirWall, theirVB),
+		ns(ourCPU, ourVB)/ns(theirCPU, theirVB), ns(ourWall, ourVB)/ns(theirWall, theirVB))
+}
