@@ -51,7 +51,6 @@ func newPollCmd() *cobra.Command {
 	return c
 }
 
-
 func runPoll(cmd *cobra.Command, f *pollFlags) error {
 	if f.target == "" {
 		return errors.New("poll: --target is required")

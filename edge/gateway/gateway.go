@@ -67,7 +67,9 @@ type Gateway struct {
 	metrics *metrics
 
 	events   chan telemetry.Event
-	spoolErr atomic.Value // string: the last spool append error
+	abandon  chan struct{} // closed when a stop waited too long for a full disk
+	lost     atomic.Uint64 // events abandoned at such a stop
+	spoolErr atomic.Value  // string: the last spool append error
 	started  time.Time
 	httpAddr atomic.Value // string
 	broker   *mqttserver.Server
@@ -106,7 +108,7 @@ func New(cfg *config.Config, opts Opts) (*Gateway, error) {
 		opts.OpenPin = gpiopins.Open
 	}
 	g := &Gateway{cfg: cfg, opts: opts, log: opts.Logger, now: opts.Now,
-		events: make(chan telemetry.Event, 4096), started: opts.Now()}
+		events: make(chan telemetry.Event, 4096), abandon: make(chan struct{}), started: opts.Now()}
 	g.spoolErr.Store("")
 	g.httpAddr.Store("")
 	for _, rc := range cfg.Readers {
@@ -348,6 +350,10 @@ func (g *Gateway) Run(ctx context.Context) error {
 		"broker", g.cfg.MQTT.Broker, "spool", g.cfg.Spool.Path)
 
 	<-ctx.Done()
+	// A stop waits for the events in hand to be spooled; if the disk stays
+	// full it gives up after StopGrace, saying how many it could not keep.
+	grace := time.AfterFunc(StopGrace, func() { close(g.abandon) })
+	defer grace.Stop()
 	producers.Wait()
 	// Tags still present depart with the reader.
 	for _, r := range g.readers {
@@ -357,6 +363,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	close(g.events)
 	<-spoolDone
+	if n := g.lost.Load(); n > 0 {
+		g.log.Error("stopped with events that could not be spooled", "events", n)
+	}
 	g.pub.Notify()
 	// Give the publisher a moment to drain what is acknowledged quickly;
 	// the rest stays spooled for the next start.
@@ -498,8 +507,16 @@ func (g *Gateway) emit(e telemetry.Event) {
 	e.V = telemetry.SchemaVersion
 	e.ID = uuid.NewString()
 	e.Gateway = g.cfg.Gateway
-	g.events <- e
+	select {
+	case g.events <- e:
+	case <-g.abandon:
+		g.lost.Add(1)
+	}
 }
+
+// StopGrace is how long a stop waits for a full disk to take the events
+// still in memory before giving them up.
+const StopGrace = 10 * time.Second
 
 // spooler persists events in batches, one fsync per batch. When the spool
 // refuses (full disk), it keeps the batch and retries: events wait in memory
@@ -534,28 +551,43 @@ func (g *Gateway) spooler() {
 		if len(batch) == 0 {
 			continue
 		}
-		backoff := 100 * time.Millisecond
-		for {
-			_, err := g.spool.Append(batch...)
-			if err == nil {
-				g.spoolErr.Store("")
-				break
-			}
-			if (errors.Is(err, spool.ErrFull) && !isDiskFull(err)) || errors.Is(err, spool.ErrTooLarge) {
-				// The reject-new policy refused the batch: counted, not retried.
-				g.metrics.rejected.Add(float64(len(batch)))
-				g.log.Warn("spool refused new events", "events", len(batch), "err", err)
-				break
-			}
-			g.spoolErr.Store(err.Error())
-			g.log.Error("cannot spool events, holding them and retrying", "events", len(batch), "err", err)
-			time.Sleep(backoff)
-			backoff = min(backoff*2, 5*time.Second)
+		if !g.store(batch) {
+			continue
 		}
 		for i := range kinds {
 			g.metrics.events.WithLabelValues(kinds[i].Source, kinds[i].Type).Inc()
 		}
 		g.pub.Notify()
+	}
+}
+
+// store appends a batch to the spool, retrying while the disk is full. It
+// reports whether the batch was stored.
+func (g *Gateway) store(batch [][]byte) bool {
+	backoff := 100 * time.Millisecond
+	for {
+		_, err := g.spool.Append(batch...)
+		if err == nil {
+			g.spoolErr.Store("")
+			return true
+		}
+		if (errors.Is(err, spool.ErrFull) && !isDiskFull(err)) || errors.Is(err, spool.ErrTooLarge) {
+			// The reject-new policy refused the batch: counted, not retried.
+			g.metrics.rejected.Add(float64(len(batch)))
+			g.log.Warn("spool refused new events", "events", len(batch), "err", err)
+			return false
+		}
+		g.spoolErr.Store(err.Error())
+		if backoff == 100*time.Millisecond {
+			g.log.Error("cannot spool events, holding them and retrying", "events", len(batch), "err", err)
+		}
+		select {
+		case <-time.After(backoff):
+		case <-g.abandon:
+			g.lost.Add(uint64(len(batch)))
+			return false
+		}
+		backoff = min(backoff*2, 5*time.Second)
 	}
 }
 

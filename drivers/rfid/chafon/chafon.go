@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/internal/driver"
 )
 
 // Name is the protocol's registry name.
@@ -95,12 +96,8 @@ func init() {
 		Name:        Name,
 		Description: "Chafon CF-RU5102 / UHFReader18 / UHFReader09 / UHFReader288 UHF readers",
 		DefaultBaud: DefaultBaud,
-		NewSession: func(o rfid.Options) (rfid.Session, error) {
-			return NewSession(o)
-		},
-		NewEmulator: func(tags [][]byte) (rfid.Emulator, error) {
-			return NewEmulator(tags)
-		},
+		NewSession:  func(o rfid.Options) (rfid.Session, error) { return driver.Session(NewSession(o)) },
+		NewEmulator: func(tags [][]byte) (rfid.Emulator, error) { return driver.Emulator(NewEmulator(tags)) },
 	})
 }
 

@@ -1,5 +1,7 @@
 package chafon
 
+import "github.com/ngic/ngic/drivers/rfid/internal/resync"
+
 // Frame is one well-formed frame: its CRC holds and its length is within
 // bounds. Payload aliases the decoder's buffer and is valid only during the
 // callback that received it.
@@ -28,8 +30,7 @@ const bufSize = 2 * MaxFrame
 // response frames.
 type Decoder struct {
 	buf    [bufSize]byte
-	r, w   int
-	look   int // positions after r and before look hold no frame
+	win    resync.Window
 	minLen byte
 
 	// Frames counts frames emitted.
@@ -49,10 +50,10 @@ func NewCommandDecoder() *Decoder { return &Decoder{minLen: MinCommandLen} }
 func NewResponseDecoder() *Decoder { return &Decoder{minLen: MinResponseLen} }
 
 // Buffered returns how many received bytes wait for the rest of a frame.
-func (d *Decoder) Buffered() int { return d.w - d.r }
+func (d *Decoder) Buffered() int { return d.win.Buffered() }
 
 // Reset drops buffered bytes; counters are kept.
-func (d *Decoder) Reset() { d.r, d.w = 0, 0 }
+func (d *Decoder) Reset() { d.win.Reset() }
 
 // Feed consumes p and calls fn for every well-formed frame, in order.
 func (d *Decoder) Feed(p []byte, fn func(Frame)) {
@@ -60,34 +61,27 @@ func (d *Decoder) Feed(p []byte, fn func(Frame)) {
 		d.minLen = MinResponseLen
 	}
 	for len(p) > 0 {
-		if d.r > 0 && (d.w == len(d.buf) || d.r == d.w) {
-			d.w = copy(d.buf[:], d.buf[d.r:d.w])
-			d.look = max(d.look-d.r, 0)
-			d.r = 0
-		}
-		n := copy(d.buf[d.w:], p)
-		d.w += n
-		p = p[n:]
+		p = d.win.Fill(d.buf[:], p)
 		d.scan(fn)
 	}
 }
 
-// candidate classifies position i: a complete CRC-valid frame (1), one
-// that can never be (-1: Len too small, or complete with a bad CRC), or one
-// still waiting for bytes (0).
+// candidate classifies position i: a complete CRC-valid frame (Valid), one
+// that can never be (Never: Len too small, or complete with a bad CRC), or
+// one still waiting for bytes (Waiting).
 func (d *Decoder) candidate(i int) int {
 	l := d.buf[i]
 	if l < d.minLen {
-		return -1
+		return resync.Never
 	}
 	total := int(l) + 1
-	if i+total > d.w {
-		return 0
+	if i+total > d.win.W {
+		return resync.Waiting
 	}
 	if crcOK(d.buf[i : i+total]) {
-		return 1
+		return resync.Valid
 	}
-	return -1
+	return resync.Never
 }
 
 func crcOK(f []byte) bool {
@@ -96,15 +90,15 @@ func crcOK(f []byte) bool {
 }
 
 func (d *Decoder) scan(fn func(Frame)) {
-	for d.r < d.w {
-		l := d.buf[d.r]
+	for d.win.R < d.win.W {
+		l := d.buf[d.win.R]
 		if l < d.minLen {
 			d.skip(1)
 			continue
 		}
 		total := int(l) + 1
-		if d.r+total <= d.w {
-			f := d.buf[d.r : d.r+total]
+		if d.win.R+total <= d.win.W {
+			f := d.buf[d.win.R : d.win.R+total]
 			if !crcOK(f) {
 				d.BadFrames++
 				d.skip(1)
@@ -112,7 +106,7 @@ func (d *Decoder) scan(fn func(Frame)) {
 			}
 			d.Frames++
 			fn(Frame{Addr: f[1], Cmd: f[2], Payload: f[3 : total-2], Raw: f})
-			d.r += total
+			d.win.R += total
 			continue
 		}
 		// The candidate at r is incomplete: if a complete valid frame
@@ -124,30 +118,16 @@ func (d *Decoder) scan(fn func(Frame)) {
 }
 
 // lookahead looks past an incomplete candidate at r for a complete valid
-// frame and skips to it. Positions known never to start a frame are
-// remembered in look, so garbage is not rescanned on every call.
+// frame and skips to it.
 func (d *Decoder) lookahead() bool {
-	d.look = max(d.look, d.r+1)
-	settled := true
-	for i := d.look; i+int(d.minLen) < d.w; i++ {
-		switch d.candidate(i) {
-		case 1:
-			d.skip(i - d.r)
+	for i := d.win.Start(); i+int(d.minLen)+1 <= d.win.W; i++ {
+		if d.win.Saw(i, d.candidate(i)) {
+			d.skip(i - d.win.R)
 			return true
-		case -1:
-			if settled {
-				d.look = i + 1
-			}
-		default:
-			settled = false
 		}
 	}
 	return false
 }
 
 // skip drops n bytes, and the known-garbage positions that follow them.
-func (d *Decoder) skip(n int) {
-	n = max(n, d.look-d.r)
-	d.r += n
-	d.SkippedBytes += uint64(n)
-}
+func (d *Decoder) skip(n int) { d.SkippedBytes += d.win.Skip(n) }

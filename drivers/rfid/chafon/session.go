@@ -6,20 +6,18 @@ import (
 	"time"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/internal/driver"
 )
 
 // Session is the host side of the protocol: it sends Inventory every
 // PollInterval and turns inventory responses into reads. It does no I/O.
 type Session struct {
-	dec       *Decoder
-	open      []byte
-	poll      []byte
-	interval  time.Duration
-	reads     uint64
-	errors    uint64
-	malformed uint64
-	emit      func(rfid.Read)
-	onFrame   func(Frame)
+	dec      *Decoder
+	open     []byte
+	poll     []byte
+	interval time.Duration
+	counts   driver.Counts
+	onFrame  func(Frame)
 }
 
 var _ rfid.Session = (*Session)(nil)
@@ -28,11 +26,9 @@ var _ rfid.Session = (*Session)(nil)
 // dBm; Region must be empty or one of cn, eu, kr, us.
 func NewSession(opts rfid.Options) (*Session, error) {
 	s := &Session{dec: NewResponseDecoder(), interval: DefaultPollInterval}
-	if opts.PollInterval < 0 {
-		return nil, fmt.Errorf("chafon: poll interval %v is negative", opts.PollInterval)
-	}
-	if opts.PollInterval > 0 {
-		s.interval = opts.PollInterval
+	var err error
+	if s.interval, err = driver.PollInterval("chafon", opts, DefaultPollInterval); err != nil {
+		return nil, err
 	}
 	if opts.Power != 0 {
 		if opts.Power < 0 || opts.Power > MaxPower || math.IsNaN(opts.Power) {
@@ -70,42 +66,39 @@ func (s *Session) PollInterval() time.Duration { return s.interval }
 // inventory frame, "more data" frames included. It never asks for a reply,
 // so it returns nil.
 func (s *Session) Feed(p []byte, emit func(rfid.Read)) []byte {
-	s.emit = emit
+	s.counts.Begin(emit)
 	s.dec.Feed(p, s.onFrame)
-	s.emit = nil
+	s.counts.End()
 	return nil
 }
 
 func (s *Session) frame(f Frame) {
 	if len(f.Payload) == 0 {
-		s.malformed++
+		s.counts.Malformed++
 		return
 	}
 	status, data := f.Payload[0], f.Payload[1:]
 	if f.Cmd != CmdInventory {
 		if status != StatusOK {
-			s.errors++
+			s.counts.Errors++
 		}
 		return
 	}
 	switch status {
 	case StatusInventoryDone, StatusInventoryTimeout, StatusMoreData, StatusMemoryFull:
 	default:
-		s.errors++ // no tag (0xFB) and the other error statuses
+		s.counts.Errors++ // no tag (0xFB) and the other error statuses
 		return
 	}
 	if !validInventory(data) {
-		s.malformed++
+		s.counts.Malformed++
 		return
 	}
 	n := int(data[0])
 	i := 1
 	for range n {
 		l := int(data[i])
-		s.reads++
-		if s.emit != nil {
-			s.emit(rfid.Read{Tag: data[i+1 : i+1+l]})
-		}
+		s.counts.Emit(rfid.Read{Tag: data[i+1 : i+1+l]})
 		i += 1 + l
 	}
 }
@@ -132,11 +125,5 @@ func validInventory(data []byte) bool {
 // Stats returns the counters. A frame whose CRC holds but whose inventory
 // data is inconsistent counts as a bad frame, not a frame.
 func (s *Session) Stats() rfid.Stats {
-	return rfid.Stats{
-		Frames:       s.dec.Frames - s.malformed,
-		Reads:        s.reads,
-		BadFrames:    s.dec.BadFrames + s.malformed,
-		SkippedBytes: s.dec.SkippedBytes,
-		Errors:       s.errors,
-	}
+	return s.counts.Stats(s.dec.Frames, s.dec.BadFrames, s.dec.SkippedBytes)
 }

@@ -7,46 +7,13 @@ import (
 	"time"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/rfidtest"
 )
-
-// exchange is one recorded host write and the reader's reply, in the style
-// of periph's i2ctest.Playback.
-type exchange struct {
-	W []byte // host -> reader
-	R []byte // reader -> host
-}
-
-// playback replays recorded exchanges and checks every one is used.
-type playback struct {
-	t   *testing.T
-	ops []exchange
-	n   int
-}
-
-func (p *playback) tx(w []byte) []byte {
-	p.t.Helper()
-	if p.n >= len(p.ops) {
-		p.t.Fatalf("unexpected write % X after %d exchanges", w, p.n)
-	}
-	op := p.ops[p.n]
-	if !bytes.Equal(w, op.W) {
-		p.t.Fatalf("exchange %d: wrote % X, recorded % X", p.n, w, op.W)
-	}
-	p.n++
-	return op.R
-}
-
-func (p *playback) close() {
-	p.t.Helper()
-	if p.n != len(p.ops) {
-		p.t.Fatalf("%d of %d recorded exchanges used", p.n, len(p.ops))
-	}
-}
 
 // recorded is a UHFReader18 session: set power 30 dBm and the US band, then
 // an inventory answering three tags in two frames ("more data", then
 // "finished"), then an inventory with no tag.
-var recorded = []exchange{
+var recorded = []rfidtest.Exchange{
 	{
 		W: []byte{
 			0x05, 0xFF, 0x2F, 0x1E, 0x81, 0xF2, // set power 30 dBm
@@ -58,7 +25,8 @@ var recorded = []exchange{
 		},
 	},
 	{
-		W: []byte{0x04, 0xFF, 0x01, 0x1B, 0xB4}, // inventory
+		Poll: true,
+		W:    []byte{0x04, 0xFF, 0x01, 0x1B, 0xB4}, // inventory
 		R: []byte{
 			0x10, 0x00, 0x01, 0x03, // Len, Adr, reCmd inventory, Status more data
 			0x02,                         // Num 2
@@ -72,8 +40,9 @@ var recorded = []exchange{
 		},
 	},
 	{
-		W: []byte{0x04, 0xFF, 0x01, 0x1B, 0xB4},       // inventory
-		R: []byte{0x05, 0x00, 0x01, 0xFB, 0xF2, 0x3D}, // no tag operable
+		Poll: true,
+		W:    []byte{0x04, 0xFF, 0x01, 0x1B, 0xB4},       // inventory
+		R:    []byte{0x05, 0x00, 0x01, 0xFB, 0xF2, 0x3D}, // no tag operable
 	},
 }
 
@@ -82,23 +51,10 @@ func TestPlayback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &playback{t: t, ops: recorded}
-	var got [][]byte
-	feed := func(r []byte) {
-		for i := 0; i < len(r); i += 7 { // the serial link delivers odd chunks
-			if back := s.Feed(r[i:min(i+7, len(r))], func(rd rfid.Read) {
-				got = append(got, append([]byte(nil), rd.Tag...))
-			}); back != nil {
-				t.Fatalf("Feed asked to write % X", back)
-			}
-		}
-	}
-	feed(p.tx(s.Open()))
-	feed(p.tx(s.Poll()))
-	feed(p.tx(s.Poll()))
-	p.close()
+	p := &rfidtest.Playback{Ops: recorded, Chunk: 7} // the serial link delivers odd chunks
+	got := rfidtest.Tags(p.Run(t, s))
 	want := [][]byte{{0xDE, 0xAD, 0xBE, 0xEF}, {1, 2, 3, 4}, epc12}
-	if !sameReads(got, want) {
+	if !rfidtest.SameTags(got, want) {
 		t.Fatalf("reads % X, want % X", got, want)
 	}
 	st := s.Stats()
@@ -121,26 +77,20 @@ func TestSessionEmulatorLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	noRead := func(r rfid.Read) { t.Fatalf("read % X while configuring", r.Tag) }
-	s.Feed(e.Handle(s.Open()), noRead)
-	if st := s.Stats(); st.Frames != 2 || st.Errors != 0 {
+	if st := rfidtest.Connect(t, s, e); st.Frames != 2 || st.Errors != 0 {
 		t.Fatalf("after open: %+v", st)
 	}
 	info := e.Info()
 	if band, maxN, minN := DecodeRegion(info.MaxFre, info.MinFre); info.Power != 20 || band != BandEU || maxN != 14 || minN != 0 {
 		t.Fatalf("emulator settings %+v: band %d %d..%d", info, band, minN, maxN)
 	}
+	e2, _ := NewEmulator(tags)
+	if moreData := bytes.Count(e2.Handle(s.Poll()), []byte{CmdInventory, StatusMoreData}); moreData < 2 {
+		t.Fatalf("%d more-data frames, want at least 2 for %d tags", moreData, len(tags))
+	}
 	for poll := range 3 {
-		out := e.Handle(s.Poll())
-		moreData := bytes.Count(out, []byte{CmdInventory, StatusMoreData})
-		if moreData < 2 {
-			t.Fatalf("poll %d: %d more-data frames, want at least 2 for %d tags", poll, moreData, len(tags))
-		}
-		var got [][]byte
-		for i := range out { // one byte at a time
-			s.Feed(out[i:i+1], func(r rfid.Read) { got = append(got, append([]byte(nil), r.Tag...)) })
-		}
-		if !sameReads(got, tags) {
+		got := rfidtest.Tags(rfidtest.Round(t, s, e, true, 1)) // one byte at a time
+		if !rfidtest.SameTags(got, tags) {
 			t.Fatalf("poll %d: reads % X, want % X", poll, got, tags)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"testing"
+
+	"github.com/ngic/ngic/drivers/rfid/rfidtest"
 )
 
 // collect feeds the chunks to a fresh decoder and returns the tags emitted,
@@ -21,11 +23,23 @@ func collect(chunks ...[]byte) ([]string, *Decoder) {
 // checkAccounting asserts that every byte fed is accounted for.
 func checkAccounting(t testing.TB, d *Decoder, fed int) {
 	t.Helper()
+	rfidtest.CheckAccounting(t, accounting(d), fed)
+}
+
+func accounting(d *Decoder) rfidtest.Accounting {
 	c := d.Counters()
-	if sum := c.Frames*FrameLen + c.SkippedBytes + c.FillerBytes + uint64(d.Buffered()); sum != uint64(fed) {
-		t.Fatalf("accounting: %d frames*%d + %d skipped + %d filler + %d buffered = %d, fed %d",
-			c.Frames, FrameLen, c.SkippedBytes, c.FillerBytes, d.Buffered(), sum, fed)
-	}
+	return rfidtest.Accounting{Good: c.Frames * FrameLen, Skipped: c.SkippedBytes, Filler: c.FillerBytes, Buffered: uint64(d.Buffered())}
+}
+
+// result is what a fresh decoder made of a stream.
+type result struct {
+	tags     []string
+	counters Counters
+}
+
+func feed(chunks ...[]byte) result {
+	got, d := collect(chunks...)
+	return result{got, d.Counters()}
 }
 
 func TestDecodeFrames(t *testing.T) {
@@ -114,23 +128,9 @@ func TestStreamEverySplit(t *testing.T) {
 	if ref.Counters().BadFrames == 0 {
 		t.Fatal("no bad frames counted in a stream that has them")
 	}
-	for i := 0; i <= len(s); i++ {
-		got, d := collect(s[:i], s[i:])
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Fatalf("split at %d: got %v, want %v", i, got, want)
-		}
-		if d.Counters() != ref.Counters() {
-			t.Fatalf("split at %d: counters %+v, want %+v", i, d.Counters(), ref.Counters())
-		}
-	}
-	chunks := make([][]byte, len(s))
-	for i := range s {
-		chunks[i] = s[i : i+1]
-	}
-	got, d := collect(chunks...)
-	if fmt.Sprint(got) != fmt.Sprint(want) || d.Counters() != ref.Counters() {
-		t.Fatalf("byte by byte: got %v %+v, want %v %+v", got, d.Counters(), want, ref.Counters())
-	}
+	want2 := result{want, ref.Counters()}
+	rfidtest.EverySplit(t, s, want2, feed)
+	rfidtest.ByteByByte(t, s, want2, feed)
 }
 
 func TestGoodFrameAfterBrokenOne(t *testing.T) {
@@ -183,19 +183,15 @@ func FuzzDecoder(f *testing.F) {
 	f.Add(s, uint8(17))
 	f.Add([]byte{0x02, 0x02, '\r', 0x03}, uint8(0))
 	f.Fuzz(func(t *testing.T, in []byte, split uint8) {
-		cut := int(split)
-		if cut > len(in) {
-			cut = len(in)
-		}
-		got, d := collect(in[:cut], in[cut:])
-		whole, ref := collect(in)
-		if fmt.Sprint(got) != fmt.Sprint(whole) || d.Counters() != ref.Counters() {
-			t.Fatalf("split %d changed the result: %v %+v vs %v %+v", cut, got, d.Counters(), whole, ref.Counters())
-		}
-		checkAccounting(t, d, len(in))
-		if uint64(len(got)) != d.Counters().Frames {
-			t.Fatalf("%d reads for %d frames", len(got), d.Counters().Frames)
-		}
+		rfidtest.CheckSplit(t, in, int(split), func(chunks ...[]byte) rfidtest.Decoded {
+			got, d := collect(chunks...)
+			var frames [][]byte
+			for _, h := range got {
+				frames = append(frames, []byte(h))
+			}
+			return rfidtest.Decoded{Frames: frames, Counted: d.Counters().Frames, Counters: d.Counters(), Accounting: accounting(d)}
+		})
+		got, _ := collect(in)
 		// Every tag emitted must appear in the input as a whole valid frame.
 		lower := bytes.ToLower(in)
 		for _, h := range got {

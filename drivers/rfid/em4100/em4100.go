@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/internal/driver"
 )
 
 // Frame constants.
@@ -53,20 +54,8 @@ func init() {
 		Name:        Name,
 		Description: "EM4100 125 kHz ASCII readers (RDM6300 and clones)",
 		DefaultBaud: BaudRate,
-		NewSession: func(o rfid.Options) (rfid.Session, error) {
-			s, err := NewSession(o)
-			if err != nil {
-				return nil, err
-			}
-			return s, nil
-		},
-		NewEmulator: func(tags [][]byte) (rfid.Emulator, error) {
-			e, err := NewEmulator(tags)
-			if err != nil {
-				return nil, err
-			}
-			return e, nil
-		},
+		NewSession:  func(o rfid.Options) (rfid.Session, error) { return driver.Session(NewSession(o)) },
+		NewEmulator: func(tags [][]byte) (rfid.Emulator, error) { return driver.Emulator(NewEmulator(tags)) },
 	})
 }
 

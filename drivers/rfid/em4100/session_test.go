@@ -1,65 +1,29 @@
 package em4100
 
 import (
-	"bytes"
 	"fmt"
 	"testing"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/rfidtest"
 )
-
-// exchange is one step of a recorded conversation: whether the poll timer
-// fired, what the host must write, then what the reader sent back.
-type exchange struct {
-	poll  bool
-	write []byte
-	read  []byte
-}
-
-// playback replays ops through s in the manner of periph's i2ctest.Playback:
-// the bytes the session wants written must match each recorded write, and
-// every recorded exchange must be used. It returns the reads emitted.
-func playback(t *testing.T, s rfid.Session, ops []exchange) []string {
-	t.Helper()
-	var got []string
-	emit := func(r rfid.Read) { got = append(got, fmt.Sprintf("%X", r.Tag)) }
-	pending := append([]byte(nil), s.Open()...)
-	used := 0
-	for i, op := range ops {
-		if op.poll {
-			pending = append(pending, s.Poll()...)
-		}
-		if !bytes.Equal(pending, op.write) {
-			t.Fatalf("exchange %d: session wrote % X, recording says % X", i, pending, op.write)
-		}
-		pending = append([]byte(nil), s.Feed(op.read, emit)...)
-		used++
-	}
-	if len(pending) != 0 {
-		t.Fatalf("session wants to write % X after the recording ended", pending)
-	}
-	if used != len(ops) {
-		t.Fatalf("used %d of %d recorded exchanges", used, len(ops))
-	}
-	return got
-}
 
 // rdm6300Session is an RDM6300 clone's output while a fob (the frame of the
 // forum example) is held to it, then another card, with the clone's CR/LF
 // between frames and a frame broken by the card leaving the field. The
 // reader never reads what the host writes, so every write is empty.
-var rdm6300Session = []exchange{
-	{read: []byte{
+var rdm6300Session = []rfidtest.Exchange{
+	{R: []byte{
 		0x02, '1', '0', '0', '0', '8', '6', 'F', '4', '4', '4', '2', '6', 0x03, // STX, card 10 0086F444, checksum 26, ETX
 		'\r', '\n', // clone filler
 		0x02, '1', '0', '0', '0', // STX and the first digits of the repeat
 	}},
-	{read: []byte{
+	{R: []byte{
 		'8', '6', 'F', '4', '4', '4', '2', '6', 0x03, // rest of the repeat: card ID, checksum, ETX
 		'\r', '\n', // clone filler
 		0x02, '1', '0', '0', // STX and a frame cut when the card left the field
 	}},
-	{read: []byte{
+	{R: []byte{
 		0x02, '0', 'a', 'b', 'c', 'd', 'e', 'f', '0', '1', '2', '8', 'a', 0x03, // STX, card 0A BCDEF012 (lower case), checksum 8a, ETX
 		'\r', '\n', // clone filler
 	}},
@@ -70,7 +34,10 @@ func TestPlayback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := playback(t, s, rdm6300Session)
+	var got []string
+	for _, r := range (&rfidtest.Playback{Ops: rdm6300Session}).Run(t, s) {
+		got = append(got, fmt.Sprintf("%X", r.Tag))
+	}
 	want := []string{"100086F444", "100086F444", "0ABCDEF012"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("reads %v, want %v", got, want)
@@ -102,18 +69,14 @@ func TestSessionEmulatorLoop(t *testing.T) {
 	if em.TickInterval() != RepeatInterval {
 		t.Fatalf("tick interval %v", em.TickInterval())
 	}
-	if out := em.Handle(s.Open()); out != nil {
-		t.Fatalf("emulator answered % X to the open", out)
-	}
+	rfidtest.Connect(t, s, em)
 	var got []string
 	for i := 0; i < 2*len(tags); i++ {
-		if w := s.Feed(em.Tick(), func(r rfid.Read) {
+		for _, r := range rfidtest.Round(t, s, em, false, 0) {
 			got = append(got, fmt.Sprintf("%X", r.Tag))
 			if r.HasRSSI || r.PC != 0 || r.Antenna != 0 {
 				t.Errorf("unexpected fields in %+v", r)
 			}
-		}); w != nil {
-			t.Fatalf("session wrote % X", w)
 		}
 	}
 	var want []string
@@ -151,7 +114,7 @@ func TestOptionsAndTags(t *testing.T) {
 
 func TestSessionFeedAllocs(t *testing.T) {
 	s, _ := NewSession(rfid.Options{})
-	in := rdm6300Session[2].read
+	in := rdm6300Session[2].R
 	n := 0
 	emit := func(r rfid.Read) { n++ }
 	if a := testing.AllocsPerRun(100, func() { s.Feed(in, emit) }); a != 0 {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+
+	"github.com/ngic/ngic/drivers/rfid/rfidtest"
 )
 
 // collect feeds the chunks to a fresh decoder and returns each frame
@@ -22,11 +24,23 @@ func show(f Frame) string { return fmt.Sprintf("%02X/%02X/% X", f.Type, f.Cmd, f
 // checkAccounting asserts that every byte fed is accounted for.
 func checkAccounting(t testing.TB, d *Decoder, fed int) {
 	t.Helper()
+	rfidtest.CheckAccounting(t, accounting(d), fed)
+}
+
+func accounting(d *Decoder) rfidtest.Accounting {
 	c := d.Counters()
-	if sum := c.FrameBytes + c.SkippedBytes + uint64(d.Buffered()); sum != uint64(fed) {
-		t.Fatalf("accounting: %d frame bytes + %d skipped + %d buffered = %d, fed %d",
-			c.FrameBytes, c.SkippedBytes, d.Buffered(), sum, fed)
-	}
+	return rfidtest.Accounting{Good: c.FrameBytes, Skipped: c.SkippedBytes, Buffered: uint64(d.Buffered())}
+}
+
+// result is what a fresh decoder made of a stream.
+type result struct {
+	frames   []string
+	counters Counters
+}
+
+func feed(chunks ...[]byte) result {
+	got, d := collect(chunks...)
+	return result{got, d.Counters()}
 }
 
 func TestDecodeFrames(t *testing.T) {
@@ -110,19 +124,9 @@ func TestStreamEverySplit(t *testing.T) {
 	if ref.Counters().BadFrames == 0 || ref.Buffered() != 0 {
 		t.Fatalf("counters %+v, buffered %d", ref.Counters(), ref.Buffered())
 	}
-	for i := 0; i <= len(s); i++ {
-		got, d := collect(s[:i], s[i:])
-		if fmt.Sprint(got) != fmt.Sprint(want) || d.Counters() != ref.Counters() {
-			t.Fatalf("split at %d: got %v %+v", i, got, d.Counters())
-		}
-	}
-	chunks := make([][]byte, len(s))
-	for i := range s {
-		chunks[i] = s[i : i+1]
-	}
-	if got, d := collect(chunks...); fmt.Sprint(got) != fmt.Sprint(want) || d.Counters() != ref.Counters() {
-		t.Fatalf("byte by byte: got %v %+v", got, d.Counters())
-	}
+	want2 := result{want, ref.Counters()}
+	rfidtest.EverySplit(t, s, want2, feed)
+	rfidtest.ByteByByte(t, s, want2, feed)
 }
 
 func TestGoodFrameAfterBrokenOne(t *testing.T) {
@@ -161,22 +165,17 @@ func FuzzDecoder(f *testing.F) {
 	s, _ := stream()
 	f.Add(s, uint8(40))
 	f.Fuzz(func(t *testing.T, in []byte, split uint8) {
-		cut := min(int(split), len(in))
 		var raws [][]byte
-		d := &Decoder{}
-		for _, c := range [][]byte{in[:cut], in[cut:]} {
-			d.Feed(c, func(f Frame) {
-				raws = append(raws, AppendFrame(nil, f.Type, f.Cmd, f.Params))
-			})
-		}
-		whole, ref := collect(in)
-		if len(whole) != len(raws) || d.Counters() != ref.Counters() {
-			t.Fatalf("split %d changed the result", cut)
-		}
-		checkAccounting(t, d, len(in))
-		if uint64(len(raws)) != d.Counters().Frames {
-			t.Fatalf("%d frames emitted, %d counted", len(raws), d.Counters().Frames)
-		}
+		rfidtest.CheckSplit(t, in, int(split), func(chunks ...[]byte) rfidtest.Decoded {
+			d := &Decoder{}
+			raws = nil
+			for _, c := range chunks {
+				d.Feed(c, func(f Frame) {
+					raws = append(raws, AppendFrame(nil, f.Type, f.Cmd, f.Params))
+				})
+			}
+			return rfidtest.Decoded{Frames: raws, Counted: d.Counters().Frames, Counters: d.Counters(), Accounting: accounting(d)}
+		})
 		for _, r := range raws {
 			// Re-encoding computes the checksum afresh: the frame must be
 			// in the input byte for byte, so its checksum held.

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/internal/driver"
 )
 
 // Frame constants.
@@ -112,19 +113,7 @@ func init() {
 		Name:        Name,
 		Description: "MagicRF M100-family UHF modules (YRM100, R200, JRD-4035)",
 		DefaultBaud: BaudRate,
-		NewSession: func(o rfid.Options) (rfid.Session, error) {
-			s, err := NewSession(o)
-			if err != nil {
-				return nil, err
-			}
-			return s, nil
-		},
-		NewEmulator: func(tags [][]byte) (rfid.Emulator, error) {
-			e, err := NewEmulator(tags)
-			if err != nil {
-				return nil, err
-			}
-			return e, nil
-		},
+		NewSession:  func(o rfid.Options) (rfid.Session, error) { return driver.Session(NewSession(o)) },
+		NewEmulator: func(tags [][]byte) (rfid.Emulator, error) { return driver.Emulator(NewEmulator(tags)) },
 	})
 }

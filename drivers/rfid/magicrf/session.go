@@ -1,10 +1,10 @@
 package magicrf
 
 import (
-	"errors"
 	"time"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/internal/driver"
 )
 
 // Session is the rfid.Session of an M100-family module. Open sets the
@@ -15,12 +15,9 @@ type Session struct {
 	poll     []byte
 	interval time.Duration
 
-	dec        Decoder
-	badNotices uint64 // well-formed frames whose tag notice did not hold
-	reads      uint64
-	errors     uint64
-	emit       func(rfid.Read)
-	onFrame    func(Frame) // bound once so that Feed does not allocate
+	dec     Decoder
+	counts  driver.Counts // malformed: well-formed frames whose tag notice did not hold
+	onFrame func(Frame)   // bound once so that Feed does not allocate
 }
 
 var _ rfid.Session = (*Session)(nil)
@@ -30,11 +27,9 @@ var _ rfid.Session = (*Session)(nil)
 // negative.
 func NewSession(o rfid.Options) (*Session, error) {
 	s := &Session{interval: DefaultPollInterval}
-	if o.PollInterval < 0 {
-		return nil, errors.New("magicrf: options: poll interval must not be negative")
-	}
-	if o.PollInterval > 0 {
-		s.interval = o.PollInterval
+	var err error
+	if s.interval, err = driver.PollInterval("magicrf", o, DefaultPollInterval); err != nil {
+		return nil, err
 	}
 	if o.Region != "" {
 		code, err := RegionCode(o.Region)
@@ -70,9 +65,9 @@ func (s *Session) PollInterval() time.Duration { return s.interval }
 // (including "no tag") are counted in Stats.Errors. It returns nil: the
 // session never answers the module.
 func (s *Session) Feed(p []byte, emit func(rfid.Read)) []byte {
-	s.emit = emit
+	s.counts.Begin(emit)
 	s.dec.Feed(p, s.onFrame)
-	s.emit = nil
+	s.counts.End()
 	return nil
 }
 
@@ -82,15 +77,12 @@ func (s *Session) frame(f Frame) {
 	case f.Type == TypeNotice && f.Cmd == CmdSinglePoll:
 		r, ok := ParseTagNotice(f.Params)
 		if !ok {
-			s.badNotices++
+			s.counts.Malformed++
 			return
 		}
-		s.reads++
-		if s.emit != nil {
-			s.emit(r)
-		}
+		s.counts.Emit(r)
 	case f.Type == TypeResponse && f.Cmd == CmdError:
-		s.errors++
+		s.counts.Errors++
 	}
 }
 
@@ -116,11 +108,5 @@ func ParseTagNotice(params []byte) (rfid.Read, bool) {
 // or tag CRC does not hold counts as a bad frame, not as a frame.
 func (s *Session) Stats() rfid.Stats {
 	c := s.dec.Counters()
-	return rfid.Stats{
-		Frames:       c.Frames - s.badNotices,
-		Reads:        s.reads,
-		BadFrames:    c.BadFrames + s.badNotices,
-		SkippedBytes: c.SkippedBytes,
-		Errors:       s.errors,
-	}
+	return s.counts.Stats(c.Frames, c.BadFrames, c.SkippedBytes)
 }

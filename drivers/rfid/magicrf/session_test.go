@@ -7,87 +7,49 @@ import (
 	"time"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/rfidtest"
 )
-
-// exchange is one step of a recorded conversation: whether the poll timer
-// fired, what the host must write, then what the module sent back.
-type exchange struct {
-	poll  bool
-	write []byte
-	read  []byte
-}
-
-// playback replays ops through s in the manner of periph's i2ctest.Playback:
-// the bytes the session writes must match each recorded write, and every
-// recorded exchange must be used. It returns the reads emitted.
-func playback(t *testing.T, s rfid.Session, ops []exchange) []rfid.Read {
-	t.Helper()
-	var got []rfid.Read
-	emit := func(r rfid.Read) {
-		r.Tag = append([]byte(nil), r.Tag...)
-		got = append(got, r)
-	}
-	pending := append([]byte(nil), s.Open()...)
-	used := 0
-	for i, op := range ops {
-		if op.poll {
-			pending = append(pending, s.Poll()...)
-		}
-		if !bytes.Equal(pending, op.write) {
-			t.Fatalf("exchange %d: session wrote % X, recording says % X", i, pending, op.write)
-		}
-		pending = append([]byte(nil), s.Feed(op.read, emit)...)
-		used++
-	}
-	if len(pending) != 0 {
-		t.Fatalf("session wants to write % X after the recording ended", pending)
-	}
-	if used != len(ops) {
-		t.Fatalf("used %d of %d recorded exchanges", used, len(ops))
-	}
-	return got
-}
 
 // yrm100Session is the exchange of a session opened with region "eu" and
 // 20 dBm against a module with the manual's tag in its field: the module
 // acknowledges the settings, streams notices (split across reads as a UART
 // delivers them), then after a power cut answers "no tag" until the tag
 // returns.
-var yrm100Session = []exchange{
+var yrm100Session = []rfidtest.Exchange{
 	{
-		write: []byte{
+		W: []byte{
 			0xBB, 0x00, 0x07, 0x00, 0x01, 0x03, 0x0B, 0x7E, // set region: Europe
 			0xBB, 0x00, 0xB6, 0x00, 0x02, 0x07, 0xD0, 0x8F, 0x7E, // set power: 20.00 dBm
 			0xBB, 0x00, 0x27, 0x00, 0x03, 0x22, 0xFF, 0xFF, 0x4A, 0x7E, // multi-poll: 65535 rounds
 		},
-		read: []byte{
+		R: []byte{
 			0xBB, 0x01, 0x07, 0x00, 0x01, 0x00, 0x09, 0x7E, // region response: success
 			0xBB, 0x01, 0xB6, 0x00, 0x01, 0x00, 0xB8, 0x7E, // power response: success
 			0xBB, 0x02, 0x22, 0x00, 0x11, 0xC9, 0x34, 0x00, // notice: header, type, cmd, PL 17, RSSI -55, PC
 		},
 	},
 	{
-		read: []byte{
+		R: []byte{
 			0x30, 0x75, 0x1F, 0xEB, 0x70, 0x5C, 0x59, 0x04, 0xE3, 0xD5, 0x0D, 0x70, // EPC
 			0x3A, 0x76, 0xEF, 0x7E, // tag CRC, CS, end
 			0x00, 0x00, // noise while the power was cut
 		},
 	},
 	{
-		poll: true,
-		write: []byte{
+		Poll: true,
+		W: []byte{
 			0xBB, 0x00, 0x27, 0x00, 0x03, 0x22, 0xFF, 0xFF, 0x4A, 0x7E, // multi-poll again
 		},
-		read: []byte{
+		R: []byte{
 			0xBB, 0x01, 0xFF, 0x00, 0x01, 0x15, 0x16, 0x7E, // no tag
 		},
 	},
 	{
-		poll: true,
-		write: []byte{
+		Poll: true,
+		W: []byte{
 			0xBB, 0x00, 0x27, 0x00, 0x03, 0x22, 0xFF, 0xFF, 0x4A, 0x7E, // multi-poll again
 		},
-		read: []byte{
+		R: []byte{
 			0xBB, 0x02, 0x22, 0x00, 0x11, 0xC9, 0x34, 0x00, // notice: header .. PC
 			0x30, 0x75, 0x1F, 0xEB, 0x70, 0x5C, 0x59, 0x04, 0xE3, 0xD5, 0x0D, 0x70, // EPC
 			0x3A, 0x76, 0xEF, 0x7E, // tag CRC, CS, end
@@ -103,7 +65,7 @@ func TestPlayback(t *testing.T) {
 	if s.PollInterval() != DefaultPollInterval {
 		t.Fatalf("poll interval %v", s.PollInterval())
 	}
-	got := playback(t, s, yrm100Session)
+	got := (&rfidtest.Playback{Ops: yrm100Session}).Run(t, s)
 	if len(got) != 2 {
 		t.Fatalf("%d reads, want 2", len(got))
 	}
@@ -165,7 +127,9 @@ func TestSessionEmulatorLoop(t *testing.T) {
 		t.Fatalf("emulator region %d power %d", e.Region(), e.Power())
 	}
 	for i := 0; i < 3; i++ {
-		s.Feed(em.Tick(), emit)
+		for _, r := range rfidtest.Round(t, s, em, false, 0) {
+			emit(r)
+		}
 	}
 	want := []string{}
 	for i := 0; i < 3; i++ {
@@ -255,7 +219,7 @@ func TestOptions(t *testing.T) {
 
 func TestSessionFeedAllocs(t *testing.T) {
 	s, _ := NewSession(rfid.Options{})
-	in := yrm100Session[3].read
+	in := yrm100Session[3].R
 	n := 0
 	emit := func(rfid.Read) { n++ }
 	if a := testing.AllocsPerRun(100, func() { s.Feed(in, emit) }); a != 0 {

@@ -1,5 +1,7 @@
 package mercury
 
+import "github.com/ngic/ngic/drivers/rfid/internal/resync"
+
 // Frame is one well-formed frame: header, length and CRC hold. Data and Raw
 // alias the decoder's buffer and are valid only during the callback that
 // received them.
@@ -24,8 +26,7 @@ const bufSize = 2 * MaxFrame
 // never allocates after construction. The zero value decodes responses.
 type Decoder struct {
 	buf      [bufSize]byte
-	r, w     int
-	look     int // positions after r and before look hold no frame
+	win      resync.Window
 	command  bool
 	overhead int
 
@@ -46,7 +47,7 @@ func NewCommandDecoder() *Decoder { return &Decoder{command: true, overhead: Com
 func NewResponseDecoder() *Decoder { return &Decoder{overhead: ResponseOverhead} }
 
 // Buffered returns how many received bytes wait for the rest of a frame.
-func (d *Decoder) Buffered() int { return d.w - d.r }
+func (d *Decoder) Buffered() int { return d.win.Buffered() }
 
 // Feed consumes p and calls fn for every well-formed frame, in order.
 func (d *Decoder) Feed(p []byte, fn func(Frame)) {
@@ -54,14 +55,7 @@ func (d *Decoder) Feed(p []byte, fn func(Frame)) {
 		d.overhead = ResponseOverhead
 	}
 	for len(p) > 0 {
-		if d.r > 0 && (d.w == len(d.buf) || d.r == d.w) {
-			d.w = copy(d.buf[:], d.buf[d.r:d.w])
-			d.look = max(d.look-d.r, 0)
-			d.r = 0
-		}
-		n := copy(d.buf[d.w:], p)
-		d.w += n
-		p = p[n:]
+		p = d.win.Fill(d.buf[:], p)
 		d.scan(fn)
 	}
 }
@@ -71,38 +65,38 @@ func (d *Decoder) crcOK(f []byte) bool {
 	return CRC(f[1:n-2]) == uint16(f[n-2])<<8|uint16(f[n-1])
 }
 
-// candidate classifies position i: a complete CRC-valid frame (1), one
-// that can never be (-1: no header, or complete with a bad CRC), or one
-// still waiting for bytes (0).
+// candidate classifies position i: a complete CRC-valid frame (Valid), one
+// that can never be (Never: no header, or complete with a bad CRC), or
+// one still waiting for bytes (Waiting).
 func (d *Decoder) candidate(i int) int {
 	if d.buf[i] != Header {
-		return -1
+		return resync.Never
 	}
-	if i+1 >= d.w {
-		return 0
+	if i+1 >= d.win.W {
+		return resync.Waiting
 	}
 	total := int(d.buf[i+1]) + d.overhead
-	if i+total > d.w {
-		return 0
+	if i+total > d.win.W {
+		return resync.Waiting
 	}
 	if d.crcOK(d.buf[i : i+total]) {
-		return 1
+		return resync.Valid
 	}
-	return -1
+	return resync.Never
 }
 
 func (d *Decoder) scan(fn func(Frame)) {
-	for d.r < d.w {
-		if d.buf[d.r] != Header {
+	for d.win.R < d.win.W {
+		if d.buf[d.win.R] != Header {
 			d.skip(1)
 			continue
 		}
-		if d.r+1 >= d.w {
+		if d.win.R+1 >= d.win.W {
 			return
 		}
-		total := int(d.buf[d.r+1]) + d.overhead
-		if d.r+total <= d.w {
-			f := d.buf[d.r : d.r+total]
+		total := int(d.buf[d.win.R+1]) + d.overhead
+		if d.win.R+total <= d.win.W {
+			f := d.buf[d.win.R : d.win.R+total]
 			if !d.crcOK(f) {
 				d.BadFrames++
 				d.skip(1)
@@ -117,7 +111,7 @@ func (d *Decoder) scan(fn func(Frame)) {
 				fr.Data = f[5 : total-2]
 			}
 			fn(fr)
-			d.r += total
+			d.win.R += total
 			continue
 		}
 		if !d.lookahead() {
@@ -127,33 +121,19 @@ func (d *Decoder) scan(fn func(Frame)) {
 }
 
 // lookahead looks past an incomplete candidate at r for a complete valid
-// frame and skips to it. Positions known never to start a frame are
-// remembered in look, so garbage is not rescanned on every call.
+// frame and skips to it.
 func (d *Decoder) lookahead() bool {
-	d.look = max(d.look, d.r+1)
-	settled := true
-	for i := d.look; i+d.overhead <= d.w; i++ {
-		switch d.candidate(i) {
-		case 1:
-			d.skip(i - d.r)
+	for i := d.win.Start(); i+d.overhead <= d.win.W; i++ {
+		if d.win.Saw(i, d.candidate(i)) {
+			d.skip(i - d.win.R)
 			return true
-		case -1:
-			if settled {
-				d.look = i + 1
-			}
-		default:
-			settled = false
 		}
 	}
 	return false
 }
 
 // skip drops n bytes, and the known-garbage positions that follow them.
-func (d *Decoder) skip(n int) {
-	n = max(n, d.look-d.r)
-	d.r += n
-	d.SkippedBytes += uint64(n)
-}
+func (d *Decoder) skip(n int) { d.SkippedBytes += d.win.Skip(n) }
 
 // TagRecord is one tag report: the metadata fields present per the
 // metadata flags, then the tag's EPC memory as read.

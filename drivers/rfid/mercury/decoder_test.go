@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/rfidtest"
 )
 
 // crcBitwise is an independent bit-at-a-time form of ThingMagic's CRC: the
@@ -76,18 +77,6 @@ func collect(s *Session, parts ...[]byte) [][]byte {
 	return got
 }
 
-func sameReads(a, b [][]byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !bytes.Equal(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 func newTestSession(t testing.TB) *Session {
 	s, err := NewSession(rfid.Options{})
 	if err != nil {
@@ -96,42 +85,54 @@ func newTestSession(t testing.TB) *Session {
 	return s
 }
 
-func TestDecoderEverySplit(t *testing.T) {
-	data, want := stream(t)
-	for i := 0; i <= len(data); i++ {
-		s := newTestSession(t)
-		if got := collect(s, data[:i], data[i:]); !sameReads(got, want) {
-			t.Fatalf("split at %d: reads % X, want % X", i, got, want)
-		}
-		st := s.Stats()
-		if st.BadFrames == 0 || st.SkippedBytes == 0 || st.Errors != 1 || st.Reads != 3 {
-			t.Fatalf("split at %d: stats %+v", i, st)
-		}
+// result is what a fresh session made of a stream: its reads and stats.
+type result struct {
+	reads [][]byte
+	stats rfid.Stats
+}
+
+// feed gives chunks to a fresh session. How many candidates fail their CRC
+// depends on where the stream is cut (lookahead may drop an incomplete
+// candidate before its CRC can be checked), so only whether there were any
+// is kept.
+func feed(chunks ...[]byte) result {
+	s, err := NewSession(rfid.Options{})
+	if err != nil {
+		panic(err) // the zero options are valid
 	}
+	reads := collect(s, chunks...)
+	st := s.Stats()
+	st.BadFrames = min(st.BadFrames, 1)
+	return result{reads, st}
+}
+
+// wholeStream decodes the test stream at once and checks the result, which
+// every split must then give again.
+func wholeStream(t *testing.T) ([]byte, result) {
+	data, want := stream(t)
+	r := feed(data)
+	if !rfidtest.SameTags(r.reads, want) {
+		t.Fatalf("whole stream: reads % X, want % X", r.reads, want)
+	}
+	if st := r.stats; st.BadFrames == 0 || st.SkippedBytes == 0 || st.Errors != 1 || st.Reads != uint64(len(want)) {
+		t.Fatalf("whole stream: stats %+v: want bad frames, skipped bytes and one error", st)
+	}
+	return data, r
+}
+
+func TestDecoderEverySplit(t *testing.T) {
+	data, want := wholeStream(t)
+	rfidtest.EverySplit(t, data, want, feed)
 }
 
 func TestDecoderByteByByte(t *testing.T) {
-	data, want := stream(t)
-	s := newTestSession(t)
-	parts := make([][]byte, len(data))
-	for i := range data {
-		parts[i] = data[i : i+1]
-	}
-	if got := collect(s, parts...); !sameReads(got, want) {
-		t.Fatalf("reads % X, want % X", got, want)
-	}
+	data, want := wholeStream(t)
+	rfidtest.ByteByByte(t, data, want, feed)
 }
 
 func TestDecoderThreeWaySplits(t *testing.T) {
-	data, want := stream(t)
-	for i := 0; i <= len(data); i += 3 {
-		for j := i; j <= len(data); j += 7 {
-			s := newTestSession(t)
-			if got := collect(s, data[:i], data[i:j], data[j:]); !sameReads(got, want) {
-				t.Fatalf("split at %d,%d: reads % X, want % X", i, j, got, want)
-			}
-		}
-	}
+	data, want := wholeStream(t)
+	rfidtest.ThreeWaySplits(t, data, want, 3, 7, feed)
 }
 
 func TestDecoderLongInput(t *testing.T) {
@@ -192,10 +193,10 @@ func FuzzDecoder(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{0xFF}, 600))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		d := NewResponseDecoder()
-		var frames, frameBytes uint64
+		var got rfidtest.Decoded
 		d.Feed(in, func(fr Frame) {
-			frames++
-			frameBytes += uint64(len(fr.Raw))
+			got.Frames = append(got.Frames, bytes.Clone(fr.Raw))
+			got.Accounting.Good += uint64(len(fr.Raw))
 			n := len(fr.Raw)
 			if fr.Raw[0] != Header || int(fr.Raw[1])+ResponseOverhead != n {
 				t.Fatalf("frame % X: bad header or length", fr.Raw)
@@ -204,24 +205,10 @@ func FuzzDecoder(f *testing.F) {
 				t.Fatalf("frame % X: CRC fails", fr.Raw)
 			}
 		})
-		if frames != d.Frames {
-			t.Fatalf("emitted %d frames, counted %d", frames, d.Frames)
-		}
-		if frameBytes+d.SkippedBytes+uint64(d.Buffered()) != uint64(len(in)) {
-			t.Fatalf("frame bytes %d + skipped %d + buffered %d != input %d", frameBytes, d.SkippedBytes, d.Buffered(), len(in))
-		}
-		s := newTestSession(t)
-		var reads uint64
-		s.Feed(in, func(r rfid.Read) {
-			reads++
-			if len(r.Tag) == 0 || len(r.Tag) > MaxData {
-				t.Fatalf("read of %d bytes", len(r.Tag))
-			}
-		})
-		st := s.Stats()
-		if st.Reads != reads || st.Frames+st.BadFrames < d.Frames {
-			t.Fatalf("session stats %+v inconsistent with %d reads, %d frames", st, reads, d.Frames)
-		}
+		got.Counted = d.Frames
+		got.Accounting.Skipped, got.Accounting.Buffered = d.SkippedBytes, uint64(d.Buffered())
+		rfidtest.CheckDecoded(t, got, len(in))
+		rfidtest.CheckSession(t, newTestSession(t), in, 1, MaxData, d.Frames)
 	})
 }
 

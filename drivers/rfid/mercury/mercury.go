@@ -40,6 +40,7 @@ import (
 	"time"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/internal/driver"
 )
 
 // Name is the protocol's registry name.
@@ -151,12 +152,8 @@ func init() {
 		Name:        Name,
 		Description: "ThingMagic Mercury serial protocol (M6e, M6e Nano, M7e)",
 		DefaultBaud: DefaultBaud,
-		NewSession: func(o rfid.Options) (rfid.Session, error) {
-			return NewSession(o)
-		},
-		NewEmulator: func(tags [][]byte) (rfid.Emulator, error) {
-			return NewEmulator(tags)
-		},
+		NewSession:  func(o rfid.Options) (rfid.Session, error) { return driver.Session(NewSession(o)) },
+		NewEmulator: func(tags [][]byte) (rfid.Emulator, error) { return driver.Emulator(NewEmulator(tags)) },
 	})
 }
 

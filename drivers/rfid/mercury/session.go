@@ -6,22 +6,20 @@ import (
 	"time"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/internal/driver"
 )
 
 // Session is the host side of the protocol in continuous-reading mode. It
 // does no I/O.
 type Session struct {
-	dec       *Decoder
-	open      []byte
-	poll      []byte
-	reply     []byte
-	interval  time.Duration
-	metadata  uint16
-	reads     uint64
-	errors    uint64
-	malformed uint64
-	emit      func(rfid.Read)
-	onFrame   func(Frame)
+	dec      *Decoder
+	open     []byte
+	poll     []byte
+	reply    []byte
+	interval time.Duration
+	metadata uint16
+	counts   driver.Counts
+	onFrame  func(Frame)
 }
 
 var _ rfid.Session = (*Session)(nil)
@@ -32,11 +30,9 @@ func NewSession(opts rfid.Options) (*Session, error) {
 	s := &Session{dec: NewResponseDecoder(), interval: DefaultPollInterval, metadata: DefaultMetadata}
 	s.open = AppendSetTagProtocol(s.open, ProtocolGen2)
 	s.open = AppendSetAntennaPort(s.open, 1, 1)
-	if opts.PollInterval < 0 {
-		return nil, fmt.Errorf("mercury: poll interval %v is negative", opts.PollInterval)
-	}
-	if opts.PollInterval > 0 {
-		s.interval = opts.PollInterval
+	var err error
+	if s.interval, err = driver.PollInterval("mercury", opts, DefaultPollInterval); err != nil {
+		return nil, err
 	}
 	if opts.Region != "" {
 		code, ok := Regions[opts.Region]
@@ -74,10 +70,10 @@ func (s *Session) PollInterval() time.Duration { return s.interval }
 // When a Read Tag ID Multiple response reports tags in the module's buffer,
 // it returns Get Tag Buffer to send.
 func (s *Session) Feed(p []byte, emit func(rfid.Read)) []byte {
-	s.emit = emit
+	s.counts.Begin(emit)
 	s.reply = s.reply[:0]
 	s.dec.Feed(p, s.onFrame)
-	s.emit = nil
+	s.counts.End()
 	if len(s.reply) == 0 {
 		return nil
 	}
@@ -87,7 +83,7 @@ func (s *Session) Feed(p []byte, emit func(rfid.Read)) []byte {
 func (s *Session) frame(f Frame) {
 	if f.Status != StatusOK {
 		if f.Status != StatusNoTagsFound {
-			s.errors++
+			s.counts.Errors++
 		}
 		return
 	}
@@ -102,7 +98,7 @@ func (s *Session) frame(f Frame) {
 			}
 			rec, n, ok := ParseTagRecord(flags, d[6:])
 			if !ok || n != len(d)-6 {
-				s.malformed++
+				s.counts.Malformed++
 				return
 			}
 			s.read(rec)
@@ -111,11 +107,11 @@ func (s *Session) frame(f Frame) {
 				s.reply = AppendGetTagBuffer(s.reply, s.metadata)
 			}
 		default:
-			s.malformed++
+			s.counts.Malformed++
 		}
 	case OpGetTagBuffer:
 		if len(d) < 4 {
-			s.malformed++
+			s.counts.Malformed++
 			return
 		}
 		flags, count := uint16(d[0])<<8|uint16(d[1]), int(d[3])
@@ -124,13 +120,13 @@ func (s *Session) frame(f Frame) {
 		for range count {
 			_, n, ok := ParseTagRecord(flags, rest)
 			if !ok {
-				s.malformed++
+				s.counts.Malformed++
 				return
 			}
 			rest = rest[n:]
 		}
 		if len(rest) != 0 {
-			s.malformed++
+			s.counts.Malformed++
 			return
 		}
 		rest = d[4:]
@@ -143,10 +139,6 @@ func (s *Session) frame(f Frame) {
 }
 
 func (s *Session) read(rec TagRecord) {
-	s.reads++
-	if s.emit == nil {
-		return
-	}
 	r := rfid.Read{Tag: rec.EPC, PC: rec.PC}
 	if rec.Flags&MetaRSSI != 0 {
 		r.RSSI, r.HasRSSI = int(rec.RSSI), true
@@ -154,17 +146,11 @@ func (s *Session) read(rec TagRecord) {
 	if rec.Flags&MetaAntenna != 0 {
 		r.Antenna = rec.TxPort()
 	}
-	s.emit(r)
+	s.counts.Emit(r)
 }
 
 // Stats returns the counters. A frame whose CRC holds but whose tag record
 // does not parse counts as a bad frame, not a frame.
 func (s *Session) Stats() rfid.Stats {
-	return rfid.Stats{
-		Frames:       s.dec.Frames - s.malformed,
-		Reads:        s.reads,
-		BadFrames:    s.dec.BadFrames + s.malformed,
-		SkippedBytes: s.dec.SkippedBytes,
-		Errors:       s.errors,
-	}
+	return s.counts.Stats(s.dec.Frames, s.dec.BadFrames, s.dec.SkippedBytes)
 }

@@ -7,40 +7,8 @@ import (
 	"time"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/rfidtest"
 )
-
-// exchange is one recorded host write and the module's reply, in the style
-// of periph's i2ctest.Playback.
-type exchange struct {
-	W []byte // host -> module
-	R []byte // module -> host
-}
-
-type playback struct {
-	t   *testing.T
-	ops []exchange
-	n   int
-}
-
-func (p *playback) tx(w []byte) []byte {
-	p.t.Helper()
-	if p.n >= len(p.ops) {
-		p.t.Fatalf("unexpected write % X after %d exchanges", w, p.n)
-	}
-	op := p.ops[p.n]
-	if !bytes.Equal(w, op.W) {
-		p.t.Fatalf("exchange %d: wrote % X, recorded % X", p.n, w, op.W)
-	}
-	p.n++
-	return op.R
-}
-
-func (p *playback) close() {
-	p.t.Helper()
-	if p.n != len(p.ops) {
-		p.t.Fatalf("%d of %d recorded exchanges used", p.n, len(p.ops))
-	}
-}
 
 var startReading = []byte{
 	0xFF, 0x10, 0x2F, 0x00, 0x00, 0x01, 0x22, 0x00, 0x00, 0x05, 0x07, // multi-protocol, continuous, Gen2
@@ -59,7 +27,7 @@ var streamedTag = []byte{
 
 // recorded: open with region EU3 and 27 dBm, a tag streams, a keep-alive;
 // then the periodic restart, answered by the module, and the tag again.
-var recorded = []exchange{
+var recorded = []rfidtest.Exchange{
 	{
 		W: append([]byte{
 			0xFF, 0x02, 0x93, 0x00, 0x05, 0x51, 0x7D, // set tag protocol Gen2
@@ -77,8 +45,9 @@ var recorded = []exchange{
 			0xFF, 0x00, 0x22, 0x04, 0x00, 0x84, 0xE0), // keep-alive: no tags found
 	},
 	{
-		W: startReading,
-		R: append([]byte{0xFF, 0x00, 0x2F, 0x00, 0x00, 0x51, 0x4D}, streamedTag...),
+		Poll: true,
+		W:    startReading,
+		R:    append([]byte{0xFF, 0x00, 0x2F, 0x00, 0x00, 0x51, 0x4D}, streamedTag...),
 	},
 }
 
@@ -87,21 +56,8 @@ func TestPlayback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &playback{t: t, ops: recorded}
-	var got []rfid.Read
-	feed := func(r []byte) {
-		for i := 0; i < len(r); i += 5 {
-			if back := s.Feed(r[i:min(i+5, len(r))], func(rd rfid.Read) {
-				rd.Tag = append([]byte(nil), rd.Tag...)
-				got = append(got, rd)
-			}); back != nil {
-				t.Fatalf("Feed asked to write % X", back)
-			}
-		}
-	}
-	feed(p.tx(s.Open()))
-	feed(p.tx(s.Poll()))
-	p.close()
+	p := &rfidtest.Playback{Ops: recorded, Chunk: 5}
+	got := p.Run(t, s)
 	if len(got) != 2 {
 		t.Fatalf("%d reads, want 2", len(got))
 	}
@@ -132,7 +88,7 @@ func TestSessionEmulatorLoop(t *testing.T) {
 	if e.Tick() != nil {
 		t.Fatal("emulator streams before being started")
 	}
-	s.Feed(e.Handle(s.Open()), func(r rfid.Read) { t.Fatalf("read % X before a tick", r.Tag) })
+	rfidtest.Connect(t, s, e)
 	if e.Region() != RegionKR2 || e.Power() != 2050 || !e.Reading() {
 		t.Fatalf("emulator region %#x power %d reading %v", e.Region(), e.Power(), e.Reading())
 	}
@@ -142,17 +98,14 @@ func TestSessionEmulatorLoop(t *testing.T) {
 				t.Fatalf("restart: %v, reading %v", out, e.Reading())
 			}
 		}
-		out := e.Tick()
-		var got [][]byte
-		for i := range out {
-			s.Feed(out[i:i+1], func(r rfid.Read) {
-				if !r.HasRSSI || r.RSSI > -45 || r.Antenna != 1 || int(r.PC>>11)*2 != len(r.Tag) {
-					t.Fatalf("read %+v", r)
-				}
-				got = append(got, append([]byte(nil), r.Tag...))
-			})
+		reads := rfidtest.Round(t, s, e, false, 1) // one byte at a time
+		for _, r := range reads {
+			if !r.HasRSSI || r.RSSI > -45 || r.Antenna != 1 || int(r.PC>>11)*2 != len(r.Tag) {
+				t.Fatalf("read %+v", r)
+			}
 		}
-		if !sameReads(got, tags) {
+		got := rfidtest.Tags(reads)
+		if !rfidtest.SameTags(got, tags) {
 			t.Fatalf("tick %d: reads % X, want % X", tick, got, tags)
 		}
 	}
@@ -179,7 +132,7 @@ func TestTagBufferLoop(t *testing.T) {
 	if back := s.Feed(e.Handle(follow), emit); back != nil {
 		t.Fatalf("Feed returned % X after the buffer", back)
 	}
-	if !sameReads(got, tags) {
+	if !rfidtest.SameTags(got, tags) {
 		t.Fatalf("reads % X, want % X", got, tags)
 	}
 	s.Feed(e.Handle(AppendClearTagBuffer(nil)), emit)
