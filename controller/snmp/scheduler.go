@@ -303,22 +303,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		}
 		heap.Push(&s.queue, e)
 		s.mu.Unlock()
-		if !dev.busy.CompareAndSwap(false, true) {
-			s.skips.Add(1)
-			continue
+		if err := s.start(ctx, &wg, dev); err != nil {
+			return err
 		}
-		select {
-		case s.sem <- struct{}{}:
-		case <-ctx.Done():
-			dev.busy.Store(false)
-			return ctx.Err()
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-s.sem }()
-			s.poll(ctx, dev)
-		}()
 	}
 }
 
@@ -336,23 +323,33 @@ func (s *Scheduler) RunCycle(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for _, dev := range devs {
-		if !dev.busy.CompareAndSwap(false, true) {
-			s.skips.Add(1)
-			continue
+		if err := s.start(ctx, &wg, dev); err != nil {
+			return err
 		}
-		select {
-		case s.sem <- struct{}{}:
-		case <-ctx.Done():
-			dev.busy.Store(false)
-			return ctx.Err()
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-s.sem }()
-			s.poll(ctx, dev)
-		}()
 	}
+	return nil
+}
+
+// start polls dev in a goroutine once a concurrency slot is free, unless
+// its previous poll still runs (counted as a skip). It fails only when ctx
+// ends while waiting for a slot.
+func (s *Scheduler) start(ctx context.Context, wg *sync.WaitGroup, dev *device) error {
+	if !dev.busy.CompareAndSwap(false, true) {
+		s.skips.Add(1)
+		return nil
+	}
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		dev.busy.Store(false)
+		return ctx.Err()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer func() { <-s.sem }()
+		s.poll(ctx, dev)
+	}()
 	return nil
 }
 

@@ -19,6 +19,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/ngic/ngic/edge/spool"
+	"github.com/ngic/ngic/internal/retry"
 )
 
 // Store is the part of the spool the publisher uses.
@@ -142,28 +143,11 @@ func (p *Publisher) update(f func(*Stats)) {
 // At the end it waits briefly for outstanding acknowledgements, publishes
 // the goodbye message and disconnects. It returns ctx.Err().
 func (p *Publisher) Run(ctx context.Context) error {
-	backoff := p.opts.MinBackoff
-	for {
-		started := time.Now()
-		err := p.session(ctx)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	return retry.Loop(ctx, p.opts.MinBackoff, p.opts.MaxBackoff, p.opts.MaxBackoff, p.session, func(err error) {
 		if err != nil {
 			p.update(func(s *Stats) { s.LastError = err.Error() })
 		}
-		if time.Since(started) > p.opts.MaxBackoff {
-			backoff = p.opts.MinBackoff
-		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-		backoff = min(backoff*2, p.opts.MaxBackoff)
-	}
+	})
 }
 
 type pending struct {

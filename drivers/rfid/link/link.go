@@ -18,6 +18,7 @@ import (
 	"github.com/tarm/serial"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/internal/retry"
 )
 
 // Port is an open serial port. Read must return within a bounded time (a
@@ -136,30 +137,15 @@ func add(dst *rfid.Stats, s rfid.Stats) {
 // goroutine; the Read's Tag is valid only during the call. Run returns
 // ctx.Err() when ctx ends.
 func (l *Link) Run(ctx context.Context, emit func(rfid.Read)) error {
-	backoff := l.opts.MinBackoff
-	for {
-		started := time.Now()
-		err := l.connection(ctx, emit)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		l.mu.Lock()
-		if err != nil {
-			l.state.LastError = err.Error()
-		}
-		l.mu.Unlock()
-		if time.Since(started) > 10*l.opts.MaxBackoff {
-			backoff = l.opts.MinBackoff // it ran fine for a long while
-		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-		backoff = min(backoff*2, l.opts.MaxBackoff)
-	}
+	return retry.Loop(ctx, l.opts.MinBackoff, l.opts.MaxBackoff, 10*l.opts.MaxBackoff,
+		func(ctx context.Context) error { return l.connection(ctx, emit) },
+		func(err error) {
+			if err != nil {
+				l.mu.Lock()
+				l.state.LastError = err.Error()
+				l.mu.Unlock()
+			}
+		})
 }
 
 // connection runs one open port until it fails or ctx ends.
