@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -55,7 +56,7 @@ func newCheckConfigCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cmd.Printf("%s: ok: gateway %s, %d readers, %d sensors, %d pairs, broker %s\n",
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok: gateway %s, %d readers, %d sensors, %d pairs, broker %s\n",
 				args[0], cfg.Gateway, len(cfg.Readers), len(cfg.Sensors), len(cfg.Pairs), cfg.MQTT.Broker)
 			return nil
 		},

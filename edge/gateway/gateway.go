@@ -325,7 +325,10 @@ func (g *Gateway) Run(ctx context.Context) error {
 			defer producers.Done()
 			for {
 				select {
-				case ev := <-s.s.Events():
+				case ev, ok := <-s.s.Events():
+					if !ok { // the sensor stopped
+						return
+					}
 					g.sensorEvent(s, ev)
 				case <-ctx.Done():
 					return

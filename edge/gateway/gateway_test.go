@@ -135,7 +135,14 @@ func TestEndToEndEM4100(t *testing.T) {
 	if h.Status != "ok" || !h.MQTT.Connected || len(h.Readers) != 1 || !h.Readers[0].Connected || h.Readers[0].Reads < 2 {
 		t.Fatalf("healthz: %+v", h)
 	}
-	m := get(t, "http://"+g.HTTPAddr()+"/metrics")
+	// The departure's PUBACK and its deletion from the spool may trail the
+	// subscriber's receipt by a moment.
+	var m string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m = get(t, "http://"+g.HTTPAddr()+"/metrics"); strings.Contains(m, "ngic_edge_spool_records 0") {
+			break
+		}
+	}
 	for _, want := range []string{
 		`ngic_edge_reader_connected{device="` + p.Path + `",protocol="em4100",reader="door-reader"} 1`,
 		`ngic_edge_events_total{source="door-reader",type="tag.arrived"} 1`,

@@ -143,7 +143,7 @@ func (p *Publisher) update(f func(*Stats)) {
 // At the end it waits briefly for outstanding acknowledgements, publishes
 // the goodbye message and disconnects. It returns ctx.Err().
 func (p *Publisher) Run(ctx context.Context) error {
-	return retry.Loop(ctx, p.opts.MinBackoff, p.opts.MaxBackoff, p.opts.MaxBackoff, p.session, func(err error) {
+	return retry.Loop(ctx, p.opts.MinBackoff, p.opts.MaxBackoff, p.session, func(err error) {
 		if err != nil {
 			p.update(func(s *Stats) { s.LastError = err.Error() })
 		}
@@ -157,7 +157,7 @@ type pending struct {
 }
 
 // session runs one broker connection until it is lost or ctx ends.
-func (p *Publisher) session(ctx context.Context) error {
+func (p *Publisher) session(ctx context.Context, healthy func()) error {
 	lost := make(chan error, 1)
 	o := mqtt.NewClientOptions().
 		AddBroker(p.opts.Broker).
@@ -189,11 +189,13 @@ func (p *Publisher) session(ctx context.Context) error {
 	select {
 	case <-tok.Done():
 	case <-ctx.Done():
+		c.Disconnect(0) // abandons the attempt in progress
 		return nil
 	}
 	if err := tok.Error(); err != nil {
 		return fmt.Errorf("publish: connect %s: %w", p.opts.Broker, err)
 	}
+	healthy()
 	p.update(func(s *Stats) {
 		s.Connected = true
 		s.Connects++

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -39,7 +40,12 @@ func Decode(name string, data []byte, v any) (*Doc, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("config %s: empty file", name)
 		}
-		return nil, fmt.Errorf("config %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		var root yaml.Node
+		if yaml.Unmarshal(data, &root) == nil {
+			msg = withPaths(msg, linePaths(&root))
+		}
+		return nil, fmt.Errorf("config %s: %s", name, msg)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
@@ -145,4 +151,52 @@ func Secret(path, env string) (string, error) {
 		return os.Getenv(env), nil
 	}
 	return "", nil
+}
+
+var lineRef = regexp.MustCompile(`line (\d+): `)
+
+// withPaths adds the field path to each "line N: " of a decoder message.
+func withPaths(msg string, paths map[int]string) string {
+	return lineRef.ReplaceAllStringFunc(msg, func(m string) string {
+		n, _ := strconv.Atoi(lineRef.FindStringSubmatch(m)[1])
+		if p, ok := paths[n]; ok {
+			return m + p + ": "
+		}
+		return m
+	})
+}
+
+// linePaths maps each line holding a key to that key's path
+// ("sensors[0].debounce").
+func linePaths(root *yaml.Node) map[int]string {
+	paths := map[int]string{}
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := k.Value
+				if path != "" {
+					p = path + "." + k.Value
+				}
+				paths[k.Line] = p
+				walk(v, p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := fmt.Sprintf("%s[%d]", path, i)
+				if _, ok := paths[c.Line]; !ok {
+					paths[c.Line] = p
+				}
+				walk(c, p)
+			}
+		}
+	}
+	walk(root, "")
+	return paths
 }

@@ -79,3 +79,16 @@ func TestSecret(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+func TestDecodeErrorsNameTheField(t *testing.T) {
+	var c conf
+	_, err := Decode("s.yaml", []byte("name: x\nitems:\n  - id: a\n    every: 20\n  - id: b\n    evry: 1s\n"), &c)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"line 4: items[0].every: cannot unmarshal", "line 6: items[1].evry: field evry not found"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}

@@ -37,7 +37,7 @@ func NewEmulator(tags [][]byte) (*Emulator, error) {
 	}
 	for i, t := range tags {
 		if len(t) == 0 || len(t) > MaxEPC {
-			return nil, fmt.Errorf("chafon: emulator tag %d is %d bytes, want 1..%d", i, len(t), MaxEPC)
+			return nil, fmt.Errorf("chafon: emulator tag %d is %d bytes, want 1..%d", i+1, len(t), MaxEPC)
 		}
 		e.tags = append(e.tags, append([]byte(nil), t...))
 	}

@@ -23,7 +23,7 @@ func NewEmulator(tags [][]byte) (*Emulator, error) {
 	e := &Emulator{}
 	for i, t := range tags {
 		if err := checkTag(t); err != nil {
-			return nil, fmt.Errorf("em4100: emulator tag %d: %w", i, err)
+			return nil, fmt.Errorf("em4100: emulator tag %d: %w", i+1, err)
 		}
 		f, _ := AppendFrame(nil, t)
 		e.frames = append(e.frames, f)

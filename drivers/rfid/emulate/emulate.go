@@ -32,7 +32,7 @@ type Runner struct {
 func New(proto rfid.Protocol, tags [][]byte) (*Runner, error) {
 	em, err := proto.NewEmulator(tags)
 	if err != nil {
-		return nil, fmt.Errorf("emulate: %s: %w", proto.Name, err)
+		return nil, fmt.Errorf("emulate: %w", err)
 	}
 	return &Runner{proto: proto, em: em, tags: tags}, nil
 }
@@ -43,7 +43,7 @@ func New(proto rfid.Protocol, tags [][]byte) (*Runner, error) {
 func (r *Runner) SetTags(tags [][]byte) error {
 	em, err := r.proto.NewEmulator(tags)
 	if err != nil {
-		return fmt.Errorf("emulate: %s: %w", r.proto.Name, err)
+		return fmt.Errorf("emulate: %w", err)
 	}
 	r.mu.Lock()
 	r.em, r.tags = em, tags

@@ -52,6 +52,11 @@ type Opts struct {
 	// ReadTimeout bounds one read, and so how soon a cancel or a due poll is
 	// noticed.
 	ReadTimeout time.Duration
+	// Silence is how long a reader that answers polls may say nothing
+	// before the link is reopened; 0 means ten poll intervals, at least
+	// 10 s; negative disables the check. Readers that send unprompted
+	// (EM4100) are never reopened for silence: they are quiet without cards.
+	Silence time.Duration
 	// Open opens the port; nil means OpenSerial.
 	Open Opener
 }
@@ -65,7 +70,8 @@ type State struct {
 	Connected bool
 	// Since is when Connected last changed.
 	Since time.Time
-	// LastError is the last open or I/O error, "" if none.
+	// LastError is the last open or I/O error, "" if none yet; it stays
+	// after the link recovers, as a record of what happened last.
 	LastError string
 	// Opens counts successful opens; Reconnects counts those after the first.
 	Opens, Reconnects uint64
@@ -137,8 +143,8 @@ func add(dst *rfid.Stats, s rfid.Stats) {
 // goroutine; the Read's Tag is valid only during the call. Run returns
 // ctx.Err() when ctx ends.
 func (l *Link) Run(ctx context.Context, emit func(rfid.Read)) error {
-	return retry.Loop(ctx, l.opts.MinBackoff, l.opts.MaxBackoff, 10*l.opts.MaxBackoff,
-		func(ctx context.Context) error { return l.connection(ctx, emit) },
+	return retry.Loop(ctx, l.opts.MinBackoff, l.opts.MaxBackoff,
+		func(ctx context.Context, healthy func()) error { return l.connection(ctx, emit, healthy) },
 		func(err error) {
 			if err != nil {
 				l.mu.Lock()
@@ -149,10 +155,15 @@ func (l *Link) Run(ctx context.Context, emit func(rfid.Read)) error {
 }
 
 // connection runs one open port until it fails or ctx ends.
-func (l *Link) connection(ctx context.Context, emit func(rfid.Read)) error {
+func (l *Link) connection(ctx context.Context, emit func(rfid.Read), healthy func()) error {
 	port, err := l.opts.Open(l.opts.Device, l.opts.Baud, l.opts.ReadTimeout)
 	if err != nil {
 		return err
+	}
+	// What waited in the driver's buffer while nobody read is old: reading
+	// it would report tags that have long left as arriving now.
+	if f, ok := port.(interface{ Flush() error }); ok {
+		_ = f.Flush()
 	}
 	sess, err := l.proto.NewSession(l.opts.Session)
 	if err != nil {
@@ -162,7 +173,7 @@ func (l *Link) connection(ctx context.Context, emit func(rfid.Read)) error {
 	now := time.Now()
 	l.mu.Lock()
 	l.cur = rfid.Stats{}
-	l.state.Connected, l.state.Since, l.state.LastError = true, now, ""
+	l.state.Connected, l.state.Since = true, now
 	l.state.Opens++
 	if l.state.Opens > 1 {
 		l.state.Reconnects++
@@ -186,9 +197,20 @@ func (l *Link) connection(ctx context.Context, emit func(rfid.Read)) error {
 		}
 	}
 	interval := sess.PollInterval()
+	silence := l.opts.Silence
+	if silence == 0 {
+		silence = max(10*interval, 10*time.Second)
+	}
 	var lastPoll time.Time
+	lastHeard := time.Now()
+	var heard uint64 // frames of any kind so far
 	buf := make([]byte, 4096)
 	for {
+		// A reader that answers polls and has said nothing for a long while
+		// is hung or has been swapped: reopen it.
+		if interval > 0 && silence > 0 && time.Since(lastHeard) > silence {
+			return fmt.Errorf("link: %s: no answer to polls for %v", l.opts.Device, silence.Round(time.Second))
+		}
 		if interval > 0 && time.Since(lastPoll) >= interval {
 			if b := sess.Poll(); len(b) > 0 {
 				if err := l.write(port, b); err != nil {
@@ -207,6 +229,12 @@ func (l *Link) connection(ctx context.Context, emit func(rfid.Read)) error {
 			l.mu.Lock()
 			l.cur = st
 			l.mu.Unlock()
+			if h := st.Frames + st.BadFrames + st.Errors; h != heard {
+				if heard == 0 {
+					healthy() // the reader speaks: the backoff starts again from the minimum
+				}
+				heard, lastHeard = h, time.Now()
+			}
 			if len(reply) > 0 {
 				if err := l.write(port, reply); err != nil {
 					return err

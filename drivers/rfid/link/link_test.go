@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/ngic/ngic/drivers/rfid"
 	"github.com/ngic/ngic/drivers/rfid/em4100"
 	"github.com/ngic/ngic/drivers/rfid/emulate"
+	_ "github.com/ngic/ngic/drivers/rfid/magicrf"
 )
 
 func em4100Proto(t *testing.T) rfid.Protocol {
@@ -185,5 +187,40 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	}
 	if _, err := New(p, Opts{Device: "/dev/x", Session: rfid.Options{Power: 20}}); err == nil {
 		t.Fatal("power on an EM4100 reader accepted")
+	}
+}
+
+// TestSilentReaderIsReopened opens a "reader" that never answers its polls:
+// the link gives up on it after Silence and reopens it.
+func TestSilentReaderIsReopened(t *testing.T) {
+	master, slave, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer master.Close()
+	defer slave.Close()
+	go func() { // swallow the polls, answer nothing
+		buf := make([]byte, 256)
+		for {
+			if _, err := master.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	proto, err := rfid.Lookup("magicrf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := New(proto, Opts{Device: slave.Name(), Silence: 300 * time.Millisecond,
+		Session: rfid.Options{PollInterval: 50 * time.Millisecond}, MinBackoff: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go l.Run(ctx, func(rfid.Read) {})
+	waitFor(t, "a reopen after silence", func() bool { return l.State().Reconnects >= 1 })
+	if st := l.State(); !strings.Contains(st.LastError, "no answer to polls") {
+		t.Fatalf("last error %q", st.LastError)
 	}
 }

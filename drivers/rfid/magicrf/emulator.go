@@ -40,7 +40,7 @@ func NewEmulator(tags [][]byte) (*Emulator, error) {
 		var err error
 		e.notices, err = AppendTagNotice(e.notices, int8(-40-i%80), 0, t)
 		if err != nil {
-			return nil, fmt.Errorf("magicrf: emulator tag %d: %w", i, err)
+			return nil, fmt.Errorf("magicrf: emulator tag %d: %w", i+1, err)
 		}
 	}
 	e.handle = e.command

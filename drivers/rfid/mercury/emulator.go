@@ -36,7 +36,7 @@ func NewEmulator(tags [][]byte) (*Emulator, error) {
 	e := &Emulator{dec: NewCommandDecoder(), region: RegionNA2, power: 2700, meta: DefaultMetadata}
 	for i, t := range tags {
 		if len(t) < 2 || len(t) > 62 || len(t)%2 != 0 {
-			return nil, fmt.Errorf("mercury: emulator tag %d is %d bytes, want an even 2..62", i, len(t))
+			return nil, fmt.Errorf("mercury: emulator tag %d is %d bytes, want an even 2..62", i+1, len(t))
 		}
 		e.tags = append(e.tags, append([]byte(nil), t...))
 	}
