@@ -77,7 +77,7 @@ func runPoll(cmd *cobra.Command, f *pollFlags) error {
 	}
 	s, err := snmp.Dial(cfg)
 	if err != nil {
-		return fmt.Errorf("poll: %w", err)
+		return fmt.Errorf("poll %s: %w", f.target, err)
 	}
 	defer s.Close()
 	ctx := cmd.Context()
@@ -117,8 +117,12 @@ func pollOnce(ctx context.Context, s *snmp.Session, set *device.ProfileSet, f *p
 	switch {
 	case err == nil:
 		return d, nil
+	case errors.Is(err, snmp.ErrPriv):
+		return nil, fmt.Errorf("poll %s: %w (check the privacy protocol and passphrase)", f.target, err)
 	case errors.Is(err, snmp.ErrAuth):
-		return nil, fmt.Errorf("poll: %s: SNMPv3 authentication failed (check user, protocols and passphrases): %w", f.target, err)
+		return nil, fmt.Errorf("poll %s: %w (check the user, authentication protocol and passphrase)", f.target, err)
+	case errors.Is(err, snmp.ErrRefused):
+		return nil, fmt.Errorf("poll %s: port refused (ICMP port unreachable): no SNMP agent listening there", f.target)
 	case errors.Is(err, snmp.ErrTimeout):
 		// The chain below says nothing more than this; keep the message short.
 		c := s.Config()
@@ -128,7 +132,7 @@ func pollOnce(ctx context.Context, s *snmp.Session, set *device.ProfileSet, f *p
 		}
 		return nil, fmt.Errorf("poll %s: no answer within %v (%d tries): wrong community or agent down", f.target, c.Timeout, tries)
 	}
-	return nil, fmt.Errorf("poll: %w", err)
+	return nil, fmt.Errorf("poll %s: %w", f.target, err)
 }
 
 // cmd0 is where warnings go.

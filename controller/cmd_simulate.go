@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ngic/ngic/controller/simulator"
+	"github.com/ngic/ngic/controller/snmprec"
 	"github.com/ngic/ngic/internal/cli"
 )
 
@@ -34,8 +35,9 @@ func newSimulateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			for _, w := range warns {
-				log.Warn("recording line skipped", "file", w.File, "line", w.Line, "problem", w.Msg)
+			for _, w := range summarize(warns) {
+				log.Warn("recording lines skipped", "file", w.file, "lines", w.count,
+					"first_line", w.first.Line, "first_problem", w.first.Msg)
 			}
 			conn, err := net.ListenPacket("udp", listen)
 			if err != nil {
@@ -56,4 +58,32 @@ func newSimulateCmd() *cobra.Command {
 	cmd.Flags().StringVar(&dir, "recordings", "", "folder of .snmprec files to serve")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:1161", "UDP address to listen on")
 	return cmd
+}
+
+// fileWarnings sums up the skipped lines of one recording.
+type fileWarnings struct {
+	file  string
+	count int
+	first snmprec.Warning // the lowest line skipped
+}
+
+// summarize groups warnings by file, in the order files first appear, so
+// the simulator logs one line per damaged recording instead of one per
+// skipped line.
+func summarize(warns []snmprec.Warning) []fileWarnings {
+	var out []fileWarnings
+	at := map[string]int{}
+	for _, w := range warns {
+		i, ok := at[w.File]
+		if !ok {
+			i = len(out)
+			at[w.File] = i
+			out = append(out, fileWarnings{file: w.File, first: w})
+		}
+		out[i].count++
+		if w.Line < out[i].first.Line {
+			out[i].first = w
+		}
+	}
+	return out
 }

@@ -117,9 +117,7 @@ func TestPollSnmpsim(t *testing.T) {
 		if code == 0 {
 			t.Fatalf("exit 0 with a wrong community; output %s", out)
 		}
-		if !strings.Contains(errOut, "no answer") {
-			t.Errorf("stderr %q lacks \"no answer\"", errOut)
-		}
+		checkOneLineError(t, errOut, sim.Addr, "no answer")
 		if out != "" {
 			t.Errorf("printed a document on failure: %s", out)
 		}
@@ -180,12 +178,12 @@ func TestPollSnmpdV3(t *testing.T) {
 		})
 	}
 	for _, tc := range []struct {
-		name, secret string
-		args         []string
+		name, secret, cause string
+		args                []string
 	}{
-		{"wrong-auth-pass", "wrong-auth-pass-9", []string{"--auth-pass-file", secretFile(t, "wrong-auth-pass-9"),
+		{"wrong-auth-pass", "wrong-auth-pass-9", "authentication", []string{"--auth-pass-file", secretFile(t, "wrong-auth-pass-9"),
 			"--priv-pass-file", priv}},
-		{"wrong-priv-pass", "wrong-priv-pass-9", []string{"--auth-pass-file", auth,
+		{"wrong-priv-pass", "wrong-priv-pass-9", "privacy", []string{"--auth-pass-file", auth,
 			"--priv-pass-file", secretFile(t, "wrong-priv-pass-9")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -196,9 +194,9 @@ func TestPollSnmpdV3(t *testing.T) {
 				t.Fatalf("exit 0 with a %s; output %s", tc.name, out)
 			}
 			t.Logf("stderr: %s", strings.TrimSpace(errOut))
-			msg := strings.ToLower(errOut)
-			if !strings.Contains(msg, "authentication") && !strings.Contains(msg, "decrypt") && !strings.Contains(msg, "privacy") {
-				t.Errorf("stderr %q does not say authentication or privacy failed", errOut)
+			checkOneLineError(t, errOut, s.Addr, tc.cause)
+			if tc.cause == "authentication" && strings.Contains(strings.ToLower(errOut), "privacy failed") {
+				t.Errorf("stderr %q blames privacy for a wrong authentication passphrase", errOut)
 			}
 			for _, p := range []string{tc.secret, testenv.V3AuthPass, testenv.V3PrivPass} {
 				if strings.Contains(out+errOut, p) {
@@ -206,6 +204,40 @@ func TestPollSnmpdV3(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkOneLineError asserts a failed poll's stderr is one line naming the
+// target exactly once and the cause, without repeated package prefixes.
+func checkOneLineError(t *testing.T, errOut, target, cause string) {
+	t.Helper()
+	msg := strings.TrimSpace(errOut)
+	if msg == "" || strings.Contains(msg, "\n") {
+		t.Errorf("stderr is not one line: %q", errOut)
+	}
+	if n := strings.Count(msg, target); n != 1 {
+		t.Errorf("stderr names the target %d times, want once: %q", n, msg)
+	}
+	if !strings.Contains(strings.ToLower(msg), cause) {
+		t.Errorf("stderr %q does not say %q", msg, cause)
+	}
+	for _, p := range []string{"snmp: ", "device: ", "poll"} {
+		if strings.Count(msg, p) > 1 {
+			t.Errorf("stderr repeats %q: %q", p, msg)
+		}
+	}
+}
+
+func TestPollRefusedPort(t *testing.T) {
+	// Nothing listens on UDP port 1 of the loopback: the kernel answers
+	// ICMP port unreachable.
+	out, errOut, code := pollCmd(t, "--target", "127.0.0.1:1", "--timeout", "2s", "--json")
+	if code == 0 {
+		t.Fatalf("exit 0 polling a refused port; output %s", out)
+	}
+	checkOneLineError(t, errOut, "127.0.0.1:1", "refused")
+	if strings.Contains(errOut, "no answer") {
+		t.Errorf("stderr %q says no answer for a refused port", errOut)
 	}
 }
 

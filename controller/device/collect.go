@@ -16,8 +16,9 @@ var now = time.Now
 // (walking the probe tables when the sysObjectID alone does not decide),
 // walks the interface, entity and profile tables in one Walk call (several
 // columns per GETBULK), and builds the document. Warnings report what a
-// broken agent left out; err is for failures that lose the poll (timeout,
-// authentication), wrapped with the target.
+// broken agent left out and name the target; err is for failures that lose
+// the poll (timeout, authentication) and does not name the target, which
+// the caller adds once.
 func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []error, error) {
 	if c == nil || set == nil {
 		return nil, nil, errors.New("device: collect: nil client or profile set")
@@ -25,12 +26,12 @@ func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []
 	target := c.Target()
 	sys, err := c.Get(ctx, SystemOIDs)
 	if err != nil {
-		return nil, nil, fmt.Errorf("device: %s: system group: %w", target, err)
+		return nil, nil, fmt.Errorf("device: system group: %w", err)
 	}
 	o := NewObjects(sys)
 	if _, ok := o.Get(oidSysObjectID); !ok {
 		if _, ok := o.Get(oidSysDescr); !ok {
-			return nil, nil, fmt.Errorf("device: %s: agent answered neither sysDescr nor sysObjectID", target)
+			return nil, nil, errors.New("device: system group: agent answered neither sysDescr nor sysObjectID")
 		}
 	}
 	var warnings []error
@@ -42,7 +43,7 @@ func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []
 		objs, warns, err := c.Walk(ctx, roots)
 		warnings = append(warnings, warns...)
 		if err != nil {
-			return fmt.Errorf("device: %s: walk: %w", target, err)
+			return fmt.Errorf("device: walk: %w", err)
 		}
 		for _, r := range roots {
 			walked[r] = true
@@ -73,7 +74,13 @@ func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []
 	for r := range walked {
 		all = append(all, r)
 	}
-	warnings = append(warnings, checkComplete(target, o, all)...)
+	expected := map[string]bool{}
+	if p != nil {
+		for _, r := range p.Walk {
+			expected[r] = true
+		}
+	}
+	warnings = append(warnings, checkComplete(target, o, all, expected)...)
 	d := BuildDocument(p, o)
 	d.PolledAt = now().UTC()
 	return d, warnings, nil

@@ -10,22 +10,52 @@ import (
 	"github.com/gosnmp/gosnmp"
 )
 
-// Errors a Session's requests wrap; test them with errors.Is.
+// Errors a Session's requests wrap; test them with errors.Is. A request's
+// error reads "snmp: OP: WHAT: DETAIL" and does not name the target: the
+// caller, which knows which device it asked, names it once.
 var (
 	// ErrTimeout: the device did not answer in time. For v1 and v2c this is
 	// also what a wrong community looks like, since agents drop such
 	// requests silently. A context deadline reached during a request wraps
 	// both ErrTimeout and context.DeadlineExceeded.
 	ErrTimeout = errors.New("snmp: no answer (timeout or unknown community)")
-	// ErrAuth: SNMPv3 authentication or privacy failed (wrong
-	// authentication password: usmStatsWrongDigests; wrong privacy password:
-	// usmStatsDecryptionErrors or an undecryptable answer; security level
-	// not supported; unknown user).
+	// ErrRefused: the device's host refused the UDP port (ICMP port
+	// unreachable): no agent listens there. Errors wrapping it also wrap
+	// ErrTimeout, since the device did not answer either.
+	ErrRefused = errors.New("snmp: port refused (ICMP port unreachable): no agent listening")
+	// ErrAuth: SNMPv3 authentication failed (wrong authentication password:
+	// usmStatsWrongDigests; security level not supported; unknown user).
+	// Privacy failures (ErrPriv) wrap it too.
 	ErrAuth = errors.New("snmp: v3 authentication failed")
+	// ErrPriv: SNMPv3 privacy failed: wrong privacy password or protocol
+	// (usmStatsDecryptionErrors, an undecryptable answer, or an agent that
+	// answers discovery but drops the encrypted request). Errors wrapping it
+	// also wrap ErrAuth.
+	ErrPriv = errors.New("snmp: v3 privacy failed")
 	// ErrUnknownUser: the agent does not know the v3 user
 	// (usmStatsUnknownUserNames). Errors wrapping it also wrap ErrAuth.
 	ErrUnknownUser = errors.New("snmp: v3 user unknown to the agent")
 )
+
+// kindError is a classified request failure: one line of text and the
+// sentinels (and cause) errors.Is finds behind it.
+type kindError struct {
+	msg   string
+	kinds []error
+}
+
+func (e *kindError) Error() string   { return e.msg }
+func (e *kindError) Unwrap() []error { return e.kinds }
+
+// failure builds "snmp: OP: KIND: DETAIL" for the first sentinel of kinds
+// (its "snmp: " prefix dropped so it appears once), wrapping all of kinds.
+func failure(op, detail string, kinds ...error) error {
+	msg := "snmp: " + op + ": " + strings.TrimPrefix(kinds[0].Error(), "snmp: ")
+	if detail != "" {
+		msg += ": " + detail
+	}
+	return &kindError{msg: msg, kinds: kinds}
+}
 
 // WalkWarning says why one root of a Walk ended early: the agent misbehaved
 // (a non-increasing OID, the same OID again, an empty answer, an error
@@ -48,27 +78,31 @@ func (w *WalkWarning) Error() string {
 }
 
 // classify wraps a gosnmp error with the package's sentinels and names the
-// target and the operation.
-func classify(ctx context.Context, target, op string, err error) error {
+// operation.
+func classify(ctx context.Context, op string, err error) error {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Errorf("snmp: %s: %s: %w (%w)", target, op, ErrTimeout, context.DeadlineExceeded)
+		return failure(op, "deadline reached", ErrTimeout, context.DeadlineExceeded)
 	case errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled):
-		return fmt.Errorf("snmp: %s: %s: %w", target, op, context.Canceled)
+		return fmt.Errorf("snmp: %s: %w", op, context.Canceled)
 	case errors.Is(err, gosnmp.ErrUnknownUsername):
-		return fmt.Errorf("snmp: %s: %s: %w: %w", target, op, ErrAuth, ErrUnknownUser)
+		return failure(op, "usmStatsUnknownUserNames", ErrUnknownUser, ErrAuth)
 	case errors.Is(err, gosnmp.ErrWrongDigest):
-		return fmt.Errorf("snmp: %s: %s: %w: wrong authentication password or protocol (usmStatsWrongDigests)", target, op, ErrAuth)
+		return failure(op, "wrong authentication password or protocol (usmStatsWrongDigests)", ErrAuth)
 	case errors.Is(err, gosnmp.ErrDecryption):
-		return fmt.Errorf("snmp: %s: %s: %w: wrong privacy password or protocol (usmStatsDecryptionErrors)", target, op, ErrAuth)
+		return failure(op, "wrong privacy password or protocol (usmStatsDecryptionErrors)", ErrPriv, ErrAuth)
 	case errors.Is(err, gosnmp.ErrUnknownSecurityLevel):
-		return fmt.Errorf("snmp: %s: %s: %w: security level not supported for this user (usmStatsUnsupportedSecLevels)", target, op, ErrAuth)
+		return failure(op, "security level not supported for this user (usmStatsUnsupportedSecLevels)", ErrAuth)
+	case isAuthText(err) && strings.Contains(err.Error(), "decrypt"):
+		return failure(op, "wrong privacy password or protocol: "+err.Error(), ErrPriv, ErrAuth)
 	case isAuthText(err):
-		return fmt.Errorf("snmp: %s: %s: %w: %v", target, op, ErrAuth, err)
+		return failure(op, err.Error(), ErrAuth)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return failure(op, "", ErrRefused, ErrTimeout)
 	case isTimeout(err):
-		return fmt.Errorf("snmp: %s: %s: %w: %v", target, op, ErrTimeout, err)
+		return failure(op, err.Error(), ErrTimeout)
 	}
-	return fmt.Errorf("snmp: %s: %s: %w", target, op, err)
+	return fmt.Errorf("snmp: %s: %w", op, err)
 }
 
 // isTimeout recognises gosnmp's timeouts, which it reports as text.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math/rand/v2"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -74,7 +75,8 @@ type DeviceStatus struct {
 type Stats struct {
 	// Devices is the number of devices scheduled.
 	Devices int
-	// InFlight is the number of polls running now.
+	// InFlight is the number of poll callbacks running now, including
+	// those abandoned at their deadline that have not returned yet.
 	InFlight int64
 	// Polls counts finished polls; Failures the failed ones among them.
 	Polls, Failures uint64
@@ -96,8 +98,9 @@ type SchedulerConfig struct {
 	Dial DialFunc
 }
 
-// Scheduler polls a set of devices, each on its own interval with a
-// jittered start, a per-cycle deadline and bounded concurrency. Each device
+// Scheduler polls a set of devices, each on its own interval at a fixed
+// per-device phase (StartOffset) plus a small per-cycle Jitter, with a
+// per-cycle deadline and bounded concurrency. Each device
 // has its own session, created at its first poll, kept between cycles (and
 // released after each successful poll when it is a Releaser) and redialled
 // after a failure. Its methods are safe for concurrent use.
@@ -152,6 +155,24 @@ func StartOffset(id string, interval time.Duration) time.Duration {
 	return time.Duration(h.Sum64() % uint64(interval))
 }
 
+// JitterFraction is the largest per-cycle jitter as a fraction of the
+// interval (1/20, 5 %).
+const JitterFraction = 20
+
+// Jitter is a random delay in [0, interval/JitterFraction) added to each
+// cycle's start. The phase itself (StartOffset) is fixed per device and
+// spreads the load; the jitter keeps devices that share a phase, or whose
+// polls line up with a periodic event on the network, from staying locked
+// together cycle after cycle. It does not accumulate: each cycle is
+// jittered from its phase-locked start.
+func Jitter(interval time.Duration) time.Duration {
+	n := int64(interval / JitterFraction)
+	if n <= 0 {
+		return 0
+	}
+	return time.Duration(rand.Int64N(n))
+}
+
 // firstDue is the first instant at or after now whose phase in the interval
 // is the device's offset.
 func firstDue(now time.Time, id string, interval time.Duration) time.Time {
@@ -191,7 +212,8 @@ func (s *Scheduler) AddDevice(d Device) error {
 	}
 	dev := &device{d: d, status: DeviceStatus{ID: d.ID, Target: d.Config.Target}}
 	s.devices[d.ID] = dev
-	heap.Push(&s.queue, &dueEntry{at: firstDue(time.Now(), d.ID, d.Interval), dev: dev})
+	base := firstDue(time.Now(), d.ID, d.Interval)
+	heap.Push(&s.queue, &dueEntry{base: base, at: base.Add(Jitter(d.Interval)), dev: dev})
 	s.poke()
 	return nil
 }
@@ -295,23 +317,23 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			continue
 		}
 		now := time.Now()
-		e.at = e.at.Add(dev.d.Interval)
-		if e.at.Before(now) { // fell behind: skip the missed cycles
-			missed := now.Sub(e.at)/dev.d.Interval + 1
+		e.base = e.base.Add(dev.d.Interval)
+		if e.base.Before(now) { // fell behind: skip the missed cycles
+			missed := now.Sub(e.base)/dev.d.Interval + 1
 			s.skips.Add(uint64(missed))
-			e.at = e.at.Add(missed * dev.d.Interval)
+			e.base = e.base.Add(missed * dev.d.Interval)
 		}
+		e.at = e.base.Add(Jitter(dev.d.Interval))
 		heap.Push(&s.queue, e)
 		s.mu.Unlock()
-		if err := s.start(ctx, &wg, dev); err != nil {
-			return err
-		}
+		s.start(ctx, &wg, dev)
 	}
 }
 
 // RunCycle polls every device once now, all under the concurrency bound,
-// and returns when every poll has ended or been abandoned at its deadline.
-// Devices whose previous poll still runs are skipped.
+// and returns when every poll has ended or been abandoned at its deadline
+// (or got no slot before it). Devices whose previous poll still runs are
+// skipped. The error is ctx's, if it ended.
 func (s *Scheduler) RunCycle(ctx context.Context) error {
 	s.mu.Lock()
 	devs := make([]*device, 0, len(s.devices))
@@ -323,34 +345,55 @@ func (s *Scheduler) RunCycle(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for _, dev := range devs {
-		if err := s.start(ctx, &wg, dev); err != nil {
-			return err
-		}
+		s.start(ctx, &wg, dev)
 	}
-	return nil
+	wg.Wait()
+	return ctx.Err()
 }
 
-// start polls dev in a goroutine once a concurrency slot is free, unless
-// its previous poll still runs (counted as a skip). It fails only when ctx
-// ends while waiting for a slot.
-func (s *Scheduler) start(ctx context.Context, wg *sync.WaitGroup, dev *device) error {
+// start polls dev in a goroutine of its own, unless its previous poll
+// still runs (counted as a skip). It never blocks: the goroutine waits for
+// a concurrency slot, at most until the poll's deadline (a cycle that gets
+// no slot in time is skipped and counted), so one slow device never holds
+// up the dispatch of the others. A slot is a live callback: it is freed
+// only when the callback really returns, even after the poll was
+// abandoned at its deadline, so MaxConcurrent bounds the sockets in use.
+func (s *Scheduler) start(ctx context.Context, wg *sync.WaitGroup, dev *device) {
 	if !dev.busy.CompareAndSwap(false, true) {
 		s.skips.Add(1)
-		return nil
-	}
-	select {
-	case s.sem <- struct{}{}:
-	case <-ctx.Done():
-		dev.busy.Store(false)
-		return ctx.Err()
+		return
 	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		defer func() { <-s.sem }()
-		s.poll(ctx, dev)
+		deadline := time.Now().Add(dev.d.Deadline)
+		select {
+		case s.sem <- struct{}{}:
+		default:
+			t := time.NewTimer(time.Until(deadline))
+			defer t.Stop()
+			select {
+			case s.sem <- struct{}{}:
+			case <-t.C:
+				s.skips.Add(1)
+				s.idle(dev)
+				return
+			case <-ctx.Done():
+				s.idle(dev)
+				return
+			}
+		}
+		s.poll(ctx, dev, deadline)
 	}()
-	return nil
+}
+
+// idle marks dev free again after a cycle that did not poll.
+func (s *Scheduler) idle(dev *device) {
+	if dev.removed.Load() {
+		dev.closeSession()
+		return
+	}
+	dev.busy.Store(false)
 }
 
 // closeAll closes the sessions of idle devices.
@@ -365,21 +408,28 @@ func (s *Scheduler) closeAll() {
 	}
 }
 
-// poll runs one cycle of dev, which the caller marked busy. The device stays
-// busy until its callback really returns, even when abandoned at the
-// deadline, so a session is never used by two goroutines.
-func (s *Scheduler) poll(ctx context.Context, dev *device) {
+// poll runs one cycle of dev, which the caller marked busy, holding one
+// concurrency slot. The device stays busy, and the slot and the InFlight
+// count stay taken, until its callback really returns, even when abandoned
+// at the deadline: a session is never used by two goroutines and the
+// sockets in use never exceed MaxConcurrent.
+func (s *Scheduler) poll(ctx context.Context, dev *device, deadline time.Time) {
 	s.inFlight.Add(1)
-	defer s.inFlight.Add(-1)
+	abandoned := false
+	defer func() {
+		if !abandoned {
+			s.inFlight.Add(-1)
+			<-s.sem
+		}
+	}()
 	start := time.Now()
-	dctx, cancel := context.WithDeadline(ctx, start.Add(dev.d.Deadline))
+	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	dev.mu.Lock()
 	dev.status.LastStart = start
 	dev.mu.Unlock()
 
 	var err error
-	abandoned := false
 	for attempt := 0; attempt <= dev.d.Retries; attempt++ {
 		if dev.sess == nil {
 			sess, derr := s.dial(dev.d.Config)
@@ -404,11 +454,13 @@ func (s *Scheduler) poll(ctx context.Context, dev *device) {
 		}
 		if abandoned {
 			dev.sess = nil
-			err = fmt.Errorf("snmp: device %s: %w after %v: %w", dev.d.ID, ErrDeadline, dev.d.Deadline, context.Cause(dctx))
+			err = fmt.Errorf("snmp: device %s: %w after %v: %w", dev.d.ID, ErrDeadline, time.Since(start).Round(time.Millisecond), context.Cause(dctx))
 			s.deadlines.Add(1)
 			go func() {
 				<-done
 				_ = sess.Close()
+				s.inFlight.Add(-1)
+				<-s.sem
 				if dev.removed.Load() {
 					return
 				}
@@ -495,10 +547,12 @@ func (dev *device) snapshot() DeviceStatus {
 	return dev.status
 }
 
-// dueEntry is a device's next due time in the queue.
+// dueEntry is a device's next due time in the queue: base is the
+// phase-locked cycle start (its StartOffset in the interval), at adds the
+// cycle's jitter to it.
 type dueEntry struct {
-	at  time.Time
-	dev *device
+	base, at time.Time
+	dev      *device
 }
 
 // dueQueue is a min-heap of due times.

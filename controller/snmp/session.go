@@ -117,7 +117,7 @@ func (s *Session) connect(forget bool) error {
 		g.SecurityParameters = usm
 	}
 	if err := g.Connect(); err != nil {
-		return fmt.Errorf("snmp: %s: open socket: %w", c.Target, err)
+		return fmt.Errorf("snmp: open socket: %w", err)
 	}
 	s.g = g
 	return nil
@@ -164,7 +164,7 @@ func (s *Session) Release() error {
 	err := s.g.Close()
 	s.g = nil
 	if err != nil {
-		return fmt.Errorf("snmp: %s: close: %w", s.cfg.Target, err)
+		return fmt.Errorf("snmp: close: %w", err)
 	}
 	return nil
 }
@@ -183,10 +183,10 @@ func (s *Session) Close() error {
 // and retries once.
 func (s *Session) do(ctx context.Context, op string, f func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error)) (*gosnmp.SnmpPacket, error) {
 	if s.closed {
-		return nil, fmt.Errorf("snmp: %s: %s: session is closed", s.cfg.Target, op)
+		return nil, fmt.Errorf("snmp: %s: session is closed", op)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, classify(ctx, s.cfg.Target, op, err)
+		return nil, classify(ctx, op, err)
 	}
 	if s.g == nil {
 		if err := s.connect(false); err != nil {
@@ -212,10 +212,10 @@ func (s *Session) do(ctx context.Context, op string, f func(g *gosnmp.GoSNMP) (*
 				return nil, derr
 			}
 		}
-		return nil, classify(ctx, s.cfg.Target, op, err)
+		return nil, classify(ctx, op, err)
 	}
 	if pkt == nil {
-		return nil, fmt.Errorf("snmp: %s: %s: no packet returned", s.cfg.Target, op)
+		return nil, fmt.Errorf("snmp: %s: no packet returned", op)
 	}
 	s.engineKnown = true
 	return pkt, nil
@@ -265,7 +265,7 @@ func (s *Session) getBatch(ctx context.Context, oids []string, idx []int, out []
 		switch pkt.Error {
 		case gosnmp.NoError:
 			if len(pkt.Variables) != len(idx) {
-				return fmt.Errorf("snmp: %s: get: agent answered %d varbinds for %d OIDs", s.cfg.Target, len(pkt.Variables), len(idx))
+				return fmt.Errorf("snmp: get: agent answered %d varbinds for %d OIDs", len(pkt.Variables), len(idx))
 			}
 			for j, i := range idx {
 				out[i] = pkt.Variables[j]
@@ -274,13 +274,13 @@ func (s *Session) getBatch(ctx context.Context, oids []string, idx []int, out []
 		case gosnmp.NoSuchName:
 			k := int(pkt.ErrorIndex) - 1
 			if k < 0 || k >= len(idx) {
-				return fmt.Errorf("snmp: %s: get: agent answered noSuchName with error index %d out of 1..%d", s.cfg.Target, pkt.ErrorIndex, len(idx))
+				return fmt.Errorf("snmp: get: agent answered noSuchName with error index %d out of 1..%d", pkt.ErrorIndex, len(idx))
 			}
 			out[idx[k]] = gosnmp.SnmpPDU{Name: req[k], Type: gosnmp.NoSuchObject}
 			idx = append(idx[:k:k], idx[k+1:]...)
 		case gosnmp.TooBig:
 			if len(idx) == 1 {
-				return fmt.Errorf("snmp: %s: get %s: agent answered tooBig for a single OID", s.cfg.Target, req[0])
+				return fmt.Errorf("snmp: get %s: agent answered tooBig for a single OID", req[0])
 			}
 			h := len(idx) / 2
 			if err := s.getBatch(ctx, oids, idx[:h:h], out); err != nil {
@@ -292,7 +292,7 @@ func (s *Session) getBatch(ctx context.Context, oids []string, idx []int, out []
 			if k := int(pkt.ErrorIndex) - 1; k >= 0 && k < len(req) {
 				at = " at " + req[k]
 			}
-			return fmt.Errorf("snmp: %s: get: agent answered %s%s", s.cfg.Target, pkt.Error, at)
+			return fmt.Errorf("snmp: get: agent answered %s%s", pkt.Error, at)
 		}
 	}
 	return nil
@@ -350,11 +350,10 @@ func (s *Session) engineID() string {
 // authentic is checked with one unauthenticated probe, which tells an
 // unknown user from a wrong authentication password.
 func (s *Session) diagnoseV3(ctx context.Context, op string, err error, hadEngine bool) error {
-	t := s.cfg.Target
 	switch {
 	case isTimeout(err) && !hadEngine && s.engineID() != "" && s.g.MsgFlags&gosnmp.AuthPriv == gosnmp.AuthPriv:
-		return fmt.Errorf("snmp: %s: %s: %w: the agent answered engine discovery but not the encrypted request: wrong privacy password or protocol (%s)",
-			t, op, ErrAuth, s.cfg.V3.PrivProto)
+		return failure(op, fmt.Sprintf("the agent answered engine discovery but not the encrypted request: wrong privacy password or protocol (%s)",
+			s.cfg.V3.PrivProto), ErrPriv, ErrAuth)
 	case isAuthText(err) && !errors.Is(err, gosnmp.ErrDecryption):
 		probe := &gosnmp.GoSNMP{Target: s.host, Port: s.port, Transport: "udp", Version: gosnmp.Version3,
 			Timeout: s.cfg.Timeout, Retries: 0, Context: ctx, SecurityModel: gosnmp.UserSecurityModel,
@@ -367,10 +366,10 @@ func (s *Session) diagnoseV3(ctx context.Context, op string, err error, hadEngin
 		defer probe.Close()
 		_, perr := probe.Get([]string{".1.3.6.1.2.1.1.3.0"})
 		if errors.Is(perr, gosnmp.ErrUnknownUsername) {
-			return fmt.Errorf("snmp: %s: %s: %w: %w: %q", t, op, ErrAuth, ErrUnknownUser, s.cfg.V3.User)
+			return failure(op, fmt.Sprintf("%q", s.cfg.V3.User), ErrUnknownUser, ErrAuth)
 		}
-		return fmt.Errorf("snmp: %s: %s: %w: answer not authentic: wrong authentication password or protocol (%s)",
-			t, op, ErrAuth, s.cfg.V3.AuthProto)
+		return failure(op, fmt.Sprintf("answer not authentic: wrong authentication password or protocol (%s)",
+			s.cfg.V3.AuthProto), ErrAuth)
 	}
 	return nil
 }

@@ -135,11 +135,27 @@ func TestUnknownCommunityTimesOut(t *testing.T) {
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("err = %v, want ErrTimeout", err)
 	}
-	if !strings.Contains(err.Error(), sim.Addr) {
-		t.Fatalf("error %q does not name the target", err)
+	// One line, the package prefix once, the target left to the caller.
+	if strings.Contains(err.Error(), sim.Addr) || strings.Count(err.Error(), "snmp: ") != 1 || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("error %q: want one line, \"snmp: \" once, no target", err)
+	}
+	if errors.Is(err, ErrRefused) {
+		t.Fatalf("silence classified as refused: %v", err)
 	}
 	_, _, err = s.Walk(context.Background(), []string{ifTable})
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("walk err = %v, want ErrTimeout", err)
+	}
+}
+
+func TestRefusedPort(t *testing.T) {
+	// Nothing listens on UDP port 1 of the loopback: ICMP port unreachable.
+	s := dialT(t, Config{Target: "127.0.0.1:1", Version: "2c", Community: "public", Timeout: 2 * time.Second, Retries: 1})
+	_, err := s.Get(context.Background(), []string{"1.3.6.1.2.1.1.1.0"})
+	if !errors.Is(err, ErrRefused) || !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v, want ErrRefused (and ErrTimeout)", err)
+	}
+	if !strings.Contains(err.Error(), "refused") || strings.Contains(err.Error(), "no answer") {
+		t.Fatalf("error %q should say refused, not no answer", err)
 	}
 }

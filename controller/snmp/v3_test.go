@@ -64,7 +64,7 @@ func TestV3AuthFailures(t *testing.T) {
 		text   string
 	}{
 		{"wrong auth password", v3Config(agent.Addr, testenv.V3User, "SHA-256", "wrong-auth-pass", "AES", testenv.V3PrivPass), ErrAuth, "authentication"},
-		{"wrong priv password", v3Config(agent.Addr, testenv.V3User, "SHA-256", testenv.V3AuthPass, "AES", "wrong-priv-pass"), ErrAuth, "privacy"},
+		{"wrong priv password", v3Config(agent.Addr, testenv.V3User, "SHA-256", testenv.V3AuthPass, "AES", "wrong-priv-pass"), ErrPriv, "privacy"},
 		{"unknown user", v3Config(agent.Addr, "nobody-here", "SHA-256", testenv.V3AuthPass, "AES", testenv.V3PrivPass), ErrUnknownUser, "unknown"},
 		{"wrong auth protocol", v3Config(agent.Addr, "ngicauth", "MD5", testenv.V3AuthPass, "", ""), ErrAuth, "authentication"},
 	}
@@ -78,8 +78,11 @@ func TestV3AuthFailures(t *testing.T) {
 			if !errors.Is(err, ErrAuth) {
 				t.Fatalf("err = %v does not wrap ErrAuth", err)
 			}
-			if !strings.Contains(err.Error(), tc.text) || !strings.Contains(err.Error(), agent.Addr) {
-				t.Fatalf("err %q does not say %q and name the target", err, tc.text)
+			if !strings.Contains(err.Error(), tc.text) || strings.Count(err.Error(), "snmp: ") != 1 || strings.Contains(err.Error(), agent.Addr) {
+				t.Fatalf("err %q: want it to say %q, \"snmp: \" once and no target (the caller names it)", err, tc.text)
+			}
+			if tc.sentry != ErrPriv && errors.Is(err, ErrPriv) {
+				t.Fatalf("err %q blames privacy", err)
 			}
 		})
 	}
