@@ -2,6 +2,8 @@
 GO      ?= go
 BIN     := bin
 PKGS    := ./...
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/ngic/ngic/internal/buildinfo.Version=$(VERSION)
 # Debian packages the tests talk to (real peers).
 TEST_DEBS := mosquitto snmpsim snmpd snmp socat
 
@@ -10,9 +12,9 @@ TEST_DEBS := mosquitto snmpsim snmpd snmp socat
 all: build
 
 build:
-	$(GO) build -o $(BIN)/ngic-edge ./edge
-	$(GO) build -o $(BIN)/ngic-controller ./controller
-	$(GO) build -o $(BIN)/ngic-fwtool ./firmware-tools
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ngic-edge ./edge
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ngic-controller ./controller
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ngic-fwtool ./firmware-tools
 
 ## run: the edge on embedded defaults — an emulated reader, an embedded broker.
 run: build
