@@ -54,18 +54,25 @@ func newReadCmd() *cobra.Command {
 			}
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			n := 0
-			err = reading.Run(ctx, port, proto, opts, func(r reading.Line) bool {
+			st, err := reading.Run(ctx, port, proto, opts, func(r reading.Line) bool {
 				enc.Encode(r)
 				n++
 				return count <= 0 || n < count
 			})
 			switch {
-			case errors.Is(err, reading.ErrStopped):
+			case errors.Is(err, reading.ErrStopped), errors.Is(err, context.Canceled):
 				return nil
+			case errors.Is(err, context.DeadlineExceeded) && count <= 0:
+				return nil // no --count: reading until --timeout is the request
 			case errors.Is(err, context.DeadlineExceeded):
-				return fmt.Errorf("read %s: %d of %d reads before the %v timeout", device, n, count, timeout)
-			case errors.Is(err, context.Canceled):
-				return nil
+				msg := fmt.Sprintf("read %s: %d of %d reads before the %v timeout", device, n, count, timeout)
+				if st.BadFrames > 0 || st.SkippedBytes > 0 {
+					msg += fmt.Sprintf(" (%d bad frames, %d bytes that were not %s frames: wrong --protocol or --baud?)",
+						st.BadFrames, st.SkippedBytes, proto.Name)
+				} else if st.Frames == 0 && st.Errors == 0 {
+					msg += " (the reader sent nothing: wiring, power, or a reader that waits for another protocol's polls?)"
+				}
+				return errors.New(msg)
 			}
 			return err
 		},

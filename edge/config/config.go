@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/ngic/ngic/drivers/rfid"
@@ -31,6 +32,10 @@ type Config struct {
 	HTTP HTTP `yaml:"http"`
 	// Log sets the log level.
 	Log Log `yaml:"log"`
+
+	// checkFiles makes Validate open the secret and certificate files, as
+	// Load does for the machine the file is meant for.
+	checkFiles bool
 }
 
 // Spool configures the event spool.
@@ -146,11 +151,15 @@ const (
 	DefaultWindow         = 1000
 	DefaultHTTPListen     = "127.0.0.1:9470"
 	DefaultEmbeddedListen = "127.0.0.1:1883"
+	// MinSpoolBytes and MinSpoolRecords are the smallest spool bounds
+	// accepted: below them a spool would refuse or drop nearly every event.
+	MinSpoolBytes   = 64 << 10
+	MinSpoolRecords = 100
 )
 
 // Load reads, decodes and validates the file at path.
 func Load(path string) (*Config, error) {
-	var c Config
+	c := Config{checkFiles: true}
 	doc, err := yamlconf.Load(path, &c)
 	if err != nil {
 		return nil, err
@@ -186,14 +195,15 @@ func (c *Config) Validate(doc *yamlconf.Doc) error {
 	if c.Spool.MaxBytes == 0 {
 		c.Spool.MaxBytes = DefaultMaxBytes
 	}
-	if c.Spool.MaxBytes < 0 {
-		return doc.Errorf("spool.max_bytes", "must be positive, got %d", c.Spool.MaxBytes)
+	if c.Spool.MaxBytes < MinSpoolBytes {
+		return doc.Errorf("spool.max_bytes", "%d bytes is below the minimum of %d (64 KiB); the value is in bytes: 67108864 is 64 MiB",
+			c.Spool.MaxBytes, MinSpoolBytes)
 	}
 	if c.Spool.MaxRecords == 0 {
 		c.Spool.MaxRecords = DefaultMaxRecords
 	}
-	if c.Spool.MaxRecords < 0 {
-		return doc.Errorf("spool.max_records", "must be positive, got %d", c.Spool.MaxRecords)
+	if c.Spool.MaxRecords < MinSpoolRecords {
+		return doc.Errorf("spool.max_records", "%d is below the minimum of %d", c.Spool.MaxRecords, MinSpoolRecords)
 	}
 	switch c.Spool.Overflow {
 	case "":
@@ -353,6 +363,25 @@ func (c *Config) validateMQTT(doc *yamlconf.Doc) error {
 	}
 	if len(m.ClientID) > 65535 {
 		return doc.Errorf("mqtt.client_id", "too long")
+	}
+	if m.Username != "" && m.Username != c.Gateway {
+		// The broker's ACL (deploy/mosquitto/ngic.acl) lets a user write only
+		// under its own name; MQTT 3.1.1 brokers acknowledge a denied publish
+		// and drop it, so a mismatch would lose every event silently.
+		return doc.Errorf("mqtt.username", "%q differs from gateway %q: the broker's ACL grants each gateway the topics of its own name, so the username must be the gateway name", m.Username, c.Gateway)
+	}
+	for _, f := range []struct{ path, file string }{
+		{"mqtt.password_file", m.PasswordFile}, {"mqtt.tls.ca_file", m.TLS.CAFile},
+		{"mqtt.tls.cert_file", m.TLS.CertFile}, {"mqtt.tls.key_file", m.TLS.KeyFile},
+	} {
+		if f.file == "" || !c.checkFiles {
+			continue
+		}
+		fh, err := os.Open(f.file)
+		if err != nil {
+			return doc.Errorf(f.path, "%v", err)
+		}
+		fh.Close()
 	}
 	if (m.TLS.CertFile == "") != (m.TLS.KeyFile == "") {
 		return doc.Errorf("mqtt.tls", "cert_file and key_file go together")

@@ -18,7 +18,13 @@ func TestSampleConfigs(t *testing.T) {
 		t.Fatalf("sample configs found: %v", files)
 	}
 	for _, f := range files {
-		c, err := Load(f)
+		// The files the samples name (/etc/ngic/...) exist only on a gateway:
+		// check everything else.
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := Parse(f, b)
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
 			continue
@@ -55,11 +61,27 @@ func TestErrorsNameFieldAndLine(t *testing.T) {
 		{"overflow", base + "spool:\n  overflow: drop-newest\n", "line 5: spool.overflow"},
 		{"http", base + "http:\n  listen: nowhere\n", "line 5: http.listen"},
 		{"log", base + "log:\n  level: loud\n", "line 5: log.level"},
+		{"tiny spool", base + "spool:\n  max_bytes: 64\n", "line 5: spool.max_bytes: 64 bytes is below the minimum"},
+		{"username", base + "  username: other\n", "line 4: mqtt.username"},
 	} {
 		_, err := Parse("t.yaml", []byte(tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want it to name %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+func TestLoadChecksSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "edge.yaml")
+	os.WriteFile(p, []byte("gateway: g1\nmqtt:\n  broker: ssl://h:8883\n  username: g1\n  password_file: "+dir+"/nope\n"), 0o644)
+	_, err := Load(p)
+	if err == nil || !strings.Contains(err.Error(), "line 5: mqtt.password_file") {
+		t.Fatalf("missing password file: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "nope"), []byte("pw\n"), 0o600)
+	if _, err := Load(p); err != nil {
+		t.Fatalf("with the file: %v", err)
 	}
 }
 

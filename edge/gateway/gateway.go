@@ -574,10 +574,26 @@ func (g *Gateway) store(batch [][]byte) bool {
 			g.spoolErr.Store("")
 			return true
 		}
-		if (errors.Is(err, spool.ErrFull) && !isDiskFull(err)) || errors.Is(err, spool.ErrTooLarge) {
+		if errors.Is(err, spool.ErrTooLarge) {
+			// Set aside only the events that could never fit; keep the rest.
+			kept := batch[:0]
+			for _, b := range batch {
+				if int64(len(b)) <= g.cfg.Spool.MaxBytes {
+					kept = append(kept, b)
+				}
+			}
+			n := len(batch) - len(kept)
+			g.metrics.rejected.Add(float64(n))
+			g.log.Error("events larger than spool.max_bytes dropped", "events", n, "max_bytes", g.cfg.Spool.MaxBytes)
+			if batch = kept; len(batch) == 0 {
+				return false
+			}
+			continue
+		}
+		if errors.Is(err, spool.ErrFull) && !isDiskFull(err) {
 			// The reject-new policy refused the batch: counted, not retried.
 			g.metrics.rejected.Add(float64(len(batch)))
-			g.log.Warn("spool refused new events", "events", len(batch), "err", err)
+			g.log.Warn("spool full, reject-new policy: events refused", "events", len(batch), "err", err)
 			return false
 		}
 		g.spoolErr.Store(err.Error())

@@ -150,6 +150,10 @@ func (p *Publisher) Run(ctx context.Context) error {
 	})
 }
 
+// StableAfter is how long a broker session must last for the next
+// reconnect to start again from the shortest backoff.
+const StableAfter = 10 * time.Second
+
 type pending struct {
 	seq  uint64
 	tok  mqtt.Token
@@ -195,7 +199,15 @@ func (p *Publisher) session(ctx context.Context, healthy func()) error {
 	if err := tok.Error(); err != nil {
 		return fmt.Errorf("publish: connect %s: %w", p.opts.Broker, err)
 	}
-	healthy()
+	connectedAt := time.Now()
+	defer func() {
+		// A broker that accepts the session and drops it at once (a cloned
+		// client ID, an ACL kick) keeps the backoff growing; a session that
+		// held keeps the next attempt quick.
+		if time.Since(connectedAt) >= StableAfter {
+			healthy()
+		}
+	}()
 	p.update(func(s *Stats) {
 		s.Connected = true
 		s.Connects++
@@ -210,7 +222,9 @@ func (p *Publisher) session(ctx context.Context, healthy func()) error {
 		c.Publish(b.Topic, 1, true, b.Payload)
 	}
 
-	connCtx, cancel := context.WithCancel(ctx)
+	// The acknowledgements outlive a stop by a moment (see below), so their
+	// context is cancelled here, not by ctx.
+	ackCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	queue := make(chan pending, p.opts.Window)
 	slots := make(chan struct{}, p.opts.Window)
@@ -218,10 +232,10 @@ func (p *Publisher) session(ctx context.Context, healthy func()) error {
 	ackDone := make(chan struct{})
 	go func() {
 		defer close(ackDone)
-		ackErr <- p.acks(connCtx, queue, slots)
+		ackErr <- p.acks(ackCtx, queue, slots)
 	}()
 
-	err := p.publishLoop(connCtx, c, queue, slots, lost, ackErr)
+	err := p.publishLoop(ctx, c, queue, slots, lost, ackErr)
 	if ctx.Err() != nil {
 		// Clean stop: let the acks in flight arrive, then say goodbye.
 		close(queue)
@@ -292,6 +306,16 @@ func (p *Publisher) publishLoop(ctx context.Context, c mqtt.Client, queue chan<-
 			tok := c.Publish(m.Topic, 1, false, m.Payload)
 			p.update(func(s *Stats) { s.Published++; s.InFlight++ })
 			queue <- pending{seq: r.Seq, tok: tok, sent: time.Now()}
+			// A publish that failed at once (not connected, write timed out)
+			// must not be overtaken by the next one: end the session and
+			// replay from the spool.
+			select {
+			case <-tok.Done():
+				if err := tok.Error(); err != nil {
+					return fmt.Errorf("publish: seq %d: %w", r.Seq, err)
+				}
+			default:
+			}
 		}
 	}
 }

@@ -37,16 +37,22 @@ type Line struct {
 var ErrStopped = errors.New("reading: stopped")
 
 // Run speaks proto over port until ctx ends, fn returns false (ErrStopped),
-// or the port fails. The port's reads must time out now and then (returning
-// 0 bytes) so that ctx is noticed.
-func Run(ctx context.Context, port io.ReadWriter, proto rfid.Protocol, opts rfid.Options, fn func(Line) bool) error {
+// or the port fails, and returns the session's counters (bad frames and
+// skipped bytes tell a wrong protocol or speed). The port's reads must time
+// out now and then (returning 0 bytes) so that ctx is noticed.
+func Run(ctx context.Context, port io.ReadWriter, proto rfid.Protocol, opts rfid.Options, fn func(Line) bool) (rfid.Stats, error) {
 	sess, err := proto.NewSession(opts)
 	if err != nil {
-		return fmt.Errorf("reading: %w", err)
+		return rfid.Stats{}, fmt.Errorf("reading: %w", err)
 	}
+	st, err := run(ctx, port, sess, proto.Name, fn)
+	return st, err
+}
+
+func run(ctx context.Context, port io.ReadWriter, sess rfid.Session, protocol string, fn func(Line) bool) (rfid.Stats, error) {
 	if b := sess.Open(); len(b) > 0 {
 		if _, err := port.Write(b); err != nil {
-			return fmt.Errorf("reading: write: %w", err)
+			return sess.Stats(), fmt.Errorf("reading: write: %w", err)
 		}
 	}
 	stopped := false
@@ -54,7 +60,7 @@ func Run(ctx context.Context, port io.ReadWriter, proto rfid.Protocol, opts rfid
 		if stopped {
 			return
 		}
-		if !fn(Describe(proto.Name, r, time.Now())) {
+		if !fn(Describe(protocol, r, time.Now())) {
 			stopped = true
 		}
 	}
@@ -63,12 +69,12 @@ func Run(ctx context.Context, port io.ReadWriter, proto rfid.Protocol, opts rfid
 	buf := make([]byte, 4096)
 	for {
 		if err := ctx.Err(); err != nil {
-			return err
+			return sess.Stats(), err
 		}
 		if interval > 0 && time.Since(lastPoll) >= interval {
 			if b := sess.Poll(); len(b) > 0 {
 				if _, err := port.Write(b); err != nil {
-					return fmt.Errorf("reading: write: %w", err)
+					return sess.Stats(), fmt.Errorf("reading: write: %w", err)
 				}
 			}
 			lastPoll = time.Now()
@@ -77,15 +83,15 @@ func Run(ctx context.Context, port io.ReadWriter, proto rfid.Protocol, opts rfid
 		if n > 0 {
 			if reply := sess.Feed(buf[:n], emit); len(reply) > 0 {
 				if _, err := port.Write(reply); err != nil {
-					return fmt.Errorf("reading: write: %w", err)
+					return sess.Stats(), fmt.Errorf("reading: write: %w", err)
 				}
 			}
 		}
 		if stopped {
-			return ErrStopped
+			return sess.Stats(), ErrStopped
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("reading: read: %w", err)
+			return sess.Stats(), fmt.Errorf("reading: read: %w", err)
 		}
 	}
 }

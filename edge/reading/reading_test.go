@@ -54,7 +54,7 @@ func TestReadEachProtocol(t *testing.T) {
 			}
 			defer port.Close()
 			var lines []Line
-			err = Run(ctx, port, proto, rfid.Options{}, func(l Line) bool {
+			_, err = Run(ctx, port, proto, rfid.Options{}, func(l Line) bool {
 				lines = append(lines, l)
 				return len(lines) < 3
 			})

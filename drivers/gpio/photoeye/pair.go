@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 )
@@ -240,6 +241,7 @@ func (p *Pair) Run(ctx context.Context, outer, inner *Sensor, onEvent func(Event
 	}
 	chans := [2]<-chan Event{outer.Events(), inner.Events()}
 	var errs [2]error
+	var batch []Event
 	for chans[0] != nil || chans[1] != nil {
 		var ev Event
 		var ok bool
@@ -263,11 +265,33 @@ func (p *Pair) Run(ctx context.Context, outer, inner *Sensor, onEvent func(Event
 				continue
 			}
 		}
-		if onEvent != nil {
-			onEvent(ev)
+		// The two sensors run apart: take what both have delivered so far
+		// and feed it in the order the edges happened, so that a late
+		// reader of one channel cannot reorder a passage.
+		batch = append(batch[:0], ev)
+		for c := range chans {
+		drain:
+			for chans[c] != nil {
+				select {
+				case e, ok := <-chans[c]:
+					if !ok {
+						chans[c] = nil
+						break drain
+					}
+					batch = append(batch, e)
+				default:
+					break drain
+				}
+			}
 		}
-		if ps, counted := p.Feed(ev); counted && onPassage != nil {
-			onPassage(ps)
+		sort.SliceStable(batch, func(i, j int) bool { return batch[i].At.Before(batch[j].At) })
+		for _, e := range batch {
+			if onEvent != nil {
+				onEvent(e)
+			}
+			if ps, counted := p.Feed(e); counted && onPassage != nil {
+				onPassage(ps)
+			}
 		}
 	}
 	return errors.Join(errs[0], errs[1])

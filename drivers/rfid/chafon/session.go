@@ -18,14 +18,23 @@ type Session struct {
 	interval time.Duration
 	counts   driver.Counts
 	onFrame  func(Frame)
+	// busyUntil is set while an inventory's "more data" frames are still
+	// coming: a new poll then would talk over the reader (RS-485 is half
+	// duplex) and restart its inventory.
+	busyUntil time.Time
+	now       func() time.Time
 }
+
+// moreDataWait bounds how long Poll holds back after a "more data" frame
+// when the inventory's last frame never comes.
+const moreDataWait = time.Second
 
 var _ rfid.Session = (*Session)(nil)
 
 // NewSession returns a session for opts. Power must be 0 (keep) or 1..30
 // dBm; Region must be empty or one of cn, eu, kr, us.
 func NewSession(opts rfid.Options) (*Session, error) {
-	s := &Session{dec: NewResponseDecoder(), interval: DefaultPollInterval}
+	s := &Session{dec: NewResponseDecoder(), interval: DefaultPollInterval, now: time.Now}
 	var err error
 	if s.interval, err = driver.PollInterval("chafon", opts, DefaultPollInterval); err != nil {
 		return nil, err
@@ -56,8 +65,14 @@ func NewSession(opts rfid.Options) (*Session, error) {
 // nil.
 func (s *Session) Open() []byte { return s.open }
 
-// Poll returns the Inventory command.
-func (s *Session) Poll() []byte { return s.poll }
+// Poll returns the Inventory command, or nil while the previous
+// inventory's "more data" frames are still arriving.
+func (s *Session) Poll() []byte {
+	if s.now().Before(s.busyUntil) {
+		return nil
+	}
+	return s.poll
+}
 
 // PollInterval is how often Poll is sent.
 func (s *Session) PollInterval() time.Duration { return s.interval }
@@ -85,8 +100,12 @@ func (s *Session) frame(f Frame) {
 		return
 	}
 	switch status {
-	case StatusInventoryDone, StatusInventoryTimeout, StatusMoreData, StatusMemoryFull:
+	case StatusMoreData:
+		s.busyUntil = s.now().Add(moreDataWait)
+	case StatusInventoryDone, StatusInventoryTimeout, StatusMemoryFull:
+		s.busyUntil = time.Time{}
 	default:
+		s.busyUntil = time.Time{}
 		s.counts.Errors++ // no tag (0xFB) and the other error statuses
 		return
 	}

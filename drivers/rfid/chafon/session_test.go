@@ -200,3 +200,31 @@ func TestRegionCodes(t *testing.T) {
 		t.Fatal("band 5 accepted")
 	}
 }
+
+// TestPollWaitsForMoreData: while an inventory's "more data" frames are
+// still coming, Poll holds back rather than talk over the reader.
+func TestPollWaitsForMoreData(t *testing.T) {
+	s, err := NewSession(rfid.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1000, 0)
+	s.now = func() time.Time { return now }
+	if s.Poll() == nil {
+		t.Fatal("no poll at start")
+	}
+	tag := []byte{0xE2, 0, 0, 0x17, 0x22, 0x11, 0x01, 0x44, 0x18, 0x90, 0xAB, 0xCD}
+	s.Feed(AppendInventoryResponse(nil, 0x00, StatusMoreData, [][]byte{tag}), func(rfid.Read) {})
+	if s.Poll() != nil {
+		t.Fatal("poll sent while more data is coming")
+	}
+	now = now.Add(moreDataWait + time.Millisecond)
+	if s.Poll() == nil {
+		t.Fatal("poll still held after the wait for the last frame")
+	}
+	s.Feed(AppendInventoryResponse(nil, 0x00, StatusMoreData, [][]byte{tag}), func(rfid.Read) {})
+	s.Feed(AppendInventoryResponse(nil, 0x00, StatusInventoryDone, [][]byte{tag}), func(rfid.Read) {})
+	if s.Poll() == nil {
+		t.Fatal("poll held after the inventory finished")
+	}
+}
