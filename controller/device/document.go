@@ -264,13 +264,7 @@ func buildInterface(o *Objects, n int) Interface {
 	}
 	speed, speedOK := o.colUint(ifSpeed, idx)
 	high, highOK := o.colUint(ifHighSpeed, idx)
-	_, hcOK := o.colUint(ifHCInOctets, idx)
-	switch {
-	case highOK && (hcOK || !speedOK || speed == 4294967295) && !(high == 0 && speedOK && speed > 0) && high <= 1<<63/1_000_000:
-		it.SpeedBps = ptr(high * 1_000_000)
-	case speedOK:
-		it.SpeedBps = ptr(speed)
-	}
+	it.SpeedBps = interfaceSpeed(speed, speedOK, high, highOK)
 	c := &it.Counters
 	set := func(dst **uint64, col string) {
 		if v, ok := o.colUint(col, idx); ok {
@@ -285,6 +279,31 @@ func buildInterface(o *Objects, n int) Interface {
 	set(&c.OutErrors, ifOutErrors)
 	set(&c.Discontinuity, ifCounterDisc)
 	return it
+}
+
+// ifSpeedSaturated is the ifSpeed value (2^32-1) that RFC 2863 has an agent
+// report for interfaces faster than a Gauge32 can hold.
+const ifSpeedSaturated = 4294967295
+
+// interfaceSpeed picks an interface's speed in bit/s. ifSpeed is exact to
+// the bit, so it wins whenever it is present, not saturated and not zero;
+// ifHighSpeed counts whole Mbit/s, so it would round an 800 kbit/s or
+// 1.5 Mbit/s DSL port to 1 or 2 Mbit/s. ifHighSpeed×10^6 is used only where
+// ifSpeed is missing, saturated, or zero while ifHighSpeed is not (an agent
+// that fills only the 64-bit table). A saturated ifSpeed with no usable
+// ifHighSpeed is kept as the lower bound it is.
+func interfaceSpeed(speed uint64, speedOK bool, high uint64, highOK bool) *uint64 {
+	exact := speedOK && speed < ifSpeedSaturated
+	highUsable := highOK && high <= 1<<63/1_000_000 && !(high == 0 && speedOK && speed > 0)
+	switch {
+	case exact && speed > 0:
+		return ptr(speed)
+	case highUsable:
+		return ptr(high * 1_000_000)
+	case speedOK:
+		return ptr(speed)
+	}
+	return nil
 }
 
 // ifTypeOf returns the ifType of the interface with the given index.
