@@ -108,6 +108,11 @@ type Protocol struct {
 	Description string
 	// DefaultBaud is the serial speed the reader family uses by default.
 	DefaultBaud int
+	// AnswersPolls tells that the reader answers every poll, even with no
+	// tag in its field (a "no tag" status): silence then means a hung
+	// reader, and the link reopens it. Leave it false where an idle reader
+	// may stay quiet.
+	AnswersPolls bool
 	// NewSession returns a new session; it fails on options the protocol
 	// cannot honour.
 	NewSession func(Options) (Session, error)

@@ -96,8 +96,10 @@ func init() {
 		Name:        Name,
 		Description: "Chafon CF-RU5102 / UHFReader18 / UHFReader09 / UHFReader288 UHF readers",
 		DefaultBaud: DefaultBaud,
-		NewSession:  func(o rfid.Options) (rfid.Session, error) { return driver.Session(NewSession(o)) },
-		NewEmulator: func(tags [][]byte) (rfid.Emulator, error) { return driver.Emulator(NewEmulator(tags)) },
+		// Every Inventory gets an answer, 0xFB when no tag is in the field.
+		AnswersPolls: true,
+		NewSession:   func(o rfid.Options) (rfid.Session, error) { return driver.Session(NewSession(o)) },
+		NewEmulator:  func(tags [][]byte) (rfid.Emulator, error) { return driver.Emulator(NewEmulator(tags)) },
 	})
 }
 

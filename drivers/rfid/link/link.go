@@ -54,8 +54,10 @@ type Opts struct {
 	ReadTimeout time.Duration
 	// Silence is how long a reader that answers polls may say nothing
 	// before the link is reopened; 0 means ten poll intervals, at least
-	// 10 s; negative disables the check. Readers that send unprompted
-	// (EM4100) are never reopened for silence: they are quiet without cards.
+	// 10 s, for protocols whose readers answer every poll
+	// (rfid.Protocol.AnswersPolls) and no check for the others; negative
+	// disables the check. Readers that send unprompted (EM4100) are never
+	// reopened for silence: they are quiet without cards.
 	Silence time.Duration
 	// Open opens the port; nil means OpenSerial.
 	Open Opener
@@ -200,6 +202,9 @@ func (l *Link) connection(ctx context.Context, emit func(rfid.Read), healthy fun
 	silence := l.opts.Silence
 	if silence == 0 {
 		silence = max(10*interval, 10*time.Second)
+		if !l.proto.AnswersPolls {
+			silence = -1 // an idle reader of this family may be quiet
+		}
 	}
 	var lastPoll time.Time
 	lastHeard := time.Now()
