@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/rfidtest"
 )
 
 func TestCRCCheckValue(t *testing.T) {
@@ -52,21 +53,17 @@ func TestFramesDecode(t *testing.T) {
 // must never be emitted as it was.
 func TestFramesValidation(t *testing.T) {
 	for _, fc := range frames {
-		for i := range fc.raw {
-			for _, x := range []byte{0x01, 0x80, 0xFF} {
-				bad := append([]byte(nil), fc.raw...)
-				bad[i] ^= x
-				d := &Decoder{minLen: MinCommandLen}
-				var got [][]byte
-				d.Feed(append(bad, fc.raw...), func(f Frame) { got = append(got, append([]byte(nil), f.Payload...)) })
-				if len(got) != 1 || !bytes.Equal(got[0], fc.payload) {
-					t.Errorf("%s: byte %d ^ %#x then the good frame: got payloads % X, want only the good one", fc.name, i, x, got)
-				}
-				if d.BadFrames+d.SkippedBytes == 0 {
-					t.Errorf("%s: byte %d ^ %#x: nothing counted", fc.name, i, x)
-				}
+		rfidtest.Corruptions(fc.raw, func(i int, x byte, in []byte) {
+			d := &Decoder{minLen: MinCommandLen}
+			var got [][]byte
+			d.Feed(in, func(f Frame) { got = append(got, append([]byte(nil), f.Payload...)) })
+			if len(got) != 1 || !bytes.Equal(got[0], fc.payload) {
+				t.Errorf("%s: byte %d ^ %#x then the good frame: got payloads % X, want only the good one", fc.name, i, x, got)
 			}
-		}
+			if d.BadFrames+d.SkippedBytes == 0 {
+				t.Errorf("%s: byte %d ^ %#x: nothing counted", fc.name, i, x)
+			}
+		})
 		// Truncated: no frame, bytes wait.
 		d := &Decoder{minLen: MinCommandLen}
 		d.Feed(fc.raw[:len(fc.raw)-1], func(Frame) { t.Errorf("%s: truncated frame emitted", fc.name) })

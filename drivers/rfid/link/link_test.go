@@ -13,9 +13,9 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	_ "github.com/ngic/ngic/drivers/rfid/chafon"
 	"github.com/ngic/ngic/drivers/rfid/em4100"
 	"github.com/ngic/ngic/drivers/rfid/emulate"
-	_ "github.com/ngic/ngic/drivers/rfid/chafon"
 )
 
 func em4100Proto(t *testing.T) rfid.Protocol {

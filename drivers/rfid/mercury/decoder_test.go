@@ -69,14 +69,6 @@ func stream(t testing.TB) ([]byte, [][]byte) {
 	return s, [][]byte{sparkfunEPC, bufEPC, sparkfunEPC}
 }
 
-func collect(s *Session, parts ...[]byte) [][]byte {
-	var got [][]byte
-	for _, p := range parts {
-		s.Feed(p, func(r rfid.Read) { got = append(got, append([]byte(nil), r.Tag...)) })
-	}
-	return got
-}
-
 func newTestSession(t testing.TB) *Session {
 	s, err := NewSession(rfid.Options{})
 	if err != nil {
@@ -85,39 +77,20 @@ func newTestSession(t testing.TB) *Session {
 	return s
 }
 
-// result is what a fresh session made of a stream: its reads and stats.
-type result struct {
-	reads [][]byte
-	stats rfid.Stats
-}
-
-// feed gives chunks to a fresh session. How many candidates fail their CRC
-// depends on where the stream is cut (lookahead may drop an incomplete
-// candidate before its CRC can be checked), so only whether there were any
-// is kept.
-func feed(chunks ...[]byte) result {
+// feed gives chunks to a fresh session.
+var feed = rfidtest.SessionFeed(func() rfid.Session {
 	s, err := NewSession(rfid.Options{})
 	if err != nil {
 		panic(err) // the zero options are valid
 	}
-	reads := collect(s, chunks...)
-	st := s.Stats()
-	st.BadFrames = min(st.BadFrames, 1)
-	return result{reads, st}
-}
+	return s
+})
 
 // wholeStream decodes the test stream at once and checks the result, which
 // every split must then give again.
-func wholeStream(t *testing.T) ([]byte, result) {
+func wholeStream(t *testing.T) ([]byte, rfidtest.Result) {
 	data, want := stream(t)
-	r := feed(data)
-	if !rfidtest.SameTags(r.reads, want) {
-		t.Fatalf("whole stream: reads % X, want % X", r.reads, want)
-	}
-	if st := r.stats; st.BadFrames == 0 || st.SkippedBytes == 0 || st.Errors != 1 || st.Reads != uint64(len(want)) {
-		t.Fatalf("whole stream: stats %+v: want bad frames, skipped bytes and one error", st)
-	}
-	return data, r
+	return data, rfidtest.WholeStream(t, data, want, 1, feed)
 }
 
 func TestDecoderEverySplit(t *testing.T) {
@@ -143,7 +116,7 @@ func TestDecoderLongInput(t *testing.T) {
 		data = append(data, tag...)
 	}
 	s := newTestSession(t)
-	if got := collect(s, data); len(got) != 100 {
+	if got := rfidtest.Collect(s, data); len(got) != 100 {
 		t.Fatalf("%d reads, want 100", len(got))
 	}
 	if st := s.Stats(); st.Frames != 100 || st.SkippedBytes != 100 {
@@ -161,7 +134,7 @@ func TestMalformedRecords(t *testing.T) {
 		AppendResponse(nil, OpReadTagMultiple, StatusOK, 0x00, 0x00),                                                    // neither count nor record
 	} {
 		s := newTestSession(t)
-		if got := collect(s, raw); len(got) != 0 {
+		if got := rfidtest.Collect(s, raw); len(got) != 0 {
 			t.Errorf("% X: %d reads", raw, len(got))
 		}
 		if st := s.Stats(); st.BadFrames != 1 || st.Frames != 0 {

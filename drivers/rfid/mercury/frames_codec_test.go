@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/rfidtest"
 )
 
 func TestFramesEncode(t *testing.T) {
@@ -48,21 +49,17 @@ func TestFramesDecode(t *testing.T) {
 // good frame: only the good frame may come out.
 func TestFramesValidation(t *testing.T) {
 	for _, fc := range frames {
-		for i := range fc.raw {
-			for _, x := range []byte{0x01, 0x80, 0xFF} {
-				bad := append([]byte(nil), fc.raw...)
-				bad[i] ^= x
-				d := newDecoder(fc.command)
-				var got [][]byte
-				d.Feed(append(bad, fc.raw...), func(f Frame) { got = append(got, append([]byte(nil), f.Raw...)) })
-				if len(got) != 1 || !bytes.Equal(got[0], fc.raw) {
-					t.Errorf("%s: byte %d ^ %#x then the good frame: got % X", fc.name, i, x, got)
-				}
-				if d.BadFrames+d.SkippedBytes == 0 {
-					t.Errorf("%s: byte %d ^ %#x: nothing counted", fc.name, i, x)
-				}
+		rfidtest.Corruptions(fc.raw, func(i int, x byte, in []byte) {
+			d := newDecoder(fc.command)
+			var got [][]byte
+			d.Feed(in, func(f Frame) { got = append(got, append([]byte(nil), f.Raw...)) })
+			if len(got) != 1 || !bytes.Equal(got[0], fc.raw) {
+				t.Errorf("%s: byte %d ^ %#x then the good frame: got % X", fc.name, i, x, got)
 			}
-		}
+			if d.BadFrames+d.SkippedBytes == 0 {
+				t.Errorf("%s: byte %d ^ %#x: nothing counted", fc.name, i, x)
+			}
+		})
 		d := newDecoder(fc.command)
 		d.Feed(fc.raw[:len(fc.raw)-1], func(Frame) { t.Errorf("%s: truncated frame emitted", fc.name) })
 	}

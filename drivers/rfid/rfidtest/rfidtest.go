@@ -294,3 +294,61 @@ func Round(t testing.TB, s rfid.Session, e rfid.Emulator, poll bool, chunk int) 
 	t.Fatal("session and emulator keep answering each other")
 	return nil
 }
+
+// Collect feeds parts to s in turn and returns a copy of every tag read.
+func Collect(s rfid.Session, parts ...[]byte) [][]byte {
+	var got [][]byte
+	for _, p := range parts {
+		s.Feed(p, func(r rfid.Read) { got = append(got, append([]byte(nil), r.Tag...)) })
+	}
+	return got
+}
+
+// Result is what a fresh session made of a stream: its reads and stats.
+type Result struct {
+	Reads [][]byte
+	Stats rfid.Stats
+}
+
+// SessionFeed returns a function that gives chunks to a fresh session from
+// newSession, for EverySplit and its kin. For protocols without a start
+// byte, how many candidates fail their check depends on where the stream is
+// cut (a lookahead may drop an incomplete candidate before it can be
+// checked): there only whether any did is kept.
+func SessionFeed(newSession func() rfid.Session) func(chunks ...[]byte) Result {
+	return func(chunks ...[]byte) Result {
+		s := newSession()
+		reads := Collect(s, chunks...)
+		st := s.Stats()
+		st.BadFrames = min(st.BadFrames, 1)
+		return Result{reads, st}
+	}
+}
+
+// WholeStream decodes data at once with feed and checks the reads against
+// want and that the stats show bad frames, skipped bytes and errors error
+// responses: the result every split must then give again.
+func WholeStream(t testing.TB, data []byte, want [][]byte, errors uint64, feed func(chunks ...[]byte) Result) Result {
+	t.Helper()
+	r := feed(data)
+	if !SameTags(r.Reads, want) {
+		t.Fatalf("whole stream: reads % X, want % X", r.Reads, want)
+	}
+	if st := r.Stats; st.BadFrames == 0 || st.SkippedBytes == 0 || st.Errors != errors || st.Reads != uint64(len(want)) {
+		t.Fatalf("whole stream: stats %+v: want bad frames, skipped bytes and %d errors", st, errors)
+	}
+	return r
+}
+
+// Corruptions calls fn with every corruption of raw that flips bits in one
+// byte (with the masks 0x01, 0x80 and 0xFF), followed by the good frame:
+// what a decoder emits from in must be the good frame alone.
+func Corruptions(raw []byte, fn func(i int, mask byte, in []byte)) {
+	for i := range raw {
+		for _, x := range []byte{0x01, 0x80, 0xFF} {
+			bad := append([]byte(nil), raw...)
+			bad[i] ^= x
+			fn(i, x, append(bad, raw...))
+		}
+	}
+}
