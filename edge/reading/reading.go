@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/link"
 	"github.com/ngic/ngic/edge/smooth"
 	"github.com/ngic/ngic/telemetry"
 )
@@ -36,64 +37,34 @@ type Line struct {
 // ErrStopped is returned by Run when fn asked to stop.
 var ErrStopped = errors.New("reading: stopped")
 
-// Run speaks proto over port until ctx ends, fn returns false (ErrStopped),
-// or the port fails, and returns the session's counters (bad frames and
-// skipped bytes tell a wrong protocol or speed). The port's reads must time
-// out now and then (returning 0 bytes) so that ctx is noticed.
-func Run(ctx context.Context, port io.ReadWriter, proto rfid.Protocol, opts rfid.Options, fn func(Line) bool) (rfid.Stats, error) {
+// Run speaks proto over port once, without reopening it, until ctx ends,
+// fn returns false (ErrStopped), or the port fails, and returns the
+// session's counters (bad frames and skipped bytes tell a wrong protocol or
+// speed). The port is closed when Run ends; its reads must time out now and
+// then so that ctx is noticed.
+func Run(ctx context.Context, port io.ReadWriteCloser, proto rfid.Protocol, opts rfid.Options, fn func(Line) bool) (rfid.Stats, error) {
 	sess, err := proto.NewSession(opts)
 	if err != nil {
 		return rfid.Stats{}, fmt.Errorf("reading: %w", err)
 	}
-	st, err := run(ctx, port, sess, proto.Name, fn)
-	return st, err
-}
-
-func run(ctx context.Context, port io.ReadWriter, sess rfid.Session, protocol string, fn func(Line) bool) (rfid.Stats, error) {
-	if b := sess.Open(); len(b) > 0 {
-		if _, err := port.Write(b); err != nil {
-			return sess.Stats(), fmt.Errorf("reading: write: %w", err)
-		}
-	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	stopped := false
-	emit := func(r rfid.Read) {
-		if stopped {
-			return
-		}
-		if !fn(Describe(protocol, r, time.Now())) {
+	err = link.Serve(ctx, port, sess, link.ServeOpts{Silence: -1}, func(r rfid.Read) {
+		if !stopped && !fn(Describe(proto.Name, r, time.Now())) {
 			stopped = true
+			cancel()
 		}
+	})
+	switch {
+	case stopped:
+		err = ErrStopped
+	case err == nil:
+		err = ctx.Err()
+	default:
+		err = fmt.Errorf("reading: %w", err)
 	}
-	interval := sess.PollInterval()
-	var lastPoll time.Time
-	buf := make([]byte, 4096)
-	for {
-		if err := ctx.Err(); err != nil {
-			return sess.Stats(), err
-		}
-		if interval > 0 && time.Since(lastPoll) >= interval {
-			if b := sess.Poll(); len(b) > 0 {
-				if _, err := port.Write(b); err != nil {
-					return sess.Stats(), fmt.Errorf("reading: write: %w", err)
-				}
-			}
-			lastPoll = time.Now()
-		}
-		n, err := port.Read(buf)
-		if n > 0 {
-			if reply := sess.Feed(buf[:n], emit); len(reply) > 0 {
-				if _, err := port.Write(reply); err != nil {
-					return sess.Stats(), fmt.Errorf("reading: write: %w", err)
-				}
-			}
-		}
-		if stopped {
-			return sess.Stats(), ErrStopped
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return sess.Stats(), fmt.Errorf("reading: read: %w", err)
-		}
-	}
+	return sess.Stats(), err
 }
 
 // Describe turns a read into its JSON line.

@@ -189,22 +189,60 @@ func (l *Link) connection(ctx context.Context, emit func(rfid.Read), healthy fun
 		l.state.Connected, l.state.Since = false, time.Now()
 		l.mu.Unlock()
 	}()
-	// Closing the port unblocks a read when ctx ends.
+	silence := l.opts.Silence
+	if silence == 0 && !l.proto.AnswersPolls {
+		silence = -1 // an idle reader of this family may be quiet
+	}
+	var heard bool
+	return Serve(ctx, port, sess, ServeOpts{Device: l.opts.Device, Silence: silence, OnFeed: func(st rfid.Stats) {
+		l.mu.Lock()
+		l.cur = st
+		l.mu.Unlock()
+		if !heard && st.Frames+st.BadFrames+st.Errors > 0 {
+			heard = true
+			healthy() // the reader speaks: the backoff starts again from the minimum
+		}
+	}}, emit)
+}
+
+// ServeOpts configures Serve.
+type ServeOpts struct {
+	// Device names the port in errors; when set, a read timeout also
+	// checks that the path still exists (a USB reader unplugged shows as a
+	// vanished path rather than an error on some drivers).
+	Device string
+	// Silence is how long a reader that is polled may say nothing before
+	// Serve gives up on it; 0 means ten poll intervals, at least 10 s;
+	// negative disables the check.
+	Silence time.Duration
+	// OnFeed, when set, gets the session's counters after each Feed.
+	OnFeed func(rfid.Stats)
+}
+
+// Serve speaks sess over an open port until ctx ends (returning nil) or the
+// port fails: it writes the session's open command, its poll every poll
+// interval and any reply Feed asks for, and feeds what the reader sends.
+// emit gets every tag read. When ctx ends the port is closed, which unblocks
+// a read in progress. The port's reads must time out now and then.
+func Serve(ctx context.Context, port Port, sess rfid.Session, o ServeOpts, emit func(rfid.Read)) error {
 	stop := context.AfterFunc(ctx, func() { port.Close() })
 	defer stop()
-
-	if b := sess.Open(); len(b) > 0 {
-		if err := l.write(port, b); err != nil {
-			return err
+	write := func(b []byte) error {
+		if len(b) == 0 {
+			return nil
 		}
+		if _, err := port.Write(b); err != nil {
+			return fmt.Errorf("link: write %s: %w", o.Device, err)
+		}
+		return nil
+	}
+	if err := write(sess.Open()); err != nil {
+		return err
 	}
 	interval := sess.PollInterval()
-	silence := l.opts.Silence
+	silence := o.Silence
 	if silence == 0 {
 		silence = max(10*interval, 10*time.Second)
-		if !l.proto.AnswersPolls {
-			silence = -1 // an idle reader of this family may be quiet
-		}
 	}
 	var lastPoll time.Time
 	lastHeard := time.Now()
@@ -212,15 +250,13 @@ func (l *Link) connection(ctx context.Context, emit func(rfid.Read), healthy fun
 	buf := make([]byte, 4096)
 	for {
 		// A reader that answers polls and has said nothing for a long while
-		// is hung or has been swapped: reopen it.
+		// is hung or has been swapped: give up on it.
 		if interval > 0 && silence > 0 && time.Since(lastHeard) > silence {
-			return fmt.Errorf("link: %s: no answer to polls for %v", l.opts.Device, silence.Round(time.Second))
+			return fmt.Errorf("link: %s: no answer to polls for %v", o.Device, silence.Round(time.Second))
 		}
 		if interval > 0 && time.Since(lastPoll) >= interval {
-			if b := sess.Poll(); len(b) > 0 {
-				if err := l.write(port, b); err != nil {
-					return err
-				}
+			if err := write(sess.Poll()); err != nil {
+				return err
 			}
 			lastPoll = time.Now()
 		}
@@ -231,40 +267,27 @@ func (l *Link) connection(ctx context.Context, emit func(rfid.Read), healthy fun
 		if n > 0 {
 			reply := sess.Feed(buf[:n], emit)
 			st := sess.Stats()
-			l.mu.Lock()
-			l.cur = st
-			l.mu.Unlock()
+			if o.OnFeed != nil {
+				o.OnFeed(st)
+			}
 			if h := st.Frames + st.BadFrames + st.Errors; h != heard {
-				if heard == 0 {
-					healthy() // the reader speaks: the backoff starts again from the minimum
-				}
 				heard, lastHeard = h, time.Now()
 			}
-			if len(reply) > 0 {
-				if err := l.write(port, reply); err != nil {
-					return err
-				}
+			if err := write(reply); err != nil {
+				return err
 			}
 		}
 		switch {
 		case err == nil:
 		case errors.Is(err, io.EOF):
-			// A read timeout. A device that vanished (USB unplugged) shows as
-			// a missing path rather than an error on some drivers.
-			if n == 0 {
-				if _, serr := os.Stat(l.opts.Device); serr != nil {
-					return fmt.Errorf("link: %s: device gone: %w", l.opts.Device, serr)
+			// A read timeout.
+			if n == 0 && o.Device != "" {
+				if _, serr := os.Stat(o.Device); serr != nil {
+					return fmt.Errorf("link: %s: device gone: %w", o.Device, serr)
 				}
 			}
 		default:
-			return fmt.Errorf("link: read %s: %w", l.opts.Device, err)
+			return fmt.Errorf("link: read %s: %w", o.Device, err)
 		}
 	}
-}
-
-func (l *Link) write(port Port, b []byte) error {
-	if _, err := port.Write(b); err != nil {
-		return fmt.Errorf("link: write %s: %w", l.opts.Device, err)
-	}
-	return nil
 }
