@@ -162,11 +162,6 @@ func (l *Link) connection(ctx context.Context, emit func(rfid.Read), healthy fun
 	if err != nil {
 		return err
 	}
-	// What waited in the driver's buffer while nobody read is old: reading
-	// it would report tags that have long left as arriving now.
-	if f, ok := port.(interface{ Flush() error }); ok {
-		_ = f.Flush()
-	}
 	sess, err := l.proto.NewSession(l.opts.Session)
 	if err != nil {
 		port.Close()
@@ -222,9 +217,15 @@ type ServeOpts struct {
 // Serve speaks sess over an open port until ctx ends (returning nil) or the
 // port fails: it writes the session's open command, its poll every poll
 // interval and any reply Feed asks for, and feeds what the reader sends.
+// What waited in the port's input buffer before Serve is discarded.
 // emit gets every tag read. When ctx ends the port is closed, which unblocks
 // a read in progress. The port's reads must time out now and then.
 func Serve(ctx context.Context, port Port, sess rfid.Session, o ServeOpts, emit func(rfid.Read)) error {
+	// What waited in the driver's buffer while nobody read is old: reading
+	// it would report tags that have long left as arriving now.
+	if f, ok := port.(interface{ Flush() error }); ok {
+		_ = f.Flush()
+	}
 	stop := context.AfterFunc(ctx, func() { port.Close() })
 	defer stop()
 	write := func(b []byte) error {
