@@ -21,7 +21,7 @@ import (
 )
 
 // buildEdge builds this program into a temporary folder.
-func buildEdge(t *testing.T) string {
+func buildEdge(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "ngic-edge")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
@@ -31,7 +31,7 @@ func buildEdge(t *testing.T) string {
 	return bin
 }
 
-func startEdge(t *testing.T, bin, conf string) *exec.Cmd {
+func startEdge(t testing.TB, bin, conf string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, "run", "--config", conf)
 	logf, err := os.OpenFile(conf+".log", os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -181,7 +181,3 @@ func TestCheckConfig(t *testing.T) {
 		}
 	}
 }
-
-type execCmd = exec.Cmd
-
-var execCommand = exec.Command

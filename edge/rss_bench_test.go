@@ -24,7 +24,7 @@ import (
 // once whatever b.N is.
 func BenchmarkResidentMemory(b *testing.B) {
 	broker := testenv.StartMosquitto(b)
-	bin := buildEdgeB(b)
+	bin := buildEdge(b)
 	proto, _ := rfid.Lookup("magicrf")
 	var tags [][]byte
 	for i := 0; i < 20; i++ {
@@ -45,7 +45,7 @@ func BenchmarkResidentMemory(b *testing.B) {
 	conf := filepath.Join(dir, "edge.yaml")
 	os.WriteFile(conf, []byte(fmt.Sprintf("gateway: gw-rss\nspool:\n  path: %s/spool.db\nmqtt:\n  broker: tcp://%s\nreaders:\n  - name: uhf\n    protocol: magicrf\n    device: %s\n    poll_interval: 500ms\nhttp:\n  listen: 127.0.0.1:%d\n",
 		dir, broker.Addr, pty.Path, port)), 0o644)
-	cmd := startEdgeB(b, bin, conf)
+	cmd := startEdge(b, bin, conf)
 	metrics := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
 	time.Sleep(3 * time.Second)
 	r0 := scrape(b, metrics, `ngic_edge_reads_total{reader="uhf"}`)
@@ -55,25 +55,6 @@ func BenchmarkResidentMemory(b *testing.B) {
 	rss := vmRSS(b, cmd.Process.Pid)
 	b.ReportMetric(rss/1e6, "MB-rss")
 	b.ReportMetric((r1-r0)/window.Seconds(), "reads/s")
-}
-
-func buildEdgeB(b *testing.B) string {
-	t := (testing.TB)(b)
-	bin := filepath.Join(t.TempDir(), "ngic-edge")
-	if out, err := execCommand("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-func startEdgeB(b *testing.B, bin, conf string) *execCmd {
-	cmd := execCommand(bin, "run", "--config", conf)
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd
 }
 
 func scrape(b *testing.B, url, series string) float64 {

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
 	"testing"
 	"time"
 
@@ -17,7 +16,8 @@ import (
 // deleted from the spool.
 func BenchmarkPipelineToMosquitto(b *testing.B) {
 	broker := testenv.StartMosquitto(b)
-	cfg := testConfigB(b, "tcp://"+broker.Addr)
+	cfg := testConfig(b, "tcp://"+broker.Addr, "readers:\n  - name: r1\n    protocol: em4100\n    device: /nonexistent/tty\n    depart_after: 1h\n")
+	cfg.MQTT.Window = 2000
 	g, err := New(cfg, Opts{})
 	if err != nil {
 		b.Fatal(err)
@@ -29,7 +29,7 @@ func BenchmarkPipelineToMosquitto(b *testing.B) {
 	for !g.pub.Stats().Connected {
 		time.Sleep(10 * time.Millisecond)
 	}
-	r := &reader{cfg: cfg.Readers[0], smooth: g.readers[0].smooth}
+	r := g.readers[0]
 	tag := make([]byte, 12)
 	tag[0] = 0x30
 	base := g.spool.Stats().Deleted
@@ -45,14 +45,4 @@ func BenchmarkPipelineToMosquitto(b *testing.B) {
 	el := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/el.Seconds(), "events/s")
-}
-
-func testConfigB(b *testing.B, broker string) *configT {
-	b.Helper()
-	y := fmt.Sprintf("gateway: gw-bench\nspool:\n  path: %s/spool.db\nmqtt:\n  broker: %s\n  window: 2000\nreaders:\n  - name: r1\n    protocol: em4100\n    device: /nonexistent/tty\n    depart_after: 1h\nhttp:\n  listen: off\n", b.TempDir(), broker)
-	c, err := parseConfig(y)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c
 }

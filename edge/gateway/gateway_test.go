@@ -41,7 +41,7 @@ func startReader(t *testing.T, protocol string, tags ...[]byte) (*emulate.Runner
 	return r, p
 }
 
-func testConfig(t *testing.T, broker, extra string) *config.Config {
+func testConfig(t testing.TB, broker, extra string) *config.Config {
 	t.Helper()
 	y := fmt.Sprintf(`gateway: gw-test
 spool:
@@ -332,7 +332,3 @@ func FuzzDecodeRecord(f *testing.F) {
 		}
 	})
 }
-
-type configT = config.Config
-
-func parseConfig(y string) (*config.Config, error) { return config.Parse("bench.yaml", []byte(y)) }
