@@ -10,7 +10,6 @@
 package testenv
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
@@ -145,14 +144,7 @@ type Mosquitto struct {
 // default of 1000 silently drops messages for a lagging subscriber).
 func StartMosquitto(t testing.TB) *Mosquitto {
 	t.Helper()
-	return StartMosquittoOn(t, FreePort(t))
-}
-
-// StartMosquittoOn starts mosquitto on the given port (used to restart a
-// broker on the same address).
-func StartMosquittoOn(t testing.TB, port int) *Mosquitto {
-	t.Helper()
-	return startMosquitto(t, port, false)
+	return startMosquitto(t, FreePort(t), false)
 }
 
 // StartMosquittoPersistent starts mosquitto with persistence on, so that a
@@ -228,7 +220,7 @@ func Recordings(t testing.TB) string {
 	if d := os.Getenv("NGIC_RECORDINGS"); d != "" {
 		return d
 	}
-	root, err := RepoRoot()
+	root, err := repoRoot()
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
@@ -240,9 +232,9 @@ func Recordings(t testing.TB) string {
 	return abs
 }
 
-// RepoRoot returns the folder holding go.mod, walking up from the working
+// repoRoot returns the folder holding go.mod, walking up from the working
 // directory.
-func RepoRoot() (string, error) {
+func repoRoot() (string, error) {
 	d, err := os.Getwd()
 	if err != nil {
 		return "", err
@@ -435,20 +427,4 @@ sysContact ngic tests
 	s.Process = start(t, dir, bin, args...)
 	waitSNMP(t, s.Process, port, func(g *gosnmp.GoSNMP) { g.Community = "public" })
 	return s
-}
-
-// Grep reports whether the peer's log holds s.
-func (p *Process) Grep(s string) bool {
-	f, err := os.Open(p.log)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), s) {
-			return true
-		}
-	}
-	return false
 }
