@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/ngic/ngic/internal/testenv"
 )
 
 // readSnmprec parses an snmpsim recording (OID|type|value per line) into
@@ -147,23 +149,10 @@ func (c *fakeClient) Walk(_ context.Context, roots []string) (map[string][]gosnm
 	return out, nil, nil
 }
 
-// recordingsDir returns the folder of real recordings or skips.
+// recordingsDir returns the folder of real recordings (testenv.Recordings).
 func recordingsDir(t testing.TB) string {
 	t.Helper()
-	if d := os.Getenv("NGIC_RECORDINGS"); d != "" {
-		return d
-	}
-	d, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "testdata", "snmprec"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(d); err != nil {
-		if os.Getenv("NGIC_REQUIRE_PEERS") == "1" {
-			t.Fatalf("recordings folder %s absent", d)
-		}
-		t.Skipf("recordings folder %s absent (set NGIC_RECORDINGS)", d)
-	}
-	return d
+	return testenv.Recordings(t)
 }
 
 // recordingNames lists the recordings (file names without .snmprec).

@@ -213,8 +213,8 @@ func waitTCP(t testing.TB, p *Process, addr string) {
 }
 
 // Recordings returns the folder of real SNMP recordings: $NGIC_RECORDINGS,
-// or shared/testdata/snmprec beside the repository. It skips (or fails
-// under NGIC_REQUIRE_PEERS=1) when the folder is absent.
+// or the repository's own testdata/snmprec. It skips (or fails under
+// NGIC_REQUIRE_PEERS=1) when the folder is absent.
 func Recordings(t testing.TB) string {
 	t.Helper()
 	if d := os.Getenv("NGIC_RECORDINGS"); d != "" {
@@ -224,7 +224,7 @@ func Recordings(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
-	d := filepath.Join(root, "..", "shared", "testdata", "snmprec")
+	d := filepath.Join(root, "testdata", "snmprec")
 	if _, err := os.Stat(d); err != nil {
 		missing(t, "recordings folder "+d, "set NGIC_RECORDINGS")
 	}
