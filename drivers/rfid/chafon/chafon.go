@@ -22,6 +22,13 @@
 // frame answers with status 0x03 ("more data") frames followed by a final
 // frame with status 0x01, 0x02 or 0x04; every frame carries its own tag
 // count and tags, and all of them are decoded.
+//
+// Two dialects share these frames (see Dialect): the UHFReader18 inventory
+// Data is Num then EPC-length EPC per tag; the UHFReader288 one is Ant, Num,
+// then EPC-length EPC RSSI per tag. The session tells them apart frame by
+// frame from the lengths (InventoryDialect), so one protocol name serves
+// both. A reader set to active mode pushes reCmd 0xEE reports, one tag each
+// (ActiveDialect), which the session turns into reads as well.
 package chafon
 
 import (
@@ -63,6 +70,9 @@ const (
 	CmdSetAddress    = 0x24 // set reader address
 	CmdSetScanTime   = 0x25 // set inventory scan time
 	CmdSetPower      = 0x2F // set RF output power
+	// CmdActive is the reCmd of the reports a reader in active mode (also
+	// "real time inventory mode") pushes without being asked.
+	CmdActive = 0xEE
 )
 
 // Response status bytes (UHFReader18 User's Manual V2.0 §5 "list of
@@ -73,6 +83,8 @@ const (
 	StatusInventoryTimeout = 0x02 // scan time ran out before the inventory finished
 	StatusMoreData         = 0x03 // the reply did not fit: more frames follow
 	StatusMemoryFull       = 0x04 // reader memory full: partial inventory
+	StatusHeartbeat        = 0x28 // active mode: no tag within the heartbeat interval (UHFReader288)
+	StatusAntennaError     = 0xF8 // antenna error, possibly disconnected (UHFReader288)
 	StatusCmdError         = 0xF9 // command execution error
 	StatusPoorComms        = 0xFA // tags present but communication failed
 	StatusNoTag            = 0xFB // no tag operable
@@ -81,6 +93,10 @@ const (
 	StatusIllegalCommand   = 0xFE // unknown command
 	StatusParamError       = 0xFF // parameter out of range
 )
+
+// HeartbeatLen is the Data length of an active-mode heartbeat (Status
+// 0x28): PacketNo (4 bytes), AntStatus (8), TotalCount (4).
+const HeartbeatLen = 16
 
 // MaxPower is the highest power setting in dBm (ZK-RFID102 User's Manual
 // V2.0 §8.4.6: "range is 0~30").

@@ -124,11 +124,15 @@ func TestDecoderLongInput(t *testing.T) {
 // disagree; the frame is bad and nothing is emitted.
 func TestMalformedInventory(t *testing.T) {
 	for _, data := range [][]byte{
-		{0x02, 0x04, 1, 2, 3, 4}, // Num 2, one tag present
-		{0x01, 0x05, 1, 2, 3, 4}, // EPC length past the end
-		{0x01, 0x02, 1, 2, 3},    // trailing byte
-		{},                       // no Num
-		{0x01, 0x00},             // zero-length EPC
+		{0x02, 0x04, 1, 2, 3, 4},             // Num 2, one tag present
+		{0x01, 0x05, 1, 2, 3, 4},             // EPC length past the end
+		{0x01, 0x02, 1, 2, 3},                // trailing byte
+		{},                                   // no Num
+		{0x01, 0x00, 0x00},                   // zero-length EPC (01 00 alone is a UHFReader288 answer: antenna 1, no tag)
+		{0x03, 0x02, 0x04, 1, 2, 3, 4, 0x50}, // UHFReader288 layout, antenna mask 0x03 (two bits)
+		{0x01, 0x01, 0x03, 1, 2, 3, 0x50},    // UHFReader288 layout, EPC of 3 bytes (not whole words)
+		{0x01, 0x01, 0x84, 1, 2, 3, 4, 0x50}, // UHFReader288 FastID block too short for a TID
+		{0x01, 0x02, 0x02, 1, 2, 0x50},       // UHFReader288 layout, Num 2 with one tag
 	} {
 		s := newTestSession(t)
 		raw := AppendResponse(nil, 0, CmdInventory, StatusInventoryDone, data...)

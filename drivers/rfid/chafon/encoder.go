@@ -77,6 +77,69 @@ func InventoryFits(epcBytes int) bool {
 	return MinResponseLen+1+epcBytes+1 <= MaxFrame
 }
 
+// TagReport is one tag as a UHFReader288 reports it: the EPC and the raw
+// RSSI byte (see RSSIdBm).
+type TagReport struct {
+	// EPC is the tag's EPC, whole 16-bit words.
+	EPC []byte
+	// RSSI is the raw RSSI byte.
+	RSSI byte
+}
+
+// AppendInventoryResponse288 appends one UHFReader288 inventory response
+// frame: Status, Ant (the antenna mask, see AntennaMask), Num, then
+// EPC-length, EPC and RSSI for every tag. The caller keeps the frame within
+// MaxFrame (see InventoryFits288).
+func AppendInventoryResponse288(dst []byte, addr, status, ant byte, tags []TagReport) []byte {
+	start := len(dst)
+	dst = append(dst, 0, addr, CmdInventory, status, ant, byte(len(tags)))
+	for _, t := range tags {
+		dst = append(dst, byte(len(t.EPC)))
+		dst = append(dst, t.EPC...)
+		dst = append(dst, t.RSSI)
+	}
+	dst[start] = byte(len(dst) - start + 2 - 1)
+	c := CRC(dst[start:])
+	return append(dst, byte(c), byte(c>>8))
+}
+
+// InventoryFits288 reports whether a UHFReader288 inventory response whose
+// tags need tagBytes bytes in total (EPC-length and RSSI bytes included)
+// fits in one frame.
+func InventoryFits288(tagBytes int) bool {
+	return MinResponseLen+2+tagBytes+1 <= MaxFrame
+}
+
+// AppendActiveReport appends the report a UHFReader18 in active mode pushes
+// for one tag: reCmd 0xEE, Status 0x00, the EPC.
+func AppendActiveReport(dst []byte, addr byte, epc []byte) []byte {
+	return AppendResponse(dst, addr, CmdActive, StatusOK, epc...)
+}
+
+// AppendActiveReport288 appends the report a UHFReader288 in active mode
+// pushes for one tag: reCmd 0xEE, Status 0x00, Ant (mask), EPC-length, EPC,
+// RSSI.
+func AppendActiveReport288(dst []byte, addr, ant byte, t TagReport) []byte {
+	start := len(dst)
+	dst = append(dst, 0, addr, CmdActive, StatusOK, ant, byte(len(t.EPC)))
+	dst = append(dst, t.EPC...)
+	dst = append(dst, t.RSSI)
+	dst[start] = byte(len(dst) - start + 2 - 1)
+	c := CRC(dst[start:])
+	return append(dst, byte(c), byte(c>>8))
+}
+
+// AppendHeartbeat appends the heartbeat a UHFReader288 in active mode sends
+// when no tag was seen for its heartbeat interval: reCmd 0xEE, Status 0x28,
+// PacketNo (big-endian), AntStatus, TotalCount (big-endian).
+func AppendHeartbeat(dst []byte, addr byte, packetNo uint32, antStatus [8]byte, total uint32) []byte {
+	var data [HeartbeatLen]byte
+	data[0], data[1], data[2], data[3] = byte(packetNo>>24), byte(packetNo>>16), byte(packetNo>>8), byte(packetNo)
+	copy(data[4:12], antStatus[:])
+	data[12], data[13], data[14], data[15] = byte(total>>24), byte(total>>16), byte(total>>8), byte(total)
+	return AppendResponse(dst, addr, CmdActive, StatusHeartbeat, data[:]...)
+}
+
 // ReaderInfo is the data of the Get Reader Information response
 // (ZK-RFID102 User's Manual V2.0 §8.4.1).
 type ReaderInfo struct {

@@ -10,7 +10,9 @@ import (
 )
 
 // Session is the host side of the protocol: it sends Inventory every
-// PollInterval and turns inventory responses into reads. It does no I/O.
+// PollInterval and turns inventory responses into reads, in either dialect
+// (UHFReader18 or UHFReader288, told apart frame by frame), as well as the
+// tag reports a reader in active mode pushes unprompted. It does no I/O.
 type Session struct {
 	dec      *Decoder
 	open     []byte
@@ -18,6 +20,7 @@ type Session struct {
 	interval time.Duration
 	counts   driver.Counts
 	onFrame  func(Frame)
+	onRead   func(rfid.Read) // s.counts.Emit, bound once so that Feed does not allocate
 	// busyUntil is set while an inventory's "more data" frames are still
 	// coming: a new poll then would talk over the reader (RS-485 is half
 	// duplex) and restart its inventory.
@@ -58,6 +61,7 @@ func NewSession(opts rfid.Options) (*Session, error) {
 	}
 	s.poll = AppendInventory(nil, BroadcastAddr)
 	s.onFrame = s.frame
+	s.onRead = s.counts.Emit
 	return s, nil
 }
 
@@ -78,7 +82,8 @@ func (s *Session) Poll() []byte {
 func (s *Session) PollInterval() time.Duration { return s.interval }
 
 // Feed decodes reader responses and emits one read per tag of every
-// inventory frame, "more data" frames included. It never asks for a reply,
+// inventory frame, "more data" frames included, and one per active-mode
+// tag report. It never asks for a reply,
 // so it returns nil.
 func (s *Session) Feed(p []byte, emit func(rfid.Read)) []byte {
 	s.counts.Begin(emit)
@@ -93,12 +98,20 @@ func (s *Session) frame(f Frame) {
 		return
 	}
 	status, data := f.Payload[0], f.Payload[1:]
-	if f.Cmd != CmdInventory {
+	switch f.Cmd {
+	case CmdInventory:
+		s.inventory(status, data)
+	case CmdActive:
+		s.active(status, data)
+	default:
 		if status != StatusOK {
 			s.counts.Errors++
 		}
-		return
 	}
+}
+
+// inventory handles an inventory response of either dialect.
+func (s *Session) inventory(status byte, data []byte) {
 	switch status {
 	case StatusMoreData:
 		s.busyUntil = s.now().Add(moreDataWait)
@@ -106,39 +119,34 @@ func (s *Session) frame(f Frame) {
 		s.busyUntil = time.Time{}
 	default:
 		s.busyUntil = time.Time{}
-		s.counts.Errors++ // no tag (0xFB) and the other error statuses
+		s.counts.Errors++ // no tag (0xFB), antenna error (0xF8) and the other error statuses
 		return
 	}
-	if !validInventory(data) {
+	d, ok := InventoryDialect(data)
+	if !ok {
 		s.counts.Malformed++
 		return
 	}
-	n := int(data[0])
-	i := 1
-	for range n {
-		l := int(data[i])
-		s.counts.Emit(rfid.Read{Tag: data[i+1 : i+1+l]})
-		i += 1 + l
-	}
+	eachInventoryRead(d, data, s.onRead)
 }
 
-// validInventory checks that Num tags of EPC-length + EPC fill data exactly.
-func validInventory(data []byte) bool {
-	if len(data) == 0 {
-		return false
-	}
-	i := 1
-	for range int(data[0]) {
-		if i >= len(data) {
-			return false
+// active handles a report a reader in active mode pushes unprompted.
+func (s *Session) active(status byte, data []byte) {
+	switch status {
+	case StatusOK:
+		d, ok := ActiveDialect(data)
+		if !ok {
+			s.counts.Malformed++
+			return
 		}
-		l := int(data[i])
-		if l == 0 || l > MaxEPC || i+1+l > len(data) {
-			return false
+		s.counts.Emit(activeRead(d, data))
+	case StatusHeartbeat:
+		if len(data) != HeartbeatLen {
+			s.counts.Malformed++
 		}
-		i += 1 + l
+	default:
+		s.counts.Errors++
 	}
-	return i == len(data)
 }
 
 // Stats returns the counters. A frame whose CRC holds but whose inventory
