@@ -37,9 +37,9 @@ test-unit:
 bench: deps build
 	NGIC_REQUIRE_PEERS=1 $(GO) test -run '^$$' -bench . -benchmem -benchtime 2s $(PKGS)
 
-## fuzz: a short run of every fuzz target.
+## fuzz: a short run of every fuzz target (FUZZTIME each, default 20s); all run, failures listed at the end.
 fuzz:
-	./scripts/fuzz.sh 20s
+	./scripts/fuzz.sh $${FUZZTIME:-20s}
 
 vet:
 	$(GO) vet $(PKGS)

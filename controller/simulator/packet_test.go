@@ -174,7 +174,80 @@ func TestTooBig(t *testing.T) {
 	}
 }
 
+// setBadInteger is the datagram FuzzHandlePacket found: an SNMPv1 SET whose
+// value is an INTEGER with no content octet, which is not valid BER.
+var setBadInteger = []byte{
+	0x30, 0x23, // Message SEQUENCE, 35 bytes
+	0x02, 0x01, 0x00, // version: 0 = SNMPv1
+	0x04, 0x03, 'd', 'e', 'v', // community "dev"
+	0xa3, 0x19, // SetRequest-PDU, 25 bytes
+	0x02, 0x01, 0x30, // request-id 48
+	0x02, 0x01, 0x30, // error-status 48 (ignored in a request)
+	0x02, 0x01, 0x30, // error-index 48 (ignored)
+	0x30, 0x0e, // variable-bindings SEQUENCE, 14 bytes
+	0x30, 0x0c, // VarBind SEQUENCE, 12 bytes
+	0x06, 0x08, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, // OID 1.8.48.48.48.48.48.48.48
+	0x02, 0x00, // INTEGER with no content: invalid
+}
+
+// withValue returns a one-varbind request like setBadInteger with another
+// version, PDU type, OID and value TLV.
+func withValue(version, pdu byte, oid string, value []byte) []byte {
+	o, err := snmprec.AppendOID(nil, oid)
+	if err != nil {
+		panic(err)
+	}
+	vb := appendTLV(nil, tagOID, o)
+	vb = append(vb, value...)
+	pduBody := []byte{0x02, 0x01, 0x07, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00} // request-id 7, 0, 0
+	pduBody = appendTLV(pduBody, tagSequence, appendTLV(nil, tagSequence, vb))
+	msg := []byte{0x02, 0x01, version}
+	msg = appendTLV(msg, tagOctetString, []byte("dev"))
+	msg = appendTLV(msg, pdu, pduBody)
+	return appendTLV(nil, tagSequence, msg)
+}
+
+// TestErrorRepliesAreValidBER sends requests whose values are not valid
+// BER (or not values at all) where the answer is an error that lists the
+// request's varbinds: the answer must decode, name the same objects, and
+// carry NULL values, never the request's bytes.
+func TestErrorRepliesAreValidBER(t *testing.T) {
+	s, _ := smallSim(t)
+	cases := []struct {
+		name   string
+		req    []byte
+		status gosnmp.SNMPError
+		oid    string
+	}{
+		{"v1 SET, INTEGER without content", setBadInteger, gosnmp.NoSuchName, ".1.8.48.48.48.48.48.48.48"},
+		{"v2c SET, INTEGER of nine octets", withValue(1, pduSet, "1.3.6.1.2.1.1.1.0",
+			[]byte{0x02, 0x09, 1, 2, 3, 4, 5, 6, 7, 8, 9}), gosnmp.NotWritable, ".1.3.6.1.2.1.1.1.0"},
+		{"v1 GET of a Counter64, OID value without content", withValue(0, pduGet, "1.3.6.1.2.1.31.1.1.1.6.1",
+			[]byte{0x06, 0x00}), gosnmp.NoSuchName, ".1.3.6.1.2.1.31.1.1.1.6.1"},
+		{"v1 GETNEXT past the end, IpAddress of 3 octets", withValue(0, pduGetNext, "1.3.6.1.4.1.9.9",
+			[]byte{0x40, 0x03, 10, 0, 0}), gosnmp.NoSuchName, ".1.3.6.1.4.1.9.9"},
+		{"v2c SET, a constructed value", withValue(1, pduSet, "1.3.6.1.2.1.1.1.0",
+			[]byte{0x30, 0x03, 0x02, 0x01, 0x05}), gosnmp.NotWritable, ".1.3.6.1.2.1.1.1.0"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := s.HandlePacket(nil, c.req)
+			if b == nil {
+				t.Fatal("no answer")
+			}
+			p := decodeResp(t, b)
+			if p.Error != c.status || p.ErrorIndex != 1 || len(p.Variables) != 1 {
+				t.Fatalf("answer %v index %d, %d varbinds; want %v index 1, one varbind", p.Error, p.ErrorIndex, len(p.Variables), c.status)
+			}
+			if v := p.Variables[0]; v.Name != c.oid || v.Type != gosnmp.Null {
+				t.Errorf("varbind %s %v, want %s NULL", v.Name, v.Type, c.oid)
+			}
+		})
+	}
+}
+
 func FuzzHandlePacket(f *testing.F) {
+	f.Add(setBadInteger)
 	f.Add(getSysUpTime)
 	f.Add(marshal(f, gosnmp.Version1, gosnmp.GetNextRequest, 0, 0, ".1.3.6.1.2.1.31", ".1.3.6.1.4.1.9.1"))
 	f.Add(marshal(f, gosnmp.Version2c, gosnmp.GetBulkRequest, 1, 10, ".1.3.6.1.2.1.1.3", ".1.3.6", ".1.3.6.1.2.1.2.2.1.10"))
@@ -195,6 +268,19 @@ func FuzzHandlePacket(f *testing.F) {
 		}
 		if p.PDUType != gosnmp.GetResponse || string(p.Community) != string(r.community) {
 			t.Fatalf("answer %v for community %q", p.PDUType, p.Community)
+		}
+		if int64(p.Version) != r.version {
+			t.Fatalf("answer version %v to a request of version %d", p.Version, r.version)
+		}
+		// Every value is one the simulator chose: a recorded one, an
+		// exception or NULL, never an unknown type copied from the request.
+		for i, v := range p.Variables {
+			if v.Type == gosnmp.UnknownType {
+				t.Fatalf("varbind %d (%s) has a type gosnmp does not know", i, v.Name)
+			}
+			if p.Error != gosnmp.NoError && v.Type != gosnmp.Null {
+				t.Fatalf("error answer %v carries varbind %d of type %v, want NULL", p.Error, i, v.Type)
+			}
 		}
 	})
 }

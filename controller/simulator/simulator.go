@@ -407,7 +407,9 @@ func (s *Simulator) HandlePacket(buf, req []byte) []byte {
 	case errStatus == errTooBig && r.version == 1:
 		buf = buf[:reserve] // SNMPv2c: an empty list
 	case errStatus != errNoError:
-		buf = append(buf[:reserve], r.vbl...) // the request's list
+		// The request's names with NULL values: a request value is any
+		// TLV at all, so echoing it could send invalid BER.
+		buf = appendNullList(buf[:reserve], r.vbl)
 		if errStatus == errTooBig {
 			errIndex = 0
 		}
@@ -463,6 +465,17 @@ func (s *Simulator) getOrNext(buf []byte, r *request, view *snmprec.View, el ela
 		buf = appendRecord(buf, view.Record(i), el)
 	}
 	return buf, errNoError, 0
+}
+
+// appendNullList appends the varbinds of a checked list with their names
+// and NULL values, as error responses carry them.
+func appendNullList(dst, vbl []byte) []byte {
+	for v := vbl; len(v) > 0; {
+		var oid []byte
+		oid, v = nextVarbind(v)
+		dst = appendVarbind(dst, oid, tagNull, nil)
+	}
+	return dst
 }
 
 // hasParent reports whether a record next to position i shares oid's
