@@ -17,6 +17,9 @@ func TestCRCCheckValue(t *testing.T) {
 
 func TestFramesEncode(t *testing.T) {
 	for _, fc := range frames {
+		if fc.encode == nil {
+			continue
+		}
 		if got := fc.encode(); !bytes.Equal(got, fc.raw) {
 			t.Errorf("%s: encoded % X, want % X", fc.name, got, fc.raw)
 		}
@@ -79,18 +82,28 @@ func TestSessionFrames(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got [][]byte
-		s.Feed(fc.raw, func(r rfid.Read) { got = append(got, append([]byte(nil), r.Tag...)) })
+		var got []rfid.Read
+		s.Feed(fc.raw, func(r rfid.Read) {
+			r.Tag = bytes.Clone(r.Tag)
+			got = append(got, r)
+		})
 		if len(got) != len(fc.reads) {
 			t.Fatalf("%s: %d reads, want %d", fc.name, len(got), len(fc.reads))
 		}
-		for i := range got {
-			if !bytes.Equal(got[i], fc.reads[i]) {
-				t.Errorf("%s: read %d = % X, want % X", fc.name, i, got[i], fc.reads[i])
+		for i, r := range got {
+			want := rfid.Read{Tag: fc.reads[i]}
+			if fc.ants != nil {
+				want.Antenna = fc.ants[i]
+			}
+			if fc.rssi != nil {
+				want.RSSI, want.HasRSSI = fc.rssi[i], true
+			}
+			if !bytes.Equal(r.Tag, want.Tag) || r.Antenna != want.Antenna || r.RSSI != want.RSSI || r.HasRSSI != want.HasRSSI || r.PC != 0 {
+				t.Errorf("%s: read %d = %+v, want %+v", fc.name, i, r, want)
 			}
 		}
 		st := s.Stats()
-		if st.Frames != 1 || st.Errors != fc.errors || st.Reads != uint64(len(fc.reads)) {
+		if st.Frames != 1 || st.BadFrames != 0 || st.Errors != fc.errors || st.Reads != uint64(len(fc.reads)) {
 			t.Errorf("%s: stats %+v", fc.name, st)
 		}
 	}
