@@ -161,6 +161,8 @@ func TestDecoderZeroAllocs(t *testing.T) {
 func FuzzDecoder(f *testing.F) {
 	data, _ := stream(f)
 	f.Add(data)
+	mixed, _ := mixedStream(f)
+	f.Add(mixed)
 	for _, fc := range frames {
 		f.Add(fc.raw)
 	}
@@ -185,6 +187,13 @@ func FuzzDecoder(f *testing.F) {
 		got.Accounting.Skipped, got.Accounting.Buffered = d.SkippedBytes, uint64(d.Buffered())
 		rfidtest.CheckDecoded(t, got, len(in))
 		rfidtest.CheckSession(t, newTestSession(t), in, 1, MaxEPC, d.Frames)
+		// A UHFReader288 read has an antenna and RSSI and whole words; a
+		// UHFReader18 read has neither antenna nor RSSI.
+		newTestSession(t).Feed(in, func(r rfid.Read) {
+			if r.HasRSSI && (r.Antenna < 1 || r.Antenna > 8 || len(r.Tag)%2 != 0) || !r.HasRSSI && r.Antenna != 0 {
+				t.Fatalf("read %+v mixes the dialects", r)
+			}
+		})
 	})
 }
 
