@@ -18,7 +18,9 @@ var now = time.Now
 // columns per GETBULK), and builds the document. Warnings report what a
 // broken agent left out and name the target; err is for failures that lose
 // the poll (timeout, authentication) and does not name the target, which
-// the caller adds once.
+// the caller adds once. When ctx's deadline passes during the walks, the
+// document keeps what was fetched, with Truncated set and warnings naming
+// the roots cut; so does a table cut by the walk's bounds.
 func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []error, error) {
 	if c == nil || set == nil {
 		return nil, nil, errors.New("device: collect: nil client or profile set")
@@ -42,7 +44,9 @@ func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []
 		}
 		objs, warns, err := c.Walk(ctx, roots)
 		warnings = append(warnings, warns...)
-		if err != nil {
+		// At the poll's deadline the walk keeps what it fetched and its
+		// warnings name the roots it cut; later walks cut theirs at once.
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("device: walk: %w", err)
 		}
 		for _, r := range roots {
@@ -81,7 +85,10 @@ func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []
 		}
 	}
 	warnings = append(warnings, checkComplete(target, o, all, expected)...)
-	d := BuildDocument(p, o)
+	var odd oddities
+	d := buildDocument(p, o, &odd)
+	warnings = append(warnings, odd.warnings(target)...)
 	d.PolledAt = now().UTC()
+	d.Truncated = snmp.Truncated(warnings)
 	return d, warnings, nil
 }

@@ -1,7 +1,9 @@
 package device
 
 import (
+	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +48,12 @@ type Document struct {
 	PolledAt         time.Time   `json:"polled_at"`
 	Interfaces       []Interface `json:"interfaces"`
 	Access           *Access     `json:"access,omitempty"`
+
+	// Truncated is set when the poll cut some table short (the row bound,
+	// the call cap, the poll's deadline, or an answer that could not be
+	// used): what the document tells of it is a prefix, not the whole
+	// table, and the poll's warnings name the roots.
+	Truncated bool `json:"truncated,omitempty"`
 
 	// sysUpTimeTicks is the raw sysUpTime, for reset detection.
 	sysUpTimeTicks *uint64
@@ -122,23 +130,37 @@ var BaseColumns = []string{ifIndex, ifDescr, ifType, ifMtu, ifSpeed, ifPhysAddre
 	ifName, ifHCInOctets, ifHCOutOctets, ifHighSpeed, ifAlias, ifCounterDisc,
 	entPhysClass, entPhysSerial}
 
-var statusWords = map[int64]string{1: "up", 2: "down", 3: "testing", 4: "unknown",
+// adminStatusWords are ifAdminStatus's values (RFC 2863): up(1), down(2),
+// testing(3) and nothing else.
+var adminStatusWords = map[int64]string{1: "up", 2: "down", 3: "testing"}
+
+// operStatusWords are ifOperStatus's values (RFC 2863).
+var operStatusWords = map[int64]string{1: "up", 2: "down", 3: "testing", 4: "unknown",
 	5: "dormant", 6: "notPresent", 7: "lowerLayerDown"}
 
-// statusWord turns an ifAdminStatus/ifOperStatus number into its word.
-func statusWord(v int64, ok bool) string {
+// statusWord turns a status number into the word its column defines. A
+// number the column does not define is reported as "invalid(N)", so that
+// it can never be read as a real status (ifOperStatus has a real
+// "unknown"); valid is false for it.
+func statusWord(words map[int64]string, v int64, ok bool) (word string, valid bool) {
 	if !ok {
-		return ""
+		return "", true
 	}
-	if w, found := statusWords[v]; found {
-		return w
+	if w, found := words[v]; found {
+		return w, true
 	}
-	return "unknown"
+	return fmt.Sprintf("invalid(%d)", v), false
 }
 
 // BuildDocument builds a document from what the agent answered, using the
 // profile p (nil for none). It never fails: what is missing is omitted.
 func BuildDocument(p *Profile, o *Objects) *Document {
+	return buildDocument(p, o, nil)
+}
+
+// buildDocument is BuildDocument noting into odd (which may be nil) the
+// values the agent sent outside their column's definition.
+func buildDocument(p *Profile, o *Objects, odd *oddities) *Document {
 	d := &Document{Class: ClassUnknown}
 	if p != nil {
 		d.Class, d.Profile, d.Vendor = p.Class, p.Name, p.Vendor
@@ -156,7 +178,7 @@ func BuildDocument(p *Profile, o *Objects) *Document {
 		d.Model = matchModel(p.modelRE, d.SysDescr)
 	}
 	d.Serial = chassisSerial(o)
-	d.Interfaces = buildInterfaces(o)
+	d.Interfaces = buildInterfaces(o, odd)
 	if p != nil && p.Access != "" {
 		if ex, ok := lookupExtractor(p.Access); ok {
 			d.Access = ex(o, d)
@@ -211,7 +233,7 @@ func chassisSerial(o *Objects) string {
 
 // buildInterfaces builds one row per ifTable index (any ifTable column
 // defines a row; ifXTable alone does not).
-func buildInterfaces(o *Objects) []Interface {
+func buildInterfaces(o *Objects, odd *oddities) []Interface {
 	rows := map[int]bool{}
 	for _, col := range []string{ifIndex, ifDescr, ifType, ifMtu, ifSpeed, ifPhysAddress,
 		ifAdminStatus, ifOperStatus, ifInOctets, ifOutOctets} {
@@ -223,23 +245,26 @@ func buildInterfaces(o *Objects) []Interface {
 			rows[n] = true
 		}
 	}
-	out := make([]Interface, 0, len(rows))
+	ns := make([]int, 0, len(rows))
 	for n := range rows {
-		out = append(out, buildInterface(o, n))
+		ns = append(ns, n)
 	}
-	sortInterfaces(out)
+	sort.Ints(ns) // in ifIndex order, so that notes quote the first rows
+	out := make([]Interface, 0, len(ns))
+	for _, n := range ns {
+		out = append(out, buildInterfaceNoting(o, n, odd))
+	}
 	return out
 }
 
-func sortInterfaces(s []Interface) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j].Index < s[j-1].Index; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
+// buildInterface builds the interface row with ifIndex n.
+func buildInterface(o *Objects, n int) Interface {
+	return buildInterfaceNoting(o, n, nil)
 }
 
-func buildInterface(o *Objects, n int) Interface {
+// buildInterfaceNoting is buildInterface noting odd values into odd (which
+// may be nil).
+func buildInterfaceNoting(o *Objects, n int, odd *oddities) Interface {
 	idx := strconv.Itoa(n)
 	it := Interface{Index: n}
 	it.Descr, _ = o.colText(ifDescr, idx)
@@ -252,9 +277,16 @@ func buildInterface(o *Objects, n int) Interface {
 	if t, ok := o.colInt(ifType, idx); ok {
 		it.Type = ptr(int(t))
 	}
-	it.AdminStatus = statusWord(o.colInt(ifAdminStatus, idx))
-	it.OperStatus = statusWord(o.colInt(ifOperStatus, idx))
-	if m, ok := o.colInt(ifMtu, idx); ok {
+	var valid bool
+	v, ok := o.colInt(ifAdminStatus, idx)
+	if it.AdminStatus, valid = statusWord(adminStatusWords, v, ok); !valid {
+		odd.note(ifAdminStatus, idx, strconv.FormatInt(v, 10))
+	}
+	v, ok = o.colInt(ifOperStatus, idx)
+	if it.OperStatus, valid = statusWord(operStatusWords, v, ok); !valid {
+		odd.note(ifOperStatus, idx, strconv.FormatInt(v, 10))
+	}
+	if m, ok := o.colNumber(ifMtu, idx, odd); ok && m <= 1<<31-1 {
 		it.MTU = ptr(int(m))
 	}
 	if p, ok := o.Column(ifPhysAddress)[idx]; ok {
@@ -262,8 +294,8 @@ func buildInterface(o *Objects, n int) Interface {
 			it.MAC = formatMAC(b)
 		}
 	}
-	speed, speedOK := o.colUint(ifSpeed, idx)
-	high, highOK := o.colUint(ifHighSpeed, idx)
+	speed, speedOK := o.colNumber(ifSpeed, idx, odd)
+	high, highOK := o.colNumber(ifHighSpeed, idx, odd)
 	it.SpeedBps = interfaceSpeed(speed, speedOK, high, highOK)
 	c := &it.Counters
 	set := func(dst **uint64, col string) {
