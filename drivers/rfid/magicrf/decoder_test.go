@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/ngic/ngic/drivers/rfid"
 	"github.com/ngic/ngic/drivers/rfid/rfidtest"
 )
 
@@ -164,6 +165,8 @@ func FuzzDecoder(f *testing.F) {
 	}
 	s, _ := stream()
 	f.Add(s, uint8(40))
+	as, _ := antennaStream(f)
+	f.Add(as, uint8(25))
 	f.Fuzz(func(t *testing.T, in []byte, split uint8) {
 		var raws [][]byte
 		rfidtest.CheckSplit(t, in, int(split), func(chunks ...[]byte) rfidtest.Decoded {
@@ -183,6 +186,19 @@ func FuzzDecoder(f *testing.F) {
 				t.Fatalf("emitted frame % X is not in the input", r)
 			}
 		}
+		// Tag notices, with or without the antenna byte: every read's EPC is
+		// the length its PC says, and the session's counts hold.
+		sess, err := NewSession(rfid.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rfidtest.CheckSession(t, sess, in, 0, 62, uint64(len(raws)))
+		sess2, _ := NewSession(rfid.Options{})
+		sess2.Feed(in, func(r rfid.Read) {
+			if len(r.Tag) != int(r.PC>>11)*2 || !r.HasRSSI || r.Antenna < 0 || r.Antenna > 255 {
+				t.Fatalf("read %+v inconsistent with its PC", r)
+			}
+		})
 	})
 }
 

@@ -69,6 +69,16 @@ func AppendError(dst []byte, code byte) []byte {
 // it is zero, the PC is built from the EPC length (whose byte count must
 // then be even). The CRC is computed over PC and EPC as the tag does.
 func AppendTagNotice(dst []byte, rssi int8, pc uint16, epc []byte) ([]byte, error) {
+	return appendTagNotice(dst, rssi, pc, epc, 0, false)
+}
+
+// AppendTagNoticeAntenna appends a tag notice as AppendTagNotice does, with
+// the antenna byte some modules add after the tag's CRC-16.
+func AppendTagNoticeAntenna(dst []byte, rssi int8, pc uint16, epc []byte, antenna byte) ([]byte, error) {
+	return appendTagNotice(dst, rssi, pc, epc, antenna, true)
+}
+
+func appendTagNotice(dst []byte, rssi int8, pc uint16, epc []byte, antenna byte, withAntenna bool) ([]byte, error) {
 	if len(epc)%2 != 0 || len(epc) > 62 {
 		return dst, fmt.Errorf("magicrf: tag notice: EPC of %d bytes is not 0..31 whole words", len(epc))
 	}
@@ -84,7 +94,12 @@ func AppendTagNotice(dst []byte, rssi int8, pc uint16, epc []byte) ([]byte, erro
 	n := 3 + copy(p[3:], epc)
 	crc := TagCRC(p[1:n])
 	p[n], p[n+1] = byte(crc>>8), byte(crc)
-	return AppendFrame(dst, TypeNotice, CmdSinglePoll, p[:n+2]), nil
+	n += 2
+	if withAntenna {
+		p[n] = antenna
+		n++
+	}
+	return AppendFrame(dst, TypeNotice, CmdSinglePoll, p[:n]), nil
 }
 
 // TagCRC returns the EPC Gen2 CRC-16 of data (CRC-16/CCITT, init FFFF,

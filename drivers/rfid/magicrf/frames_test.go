@@ -91,6 +91,47 @@ var frames = []frameCase{
 		encode: func() []byte { b, _ := AppendTagNotice(nil, -55, 0x3400, noticeEPC); return b },
 	},
 	{
+		name: "tag notice with antenna byte",
+		raw: []byte{
+			0xBB,       // header
+			0x02,       // type: notice
+			0x22,       // cmd: inventory
+			0x00, 0x12, // PL: 18, one more than the PC's EPC length asks
+			0xC9,       // RSSI: -55 dBm
+			0x34, 0x00, // PC: 6 EPC words
+			0x30, 0x75, 0x1F, 0xEB, 0x70, 0x5C, 0x59, 0x04, 0xE3, 0xD5, 0x0D, 0x70, // EPC
+			0x3A, 0x76, // tag CRC-16
+			0x02, // antenna: port 2
+			0xF2, // CS
+			0x7E, // end
+		},
+		good: true, typ: TypeNotice, cmd: CmdSinglePoll,
+		params: []byte{0xC9, 0x34, 0x00, 0x30, 0x75, 0x1F, 0xEB, 0x70, 0x5C, 0x59, 0x04, 0xE3, 0xD5, 0x0D, 0x70, 0x3A, 0x76, 0x02},
+		encode: func() []byte { b, _ := AppendTagNoticeAntenna(nil, -55, 0x3400, noticeEPC, 2); return b },
+	},
+	{
+		name: "tag notice with antenna byte, 2-word EPC",
+		raw: []byte{
+			0xBB,       // header
+			0x02,       // type: notice
+			0x22,       // cmd: inventory
+			0x00, 0x0A, // PL: 10 = RSSI 1 + PC 2 + EPC 4 + CRC 2 + antenna 1
+			0xBA,       // RSSI: -70 dBm
+			0x10, 0x00, // PC: 2 EPC words
+			0xDE, 0xAD, 0xBE, 0xEF, // EPC
+			0x2F, 0x3C, // tag CRC-16
+			0x01, // antenna: port 1
+			0x9C, // CS
+			0x7E, // end
+		},
+		good: true, typ: TypeNotice, cmd: CmdSinglePoll,
+		params: []byte{0xBA, 0x10, 0x00, 0xDE, 0xAD, 0xBE, 0xEF, 0x2F, 0x3C, 0x01},
+		encode: func() []byte {
+			b, _ := AppendTagNoticeAntenna(nil, -70, 0, []byte{0xDE, 0xAD, 0xBE, 0xEF}, 1)
+			return b
+		},
+	},
+	{
 		name: "no tag",
 		raw: []byte{
 			0xBB,       // header

@@ -87,21 +87,28 @@ func (s *Session) frame(f Frame) {
 }
 
 // ParseTagNotice decodes the parameters of a tag notice: RSSI, PC, EPC and
-// CRC. It reports false when the length does not match the PC's EPC length
-// or the CRC does not hold. The Tag of the result aliases params.
+// CRC, and on modules that append it an antenna byte after the CRC. The
+// parameter length tells which: 3 + 2*EPC words + 2 without antenna, one
+// more with it. It reports false when the length matches neither or the
+// CRC does not hold. The Tag of the result aliases params.
 func ParseTagNotice(params []byte) (rfid.Read, bool) {
 	if len(params) < 5 {
 		return rfid.Read{}, false
 	}
 	pc := uint16(params[1])<<8 | uint16(params[2])
 	n := 3 + int(pc>>11)*2
-	if len(params) != n+2 {
+	ant := 0
+	switch len(params) {
+	case n + 2:
+	case n + 3:
+		ant = int(params[n+2])
+	default:
 		return rfid.Read{}, false
 	}
 	if TagCRC(params[1:n]) != uint16(params[n])<<8|uint16(params[n+1]) {
 		return rfid.Read{}, false
 	}
-	return rfid.Read{Tag: params[3:n], PC: pc, RSSI: int(int8(params[0])), HasRSSI: true}, true
+	return rfid.Read{Tag: params[3:n], PC: pc, RSSI: int(int8(params[0])), HasRSSI: true, Antenna: ant}, true
 }
 
 // Stats returns the counters so far. A well-formed notice whose EPC length
