@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/ngic/ngic/drivers/rfid"
 	"github.com/ngic/ngic/drivers/rfid/link"
@@ -40,7 +42,7 @@ func newReadCmd() *cobra.Command {
 			if baud == 0 {
 				baud = proto.DefaultBaud
 			}
-			port, err := link.OpenSerial(device, baud, 100*time.Millisecond)
+			port, err := openSerial(device, baud)
 			if err != nil {
 				return err
 			}
@@ -88,4 +90,30 @@ func newReadCmd() *cobra.Command {
 	c.MarkFlagRequired("device")
 	c.MarkFlagRequired("protocol")
 	return c
+}
+
+// openSerial opens device as a serial port, saying plainly when it is not
+// one (a regular file, a directory, /dev/null) instead of the driver's
+// "inappropriate ioctl for device".
+func openSerial(device string, baud int) (link.Port, error) {
+	notTTY := func(what string) error {
+		return fmt.Errorf("read: %s is not a serial port (tty): it is %s", device, what)
+	}
+	fi, err := os.Stat(device)
+	if err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	switch t := fi.Mode().Type(); {
+	case t.IsRegular():
+		return nil, notTTY("a regular file")
+	case t&fs.ModeDir != 0:
+		return nil, notTTY("a directory")
+	case t&fs.ModeCharDevice == 0:
+		return nil, notTTY(fmt.Sprintf("not a character device (%v)", t))
+	}
+	port, err := link.OpenSerial(device, baud, 100*time.Millisecond)
+	if errors.Is(err, unix.ENOTTY) {
+		return nil, notTTY("a character device that is not a terminal")
+	}
+	return port, err
 }

@@ -12,6 +12,7 @@ import (
 	_ "github.com/ngic/ngic/drivers/rfid/all" // every reader protocol
 	"github.com/ngic/ngic/edge/config"
 	"github.com/ngic/ngic/edge/gateway"
+	"github.com/ngic/ngic/edge/publish/brokerurl"
 	"github.com/ngic/ngic/internal/cli"
 )
 
@@ -50,14 +51,16 @@ func newCheckConfigCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "check-config FILE",
 		Short: "Check a configuration file; exit 0, or print the field and line that is wrong",
-		Args:  cobra.ExactArgs(1),
+		Long: "Decodes and validates the file as run does, and checks on this machine what run will use: the password, " +
+			"CA, certificate and key files and the spool's file and directory. Exit 0 means run starts with this file.",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := config.Load(args[0])
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok: gateway %s, %d readers, %d sensors, %d pairs, broker %s\n",
-				args[0], cfg.Gateway, len(cfg.Readers), len(cfg.Sensors), len(cfg.Pairs), cfg.MQTT.Broker)
+				args[0], cfg.Gateway, len(cfg.Readers), len(cfg.Sensors), len(cfg.Pairs), brokerurl.Redact(cfg.MQTT.Broker))
 			return nil
 		},
 	}

@@ -3,13 +3,21 @@
 package config
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
-	"net/url"
 	"os"
+	"path/filepath"
+	"slices"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/edge/publish/brokerurl"
 	"github.com/ngic/ngic/internal/yamlconf"
 	"github.com/ngic/ngic/telemetry"
 )
@@ -33,18 +41,22 @@ type Config struct {
 	// Log sets the log level.
 	Log Log `yaml:"log"`
 
-	// checkFiles makes Validate open the secret and certificate files, as
+	// checkFiles makes Validate check what run will use on this machine
+	// (the secret and certificate files, the spool's file and directory), as
 	// Load does for the machine the file is meant for.
 	checkFiles bool
 }
 
 // Spool configures the event spool.
 type Spool struct {
-	// Path is the spool file.
+	// Path is the spool file. Its directory must exist: run does not
+	// create it (the systemd unit's StateDirectory does).
 	Path string `yaml:"path"`
-	// MaxBytes bounds the stored payload bytes (default 64 MiB).
+	// MaxBytes bounds the stored payload bytes (default 64 MiB, at most
+	// MaxSpoolBytes).
 	MaxBytes int64 `yaml:"max_bytes"`
-	// MaxRecords bounds the number of stored events (default 1,000,000).
+	// MaxRecords bounds the number of stored events (default 1,000,000, at
+	// most MaxSpoolRecords).
 	MaxRecords int `yaml:"max_records"`
 	// Overflow is "drop-oldest" (default) or "reject-new".
 	Overflow string `yaml:"overflow"`
@@ -52,8 +64,10 @@ type Spool struct {
 
 // MQTT configures the broker connection.
 type MQTT struct {
-	// Broker is tcp://host:port, ssl://host:port (also mqtts://, tls://), or
-	// "embedded" for an in-process broker (demos and labs).
+	// Broker is tcp://host:port, ssl://host:port (also mqtt://, mqtts://,
+	// tls://, ws://, wss://), or "embedded" for an in-process broker (demos
+	// and labs). It must not carry credentials (user:password@): the
+	// username is Username and the password comes from PasswordFile.
 	Broker string `yaml:"broker"`
 	// EmbeddedListen is where the embedded broker listens (default
 	// 127.0.0.1:1883).
@@ -64,14 +78,17 @@ type MQTT struct {
 	Username string `yaml:"username"`
 	// PasswordFile holds the password; else NGIC_MQTT_PASSWORD is used.
 	PasswordFile string `yaml:"password_file"`
-	// TLS configures certificates for ssl:// brokers.
+	// TLS configures certificates for TLS brokers (ssl://, tls://, mqtts://,
+	// wss://); setting any of it for a plaintext broker is an error.
 	TLS TLS `yaml:"tls"`
-	// KeepAlive is the MQTT keep-alive (default 30s).
+	// KeepAlive is the MQTT keep-alive (default 30s), whole seconds from 1s
+	// to 65535s (the protocol's 16-bit field).
 	KeepAlive time.Duration `yaml:"keepalive"`
 	// Window bounds the unacknowledged QoS 1 publishes (default 1000, at most 65535).
 	Window int `yaml:"window"`
 	// MinBackoff and MaxBackoff bound the wait between reconnects (default 500ms, 30s).
 	MinBackoff time.Duration `yaml:"min_backoff"`
+	// MaxBackoff is the longest wait between reconnects.
 	MaxBackoff time.Duration `yaml:"max_backoff"`
 }
 
@@ -81,7 +98,8 @@ type TLS struct {
 	CAFile string `yaml:"ca_file"`
 	// CertFile and KeyFile are the client certificate and key (PEM).
 	CertFile string `yaml:"cert_file"`
-	KeyFile  string `yaml:"key_file"`
+	// KeyFile is the client certificate's private key (PEM).
+	KeyFile string `yaml:"key_file"`
 	// ServerName overrides the name checked in the broker's certificate.
 	ServerName string `yaml:"server_name"`
 }
@@ -94,7 +112,7 @@ type Reader struct {
 	Protocol string `yaml:"protocol"`
 	// Device is the serial device path.
 	Device string `yaml:"device"`
-	// Baud defaults to the protocol's usual speed.
+	// Baud defaults to the protocol's usual speed; else one of BaudRates.
 	Baud int `yaml:"baud"`
 	// DepartAfter is how long a tag must go unread to depart (default 3s).
 	DepartAfter time.Duration `yaml:"depart_after"`
@@ -128,6 +146,7 @@ type Pair struct {
 	Name string `yaml:"name"`
 	// Outer and Inner name two sensors.
 	Outer string `yaml:"outer"`
+	// Inner is the sensor passed second on the way in.
 	Inner string `yaml:"inner"`
 }
 
@@ -151,13 +170,39 @@ const (
 	DefaultWindow         = 1000
 	DefaultHTTPListen     = "127.0.0.1:9470"
 	DefaultEmbeddedListen = "127.0.0.1:1883"
+	DefaultKeepAlive      = 30 * time.Second
+	DefaultMinBackoff     = 500 * time.Millisecond
+	DefaultMaxBackoff     = 30 * time.Second
+	DefaultDepartAfter    = 3 * time.Second
+	DefaultDebounce       = 20 * time.Millisecond
+)
+
+// Bounds of the checked fields.
+const (
 	// MinSpoolBytes and MinSpoolRecords are the smallest spool bounds
 	// accepted: below them a spool would refuse or drop nearly every event.
 	MinSpoolBytes   = 64 << 10
 	MinSpoolRecords = 100
+	// MaxSpoolBytes and MaxSpoolRecords are the largest: the spool is a
+	// memory-mapped file, and a 32-bit gateway cannot map much more than
+	// 1 GiB; 10 million events is more than a week of a busy cabinet.
+	MaxSpoolBytes   = 1 << 30
+	MaxSpoolRecords = 10_000_000
+	// MaxKeepAlive is the longest MQTT keep-alive: the protocol sends it
+	// in seconds in 16 bits.
+	MaxKeepAlive = 65535 * time.Second
 )
 
-// Load reads, decodes and validates the file at path.
+// BaudRates are the serial speeds the serial driver (tarm/serial on Linux)
+// can set; any other is refused when the port is opened.
+var BaudRates = []int{50, 75, 110, 134, 150, 200, 300, 600, 1200, 1800, 2400, 4800, 9600, 19200, 38400,
+	57600, 115200, 230400, 460800, 500000, 576000, 921600, 1000000, 1152000, 1500000, 2000000, 2500000,
+	3000000, 3500000, 4000000}
+
+// Load reads, decodes and validates the file at path, and checks what run
+// will use on this machine: the password, CA, certificate and key files are
+// read and parsed, and the spool's file and directory checked. Both run and
+// check-config use it, so a file that passes check-config starts run.
 func Load(path string) (*Config, error) {
 	c := Config{checkFiles: true}
 	doc, err := yamlconf.Load(path, &c)
@@ -170,7 +215,8 @@ func Load(path string) (*Config, error) {
 	return &c, nil
 }
 
-// Parse decodes and validates data (named name in errors).
+// Parse decodes and validates data (named name in errors), without looking
+// at the files it names.
 func Parse(name string, data []byte) (*Config, error) {
 	var c Config
 	doc, err := yamlconf.Decode(name, data, &c)
@@ -186,34 +232,9 @@ func Parse(name string, data []byte) (*Config, error) {
 // Validate fills defaults and checks every field; doc (may be nil) gives
 // the lines for error messages.
 func (c *Config) Validate(doc *yamlconf.Doc) error {
+	c.setDefaults()
 	if err := telemetry.ValidateName(c.Gateway); err != nil {
 		return doc.Errorf("gateway", "%v", err)
-	}
-	if c.Spool.Path == "" {
-		c.Spool.Path = DefaultSpoolPath
-	}
-	if c.Spool.MaxBytes == 0 {
-		c.Spool.MaxBytes = DefaultMaxBytes
-	}
-	if c.Spool.MaxBytes < MinSpoolBytes {
-		return doc.Errorf("spool.max_bytes", "%d bytes is below the minimum of %d (64 KiB); the value is in bytes: 67108864 is 64 MiB",
-			c.Spool.MaxBytes, MinSpoolBytes)
-	}
-	if c.Spool.MaxRecords == 0 {
-		c.Spool.MaxRecords = DefaultMaxRecords
-	}
-	if c.Spool.MaxRecords < MinSpoolRecords {
-		return doc.Errorf("spool.max_records", "%d is below the minimum of %d", c.Spool.MaxRecords, MinSpoolRecords)
-	}
-	switch c.Spool.Overflow {
-	case "":
-		c.Spool.Overflow = "drop-oldest"
-	case "drop-oldest", "reject-new":
-	default:
-		return doc.Errorf("spool.overflow", "%q is neither drop-oldest nor reject-new", c.Spool.Overflow)
-	}
-	if err := c.validateMQTT(doc); err != nil {
-		return err
 	}
 	names := map[string]string{}
 	unique := func(path, name string) error {
@@ -226,6 +247,248 @@ func (c *Config) Validate(doc *yamlconf.Doc) error {
 		names[name] = path
 		return nil
 	}
+	for _, check := range []func() error{
+		func() error { return c.Spool.validate(doc, c.checkFiles) },
+		func() error { return c.MQTT.validate(doc, c.Gateway, c.checkFiles) },
+		func() error { return c.validateReaders(doc, unique) },
+		func() error { return c.validateSensors(doc, unique) },
+		func() error { return c.validatePairs(doc, unique) },
+		func() error { return c.HTTP.validate(doc) },
+		func() error { return c.Log.validate(doc) },
+	} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setDefaults fills every empty field that has a default.
+func (c *Config) setDefaults() {
+	s := &c.Spool
+	s.Path = or(s.Path, DefaultSpoolPath)
+	s.MaxBytes = or(s.MaxBytes, DefaultMaxBytes)
+	s.MaxRecords = or(s.MaxRecords, DefaultMaxRecords)
+	s.Overflow = or(s.Overflow, "drop-oldest")
+	m := &c.MQTT
+	if m.Broker == "embedded" {
+		m.EmbeddedListen = or(m.EmbeddedListen, DefaultEmbeddedListen)
+	}
+	m.ClientID = or(m.ClientID, "ngic-edge-"+c.Gateway)
+	m.KeepAlive = or(m.KeepAlive, DefaultKeepAlive)
+	m.Window = or(m.Window, DefaultWindow)
+	m.MinBackoff = or(m.MinBackoff, DefaultMinBackoff)
+	m.MaxBackoff = or(m.MaxBackoff, DefaultMaxBackoff)
+	for i := range c.Readers {
+		c.Readers[i].DepartAfter = or(c.Readers[i].DepartAfter, DefaultDepartAfter)
+	}
+	for i := range c.Sensors {
+		c.Sensors[i].Active = or(c.Sensors[i].Active, "low")
+		c.Sensors[i].Debounce = or(c.Sensors[i].Debounce, DefaultDebounce)
+	}
+	c.HTTP.Listen = or(c.HTTP.Listen, DefaultHTTPListen)
+	c.Log.Level = or(c.Log.Level, "info")
+}
+
+// or returns v, or def when v is the zero value.
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func (s *Spool) validate(doc *yamlconf.Doc, checkFiles bool) error {
+	if s.MaxBytes < MinSpoolBytes {
+		return doc.Errorf("spool.max_bytes", "%d bytes is below the minimum of %d (64 KiB); the value is in bytes: 67108864 is 64 MiB",
+			s.MaxBytes, MinSpoolBytes)
+	}
+	if s.MaxBytes > MaxSpoolBytes {
+		return doc.Errorf("spool.max_bytes", "%d bytes is above the maximum of %d (1 GiB)", s.MaxBytes, MaxSpoolBytes)
+	}
+	if s.MaxRecords < MinSpoolRecords || s.MaxRecords > MaxSpoolRecords {
+		return doc.Errorf("spool.max_records", "%d is not within %d..%d", s.MaxRecords, MinSpoolRecords, MaxSpoolRecords)
+	}
+	switch s.Overflow {
+	case "drop-oldest", "reject-new":
+	default:
+		return doc.Errorf("spool.overflow", "%q is neither drop-oldest nor reject-new", s.Overflow)
+	}
+	if checkFiles {
+		if err := checkSpoolPath(s.Path); err != nil {
+			return doc.Errorf("spool.path", "%v", err)
+		}
+	}
+	return nil
+}
+
+// checkSpoolPath checks that the spool can be opened or created at path:
+// an existing spool is a regular file this process may write; a new one
+// goes in an existing directory it may write (run does not create it).
+func checkSpoolPath(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && !fi.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file (%v)", path, fi.Mode().Type())
+	case err == nil:
+		if err := unix.Access(path, unix.R_OK|unix.W_OK); err != nil {
+			return fmt.Errorf("%s: cannot be read and written: %w", path, err)
+		}
+		return nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	dir := filepath.Dir(path)
+	di, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("directory %s does not exist (run does not create it; the systemd unit's StateDirectory does)", dir)
+	case err != nil:
+		return err
+	case !di.IsDir():
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
+		return fmt.Errorf("directory %s: cannot create the spool in it: %w", dir, err)
+	}
+	return nil
+}
+
+func (m *MQTT) validate(doc *yamlconf.Doc, gateway string, checkFiles bool) error {
+	if m.Broker == "" {
+		return doc.Errorf("mqtt.broker", "missing (tcp://host:1883, ssl://host:8883 or embedded)")
+	}
+	// Credentials in the URL would bypass the username rule below and show
+	// wherever the broker is shown; the message never repeats them.
+	if brokerurl.HasUserinfo(m.Broker) {
+		return doc.Errorf("mqtt.broker", "%s carries credentials (user:password@): remove them; the username is mqtt.username "+
+			"and the password comes from mqtt.password_file or NGIC_MQTT_PASSWORD", brokerurl.Redact(m.Broker))
+	}
+	tlsSet := m.TLS != TLS{}
+	if m.Broker == "embedded" {
+		if err := checkListen(m.EmbeddedListen); err != nil {
+			return doc.Errorf("mqtt.embedded_listen", "%v", err)
+		}
+		if tlsSet {
+			return doc.Errorf(m.TLS.firstSet(), "set, but the embedded broker speaks plain TCP: remove mqtt.tls")
+		}
+	} else {
+		if err := brokerurl.Check(m.Broker, false); err != nil {
+			return doc.Errorf("mqtt.broker", "%v", err)
+		}
+		if tlsSet && !brokerurl.IsTLS(m.Broker) {
+			return doc.Errorf(m.TLS.firstSet(), "set, but mqtt.broker %s is plaintext: the TLS settings would be ignored and "+
+				"the password and events sent in the clear; use ssl://host:8883", m.Broker)
+		}
+	}
+	if len(m.ClientID) > 65535 {
+		return doc.Errorf("mqtt.client_id", "too long")
+	}
+	if m.Username != "" && m.Username != gateway {
+		// The broker's ACL (deploy/mosquitto/ngic.acl) lets a user write only
+		// under its own name; MQTT 3.1.1 brokers acknowledge a denied publish
+		// and drop it, so a mismatch would lose every event silently.
+		return doc.Errorf("mqtt.username", "%q differs from gateway %q: the broker's ACL grants each gateway the topics of its own name, so the username must be the gateway name", m.Username, gateway)
+	}
+	if (m.TLS.CertFile == "") != (m.TLS.KeyFile == "") {
+		return doc.Errorf("mqtt.tls", "cert_file and key_file go together")
+	}
+	if checkFiles {
+		if err := m.checkFiles(doc); err != nil {
+			return err
+		}
+	}
+	if m.KeepAlive < time.Second || m.KeepAlive > MaxKeepAlive {
+		return doc.Errorf("mqtt.keepalive", "%v is not within 1s..%v (MQTT sends it in seconds in 16 bits)", m.KeepAlive, MaxKeepAlive)
+	}
+	if m.KeepAlive%time.Second != 0 {
+		return doc.Errorf("mqtt.keepalive", "%v is not a whole number of seconds (MQTT sends it in seconds)", m.KeepAlive)
+	}
+	if m.Window < 1 || m.Window > 65535 {
+		return doc.Errorf("mqtt.window", "%d is not within 1..65535 (MQTT packet identifiers)", m.Window)
+	}
+	if m.MinBackoff < 0 {
+		return doc.Errorf("mqtt.min_backoff", "%v is negative", m.MinBackoff)
+	}
+	if m.MaxBackoff < m.MinBackoff {
+		return doc.Errorf("mqtt.max_backoff", "must be at least min_backoff (%v)", m.MinBackoff)
+	}
+	return nil
+}
+
+// checkFiles reads the password file and loads the TLS files as the
+// gateway will.
+func (m *MQTT) checkFiles(doc *yamlconf.Doc) error {
+	if m.PasswordFile != "" {
+		if _, err := yamlconf.Secret(m.PasswordFile, ""); err != nil {
+			return doc.Errorf("mqtt.password_file", "%v", err)
+		}
+	}
+	if _, path, err := m.TLS.Config(); err != nil {
+		return doc.Errorf(path, "%v", err)
+	}
+	return nil
+}
+
+// firstSet returns the path of the first TLS field that is set.
+func (t TLS) firstSet() string {
+	for _, f := range []struct{ path, v string }{
+		{"mqtt.tls.ca_file", t.CAFile}, {"mqtt.tls.cert_file", t.CertFile},
+		{"mqtt.tls.key_file", t.KeyFile}, {"mqtt.tls.server_name", t.ServerName},
+	} {
+		if f.v != "" {
+			return f.path
+		}
+	}
+	return "mqtt.tls"
+}
+
+// Config reads the CA, certificate and key files into a TLS client
+// configuration. On error it also returns the path of the field at fault
+// ("mqtt.tls.ca_file").
+func (t TLS) Config() (*tls.Config, string, error) {
+	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, "mqtt.tls.ca_file", err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, "mqtt.tls.ca_file", fmt.Errorf("%s: no PEM certificate in it", t.CAFile)
+		}
+		c.RootCAs = pool
+	}
+	if t.CertFile != "" || t.KeyFile != "" {
+		for _, f := range []struct{ path, file string }{{"mqtt.tls.cert_file", t.CertFile}, {"mqtt.tls.key_file", t.KeyFile}} {
+			if _, err := os.ReadFile(f.file); err != nil {
+				return nil, f.path, err
+			}
+		}
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, "mqtt.tls.cert_file", fmt.Errorf("with key_file: %w", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, "", nil
+}
+
+// checkListen checks a host:port to listen on: the port a number within
+// 0..65535 or a service name, as net.Listen takes it.
+func checkListen(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("port %q is neither a number within 0..65535 nor a service name", port)
+	}
+	return nil
+}
+
+func (c *Config) validateReaders(doc *yamlconf.Doc, unique func(path, name string) error) error {
 	devices := map[string]string{}
 	for i := range c.Readers {
 		r := &c.Readers[i]
@@ -244,19 +507,23 @@ func (c *Config) Validate(doc *yamlconf.Doc) error {
 			return doc.Errorf(p+".device", "%s already used by %s", r.Device, prev)
 		}
 		devices[r.Device] = p
-		if r.Baud < 0 || r.Baud > 4_000_000 {
-			return doc.Errorf(p+".baud", "%d is not a serial speed", r.Baud)
+		if r.Baud != 0 && !slices.Contains(BaudRates, r.Baud) {
+			return doc.Errorf(p+".baud", "%d is not a serial speed the driver can set: one of %v", r.Baud, BaudRates)
 		}
-		if r.DepartAfter < 0 || r.PollInterval < 0 {
-			return doc.Errorf(p, "depart_after and poll_interval must not be negative")
+		if r.DepartAfter < 0 {
+			return doc.Errorf(p+".depart_after", "%v is negative", r.DepartAfter)
 		}
-		if r.DepartAfter == 0 {
-			r.DepartAfter = 3 * time.Second
+		if r.PollInterval < 0 {
+			return doc.Errorf(p+".poll_interval", "%v is negative", r.PollInterval)
 		}
 		if _, err := proto.NewSession(r.SessionOptions()); err != nil {
 			return doc.Errorf(p, "%v", err)
 		}
 	}
+	return nil
+}
+
+func (c *Config) validateSensors(doc *yamlconf.Doc, unique func(path, name string) error) error {
 	pins := map[string]string{}
 	for i := range c.Sensors {
 		s := &c.Sensors[i]
@@ -272,8 +539,6 @@ func (c *Config) Validate(doc *yamlconf.Doc) error {
 		}
 		pins[s.Pin] = p
 		switch s.Active {
-		case "":
-			s.Active = "low"
 		case "low", "high":
 		default:
 			return doc.Errorf(p+".active", "%q is neither low nor high", s.Active)
@@ -283,13 +548,17 @@ func (c *Config) Validate(doc *yamlconf.Doc) error {
 		default:
 			return doc.Errorf(p+".pull", "%q is not up, down, none or float", s.Pull)
 		}
-		if s.Debounce < 0 || s.HeldAfter < 0 {
-			return doc.Errorf(p, "debounce and held_after must not be negative")
+		if s.Debounce < 0 {
+			return doc.Errorf(p+".debounce", "%v is negative", s.Debounce)
 		}
-		if s.Debounce == 0 {
-			s.Debounce = 20 * time.Millisecond
+		if s.HeldAfter < 0 {
+			return doc.Errorf(p+".held_after", "%v is negative", s.HeldAfter)
 		}
 	}
+	return nil
+}
+
+func (c *Config) validatePairs(doc *yamlconf.Doc, unique func(path, name string) error) error {
 	for i := range c.Pairs {
 		pr := &c.Pairs[i]
 		p := fmt.Sprintf("pairs[%d]", i)
@@ -305,22 +574,25 @@ func (c *Config) Validate(doc *yamlconf.Doc) error {
 			return doc.Errorf(p+".inner", "outer and inner are the same sensor %q", pr.Inner)
 		}
 	}
-	if c.HTTP.Listen == "" {
-		c.HTTP.Listen = DefaultHTTPListen
+	return nil
+}
+
+func (h *HTTP) validate(doc *yamlconf.Doc) error {
+	if h.Listen == "off" {
+		return nil
 	}
-	if c.HTTP.Listen != "off" {
-		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
-			return doc.Errorf("http.listen", "%v", err)
-		}
-	}
-	switch c.Log.Level {
-	case "":
-		c.Log.Level = "info"
-	case "debug", "info", "warn", "error":
-	default:
-		return doc.Errorf("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	if err := checkListen(h.Listen); err != nil {
+		return doc.Errorf("http.listen", "%v", err)
 	}
 	return nil
+}
+
+func (l *Log) validate(doc *yamlconf.Doc) error {
+	switch l.Level {
+	case "debug", "info", "warn", "error":
+		return nil
+	}
+	return doc.Errorf("log.level", "%q is not debug, info, warn or error", l.Level)
 }
 
 func (c *Config) hasSensor(name string) bool {
@@ -330,84 +602,6 @@ func (c *Config) hasSensor(name string) bool {
 		}
 	}
 	return false
-}
-
-func (c *Config) validateMQTT(doc *yamlconf.Doc) error {
-	m := &c.MQTT
-	if m.Broker == "" {
-		return doc.Errorf("mqtt.broker", "missing (tcp://host:1883, ssl://host:8883 or embedded)")
-	}
-	if m.Broker == "embedded" {
-		if m.EmbeddedListen == "" {
-			m.EmbeddedListen = DefaultEmbeddedListen
-		}
-		if _, _, err := net.SplitHostPort(m.EmbeddedListen); err != nil {
-			return doc.Errorf("mqtt.embedded_listen", "%v", err)
-		}
-	} else {
-		u, err := url.Parse(m.Broker)
-		if err != nil {
-			return doc.Errorf("mqtt.broker", "%v", err)
-		}
-		switch u.Scheme {
-		case "tcp", "mqtt", "ssl", "tls", "mqtts":
-		default:
-			return doc.Errorf("mqtt.broker", "scheme %q: want tcp, mqtt, ssl, tls or mqtts", u.Scheme)
-		}
-		if u.Host == "" {
-			return doc.Errorf("mqtt.broker", "no host in %q", m.Broker)
-		}
-	}
-	if m.ClientID == "" {
-		m.ClientID = "ngic-edge-" + c.Gateway
-	}
-	if len(m.ClientID) > 65535 {
-		return doc.Errorf("mqtt.client_id", "too long")
-	}
-	if m.Username != "" && m.Username != c.Gateway {
-		// The broker's ACL (deploy/mosquitto/ngic.acl) lets a user write only
-		// under its own name; MQTT 3.1.1 brokers acknowledge a denied publish
-		// and drop it, so a mismatch would lose every event silently.
-		return doc.Errorf("mqtt.username", "%q differs from gateway %q: the broker's ACL grants each gateway the topics of its own name, so the username must be the gateway name", m.Username, c.Gateway)
-	}
-	for _, f := range []struct{ path, file string }{
-		{"mqtt.password_file", m.PasswordFile}, {"mqtt.tls.ca_file", m.TLS.CAFile},
-		{"mqtt.tls.cert_file", m.TLS.CertFile}, {"mqtt.tls.key_file", m.TLS.KeyFile},
-	} {
-		if f.file == "" || !c.checkFiles {
-			continue
-		}
-		fh, err := os.Open(f.file)
-		if err != nil {
-			return doc.Errorf(f.path, "%v", err)
-		}
-		fh.Close()
-	}
-	if (m.TLS.CertFile == "") != (m.TLS.KeyFile == "") {
-		return doc.Errorf("mqtt.tls", "cert_file and key_file go together")
-	}
-	if m.KeepAlive == 0 {
-		m.KeepAlive = 30 * time.Second
-	}
-	if m.KeepAlive < time.Second {
-		return doc.Errorf("mqtt.keepalive", "%v is below 1s", m.KeepAlive)
-	}
-	if m.Window == 0 {
-		m.Window = DefaultWindow
-	}
-	if m.Window < 1 || m.Window > 65535 {
-		return doc.Errorf("mqtt.window", "%d is not within 1..65535 (MQTT packet identifiers)", m.Window)
-	}
-	if m.MinBackoff == 0 {
-		m.MinBackoff = 500 * time.Millisecond
-	}
-	if m.MaxBackoff == 0 {
-		m.MaxBackoff = 30 * time.Second
-	}
-	if m.MinBackoff < 0 || m.MaxBackoff < m.MinBackoff {
-		return doc.Errorf("mqtt.max_backoff", "must be at least min_backoff (%v)", m.MinBackoff)
-	}
-	return nil
 }
 
 // SessionOptions returns the reader's protocol options.

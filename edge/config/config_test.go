@@ -74,7 +74,7 @@ func TestErrorsNameFieldAndLine(t *testing.T) {
 func TestLoadChecksSecretFiles(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "edge.yaml")
-	os.WriteFile(p, []byte("gateway: g1\nmqtt:\n  broker: ssl://h:8883\n  username: g1\n  password_file: "+dir+"/nope\n"), 0o644)
+	os.WriteFile(p, []byte("gateway: g1\nmqtt:\n  broker: ssl://h:8883\n  username: g1\n  password_file: "+dir+"/nope\nspool:\n  path: "+dir+"/spool.db\n"), 0o644)
 	_, err := Load(p)
 	if err == nil || !strings.Contains(err.Error(), "line 5: mqtt.password_file") {
 		t.Fatalf("missing password file: %v", err)

@@ -215,6 +215,18 @@ func (g *Gateway) newPublisher() (*publish.Publisher, error) {
 		OnBadRecord: func(seq uint64, err error) {
 			g.log.Error("dropping unreadable spooled record", "seq", seq, "err", err)
 		},
+		// Each change of the broker connection is logged once, with its cause
+		// (publish.New refuses a broker URL with credentials in it).
+		OnStateChange: func(connected bool, err error) {
+			switch {
+			case connected:
+				g.log.Info("broker connected", "broker", broker)
+			case err != nil:
+				g.log.Warn("broker unavailable", "broker", broker, "err", err)
+			default:
+				g.log.Info("broker disconnected", "broker", broker)
+			}
+		},
 	})
 }
 

@@ -18,6 +18,7 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/ngic/ngic/edge/publish/brokerurl"
 	"github.com/ngic/ngic/edge/spool"
 	"github.com/ngic/ngic/internal/retry"
 )
@@ -40,13 +41,18 @@ type Message struct {
 
 // Opts configures a Publisher.
 type Opts struct {
-	// Broker is the broker URL (tcp://, ssl://, ...).
+	// Broker is the broker URL: tcp:// or mqtt:// for plain TCP, ssl://,
+	// tls:// or mqtts:// for TLS, ws:// or wss:// for WebSocket. It must not
+	// carry credentials (user:password@): they go in Username and Password,
+	// which are never shown.
 	Broker string
 	// ClientID is the MQTT client identifier.
 	ClientID string
 	// Username and Password authenticate to the broker.
 	Username, Password string
-	// TLS is used for ssl:// and tls:// brokers; nil for plain TCP.
+	// TLS is used for TLS brokers (ssl://, tls://, mqtts://, wss://), nil
+	// meaning the system's roots; it must be nil for a plaintext broker
+	// (tcp://, mqtt://, ws://), which would not use it.
 	TLS *tls.Config
 	// KeepAlive is the MQTT keep-alive.
 	KeepAlive time.Duration
@@ -66,6 +72,14 @@ type Opts struct {
 	// OnBadRecord, when set, is told of a record that Decode rejects; the
 	// record is then deleted so it cannot block the spool.
 	OnBadRecord func(seq uint64, err error)
+	// OnStateChange, when set, is told of each change of the broker
+	// connection, from Run's goroutine: connected with a nil error when a
+	// session starts; not connected with the cause when a session is lost or
+	// an attempt fails; not connected with a nil error at a clean stop. While
+	// disconnected, a failure whose cause was already reported since the last
+	// change is not reported again, so a broker that stays away with the same
+	// cause (unknown CA, not authorised, refused) is reported once.
+	OnStateChange func(connected bool, err error)
 }
 
 // Stats are the publisher's counters.
@@ -93,12 +107,23 @@ type Publisher struct {
 
 	mu    sync.Mutex
 	stats Stats
+
+	// The state last given to OnStateChange; used by Run's goroutine only.
+	reported  bool
+	connected bool
+	causes    map[string]bool // reported since the last change
 }
+
+// maxCauses bounds the distinct causes remembered while disconnected.
+const maxCauses = 16
 
 // New checks the options and returns a publisher of store.
 func New(store Store, opts Opts) (*Publisher, error) {
 	if opts.Broker == "" || opts.ClientID == "" {
 		return nil, errors.New("publish: broker and client ID are required")
+	}
+	if err := brokerurl.Check(opts.Broker, opts.TLS != nil); err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
 	}
 	if opts.Window < 1 || opts.Window > 65535 {
 		return nil, fmt.Errorf("publish: window %d not within 1..65535", opts.Window)
@@ -143,11 +168,37 @@ func (p *Publisher) update(f func(*Stats)) {
 // At the end it waits briefly for outstanding acknowledgements, publishes
 // the goodbye message and disconnects. It returns ctx.Err().
 func (p *Publisher) Run(ctx context.Context) error {
-	return retry.Loop(ctx, p.opts.MinBackoff, p.opts.MaxBackoff, p.session, func(err error) {
+	err := retry.Loop(ctx, p.opts.MinBackoff, p.opts.MaxBackoff, p.session, func(err error) {
 		if err != nil {
 			p.update(func(s *Stats) { s.LastError = err.Error() })
+			p.report(false, err)
 		}
 	})
+	if p.connected {
+		p.report(false, nil)
+	}
+	return err
+}
+
+// report tells OnStateChange of a state change (see Opts.OnStateChange).
+func (p *Publisher) report(connected bool, err error) {
+	cause := ""
+	if err != nil {
+		cause = err.Error()
+	}
+	if p.reported && connected == p.connected && (connected || p.causes[cause]) {
+		return
+	}
+	if !p.reported || connected != p.connected {
+		p.causes = map[string]bool{}
+	}
+	p.reported, p.connected = true, connected
+	if len(p.causes) < maxCauses {
+		p.causes[cause] = true
+	}
+	if p.opts.OnStateChange != nil {
+		p.opts.OnStateChange(connected, err)
+	}
 }
 
 // StableAfter is how long a broker session must last for the next
@@ -208,6 +259,7 @@ func (p *Publisher) session(ctx context.Context, healthy func()) error {
 			healthy()
 		}
 	}()
+	p.report(true, nil)
 	p.update(func(s *Stats) {
 		s.Connected = true
 		s.Connects++
