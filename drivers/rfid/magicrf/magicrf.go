@@ -16,7 +16,9 @@
 //
 // A tag notice for command 22 (inventory) carries RSSI (1 byte, signed dBm),
 // PC (2 bytes), the EPC (PC bits 15..11 give its length in 16-bit words) and
-// the tag's CRC-16 (2 bytes). "No tag" is the error response
+// the tag's CRC-16 (2 bytes); some modules add an antenna byte after the
+// CRC, which the parameter length tells (ParseTagNotice). "No tag" is the
+// error response
 // BB 01 FF 00 01 15 16 7E.
 //
 // Sources: MagicRF "M100 & QM100 Firmware Command Manual" (frame layout,
