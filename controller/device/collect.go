@@ -84,7 +84,7 @@ func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []
 			expected[r] = true
 		}
 	}
-	warnings = append(warnings, checkComplete(target, o, all, expected)...)
+	warnings = append(warnings, checkComplete(ctx, c, target, o, all, expected, warnings)...)
 	var odd oddities
 	d := buildDocument(p, o, &odd)
 	warnings = append(warnings, odd.warnings(target)...)

@@ -1,93 +1,205 @@
 package device
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ngic/ngic/controller/snmp"
 )
 
-// checkComplete compares the columns of each walked table: a column that
-// answers some rows but lacks rows its sibling columns have means the agent
-// skipped objects or ended the walk early (broken agents, mis-sorted MIB
-// data). A column that answers no row is one the device does not implement
-// and is not reported. Each table with short columns gives one warning
-// naming the target, the table entry OID, its row count and each short
-// column (by its number in the entry) with the rows it answered. Columns walked one by one are grouped by their table entry;
-// ifXTable and ENTITY-MIB columns are sparse by design and not checked.
+// A table's columns may legitimately answer different rows: SNMP lets an
+// agent leave out an object it has no value for (an interface without a
+// MAC address, an MTU known for some rows only). What the walk alone cannot
+// tell apart is a column that is sparse at its end from one whose walk the
+// agent ended early (snmpsimd on an undecodable value, a sub-agent that
+// times out, objects out of order): both stop before the rows their
+// sibling columns go on to. So:
 //
-// expected are the columns the device's profile lists: the profile's
-// author says the model implements them, so one that answers no row while
-// its sibling columns answer rows is reported too (an agent that skips
-// objects, as snmpsimd does on a mis-sorted recording).
-func checkComplete(target string, o *Objects, roots []string, expected map[string]bool) []error {
-	type entry struct {
-		cols map[string]map[string]bool
-	}
-	entries := map[string]*entry{}
-	add := func(e, col, row string) {
-		en := entries[e]
-		if en == nil {
-			en = &entry{cols: map[string]map[string]bool{}}
-			entries[e] = en
-		}
-		if en.cols[col] == nil {
-			en.cols[col] = map[string]bool{}
-		}
-		en.cols[col][row] = true
-	}
-	for _, r := range roots {
-		col := o.Column(r)
-		dot := strings.LastIndexByte(r, '.')
-		if dot <= 0 || sparseEntries[r[:dot]] {
-			continue
-		}
-		add(r[:dot], r, "")
-		for row := range col {
-			add(r[:dot], r, row)
-		}
-	}
-	var warns []error
-	for _, e := range sortedKeys(entries) {
-		en := entries[e]
-		all := map[string]bool{}
-		for _, rows := range en.cols {
-			for row := range rows {
-				if row != "" {
-					all[row] = true
-				}
-			}
-		}
-		rows := sortedKeys(all)
-		var short []string
-		for _, c := range sortedKeys(en.cols) {
-			n := len(en.cols[c])
-			if en.cols[c][""] {
-				n--
-			}
-			// A column with no row at all is one the device does not
-			// implement, unless its profile says it does.
-			if n == len(all) || (n == 0 && !expected[c]) {
-				continue
-			}
-			first := ""
-			for _, r := range rows {
-				if !en.cols[c][r] {
-					first = r
-					break
-				}
-			}
-			short = append(short, fmt.Sprintf("%s: %d rows, first missing %s.%s", c, n, c, first))
-		}
-		if len(short) > 0 {
-			warns = append(warns, fmt.Errorf("device: %s: table %s has %d rows but some columns answered fewer (%s): the agent skipped objects or ended the walk early",
-				target, e, len(all), strings.Join(short, "; ")))
-		}
-	}
-	return warns
-}
+//   - a column with holes between rows it answers is sparse, never
+//     reported: a cut walk does not resume;
+//   - a column that stops before its siblings' last row, and a column the
+//     device's profile lists that answers no row while its siblings do, is
+//     a gap; the agent is asked (one GET of a few of the rows the column
+//     left out, at most maxGapOIDs objects per poll) and only a gap where
+//     the agent answers the GET with a value is reported: the agent holds
+//     objects its walk did not return;
+//   - roots the walk itself already warned about are not looked at again.
+//
+// ifXTable and entPhysicalTable are sparse by design and not checked.
+
+// gapSamples is how many of a gap's missing rows the GET asks for: the
+// first, the last and one between.
+const gapSamples = 3
+
+// maxGapOIDs bounds the GET that checks gaps; gaps beyond it are not
+// checked (and not reported).
+const maxGapOIDs = 60
 
 // sparseEntries are tables whose columns legitimately answer different
 // rows (ifXTable, entPhysicalTable).
 var sparseEntries = map[string]bool{"1.3.6.1.2.1.31.1.1.1": true, "1.3.6.1.2.1.47.1.1.1.1": true}
+
+// columnGap is a column that stops before the last row its sibling
+// columns answer (or, listed by the profile, answers none): a sparse column
+// or a cut walk.
+type columnGap struct {
+	entry     string   // the table entry OID
+	col       string   // the column OID
+	rows      int      // rows the column answered
+	tableRows int      // rows any column of the table answered
+	last      string   // the column's last index, "" when it answered none
+	tableLast string   // the table's last index
+	missing   []string // the table's indexes after last, in OID order
+}
+
+// columnGaps finds the gaps among the walked roots, grouped by table entry
+// (a root's parent OID). A column that answers no row is one the device
+// does not implement unless expected lists it. Roots in skip are left out.
+func columnGaps(o *Objects, roots []string, expected, skip map[string]bool) []columnGap {
+	entries := map[string]map[string]map[string]bool{} // entry -> column -> rows
+	for _, r := range roots {
+		dot := strings.LastIndexByte(r, '.')
+		if dot <= 0 || sparseEntries[r[:dot]] || skip[r] {
+			continue
+		}
+		e := r[:dot]
+		if entries[e] == nil {
+			entries[e] = map[string]map[string]bool{}
+		}
+		rows := map[string]bool{}
+		for idx := range o.Column(r) {
+			rows[idx] = true
+		}
+		entries[e][r] = rows
+	}
+	var gaps []columnGap
+	for _, e := range sortedKeys(entries) {
+		all := map[string]bool{}
+		for _, rows := range entries[e] {
+			for idx := range rows {
+				all[idx] = true
+			}
+		}
+		if len(all) == 0 {
+			continue
+		}
+		table := sortedKeys(all)
+		for _, c := range sortedKeys(entries[e]) {
+			rows := entries[e][c]
+			g := columnGap{entry: e, col: c, rows: len(rows), tableRows: len(table), tableLast: table[len(table)-1]}
+			if len(rows) == 0 {
+				if !expected[c] {
+					continue
+				}
+				g.missing = table
+			} else {
+				own := sortedKeys(rows)
+				g.last = own[len(own)-1]
+				for i := len(table) - 1; i >= 0 && table[i] != g.last; i-- {
+					g.missing = append(g.missing, table[i])
+				}
+				if len(g.missing) == 0 {
+					continue // holes, if any, are between rows the column answers: sparse
+				}
+				for i, j := 0, len(g.missing)-1; i < j; i, j = i+1, j-1 {
+					g.missing[i], g.missing[j] = g.missing[j], g.missing[i]
+				}
+			}
+			gaps = append(gaps, g)
+		}
+	}
+	return gaps
+}
+
+// samples picks up to gapSamples indexes of s: the first, the last and the
+// middle one.
+func samples(s []string) []string {
+	switch {
+	case len(s) <= gapSamples:
+		return s
+	default:
+		return []string{s[0], s[len(s)/2], s[len(s)-1]}
+	}
+}
+
+// checkComplete reports the gaps of the walked roots that the agent shows
+// to be cut walks: one warning per table, naming the target, the table
+// entry, its row count, and for each cut column (by OID) where it stopped
+// and an object the agent holds beyond it. expected lists the columns the
+// device's profile names; walkWarnings are the walk's own warnings (the
+// roots they name are not checked again). A failed GET is reported, unless
+// ctx is done: the walk's warnings already say the poll was cut.
+func checkComplete(ctx context.Context, c snmp.Client, target string, o *Objects, roots []string,
+	expected map[string]bool, walkWarnings []error) []error {
+	skip := map[string]bool{}
+	for _, w := range walkWarnings {
+		var ww *snmp.WalkWarning
+		if errors.As(w, &ww) {
+			skip[ww.Root] = true
+		}
+	}
+	gaps := columnGaps(o, roots, expected, skip)
+	if len(gaps) == 0 {
+		return nil
+	}
+	var oids []string
+	var owner []int
+	for i, g := range gaps {
+		for _, idx := range samples(g.missing) {
+			if len(oids) < maxGapOIDs {
+				oids = append(oids, g.col+"."+idx)
+				owner = append(owner, i)
+			}
+		}
+	}
+	pdus, err := c.Get(ctx, oids)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		cols := make([]string, 0, len(gaps))
+		for _, g := range gaps {
+			cols = append(cols, g.col)
+		}
+		return []error{fmt.Errorf("device: %s: columns %s stop before their tables' last rows, and the GET that tells a sparse column from a cut walk failed: %w",
+			target, strings.Join(cols, ", "), err)}
+	}
+	held := map[int]string{} // gap -> first OID the agent answers
+	for k, p := range pdus {
+		if k >= len(oids) || absent(p) {
+			continue
+		}
+		if _, seen := held[owner[k]]; !seen {
+			held[owner[k]] = oids[k]
+		}
+	}
+	var warns []error
+	for i := 0; i < len(gaps); {
+		e := gaps[i].entry
+		var cut []string
+		n := gaps[i].tableRows
+		for ; i < len(gaps) && gaps[i].entry == e; i++ {
+			g := gaps[i]
+			oid, ok := held[i]
+			if !ok {
+				continue
+			}
+			if g.rows == 0 {
+				cut = append(cut, fmt.Sprintf("%s answered no row, yet the agent answers GET %s", g.col, oid))
+			} else {
+				cut = append(cut, fmt.Sprintf("%s stops at %s.%s (%d rows) while its sibling columns go on to row %s, yet the agent answers GET %s",
+					g.col, g.col, g.last, g.rows, g.tableLast, oid))
+			}
+		}
+		if len(cut) > 0 {
+			warns = append(warns, fmt.Errorf("device: %s: table %s has %d rows but the walk of some columns ended early or skipped objects (%s)",
+				target, e, n, strings.Join(cut, "; ")))
+		}
+	}
+	return warns
+}
 
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))

@@ -230,41 +230,6 @@ func FuzzBuildDocument(f *testing.F) {
 			}
 		}
 		_ = set.Classify(o)
-		_ = checkComplete("fuzz", o, BaseColumns, map[string]bool{BaseColumns[0]: true})
+		_ = columnGaps(o, BaseColumns, map[string]bool{BaseColumns[0]: true}, nil)
 	})
-}
-
-func TestCheckCompleteWarnings(t *testing.T) {
-	const e = "1.3.6.1.2.1.2.2.1"
-	pdu := func(oid string) gosnmp.SnmpPDU {
-		return gosnmp.SnmpPDU{Name: "." + oid, Type: gosnmp.Integer, Value: 1}
-	}
-	o := NewObjects([]gosnmp.SnmpPDU{
-		pdu(e + ".1.1"), pdu(e + ".1.2"), pdu(e + ".1.3"), // ifIndex: 3 rows
-		pdu(e + ".2.1"), pdu(e + ".2.2"), pdu(e + ".2.3"), // ifDescr: whole
-		pdu(e + ".6.1"),                  // ifPhysAddress: 1 of 3
-		pdu(e + ".7.1"), pdu(e + ".7.3"), // ifAdminStatus: 2 of 3
-	})
-	roots := []string{e + ".1", e + ".2", e + ".6", e + ".7", e + ".22" /* absent */, e + ".9" /* absent */}
-	w := checkComplete("dev:161", o, roots, nil)
-	if len(w) != 1 {
-		t.Fatalf("%d warnings, want one for the table: %v", len(w), w)
-	}
-	msg := w[0].Error()
-	for _, want := range []string{"dev:161", "table " + e, "3 rows", e + ".6: 1 rows, first missing " + e + ".6.2", e + ".7: 2 rows, first missing " + e + ".7.2"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("warning %q lacks %q", msg, want)
-		}
-	}
-	if strings.Contains(msg, e+".22") || strings.Contains(msg, e+".9:") {
-		t.Errorf("warning %q names a column the device does not implement", msg)
-	}
-	// A column the profile lists is reported even when it answers nothing.
-	w = checkComplete("dev:161", o, roots, map[string]bool{e + ".9": true})
-	if len(w) != 1 || !strings.Contains(w[0].Error(), e+".9: 0 rows, first missing "+e+".9.1") {
-		t.Fatalf("profile column answering nothing not reported: %v", w)
-	}
-	if w := checkComplete("dev:161", o, []string{e + ".1", e + ".2", e + ".22"}, nil); len(w) != 0 {
-		t.Fatalf("whole table warned: %v", w)
-	}
 }
