@@ -23,8 +23,15 @@ func newSimulateCmd() *cobra.Command {
 	var dir, listen string
 	cmd := &cobra.Command{
 		Use:   "simulate",
-		Short: "Serve a folder of .snmprec recordings as SNMP v1/v2c agents (community = file name)",
-		Args:  cobra.NoArgs,
+		Short: "Serve a folder of .snmprec recordings as SNMP v1/v2c agents (community = file name); a lab tool",
+		Long: `Serve every .snmprec file of a folder as a live SNMP v1/v2c agent on one UDP port; the community
+is the file name without .snmprec. Files that cannot be read or hold no object are skipped with a warning.
+
+simulate is a lab tool for tests and benchmarks, not a service to expose. It has no access control beyond
+the community names (the file names), it answers with replies up to tens of times larger than the request
+(an amplification vector for spoofed UDP), and it serves whatever the recordings hold. It listens on
+127.0.0.1 by default; it warns when told to listen on anything other than a loopback address.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := cli.Logger("info").With("cmd", "simulate")
 			if dir == "" {
@@ -32,18 +39,28 @@ func newSimulateCmd() *cobra.Command {
 			}
 			began := time.Now()
 			sim, warns, err := simulator.Load(dir, simulator.Options{})
-			if err != nil {
-				return err
+			for _, w := range warns {
+				if w.Line == 0 {
+					log.Warn("recording skipped", "file", w.File, "problem", w.Msg)
+				}
 			}
 			for _, w := range summarize(warns) {
 				log.Warn("recording lines skipped", "file", w.file, "lines", w.count,
 					"first_line", w.first.Line, "first_problem", w.first.Msg)
+			}
+			if err != nil {
+				return err
 			}
 			conn, err := net.ListenPacket("udp", listen)
 			if err != nil {
 				return fmt.Errorf("simulate: listen %s: %w", listen, err)
 			}
 			defer conn.Close()
+			if !isLoopback(conn.LocalAddr()) {
+				log.Warn("listening beyond loopback: the simulator is a lab tool with no access control "+
+					"whose replies are larger than the requests (a UDP amplifier); keep it on 127.0.0.1",
+					"listen", conn.LocalAddr().String())
+			}
 			log.Info("serving recordings", "devices", len(sim.Devices()), "warnings", len(warns),
 				"listen", conn.LocalAddr().String(), "load_seconds", time.Since(began).Seconds())
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -56,8 +73,15 @@ func newSimulateCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&dir, "recordings", "", "folder of .snmprec files to serve")
-	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:1161", "UDP address to listen on")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:1161", "UDP address to listen on (keep it on loopback: a lab tool)")
 	return cmd
+}
+
+// isLoopback reports whether a listening address accepts only loopback
+// traffic (an unspecified address such as 0.0.0.0 or [::] does not).
+func isLoopback(a net.Addr) bool {
+	u, ok := a.(*net.UDPAddr)
+	return ok && u.IP.IsLoopback()
 }
 
 // fileWarnings sums up the skipped lines of one recording.
@@ -67,13 +91,16 @@ type fileWarnings struct {
 	first snmprec.Warning // the lowest line skipped
 }
 
-// summarize groups warnings by file, in the order files first appear, so
-// the simulator logs one line per damaged recording instead of one per
-// skipped line.
+// summarize groups line warnings by file, in the order files first appear,
+// so the simulator logs one line per damaged recording instead of one per
+// skipped line. Warnings for a whole file (Line 0) are left out.
 func summarize(warns []snmprec.Warning) []fileWarnings {
 	var out []fileWarnings
 	at := map[string]int{}
 	for _, w := range warns {
+		if w.Line == 0 {
+			continue
+		}
 		i, ok := at[w.File]
 		if !ok {
 			i = len(out)

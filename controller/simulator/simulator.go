@@ -63,8 +63,11 @@ type Simulator struct {
 }
 
 // Load parses every *.snmprec file in dir and returns a Simulator serving
-// them, with the warnings of the lines it skipped. The error is for a folder
-// or file that cannot be read, bad options, or a folder with no recordings.
+// them, with warnings for what it skipped: bad lines (Line > 0), and whole
+// files (Line 0) that cannot be read (a folder, a dangling symbolic link,
+// a FIFO, no permission) or hold no object (empty, or only bad lines).
+// The error is for a folder that cannot be read, bad options, or a folder
+// with no usable recording.
 func Load(dir string, opts Options) (*Simulator, []snmprec.Warning, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.snmprec"))
 	if err != nil {
@@ -97,11 +100,20 @@ func Load(dir string, opts Options) (*Simulator, []snmprec.Warning, error) {
 	wg.Wait()
 	var all []snmprec.Warning
 	for i, f := range files {
-		if errs[i] != nil {
-			return nil, nil, fmt.Errorf("simulator: %w", errs[i])
-		}
-		views[strings.TrimSuffix(filepath.Base(f), ".snmprec")] = views2[i]
+		base := filepath.Base(f)
 		all = append(all, warns[i]...)
+		switch {
+		case errs[i] != nil:
+			all = append(all, snmprec.Warning{File: base, Msg: errs[i].Error()})
+			continue
+		case views2[i].Len() == 0:
+			all = append(all, snmprec.Warning{File: base, Msg: "holds no object (empty, or no valid line)"})
+			continue
+		}
+		views[strings.TrimSuffix(base, ".snmprec")] = views2[i]
+	}
+	if len(views) == 0 {
+		return nil, all, fmt.Errorf("simulator: recordings folder %q holds no usable recording (%d skipped)", dir, len(files))
 	}
 	s, err := New(views, opts)
 	return s, all, err

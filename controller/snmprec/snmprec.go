@@ -23,6 +23,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -79,16 +80,20 @@ func (t Type) String() string {
 // maxValue is the largest value kept: a record must fit one UDP datagram.
 const maxValue = math.MaxUint16
 
-// Warning reports one line of a recording that was skipped.
+// Warning reports one line of a recording that was skipped, or, with Line
+// 0, a whole recording that was.
 type Warning struct {
 	File string // recording name as given to Parse
-	Line int    // 1-based line number
+	Line int    // 1-based line number; 0 for the whole file
 	Msg  string // what was wrong
 }
 
 // Error formats the warning as "snmprec: FILE:LINE: MSG", so a Warning can
 // be used where an error is expected.
 func (w Warning) Error() string {
+	if w.Line == 0 {
+		return fmt.Sprintf("snmprec: %s: %s", w.File, w.Msg)
+	}
 	return fmt.Sprintf("snmprec: %s:%d: %s", w.File, w.Line, w.Msg)
 }
 
@@ -195,14 +200,39 @@ func (r Record) Int64() (x int64, ok bool) {
 }
 
 // ParseFile reads and parses one recording. Warnings name the file by its
-// base name. The error is only for a file that cannot be read.
+// base name. The error is only for a file that cannot be read: missing (a
+// dangling symbolic link too), unreadable, or not a regular file (a folder,
+// a FIFO or a device, which is refused before it is opened, so that reading
+// it never blocks).
 func ParseFile(path string) (*View, []Warning, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("snmprec: read recording: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("snmprec: read recording %s: %s, not a regular file", path, kind(fi.Mode()))
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("snmprec: read recording: %w", err)
 	}
 	v, w := Parse(filepath.Base(path), b)
 	return v, w, nil
+}
+
+// kind names a file type that is not a regular file.
+func kind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
 
 // pending is a parsed line before sorting.

@@ -8,7 +8,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ngic/ngic/internal/testenv"
 )
@@ -378,4 +380,36 @@ func BenchmarkParse(b *testing.B) {
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(kept)/float64(n), "keptB/record")
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(n), "allocB/record")
+}
+
+// TestParseFileRefusesSpecialFiles: a folder or a FIFO named like a
+// recording is an error, returned at once (a FIFO is never opened, so
+// reading it cannot block), and so is a dangling symbolic link.
+func TestParseFileRefusesSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.snmprec")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	folder := filepath.Join(dir, "folder.snmprec")
+	if err := os.Mkdir(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dangling := filepath.Join(dir, "dangling.snmprec")
+	if err := os.Symlink(filepath.Join(dir, "gone"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{fifo: "a named pipe, not a regular file",
+		folder: "a folder, not a regular file", dangling: "no such file"} {
+		done := make(chan error, 1)
+		go func() { _, _, err := ParseFile(path); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: error %v, want one saying %q", filepath.Base(path), err, want)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: ParseFile blocked", filepath.Base(path))
+		}
+	}
 }
