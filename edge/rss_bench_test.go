@@ -1,9 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,19 +18,30 @@ import (
 	"github.com/ngic/ngic/internal/testenv"
 )
 
-// BenchmarkResidentMemory runs the daemon against an emulated UHF reader
-// sending about 1,000 reads/s (20 tags, notices every 20 ms) and a real
-// mosquitto, and reports the daemon's resident memory after 20 s. It runs
-// once whatever b.N is.
+// rssBatch is the number of distinct tags that enter an emulated UHF
+// reader's field at once in BenchmarkResidentMemory: each iteration is
+// rssBatch arrivals, and the departures of the previous batch.
+const rssBatch = 250
+
+// BenchmarkResidentMemory runs the real daemon against an emulated UHF
+// reader (magicrf, an inventory round every 20 ms) and a real mosquitto,
+// under event load: each iteration puts rssBatch new, distinct tags in the
+// field (the previous ones leave) and waits until the daemon has spooled
+// their arrivals, so thousands of distinct arrivals and departures per
+// second flow through smoothing, the fsync'd spool and QoS 1 publishing.
+// After the last iteration the field empties and the benchmark waits until
+// every event is acknowledged by the broker. It reports the daemon's
+// resident memory sampled after each batch (MB-rss, the mean while events
+// flow), its peak resident memory (VmHWM), and the arrivals and events
+// (arrivals and departures) per second.
 func BenchmarkResidentMemory(b *testing.B) {
 	broker := testenv.StartMosquitto(b)
 	bin := buildEdge(b)
-	proto, _ := rfid.Lookup("magicrf")
-	var tags [][]byte
-	for i := 0; i < 20; i++ {
-		tags = append(tags, []byte{0x30, 0x74, 0x25, 0x7B, 0xF7, 0x19, 0x4E, 0x40, 0, 0, 0x1A, byte(i)})
+	proto, err := rfid.Lookup("magicrf")
+	if err != nil {
+		b.Fatal(err)
 	}
-	runner, err := emulate.New(proto, tags)
+	runner, err := emulate.New(proto, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -43,51 +54,139 @@ func BenchmarkResidentMemory(b *testing.B) {
 	dir := b.TempDir()
 	port := testenv.FreePort(b)
 	conf := filepath.Join(dir, "edge.yaml")
-	os.WriteFile(conf, []byte(fmt.Sprintf("gateway: gw-rss\nspool:\n  path: %s/spool.db\nmqtt:\n  broker: tcp://%s\nreaders:\n  - name: uhf\n    protocol: magicrf\n    device: %s\n    poll_interval: 500ms\nhttp:\n  listen: 127.0.0.1:%d\n",
-		dir, broker.Addr, pty.Path, port)), 0o644)
+	y := fmt.Sprintf(`gateway: gw-rss
+spool:
+  path: %s/spool.db
+mqtt:
+  broker: tcp://%s
+  window: 2000
+readers:
+  - name: uhf
+    protocol: magicrf
+    device: %s
+    poll_interval: 50ms
+    depart_after: 200ms
+http:
+  listen: 127.0.0.1:%d
+`, dir, broker.Addr, pty.Path, port)
+	if err := os.WriteFile(conf, []byte(y), 0o644); err != nil {
+		b.Fatal(err)
+	}
 	cmd := startEdge(b, bin, conf)
 	metrics := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	time.Sleep(3 * time.Second)
-	r0 := scrape(b, metrics, `ngic_edge_reads_total{reader="uhf"}`)
-	const window = 20 * time.Second
-	time.Sleep(window)
-	r1 := scrape(b, metrics, `ngic_edge_reads_total{reader="uhf"}`)
-	rss := vmRSS(b, cmd.Process.Pid)
-	b.ReportMetric(rss/1e6, "MB-rss")
-	b.ReportMetric((r1-r0)/window.Seconds(), "reads/s")
+	const (
+		arrived  = `ngic_edge_events_total{source="uhf",type="tag.arrived"}`
+		departed = `ngic_edge_events_total{source="uhf",type="tag.departed"}`
+		acked    = `ngic_edge_mqtt_acked_total`
+	)
+	waitMetrics(b, metrics, 30*time.Second, "the daemon connected to the broker", func(m map[string]float64) bool {
+		return m["ngic_edge_mqtt_connected"] == 1
+	})
+	tag := func(batch, i int) []byte {
+		return []byte{0x30, 0x74, 0x25, 0x7B, 0xF7, 0x19, 0x4E, 0x40, byte(batch >> 16), byte(batch >> 8), byte(batch), byte(i)}
+	}
+	field := make([][]byte, rssBatch)
+	var rssSum float64
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		for j := range field {
+			field[j] = tag(i, j)
+		}
+		if err := runner.SetTags(field); err != nil {
+			b.Fatal(err)
+		}
+		want := float64((i + 1) * rssBatch)
+		waitMetrics(b, metrics, 60*time.Second, fmt.Sprintf("%v arrivals spooled", want), func(m map[string]float64) bool {
+			return m[arrived] >= want
+		})
+		rssSum += procStatus(b, cmd.Process.Pid, "VmRSS")
+	}
+	load := time.Since(start)
+	b.StopTimer()
+	if err := runner.SetTags(nil); err != nil {
+		b.Fatal(err)
+	}
+	var final map[string]float64
+	waitMetrics(b, metrics, 120*time.Second, "every tag departed and every event acknowledged", func(m map[string]float64) bool {
+		final = m
+		return m[departed] >= m[arrived] && m[acked] >= m[arrived]+m[departed]
+	})
+	if got, want := final[arrived], float64(b.N*rssBatch); got != want {
+		b.Fatalf("%v arrivals spooled, want %v (one per distinct tag)", got, want)
+	}
+	b.ReportMetric(rssSum/float64(b.N)/1e6, "MB-rss")
+	b.ReportMetric(procStatus(b, cmd.Process.Pid, "VmHWM")/1e6, "MB-rss-peak")
+	b.ReportMetric(float64(b.N*rssBatch)/load.Seconds(), "arrivals/s")
+	b.ReportMetric(final[arrived]+final[departed], "events")
 }
 
-func scrape(b *testing.B, url, series string) float64 {
+// scrapeAll returns every sample of a Prometheus text exposition at url,
+// keyed by series (name and labels as exposed).
+func scrapeAll(url string) (map[string]float64, error) {
 	resp, err := http.Get(url)
 	if err != nil {
-		b.Fatal(err)
+		return nil, err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(body), "\n") {
-		if strings.HasPrefix(line, series+" ") {
-			v, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(line, series)), 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return v
-		}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", url, resp.Status)
 	}
-	b.Fatalf("no %s in %s", series, url)
-	return 0
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q: %w", url, line, err)
+		}
+		out[line[:i]] = v
+	}
+	return out, sc.Err()
 }
 
-var rssLine = regexp.MustCompile(`VmRSS:\s+(\d+) kB`)
+// waitMetrics scrapes url until cond holds for its samples (a series
+// absent reads 0), or fails t after timeout: a hang guard, not a timing
+// check. A scrape that fails (the daemon not listening yet) is retried.
+func waitMetrics(t testing.TB, url string, timeout time.Duration, what string, cond func(map[string]float64) bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		m, err := scrapeAll(url)
+		if err == nil && cond(m) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: not yet %s (last scrape error: %v)", timeout, what, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
 
-func vmRSS(b *testing.B, pid int) float64 {
+var statusLine = regexp.MustCompile(`(?m)^(\w+):\s+(\d+) kB$`)
+
+// procStatus returns a field of /proc/PID/status given in kB (VmRSS,
+// VmHWM), in bytes.
+func procStatus(t testing.TB, pid int, field string) float64 {
+	t.Helper()
 	s, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
-	m := rssLine.FindSubmatch(s)
-	if m == nil {
-		b.Fatal("no VmRSS")
+	for _, m := range statusLine.FindAllSubmatch(s, -1) {
+		if string(m[1]) == field {
+			kb, _ := strconv.ParseFloat(string(m[2]), 64)
+			return kb * 1024
+		}
 	}
-	kb, _ := strconv.ParseFloat(string(m[1]), 64)
-	return kb * 1024
+	t.Fatalf("no %s in /proc/%d/status", field, pid)
+	return 0
 }

@@ -26,9 +26,7 @@ func BenchmarkPipelineToMosquitto(b *testing.B) {
 	done := make(chan error, 1)
 	go func() { done <- g.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	for !g.pub.Stats().Connected {
-		time.Sleep(10 * time.Millisecond)
-	}
+	benchWait(b, "the publisher to connect", func() bool { return g.pub.Stats().Connected })
 	r := g.readers[0]
 	tag := make([]byte, 12)
 	tag[0] = 0x30
@@ -39,10 +37,21 @@ func BenchmarkPipelineToMosquitto(b *testing.B) {
 		binary.BigEndian.PutUint64(tag[4:], uint64(i)+uint64(start.UnixNano()))
 		g.onRead(r, rfid.Read{Tag: tag, Antenna: 1, RSSI: -60, HasRSSI: true})
 	}
-	for g.spool.Stats().Deleted-base < uint64(b.N) {
-		time.Sleep(time.Millisecond)
-	}
+	benchWait(b, "every event acknowledged and deleted", func() bool { return g.spool.Stats().Deleted-base >= uint64(b.N) })
 	el := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/el.Seconds(), "events/s")
+}
+
+// benchWait polls cond every millisecond until it holds, or fails b after
+// a minute: a hang guard, not a timing check.
+func benchWait(b *testing.B, what string, cond func() bool) {
+	b.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			b.Fatalf("still waiting for %s after a minute", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

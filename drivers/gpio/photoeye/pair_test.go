@@ -223,8 +223,10 @@ func TestPairRunErrors(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = outer.Run(ctx) }()
-	for !outer.ran.Load() {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); !outer.ran.Load(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) { // hang guard
+			t.Fatal("the outer sensor's Run never started")
+		}
 	}
 	done := make(chan error, 1)
 	go func() { done <- p.Run(context.Background(), outer, inner, nil, nil) }()

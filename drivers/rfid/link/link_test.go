@@ -106,6 +106,17 @@ func TestGarbageOnARealPTY(t *testing.T) {
 		stream = append(stream, noEnd...)
 	}
 	stream = append(stream, frame...)
+	// A last frame of another card marks the end: the link decodes the
+	// stream in order, so once it is read (and the counters of the Feed
+	// that read it are published, which the stats' 52nd read shows) every
+	// byte before it has been handled, and the counts below are final
+	// rather than "after a while".
+	end := []byte{0x0B, 0x0E, 0x0E, 0x0F, 0xFF}
+	endFrame, err := em4100.AppendFrame(nil, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream = append(stream, endFrame...)
 	for len(stream) > 0 { // in odd-sized writes, as a UART delivers
 		n := min(len(stream), 37)
 		if _, err := master.Write(stream[:n]); err != nil {
@@ -113,17 +124,16 @@ func TestGarbageOnARealPTY(t *testing.T) {
 		}
 		stream = stream[n:]
 	}
-	waitFor(t, "51 good frames", func() bool { return c.count(good) >= 51 })
-	time.Sleep(100 * time.Millisecond)
-	if n := c.len(); n != 51 {
-		t.Fatalf("%d reads, want exactly the 51 good frames", n)
+	waitFor(t, "the end marker", func() bool { return c.count(end) == 1 && l.State().Stats.Reads >= 52 })
+	if n, all := c.count(good), c.len(); n != 51 || all != 52 {
+		t.Fatalf("%d reads of the card and %d in all, want exactly the 51 good frames and the end marker", n, all)
 	}
 	st := l.State().Stats
 	if st.BadFrames < 100 {
 		t.Fatalf("bad frames counted %d, want at least the 50 corrupt checksums and 50 bad terminators", st.BadFrames)
 	}
-	if st.Reads != 51 {
-		t.Fatalf("stats reads %d", st.Reads)
+	if st.Reads != 52 {
+		t.Fatalf("stats reads %d, want 52", st.Reads)
 	}
 	cancel()
 	if err := <-done; err != context.Canceled {
