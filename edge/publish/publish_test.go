@@ -1,13 +1,19 @@
 package publish
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,54 +127,344 @@ func run(t *testing.T, p *Publisher) func() {
 	}
 }
 
+// waitFor polls cond until it holds, failing t after 10 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	waitForf(t, cond, func() string { return what })
+}
+
+// waitForf is waitFor with the description made when it fails.
+func waitForf(t *testing.T, cond func() bool, what func() string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out waiting for %s", what())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 }
 
+// ledger is a broker hook that records, for the publisher's client, every
+// PUBLISH the broker reads (in order) and every PUBACK it sends, and a
+// store that checks each deletion against it: a record may be deleted only
+// once the broker has sent its PUBACK.
+type ledger struct {
+	mqttserver.HookBase
+	client string
+	// viaGate: PUBACKs count as sent when an ackGate lets them through,
+	// not when the broker encodes them.
+	viaGate bool
+	window  int // when > 0, every PUBLISH is checked against the window
+
+	mu         sync.Mutex
+	received   []uint64
+	byID       map[uint16]uint64 // packet ID of a PUBLISH read -> its seq
+	acked      map[uint64]bool   // seqs whose PUBACK was sent
+	acks       int
+	violations []string
+}
+
+func newLedger(client string) *ledger {
+	return &ledger{client: client, byID: map[uint16]uint64{}, acked: map[uint64]bool{}}
+}
+
+func (l *ledger) ID() string { return "ledger" }
+
+func (l *ledger) Provides(b byte) bool {
+	return b == mqttserver.OnPublish || b == mqttserver.OnPacketEncode
+}
+
+// OnPublish runs as the broker reads a PUBLISH, before it sends the PUBACK.
+func (l *ledger) OnPublish(cl *mqttserver.Client, pk packets.Packet) (packets.Packet, error) {
+	if cl.ID != l.client {
+		return pk, nil
+	}
+	seq, err := strconv.ParseUint(string(pk.Payload), 10, 64)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err != nil {
+		l.violations = append(l.violations, fmt.Sprintf("payload %q is not a seq", pk.Payload))
+		return pk, nil
+	}
+	l.received = append(l.received, seq)
+	l.byID[pk.PacketID] = seq
+	// The publisher sends its k-th PUBLISH only once the PUBACK of the
+	// (k-window)-th has reached it.
+	if l.window > 0 && len(l.received) > l.acks+l.window {
+		l.violations = append(l.violations, fmt.Sprintf("PUBLISH of seq %d with %d sent and %d acknowledged: window %d exceeded",
+			seq, len(l.received), l.acks, l.window))
+	}
+	return pk, nil
+}
+
+// OnPacketEncode runs before the broker writes a packet to a client.
+func (l *ledger) OnPacketEncode(cl *mqttserver.Client, pk packets.Packet) packets.Packet {
+	if !l.viaGate && cl.ID == l.client && pk.FixedHeader.Type == packets.Puback {
+		l.ackSent(pk.PacketID)
+	}
+	return pk
+}
+
+// ackSent records that the PUBACK with packet ID id is on its way to the
+// publisher.
+func (l *ledger) ackSent(id uint16) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	seq, ok := l.byID[id]
+	if !ok {
+		l.violations = append(l.violations, fmt.Sprintf("PUBACK %d for no PUBLISH", id))
+		return
+	}
+	delete(l.byID, id)
+	l.acked[seq] = true
+	l.acks++
+}
+
+func (l *ledger) deleted(seqs []uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, seq := range seqs {
+		if !l.acked[seq] {
+			l.violations = append(l.violations, fmt.Sprintf("seq %d deleted before the broker sent its PUBACK", seq))
+		}
+	}
+}
+
+func (l *ledger) snapshot() (received []uint64, violations []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]uint64(nil), l.received...), append([]string(nil), l.violations...)
+}
+
+// checkedStore is a memStore whose deletions are checked by a ledger.
+type checkedStore struct {
+	*memStore
+	l *ledger
+}
+
+func (s checkedStore) Delete(seqs ...uint64) error {
+	s.l.deleted(seqs)
+	return s.memStore.Delete(seqs...)
+}
+
+// startLedgerBroker runs mochi-mqtt with a ledger of client on a free
+// loopback port.
+func startLedgerBroker(t *testing.T, l *ledger) string {
+	t.Helper()
+	s := mqttserver.New(&mqttserver.Options{InlineClient: true})
+	s.AddHook(new(auth.AllowHook), nil)
+	if err := s.AddHook(l, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddListener(listeners.NewTCP(listeners.Config{ID: "t", Address: "127.0.0.1:0"})); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Serve(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ln, ok := s.Listeners.Get("t")
+	if !ok {
+		t.Fatal("no listener")
+	}
+	return ln.Address()
+}
+
 // TestInOrderDeletedOnAck publishes with a window of one and of many: every
-// record arrives once, in order, and is deleted only after its PUBACK.
+// record reaches the broker once and in order, and is deleted only after
+// the broker sent its PUBACK.
 func TestInOrderDeletedOnAck(t *testing.T) {
 	for _, window := range []int{1, 7, 1000} {
 		t.Run(fmt.Sprint(window), func(t *testing.T) {
-			broker, addr := startBroker(t)
-			var mu sync.Mutex
-			var got []string
-			broker.Subscribe("t/#", 1, func(_ *mqttserver.Client, _ packets.Subscription, pk packets.Packet) {
-				mu.Lock()
-				got = append(got, string(pk.Payload))
-				mu.Unlock()
-			})
+			l := newLedger("pub")
+			addr := startLedgerBroker(t, l)
 			store := newMemStore(500)
-			p, err := New(store, Opts{Broker: "tcp://" + addr, ClientID: "pub", Window: window, Decode: decode})
+			p, err := New(checkedStore{store, l}, Opts{Broker: "tcp://" + addr, ClientID: "pub", Window: window, Decode: decode})
 			if err != nil {
 				t.Fatal(err)
 			}
 			stop := run(t, p)
 			p.Notify()
+			// Each record is read by the broker before its PUBACK is sent,
+			// and deleted after: once the store is empty, the ledger is whole.
 			waitFor(t, "all deleted", func() bool { return store.len() == 0 })
 			stop()
-			mu.Lock()
-			defer mu.Unlock()
-			if len(got) != 500 {
-				t.Fatalf("received %d, want 500", len(got))
-			}
-			for i, g := range got {
-				if g != strconv.Itoa(i+1) {
-					t.Fatalf("message %d is %q: out of order", i, g)
-				}
-			}
-			st := p.Stats()
-			if st.Published != 500 || st.Acked != 500 || st.InFlight != 0 {
+			checkDelivered(t, l, store, 500)
+			if st := p.Stats(); st.Published != 500 || st.Acked != 500 || st.InFlight != 0 {
 				t.Fatalf("stats: %+v", st)
 			}
 		})
+	}
+}
+
+// checkDelivered checks that seqs 1..n reached the broker once each, in
+// order, and were deleted once each, in order, each after its PUBACK.
+func checkDelivered(t *testing.T, l *ledger, store *memStore, n int) {
+	t.Helper()
+	received, violations := l.snapshot()
+	for _, v := range violations {
+		t.Error(v)
+	}
+	if len(received) != n {
+		t.Fatalf("broker read %d publishes, want %d", len(received), n)
+	}
+	for i, seq := range received {
+		if seq != uint64(i+1) {
+			t.Fatalf("publish %d is seq %d: out of order", i, seq)
+		}
+	}
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	if len(store.deleted) != n {
+		t.Fatalf("%d deletions, want %d", len(store.deleted), n)
+	}
+	for i, seq := range store.deleted {
+		if seq != uint64(i+1) {
+			t.Fatalf("deletion %d is seq %d: out of order", i, seq)
+		}
+	}
+}
+
+// ackGate is a TCP proxy between a publisher and a broker that holds the
+// broker's PUBACKs until it is opened, and tells the ledger of each one it
+// lets through.
+type ackGate struct {
+	addr string
+	open chan struct{}
+}
+
+func startAckGate(t *testing.T, broker string, l *ledger) *ackGate {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &ackGate{addr: ln.Addr().String(), open: make(chan struct{})}
+	var wg sync.WaitGroup
+	var conns []net.Conn
+	var mu sync.Mutex
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		select {
+		case <-g.open:
+		default:
+			close(g.open)
+		}
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			down, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", broker)
+			if err != nil {
+				down.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, down, up)
+			mu.Unlock()
+			wg.Add(2)
+			go func() { defer wg.Done(); io.Copy(up, down); up.Close() }()
+			go func() { defer wg.Done(); g.relay(down, up, l); down.Close() }()
+		}
+	}()
+	return g
+}
+
+// relay copies MQTT packets from the broker to the publisher, holding each
+// PUBACK until the gate is open.
+func (g *ackGate) relay(down, up net.Conn, l *ledger) {
+	r := bufio.NewReader(up)
+	for {
+		pk, err := readPacket(r)
+		if err != nil {
+			return
+		}
+		if pk[0]>>4 == packets.Puback && len(pk) >= 4 {
+			<-g.open
+			l.ackSent(binary.BigEndian.Uint16(pk[len(pk)-2:]))
+		}
+		if _, err := down.Write(pk); err != nil {
+			return
+		}
+	}
+}
+
+// readPacket reads one MQTT packet: the fixed header (type byte, remaining
+// length as a variable byte integer) and the rest.
+func readPacket(r *bufio.Reader) ([]byte, error) {
+	head := make([]byte, 1, 5)
+	var err error
+	if head[0], err = r.ReadByte(); err != nil {
+		return nil, err
+	}
+	n, shift := 0, 0
+	for {
+		b, err := r.ReadByte()
+		if err != nil {
+			return nil, err
+		}
+		head = append(head, b)
+		n |= int(b&0x7f) << shift
+		if b&0x80 == 0 {
+			break
+		}
+		if shift += 7; shift > 21 {
+			return nil, errors.New("bad remaining length")
+		}
+	}
+	pk := make([]byte, len(head)+n)
+	copy(pk, head)
+	_, err = io.ReadFull(r, pk[len(head):])
+	return pk, err
+}
+
+// TestWindowBoundsUnacknowledged holds the broker's PUBACKs: the publisher
+// sends exactly a window of publishes and waits; released, it sends the
+// rest, never more than a window ahead of the PUBACKs it has received.
+func TestWindowBoundsUnacknowledged(t *testing.T) {
+	const window, n = 7, 60
+	l := newLedger("pub")
+	l.viaGate, l.window = true, window
+	gate := startAckGate(t, startLedgerBroker(t, l), l)
+	store := newMemStore(n)
+	p, err := New(checkedStore{store, l}, Opts{Broker: "tcp://" + gate.addr, ClientID: "pub", Window: window, Decode: decode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, p)
+	// With every PUBACK held, the window fills and the publisher waits;
+	// any publish beyond it is a violation the ledger records as it
+	// happens.
+	waitForf(t, func() bool {
+		received, _ := l.snapshot()
+		return len(received) >= window && p.Stats().InFlight == window
+	}, func() string {
+		received, violations := l.snapshot()
+		return fmt.Sprintf("a full window of %d: broker read %d, in flight %d, violations %v",
+			window, len(received), p.Stats().InFlight, violations)
+	})
+	if received, violations := l.snapshot(); len(received) != window || len(violations) > 0 || store.len() != n {
+		t.Fatalf("with PUBACKs held: broker read %d publishes (window %d), %d of %d records left, violations %v",
+			len(received), window, store.len(), n, violations)
+	}
+	close(gate.open)
+	waitFor(t, "all deleted", func() bool { return store.len() == 0 })
+	stop()
+	checkDelivered(t, l, store, n)
+	if st := p.Stats(); st.Published != n || st.Acked != n || st.InFlight != 0 {
+		t.Fatalf("stats: %+v", st)
 	}
 }
 
@@ -239,5 +535,151 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		if _, err := New(newMemStore(0), o); err == nil {
 			t.Errorf("accepted %+v", o)
 		}
+	}
+}
+
+func TestNewRefusesCredentialsAndPlaintextTLS(t *testing.T) {
+	for _, tc := range []struct {
+		broker string
+		tls    bool
+		want   string
+	}{
+		{"tcp://gw:s3cr3t@127.0.0.1:1883", false, "credentials"},
+		{"ssl://gw@127.0.0.1:8883", true, "credentials"},
+		{"tcp://gw:s3cr3t%zz@127.0.0.1:1883", false, "credentials"}, // does not parse either
+		{"tcp://127.0.0.1:1883", true, "plaintext"},
+		{"mqtt://127.0.0.1:1883", true, "plaintext"},
+		{"ws://127.0.0.1:80/mqtt", true, "plaintext"},
+		{"http://127.0.0.1:1883", false, "scheme"},
+		{"tcp://", false, "no host"},
+	} {
+		o := Opts{Broker: tc.broker, ClientID: "c", Window: 1, Decode: decode}
+		if tc.tls {
+			o.TLS = &tls.Config{}
+		}
+		_, err := New(newMemStore(0), o)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("%s (TLS %v): err = %v, want it to say %q and never the password", tc.broker, tc.tls, err, tc.want)
+		}
+	}
+	for _, ok := range []string{"ssl://127.0.0.1:8883", "tls://h:8883", "mqtts://h:8883", "wss://h/mqtt"} {
+		if _, err := New(newMemStore(0), Opts{Broker: ok, ClientID: "c", Window: 1, Decode: decode, TLS: &tls.Config{}}); err != nil {
+			t.Errorf("%s with TLS: %v", ok, err)
+		}
+	}
+}
+
+// stateLog records OnStateChange calls.
+type stateLog struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (s *stateLog) record(connected bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case connected:
+		s.got = append(s.got, "connected")
+	case err != nil:
+		s.got = append(s.got, "down: "+err.Error())
+	default:
+		s.got = append(s.got, "stopped")
+	}
+}
+
+func (s *stateLog) list() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.got...)
+}
+
+// TestStateReportedOncePerCause feeds the publisher's reporter a sequence
+// of outcomes: while disconnected, a cause already reported is not
+// reported again, even after another cause came between.
+func TestStateReportedOncePerCause(t *testing.T) {
+	var log stateLog
+	p := &Publisher{opts: Opts{OnStateChange: log.record}}
+	a, b := errors.New("refused"), errors.New("unknown authority")
+	for _, step := range []struct {
+		connected bool
+		err       error
+	}{{false, a}, {false, a}, {false, b}, {false, a}, {false, b}, {true, nil}, {true, nil}, {false, a}, {false, a}, {false, nil}} {
+		p.report(step.connected, step.err)
+	}
+	want := []string{"down: refused", "down: unknown authority", "connected", "down: refused", "stopped"}
+	if got := log.list(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("reports %q, want %q", got, want)
+	}
+}
+
+// TestStateChangesWithBroker connects, loses the broker, meets a broker
+// that refuses the client many times over, and connects again: each change
+// is reported once, with its cause.
+func TestStateChangesWithBroker(t *testing.T) {
+	_, addr, closeBroker := startBrokerC(t)
+	var log stateLog
+	p, err := New(newMemStore(0), Opts{Broker: "tcp://" + addr, ClientID: "pub", Window: 10, Decode: decode,
+		MinBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond, OnStateChange: log.record})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, p)
+	waitFor(t, "connected", func() bool { return p.Stats().Connected })
+	closeBroker()
+
+	// A broker that answers every CONNECT with "not authorised".
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var attempts atomic.Int64
+	refused := make(chan struct{})
+	go func() {
+		defer close(refused)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if _, err := readPacket(bufio.NewReader(c)); err == nil {
+				c.Write([]byte{
+					0x20, 0x02, // CONNACK, remaining length 2
+					0x00, // no session present
+					0x05, // return code 5: not authorised
+				})
+				attempts.Add(1)
+			}
+			c.Close()
+		}
+	}()
+	waitFor(t, "five refused attempts", func() bool { return attempts.Load() >= 5 })
+	ln.Close()
+	<-refused
+	b2 := mqttserver.New(&mqttserver.Options{InlineClient: true})
+	b2.AddHook(new(auth.AllowHook), nil)
+	b2.AddListener(listeners.NewTCP(listeners.Config{ID: "t2", Address: addr}))
+	if err := b2.Serve(); err != nil {
+		t.Fatal(err)
+	}
+	defer b2.Close()
+	waitFor(t, "reconnected", func() bool { return p.Stats().Connects == 2 })
+	stop()
+
+	got := log.list()
+	notAuthorised := 0
+	for i, g := range got {
+		if i > 0 && g == got[i-1] {
+			t.Errorf("%q reported twice in a row", g)
+		}
+		if strings.HasPrefix(g, "down: ") && strings.Contains(strings.ToLower(g), "not authori") {
+			notAuthorised++
+		}
+	}
+	// Between the loss and the refusals, attempts may also meet a closed
+	// port ("connection refused"): at most one report for it.
+	if len(got) < 5 || len(got) > 6 || got[0] != "connected" || !strings.HasPrefix(got[1], "down: publish: connection lost") ||
+		notAuthorised != 1 || got[len(got)-2] != "connected" || got[len(got)-1] != "stopped" {
+		t.Fatalf("after %d refused attempts, reports:\n%s", attempts.Load(), strings.Join(got, "\n"))
 	}
 }
