@@ -18,6 +18,7 @@ const (
 	MaxMaxRepetitions        = 100
 	DefaultMaxCallsPerWalk   = 2000
 	DefaultMaxOIDsPerRequest = 20
+	DefaultMaxRowsPerRoot    = 65536
 	DefaultPort              = 161
 )
 
@@ -61,6 +62,10 @@ type Config struct {
 	// MaxOIDsPerRequest caps the OIDs of one GET and the columns of one
 	// GETBULK or GETNEXT (default 20).
 	MaxOIDsPerRequest int
+	// MaxRowsPerRoot caps the objects one Walk keeps per root (default
+	// 65536): for a column root that is the table's rows. A root that
+	// reaches it is cut with a truncation warning.
+	MaxRowsPerRoot int
 }
 
 var authProtos = map[string]gosnmp.SnmpV3AuthProtocol{
@@ -161,6 +166,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxOIDsPerRequest == 0 {
 		c.MaxOIDsPerRequest = DefaultMaxOIDsPerRequest
+	}
+	if c.MaxRowsPerRoot < 0 {
+		return fmt.Errorf("snmp: config %s: MaxRowsPerRoot %d is negative", c.Target, c.MaxRowsPerRoot)
+	}
+	if c.MaxRowsPerRoot == 0 {
+		c.MaxRowsPerRoot = DefaultMaxRowsPerRoot
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"syscall"
 
@@ -35,6 +36,13 @@ var (
 	// ErrUnknownUser: the agent does not know the v3 user
 	// (usmStatsUnknownUserNames). Errors wrapping it also wrap ErrAuth.
 	ErrUnknownUser = errors.New("snmp: v3 user unknown to the agent")
+	// ErrBadAnswer: a request failed other than by silence or security,
+	// after the transport's retries: the answer could not be decoded (a
+	// garbage datagram, a malformed value), the agent reported an SNMP
+	// engine error, or the request could not be built from what the agent
+	// returned before. A Walk does not fail with it: it cuts the root
+	// behind it with a warning and goes on.
+	ErrBadAnswer = errors.New("snmp: answer could not be used")
 )
 
 // kindError is a classified request failure: one line of text and the
@@ -70,11 +78,31 @@ type WalkWarning struct {
 	OID string
 	// Reason says what went wrong.
 	Reason string
+	// Truncated is set when the walk stopped before the agent ended the
+	// root (the row bound, the call cap, the deadline, or an answer that
+	// could not be used): the table may hold more rows than were kept.
+	// It is unset when the agent itself ended the root badly (a
+	// non-increasing OID, an error status): what it returned is all it
+	// tells.
+	Truncated bool
 }
 
 // Error implements error.
 func (w *WalkWarning) Error() string {
 	return fmt.Sprintf("snmp: walk %s root %s: %s (at %s)", w.Target, w.Root, w.Reason, w.OID)
+}
+
+// Truncated reports whether any of warnings is a *WalkWarning whose root
+// was cut short (WalkWarning.Truncated): a document built from that walk
+// holds a prefix of some table, not the whole of it.
+func Truncated(warnings []error) bool {
+	for _, w := range warnings {
+		var ww *WalkWarning
+		if errors.As(w, &ww) && ww.Truncated {
+			return true
+		}
+	}
+	return false
 }
 
 // classify wraps a gosnmp error with the package's sentinels and names the
@@ -102,7 +130,13 @@ func classify(ctx context.Context, op string, err error) error {
 	case isTimeout(err):
 		return failure(op, err.Error(), ErrTimeout)
 	}
-	return fmt.Errorf("snmp: %s: %w", op, err)
+	var netErr *net.OpError
+	if errors.As(err, &netErr) {
+		return fmt.Errorf("snmp: %s: %w", op, err) // the socket failed, not the answer
+	}
+	// What remains is about the answer (gosnmp tells decoding and encoding
+	// failures only as text).
+	return failure(op, err.Error(), ErrBadAnswer, err)
 }
 
 // isTimeout recognises gosnmp's timeouts, which it reports as text.

@@ -1,93 +1,161 @@
 package snmp
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"net"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/ngic/ngic/controller/snmp/snmptest"
 )
 
-// fakeAgent is a tiny v1/v2c UDP agent for tests, built on gosnmp's own
-// marshalling, whose answers come from next: given the OID asked for, the
-// varbind the agent claims is next. It can answer late.
-type fakeAgent struct {
-	conn     *net.UDPConn
-	Addr     string
-	Port     int
-	requests atomic.Int64
-	next     func(oid string) gosnmp.SnmpPDU
-	delay    time.Duration
-}
-
-// startFakeAgent serves on a free loopback port until the test ends.
-func startFakeAgent(t testing.TB, delay time.Duration, next func(oid string) gosnmp.SnmpPDU) *fakeAgent {
+// startFakeAgent serves a scripted v1/v2c agent (snmptest) on a free
+// loopback port until the test ends: next gives the varbind the agent
+// claims follows the OID asked for, and every answer waits delay.
+func startFakeAgent(t testing.TB, delay time.Duration, next func(oid string) gosnmp.SnmpPDU) *snmptest.Agent {
 	t.Helper()
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &fakeAgent{conn: conn, next: next, delay: delay}
-	a.Port = conn.LocalAddr().(*net.UDPAddr).Port
-	a.Addr = fmt.Sprintf("127.0.0.1:%d", a.Port)
-	t.Cleanup(func() { conn.Close() })
-	go a.serve()
-	return a
+	return snmptest.Start(t, snmptest.Options{Next: next, Delay: delay})
 }
 
-func (a *fakeAgent) serve() {
-	buf := make([]byte, 65535)
-	for {
-		n, from, err := a.conn.ReadFromUDP(buf)
-		if err != nil {
-			return
+// endlessTable is an agent's table that never ends: after any OID under
+// root (or root itself) comes the next row, root.N+1, forever.
+func endlessTable(root string) func(oid string) gosnmp.SnmpPDU {
+	root = normOID(root)
+	return func(oid string) gosnmp.SnmpPDU {
+		oid = normOID(oid)
+		var n int
+		if underRoot(oid, root) {
+			fmt.Sscanf(oid[len(root)+1:], "%d", &n)
 		}
-		pkt := append([]byte(nil), buf[:n]...)
-		go a.answer(pkt, from)
+		return gosnmp.SnmpPDU{Name: fmt.Sprintf("%s.%d", root, n+1), Type: gosnmp.Integer, Value: n + 1}
 	}
 }
 
-func (a *fakeAgent) answer(b []byte, from *net.UDPAddr) {
-	dec := &gosnmp.GoSNMP{}
-	req, err := dec.SnmpDecodePacket(b)
-	if err != nil {
-		return
+// endlessUnder makes every root under prefix endless (each column of an
+// endless table) and ends everything else with endOfMibView.
+func endlessUnder(prefix string) func(oid string) gosnmp.SnmpPDU {
+	prefix = normOID(prefix)
+	return func(oid string) gosnmp.SnmpPDU {
+		oid = normOID(oid)
+		if !underRoot(oid, prefix) {
+			return gosnmp.SnmpPDU{Name: oid, Type: gosnmp.EndOfMibView}
+		}
+		// The column is prefix plus one arc.
+		col := oid
+		if i := indexArc(oid, len(prefix)+1); i > 0 {
+			col = oid[:i]
+		}
+		return endlessTable(col)(oid)
 	}
-	a.requests.Add(1)
-	resp := &gosnmp.SnmpPacket{Version: req.Version, Community: req.Community, PDUType: gosnmp.GetResponse,
-		RequestID: req.RequestID}
-	switch req.PDUType {
-	case gosnmp.GetRequest:
-		for _, v := range req.Variables {
-			resp.Variables = append(resp.Variables, gosnmp.SnmpPDU{Name: v.Name, Type: gosnmp.Integer, Value: 1})
+}
+
+// indexArc returns the index of the dot ending the arc that starts at
+// from, or -1 when that arc is the last.
+func indexArc(oid string, from int) int {
+	for i := from; i < len(oid); i++ {
+		if oid[i] == '.' {
+			return i
 		}
-	case gosnmp.GetNextRequest:
-		for _, v := range req.Variables {
-			resp.Variables = append(resp.Variables, a.next(v.Name))
+	}
+	return -1
+}
+
+// finiteTable serves root.1 .. root.rows, then leaves the root.
+func finiteTable(root string, rows int) func(oid string) gosnmp.SnmpPDU {
+	root = normOID(root)
+	return func(oid string) gosnmp.SnmpPDU {
+		oid = normOID(oid)
+		var n int
+		if underRoot(oid, root) {
+			fmt.Sscanf(oid[len(root)+1:], "%d", &n)
 		}
-	case gosnmp.GetBulkRequest:
-		cur := make([]string, len(req.Variables))
-		for i, v := range req.Variables {
-			cur[i] = v.Name
+		if n >= rows {
+			return gosnmp.SnmpPDU{Name: root + "9.0", Type: gosnmp.Integer, Value: 0} // outside the root
 		}
-		for r := 0; r < int(req.MaxRepetitions); r++ {
-			for i := range cur {
-				vb := a.next(cur[i])
-				resp.Variables = append(resp.Variables, vb)
-				cur[i] = vb.Name
+		return gosnmp.SnmpPDU{Name: fmt.Sprintf("%s.%d", root, n+1), Type: gosnmp.Integer, Value: n + 1}
+	}
+}
+
+// tables routes each OID to the table whose root it is or lies under;
+// anything else is endOfMibView.
+func tables(byRoot map[string]func(oid string) gosnmp.SnmpPDU) func(oid string) gosnmp.SnmpPDU {
+	return func(oid string) gosnmp.SnmpPDU {
+		oid = normOID(oid)
+		for root, next := range byRoot {
+			if r := normOID(root); oid == r || underRoot(oid, r) {
+				return next(oid)
 			}
 		}
-	default:
-		return
+		return gosnmp.SnmpPDU{Name: oid, Type: gosnmp.EndOfMibView}
 	}
-	out, err := resp.MarshalMsg()
-	if err != nil {
-		return
+}
+
+// slowAfter answers the first fast requests at once and every later one
+// after delay (meant to be just inside the client's timeout), or never if
+// the test ends first.
+func slowAfter(t testing.TB, fast int64, delay time.Duration) func(n int64, _ *gosnmp.SnmpPacket) bool {
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	return func(n int64, _ *gosnmp.SnmpPacket) bool {
+		if n <= fast {
+			return true
+		}
+		select {
+		case <-time.After(delay):
+			return true
+		case <-done:
+			return false
+		}
 	}
-	if a.delay > 0 {
-		time.Sleep(a.delay)
+}
+
+// walkGuarded runs s.Walk in a goroutine and fails the test if it has not
+// returned within guard: a regression then fails instead of hanging. The
+// guard is a safety net, not a timing assertion.
+func walkGuarded(t *testing.T, ctx context.Context, s Client, roots []string, guard time.Duration) (map[string][]gosnmp.SnmpPDU, []error, error) {
+	t.Helper()
+	type result struct {
+		objs  map[string][]gosnmp.SnmpPDU
+		warns []error
+		err   error
 	}
-	_, _ = a.conn.WriteToUDP(out, from)
+	done := make(chan result, 1)
+	go func() {
+		objs, warns, err := s.Walk(ctx, roots)
+		done <- result{objs, warns, err}
+	}()
+	select {
+	case r := <-done:
+		return r.objs, r.warns, r.err
+	case <-time.After(guard):
+		t.Fatalf("Walk did not return within %v", guard)
+		return nil, nil, nil
+	}
+}
+
+// warningFor returns the *WalkWarning naming root, or nil.
+func warningFor(warns []error, root string) *WalkWarning {
+	for _, e := range warns {
+		var w *WalkWarning
+		if errors.As(e, &w) && w.Root == root {
+			return w
+		}
+	}
+	return nil
+}
+
+// waitFor waits until cond holds, checking often, and fails the test if it
+// does not within a generous deadline: a condition, not a sleep, decides.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(guard)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not happen within %v", what, guard)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }

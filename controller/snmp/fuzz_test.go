@@ -40,11 +40,13 @@ func FuzzWalkResponses(f *testing.F) {
 		nRoots := int(b()%4) + 1
 		maxOIDs := int(b()%4) + 1
 		maxCalls := int(b()%16) + 1
+		maxRows := int(b()%8) + 1
+		maxRep := uint32(b()%5) + 1
 		roots := make([]string, nRoots)
 		for i := range roots {
 			roots[i] = fmt.Sprintf("1.3.6.1.4.1.99.%d", i+1)
 		}
-		w := newWalker("fuzz:161", roots, maxOIDs, maxCalls)
+		w := newWalker("fuzz:161", roots, walkLimits{maxOIDs: maxOIDs, maxCalls: maxCalls, maxRows: maxRows, maxRep: maxRep})
 		calls := 0
 		for oids := w.next(); oids != nil; oids = w.next() {
 			calls++
@@ -53,6 +55,18 @@ func FuzzWalkResponses(f *testing.F) {
 			}
 			if len(oids) > maxOIDs {
 				t.Fatalf("%d OIDs in one request, cap %d", len(oids), maxOIDs)
+			}
+			if w.rep > maxRep || w.rep < 1 {
+				t.Fatalf("%d repetitions, cap %d", w.rep, maxRep)
+			}
+			op := b()
+			if op%5 == 0 { // an answer that cannot be used
+				w.badAnswer("fuzz")
+				continue
+			}
+			if op%7 == 0 {
+				w.tooBig()
+				continue
 			}
 			last := append([]string(nil), oids...)
 			n := int(b() % 9)
@@ -68,6 +82,9 @@ func FuzzWalkResponses(f *testing.F) {
 		for _, r := range w.roots {
 			if !r.done {
 				t.Fatalf("root %s not done at the end", r.root)
+			}
+			if len(r.objs) > maxRows {
+				t.Fatalf("root %s kept %d objects beyond the bound of %d", r.root, len(r.objs), maxRows)
 			}
 			prev := r.root
 			for _, o := range r.objs {

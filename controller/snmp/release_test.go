@@ -39,7 +39,7 @@ func TestReleaseKeepsV2cSessionUsable(t *testing.T) {
 			t.Fatalf("cycle %d: Release kept the GoSNMP", cycle)
 		}
 	}
-	if n := a.requests.Load(); n != 3 {
+	if n := a.Requests(); n != 3 {
 		t.Fatalf("agent saw %d requests, want 3", n)
 	}
 	if err := s.Close(); err != nil {

@@ -138,7 +138,7 @@ func TestSchedulerDeadAndSlowAmongLive(t *testing.T) {
 	if stats.Polls != 24 || stats.Failures != 2 || stats.Devices != 24 || stats.InFlight != 0 || stats.Skipped != 0 {
 		t.Fatalf("stats %+v", stats)
 	}
-	if slow.requests.Load() == 0 {
+	if slow.Requests() == 0 {
 		t.Fatal("slow agent never asked")
 	}
 }

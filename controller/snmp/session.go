@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
@@ -235,7 +236,8 @@ func (s *Session) once(ctx context.Context, f func(g *gosnmp.GoSNMP) (*gosnmp.Sn
 // missing object comes back with type NoSuchObject or NoSuchInstance (for
 // v1, whose agents answer noSuchName, the offending varbind is dropped from
 // the request, the rest asked again, and the missing one returned as
-// NoSuchObject). An agent answering tooBig gets smaller batches.
+// NoSuchObject). An agent answering tooBig gets smaller batches. A request
+// whose answer cannot be used (ErrBadAnswer) is sent once more.
 func (s *Session) Get(ctx context.Context, oids []string) ([]gosnmp.SnmpPDU, error) {
 	out := make([]gosnmp.SnmpPDU, len(oids))
 	for start := 0; start < len(oids); start += s.cfg.MaxOIDsPerRequest {
@@ -258,7 +260,13 @@ func (s *Session) getBatch(ctx context.Context, oids []string, idx []int, out []
 		for j, i := range idx {
 			req[j] = normOID(oids[i])
 		}
-		pkt, err := s.do(ctx, "get", func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error) { return g.Get(req) })
+		get := func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error) { return g.Get(req) }
+		pkt, err := s.do(ctx, "get", get)
+		if errors.Is(err, ErrBadAnswer) {
+			// A stray datagram may have taken the answer's place: one
+			// more try.
+			pkt, err = s.do(ctx, "get", get)
+		}
 		if err != nil {
 			return err
 		}
@@ -300,10 +308,18 @@ func (s *Session) getBatch(ctx context.Context, oids []string, idx []int, out []
 
 // Walk fetches every object under each root, several roots per GETBULK
 // (GETNEXT for v1) request; see Client.Walk. tooBig answers halve
-// max-repetitions.
+// max-repetitions. An answer that cannot be used (a garbage datagram, an
+// undecodable value) narrows the next requests until the root behind it is
+// found and cut with a warning; the other roots go on. When ctx ends, every
+// unfinished root is cut with a warning and the error wraps ctx's; the
+// objects fetched so far are returned either way.
 func (s *Session) Walk(ctx context.Context, roots []string) (map[string][]gosnmp.SnmpPDU, []error, error) {
-	w := newWalker(s.cfg.Target, roots, s.cfg.MaxOIDsPerRequest, s.cfg.MaxCallsPerWalk)
-	maxRep := s.cfg.MaxRepetitions
+	lim := walkLimits{maxOIDs: s.cfg.MaxOIDsPerRequest, maxCalls: s.cfg.MaxCallsPerWalk,
+		maxRows: s.cfg.MaxRowsPerRoot, maxRep: s.cfg.MaxRepetitions}
+	if s.cfg.Version == "1" {
+		lim.maxRep = 1
+	}
+	w := newWalker(s.cfg.Target, roots, lim)
 	for {
 		oids := w.next()
 		if oids == nil {
@@ -314,13 +330,25 @@ func (s *Session) Walk(ctx context.Context, roots []string) (map[string][]gosnmp
 		if s.cfg.Version == "1" {
 			pkt, err = s.do(ctx, "walk", func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error) { return g.GetNext(oids) })
 		} else {
-			pkt, err = s.do(ctx, "walk", func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error) { return g.GetBulk(oids, 0, maxRep) })
+			rep := w.rep
+			pkt, err = s.do(ctx, "walk", func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error) { return g.GetBulk(oids, 0, rep) })
 		}
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrBadAnswer):
+			w.badAnswer(errDetail(err))
+			continue
+		case err != nil:
+			// gosnmp's socket deadline is ctx's, and may fire before ctx
+			// itself reports it.
+			switch {
+			case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
+				w.stop("deadline reached before the table ended")
+			case ctx.Err() != nil:
+				w.stop("poll cancelled before the table ended")
+			}
 			return w.result(), w.warnings, err
 		}
-		if pkt.Error == gosnmp.TooBig && maxRep > 1 {
-			maxRep /= 2
+		if pkt.Error == gosnmp.TooBig && w.tooBig() {
 			continue
 		}
 		if pkt.Error != gosnmp.NoError {
@@ -330,6 +358,15 @@ func (s *Session) Walk(ctx context.Context, roots []string) (map[string][]gosnmp
 		w.feed(pkt.Variables)
 	}
 	return w.result(), w.warnings, nil
+}
+
+// errDetail is a request error's text without its "snmp: OP: " prefix.
+func errDetail(err error) string {
+	msg := err.Error()
+	for _, op := range []string{"snmp: walk: ", "snmp: get: "} {
+		msg = strings.TrimPrefix(msg, op)
+	}
+	return msg
 }
 
 // engineID is the agent's engine ID as discovered, "" before discovery.

@@ -2,19 +2,26 @@ package snmp
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gosnmp/gosnmp"
 )
 
 // walker is the transport-free state machine of a multi-root walk: it says
-// which OIDs the next request carries and consumes the answer. Every step
-// either advances a root to a strictly greater OID or ends it, and the call
-// cap bounds the number of requests, so a walk always terminates.
+// which OIDs the next request carries (and, for GETBULK, how many
+// repetitions) and consumes the answer. Every step either advances a root
+// to a strictly greater OID or ends it, the call cap bounds the number of
+// requests and the row bound the objects kept per root, so a walk always
+// terminates in bounded memory.
 type walker struct {
 	target   string
 	roots    []walkRoot
-	maxOIDs  int
+	maxOIDs  int // roots per request
+	batch    int // roots per request now: maxOIDs, or fewer while a bad answer is being isolated
 	maxCalls int
+	maxRows  int
+	maxRep   uint32 // GETBULK repetitions (halved for good by tooBig)
+	rep      uint32 // repetitions now: maxRep, or fewer while a bad answer is being isolated
 	calls    int
 	warnings []error
 	active   []int    // indices into roots of the last request
@@ -30,16 +37,22 @@ type walkRoot struct {
 	objs []gosnmp.SnmpPDU
 }
 
-// newWalker prepares a walk of roots (duplicates dropped) with at most
-// maxOIDs roots per request and maxCalls requests.
-func newWalker(target string, roots []string, maxOIDs, maxCalls int) *walker {
-	if maxOIDs < 1 {
-		maxOIDs = 1
-	}
-	if maxCalls < 1 {
-		maxCalls = 1
-	}
-	w := &walker{target: target, maxOIDs: maxOIDs, maxCalls: maxCalls}
+// walkLimits bound one walk.
+type walkLimits struct {
+	maxOIDs  int    // roots per request
+	maxCalls int    // requests per walk
+	maxRows  int    // objects kept per root
+	maxRep   uint32 // GETBULK max-repetitions (1 for GETNEXT)
+}
+
+// newWalker prepares a walk of roots (duplicates dropped) within lim.
+func newWalker(target string, roots []string, lim walkLimits) *walker {
+	lim.maxOIDs = max(lim.maxOIDs, 1)
+	lim.maxCalls = max(lim.maxCalls, 1)
+	lim.maxRows = max(lim.maxRows, 1)
+	lim.maxRep = max(lim.maxRep, 1)
+	w := &walker{target: target, maxOIDs: lim.maxOIDs, batch: lim.maxOIDs, maxCalls: lim.maxCalls,
+		maxRows: lim.maxRows, maxRep: lim.maxRep, rep: lim.maxRep}
 	seen := make(map[string]bool, len(roots))
 	for _, r := range roots {
 		if seen[r] {
@@ -62,10 +75,10 @@ func (w *walker) next() []string {
 			continue
 		}
 		if w.calls >= w.maxCalls {
-			w.end(i, w.roots[i].cur, fmt.Sprintf("call cap of %d requests per walk reached", w.maxCalls))
+			w.cut(i, w.roots[i].cur, fmt.Sprintf("call cap of %d requests per walk reached", w.maxCalls))
 			continue
 		}
-		if len(w.active) < w.maxOIDs {
+		if len(w.active) < w.batch {
 			w.active = append(w.active, i)
 			w.oids = append(w.oids, w.roots[i].cur)
 		}
@@ -77,15 +90,22 @@ func (w *walker) next() []string {
 	return w.oids
 }
 
-// end finishes root i; a non-empty reason adds a warning.
-func (w *walker) end(i int, oid, reason string) {
+// end finishes root i; a non-empty reason adds a warning. The agent ended
+// the root: what it returned is the whole table as far as it tells.
+func (w *walker) end(i int, oid, reason string) { w.finish(i, oid, reason, false) }
+
+// cut finishes root i with a warning saying the walk stopped before the
+// agent ended the root, so the table may hold more rows than were kept.
+func (w *walker) cut(i int, oid, reason string) { w.finish(i, oid, reason, true) }
+
+func (w *walker) finish(i int, oid, reason string, truncated bool) {
 	r := &w.roots[i]
 	if r.done {
 		return
 	}
 	r.done = true
 	if reason != "" {
-		w.warnings = append(w.warnings, &WalkWarning{Target: w.target, Root: r.key, OID: oid, Reason: reason})
+		w.warnings = append(w.warnings, &WalkWarning{Target: w.target, Root: r.key, OID: oid, Reason: reason, Truncated: truncated})
 	}
 }
 
@@ -126,15 +146,63 @@ func (w *walker) feed(vbs []gosnmp.SnmpPDU) {
 			progress = true
 			continue
 		}
+		progress = true
+		if why := unsendable(name); why != "" {
+			// The next request would have to carry it: no agent can be
+			// asked what follows, so the rest of the table is out of reach.
+			w.cut(i, name, "agent returned an OID no request can carry ("+why+")")
+			continue
+		}
 		vb.Name = name
 		r.objs = append(r.objs, *vb)
 		r.cur = name
-		progress = true
+		if len(r.objs) >= w.maxRows {
+			w.cut(i, name, fmt.Sprintf("row bound of %d objects per root reached", w.maxRows))
+		}
 	}
 	if !progress {
 		for _, i := range w.active {
 			w.end(i, w.roots[i].cur, "agent answered with no usable varbinds")
 		}
+	}
+}
+
+// tooBig handles a tooBig answer: fewer repetitions for the rest of the
+// walk. It reports false when the repetitions are already 1.
+func (w *walker) tooBig() bool {
+	if w.rep <= 1 {
+		return false
+	}
+	w.maxRep = max(w.rep/2, 1)
+	w.rep = w.maxRep
+	return true
+}
+
+// badAnswer handles a request whose answer could not be used (an
+// undecodable datagram or value, an OID no request can carry), after the
+// transport's own retries. It narrows the next request, so that a one-off
+// garbage datagram costs one retry and a root whose answer is always bad is
+// found alone: first half the roots, then (GETBULK) half the repetitions,
+// keeping the rows before the bad one. The narrowing holds until a root is
+// cut: a single root at one repetition is cut with a warning, and the next
+// request is full size again.
+func (w *walker) badAnswer(detail string) {
+	switch {
+	case len(w.active) > 1:
+		w.batch = max(len(w.active)/2, 1)
+	case w.rep > 1:
+		w.rep /= 2
+	case len(w.active) == 1:
+		i := w.active[0]
+		w.cut(i, w.roots[i].cur, "answer could not be used: "+detail)
+		w.batch, w.rep = w.maxOIDs, w.maxRep
+	}
+}
+
+// stop cuts every unfinished root with reason: the walk ends here.
+func (w *walker) stop(reason string) {
+	for i := range w.roots {
+		w.cut(i, w.roots[i].cur, reason)
 	}
 }
 
@@ -166,4 +234,51 @@ func (w *walker) result() map[string][]gosnmp.SnmpPDU {
 		m[r.key] = r.objs
 	}
 	return m
+}
+
+// maxArcs is the most sub-identifiers an OID may have in SNMP (RFC 2578
+// 3.5); gosnmp refuses to encode more.
+const maxArcs = 128
+
+// unsendable says why an OID (in normOID form) cannot be put in a request,
+// or returns "": more than 128 arcs, fewer than two, an arc that is not a
+// number below 2^32, or first arcs BER cannot encode.
+func unsendable(oid string) string {
+	if n := strings.Count(oid, "."); n > maxArcs {
+		return fmt.Sprintf("%d arcs, SNMP allows %d", n, maxArcs)
+	} else if n < 2 {
+		return "fewer than two arcs"
+	}
+	rest := oid[1:]
+	for k := 0; rest != ""; k++ {
+		var arc string
+		arc, rest = cutArc(rest)
+		v, ok := arcValue(arc)
+		switch {
+		case !ok:
+			return "arc " + arc + " is not a number below 2^32"
+		case k == 0 && v > 2:
+			return "first arc " + arc + " is above 2"
+		}
+		if k == 1 && v >= 40 && oid[1] != '2' {
+			return "second arc " + arc + " is above 39 under " + oid[1:2]
+		}
+	}
+	return ""
+}
+
+// arcValue parses a decimal arc below 2^32.
+func arcValue(s string) (uint64, bool) {
+	if s == "" || len(s) > 10 {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, v <= 1<<32-1
 }

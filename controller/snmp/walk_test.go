@@ -96,7 +96,7 @@ func TestWalkBrokenAgents(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := agent.requests.Load(); got > int64(maxReq) {
+				if got := agent.Requests(); got > int64(maxReq) {
 					t.Fatalf("agent saw %d requests, want at most %d", got, maxReq)
 				}
 				if !endless {
@@ -155,7 +155,7 @@ func TestWalkerTable(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			w := newWalker("dev:161", []string{r}, 20, 10)
+			w := newWalker("dev:161", []string{r}, walkLimits{maxOIDs: 20, maxCalls: 10, maxRows: 100, maxRep: 10})
 			for _, a := range tc.answers {
 				if w.next() == nil {
 					t.Fatalf("walk ended early")

@@ -1,0 +1,172 @@
+package snmp
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+
+	"github.com/ngic/ngic/controller/snmp/snmptest"
+)
+
+const endlessRoot = ".1.3.6.1.4.1.99.5" // a table that never ends
+
+// guard bounds tests that would hang if a bound regressed.
+const guard = 30 * time.Second
+
+func TestDefaultRowBound(t *testing.T) {
+	c := Config{Target: "10.0.0.1", Version: "2c", Community: "public"}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxRowsPerRoot < 65536 {
+		t.Fatalf("default MaxRowsPerRoot %d, want at least 65536", c.MaxRowsPerRoot)
+	}
+	c.MaxRowsPerRoot = -1
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "MaxRowsPerRoot") {
+		t.Fatalf("negative MaxRowsPerRoot: %v, want an error naming it", err)
+	}
+}
+
+// TestWalkEndlessTableFast: an agent that answers at once with a table that
+// never ends is cut at the row bound, with a truncation warning naming the
+// root, while the other root of the same requests completes.
+func TestWalkEndlessTableFast(t *testing.T) {
+	for _, version := range []string{"1", "2c"} {
+		t.Run("v"+version, func(t *testing.T) {
+			const rows = 700
+			agent := startFakeAgent(t, 0, tables(map[string]func(string) gosnmp.SnmpPDU{
+				goodRoot: finiteTable(goodRoot, 10), endlessRoot: endlessTable(endlessRoot)}))
+			// The call cap is far away: only the row bound can end the walk
+			// before the guard.
+			s := dialT(t, Config{Target: agent.Addr, Version: version, Community: "public", MaxRepetitions: 50,
+				MaxCallsPerWalk: 1 << 30, MaxRowsPerRoot: rows, Timeout: 5 * time.Second})
+			ctx, cancel := context.WithTimeout(context.Background(), guard)
+			defer cancel()
+			objs, warns, err := walkGuarded(t, ctx, s, []string{goodRoot, endlessRoot}, guard+5*time.Second)
+			if err != nil {
+				t.Fatalf("walk failed: %v (warnings %v)", err, warns)
+			}
+			if n := len(objs[endlessRoot]); n != rows {
+				t.Fatalf("endless root kept %d objects, want the bound %d", n, rows)
+			}
+			if n := len(objs[goodRoot]); n != 10 {
+				t.Fatalf("finite root kept %d objects, want 10", n)
+			}
+			w := warningFor(warns, endlessRoot)
+			if w == nil || !w.Truncated || !strings.Contains(w.Reason, "row bound of 700") || w.Target != agent.Addr {
+				t.Fatalf("warning %+v, want a truncation at the row bound naming %s", w, agent.Addr)
+			}
+			if len(warns) != 1 || !Truncated(warns) {
+				t.Fatalf("warnings %v: want exactly the one truncation", warns)
+			}
+			// v1 asks one row per request; v2c 50.
+			perRequest := int64(50)
+			if version == "1" {
+				perRequest = 1
+			}
+			if got, most := agent.Requests(), rows/perRequest+2; got > most {
+				t.Fatalf("agent saw %d requests, want at most %d", got, most)
+			}
+		})
+	}
+}
+
+// TestWalkDeadlineSlowEndlessTable: an agent answering each request just
+// inside the timeout, with a table that never ends, is stopped by the
+// caller's deadline: the rows fetched so far are kept, every unfinished
+// root is named in a truncation warning, and the error says deadline.
+func TestWalkDeadlineSlowEndlessTable(t *testing.T) {
+	const fast = 3 // answers before the agent turns slow
+	agent := snmptest.Start(t, snmptest.Options{
+		Next: tables(map[string]func(string) gosnmp.SnmpPDU{
+			goodRoot: finiteTable(goodRoot, 10), endlessRoot: endlessTable(endlessRoot), brokenRoot: endlessTable(brokenRoot)}),
+		// A minute late, inside a two-minute timeout.
+		Answer: slowAfter(t, fast, time.Minute),
+	})
+	s := dialT(t, Config{Target: agent.Addr, Version: "2c", Community: "public", MaxRepetitions: 10,
+		MaxOIDsPerRequest: 2, MaxCallsPerWalk: 1 << 30, Timeout: 2 * time.Minute})
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	objs, warns, err := walkGuarded(t, ctx, s, []string{goodRoot, endlessRoot, brokenRoot}, guard)
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v, want the deadline", err)
+	}
+	// Requests 1-2 carry goodRoot (done after 10 rows) and endlessRoot,
+	// request 3 endlessRoot and brokenRoot; request 4 never comes back.
+	if n := len(objs[goodRoot]); n != 10 {
+		t.Fatalf("finished root kept %d objects, want 10", n)
+	}
+	if n := len(objs[endlessRoot]); n != fast*10 {
+		t.Fatalf("endless root kept %d objects, want the %d fetched before the deadline", n, fast*10)
+	}
+	if n := len(objs[brokenRoot]); n != 10 {
+		t.Fatalf("second endless root kept %d objects, want 10", n)
+	}
+	for _, root := range []string{endlessRoot, brokenRoot} {
+		w := warningFor(warns, root)
+		if w == nil || !w.Truncated || !strings.Contains(w.Reason, "deadline") {
+			t.Fatalf("root %s: warning %+v, want a truncation naming the deadline (all: %v)", root, w, warns)
+		}
+	}
+	if w := warningFor(warns, goodRoot); w != nil {
+		t.Fatalf("finished root warned: %v", w)
+	}
+	// A later walk under the spent context cuts its roots at once.
+	_, warns, err = walkGuarded(t, ctx, s, []string{goodRoot}, guard)
+	if !errors.Is(err, context.DeadlineExceeded) || warningFor(warns, goodRoot) == nil || !Truncated(warns) {
+		t.Fatalf("walk after the deadline: %v %v, want the root cut", err, warns)
+	}
+}
+
+// TestSchedulerDeadlineBoundsWalk: the scheduler's per-device deadline
+// reaches the session: a poll walking an agent that answers just inside
+// the timeout, forever, returns at the deadline with what it fetched.
+func TestSchedulerDeadlineBoundsWalk(t *testing.T) {
+	agent := snmptest.Start(t, snmptest.Options{Next: endlessTable(endlessRoot), Answer: slowAfter(t, 2, time.Minute)})
+	s, err := NewScheduler(SchedulerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type walked struct {
+		rows  int
+		warns []error
+		err   error
+	}
+	out := make(chan walked, 1)
+	var calls atomic.Int64
+	poll := func(ctx context.Context, c Client) error {
+		calls.Add(1)
+		objs, warns, err := c.Walk(ctx, []string{endlessRoot})
+		out <- walked{len(objs[endlessRoot]), warns, err}
+		return err
+	}
+	if err := s.AddDevice(Device{ID: "slow-endless", Interval: time.Hour, Deadline: 300 * time.Millisecond, Poll: poll,
+		Config: Config{Target: agent.Addr, Version: "2c", Community: "public", MaxRepetitions: 5,
+			MaxCallsPerWalk: 1 << 30, Timeout: 2 * time.Minute}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	if err := s.RunCycle(ctx); err != nil {
+		t.Fatalf("RunCycle: %v (the guard ran out)", err)
+	}
+	var w walked
+	select {
+	case w = <-out:
+	case <-ctx.Done():
+		t.Fatal("the poll callback never returned: the session ignored the scheduler's deadline")
+	}
+	if !errors.Is(w.err, context.DeadlineExceeded) || w.rows != 10 || !Truncated(w.warns) {
+		t.Fatalf("walk under the scheduler: %d rows, %v, %v; want the 10 rows fetched, cut at the deadline", w.rows, w.warns, w.err)
+	}
+	st, _ := s.Status("slow-endless")
+	if st.LastError == nil || calls.Load() != 1 {
+		t.Fatalf("status %+v after %d calls, want one failed poll", st, calls.Load())
+	}
+	waitFor(t, "the callback's slot freed", func() bool { return s.Stats().InFlight == 0 })
+}
