@@ -11,11 +11,22 @@
 // file grows to the high-water mark of the queue and stays there; it never
 // shrinks on its own.
 //
+// Every event handed to Append gets a sequence number, and every number
+// ends in exactly one of three places: a stored record, the loss ledger
+// (events the overflow policy, the size bound or a full disk cost, with
+// their count, seq range and time span), or, while the disk is full, a
+// bounded set held in memory and recorded in a small journal file so that
+// a crash turns it into a counted loss rather than a silent one. The
+// ledger is turned into records by ReportLosses, so the far end sees each
+// gap in the numbers explained.
+//
 // A Spool is safe for concurrent use: typically one goroutine appends,
 // one publishes with Next and one deletes on PUBACK.
 package spool
 
 import (
+	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -58,6 +69,7 @@ func (o Overflow) String() string {
 const (
 	DefaultMaxBytes   int64 = 64 << 20
 	DefaultMaxRecords       = 1_000_000
+	DefaultMaxHeld          = 4096
 )
 
 // Options configures a Spool. The zero value is usable.
@@ -74,6 +86,34 @@ type Options struct {
 	// NoSync skips fsync. Only for benchmarks: a power cut may then lose
 	// or corrupt the file.
 	NoSync bool
+	// MaxHeld bounds the events held in memory while the disk is full;
+	// later ones are counted lost (ReasonDiskFull). 0 means DefaultMaxHeld.
+	MaxHeld int
+	// EventTime, when set, tells an event's time from its data; the loss
+	// ledger uses it for the time span of lost events. It must not keep
+	// data. Nil leaves the spans unknown.
+	EventTime func(data []byte) time.Time
+	// SeqFloor makes a spool file created by this Open hand out sequence
+	// numbers above it (to stay above those of a damaged file moved
+	// aside). It has no effect on an existing file.
+	SeqFloor uint64
+}
+
+// Event is one event handed to AppendEvents.
+type Event struct {
+	// Data is the event. The spool keeps the slice until the event is
+	// stored or lost: do not modify it after the call.
+	Data []byte
+	// State, when not nil, updates the spool's key/value state (see State)
+	// in the transaction that stores Data, and not at all if the event is
+	// lost, so the state always matches the stored events.
+	State *KV
+}
+
+// KV is a key and its value in the spool's state; a nil Value deletes
+// the key.
+type KV struct {
+	Key, Value []byte
 }
 
 // Record is one stored event.
@@ -92,18 +132,30 @@ type Stats struct {
 	Records  int    // records stored now
 	Bytes    int64  // payload bytes stored now
 	Dropped  uint64 // records deleted by the DropOldest policy
-	Appended uint64 // records appended
+	Appended uint64 // records appended (loss reports included)
 	Deleted  uint64 // records deleted by Delete (acknowledged)
+	// LastSeq is the highest sequence number handed out.
+	LastSeq uint64
+	// Held is the number of events held in memory because the disk is full.
+	Held int
+	// Lost counts the events lost, per Reason, over the file's life
+	// (Lost[ReasonDropOldest] == Dropped).
+	Lost [NumReasons]uint64
+	// Unreported is the number of lost events not yet covered by a record
+	// written by ReportLosses.
+	Unreported uint64
+	// JournalError is the last failure to write the journal ("" if none).
+	JournalError string
 }
 
 var (
-	// ErrFull is returned (wrapped) when the RejectNew policy refuses a
-	// batch, and when the disk is full (ENOSPC, EDQUOT). Nothing of the
-	// batch was stored; the caller may hold the events and retry later.
+	// ErrFull is wrapped by every error caused by a full disk (ENOSPC,
+	// EDQUOT); see ErrDiskFull.
 	ErrFull = errors.New("spool: full")
-	// ErrTooLarge is returned (wrapped) when a single record is larger
-	// than MaxBytes and could never be stored.
-	ErrTooLarge = errors.New("spool: record larger than MaxBytes")
+	// ErrDiskFull is returned (wrapped, with ErrFull) by Append and Flush
+	// when the disk is full: the events are held in memory or counted
+	// lost, and Flush stores the held ones once the disk has room.
+	ErrDiskFull = fmt.Errorf("%w: disk full", ErrFull)
 	// ErrClosed is returned (wrapped) by calls on a closed Spool.
 	ErrClosed = errors.New("spool: closed")
 	// ErrCorrupt is returned (wrapped) when the file is not a spool or its
@@ -114,6 +166,10 @@ var (
 var (
 	bucketRecords = []byte("records")
 	bucketMeta    = []byte("meta")
+	bucketState   = []byte("state")
+	keyID         = []byte("id")
+	keyJournalGen = []byte("journal_gen")
+	keyReports    = []byte("reports")
 	keyLastSeq    = []byte("last_seq")
 	keyRecords    = []byte("records")
 	keyBytes      = []byte("bytes")
@@ -134,16 +190,19 @@ type state struct {
 	dropped  uint64
 	appended uint64
 	deleted  uint64
+
+	// Optional keys (absent in files written before they existed).
+	journalGen uint64             // journal generation taken in
+	ledger     ledger             // losses not yet reported
+	lostTotal  [NumReasons]uint64 // losses over the file's life (DropOldest: see dropped)
+	reports    []uint64           // seqs of loss reports not yet deleted
 }
 
-func (st *state) stats() Stats {
-	return Stats{
-		Records:  int(st.records),
-		Bytes:    int64(st.bytes),
-		Dropped:  st.dropped,
-		Appended: st.appended,
-		Deleted:  st.deleted,
-	}
+// heldEvent is an event held in memory while the disk is full.
+type heldEvent struct {
+	seq uint64
+	ev  Event
+	t   int64 // event time, Unix ns, 0 if unknown
 }
 
 // Spool is an on-disk FIFO of events. Create it with Open.
@@ -151,25 +210,39 @@ type Spool struct {
 	path string
 	opts Options
 	db   *bolt.DB
+	id   []byte // meta "id", binds the journal to this file
 
-	wmu     sync.Mutex // serialises writers; guards st and reserve
-	st      state      // committed state, owned by writers
-	reserve bool       // the reserve file is in place
+	wmu        sync.Mutex // serialises writers; guards the fields below
+	st         state      // committed state
+	reserve    bool       // the reserve file is in place
+	hw         uint64     // highest seq handed out (>= st.lastSeq)
+	held       []heldEvent
+	pending    ledger // losses not yet committed (recorded in the journal)
+	jgen       uint64 // last journal generation written or read
+	jf         *os.File
+	journalErr error
 
 	smu    sync.Mutex // guards stats and closed
 	stats  Stats
 	closed bool
 }
 
-// Open opens the spool file at path, creating it when it does not exist.
-// A file that exists but is not a valid spool gives an error wrapping
-// ErrCorrupt that names the path; it is never truncated or repaired.
+// Open opens the spool file at path, creating it when it does not exist
+// or is empty (0 bytes: a creation that never finished). A file that
+// exists but is not a valid spool gives an error wrapping ErrCorrupt that
+// names the path; it is never truncated or repaired (see MoveAside).
+//
+// If the journal shows events that were held in memory when the last
+// process ended, Open counts them lost (ReasonCrash) in the ledger.
 func Open(path string, opts Options) (*Spool, error) {
 	if opts.MaxBytes < 0 {
 		return nil, fmt.Errorf("spool: %s: Options.MaxBytes %d is negative", path, opts.MaxBytes)
 	}
 	if opts.MaxRecords < 0 {
 		return nil, fmt.Errorf("spool: %s: Options.MaxRecords %d is negative", path, opts.MaxRecords)
+	}
+	if opts.MaxHeld < 0 {
+		return nil, fmt.Errorf("spool: %s: Options.MaxHeld %d is negative", path, opts.MaxHeld)
 	}
 	if opts.Overflow != DropOldest && opts.Overflow != RejectNew {
 		return nil, fmt.Errorf("spool: %s: Options.Overflow %d is not DropOldest or RejectNew", path, int(opts.Overflow))
@@ -180,11 +253,16 @@ func Open(path string, opts Options) (*Spool, error) {
 	if opts.MaxRecords == 0 {
 		opts.MaxRecords = DefaultMaxRecords
 	}
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+	if opts.MaxHeld == 0 {
+		opts.MaxHeld = DefaultMaxHeld
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist), err == nil && fi.Mode().IsRegular() && fi.Size() == 0:
 		if err := create(path, opts); err != nil {
 			return nil, err
 		}
-	} else if err != nil {
+	case err != nil:
 		return nil, fmt.Errorf("spool: %s: %w", path, err)
 	}
 	db, err := openDB(path, opts)
@@ -196,51 +274,81 @@ func Open(path string, opts Options) (*Spool, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	s.stats = s.st.stats()
-	// Without room for the reserve the spool still works; a later Delete
-	// tries again.
+	s.hw, s.jgen = s.st.lastSeq, s.st.journalGen
+	s.wmu.Lock()
+	if len(s.id) == 0 {
+		// A file from before journals: give it an id now (if the disk
+		// lets us; otherwise the journal stays unused until it does).
+		s.id = newID()
+		if err := s.update("open", func(*bolt.Tx, *bolt.Bucket, *state) error { return nil }); err != nil {
+			s.id = nil
+		}
+	}
+	s.recoverJournal()
+	// Without room for the reserve or the journal the spool still works;
+	// a later Delete or journal write tries again.
 	s.reserve = s.makeReserve()
+	_ = s.openJournal()
+	s.publishStats()
+	s.wmu.Unlock()
 	return s, nil
 }
 
-// boltOptions are the bbolt settings for a spool file.
-func boltOptions(opts Options) *bolt.Options {
-	return &bolt.Options{
-		Timeout:      lockTimeout,
-		NoSync:       opts.NoSync,
-		NoGrowSync:   opts.NoSync,
-		FreelistType: bolt.FreelistMapType,
+func newID() []byte {
+	id := make([]byte, 8)
+	_, _ = rand.Read(id)
+	return id
+}
+
+// recoverJournal takes in a journal newer than the last commit: its
+// pending losses, and its held events that were not stored, which died
+// with the process (ReasonCrash). Called with wmu held.
+func (s *Spool) recoverJournal() {
+	j, ok := readJournal(s.journalPath())
+	if !ok || len(s.id) == 0 || !bytes.Equal(j.id, s.id) {
+		return
+	}
+	if j.gen <= s.st.journalGen {
+		s.jgen = max(s.jgen, j.gen)
+		return
+	}
+	s.jgen = j.gen
+	s.pending = j.pending
+	if h := j.held; h.count > 0 {
+		// Held events are consecutive numbers; a Flush cut by the crash
+		// may have stored the first of them.
+		if from := max(h.firstSeq, s.st.lastSeq+1); from <= h.lastSeq {
+			s.pending[ReasonCrash].merge(loss{count: h.lastSeq - from + 1, firstSeq: from, lastSeq: h.lastSeq,
+				first: h.first, last: h.last})
+		}
+	}
+	s.hw = max(s.hw, j.hw)
+	if err := s.commit(nil, true); err != nil {
+		// The disk is still full: the losses stay pending, in the journal.
+		_ = s.writeJournal()
 	}
 }
 
-// openDB opens an existing file, turning bbolt's errors and panics on a
-// bad file into errors naming the path.
-func openDB(path string, opts Options) (db *bolt.DB, err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			db, err = nil, fmt.Errorf("%w %s: %v", ErrCorrupt, path, r)
-		}
-	}()
-	db, err = bolt.Open(path, 0o600, boltOptions(opts))
-	switch {
-	case err == nil:
-		return db, nil
-	case errors.Is(err, bolt.ErrTimeout):
-		return nil, fmt.Errorf("spool: %s is in use by another process or Spool: %w", path, err)
-	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrChecksum), errors.Is(err, bolt.ErrVersionMismatch):
-		return nil, fmt.Errorf("%w %s: %w", ErrCorrupt, path, err)
-	case errors.Is(err, os.ErrPermission), errors.Is(err, os.ErrNotExist):
-		return nil, fmt.Errorf("spool: open %s: %w", path, err)
-	default:
-		// bbolt reports most malformed files with unexported errors.
-		return nil, fmt.Errorf("%w %s: %w", ErrCorrupt, path, err)
+// MoveAside renames a spool file that Open refused (and its journal) to
+// path + ".damaged-" + a UTC timestamp, so that a new spool can be created
+// in its place while the damaged one is kept for inspection. It returns
+// the new name. The reserve file, which holds only zeros, is removed.
+func MoveAside(path string, now time.Time) (string, error) {
+	dst := path + ".damaged-" + now.UTC().Format("20060102T150405Z")
+	if err := os.Rename(path, dst); err != nil {
+		return "", fmt.Errorf("spool: move aside %s: %w", path, err)
 	}
+	if err := os.Rename(path+".journal", dst+".journal"); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return dst, fmt.Errorf("spool: move aside %s.journal: %w", path, err)
+	}
+	_ = os.Remove(path + ".reserve")
+	return dst, syncDir(filepath.Dir(path))
 }
 
 // create makes a new, empty spool at path atomically: it is built under a
-// temporary name, synced and renamed, so a kill during creation leaves
-// either no file or a complete one.
+// temporary name, synced and renamed (over an empty file, if one is
+// there), so a kill during creation leaves either no file or a complete
+// one.
 func create(path string, opts Options) error {
 	tmp := path + ".creating"
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -255,11 +363,17 @@ func create(path string, opts Options) error {
 		if _, err := tx.CreateBucket(bucketRecords); err != nil {
 			return err
 		}
+		if _, err := tx.CreateBucket(bucketState); err != nil {
+			return err
+		}
 		m, err := tx.CreateBucket(bucketMeta)
 		if err != nil {
 			return err
 		}
-		return putState(m, &state{})
+		if err := m.Put(keyID, newID()); err != nil {
+			return err
+		}
+		return putState(m, &state{lastSeq: opts.SeqFloor})
 	})
 	if cerr := db.Close(); err == nil {
 		err = cerr
@@ -275,19 +389,6 @@ func create(path string, opts Options) error {
 		return fmt.Errorf("spool: create %s: %w", path, fullErr(err))
 	}
 	return nil
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // load reads the meta bucket and checks it against the records: their
@@ -329,19 +430,27 @@ func (s *Spool) load() (err error) {
 		case n != st.records || size != st.bytes:
 			return fmt.Errorf("%w %s: meta says %d records of %d bytes, found %d of %d", ErrCorrupt, s.path, st.records, st.bytes, n, size)
 		}
+		if id := mb.Get(keyID); len(id) == 8 {
+			s.id = append([]byte{}, id...)
+		}
 		s.st = st
 		return nil
 	})
 }
 
-// metaKeys lists the meta bucket's counters in state's field order.
+// metaKeys lists the meta bucket's required counters in state's field order.
 var metaKeys = [][]byte{keyLastSeq, keyRecords, keyBytes, keyDropped, keyAppended, keyDeleted}
 
 func (st *state) fields() []*uint64 {
 	return []*uint64{&st.lastSeq, &st.records, &st.bytes, &st.dropped, &st.appended, &st.deleted}
 }
 
-// getState decodes the meta bucket: each counter is 8 bytes, big-endian.
+func ledgerKey(r Reason) []byte { return []byte("ledger/" + r.String()) }
+func lostKey(r Reason) []byte   { return []byte("lost/" + r.String()) }
+
+// getState decodes the meta bucket: each counter is 8 bytes, big-endian;
+// a loss entry 40 bytes; the reports a list of 8-byte seqs. The keys
+// added with the loss ledger may be absent (older files).
 func getState(mb *bolt.Bucket) (state, error) {
 	var st state
 	for i, f := range st.fields() {
@@ -351,18 +460,118 @@ func getState(mb *bolt.Bucket) (state, error) {
 		}
 		*f = binary.BigEndian.Uint64(v)
 	}
+	opt := func(k []byte, f *uint64) error {
+		switch v := mb.Get(k); len(v) {
+		case 0:
+		case 8:
+			*f = binary.BigEndian.Uint64(v)
+		default:
+			return fmt.Errorf("meta %q is %d bytes, want 8", k, len(v))
+		}
+		return nil
+	}
+	if err := opt(keyJournalGen, &st.journalGen); err != nil {
+		return state{}, err
+	}
+	for r := Reason(0); r < NumReasons; r++ {
+		if err := opt(lostKey(r), &st.lostTotal[r]); err != nil {
+			return state{}, err
+		}
+		if v := mb.Get(ledgerKey(r)); v != nil {
+			l, err := unmarshalLoss(v)
+			if err != nil {
+				return state{}, fmt.Errorf("meta %q: %w", ledgerKey(r), err)
+			}
+			st.ledger[r] = l
+		}
+	}
+	if v := mb.Get(keyReports); len(v)%8 != 0 {
+		return state{}, fmt.Errorf("meta %q is %d bytes, not a list of 8-byte seqs", keyReports, len(v))
+	} else {
+		for ; len(v) > 0; v = v[8:] {
+			st.reports = append(st.reports, binary.BigEndian.Uint64(v))
+		}
+	}
 	return st, nil
 }
 
 func putState(mb *bolt.Bucket, st *state) error {
-	for i, f := range st.fields() {
+	put := func(k []byte, n uint64) error {
 		var v [8]byte
-		binary.BigEndian.PutUint64(v[:], *f)
-		if err := mb.Put(metaKeys[i], v[:]); err != nil {
+		binary.BigEndian.PutUint64(v[:], n)
+		return mb.Put(k, v[:])
+	}
+	for i, f := range st.fields() {
+		if err := put(metaKeys[i], *f); err != nil {
 			return err
 		}
 	}
-	return nil
+	if err := put(keyJournalGen, st.journalGen); err != nil {
+		return err
+	}
+	for r := Reason(0); r < NumReasons; r++ {
+		if err := put(lostKey(r), st.lostTotal[r]); err != nil {
+			return err
+		}
+		v := make([]byte, lossSize)
+		st.ledger[r].marshal(v)
+		if err := mb.Put(ledgerKey(r), v); err != nil {
+			return err
+		}
+	}
+	reports := make([]byte, 0, 8*len(st.reports))
+	for _, seq := range st.reports {
+		reports = binary.BigEndian.AppendUint64(reports, seq)
+	}
+	return mb.Put(keyReports, reports)
+}
+
+// boltOptions are the bbolt settings for a spool file.
+func boltOptions(opts Options) *bolt.Options {
+	return &bolt.Options{
+		Timeout:      lockTimeout,
+		NoSync:       opts.NoSync,
+		NoGrowSync:   opts.NoSync,
+		FreelistType: bolt.FreelistMapType,
+	}
+}
+
+// openDB opens an existing file, turning bbolt's errors and panics on a
+// bad file into errors naming the path.
+func openDB(path string, opts Options) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%w %s: %v", ErrCorrupt, path, r)
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, boltOptions(opts))
+	switch {
+	case err == nil:
+		return db, nil
+	case errors.Is(err, bolt.ErrTimeout):
+		return nil, fmt.Errorf("spool: %s is in use by another process or Spool: %w", path, err)
+	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrChecksum), errors.Is(err, bolt.ErrVersionMismatch):
+		return nil, fmt.Errorf("%w %s: %w", ErrCorrupt, path, err)
+	case errors.Is(err, os.ErrPermission), errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("spool: open %s: %w", path, err)
+	default:
+		// bbolt reports most malformed files with unexported errors.
+		return nil, fmt.Errorf("%w %s: %w", ErrCorrupt, path, err)
+	}
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func seqKey(seq uint64) []byte {
@@ -371,7 +580,7 @@ func seqKey(seq uint64) []byte {
 	return k
 }
 
-// fullErr wraps a disk-full error with ErrFull and leaves others alone.
+// fullErr wraps a disk-full error with ErrDiskFull and leaves others alone.
 // bbolt flattens some errors to text, so the text is checked too.
 func fullErr(err error) error {
 	if err == nil {
@@ -380,114 +589,15 @@ func fullErr(err error) error {
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) ||
 		strings.Contains(err.Error(), syscall.ENOSPC.Error()) ||
 		strings.Contains(err.Error(), syscall.EDQUOT.Error()) {
-		return fmt.Errorf("%w: %w", ErrFull, err)
+		return fmt.Errorf("%w: %w", ErrDiskFull, err)
 	}
 	return err
-}
-
-// update runs fn in one read-write transaction on a copy of the state and
-// publishes the new state once the commit (and its fsync) succeeded.
-func (s *Spool) update(op string, fn func(rb *bolt.Bucket, st *state) error) (err error) {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if s.isClosed() {
-		return fmt.Errorf("spool: %s %s: %w", op, s.path, ErrClosed)
-	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("spool: %s %s: %w: %v", op, s.path, ErrCorrupt, r)
-		}
-	}()
-	st := s.st
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		rb, mb := tx.Bucket(bucketRecords), tx.Bucket(bucketMeta)
-		if rb == nil || mb == nil {
-			return fmt.Errorf("%w: bucket missing", ErrCorrupt)
-		}
-		// Keys are appended in increasing order: fill pages completely.
-		rb.FillPercent = 1.0
-		if err := fn(rb, &st); err != nil {
-			return err
-		}
-		return putState(mb, &st)
-	})
-	if err != nil {
-		return fmt.Errorf("spool: %s %s: %w", op, s.path, fullErr(err))
-	}
-	s.st = st
-	s.smu.Lock()
-	s.stats = st.stats()
-	s.smu.Unlock()
-	return nil
 }
 
 func (s *Spool) isClosed() bool {
 	s.smu.Lock()
 	defer s.smu.Unlock()
 	return s.closed
-}
-
-// Append stores the events as new records in one transaction and returns
-// their sequence numbers, in order. The records are on disk (fsync'd)
-// when Append returns without error; on error none of them is stored.
-//
-// When the batch would exceed MaxRecords or MaxBytes, DropOldest deletes
-// the oldest records (counted in Stats.Dropped) — if the batch alone
-// exceeds a bound, that includes its own first records, whose sequence
-// numbers are still returned — while RejectNew returns an error wrapping
-// ErrFull. A full disk also returns an error wrapping ErrFull. An event
-// longer than MaxBytes gives an error wrapping ErrTooLarge.
-func (s *Spool) Append(data ...[]byte) ([]uint64, error) {
-	if len(data) == 0 {
-		return nil, nil
-	}
-	var size uint64
-	for i, d := range data {
-		if int64(len(d)) > s.opts.MaxBytes {
-			return nil, fmt.Errorf("spool: append %s: event %d of the batch is %d bytes, MaxBytes is %d: %w",
-				s.path, i, len(d), s.opts.MaxBytes, ErrTooLarge)
-		}
-		size += uint64(len(d))
-	}
-	maxRec, maxBytes := uint64(s.opts.MaxRecords), uint64(s.opts.MaxBytes)
-	var seqs []uint64
-	err := s.update("append", func(rb *bolt.Bucket, st *state) error {
-		if s.opts.Overflow == RejectNew && (st.records+uint64(len(data)) > maxRec || st.bytes+size > maxBytes) {
-			return fmt.Errorf("%w: %d records of %d bytes stored, batch of %d records of %d bytes exceeds MaxRecords %d or MaxBytes %d",
-				ErrFull, st.records, st.bytes, len(data), size, maxRec, maxBytes)
-		}
-		seqs = make([]uint64, len(data))
-		for i, d := range data {
-			st.lastSeq++
-			if err := rb.Put(seqKey(st.lastSeq), d); err != nil {
-				return err
-			}
-			seqs[i] = st.lastSeq
-		}
-		st.records += uint64(len(data))
-		st.bytes += size
-		st.appended += uint64(len(data))
-		c := rb.Cursor()
-		for st.records > maxRec || st.bytes > maxBytes {
-			k, v := c.First()
-			if k == nil {
-				return fmt.Errorf("%w: meta counts %d records but none found", ErrCorrupt, st.records)
-			}
-			n := uint64(len(v))
-			if err := c.Delete(); err != nil {
-				return err
-			}
-			st.records--
-			st.bytes -= n
-			st.dropped++
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return seqs, nil
 }
 
 // Next returns up to max records with Seq > after, oldest first. Their
@@ -528,67 +638,6 @@ func (s *Spool) Next(after uint64, max int) (recs []Record, err error) {
 	return recs, nil
 }
 
-// Delete removes the records with the given sequence numbers in one
-// transaction, durably, typically when the broker acknowledged them.
-// Unknown or already deleted sequence numbers are ignored, so a failed
-// Delete may simply be retried.
-//
-// Deleting writes pages too (bbolt copies on write), so on a full disk it
-// would fail just when it is needed most. The spool keeps a small reserve
-// file next to the spool (path + ".reserve"); when a Delete meets a full
-// disk, the reserve is removed and the Delete retried in small
-// transactions, and the reserve is rebuilt by a later Delete. If a retry
-// still fails, part of seqs may be deleted; the error wraps ErrFull.
-func (s *Spool) Delete(seqs ...uint64) error {
-	if len(seqs) == 0 {
-		return nil
-	}
-	err := s.deleteTx(seqs)
-	if err == nil {
-		s.restoreReserve()
-		return nil
-	}
-	if !errors.Is(err, ErrFull) {
-		return err
-	}
-	s.dropReserve()
-	sorted := append([]uint64{}, seqs...)
-	slices.Sort(sorted)
-	for len(sorted) > 0 {
-		n := min(len(sorted), deleteChunk)
-		if err := s.deleteTx(sorted[:n]); err != nil {
-			return err
-		}
-		sorted = sorted[n:]
-	}
-	return nil
-}
-
-// deleteChunk is the number of records deleted per transaction when a
-// Delete is retried on a full disk: few pages are copied per transaction,
-// and each transaction frees pages for the next.
-const deleteChunk = 32
-
-func (s *Spool) deleteTx(seqs []uint64) error {
-	return s.update("delete", func(rb *bolt.Bucket, st *state) error {
-		for _, seq := range seqs {
-			k := seqKey(seq)
-			v := rb.Get(k)
-			if v == nil {
-				continue
-			}
-			n := uint64(len(v))
-			if err := rb.Delete(k); err != nil {
-				return err
-			}
-			st.records--
-			st.bytes -= n
-			st.deleted++
-		}
-		return nil
-	})
-}
-
 // reserveSize is the size of the reserve file: room for the pages a
 // Delete copies when the disk is full.
 const reserveSize = 256 << 10
@@ -623,20 +672,517 @@ func (s *Spool) makeReserve() bool {
 	return true
 }
 
-func (s *Spool) dropReserve() {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	_ = os.Remove(s.reservePath())
-	s.reserve = false
+// update runs fn in one read-write transaction on a copy of the state and
+// publishes the new state once the commit (and its fsync) succeeded. The
+// caller holds wmu.
+func (s *Spool) update(op string, fn func(tx *bolt.Tx, rb *bolt.Bucket, st *state) error) (err error) {
+	if s.isClosed() {
+		return fmt.Errorf("spool: %s %s: %w", op, s.path, ErrClosed)
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("spool: %s %s: %w: %v", op, s.path, ErrCorrupt, r)
+		}
+	}()
+	st := s.st
+	st.reports = slices.Clone(s.st.reports)
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		rb, mb := tx.Bucket(bucketRecords), tx.Bucket(bucketMeta)
+		if rb == nil || mb == nil {
+			return fmt.Errorf("%w: bucket missing", ErrCorrupt)
+		}
+		// Keys are appended in increasing order: fill pages completely.
+		rb.FillPercent = 1.0
+		if err := fn(tx, rb, &st); err != nil {
+			return err
+		}
+		if len(s.id) == 8 && !bytes.Equal(mb.Get(keyID), s.id) {
+			if err := mb.Put(keyID, s.id); err != nil {
+				return err
+			}
+		}
+		return putState(mb, &st)
+	})
+	if err != nil {
+		return fmt.Errorf("spool: %s %s: %w", op, s.path, fullErr(err))
+	}
+	s.st = st
+	return nil
 }
 
-// restoreReserve rebuilds a dropped reserve, if the disk has room again.
-func (s *Spool) restoreReserve() {
+// publishStats makes the state visible to Stats. The caller holds wmu.
+func (s *Spool) publishStats() {
+	st := &s.st
+	out := Stats{
+		Records:  int(st.records),
+		Bytes:    int64(st.bytes),
+		Dropped:  st.dropped,
+		Appended: st.appended,
+		Deleted:  st.deleted,
+		LastSeq:  s.hw,
+		Held:     len(s.held),
+		Lost:     st.lostTotal,
+	}
+	out.Lost[ReasonDropOldest] = st.dropped
+	for r := range out.Lost {
+		out.Lost[r] += s.pending[r].count
+	}
+	out.Unreported = st.ledger.total() + s.pending.total()
+	if s.journalErr != nil {
+		out.JournalError = s.journalErr.Error()
+	}
+	s.smu.Lock()
+	s.stats = out
+	s.smu.Unlock()
+}
+
+// diskFull tells whether the spool is holding events or losses that the
+// file could not take: then Append does not try the disk, Flush does.
+func (s *Spool) diskFull() bool { return len(s.held) > 0 || s.pending.total() > 0 }
+
+// Append is AppendEvents for events without state.
+func (s *Spool) Append(data ...[]byte) ([]uint64, error) {
+	evs := make([]Event, len(data))
+	for i, d := range data {
+		evs[i].Data = d
+	}
+	return s.AppendEvents(evs...)
+}
+
+// AppendEvents hands the events to the spool and returns their sequence
+// numbers, one per event, in order: every event gets one, whatever
+// becomes of it, so a lost event leaves a gap in the numbers that the
+// loss ledger explains.
+//
+// With a nil error every event is on disk (fsync'd, in one transaction)
+// or counted in the ledger: refused by RejectNew (ReasonRejectNew) or
+// larger than MaxBytes (ReasonTooLarge). DropOldest makes room by deleting
+// the oldest records (ReasonDropOldest; never loss reports) — if the batch
+// alone exceeds a bound, that includes its own first records.
+//
+// When the disk is full the error wraps ErrDiskFull: the events are held
+// in memory, up to MaxHeld, for Flush to store, the rest counted lost
+// (ReasonDiskFull), and both recorded in the journal before Append
+// returns. Until a Flush succeeds, later Appends do the same without
+// trying the disk. Other errors (closed, corrupt) mean nothing was stored
+// and no number handed out.
+func (s *Spool) AppendEvents(evs ...Event) ([]uint64, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if !s.reserve && !s.isClosed() {
-		s.reserve = s.makeReserve()
+	if s.isClosed() {
+		return nil, fmt.Errorf("spool: append %s: %w", s.path, ErrClosed)
 	}
+	seqs := make([]uint64, len(evs))
+	entries := make([]heldEvent, len(evs))
+	for i, e := range evs {
+		seqs[i] = s.hw + 1 + uint64(i)
+		entries[i] = heldEvent{seq: seqs[i], ev: e}
+	}
+	s.hw += uint64(len(evs))
+	defer s.publishStats()
+	var err error
+	if !s.diskFull() {
+		if err = s.commit(entries, true); err == nil {
+			return seqs, nil
+		}
+		if !errors.Is(err, ErrDiskFull) {
+			s.hw -= uint64(len(evs))
+			return nil, err
+		}
+	}
+	heldBefore, lostBefore := len(s.held), s.pending[ReasonDiskFull].count
+	s.hold(entries)
+	jerr := s.writeJournal()
+	if err == nil {
+		err = fmt.Errorf("spool: append %s: %w (since an earlier append)", s.path, ErrDiskFull)
+	}
+	err = fmt.Errorf("%w; %d events held in memory, %d counted lost", err,
+		len(s.held)-heldBefore, s.pending[ReasonDiskFull].count-lostBefore)
+	if jerr != nil {
+		err = fmt.Errorf("%w; %w", err, jerr)
+	}
+	return seqs, err
+}
+
+// hold keeps entries in memory up to MaxHeld and counts the rest lost.
+// The caller holds wmu.
+func (s *Spool) hold(entries []heldEvent) {
+	var lost loss
+	var firstLost, lastLost []byte
+	for _, e := range entries {
+		// Held events stay consecutive numbers (the journal records them
+		// as a range): once one is lost, the rest of the episode is too.
+		if len(s.held) < s.opts.MaxHeld && (len(s.held) == 0 || e.seq == s.held[len(s.held)-1].seq+1) {
+			e.t = s.eventTime(e.ev.Data)
+			s.held = append(s.held, e)
+			continue
+		}
+		lost.add(e.seq, 0)
+		if firstLost == nil {
+			firstLost = e.ev.Data
+		}
+		lastLost = e.ev.Data
+	}
+	if lost.count > 0 {
+		lost.first, lost.last = s.eventTime(firstLost), s.eventTime(lastLost)
+		s.pending[ReasonDiskFull].merge(lost)
+	}
+}
+
+// heldLoss describes the held events as a loss entry, for the journal.
+func (s *Spool) heldLoss() loss {
+	if len(s.held) == 0 {
+		return loss{}
+	}
+	first, last := s.held[0], s.held[len(s.held)-1]
+	return loss{count: uint64(len(s.held)), firstSeq: first.seq, lastSeq: last.seq, first: first.t, last: last.t}
+}
+
+// commit stores entries in one transaction, applying the bounds. With
+// merge it also takes in the pending losses and everything handed out up
+// to hw, which spends the journal. The caller holds wmu.
+func (s *Spool) commit(entries []heldEvent, merge bool) error {
+	maxRec, maxBytes := uint64(s.opts.MaxRecords), uint64(s.opts.MaxBytes)
+	err := s.update("append", func(tx *bolt.Tx, rb *bolt.Bucket, st *state) error {
+		var sb *bolt.Bucket
+		var rejected, tooLarge, dropped loss
+		var rej0, rej1, big0, big1 []byte
+		for _, e := range entries {
+			st.lastSeq = max(st.lastSeq, e.seq)
+			d := e.ev.Data
+			n := uint64(len(d))
+			if n > maxBytes {
+				tooLarge.add(e.seq, 0)
+				big0, big1 = cmpOr(big0, d), d
+				continue
+			}
+			if s.opts.Overflow == RejectNew && (st.records+1 > maxRec || st.bytes+n > maxBytes) {
+				rejected.add(e.seq, 0)
+				rej0, rej1 = cmpOr(rej0, d), d
+				continue
+			}
+			if err := rb.Put(seqKey(e.seq), d); err != nil {
+				return err
+			}
+			st.records++
+			st.bytes += n
+			st.appended++
+			if kv := e.ev.State; kv != nil {
+				if sb == nil {
+					var err error
+					if sb, err = tx.CreateBucketIfNotExists(bucketState); err != nil {
+						return err
+					}
+				}
+				var err error
+				if kv.Value == nil {
+					err = sb.Delete(kv.Key)
+				} else {
+					err = sb.Put(kv.Key, kv.Value)
+				}
+				if err != nil {
+					return err
+				}
+			}
+		}
+		var drop0, drop1 []byte
+		c := rb.Cursor()
+		for st.records > maxRec || st.bytes > maxBytes {
+			k, v := c.First()
+			for k != nil && slices.Contains(st.reports, binary.BigEndian.Uint64(k)) {
+				k, v = c.Next()
+			}
+			if k == nil {
+				if len(st.reports) > 0 {
+					break // only loss reports left: they are never dropped
+				}
+				return fmt.Errorf("%w: meta counts %d records but none found", ErrCorrupt, st.records)
+			}
+			seq, n := binary.BigEndian.Uint64(k), uint64(len(v))
+			if drop0 == nil {
+				drop0 = append([]byte{}, v...)
+			}
+			drop1 = append(drop1[:0], v...)
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			st.records--
+			st.bytes -= n
+			st.dropped++
+			dropped.add(seq, 0)
+		}
+		for _, x := range []struct {
+			r    Reason
+			l    *loss
+			a, b []byte
+		}{{ReasonRejectNew, &rejected, rej0, rej1}, {ReasonTooLarge, &tooLarge, big0, big1}, {ReasonDropOldest, &dropped, drop0, drop1}} {
+			if x.l.count == 0 {
+				continue
+			}
+			x.l.first, x.l.last = s.eventTime(x.a), s.eventTime(x.b)
+			st.ledger[x.r].merge(*x.l)
+			if x.r != ReasonDropOldest {
+				st.lostTotal[x.r] += x.l.count
+			}
+		}
+		if merge {
+			st.ledger.merge(&s.pending)
+			for r := range s.pending {
+				if r != int(ReasonDropOldest) {
+					st.lostTotal[r] += s.pending[r].count
+				}
+			}
+			st.lastSeq = max(st.lastSeq, s.hw)
+			st.journalGen = s.jgen
+		}
+		return nil
+	})
+	if err == nil && merge {
+		s.pending = ledger{}
+	}
+	return err
+}
+
+// cmpOr returns a if it is not nil, else b.
+func cmpOr(a, b []byte) []byte {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// Flush stores the events held while the disk was full, oldest first, and
+// commits the losses counted meanwhile. It returns nil when nothing is
+// held any more, and an error wrapping ErrDiskFull while the disk is
+// still full (having stored what fitted, in small transactions).
+func (s *Spool) Flush() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.isClosed() {
+		return fmt.Errorf("spool: flush %s: %w", s.path, ErrClosed)
+	}
+	defer s.publishStats()
+	if !s.diskFull() {
+		return nil
+	}
+	err := s.commit(s.held, true)
+	if err == nil {
+		s.held = nil
+		return nil
+	}
+	if !errors.Is(err, ErrDiskFull) {
+		return err
+	}
+	// Store what fits, a chunk at a time; the pending losses go in with
+	// the last chunk, so the journal stays right until then.
+	for len(s.held) > 0 {
+		n := min(len(s.held), flushChunk)
+		last := n == len(s.held)
+		if err := s.commit(s.held[:n], last); err != nil {
+			return err
+		}
+		s.held = slices.Clone(s.held[n:])
+		if last {
+			s.held = nil
+			return nil
+		}
+	}
+	return err
+}
+
+// flushChunk is the number of held events stored per transaction when a
+// Flush of all of them meets a full disk.
+const flushChunk = 64
+
+// ReportLosses turns the loss ledger into records: for each reason with
+// losses not yet reported, encode makes the record, and all are appended
+// in one transaction that also clears the ledger. Loss reports are
+// exempt from the bounds and never dropped. So that they stay few, it
+// does nothing while an earlier report is still stored (not yet
+// acknowledged) or while the disk is full; the ledger keeps adding up
+// meanwhile. It returns the number of records appended.
+func (s *Spool) ReportLosses(encode func(Loss) ([]byte, error)) (int, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.isClosed() {
+		return 0, fmt.Errorf("spool: report %s: %w", s.path, ErrClosed)
+	}
+	if s.diskFull() || len(s.st.reports) > 0 || s.st.ledger.total() == 0 {
+		return 0, nil
+	}
+	defer s.publishStats()
+	n := 0
+	err := s.update("report", func(_ *bolt.Tx, rb *bolt.Bucket, st *state) error {
+		for r := Reason(0); r < NumReasons; r++ {
+			if st.ledger[r].empty() {
+				continue
+			}
+			d, err := encode(st.ledger[r].public(r))
+			if err != nil {
+				return fmt.Errorf("report of %s losses: %w", r, err)
+			}
+			st.lastSeq = max(st.lastSeq, s.hw) + 1
+			if err := rb.Put(seqKey(st.lastSeq), d); err != nil {
+				return err
+			}
+			st.records++
+			st.bytes += uint64(len(d))
+			st.appended++
+			st.reports = append(st.reports, st.lastSeq)
+			st.ledger[r] = loss{}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.hw = s.st.lastSeq
+	return n, nil
+}
+
+// Losses returns the losses not yet reported, committed and pending, one
+// per reason that has any.
+func (s *Spool) Losses() []Loss {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	var out []Loss
+	for r := Reason(0); r < NumReasons; r++ {
+		l := s.st.ledger[r]
+		l.merge(s.pending[r])
+		if !l.empty() {
+			out = append(out, l.public(r))
+		}
+	}
+	return out
+}
+
+// State returns the spool's key/value state, as set with the events that
+// were stored (Event.State) and by SetState.
+func (s *Spool) State() (m map[string][]byte, err error) {
+	if s.isClosed() {
+		return nil, fmt.Errorf("spool: state %s: %w", s.path, ErrClosed)
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("spool: state %s: %w: %v", s.path, ErrCorrupt, r)
+		}
+	}()
+	m = map[string][]byte{}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketState); b != nil {
+			return b.ForEach(func(k, v []byte) error {
+				if v != nil {
+					m[string(k)] = append([]byte{}, v...)
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("spool: state %s: %w", s.path, err)
+	}
+	return m, nil
+}
+
+// SetState sets (or, with a nil value, deletes) keys of the state in one
+// transaction.
+func (s *Spool) SetState(kvs ...KV) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.update("set state", func(tx *bolt.Tx, _ *bolt.Bucket, _ *state) error {
+		b, err := tx.CreateBucketIfNotExists(bucketState)
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			if kv.Value == nil {
+				err = b.Delete(kv.Key)
+			} else {
+				err = b.Put(kv.Key, kv.Value)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Delete removes the records with the given sequence numbers in one
+// transaction, durably, typically when the broker acknowledged them.
+// Unknown or already deleted sequence numbers are ignored, so a failed
+// Delete may simply be retried.
+//
+// Deleting writes pages too (bbolt copies on write), so on a full disk it
+// would fail just when it is needed most. The spool keeps a small reserve
+// file next to the spool (path + ".reserve"); when a Delete meets a full
+// disk, the reserve is removed and the Delete retried in small
+// transactions, and the reserve is rebuilt by a later Delete. If a retry
+// still fails, part of seqs may be deleted; the error wraps ErrFull.
+func (s *Spool) Delete(seqs ...uint64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	defer s.publishStats()
+	err := s.deleteTx(seqs)
+	if err == nil {
+		if !s.reserve && !s.isClosed() {
+			s.reserve = s.makeReserve()
+		}
+		return nil
+	}
+	if !errors.Is(err, ErrFull) {
+		return err
+	}
+	_ = os.Remove(s.reservePath())
+	s.reserve = false
+	sorted := append([]uint64{}, seqs...)
+	slices.Sort(sorted)
+	for len(sorted) > 0 {
+		n := min(len(sorted), deleteChunk)
+		if err := s.deleteTx(sorted[:n]); err != nil {
+			return err
+		}
+		sorted = sorted[n:]
+	}
+	return nil
+}
+
+// deleteChunk is the number of records deleted per transaction when a
+// Delete is retried on a full disk: few pages are copied per transaction,
+// and each transaction frees pages for the next.
+const deleteChunk = 32
+
+func (s *Spool) deleteTx(seqs []uint64) error {
+	return s.update("delete", func(_ *bolt.Tx, rb *bolt.Bucket, st *state) error {
+		for _, seq := range seqs {
+			k := seqKey(seq)
+			v := rb.Get(k)
+			if v == nil {
+				continue
+			}
+			n := uint64(len(v))
+			if err := rb.Delete(k); err != nil {
+				return err
+			}
+			st.records--
+			st.bytes -= n
+			st.deleted++
+			if i := slices.Index(st.reports, seq); i >= 0 {
+				st.reports = slices.Delete(st.reports, i, i+1)
+			}
+		}
+		return nil
+	})
 }
 
 // Stats returns the current gauges and counters. It never waits for disk.
@@ -649,20 +1195,37 @@ func (s *Spool) Stats() Stats {
 // Path returns the spool file's path.
 func (s *Spool) Path() string { return s.path }
 
-// Close waits for running calls and closes the file. Later calls return
-// errors wrapping ErrClosed; a second Close returns nil.
+// Close waits for running calls and closes the file. Events still held
+// (the disk stayed full) are counted lost (ReasonDiskFull), in the file if
+// it takes the commit, else in the journal for the next Open; the error
+// then says how many. Later calls return errors wrapping ErrClosed; a
+// second Close returns nil.
 func (s *Spool) Close() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	s.smu.Lock()
-	if s.closed {
-		s.smu.Unlock()
+	if s.isClosed() {
 		return nil
 	}
+	var errs []error
+	if n := len(s.held); n > 0 {
+		s.pending[ReasonDiskFull].merge(s.heldLoss())
+		s.held = nil
+		errs = append(errs, fmt.Errorf("spool: close %s: %d events held in memory lost: %w", s.path, n, ErrDiskFull))
+	}
+	if s.diskFull() {
+		if err := s.commit(nil, true); err != nil {
+			if jerr := s.writeJournal(); jerr != nil {
+				errs = append(errs, jerr)
+			}
+		}
+	}
+	s.publishStats()
+	s.smu.Lock()
 	s.closed = true
 	s.smu.Unlock()
+	s.closeJournal()
 	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("spool: close %s: %w", s.path, err)
+		errs = append(errs, fmt.Errorf("spool: close %s: %w", s.path, err))
 	}
-	return nil
+	return errors.Join(errs...)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -152,9 +153,9 @@ func TestOverflow(t *testing.T) {
 		// batches of event sizes in bytes
 		batches [][]int
 		// which events (global index in append order) must remain
-		keep    []int
-		dropped uint64
-		reject  []bool // per batch: RejectNew must refuse it
+		keep []int
+		// lost per reason: drop-oldest, reject-new, too-large
+		dropped, rejected, tooLarge uint64
 	}{
 		{
 			name:    "drop oldest by records",
@@ -162,7 +163,6 @@ func TestOverflow(t *testing.T) {
 			batches: [][]int{{10, 10, 10}, {10, 10}, {10}, {10, 10, 10, 10, 10}},
 			keep:    []int{7, 8, 9, 10},
 			dropped: 7,
-			reject:  []bool{false, false, false, false},
 		},
 		{
 			name:    "drop oldest by bytes",
@@ -170,7 +170,6 @@ func TestOverflow(t *testing.T) {
 			batches: [][]int{{40, 40}, {30}, {50}, {100}},
 			keep:    []int{4},
 			dropped: 4,
-			reject:  []bool{false, false, false, false},
 		},
 		{
 			name:    "drop oldest by bytes keeps what fits",
@@ -178,29 +177,34 @@ func TestOverflow(t *testing.T) {
 			batches: [][]int{{40, 40}, {30}},
 			keep:    []int{1, 2},
 			dropped: 1,
-			reject:  []bool{false, false},
 		},
 		{
-			name:    "reject new by records",
-			opts:    Options{MaxRecords: 4, Overflow: RejectNew},
-			batches: [][]int{{10, 10, 10}, {10, 10}, {10}, {10, 10}},
-			keep:    []int{0, 1, 2, 5},
-			dropped: 0,
-			reject:  []bool{false, true, false, true},
+			name:     "reject new by records, per event",
+			opts:     Options{MaxRecords: 4, Overflow: RejectNew},
+			batches:  [][]int{{10, 10, 10}, {10, 10}, {10}, {10, 10}},
+			keep:     []int{0, 1, 2, 3},
+			rejected: 4,
 		},
 		{
-			name:    "reject new by bytes",
-			opts:    Options{MaxBytes: 100, Overflow: RejectNew},
-			batches: [][]int{{40, 40}, {30}, {20}, {1}},
-			keep:    []int{0, 1, 3},
-			dropped: 0,
-			reject:  []bool{false, true, false, true},
+			name:     "reject new by bytes",
+			opts:     Options{MaxBytes: 100, Overflow: RejectNew},
+			batches:  [][]int{{40, 40}, {30}, {20}, {1}},
+			keep:     []int{0, 1, 3},
+			rejected: 2,
+		},
+		{
+			name:     "too large, the rest of the batch stored",
+			opts:     Options{MaxBytes: 10},
+			batches:  [][]int{{5, 11, 4}},
+			keep:     []int{0, 2},
+			tooLarge: 1,
 		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := openT(t, tc.opts)
 			var all2 [][]byte
+			var seqs []uint64
 			idx := 0
 			for bi, b := range tc.batches {
 				var batch [][]byte
@@ -211,13 +215,18 @@ func TestOverflow(t *testing.T) {
 					all2 = append(all2, d)
 					idx++
 				}
-				_, err := s.Append(batch...)
-				if tc.reject[bi] {
-					if !errors.Is(err, ErrFull) {
-						t.Fatalf("batch %d: err %v, want ErrFull", bi, err)
-					}
-				} else if err != nil {
+				got, err := s.Append(batch...)
+				if err != nil {
 					t.Fatalf("batch %d: %v", bi, err)
+				}
+				if len(got) != len(batch) {
+					t.Fatalf("batch %d: %d seqs for %d events", bi, len(got), len(batch))
+				}
+				seqs = append(seqs, got...)
+			}
+			for i, seq := range seqs {
+				if seq != uint64(i+1) {
+					t.Fatalf("event %d got seq %d: every event, stored or lost, takes the next number", i, seq)
 				}
 			}
 			got := all(t, s)
@@ -226,8 +235,8 @@ func TestOverflow(t *testing.T) {
 			}
 			var size int64
 			for i, r := range got {
-				if !bytes.Equal(r.Data, all2[tc.keep[i]]) {
-					t.Fatalf("record %d = %q, want event %d %q", i, r.Data, tc.keep[i], all2[tc.keep[i]])
+				if !bytes.Equal(r.Data, all2[tc.keep[i]]) || r.Seq != seqs[tc.keep[i]] {
+					t.Fatalf("record %d = seq %d %q, want event %d %q", i, r.Seq, r.Data, tc.keep[i], all2[tc.keep[i]])
 				}
 				size += int64(len(r.Data))
 			}
@@ -235,17 +244,72 @@ func TestOverflow(t *testing.T) {
 			if st.Dropped != tc.dropped || st.Records != len(tc.keep) || st.Bytes != size {
 				t.Fatalf("Stats = %+v, want Dropped %d Records %d Bytes %d", st, tc.dropped, len(tc.keep), size)
 			}
+			want := [NumReasons]uint64{ReasonDropOldest: tc.dropped, ReasonRejectNew: tc.rejected, ReasonTooLarge: tc.tooLarge}
+			if st.Lost != want || st.Unreported != tc.dropped+tc.rejected+tc.tooLarge {
+				t.Fatalf("Stats.Lost = %v, Unreported %d; want %v", st.Lost, st.Unreported, want)
+			}
+			checkAccounted(t, s, uint64(len(seqs)))
 		})
 	}
 }
 
-func TestTooLarge(t *testing.T) {
-	s, _ := openT(t, Options{MaxBytes: 10})
-	if _, err := s.Append(make([]byte, 5), make([]byte, 11)); !errors.Is(err, ErrTooLarge) {
-		t.Fatalf("Append of 11 bytes with MaxBytes 10: %v, want ErrTooLarge", err)
+// checkAccounted reports the losses, then checks what a far end would:
+// every number from 1 to last is a stored record or inside the seq range
+// of a loss report, and the reports' counts add up to the missing numbers.
+func checkAccounted(t *testing.T, s *Spool, last uint64) {
+	t.Helper()
+	checkAccountedExcept(t, s, last, nil)
+}
+
+// checkAccountedExcept is checkAccounted where the numbers in delivered
+// were deleted (acknowledged) and count as received.
+// Earlier are loss reports already delivered.
+func checkAccountedExcept(t *testing.T, s *Spool, last uint64, delivered []uint64, earlier ...Loss) {
+	t.Helper()
+	var reports []Loss
+	if _, err := s.ReportLosses(func(l Loss) ([]byte, error) {
+		reports = append(reports, l)
+		return []byte(fmt.Sprintf("lost %s %d", l.Reason, l.Count)), nil
+	}); err != nil {
+		t.Fatalf("ReportLosses: %v", err)
 	}
-	if st := s.Stats(); st.Records != 0 || st.Appended != 0 {
-		t.Fatalf("rejected batch partly stored: %+v", st)
+	stored := map[uint64]bool{}
+	for _, seq := range delivered {
+		stored[seq] = true
+	}
+	nReports := 0
+	for _, r := range all(t, s) {
+		stored[r.Seq] = true
+		if bytes.HasPrefix(r.Data, []byte("lost ")) {
+			nReports++
+		}
+	}
+	if nReports != len(reports) {
+		t.Fatalf("%d loss reports stored, %d made", nReports, len(reports))
+	}
+	reports = append(reports, earlier...)
+	var missing, counted uint64
+	for seq := uint64(1); seq <= last; seq++ {
+		if stored[seq] {
+			continue
+		}
+		missing++
+		covered := false
+		for _, l := range reports {
+			covered = covered || (l.FirstSeq <= seq && seq <= l.LastSeq)
+		}
+		if !covered {
+			t.Fatalf("seq %d neither stored nor in a loss report %+v", seq, reports)
+		}
+	}
+	for _, l := range reports {
+		counted += l.Count
+	}
+	if missing != counted {
+		t.Fatalf("%d numbers missing, loss reports count %d: %+v", missing, counted, reports)
+	}
+	if st := s.Stats(); st.Unreported != 0 {
+		t.Fatalf("Unreported %d after ReportLosses", st.Unreported)
 	}
 }
 
@@ -315,10 +379,12 @@ func TestCorruptMeta(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Rewrite the records counter through bbolt, as a bug or a bit flip might.
-	err := s.update("test", func(_ *bolt.Bucket, st *state) error {
+	s.wmu.Lock()
+	err := s.update("test", func(_ *bolt.Tx, _ *bolt.Bucket, st *state) error {
 		st.records = 5
 		return nil
 	})
+	s.wmu.Unlock()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,5 +457,174 @@ func TestConcurrentAppendNextDelete(t *testing.T) {
 	}
 	if st := s.Stats(); st.Records != 0 || st.Appended != n || st.Deleted != n {
 		t.Fatalf("Stats after all delivered = %+v", st)
+	}
+}
+
+// TestEmptyFileIsANewSpool: a 0-byte file (a creation that never
+// finished, or a file touched by hand) is a new spool, and stays one after
+// a reopen. Before, Open let bbolt initialise it without buckets and the
+// reopen refused it ("bucket records or meta missing").
+func TestEmptyFileIsANewSpool(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "spool.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 2; round++ {
+		s, err := Open(path, Options{})
+		if err != nil {
+			t.Fatalf("round %d: Open of an empty file: %v", round, err)
+		}
+		if _, err := s.Append(ev(round)); err != nil {
+			t.Fatalf("round %d: Append: %v", round, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if st := s.Stats(); st.Records != 2 || st.LastSeq != 2 {
+		t.Fatalf("after two rounds: %+v", st)
+	}
+}
+
+// TestMoveAside: a damaged file is refused, never rewritten; MoveAside
+// keeps it under a timestamped name, and a new spool with a SeqFloor
+// hands out numbers above the floor.
+func TestMoveAside(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "spool.db")
+	junk := bytes.Repeat([]byte("not a spool "), 1000)
+	if err := os.WriteFile(path, junk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, Options{}); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Open of junk: %v, want ErrCorrupt naming the file", err)
+	}
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	moved, err := MoveAside(path, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if moved != path+".damaged-20260304T050607Z" {
+		t.Fatalf("moved to %s", moved)
+	}
+	if b, err := os.ReadFile(moved); err != nil || !bytes.Equal(b, junk) {
+		t.Fatalf("damaged file not kept as it was: %v", err)
+	}
+	s, err := Open(path, Options{SeqFloor: 1_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	seqs, err := s.Append(ev(1))
+	if err != nil || seqs[0] != 1_000_001 {
+		t.Fatalf("first seq after the floor: %v, %v", seqs, err)
+	}
+}
+
+// TestStateFollowsStoredEvents: state set with an event is applied only
+// if the event is stored.
+func TestStateFollowsStoredEvents(t *testing.T) {
+	s, path := openT(t, Options{MaxRecords: 2, Overflow: RejectNew})
+	kv := func(k, v string) *KV {
+		var val []byte
+		if v != "" {
+			val = []byte(v)
+		}
+		return &KV{Key: []byte(k), Value: val}
+	}
+	_, err := s.AppendEvents(
+		Event{Data: ev(1), State: kv("a", "1")},
+		Event{Data: ev(2), State: kv("b", "2")},
+		Event{Data: ev(3), State: kv("c", "3")}, // rejected: its state too
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AppendEvents(Event{Data: ev(4), State: kv("a", "")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetState(KV{Key: []byte("run"), Value: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	m, err := s2.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 2 || string(m["b"]) != "2" || string(m["run"]) != "x" {
+		t.Fatalf("state %q, want b=2 and run=x only", m)
+	}
+}
+
+// TestLossReportsAreNeverDropped: with drop-oldest at its bound, a loss
+// report stays until it is deleted (acknowledged), and the next report
+// waits for that while the ledger adds up, so the far end can account for
+// every number.
+func TestLossReportsAreNeverDropped(t *testing.T) {
+	s, _ := openT(t, Options{MaxRecords: 100})
+	for i := 0; i < 150; i++ {
+		if _, err := s.Append(ev(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var reports []Loss
+	enc := func(l Loss) ([]byte, error) {
+		reports = append(reports, l)
+		return []byte("lost"), nil
+	}
+	if n, err := s.ReportLosses(enc); n != 1 || err != nil {
+		t.Fatalf("ReportLosses = %d, %v", n, err)
+	}
+	if reports[0].Reason != ReasonDropOldest || reports[0].Count != 50 || reports[0].FirstSeq != 1 || reports[0].LastSeq != 50 {
+		t.Fatalf("report %+v", reports[0])
+	}
+	reportSeq := s.Stats().LastSeq
+	for i := 0; i < 300; i++ {
+		if _, err := s.Append(ev(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := s.ReportLosses(enc); n != 0 {
+		t.Fatal("a second report while the first is not acknowledged")
+	}
+	recs := all(t, s)
+	if recs[0].Seq != reportSeq || string(recs[0].Data) != "lost" {
+		t.Fatalf("oldest record is seq %d %q, want the report (seq %d) kept", recs[0].Seq, recs[0].Data, reportSeq)
+	}
+	if st := s.Stats(); st.Records != 100 || st.Unreported != 301 { // 300 appended, and one more dropped for the report
+		t.Fatalf("%+v", st)
+	}
+	if err := s.Delete(reportSeq); err != nil {
+		t.Fatal(err)
+	}
+	checkAccountedExcept(t, s, s.Stats().LastSeq, []uint64{reportSeq}, reports[0])
+}
+
+// TestJournalRoundTrip: a journal slot decodes to what was written, and a
+// flipped bit is refused.
+func TestJournalRoundTrip(t *testing.T) {
+	j := journal{id: []byte("12345678"), gen: 9, hw: 77, held: loss{count: 3, firstSeq: 70, lastSeq: 72, first: 1, last: 2}}
+	j.pending[ReasonDiskFull] = loss{count: 5, firstSeq: 73, lastSeq: 77, first: 3, last: 4}
+	b := j.marshal()
+	got, err := unmarshalJournal(b)
+	if err != nil || got.gen != 9 || got.hw != 77 || got.held != j.held || got.pending != j.pending || string(got.id) != "12345678" {
+		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	b[40] ^= 1
+	if _, err := unmarshalJournal(b); err == nil {
+		t.Fatal("damaged slot accepted")
 	}
 }
