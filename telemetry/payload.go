@@ -23,10 +23,37 @@ const (
 	BeamHeld = "beam.held"
 	// Passage: a pair of beams saw something pass in a direction.
 	Passage = "passage"
+	// EventsLost: the gateway lost events it had accepted; Lost says how
+	// many, why, and which sequence numbers and times they had. Every gap
+	// in seq is inside the range of one of these.
+	EventsLost = "events.lost"
 )
 
 var eventTypes = map[string]bool{TagArrived: true, TagDeparted: true, BeamBlocked: true,
-	BeamCleared: true, BeamHeld: true, Passage: true}
+	BeamCleared: true, BeamHeld: true, Passage: true, EventsLost: true}
+
+// LossSource is the source (topic level) of the gateway's own events,
+// such as EventsLost.
+const LossSource = "spool"
+
+// Reasons in an EventsLost payload.
+const (
+	// LostDiskFull: the disk was full and the gateway could hold no more
+	// events in memory (or stopped while holding them).
+	LostDiskFull = "disk-full"
+	// LostDropOldest: the spool's drop-oldest overflow policy deleted
+	// events not yet acknowledged by the broker.
+	LostDropOldest = "overflow-drop-oldest"
+	// LostRejectNew: the spool's reject-new overflow policy refused events.
+	LostRejectNew = "overflow-reject-new"
+	// LostTooLarge: an event was larger than the spool's bound.
+	LostTooLarge = "too-large"
+	// LostCrash: events held in memory (disk full) died with the process.
+	LostCrash = "crash"
+)
+
+var lostReasons = map[string]bool{LostDiskFull: true, LostDropOldest: true, LostRejectNew: true,
+	LostTooLarge: true, LostCrash: true}
 
 // Event is one event of an edge gateway. Exactly one of Tag, Beam and
 // PassageInfo is set, according to Type.
@@ -52,6 +79,26 @@ type Event struct {
 	Beam *Beam `json:"beam,omitempty"`
 	// PassageInfo describes a passage through a pair of beams.
 	PassageInfo *PassageInfo `json:"passage,omitempty"`
+	// Lost describes an EventsLost event.
+	Lost *Lost `json:"lost,omitempty"`
+}
+
+// Lost is the body of an EventsLost event.
+type Lost struct {
+	// Count is the number of events lost, at least 1.
+	Count uint64 `json:"count"`
+	// Reason is one of the Lost* reasons.
+	Reason string `json:"reason"`
+	// FirstSeq and LastSeq bound the sequence numbers the lost events had:
+	// each of the Count events had a number in the range, and no event
+	// with one of those numbers that was not received will ever come.
+	// Other numbers in the range may have been delivered.
+	FirstSeq uint64 `json:"first_seq"`
+	LastSeq  uint64 `json:"last_seq"`
+	// First and Last are the times of the first and last lost event, when
+	// known.
+	First *time.Time `json:"first,omitempty"`
+	Last  *time.Time `json:"last,omitempty"`
 }
 
 // Tag is the tag part of a tag event.
@@ -138,6 +185,26 @@ func (e *Event) Validate(seqRequired bool) error {
 		if e.PassageInfo == nil || (e.PassageInfo.Direction != "in" && e.PassageInfo.Direction != "out") {
 			return errors.New("telemetry: event field passage: missing or direction not in/out")
 		}
+	case EventsLost:
+		return e.Lost.validate()
+	}
+	return nil
+}
+
+func (l *Lost) validate() error {
+	switch {
+	case l == nil:
+		return errors.New("telemetry: event field lost: events.lost without details")
+	case l.Count == 0:
+		return errors.New("telemetry: event field lost.count: zero")
+	case !lostReasons[l.Reason]:
+		return fmt.Errorf("telemetry: event field lost.reason: unknown reason %q", l.Reason)
+	case l.FirstSeq == 0 || l.LastSeq < l.FirstSeq:
+		return fmt.Errorf("telemetry: event field lost.first_seq/last_seq: %d..%d is not a range", l.FirstSeq, l.LastSeq)
+	case l.Count-1 > l.LastSeq-l.FirstSeq:
+		return fmt.Errorf("telemetry: event field lost.count: %d events cannot fit in seqs %d..%d", l.Count, l.FirstSeq, l.LastSeq)
+	case l.First != nil && l.Last != nil && l.Last.Before(*l.First):
+		return errors.New("telemetry: event field lost.last: before lost.first")
 	}
 	return nil
 }
@@ -202,6 +269,15 @@ type Status struct {
 	Readers []ReaderInfo `json:"readers,omitempty"`
 	// Sensors are the configured photo-eyes.
 	Sensors []SensorInfo `json:"sensors,omitempty"`
+	// PresenceReset is true in a birth after a start that followed an
+	// unclean end (a crash, kill -9 or power cut): the tags the gateway
+	// reported present may since have left without a tag.departed. A
+	// consumer forgets the presence state of this gateway's readers; the
+	// gateway then reports tag.arrived again for every tag still in the
+	// field and tag.departed for those it had reported and no longer
+	// sees (after the reader's departure time), so a consumer that kept
+	// its state ends right too.
+	PresenceReset bool `json:"presence_reset,omitempty"`
 }
 
 // ReaderInfo describes a configured reader in a birth message.

@@ -11,9 +11,11 @@
 //
 // Payloads are JSON objects with a schema version "v". Every event carries
 // the gateway's sequence number "seq" (strictly increasing per gateway across
-// restarts; a jump means events were dropped by the spool's overflow policy)
-// and a unique "id", so the far end can detect gaps and duplicates: delivery
-// is at least once.
+// restarts) and a unique "id", so the far end can detect gaps and
+// duplicates: delivery is at least once. Every event the gateway accepted
+// took a number; when events are lost (overflow policy, full disk, crash)
+// an "events.lost" event (source LossSource) gives their count, reason and
+// seq range, so each gap in seq is explained.
 package telemetry
 
 import (

@@ -59,6 +59,19 @@ var payloads = []struct {
 	{name: "bad gateway", raw: `{"seq":1,"v":1,"id":"x","gateway":"g/h","source":"s","type":"beam.held","time":"2026-11-27T10:00:00Z","beam":{}}`, err: "field gateway"},
 	{name: "bad direction", raw: `{"seq":1,"v":1,"id":"x","gateway":"g","source":"s","type":"passage","time":"2026-11-27T10:00:00Z","passage":{"direction":"up"}}`, err: "field passage"},
 	{name: "not json", raw: `{"seq":1,`, err: "event payload"},
+	{name: "lost", raw: `{"seq":164,"v":1,"id":"z",` + // sequence number of the report itself, schema, id
+		`"gateway":"gw-1","source":"spool","type":"events.lost",` + // the gateway's own source
+		`"time":"2026-11-27T10:05:00Z",` + // when the report was made
+		`"lost":{"count":30,"reason":"overflow-reject-new",` + // how many and why
+		`"first_seq":134,"last_seq":163,` + // the numbers they had
+		`"first":"2026-11-27T10:00:00Z","last":"2026-11-27T10:04:00Z"}}`}, // their time span
+	{name: "lost without times", raw: `{"seq":9,"v":1,"id":"z","gateway":"g","source":"spool","type":"events.lost","time":"2026-11-27T10:05:00Z","lost":{"count":1,"reason":"crash","first_seq":8,"last_seq":8}}`},
+	{name: "lost without body", raw: `{"seq":9,"v":1,"id":"z","gateway":"g","source":"spool","type":"events.lost","time":"2026-11-27T10:05:00Z"}`, err: "field lost"},
+	{name: "lost zero", raw: `{"seq":9,"v":1,"id":"z","gateway":"g","source":"spool","type":"events.lost","time":"2026-11-27T10:05:00Z","lost":{"count":0,"reason":"crash","first_seq":8,"last_seq":8}}`, err: "lost.count"},
+	{name: "lost bad reason", raw: `{"seq":9,"v":1,"id":"z","gateway":"g","source":"spool","type":"events.lost","time":"2026-11-27T10:05:00Z","lost":{"count":1,"reason":"gremlins","first_seq":8,"last_seq":8}}`, err: "lost.reason"},
+	{name: "lost no range", raw: `{"seq":9,"v":1,"id":"z","gateway":"g","source":"spool","type":"events.lost","time":"2026-11-27T10:05:00Z","lost":{"count":1,"reason":"crash"}}`, err: "first_seq"},
+	{name: "lost count beyond range", raw: `{"seq":9,"v":1,"id":"z","gateway":"g","source":"spool","type":"events.lost","time":"2026-11-27T10:05:00Z","lost":{"count":3,"reason":"crash","first_seq":7,"last_seq":8}}`, err: "cannot fit"},
+	{name: "lost span backwards", raw: `{"seq":9,"v":1,"id":"z","gateway":"g","source":"spool","type":"events.lost","time":"2026-11-27T10:05:00Z","lost":{"count":1,"reason":"crash","first_seq":8,"last_seq":8,"first":"2026-11-27T10:05:00Z","last":"2026-11-27T10:00:00Z"}}`, err: "lost.last"},
 }
 
 func TestDecodeEvent(t *testing.T) {
@@ -93,6 +106,10 @@ func TestDecodeEvent(t *testing.T) {
 		if e2.Seq != e.Seq || e2.ID != e.ID || e2.Type != e.Type || !e2.Time.Equal(e.Time) {
 			t.Fatalf("%s: round trip changed the event: %+v vs %+v", tc.name, e2, e)
 		}
+		if (e.Lost == nil) != (e2.Lost == nil) || e.Lost != nil && (e2.Lost.Count != e.Lost.Count ||
+			e2.Lost.Reason != e.Lost.Reason || e2.Lost.FirstSeq != e.Lost.FirstSeq || e2.Lost.LastSeq != e.Lost.LastSeq) {
+			t.Fatalf("%s: round trip changed the loss: %+v vs %+v", tc.name, e2.Lost, e.Lost)
+		}
 	}
 }
 
@@ -109,6 +126,13 @@ func TestStatus(t *testing.T) {
 	}
 	if s.State != StateOnline || len(s.Readers) != 1 || s.Readers[0].Protocol != "em4100" {
 		t.Fatalf("status round trip: %+v", s)
+	}
+	if s.PresenceReset || strings.Contains(string(b), "presence_reset") {
+		t.Fatalf("presence_reset set or spelled in a clean birth: %s", b)
+	}
+	s, err = DecodeStatus([]byte(`{"v":1,"gateway":"gw-1","state":"online","presence_reset":true}`))
+	if err != nil || !s.PresenceReset {
+		t.Fatalf("presence_reset: %+v, %v", s, err)
 	}
 	if _, err := DecodeStatus([]byte(`{"v":1,"gateway":"g","state":"maybe"}`)); err == nil {
 		t.Fatal("state maybe accepted")
@@ -145,6 +169,7 @@ func FuzzDecodeEvent(f *testing.F) {
 
 func FuzzDecodeStatus(f *testing.F) {
 	f.Add([]byte(`{"v":1,"gateway":"g","state":"online","readers":[{"name":"r","protocol":"p","device":"d"}]}`))
+	f.Add([]byte(`{"v":1,"gateway":"g","state":"online","presence_reset":true}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := DecodeStatus(b)
 		if err == nil {
