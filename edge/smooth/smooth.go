@@ -34,6 +34,9 @@ type Presence struct {
 	HasRSSI bool
 	// Raw is the tag identifier as bytes.
 	Raw []byte
+	// Restored tells a presence handed to Restore that has not been read
+	// since.
+	Restored bool
 }
 
 type key struct {
@@ -49,6 +52,7 @@ type Smoother struct {
 
 	mu      sync.Mutex
 	present map[key]*Presence
+	held    bool // restored tags wait for Release
 }
 
 // New returns a smoother that declares a tag departed after departAfter
@@ -77,6 +81,12 @@ func (s *Smoother) Observe(r rfid.Read, now time.Time) (Presence, bool) {
 		if r.HasRSSI && (!p.HasRSSI || r.RSSI > p.MaxRSSI) {
 			p.MaxRSSI, p.HasRSSI = r.RSSI, true
 		}
+		if p.Restored {
+			// Seen again after a restart: an arrival again, for a far end
+			// that forgot the presence state, from its first arrival.
+			p.Restored = false
+			return *p, true
+		}
 		return Presence{}, false
 	}
 	raw := append([]byte(nil), r.Tag...)
@@ -86,13 +96,48 @@ func (s *Smoother) Observe(r rfid.Read, now time.Time) (Presence, bool) {
 	return *p, true
 }
 
+// Restore makes tags present that were present before a restart, without
+// an arrival: one read again is an arrival again (Observe returns it with
+// its first FirstSeen); one not read departs as usual, but only once
+// Release started its clock. Restore replaces tags already present.
+func (s *Smoother) Restore(ps []Presence) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range ps {
+		p.Restored = true
+		p.Reads = 0
+		p.Raw = append([]byte(nil), p.Raw...)
+		s.present[key{p.Antenna, string(p.Raw)}] = &p
+	}
+	s.held = true
+}
+
+// Release starts the departure clock of restored tags at now (the reader
+// is running): those not read within DepartAfter then depart.
+func (s *Smoother) Release(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.held {
+		return
+	}
+	s.held = false
+	for _, p := range s.present {
+		if p.Restored {
+			p.LastSeen = now
+		}
+	}
+}
+
 // Expire removes and returns, oldest last-read first, the tags not read
-// since now - DepartAfter.
+// since now - DepartAfter (restored tags only after Release).
 func (s *Smoother) Expire(now time.Time) []Presence {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var gone []Presence
 	for k, p := range s.present {
+		if p.Restored && s.held {
+			continue
+		}
 		if now.Sub(p.LastSeen) >= s.departAfter {
 			gone = append(gone, *p)
 			delete(s.present, k)

@@ -71,3 +71,37 @@ func BenchmarkObserveRepeat(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reads/s")
 }
+
+// TestRestore: tags present before a restart wait for Release, then
+// depart unless read; one read again is an arrival again, with its first
+// FirstSeen.
+func TestRestore(t *testing.T) {
+	s := New(2 * time.Second)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	before := t0.Add(-time.Hour)
+	s.Restore([]Presence{
+		{Tag: "0A0B", Raw: []byte{0x0A, 0x0B}, Antenna: 1, FirstSeen: before, LastSeen: before, Reads: 40},
+		{Tag: "0C0D", Raw: []byte{0x0C, 0x0D}, Antenna: 1, FirstSeen: before, LastSeen: before},
+	})
+	if gone := s.Expire(t0.Add(time.Hour)); len(gone) != 0 {
+		t.Fatalf("restored tags departed before Release: %+v", gone)
+	}
+	s.Release(t0)
+	p, ok := s.Observe(rfid.Read{Tag: []byte{0x0A, 0x0B}, Antenna: 1}, t0.Add(time.Second))
+	if !ok || !p.FirstSeen.Equal(before) || p.Reads != 1 || p.Restored {
+		t.Fatalf("restored tag read again: %+v, arrival %v; want an arrival from its first FirstSeen", p, ok)
+	}
+	if _, ok := s.Observe(rfid.Read{Tag: []byte{0x0A, 0x0B}, Antenna: 1}, t0.Add(1500*time.Millisecond)); ok {
+		t.Fatal("second read after the restore is an arrival again")
+	}
+	if gone := s.Expire(t0.Add(1999 * time.Millisecond)); len(gone) != 0 {
+		t.Fatalf("departed before DepartAfter from Release: %+v", gone)
+	}
+	gone := s.Expire(t0.Add(2 * time.Second))
+	if len(gone) != 1 || gone[0].Tag != "0C0D" || !gone[0].Restored {
+		t.Fatalf("at DepartAfter after Release: %+v, want 0C0D departed", gone)
+	}
+	if s.Len() != 1 {
+		t.Fatalf("present %d, want the tag read again", s.Len())
+	}
+}
