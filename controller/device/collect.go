@@ -59,9 +59,10 @@ func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []
 	}
 	var p *Profile
 	if set.NeedsProbes(o) {
-		// Base columns and every probe table in one walk, then classify.
-		roots := append(walkRoots(nil, nil), set.probeRoots()...)
-		if err := walk(roots); err != nil {
+		// Base columns, every probe table and the columns of the profiles
+		// the sysObjectID points to in one walk, then classify.
+		roots := append(set.probeRoots(), set.candidateWalks(o)...)
+		if err := walk(walkRoots(nil, nil, roots...)); err != nil {
 			return nil, warnings, err
 		}
 		p = set.Classify(o)
@@ -74,9 +75,13 @@ func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []
 			return nil, warnings, err
 		}
 	}
+	// The columns the document reads are checked for gaps; probe tables
+	// are not.
 	var all []string
-	for r := range walked {
-		all = append(all, r)
+	for _, r := range walkRoots(p, nil) {
+		if walked[r] {
+			all = append(all, r)
+		}
 	}
 	expected := map[string]bool{}
 	if p != nil {

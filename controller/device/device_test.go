@@ -18,11 +18,16 @@ func TestParseProfilesStrict(t *testing.T) {
 	}{
 		{"unknown key", "name: a\nclass: olt\nmatch: {sys_object_id: [1.3.6]}\nwalkk: []\n", "field walkk not found"},
 		{"bad class", "name: a\nclass: modem\nmatch: {sys_object_id: [1.3.6]}\n", "line 1: profile \"a\": class"},
-		{"bad oid", "- name: a\n  class: olt\n  match: {sys_object_id: [1.3.6]}\n- name: b\n  class: olt\n  match: {sys_object_id: [iso.3]}\n", "line 4: profile \"b\": match.sys_object_id[0]"},
+		{"bad oid", "- name: a\n  class: router\n  match: {sys_object_id: [1.3.6]}\n- name: b\n  class: router\n  match: {sys_object_id: [iso.3]}\n", "line 4: profile \"b\": match.sys_object_id[0]"},
 		{"no match", "name: a\nclass: olt\n", "match: needs"},
 		{"bad regexp", "name: a\nclass: olt\nmodel: '('\nmatch: {sys_object_id: [1.3.6]}\n", "model:"},
-		{"bad extractor", "name: a\nclass: olt\naccess: nope\nmatch: {sys_object_id: [1.3.6]}\n", "no extractor named \"nope\""},
+		{"bad extractor", "name: a\nclass: router\naccess: nope\nmatch: {sys_object_id: [1.3.6]}\n", "no extractor named \"nope\""},
 		{"two probe kinds", "name: a\nclass: olt\nmatch: {probes: [{if_type: 6, table: 1.3.6}]}\n", "match.probes[0]: needs exactly one"},
+		{"two evidence kinds", "name: a\nclass: olt\nmatch: {evidence: [{sys_descr: x, table: 1.3.6}]}\n", "match.evidence[0]: needs exactly one"},
+		{"bad sys_descr", "name: a\nclass: olt\nmatch: {evidence: [{sys_descr: '('}]}\n", "match.evidence[0]: sys_descr:"},
+		{"access class on a vendor OID alone", "name: a\nclass: olt\nmatch: {sys_object_id: [1.3.6.1.4.1.99999]}\n", "class olt is an access class and must rest on access evidence"},
+		{"access class on sysServices alone", "name: a\nclass: dslam\nmatch: {probes: [{sys_services_layer: 2}]}\n", "class dslam is an access class"},
+		{"access class with some evidence not of access", "name: a\nclass: cmts\nmatch: {sys_object_id: [1.3.6.1.4.1.99999], evidence: [{sys_descr: CMTS}, {sys_services_layer: 2}]}\n", "class cmts is an access class"},
 	}
 	for _, c := range cases {
 		_, err := ParseProfiles("site.yaml", []byte(c.yaml))
@@ -40,7 +45,7 @@ func TestLoadProfilesOverride(t *testing.T) {
 	if _, ok := def.Lookup("huawei-olt"); !ok {
 		t.Fatal("embedded huawei-olt profile missing")
 	}
-	site := fstest.MapFS{"huawei.yaml": {Data: []byte("name: huawei-olt\nclass: dslam\nmatch: {sys_object_id: [1.3.6.1.4.1.2011.2.123]}\n")}}
+	site := fstest.MapFS{"huawei.yaml": {Data: []byte("name: huawei-olt\nclass: dslam\nmatch: {sys_object_id: [1.3.6.1.4.1.2011.2.123], evidence: [{if_types: [94]}]}\n")}}
 	set, err := LoadProfiles(embeddedSub(t), site)
 	if err != nil {
 		t.Fatal(err)
@@ -76,12 +81,13 @@ func TestClassifyStages(t *testing.T) {
 		pdus []gosnmp.SnmpPDU
 		want Class
 	}{
-		{"sysObjectID with leading dot", []gosnmp.SnmpPDU{pdu(".1.3.6.1.2.1.1.2.0", gosnmp.ObjectIdentifier, ".1.3.6.1.4.1.17409")}, ClassOLT},
+		{"sysObjectID with leading dot", []gosnmp.SnmpPDU{pdu(".1.3.6.1.2.1.1.2.0", gosnmp.ObjectIdentifier, ".1.3.6.1.4.1.17409"),
+			pdu(".1.3.6.1.4.1.17409.2.3.1.1.13.0", gosnmp.OctetString, []byte("AF2101"))}, ClassOLT},
 		{"probe: CMTS modem table", []gosnmp.SnmpPDU{
 			pdu("1.3.6.1.2.1.1.2.0", gosnmp.ObjectIdentifier, "1.3.6.1.4.1.99999"),
 			pdu("1.3.6.1.2.1.10.127.1.3.3.1.9.7", gosnmp.Integer, 6)}, ClassCMTS},
-		{"probe: two ADSL lines", []gosnmp.SnmpPDU{
-			pdu("1.3.6.1.2.1.2.2.1.3.1", gosnmp.Integer, 94), pdu("1.3.6.1.2.1.2.2.1.3.2", gosnmp.Integer, 94)}, ClassDSLAM},
+		{"probe: two ADSL lines (a bonded CPE)", []gosnmp.SnmpPDU{
+			pdu("1.3.6.1.2.1.2.2.1.3.1", gosnmp.Integer, 94), pdu("1.3.6.1.2.1.2.2.1.3.2", gosnmp.Integer, 94)}, ClassDSLCPE},
 		{"probe: one ADSL line", []gosnmp.SnmpPDU{pdu("1.3.6.1.2.1.2.2.1.3.1", gosnmp.Integer, 94)}, ClassDSLCPE},
 		{"fallback: sysServices 78 (layers 2,3,4,7)", []gosnmp.SnmpPDU{pdu("1.3.6.1.2.1.1.7.0", gosnmp.Integer, 78)}, ClassRouter},
 		{"fallback: sysServices 72 (layers 4,7)", []gosnmp.SnmpPDU{pdu("1.3.6.1.2.1.1.7.0", gosnmp.Integer, 72)}, ClassUnknown},

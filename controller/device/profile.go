@@ -44,21 +44,29 @@ type Profile struct {
 	modelRE *regexp.Regexp
 }
 
-// Match holds a profile's matching rules. A profile with SysObjectID
-// matches by prefix in the first stage; one with Probes (and no
-// SysObjectID) matches in the second stage when every probe holds; one with
-// Fallback set matches in the third stage when every probe holds.
+// Match holds a profile's matching rules. A profile matches a device when
+// its sysObjectID starts with one of SysObjectID (if any are given), every
+// one of Probes holds, and at least one of Evidence holds (if any is
+// given). Profiles are tried in three stages, the first match winning:
+// those with SysObjectID (longest matching prefix first), then those
+// without, then those with Fallback set (see ProfileSet.Classify).
 type Match struct {
 	// SysObjectID lists sysObjectID prefixes (dotted, leading dot allowed).
 	SysObjectID []string `yaml:"sys_object_id"`
 	// Probes must all hold.
 	Probes []Probe `yaml:"probes"`
+	// Evidence holds when at least one of its probes does. A profile of an
+	// access class (Class.IsAccess) must rest on access evidence: a probe
+	// or every evidence probe is an if_type(s), table or sys_descr test, so
+	// a vendor's enterprise OID alone never makes an OLT, CMTS, DSLAM or
+	// modem.
+	Evidence []Probe `yaml:"evidence"`
 	// Fallback puts the profile in the last stage.
 	Fallback bool `yaml:"fallback"`
 }
 
-// Probe is one test on what the agent answered. Exactly one of IfType,
-// Table and SysServicesLayer is set.
+// Probe is one test on what the agent answered. Exactly one of
+// IfType/IfTypes, Table, SysServicesLayer and SysDescr is set.
 type Probe struct {
 	// IfType holds when at least MinCount (default 1) and at most MaxCount
 	// (0: no bound) interfaces have this IANA ifType.
@@ -74,6 +82,27 @@ type Probe struct {
 	// set; with SysServicesOnly, no other layer but 1 may be set besides.
 	SysServicesLayer int  `yaml:"sys_services_layer"`
 	SysServicesOnly  bool `yaml:"sys_services_only"`
+	// SysDescr holds when this regular expression matches sysDescr: an
+	// explicit model match.
+	SysDescr string `yaml:"sys_descr"`
+
+	descrRE *regexp.Regexp
+}
+
+// access reports whether the probe tests access evidence: interfaces, a
+// table or the model in sysDescr (not sysServices).
+func (pr *Probe) access() bool {
+	return pr.IfType != 0 || len(pr.IfTypes) > 0 || pr.Table != "" || pr.SysDescr != ""
+}
+
+// IsAccess reports whether c is an access class (olt, cmts, dslam, dsl-cpe,
+// cable-modem): one that counts subscribers' lines and so drives coverage.
+func (c Class) IsAccess() bool {
+	switch c {
+	case ClassOLT, ClassCMTS, ClassDSLAM, ClassDSLCPE, ClassCableModem:
+		return true
+	}
+	return false
 }
 
 // ProfileSet is a validated, ordered set of profiles.
@@ -244,8 +273,8 @@ func (p *Profile) Validate() error {
 		}
 		p.modelRE = re
 	}
-	if len(p.Match.SysObjectID) == 0 && len(p.Match.Probes) == 0 {
-		return fmt.Errorf("profile %q: match: needs sys_object_id or probes", p.Name)
+	if len(p.Match.SysObjectID) == 0 && len(p.Match.Probes) == 0 && len(p.Match.Evidence) == 0 {
+		return fmt.Errorf("profile %q: match: needs sys_object_id, probes or evidence", p.Name)
 	}
 	for i, o := range p.Match.SysObjectID {
 		if !oidRE.MatchString(o) {
@@ -257,6 +286,14 @@ func (p *Profile) Validate() error {
 		if err := p.Match.Probes[i].validate(); err != nil {
 			return fmt.Errorf("profile %q: match.probes[%d]: %w", p.Name, i, err)
 		}
+	}
+	for i := range p.Match.Evidence {
+		if err := p.Match.Evidence[i].validate(); err != nil {
+			return fmt.Errorf("profile %q: match.evidence[%d]: %w", p.Name, i, err)
+		}
+	}
+	if p.Class.IsAccess() && !p.Match.accessEvidence() {
+		return fmt.Errorf("profile %q: match: class %s is an access class and must rest on access evidence: a probe, or every evidence entry, testing if_type/if_types, table or sys_descr", p.Name, p.Class)
 	}
 	for i, w := range p.Walk {
 		if !oidRE.MatchString(w) {
@@ -290,8 +327,16 @@ func (pr *Probe) validate() error {
 			return fmt.Errorf("sys_services_layer: %d is not 1..7", pr.SysServicesLayer)
 		}
 	}
+	if pr.SysDescr != "" {
+		kinds++
+		re, err := regexp.Compile(pr.SysDescr)
+		if err != nil {
+			return fmt.Errorf("sys_descr: %v", err)
+		}
+		pr.descrRE = re
+	}
 	if kinds != 1 {
-		return errors.New("needs exactly one of if_type/if_types, table, sys_services_layer")
+		return errors.New("needs exactly one of if_type/if_types, table, sys_services_layer, sys_descr")
 	}
 	if pr.MinCount < 0 || pr.MaxCount < 0 || (pr.MaxCount > 0 && pr.MaxCount < pr.MinCount) {
 		return fmt.Errorf("min_count/max_count: %d/%d is not a valid range", pr.MinCount, pr.MaxCount)
@@ -299,47 +344,111 @@ func (pr *Probe) validate() error {
 	return nil
 }
 
-// probeRoots returns the table roots the set's probes read.
+// accessEvidence reports whether a match rests on access evidence: one of
+// its probes (which must all hold) tests it, or every evidence entry does.
+func (m *Match) accessEvidence() bool {
+	for i := range m.Probes {
+		if m.Probes[i].access() {
+			return true
+		}
+	}
+	if len(m.Evidence) == 0 {
+		return false
+	}
+	for i := range m.Evidence {
+		if !m.Evidence[i].access() {
+			return false
+		}
+	}
+	return true
+}
+
+// probeRoots returns the table roots the set's probes and evidence read.
 func (s *ProfileSet) probeRoots() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, p := range s.profiles {
-		for _, pr := range p.Match.Probes {
-			if pr.Table != "" && !seen[pr.Table] {
-				seen[pr.Table] = true
-				out = append(out, pr.Table)
+		for _, list := range [][]Probe{p.Match.Probes, p.Match.Evidence} {
+			for _, pr := range list {
+				if pr.Table != "" && !seen[pr.Table] {
+					seen[pr.Table] = true
+					out = append(out, pr.Table)
+				}
 			}
 		}
 	}
 	return out
 }
 
-// Classify picks the profile for a device: first by the longest matching
-// sysObjectID prefix, then by probes, then by fallback profiles; nil means
-// unknown.
-func (s *ProfileSet) Classify(o *Objects) *Profile {
-	oid, _ := textAt(o, oidSysObjectID)
-	oid = normOID(oid)
-	var best *Profile
-	bestLen := -1
-	if oid != "" {
-		for _, p := range s.profiles {
-			for _, pre := range p.Match.SysObjectID {
-				if (oid == pre || strings.HasPrefix(oid, pre+".")) && len(pre) > bestLen {
-					best, bestLen = p, len(pre)
-				}
-			}
-		}
-	}
-	if best != nil {
+// prefixLen returns the length of p's longest sysObjectID prefix that oid
+// starts with, or -1.
+func (p *Profile) prefixLen(oid string) int {
+	best := -1
+	if oid == "" {
 		return best
 	}
+	for _, pre := range p.Match.SysObjectID {
+		if (oid == pre || strings.HasPrefix(oid, pre+".")) && len(pre) > best {
+			best = len(pre)
+		}
+	}
+	return best
+}
+
+// candidates returns the first-stage profiles whose sysObjectID prefix the
+// device's sysObjectID starts with, longest prefix first, then in set order
+// (priority, then name).
+func (s *ProfileSet) candidates(o *Objects) []*Profile {
+	oid, _ := textAt(o, oidSysObjectID)
+	oid = normOID(oid)
+	var out []*Profile
+	var lens []int
+	for _, p := range s.profiles {
+		if p.Match.Fallback {
+			continue
+		}
+		if n := p.prefixLen(oid); n >= 0 {
+			out = append(out, p)
+			lens = append(lens, n)
+		}
+	}
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return lens[idx[a]] > lens[idx[b]] })
+	sorted := make([]*Profile, len(out))
+	for i, k := range idx {
+		sorted[i] = out[k]
+	}
+	return sorted
+}
+
+// Classify picks the profile for a device; nil means unknown. Stage 1: the
+// profiles whose sysObjectID prefix matches, longest prefix first, the
+// first whose probes and evidence hold; a vendor's OID whose evidence does
+// not hold (a vendor's LTE router under a DSL-CPE profile) falls through.
+// Stage 2: the profiles without sysObjectID, by priority, the first whose
+// probes and evidence hold. Stage 3: the fallback profiles likewise (with
+// their sysObjectID prefix, if any, matching too).
+func (s *ProfileSet) Classify(o *Objects) *Profile {
+	for _, p := range s.candidates(o) {
+		if p.Match.holds(o) {
+			return p
+		}
+	}
+	oid, _ := textAt(o, oidSysObjectID)
+	oid = normOID(oid)
 	for _, fallback := range []bool{false, true} {
 		for _, p := range s.profiles {
-			if len(p.Match.SysObjectID) > 0 || p.Match.Fallback != fallback || len(p.Match.Probes) == 0 {
+			m := &p.Match
+			if m.Fallback != fallback || (!fallback && len(m.SysObjectID) > 0) {
 				continue
 			}
-			if probesHold(p.Match.Probes, o) {
+			if len(m.SysObjectID) > 0 && p.prefixLen(oid) < 0 {
+				continue
+			}
+			if m.holds(o) {
 				return p
 			}
 		}
@@ -347,32 +456,108 @@ func (s *ProfileSet) Classify(o *Objects) *Profile {
 	return nil
 }
 
-// NeedsProbes reports whether classification by sysObjectID alone fails,
-// so the probe tables must be walked.
+// NeedsProbes reports whether the system group alone cannot decide the
+// classification, so the interface and probe tables must be walked first:
+// unless a first-stage profile is decided by sysDescr and sysServices
+// alone (and the profiles before it are decided against), it does.
 func (s *ProfileSet) NeedsProbes(o *Objects) bool {
-	oid, _ := textAt(o, oidSysObjectID)
-	oid = normOID(oid)
-	for _, p := range s.profiles {
-		for _, pre := range p.Match.SysObjectID {
-			if oid != "" && (oid == pre || strings.HasPrefix(oid, pre+".")) {
-				return false
-			}
+	for _, p := range s.candidates(o) {
+		switch p.Match.decide(o) {
+		case yes:
+			return false
+		case unsure:
+			return true
 		}
 	}
 	return true
 }
 
-func probesHold(probes []Probe, o *Objects) bool {
-	for _, pr := range probes {
-		if !probeHolds(pr, o) {
-			return false
+// candidateWalks returns the walk roots of the first-stage profiles the
+// device's sysObjectID matches, so that Collect can walk them with the
+// probe tables, in one walk, before it knows which one applies.
+func (s *ProfileSet) candidateWalks(o *Objects) []string {
+	var out []string
+	for _, p := range s.candidates(o) {
+		out = append(out, p.Walk...)
+	}
+	return out
+}
+
+// tri is a test's outcome when only part of the answers is known.
+type tri int
+
+const (
+	no tri = iota
+	yes
+	unsure
+)
+
+// holds reports whether every probe and (if any) one evidence entry hold.
+func (m *Match) holds(o *Objects) bool {
+	return m.eval(o, func(pr *Probe) tri {
+		if probeHolds(*pr, o) {
+			return yes
+		}
+		return no
+	}) == yes
+}
+
+// decide is holds on the system group alone: tests of interfaces and
+// tables are unsure.
+func (m *Match) decide(o *Objects) tri {
+	return m.eval(o, func(pr *Probe) tri {
+		if pr.SysDescr == "" && pr.SysServicesLayer == 0 {
+			return unsure
+		}
+		if probeHolds(*pr, o) {
+			return yes
+		}
+		return no
+	})
+}
+
+// eval combines probe outcomes: all of Probes and any of Evidence.
+func (m *Match) eval(o *Objects, test func(*Probe) tri) tri {
+	out := yes
+	for i := range m.Probes {
+		switch test(&m.Probes[i]) {
+		case no:
+			return no
+		case unsure:
+			out = unsure
 		}
 	}
-	return true
+	if len(m.Evidence) == 0 {
+		return out
+	}
+	ev := no
+	for i := range m.Evidence {
+		switch test(&m.Evidence[i]) {
+		case yes:
+			ev = yes
+		case unsure:
+			if ev == no {
+				ev = unsure
+			}
+		}
+		if ev == yes {
+			break
+		}
+	}
+	switch {
+	case ev == no:
+		return no
+	case ev == unsure:
+		return unsure
+	}
+	return out
 }
 
 func probeHolds(pr Probe, o *Objects) bool {
 	switch {
+	case pr.SysDescr != "":
+		d, ok := textAt(o, oidSysDescr)
+		return ok && pr.descrRE != nil && pr.descrRE.MatchString(d)
 	case pr.Table != "":
 		return o.HasUnder(pr.Table)
 	case pr.SysServicesLayer != 0:
@@ -411,14 +596,15 @@ func probeHolds(pr Probe, o *Objects) bool {
 	}
 }
 
-// walkRoots returns the roots to walk for a profile: the base columns and
-// the profile's own, without duplicates or roots already under another.
-func walkRoots(p *Profile, skip map[string]bool) []string {
+// walkRoots returns the roots to walk for a profile: the base columns,
+// the profile's own and extra, without duplicates or those in skip.
+func walkRoots(p *Profile, skip map[string]bool, extra ...string) []string {
 	var roots []string
 	roots = append(roots, BaseColumns...)
 	if p != nil {
 		roots = append(roots, p.Walk...)
 	}
+	roots = append(roots, extra...)
 	seen := map[string]bool{}
 	var out []string
 	for _, r := range roots {
