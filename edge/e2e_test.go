@@ -163,7 +163,8 @@ func TestCheckConfig(t *testing.T) {
 	bin := buildEdge(t)
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yaml")
-	os.WriteFile(good, []byte("gateway: gw-1\nmqtt:\n  broker: tcp://127.0.0.1:1883\nreaders:\n  - name: r1\n    protocol: em4100\n    device: /dev/ttyUSB0\n"), 0o644)
+	// check-config checks the spool's directory as run needs it: one that exists.
+	os.WriteFile(good, []byte("gateway: gw-1\nspool:\n  path: "+filepath.Join(dir, "spool.db")+"\nmqtt:\n  broker: tcp://127.0.0.1:1883\nreaders:\n  - name: r1\n    protocol: em4100\n    device: /dev/ttyUSB0\n"), 0o644)
 	if out, err := exec.Command(bin, "check-config", good).CombinedOutput(); err != nil {
 		t.Fatalf("good config: %v\n%s", err, out)
 	}

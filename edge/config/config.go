@@ -248,8 +248,8 @@ func (c *Config) Validate(doc *yamlconf.Doc) error {
 		return nil
 	}
 	for _, check := range []func() error{
-		func() error { return c.Spool.validate(doc, c.checkFiles) },
-		func() error { return c.MQTT.validate(doc, c.Gateway, c.checkFiles) },
+		func() error { return c.Spool.validate(doc) },
+		func() error { return c.MQTT.validate(doc, c.Gateway) },
 		func() error { return c.validateReaders(doc, unique) },
 		func() error { return c.validateSensors(doc, unique) },
 		func() error { return c.validatePairs(doc, unique) },
@@ -259,6 +259,28 @@ func (c *Config) Validate(doc *yamlconf.Doc) error {
 		if err := check(); err != nil {
 			return err
 		}
+	}
+	if c.checkFiles {
+		return c.checkHost(doc)
+	}
+	return nil
+}
+
+// checkHost checks, on this machine, what run will use: it reads the
+// password file, loads the TLS files as the gateway does, and checks that
+// the spool can be opened or created.
+func (c *Config) checkHost(doc *yamlconf.Doc) error {
+	if err := checkSpoolPath(c.Spool.Path); err != nil {
+		return doc.Errorf("spool.path", "%v", err)
+	}
+	m := &c.MQTT
+	if m.PasswordFile != "" {
+		if _, err := yamlconf.Secret(m.PasswordFile, ""); err != nil {
+			return doc.Errorf("mqtt.password_file", "%v", err)
+		}
+	}
+	if _, path, err := m.TLS.Config(); err != nil {
+		return doc.Errorf(path, "%v", err)
 	}
 	return nil
 }
@@ -299,7 +321,7 @@ func or[T comparable](v, def T) T {
 	return v
 }
 
-func (s *Spool) validate(doc *yamlconf.Doc, checkFiles bool) error {
+func (s *Spool) validate(doc *yamlconf.Doc) error {
 	if s.MaxBytes < MinSpoolBytes {
 		return doc.Errorf("spool.max_bytes", "%d bytes is below the minimum of %d (64 KiB); the value is in bytes: 67108864 is 64 MiB",
 			s.MaxBytes, MinSpoolBytes)
@@ -314,11 +336,6 @@ func (s *Spool) validate(doc *yamlconf.Doc, checkFiles bool) error {
 	case "drop-oldest", "reject-new":
 	default:
 		return doc.Errorf("spool.overflow", "%q is neither drop-oldest nor reject-new", s.Overflow)
-	}
-	if checkFiles {
-		if err := checkSpoolPath(s.Path); err != nil {
-			return doc.Errorf("spool.path", "%v", err)
-		}
 	}
 	return nil
 }
@@ -355,7 +372,7 @@ func checkSpoolPath(path string) error {
 	return nil
 }
 
-func (m *MQTT) validate(doc *yamlconf.Doc, gateway string, checkFiles bool) error {
+func (m *MQTT) validate(doc *yamlconf.Doc, gateway string) error {
 	if m.Broker == "" {
 		return doc.Errorf("mqtt.broker", "missing (tcp://host:1883, ssl://host:8883 or embedded)")
 	}
@@ -394,11 +411,6 @@ func (m *MQTT) validate(doc *yamlconf.Doc, gateway string, checkFiles bool) erro
 	if (m.TLS.CertFile == "") != (m.TLS.KeyFile == "") {
 		return doc.Errorf("mqtt.tls", "cert_file and key_file go together")
 	}
-	if checkFiles {
-		if err := m.checkFiles(doc); err != nil {
-			return err
-		}
-	}
 	if m.KeepAlive < time.Second || m.KeepAlive > MaxKeepAlive {
 		return doc.Errorf("mqtt.keepalive", "%v is not within 1s..%v (MQTT sends it in seconds in 16 bits)", m.KeepAlive, MaxKeepAlive)
 	}
@@ -413,20 +425,6 @@ func (m *MQTT) validate(doc *yamlconf.Doc, gateway string, checkFiles bool) erro
 	}
 	if m.MaxBackoff < m.MinBackoff {
 		return doc.Errorf("mqtt.max_backoff", "must be at least min_backoff (%v)", m.MinBackoff)
-	}
-	return nil
-}
-
-// checkFiles reads the password file and loads the TLS files as the
-// gateway will.
-func (m *MQTT) checkFiles(doc *yamlconf.Doc) error {
-	if m.PasswordFile != "" {
-		if _, err := yamlconf.Secret(m.PasswordFile, ""); err != nil {
-			return doc.Errorf("mqtt.password_file", "%v", err)
-		}
-	}
-	if _, path, err := m.TLS.Config(); err != nil {
-		return doc.Errorf(path, "%v", err)
 	}
 	return nil
 }

@@ -1,13 +1,20 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
+
+	"github.com/ngic/ngic/drivers/rfid"
 	_ "github.com/ngic/ngic/drivers/rfid/all"
+	"github.com/ngic/ngic/drivers/rfid/link"
+	"github.com/ngic/ngic/internal/testenv"
 )
 
 // TestSampleConfigs loads every sample configuration in deploy/edge so they
@@ -121,4 +128,171 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("valid config fails a second validation: %v", err)
 		}
 	})
+}
+
+// TestCredentialsInBrokerURL refuses user information in mqtt.broker,
+// naming the field and line and never repeating the secret, whatever the
+// form of the URL.
+func TestCredentialsInBrokerURL(t *testing.T) {
+	for _, broker := range []string{
+		"tcp://g1:s3cr3t@127.0.0.1:1883",
+		"ssl://g1:s3cr3t@mqtt.example.net:8883",
+		"mqtts://s3cr3t@mqtt.example.net",    // a user name only: it would bypass the username rule
+		"tcp://other:s3cr3t@h:1883/path?q#f", // with a path
+		"tcp://g1:s3cr3t%zz@h:1883",          // not even a valid URL
+		"ws://g1:s3cr3t@h:80/mqtt",
+	} {
+		_, err := Parse("t.yaml", []byte("gateway: g1\nmqtt:\n  broker: "+broker+"\n"))
+		if err == nil || !strings.Contains(err.Error(), "line 3: mqtt.broker") || !strings.Contains(err.Error(), "credentials") {
+			t.Errorf("%s: err = %v, want line 3: mqtt.broker and credentials", broker, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("%s: the secret is in the error: %v", broker, err)
+		}
+	}
+}
+
+// TestTLSOnlyForTLSBrokers refuses TLS settings with a plaintext broker,
+// where they would be ignored and everything sent in the clear, naming the
+// TLS field that is set.
+func TestTLSOnlyForTLSBrokers(t *testing.T) {
+	for _, tc := range []struct{ broker, tls, want string }{
+		{"tcp://h:1883", "    ca_file: /ca.pem\n", "line 5: mqtt.tls.ca_file"},
+		{"mqtt://h:1883", "    cert_file: /c.pem\n    key_file: /c.key\n", "line 5: mqtt.tls.cert_file"},
+		{"ws://h:80/mqtt", "    server_name: broker\n", "line 5: mqtt.tls.server_name"},
+		{"embedded", "    ca_file: /ca.pem\n", "line 5: mqtt.tls.ca_file"},
+	} {
+		_, err := Parse("t.yaml", []byte("gateway: g1\nmqtt:\n  broker: "+tc.broker+"\n  tls:\n"+tc.tls))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s with %q: err = %v, want %q", tc.broker, tc.tls, err, tc.want)
+		}
+	}
+	for _, broker := range []string{"ssl://h:8883", "tls://h:8883", "mqtts://h:8883", "wss://h/mqtt"} {
+		if _, err := Parse("t.yaml", []byte("gateway: g1\nmqtt:\n  broker: "+broker+"\n  tls:\n    ca_file: /ca.pem\n")); err != nil {
+			t.Errorf("%s: %v", broker, err)
+		}
+	}
+}
+
+// TestLoadRefusesWhatRunRefuses: each configuration that run (or the
+// reader's serial driver, or the broker) would refuse fails Load, which
+// check-config and run share, with the field and its line.
+func TestLoadRefusesWhatRunRefuses(t *testing.T) {
+	dir := t.TempDir()
+	pki := testenv.NewPKI(t)
+	cert, key := pki.Issue(t, "g1", false)
+	_, otherKey := pki.Issue(t, "other", false)
+	pw := filepath.Join(dir, "pw")
+	os.WriteFile(pw, []byte("pw\n"), 0o600)
+	notPEM := filepath.Join(dir, "not.pem")
+	os.WriteFile(notPEM, []byte("hello\n"), 0o600)
+	aDir := filepath.Join(dir, "adir")
+	os.Mkdir(aDir, 0o700)
+	spool := filepath.Join(dir, "spool.db")
+	good := map[string]string{"spool": spool, "pw": pw, "ca": pki.CAFile, "cert": cert, "key": key, "baud": "0",
+		"keepalive": "30s", "max_records": "1000", "max_bytes": "1048576", "listen": "127.0.0.1:0"}
+	conf := func(set map[string]string) string {
+		v := map[string]string{}
+		for k, x := range good {
+			v[k] = x
+		}
+		for k, x := range set {
+			v[k] = x
+		}
+		return fmt.Sprintf(`gateway: g1
+spool:
+  path: %s
+  max_records: %s
+  max_bytes: %s
+mqtt:
+  broker: ssl://127.0.0.1:8883
+  username: g1
+  password_file: %s
+  keepalive: %s
+  tls:
+    ca_file: %s
+    cert_file: %s
+    key_file: %s
+readers:
+  - name: r
+    protocol: em4100
+    device: /dev/ttyUSB0
+    baud: %s
+http:
+  listen: %s
+`, v["spool"], v["max_records"], v["max_bytes"], v["pw"], v["keepalive"], v["ca"], v["cert"], v["key"], v["baud"], v["listen"])
+	}
+	load := func(y string) error {
+		p := filepath.Join(t.TempDir(), "edge.yaml")
+		if err := os.WriteFile(p, []byte(y), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(p)
+		return err
+	}
+	if err := load(conf(nil)); err != nil {
+		t.Fatalf("the good configuration: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		set  map[string]string
+		want string
+	}{
+		{"password_file a directory", map[string]string{"pw": aDir}, "line 9: mqtt.password_file"},
+		{"password_file missing", map[string]string{"pw": dir + "/none"}, "line 9: mqtt.password_file"},
+		{"ca_file a directory", map[string]string{"ca": aDir}, "line 12: mqtt.tls.ca_file"},
+		{"ca_file without a certificate", map[string]string{"ca": notPEM}, "line 12: mqtt.tls.ca_file"},
+		{"cert_file a directory", map[string]string{"cert": aDir}, "line 13: mqtt.tls.cert_file"},
+		{"key_file a directory", map[string]string{"key": aDir}, "line 14: mqtt.tls.key_file"},
+		{"key of another certificate", map[string]string{"key": otherKey}, "line 13: mqtt.tls.cert_file"},
+		{"spool directory missing", map[string]string{"spool": dir + "/none/spool.db"}, "line 3: spool.path"},
+		{"spool path a directory", map[string]string{"spool": aDir}, "line 3: spool.path"},
+		{"spool directory a file", map[string]string{"spool": pw + "/spool.db"}, "line 3: spool.path"},
+		{"unsupported baud", map[string]string{"baud": "14400"}, "line 19: readers[0].baud"},
+		{"negative baud", map[string]string{"baud": "-9600"}, "line 19: readers[0].baud"},
+		{"keepalive above 65535s", map[string]string{"keepalive": "65536s"}, "line 10: mqtt.keepalive"},
+		{"keepalive of 100 years", map[string]string{"keepalive": "876000h"}, "line 10: mqtt.keepalive"},
+		{"keepalive not whole seconds", map[string]string{"keepalive": "1500ms"}, "line 10: mqtt.keepalive"},
+		{"max_records of 2^63-1", map[string]string{"max_records": "9223372036854775807"}, "line 4: spool.max_records"},
+		{"max_bytes of 2^63-1", map[string]string{"max_bytes": "9223372036854775807"}, "line 5: spool.max_bytes"},
+		{"listen port out of range", map[string]string{"listen": "127.0.0.1:99999"}, "line 21: http.listen"},
+		{"listen port not a port", map[string]string{"listen": "127.0.0.1:ninety"}, "line 21: http.listen"},
+	} {
+		err := load(conf(tc.set))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestBaudRatesAreTheDriverRates opens a pseudo-terminal through the
+// serial driver at every rate of BaudRates, and fails to at a rate outside
+// it; every protocol's default rate is in the list.
+func TestBaudRatesAreTheDriverRates(t *testing.T) {
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	for _, b := range BaudRates {
+		p, err := link.OpenSerial(tty.Name(), b, 10*time.Millisecond)
+		if err != nil {
+			t.Errorf("baud %d: %v", b, err)
+			continue
+		}
+		p.Close()
+	}
+	for _, b := range []int{14400, 28800, 4000001} {
+		if p, err := link.OpenSerial(tty.Name(), b, 10*time.Millisecond); err == nil {
+			p.Close()
+			t.Errorf("baud %d is outside BaudRates but the driver sets it", b)
+		}
+	}
+	for _, name := range rfid.Names() {
+		proto, _ := rfid.Lookup(name)
+		if !slices.Contains(BaudRates, proto.DefaultBaud) {
+			t.Errorf("%s: default baud %d not in BaudRates", name, proto.DefaultBaud)
+		}
+	}
 }
