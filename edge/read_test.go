@@ -70,6 +70,13 @@ func TestReadCommandWithEmulator(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "/dev/ngic-none") {
 		t.Fatalf("bad device: %v %s", err, out)
 	}
+	// A device that is not a serial port is named as such, whatever it is.
+	for _, dev := range []string{"/dev/null", t.TempDir(), "read_test.go"} {
+		out, err := exec.Command(edge, "read", "--device", dev, "--protocol", "em4100").CombinedOutput()
+		if err == nil || !strings.Contains(string(out), dev+" is not a serial port (tty)") || strings.Contains(string(out), "ioctl") {
+			t.Fatalf("%s: %v %s", dev, err, out)
+		}
+	}
 	link := filepath.Join(t.TempDir(), "ttySilent")
 	emu := exec.Command(fwtool, "emulate-reader", "--protocol", "magicrf", "--link", link) // no tag in the field
 	stdout, _ := emu.StdoutPipe()
