@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -91,8 +92,9 @@ func writePEM(t testing.TB, path, typ string, der []byte) {
 	}
 }
 
-// MosquittoTLS is a mosquitto with a TLS listener that requires a client
-// certificate from PKI and a username and password, and applies an ACL file.
+// MosquittoTLS is the shipped mosquitto configuration running: a TLS
+// listener that requires a client certificate from PKI and a username and
+// password, and applies an ACL file.
 type MosquittoTLS struct {
 	*Process
 	// Addr is host:port of the TLS listener.
@@ -101,8 +103,18 @@ type MosquittoTLS struct {
 	PKI *PKI
 }
 
-// StartMosquittoTLS starts mosquitto with TLS (client certificates
-// required), the given users (name -> password) and the ACL file acl.
+// ShippedMosquittoConf is the broker configuration ngic ships, relative to
+// the repository root.
+const ShippedMosquittoConf = "deploy/mosquitto/ngic.conf"
+
+// StartMosquittoTLS starts mosquitto with the shipped configuration
+// (ShippedMosquittoConf) with the given users (name -> password) and the
+// ACL file acl. Only what ties the configuration to one machine changes:
+// the files (password, ACL, certificates from a fresh PKI), the listener
+// (a free port on 127.0.0.1), persistence (off) and the log (to the
+// process log, with mosquitto's debug lines: among them "Denied PUBLISH"
+// for every publish the ACL refused; the log is complete after Stop);
+// every other setting is the shipped one.
 func StartMosquittoTLS(t testing.TB, users map[string]string, acl string) *MosquittoTLS {
 	t.Helper()
 	bin, ok := lookPath("mosquitto")
@@ -112,6 +124,14 @@ func StartMosquittoTLS(t testing.TB, users map[string]string, acl string) *Mosqu
 	pw, ok := lookPath("mosquitto_passwd")
 	if !ok {
 		missing(t, "mosquitto_passwd", "apt-get install mosquitto")
+	}
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	shipped, err := os.ReadFile(filepath.Join(root, ShippedMosquittoConf))
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
 	}
 	pki := NewPKI(t)
 	dir := t.TempDir()
@@ -125,24 +145,21 @@ func StartMosquittoTLS(t testing.TB, users map[string]string, acl string) *Mosqu
 		}
 	}
 	port := FreePort(t)
+	cfg, err := localMosquittoConf(string(shipped), map[string]string{
+		"password_file":        "password_file " + passwd,
+		"acl_file":             "acl_file " + acl,
+		"listener":             fmt.Sprintf("listener %d 127.0.0.1", port),
+		"cafile":               "cafile " + pki.CAFile,
+		"certfile":             "certfile " + pki.ServerCert,
+		"keyfile":              "keyfile " + pki.ServerKey,
+		"persistence":          "persistence false",
+		"persistence_location": "",
+	})
+	if err != nil {
+		t.Fatalf("testenv: %s: %v", ShippedMosquittoConf, err)
+	}
+	cfg += "log_dest stdout\nlog_type all\nuser root\n"
 	conf := filepath.Join(dir, "mosquitto.conf")
-	cfg := fmt.Sprintf(`per_listener_settings false
-allow_anonymous false
-password_file %s
-acl_file %s
-listener %d 127.0.0.1
-cafile %s
-certfile %s
-keyfile %s
-require_certificate true
-max_queued_messages 0
-persistence false
-log_dest stdout
-log_type error
-log_type warning
-log_type notice
-user root
-`, passwd, acl, port, pki.CAFile, pki.ServerCert, pki.ServerKey)
 	if err := os.WriteFile(conf, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -150,4 +167,39 @@ user root
 	m.Process = start(t, dir, bin, "-c", conf)
 	waitTCP(t, m.Process, m.Addr)
 	return m
+}
+
+// localMosquittoConf rewrites a mosquitto configuration for a test: each
+// line whose option is a key of replace becomes replace's value (nothing
+// when empty); comments and other lines stay. Every key must be found once,
+// and no path to the installed system may remain, so the test fails when
+// the shipped file grows an option the rewrite does not know about.
+func localMosquittoConf(shipped string, replace map[string]string) (string, error) {
+	var b strings.Builder
+	seen := map[string]int{}
+	for i, line := range strings.Split(shipped, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+			b.WriteString(line + "\n")
+			continue
+		}
+		key, _, _ := strings.Cut(trimmed, " ")
+		if r, ok := replace[key]; ok {
+			seen[key]++
+			if r != "" {
+				b.WriteString(r + "\n")
+			}
+			continue
+		}
+		if strings.Contains(trimmed, "/") {
+			return "", fmt.Errorf("line %d: %q names a path the test cannot rewrite", i+1, trimmed)
+		}
+		b.WriteString(line + "\n")
+	}
+	for key := range replace {
+		if seen[key] != 1 {
+			return "", fmt.Errorf("option %s found %d times, want once", key, seen[key])
+		}
+	}
+	return b.String(), nil
 }
