@@ -153,12 +153,17 @@ func Secret(path, env string) (string, error) {
 	return "", nil
 }
 
-var lineRef = regexp.MustCompile(`line (\d+): `)
+// lineRef is how the decoder starts each error: "line N: " at the start of
+// the message or of one of its lines ("unmarshal errors:\n  line 4: ...").
+// go.yaml.in/yaml/v3 gives positions only in its error text (TypeError
+// holds strings), so they are read from there; TestDecoderErrorText pins
+// the format. Text elsewhere in a line (a quoted value) is left alone.
+var lineRef = regexp.MustCompile(`(?m)^(\s*)line (\d+): `)
 
 // withPaths adds the field path to each "line N: " of a decoder message.
 func withPaths(msg string, paths map[int]string) string {
 	return lineRef.ReplaceAllStringFunc(msg, func(m string) string {
-		n, _ := strconv.Atoi(lineRef.FindStringSubmatch(m)[1])
+		n, _ := strconv.Atoi(lineRef.FindStringSubmatch(m)[2])
 		if p, ok := paths[n]; ok {
 			return m + p + ": "
 		}

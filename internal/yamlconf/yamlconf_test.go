@@ -92,3 +92,42 @@ func TestDecodeErrorsNameTheField(t *testing.T) {
 		}
 	}
 }
+
+// TestDecoderErrorText pins what Decode reads from the decoder's error
+// text (the YAML library reports positions only there): each "line N: " of
+// a type error, an unknown key or a syntax error gets the path of the key on
+// that line, every error of a multi-error report is kept, and "line N: "
+// inside a quoted value is not taken for a position.
+func TestDecoderErrorText(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+		notWant    string
+	}{
+		{"type in a sequence", "items:\n  - id: a\n    every: twice\n", []string{"line 3: items[0].every: cannot unmarshal"}, ""},
+		{"unknown key in a sequence", "items:\n  - id: a\n    evry: 1s\n", []string{"line 3: items[0].evry: field evry not found"}, ""},
+		{"section of the wrong kind", "name: x\nitems: 5\n", []string{"line 2: items: cannot unmarshal"}, ""},
+		{"scalar of the wrong kind", "name: [1, 2]\n", []string{"line 1: name: cannot unmarshal"}, ""},
+		{"two errors", "name: x\nitems:\n  - every: 3\n  - id: b\n    bad: 1\n",
+			[]string{"line 3: items[0].every: cannot unmarshal", "line 5: items[1].bad: field bad not found"}, ""},
+		{"syntax", "name: x\nitems: [\n", []string{"line 2"}, ""},
+		{"tab indentation", "name: x\n\titems: 1\n", []string{"line 2"}, ""},
+		{"position-like text in a value", "name: x\nitems:\n  - every: 'line 1: x'\n",
+			[]string{"line 3: items[0].every: cannot unmarshal"}, "line 1: name"},
+	} {
+		var c conf
+		_, err := Decode("s.yaml", []byte(tc.yaml), &c)
+		if err == nil {
+			t.Errorf("%s: accepted", tc.name)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q lacks %q", tc.name, err, w)
+			}
+		}
+		if tc.notWant != "" && strings.Contains(err.Error(), tc.notWant) {
+			t.Errorf("%s: error %q has %q", tc.name, err, tc.notWant)
+		}
+	}
+}
