@@ -48,15 +48,6 @@ type mqttClient struct {
 // the given client ID, no automatic reconnection, and the options set adds.
 func connect(t *testing.T, b *MosquittoTLS, user, clientID string, set func(*mqtt.ClientOptions)) *mqttClient {
 	t.Helper()
-	c, err := tryConnect(t, b, user, clientID, set)
-	if err != nil {
-		t.Fatalf("connect as %s (client ID %q): %v", user, clientID, err)
-	}
-	return c
-}
-
-func tryConnect(t *testing.T, b *MosquittoTLS, user, clientID string, set func(*mqtt.ClientOptions)) (*mqttClient, error) {
-	t.Helper()
 	cert, key := b.PKI.Issue(t, user+"-"+strings.ReplaceAll(clientID, "/", "_"), false)
 	ca, err := os.ReadFile(b.PKI.CAFile)
 	if err != nil {
@@ -80,22 +71,12 @@ func tryConnect(t *testing.T, b *MosquittoTLS, user, clientID string, set func(*
 		set(o)
 	}
 	c.Client = mqtt.NewClient(o)
-	tok := c.Connect()
-	if !tok.WaitTimeout(wait) {
-		return nil, errTimeout
-	}
-	if err := tok.Error(); err != nil {
-		return nil, err
+	if tok := c.Connect(); !tok.WaitTimeout(wait) || tok.Error() != nil {
+		t.Fatalf("connect as %s (client ID %q): %v (or no CONNACK within %v)", user, clientID, tok.Error(), wait)
 	}
 	t.Cleanup(func() { c.Disconnect(0) })
-	return c, nil
+	return c
 }
-
-type timeoutError struct{}
-
-func (timeoutError) Error() string { return "timed out" }
-
-var errTimeout = timeoutError{}
 
 // publish publishes at QoS 1 and waits for the PUBACK. mosquitto
 // acknowledges a publish the ACL denies (MQTT 3.1.1 has no way to say no)
