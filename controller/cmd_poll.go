@@ -73,7 +73,7 @@ the file or the environment for a real community.`,
 	fl.StringVar(&f.privPassFile, "priv-pass-file", "", "file holding the SNMPv3 privacy passphrase (or env NGIC_SNMP_PRIV_PASS)")
 	fl.DurationVar(&f.timeout, "timeout", snmp.DefaultTimeout, "timeout of one SNMP request (at least 10ms)")
 	fl.IntVar(&f.retries, "retries", snmp.DefaultRetries, "times a request is resent after a timeout")
-	fl.DurationVar(&f.deadline, "deadline", 2*time.Minute, "bound on one whole poll: what was fetched by then is printed, marked truncated")
+	fl.DurationVar(&f.deadline, "deadline", 2*time.Minute, "bound on one whole poll, requests and retries included: what was fetched by then is printed, marked truncated")
 	fl.IntVar(&f.maxRepetitions, "max-repetitions", snmp.DefaultMaxRepetitions, fmt.Sprintf("GETBULK max-repetitions (1..%d)", snmp.MaxMaxRepetitions))
 	fl.IntVar(&f.maxRows, "max-rows", snmp.DefaultMaxRowsPerRoot, "most rows kept per walked column; a longer table is cut and marked truncated")
 	fl.StringVar(&f.profiles, "profiles", "", "folder of extra device profiles (*.yaml) added to the built-in ones")
@@ -95,8 +95,8 @@ func (f *pollFlags) validate(cmd *cobra.Command) error {
 		return fmt.Errorf("poll: --version %q: want 1, 2c or 3", f.version)
 	case f.timeout < minTimeout:
 		return fmt.Errorf("poll: --timeout %v: want at least %v", f.timeout, minTimeout)
-	case f.deadline < f.timeout:
-		return fmt.Errorf("poll: --deadline %v: want at least --timeout (%v)", f.deadline, f.timeout)
+	case f.deadline < minTimeout:
+		return fmt.Errorf("poll: --deadline %v: want at least %v", f.deadline, minTimeout)
 	case f.retries < 0:
 		return fmt.Errorf("poll: --retries %d: want 0 or more", f.retries)
 	case f.maxRepetitions < 1 || f.maxRepetitions > snmp.MaxMaxRepetitions:

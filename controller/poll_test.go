@@ -39,9 +39,17 @@ func TestMain(m *testing.M) {
 // exit code.
 func pollCmd(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return pollCmdEnv(t, nil, args...)
+}
+
+// pollCmdEnv is pollCmd with extra environment variables ("K=V"). A poll
+// that has not ended within a minute fails the test instead of hanging it.
+func pollCmdEnv(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, append([]string{"poll"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()

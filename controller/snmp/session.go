@@ -265,6 +265,7 @@ func (s *Session) getBatch(ctx context.Context, oids []string, idx []int, out []
 		if errors.Is(err, ErrBadAnswer) {
 			// A stray datagram may have taken the answer's place: one
 			// more try.
+			s.drain()
 			pkt, err = s.do(ctx, "get", get)
 		}
 		if err != nil {
@@ -335,7 +336,8 @@ func (s *Session) Walk(ctx context.Context, roots []string) (map[string][]gosnmp
 		}
 		switch {
 		case errors.Is(err, ErrBadAnswer):
-			w.badAnswer(errDetail(err))
+			w.badAnswer(strings.TrimPrefix(errDetail(err), strings.TrimPrefix(ErrBadAnswer.Error(), "snmp: ")+": "))
+			s.drain()
 			continue
 		case err != nil:
 			// gosnmp's socket deadline is ctx's, and may fire before ctx
@@ -358,6 +360,27 @@ func (s *Session) Walk(ctx context.Context, roots []string) (map[string][]gosnmp
 		w.feed(pkt.Variables)
 	}
 	return w.result(), w.warnings, nil
+}
+
+// drain discards the datagrams already waiting on the socket. After an
+// answer that could not be used they are strays (garbage, late or
+// duplicate answers to the failed request) which the next request would
+// otherwise read first: an undecodable one would fail it too.
+func (s *Session) drain() {
+	if s.g == nil || s.g.Conn == nil {
+		return
+	}
+	c := s.g.Conn
+	if c.SetReadDeadline(time.Now()) != nil {
+		return
+	}
+	var buf [512]byte // a longer datagram is cut short, and still consumed
+	for i := 0; i < 1000; i++ {
+		if _, err := c.Read(buf[:]); err != nil {
+			break
+		}
+	}
+	_ = c.SetReadDeadline(time.Time{}) // gosnmp sets its own per request
 }
 
 // errDetail is a request error's text without its "snmp: OP: " prefix.

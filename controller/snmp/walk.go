@@ -23,6 +23,7 @@ type walker struct {
 	maxRep   uint32 // GETBULK repetitions (halved for good by tooBig)
 	rep      uint32 // repetitions now: maxRep, or fewer while a bad answer is being isolated
 	calls    int
+	strikes  int // bad answers in a row to a request of one root at one repetition
 	warnings []error
 	active   []int    // indices into roots of the last request
 	oids     []string // OIDs of the last request
@@ -112,6 +113,7 @@ func (w *walker) finish(i int, oid, reason string, truncated bool) {
 // feed consumes the varbinds answering the last request: GETNEXT answers in
 // request order, GETBULK answers in rows of len(active) varbinds.
 func (w *walker) feed(vbs []gosnmp.SnmpPDU) {
+	w.strikes = 0
 	n := len(w.active)
 	if n == 0 {
 		return
@@ -180,12 +182,13 @@ func (w *walker) tooBig() bool {
 
 // badAnswer handles a request whose answer could not be used (an
 // undecodable datagram or value, an OID no request can carry), after the
-// transport's own retries. It narrows the next request, so that a one-off
-// garbage datagram costs one retry and a root whose answer is always bad is
+// transport's own retries. It narrows the next request, so that a stray
+// garbage datagram costs a retry and a root whose answer is always bad is
 // found alone: first half the roots, then (GETBULK) half the repetitions,
-// keeping the rows before the bad one. The narrowing holds until a root is
-// cut: a single root at one repetition is cut with a warning, and the next
-// request is full size again.
+// keeping the rows before the bad one. The narrowest request, one root at
+// one repetition, is tried badStrikes times before that root is cut with
+// a warning; the narrowing holds until then, and the next request is full
+// size again.
 func (w *walker) badAnswer(detail string) {
 	switch {
 	case len(w.active) > 1:
@@ -193,11 +196,20 @@ func (w *walker) badAnswer(detail string) {
 	case w.rep > 1:
 		w.rep /= 2
 	case len(w.active) == 1:
+		if w.strikes++; w.strikes < badStrikes {
+			return
+		}
 		i := w.active[0]
 		w.cut(i, w.roots[i].cur, "answer could not be used: "+detail)
-		w.batch, w.rep = w.maxOIDs, w.maxRep
+		w.batch, w.rep, w.strikes = w.maxOIDs, w.maxRep, 0
 	}
 }
+
+// badStrikes is how many bad answers in a row the narrowest request of a
+// root may get before the root is cut: a stray datagram (garbage, or a
+// late answer to an earlier request that was itself bad) can spoil one
+// try, a bad row spoils them all.
+const badStrikes = 3
 
 // stop cuts every unfinished root with reason: the walk ends here.
 func (w *walker) stop(reason string) {
