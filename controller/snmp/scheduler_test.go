@@ -185,9 +185,7 @@ func TestSchedulerSlotHeldUntilCallbackReturns(t *testing.T) {
 		t.Fatalf("stats %+v: want only the first %d devices polled and abandoned", st, slots)
 	}
 	close(release)
-	for s.Stats().InFlight != 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the stuck callbacks returning", func() bool { return s.Stats().InFlight == 0 })
 	// The slots are free again: a cycle now polls the devices whose
 	// previous callbacks have returned.
 	before := s.Stats().Polls
@@ -214,9 +212,7 @@ func TestSchedulerDispatchNeverBlocks(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	for stuckCalls.Load() == 0 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the stuck device's first poll", func() bool { return stuckCalls.Load() != 0 })
 	for i := 0; i < 3; i++ {
 		if err := s.AddDevice(Device{ID: fmt.Sprintf("fast%d", i), Interval: 20 * time.Millisecond, Deadline: 10 * time.Millisecond, Poll: fast,
 			Config: Config{Target: fmt.Sprintf("10.0.1.%d", i), Version: "2c", Community: "public"}}); err != nil {
@@ -225,9 +221,7 @@ func TestSchedulerDispatchNeverBlocks(t *testing.T) {
 	}
 	// Every fast device's cycles are dispatched and skipped while the slot
 	// is held; a dispatcher blocked on the slot would count none.
-	for s.Stats().Skipped < 12 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "12 skipped cycles", func() bool { return s.Stats().Skipped >= 12 })
 	if n := fastCalls.Load(); n != 0 {
 		t.Fatalf("%d fast polls ran while the only slot was held", n)
 	}
@@ -235,9 +229,7 @@ func TestSchedulerDispatchNeverBlocks(t *testing.T) {
 		t.Fatalf("stuck device polled %d times while its callback still ran", n)
 	}
 	close(release)
-	for fastCalls.Load() < 3 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "3 fast polls once the slot is free", func() bool { return fastCalls.Load() >= 3 })
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run returned %v", err)
@@ -323,19 +315,14 @@ func TestSchedulerRunKeepsAndRedialsSessions(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	// Wait (by count) for three polls of every device.
-	for {
-		ready := true
+	waitFor(t, "three polls of every device", func() bool {
 		for _, st := range s.Statuses() {
 			if st.Polls < 3 {
-				ready = false
+				return false
 			}
 		}
-		if ready {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return true
+	})
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run returned %v", err)
@@ -386,16 +373,13 @@ func TestSchedulerAbandonsStuckCallback(t *testing.T) {
 		t.Fatalf("calls %d stats %+v", calls.Load(), s.Stats())
 	}
 	close(release)
-	for !dialer.firstClosed("10.0.0.9") {
-		time.Sleep(5 * time.Millisecond)
-	}
-	for {
+	waitFor(t, "the abandoned session closed", func() bool { return dialer.firstClosed("10.0.0.9") })
+	// The session closes just before the device is marked idle: a cycle may
+	// still find it busy, so cycle until one polls it.
+	waitFor(t, "a second poll after the stuck callback returned", func() bool {
 		_ = s.RunCycle(context.Background())
-		if calls.Load() == 2 {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return calls.Load() == 2
+	})
 }
 
 func TestStartOffsetSpread(t *testing.T) {
