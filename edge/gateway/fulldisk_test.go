@@ -1,24 +1,37 @@
 package gateway
 
 import (
+	"encoding/binary"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"encoding/binary"
-
 	"github.com/ngic/ngic/drivers/rfid"
 	"github.com/ngic/ngic/edge/internal/edgetest"
+	"github.com/ngic/ngic/edge/spool"
 	"github.com/ngic/ngic/internal/testenv"
 	"github.com/ngic/ngic/telemetry"
 )
 
+// waitUntil polls cond until it holds or fails t after timeout.
+func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", timeout, what)
+		}
+	}
+}
+
 // TestFullDiskThenRecovery fills the disk holding the spool while the
-// broker is down: the gateway holds what it cannot spool, reports it, and
-// corrupts nothing; when the broker returns, the spool drains, appending
-// resumes, and every spooled event is delivered without a gap.
+// broker is down, and goes on producing past what the gateway may hold in
+// memory: the readers never wait, the gateway reports the full disk and
+// the loss in /healthz and /metrics, corrupts nothing, and when the broker
+// returns the held events are stored and delivered and an events.lost
+// event accounts for every event that was not: published events plus
+// events.lost counts equal the events produced.
 func TestFullDiskThenRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fills a disk; not in -short")
@@ -32,77 +45,73 @@ func TestFullDiskThenRecovery(t *testing.T) {
   - name: bulk
     protocol: magicrf
     device: /nonexistent/ttyUSB9
-    depart_after: 1h
+    depart_after: 50ms
 `)
 	cfg.Spool.Path = filepath.Join(disk, "spool.db")
 	g, stop := runGateway(t, cfg)
-	// A stream of arrivals straight into the reader's smoothing, faster than
-	// a serial reader would give them, to fill the disk in seconds.
+	// Arrivals straight into the reader's smoothing, faster than a serial
+	// reader would give them, to fill the disk in seconds; each departs
+	// 50 ms later (or at the stop), so the present set stays small.
 	r := g.readers[0]
-	quit := make(chan struct{})
-	produced := make(chan int, 1)
-	go func() {
-		n := 0
+	n := 0
+	arrive := func() {
+		n++
 		tag := make([]byte, 12)
 		tag[0] = 0x30
-		for {
-			select {
-			case <-quit:
-				produced <- n
-				return
-			default:
-			}
-			n++
-			binary.BigEndian.PutUint32(tag[8:], uint32(n))
-			g.onRead(r, rfid.Read{Tag: tag, Antenna: 1})
-		}
-	}()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if strings.Contains(g.Health().Spool.LastError, "no space") {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
+		binary.BigEndian.PutUint32(tag[8:], uint32(n))
+		g.onRead(r, rfid.Read{Tag: tag, Antenna: 1})
 	}
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(g.Health().Spool.LastError, "no space"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("disk never reported full: %+v", g.Health().Spool)
+		}
+		arrive()
+	}
+	// As many again as the gateway may hold, and more: these are lost.
+	for i := 0; i < spool.DefaultMaxHeld+1000; i++ {
+		arrive()
+	}
+	waitUntil(t, 30*time.Second, "the spooler taking every arrival", func() bool {
+		return g.spool.Stats().LastSeq >= uint64(n)
+	})
 	h := g.Health()
-	if !strings.Contains(h.Spool.LastError, "no space") || h.Status != "degraded" {
-		t.Fatalf("disk never reported full: %+v", h.Spool)
+	if h.Status != "degraded" || h.Spool.Held != spool.DefaultMaxHeld || h.Spool.Lost[telemetry.LostDiskFull] == 0 ||
+		h.Spool.LostUnreported == 0 {
+		t.Fatalf("health on a full disk: %+v", h.Spool)
 	}
-	full := g.spool.Stats()
-	time.Sleep(time.Second) // the producer is blocked, nothing lost meanwhile
-	close(quit)             // it stops after the arrival it is blocked on
+	if m := get(t, "http://"+g.HTTPAddr()+"/metrics"); !strings.Contains(m, `ngic_edge_events_lost_total{reason="disk-full"}`) ||
+		!strings.Contains(m, fmt.Sprintf("ngic_edge_spool_held %d", spool.DefaultMaxHeld)) {
+		t.Fatalf("/metrics lacks the loss or the held events")
+	}
 
 	broker.Restart(t)
-	n := <-produced
-	deadline = time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if g.Health().Spool.LastError == "" && g.spool.Stats().Records == 0 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	after := g.spool.Stats()
-	if g.Health().Spool.LastError != "" || after.Records != 0 {
-		t.Fatalf("spool did not recover: %+v, last error %q", after, g.Health().Spool.LastError)
-	}
-	if after.Appended <= full.Appended {
-		t.Fatalf("nothing appended after the disk had room again (%d then %d)", full.Appended, after.Appended)
-	}
+	waitUntil(t, 60*time.Second, "the spool recovering and reporting its loss", func() bool {
+		h := g.Health()
+		return h.Spool.LastError == "" && h.Spool.Held == 0 && h.Spool.LostUnreported == 0 && g.spool.Stats().Records == 0
+	})
 	stop()
-	final := g.spool.Stats()
-	if final.Appended != 2*uint64(n) { // each arrival, and its departure when the gateway stops
-		t.Fatalf("%d arrivals produced, %d events spooled, want %d", n, final.Appended, 2*n)
-	}
-	sub.WaitFor(t, 30*time.Second, fmt.Sprintf("all %d events", final.Appended), func(es []*telemetry.Event) bool {
+	produced := uint64(2 * n) // each arrival, and its departure when the gateway stops
+	sub.WaitFor(t, 30*time.Second, "every number delivered or reported lost", func(es []*telemetry.Event) bool {
 		seen := map[uint64]bool{}
+		var lost uint64
 		for _, e := range es {
+			if !seen[e.Seq] && e.Type == telemetry.EventsLost {
+				lost += e.Lost.Count
+			}
 			seen[e.Seq] = true
 		}
-		return uint64(len(seen)) >= final.Appended
+		return uint64(len(seen))+lost >= g.spool.Stats().LastSeq
 	})
 	distinct, _ := edgetest.Report(t, sub.Events())
-	if uint64(len(distinct)) != final.Appended || final.Dropped != 0 {
-		t.Fatalf("delivered %d of %d spooled; dropped %d", len(distinct), final.Appended, final.Dropped)
+	lost := edgetest.Lost(distinct)
+	var data uint64
+	for _, e := range distinct {
+		if e.Type != telemetry.EventsLost {
+			data++
+		}
 	}
-	t.Logf("disk full after %d events; %d spooled in all, all delivered", full.Appended, final.Appended)
+	if data+lost[telemetry.LostDiskFull] != produced || lost[telemetry.LostDiskFull] == 0 || len(lost) != 1 {
+		t.Fatalf("%d events produced: %d delivered, events.lost counts %v", produced, data, lost)
+	}
+	t.Logf("%d events produced: %d delivered, %d reported lost to the full disk", produced, data, lost[telemetry.LostDiskFull])
 }

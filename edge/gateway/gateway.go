@@ -14,10 +14,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -67,12 +65,20 @@ type Gateway struct {
 	metrics *metrics
 
 	events   chan telemetry.Event
-	abandon  chan struct{} // closed when a stop waited too long for a full disk
-	lost     atomic.Uint64 // events abandoned at such a stop
-	spoolErr atomic.Value  // string: the last spool append error
+	spoolErr atomic.Value // string: the last spool append error, "" once it stores again
 	started  time.Time
-	httpAddr atomic.Value // string
-	broker   *mqttserver.Server
+
+	// presenceReset is true when the last run did not end cleanly; births
+	// say so until one has been made (see birth).
+	presenceReset bool
+	births        atomic.Uint64
+	// orphans are tags present before the restart at readers no longer
+	// configured; they depart when Run starts.
+	orphans []orphan
+	// movedAside names the damaged spool file New moved aside, if any.
+	movedAside string
+	httpAddr   atomic.Value // string
+	broker     *mqttserver.Server
 }
 
 type reader struct {
@@ -108,7 +114,7 @@ func New(cfg *config.Config, opts Opts) (*Gateway, error) {
 		opts.OpenPin = gpiopins.Open
 	}
 	g := &Gateway{cfg: cfg, opts: opts, log: opts.Logger, now: opts.Now,
-		events: make(chan telemetry.Event, 4096), abandon: make(chan struct{}), started: opts.Now()}
+		events: make(chan telemetry.Event, 4096), started: opts.Now()}
 	g.spoolErr.Store("")
 	g.httpAddr.Store("")
 	for _, rc := range cfg.Readers {
@@ -169,11 +175,29 @@ func New(cfg *config.Config, opts Opts) (*Gateway, error) {
 	if cfg.Spool.Overflow == "reject-new" {
 		ov = spool.RejectNew
 	}
-	sp, err := spool.Open(cfg.Spool.Path, spool.Options{MaxBytes: cfg.Spool.MaxBytes, MaxRecords: cfg.Spool.MaxRecords, Overflow: ov})
+	so := spool.Options{MaxBytes: cfg.Spool.MaxBytes, MaxRecords: cfg.Spool.MaxRecords, Overflow: ov, EventTime: recordTime}
+	sp, err := spool.Open(cfg.Spool.Path, so)
+	if errors.Is(err, spool.ErrCorrupt) {
+		// Never repaired: kept aside for inspection, and a new spool
+		// numbers its events above any the damaged one can have used.
+		moved, merr := spool.MoveAside(cfg.Spool.Path, opts.Now())
+		if merr != nil {
+			return nil, fmt.Errorf("gateway: %w; moving it aside: %w", err, merr)
+		}
+		g.log.Error("spool file is damaged: moved aside, starting a new spool; its unpublished events are lost",
+			"file", cfg.Spool.Path, "moved_to", moved, "err", err)
+		g.movedAside = moved
+		so.SeqFloor = uint64(opts.Now().UnixMicro())
+		sp, err = spool.Open(cfg.Spool.Path, so)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	g.spool = sp
+	if err := g.restorePresence(); err != nil {
+		sp.Close()
+		return nil, err
+	}
 	g.metrics = newMetrics(g)
 	pub, err := g.newPublisher()
 	if err != nil {
@@ -266,6 +290,9 @@ func (g *Gateway) birth() []byte {
 	now := g.now().UTC()
 	st := &telemetry.Status{V: telemetry.SchemaVersion, Gateway: g.cfg.Gateway, State: telemetry.StateOnline,
 		Time: &now, Version: buildinfo.String()}
+	// Only the first birth of a run resets presence: a consumer that
+	// forgot on a later one would not hear of the tags re-announced since.
+	st.PresenceReset = g.presenceReset && g.births.Add(1) == 1
 	for _, r := range g.cfg.Readers {
 		st.Readers = append(st.Readers, telemetry.ReaderInfo{Name: r.Name, Protocol: r.Protocol, Device: r.Device})
 	}
@@ -283,7 +310,7 @@ func (g *Gateway) HTTPAddr() string { return g.httpAddr.Load().(string) }
 // Run runs the gateway until ctx ends, then stops the readers and sensors,
 // spools what they produced, publishes a last time and closes the spool.
 func (g *Gateway) Run(ctx context.Context) error {
-	defer g.spool.Close()
+	defer g.spool.Close() // after the clean close below, a no-op
 	if g.cfg.MQTT.Broker == "embedded" {
 		if err := g.startEmbeddedBroker(); err != nil {
 			return err
@@ -308,11 +335,19 @@ func (g *Gateway) Run(ctx context.Context) error {
 		defer close(pubDone)
 		g.pub.Run(pubCtx)
 	}()
+	// Until a clean stop says otherwise, the next start is told this run
+	// did not end cleanly.
+	if err := g.spool.SetState(spool.KV{Key: []byte(keyRun), Value: []byte(runRunning)}); err != nil {
+		g.log.Warn("cannot mark the spool as in use; a crash of this run may go unnoticed by the next", "err", err)
+	}
 	spoolDone := make(chan struct{})
 	go func() {
 		defer close(spoolDone)
 		g.spooler()
 	}()
+	for _, o := range g.orphans {
+		g.emit(o.departure(g))
+	}
 
 	var producers sync.WaitGroup
 	for _, r := range g.readers {
@@ -365,10 +400,6 @@ func (g *Gateway) Run(ctx context.Context) error {
 		"broker", g.cfg.MQTT.Broker, "spool", g.cfg.Spool.Path)
 
 	<-ctx.Done()
-	// A stop waits for the events in hand to be spooled; if the disk stays
-	// full it gives up after StopGrace, saying how many it could not keep.
-	grace := time.AfterFunc(StopGrace, func() { close(g.abandon) })
-	defer grace.Stop()
 	producers.Wait()
 	// Tags still present depart with the reader.
 	for _, r := range g.readers {
@@ -376,11 +407,10 @@ func (g *Gateway) Run(ctx context.Context) error {
 			g.emit(g.tagEvent(r, p, telemetry.TagDeparted, g.now()))
 		}
 	}
+	// The spooler stores what is in hand; if the disk stays full it gives
+	// up after StopGrace and the spool counts the held events lost.
 	close(g.events)
 	<-spoolDone
-	if n := g.lost.Load(); n > 0 {
-		g.log.Error("stopped with events that could not be spooled", "events", n)
-	}
 	g.pub.Notify()
 	// Give the publisher a moment to drain what is acknowledged quickly;
 	// the rest stays spooled for the next start.
@@ -394,6 +424,14 @@ func (g *Gateway) Run(ctx context.Context) error {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		srv.Shutdown(sctx)
 		cancel()
+	}
+	if st := g.spool.Stats(); st.Held == 0 {
+		if err := g.spool.SetState(spool.KV{Key: []byte(keyRun), Value: []byte(runStopped)}); err != nil {
+			g.log.Warn("cannot mark the spool as cleanly stopped; the next start will reset presence", "err", err)
+		}
+	}
+	if err := g.spool.Close(); err != nil {
+		g.log.Error("closing the spool", "err", err)
 	}
 	g.log.Info("gateway stopped", "spooled", g.spool.Stats().Records)
 	return nil
@@ -462,6 +500,8 @@ func (g *Gateway) expireLoop(ctx context.Context, r *reader) {
 		st := r.link.State()
 		if st.Connected != wasConnected {
 			if st.Connected {
+				// Tags present before a restart depart from now on unless read.
+				r.smooth.Release(g.now())
 				g.log.Info("reader connected", "reader", r.cfg.Name, "device", r.cfg.Device)
 			} else {
 				g.log.Warn("reader disconnected", "reader", r.cfg.Name, "device", r.cfg.Device, "err", st.LastError)
@@ -517,116 +557,168 @@ func (g *Gateway) passage(p *pair, ps photoeye.Passage) {
 }
 
 // emit stamps an event and hands it to the spooler; it blocks when the
-// spooler is behind (back-pressure to the readers, never a drop).
+// spooler is behind (back-pressure to the readers, never a drop). The
+// spooler never waits for a full disk, so this wait is short.
 func (g *Gateway) emit(e telemetry.Event) {
 	e.V = telemetry.SchemaVersion
 	e.ID = uuid.NewString()
 	e.Gateway = g.cfg.Gateway
-	select {
-	case g.events <- e:
-	case <-g.abandon:
-		g.lost.Add(1)
-	}
+	g.events <- e
 }
 
 // StopGrace is how long a stop waits for a full disk to take the events
-// still in memory before giving them up.
+// held in memory before they are counted lost.
 const StopGrace = 10 * time.Second
 
-// spooler persists events in batches, one fsync per batch. When the spool
-// refuses (full disk), it keeps the batch and retries: events wait in memory
-// and the producers block, none is dropped here.
+// spooler hands events to the spool in batches, one fsync per batch. The
+// spool gives every event a sequence number; on a full disk it holds a
+// bounded number in memory and counts the rest lost, and the spooler
+// retries (Flush) with backoff while it goes on taking events, so readers
+// never wait for the disk. It also turns the spool's loss ledger into
+// events.lost records as soon as the spool can take them.
 func (g *Gateway) spooler() {
-	batch := make([][]byte, 0, 512)
+	batch := make([]spool.Event, 0, 512)
 	kinds := make([]telemetry.Event, 0, 512)
-	for e := range g.events {
-		batch, kinds = batch[:0], kinds[:0]
-		add := func(e telemetry.Event) {
-			payload, err := telemetry.EncodeEvent(&e)
-			if err != nil {
-				g.log.Error("dropping an invalid event", "source", e.Source, "type", e.Type, "err", err)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	retry := newBackoff()
+	for {
+		select {
+		case e, ok := <-g.events:
+			if !ok {
+				g.finishSpooling(retry)
 				return
 			}
-			batch = append(batch, encodeRecord(telemetry.EventTopic(e.Gateway, e.Source), payload))
-			kinds = append(kinds, e)
-		}
-		add(e)
-	more:
-		for len(batch) < cap(batch) {
-			select {
-			case e, ok := <-g.events:
-				if !ok {
+			batch, kinds = batch[:0], kinds[:0]
+			add := func(e telemetry.Event) {
+				rec, err := g.spoolEvent(&e)
+				if err != nil {
+					g.log.Error("dropping an invalid event", "source", e.Source, "type", e.Type, "err", err)
+					return
+				}
+				batch = append(batch, rec)
+				kinds = append(kinds, e)
+			}
+			add(e)
+		more:
+			for len(batch) < cap(batch) {
+				select {
+				case e, ok := <-g.events:
+					if !ok {
+						break more
+					}
+					add(e)
+				default:
 					break more
 				}
-				add(e)
-			default:
-				break more
 			}
+			if len(batch) == 0 {
+				continue
+			}
+			g.append(batch, retry)
+			for i := range kinds {
+				g.metrics.events.WithLabelValues(kinds[i].Source, kinds[i].Type).Inc()
+			}
+		case <-tick.C:
+			g.flush(retry)
 		}
-		if len(batch) == 0 {
-			continue
-		}
-		if !g.store(batch) {
-			continue
-		}
-		for i := range kinds {
-			g.metrics.events.WithLabelValues(kinds[i].Source, kinds[i].Type).Inc()
-		}
+		g.reportLosses()
 		g.pub.Notify()
 	}
 }
 
-// store appends a batch to the spool, retrying while the disk is full. It
-// reports whether the batch was stored.
-func (g *Gateway) store(batch [][]byte) bool {
-	backoff := 100 * time.Millisecond
-	for {
-		_, err := g.spool.Append(batch...)
-		if err == nil {
-			g.spoolErr.Store("")
-			return true
-		}
-		if errors.Is(err, spool.ErrTooLarge) {
-			// Set aside only the events that could never fit; keep the rest.
-			kept := batch[:0]
-			for _, b := range batch {
-				if int64(len(b)) <= g.cfg.Spool.MaxBytes {
-					kept = append(kept, b)
-				}
-			}
-			n := len(batch) - len(kept)
-			g.metrics.rejected.Add(float64(n))
-			g.log.Error("events larger than spool.max_bytes dropped", "events", n, "max_bytes", g.cfg.Spool.MaxBytes)
-			if batch = kept; len(batch) == 0 {
-				return false
-			}
-			continue
-		}
-		if errors.Is(err, spool.ErrFull) && !isDiskFull(err) {
-			// The reject-new policy refused the batch: counted, not retried.
-			g.metrics.rejected.Add(float64(len(batch)))
-			g.log.Warn("spool full, reject-new policy: events refused", "events", len(batch), "err", err)
-			return false
+// append hands a batch to the spool.
+func (g *Gateway) append(batch []spool.Event, retry *backoff) {
+	_, err := g.spool.AppendEvents(batch...)
+	switch {
+	case err == nil:
+	case errors.Is(err, spool.ErrDiskFull):
+		if g.spoolErr.Load().(string) == "" {
+			g.log.Error("cannot spool events: holding some in memory, counting the rest lost, retrying",
+				"max_held", spool.DefaultMaxHeld, "err", err)
+			retry.start()
 		}
 		g.spoolErr.Store(err.Error())
-		if backoff == 100*time.Millisecond {
-			g.log.Error("cannot spool events, holding them and retrying", "events", len(batch), "err", err)
-		}
-		select {
-		case <-time.After(backoff):
-		case <-g.abandon:
-			g.lost.Add(uint64(len(batch)))
-			return false
-		}
-		backoff = min(backoff*2, 5*time.Second)
+	default:
+		g.spoolErr.Store(err.Error())
+		g.log.Error("cannot spool events", "events", len(batch), "err", err)
 	}
 }
 
-// isDiskFull tells a full disk (hold and retry) from the reject-new policy.
-func isDiskFull(err error) bool {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return true
+// flush retries storing held events when the backoff allows.
+func (g *Gateway) flush(retry *backoff) {
+	if g.spool.Stats().Held == 0 && g.spoolErr.Load().(string) == "" {
+		return
 	}
-	msg := err.Error()
-	return strings.Contains(msg, syscall.ENOSPC.Error()) || strings.Contains(msg, syscall.EDQUOT.Error())
+	if !retry.due() {
+		return
+	}
+	if err := g.spool.Flush(); err != nil {
+		g.spoolErr.Store(err.Error())
+		retry.fail()
+		return
+	}
+	if g.spoolErr.Load().(string) != "" {
+		st := g.spool.Stats()
+		g.log.Info("spool stores events again", "lost_disk_full", st.Lost[spool.ReasonDiskFull])
+	}
+	g.spoolErr.Store("")
+	retry.reset()
+}
+
+// finishSpooling gives held events StopGrace to reach the disk at a stop.
+func (g *Gateway) finishSpooling(retry *backoff) {
+	deadline := time.Now().Add(StopGrace)
+	for g.spool.Stats().Held > 0 && time.Now().Before(deadline) {
+		if err := g.spool.Flush(); err == nil {
+			g.spoolErr.Store("")
+			break
+		}
+		time.Sleep(min(retry.wait(), time.Until(deadline)))
+		retry.fail()
+	}
+	if n := g.spool.Stats().Held; n > 0 {
+		g.log.Error("stopping with events the full disk did not take: counted lost", "events", n)
+	}
+	g.reportLosses()
+}
+
+// reportLosses spools an events.lost record per reason for the losses the
+// spool counted, and logs them.
+func (g *Gateway) reportLosses() {
+	if g.spool.Stats().Unreported == 0 {
+		return
+	}
+	var reported []spool.Loss
+	_, err := g.spool.ReportLosses(func(l spool.Loss) ([]byte, error) {
+		reported = append(reported, l)
+		return g.lossRecord(l)
+	})
+	if err != nil {
+		g.log.Error("cannot spool the report of lost events", "err", err)
+		return
+	}
+	for _, l := range reported {
+		g.log.Warn("events lost", "reason", lossReason(l.Reason), "count", l.Count,
+			"first_seq", l.FirstSeq, "last_seq", l.LastSeq)
+	}
+}
+
+// backoff paces retries of a full disk: 100 ms doubling to 5 s.
+type backoff struct {
+	now  func() time.Time
+	d    time.Duration
+	next time.Time
+}
+
+// newBackoff paces on the real clock (Opts.Now may be a test's fake).
+func newBackoff() *backoff { return &backoff{now: time.Now, d: 100 * time.Millisecond} }
+
+func (b *backoff) start()              { b.d = 100 * time.Millisecond; b.next = b.now().Add(b.d) }
+func (b *backoff) due() bool           { return !b.now().Before(b.next) }
+func (b *backoff) wait() time.Duration { return b.d }
+func (b *backoff) reset()              { b.d = 100 * time.Millisecond; b.next = time.Time{} }
+func (b *backoff) fail() {
+	b.d = min(b.d*2, 5*time.Second)
+	b.next = b.now().Add(b.d)
 }

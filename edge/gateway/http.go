@@ -2,12 +2,14 @@ package gateway
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ngic/ngic/drivers/gpio/photoeye"
+	"github.com/ngic/ngic/edge/spool"
 	"github.com/ngic/ngic/internal/buildinfo"
 )
 
@@ -27,13 +29,25 @@ type Health struct {
 		LastError  string `json:"last_error,omitempty"`
 	} `json:"mqtt"`
 	Spool struct {
-		Records   int    `json:"records"`
-		Bytes     int64  `json:"bytes"`
-		Dropped   uint64 `json:"dropped"`
-		LastError string `json:"last_error,omitempty"`
+		Records int    `json:"records"`
+		Bytes   int64  `json:"bytes"`
+		Dropped uint64 `json:"dropped"`
+		// Held is the number of events held in memory on a full disk.
+		Held int `json:"held"`
+		// Lost counts the events lost over the spool file's life, per
+		// reason (as in events.lost); LostUnreported those not yet
+		// covered by a spooled events.lost event.
+		Lost           map[string]uint64 `json:"lost"`
+		LostUnreported uint64            `json:"lost_unreported"`
+		LastError      string            `json:"last_error,omitempty"`
+		// MovedAside names the damaged spool file moved aside at start.
+		MovedAside string `json:"moved_aside,omitempty"`
 	} `json:"spool"`
-	Readers []ReaderHealth `json:"readers"`
-	Sensors []SensorHealth `json:"sensors"`
+	// PresenceReset is true when the last run did not end cleanly (see
+	// telemetry.Status.PresenceReset).
+	PresenceReset bool           `json:"presence_reset"`
+	Readers       []ReaderHealth `json:"readers"`
+	Sensors       []SensorHealth `json:"sensors"`
 }
 
 // ReaderHealth is one reader in /healthz.
@@ -82,11 +96,26 @@ func (g *Gateway) Health() Health {
 	ss := g.spool.Stats()
 	h.Spool.Records, h.Spool.Bytes, h.Spool.Dropped = ss.Records, ss.Bytes, ss.Dropped
 	h.Spool.LastError = g.spoolErr.Load().(string)
+	h.Spool.Held, h.Spool.LostUnreported, h.Spool.MovedAside = ss.Held, ss.Unreported, g.movedAside
+	h.Spool.Lost = map[string]uint64{}
+	for r := spool.Reason(0); r < spool.NumReasons; r++ {
+		h.Spool.Lost[lossReason(r)] = ss.Lost[r]
+	}
+	h.PresenceReset = g.presenceReset
 	if !ps.Connected {
 		h.Problems = append(h.Problems, "broker not connected")
 	}
 	if h.Spool.LastError != "" {
 		h.Problems = append(h.Problems, "spool: "+h.Spool.LastError)
+	}
+	if ss.Unreported > 0 {
+		h.Problems = append(h.Problems, fmt.Sprintf("spool: %d events lost, not yet reported to the broker", ss.Unreported))
+	}
+	if ss.JournalError != "" {
+		h.Problems = append(h.Problems, "spool: "+ss.JournalError)
+	}
+	if g.movedAside != "" {
+		h.Problems = append(h.Problems, "spool: damaged file moved aside to "+g.movedAside)
 	}
 	h.Readers = []ReaderHealth{}
 	for _, r := range g.readers {

@@ -3,6 +3,8 @@ package gateway
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ngic/ngic/edge/spool"
 )
 
 // metrics are the gateway's Prometheus metrics, in a registry of its own.
@@ -10,7 +12,6 @@ type metrics struct {
 	reg            *prometheus.Registry
 	reads          *prometheus.CounterVec
 	events         *prometheus.CounterVec
-	rejected       prometheus.Counter
 	publishLatency prometheus.Histogram
 }
 
@@ -20,9 +21,8 @@ func newMetrics(g *Gateway) *metrics {
 		reads: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "ngic_edge", Name: "reads_total",
 			Help: "Raw tag reads decoded, per reader."}, []string{"reader"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "ngic_edge", Name: "events_total",
-			Help: "Events spooled, per source and type."}, []string{"source", "type"}),
-		rejected: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "ngic_edge", Name: "events_rejected_total",
-			Help: "Events refused by the spool's reject-new overflow policy."}),
+			Help: "Events handed to the spool, per source and type; each took a sequence number (see ngic_edge_events_lost_total)."},
+			[]string{"source", "type"}),
 		publishLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "ngic_edge", Name: "publish_latency_seconds",
 			Help:    "Time from publish to the broker's PUBACK.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
@@ -30,7 +30,7 @@ func newMetrics(g *Gateway) *metrics {
 	for _, r := range g.readers {
 		m.reads.WithLabelValues(r.cfg.Name)
 	}
-	m.reg.MustRegister(m.reads, m.events, m.rejected, m.publishLatency, &stateCollector{g: g},
+	m.reg.MustRegister(m.reads, m.events, m.publishLatency, &stateCollector{g: g},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -51,13 +51,18 @@ var (
 	descSpoolRecords = prometheus.NewDesc("ngic_edge_spool_records", "Events in the spool, not yet acknowledged by the broker.", nil, nil)
 	descSpoolBytes   = prometheus.NewDesc("ngic_edge_spool_bytes", "Payload bytes in the spool.", nil, nil)
 	descSpoolDropped = prometheus.NewDesc("ngic_edge_spool_dropped_total", "Events dropped by the spool's drop-oldest overflow policy.", nil, nil)
-	descMQTTUp       = prometheus.NewDesc("ngic_edge_mqtt_connected", "1 when connected to the broker.", nil, nil)
-	descReconnects   = prometheus.NewDesc("ngic_edge_mqtt_reconnects_total", "Reconnections to the broker.", nil, nil)
-	descPublished    = prometheus.NewDesc("ngic_edge_mqtt_published_total", "QoS 1 publishes sent, replays included.", nil, nil)
-	descAcked        = prometheus.NewDesc("ngic_edge_mqtt_acked_total", "Publishes acknowledged by the broker.", nil, nil)
-	descInFlight     = prometheus.NewDesc("ngic_edge_mqtt_inflight", "Publishes awaiting the broker's PUBACK.", nil, nil)
-	descSensor       = prometheus.NewDesc("ngic_edge_beam_blocked", "1 when the photo-eye's beam is blocked.", []string{"sensor"}, nil)
-	descPassages     = prometheus.NewDesc("ngic_edge_passages_total", "Passages counted by a pair of photo-eyes.", []string{"pair", "direction"}, nil)
+	descSpoolHeld    = prometheus.NewDesc("ngic_edge_spool_held", "Events held in memory because the disk is full.", nil, nil)
+	descRejected     = prometheus.NewDesc("ngic_edge_events_rejected_total", "Events refused by the spool's reject-new overflow policy or its size bound.", nil, nil)
+	descLost         = prometheus.NewDesc("ngic_edge_events_lost_total",
+		"Events lost over the spool file's life, per reason; each is reported to the far end in an events.lost event.", []string{"reason"}, nil)
+	descLostUnreported = prometheus.NewDesc("ngic_edge_events_lost_unreported", "Lost events not yet covered by a spooled events.lost event.", nil, nil)
+	descMQTTUp         = prometheus.NewDesc("ngic_edge_mqtt_connected", "1 when connected to the broker.", nil, nil)
+	descReconnects     = prometheus.NewDesc("ngic_edge_mqtt_reconnects_total", "Reconnections to the broker.", nil, nil)
+	descPublished      = prometheus.NewDesc("ngic_edge_mqtt_published_total", "QoS 1 publishes sent, replays included.", nil, nil)
+	descAcked          = prometheus.NewDesc("ngic_edge_mqtt_acked_total", "Publishes acknowledged by the broker.", nil, nil)
+	descInFlight       = prometheus.NewDesc("ngic_edge_mqtt_inflight", "Publishes awaiting the broker's PUBACK.", nil, nil)
+	descSensor         = prometheus.NewDesc("ngic_edge_beam_blocked", "1 when the photo-eye's beam is blocked.", []string{"sensor"}, nil)
+	descPassages       = prometheus.NewDesc("ngic_edge_passages_total", "Passages counted by a pair of photo-eyes.", []string{"pair", "direction"}, nil)
 )
 
 // stateCollector reads the readers', spool's and publisher's state at scrape time.
@@ -65,7 +70,7 @@ type stateCollector struct{ g *Gateway }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descReaderUp, descReaderReconnects, descBadFrames, descSkipped, descReaderErrors,
-		descPresent, descSpoolRecords, descSpoolBytes, descSpoolDropped, descMQTTUp, descReconnects, descPublished,
+		descPresent, descSpoolRecords, descSpoolBytes, descSpoolDropped, descSpoolHeld, descRejected, descLost, descLostUnreported, descMQTTUp, descReconnects, descPublished,
 		descAcked, descInFlight, descSensor, descPassages} {
 		ch <- d
 	}
@@ -94,6 +99,13 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descSpoolRecords, prometheus.GaugeValue, float64(ss.Records))
 	ch <- prometheus.MustNewConstMetric(descSpoolBytes, prometheus.GaugeValue, float64(ss.Bytes))
 	ch <- prometheus.MustNewConstMetric(descSpoolDropped, prometheus.CounterValue, float64(ss.Dropped))
+	ch <- prometheus.MustNewConstMetric(descSpoolHeld, prometheus.GaugeValue, float64(ss.Held))
+	ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue,
+		float64(ss.Lost[spool.ReasonRejectNew]+ss.Lost[spool.ReasonTooLarge]))
+	for r := spool.Reason(0); r < spool.NumReasons; r++ {
+		ch <- prometheus.MustNewConstMetric(descLost, prometheus.CounterValue, float64(ss.Lost[r]), lossReason(r))
+	}
+	ch <- prometheus.MustNewConstMetric(descLostUnreported, prometheus.GaugeValue, float64(ss.Unreported))
 	ps := g.pub.Stats()
 	ch <- prometheus.MustNewConstMetric(descMQTTUp, prometheus.GaugeValue, b2f(ps.Connected))
 	ch <- prometheus.MustNewConstMetric(descReconnects, prometheus.CounterValue, float64(ps.Reconnects))

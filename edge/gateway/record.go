@@ -2,10 +2,19 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/ngic/ngic/edge/config"
 	"github.com/ngic/ngic/edge/publish"
+	"github.com/ngic/ngic/edge/smooth"
 	"github.com/ngic/ngic/edge/spool"
 	"github.com/ngic/ngic/telemetry"
 )
@@ -35,4 +44,159 @@ func decodeRecord(r spool.Record) (publish.Message, error) {
 		return publish.Message{}, fmt.Errorf("gateway: spooled record %d: %w", r.Seq, err)
 	}
 	return publish.Message{Topic: topic, Payload: payload}, nil
+}
+
+// recordTime returns the time of a spooled event, zero when it has none.
+func recordTime(data []byte) time.Time {
+	i := bytes.IndexByte(data, 0)
+	if i < 0 {
+		return time.Time{}
+	}
+	var e struct {
+		Time time.Time `json:"time"`
+	}
+	if json.Unmarshal(data[i+1:], &e) != nil {
+		return time.Time{}
+	}
+	return e.Time
+}
+
+// spoolEvent encodes an event as a spool record. A tag arrival adds the
+// tag to the present set kept in the spool, a departure removes it, in the
+// transaction that stores the event: after a crash the set is what the
+// far end was told.
+func (g *Gateway) spoolEvent(e *telemetry.Event) (spool.Event, error) {
+	payload, err := telemetry.EncodeEvent(e)
+	if err != nil {
+		return spool.Event{}, err
+	}
+	rec := spool.Event{Data: encodeRecord(telemetry.EventTopic(e.Gateway, e.Source), payload)}
+	if e.Tag != nil && (e.Type == telemetry.TagArrived || e.Type == telemetry.TagDeparted) {
+		kv := &spool.KV{Key: presenceKey(e.Source, e.Tag.Antenna, e.Tag.ID)}
+		if e.Type == telemetry.TagArrived {
+			kv.Value, _ = json.Marshal(storedPresence{Protocol: e.Tag.Protocol, FirstSeen: e.Tag.FirstSeen, RSSI: e.Tag.RSSI})
+		}
+		rec.State = kv
+	}
+	return rec, nil
+}
+
+// The spool's state holds the run marker and the present set.
+const (
+	keyRun      = "run"
+	runRunning  = "running"
+	runStopped  = "stopped"
+	presencePfx = "present\x00"
+)
+
+// presenceKey is "present", source, antenna and tag, NUL-separated.
+func presenceKey(source string, antenna int, tag string) []byte {
+	return []byte(presencePfx + source + "\x00" + strconv.Itoa(antenna) + "\x00" + tag)
+}
+
+// storedPresence is what the present set keeps of a tag.
+type storedPresence struct {
+	Protocol  string    `json:"protocol"`
+	FirstSeen time.Time `json:"first_seen"`
+	RSSI      *int      `json:"rssi,omitempty"`
+}
+
+// orphan is a tag present before the restart at a reader that is no
+// longer configured.
+type orphan struct {
+	source string
+	p      smooth.Presence
+	proto  string
+}
+
+func (o orphan) departure(g *Gateway) telemetry.Event {
+	r := &reader{cfg: config.Reader{Name: o.source, Protocol: o.proto}}
+	return g.tagEvent(r, o.p, telemetry.TagDeparted, g.now())
+}
+
+// restorePresence reads the run marker and the present set from the
+// spool: after a run that did not end cleanly, births say presence_reset
+// and the readers get their tags back, to depart those no longer in the
+// field and announce again those that are.
+func (g *Gateway) restorePresence() error {
+	state, err := g.spool.State()
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	byName := map[string]*reader{}
+	for _, r := range g.readers {
+		byName[r.cfg.Name] = r
+	}
+	restored := map[*reader][]smooth.Presence{}
+	n := 0
+	for k, v := range state {
+		rest, ok := strings.CutPrefix(k, presencePfx)
+		if !ok {
+			continue
+		}
+		f := strings.Split(rest, "\x00")
+		var sp storedPresence
+		if len(f) != 3 || json.Unmarshal(v, &sp) != nil {
+			g.log.Warn("ignoring an unreadable present-set entry in the spool", "key", strconv.Quote(k))
+			continue
+		}
+		antenna, err1 := strconv.Atoi(f[1])
+		raw, err2 := hex.DecodeString(f[2])
+		if err1 != nil || err2 != nil || telemetry.ValidateName(f[0]) != nil {
+			g.log.Warn("ignoring an unreadable present-set entry in the spool", "key", strconv.Quote(k))
+			continue
+		}
+		p := smooth.Presence{Tag: f[2], Raw: raw, Antenna: antenna, FirstSeen: sp.FirstSeen, LastSeen: sp.FirstSeen}
+		if sp.RSSI != nil {
+			p.MaxRSSI, p.HasRSSI = *sp.RSSI, true
+		}
+		n++
+		if r := byName[f[0]]; r != nil && r.cfg.Protocol == sp.Protocol {
+			restored[r] = append(restored[r], p)
+		} else {
+			g.orphans = append(g.orphans, orphan{source: f[0], p: p, proto: sp.Protocol})
+		}
+	}
+	for r, ps := range restored {
+		r.smooth.Restore(ps)
+	}
+	g.presenceReset = string(state[keyRun]) == runRunning || n > 0
+	if g.presenceReset {
+		g.log.Warn("the last run did not end cleanly: presence reset announced; tags it reported present depart unless read again",
+			"restored_tags", n)
+	}
+	return nil
+}
+
+// lossReason spells a spool loss reason as telemetry does.
+func lossReason(r spool.Reason) string {
+	switch r {
+	case spool.ReasonDropOldest:
+		return telemetry.LostDropOldest
+	case spool.ReasonRejectNew:
+		return telemetry.LostRejectNew
+	case spool.ReasonTooLarge:
+		return telemetry.LostTooLarge
+	case spool.ReasonDiskFull:
+		return telemetry.LostDiskFull
+	case spool.ReasonCrash:
+		return telemetry.LostCrash
+	}
+	return r.String()
+}
+
+// lossRecord makes the spool record of an events.lost event.
+func (g *Gateway) lossRecord(l spool.Loss) ([]byte, error) {
+	e := telemetry.Event{V: telemetry.SchemaVersion, ID: uuid.NewString(), Gateway: g.cfg.Gateway,
+		Source: telemetry.LossSource, Type: telemetry.EventsLost, Time: g.now().UTC(),
+		Lost: &telemetry.Lost{Count: l.Count, Reason: lossReason(l.Reason), FirstSeq: l.FirstSeq, LastSeq: l.LastSeq}}
+	if !l.First.IsZero() && !l.Last.IsZero() && !l.Last.Before(l.First) {
+		first, last := l.First.UTC(), l.Last.UTC()
+		e.Lost.First, e.Lost.Last = &first, &last
+	}
+	payload, err := telemetry.EncodeEvent(&e)
+	if err != nil {
+		return nil, err
+	}
+	return encodeRecord(telemetry.EventTopic(e.Gateway, e.Source), payload), nil
 }

@@ -130,11 +130,13 @@ func (s *Subscriber) WaitFor(t testing.TB, timeout time.Duration, msg string, co
 	}
 }
 
-// Report checks the events of one gateway for delivery at least once: every
-// sequence number from 1 to the highest received arrived, the first receipt
-// of each number came in increasing order, and a number always carries the
-// same event ID. It returns the distinct events in sequence order and the
-// count of duplicate deliveries.
+// Report checks the events of one gateway as a consumer would: the first
+// receipt of each sequence number came in increasing order, a number
+// always carries the same event ID, and every number from 1 to the highest
+// received either arrived or lies in the seq range of a received
+// events.lost event, whose counts add up to exactly the numbers missing.
+// It returns the distinct events in sequence order (events.lost included)
+// and the count of duplicate deliveries.
 func Report(t testing.TB, events []*telemetry.Event) (distinct []*telemetry.Event, dups int) {
 	t.Helper()
 	bySeq := map[uint64]*telemetry.Event{}
@@ -153,16 +155,71 @@ func Report(t testing.TB, events []*telemetry.Event) (distinct []*telemetry.Even
 		last = e.Seq
 		bySeq[e.Seq] = e
 	}
-	for seq := uint64(1); seq <= last; seq++ {
-		if bySeq[seq] == nil {
-			t.Errorf("seq %d never delivered (highest %d)", seq, last)
+	var losses []*telemetry.Lost
+	var counted uint64
+	for _, e := range bySeq {
+		if e.Type == telemetry.EventsLost {
+			losses = append(losses, e.Lost)
+			counted += e.Lost.Count
 		}
+	}
+	var missing uint64
+	for seq := uint64(1); seq <= last; seq++ {
+		if bySeq[seq] != nil {
+			continue
+		}
+		missing++
+		covered := false
+		for _, l := range losses {
+			covered = covered || (l.FirstSeq <= seq && seq <= l.LastSeq)
+		}
+		if !covered {
+			t.Errorf("seq %d never delivered (highest %d) and in no events.lost range", seq, last)
+		}
+	}
+	if missing != counted {
+		t.Errorf("%d sequence numbers missing, events.lost counts %d", missing, counted)
 	}
 	for _, e := range bySeq {
 		distinct = append(distinct, e)
 	}
 	sort.Slice(distinct, func(i, j int) bool { return distinct[i].Seq < distinct[j].Seq })
 	return distinct, dups
+}
+
+// Lost sums the counts of the events.lost events among events, per
+// reason (duplicates are counted once per sequence number).
+func Lost(events []*telemetry.Event) map[string]uint64 {
+	seen := map[uint64]bool{}
+	out := map[string]uint64{}
+	for _, e := range events {
+		if e.Type == telemetry.EventsLost && !seen[e.Seq] {
+			seen[e.Seq] = true
+			out[e.Lost.Reason] += e.Lost.Count
+		}
+	}
+	return out
+}
+
+// Presence replays the distinct tag events of one gateway (in sequence
+// order, as Report returns them) as a consumer that keeps its presence
+// state across restarts, and returns the tags it believes present, as
+// "source/antenna/tag".
+func Presence(distinct []*telemetry.Event) map[string]bool {
+	present := map[string]bool{}
+	for _, e := range distinct {
+		if e.Tag == nil {
+			continue
+		}
+		k := fmt.Sprintf("%s/%d/%s", e.Source, e.Tag.Antenna, e.Tag.ID)
+		switch e.Type {
+		case telemetry.TagArrived:
+			present[k] = true
+		case telemetry.TagDeparted:
+			delete(present, k)
+		}
+	}
+	return present
 }
 
 // Field moves tags through an emulated reader's field: every period a new
