@@ -59,13 +59,32 @@ func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []
 	}
 	var p *Profile
 	if set.NeedsProbes(o) {
-		// Base columns, every probe table and the columns of the profiles
-		// the sysObjectID points to in one walk, then classify.
-		roots := append(set.probeRoots(), set.candidateWalks(o)...)
+		// The base columns and what classification reads in one walk: when
+		// the sysObjectID points to profiles, their probe tables and the
+		// columns of the first one the system group does not rule out (it
+		// usually applies); else every probe
+		// table. Only when none of those profiles applies are the other
+		// probe tables walked before the later stages.
+		cands := set.candidates(o)
+		roots := set.probeRoots()
+		if len(cands) > 0 {
+			roots = tableRoots(cands)
+			for _, c := range cands {
+				if c.Match.decide(o) != no {
+					roots = append(roots, c.Walk...)
+					break
+				}
+			}
+		}
 		if err := walk(walkRoots(nil, nil, roots...)); err != nil {
 			return nil, warnings, err
 		}
-		p = set.Classify(o)
+		if p = set.firstStage(o); p == nil {
+			if err := walk(walkRoots(nil, walked, set.probeRoots()...)); err != nil {
+				return nil, warnings, err
+			}
+			p = set.Classify(o)
+		}
 		if err := walk(walkRoots(p, walked)); err != nil {
 			return nil, warnings, err
 		}

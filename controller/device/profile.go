@@ -365,9 +365,15 @@ func (m *Match) accessEvidence() bool {
 
 // probeRoots returns the table roots the set's probes and evidence read.
 func (s *ProfileSet) probeRoots() []string {
+	return tableRoots(s.profiles)
+}
+
+// tableRoots returns the table roots the profiles' probes and evidence
+// read.
+func tableRoots(profiles []*Profile) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, p := range s.profiles {
+	for _, p := range profiles {
 		for _, list := range [][]Probe{p.Match.Probes, p.Match.Evidence} {
 			for _, pr := range list {
 				if pr.Table != "" && !seen[pr.Table] {
@@ -432,10 +438,8 @@ func (s *ProfileSet) candidates(o *Objects) []*Profile {
 // probes and evidence hold. Stage 3: the fallback profiles likewise (with
 // their sysObjectID prefix, if any, matching too).
 func (s *ProfileSet) Classify(o *Objects) *Profile {
-	for _, p := range s.candidates(o) {
-		if p.Match.holds(o) {
-			return p
-		}
+	if p := s.firstStage(o); p != nil {
+		return p
 	}
 	oid, _ := textAt(o, oidSysObjectID)
 	oid = normOID(oid)
@@ -456,6 +460,16 @@ func (s *ProfileSet) Classify(o *Objects) *Profile {
 	return nil
 }
 
+// firstStage returns the first stage-1 profile that holds, or nil.
+func (s *ProfileSet) firstStage(o *Objects) *Profile {
+	for _, p := range s.candidates(o) {
+		if p.Match.holds(o) {
+			return p
+		}
+	}
+	return nil
+}
+
 // NeedsProbes reports whether the system group alone cannot decide the
 // classification, so the interface and probe tables must be walked first:
 // unless a first-stage profile is decided by sysDescr and sysServices
@@ -470,17 +484,6 @@ func (s *ProfileSet) NeedsProbes(o *Objects) bool {
 		}
 	}
 	return true
-}
-
-// candidateWalks returns the walk roots of the first-stage profiles the
-// device's sysObjectID matches, so that Collect can walk them with the
-// probe tables, in one walk, before it knows which one applies.
-func (s *ProfileSet) candidateWalks(o *Objects) []string {
-	var out []string
-	for _, p := range s.candidates(o) {
-		out = append(out, p.Walk...)
-	}
-	return out
 }
 
 // tri is a test's outcome when only part of the answers is known.
