@@ -75,10 +75,11 @@ type Opts struct {
 	// OnStateChange, when set, is told of each change of the broker
 	// connection, from Run's goroutine: connected with a nil error when a
 	// session starts; not connected with the cause when a session is lost or
-	// an attempt fails; not connected with a nil error at a clean stop. While
-	// disconnected, a failure whose cause was already reported since the last
-	// change is not reported again, so a broker that stays away with the same
-	// cause (unknown CA, not authorised, refused) is reported once.
+	// an attempt fails; not connected with a nil error when Run stops while
+	// connected. While disconnected, a failure whose cause was already
+	// reported since the last change is not reported again, so a broker that
+	// stays away with the same cause (unknown CA, not authorised, refused) is
+	// reported once.
 	OnStateChange func(connected bool, err error)
 }
 
