@@ -134,6 +134,8 @@ func TestClassifyPrecision(t *testing.T) {
 			join(sysGroup("1.3.6.1.4.1.9.1.1", "Cisco IOS Software, C2900 Software", 78), ifTypes(ether, ether)), ClassRouter, "cisco-router"},
 		{"UniFi access point on net-snmp",
 			join(sysGroup(netsnmp, "UAP-AC-Pro 6.5.28.14491", 72), ifTypes(ether, wifi, wifi)), ClassUnknown, "wireless-ap"},
+		{"second-stage table read after the vendor's profile fails (a cable modem under the C-Data OID)",
+			join(sysGroup("1.3.6.1.4.1.17409.3.1", "eoc modem", -1), ifTypes(ether, 127, 128, 129), []gosnmp.SnmpPDU{pdu("1.3.6.1.2.1.10.127.1.2.2.1.1.2", gosnmp.Integer, 12)}), ClassCableModem, "generic-cable-modem"},
 		{"Linux server on net-snmp",
 			join(sysGroup(netsnmp, "Linux host 6.1.0-18-amd64 #1 SMP x86_64", 72), ifTypes(24, ether)), ClassServer, "netsnmp-server"},
 		{"Wi-Fi DSL gateway calling itself an access point is still a DSL CPE",
