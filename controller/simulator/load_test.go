@@ -14,8 +14,12 @@ import (
 // TestLoadSkipsFilesThatCannotBeServed fills a folder with one good
 // recording and every kind of *.snmprec that cannot be served: each is
 // skipped with a warning naming it (Line 0), and the good one is served.
+// The folder's name holds glob metacharacters, which must not matter.
 func TestLoadSkipsFilesThatCannotBeServed(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "lab [1] *")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	write := func(name, content string, mode os.FileMode) {
 		t.Helper()
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), mode); err != nil {

@@ -69,14 +69,17 @@ type Simulator struct {
 // The error is for a folder that cannot be read, bad options, or a folder
 // with no usable recording.
 func Load(dir string, opts Options) (*Simulator, []snmprec.Warning, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.snmprec"))
+	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("simulator: recordings folder %q: %w", dir, err)
+		return nil, nil, fmt.Errorf("simulator: recordings folder: %w", err)
+	}
+	var files []string // sorted, as ReadDir returns them
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".snmprec") {
+			files = append(files, filepath.Join(dir, e.Name()))
+		}
 	}
 	if len(files) == 0 {
-		if _, err := os.Stat(dir); err != nil {
-			return nil, nil, fmt.Errorf("simulator: recordings folder: %w", err)
-		}
 		return nil, nil, fmt.Errorf("simulator: recordings folder %q holds no .snmprec file", dir)
 	}
 	views := make(map[string]*snmprec.View, len(files))
