@@ -414,8 +414,18 @@ func (g *Gateway) Run(ctx context.Context) error {
 	g.pub.Notify()
 	// Give the publisher a moment to drain what is acknowledged quickly;
 	// the rest stays spooled for the next start.
+	// Losses counted while an earlier report was in flight are reported
+	// once it is acknowledged (the spooler has ended: no other writer).
 	drain := time.Now().Add(2 * time.Second)
-	for time.Now().Before(drain) && g.spool.Stats().Records > 0 && g.pub.Stats().Connected {
+	for time.Now().Before(drain) && g.pub.Stats().Connected {
+		st := g.spool.Stats()
+		if st.Records == 0 && st.Unreported == 0 {
+			break
+		}
+		if st.Unreported > 0 {
+			g.reportLosses()
+			g.pub.Notify()
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	stopPub()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -331,4 +332,211 @@ func FuzzDecodeRecord(f *testing.F) {
 			t.Fatalf("payload without seq: %s", m.Payload)
 		}
 	})
+}
+
+// TestOverflowLossReported: with the broker away and the spool at its
+// bound, events refused (reject-new) or dropped (drop-oldest) leave a gap
+// in seq and an events.lost event that explains it: the far end counts
+// every event produced as delivered or lost. Before, reject-new refused 30
+// events without a trace (seq 1..163 without a gap).
+func TestOverflowLossReported(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stops and restarts a broker")
+	}
+	for _, tc := range []struct{ policy, reason string }{
+		{"reject-new", telemetry.LostRejectNew},
+		{"drop-oldest", telemetry.LostDropOldest},
+	} {
+		t.Run(tc.policy, func(t *testing.T) {
+			broker := testenv.StartMosquittoPersistent(t)
+			sub := edgetest.Subscribe(t, broker.Addr, "sub-"+tc.policy)
+			broker.Stop()
+			cfg := testConfig(t, "tcp://"+broker.Addr, `readers:
+  - name: bulk
+    protocol: magicrf
+    device: /nonexistent/ttyUSB9
+    depart_after: 1h
+`)
+			cfg.Spool.MaxRecords, cfg.Spool.Overflow = 100, tc.policy
+			g, stop := runGateway(t, cfg)
+			r := g.readers[0]
+			const n = 130
+			for i := 1; i <= n; i++ {
+				g.onRead(r, rfid.Read{Tag: []byte{0x30, 0, 0, byte(i)}, Antenna: 1})
+			}
+			waitUntil(t, 10*time.Second, "130 events handed to the spool", func() bool { return g.spool.Stats().LastSeq >= n })
+			h := g.Health()
+			if h.Spool.Lost[tc.reason] < 30 {
+				t.Fatalf("health after 130 events into a spool of 100: %+v", h.Spool)
+			}
+			m := get(t, "http://"+g.HTTPAddr()+"/metrics")
+			if !strings.Contains(m, fmt.Sprintf(`ngic_edge_events_lost_total{reason=%q}`, tc.reason)) {
+				t.Fatalf("/metrics lacks ngic_edge_events_lost_total{reason=%q}", tc.reason)
+			}
+			broker.Restart(t)
+			waitUntil(t, 30*time.Second, "the spool drained and its losses reported", func() bool {
+				st := g.spool.Stats()
+				return st.Records == 0 && st.Unreported == 0
+			})
+			stop() // the 130 tags depart
+			last := g.spool.Stats().LastSeq
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("spool at the stop: %+v; lost received: %v", g.spool.Stats(), edgetest.Lost(sub.Events()))
+				}
+			})
+			sub.WaitFor(t, 20*time.Second, "every number delivered or reported lost", func(es []*telemetry.Event) bool {
+				seen := map[uint64]bool{}
+				var lost uint64
+				for _, e := range es {
+					if !seen[e.Seq] && e.Type == telemetry.EventsLost {
+						lost += e.Lost.Count
+					}
+					seen[e.Seq] = true
+				}
+				return uint64(len(seen))+lost >= last
+			})
+			distinct, _ := edgetest.Report(t, sub.Events())
+			lost := edgetest.Lost(distinct)
+			var data uint64
+			for _, e := range distinct {
+				if e.Type != telemetry.EventsLost {
+					data++
+				}
+			}
+			if data+lost[tc.reason] != 2*n || lost[tc.reason] < 30 || len(lost) != 1 {
+				t.Fatalf("%d events produced: %d delivered, events.lost %v", 2*n, data, lost)
+			}
+		})
+	}
+}
+
+// TestEmptySpoolFileStarts: a 0-byte spool file is a new spool (before,
+// it was rewritten, refused, and the gateway never started); a damaged
+// one is moved aside, named in /healthz, and a new spool numbers its
+// events above any the damaged one can have used.
+func TestEmptySpoolFileStarts(t *testing.T) {
+	dead := fmt.Sprintf("tcp://127.0.0.1:%d", testenv.FreePort(t))
+	cfg := testConfig(t, dead, "")
+	if err := os.WriteFile(cfg.Spool.Path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 2; round++ {
+		g, err := New(cfg, Opts{})
+		if err != nil {
+			t.Fatalf("round %d: New with a 0-byte spool file: %v", round, err)
+		}
+		if st := g.spool.Stats(); st.LastSeq != 0 || g.movedAside != "" {
+			t.Fatalf("round %d: %+v, moved aside %q", round, st, g.movedAside)
+		}
+		g.spool.Close()
+	}
+
+	junk := []byte(strings.Repeat("damaged ", 2000))
+	if err := os.WriteFile(cfg.Spool.Path, junk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g, err := New(cfg, Opts{})
+	if err != nil {
+		t.Fatalf("New with a damaged spool: %v", err)
+	}
+	defer g.spool.Close()
+	h := g.Health()
+	if !strings.HasPrefix(h.Spool.MovedAside, cfg.Spool.Path+".damaged-") || h.Status != "degraded" {
+		t.Fatalf("health after moving the damaged spool aside: %+v", h)
+	}
+	if b, err := os.ReadFile(h.Spool.MovedAside); err != nil || string(b) != string(junk) {
+		t.Fatalf("the damaged file was not kept as it was: %v", err)
+	}
+	if st := g.spool.Stats(); st.LastSeq < 1_000_000_000 {
+		t.Fatalf("new spool after a damaged one starts at seq %d, below the floor", st.LastSeq)
+	}
+}
+
+// TestPresenceRestored: after a run that did not end cleanly (its spool
+// says "running" and holds a present set), the birth says presence_reset,
+// a tag still in the field is announced again without waiting, and one
+// that left departs once the reader runs and its departure time passed.
+// Before, such tags never departed.
+func TestPresenceRestored(t *testing.T) {
+	broker := testenv.StartMosquitto(t)
+	sub := edgetest.Subscribe(t, broker.Addr, "sub-restore")
+	stay, gone := []byte{0x0A, 0, 0, 0, 1}, []byte{0x0A, 0, 0, 0, 2}
+	_, p := startReader(t, "em4100", stay)
+	cfg := testConfig(t, "tcp://"+broker.Addr, fmt.Sprintf(`readers:
+  - name: door
+    protocol: em4100
+    device: %s
+    depart_after: 300ms
+`, p.Path))
+	// The spool a killed gateway leaves: two arrivals stored, still running.
+	g0, err := New(cfg, Opts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var evs []spool.Event
+	for _, tag := range [][]byte{stay, gone} {
+		e := telemetry.Event{V: 1, ID: "id-" + fmt.Sprint(tag[4]), Gateway: cfg.Gateway, Source: "door",
+			Type: telemetry.TagArrived, Time: before, Tag: &telemetry.Tag{ID: fmt.Sprintf("%X", tag), Protocol: "em4100",
+				FirstSeen: before, LastSeen: before}}
+		rec, err := g0.spoolEvent(&e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, rec)
+	}
+	if _, err := g0.spool.AppendEvents(evs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := g0.spool.SetState(spool.KV{Key: []byte(keyRun), Value: []byte(runRunning)}); err != nil {
+		t.Fatal(err)
+	}
+	g0.spool.Close()
+
+	g, stop := runGatewayG(t, mustNew(t, cfg))
+	if !g.Health().PresenceReset {
+		t.Fatal("healthz does not say presence_reset after an unclean end")
+	}
+	sub.WaitFor(t, 15*time.Second, "the departure of the tag that left and the new arrival of the one that stayed",
+		func(es []*telemetry.Event) bool {
+			var dep, arr bool
+			for _, e := range es {
+				dep = dep || e.Type == telemetry.TagDeparted && e.Tag.ID == "0A00000002"
+				arr = arr || e.Type == telemetry.TagArrived && e.Tag.ID == "0A00000001" && e.Seq > 2
+			}
+			return dep && arr
+		})
+	for _, e := range sub.Events() {
+		if e.Type == telemetry.TagDeparted && e.Tag.ID == "0A00000001" {
+			t.Fatalf("the tag still in the field departed: %+v", e)
+		}
+		if e.Type == telemetry.TagArrived && e.Tag.ID == "0A00000001" && e.Seq > 2 && !e.Tag.FirstSeen.Equal(before) {
+			t.Fatalf("re-announced arrival with first_seen %v, want the first arrival's %v", e.Tag.FirstSeen, before)
+		}
+	}
+	st := sub.Statuses()
+	if len(st) == 0 || !st[0].PresenceReset {
+		t.Fatalf("first birth after an unclean end: %+v, want presence_reset", st)
+	}
+	stop()
+	// A clean stop departs the rest and leaves nothing to restore.
+	g2 := mustNew(t, cfg)
+	defer g2.spool.Close()
+	if g2.presenceReset || g2.Health().PresenceReset {
+		t.Fatal("presence_reset after a clean stop")
+	}
+	distinct, _ := edgetest.Report(t, sub.Events())
+	if left := edgetest.Presence(distinct); len(left) != 0 {
+		t.Fatalf("tags still present at the far end after a clean stop: %v", left)
+	}
+}
+
+func mustNew(t *testing.T, cfg *config.Config) *Gateway {
+	t.Helper()
+	g, err := New(cfg, Opts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }

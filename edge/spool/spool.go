@@ -225,6 +225,11 @@ type Spool struct {
 	smu    sync.Mutex // guards stats and closed
 	stats  Stats
 	closed bool
+
+	// nmu makes Next's read and its update of sent one step for a commit
+	// that drops records: a record Next hands out is never dropped.
+	nmu  sync.Mutex
+	sent uint64 // highest seq Next returned; guarded by nmu
 }
 
 // Open opens the spool file at path, creating it when it does not exist
@@ -602,6 +607,9 @@ func (s *Spool) isClosed() bool {
 
 // Next returns up to max records with Seq > after, oldest first. Their
 // Data are copies. An empty result means there is nothing after after.
+// Next is for the publisher: DropOldest never drops a record Next has
+// returned (it may have reached the broker), so the spool may exceed its
+// bounds by the records in flight.
 func (s *Spool) Next(after uint64, max int) (recs []Record, err error) {
 	if max <= 0 {
 		return nil, fmt.Errorf("spool: next %s: max %d is not positive", s.path, max)
@@ -618,6 +626,8 @@ func (s *Spool) Next(after uint64, max int) (recs []Record, err error) {
 			recs, err = nil, fmt.Errorf("spool: next %s: %w: %v", s.path, ErrCorrupt, r)
 		}
 	}()
+	s.nmu.Lock()
+	defer s.nmu.Unlock()
 	err = s.db.View(func(tx *bolt.Tx) error {
 		rb := tx.Bucket(bucketRecords)
 		if rb == nil {
@@ -634,6 +644,9 @@ func (s *Spool) Next(after uint64, max int) (recs []Record, err error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("spool: next %s: %w", s.path, err)
+	}
+	if n := len(recs); n > 0 && recs[n-1].Seq > s.sent {
+		s.sent = recs[n-1].Seq
 	}
 	return recs, nil
 }
@@ -758,7 +771,8 @@ func (s *Spool) Append(data ...[]byte) ([]uint64, error) {
 // With a nil error every event is on disk (fsync'd, in one transaction)
 // or counted in the ledger: refused by RejectNew (ReasonRejectNew) or
 // larger than MaxBytes (ReasonTooLarge). DropOldest makes room by deleting
-// the oldest records (ReasonDropOldest; never loss reports) — if the batch
+// the oldest records (ReasonDropOldest; never loss reports nor records
+// Next returned) — if the batch
 // alone exceeds a bound, that includes its own first records.
 //
 // When the disk is full the error wraps ErrDiskFull: the events are held
@@ -847,6 +861,10 @@ func (s *Spool) heldLoss() loss {
 // to hw, which spends the journal. The caller holds wmu.
 func (s *Spool) commit(entries []heldEvent, merge bool) error {
 	maxRec, maxBytes := uint64(s.opts.MaxRecords), uint64(s.opts.MaxBytes)
+	if s.opts.Overflow == DropOldest {
+		s.nmu.Lock()
+		defer s.nmu.Unlock()
+	}
 	err := s.update("append", func(tx *bolt.Tx, rb *bolt.Bucket, st *state) error {
 		var sb *bolt.Bucket
 		var rejected, tooLarge, dropped loss
@@ -891,16 +909,15 @@ func (s *Spool) commit(entries []heldEvent, merge bool) error {
 		}
 		var drop0, drop1 []byte
 		c := rb.Cursor()
-		for st.records > maxRec || st.bytes > maxBytes {
-			k, v := c.First()
+		for s.opts.Overflow == DropOldest && (st.records > maxRec || st.bytes > maxBytes) {
+			// Records Next handed out may have reached the broker: never
+			// dropped (nor loss reports), so a drop is surely a loss.
+			k, v := c.Seek(seqKey(s.sent + 1))
 			for k != nil && slices.Contains(st.reports, binary.BigEndian.Uint64(k)) {
 				k, v = c.Next()
 			}
 			if k == nil {
-				if len(st.reports) > 0 {
-					break // only loss reports left: they are never dropped
-				}
-				return fmt.Errorf("%w: meta counts %d records but none found", ErrCorrupt, st.records)
+				break // only records in flight and loss reports left
 			}
 			seq, n := binary.BigEndian.Uint64(k), uint64(len(v))
 			if drop0 == nil {

@@ -628,3 +628,49 @@ func TestJournalRoundTrip(t *testing.T) {
 		t.Fatal("damaged slot accepted")
 	}
 }
+
+// TestDropOldestSparesInFlight: records Next handed to the publisher may
+// have reached the broker, so drop-oldest takes the oldest of the others:
+// a drop is then surely a loss and a loss report never counts an event
+// the far end received.
+func TestDropOldestSparesInFlight(t *testing.T) {
+	s, _ := openT(t, Options{MaxRecords: 10})
+	for i := 0; i < 10; i++ {
+		if _, err := s.Append(ev(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if recs, err := s.Next(0, 3); err != nil || len(recs) != 3 {
+		t.Fatalf("Next: %d, %v", len(recs), err)
+	}
+	if _, err := s.Append(ev(10), ev(11)); err != nil {
+		t.Fatal(err)
+	}
+	recs := all(t, s)
+	var seqs []uint64
+	for _, r := range recs {
+		seqs = append(seqs, r.Seq)
+	}
+	want := []uint64{1, 2, 3, 6, 7, 8, 9, 10, 11, 12}
+	if fmt.Sprint(seqs) != fmt.Sprint(want) {
+		t.Fatalf("after a drop with 1..3 in flight: %v, want %v", seqs, want)
+	}
+}
+
+// TestRejectNewNeverDrops: a loss report admitted past the bound does not
+// make reject-new drop a stored record.
+func TestRejectNewNeverDrops(t *testing.T) {
+	s, _ := openT(t, Options{MaxRecords: 3, Overflow: RejectNew})
+	if _, err := s.Append(ev(1), ev(2), ev(3), ev(4)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.ReportLosses(func(Loss) ([]byte, error) { return []byte("lost"), nil }); n != 1 || err != nil {
+		t.Fatalf("ReportLosses: %d, %v", n, err)
+	}
+	if _, err := s.Append(ev(5)); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Dropped != 0 || st.Records != 4 || st.Lost[ReasonRejectNew] != 2 {
+		t.Fatalf("%+v: want the 3 events and the report kept, 2 rejected, none dropped", st)
+	}
+}

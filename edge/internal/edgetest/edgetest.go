@@ -81,12 +81,17 @@ func SubscribeWith(t testing.TB, broker, clientID string, set func(*mqtt.ClientO
 	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("edgetest: subscriber connect %s: %v", broker, tok.Error())
 	}
-	// Wait for the subscription to be in place.
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		probe := s.c.Subscribe(telemetry.StatusFilter, 1, handler)
-		if probe.WaitTimeout(time.Second) && probe.Error() == nil {
+	// Wait for the subscriptions to be in place (the connect handler's
+	// are not awaited), so that a broker stopped right after this call
+	// keeps the session's subscriptions.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tok := s.c.SubscribeMultiple(map[string]byte{telemetry.EventFilter: 1, telemetry.StatusFilter: 1}, handler)
+		if tok.WaitTimeout(time.Second) && tok.Error() == nil {
 			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("edgetest: subscribe on %s: %v", broker, tok.Error())
 		}
 	}
 	t.Cleanup(func() { s.c.Disconnect(100) })
