@@ -148,6 +148,11 @@ http:
 	if bad := sub.Bad(); len(bad) > 0 {
 		t.Fatalf("corrupt messages: %v", bad)
 	}
+	// Tags present at a kill depart after the restart (they are kept in
+	// the spool): after the clean stop the far end holds none present.
+	if left := edgetest.Presence(distinct); len(left) != 0 {
+		t.Fatalf("%d tags arrived at the far end and never departed: %v", len(left), left)
+	}
 	t.Logf("%d kills: %d events spooled, all delivered, %d duplicate deliveries", rounds, st.Appended, dups)
 }
 
