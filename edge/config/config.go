@@ -184,8 +184,9 @@ const (
 	MinSpoolBytes   = 64 << 10
 	MinSpoolRecords = 100
 	// MaxSpoolBytes and MaxSpoolRecords are the largest: the spool is a
-	// memory-mapped file, and a 32-bit gateway cannot map much more than
-	// 1 GiB; 10 million events is more than a week of a busy cabinet.
+	// memory-mapped file holding the payloads and their overhead, and a
+	// 32-bit gateway cannot map more than 2 GiB; events are a few hundred
+	// bytes, so MaxSpoolBytes binds long before MaxSpoolRecords.
 	MaxSpoolBytes   = 1 << 30
 	MaxSpoolRecords = 10_000_000
 	// MaxKeepAlive is the longest MQTT keep-alive: the protocol sends it
