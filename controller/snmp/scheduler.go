@@ -2,6 +2,7 @@ package snmp
 
 import (
 	"container/heap"
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -107,6 +108,11 @@ type SchedulerConfig struct {
 type Scheduler struct {
 	dial DialFunc
 	sem  chan struct{}
+
+	// slotMu orders taking and handing over slots with waiting, the
+	// devices dispatched while every slot was taken (*waiter, oldest first).
+	slotMu  sync.Mutex
+	waiting list.List
 
 	mu      sync.Mutex
 	devices map[string]*device
@@ -351,40 +357,102 @@ func (s *Scheduler) RunCycle(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// start polls dev in a goroutine of its own, unless its previous poll
-// still runs (counted as a skip). It never blocks: the goroutine waits for
-// a concurrency slot, at most until the poll's deadline (a cycle that gets
-// no slot in time is skipped and counted), so one slow device never holds
-// up the dispatch of the others. A slot is a live callback: it is freed
-// only when the callback really returns, even after the poll was
-// abandoned at its deadline, so MaxConcurrent bounds the sockets in use.
+// start polls dev, unless its previous poll still runs (counted as a
+// skip). It never blocks: with a concurrency slot free the poll starts in a
+// goroutine at once; otherwise dev waits in line for a slot, at most until
+// the poll's deadline (a cycle that gets no slot in time is skipped and
+// counted), so one slow device never holds up the dispatch of the others.
+// A waiting device has no goroutine of its own: the runtime never frees a
+// goroutine's descriptor, so a cycle of 10,000 devices parked in 10,000
+// goroutines would keep about 400 B of heap per device for good. A slot is
+// a live callback: it is freed (or handed to the next in line) only when
+// the callback really returns, even after the poll was abandoned at its
+// deadline, so MaxConcurrent bounds the sockets in use.
 func (s *Scheduler) start(ctx context.Context, wg *sync.WaitGroup, dev *device) {
 	if !dev.busy.CompareAndSwap(false, true) {
 		s.skips.Add(1)
 		return
 	}
 	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		deadline := time.Now().Add(dev.d.Deadline)
-		select {
-		case s.sem <- struct{}{}:
-		default:
-			t := time.NewTimer(time.Until(deadline))
-			defer t.Stop()
-			select {
-			case s.sem <- struct{}{}:
-			case <-t.C:
-				s.skips.Add(1)
-				s.idle(dev)
-				return
-			case <-ctx.Done():
-				s.idle(dev)
-				return
-			}
+	deadline := time.Now().Add(dev.d.Deadline)
+	s.slotMu.Lock()
+	defer s.slotMu.Unlock()
+	select {
+	case s.sem <- struct{}{}:
+		go s.run(ctx, wg, dev, deadline)
+		return
+	default:
+	}
+	w := &waiter{ctx: ctx, wg: wg, dev: dev, deadline: deadline}
+	w.elem = s.waiting.PushBack(w)
+	w.timer = time.AfterFunc(time.Until(deadline), func() { s.giveUp(w, true) })
+	w.stopCtx = context.AfterFunc(ctx, func() { s.giveUp(w, false) })
+}
+
+// waiter is a device dispatched while every concurrency slot was taken.
+type waiter struct {
+	ctx      context.Context
+	wg       *sync.WaitGroup
+	dev      *device
+	deadline time.Time
+	elem     *list.Element // nil once it got a slot or gave up (under slotMu)
+	timer    *time.Timer
+	stopCtx  func() bool
+}
+
+// run polls dev holding a slot, then releases the slot.
+func (s *Scheduler) run(ctx context.Context, wg *sync.WaitGroup, dev *device, deadline time.Time) {
+	defer wg.Done()
+	s.poll(ctx, dev, deadline)
+}
+
+// giveUp ends w's wait without a slot: its deadline passed (a skip) or its
+// ctx ended.
+func (s *Scheduler) giveUp(w *waiter, expired bool) {
+	s.slotMu.Lock()
+	if w.elem == nil {
+		s.slotMu.Unlock()
+		return
+	}
+	s.waiting.Remove(w.elem)
+	w.elem = nil
+	s.slotMu.Unlock()
+	w.timer.Stop()
+	w.stopCtx()
+	if expired {
+		s.skips.Add(1)
+	}
+	s.idle(w.dev)
+	w.wg.Done()
+}
+
+// release hands the caller's slot to the oldest waiting device still
+// within its deadline and ctx, or frees the slot when none waits.
+func (s *Scheduler) release() {
+	for {
+		s.slotMu.Lock()
+		front := s.waiting.Front()
+		if front == nil {
+			<-s.sem
+			s.slotMu.Unlock()
+			return
 		}
-		s.poll(ctx, dev, deadline)
-	}()
+		w := s.waiting.Remove(front).(*waiter)
+		w.elem = nil
+		s.slotMu.Unlock()
+		w.timer.Stop()
+		w.stopCtx()
+		switch {
+		case w.ctx.Err() != nil:
+		case !time.Now().Before(w.deadline):
+			s.skips.Add(1)
+		default:
+			go s.run(w.ctx, w.wg, w.dev, w.deadline)
+			return
+		}
+		s.idle(w.dev)
+		w.wg.Done()
+	}
 }
 
 // idle marks dev free again after a cycle that did not poll.
@@ -419,7 +487,7 @@ func (s *Scheduler) poll(ctx context.Context, dev *device, deadline time.Time) {
 	defer func() {
 		if !abandoned {
 			s.inFlight.Add(-1)
-			<-s.sem
+			s.release()
 		}
 	}()
 	start := time.Now()
@@ -460,7 +528,7 @@ func (s *Scheduler) poll(ctx context.Context, dev *device, deadline time.Time) {
 				<-done
 				_ = sess.Close()
 				s.inFlight.Add(-1)
-				<-s.sem
+				s.release()
 				if dev.removed.Load() {
 					return
 				}

@@ -49,6 +49,19 @@ func lookPath(name string) (string, bool) {
 	return "", false
 }
 
+// Program returns the path of the program name, found on PATH or in the
+// sbin folders Debian uses. When it is missing, t is skipped with a message
+// naming the Debian package pkg to install, or fails under
+// NGIC_REQUIRE_PEERS=1.
+func Program(t testing.TB, name, pkg string) string {
+	t.Helper()
+	p, ok := lookPath(name)
+	if !ok {
+		missing(t, name, "apt-get install "+pkg)
+	}
+	return p
+}
+
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()

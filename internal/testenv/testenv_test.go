@@ -2,7 +2,10 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,5 +57,49 @@ func TestSnmpsimServesRecording(t *testing.T) {
 	}
 	if got := r.Variables[0].Value.(string); got != ".1.3.6.1.4.1.1166.1.450.12.2" {
 		t.Fatalf("sysObjectID = %q", got)
+	}
+}
+
+// recordTB records a skip or a fatal failure instead of acting on t.
+type recordTB struct {
+	testing.TB
+	skipped, failed string
+}
+
+func (r *recordTB) Helper() {}
+
+func (r *recordTB) Skipf(format string, args ...any) {
+	r.skipped = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+func (r *recordTB) Fatalf(format string, args ...any) {
+	r.failed = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// call runs f with a recordTB in a goroutine of its own (Skipf and Fatalf
+// end it, as they end a test) and returns what it recorded.
+func call(t *testing.T, f func(testing.TB)) *recordTB {
+	r := &recordTB{TB: t}
+	done := make(chan struct{})
+	go func() { defer close(done); f(r) }()
+	<-done
+	return r
+}
+
+func TestProgramSkipsOrFailsWhenMissing(t *testing.T) {
+	var path string
+	if r := call(t, func(tb testing.TB) { path = Program(tb, "sh", "dash") }); r.skipped != "" || r.failed != "" || path == "" {
+		t.Fatalf("sh: path %q, skipped %q, failed %q", path, r.skipped, r.failed)
+	}
+	const absent = "ngic-no-such-program"
+	t.Setenv("NGIC_REQUIRE_PEERS", "")
+	if r := call(t, func(tb testing.TB) { Program(tb, absent, "ngic-pkg") }); r.failed != "" || !strings.Contains(r.skipped, "apt-get install ngic-pkg") {
+		t.Fatalf("missing program without NGIC_REQUIRE_PEERS: skipped %q, failed %q; want a skip naming the package", r.skipped, r.failed)
+	}
+	t.Setenv("NGIC_REQUIRE_PEERS", "1")
+	if r := call(t, func(tb testing.TB) { Program(tb, absent, "ngic-pkg") }); r.skipped != "" || !strings.Contains(r.failed, absent) {
+		t.Fatalf("missing program under NGIC_REQUIRE_PEERS=1: skipped %q, failed %q; want a failure", r.skipped, r.failed)
 	}
 }
