@@ -115,11 +115,43 @@ http:
 	if !sawOffline {
 		t.Error("no offline last will after SIGKILL")
 	}
-	// A last run drains the spool and stops cleanly.
+	// A last run, its metrics served, drains the spool and stops cleanly
+	// once it is seen to be done: connected with the backlog acknowledged,
+	// then, with the field empty, every tag departed at the gateway and at
+	// the far end, and nothing left to acknowledge.
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	last, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, []byte(strings.Replace(string(last), "listen: off", "listen: "+metricsAddr, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cmd := startEdge(t, bin, conf)
-	time.Sleep(time.Second)
+	metrics := "http://" + metricsAddr + "/metrics"
+	waitMetrics(t, metrics, 30*time.Second, "the last run connected with the backlog acknowledged", func(m map[string]float64) bool {
+		return m["ngic_edge_mqtt_connected"] == 1 && m["ngic_edge_spool_records"] == 0
+	})
 	field.Stop()
-	time.Sleep(500 * time.Millisecond)
+	waitMetrics(t, metrics, 30*time.Second, "every tag departed at the gateway", func(m map[string]float64) bool {
+		return m[`ngic_edge_tags_present{reader="gate"}`] == 0
+	})
+	sub.WaitFor(t, 30*time.Second, "every tag departed at the far end", func(es []*telemetry.Event) bool {
+		bySeq, top := map[uint64]*telemetry.Event{}, uint64(0)
+		for _, e := range es {
+			bySeq[e.Seq], top = e, max(top, e.Seq)
+		}
+		var distinct []*telemetry.Event
+		for seq := uint64(1); seq <= top; seq++ {
+			if e := bySeq[seq]; e != nil {
+				distinct = append(distinct, e)
+			}
+		}
+		return len(edgetest.Presence(distinct)) == 0
+	})
+	waitMetrics(t, metrics, 30*time.Second, "every event acknowledged", func(m map[string]float64) bool {
+		return m["ngic_edge_spool_records"] == 0
+	})
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		b, _ := os.ReadFile(conf + ".log")

@@ -53,14 +53,23 @@ pairs:
 		t.Fatal(err)
 	}
 	g, stop := runGatewayG(t, g)
-	_ = g
+	sensorOf := map[string]string{"GPIO17": "door", "GPIO22": "outer", "GPIO23": "inner"}
+	// edge changes a pin's level and returns once the sensor has committed
+	// it, past its debounce: its beam.blocked (low) or beam.cleared (high)
+	// event is spooled. The next edge can then not fall inside the
+	// debounce of this one.
 	edge := func(pin string, l gpio.Level) {
+		name, typ := sensorOf[pin], telemetry.BeamCleared
+		if l == gpio.Low {
+			typ = telemetry.BeamBlocked
+		}
+		before := spooled(g, name, typ)
 		select {
 		case pins[pin].EdgesChan <- l:
 		case <-time.After(5 * time.Second):
 			t.Fatalf("sensor on %s not waiting for edges", pin)
 		}
-		time.Sleep(10 * time.Millisecond) // past the 1 ms debounce
+		waitUntil(t, 10*time.Second, fmt.Sprintf("%s event of %s", typ, name), func() bool { return spooled(g, name, typ) > before })
 	}
 	count := func(es []*telemetry.Event, source, typ string) int {
 		n := 0
