@@ -657,7 +657,9 @@ func (g *Gateway) append(batch []spool.Event, retry *backoff) {
 
 // flush retries storing held events when the backoff allows.
 func (g *Gateway) flush(retry *backoff) {
-	if g.spool.Stats().Held == 0 && g.spoolErr.Load().(string) == "" {
+	// Losses a restart found while the disk was full wait for a Flush too
+	// (Flush is a no-op when nothing waits).
+	if st := g.spool.Stats(); st.Held == 0 && st.Unreported == 0 && g.spoolErr.Load().(string) == "" {
 		return
 	}
 	if !retry.due() {
