@@ -50,10 +50,13 @@ const (
 	LostTooLarge = "too-large"
 	// LostCrash: events held in memory (disk full) died with the process.
 	LostCrash = "crash"
+	// LostUnreadable: a stored event could not be read back (a damaged
+	// record) and was discarded.
+	LostUnreadable = "unreadable"
 )
 
 var lostReasons = map[string]bool{LostDiskFull: true, LostDropOldest: true, LostRejectNew: true,
-	LostTooLarge: true, LostCrash: true}
+	LostTooLarge: true, LostCrash: true, LostUnreadable: true}
 
 // Event is one event of an edge gateway. Exactly one of Tag, Beam and
 // PassageInfo is set, according to Type.

@@ -237,7 +237,8 @@ func (c *Config) Validate(doc *yamlconf.Doc) error {
 	if err := telemetry.ValidateName(c.Gateway); err != nil {
 		return doc.Errorf("gateway", "%v", err)
 	}
-	names := map[string]string{}
+	// The gateway's own events (events.lost) use the source LossSource.
+	names := map[string]string{telemetry.LossSource: "the gateway's own events (events.lost)"}
 	unique := func(path, name string) error {
 		if err := telemetry.ValidateName(name); err != nil {
 			return doc.Errorf(path, "%v", err)

@@ -60,6 +60,7 @@ func TestErrorsNameFieldAndLine(t *testing.T) {
 		{"no broker", "gateway: g1\n", "mqtt.broker"},
 		{"bad scheme", "gateway: g1\nmqtt:\n  broker: http://x:1\n", "line 3: mqtt.broker"},
 		{"duplicate names", base + "readers:\n  - name: a\n    protocol: em4100\n    device: /dev/a\nsensors:\n  - name: a\n    pin: GPIO1\n", "line 9: sensors[0].name"},
+		{"reserved source name", base + "readers:\n  - name: spool\n    protocol: em4100\n    device: /dev/a\n", "line 5: readers[0].name"},
 		{"duplicate device", base + "readers:\n  - name: a\n    protocol: em4100\n    device: /dev/a\n  - name: b\n    protocol: em4100\n    device: /dev/a\n", "line 10: readers[1].device"},
 		{"power on em4100", base + "readers:\n  - name: a\n    protocol: em4100\n    device: /dev/a\n    power_dbm: 20\n", "line 5: readers[0]"},
 		{"pair unknown sensor", base + "sensors:\n  - name: a\n    pin: GPIO1\npairs:\n  - name: p\n    outer: a\n    inner: b\n", "line 10: pairs[0].inner"},

@@ -7,13 +7,11 @@ package gateway
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +28,7 @@ import (
 	"github.com/ngic/ngic/drivers/rfid/link"
 	"github.com/ngic/ngic/edge/config"
 	"github.com/ngic/ngic/edge/publish"
+	"github.com/ngic/ngic/edge/publish/brokerurl"
 	"github.com/ngic/ngic/edge/reading"
 	"github.com/ngic/ngic/edge/smooth"
 	"github.com/ngic/ngic/edge/spool"
@@ -219,12 +218,12 @@ func (g *Gateway) newPublisher() (*publish.Publisher, error) {
 		return nil, fmt.Errorf("gateway: mqtt.password_file: %w", err)
 	}
 	var tlsConf *tls.Config
-	switch {
-	case m.TLS.CAFile != "" || m.TLS.CertFile != "" || isTLS(broker):
-		tlsConf, err = buildTLS(m.TLS)
+	if brokerurl.IsTLS(broker) {
+		c, field, err := m.TLS.Config()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("gateway: %s: %w", field, err)
 		}
+		tlsConf = c
 	}
 	will, _ := telemetry.EncodeStatus(&telemetry.Status{V: telemetry.SchemaVersion, Gateway: g.cfg.Gateway, State: telemetry.StateOffline})
 	topic := telemetry.StatusTopic(g.cfg.Gateway)
@@ -236,54 +235,27 @@ func (g *Gateway) newPublisher() (*publish.Publisher, error) {
 		Birth:   func() publish.Message { return publish.Message{Topic: topic, Payload: g.birth()} },
 		Decode:  decodeRecord,
 		OnAck:   func(d time.Duration) { g.metrics.publishLatency.Observe(d.Seconds()) },
+		// A record that cannot be read back is discarded and counted
+		// lost, so the far end is told of the gap by an events.lost event.
 		OnBadRecord: func(seq uint64, err error) {
-			g.log.Error("dropping unreadable spooled record", "seq", seq, "err", err)
+			g.log.Error("discarding unreadable spooled record; reported as lost", "seq", seq, "err", err)
+			if derr := g.spool.Discard(spool.ReasonUnreadable, seq); derr != nil {
+				g.log.Error("cannot record the unreadable record as lost", "seq", seq, "err", derr)
+			}
 		},
 		// Each change of the broker connection is logged once, with its cause
 		// (publish.New refuses a broker URL with credentials in it).
 		OnStateChange: func(connected bool, err error) {
 			switch {
 			case connected:
-				g.log.Info("broker connected", "broker", broker)
+				g.log.Info("broker connected", "broker", brokerurl.Redact(broker))
 			case err != nil:
-				g.log.Warn("broker unavailable", "broker", broker, "err", err)
+				g.log.Warn("broker unavailable", "broker", brokerurl.Redact(broker), "err", err)
 			default:
-				g.log.Info("broker disconnected", "broker", broker)
+				g.log.Info("broker disconnected", "broker", brokerurl.Redact(broker))
 			}
 		},
 	})
-}
-
-func isTLS(broker string) bool {
-	for _, p := range []string{"ssl://", "tls://", "mqtts://"} {
-		if len(broker) >= len(p) && broker[:len(p)] == p {
-			return true
-		}
-	}
-	return false
-}
-
-func buildTLS(c config.TLS) (*tls.Config, error) {
-	t := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.ServerName}
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("gateway: mqtt.tls.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("gateway: mqtt.tls.ca_file %s: no PEM certificate in it", c.CAFile)
-		}
-		t.RootCAs = pool
-	}
-	if c.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("gateway: mqtt.tls.cert_file/key_file: %w", err)
-		}
-		t.Certificates = []tls.Certificate{cert}
-	}
-	return t, nil
 }
 
 func (g *Gateway) birth() []byte {
@@ -315,7 +287,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		if err := g.startEmbeddedBroker(); err != nil {
 			return err
 		}
-		defer g.broker.Close()
+		defer g.closeBroker()
 	}
 	var srv *http.Server
 	if g.cfg.HTTP.Listen != "off" {
@@ -397,7 +369,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		}()
 	}
 	g.log.Info("gateway running", "gateway", g.cfg.Gateway, "readers", len(g.readers), "sensors", len(g.sensors),
-		"broker", g.cfg.MQTT.Broker, "spool", g.cfg.Spool.Path)
+		"broker", brokerurl.Redact(g.cfg.MQTT.Broker), "spool", g.cfg.Spool.Path)
 
 	<-ctx.Done()
 	producers.Wait()
@@ -463,6 +435,39 @@ func (g *Gateway) startEmbeddedBroker() error {
 	g.broker = s
 	g.log.Info("embedded broker listening", "addr", g.cfg.MQTT.EmbeddedListen)
 	return nil
+}
+
+// closeBroker closes the embedded broker without ever hanging the stop.
+// mochi-mqtt's Server.Close can deadlock when a client leaves at the same
+// moment (Clients.GetByListener read-locks twice while the leaving client's
+// Clients.Delete waits to write), so it waits a moment for network clients
+// to leave first, and gives Close a bounded time.
+func (g *Gateway) closeBroker() {
+	idle := time.Now().Add(2 * time.Second)
+	for time.Now().Before(idle) && hasNetClients(g.broker) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		g.broker.Close()
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		g.log.Warn("embedded broker did not close within 5s; leaving it to the process exit")
+	}
+}
+
+// hasNetClients tells whether a client connected over the network is
+// still on the broker.
+func hasNetClients(s *mqttserver.Server) bool {
+	for _, cl := range s.Clients.GetAll() {
+		if !cl.Net.Inline && !cl.Closed() {
+			return true
+		}
+	}
+	return false
 }
 
 // embeddedCapabilities raises mochi-mqtt's defaults, which drop QoS 0 and 1

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ngic/ngic/drivers/gpio/photoeye"
+	"github.com/ngic/ngic/edge/publish/brokerurl"
 	"github.com/ngic/ngic/edge/spool"
 	"github.com/ngic/ngic/internal/buildinfo"
 )
@@ -92,7 +93,7 @@ func (g *Gateway) Health() Health {
 	h.Uptime = g.now().Sub(g.started).Seconds()
 	ps := g.pub.Stats()
 	h.MQTT.Broker, h.MQTT.Connected, h.MQTT.Reconnects, h.MQTT.InFlight, h.MQTT.LastError =
-		g.cfg.MQTT.Broker, ps.Connected, ps.Reconnects, ps.InFlight, ps.LastError
+		brokerurl.Redact(g.cfg.MQTT.Broker), ps.Connected, ps.Reconnects, ps.InFlight, ps.LastError
 	ss := g.spool.Stats()
 	h.Spool.Records, h.Spool.Bytes, h.Spool.Dropped = ss.Records, ss.Bytes, ss.Dropped
 	h.Spool.LastError = g.spoolErr.Load().(string)

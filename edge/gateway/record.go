@@ -181,6 +181,8 @@ func lossReason(r spool.Reason) string {
 		return telemetry.LostDiskFull
 	case spool.ReasonCrash:
 		return telemetry.LostCrash
+	case spool.ReasonUnreadable:
+		return telemetry.LostUnreadable
 	}
 	return r.String()
 }

@@ -22,6 +22,9 @@ const (
 	// ReasonCrash: events held in memory (disk full) when the process
 	// ended without closing the spool; found by the next Open.
 	ReasonCrash
+	// ReasonUnreadable: stored records that the reader of the spool could
+	// not decode and discarded (Discard).
+	ReasonUnreadable
 	// NumReasons is the number of reasons.
 	NumReasons
 )
@@ -39,6 +42,8 @@ func (r Reason) String() string {
 		return "disk-full"
 	case ReasonCrash:
 		return "crash"
+	case ReasonUnreadable:
+		return "unreadable"
 	}
 	return fmt.Sprintf("Reason(%d)", int(r))
 }

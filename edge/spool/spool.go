@@ -1174,6 +1174,42 @@ func (s *Spool) Delete(seqs ...uint64) error {
 	return nil
 }
 
+// Discard deletes stored records that cannot be used (a reader could not
+// decode them) and counts them lost for reason r in the same transaction,
+// so the gap they leave is reported like any other loss. Seqs not stored
+// are ignored. Unlike Delete it does not retry on a full disk: the records
+// stay and the error wraps ErrFull.
+func (s *Spool) Discard(r Reason, seqs ...uint64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	if r < 0 || r >= NumReasons || r == ReasonDropOldest {
+		return fmt.Errorf("spool: discard: reason %v is not one a reader of the spool can give", r)
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	defer s.publishStats()
+	return s.update("discard", func(_ *bolt.Tx, rb *bolt.Bucket, st *state) error {
+		for _, seq := range seqs {
+			k := seqKey(seq)
+			v := rb.Get(k)
+			if v == nil {
+				continue
+			}
+			t := s.eventTime(v)
+			if err := rb.Delete(k); err != nil {
+				return err
+			}
+			st.records--
+			st.bytes -= uint64(len(v))
+			st.deleted++
+			st.ledger[r].add(seq, t)
+			st.lostTotal[r]++
+		}
+		return nil
+	})
+}
+
 // deleteChunk is the number of records deleted per transaction when a
 // Delete is retried on a full disk: few pages are copied per transaction,
 // and each transaction frees pages for the next.

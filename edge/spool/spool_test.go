@@ -674,3 +674,44 @@ func TestRejectNewNeverDrops(t *testing.T) {
 		t.Fatalf("%+v: want the 3 events and the report kept, 2 rejected, none dropped", st)
 	}
 }
+
+// TestDiscardCountsTheLoss: records a reader cannot use are deleted and
+// counted lost in one step, so their gap is reported and survives a reopen.
+func TestDiscardCountsTheLoss(t *testing.T) {
+	s, path := openT(t, Options{})
+	for i := 0; i < 10; i++ {
+		if _, err := s.Append(ev(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Discard(ReasonUnreadable, 3, 4, 99); err != nil { // 99 is not stored: ignored
+		t.Fatal(err)
+	}
+	if err := s.Discard(ReasonDropOldest, 5); err == nil {
+		t.Fatal("Discard accepted the drop-oldest reason, which only the spool's policy gives")
+	}
+	st := s.Stats()
+	if st.Records != 8 || st.Lost[ReasonUnreadable] != 2 || st.Unreported != 2 {
+		t.Fatalf("after Discard: %+v", st)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	var got []Loss
+	if n, err := s2.ReportLosses(func(l Loss) ([]byte, error) { got = append(got, l); return []byte("lost"), nil }); n != 1 || err != nil {
+		t.Fatalf("ReportLosses = %d, %v", n, err)
+	}
+	if l := got[0]; l.Reason != ReasonUnreadable || l.Count != 2 || l.FirstSeq != 3 || l.LastSeq != 4 {
+		t.Fatalf("report %+v, want 2 unreadable in 3..4", l)
+	}
+	for _, r := range all(t, s2) {
+		if r.Seq == 3 || r.Seq == 4 {
+			t.Fatalf("discarded record %d still stored", r.Seq)
+		}
+	}
+}
