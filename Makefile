@@ -33,9 +33,9 @@ test: deps build
 test-unit:
 	$(GO) test -count=1 $(PKGS)
 
-## bench: run every benchmark BENCH_COUNT times and print each figure as mean ± spread (benchstat);
-## raw results in bin/bench.txt. About 12 minutes on 2 cores.
-BENCH_COUNT ?= 5
+## bench: run every benchmark BENCH_COUNT times and print each figure as its median ± 95 % confidence
+## interval over the runs (benchstat); raw results in bin/bench.txt. About 8 minutes on 2 cores.
+BENCH_COUNT ?= 6
 bench: deps build
 	./scripts/bench.sh $(BENCH_COUNT)
 

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Runs every benchmark of the module COUNT times (default 5) and prints each
-# figure as its mean ± spread over the runs (benchstat), raw results kept in
+# Runs every benchmark of the module COUNT times (default 6, the fewest for
+# which benchstat gives a 95 % confidence interval) and prints each figure
+# as its median ± that interval over the runs, raw results kept in
 # bin/bench.txt. The benchmarks of whole systems run with their own
 # -benchtime: controller/scale polls farms of 2,000 and 10,000 devices (one
 # timed cycle per run after a warm-up cycle, 1x), edge drives the daemon
 # under event load (5s); every other package gets 500ms per benchmark.
-# About 12 minutes on 2 cores. Peers missing fail the run
+# About 8 minutes on 2 cores. Peers missing fail the run
 # (NGIC_REQUIRE_PEERS=1).
 set -uo pipefail
-count="${1:-5}"
+count="${1:-6}"
 cd "$(dirname "$0")/.."
 out=bin/bench.txt
 mkdir -p bin
@@ -28,7 +29,7 @@ run 500ms $fast
 run 1x "${slow[0]}"
 run 5s "${slow[1]}"
 echo
-echo "bench: $count runs of each benchmark; mean ± spread (95% confidence interval) over the runs:"
+echo "bench: $count runs of each benchmark; median ± 95 % confidence interval over the runs (benchstat):"
 # benchstat, pinned; fetched through the module proxy on first use.
 if ! go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da "$out"; then
 	echo "bench: benchstat unavailable; raw figures in $out"
