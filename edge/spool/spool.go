@@ -406,7 +406,17 @@ func (s *Spool) load() (err error) {
 			err = fmt.Errorf("%w %s: %v", ErrCorrupt, s.path, r)
 		}
 	}()
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return fmt.Errorf("spool: %s: %w", s.path, err)
+	}
 	return s.db.View(func(tx *bolt.Tx) error {
+		// A file cut short (a copy or a restore that stopped, a truncation)
+		// still opens: bbolt maps the missing pages, which read as zeros or
+		// fault, and a record's key may read as zeros.
+		if need := tx.Size(); fi.Size() < need {
+			return fmt.Errorf("%w %s: the file is %d bytes but its pages need %d (truncated)", ErrCorrupt, s.path, fi.Size(), need)
+		}
 		rb, mb := tx.Bucket(bucketRecords), tx.Bucket(bucketMeta)
 		if rb == nil || mb == nil {
 			return fmt.Errorf("%w %s: bucket %q or %q missing", ErrCorrupt, s.path, bucketRecords, bucketMeta)
@@ -424,6 +434,11 @@ func (s *Spool) load() (err error) {
 			seq := binary.BigEndian.Uint64(k)
 			if v == nil {
 				return fmt.Errorf("%w %s: record %d is a bucket", ErrCorrupt, s.path, seq)
+			}
+			// Sequence numbers start at 1 and bbolt keeps keys in order: a
+			// zero or a key out of order is a damaged page.
+			if seq == 0 || seq <= last {
+				return fmt.Errorf("%w %s: record key %d after %d is out of order", ErrCorrupt, s.path, seq, last)
 			}
 			n++
 			size += uint64(len(v))
