@@ -154,11 +154,26 @@ func writeFile(t *testing.T, y string) string {
 // without the secret; an accepted configuration's summary shows the broker.
 func TestCheckConfigShowsNoSecret(t *testing.T) {
 	spool := filepath.Join(t.TempDir(), "spool.db")
-	out, err := checkConfig(t, "gateway: g1\nspool:\n  path: "+spool+"\nmqtt:\n  broker: tcp://g1:s3cr3t@127.0.0.1:1883\n")
-	if err == nil || !strings.Contains(err.Error(), "line 5: mqtt.broker") || strings.Contains(err.Error()+out, "s3cr3t") {
-		t.Fatalf("credentials in the URL: %v, output %q", err, out)
+	for _, broker := range []string{
+		"tcp://g1:s3cr3t@127.0.0.1:1883",
+		"tcp://:s3cr3t@127.0.0.1:1883",
+		"TCP://g1:s3cr3t%40x@[::1]:1883",
+		"tcp://g1:s3 cr3t@127.0.0.1:1883",
+		// A '/', '?' or '#' in the password ends the URL's authority, so
+		// its '@' parses as part of a path (accepted) or the rest as a bad port.
+		"tcp://g1:1234/s3cr3t@127.0.0.1:1883",
+		"tcp://g1:s3cr3t/x@127.0.0.1:1883",
+		"tcp://g1:s3cr3t?x@127.0.0.1:1883",
+		"tcp://g1:s3cr3t#x@127.0.0.1:1883",
+		"tcp:g1:s3cr3t@127.0.0.1:1883",
+		"ws://127.0.0.1:80/mqtt?password=s3cr3t",
+	} {
+		out, err := checkConfig(t, "gateway: g1\nspool:\n  path: "+spool+"\nmqtt:\n  broker: \""+broker+"\"\n")
+		if err == nil || !strings.Contains(err.Error(), "line 5: mqtt.broker") || strings.Contains(err.Error()+out, "s3cr3t") {
+			t.Errorf("credentials in the URL %s: %v, output %q", broker, err, out)
+		}
 	}
-	out, err = checkConfig(t, "gateway: g1\nspool:\n  path: "+spool+"\nmqtt:\n  broker: tcp://127.0.0.1:1883\n")
+	out, err := checkConfig(t, "gateway: g1\nspool:\n  path: "+spool+"\nmqtt:\n  broker: tcp://127.0.0.1:1883\n")
 	if err != nil || !strings.Contains(out, "ok: gateway g1") || !strings.Contains(out, "broker tcp://127.0.0.1:1883") {
 		t.Fatalf("check-config: %v, output %q", err, out)
 	}

@@ -66,8 +66,9 @@ type Spool struct {
 type MQTT struct {
 	// Broker is tcp://host:port, ssl://host:port (also mqtt://, mqtts://,
 	// tls://, ws://, wss://), or "embedded" for an in-process broker (demos
-	// and labs). It must not carry credentials (user:password@): the
-	// username is Username and the password comes from PasswordFile.
+	// and labs). It must not carry credentials: an '@' anywhere in it
+	// (user:password@) and a query or fragment are refused; the username
+	// is Username and the password comes from PasswordFile.
 	Broker string `yaml:"broker"`
 	// EmbeddedListen is where the embedded broker listens (default
 	// 127.0.0.1:1883).

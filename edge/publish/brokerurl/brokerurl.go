@@ -20,21 +20,23 @@ var (
 	tlsSchemes   = []string{"ssl", "tls", "mqtts", "wss"}
 )
 
-// Check checks a broker URL: a known scheme, a host, no credentials
-// in it, and TLS settings only for a TLS scheme (withTLS tells whether any
-// are given). Its errors never contain the URL's user information.
+// Check checks a broker URL: no credentials in it (see HasUserinfo), a
+// known scheme, a host, no query or fragment, and TLS settings only for a
+// TLS scheme (withTLS tells whether any are given). Its errors show the URL
+// only as Redact does, so they never contain a secret put in it.
 func Check(broker string, withTLS bool) error {
 	if HasUserinfo(broker) {
 		return fmt.Errorf("broker URL %s carries credentials (user:password@); give the username and password separately",
 			Redact(broker))
 	}
+	shown := Redact(broker)
 	u, err := url.Parse(broker)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("broker URL %q: %v", broker, err)
+		return fmt.Errorf("broker URL %q: %v", shown, err)
 	}
 	var isTLS bool
 	switch {
@@ -42,15 +44,20 @@ func Check(broker string, withTLS bool) error {
 	case slices.Contains(tlsSchemes, u.Scheme):
 		isTLS = true
 	default:
-		return fmt.Errorf("broker URL %q: scheme %q is not one of %s", broker, u.Scheme,
+		return fmt.Errorf("broker URL %q: scheme %q is not one of %s", shown, u.Scheme,
 			strings.Join(slices.Concat(plainSchemes, tlsSchemes), ", "))
 	}
 	if u.Host == "" {
-		return fmt.Errorf("broker URL %q has no host", broker)
+		return fmt.Errorf("broker URL %q has no host", shown)
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		// A query is where tokens and passwords go (?password=...); paho
+		// ignores both on TCP and TLS.
+		return fmt.Errorf("broker URL %q has a query or fragment (?... or #...): remove it; credentials are given separately", shown)
 	}
 	if withTLS && !isTLS {
 		return fmt.Errorf("broker URL %q is plaintext (%s://) but TLS settings are given: they would be ignored and everything sent in the clear; use %s",
-			broker, u.Scheme, strings.Join(tlsSchemes, "://, ")+"://")
+			shown, u.Scheme, strings.Join(tlsSchemes, "://, ")+"://")
 	}
 	return nil
 }
@@ -61,39 +68,30 @@ func IsTLS(broker string) bool {
 	return ok && slices.Contains(tlsSchemes, strings.ToLower(scheme))
 }
 
-// authority returns where the authority (user info, host and port) of a
-// URL starts and ends in s, or ok false when s has no "scheme://".
-func authority(s string) (start, end int, ok bool) {
-	i := strings.Index(s, "://")
-	if i < 0 {
-		return 0, 0, false
-	}
-	start = i + 3
-	end = len(s)
-	if j := strings.IndexAny(s[start:], "/?#"); j >= 0 {
-		end = start + j
-	}
-	return start, end, true
-}
-
-// HasUserinfo tells whether a URL (parsable or not) carries user
-// information (user@ or user:password@) before its host.
+// HasUserinfo tells whether a URL (parsable or not) may carry user
+// information (user@ or user:password@): whether it holds an '@' anywhere.
+// A password holding '/', '?' or '#' ends the URL's authority early, so
+// its '@' lands in what parses as the path ("tcp://u:pa/ss@h" is host "u",
+// path "/ss@h"); a broker URL has no other use for an '@'.
 func HasUserinfo(s string) bool {
-	start, end, ok := authority(s)
-	return ok && strings.Contains(s[start:end], "@")
+	return strings.Contains(s, "@")
 }
 
-// Redact returns the URL s with any user information replaced by "REDACTED@",
-// for showing a URL in logs, errors and status pages. It works on text that
-// does not parse as a URL too.
+// Redact returns the URL s in a form fit for logs, errors and status
+// pages: everything up to its last '@' after the scheme (user information,
+// or what may be a password cut by a '/', '?' or '#') is replaced by
+// "REDACTED@", and a query or fragment by "?REDACTED". It works on text
+// that does not parse as a URL too.
 func Redact(s string) string {
-	start, end, ok := authority(s)
-	if !ok {
-		return s
+	prefix, rest := "", s
+	if i := strings.Index(s, "://"); i >= 0 {
+		prefix, rest = s[:i+3], s[i+3:]
 	}
-	at := strings.LastIndex(s[start:end], "@")
-	if at < 0 {
-		return s
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		prefix, rest = prefix+"REDACTED@", rest[at+1:]
 	}
-	return s[:start] + "REDACTED@" + s[start+at+1:]
+	if q := strings.IndexAny(rest, "?#"); q >= 0 {
+		rest = rest[:q] + "?REDACTED"
+	}
+	return prefix + rest
 }
