@@ -284,3 +284,55 @@ func FuzzHandlePacket(f *testing.F) {
 		}
 	})
 }
+
+// TestManyVarbindsOfLargeValues: a GET or GETNEXT whose thousands of
+// varbinds all name (or lead to) one 60 KB object is answered tooBig without building
+// the oversized answer first: the buffer HandlePacket answers in stays
+// near MaxMessageSize instead of growing to 9,000 times the object (540
+// MB for one 63 KB datagram).
+func TestManyVarbindsOfLargeValues(t *testing.T) {
+	rec := append([]byte("1.3.6.1.2.1.1.1.0|4|"), bytes.Repeat([]byte{'a'}, 60000)...)
+	v, w := snmprec.Parse("fat", rec)
+	if len(w) != 0 || v.Len() != 1 {
+		t.Fatalf("recording: %v, %d records", w, v.Len())
+	}
+	s, err := New(map[string]*snmprec.View{"dev": v}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		version byte
+		pdu     byte
+		oid     string
+	}{
+		{"v2c GETNEXT", 1, pduGetNext, ".1.3"},
+		{"v1 GETNEXT", 0, pduGetNext, ".1.3"},
+		{"v2c GET", 1, pduGet, "1.3.6.1.2.1.1.1.0"},
+		{"v1 GET", 0, pduGet, "1.3.6.1.2.1.1.1.0"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// As many varbinds naming c.oid as a datagram holds.
+			o, err := snmprec.AppendOID(nil, c.oid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vb := appendTLV(nil, tagSequence, append(appendTLV(nil, tagOID, o), 0x05, 0x00))
+			var list []byte
+			for len(list)+len(vb) < 63000 {
+				list = append(list, vb...)
+			}
+			body := appendTLV([]byte{0x02, 0x01, 0x07, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00}, tagSequence, list)
+			msg := appendTLV([]byte{0x02, 0x01, c.version}, tagOctetString, []byte("dev"))
+			msg = appendTLV(msg, c.pdu, body)
+			b := s.HandlePacket(make([]byte, 0, 4096), appendTLV(nil, tagSequence, msg))
+			p := decodeResp(t, b)
+			if p.Error != gosnmp.TooBig {
+				t.Fatalf("answer %v, want tooBig", p.Error)
+			}
+			if c := cap(b); c > 256<<10 {
+				t.Fatalf("answer built in a buffer of %d bytes for a 63 KB request: the oversized answer was built first", c)
+			}
+		})
+	}
+}

@@ -394,10 +394,7 @@ func (s *Simulator) HandlePacket(buf, req []byte) []byte {
 	errStatus, errIndex := errNoError, 0
 	switch r.pdu {
 	case pduGet, pduGetNext:
-		buf, errStatus, errIndex = s.getOrNext(buf, &r, view, el)
-		if errStatus == errNoError && len(buf) > limit {
-			errStatus = errTooBig
-		}
+		buf, errStatus, errIndex = s.getOrNext(buf, limit, &r, view, el)
 	case pduGetBulk:
 		if r.version == 0 {
 			return nil // no GETBULK in SNMPv1
@@ -441,10 +438,15 @@ func (s *Simulator) HandlePacket(buf, req []byte) []byte {
 	return buf[p:end]
 }
 
-// getOrNext answers GET and GETNEXT.
-func (s *Simulator) getOrNext(buf []byte, r *request, view *snmprec.View, el elapsed) ([]byte, int, int) {
+// getOrNext answers GET and GETNEXT, or tooBig as soon as the answer
+// outgrows limit: a request of thousands of varbinds naming a large object
+// must not build an answer thousands of times that size first.
+func (s *Simulator) getOrNext(buf []byte, limit int, r *request, view *snmprec.View, el elapsed) ([]byte, int, int) {
 	n := 0
 	for v := r.vbl; len(v) > 0; {
+		if len(buf) > limit {
+			return buf, errTooBig, 0
+		}
 		var oid []byte
 		oid, v = nextVarbind(v)
 		n++
@@ -478,6 +480,9 @@ func (s *Simulator) getOrNext(buf []byte, r *request, view *snmprec.View, el ela
 			continue
 		}
 		buf = appendRecord(buf, view.Record(i), el)
+	}
+	if len(buf) > limit {
+		return buf, errTooBig, 0
 	}
 	return buf, errNoError, 0
 }
