@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,7 +16,6 @@ import (
 	"github.com/ngic/ngic/controller/device"
 	"github.com/ngic/ngic/controller/snmp"
 	"github.com/ngic/ngic/internal/cli"
-	"github.com/ngic/ngic/internal/yamlconf"
 )
 
 func init() { commands = append(commands, newPollCmd) }
@@ -30,6 +31,10 @@ const (
 	// communityEnv holds the community when neither --community nor
 	// --community-file is given.
 	communityEnv = "NGIC_SNMP_COMMUNITY"
+	// maxSecretFile bounds what is read of a community or passphrase file:
+	// a secret is one short line, and a path to /dev/zero or a log file
+	// must not read without end.
+	maxSecretFile = 4096
 )
 
 // pollFlags are the flags of `ngic-controller poll`.
@@ -72,7 +77,7 @@ the file or the environment for a real community.`,
 	fl.StringVar(&f.privProto, "priv-proto", "", "SNMPv3 privacy protocol (DES, AES, ...)")
 	fl.StringVar(&f.privPassFile, "priv-pass-file", "", "file holding the SNMPv3 privacy passphrase (or env NGIC_SNMP_PRIV_PASS)")
 	fl.DurationVar(&f.timeout, "timeout", snmp.DefaultTimeout, "timeout of one SNMP request (at least 10ms)")
-	fl.IntVar(&f.retries, "retries", snmp.DefaultRetries, "times a request is resent after a timeout")
+	fl.IntVar(&f.retries, "retries", snmp.DefaultRetries, fmt.Sprintf("times a request is resent after a timeout (0..%d)", snmp.MaxRetries))
 	fl.DurationVar(&f.deadline, "deadline", 2*time.Minute, "bound on one whole poll, requests and retries included: what was fetched by then is printed, marked truncated")
 	fl.IntVar(&f.maxRepetitions, "max-repetitions", snmp.DefaultMaxRepetitions, fmt.Sprintf("GETBULK max-repetitions (1..%d)", snmp.MaxMaxRepetitions))
 	fl.IntVar(&f.maxRows, "max-rows", snmp.DefaultMaxRowsPerRoot, "most rows kept per walked column; a longer table is cut and marked truncated")
@@ -97,8 +102,8 @@ func (f *pollFlags) validate(cmd *cobra.Command) error {
 		return fmt.Errorf("poll: --timeout %v: want at least %v", f.timeout, minTimeout)
 	case f.deadline < minTimeout:
 		return fmt.Errorf("poll: --deadline %v: want at least %v", f.deadline, minTimeout)
-	case f.retries < 0:
-		return fmt.Errorf("poll: --retries %d: want 0 or more", f.retries)
+	case f.retries < 0 || f.retries > snmp.MaxRetries:
+		return fmt.Errorf("poll: --retries %d: want 0..%d", f.retries, snmp.MaxRetries)
 	case f.maxRepetitions < 1 || f.maxRepetitions > snmp.MaxMaxRepetitions:
 		return fmt.Errorf("poll: --max-repetitions %d: want 1..%d", f.maxRepetitions, snmp.MaxMaxRepetitions)
 	case f.maxRows < 1:
@@ -132,9 +137,9 @@ func (f *pollFlags) validate(cmd *cobra.Command) error {
 func (f *pollFlags) readCommunity(cmd *cobra.Command) (string, error) {
 	switch {
 	case f.communityFile != "":
-		c, err := yamlconf.Secret(f.communityFile, "")
+		c, err := readSecretFile("community-file", f.communityFile)
 		if err != nil {
-			return "", fmt.Errorf("poll: --community-file: %w", err)
+			return "", err
 		}
 		if c == "" {
 			return "", fmt.Errorf("poll: --community-file %s is empty", f.communityFile)
@@ -144,9 +149,47 @@ func (f *pollFlags) readCommunity(cmd *cobra.Command) (string, error) {
 		return f.community, nil
 	}
 	if c := os.Getenv(communityEnv); c != "" {
-		return c, nil
+		return oneLine(communityEnv, c)
 	}
 	return f.community, nil
+}
+
+// readSecret reads a passphrase from the file given to --flag, else from
+// the environment variable env.
+func readSecret(flag, path, env string) (string, error) {
+	if path != "" {
+		return readSecretFile(flag, path)
+	}
+	return oneLine(env, os.Getenv(env))
+}
+
+// readSecretFile reads a secret of one line (its line break dropped) from
+// the file given to --flag, reading at most maxSecretFile bytes. Errors
+// name the flag and the file, never the content.
+func readSecretFile(flag, path string) (string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("poll: --%s: %w", flag, err)
+	}
+	defer fh.Close()
+	b, err := io.ReadAll(io.LimitReader(fh, maxSecretFile+1))
+	if err != nil {
+		return "", fmt.Errorf("poll: --%s: read %s: %w", flag, path, err)
+	}
+	if len(b) > maxSecretFile {
+		return "", fmt.Errorf("poll: --%s %s: more than %d bytes, not a secret of one line", flag, path, maxSecretFile)
+	}
+	return oneLine("--"+flag+" "+path, string(b))
+}
+
+// oneLine drops the line break that ends a secret and refuses one of
+// several lines, which would be sent whole and fail as a wrong secret.
+func oneLine(what, s string) (string, error) {
+	s = strings.TrimRight(s, "\r\n")
+	if strings.ContainsAny(s, "\r\n") {
+		return "", fmt.Errorf("poll: %s holds more than one line (a secret is one line)", what)
+	}
+	return s, nil
 }
 
 func runPoll(cmd *cobra.Command, f *pollFlags) error {
@@ -159,11 +202,11 @@ func runPoll(cmd *cobra.Command, f *pollFlags) error {
 		cfg.Retries = -1 // Config reads 0 as the default
 	}
 	if f.version == "3" {
-		auth, err := yamlconf.Secret(f.authPassFile, "NGIC_SNMP_AUTH_PASS")
+		auth, err := readSecret("auth-pass-file", f.authPassFile, "NGIC_SNMP_AUTH_PASS")
 		if err != nil {
 			return err
 		}
-		priv, err := yamlconf.Secret(f.privPassFile, "NGIC_SNMP_PRIV_PASS")
+		priv, err := readSecret("priv-pass-file", f.privPassFile, "NGIC_SNMP_PRIV_PASS")
 		if err != nil {
 			return err
 		}

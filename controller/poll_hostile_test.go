@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -222,6 +223,8 @@ func TestPollFlagErrors(t *testing.T) {
 		{[]string{"--rate-interval", "-1s"}, "--rate-interval"},
 		{[]string{"--rate-interval", "1ms"}, "--rate-interval"},
 		{[]string{"--retries", "-1"}, "--retries"},
+		{[]string{"--retries", "11"}, "--retries"},
+		{[]string{"--retries", "2147483647"}, "--retries"}, // took 8 GB and 25 s against a healthy agent
 		{[]string{"--max-repetitions", "0"}, "--max-repetitions"},
 		{[]string{"--max-repetitions", "101"}, "--max-repetitions"},
 		{[]string{"--max-rows", "0"}, "--max-rows"},
@@ -266,24 +269,49 @@ func TestPollCommunitySources(t *testing.T) {
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	twoLines := filepath.Join(t.TempDir(), "two-lines")
+	if err := os.WriteFile(twoLines, []byte(secret+"\nold-community\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	huge := filepath.Join(t.TempDir(), "huge")
+	if err := os.WriteFile(huge, bytes.Repeat([]byte(secret), 1<<16), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	base := []string{"--target", agent.Addr, "--json", "--timeout", "2s", "--retries", "0"}
 	cases := []struct {
 		name string
 		env  []string
 		args []string
 		ok   bool
+		// names is what the one-line error of a refused source names.
+		names string
 	}{
-		{"file", nil, []string{"--community-file", file}, true},
-		{"environment", []string{"NGIC_SNMP_COMMUNITY=" + secret}, nil, true},
-		{"file beats environment", []string{"NGIC_SNMP_COMMUNITY=wrong"}, []string{"--community-file", file}, true},
-		{"flag beats environment", []string{"NGIC_SNMP_COMMUNITY=wrong"}, []string{"--community", secret}, true},
-		{"empty file", nil, []string{"--community-file", empty}, false},
+		{"file", nil, []string{"--community-file", file}, true, ""},
+		{"environment", []string{"NGIC_SNMP_COMMUNITY=" + secret}, nil, true, ""},
+		// The environment loses its line break as the file does.
+		{"environment ending in a line break", []string{"NGIC_SNMP_COMMUNITY=" + secret + "\n"}, nil, true, ""},
+		{"file beats environment", []string{"NGIC_SNMP_COMMUNITY=wrong"}, []string{"--community-file", file}, true, ""},
+		{"flag beats environment", []string{"NGIC_SNMP_COMMUNITY=wrong"}, []string{"--community", secret}, true, ""},
+		{"empty file", nil, []string{"--community-file", empty}, false, "--community-file"},
+		{"folder", nil, []string{"--community-file", t.TempDir()}, false, "--community-file"},
+		// Sent whole before, as a community with a line break in it.
+		{"file of two lines", nil, []string{"--community-file", twoLines}, false, "--community-file"},
+		{"environment of two lines", []string{"NGIC_SNMP_COMMUNITY=" + secret + "\nold"}, nil, false, "NGIC_SNMP_COMMUNITY"},
+		// Read whole before, then sent: "write: message too long".
+		{"file of 1.2 MB", nil, []string{"--community-file", huge}, false, "--community-file"},
+		// Read without end before, until memory ran out.
+		{"endless file", nil, []string{"--community-file", "/dev/zero"}, false, "--community-file"},
+		{"endless passphrase file", nil, []string{"--version", "3", "--user", "u", "--auth-proto", "SHA",
+			"--auth-pass-file", "/dev/zero"}, false, "--auth-pass-file"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errOut, code := pollCmdEnv(t, tc.env, append(base, tc.args...)...)
 			if tc.ok != (code == 0) {
 				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			if msg := strings.TrimSpace(errOut); !tc.ok && (strings.Contains(msg, "\n") || !strings.Contains(msg, tc.names)) {
+				t.Fatalf("stderr %q: want one line naming %s", errOut, tc.names)
 			}
 			if tc.ok && decodeHostile(t, out).SysName != "hostile" {
 				t.Fatalf("document %s", out)

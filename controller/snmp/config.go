@@ -14,6 +14,7 @@ import (
 const (
 	DefaultTimeout           = 2 * time.Second
 	DefaultRetries           = 1
+	MaxRetries               = 10
 	DefaultMaxRepetitions    = 25
 	MaxMaxRepetitions        = 100
 	DefaultMaxCallsPerWalk   = 2000
@@ -53,7 +54,8 @@ type Config struct {
 	// Timeout bounds one request (default 2s).
 	Timeout time.Duration
 	// Retries is how many times a request is resent after a timeout
-	// (default 1; a negative value means none).
+	// (default 1, at most MaxRetries; a negative value means none). gosnmp
+	// allocates per request in proportion to it, so it is bounded.
 	Retries int
 	// MaxRepetitions is the GETBULK max-repetitions (default 25, at most 100).
 	MaxRepetitions uint32
@@ -143,6 +145,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
+	}
+	if c.Retries > MaxRetries {
+		return fmt.Errorf("snmp: config %s: Retries %d is above %d", c.Target, c.Retries, MaxRetries)
 	}
 	if c.Retries == 0 {
 		c.Retries = DefaultRetries

@@ -80,6 +80,10 @@ func TestConfigValidate(t *testing.T) {
 		{v3(V3{User: "u", PrivProto: "AES", PrivPass: "12345678"}), "V3.AuthProto"},
 		{v3(V3{User: "u", AuthProto: "SHA-256", AuthPass: "12345678", PrivProto: "AES"}), "V3.PrivPass"},
 		{Config{Target: "192.0.2.1", Version: "2c", Community: "x", Timeout: -1}, "Timeout"},
+		// gosnmp allocates 4 bytes per retry for every request: 2^31-1
+		// retries took 8 GB for a poll of a healthy agent.
+		{Config{Target: "192.0.2.1", Version: "2c", Community: "x", Retries: MaxRetries + 1}, "Retries"},
+		{Config{Target: "192.0.2.1", Version: "2c", Community: "x", Retries: 1<<31 - 1}, "Retries"},
 	}
 	for _, b := range bad {
 		err := b.cfg.Validate()
