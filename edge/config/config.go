@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ngic/ngic/drivers/gpio/gpiopins"
 	"github.com/ngic/ngic/drivers/rfid"
 	"github.com/ngic/ngic/edge/publish/brokerurl"
 	"github.com/ngic/ngic/internal/yamlconf"
@@ -257,6 +258,7 @@ func (c *Config) Validate(doc *yamlconf.Doc) error {
 		func() error { return c.validateSensors(doc, unique) },
 		func() error { return c.validatePairs(doc, unique) },
 		func() error { return c.HTTP.validate(doc) },
+		c.checkListenClash(doc),
 		func() error { return c.Log.validate(doc) },
 	} {
 		if err := check(); err != nil {
@@ -285,7 +287,38 @@ func (c *Config) checkHost(doc *yamlconf.Doc) error {
 	if _, path, err := m.TLS.Config(); err != nil {
 		return doc.Errorf(path, "%v", err)
 	}
+	// Run opens each sensor's pin by name and refuses to start without it;
+	// looking it up does not claim the line.
+	for i, sc := range c.Sensors {
+		if _, err := gpiopins.Open(sc.Pin); err != nil {
+			return doc.Errorf(fmt.Sprintf("sensors[%d].pin", i), "%v", err)
+		}
+	}
 	return nil
+}
+
+// checkListenClash returns the check that the embedded broker and the
+// status server do not listen on the same port: run would start the
+// broker, then fail to listen for /healthz.
+func (c *Config) checkListenClash(doc *yamlconf.Doc) func() error {
+	return func() error {
+		if c.MQTT.Broker != "embedded" || c.HTTP.Listen == "off" {
+			return nil
+		}
+		bh, bp, err1 := net.SplitHostPort(c.MQTT.EmbeddedListen)
+		hh, hp, err2 := net.SplitHostPort(c.HTTP.Listen)
+		if err1 != nil || err2 != nil {
+			return nil // reported by their own checks
+		}
+		bn, _ := net.LookupPort("tcp", bp)
+		hn, _ := net.LookupPort("tcp", hp)
+		unspecified := func(h string) bool { return h == "" || net.ParseIP(h) != nil && net.ParseIP(h).IsUnspecified() }
+		if bn != 0 && bn == hn && (bh == hh || unspecified(bh) || unspecified(hh)) {
+			return doc.Errorf("http.listen", "%s is also mqtt.embedded_listen (%s): the two cannot listen on one port",
+				c.HTTP.Listen, c.MQTT.EmbeddedListen)
+		}
+		return nil
+	}
 }
 
 // setDefaults fills every empty field that has a default.

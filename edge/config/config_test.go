@@ -297,3 +297,40 @@ func TestBaudRatesAreTheDriverRates(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckConfigRefusesWhatRunRefuses: configurations that run refuses
+// at start (a sensor pin this host does not have, the status server on the
+// embedded broker's port) are refused by Load, naming the field.
+func TestCheckConfigRefusesWhatRunRefuses(t *testing.T) {
+	dir := t.TempDir()
+	base := "gateway: g1\nspool:\n  path: " + dir + "/spool.db\n"
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"unknown pin", base + "mqtt:\n  broker: tcp://127.0.0.1:1883\nsensors:\n  - name: door\n    pin: NGIC-NO-SUCH-PIN\n",
+			"line 8: sensors[0].pin"},
+		{"same port", base + "mqtt:\n  broker: embedded\n  embedded_listen: 127.0.0.1:19480\nhttp:\n  listen: 127.0.0.1:19480\n",
+			"line 8: http.listen"},
+		{"same port, any address", base + "mqtt:\n  broker: embedded\n  embedded_listen: 127.0.0.1:19480\nhttp:\n  listen: \":19480\"\n",
+			"line 8: http.listen"},
+	} {
+		p := filepath.Join(dir, "edge.yaml")
+		if err := os.WriteFile(p, []byte(tc.yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(p); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Load: %v, want an error at %s", tc.name, err, tc.want)
+		}
+	}
+	// Different ports, and port 0 (any free port) on both, are fine.
+	p := filepath.Join(dir, "edge.yaml")
+	for _, y := range []string{
+		base + "mqtt:\n  broker: embedded\n  embedded_listen: 127.0.0.1:19480\nhttp:\n  listen: 127.0.0.1:19481\n",
+		base + "mqtt:\n  broker: embedded\n  embedded_listen: 127.0.0.1:0\nhttp:\n  listen: 127.0.0.1:0\n",
+	} {
+		if err := os.WriteFile(p, []byte(y), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(p); err != nil {
+			t.Errorf("Load(%q): %v", y, err)
+		}
+	}
+}
