@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gosnmp/gosnmp"
+
 	"github.com/ngic/ngic/controller/snmp"
 )
 
@@ -26,17 +28,16 @@ func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []
 		return nil, nil, errors.New("device: collect: nil client or profile set")
 	}
 	target := c.Target()
-	sys, err := c.Get(ctx, SystemOIDs)
+	sys, warnings, err := getSystem(ctx, c, target)
 	if err != nil {
 		return nil, nil, fmt.Errorf("device: system group: %w", err)
 	}
 	o := NewObjects(sys)
 	if _, ok := o.Get(oidSysObjectID); !ok {
 		if _, ok := o.Get(oidSysDescr); !ok {
-			return nil, nil, errors.New("device: system group: agent answered neither sysDescr nor sysObjectID")
+			return nil, warnings, errors.New("device: system group: agent answered neither sysDescr nor sysObjectID")
 		}
 	}
-	var warnings []error
 	walked := map[string]bool{}
 	walk := func(roots []string) error {
 		if len(roots) == 0 {
@@ -115,4 +116,37 @@ func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []
 	d.PolledAt = now().UTC()
 	d.Truncated = snmp.Truncated(warnings)
 	return d, warnings, nil
+}
+
+// systemNames name the objects of SystemOIDs in warnings.
+var systemNames = map[string]string{oidSysDescr: "sysDescr", oidSysObjectID: "sysObjectID",
+	oidSysUpTime: "sysUpTime", oidSysName: "sysName", oidSysServices: "sysServices"}
+
+// getSystem GETs the system group. An answer that cannot be used (an
+// undecodable value, an OID no request can carry) costs only the object
+// behind it: the group is asked again one object at a time, and an object
+// whose answer still cannot be used is left out (absent from the
+// document) with a warning naming it.
+func getSystem(ctx context.Context, c snmp.Client, target string) ([]gosnmp.SnmpPDU, []error, error) {
+	sys, err := c.Get(ctx, SystemOIDs)
+	if !errors.Is(err, snmp.ErrBadAnswer) {
+		return sys, nil, err
+	}
+	var warnings []error
+	sys = make([]gosnmp.SnmpPDU, len(SystemOIDs))
+	for i, oid := range SystemOIDs {
+		p, err := c.Get(ctx, []string{oid})
+		switch {
+		case err == nil && len(p) == 1:
+			sys[i] = p[0]
+		case err == nil:
+			return nil, nil, fmt.Errorf("snmp: get: %d varbinds for one OID", len(p))
+		case errors.Is(err, snmp.ErrBadAnswer):
+			sys[i] = gosnmp.SnmpPDU{Name: oid, Type: gosnmp.NoSuchObject}
+			warnings = append(warnings, fmt.Errorf("device: %s: %s (%s) left out: %w", target, systemNames[oid], oid, err))
+		default:
+			return nil, nil, err
+		}
+	}
+	return sys, warnings, nil
 }

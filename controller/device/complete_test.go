@@ -3,6 +3,7 @@ package device
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -196,5 +197,67 @@ func TestColumnGaps(t *testing.T) {
 	}
 	if got := samples([]string{"a", "b", "c", "d", "e"}); strings.Join(got, " ") != "a c e" {
 		t.Errorf("samples = %v", got)
+	}
+}
+
+// badValueAgent answers a GET that includes bad with an answer that cannot
+// be used, as the session reports an undecodable value.
+type badValueAgent struct {
+	*fakeClient
+	bad string
+}
+
+func (c *badValueAgent) Get(ctx context.Context, oids []string) ([]gosnmp.SnmpPDU, error) {
+	for _, o := range oids {
+		if normOID(o) == normOID(c.bad) {
+			return nil, fmt.Errorf("snmp: get: %w: error decoding value: integer too large", snmp.ErrBadAnswer)
+		}
+	}
+	return c.fakeClient.Get(ctx, oids)
+}
+
+// TestCollectBadSystemValue: an undecodable value in the system group
+// costs only that object, with a warning naming it, never the whole
+// document (it ended the poll before).
+func TestCollectBadSystemValue(t *testing.T) {
+	set, err := DefaultProfiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdus := []gosnmp.SnmpPDU{
+		{Name: ".1.3.6.1.2.1.1.1.0", Type: gosnmp.OctetString, Value: []byte("lab switch")},
+		{Name: ".1.3.6.1.2.1.1.2.0", Type: gosnmp.ObjectIdentifier, Value: ".1.3.6.1.4.1.99999.1"},
+		{Name: ".1.3.6.1.2.1.1.5.0", Type: gosnmp.OctetString, Value: []byte("sw1")},
+		{Name: ".1.3.6.1.2.1.2.2.1.1.1", Type: gosnmp.Integer, Value: 1},
+		{Name: ".1.3.6.1.2.1.2.2.1.2.1", Type: gosnmp.OctetString, Value: []byte("eth1")},
+	}
+	for _, bad := range []string{oidSysName, oidSysObjectID} {
+		t.Run(systemNames[bad], func(t *testing.T) {
+			c := &badValueAgent{fakeClient: newFakeClient("lab", pdus), bad: bad}
+			d, warns, err := Collect(context.Background(), c, set)
+			if err != nil {
+				t.Fatalf("an undecodable %s lost the document: %v", systemNames[bad], err)
+			}
+			if d.SysDescr != "lab switch" || len(d.Interfaces) != 1 {
+				t.Fatalf("document %+v: want the rest of the device", d)
+			}
+			if bad == oidSysName && d.SysName != "" {
+				t.Errorf("sys_name %q from an undecodable value", d.SysName)
+			}
+			named := false
+			for _, w := range warns {
+				named = named || (errors.Is(w, snmp.ErrBadAnswer) && strings.Contains(w.Error(), systemNames[bad]) && strings.Contains(w.Error(), "lab"))
+			}
+			if !named {
+				t.Errorf("no warning naming %s and the target: %v", systemNames[bad], warns)
+			}
+		})
+	}
+	// Both sysDescr and sysObjectID undecodable: no document, and the
+	// error says why.
+	c := &badValueAgent{fakeClient: newFakeClient("lab", pdus[:2]), bad: oidSysDescr}
+	c.fakeClient.objs[normOID(oidSysObjectID)] = gosnmp.SnmpPDU{Name: oidSysObjectID, Type: gosnmp.NoSuchObject}
+	if _, _, err := Collect(context.Background(), c, set); err == nil {
+		t.Error("a device with neither sysDescr nor sysObjectID gave a document")
 	}
 }
