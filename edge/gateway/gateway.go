@@ -71,6 +71,9 @@ type Gateway struct {
 	// say so until one has been made (see birth).
 	presenceReset bool
 	births        atomic.Uint64
+	// reportFailing is set while loss reports cannot be spooled (used by
+	// the spooler, and by Run once the spooler has ended).
+	reportFailing bool
 	// orphans are tags present before the restart at readers no longer
 	// configured; they depart when Run starts.
 	orphans []orphan
@@ -712,8 +715,16 @@ func (g *Gateway) reportLosses() {
 		return g.lossRecord(l)
 	})
 	if err != nil {
-		g.log.Error("cannot spool the report of lost events", "err", err)
+		// Retried every flush while the disk stays full: said once.
+		if !g.reportFailing {
+			g.log.Error("cannot spool the report of lost events; retrying until the disk takes it", "err", err)
+			g.reportFailing = true
+		}
 		return
+	}
+	if g.reportFailing {
+		g.log.Info("report of lost events spooled again")
+		g.reportFailing = false
 	}
 	for _, l := range reported {
 		g.log.Warn("events lost", "reason", lossReason(l.Reason), "count", l.Count,
