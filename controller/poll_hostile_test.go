@@ -322,3 +322,30 @@ func TestPollCommunitySources(t *testing.T) {
 		})
 	}
 }
+
+// TestPollAgentSilentOnWalks: an agent that answers the system group and
+// then no GETBULK at all (a sub-agent hung, answers dropped for their size)
+// yields the document of what it told, marked truncated, with warnings
+// saying it stopped answering; it lost the whole poll before ("wrong
+// community or agent down", which it was not).
+func TestPollAgentSilentOnWalks(t *testing.T) {
+	mib := labMIB()
+	agent := snmptest.Start(t, snmptest.Options{Get: mib.Get, Next: mib.Next,
+		Answer: func(_ int64, req *gosnmp.SnmpPacket) bool { return req.PDUType != gosnmp.GetBulkRequest }})
+	out, errOut, code := pollCmd(t, "--target", agent.Addr, "--json", "--timeout", "200ms", "--retries", "0")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	d := decodeHostile(t, out)
+	if d.SysName != "hostile" || !d.Truncated {
+		t.Fatalf("sys_name %q, truncated %v: want the system group, marked truncated\n%s", d.SysName, d.Truncated, out)
+	}
+	if !warnsAbout(errOut, strings.TrimPrefix(colIfDescr, "."), "stopped answering") {
+		t.Fatalf("no warning naming %s and the silence:\n%s", colIfDescr, errOut)
+	}
+	// Two unanswered requests end the walks: about 0.4 s, far from the
+	// two-minute deadline.
+	if n := agent.Requests(); n > 5 {
+		t.Errorf("agent saw %d requests: a silent agent must not be asked again and again", n)
+	}
+}

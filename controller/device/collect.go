@@ -20,7 +20,8 @@ var now = time.Now
 // columns per GETBULK), and builds the document. Warnings report what a
 // broken agent left out and name the target; err is for failures that lose
 // the poll (timeout, authentication) and does not name the target, which
-// the caller adds once. When ctx's deadline passes during the walks, the
+// the caller adds once. When ctx's deadline passes during the walks, or the
+// agent stops answering after it answered the system group, the
 // document keeps what was fetched, with Truncated set and warnings naming
 // the roots cut; so does a table cut by the walk's bounds.
 func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []error, error) {
@@ -39,16 +40,33 @@ func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []
 		}
 	}
 	walked := map[string]bool{}
+	// silent is set when the agent stopped answering during a walk: later
+	// walks are not sent (each would wait for its timeouts again), and
+	// their roots are named as cut.
+	var silent error
 	walk := func(roots []string) error {
 		if len(roots) == 0 {
+			return nil
+		}
+		if silent != nil {
+			for _, r := range roots {
+				warnings = append(warnings, &snmp.WalkWarning{Target: target, Root: r, OID: r,
+					Reason: "not walked: the agent stopped answering", Truncated: true})
+			}
 			return nil
 		}
 		objs, warns, err := c.Walk(ctx, roots)
 		warnings = append(warnings, warns...)
 		// At the poll's deadline the walk keeps what it fetched and its
 		// warnings name the roots it cut; later walks cut theirs at once.
+		// So does a walk whose agent stopped answering (after answering
+		// the system group): the document keeps what was fetched,
+		// marked truncated, rather than being lost.
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("device: walk: %w", err)
+			if !errors.Is(err, snmp.ErrTimeout) {
+				return fmt.Errorf("device: walk: %w", err)
+			}
+			silent = err
 		}
 		for _, r := range roots {
 			walked[r] = true
@@ -109,12 +127,14 @@ func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []
 			expected[r] = true
 		}
 	}
-	warnings = append(warnings, checkComplete(ctx, c, target, o, all, expected, warnings)...)
+	if silent == nil {
+		warnings = append(warnings, checkComplete(ctx, c, target, o, all, expected, warnings)...)
+	}
 	var odd oddities
 	d := buildDocument(p, o, &odd)
 	warnings = append(warnings, odd.warnings(target)...)
 	d.PolledAt = now().UTC()
-	d.Truncated = snmp.Truncated(warnings)
+	d.Truncated = snmp.Truncated(warnings) || silent != nil
 	return d, warnings, nil
 }
 

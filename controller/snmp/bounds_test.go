@@ -170,3 +170,66 @@ func TestSchedulerDeadlineBoundsWalk(t *testing.T) {
 	}
 	waitFor(t, "the callback's slot freed", func() bool { return s.Stats().InFlight == 0 })
 }
+
+// TestWalkLargeAnswersLost: an agent whose large answers never arrive (an
+// agent that cannot send them, a filter that drops IP fragments) while
+// small ones do: the walk asks for less per request and completes, where
+// it failed the whole walk with a timeout before.
+func TestWalkLargeAnswersLost(t *testing.T) {
+	roots := []string{".1.3.6.1.4.1.99.11", ".1.3.6.1.4.1.99.12", ".1.3.6.1.4.1.99.13", ".1.3.6.1.4.1.99.14"}
+	byRoot := map[string]func(string) gosnmp.SnmpPDU{}
+	for _, r := range roots {
+		byRoot[r] = finiteTable(r, 30)
+	}
+	var lost atomic.Int64
+	agent := snmptest.Start(t, snmptest.Options{Next: tables(byRoot), Answer: func(_ int64, req *gosnmp.SnmpPacket) bool {
+		if len(req.Variables)*int(req.MaxRepetitions) > 10 {
+			lost.Add(1)
+			return false
+		}
+		return true
+	}})
+	s := dialT(t, Config{Target: agent.Addr, Version: "2c", Community: "public", Timeout: 200 * time.Millisecond,
+		Retries: -1, MaxRepetitions: 25})
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	objs, warns, err := walkGuarded(t, ctx, s, roots, guard+5*time.Second)
+	if err != nil || len(warns) != 0 {
+		t.Fatalf("walk: %v, warnings %v: want the whole tables in smaller requests", err, warns)
+	}
+	for _, r := range roots {
+		if n := len(objs[r]); n != 30 {
+			t.Errorf("root %s: %d objects, want 30", r, n)
+		}
+	}
+	if lost.Load() != 1 {
+		t.Errorf("%d large requests went unanswered, want 1 (the rest of the walk asks for less)", lost.Load())
+	}
+}
+
+// TestWalkAgentFallsSilent: an agent that stops answering in the middle of
+// a walk: the rows fetched are kept, every unfinished root is named in a
+// truncation warning, and the error is ErrTimeout.
+func TestWalkAgentFallsSilent(t *testing.T) {
+	agent := snmptest.Start(t, snmptest.Options{Next: tables(map[string]func(string) gosnmp.SnmpPDU{
+		goodRoot: finiteTable(goodRoot, 10), endlessRoot: endlessTable(endlessRoot)}),
+		Answer: func(n int64, _ *gosnmp.SnmpPacket) bool { return n <= 2 }})
+	s := dialT(t, Config{Target: agent.Addr, Version: "2c", Community: "public", Timeout: 200 * time.Millisecond,
+		Retries: -1, MaxRepetitions: 5})
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	objs, warns, err := walkGuarded(t, ctx, s, []string{goodRoot, endlessRoot}, guard+5*time.Second)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("walk: %v, want ErrTimeout", err)
+	}
+	if n := len(objs[endlessRoot]); n != 10 {
+		t.Fatalf("endless root kept %d objects, want the 10 of the two answers", n)
+	}
+	w := warningFor(warns, endlessRoot)
+	if w == nil || !w.Truncated || !strings.Contains(w.Reason, "stopped answering") {
+		t.Fatalf("warning %+v (all: %v), want a truncation saying the agent stopped answering", w, warns)
+	}
+	if got := agent.Requests(); got != 4 {
+		t.Errorf("agent saw %d requests, want 4: two answered, then one full and one smaller left unanswered", got)
+	}
+}

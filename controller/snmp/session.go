@@ -311,9 +311,12 @@ func (s *Session) getBatch(ctx context.Context, oids []string, idx []int, out []
 // (GETNEXT for v1) request; see Client.Walk. tooBig answers halve
 // max-repetitions. An answer that cannot be used (a garbage datagram, an
 // undecodable value) narrows the next requests until the root behind it is
-// found and cut with a warning; the other roots go on. When ctx ends, every
-// unfinished root is cut with a warning and the error wraps ctx's; the
-// objects fetched so far are returned either way.
+// found and cut with a warning; the other roots go on. A request left
+// unanswered makes the rest of the walk ask for less per request; a second
+// one in a row cuts every unfinished root with a warning and the error
+// wraps ErrTimeout. When ctx ends, every unfinished root is cut with a
+// warning and the error wraps ctx's; the objects fetched so far are
+// returned either way.
 func (s *Session) Walk(ctx context.Context, roots []string) (map[string][]gosnmp.SnmpPDU, []error, error) {
 	lim := walkLimits{maxOIDs: s.cfg.MaxOIDsPerRequest, maxCalls: s.cfg.MaxCallsPerWalk,
 		maxRows: s.cfg.MaxRowsPerRoot, maxRep: s.cfg.MaxRepetitions}
@@ -335,10 +338,19 @@ func (s *Session) Walk(ctx context.Context, roots []string) (map[string][]gosnmp
 			pkt, err = s.do(ctx, "walk", func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error) { return g.GetBulk(oids, 0, rep) })
 		}
 		switch {
+		case err == nil:
+			w.silent = 0
 		case errors.Is(err, ErrBadAnswer):
 			w.badAnswer(strings.TrimPrefix(errDetail(err), strings.TrimPrefix(ErrBadAnswer.Error(), "snmp: ")+": "))
 			s.drain()
 			continue
+		case errors.Is(err, ErrTimeout) && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded):
+			// No answer (or a refused port): smaller requests, then,
+			// if the agent stays silent, the unfinished roots are cut.
+			if w.noAnswer(errDetail(err)) {
+				continue
+			}
+			return w.result(), w.warnings, err
 		case err != nil:
 			// gosnmp's socket deadline is ctx's, and may fire before ctx
 			// itself reports it.

@@ -24,6 +24,7 @@ type walker struct {
 	rep      uint32 // repetitions now: maxRep, or fewer while a bad answer is being isolated
 	calls    int
 	strikes  int // bad answers in a row to a request of one root at one repetition
+	silent   int // requests in a row left unanswered
 	warnings []error
 	active   []int    // indices into roots of the last request
 	oids     []string // OIDs of the last request
@@ -204,6 +205,30 @@ func (w *walker) badAnswer(detail string) {
 		w.batch, w.rep, w.strikes = w.maxOIDs, w.maxRep, 0
 	}
 }
+
+// noAnswer handles a request the agent left unanswered after the
+// transport's retries, though it may have answered others. What was lost
+// may be the answer's size (an agent or a filter of IP fragments that drops
+// a large answer, a sub-agent too slow for many rows): the rest of the walk
+// asks for an eighth of the roots and repetitions per request. A second
+// request in a row left unanswered means the agent stopped answering: the
+// unfinished roots are cut with a warning, keeping what was fetched, and
+// noAnswer reports false.
+func (w *walker) noAnswer(detail string) bool {
+	if w.silent++; w.silent >= maxSilent {
+		w.stop("agent stopped answering: " + detail)
+		return false
+	}
+	w.maxOIDs = max(w.maxOIDs/8, 1)
+	w.batch = min(w.batch, w.maxOIDs)
+	w.maxRep = max(w.maxRep/8, 1)
+	w.rep = min(w.rep, w.maxRep)
+	return true
+}
+
+// maxSilent is how many requests in a row may go unanswered (each after
+// the transport's own retries) before a walk gives up on the agent.
+const maxSilent = 2
 
 // badStrikes is how many bad answers in a row the narrowest request of a
 // root may get before the root is cut: a stray datagram (garbage, or a
