@@ -3,6 +3,7 @@ package snmp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -231,5 +232,42 @@ func TestWalkAgentFallsSilent(t *testing.T) {
 	}
 	if got := agent.Requests(); got != 4 {
 		t.Errorf("agent saw %d requests, want 4: two answered, then one full and one smaller left unanswered", got)
+	}
+}
+
+// TestWalkTableOfExactlyTheRowBound: a table exactly as long as the row
+// bound is whole: no warning, not truncated (it was reported cut before);
+// one row more is cut. Whether the bound falls inside an answer or at its
+// end, over GETNEXT and GETBULK.
+func TestWalkTableOfExactlyTheRowBound(t *testing.T) {
+	for _, version := range []string{"1", "2c"} {
+		for _, rep := range []uint32{5, 25} {
+			for _, rows := range []int{10, 11} {
+				t.Run(fmt.Sprintf("v%s/rep%d/rows%d", version, rep, rows), func(t *testing.T) {
+					agent := startFakeAgent(t, 0, tables(map[string]func(string) gosnmp.SnmpPDU{
+						goodRoot: finiteTable(goodRoot, 10), endlessRoot: finiteTable(endlessRoot, rows)}))
+					s := dialT(t, Config{Target: agent.Addr, Version: version, Community: "public",
+						MaxRepetitions: rep, MaxRowsPerRoot: 10})
+					ctx, cancel := context.WithTimeout(context.Background(), guard)
+					defer cancel()
+					objs, warns, err := walkGuarded(t, ctx, s, []string{goodRoot, endlessRoot}, guard+5*time.Second)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(objs[goodRoot]) != 10 || len(objs[endlessRoot]) != 10 {
+						t.Fatalf("kept %d and %d objects, want 10 and 10", len(objs[goodRoot]), len(objs[endlessRoot]))
+					}
+					w := warningFor(warns, endlessRoot)
+					switch {
+					case rows == 10 && (len(warns) != 0 || Truncated(warns)):
+						t.Fatalf("a whole table of exactly the bound: warnings %v", warns)
+					case rows == 11 && (w == nil || !w.Truncated || !strings.Contains(w.Reason, "row bound of 10")):
+						t.Fatalf("a table one row over the bound: warning %+v, want a truncation", w)
+					case warningFor(warns, goodRoot) != nil:
+						t.Fatalf("the table of 10 objects under a bound of 10 has a warning: %v", warns)
+					}
+				})
+			}
+		}
 	}
 }

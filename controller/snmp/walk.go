@@ -150,6 +150,13 @@ func (w *walker) feed(vbs []gosnmp.SnmpPDU) {
 			continue
 		}
 		progress = true
+		if len(r.objs) >= w.maxRows {
+			// An object beyond the bound: the table is longer than what
+			// is kept. (A table of exactly maxRows objects ends above,
+			// whole, at the first OID past the root.)
+			w.cut(i, r.cur, fmt.Sprintf("row bound of %d objects per root reached", w.maxRows))
+			continue
+		}
 		if why := unsendable(name); why != "" {
 			// The next request would have to carry it: no agent can be
 			// asked what follows, so the rest of the table is out of reach.
@@ -159,9 +166,6 @@ func (w *walker) feed(vbs []gosnmp.SnmpPDU) {
 		vb.Name = name
 		r.objs = append(r.objs, *vb)
 		r.cur = name
-		if len(r.objs) >= w.maxRows {
-			w.cut(i, name, fmt.Sprintf("row bound of %d objects per root reached", w.maxRows))
-		}
 	}
 	if !progress {
 		for _, i := range w.active {
