@@ -33,6 +33,7 @@ func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []
 	if err != nil {
 		return nil, nil, fmt.Errorf("device: system group: %w", err)
 	}
+	warnings = append(warnings, checkSysObjectID(sys, target)...)
 	o := NewObjects(sys)
 	if _, ok := o.Get(oidSysObjectID); !ok {
 		if _, ok := o.Get(oidSysDescr); !ok {
@@ -169,4 +170,19 @@ func getSystem(ctx context.Context, c snmp.Client, target string) ([]gosnmp.Snmp
 		}
 	}
 	return sys, warnings, nil
+}
+
+// checkSysObjectID leaves out (as absent) a sysObjectID sent as another type
+// than OBJECT IDENTIFIER, with a warning: an INTEGER 42 printed as
+// sys_object_id "42" would pass for an OID, and no profile can match it.
+func checkSysObjectID(sys []gosnmp.SnmpPDU, target string) []error {
+	for i, p := range sys {
+		if normOID(p.Name) != oidSysObjectID || absent(p) || p.Type == gosnmp.ObjectIdentifier {
+			continue
+		}
+		sys[i] = gosnmp.SnmpPDU{Name: p.Name, Type: gosnmp.NoSuchObject}
+		return []error{fmt.Errorf("device: %s: sysObjectID (%s) sent as %v, not an OBJECT IDENTIFIER: left out",
+			target, oidSysObjectID, p.Type)}
+	}
+	return nil
 }

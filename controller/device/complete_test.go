@@ -261,3 +261,38 @@ func TestCollectBadSystemValue(t *testing.T) {
 		t.Error("a device with neither sysDescr nor sysObjectID gave a document")
 	}
 }
+
+// TestCollectSysObjectIDOfWrongType: a sysObjectID sent as an INTEGER or an
+// OCTET STRING is left out with a warning; it was printed as
+// sys_object_id "42", passing for an OID.
+func TestCollectSysObjectIDOfWrongType(t *testing.T) {
+	set, err := DefaultProfiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []gosnmp.SnmpPDU{
+		{Type: gosnmp.Integer, Value: 42},
+		{Type: gosnmp.OctetString, Value: []byte("1.3.6.1.4.1.9.1.1")},
+	} {
+		t.Run(v.Type.String(), func(t *testing.T) {
+			v.Name = ".1.3.6.1.2.1.1.2.0"
+			c := newFakeClient("lab", []gosnmp.SnmpPDU{
+				{Name: ".1.3.6.1.2.1.1.1.0", Type: gosnmp.OctetString, Value: []byte("lab switch")}, v,
+				{Name: ".1.3.6.1.2.1.2.2.1.1.1", Type: gosnmp.Integer, Value: 1}})
+			d, warns, err := Collect(context.Background(), c, set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.SysObjectID != "" {
+				t.Errorf("sys_object_id %q from a %v", d.SysObjectID, v.Type)
+			}
+			named := false
+			for _, w := range warns {
+				named = named || strings.Contains(w.Error(), "sysObjectID")
+			}
+			if !named || d.SysDescr != "lab switch" {
+				t.Errorf("sys_descr %q, warnings %v: want the document and a warning naming sysObjectID", d.SysDescr, warns)
+			}
+		})
+	}
+}
