@@ -271,3 +271,87 @@ func TestWalkTableOfExactlyTheRowBound(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkAgentErrorStatusCuts: an agent answering genErr to the walk gives
+// no table, which is not the table's end: the roots are cut with truncation
+// warnings (they were ended as whole before, and the document said
+// truncated false with no interfaces).
+func TestWalkAgentErrorStatusCuts(t *testing.T) {
+	for _, index := range []uint8{0, 2} {
+		t.Run(fmt.Sprintf("index%d", index), func(t *testing.T) {
+			agent := snmptest.Start(t, snmptest.Options{Next: tables(map[string]func(string) gosnmp.SnmpPDU{
+				goodRoot: finiteTable(goodRoot, 10), endlessRoot: finiteTable(endlessRoot, 10)}),
+				Status: func(int64, *gosnmp.SnmpPacket) (gosnmp.SNMPError, uint8) { return gosnmp.GenErr, index }})
+			s := dialT(t, Config{Target: agent.Addr, Version: "2c", Community: "public"})
+			ctx, cancel := context.WithTimeout(context.Background(), guard)
+			defer cancel()
+			_, warns, err := walkGuarded(t, ctx, s, []string{goodRoot, endlessRoot}, guard+5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range []string{goodRoot, endlessRoot} {
+				if w := warningFor(warns, r); w == nil || !w.Truncated || !strings.Contains(w.Reason, "GenErr") {
+					t.Errorf("root %s: warning %+v, want a truncation naming genErr", r, w)
+				}
+			}
+		})
+	}
+}
+
+// TestWalkTooBigNarrowsRoots: an agent that can answer only one varbind per
+// message (tooBig otherwise) is walked whole, one root at one repetition;
+// every root of a request ended on its tooBig before.
+func TestWalkTooBigNarrowsRoots(t *testing.T) {
+	roots := []string{".1.3.6.1.4.1.99.11", ".1.3.6.1.4.1.99.12", ".1.3.6.1.4.1.99.13"}
+	byRoot := map[string]func(string) gosnmp.SnmpPDU{}
+	for _, r := range roots {
+		byRoot[r] = finiteTable(r, 4)
+	}
+	for _, version := range []string{"1", "2c"} {
+		t.Run("v"+version, func(t *testing.T) {
+			agent := snmptest.Start(t, snmptest.Options{Next: tables(byRoot),
+				Status: func(_ int64, req *gosnmp.SnmpPacket) (gosnmp.SNMPError, uint8) {
+					if len(req.Variables)*max(int(req.MaxRepetitions), 1) > 1 {
+						return gosnmp.TooBig, 0
+					}
+					return gosnmp.NoError, 0
+				}})
+			s := dialT(t, Config{Target: agent.Addr, Version: version, Community: "public"})
+			ctx, cancel := context.WithTimeout(context.Background(), guard)
+			defer cancel()
+			objs, warns, err := walkGuarded(t, ctx, s, roots, guard+5*time.Second)
+			if err != nil || len(warns) != 0 {
+				t.Fatalf("walk: %v, warnings %v", err, warns)
+			}
+			for _, r := range roots {
+				if n := len(objs[r]); n != 4 {
+					t.Errorf("root %s: %d objects, want 4", r, n)
+				}
+			}
+		})
+	}
+}
+
+// TestGetVarbindCountMismatch: a GET answered with another number of
+// varbinds than it asked is a bad answer (ErrBadAnswer), which callers
+// narrow and retry, not a plain failure.
+func TestGetVarbindCountMismatch(t *testing.T) {
+	agent := snmptest.Start(t, snmptest.Options{
+		Before: func(_ int64, req *gosnmp.SnmpPacket) [][]byte {
+			var vbs []gosnmp.SnmpPDU
+			for _, v := range req.Variables[1:] { // one varbind fewer
+				vbs = append(vbs, gosnmp.SnmpPDU{Name: v.Name, Type: gosnmp.Integer, Value: 1})
+			}
+			b, err := snmptest.EncodeResponse(req.Version, req.Community, req.RequestID, vbs)
+			if err != nil {
+				panic(err)
+			}
+			return [][]byte{b}
+		},
+		Answer: func(int64, *gosnmp.SnmpPacket) bool { return false }})
+	s := dialT(t, Config{Target: agent.Addr, Version: "2c", Community: "public"})
+	_, err := s.Get(context.Background(), []string{".1.3.6.1.2.1.1.1.0", ".1.3.6.1.2.1.1.5.0"})
+	if !errors.Is(err, ErrBadAnswer) || !strings.Contains(err.Error(), "1 varbinds for 2 OIDs") {
+		t.Fatalf("Get: %v, want ErrBadAnswer saying 1 varbinds for 2 OIDs", err)
+	}
+}

@@ -79,10 +79,11 @@ type WalkWarning struct {
 	// Reason says what went wrong.
 	Reason string
 	// Truncated is set when the walk stopped before the agent ended the
-	// root (the row bound, the call cap, the deadline, or an answer that
-	// could not be used): the table may hold more rows than were kept.
+	// root (the row bound, the call cap, the deadline, an answer that
+	// could not be used, an agent that stopped answering, or an error
+	// status such as genErr): the table may hold more rows than were kept.
 	// It is unset when the agent itself ended the root badly (a
-	// non-increasing OID, an error status): what it returned is all it
+	// non-increasing OID, the same OID again): what it returned is all it
 	// tells.
 	Truncated bool
 }

@@ -274,7 +274,9 @@ func (s *Session) getBatch(ctx context.Context, oids []string, idx []int, out []
 		switch pkt.Error {
 		case gosnmp.NoError:
 			if len(pkt.Variables) != len(idx) {
-				return fmt.Errorf("snmp: get: agent answered %d varbinds for %d OIDs", len(pkt.Variables), len(idx))
+				// Not an answer to this request: the caller may ask
+				// again, fewer OIDs at a time, as for an undecodable one.
+				return failure("get", fmt.Sprintf("%d varbinds for %d OIDs", len(pkt.Variables), len(idx)), ErrBadAnswer)
 			}
 			for j, i := range idx {
 				out[i] = pkt.Variables[j]

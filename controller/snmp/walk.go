@@ -175,13 +175,20 @@ func (w *walker) feed(vbs []gosnmp.SnmpPDU) {
 }
 
 // tooBig handles a tooBig answer: fewer repetitions for the rest of the
-// walk. It reports false when the repetitions are already 1.
+// walk, and at one repetition fewer roots per request (an agent with a
+// small message size cannot answer one row of many long columns). It
+// reports false when the request was one root at one repetition already.
 func (w *walker) tooBig() bool {
-	if w.rep <= 1 {
+	switch {
+	case w.rep > 1:
+		w.maxRep = max(w.rep/2, 1)
+		w.rep = w.maxRep
+	case len(w.active) > 1:
+		w.maxOIDs = max(len(w.active)/2, 1)
+		w.batch = min(w.batch, w.maxOIDs)
+	default:
 		return false
 	}
-	w.maxRep = max(w.rep/2, 1)
-	w.rep = w.maxRep
 	return true
 }
 
@@ -249,9 +256,10 @@ func (w *walker) stop(reason string) {
 
 // agentError handles an answer carrying an error status. index is the
 // 1-based varbind index the agent blamed. noSuchName (v1) ends that root
-// quietly: it is how v1 says the walk left the MIB. Other statuses end the
-// blamed root, or all roots of the request when none is blamed, with a
-// warning.
+// quietly: it is how v1 says the walk left the MIB. Other statuses (genErr,
+// tooBig at one root and one repetition, ...) cut the blamed root, or all
+// roots of the request when none is blamed, with a truncation warning: the
+// agent failed to give the rest of the table, which is not its end.
 func (w *walker) agentError(status gosnmp.SNMPError, index uint8) {
 	k := int(index) - 1
 	if k >= 0 && k < len(w.active) {
@@ -260,11 +268,11 @@ func (w *walker) agentError(status gosnmp.SNMPError, index uint8) {
 			w.end(i, w.roots[i].cur, "")
 			return
 		}
-		w.end(i, w.roots[i].cur, "agent error "+status.String())
+		w.cut(i, w.roots[i].cur, "agent error "+status.String())
 		return
 	}
 	for _, i := range w.active {
-		w.end(i, w.roots[i].cur, "agent error "+status.String())
+		w.cut(i, w.roots[i].cur, "agent error "+status.String())
 	}
 }
 

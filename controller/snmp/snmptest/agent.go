@@ -46,6 +46,10 @@ type Options struct {
 	// Answer, if set, decides whether request n is answered at all
 	// (datagrams from Before are sent either way).
 	Answer func(n int64, req *gosnmp.SnmpPacket) bool
+	// Status, if set, gives the error-status and error-index of the
+	// answer to request n; a non-zero status sends the request's names
+	// with NULL values, as agents do.
+	Status func(n int64, req *gosnmp.SnmpPacket) (gosnmp.SNMPError, uint8)
 }
 
 // Agent is a running scripted agent.
@@ -129,7 +133,17 @@ func (a *Agent) answer(b []byte, from *net.UDPAddr) {
 	default:
 		return
 	}
-	out, err := EncodeResponse(req.Version, req.Community, req.RequestID, vbs)
+	var status gosnmp.SNMPError
+	var index uint8
+	if a.opts.Status != nil {
+		if status, index = a.opts.Status(n, req); status != gosnmp.NoError {
+			vbs = vbs[:0]
+			for _, v := range req.Variables {
+				vbs = append(vbs, gosnmp.SnmpPDU{Name: v.Name, Type: gosnmp.Null})
+			}
+		}
+	}
+	out, err := encodeResponse(req.Version, req.Community, req.RequestID, status, index, vbs)
 	if err != nil {
 		return
 	}
@@ -151,6 +165,10 @@ func (a *Agent) answer(b []byte, from *net.UDPAddr) {
 // encoded whatever their length or arcs; values may be int, uint, []byte,
 // string, nil (NULL) or Raw, typed by the PDU's Type.
 func EncodeResponse(v gosnmp.SnmpVersion, community string, reqID uint32, vbs []gosnmp.SnmpPDU) ([]byte, error) {
+	return encodeResponse(v, community, reqID, gosnmp.NoError, 0, vbs)
+}
+
+func encodeResponse(v gosnmp.SnmpVersion, community string, reqID uint32, status gosnmp.SNMPError, index uint8, vbs []gosnmp.SnmpPDU) ([]byte, error) {
 	var list []byte
 	for _, vb := range vbs {
 		name, err := encodeOID(vb.Name)
@@ -163,8 +181,8 @@ func EncodeResponse(v gosnmp.SnmpVersion, community string, reqID uint32, vbs []
 		}
 		list = append(list, tlv(0x30, append(tlv(0x06, name), val...))...)
 	}
-	pdu := append(tlv(0x02, intBytes(int64(reqID))), tlv(0x02, []byte{0})...) // request-id, error-status
-	pdu = append(pdu, tlv(0x02, []byte{0})...)                                // error-index
+	pdu := append(tlv(0x02, intBytes(int64(reqID))), tlv(0x02, intBytes(int64(status)))...) // request-id, error-status
+	pdu = append(pdu, tlv(0x02, intBytes(int64(index)))...)                                 // error-index
 	pdu = append(pdu, tlv(0x30, list)...)
 	msg := append(tlv(0x02, intBytes(int64(v))), tlv(0x04, []byte(community))...)
 	msg = append(msg, tlv(byte(gosnmp.GetResponse), pdu)...)
