@@ -347,15 +347,7 @@ http:
 		t.Fatalf("spool after the clean stop: %+v; want it drained, every loss reported, the held events lost to the crash", st)
 	}
 	sub.WaitFor(t, 20*time.Second, "every number delivered or reported lost", func(es []*telemetry.Event) bool {
-		seen := map[uint64]bool{}
-		var lost uint64
-		for _, e := range es {
-			if !seen[e.Seq] && e.Type == telemetry.EventsLost {
-				lost += e.Lost.Count
-			}
-			seen[e.Seq] = true
-		}
-		return uint64(len(seen))+lost >= st.LastSeq
+		return edgetest.Accounted(es) >= st.LastSeq
 	})
 	distinct, _ := edgetest.Report(t, sub.Events())
 	lost := edgetest.Lost(distinct)

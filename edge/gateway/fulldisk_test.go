@@ -99,15 +99,7 @@ func TestFullDiskThenRecovery(t *testing.T) {
 	stop()
 	produced := uint64(2 * n) // each arrival, and its departure when the gateway stops
 	sub.WaitFor(t, 30*time.Second, "every number delivered or reported lost", func(es []*telemetry.Event) bool {
-		seen := map[uint64]bool{}
-		var lost uint64
-		for _, e := range es {
-			if !seen[e.Seq] && e.Type == telemetry.EventsLost {
-				lost += e.Lost.Count
-			}
-			seen[e.Seq] = true
-		}
-		return uint64(len(seen))+lost >= g.spool.Stats().LastSeq
+		return edgetest.Accounted(es) >= g.spool.Stats().LastSeq
 	})
 	distinct, _ := edgetest.Report(t, sub.Events())
 	lost := edgetest.Lost(distinct)

@@ -398,15 +398,7 @@ func TestOverflowLossReported(t *testing.T) {
 				}
 			})
 			sub.WaitFor(t, 20*time.Second, "every number delivered or reported lost", func(es []*telemetry.Event) bool {
-				seen := map[uint64]bool{}
-				var lost uint64
-				for _, e := range es {
-					if !seen[e.Seq] && e.Type == telemetry.EventsLost {
-						lost += e.Lost.Count
-					}
-					seen[e.Seq] = true
-				}
-				return uint64(len(seen))+lost >= last
+				return edgetest.Accounted(es) >= last
 			})
 			distinct, _ := edgetest.Report(t, sub.Events())
 			lost := edgetest.Lost(distinct)

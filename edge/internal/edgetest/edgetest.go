@@ -192,6 +192,21 @@ func Report(t testing.TB, events []*telemetry.Event) (distinct []*telemetry.Even
 	return distinct, dups
 }
 
+// Accounted returns how many sequence numbers the events account for: the
+// distinct seqs received plus the counts of the events.lost among them. A
+// far end has heard of every event a gateway numbered up to N once it is N.
+func Accounted(events []*telemetry.Event) uint64 {
+	seen := map[uint64]bool{}
+	var lost uint64
+	for _, e := range events {
+		if !seen[e.Seq] && e.Type == telemetry.EventsLost && e.Lost != nil {
+			lost += e.Lost.Count
+		}
+		seen[e.Seq] = true
+	}
+	return uint64(len(seen)) + lost
+}
+
 // Lost sums the counts of the events.lost events among events, per
 // reason (duplicates are counted once per sequence number).
 func Lost(events []*telemetry.Event) map[string]uint64 {
