@@ -68,6 +68,14 @@ func FuzzWalkResponses(f *testing.F) {
 				w.tooBig()
 				continue
 			}
+			if op%11 == 0 { // no answer after the retries
+				w.noAnswer("fuzz")
+				continue
+			}
+			if op%13 == 0 { // an error status, blaming a varbind or none
+				w.agentError(gosnmp.SNMPError(b()%19), b()%4)
+				continue
+			}
 			last := append([]string(nil), oids...)
 			n := int(b() % 9)
 			vbs := make([]gosnmp.SnmpPDU, 0, n)
