@@ -1,6 +1,7 @@
 package snmp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -185,3 +186,43 @@ func TestBadAnswerClassified(t *testing.T) {
 
 func isBad(err error) bool        { return errors.Is(err, ErrBadAnswer) }
 func isTimeoutErr(err error) bool { return errors.Is(err, ErrTimeout) }
+
+// TestStrayDatagramsBeforeEveryAnswer: an agent that sends garbage, an
+// answer under another community, a trap and the request itself reflected
+// ahead of every answer: each stray is discarded and every request gets
+// its answer. Before, the first stray failed the request (gosnmp stops at
+// a header it cannot parse, and takes a reflected request for the
+// answer), so a GET of the system group never succeeded.
+func TestStrayDatagramsBeforeEveryAnswer(t *testing.T) {
+	strays := func(_ int64, req *gosnmp.SnmpPacket) [][]byte {
+		other, err := snmptest.EncodeResponse(req.Version, "not-"+req.Community, req.RequestID,
+			[]gosnmp.SnmpPDU{{Name: ".1.3.6.1.2.1.1.5.0", Type: gosnmp.OctetString, Value: "spoofed"}})
+		if err != nil {
+			panic(err)
+		}
+		reflected, _ := snmptest.EncodeResponse(req.Version, req.Community, req.RequestID,
+			[]gosnmp.SnmpPDU{{Name: ".1.3.6.1.2.1.1.5.0", Type: gosnmp.OctetString, Value: "reflected"}})
+		reflected = bytes.Replace(reflected, []byte{0xa2}, []byte{byte(gosnmp.GetRequest)}, 1)
+		trap := bytes.Replace(append([]byte(nil), reflected...), []byte{byte(gosnmp.GetRequest)}, []byte{byte(gosnmp.SNMPv2Trap)}, 1)
+		return [][]byte{[]byte("\x30\x03garbage"), {0x30, 0x00}, other, reflected, trap, append(other, 0)}
+	}
+	agent := snmptest.Start(t, snmptest.Options{Next: goodNext(nil), Before: strays,
+		Get: func(oid string) gosnmp.SnmpPDU {
+			return gosnmp.SnmpPDU{Name: oid, Type: gosnmp.OctetString, Value: "real"}
+		}})
+	s := dialT(t, Config{Target: agent.Addr, Version: "2c", Community: "public", Timeout: time.Second, Retries: -1})
+	ctx := context.Background()
+	pdus, err := s.Get(ctx, []string{".1.3.6.1.2.1.1.5.0", ".1.3.6.1.2.1.1.1.0"})
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	for _, p := range pdus {
+		if v, _ := p.Value.([]byte); string(v) != "real" {
+			t.Fatalf("Get answered %s = %q, want the agent's answer", p.Name, v)
+		}
+	}
+	objs, warns, err := s.Walk(ctx, []string{goodRoot})
+	if err != nil || len(warns) != 0 || len(objs[goodRoot]) != 10 {
+		t.Fatalf("walk: %v, warnings %v, %d objects: want the 10 objects", err, warns, len(objs[goodRoot]))
+	}
+}

@@ -120,6 +120,7 @@ func (s *Session) connect(forget bool) error {
 	if err := g.Connect(); err != nil {
 		return fmt.Errorf("snmp: open socket: %w", err)
 	}
+	g.Conn = &saneConn{Conn: g.Conn, v3: c.Version == "3", community: []byte(c.Community)}
 	s.g = g
 	return nil
 }
