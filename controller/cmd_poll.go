@@ -45,6 +45,7 @@ type pollFlags struct {
 	profiles                                        string
 	timeout, deadline, rateInterval                 time.Duration
 	retries, maxRepetitions, maxRows                int
+	maxBytes                                        int64
 	jsonOut                                         bool
 }
 
@@ -81,6 +82,7 @@ the file or the environment for a real community.`,
 	fl.DurationVar(&f.deadline, "deadline", 2*time.Minute, "bound on one whole poll, requests and retries included: what was fetched by then is printed, marked truncated")
 	fl.IntVar(&f.maxRepetitions, "max-repetitions", snmp.DefaultMaxRepetitions, fmt.Sprintf("GETBULK max-repetitions (1..%d)", snmp.MaxMaxRepetitions))
 	fl.IntVar(&f.maxRows, "max-rows", snmp.DefaultMaxRowsPerRoot, "most rows kept per walked column; a longer table is cut and marked truncated")
+	fl.Int64Var(&f.maxBytes, "max-bytes", snmp.DefaultMaxBytesPerWalk, "most memory (estimated bytes) the objects of one walk may take; beyond it the unfinished tables are cut and marked truncated")
 	fl.StringVar(&f.profiles, "profiles", "", "folder of extra device profiles (*.yaml) added to the built-in ones")
 	fl.DurationVar(&f.rateInterval, "rate-interval", 0, "poll twice this far apart (at least 1s) and include interface rates")
 	fl.BoolVar(&f.jsonOut, "json", false, "print the document as indented JSON (the only output format)")
@@ -108,6 +110,8 @@ func (f *pollFlags) validate(cmd *cobra.Command) error {
 		return fmt.Errorf("poll: --max-repetitions %d: want 1..%d", f.maxRepetitions, snmp.MaxMaxRepetitions)
 	case f.maxRows < 1:
 		return fmt.Errorf("poll: --max-rows %d: want 1 or more", f.maxRows)
+	case f.maxBytes < 1<<16:
+		return fmt.Errorf("poll: --max-bytes %d: want at least %d", f.maxBytes, 1<<16)
 	case f.rateInterval < 0 || (f.rateInterval > 0 && f.rateInterval < minRateInterval):
 		return fmt.Errorf("poll: --rate-interval %v: want 0 (no rates) or at least %v", f.rateInterval, minRateInterval)
 	case changed("community") && f.communityFile != "":
@@ -197,7 +201,7 @@ func runPoll(cmd *cobra.Command, f *pollFlags) error {
 		return err
 	}
 	cfg := snmp.Config{Target: f.target, Version: f.version, Timeout: f.timeout, Retries: f.retries,
-		MaxRepetitions: uint32(f.maxRepetitions), MaxRowsPerRoot: f.maxRows}
+		MaxRepetitions: uint32(f.maxRepetitions), MaxRowsPerRoot: f.maxRows, MaxBytesPerWalk: f.maxBytes}
 	if f.retries == 0 {
 		cfg.Retries = -1 // Config reads 0 as the default
 	}

@@ -228,6 +228,7 @@ func TestPollFlagErrors(t *testing.T) {
 		{[]string{"--max-repetitions", "0"}, "--max-repetitions"},
 		{[]string{"--max-repetitions", "101"}, "--max-repetitions"},
 		{[]string{"--max-rows", "0"}, "--max-rows"},
+		{[]string{"--max-bytes", "1000"}, "--max-bytes"},
 		{[]string{"--deadline", "0s"}, "--deadline"},
 		{[]string{"--deadline", "1ms"}, "--deadline"},
 		{[]string{"--version", "4"}, "--version"},

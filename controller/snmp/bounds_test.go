@@ -355,3 +355,50 @@ func TestGetVarbindCountMismatch(t *testing.T) {
 		t.Fatalf("Get: %v, want ErrBadAnswer saying 1 varbinds for 2 OIDs", err)
 	}
 }
+
+// TestWalkMemoryBound: an agent answering an endless table of long values
+// is cut by the walk's memory bound long before the row bound, with a
+// truncation warning naming the root, and what is kept stays within the
+// bound (it held about 0.5 GB before the bound existed).
+func TestWalkMemoryBound(t *testing.T) {
+	const bound = 1 << 20
+	long := strings.Repeat("x", 1000)
+	agent := startFakeAgent(t, 0, tables(map[string]func(string) gosnmp.SnmpPDU{
+		goodRoot: finiteTable(goodRoot, 10),
+		endlessRoot: func(oid string) gosnmp.SnmpPDU {
+			pdu := endlessTable(endlessRoot)(oid)
+			pdu.Type, pdu.Value = gosnmp.OctetString, long
+			return pdu
+		}}))
+	s := dialT(t, Config{Target: agent.Addr, Version: "2c", Community: "public", MaxRepetitions: 1,
+		MaxCallsPerWalk: 1 << 30, MaxBytesPerWalk: bound, Timeout: 5 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	objs, warns, err := walkGuarded(t, ctx, s, []string{goodRoot, endlessRoot}, guard+5*time.Second)
+	if err != nil {
+		t.Fatalf("walk failed: %v (warnings %v)", err, warns)
+	}
+	var kept int64
+	for _, list := range objs {
+		for i := range list {
+			kept += objectCost(list[i].Name, &list[i])
+		}
+	}
+	if kept > bound || kept < bound/2 {
+		t.Fatalf("kept %d bytes of objects, want at most the bound %d (and near it)", kept, bound)
+	}
+	if n := len(objs[goodRoot]); n != 10 {
+		t.Fatalf("finite root kept %d objects, want 10", n)
+	}
+	w := warningFor(warns, endlessRoot)
+	if w == nil || !w.Truncated || !strings.Contains(w.Reason, "memory bound of 1048576 bytes") {
+		t.Fatalf("warning %+v, want a truncation at the memory bound", w)
+	}
+	c := Config{Target: "10.0.0.1", Version: "2c", Community: "public", MaxBytesPerWalk: -1}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "MaxBytesPerWalk") {
+		t.Fatalf("negative MaxBytesPerWalk: %v, want an error naming it", err)
+	}
+	if c.MaxBytesPerWalk = 0; c.Validate() != nil || c.MaxBytesPerWalk != DefaultMaxBytesPerWalk {
+		t.Fatalf("default MaxBytesPerWalk %d", c.MaxBytesPerWalk)
+	}
+}

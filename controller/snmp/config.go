@@ -20,6 +20,7 @@ const (
 	DefaultMaxCallsPerWalk   = 2000
 	DefaultMaxOIDsPerRequest = 20
 	DefaultMaxRowsPerRoot    = 65536
+	DefaultMaxBytesPerWalk   = 64 << 20
 	DefaultPort              = 161
 )
 
@@ -68,6 +69,12 @@ type Config struct {
 	// 65536): for a column root that is the table's rows. A root that
 	// reaches it is cut with a truncation warning.
 	MaxRowsPerRoot int
+	// MaxBytesPerWalk caps the memory the objects one Walk keeps may take
+	// (names, values and their bookkeeping, estimated; default 64 MiB), so
+	// that an agent answering endless tables of long values cannot exhaust
+	// the poller's memory before the row bound. Reaching it cuts every
+	// unfinished root with a truncation warning.
+	MaxBytesPerWalk int64
 }
 
 var authProtos = map[string]gosnmp.SnmpV3AuthProtocol{
@@ -177,6 +184,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxRowsPerRoot == 0 {
 		c.MaxRowsPerRoot = DefaultMaxRowsPerRoot
+	}
+	if c.MaxBytesPerWalk < 0 {
+		return fmt.Errorf("snmp: config %s: MaxBytesPerWalk %d is negative", c.Target, c.MaxBytesPerWalk)
+	}
+	if c.MaxBytesPerWalk == 0 {
+		c.MaxBytesPerWalk = DefaultMaxBytesPerWalk
 	}
 	return nil
 }

@@ -322,7 +322,7 @@ func (s *Session) getBatch(ctx context.Context, oids []string, idx []int, out []
 // returned either way.
 func (s *Session) Walk(ctx context.Context, roots []string) (map[string][]gosnmp.SnmpPDU, []error, error) {
 	lim := walkLimits{maxOIDs: s.cfg.MaxOIDsPerRequest, maxCalls: s.cfg.MaxCallsPerWalk,
-		maxRows: s.cfg.MaxRowsPerRoot, maxRep: s.cfg.MaxRepetitions}
+		maxRows: s.cfg.MaxRowsPerRoot, maxBytes: s.cfg.MaxBytesPerWalk, maxRep: s.cfg.MaxRepetitions}
 	if s.cfg.Version == "1" {
 		lim.maxRep = 1
 	}

@@ -20,6 +20,8 @@ type walker struct {
 	batch    int // roots per request now: maxOIDs, or fewer while a bad answer is being isolated
 	maxCalls int
 	maxRows  int
+	maxBytes int64  // estimated memory of the objects kept, all roots
+	bytes    int64  // estimated memory of the objects kept so far
 	maxRep   uint32 // GETBULK repetitions (halved for good by tooBig)
 	rep      uint32 // repetitions now: maxRep, or fewer while a bad answer is being isolated
 	calls    int
@@ -44,6 +46,7 @@ type walkLimits struct {
 	maxOIDs  int    // roots per request
 	maxCalls int    // requests per walk
 	maxRows  int    // objects kept per root
+	maxBytes int64  // estimated memory of the objects kept (0: no bound)
 	maxRep   uint32 // GETBULK max-repetitions (1 for GETNEXT)
 }
 
@@ -53,8 +56,11 @@ func newWalker(target string, roots []string, lim walkLimits) *walker {
 	lim.maxCalls = max(lim.maxCalls, 1)
 	lim.maxRows = max(lim.maxRows, 1)
 	lim.maxRep = max(lim.maxRep, 1)
+	if lim.maxBytes <= 0 {
+		lim.maxBytes = 1<<63 - 1
+	}
 	w := &walker{target: target, maxOIDs: lim.maxOIDs, batch: lim.maxOIDs, maxCalls: lim.maxCalls,
-		maxRows: lim.maxRows, maxRep: lim.maxRep, rep: lim.maxRep}
+		maxRows: lim.maxRows, maxBytes: lim.maxBytes, maxRep: lim.maxRep, rep: lim.maxRep}
 	seen := make(map[string]bool, len(roots))
 	for _, r := range roots {
 		if seen[r] {
@@ -163,6 +169,13 @@ func (w *walker) feed(vbs []gosnmp.SnmpPDU) {
 			w.cut(i, name, "agent returned an OID no request can carry ("+why+")")
 			continue
 		}
+		cost := objectCost(name, vb)
+		if w.bytes+cost > w.maxBytes {
+			// The walk keeps no more: every unfinished root is cut here.
+			w.stop(fmt.Sprintf("memory bound of %d bytes per walk reached", w.maxBytes))
+			return
+		}
+		w.bytes += cost
 		vb.Name = name
 		r.objs = append(r.objs, *vb)
 		r.cur = name
@@ -172,6 +185,23 @@ func (w *walker) feed(vbs []gosnmp.SnmpPDU) {
 			w.end(i, w.roots[i].cur, "agent answered with no usable varbinds")
 		}
 	}
+}
+
+// pduOverhead estimates what one kept object costs beyond its name and
+// value: the gosnmp.SnmpPDU in the root's slice (with the slice's growth)
+// and the headers of its strings.
+const pduOverhead = 96
+
+// objectCost estimates the memory one kept object takes.
+func objectCost(name string, vb *gosnmp.SnmpPDU) int64 {
+	n := int64(len(name) + pduOverhead)
+	switch v := vb.Value.(type) {
+	case []byte:
+		n += int64(len(v))
+	case string:
+		n += int64(len(v))
+	}
+	return n
 }
 
 // tooBig handles a tooBig answer: fewer repetitions for the rest of the
