@@ -20,9 +20,11 @@ build:
 run: build
 	./scripts/demo.sh
 
-## deps: install the Debian packages the tests need (idempotent).
+## deps: install the Debian packages the tests need and influxd 1.8.10 (idempotent; influxd is built once
+## with go install, about 80 s, and kept in $(go env GOPATH)/bin).
 deps:
 	./scripts/install-deps.sh $(TEST_DEBS)
+	./scripts/install-influxd.sh
 
 ## test: install the peers, then run every test with the race detector.
 test: deps build
