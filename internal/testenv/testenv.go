@@ -1,5 +1,5 @@
 // Package testenv starts the real peers that ngic's tests talk to —
-// mosquitto, snmpsimd and snmpd — on free loopback ports, the way
+// mosquitto, snmpsimd, snmpd and influxd — on free loopback ports, the way
 // httptest.NewServer starts an HTTP server, and stops them when the test
 // ends.
 //
