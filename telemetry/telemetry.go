@@ -8,6 +8,7 @@
 //
 //	ngic/v1/gw/<gateway>/status            retained: birth ("online") and last will ("offline")
 //	ngic/v1/gw/<gateway>/event/<source>    every event of one reader or sensor, QoS 1
+//	ngic/v1/gw/<gateway>/health            periodic health (HealthTopic), QoS 1
 //
 // Payloads are JSON objects with a schema version "v". Every event carries
 // the gateway's sequence number "seq" (strictly increasing per gateway across
@@ -59,8 +60,8 @@ const StatusFilter = Root + "/gw/+/status"
 // EventFilter subscribes to every event of every gateway.
 const EventFilter = Root + "/gw/+/event/#"
 
-// ParseTopic splits a topic into gateway, kind ("status" or "event") and
-// source (empty for status). It fails on topics outside the schema.
+// ParseTopic splits a topic into gateway, kind ("status", "health" or
+// "event") and source (empty for status and health). It fails on topics outside the schema.
 func ParseTopic(topic string) (gateway, kind, source string, err error) {
 	rest, ok := strings.CutPrefix(topic, Root+"/gw/")
 	if !ok {
@@ -70,6 +71,8 @@ func ParseTopic(topic string) (gateway, kind, source string, err error) {
 	switch {
 	case len(parts) == 2 && parts[1] == "status" && parts[0] != "":
 		return parts[0], "status", "", nil
+	case len(parts) == 2 && parts[1] == "health" && parts[0] != "":
+		return parts[0], "health", "", nil
 	case len(parts) == 3 && parts[1] == "event" && parts[0] != "" && parts[2] != "":
 		return parts[0], "event", parts[2], nil
 	}
