@@ -57,25 +57,38 @@ func influxdBin() (string, bool) {
 	return lookPath("influxd")
 }
 
-// StartInfluxd starts influxd 1.8 without authentication on free loopback
-// ports (HTTP and RPC), with its meta, data and wal folders in a temporary
-// folder, usage reporting, the _internal monitor database and request logs
-// off, and Flux enabled, and waits until /ping answers. influxd comes from
+// InfluxdOpts are the choices StartInfluxdWith offers.
+type InfluxdOpts struct {
+	// Auth enables authentication with an admin user InfluxUser whose
+	// password is InfluxPassword.
+	Auth bool
+	// Flux enables Flux queries (/api/v2/query, the client's QueryAPI).
+	// influxd then compiles the Flux standard library at every start, which
+	// takes seconds of CPU instead of a fraction of one, so only tests that
+	// query with Flux ask for it.
+	Flux bool
+}
+
+// StartInfluxd starts influxd 1.8 without authentication or Flux on free
+// loopback ports (HTTP and RPC), with its meta, data and wal folders in a
+// temporary folder and usage reporting, the _internal monitor database and
+// request logs off, and waits until /ping answers. influxd comes from
 // scripts/install-influxd.sh (run by make deps); when it is missing the test
 // is skipped, or fails under NGIC_REQUIRE_PEERS=1.
 func StartInfluxd(t testing.TB) *Influxd {
 	t.Helper()
-	return startInfluxd(t, false)
+	return StartInfluxdWith(t, InfluxdOpts{})
 }
 
 // StartInfluxdAuth starts influxd like StartInfluxd but with authentication
 // enabled and an admin user InfluxUser with password InfluxPassword.
 func StartInfluxdAuth(t testing.TB) *Influxd {
 	t.Helper()
-	return startInfluxd(t, true)
+	return StartInfluxdWith(t, InfluxdOpts{Auth: true})
 }
 
-func startInfluxd(t testing.TB, auth bool) *Influxd {
+// StartInfluxdWith starts influxd like StartInfluxd with the given options.
+func StartInfluxdWith(t testing.TB, o InfluxdOpts) *Influxd {
 	t.Helper()
 	bin, ok := influxdBin()
 	if !ok {
@@ -114,7 +127,7 @@ bind-address = %q
   bind-address = "127.0.0.1:%d"
   auth-enabled = %t
   log-enabled = false
-  flux-enabled = true
+  flux-enabled = %t
   pprof-enabled = false
 
 [logging]
@@ -123,12 +136,12 @@ bind-address = %q
 
 [continuous_queries]
   log-enabled = false
-`, d.RPCAddr, filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), port, auth)
+`, d.RPCAddr, filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), port, o.Auth, o.Flux)
 	if err := os.WriteFile(d.conf, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	d.run(t)
-	if auth {
+	if o.Auth {
 		// With auth on and no user yet, influxd accepts exactly this one
 		// statement unauthenticated.
 		q := fmt.Sprintf("CREATE USER %s WITH PASSWORD '%s' WITH ALL PRIVILEGES", InfluxUser, InfluxPassword)

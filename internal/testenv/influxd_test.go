@@ -52,12 +52,7 @@ func TestInfluxdClientV18(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			began := time.Now()
-			var d *Influxd
-			if auth {
-				d = StartInfluxdAuth(t)
-			} else {
-				d = StartInfluxd(t)
-			}
+			d := StartInfluxdWith(t, InfluxdOpts{Auth: auth, Flux: true})
 			t.Logf("influxd answering /ping %.2fs after start", time.Since(began).Seconds())
 			testInfluxdClient(t, d, auth)
 		})
@@ -182,4 +177,50 @@ func mustFloat(t *testing.T, s string) float64 {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// TestInfluxdAuthStopRestart proves the plain helpers (no Flux): auth refuses
+// a query without credentials, a write fails while the server is stopped,
+// and Restart brings back the same port and data.
+func TestInfluxdAuthStopRestart(t *testing.T) {
+	t.Parallel()
+	began := time.Now()
+	d := StartInfluxdAuth(t)
+	t.Logf("influxd (no Flux) answering /ping %.2fs after start", time.Since(began).Seconds())
+	const db = "ngic_restart"
+	d.CreateDatabase(t, db)
+
+	anon := *d
+	anon.User, anon.Password = "", ""
+	if _, err := anon.TryQuery(db, "SHOW MEASUREMENTS"); err == nil {
+		t.Error("a query without credentials was accepted")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	client := influxdb2.NewClient(d.URL, d.Token)
+	defer client.Close()
+	w := client.WriteAPIBlocking("", db+"/autogen")
+	at := time.Now().Truncate(time.Second).UTC()
+	p := influxdb2.NewPoint(probeMeasurement, map[string]string{"site": "cab-1"}, map[string]any{"value": 7.0}, at)
+	if err := w.WritePoint(ctx, p); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+
+	url := d.URL
+	d.Stop()
+	if err := w.WritePoint(ctx, p); err == nil {
+		t.Fatal("a write to the stopped influxd succeeded")
+	}
+	d.Restart(t)
+	if d.URL != url {
+		t.Fatalf("URL after restart = %s, want %s", d.URL, url)
+	}
+	rows := d.Query(t, db, "SELECT value FROM "+probeMeasurement)
+	if len(rows) != 1 || !rows[0].Time.Equal(at) || rows[0].Values["value"] != json.Number("7") {
+		t.Fatalf("rows after restart = %+v, want one at %v with value 7", rows, at)
+	}
+	if err := w.WritePoint(ctx, p); err != nil {
+		t.Fatalf("write after restart: %v", err)
+	}
 }
