@@ -256,12 +256,15 @@ func validName(s string) bool {
 	if s == "" || s[len(s)-1] == '\\' {
 		return false
 	}
+	ascii := true
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == 0x7f {
+		c := s[i]
+		if c < 0x20 || c == 0x7f {
 			return false
 		}
+		ascii = ascii && c < 0x80
 	}
-	return utf8.ValidString(s)
+	return ascii || utf8.ValidString(s)
 }
 
 // appendEscaped appends s escaping commas and spaces, and equals signs too
