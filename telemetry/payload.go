@@ -275,7 +275,9 @@ type Status struct {
 	// PresenceReset is true in a birth after a start that followed an
 	// unclean end (a crash, kill -9 or power cut): the tags the gateway
 	// reported present may since have left without a tag.departed. A
-	// consumer forgets the presence state of this gateway's readers; the
+	// consumer forgets the presence state of this gateway's readers that
+	// rests on events timed before this status's Time (the status is
+	// retained and may be received again later); the
 	// gateway then reports tag.arrived again for every tag still in the
 	// field and tag.departed for those it had reported and no longer
 	// sees (after the reader's departure time), so a consumer that kept
