@@ -9,7 +9,7 @@ import (
 
 	"github.com/ngic/ngic/drivers/rfid"
 	"github.com/ngic/ngic/edge/internal/edgetest"
-	"github.com/ngic/ngic/edge/spool"
+	"github.com/ngic/ngic/internal/spool"
 	"github.com/ngic/ngic/internal/testenv"
 	"github.com/ngic/ngic/telemetry"
 )

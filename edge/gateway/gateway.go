@@ -31,8 +31,8 @@ import (
 	"github.com/ngic/ngic/edge/publish/brokerurl"
 	"github.com/ngic/ngic/edge/reading"
 	"github.com/ngic/ngic/edge/smooth"
-	"github.com/ngic/ngic/edge/spool"
 	"github.com/ngic/ngic/internal/buildinfo"
+	"github.com/ngic/ngic/internal/spool"
 	"github.com/ngic/ngic/internal/yamlconf"
 	"github.com/ngic/ngic/telemetry"
 )

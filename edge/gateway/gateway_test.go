@@ -17,7 +17,7 @@ import (
 	"github.com/ngic/ngic/drivers/rfid/emulate"
 	"github.com/ngic/ngic/edge/config"
 	"github.com/ngic/ngic/edge/internal/edgetest"
-	"github.com/ngic/ngic/edge/spool"
+	"github.com/ngic/ngic/internal/spool"
 	"github.com/ngic/ngic/internal/testenv"
 	"github.com/ngic/ngic/telemetry"
 )

@@ -10,8 +10,8 @@ import (
 
 	"github.com/ngic/ngic/drivers/gpio/photoeye"
 	"github.com/ngic/ngic/edge/publish/brokerurl"
-	"github.com/ngic/ngic/edge/spool"
 	"github.com/ngic/ngic/internal/buildinfo"
+	"github.com/ngic/ngic/internal/spool"
 )
 
 // Health is the /healthz document.
@@ -100,6 +100,9 @@ func (g *Gateway) Health() Health {
 	h.Spool.Held, h.Spool.LostUnreported, h.Spool.MovedAside = ss.Held, ss.Unreported, g.movedAside
 	h.Spool.Lost = map[string]uint64{}
 	for r := spool.Reason(0); r < spool.NumReasons; r++ {
+		if r == spool.ReasonRefused {
+			continue // a reader of the spool that talks to InfluxDB gives it, never the edge
+		}
 		h.Spool.Lost[lossReason(r)] = ss.Lost[r]
 	}
 	h.PresenceReset = g.presenceReset

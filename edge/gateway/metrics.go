@@ -4,7 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/ngic/ngic/edge/spool"
+	"github.com/ngic/ngic/internal/spool"
 )
 
 // metrics are the gateway's Prometheus metrics, in a registry of its own.
@@ -103,6 +103,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue,
 		float64(ss.Lost[spool.ReasonRejectNew]+ss.Lost[spool.ReasonTooLarge]))
 	for r := spool.Reason(0); r < spool.NumReasons; r++ {
+		if r == spool.ReasonRefused {
+			continue // a reader of the spool that talks to InfluxDB gives it, never the edge
+		}
 		ch <- prometheus.MustNewConstMetric(descLost, prometheus.CounterValue, float64(ss.Lost[r]), lossReason(r))
 	}
 	ch <- prometheus.MustNewConstMetric(descLostUnreported, prometheus.GaugeValue, float64(ss.Unreported))

@@ -15,7 +15,7 @@ import (
 	"github.com/ngic/ngic/edge/config"
 	"github.com/ngic/ngic/edge/publish"
 	"github.com/ngic/ngic/edge/smooth"
-	"github.com/ngic/ngic/edge/spool"
+	"github.com/ngic/ngic/internal/spool"
 	"github.com/ngic/ngic/telemetry"
 )
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ngic/ngic/edge/spool"
+	"github.com/ngic/ngic/internal/spool"
 )
 
 // TestLossReportFailureLoggedOnce: while the report of lost events cannot

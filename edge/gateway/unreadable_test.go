@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/ngic/ngic/edge/internal/edgetest"
-	"github.com/ngic/ngic/edge/spool"
+	"github.com/ngic/ngic/internal/spool"
 	"github.com/ngic/ngic/internal/testenv"
 	"github.com/ngic/ngic/telemetry"
 )

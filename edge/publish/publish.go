@@ -19,8 +19,8 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/ngic/ngic/edge/publish/brokerurl"
-	"github.com/ngic/ngic/edge/spool"
 	"github.com/ngic/ngic/internal/retry"
+	"github.com/ngic/ngic/internal/spool"
 )
 
 // Store is the part of the spool the publisher uses.

@@ -22,7 +22,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 
-	"github.com/ngic/ngic/edge/spool"
+	"github.com/ngic/ngic/internal/spool"
 )
 
 // memStore is an in-memory Store.

@@ -25,6 +25,11 @@ const (
 	// ReasonUnreadable: stored records that the reader of the spool could
 	// not decode and discarded (Discard).
 	ReasonUnreadable
+	// ReasonRefused: stored records the far end refused for good (a
+	// request it will never accept, such as InfluxDB's 400 for a line it
+	// cannot parse), set aside by the reader with Discard so that they do
+	// not block the records behind them. The edge never gives it.
+	ReasonRefused
 	// NumReasons is the number of reasons.
 	NumReasons
 )
@@ -44,6 +49,8 @@ func (r Reason) String() string {
 		return "crash"
 	case ReasonUnreadable:
 		return "unreadable"
+	case ReasonRefused:
+		return "refused"
 	}
 	return fmt.Sprintf("Reason(%d)", int(r))
 }

@@ -24,7 +24,7 @@ import (
 //	16..23   generation, increasing; the newest valid slot wins
 //	24..31   highest sequence number handed out
 //	32..71   held events (a loss entry: count, seq range, time span)
-//	72..     NumReasons loss entries: losses not yet in the bbolt file
+//	72..     journalReasons loss entries: losses not yet in the bbolt file
 //	then     CRC-32 (IEEE) of everything before
 //
 // The bbolt meta key "journal_gen" is the generation whose contents a
@@ -32,7 +32,12 @@ import (
 const (
 	journalSize = 4096
 	journalSlot = 512
-	journalBody = 72 + int(NumReasons)*lossSize
+	journalBody = 72 + journalReasons*lossSize
+	// journalReasons is the number of reasons the journal has room for:
+	// those up to ReasonUnreadable, fixed so that the format does not
+	// change when a reason is added. Later reasons (ReasonRefused) are
+	// given by Discard, which commits them to the file, never pending.
+	journalReasons = int(ReasonUnreadable) + 1
 )
 
 var journalMagic = []byte("NGICJNL1")
@@ -52,7 +57,7 @@ func (j *journal) marshal() []byte {
 	binary.BigEndian.PutUint64(b[16:], j.gen)
 	binary.BigEndian.PutUint64(b[24:], j.hw)
 	j.held.marshal(b[32:72])
-	for i := range j.pending {
+	for i := range journalReasons {
 		j.pending[i].marshal(b[72+i*lossSize : 72+(i+1)*lossSize])
 	}
 	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
@@ -71,7 +76,7 @@ func unmarshalJournal(b []byte) (journal, error) {
 	if j.held, err = unmarshalLoss(b[32:72]); err != nil {
 		return journal{}, err
 	}
-	for i := range j.pending {
+	for i := range journalReasons {
 		if j.pending[i], err = unmarshalLoss(b[72+i*lossSize : 72+(i+1)*lossSize]); err != nil {
 			return journal{}, err
 		}
