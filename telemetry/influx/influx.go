@@ -6,7 +6,8 @@
 // A Writer works with InfluxDB 1.8 (its /api/v2/write compatibility API:
 // bucket "db/rp", token "user:password") and 2.x (org, bucket, token),
 // through github.com/influxdata/influxdb-client-go/v2 (WriteAPIBlocking,
-// WriteRecord with the lines as they are, gzip, nanosecond precision).
+// WriteRecord with the lines as they are, nanosecond precision), gzipped by
+// the writer's own transport (see gzipTransport).
 //
 //	w, err := influx.New(influx.Options{URL: "http://127.0.0.1:8086", Bucket: "ngic/autogen",
 //		BufferPath: "/var/lib/ngic-controller/influx.spool"})
@@ -222,12 +223,14 @@ func New(o Options) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("influx: buffer: %w", err)
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+	var tr http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
+	if !o.NoGzip {
+		tr = &gzipTransport{next: tr} // instead of the library's UseGZip: see gzipTransport
+	}
 	copts := influxdb2.DefaultOptions().
 		SetApplicationName("ngic").
 		SetHTTPClient(&http.Client{Timeout: o.Timeout, Transport: tr}).
-		SetPrecision(time.Nanosecond).
-		SetUseGZip(!o.NoGzip)
+		SetPrecision(time.Nanosecond)
 	client := influxdb2.NewClientWithOptions(o.URL, o.Token, copts)
 	return &Writer{
 		opts:       o,
