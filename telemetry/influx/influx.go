@@ -272,16 +272,16 @@ func (w *Writer) Write(lines []byte) error {
 			data = data[end:]
 		}
 	}
-	if _, err := w.spool.Append(recs...); err != nil {
+	_, err := w.spool.Append(recs...)
+	if err != nil {
 		w.setErr(err)
+		err = fmt.Errorf("influx: write: %w", err)
 		if !errors.Is(err, spool.ErrDiskFull) {
-			return fmt.Errorf("influx: write: %w", err)
+			return err // nothing stored
 		}
-		w.signal(n)
-		return fmt.Errorf("influx: write: %w", err)
 	}
 	w.signal(n)
-	return nil
+	return err
 }
 
 // signal counts n lines waiting and wakes Run when a batch is full.

@@ -455,3 +455,40 @@ func TestRecordingOutageOrder(t *testing.T) {
 		t.Fatalf("stats %+v: want 1000 written after errors", st)
 	}
 }
+
+// TestBounded: while the server refuses (503), the buffer stays within
+// MaxRecords plus the batch being retried, dropping the oldest others and
+// counting them lost.
+func TestBounded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		rw.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	w := start(t, Options{URL: srv.URL, Bucket: "b", MaxRecords: 5, BatchLines: 2, FlushInterval: 10 * time.Millisecond})
+	write(t, w, pollLines(t, nil, 0, 2))
+	waitFor(t, 10*time.Second, func() string { return fmt.Sprintf("no error: %+v", w.Stats()) },
+		func() bool { return w.Stats().WriteErrors > 0 })
+	for i := 2; i < 40; i += 2 {
+		write(t, w, pollLines(t, nil, i, 2))
+	}
+	st := w.Stats()
+	if st.BufferedRecords > 6 || st.Lost[spool.ReasonDropOldest] != uint64(20-st.BufferedRecords) {
+		t.Fatalf("stats %+v: want at most 5 records and the one in flight, the others counted drop-oldest", st)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	w := &Writer{backoffMin: 100 * time.Millisecond, backoffMax: time.Second}
+	for attempt := 0; attempt < 40; attempt++ {
+		want := min(100*time.Millisecond<<min(attempt, 20), time.Second)
+		for range 20 {
+			if d := w.backoff(attempt, 0); d < want/2 || d > want {
+				t.Fatalf("attempt %d: backoff %v outside %v..%v", attempt, d, want/2, want)
+			}
+		}
+	}
+	if d := w.backoff(0, 3*time.Second); d != 3*time.Second {
+		t.Fatalf("Retry-After 3s: backoff %v", d)
+	}
+}
