@@ -216,3 +216,17 @@ func splitTarget(t string) (string, uint16, error) {
 	}
 	return host, uint16(p), nil
 }
+
+// ValidAuthProto tells whether Validate accepts p as V3.AuthProto ("" is
+// noAuth; case and "SHA256"-style spellings are accepted).
+func ValidAuthProto(p string) bool { _, ok := authProtos[normProto(p)]; return ok }
+
+// ValidPrivProto tells whether Validate accepts p as V3.PrivProto ("" is
+// no privacy).
+func ValidPrivProto(p string) bool { _, ok := privProtos[normProto(p)]; return ok }
+
+// NoAuth tells whether the authentication protocol p means noAuth.
+func NoAuth(p string) bool { return authProtos[normProto(p)] == gosnmp.NoAuth }
+
+// NoPriv tells whether the privacy protocol p means no privacy.
+func NoPriv(p string) bool { return privProtos[normProto(p)] == gosnmp.NoPriv }
