@@ -614,7 +614,7 @@ func (c *Config) readSecrets(doc *yamlconf.Doc) error {
 			case err != nil:
 				err = doc.Errorf(path, "%v", err)
 			case len(v) < minLen:
-				err = doc.Errorf(path, "the %s has %d characters; SNMPv3 needs at least %d", field, len(v), minLen)
+				err = doc.Errorf(path, "the %s is shorter than %d characters, the least SNMPv3 takes", field, minLen)
 			}
 			return v
 		}

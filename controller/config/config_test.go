@@ -237,7 +237,7 @@ func TestLoadErrors(t *testing.T) {
 		{"missing secret file", strings.Replace(goodYAML, "DIR/auth", "DIR/nope", 1), "", "", "line 10: credentials.v3.auth_pass_file"},
 		{"empty secret file", strings.Replace(goodYAML, "DIR/community", "DIR/empty", 1), "", "", "line 5: credentials.v2.community_file"},
 		{"two-line secret", strings.Replace(goodYAML, "DIR/auth", "DIR/two-lines", 1), "", "", "more than one line"},
-		{"short v3 pass", strings.Replace(goodYAML, "DIR/auth", "DIR/short", 1), "", "", "at least 8"},
+		{"short v3 pass", strings.Replace(goodYAML, "DIR/auth", "DIR/short", 1), "", "", "line 10: credentials.v3.auth_pass_file: the auth_pass is shorter than 8"},
 		{"unset env", strings.Replace(goodYAML, "NGIC_TEST_PRIV", "NGIC_TEST_UNSET", 1), "", "", "line 12: credentials.v3.priv_pass_env: environment variable NGIC_TEST_UNSET is not set"},
 		{"mqtt password file", goodYAML + "  username: u\n  password_file: DIR/nope\n", "", "", "mqtt.password_file"},
 		{"override of unknown device", goodYAML + "poll:\n  overrides:\n    zz:\n      retries: 2\n", "", "", "line 18: poll.overrides.zz: device \"zz\" is not in"},
