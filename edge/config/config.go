@@ -39,6 +39,8 @@ type Config struct {
 	Pairs []Pair `yaml:"pairs"`
 	// HTTP serves /healthz and /metrics.
 	HTTP HTTP `yaml:"http"`
+	// Health is the periodic health message sent to the broker.
+	Health Health `yaml:"health"`
 	// Log sets the log level.
 	Log Log `yaml:"log"`
 
@@ -158,6 +160,17 @@ type HTTP struct {
 	Listen string `yaml:"listen"`
 }
 
+// Health configures the periodic health message (telemetry.Health on
+// telemetry.HealthTopic).
+type Health struct {
+	// Interval is how often the gateway publishes its health while
+	// connected to the broker: a duration within MinHealthInterval and
+	// MaxHealthInterval (default 60s), or "off" or 0 to send none.
+	Interval string `yaml:"interval"`
+	// Every is Interval as Validate read it: 0 when off.
+	Every time.Duration `yaml:"-"`
+}
+
 // Log configures logging.
 type Log struct {
 	// Level is debug, info (default), warn or error.
@@ -177,6 +190,7 @@ const (
 	DefaultMaxBackoff     = 30 * time.Second
 	DefaultDepartAfter    = 3 * time.Second
 	DefaultDebounce       = 20 * time.Millisecond
+	DefaultHealthInterval = 60 * time.Second
 )
 
 // Bounds of the checked fields.
@@ -194,6 +208,11 @@ const (
 	// MaxKeepAlive is the longest MQTT keep-alive: the protocol sends it
 	// in seconds in 16 bits.
 	MaxKeepAlive = 65535 * time.Second
+	// MinHealthInterval and MaxHealthInterval bound health.interval: more
+	// often would be traffic for nothing, less often would leave a consumer
+	// with numbers too old to act on.
+	MinHealthInterval = 5 * time.Second
+	MaxHealthInterval = time.Hour
 )
 
 // BaudRates are the serial speeds the serial driver (tarm/serial on Linux)
@@ -259,6 +278,7 @@ func (c *Config) Validate(doc *yamlconf.Doc) error {
 		func() error { return c.validatePairs(doc, unique) },
 		func() error { return c.HTTP.validate(doc) },
 		c.checkListenClash(doc),
+		func() error { return c.Health.validate(doc) },
 		func() error { return c.Log.validate(doc) },
 	} {
 		if err := check(); err != nil {
@@ -345,6 +365,7 @@ func (c *Config) setDefaults() {
 		c.Sensors[i].Debounce = or(c.Sensors[i].Debounce, DefaultDebounce)
 	}
 	c.HTTP.Listen = or(c.HTTP.Listen, DefaultHTTPListen)
+	c.Health.Interval = or(c.Health.Interval, DefaultHealthInterval.String())
 	c.Log.Level = or(c.Log.Level, "info")
 }
 
@@ -618,6 +639,22 @@ func (h *HTTP) validate(doc *yamlconf.Doc) error {
 	if err := checkListen(h.Listen); err != nil {
 		return doc.Errorf("http.listen", "%v", err)
 	}
+	return nil
+}
+
+func (h *Health) validate(doc *yamlconf.Doc) error {
+	h.Every = 0
+	if h.Interval == "off" {
+		return nil
+	}
+	d, err := time.ParseDuration(h.Interval)
+	if err != nil {
+		return doc.Errorf("health.interval", "%q is not a duration (60s, 5m) nor off", h.Interval)
+	}
+	if d != 0 && (d < MinHealthInterval || d > MaxHealthInterval) {
+		return doc.Errorf("health.interval", "%v is not within %v..%v (or off)", d, MinHealthInterval, MaxHealthInterval)
+	}
+	h.Every = d
 	return nil
 }
 

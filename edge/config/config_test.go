@@ -54,6 +54,31 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+func TestHealthInterval(t *testing.T) {
+	base := "gateway: g1\nmqtt:\n  broker: tcp://127.0.0.1:1883\n"
+	for _, tc := range []struct {
+		name, yaml string
+		want       time.Duration
+	}{
+		{"default", "", DefaultHealthInterval},
+		{"set", "health:\n  interval: 5m\n", 5 * time.Minute},
+		{"lowest", "health:\n  interval: 5s\n", MinHealthInterval},
+		{"highest", "health:\n  interval: 1h\n", MaxHealthInterval},
+		{"off", "health:\n  interval: off\n", 0},
+		{"zero", "health:\n  interval: 0\n", 0},
+		{"zero seconds", "health:\n  interval: 0s\n", 0},
+	} {
+		c, err := Parse("t.yaml", []byte(base+tc.yaml))
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if c.Health.Every != tc.want {
+			t.Errorf("%s: health.interval %q read as %v, want %v", tc.name, c.Health.Interval, c.Health.Every, tc.want)
+		}
+	}
+}
+
 func TestErrorsNameFieldAndLine(t *testing.T) {
 	base := "gateway: g1\nmqtt:\n  broker: tcp://127.0.0.1:1883\n"
 	for _, tc := range []struct{ name, yaml, want string }{
@@ -71,6 +96,11 @@ func TestErrorsNameFieldAndLine(t *testing.T) {
 		{"log", base + "log:\n  level: loud\n", "line 5: log.level"},
 		{"tiny spool", base + "spool:\n  max_bytes: 64\n", "line 5: spool.max_bytes: 64 bytes is below the minimum"},
 		{"username", base + "  username: other\n", "line 4: mqtt.username"},
+		{"health interval not a duration", base + "health:\n  interval: often\n", "line 5: health.interval: \"often\" is not a duration"},
+		{"health interval without unit", base + "health:\n  interval: 60\n", "line 5: health.interval"},
+		{"health interval too short", base + "health:\n  interval: 1s\n", "line 5: health.interval: 1s is not within 5s..1h0m0s"},
+		{"health interval too long", base + "health:\n  interval: 2h\n", "line 5: health.interval: 2h0m0s is not within"},
+		{"health interval negative", base + "health:\n  interval: -10s\n", "line 5: health.interval"},
 	} {
 		_, err := Parse("t.yaml", []byte(tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -79,8 +79,11 @@ type Gateway struct {
 	orphans []orphan
 	// movedAside names the damaged spool file New moved aside, if any.
 	movedAside string
-	httpAddr   atomic.Value // string
-	broker     *mqttserver.Server
+	// lostAtStart are the spool's loss counts when New opened it (see
+	// healthMessage).
+	lostAtStart [spool.NumReasons]uint64
+	httpAddr    atomic.Value // string
+	broker      *mqttserver.Server
 }
 
 type reader struct {
@@ -196,6 +199,7 @@ func New(cfg *config.Config, opts Opts) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	g.spool = sp
+	g.lostAtStart = sp.Stats().Lost
 	if err := g.restorePresence(); err != nil {
 		sp.Close()
 		return nil, err
@@ -320,6 +324,13 @@ func (g *Gateway) Run(ctx context.Context) error {
 		defer close(spoolDone)
 		g.spooler()
 	}()
+	healthDone := make(chan struct{})
+	go func() {
+		defer close(healthDone)
+		if every := g.cfg.Health.Every; every > 0 {
+			g.healthLoop(ctx, every)
+		}
+	}()
 	for _, o := range g.orphans {
 		g.emit(o.departure(g))
 	}
@@ -376,6 +387,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	producers.Wait()
+	<-healthDone
 	// Tags still present depart with the reader.
 	for _, r := range g.readers {
 		for _, p := range r.smooth.Flush() {

@@ -28,6 +28,10 @@ type Health struct {
 		Reconnects uint64 `json:"reconnects"`
 		InFlight   int    `json:"inflight"`
 		LastError  string `json:"last_error,omitempty"`
+		// HealthSent counts the health messages handed to the broker;
+		// HealthDropped those dropped because it was not connected.
+		HealthSent    uint64 `json:"health_sent"`
+		HealthDropped uint64 `json:"health_dropped"`
 	} `json:"mqtt"`
 	Spool struct {
 		Records int    `json:"records"`
@@ -94,6 +98,7 @@ func (g *Gateway) Health() Health {
 	ps := g.pub.Stats()
 	h.MQTT.Broker, h.MQTT.Connected, h.MQTT.Reconnects, h.MQTT.InFlight, h.MQTT.LastError =
 		brokerurl.Redact(g.cfg.MQTT.Broker), ps.Connected, ps.Reconnects, ps.InFlight, ps.LastError
+	h.MQTT.HealthSent, h.MQTT.HealthDropped = ps.Snapshots, ps.SnapshotsDropped
 	ss := g.spool.Stats()
 	h.Spool.Records, h.Spool.Bytes, h.Spool.Dropped = ss.Records, ss.Bytes, ss.Dropped
 	h.Spool.LastError = g.spoolErr.Load().(string)

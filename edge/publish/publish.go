@@ -6,6 +6,10 @@
 //
 // On connect it publishes a retained birth message; the broker publishes the
 // retained last will ("offline") when the gateway vanishes.
+//
+// Snapshots (PublishSnapshot), such as the gateway's periodic health, go
+// straight to the broker session when one is up and are dropped otherwise:
+// they never enter the spool nor the window of events.
 package publish
 
 import (
@@ -96,6 +100,10 @@ type Stats struct {
 	InFlight int
 	// BadRecords counts records Decode rejected.
 	BadRecords uint64
+	// Snapshots counts the snapshots handed to a broker session
+	// (PublishSnapshot); SnapshotsDropped those dropped because no session
+	// was up or the session refused them at once.
+	Snapshots, SnapshotsDropped uint64
 	// LastError is the last connection error.
 	LastError string
 }
@@ -106,8 +114,14 @@ type Publisher struct {
 	store Store
 	wake  chan struct{}
 
-	mu    sync.Mutex
-	stats Stats
+	mu     sync.Mutex
+	stats  Stats
+	client mqtt.Client // the session's client while connected, else nil
+
+	// The last snapshot published and its session's client (PublishSnapshot).
+	snapMu     sync.Mutex
+	snapClient mqtt.Client
+	snapTok    mqtt.Token
 
 	// The state last given to OnStateChange; used by Run's goroutine only.
 	reported  bool
@@ -262,6 +276,7 @@ func (p *Publisher) session(ctx context.Context, healthy func()) error {
 	}()
 	p.report(true, nil)
 	p.update(func(s *Stats) {
+		p.client = c
 		s.Connected = true
 		s.Connects++
 		if s.Connects > 1 {
@@ -269,7 +284,7 @@ func (p *Publisher) session(ctx context.Context, healthy func()) error {
 		}
 		s.LastError = ""
 	})
-	defer p.update(func(s *Stats) { s.Connected = false; s.InFlight = 0 })
+	defer p.update(func(s *Stats) { p.client = nil; s.Connected = false; s.InFlight = 0 })
 	if p.opts.Birth != nil {
 		b := p.opts.Birth()
 		c.Publish(b.Topic, 1, true, b.Payload)
@@ -289,6 +304,7 @@ func (p *Publisher) session(ctx context.Context, healthy func()) error {
 	}()
 
 	err := p.publishLoop(ctx, c, queue, slots, lost, ackErr)
+	p.update(func(*Stats) { p.client = nil }) // no snapshot while the session ends
 	if ctx.Err() != nil {
 		// Clean stop: let the acks in flight arrive, then say goodbye.
 		close(queue)
@@ -308,6 +324,56 @@ func (p *Publisher) session(ctx context.Context, healthy func()) error {
 	<-ackDone
 	c.Disconnect(0)
 	return err
+}
+
+// PublishSnapshot publishes a message that is a snapshot of a state, not
+// an event (the gateway's health), on the broker session if one is up, and
+// tells whether it did. It drops the snapshot instead, and counts it
+// (Stats.SnapshotsDropped), when no session is up, when the previous
+// snapshot still awaits the broker's acknowledgement (so snapshots never
+// pile up behind a slow broker: at most one is in flight), or when the
+// session refuses it at once. It does not wait for the acknowledgement and
+// never retries: the next snapshot replaces it. It takes no slot in the
+// window of events and does not touch the spool, so events keep their
+// order and pace. It may wait for room in the connection's outgoing queue,
+// at most the write timeout (10 s). Safe for concurrent use.
+//
+// It is sent at QoS 1, except when Window is 65534 or more: events could
+// then hold every MQTT packet identifier (the birth holds one too), and a
+// snapshot taking the last one would make the next event fail and end
+// the session, so snapshots then go at QoS 0, which needs none.
+func (p *Publisher) PublishSnapshot(topic string, payload []byte, retained bool) bool {
+	p.snapMu.Lock()
+	defer p.snapMu.Unlock()
+	p.mu.Lock()
+	c := p.client
+	p.mu.Unlock()
+	if c == nil || (c == p.snapClient && p.snapTok != nil && !done(p.snapTok)) {
+		p.update(func(s *Stats) { s.SnapshotsDropped++ })
+		return false
+	}
+	qos := byte(1)
+	if p.opts.Window >= 65534 {
+		qos = 0
+	}
+	tok := c.Publish(topic, qos, retained, payload)
+	if done(tok) && tok.Error() != nil { // refused at once: the session just ended
+		p.update(func(s *Stats) { s.SnapshotsDropped++ })
+		return false
+	}
+	p.snapClient, p.snapTok = c, tok
+	p.update(func(s *Stats) { s.Snapshots++ })
+	return true
+}
+
+// done tells whether tok has completed.
+func done(tok mqtt.Token) bool {
+	select {
+	case <-tok.Done():
+		return true
+	default:
+		return false
+	}
 }
 
 // publishLoop publishes spooled records in order while slots in the window

@@ -182,6 +182,8 @@ type ledger struct {
 
 	mu         sync.Mutex
 	received   []uint64
+	snapshots  []packets.Packet  // PUBLISHes on snapshotTopic, kept apart
+	snapIDs    map[uint16]bool   // their packet IDs awaiting a PUBACK
 	byID       map[uint16]uint64 // packet ID of a PUBLISH read -> its seq
 	acked      map[uint64]bool   // seqs whose PUBACK was sent
 	acks       int
@@ -189,7 +191,7 @@ type ledger struct {
 }
 
 func newLedger(client string) *ledger {
-	return &ledger{client: client, byID: map[uint16]uint64{}, acked: map[uint64]bool{}}
+	return &ledger{client: client, byID: map[uint16]uint64{}, acked: map[uint64]bool{}, snapIDs: map[uint16]bool{}}
 }
 
 func (l *ledger) ID() string { return "ledger" }
@@ -203,9 +205,16 @@ func (l *ledger) OnPublish(cl *mqttserver.Client, pk packets.Packet) (packets.Pa
 	if cl.ID != l.client {
 		return pk, nil
 	}
-	seq, err := strconv.ParseUint(string(pk.Payload), 10, 64)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if pk.TopicName == snapshotTopic {
+		l.snapshots = append(l.snapshots, pk.Copy(false))
+		if pk.FixedHeader.Qos > 0 {
+			l.snapIDs[pk.PacketID] = true
+		}
+		return pk, nil
+	}
+	seq, err := strconv.ParseUint(string(pk.Payload), 10, 64)
 	if err != nil {
 		l.violations = append(l.violations, fmt.Sprintf("payload %q is not a seq", pk.Payload))
 		return pk, nil
@@ -234,6 +243,10 @@ func (l *ledger) OnPacketEncode(cl *mqttserver.Client, pk packets.Packet) packet
 func (l *ledger) ackSent(id uint16) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.snapIDs[id] {
+		delete(l.snapIDs, id)
+		return
+	}
 	seq, ok := l.byID[id]
 	if !ok {
 		l.violations = append(l.violations, fmt.Sprintf("PUBACK %d for no PUBLISH", id))
@@ -318,6 +331,85 @@ func TestInOrderDeletedOnAck(t *testing.T) {
 				t.Fatalf("stats: %+v", st)
 			}
 		})
+	}
+}
+
+// snapshotTopic is the topic of the snapshots in the tests.
+const snapshotTopic = "t/snapshot"
+
+func (l *ledger) snapshotsReceived() []packets.Packet {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]packets.Packet(nil), l.snapshots...)
+}
+
+// TestSnapshotsBesideEvents: snapshots published while events flow reach
+// the broker (QoS 1, retained as asked) and leave the events' order,
+// window and deletion on PUBACK intact; without a session they are
+// dropped and counted, never queued.
+func TestSnapshotsBesideEvents(t *testing.T) {
+	l := newLedger("pub")
+	l.window = 7
+	addr := startLedgerBroker(t, l)
+	store := newMemStore(500)
+	p, err := New(checkedStore{store, l}, Opts{Broker: "tcp://" + addr, ClientID: "pub", Window: 7, Decode: decode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.PublishSnapshot(snapshotTopic, []byte("before"), true) {
+		t.Fatal("snapshot published before any session")
+	}
+	stop := run(t, p)
+	waitFor(t, "connected", func() bool { return p.Stats().Connected })
+	// As many snapshots as the publisher takes while the events flow: one
+	// at a time, a new one dropped while the last awaits its PUBACK.
+	sent, dropped := 0, 0
+	for store.len() > 0 {
+		if p.PublishSnapshot(snapshotTopic, []byte(fmt.Sprint(sent)), sent%2 == 0) {
+			sent++
+		} else {
+			dropped++
+		}
+		p.Notify()
+	}
+	if sent == 0 {
+		t.Fatal("no snapshot published while connected")
+	}
+	waitFor(t, "every snapshot received", func() bool { return len(l.snapshotsReceived()) == sent })
+	stop()
+	checkDelivered(t, l, store, 500)
+	for i, pk := range l.snapshotsReceived() {
+		if string(pk.Payload) != fmt.Sprint(i) || pk.FixedHeader.Qos != 1 || pk.FixedHeader.Retain != (i%2 == 0) {
+			t.Fatalf("snapshot %d received as %q, QoS %d, retained %v", i, pk.Payload, pk.FixedHeader.Qos, pk.FixedHeader.Retain)
+		}
+	}
+	st := p.Stats()
+	if st.Snapshots != uint64(sent) || st.SnapshotsDropped != uint64(dropped)+1 || st.Published != 500 || st.Acked != 500 {
+		t.Fatalf("%d snapshots sent, %d dropped: stats %+v", sent, dropped, st)
+	}
+	if p.PublishSnapshot(snapshotTopic, []byte("after"), false) || p.Stats().SnapshotsDropped != uint64(dropped)+2 {
+		t.Fatalf("snapshot after the stop: stats %+v", p.Stats())
+	}
+}
+
+// TestSnapshotsQoS0WithFullWindow: with a window that can hold every MQTT
+// packet identifier, snapshots go at QoS 0 and take none.
+func TestSnapshotsQoS0WithFullWindow(t *testing.T) {
+	l := newLedger("pub")
+	addr := startLedgerBroker(t, l)
+	p, err := New(newMemStore(0), Opts{Broker: "tcp://" + addr, ClientID: "pub", Window: 65535, Decode: decode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, p)
+	defer stop()
+	waitFor(t, "connected", func() bool { return p.Stats().Connected })
+	if !p.PublishSnapshot(snapshotTopic, []byte("s"), false) {
+		t.Fatal("snapshot dropped while connected")
+	}
+	waitFor(t, "the snapshot received", func() bool { return len(l.snapshotsReceived()) == 1 })
+	if pk := l.snapshotsReceived()[0]; pk.FixedHeader.Qos != 0 {
+		t.Fatalf("snapshot at QoS %d with a window of 65535", pk.FixedHeader.Qos)
 	}
 }
 

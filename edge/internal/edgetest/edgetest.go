@@ -1,6 +1,7 @@
 // Package edgetest holds helpers for the edge's end-to-end tests: an MQTT
-// subscriber that records every event it receives, and a tag field that
-// changes over time in front of an emulated reader.
+// subscriber that records every event it receives, one that records the
+// gateways' health messages, and a tag field that changes over time in
+// front of an emulated reader.
 package edgetest
 
 import (
@@ -240,6 +241,90 @@ func Presence(distinct []*telemetry.Event) map[string]bool {
 		}
 	}
 	return present
+}
+
+// HealthSubscriber records the health messages published on a broker.
+type HealthSubscriber struct {
+	c mqtt.Client
+
+	mu     sync.Mutex
+	health []*telemetry.Health // in order of receipt
+	topics []string            // the topic of each
+	bad    []string
+}
+
+// SubscribeHealth connects to the broker at addr (host:port) with a clean
+// session and subscribes to every gateway's health at QoS 1. It returns
+// once the subscription is in place; after a broker restart it reconnects
+// and subscribes again.
+func SubscribeHealth(t testing.TB, addr, clientID string) *HealthSubscriber {
+	t.Helper()
+	s := &HealthSubscriber{}
+	handler := func(_ mqtt.Client, m mqtt.Message) {
+		h, err := telemetry.DecodeHealth(m.Payload())
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if err != nil {
+			s.bad = append(s.bad, fmt.Sprintf("%s: %v: %s", m.Topic(), err, m.Payload()))
+			return
+		}
+		s.health = append(s.health, h)
+		s.topics = append(s.topics, m.Topic())
+	}
+	o := mqtt.NewClientOptions().AddBroker("tcp://" + addr).SetClientID(clientID).
+		SetCleanSession(true).SetAutoReconnect(true).SetMaxReconnectInterval(200 * time.Millisecond).
+		SetConnectRetry(true).SetConnectRetryInterval(200 * time.Millisecond).
+		SetDefaultPublishHandler(handler)
+	o.SetOnConnectHandler(func(c mqtt.Client) { c.Subscribe(telemetry.HealthFilter, 1, handler) })
+	s.c = mqtt.NewClient(o)
+	tok := s.c.Connect()
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("edgetest: health subscriber connect %s: %v", addr, tok.Error())
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tok := s.c.Subscribe(telemetry.HealthFilter, 1, handler)
+		if tok.WaitTimeout(time.Second) && tok.Error() == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("edgetest: subscribe to health on %s: %v", addr, tok.Error())
+		}
+	}
+	t.Cleanup(func() { s.c.Disconnect(100) })
+	return s
+}
+
+// Health returns the health messages received so far, in order of
+// receipt, and the topic of each.
+func (s *HealthSubscriber) Health() ([]*telemetry.Health, []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*telemetry.Health(nil), s.health...), append([]string(nil), s.topics...)
+}
+
+// Bad returns the health messages that did not decode.
+func (s *HealthSubscriber) Bad() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.bad...)
+}
+
+// WaitFor polls until cond holds for the health messages received, or
+// fails t after timeout with msg; it returns the messages cond accepted.
+func (s *HealthSubscriber) WaitFor(t testing.TB, timeout time.Duration, msg string, cond func([]*telemetry.Health) bool) []*telemetry.Health {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		hs, _ := s.Health()
+		if cond(hs) {
+			return hs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("edgetest: after %v: %s (received %d health messages, %d bad)", timeout, msg, len(hs), len(s.Bad()))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // Field moves tags through an emulated reader's field: every period a new
