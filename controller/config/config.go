@@ -7,11 +7,8 @@
 package config
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,6 +20,7 @@ import (
 
 	"github.com/ngic/ngic/controller/snmp"
 	"github.com/ngic/ngic/edge/publish/brokerurl"
+	"github.com/ngic/ngic/internal/tlsconf"
 	"github.com/ngic/ngic/internal/yamlconf"
 )
 
@@ -128,15 +126,8 @@ type MQTT struct {
 	ClientID string `yaml:"client_id"`
 }
 
-// TLS configures the broker's TLS.
-type TLS struct {
-	// CAFile is a PEM bundle of the CAs to trust; empty uses the system's.
-	CAFile string `yaml:"ca_file"`
-	// CertFile is the client certificate (PEM).
-	CertFile string `yaml:"cert_file"`
-	// KeyFile is the client certificate's private key (PEM).
-	KeyFile string `yaml:"key_file"`
-}
+// TLS configures the broker's TLS (shared with the edge's configuration).
+type TLS = tlsconf.Client
 
 // InfluxDB configures the time-series writer: 2.x with a token, or 1.8
 // with a user and password.
@@ -445,16 +436,16 @@ func (p *Poll) validate(doc *yamlconf.Doc) error {
 }
 
 func (m *MQTT) validate(doc *yamlconf.Doc) error {
-	tlsSet := m.TLS != TLS{}
+	tlsSet := !m.TLS.IsZero()
 	if m.Embedded {
 		if m.Broker != "" {
 			return doc.Errorf("mqtt.broker", "set with embedded: true: give one of them")
 		}
-		if err := checkListen(m.Listen); err != nil {
+		if err := tlsconf.CheckListen(m.Listen); err != nil {
 			return doc.Errorf("mqtt.listen", "%v", err)
 		}
 		if tlsSet {
-			return doc.Errorf(m.TLS.firstSet(), "set, but the embedded broker speaks plain TCP: remove mqtt.tls")
+			return doc.Errorf(tlsField(m.TLS), "set, but the embedded broker speaks plain TCP: remove mqtt.tls")
 		}
 		if m.PasswordFile != "" {
 			return doc.Errorf("mqtt.password_file", "set, but the embedded broker takes no password")
@@ -471,7 +462,7 @@ func (m *MQTT) validate(doc *yamlconf.Doc) error {
 			return doc.Errorf("mqtt.broker", "%v", err)
 		}
 		if tlsSet && !brokerurl.IsTLS(m.Broker) {
-			return doc.Errorf(m.TLS.firstSet(), "set, but mqtt.broker %s is plaintext: the TLS settings would be ignored and "+
+			return doc.Errorf(tlsField(m.TLS), "set, but mqtt.broker %s is plaintext: the TLS settings would be ignored and "+
 				"the password and events sent in the clear; use ssl://host:8883", m.Broker)
 		}
 	}
@@ -487,14 +478,10 @@ func (m *MQTT) validate(doc *yamlconf.Doc) error {
 	return nil
 }
 
-// firstSet returns the path of the first TLS field that is set.
-func (t TLS) firstSet() string {
-	for _, f := range []struct{ path, v string }{
-		{"mqtt.tls.ca_file", t.CAFile}, {"mqtt.tls.cert_file", t.CertFile}, {"mqtt.tls.key_file", t.KeyFile},
-	} {
-		if f.v != "" {
-			return f.path
-		}
+// tlsField returns the path of the first TLS field that is set.
+func tlsField(t TLS) string {
+	if k := t.FirstSet(); k != "" {
+		return "mqtt.tls." + k
 	}
 	return "mqtt.tls"
 }
@@ -548,7 +535,7 @@ func checkHTTPURL(s string) error {
 }
 
 func (h *HTTP) validate(doc *yamlconf.Doc) error {
-	if err := checkListen(h.Listen); err != nil {
+	if err := tlsconf.CheckListen(h.Listen); err != nil {
 		return doc.Errorf("http.listen", "%v", err)
 	}
 	return nil
@@ -580,17 +567,6 @@ func (a *Alerts) validate(doc *yamlconf.Doc) error {
 	return nil
 }
 
-// checkListen checks a host:port to listen on.
-func checkListen(addr string) error {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return err
-	}
-	if _, err := net.LookupPort("tcp", port); err != nil {
-		return fmt.Errorf("port %q is neither a number within 0..65535 nor a service name", port)
-	}
-	return nil
-}
 
 // readSecrets reads every SNMP secret, each error naming the field.
 func (c *Config) readSecrets(doc *yamlconf.Doc) error {
@@ -679,8 +655,8 @@ func (c *Config) checkHost(doc *yamlconf.Doc) error {
 			return doc.Errorf("mqtt.password_file", "%v", err)
 		}
 	}
-	if _, path, err := m.TLS.Config(); err != nil {
-		return doc.Errorf(path, "%v", err)
+	if _, key, err := m.TLS.Config(); err != nil {
+		return doc.Errorf("mqtt.tls."+key, "%v", err)
 	}
 	if in := c.InfluxDB; in != nil {
 		for _, f := range []struct{ path, file string }{{"influxdb.token_file", in.TokenFile}, {"influxdb.password_file", in.PasswordFile}} {
@@ -693,43 +669,6 @@ func (c *Config) checkHost(doc *yamlconf.Doc) error {
 		}
 	}
 	return nil
-}
-
-// Config reads the CA, certificate and key files into a TLS client
-// configuration. On error it also returns the path of the field at fault.
-func (t TLS) Config() (*tls.Config, string, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, "mqtt.tls.ca_file", err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, "mqtt.tls.ca_file", fmt.Errorf("%s: no PEM certificate in it", t.CAFile)
-		}
-		c.RootCAs = pool
-	}
-	if t.CertFile != "" || t.KeyFile != "" {
-		for _, f := range []struct{ path, file string }{{"mqtt.tls.cert_file", t.CertFile}, {"mqtt.tls.key_file", t.KeyFile}} {
-			if _, err := os.Stat(f.file); err != nil {
-				return nil, f.path, err
-			}
-		}
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			// The error of a bad key file may quote none of it; keep it short anyway.
-			return nil, "mqtt.tls.cert_file", fmt.Errorf("with key_file: cannot load the pair: %s", tlsReason(err))
-		}
-		c.Certificates = []tls.Certificate{cert}
-	}
-	return c, "", nil
-}
-
-// tlsReason keeps the first line of a TLS loading error.
-func tlsReason(err error) string {
-	s, _, _ := strings.Cut(err.Error(), "\n")
-	return s
 }
 
 // credentialKinds returns the version of each named credential, for the
