@@ -567,7 +567,6 @@ func (a *Alerts) validate(doc *yamlconf.Doc) error {
 	return nil
 }
 
-
 // readSecrets reads every SNMP secret, each error naming the field.
 func (c *Config) readSecrets(doc *yamlconf.Doc) error {
 	c.secrets = map[string]credSecrets{}

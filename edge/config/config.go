@@ -3,8 +3,6 @@
 package config
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -19,6 +17,7 @@ import (
 	"github.com/ngic/ngic/drivers/gpio/gpiopins"
 	"github.com/ngic/ngic/drivers/rfid"
 	"github.com/ngic/ngic/edge/publish/brokerurl"
+	"github.com/ngic/ngic/internal/tlsconf"
 	"github.com/ngic/ngic/internal/yamlconf"
 	"github.com/ngic/ngic/telemetry"
 )
@@ -96,17 +95,9 @@ type MQTT struct {
 	MaxBackoff time.Duration `yaml:"max_backoff"`
 }
 
-// TLS configures the broker's TLS.
-type TLS struct {
-	// CAFile is a PEM bundle of the CAs to trust; empty uses the system's.
-	CAFile string `yaml:"ca_file"`
-	// CertFile and KeyFile are the client certificate and key (PEM).
-	CertFile string `yaml:"cert_file"`
-	// KeyFile is the client certificate's private key (PEM).
-	KeyFile string `yaml:"key_file"`
-	// ServerName overrides the name checked in the broker's certificate.
-	ServerName string `yaml:"server_name"`
-}
+// TLS configures the broker's TLS (shared with the controller's
+// configuration).
+type TLS = tlsconf.Client
 
 // Reader configures one RFID reader.
 type Reader struct {
@@ -304,8 +295,8 @@ func (c *Config) checkHost(doc *yamlconf.Doc) error {
 			return doc.Errorf("mqtt.password_file", "%v", err)
 		}
 	}
-	if _, path, err := m.TLS.Config(); err != nil {
-		return doc.Errorf(path, "%v", err)
+	if _, key, err := m.TLS.Config(); err != nil {
+		return doc.Errorf("mqtt.tls."+key, "%v", err)
 	}
 	// Run opens each sensor's pin by name and refuses to start without it;
 	// looking it up does not claim the line.
@@ -441,18 +432,18 @@ func (m *MQTT) validate(doc *yamlconf.Doc, gateway string) error {
 	}
 	tlsSet := m.TLS != TLS{}
 	if m.Broker == "embedded" {
-		if err := checkListen(m.EmbeddedListen); err != nil {
+		if err := tlsconf.CheckListen(m.EmbeddedListen); err != nil {
 			return doc.Errorf("mqtt.embedded_listen", "%v", err)
 		}
 		if tlsSet {
-			return doc.Errorf(m.TLS.firstSet(), "set, but the embedded broker speaks plain TCP: remove mqtt.tls")
+			return doc.Errorf(tlsField(m.TLS), "set, but the embedded broker speaks plain TCP: remove mqtt.tls")
 		}
 	} else {
 		if err := brokerurl.Check(m.Broker, false); err != nil {
 			return doc.Errorf("mqtt.broker", "%v", err)
 		}
 		if tlsSet && !brokerurl.IsTLS(m.Broker) {
-			return doc.Errorf(m.TLS.firstSet(), "set, but mqtt.broker %s is plaintext: the TLS settings would be ignored and "+
+			return doc.Errorf(tlsField(m.TLS), "set, but mqtt.broker %s is plaintext: the TLS settings would be ignored and "+
 				"the password and events sent in the clear; use ssl://host:8883", m.Broker)
 		}
 	}
@@ -486,61 +477,12 @@ func (m *MQTT) validate(doc *yamlconf.Doc, gateway string) error {
 	return nil
 }
 
-// firstSet returns the path of the first TLS field that is set.
-func (t TLS) firstSet() string {
-	for _, f := range []struct{ path, v string }{
-		{"mqtt.tls.ca_file", t.CAFile}, {"mqtt.tls.cert_file", t.CertFile},
-		{"mqtt.tls.key_file", t.KeyFile}, {"mqtt.tls.server_name", t.ServerName},
-	} {
-		if f.v != "" {
-			return f.path
-		}
+// tlsField returns the path of the first TLS field that is set.
+func tlsField(t TLS) string {
+	if k := t.FirstSet(); k != "" {
+		return "mqtt.tls." + k
 	}
 	return "mqtt.tls"
-}
-
-// Config reads the CA, certificate and key files into a TLS client
-// configuration. On error it also returns the path of the field at fault
-// ("mqtt.tls.ca_file").
-func (t TLS) Config() (*tls.Config, string, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, "mqtt.tls.ca_file", err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, "mqtt.tls.ca_file", fmt.Errorf("%s: no PEM certificate in it", t.CAFile)
-		}
-		c.RootCAs = pool
-	}
-	if t.CertFile != "" || t.KeyFile != "" {
-		for _, f := range []struct{ path, file string }{{"mqtt.tls.cert_file", t.CertFile}, {"mqtt.tls.key_file", t.KeyFile}} {
-			if _, err := os.ReadFile(f.file); err != nil {
-				return nil, f.path, err
-			}
-		}
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, "mqtt.tls.cert_file", fmt.Errorf("with key_file: %w", err)
-		}
-		c.Certificates = []tls.Certificate{cert}
-	}
-	return c, "", nil
-}
-
-// checkListen checks a host:port to listen on: the port a number within
-// 0..65535 or a service name, as net.Listen takes it.
-func checkListen(addr string) error {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return err
-	}
-	if _, err := net.LookupPort("tcp", port); err != nil {
-		return fmt.Errorf("port %q is neither a number within 0..65535 nor a service name", port)
-	}
-	return nil
 }
 
 func (c *Config) validateReaders(doc *yamlconf.Doc, unique func(path, name string) error) error {
@@ -636,7 +578,7 @@ func (h *HTTP) validate(doc *yamlconf.Doc) error {
 	if h.Listen == "off" {
 		return nil
 	}
-	if err := checkListen(h.Listen); err != nil {
+	if err := tlsconf.CheckListen(h.Listen); err != nil {
 		return doc.Errorf("http.listen", "%v", err)
 	}
 	return nil

@@ -226,9 +226,9 @@ func (g *Gateway) newPublisher() (*publish.Publisher, error) {
 	}
 	var tlsConf *tls.Config
 	if brokerurl.IsTLS(broker) {
-		c, field, err := m.TLS.Config()
+		c, key, err := m.TLS.Config()
 		if err != nil {
-			return nil, fmt.Errorf("gateway: %s: %w", field, err)
+			return nil, fmt.Errorf("gateway: mqtt.tls.%s: %w", key, err)
 		}
 		tlsConf = c
 	}
