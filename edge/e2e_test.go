@@ -57,6 +57,24 @@ func startEdge(t testing.TB, bin, conf string) *exec.Cmd {
 // TestKill9 kills the edge with SIGKILL at random moments while tags move
 // through an emulated reader's field, restarts it each time, and checks
 // that every event it spooled reaches the broker, uncorrupted, with no gap.
+// em4100PTY serves an emulated EM4100 reader on a pseudo-terminal until
+// the test ends, returning the emulator and its terminal.
+func em4100PTY(t *testing.T) (*emulate.Runner, *emulate.PTY) {
+	t.Helper()
+	proto, _ := rfid.Lookup("em4100")
+	runner, err := emulate.New(proto, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	pty, err := runner.ServePTY(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runner, pty
+}
+
 func TestKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the daemon; not in -short")
@@ -64,17 +82,7 @@ func TestKill9(t *testing.T) {
 	broker := testenv.StartMosquitto(t)
 	sub := edgetest.Subscribe(t, broker.Addr, "sub-kill9")
 	bin := buildEdge(t)
-	proto, _ := rfid.Lookup("em4100")
-	runner, err := emulate.New(proto, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pty, err := runner.ServePTY(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	runner, pty := em4100PTY(t)
 	dir := t.TempDir()
 	spoolPath := filepath.Join(dir, "spool.db")
 	conf := filepath.Join(dir, "edge.yaml")
@@ -238,17 +246,7 @@ func TestKill9OnFullDisk(t *testing.T) {
 	broker := testenv.StartMosquittoPersistent(t)
 	sub := edgetest.Subscribe(t, broker.Addr, "sub-kill9-full")
 	bin := buildEdge(t)
-	proto, _ := rfid.Lookup("em4100")
-	runner, err := emulate.New(proto, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pty, err := runner.ServePTY(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	runner, pty := em4100PTY(t)
 	dir := t.TempDir()
 	spoolPath := filepath.Join(disk, "spool.db")
 	conf := filepath.Join(dir, "edge.yaml")

@@ -88,24 +88,33 @@ func (e *LineEncoder) Start(measurement string) {
 	e.buf = appendEscaped(e.buf, measurement, false)
 }
 
-// Tag adds a tag. Keys must be added in strictly ascending order, before
-// any field; a tag with an empty value is left out.
-func (e *LineEncoder) Tag(key, value string) {
+// tagKey checks that a tag with key may come next and records it; false
+// when the line has failed (now or before).
+func (e *LineEncoder) tagKey(key string) bool {
 	if e.err != nil {
-		return
+		return false
 	}
 	switch {
 	case e.section != sectionTags:
 		e.fail(ErrLineOrder, "tag after a field or before Start", key)
-		return
+		return false
 	case key <= e.prevTag:
 		e.fail(ErrLineOrder, "tag key not ascending", key)
-		return
+		return false
 	case !validName(key):
 		e.fail(ErrLineName, "tag key", key)
-		return
+		return false
 	}
 	e.prevTag = key
+	return true
+}
+
+// Tag adds a tag. Keys must be added in strictly ascending order, before
+// any field; a tag with an empty value is left out.
+func (e *LineEncoder) Tag(key, value string) {
+	if !e.tagKey(key) {
+		return
+	}
 	if value == "" {
 		return
 	}
@@ -300,21 +309,9 @@ func appendEscapedString(dst []byte, s string) []byte {
 // TagInt adds a tag whose value is an integer (an ifIndex, an input
 // number), formatted without allocating.
 func (e *LineEncoder) TagInt(key string, v int64) {
-	if e.err != nil {
+	if !e.tagKey(key) {
 		return
 	}
-	switch {
-	case e.section != sectionTags:
-		e.fail(ErrLineOrder, "tag after a field or before Start", key)
-		return
-	case key <= e.prevTag:
-		e.fail(ErrLineOrder, "tag key not ascending", key)
-		return
-	case !validName(key):
-		e.fail(ErrLineName, "tag key", key)
-		return
-	}
-	e.prevTag = key
 	e.buf = append(e.buf, ',')
 	e.buf = appendEscaped(e.buf, key, true)
 	e.buf = append(e.buf, '=')
