@@ -259,11 +259,7 @@ func load(path string, host bool) (*Config, error) {
 // any file it names.
 func Parse(name string, data []byte) (*Config, error) {
 	var c Config
-	doc, err := yamlconf.Decode(name, data, &c)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.Validate(doc); err != nil {
+	if err := yamlconf.DecodeValid(name, data, &c); err != nil {
 		return nil, err
 	}
 	return &c, nil

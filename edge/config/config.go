@@ -232,11 +232,7 @@ func Load(path string) (*Config, error) {
 // at the files it names.
 func Parse(name string, data []byte) (*Config, error) {
 	var c Config
-	doc, err := yamlconf.Decode(name, data, &c)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.Validate(doc); err != nil {
+	if err := yamlconf.DecodeValid(name, data, &c); err != nil {
 		return nil, err
 	}
 	return &c, nil

@@ -58,6 +58,21 @@ func Decode(name string, data []byte, v any) (*Doc, error) {
 	return &Doc{name: name, root: &root}, nil
 }
 
+// Validator is a configuration that fills its defaults and checks itself,
+// naming the field and line (from doc) of what is wrong.
+type Validator interface {
+	Validate(doc *Doc) error
+}
+
+// DecodeValid decodes data strictly into v, then validates it.
+func DecodeValid(name string, data []byte, v Validator) error {
+	doc, err := Decode(name, data, v)
+	if err != nil {
+		return err
+	}
+	return v.Validate(doc)
+}
+
 // Line returns the line of the value at path ("readers[1].device"), or of
 // the nearest ancestor present in the file, or 0.
 func (d *Doc) Line(path string) int {
