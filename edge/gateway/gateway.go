@@ -17,9 +17,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	mqttserver "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
-	"github.com/mochi-mqtt/server/v2/listeners"
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/ngic/ngic/drivers/gpio/gpiopins"
@@ -32,6 +29,7 @@ import (
 	"github.com/ngic/ngic/edge/reading"
 	"github.com/ngic/ngic/edge/smooth"
 	"github.com/ngic/ngic/internal/buildinfo"
+	"github.com/ngic/ngic/internal/mqttembed"
 	"github.com/ngic/ngic/internal/spool"
 	"github.com/ngic/ngic/internal/yamlconf"
 	"github.com/ngic/ngic/telemetry"
@@ -83,7 +81,7 @@ type Gateway struct {
 	// healthMessage).
 	lostAtStart [spool.NumReasons]uint64
 	httpAddr    atomic.Value // string
-	broker      *mqttserver.Server
+	broker      *mqttembed.Broker
 }
 
 type reader struct {
@@ -294,7 +292,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 		if err := g.startEmbeddedBroker(); err != nil {
 			return err
 		}
-		defer g.closeBroker()
+		defer g.broker.Close()
 	}
 	var srv *http.Server
 	if g.cfg.HTTP.Listen != "off" {
@@ -435,64 +433,13 @@ func (g *Gateway) Run(ctx context.Context) error {
 }
 
 func (g *Gateway) startEmbeddedBroker() error {
-	s := mqttserver.New(&mqttserver.Options{InlineClient: false, Capabilities: embeddedCapabilities(),
-		Logger: g.log.With("component", "broker")})
-	if err := s.AddHook(new(auth.AllowHook), nil); err != nil {
+	b, err := mqttembed.Start(g.cfg.MQTT.EmbeddedListen, g.log.With("component", "broker"))
+	if err != nil {
 		return fmt.Errorf("gateway: embedded broker: %w", err)
 	}
-	tcp := listeners.NewTCP(listeners.Config{ID: "edge", Address: g.cfg.MQTT.EmbeddedListen})
-	if err := s.AddListener(tcp); err != nil {
-		return fmt.Errorf("gateway: embedded broker on %s: %w", g.cfg.MQTT.EmbeddedListen, err)
-	}
-	if err := s.Serve(); err != nil {
-		return fmt.Errorf("gateway: embedded broker: %w", err)
-	}
-	g.broker = s
-	g.log.Info("embedded broker listening", "addr", g.cfg.MQTT.EmbeddedListen)
+	g.broker = b
+	g.log.Info("embedded broker listening", "addr", b.Addr())
 	return nil
-}
-
-// closeBroker closes the embedded broker without ever hanging the stop.
-// mochi-mqtt's Server.Close can deadlock when a client leaves at the same
-// moment (Clients.GetByListener read-locks twice while the leaving client's
-// Clients.Delete waits to write), so it waits a moment for network clients
-// to leave first, and gives Close a bounded time.
-func (g *Gateway) closeBroker() {
-	idle := time.Now().Add(2 * time.Second)
-	for time.Now().Before(idle) && hasNetClients(g.broker) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		g.broker.Close()
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		g.log.Warn("embedded broker did not close within 5s; leaving it to the process exit")
-	}
-}
-
-// hasNetClients tells whether a client connected over the network is
-// still on the broker.
-func hasNetClients(s *mqttserver.Server) bool {
-	for _, cl := range s.Clients.GetAll() {
-		if !cl.Net.Inline && !cl.Closed() {
-			return true
-		}
-	}
-	return false
-}
-
-// embeddedCapabilities raises mochi-mqtt's defaults, which drop QoS 0 and 1
-// messages for a subscriber that lags (MaximumClientWritesPending and
-// MaximumInflight of 8192).
-func embeddedCapabilities() *mqttserver.Capabilities {
-	c := mqttserver.NewDefaultServerCapabilities()
-	c.MaximumClientWritesPending = 1 << 20
-	c.MaximumInflight = 65535
-	return c
 }
 
 // runReader runs a reader's link, turning arrivals into events.
