@@ -1,0 +1,515 @@
+// Package poller is the controller's polling of its inventory: every device
+// of devices.csv on the SNMP scheduler, each device's latest document, its
+// state (up, down, or refusing the credentials) with the time of the last
+// change, and a bounded history of its rates, all kept in memory so that
+// the controller works (and serves its API) without InfluxDB, and saved to
+// a snapshot on disk so that a restart does not start from zero. The
+// inventory may change while it runs (SetDevices): the devices that stay
+// keep their state.
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+
+	"github.com/ngic/ngic/controller/config"
+	"github.com/ngic/ngic/controller/device"
+	"github.com/ngic/ngic/controller/snmp"
+)
+
+// State is what the controller knows of a device's reachability.
+type State string
+
+// Device states.
+const (
+	// StateUnknown: not polled yet.
+	StateUnknown State = "unknown"
+	// StateUp: the last poll got a document.
+	StateUp State = "up"
+	// StateDown: the last poll got no answer (or one that could not be used).
+	StateDown State = "down"
+	// StateAuthFailed: the device answers but refuses the SNMPv3
+	// credentials (authentication or privacy): a configuration matter, not
+	// an outage.
+	StateAuthFailed State = "auth-failed"
+)
+
+// States lists every state, in the order metrics show them.
+var States = []State{StateUnknown, StateUp, StateDown, StateAuthFailed}
+
+// Defaults of Options.
+const (
+	DefaultHistory       = 120
+	DefaultSnapshotEvery = time.Minute
+)
+
+// Options configures a Poller.
+type Options struct {
+	// Concurrency bounds the devices polled at once (default
+	// snmp.DefaultMaxConcurrent).
+	Concurrency int
+	// Profiles are the device profiles (default device.DefaultProfiles).
+	Profiles *device.ProfileSet
+	// History is the number of samples of rates kept per device (default
+	// DefaultHistory).
+	History int
+	// SnapshotPath is the file the state is saved to and read back from at
+	// New; empty keeps no snapshot.
+	SnapshotPath string
+	// SnapshotEvery is how often Run saves the snapshot (default
+	// DefaultSnapshotEvery); Close saves it too.
+	SnapshotEvery time.Duration
+	// Observer is told of every finished poll (may be nil). It runs on the
+	// poll's goroutine and must not block for long.
+	Observer func(p *Poll)
+	// Dial opens SNMP sessions (default snmp.Dial), for tests.
+	Dial snmp.DialFunc
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Poll is one finished poll, as Options.Observer sees it.
+type Poll struct {
+	// Device is the device's configuration.
+	Device config.DeviceConfig
+	// State is the state after this poll, Previous the one before.
+	State, Previous State
+	// Start and Duration time the poll.
+	Start    time.Time
+	Duration time.Duration
+	// Varbinds counts the objects the agent returned.
+	Varbinds int
+	// Err is the poll's error (nil when State is StateUp).
+	Err error
+	// Warnings are what a broken agent left out.
+	Warnings []error
+	// Document is the new document (nil unless State is StateUp) and
+	// PrevDocument the device's previous one (nil before the first).
+	Document, PrevDocument *device.Document
+}
+
+// Sample is one point of a device's rate history: totals over its
+// interfaces and its access figures, at one poll. A figure the device did
+// not tell is absent.
+type Sample struct {
+	// Time is the poll's time.
+	Time time.Time `json:"time"`
+	// InBps and OutBps sum the interfaces' rates (bits per second).
+	InBps  *float64 `json:"in_bps,omitempty"`
+	OutBps *float64 `json:"out_bps,omitempty"`
+	// IfUp and IfTotal count interfaces up and all.
+	IfUp    int `json:"if_up"`
+	IfTotal int `json:"if_total"`
+	// ONTsOnline, ModemsOnline and DSLShowtime are access totals.
+	ONTsOnline   *int `json:"onts_online,omitempty"`
+	ModemsOnline *int `json:"modems_online,omitempty"`
+	DSLShowtime  *int `json:"dsl_showtime,omitempty"`
+}
+
+// DeviceState is what the poller knows of one device.
+type DeviceState struct {
+	// ID, Site, Parent and Target identify the device.
+	ID     string `json:"id"`
+	Site   string `json:"site"`
+	Parent string `json:"parent,omitempty"`
+	Target string `json:"target"`
+	// State and Since: the state and when it last changed.
+	State State     `json:"state"`
+	Since time.Time `json:"since"`
+	// LastPoll is when the last poll started, LastSuccess when the last
+	// successful one did.
+	LastPoll    time.Time `json:"last_poll"`
+	LastSuccess time.Time `json:"last_success"`
+	// LastError is the last failed poll's error text ("" after a success).
+	LastError string `json:"last_error,omitempty"`
+	// LastDuration and Varbinds describe the last poll.
+	LastDuration time.Duration `json:"last_duration_ns"`
+	Varbinds     int           `json:"varbinds"`
+	// Polls and Failures count the polls since the state was first kept.
+	Polls    uint64 `json:"polls"`
+	Failures uint64 `json:"failures"`
+	// Document is the latest document (nil before the first success).
+	Document *device.Document `json:"document,omitempty"`
+	// History is the rate history, oldest first.
+	History []Sample `json:"history,omitempty"`
+}
+
+// Poller polls the inventory's devices. Its methods are safe for
+// concurrent use.
+type Poller struct {
+	opts  Options
+	sched *snmp.Scheduler
+	rates *device.Rates
+	m     *metrics
+
+	mu      sync.RWMutex
+	devices map[string]*entry
+	// saved holds the snapshot's states of devices not (yet) in the
+	// inventory, so a device that comes back keeps its history.
+	saved map[string]*DeviceState
+
+	snapMu    sync.Mutex // one snapshot at a time
+	snapshots atomic.Uint64
+	snapErr   atomic.Pointer[string]
+}
+
+// entry is one device: its configuration and state.
+type entry struct {
+	cfg config.DeviceConfig
+	mu  sync.Mutex
+	st  DeviceState
+	// hist is a ring of samples; next is where the next one goes.
+	hist []Sample
+	next int
+	full bool
+}
+
+// New returns a Poller with no device, reading the snapshot if there is
+// one (a snapshot that cannot be read is an error naming the file: move
+// it aside to start afresh).
+func New(o Options) (*Poller, error) {
+	if o.Profiles == nil {
+		set, err := device.DefaultProfiles()
+		if err != nil {
+			return nil, fmt.Errorf("poller: %w", err)
+		}
+		o.Profiles = set
+	}
+	if o.History < 0 {
+		return nil, fmt.Errorf("poller: History %d is negative", o.History)
+	}
+	if o.History == 0 {
+		o.History = DefaultHistory
+	}
+	if o.SnapshotEvery <= 0 {
+		o.SnapshotEvery = DefaultSnapshotEvery
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	sched, err := snmp.NewScheduler(snmp.SchedulerConfig{MaxConcurrent: o.Concurrency, Dial: o.Dial})
+	if err != nil {
+		return nil, fmt.Errorf("poller: %w", err)
+	}
+	p := &Poller{opts: o, sched: sched, rates: device.NewRates(), devices: map[string]*entry{},
+		saved: map[string]*DeviceState{}}
+	p.m = newMetrics(p)
+	if o.SnapshotPath != "" {
+		saved, err := readSnapshot(o.SnapshotPath)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range saved {
+			p.saved[st.ID] = st
+		}
+	}
+	return p, nil
+}
+
+// Change says what SetDevices did.
+type Change struct {
+	// Added, Removed and Changed are device IDs.
+	Added, Removed, Changed []string
+}
+
+// SetDevices makes devs the devices polled: new ones are scheduled (with
+// the state a snapshot kept of them), removed ones stop, changed ones
+// (address, credentials, interval...) are rescheduled keeping their state,
+// and the others go on untouched.
+func (p *Poller) SetDevices(devs []config.DeviceConfig) (Change, error) {
+	var ch Change
+	want := make(map[string]config.DeviceConfig, len(devs))
+	for _, d := range devs {
+		if _, dup := want[d.ID]; dup {
+			return ch, fmt.Errorf("poller: device %s given twice", d.ID)
+		}
+		want[d.ID] = d
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id := range p.devices {
+		if _, ok := want[id]; !ok {
+			p.sched.RemoveDevice(id)
+			p.rates.Forget(id)
+			delete(p.devices, id)
+			ch.Removed = append(ch.Removed, id)
+		}
+	}
+	for _, id := range sortedIDs(want) {
+		d := want[id]
+		e, ok := p.devices[id]
+		switch {
+		case ok && reflect.DeepEqual(e.cfg, d):
+			continue
+		case ok:
+			p.sched.RemoveDevice(id)
+			if e.cfg.SNMP.Target != d.SNMP.Target {
+				p.rates.Forget(id) // another agent: its counters start afresh
+			}
+			e.mu.Lock()
+			e.cfg = d
+			e.st.Site, e.st.Parent, e.st.Target = d.Site, d.Parent, d.SNMP.Target
+			e.mu.Unlock()
+			ch.Changed = append(ch.Changed, id)
+		default:
+			e = p.newEntry(d)
+			p.devices[id] = e
+			ch.Added = append(ch.Added, id)
+		}
+		if err := p.sched.AddDevice(snmp.Device{ID: id, Config: d.SNMP, Interval: d.Interval,
+			Poll: p.pollFunc(e)}); err != nil {
+			return ch, fmt.Errorf("poller: device %s: %w", id, err)
+		}
+	}
+	sort.Strings(ch.Removed)
+	clear(p.saved) // the snapshot's devices no longer in the inventory
+	return ch, nil
+}
+
+// newEntry makes a device's entry, with its saved state if any.
+func (p *Poller) newEntry(d config.DeviceConfig) *entry {
+	e := &entry{cfg: d, hist: make([]Sample, p.opts.History)}
+	if s, ok := p.saved[d.ID]; ok {
+		e.st = *s
+		for _, h := range s.History {
+			e.push(h)
+		}
+		e.st.History = nil
+		delete(p.saved, d.ID)
+	} else {
+		e.st = DeviceState{ID: d.ID, State: StateUnknown, Since: p.opts.Now()}
+	}
+	e.st.Site, e.st.Parent, e.st.Target = d.Site, d.Parent, d.SNMP.Target
+	return e
+}
+
+func (e *entry) push(s Sample) {
+	e.hist[e.next] = s
+	e.next = (e.next + 1) % len(e.hist)
+	if e.next == 0 {
+		e.full = true
+	}
+}
+
+// history returns the ring's samples, oldest first (under e.mu).
+func (e *entry) history() []Sample {
+	if !e.full {
+		return append([]Sample(nil), e.hist[:e.next]...)
+	}
+	out := make([]Sample, 0, len(e.hist))
+	out = append(out, e.hist[e.next:]...)
+	return append(out, e.hist[:e.next]...)
+}
+
+// countingClient counts the objects an agent returns.
+type countingClient struct {
+	snmp.Client
+	n int
+}
+
+func (c *countingClient) Get(ctx context.Context, oids []string) ([]gosnmp.SnmpPDU, error) {
+	pdus, err := c.Client.Get(ctx, oids)
+	c.n += len(pdus)
+	return pdus, err
+}
+
+func (c *countingClient) Walk(ctx context.Context, roots []string) (map[string][]gosnmp.SnmpPDU, []error, error) {
+	objs, warns, err := c.Client.Walk(ctx, roots)
+	for _, o := range objs {
+		c.n += len(o)
+	}
+	return objs, warns, err
+}
+
+// pollFunc is the scheduler's work for one device.
+func (p *Poller) pollFunc(e *entry) snmp.PollFunc {
+	return func(ctx context.Context, c snmp.Client) error {
+		start := p.opts.Now()
+		cc := &countingClient{Client: c}
+		doc, warns, err := device.Collect(ctx, cc, p.opts.Profiles)
+		dur := p.opts.Now().Sub(start)
+		state := StateUp
+		switch {
+		case err == nil:
+			p.rates.Apply(e.cfg.ID, doc)
+		case errors.Is(err, snmp.ErrAuth):
+			state = StateAuthFailed
+		default:
+			state = StateDown
+		}
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return err // the controller stops: not the device's doing
+		}
+		p.record(e, state, start, dur, cc.n, doc, warns, err)
+		return err
+	}
+}
+
+// record keeps a poll's outcome and tells the observer.
+func (p *Poller) record(e *entry, state State, start time.Time, dur time.Duration, varbinds int,
+	doc *device.Document, warns []error, err error) {
+	e.mu.Lock()
+	prevState, prevDoc := e.st.State, e.st.Document
+	if state != prevState {
+		e.st.Since = start.Add(dur)
+	}
+	e.st.State = state
+	e.st.LastPoll, e.st.LastDuration, e.st.Varbinds = start, dur, varbinds
+	e.st.Polls++
+	if err != nil {
+		e.st.Failures++
+		e.st.LastError = err.Error()
+	} else {
+		e.st.LastError = ""
+		e.st.LastSuccess = start
+		e.st.Document = doc
+		e.push(sampleOf(doc, start))
+	}
+	cfg := e.cfg
+	e.mu.Unlock()
+	p.m.observe(state, dur, varbinds)
+	if p.opts.Observer != nil {
+		p.opts.Observer(&Poll{Device: cfg, State: state, Previous: prevState, Start: start, Duration: dur,
+			Varbinds: varbinds, Err: err, Warnings: warns, Document: doc, PrevDocument: prevDoc})
+	}
+}
+
+// sampleOf sums a document's figures into a history sample.
+func sampleOf(d *device.Document, t time.Time) Sample {
+	s := Sample{Time: t, IfTotal: len(d.Interfaces)}
+	var in, out float64
+	var haveIn, haveOut bool
+	for i := range d.Interfaces {
+		it := &d.Interfaces[i]
+		if it.OperStatus == "up" {
+			s.IfUp++
+		}
+		if it.InBps != nil {
+			in += *it.InBps
+			haveIn = true
+		}
+		if it.OutBps != nil {
+			out += *it.OutBps
+			haveOut = true
+		}
+	}
+	if haveIn {
+		s.InBps = &in
+	}
+	if haveOut {
+		s.OutBps = &out
+	}
+	if a := d.Access; a != nil {
+		if a.PON != nil && a.PON.ONTsOnline != nil {
+			n := *a.PON.ONTsOnline
+			s.ONTsOnline = &n
+		}
+		if a.Cable != nil && a.Cable.ModemsOnline != nil {
+			n := *a.Cable.ModemsOnline
+			s.ModemsOnline = &n
+		}
+		if a.DSL != nil && len(a.DSL.Summary) > 0 {
+			n := 0
+			for _, sum := range a.DSL.Summary {
+				n += sum.Showtime
+			}
+			s.DSLShowtime = &n
+		}
+	}
+	return s
+}
+
+// Run polls until ctx ends, saving the snapshot every SnapshotEvery, and
+// saves it once more at the end.
+func (p *Poller) Run(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(p.opts.SnapshotEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				p.Snapshot() // its error is kept for Health
+			}
+		}
+	}()
+	err := p.sched.Run(ctx)
+	<-done
+	if serr := p.Snapshot(); serr != nil && (err == nil || errors.Is(err, context.Canceled)) {
+		return serr
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// Devices returns every device's state, sorted by ID, with its history.
+func (p *Poller) Devices() []DeviceState {
+	p.mu.RLock()
+	out := make([]DeviceState, 0, len(p.devices))
+	for _, e := range p.devices {
+		out = append(out, e.state())
+	}
+	p.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Device returns one device's state.
+func (p *Poller) Device(id string) (DeviceState, bool) {
+	p.mu.RLock()
+	e, ok := p.devices[id]
+	p.mu.RUnlock()
+	if !ok {
+		return DeviceState{}, false
+	}
+	return e.state(), true
+}
+
+func (e *entry) state() DeviceState {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.st
+	s.History = e.history()
+	return s
+}
+
+// Counts returns the number of devices in each state.
+func (p *Poller) Counts() map[State]int {
+	out := make(map[State]int, len(States))
+	for _, s := range States {
+		out[s] = 0
+	}
+	p.mu.RLock()
+	for _, e := range p.devices {
+		e.mu.Lock()
+		out[e.st.State]++
+		e.mu.Unlock()
+	}
+	p.mu.RUnlock()
+	return out
+}
+
+// SchedulerStats are the scheduler's counters.
+func (p *Poller) SchedulerStats() snmp.Stats { return p.sched.Stats() }
+
+func sortedIDs(m map[string]config.DeviceConfig) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

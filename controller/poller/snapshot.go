@@ -1,0 +1,144 @@
+package poller
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// snapshotVersion is the version of the snapshot's format.
+const snapshotVersion = 1
+
+// ErrSnapshot is wrapped by the error of a snapshot that cannot be read
+// (damaged, or of another version): move the file aside to start afresh.
+var ErrSnapshot = errors.New("poller: snapshot unreadable")
+
+// snapshot is the file's content: gzip'd JSON.
+type snapshot struct {
+	V       int            `json:"v"`
+	Saved   time.Time      `json:"saved"`
+	Devices []*DeviceState `json:"devices"`
+}
+
+// Snapshot saves every device's state (the devices of the inventory, and
+// those a previous snapshot kept that are not in it now) to
+// Options.SnapshotPath, atomically: a crash while saving leaves the
+// previous snapshot whole. It is a no-op without a SnapshotPath.
+func (p *Poller) Snapshot() error {
+	if p.opts.SnapshotPath == "" {
+		return nil
+	}
+	p.snapMu.Lock()
+	defer p.snapMu.Unlock()
+	snap := snapshot{V: snapshotVersion, Saved: p.opts.Now()}
+	for _, st := range p.Devices() {
+		snap.Devices = append(snap.Devices, &st)
+	}
+	p.mu.RLock()
+	for _, st := range p.saved {
+		snap.Devices = append(snap.Devices, st)
+	}
+	p.mu.RUnlock()
+	err := writeSnapshot(p.opts.SnapshotPath, &snap)
+	if err != nil {
+		msg := err.Error()
+		p.snapErr.Store(&msg)
+		return err
+	}
+	p.snapErr.Store(nil)
+	p.snapshots.Add(1)
+	return nil
+}
+
+// SnapshotError is the last snapshot's error text, "" when it succeeded.
+func (p *Poller) SnapshotError() string {
+	if e := p.snapErr.Load(); e != nil {
+		return *e
+	}
+	return ""
+}
+
+// writeSnapshot writes snap to a temporary file beside path, syncs it and
+// renames it over path, then syncs the folder.
+func writeSnapshot(path string, snap *snapshot) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("poller: snapshot: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 64<<10)
+	zw := gzip.NewWriter(bw)
+	if err = json.NewEncoder(zw).Encode(snap); err != nil {
+		return fmt.Errorf("poller: snapshot %s: %w", path, err)
+	}
+	if err = zw.Close(); err != nil {
+		return fmt.Errorf("poller: snapshot %s: %w", path, err)
+	}
+	if err = bw.Flush(); err != nil {
+		return fmt.Errorf("poller: snapshot %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("poller: snapshot %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("poller: snapshot %s: %w", path, err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("poller: snapshot %s: %w", path, err)
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// readSnapshot reads the snapshot at path; a missing file is no snapshot.
+func readSnapshot(path string) ([]*DeviceState, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("poller: snapshot: %w", err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrSnapshot, path, err)
+	}
+	var snap snapshot
+	dec := json.NewDecoder(zr)
+	if err := dec.Decode(&snap); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrSnapshot, path, err)
+	}
+	if _, err := io.Copy(io.Discard, zr); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrSnapshot, path, err)
+	}
+	if snap.V != snapshotVersion {
+		return nil, fmt.Errorf("%w: %s: version %d, want %d", ErrSnapshot, path, snap.V, snapshotVersion)
+	}
+	for i, st := range snap.Devices {
+		if st == nil || st.ID == "" {
+			return nil, fmt.Errorf("%w: %s: device %d has no id", ErrSnapshot, path, i)
+		}
+		switch st.State {
+		case StateUnknown, StateUp, StateDown, StateAuthFailed:
+		default:
+			return nil, fmt.Errorf("%w: %s: device %s: unknown state %q", ErrSnapshot, path, st.ID, st.State)
+		}
+	}
+	return snap.Devices, nil
+}
