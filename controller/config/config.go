@@ -37,6 +37,8 @@ type Config struct {
 	MQTT MQTT `yaml:"mqtt"`
 	// InfluxDB is optional: nil keeps no time series.
 	InfluxDB *InfluxDB `yaml:"influxdb"`
+	// Ingest tunes how the gateways' messages are taken in.
+	Ingest Ingest `yaml:"ingest"`
 	// HTTP serves /healthz and /metrics.
 	HTTP HTTP `yaml:"http"`
 	// Alerts are the alert rules and webhooks (validated, not yet acted on).
@@ -101,6 +103,9 @@ type Poll struct {
 	PollSettings `yaml:",inline"`
 	// Concurrency bounds the devices polled at once (default 64).
 	Concurrency int `yaml:"concurrency"`
+	// History is the number of samples of rates kept in memory per device
+	// (default 120: two hours at the default interval).
+	History int `yaml:"history"`
 	// Overrides are settings per device id (an id of devices.csv); a zero
 	// field keeps the poll-wide value.
 	Overrides map[string]PollSettings `yaml:"overrides"`
@@ -150,6 +155,17 @@ type InfluxDB struct {
 	MaxBytes int64 `yaml:"max_bytes"`
 }
 
+// Ingest tunes the ingest of the gateways' messages.
+type Ingest struct {
+	// OfflineAfter: a gateway silent this long (no event, health or
+	// status) is offline, even without a last will (a half-open
+	// connection sends none). Default 3m: three missed health messages at
+	// the edge's default interval.
+	OfflineAfter time.Duration `yaml:"offline_after"`
+	// MaxPayload refuses larger payloads (default 64 KiB).
+	MaxPayload int `yaml:"max_payload"`
+}
+
 // HTTP configures the status server.
 type HTTP struct {
 	// Listen is host:port (default 127.0.0.1:9480).
@@ -194,6 +210,9 @@ const (
 	DefaultClientID       = "ngic-controller"
 	DefaultStateDir       = "/var/lib/ngic-controller"
 	DefaultInfluxMaxBytes = 64 << 20
+	DefaultHistory        = 120
+	DefaultOfflineAfter   = 3 * time.Minute
+	DefaultMaxPayload     = 64 << 10
 )
 
 // Bounds of the checked fields.
@@ -203,6 +222,10 @@ const (
 	MaxConcurrency  = 100_000
 	MinInfluxBytes  = 64 << 10
 	MaxInfluxBytes  = 1 << 30
+	MaxHistory      = 100_000
+	MinOfflineAfter = 10 * time.Second
+	MinMaxPayload   = 1 << 10
+	MaxMaxPayload   = 16 << 20
 	// MaxSecretFile bounds what is read of a secret file: a secret is one
 	// short line.
 	MaxSecretFile = 4096
@@ -271,7 +294,7 @@ func (c *Config) Validate(doc *yamlconf.Doc) error {
 	c.setDefaults()
 	for _, check := range []func(*yamlconf.Doc) error{
 		c.validateInventory, c.validateCredentials, c.Poll.validate, c.MQTT.validate,
-		c.validateInfluxDB, c.HTTP.validate, c.Alerts.validate,
+		c.validateInfluxDB, c.Ingest.validate, c.HTTP.validate, c.Alerts.validate,
 	} {
 		if err := check(doc); err != nil {
 			return err
@@ -292,6 +315,9 @@ func (c *Config) setDefaults() {
 	}
 	p.MaxRepetitions = or(p.MaxRepetitions, snmp.DefaultMaxRepetitions)
 	p.Concurrency = or(p.Concurrency, DefaultConcurrency)
+	p.History = or(p.History, DefaultHistory)
+	c.Ingest.OfflineAfter = or(c.Ingest.OfflineAfter, DefaultOfflineAfter)
+	c.Ingest.MaxPayload = or(c.Ingest.MaxPayload, DefaultMaxPayload)
 	m := &c.MQTT
 	if m.Embedded {
 		m.Listen = or(m.Listen, DefaultEmbeddedListen)
@@ -422,11 +448,24 @@ func (p *Poll) validate(doc *yamlconf.Doc) error {
 	if p.Concurrency < 1 || p.Concurrency > MaxConcurrency {
 		return doc.Errorf("poll.concurrency", "%d is not within 1..%d", p.Concurrency, MaxConcurrency)
 	}
+	if p.History < 1 || p.History > MaxHistory {
+		return doc.Errorf("poll.history", "%d is not within 1..%d", p.History, MaxHistory)
+	}
 	for _, id := range sortedKeys(p.Overrides) {
 		s := p.Overrides[id]
 		if err := s.validate(doc, "poll.overrides."+id); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+func (in *Ingest) validate(doc *yamlconf.Doc) error {
+	if in.OfflineAfter < MinOfflineAfter {
+		return doc.Errorf("ingest.offline_after", "%v is below %v", in.OfflineAfter, MinOfflineAfter)
+	}
+	if in.MaxPayload < MinMaxPayload || in.MaxPayload > MaxMaxPayload {
+		return doc.Errorf("ingest.max_payload", "%d is not within %d..%d", in.MaxPayload, MinMaxPayload, MaxMaxPayload)
 	}
 	return nil
 }
