@@ -46,7 +46,6 @@ func startSim(t *testing.T, names ...string) string {
 	return conn.LocalAddr().String()
 }
 
-
 // dev is a device polled every second.
 func dev(id, site, addr, community string) config.DeviceConfig {
 	return config.DeviceConfig{ID: id, Site: site, Interval: time.Second,

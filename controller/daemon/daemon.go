@@ -1,0 +1,296 @@
+// Package daemon assembles `ngic-controller run`: the poller over the
+// inventory, the ingest of the gateways' MQTT messages, the alert engine,
+// the InfluxDB writer and the status server, wired from one configuration.
+// It is the top layer: it logs (log/slog), and each component below it
+// returns errors.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ngic/ngic/controller/config"
+	"github.com/ngic/ngic/controller/poller"
+	"github.com/ngic/ngic/controller/series"
+	"github.com/ngic/ngic/internal/buildinfo"
+	"github.com/ngic/ngic/telemetry"
+	"github.com/ngic/ngic/telemetry/influx"
+)
+
+// Files kept in the state folder.
+const (
+	devicesSnapshot = "devices.snapshot"
+)
+
+// Options are the daemon's dependencies beyond its configuration.
+type Options struct {
+	// Logger receives the daemon's log (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Daemon is a configured controller.
+type Daemon struct {
+	log     *slog.Logger
+	started time.Time
+
+	mu  sync.Mutex
+	cfg *config.Config
+
+	poller *poller.Poller
+	influx *influx.Writer // nil without InfluxDB
+	reg    *prometheus.Registry
+	ln     net.Listener
+	srv    *http.Server
+}
+
+// New prepares a daemon from a loaded configuration (config.Load): it
+// creates the state folder, opens the InfluxDB buffer and reads the state
+// snapshots, and listens on the HTTP address, but polls and connects
+// nothing until Run.
+func New(cfg *config.Config, o Options) (*Daemon, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	d := &Daemon{log: o.Logger, cfg: cfg, started: time.Now(), reg: prometheus.NewRegistry()}
+	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
+		return nil, fmt.Errorf("state_dir: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			d.close()
+		}
+	}()
+	if err := d.openInflux(cfg); err != nil {
+		return nil, err
+	}
+	if err := d.openPoller(cfg); err != nil {
+		return nil, err
+	}
+	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		d.poller.Collector())
+	if d.influx != nil {
+		d.reg.MustRegister(influxCollector{d.influx})
+	}
+	if err := d.listen(cfg.HTTP.Listen); err != nil {
+		return nil, err
+	}
+	ok = true
+	return d, nil
+}
+
+// openInflux opens the InfluxDB writer and its buffer, when configured.
+func (d *Daemon) openInflux(cfg *config.Config) error {
+	in := cfg.InfluxDB
+	if in == nil {
+		return nil
+	}
+	token := ""
+	switch {
+	case in.TokenFile != "":
+		t, err := config.ReadSecret(in.TokenFile, "")
+		if err != nil {
+			return fmt.Errorf("influxdb.token_file: %w", err)
+		}
+		token = t
+	case in.User != "":
+		pw := ""
+		if in.PasswordFile != "" {
+			p, err := config.ReadSecret(in.PasswordFile, "")
+			if err != nil {
+				return fmt.Errorf("influxdb.password_file: %w", err)
+			}
+			pw = p
+		}
+		token = in.User + ":" + pw
+	}
+	if err := os.MkdirAll(filepath.Dir(in.BufferPath), 0o750); err != nil {
+		return fmt.Errorf("influxdb.buffer_path: %w", err)
+	}
+	w, err := influx.New(influx.Options{URL: in.URL, Token: token, Org: in.Org, Bucket: in.Bucket,
+		BufferPath: in.BufferPath, MaxBytes: in.MaxBytes})
+	if err != nil {
+		return fmt.Errorf("influxdb: %w", err)
+	}
+	d.influx = w
+	return nil
+}
+
+// openPoller prepares the poller over the inventory's devices, moving a
+// damaged snapshot aside.
+func (d *Daemon) openPoller(cfg *config.Config) error {
+	devs, err := cfg.Devices()
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(cfg.StateDir, devicesSnapshot)
+	opts := poller.Options{Concurrency: cfg.Poll.Concurrency, History: cfg.Poll.History, SnapshotPath: path,
+		Observer: d.polled}
+	p, err := poller.New(opts)
+	if errors.Is(err, poller.ErrSnapshot) {
+		aside := path + ".damaged-" + time.Now().UTC().Format("20060102T150405Z")
+		if rerr := os.Rename(path, aside); rerr != nil {
+			return fmt.Errorf("%w (and it cannot be moved aside: %v)", err, rerr)
+		}
+		d.log.Warn("device state snapshot unreadable: moved aside, device states start afresh", "err", err, "moved_to", aside)
+		p, err = poller.New(opts)
+	}
+	if err != nil {
+		return err
+	}
+	d.poller = p
+	if _, err := p.SetDevices(devs); err != nil {
+		return err
+	}
+	return nil
+}
+
+// polled handles one finished poll: state changes are logged, and the
+// poll's points go to InfluxDB.
+func (d *Daemon) polled(p *poller.Poll) {
+	if p.State != p.Previous {
+		lvl := slog.LevelInfo
+		if p.State != poller.StateUp {
+			lvl = slog.LevelWarn
+		}
+		attrs := []any{"device", p.Device.ID, "site", p.Device.Site, "from", string(p.Previous), "to", string(p.State)}
+		if p.Err != nil {
+			attrs = append(attrs, "err", p.Err)
+		}
+		d.log.Log(context.Background(), lvl, "device state changed", attrs...)
+	}
+	if d.influx == nil {
+		return
+	}
+	class := ""
+	if p.Document != nil {
+		class = string(p.Document.Class)
+	} else if p.PrevDocument != nil {
+		class = string(p.PrevDocument.Class)
+	}
+	tags := telemetry.DeviceTags{Site: p.Device.Site, Device: p.Device.ID, Class: class}
+	lines, err := series.AppendPoll(nil, tags, pollResult(p))
+	if err != nil {
+		d.log.Warn("poll point not written", "device", p.Device.ID, "err", err)
+	}
+	if p.Document != nil {
+		lines, err = series.AppendDocument(lines, tags, p.Document)
+		if err != nil {
+			d.log.Warn("some points of a document not written", "device", p.Device.ID, "err", err)
+		}
+	}
+	if err := d.influx.Write(lines); err != nil {
+		d.log.Warn("points of a poll not buffered", "device", p.Device.ID, "err", err)
+	}
+}
+
+// Run runs every component until ctx ends, then stops them in order and
+// saves the state.
+func (d *Daemon) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 4)
+	start := func(name string, run func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("%s: %w", name, err)
+				cancel()
+			}
+		}()
+	}
+	start("http", d.serveHTTP)
+	if d.influx != nil {
+		start("influxdb", d.influx.Run)
+	}
+	start("poller", d.poller.Run)
+	d.log.Info("controller running", "version", buildinfo.Version, "devices", len(d.poller.Devices()),
+		"http", d.ln.Addr().String(), "influxdb", d.influx != nil)
+	<-ctx.Done()
+	wg.Wait()
+	d.close()
+	select {
+	case err := <-errc:
+		return err
+	default:
+	}
+	d.log.Info("controller stopped")
+	return nil
+}
+
+// Reload applies a new configuration's inventory: devices added, removed
+// or changed in devices.csv. Other changes (broker, InfluxDB, HTTP) need
+// a restart and are reported as such.
+func (d *Daemon) Reload(cfg *config.Config) error {
+	devs, err := cfg.Devices()
+	if err != nil {
+		return err
+	}
+	ch, err := d.poller.SetDevices(devs)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	old := d.cfg
+	d.cfg = cfg
+	d.mu.Unlock()
+	d.log.Info("inventory reloaded", "devices", len(devs), "added", len(ch.Added), "removed", len(ch.Removed),
+		"changed", len(ch.Changed))
+	for _, f := range restartFields(old, cfg) {
+		d.log.Warn("configuration change needs a restart to apply", "field", f)
+	}
+	return nil
+}
+
+// restartFields names the sections that changed but apply only at start.
+func restartFields(a, b *config.Config) []string {
+	var out []string
+	if fmt.Sprint(a.MQTT) != fmt.Sprint(b.MQTT) {
+		out = append(out, "mqtt")
+	}
+	if fmt.Sprint(a.InfluxDB) != fmt.Sprint(b.InfluxDB) {
+		out = append(out, "influxdb")
+	}
+	if a.HTTP != b.HTTP {
+		out = append(out, "http")
+	}
+	if a.StateDir != b.StateDir {
+		out = append(out, "state_dir")
+	}
+	return out
+}
+
+// close releases what New opened.
+func (d *Daemon) close() {
+	if d.ln != nil {
+		d.ln.Close()
+	}
+	if d.influx != nil {
+		if err := d.influx.Close(); err != nil {
+			d.log.Error("closing the InfluxDB buffer", "err", err)
+		}
+	}
+}
+
+// pollResult is a poll as its MeasPoll point tells it.
+func pollResult(p *poller.Poll) series.PollResult {
+	r := series.PollResult{Time: p.Start.Add(p.Duration), Status: series.PollStatus(p.Err), Duration: p.Duration,
+		Varbinds: p.Varbinds, Warnings: len(p.Warnings)}
+	if p.Document != nil {
+		r.Truncated = p.Document.Truncated
+	}
+	return r
+}

@@ -1,0 +1,171 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/ngic/ngic/controller/poller"
+	"github.com/ngic/ngic/internal/buildinfo"
+	"github.com/ngic/ngic/internal/spool"
+	"github.com/ngic/ngic/telemetry/influx"
+)
+
+// Health is the /healthz document.
+type Health struct {
+	// Status is "ok", or "degraded" with Problems saying why.
+	Status   string   `json:"status"`
+	Problems []string `json:"problems,omitempty"`
+	Version  string   `json:"version"`
+	Uptime   float64  `json:"uptime_seconds"`
+	// Devices counts the inventory's devices by state.
+	Devices map[string]int `json:"devices"`
+	// Snapshot is the last state snapshot's error, if it failed.
+	SnapshotError string `json:"snapshot_error,omitempty"`
+	// InfluxDB is absent without InfluxDB.
+	InfluxDB *InfluxHealth `json:"influxdb,omitempty"`
+}
+
+// InfluxHealth is the InfluxDB writer in /healthz.
+type InfluxHealth struct {
+	BufferedBatches int               `json:"buffered_batches"`
+	BufferedBytes   int64             `json:"buffered_bytes"`
+	Written         uint64            `json:"written"`
+	WriteErrors     uint64            `json:"write_errors"`
+	Lost            map[string]uint64 `json:"lost,omitempty"`
+	LastError       string            `json:"last_error,omitempty"`
+	LastErrorTime   *time.Time        `json:"last_error_time,omitempty"`
+}
+
+// listen opens the status server's socket, so that a busy port fails the
+// start rather than the run.
+func (d *Daemon) listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("http.listen %s: %w", addr, err)
+	}
+	d.ln = ln
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", d.serveHealth)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
+	d.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	return nil
+}
+
+// Addr is the status server's address.
+func (d *Daemon) Addr() string { return d.ln.Addr().String() }
+
+// serveHTTP serves until ctx ends.
+func (d *Daemon) serveHTTP(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- d.srv.Serve(d.ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	d.srv.Shutdown(sctx)
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Health gathers the /healthz document.
+func (d *Daemon) Health() Health {
+	h := Health{Status: "ok", Version: buildinfo.Version, Uptime: time.Since(d.started).Seconds(),
+		Devices: map[string]int{}}
+	for s, n := range d.poller.Counts() {
+		h.Devices[string(s)] = n
+	}
+	if e := d.poller.SnapshotError(); e != "" {
+		h.SnapshotError = e
+		h.Problems = append(h.Problems, "device state snapshot failing: "+e)
+	}
+	if d.influx != nil {
+		st := d.influx.Stats()
+		ih := &InfluxHealth{BufferedBatches: st.BufferedRecords, BufferedBytes: st.BufferedBytes, Written: st.Written,
+			WriteErrors: st.WriteErrors, LastError: st.LastError}
+		if !st.LastErrorTime.IsZero() {
+			t := st.LastErrorTime
+			ih.LastErrorTime = &t
+		}
+		for r, n := range st.Lost {
+			if n > 0 {
+				if ih.Lost == nil {
+					ih.Lost = map[string]uint64{}
+				}
+				ih.Lost[spool.Reason(r).String()] = n
+			}
+		}
+		if st.BufferedRecords > 0 && st.LastError != "" {
+			h.Problems = append(h.Problems, "InfluxDB writes failing, points buffered on disk: "+st.LastError)
+		}
+		h.InfluxDB = ih
+	}
+	if n := h.Devices[string(poller.StateAuthFailed)]; n > 0 {
+		h.Problems = append(h.Problems, fmt.Sprintf("%d devices refuse the SNMP credentials", n))
+	}
+	if len(h.Problems) > 0 {
+		h.Status = "degraded"
+	}
+	return h
+}
+
+func (d *Daemon) serveHealth(w http.ResponseWriter, _ *http.Request) {
+	h := d.Health()
+	w.Header().Set("Content-Type", "application/json")
+	if h.Status != "ok" {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(h)
+}
+
+// influxCollector exports the InfluxDB writer's figures.
+type influxCollector struct{ w *influx.Writer }
+
+var (
+	influxBuffered = prometheus.NewDesc("ngic_controller_influx_buffered_bytes",
+		"Line bytes waiting on disk for InfluxDB.", nil, nil)
+	influxBatches = prometheus.NewDesc("ngic_controller_influx_buffered_batches",
+		"Batches waiting on disk for InfluxDB.", nil, nil)
+	influxWritten = prometheus.NewDesc("ngic_controller_influx_points_written_total",
+		"Points InfluxDB accepted.", nil, nil)
+	influxRequests = prometheus.NewDesc("ngic_controller_influx_requests_total",
+		"Write requests sent to InfluxDB.", nil, nil)
+	influxErrors = prometheus.NewDesc("ngic_controller_influx_write_errors_total",
+		"Write requests that failed (each is retried, or set aside when InfluxDB refuses it for good).", nil, nil)
+	influxLost = prometheus.NewDesc("ngic_controller_influx_batches_lost_total",
+		"Batches lost, by reason.", []string{"reason"}, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (c influxCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{influxBuffered, influxBatches, influxWritten, influxRequests, influxErrors, influxLost} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c influxCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.w.Stats()
+	ch <- prometheus.MustNewConstMetric(influxBuffered, prometheus.GaugeValue, float64(st.BufferedBytes))
+	ch <- prometheus.MustNewConstMetric(influxBatches, prometheus.GaugeValue, float64(st.BufferedRecords))
+	ch <- prometheus.MustNewConstMetric(influxWritten, prometheus.CounterValue, float64(st.Written))
+	ch <- prometheus.MustNewConstMetric(influxRequests, prometheus.CounterValue, float64(st.Requests))
+	ch <- prometheus.MustNewConstMetric(influxErrors, prometheus.CounterValue, float64(st.WriteErrors))
+	for r, n := range st.Lost {
+		ch <- prometheus.MustNewConstMetric(influxLost, prometheus.CounterValue, float64(n), spool.Reason(r).String())
+	}
+}
