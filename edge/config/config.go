@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ngic/ngic/drivers/gpio/gpiopins"
+	"github.com/ngic/ngic/drivers/gpio/labpin"
 	"github.com/ngic/ngic/drivers/rfid"
 	"github.com/ngic/ngic/edge/publish/brokerurl"
 	"github.com/ngic/ngic/internal/tlsconf"
@@ -47,6 +48,17 @@ type Config struct {
 	// (the secret and certificate files, the spool's file and directory), as
 	// Load does for the machine the file is meant for.
 	checkFiles bool
+	// labPins accepts emulated lab pins in sensors[].pin (Options.LabPins).
+	labPins bool
+}
+
+// Options change what LoadWith and ParseWith accept.
+type Options struct {
+	// LabPins accepts emulated lab pins (drivers/gpio/labpin, "lab:door-1")
+	// in sensors[].pin. Lab only: ngic-edge sets it only when run with
+	// --lab-control, which serves the control that drives them; without it
+	// a lab pin is refused.
+	LabPins bool
 }
 
 // Spool configures the event spool.
@@ -216,8 +228,11 @@ var BaudRates = []int{50, 75, 110, 134, 150, 200, 300, 600, 1200, 1800, 2400, 48
 // will use on this machine: the password, CA, certificate and key files are
 // read and parsed, and the spool's file and directory checked. Both run and
 // check-config use it, so a file that passes check-config starts run.
-func Load(path string) (*Config, error) {
-	c := Config{checkFiles: true}
+func Load(path string) (*Config, error) { return LoadWith(path, Options{}) }
+
+// LoadWith is Load with options.
+func LoadWith(path string, o Options) (*Config, error) {
+	c := Config{checkFiles: true, labPins: o.LabPins}
 	doc, err := yamlconf.Load(path, &c)
 	if err != nil {
 		return nil, err
@@ -230,8 +245,11 @@ func Load(path string) (*Config, error) {
 
 // Parse decodes and validates data (named name in errors), without looking
 // at the files it names.
-func Parse(name string, data []byte) (*Config, error) {
-	var c Config
+func Parse(name string, data []byte) (*Config, error) { return ParseWith(name, data, Options{}) }
+
+// ParseWith is Parse with options.
+func ParseWith(name string, data []byte, o Options) (*Config, error) {
+	c := Config{labPins: o.LabPins}
 	if err := yamlconf.DecodeValid(name, data, &c); err != nil {
 		return nil, err
 	}
@@ -297,6 +315,9 @@ func (c *Config) checkHost(doc *yamlconf.Doc) error {
 	// Run opens each sensor's pin by name and refuses to start without it;
 	// looking it up does not claim the line.
 	for i, sc := range c.Sensors {
+		if labpin.IsLab(sc.Pin) {
+			continue // emulated: validateSensors checked it
+		}
 		if _, err := gpiopins.Open(sc.Pin); err != nil {
 			return doc.Errorf(fmt.Sprintf("sensors[%d].pin", i), "%v", err)
 		}
@@ -527,6 +548,9 @@ func (c *Config) validateSensors(doc *yamlconf.Doc, unique func(path, name strin
 		if s.Pin == "" {
 			return doc.Errorf(p+".pin", "missing GPIO pin name")
 		}
+		if err := c.checkLabPin(s.Pin); err != nil {
+			return doc.Errorf(p+".pin", "%v", err)
+		}
 		if prev, ok := pins[s.Pin]; ok {
 			return doc.Errorf(p+".pin", "%s already used by %s", s.Pin, prev)
 		}
@@ -549,6 +573,19 @@ func (c *Config) validateSensors(doc *yamlconf.Doc, unique func(path, name strin
 		}
 	}
 	return nil
+}
+
+// checkLabPin checks a pin name that is a lab pin's: accepted only with
+// Options.LabPins, and well formed.
+func (c *Config) checkLabPin(pin string) error {
+	if !labpin.IsLab(pin) {
+		return nil
+	}
+	if !c.labPins {
+		return fmt.Errorf("%s is an emulated lab pin (%q): lab only, accepted only with the lab flag "+
+			"(ngic-edge run --lab-control ADDR, check-config --lab); a gateway in service names a GPIO pin (GPIO17)", pin, labpin.Prefix)
+	}
+	return labpin.CheckName(pin)
 }
 
 func (c *Config) validatePairs(doc *yamlconf.Doc, unique func(path, name string) error) error {
