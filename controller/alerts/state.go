@@ -1,0 +1,137 @@
+package alerts
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/ngic/ngic/telemetry"
+)
+
+// stateVersion is the version of the state file's layout.
+const stateVersion = 1
+
+// stateFile is what the state file holds: the conditions with an open
+// alert or a flap history. Pending conditions are not kept: after a
+// restart their `after` starts again.
+type stateFile struct {
+	V     int     `json:"v"`
+	Conds []*cond `json:"conds"`
+}
+
+// marshalState encodes the state. Called with mu held.
+func (e *Engine) marshalState() ([]byte, error) {
+	if e.o.StatePath == "" {
+		return nil, nil
+	}
+	st := stateFile{V: stateVersion, Conds: []*cond{}}
+	for _, c := range e.conds {
+		if c.Alert != nil || len(c.Flaps) > 0 {
+			st.Conds = append(st.Conds, c)
+		}
+	}
+	sort.Slice(st.Conds, func(i, j int) bool {
+		return condKey(st.Conds[i].Rule, st.Conds[i].Subject, st.Conds[i].Key) <
+			condKey(st.Conds[j].Rule, st.Conds[j].Subject, st.Conds[j].Key)
+	})
+	b, err := json.Marshal(st)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: state: %w", err)
+	}
+	return b, nil
+}
+
+// saveState writes the state file atomically: a temporary file in the
+// same directory, synced, renamed over the old one, and the directory
+// synced.
+func (e *Engine) saveState(b []byte) error {
+	path := e.o.StatePath
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("alerts: state %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("alerts: state %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		err = d.Sync()
+		d.Close()
+		if err != nil {
+			return fmt.Errorf("alerts: state %s: sync directory: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// loadState reads the state file, if any. Conditions of rules no longer
+// configured are resolved (their alerts queued for delivery), so that no
+// retained alert is left behind.
+func (e *Engine) loadState() error {
+	if e.o.StatePath == "" {
+		return nil
+	}
+	b, err := os.ReadFile(e.o.StatePath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("alerts: state: %w", err)
+	}
+	var st stateFile
+	if err := json.Unmarshal(b, &st); err != nil {
+		return fmt.Errorf("alerts: state %s: %w", e.o.StatePath, err)
+	}
+	if st.V != stateVersion {
+		return fmt.Errorf("alerts: state %s: version %d, want %d", e.o.StatePath, st.V, stateVersion)
+	}
+	now := e.o.Now()
+	for i, c := range st.Conds {
+		if c == nil {
+			continue
+		}
+		if c.Alert != nil {
+			if err := c.Alert.Validate(); err != nil {
+				return fmt.Errorf("alerts: state %s: condition %d: %w", e.o.StatePath, i, err)
+			}
+		}
+		r := e.rules[c.Rule]
+		if r == nil || (c.Alert != nil && c.Alert.Kind != r.Kind) {
+			if c.Alert != nil {
+				a := *c.Alert
+				a.State, a.Reason, a.Flapping = telemetry.AlertResolved, "rule removed", false
+				t := maxTime(now, a.Started)
+				a.Resolved, a.Updated = &t, t
+				e.emit(a, c.Notified)
+			}
+			continue
+		}
+		c.rule = r
+		e.conds[condKey(c.Rule, c.Subject, c.Key)] = c
+	}
+	return nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
