@@ -3,6 +3,8 @@ package series
 import (
 	"errors"
 	"fmt"
+	"math"
+	"sync"
 	"time"
 
 	"github.com/ngic/ngic/controller/device"
@@ -14,7 +16,8 @@ import (
 // DSL lines, cable channels, access totals, TV inputs, transport streams,
 // status and alarms), all at the document's PolledAt. What the device did
 // not tell is absent, never zero: a nil figure is left out of its line, and
-// the access and tv_status lines are written only when they have a figure.
+// a point with no figure at all (an interface row holding only a name, the
+// access totals of an OLT without an ONT table) has no line.
 //
 // tags.Site and tags.Device come from the inventory; an empty tags.Class
 // is taken from the document's class.
@@ -58,7 +61,37 @@ func AppendDocument(dst []byte, tags telemetry.DeviceTags, d *device.Document) (
 // validTime reports whether t can be a point's time: set, and within what
 // a nanosecond int64 holds.
 func validTime(t time.Time) bool {
-	return !t.IsZero() && t.Year() > 1677 && t.Year() < 2262
+	return !t.IsZero() && !t.Before(minTime) && !t.After(maxTime)
+}
+
+// minTime and maxTime bound what a nanosecond int64 can hold.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+// ifaceTold reports whether an interface row has a figure to write (a row
+// can hold only a name, when the agent gave only ifDescr).
+func ifaceTold(it *device.Interface) bool {
+	return it.AdminStatus != "" || it.OperStatus != "" || it.Alias != "" || it.SpeedBps != nil ||
+		it.InBps != nil || it.OutBps != nil || it.InErrorsPerS != nil || it.OutErrorsPerS != nil
+}
+
+// portTold reports whether a PON port has a figure to write.
+func portTold(p *device.PONPort) bool {
+	return p.OperStatus != "" || p.ONTsOnline != nil || p.ONTsOffline != nil
+}
+
+// channelTold reports whether a cable channel has a figure to write.
+func channelTold(ch *device.Channel) bool {
+	return ch.OperStatus != "" || ch.FrequencyHz != nil || ch.PowerDBmV != nil || ch.SNRdB != nil
+}
+
+// inputTold reports whether a TV input has a figure to write.
+func inputTold(in *device.TVInput) bool {
+	return in.Name != "" || in.Locked != nil || in.State != "" || in.Standard != "" || in.Modulation != "" ||
+		in.LevelDBuV != nil || in.CNDB != nil || in.MERDB != nil || in.BER != nil || in.PER != nil ||
+		in.BitrateMbps != nil || in.UncorrectedPackets != nil || in.CCErrors != nil
 }
 
 // appender appends one document's lines and collects the errors of the
@@ -77,6 +110,9 @@ func (a *appender) fail(measurement, index string, err error) {
 }
 
 func (a *appender) iface(it *device.Interface) {
+	if !ifaceTold(it) {
+		return
+	}
 	p := telemetry.InterfacePoint{DeviceTags: a.tags, IfIndex: it.Index, IfName: it.Name, Alias: it.Alias,
 		AdminStatus: it.AdminStatus, OperStatus: it.OperStatus, SpeedBps: it.SpeedBps,
 		InBps: it.InBps, OutBps: it.OutBps, InErrorsPS: it.InErrorsPerS, OutErrorsPS: it.OutErrorsPerS, Time: a.t}
@@ -89,6 +125,9 @@ func (a *appender) iface(it *device.Interface) {
 func (a *appender) pon(pon *device.PON) {
 	for i := range pon.Ports {
 		port := &pon.Ports[i]
+		if !portTold(port) {
+			continue
+		}
 		p := telemetry.PONPortPoint{DeviceTags: a.tags, IfIndex: port.IfIndex, IfName: port.Name,
 			OperStatus: port.OperStatus, ONTsOnline: port.ONTsOnline, ONTsOffline: port.ONTsOffline, Time: a.t}
 		var err error
@@ -106,6 +145,9 @@ func (a *appender) cable(c *device.Cable) {
 func (a *appender) channels(direction string, chs []device.Channel) {
 	for i := range chs {
 		ch := &chs[i]
+		if !channelTold(ch) {
+			continue
+		}
 		p := telemetry.CableChannelPoint{DeviceTags: a.tags, Direction: direction, IfIndex: ch.IfIndex,
 			IfName: ch.Name, OperStatus: ch.OperStatus, FrequencyHz: ch.FrequencyHz, PowerDBmV: ch.PowerDBmV,
 			SNRdB: ch.SNRdB, Time: a.t}
@@ -131,6 +173,11 @@ func (a *appender) dsl(dsl *device.DSL) {
 	}
 }
 
+// dslTotals holds the DSL lines and those in showtime that an access point
+// points to. The encoder may quote a point's figures in an error, so they
+// escape, and two local counters would cost an allocation per document.
+var dslTotals = sync.Pool{New: func() any { return new([2]int) }}
+
 // access appends the device's totals: ONTs of an OLT, modems of a CMTS,
 // DSL lines (and those in showtime) of a DSLAM or CPE; no line when the
 // device tells none of them.
@@ -142,13 +189,15 @@ func (a *appender) access(acc *device.Access) {
 	if acc.Cable != nil {
 		p.ModemsRegistered, p.ModemsOnline = acc.Cable.ModemsRegistered, acc.Cable.ModemsOnline
 	}
-	var lines, showtime int
 	if acc.DSL != nil && len(acc.DSL.Summary) > 0 {
+		sum := dslTotals.Get().(*[2]int)
+		defer dslTotals.Put(sum)
+		*sum = [2]int{}
 		for _, s := range acc.DSL.Summary {
-			lines += s.Lines
-			showtime += s.Showtime
+			sum[0] += s.Lines
+			sum[1] += s.Showtime
 		}
-		p.DSLLines, p.DSLShowtime = &lines, &showtime
+		p.DSLLines, p.DSLShowtime = &sum[0], &sum[1]
 	}
 	if p.ONTsOnline == nil && p.ONTsOffline == nil && p.ModemsRegistered == nil && p.ModemsOnline == nil &&
 		p.DSLLines == nil {
@@ -163,6 +212,9 @@ func (a *appender) access(acc *device.Access) {
 func (a *appender) tv(tv *device.TV) {
 	for i := range tv.Inputs {
 		in := &tv.Inputs[i]
+		if !inputTold(in) {
+			continue
+		}
 		p := telemetry.TVInputPoint{DeviceTags: a.tags, Index: in.Index, Name: in.Name, Locked: in.Locked,
 			State: in.State, Standard: in.Standard, Modulation: in.Modulation, LevelDBuV: in.LevelDBuV,
 			CNdB: in.CNDB, MERdB: in.MERDB, BER: in.BER, PER: in.PER, BitrateMbps: in.BitrateMbps,
@@ -174,6 +226,9 @@ func (a *appender) tv(tv *device.TV) {
 	}
 	for i := range tv.TransportStreams {
 		ts := &tv.TransportStreams[i]
+		if ts.OperStatus == "" {
+			continue
+		}
 		p := telemetry.TVTransportStreamPoint{DeviceTags: a.tags, IfIndex: ts.IfIndex, IfName: ts.Name,
 			OperStatus: ts.OperStatus, Time: a.t}
 		var err error
@@ -184,6 +239,10 @@ func (a *appender) tv(tv *device.TV) {
 	a.tvStatus(tv)
 	for i := range tv.Alarms {
 		al := &tv.Alarms[i]
+		if al.Name == "" {
+			a.fail(telemetry.MeasTVAlarm, telemetry.TagAlarm+"=", errNoAlarmName)
+			continue
+		}
 		p := telemetry.TVAlarmPoint{DeviceTags: a.tags, Alarm: al.Name, Severity: al.Severity, Active: al.Active,
 			Time: a.t}
 		var err error

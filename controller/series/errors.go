@@ -68,3 +68,7 @@ var (
 	// timestamp cannot hold), so none of its points has a time.
 	ErrNoTime = errors.New("series: document without a usable poll time")
 )
+
+// errNoAlarmName is the error of a TV alarm without a name, which would
+// give a tv_alarm line without its alarm tag.
+var errNoAlarmName = errors.New("series: alarm without a name")

@@ -35,7 +35,7 @@ func PollStatus(err error) string {
 	switch {
 	case err == nil:
 		return telemetry.PollUp
-	case errors.Is(err, snmp.ErrAuth):
+	case errors.Is(err, snmp.ErrAuth), errors.Is(err, snmp.ErrPriv), errors.Is(err, snmp.ErrUnknownUser):
 		return telemetry.PollAuthFailed
 	}
 	return telemetry.PollDown
