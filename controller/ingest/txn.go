@@ -1,0 +1,475 @@
+package ingest
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/ngic/ngic/controller/alerts"
+	"github.com/ngic/ngic/telemetry"
+)
+
+// txn is one batch being staged: the changed records (copies), the lines
+// and the signals. Nothing of the Ingester changes until it is committed.
+type txn struct {
+	in    *Ingester
+	st    *state
+	sites map[string]string
+	now   time.Time
+
+	gws      map[string]*gwRec
+	unknown  *Counts
+	tags     map[string]map[tagKey]*PresentTag // nil value: deleted
+	doors    map[srcKey]*DoorState
+	passages map[srcKey]*PassageState
+	ids      map[idKey]struct{} // the IDs of the events the batch records
+	tagN     map[string]int     // staged count of present tags, per gateway touched
+
+	lines    []byte
+	signals  []alerts.Signal
+	refusals []Refusal
+}
+
+func (in *Ingester) newTxn(sites map[string]string, lines []byte) *txn {
+	return &txn{in: in, st: in.st, sites: sites, now: in.o.Now(), gws: map[string]*gwRec{},
+		tags: map[string]map[tagKey]*PresentTag{}, doors: map[srcKey]*DoorState{},
+		passages: map[srcKey]*PassageState{}, ids: map[idKey]struct{}{}, tagN: map[string]int{}, lines: lines}
+}
+
+// gw returns the batch's copy of a gateway's record, made on first use.
+func (t *txn) gw(name string) *gwRec {
+	if g := t.gws[name]; g != nil {
+		return g
+	}
+	g := &gwRec{State: StateUnknown}
+	if cur := t.st.gws[name]; cur != nil {
+		g = cur.clone()
+	}
+	t.gws[name] = g
+	return g
+}
+
+// subject is the alert subject of a gateway.
+func (t *txn) subject(gw string) alerts.Subject {
+	return alerts.Subject{Type: alerts.SubjectGateway, ID: gw, Site: t.sites[gw]}
+}
+
+func (t *txn) signal(gw, kind, key string, active bool, at time.Time, summary string, attrs map[string]string) {
+	t.signals = append(t.signals, alerts.Signal{Kind: kind, Subject: t.subject(gw), Key: key,
+		Active: active, Time: at, Summary: summary, Attrs: attrs})
+}
+
+// refuse counts a refused payload.
+func (t *txn) refuse(gw, reason, topic string, err error) {
+	var c *Counts
+	if _, known := t.sites[gw]; known && gw != "" {
+		c = &t.gw(gw).Counts
+	} else {
+		gw = UnknownGateway
+		if t.unknown == nil {
+			u := t.st.unknown.clone()
+			t.unknown = &u
+		}
+		c = t.unknown
+	}
+	inc(&c.Refused, reason, 1)
+	if len(topic) > 200 {
+		topic = topic[:200]
+	}
+	r := Refusal{Reason: reason, Gateway: gw, Topic: topic, Time: t.now}
+	if err != nil {
+		r.Err = err.Error()
+	}
+	t.refusals = append(t.refusals, r)
+}
+
+// message stages one message.
+func (t *txn) message(m *Message) {
+	gw, kind, source, err := telemetry.ParseTopic(m.Topic)
+	if err != nil {
+		t.refuse("", ReasonTopic, m.Topic, err)
+		return
+	}
+	site, known := t.sites[gw]
+	switch {
+	case !known:
+		t.refuse("", ReasonUnknownGateway, m.Topic, nil)
+		return
+	case len(m.Payload) > t.in.o.MaxPayload:
+		t.refuse(gw, ReasonTooLarge, m.Topic, nil)
+		return
+	}
+	switch kind {
+	case "event":
+		ev, err := telemetry.DecodeEvent(m.Payload)
+		switch {
+		case err != nil:
+			t.refuse(gw, decodeReason(m.Payload), m.Topic, err)
+		case ev.Gateway != gw || ev.Source != source:
+			t.refuse(gw, ReasonMismatch, m.Topic, errors.New("gateway or source of the payload is not the topic's"))
+		case ev.Seq > maxSeq || (ev.Lost != nil && ev.Lost.LastSeq > maxSeq):
+			t.refuse(gw, ReasonInvalid, m.Topic, errors.New("seq above 2^63-1"))
+		default:
+			t.event(gw, site, ev)
+		}
+	case "status":
+		st, err := telemetry.DecodeStatus(m.Payload)
+		switch {
+		case err != nil:
+			t.refuse(gw, decodeReason(m.Payload), m.Topic, err)
+		case st.Gateway != gw:
+			t.refuse(gw, ReasonMismatch, m.Topic, errors.New("gateway of the payload is not the topic's"))
+		default:
+			t.status(gw, st)
+		}
+	case "health":
+		h, err := telemetry.DecodeHealth(m.Payload)
+		switch {
+		case err != nil:
+			t.refuse(gw, decodeReason(m.Payload), m.Topic, err)
+		case h.Gateway != gw:
+			t.refuse(gw, ReasonMismatch, m.Topic, errors.New("gateway of the payload is not the topic's"))
+		default:
+			t.health(gw, site, h)
+		}
+	default:
+		t.refuse(gw, ReasonTopic, m.Topic, nil)
+	}
+}
+
+// decodeReason tells why a payload the telemetry decoders refused is bad
+// (only on that path, so the second look costs nothing on good ones).
+func decodeReason(payload []byte) string {
+	if !json.Valid(payload) {
+		return ReasonJSON
+	}
+	var v struct {
+		V *json.RawMessage `json:"v"`
+	}
+	if err := json.Unmarshal(payload, &v); err != nil {
+		return ReasonJSON // not an object
+	}
+	if v.V == nil || string(*v.V) != strconv.Itoa(telemetry.SchemaVersion) {
+		return ReasonVersion
+	}
+	return ReasonInvalid
+}
+
+// heard notes that a message came from the gateway: a gateway offline
+// because it was quiet (or never heard of) is online again.
+func (t *txn) heard(gw string, g *gwRec) {
+	g.LastSeen = t.now
+	if g.State == StateUnknown || g.State == "" || (g.State == StateOffline && g.Cause == CauseQuiet) {
+		t.setState(gw, g, StateOnline, "", t.now)
+	}
+}
+
+// setState changes a gateway's state, signalling a change from or to
+// offline.
+func (t *txn) setState(gw string, g *gwRec, state, cause string, at time.Time) {
+	prev := g.State
+	g.State, g.Cause, g.Since = state, cause, at
+	switch {
+	case state == StateOffline && prev != StateOffline:
+		t.signal(gw, alerts.KindGatewayOffline, "", true, at, "gateway "+gw+" is offline ("+cause+")", nil)
+	case state == StateOnline && prev == StateOffline:
+		t.signal(gw, alerts.KindGatewayOffline, "", false, at, "gateway "+gw+" is online", nil)
+	}
+}
+
+// status applies a birth or last will, unless it is not newer than the
+// state (a retained status delivered again).
+func (t *txn) status(gw string, st *telemetry.Status) {
+	g := t.gw(gw)
+	g.LastSeen = t.now
+	// A last will has no time: it is news only when the state differs.
+	stale := g.State == st.State
+	if st.Time != nil {
+		stale = !g.StatusTime.IsZero() && !st.Time.After(g.StatusTime)
+	}
+	if stale {
+		g.Counts.StaleStatuses++
+		return
+	}
+	g.Counts.Statuses++
+	at := t.now
+	if st.Time != nil {
+		g.StatusTime = *st.Time
+		at = *st.Time
+	}
+	if st.State == StateOffline {
+		t.setState(gw, g, StateOffline, CauseStatus, at)
+		return
+	}
+	g.Version, g.Readers, g.Sensors = st.Version, st.Readers, st.Sensors
+	t.setState(gw, g, StateOnline, "", at)
+	if st.PresenceReset {
+		g.Counts.PresenceResets++
+		t.resetPresence(gw, st.Time)
+	}
+}
+
+// resetPresence forgets the tags present on the gateway's readers whose
+// arrival was timed before before (all of them when before is nil).
+func (t *txn) resetPresence(gw string, before *time.Time) {
+	old := func(p *PresentTag) bool { return p != nil && (before == nil || p.Time.Before(*before)) }
+	staged := t.tagMap(gw)
+	for k, p := range t.st.tags[gw] {
+		if _, ok := staged[k]; !ok && old(p) {
+			t.setTag(gw, k, nil)
+		}
+	}
+	for k, p := range staged {
+		if old(p) {
+			t.setTag(gw, k, nil)
+		}
+	}
+}
+
+func (t *txn) tagMap(gw string) map[tagKey]*PresentTag {
+	m := t.tags[gw]
+	if m == nil {
+		m = map[tagKey]*PresentTag{}
+		t.tags[gw] = m
+	}
+	return m
+}
+
+// tag returns the present tag k of gw as staged.
+func (t *txn) tag(gw string, k tagKey) *PresentTag {
+	if p, ok := t.tags[gw][k]; ok {
+		return p
+	}
+	return t.st.tags[gw][k]
+}
+
+// health keeps the newest health message and writes its lines.
+func (t *txn) health(gw, site string, h *telemetry.Health) {
+	g := t.gw(gw)
+	t.heard(gw, g)
+	g.Counts.Health++
+	if g.Health == nil || h.Time.After(g.Health.Time) {
+		g.Health = h
+	}
+	var err error
+	if t.lines, err = h.AppendLines(t.lines, site); err != nil {
+		g.Counts.LineErrors++
+	}
+}
+
+// event records one event, unless it was seen before.
+func (t *txn) event(gw, site string, ev *telemetry.Event) {
+	g := t.gw(gw)
+	t.heard(gw, g)
+	if g.Seq.seen(ev.Seq) || t.in.ids[gw].has(ev.ID) || t.idStaged(gw, ev.ID) {
+		g.Counts.Duplicates++
+		return
+	}
+	g.Seq.markSeen(ev.Seq)
+	t.ids[idKey{gw, ev.ID}] = struct{}{}
+	g.Counts.Events++
+	var err error
+	if t.lines, err = telemetry.AppendEventLine(t.lines, site, ev); err != nil {
+		g.Counts.LineErrors++
+	}
+	switch ev.Type {
+	case telemetry.TagArrived:
+		t.arrived(gw, g, ev)
+	case telemetry.TagDeparted:
+		t.departed(gw, ev)
+	case telemetry.BeamBlocked:
+		t.door(gw, g, ev, DoorBlocked)
+	case telemetry.BeamHeld:
+		t.door(gw, g, ev, DoorHeld)
+	case telemetry.BeamCleared:
+		t.door(gw, g, ev, DoorClosed)
+	case telemetry.Passage:
+		t.passage(gw, g, ev)
+	case telemetry.EventsLost:
+		t.lost(gw, g, ev)
+	}
+}
+
+// idKey is an event ID of a gateway.
+type idKey struct{ gw, id string }
+
+// idStaged reports whether the batch already records an event with id.
+func (t *txn) idStaged(gw, id string) bool {
+	_, ok := t.ids[idKey{gw, id}]
+	return ok
+}
+
+func (t *txn) arrived(gw string, g *gwRec, ev *telemetry.Event) {
+	k := tagKey{ev.Source, ev.Tag.ID}
+	cur := t.tag(gw, k)
+	if cur != nil && cur.Seq > ev.Seq {
+		return // a newer arrival holds
+	}
+	if cur == nil && t.tagCount(gw) >= MaxTagsPerGateway {
+		g.Counts.OverBound++
+		return
+	}
+	tg := ev.Tag
+	first := tg.FirstSeen
+	if first.IsZero() {
+		first = ev.Time
+	}
+	t.setTag(gw, k, &PresentTag{ID: tg.ID, Protocol: tg.Protocol, Antenna: tg.Antenna, RSSI: tg.RSSI,
+		EPC: tg.EPC, FirstSeen: first, Time: ev.Time, Seq: ev.Seq})
+}
+
+// setTag stages p (nil: deleted) as the present tag k of gw, keeping
+// the staged count of gw's tags.
+func (t *txn) setTag(gw string, k tagKey, p *PresentTag) {
+	n, ok := t.tagN[gw]
+	if !ok {
+		n = len(t.st.tags[gw])
+	}
+	switch was := t.tag(gw, k) != nil; {
+	case p != nil && !was:
+		n++
+	case p == nil && was:
+		n--
+	}
+	t.tagN[gw] = n
+	t.tagMap(gw)[k] = p
+}
+
+// tagCount is the number of tags present on gw's readers as staged.
+func (t *txn) tagCount(gw string) int {
+	if n, ok := t.tagN[gw]; ok {
+		return n
+	}
+	return len(t.st.tags[gw])
+}
+
+func (t *txn) departed(gw string, ev *telemetry.Event) {
+	k := tagKey{ev.Source, ev.Tag.ID}
+	if cur := t.tag(gw, k); cur != nil && cur.Seq < ev.Seq {
+		t.setTag(gw, k, nil)
+	}
+	tg := ev.Tag
+	attrs := map[string]string{"tag_id": tg.ID, "reader": ev.Source, "seq": strconv.FormatUint(ev.Seq, 10)}
+	if e := tg.EPC; e != nil {
+		attrs["epc_scheme"], attrs["epc_uri"] = e.Scheme, e.URI
+		if e.GTIN != "" {
+			attrs["gtin"] = e.GTIN
+		}
+		if e.SSCC != "" {
+			attrs["sscc"] = e.SSCC
+		}
+	}
+	t.signal(gw, alerts.KindTagDeparted, ev.Source+"/"+tg.ID, true, ev.Time,
+		"tag "+tg.ID+" left reader "+ev.Source+" of gateway "+gw, attrs)
+}
+
+// sources counts the doors and pairs of gw as staged, for the bound.
+func sourceCount[T any](cur, staged map[srcKey]*T, gw string) int {
+	n := 0
+	for k := range cur {
+		if k.gw == gw {
+			n++
+		}
+	}
+	for k := range staged {
+		if _, ok := cur[k]; !ok && k.gw == gw {
+			n++
+		}
+	}
+	return n
+}
+
+// staged returns the value of k as staged in m, or as it is in cur.
+func staged[T any](cur, m map[srcKey]*T, k srcKey) *T {
+	if v, ok := m[k]; ok {
+		return v
+	}
+	return cur[k]
+}
+
+func (t *txn) door(gw string, g *gwRec, ev *telemetry.Event, state string) {
+	k := srcKey{gw, ev.Source}
+	cur := staged(t.st.doors, t.doors, k)
+	if cur != nil && cur.Seq > ev.Seq {
+		return // a newer event holds
+	}
+	if cur == nil && sourceCount(t.st.doors, t.doors, gw) >= MaxSourcesPerGateway {
+		g.Counts.OverBound++
+		return
+	}
+	t.doors[k] = &DoorState{Gateway: gw, Sensor: ev.Source, State: state, Since: ev.Time, Seq: ev.Seq}
+	attrs := map[string]string{"sensor": ev.Source}
+	switch state {
+	case DoorHeld:
+		t.signal(gw, alerts.KindDoorHeld, ev.Source, true, ev.Time, "door "+ev.Source+" of gateway "+gw+" held open", attrs)
+	case DoorClosed:
+		t.signal(gw, alerts.KindDoorHeld, ev.Source, false, ev.Time, "door "+ev.Source+" of gateway "+gw+" closed", attrs)
+	}
+}
+
+func (t *txn) passage(gw string, g *gwRec, ev *telemetry.Event) {
+	k := srcKey{gw, ev.Source}
+	cur := staged(t.st.passages, t.passages, k)
+	if cur == nil && sourceCount(t.st.passages, t.passages, gw) >= MaxSourcesPerGateway {
+		g.Counts.OverBound++
+		return
+	}
+	p := &PassageState{Gateway: gw, Pair: ev.Source}
+	if cur != nil {
+		*p = *cur
+	}
+	pi := ev.PassageInfo
+	if pi.Direction == "in" {
+		p.CountedIn++
+	} else {
+		p.CountedOut++
+	}
+	if ev.Seq > p.Seq {
+		p.In, p.Out, p.Last, p.Seq = pi.In, pi.Out, ev.Time, ev.Seq
+	}
+	t.passages[k] = p
+}
+
+func (t *txn) lost(gw string, g *gwRec, ev *telemetry.Event) {
+	l := ev.Lost
+	inc(&g.Counts.Lost, l.Reason, l.Count)
+	g.Counts.LossReports++
+	g.Seq.markExplained(l.FirstSeq, l.LastSeq)
+	first, last := strconv.FormatUint(l.FirstSeq, 10), strconv.FormatUint(l.LastSeq, 10)
+	t.signal(gw, alerts.KindEventsLost, "", true, ev.Time,
+		"gateway "+gw+" lost "+strconv.FormatUint(l.Count, 10)+" events ("+l.Reason+")",
+		map[string]string{"lost": strconv.FormatUint(l.Count, 10), "reason": l.Reason, "first_seq": first, "last_seq": last})
+}
+
+// settle ends the batch: gaps that outlived it are counted and
+// signalled, those it filled are closed.
+func (t *txn) settle() {
+	for gw, g := range t.gws {
+		opened, closed := g.Seq.settle()
+		for _, x := range opened {
+			g.Counts.Gaps++
+			t.signal(gw, alerts.KindSequenceGap, gapKey(x), true, t.now,
+				"gateway "+gw+": events "+gapRange(x)+" missing", gapAttrs(x))
+		}
+		for _, x := range closed {
+			if x.Explained {
+				g.Counts.GapsExplained++
+			} else {
+				g.Counts.GapsFilled++
+			}
+			t.signal(gw, alerts.KindSequenceGap, gapKey(x), false, t.now,
+				"gateway "+gw+": events "+gapRange(x)+" no longer missing", gapAttrs(x))
+		}
+	}
+}
+
+func gapKey(g gap) string { return strconv.FormatUint(g.First, 10) }
+
+func gapRange(g gap) string {
+	return strconv.FormatUint(g.First, 10) + ".." + strconv.FormatUint(g.Last, 10)
+}
+
+func gapAttrs(g gap) map[string]string {
+	return map[string]string{"first_seq": strconv.FormatUint(g.First, 10), "last_seq": strconv.FormatUint(g.Last, 10)}
+}
