@@ -1,0 +1,494 @@
+// Package broker is the controller's MQTT side: a Subscriber that takes
+// the gateways' status, event and health messages from an external broker
+// (mosquitto) and acknowledges each only after the ingest recorded it
+// durably, a mochi-mqtt hook that gives the embedded broker the same
+// guarantee before it acknowledges a gateway's publish, and publishers for
+// the controller's alerts on either broker.
+//
+// With the external broker, the controller's session is persistent (clean
+// session off, fixed client ID): messages that arrive while the controller
+// is away wait on the broker, and messages delivered but not acknowledged
+// when a connection or the process ends are delivered again (DUP) on the
+// next connection. Delivery is at least once; the Recorder dedupes.
+package broker
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/ngic/ngic/controller/ingest"
+	"github.com/ngic/ngic/edge/publish/brokerurl"
+	"github.com/ngic/ngic/internal/retry"
+	"github.com/ngic/ngic/telemetry"
+)
+
+// Options configures a Subscriber.
+type Options struct {
+	// Broker is the broker URL: tcp:// or mqtt:// for plain TCP, ssl://,
+	// tls:// or mqtts:// for TLS, ws:// or wss:// for WebSocket. It must not
+	// carry credentials: they go in Username and Password.
+	Broker string
+	// TLS is the TLS configuration of a TLS broker, nil meaning the
+	// system's roots; it must be nil for a plaintext broker.
+	TLS *tls.Config
+	// Username and Password authenticate to the broker.
+	Username, Password string
+	// ClientID is the MQTT client identifier. It must stay the same from
+	// one run to the next: the broker keeps the session (subscriptions and
+	// messages not yet acknowledged) under it.
+	ClientID string
+	// Recorder records the messages; a message is acknowledged to the
+	// broker only after Record returned nil for the batch holding it.
+	Recorder ingest.Recorder
+	// MaxBatch is the most messages given to one Record call (default
+	// DefaultMaxBatch, at most 65535).
+	MaxBatch int
+	// MaxDelay is the longest the first message of a batch waits for more
+	// before the batch is recorded (default DefaultMaxDelay; negative: no
+	// wait, record what has arrived).
+	MaxDelay time.Duration
+	// OnState, when set, is told of each change of the broker connection:
+	// connected with a nil error when a session starts; connected with an
+	// error when the session is up but the broker refused a subscription;
+	// not connected with the cause when a session is lost or an attempt
+	// fails; not connected with a nil error at Close. While disconnected, a
+	// cause already reported since the last change is not reported again,
+	// so a broker that stays away is reported once. Calls never overlap.
+	OnState func(connected bool, err error)
+}
+
+// Defaults of Options.
+const (
+	DefaultMaxBatch = 500
+	DefaultMaxDelay = 5 * time.Millisecond
+)
+
+// Timing of the connection and of Record retries.
+const (
+	keepAlive      = 30 * time.Second
+	connectTimeout = 10 * time.Second
+	writeTimeout   = 10 * time.Second
+	// retryInterval is the wait between attempts of the first connection;
+	// maxReconnect bounds paho's backoff between reconnection attempts.
+	retryInterval = 2 * time.Second
+	maxReconnect  = 30 * time.Second
+	// recordMinBackoff and recordMaxBackoff bound the wait between
+	// attempts of a batch that Record refused.
+	recordMinBackoff = 100 * time.Millisecond
+	recordMaxBackoff = 5 * time.Second
+	// stallLimit is the longest paho's router waits for room in the
+	// queue before the message is left unacknowledged for redelivery.
+	stallLimit = time.Second
+)
+
+// Filters are the topic filters the Subscriber subscribes to, at QoS 1.
+var Filters = []string{telemetry.StatusFilter, telemetry.EventFilter, telemetry.HealthFilter}
+
+// delivery is one message as paho delivered it, with the number of the
+// connection that delivered it.
+type delivery struct {
+	m   mqtt.Message
+	gen uint64
+}
+
+// Subscriber receives the gateways' messages from a broker, records them
+// and acknowledges them.
+type Subscriber struct {
+	o Options
+	c mqtt.Client
+
+	// in is the queue between paho's router (handle) and Run.
+	in chan delivery
+	// gen numbers the connections: it grows before each (re)connection
+	// attempt, after the previous connection's router stopped, so a
+	// delivery of an ended connection is told apart and never acknowledged.
+	gen atomic.Uint64
+	// overflow is gen+1 of a connection on which a message was left
+	// unacknowledged because the queue stayed full; 0 when none.
+	overflow atomic.Uint64
+	kick     chan struct{} // tells Run of an overflow
+	closing  chan struct{}
+	closeOne sync.Once
+	running  atomic.Bool
+	resyncMu sync.Mutex // one resync or Close at a time
+
+	n     counters
+	state reporter
+}
+
+// counters are the Subscriber's statistics, updated without a lock.
+type counters struct {
+	connected, subscribed                         atomic.Bool
+	connects                                      atomic.Uint64
+	received, redelivered, deferred, resyncs      atomic.Uint64
+	recorded, batches, recordErrors, acked, stale atomic.Uint64
+	published, publishErrors                      atomic.Uint64
+	lastError                                     atomic.Value // string
+}
+
+// Subscribe checks the options, starts connecting to the broker (retrying
+// in the background until Close) and subscribes to Filters at QoS 1 on
+// every connection. Messages wait in a bounded queue until Run records and
+// acknowledges them.
+func Subscribe(o Options) (*Subscriber, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	s := &Subscriber{
+		o:       o,
+		in:      make(chan delivery, 2*o.MaxBatch),
+		kick:    make(chan struct{}, 1),
+		closing: make(chan struct{}),
+	}
+	s.n.lastError.Store("")
+	s.state.on = o.OnState
+	co := mqtt.NewClientOptions().
+		AddBroker(o.Broker).
+		SetClientID(o.ClientID).
+		SetUsername(o.Username).
+		SetPassword(o.Password).
+		SetCleanSession(false).
+		SetAutoAckDisabled(true).
+		SetOrderMatters(true). // handle runs in paho's router, in the broker's order, and never blocks long
+		SetAutoReconnect(true).
+		SetResumeSubs(true).
+		SetConnectRetry(true).
+		SetConnectRetryInterval(retryInterval).
+		SetMaxReconnectInterval(maxReconnect).
+		SetKeepAlive(keepAlive).
+		SetPingTimeout(10 * time.Second).
+		SetConnectTimeout(connectTimeout).
+		SetWriteTimeout(writeTimeout).
+		// Every message goes to handle, including those of the persistent
+		// session that arrive before the subscriptions are renewed.
+		SetDefaultPublishHandler(s.handle).
+		SetOnConnectHandler(s.onConnect).
+		SetReconnectingHandler(func(mqtt.Client, *mqtt.ClientOptions) { s.gen.Add(1) }).
+		SetConnectionNotificationHandler(s.onNotification)
+	if o.TLS != nil {
+		co.SetTLSConfig(o.TLS)
+	}
+	s.c = mqtt.NewClient(co)
+	s.c.Connect() // retries in the background; the outcome comes through onNotification
+	return s, nil
+}
+
+// check validates the options and sets the defaults.
+func (o *Options) check() error {
+	if o.Broker == "" || o.ClientID == "" {
+		return errors.New("broker: broker URL and client ID are required")
+	}
+	if err := brokerurl.Check(o.Broker, o.TLS != nil); err != nil {
+		return fmt.Errorf("broker: %w", err)
+	}
+	if o.Recorder == nil {
+		return errors.New("broker: no recorder")
+	}
+	if o.MaxBatch == 0 {
+		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.MaxBatch < 1 || o.MaxBatch > 65535 {
+		return fmt.Errorf("broker: max batch %d not within 1..65535", o.MaxBatch)
+	}
+	if o.MaxDelay == 0 {
+		o.MaxDelay = DefaultMaxDelay
+	}
+	return nil
+}
+
+// handle is paho's publish handler; it runs in paho's router. It queues
+// the message for Run, waiting at most stallLimit for room. A message
+// that finds no room is left unacknowledged (the broker keeps it in
+// flight) and the connection is marked for a resync, after which the
+// broker delivers it again; until then, further messages of the same
+// connection are left unacknowledged at once, so the router never stalls
+// long and memory stays bounded.
+func (s *Subscriber) handle(_ mqtt.Client, m mqtt.Message) {
+	s.n.received.Add(1)
+	if m.Duplicate() {
+		s.n.redelivered.Add(1)
+	}
+	d := delivery{m: m, gen: s.gen.Load()}
+	if s.overflow.Load() != d.gen+1 {
+		select {
+		case s.in <- d:
+			return
+		default:
+		}
+		t := time.NewTimer(stallLimit)
+		defer t.Stop()
+		select {
+		case s.in <- d:
+			return
+		case <-t.C:
+		case <-s.closing:
+			return // not acknowledged: delivered again to the next run
+		}
+		s.overflow.Store(d.gen + 1)
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
+	s.n.deferred.Add(1)
+}
+
+// onConnect renews the subscriptions on each connection: the broker keeps
+// them in the persistent session, but a broker that lost the session (a
+// restart without persistence) needs them again.
+func (s *Subscriber) onConnect(c mqtt.Client) {
+	gen := s.gen.Load()
+	s.n.subscribed.Store(false)
+	filters := make(map[string]byte, len(Filters))
+	for _, f := range Filters {
+		filters[f] = 1
+	}
+	tok := c.SubscribeMultiple(filters, nil)
+	select {
+	case <-tok.Done():
+	case <-s.closing:
+		return
+	}
+	if s.gen.Load() != gen {
+		return // the connection ended meanwhile; the next one subscribes again
+	}
+	err := tok.Error()
+	if err == nil {
+		var refused []string
+		for f, q := range tok.(*mqtt.SubscribeToken).Result() {
+			if q > 2 {
+				refused = append(refused, f)
+			}
+		}
+		if len(refused) > 0 {
+			err = fmt.Errorf("broker %s refused the subscription to %s", brokerurl.Redact(s.o.Broker), strings.Join(refused, ", "))
+		}
+	} else {
+		err = fmt.Errorf("subscribe on %s: %w", brokerurl.Redact(s.o.Broker), err)
+	}
+	if err != nil {
+		s.n.lastError.Store(err.Error())
+		s.state.report(true, err)
+		return
+	}
+	s.n.subscribed.Store(true)
+}
+
+// onNotification follows paho's connection notifications.
+func (s *Subscriber) onNotification(_ mqtt.Client, n mqtt.ConnectionNotification) {
+	switch n := n.(type) {
+	case mqtt.ConnectionNotificationConnected:
+		s.n.connects.Add(1)
+		s.n.connected.Store(true)
+		s.n.lastError.Store("")
+		s.state.report(true, nil)
+	case mqtt.ConnectionNotificationLost:
+		s.n.connected.Store(false)
+		s.n.subscribed.Store(false)
+		err := n.Reason
+		if err == nil {
+			err = errors.New("connection lost")
+		}
+		err = fmt.Errorf("broker %s: %w", brokerurl.Redact(s.o.Broker), err)
+		s.n.lastError.Store(err.Error())
+		if !s.c.IsConnectionOpen() { // not already connected again
+			s.state.report(false, err)
+		}
+	case mqtt.ConnectionNotificationFailed:
+		err := fmt.Errorf("connect %s: %w", brokerurl.Redact(s.o.Broker), n.Reason)
+		s.n.lastError.Store(err.Error())
+		s.state.report(false, err)
+	}
+}
+
+// Run records the queued messages in batches of up to MaxBatch and
+// acknowledges each batch once Record returned nil for it, in the order
+// the broker delivered them. A batch that Record refuses is offered again
+// with backoff, and nothing further is taken meanwhile (the broker keeps
+// the rest). It returns ctx.Err() when ctx ends, after the batch in hand
+// was recorded and acknowledged, or abandoned unacknowledged while Record
+// still refuses it. Only one Run at a time.
+func (s *Subscriber) Run(ctx context.Context) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("broker: Run already running")
+	}
+	defer s.running.Store(false)
+	batch := make([]delivery, 0, s.o.MaxBatch)
+	msgs := make([]ingest.Message, 0, s.o.MaxBatch)
+	var timer *time.Timer
+	for {
+		batch, msgs = batch[:0], msgs[:0]
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case d := <-s.in:
+			batch = append(batch, d)
+		case <-s.kick:
+			s.resyncIfDrained()
+			continue
+		}
+		batch = s.fill(batch, &timer)
+		for _, d := range batch {
+			msgs = append(msgs, ingest.Message{Topic: d.m.Topic(), Payload: d.m.Payload(), Retained: d.m.Retained()})
+		}
+		if !s.record(ctx, msgs) {
+			return ctx.Err()
+		}
+		s.ack(batch)
+		clear(msgs) // let the payloads go
+		s.resyncIfDrained()
+	}
+}
+
+// fill adds queued messages to batch until it holds MaxBatch or the first
+// waited MaxDelay.
+func (s *Subscriber) fill(batch []delivery, timer **time.Timer) []delivery {
+	for len(batch) < cap(batch) { // what is there already
+		select {
+		case d := <-s.in:
+			batch = append(batch, d)
+			continue
+		default:
+		}
+		break
+	}
+	if len(batch) == cap(batch) || s.o.MaxDelay < 0 {
+		return batch
+	}
+	if *timer == nil {
+		*timer = time.NewTimer(s.o.MaxDelay)
+	} else {
+		(*timer).Reset(s.o.MaxDelay)
+	}
+	t := *timer
+	for len(batch) < cap(batch) {
+		select {
+		case d := <-s.in:
+			batch = append(batch, d)
+		case <-t.C:
+			return batch
+		}
+	}
+	t.Stop()
+	return batch
+}
+
+// record calls Record until it accepts msgs, with backoff between
+// attempts. It returns false when ctx ended first.
+func (s *Subscriber) record(ctx context.Context, msgs []ingest.Message) bool {
+	backoff := recordMinBackoff
+	for {
+		err := s.o.Recorder.Record(msgs)
+		if err == nil {
+			s.n.batches.Add(1)
+			s.n.recorded.Add(uint64(len(msgs)))
+			return true
+		}
+		s.n.recordErrors.Add(1)
+		s.n.lastError.Store(fmt.Sprintf("broker: record %d messages: %v", len(msgs), err))
+		t := time.NewTimer(retry.Jitter(backoff))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+		backoff = min(2*backoff, recordMaxBackoff)
+	}
+}
+
+// ack acknowledges the recorded batch, in order. A message delivered by a
+// connection that has ended since is not acknowledged: the broker
+// delivers it again on the current one (and the Recorder dedupes it).
+func (s *Subscriber) ack(batch []delivery) {
+	gen := s.gen.Load()
+	for i, d := range batch {
+		if d.m.Qos() == 0 {
+			continue
+		}
+		if d.gen != gen {
+			s.n.stale.Add(1)
+		} else {
+			d.m.Ack()
+			s.n.acked.Add(1)
+		}
+		batch[i] = delivery{}
+	}
+}
+
+// resyncIfDrained reconnects after an overflow once every message queued
+// from the overflowing connection is recorded and acknowledged: the
+// broker then delivers again, on the new connection, what was left
+// unacknowledged.
+func (s *Subscriber) resyncIfDrained() {
+	gen := s.gen.Load()
+	if s.overflow.Load() != gen+1 || len(s.in) > 0 {
+		return
+	}
+	s.resyncMu.Lock()
+	defer s.resyncMu.Unlock()
+	select {
+	case <-s.closing:
+		return
+	default:
+	}
+	s.c.Disconnect(1000)
+	s.gen.Add(1)
+	s.n.resyncs.Add(1)
+	s.c.Connect()
+}
+
+// Publish publishes payload on topic at QoS 1 and waits for the broker's
+// PUBACK or the end of ctx. While the connection is down, the message
+// waits in the client and goes out after the reconnection; a ctx that
+// ends first returns its error, and the message may still be delivered.
+func (s *Subscriber) Publish(ctx context.Context, topic string, payload []byte, retained bool) error {
+	if err := checkTopic(topic); err != nil {
+		return err
+	}
+	tok := s.c.Publish(topic, 1, retained, payload)
+	select {
+	case <-tok.Done():
+	case <-ctx.Done():
+		s.n.publishErrors.Add(1)
+		return fmt.Errorf("broker: publish %s: %w", topic, ctx.Err())
+	}
+	if err := tok.Error(); err != nil {
+		s.n.publishErrors.Add(1)
+		return fmt.Errorf("broker: publish %s: %w", topic, err)
+	}
+	s.n.published.Add(1)
+	return nil
+}
+
+// checkTopic checks that topic can be published to.
+func checkTopic(topic string) error {
+	if topic == "" || strings.ContainsAny(topic, "+#\x00") {
+		return fmt.Errorf("broker: %q is not a topic one can publish to", topic)
+	}
+	return nil
+}
+
+// Close disconnects from the broker. Messages queued or in a batch not yet
+// acknowledged stay with the broker, which delivers them again to the
+// next session with the same client ID. Call it after Run returned.
+func (s *Subscriber) Close() error {
+	s.closeOne.Do(func() {
+		close(s.closing)
+		s.resyncMu.Lock()
+		defer s.resyncMu.Unlock()
+		s.c.Disconnect(250)
+		s.n.connected.Store(false)
+		s.n.subscribed.Store(false)
+		s.state.report(false, nil)
+	})
+	return nil
+}
