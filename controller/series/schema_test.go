@@ -78,7 +78,7 @@ var schemas = map[string]schema{
 	telemetry.MeasPONPort: {ifTags, ifName, map[string]lineprotocol.ValueKind{
 		telemetry.FieldOperStatus: kString, telemetry.FieldONTsOnline: kInt, telemetry.FieldONTsOffline: kInt,
 		telemetry.FieldONTsTotal: kInt}},
-	telemetry.MeasDSLLine: {append(slices.Clone(ifTags), telemetry.TagTechnology), ifName, map[string]lineprotocol.ValueKind{
+	telemetry.MeasDSLLine: {ifTags, []string{telemetry.TagIfName, telemetry.TagTechnology}, map[string]lineprotocol.ValueKind{
 		telemetry.FieldShowtime: kBool, telemetry.FieldOperStatus: kString, telemetry.FieldAttainableDown: kInt,
 		telemetry.FieldAttainableUp: kInt, telemetry.FieldActualDown: kInt, telemetry.FieldActualUp: kInt}},
 	telemetry.MeasCableChannel: {append(slices.Clone(ifTags), telemetry.TagDirection), ifName, map[string]lineprotocol.ValueKind{
