@@ -20,7 +20,7 @@ func init() { commands = append(commands, newSimulateCmd) }
 // newSimulateCmd builds `ngic-controller simulate`: serve a folder of SNMP
 // recordings as live agents on one UDP port.
 func newSimulateCmd() *cobra.Command {
-	var dir, listen string
+	var dir, listen, control string
 	cmd := &cobra.Command{
 		Use:   "simulate",
 		Short: "Serve a folder of .snmprec recordings as SNMP v1/v2c agents (community = file name); a lab tool",
@@ -30,7 +30,11 @@ is the file name without .snmprec. Files that cannot be read or hold no object a
 simulate is a lab tool for tests and benchmarks, not a service to expose. It has no access control beyond
 the community names (the file names), it answers with replies up to tens of times larger than the request
 (an amplification vector for spoofed UDP), and it serves whatever the recordings hold. It listens on
-127.0.0.1 by default; it warns when told to listen on anything other than a loopback address.`,
+127.0.0.1 by default; it warns when told to listen on anything other than a loopback address.
+
+--control 127.0.0.1:PORT (loopback only) serves a lab control over HTTP: POST /agents/COMMUNITY/down makes that
+agent answer nothing, like a dead device, POST /agents/COMMUNITY/up brings it back, GET /agents lists each
+agent and its state. Other agents are unaffected.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := cli.Logger("info").With("cmd", "simulate")
@@ -51,6 +55,13 @@ the community names (the file names), it answers with replies up to tens of time
 			if err != nil {
 				return err
 			}
+			var ctl net.Listener
+			if control != "" {
+				if ctl, err = listenControl(control); err != nil {
+					return fmt.Errorf("simulate: %w", err)
+				}
+				defer ctl.Close()
+			}
 			conn, err := net.ListenPacket("udp", listen)
 			if err != nil {
 				return fmt.Errorf("simulate: listen %s: %w", listen, err)
@@ -65,6 +76,10 @@ the community names (the file names), it answers with replies up to tens of time
 				"listen", conn.LocalAddr().String(), "load_seconds", time.Since(began).Seconds())
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if ctl != nil {
+				log.Info("lab control: POST /agents/COMMUNITY/down or /up, GET /agents", "control", ctl.Addr().String())
+				go serveControl(ctx, ctl, sim)
+			}
 			if err := sim.Serve(ctx, conn); err != nil {
 				return fmt.Errorf("simulate: %w", err)
 			}
@@ -74,6 +89,7 @@ the community names (the file names), it answers with replies up to tens of time
 	}
 	cmd.Flags().StringVar(&dir, "recordings", "", "folder of .snmprec files to serve")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:1161", "UDP address to listen on (keep it on loopback: a lab tool)")
+	cmd.Flags().StringVar(&control, "control", "", "serve the lab control (take agents down and up) on this loopback TCP address")
 	return cmd
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gosnmp/gosnmp"
 
 	"github.com/ngic/ngic/controller/snmprec"
 	"github.com/ngic/ngic/internal/testenv"
@@ -38,38 +42,63 @@ func TestSummarizeWarnings(t *testing.T) {
 	}
 }
 
-// startSimulate runs the simulate command with args until it logs that it
-// serves (or exits), stops it, and returns its whole log.
-func startSimulate(t *testing.T, args ...string) string {
+// simulateProc is a running simulate command.
+type simulateProc struct {
+	cancel context.CancelFunc
+	exited chan struct{}
+	log    string
+}
+
+// read returns the command's log so far.
+func (p *simulateProc) read() string { b, _ := os.ReadFile(p.log); return string(b) }
+
+// stop ends the command (if it still runs) and waits for it.
+func (p *simulateProc) stop() {
+	p.cancel()
+	<-p.exited
+}
+
+// launchSimulate runs the simulate command with args, and returns once it
+// logs that it serves, or has exited; it is stopped when the test ends.
+func launchSimulate(t *testing.T, args ...string) *simulateProc {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	cmd := exec.CommandContext(ctx, binary, append([]string{"simulate"}, args...)...)
 	logFile, err := os.Create(filepath.Join(t.TempDir(), "log"))
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
 	defer logFile.Close()
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	read := func() string { b, _ := os.ReadFile(logFile.Name()); return string(b) }
 	if err := cmd.Start(); err != nil {
+		cancel()
 		t.Fatal(err)
 	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	// Wait (by content) for the "serving" line, then stop the command.
-	for !strings.Contains(read(), "serving recordings") {
+	p := &simulateProc{cancel: cancel, exited: make(chan struct{}), log: logFile.Name()}
+	go func() { _ = cmd.Wait(); close(p.exited) }()
+	t.Cleanup(p.stop)
+	// Wait (by content) for the "serving" line.
+	deadline := time.After(time.Minute)
+	for !strings.Contains(p.read(), "serving recordings") {
 		select {
-		case <-exited:
-			return read()
-		case <-ctx.Done():
-			t.Fatalf("simulate never served: %s", read())
+		case <-p.exited:
+			return p
+		case <-deadline:
+			t.Fatalf("simulate never served: %s", p.read())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	cancel()
-	<-exited
-	return read()
+	return p
+}
+
+// startSimulate runs the simulate command with args until it logs that it
+// serves (or exits), stops it, and returns its whole log.
+func startSimulate(t *testing.T, args ...string) string {
+	t.Helper()
+	p := launchSimulate(t, args...)
+	p.stop()
+	return p.read()
 }
 
 // TestSimulateLogsOneLinePerDamagedFile starts the simulate command on the
@@ -183,4 +212,108 @@ func logLines(t *testing.T, out string) []map[string]any {
 		lines = append(lines, m)
 	}
 	return lines
+}
+
+// TestSimulateControlTakesAnAgentDown runs the built simulate with two
+// agents and its control: one agent is taken down (a GET to it times out)
+// and up again (it answers), the other answers throughout.
+func TestSimulateControlTakesAnAgentDown(t *testing.T) {
+	rec := t.TempDir()
+	for _, n := range []string{"olt-a", "olt-b"} {
+		if err := os.WriteFile(filepath.Join(rec, n+".snmprec"), []byte("1.3.6.1.2.1.1.5.0|4|"+n+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	udp := testenv.FreeUDPPort(t)
+	control := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	p := launchSimulate(t, "--recordings", rec, "--listen", "127.0.0.1:"+strconv.Itoa(udp), "--control", control)
+	if !strings.Contains(p.read(), "serving recordings") {
+		t.Fatalf("simulate did not serve:\n%s", p.read())
+	}
+	get := func(community string) error {
+		g := &gosnmp.GoSNMP{Target: "127.0.0.1", Port: uint16(udp), Community: community, Version: gosnmp.Version2c,
+			Timeout: 500 * time.Millisecond, Retries: 1, Context: context.Background()}
+		if err := g.Connect(); err != nil {
+			t.Fatal(err)
+		}
+		defer g.Conn.Close()
+		r, err := g.Get([]string{".1.3.6.1.2.1.1.5.0"})
+		if err != nil {
+			return err
+		}
+		if v, _ := r.Variables[0].Value.([]byte); string(v) != community {
+			t.Fatalf("%s answered sysName %q", community, v)
+		}
+		return nil
+	}
+	post := func(path string, wantCode int) {
+		t.Helper()
+		resp, err := http.Post("http://"+control+path, "", nil)
+		if err != nil {
+			t.Fatalf("POST %s: %v\n%s", path, err, p.read())
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != wantCode {
+			t.Fatalf("POST %s: %d %s; want %d", path, resp.StatusCode, body, wantCode)
+		}
+	}
+	states := func() map[string]string {
+		t.Helper()
+		resp, err := http.Get("http://" + control + "/agents")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var list []struct{ Community, State string }
+		if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, a := range list {
+			m[a.Community] = a.State
+		}
+		return m
+	}
+	for _, n := range []string{"olt-a", "olt-b"} {
+		if err := get(n); err != nil {
+			t.Fatalf("%s before any control: %v", n, err)
+		}
+	}
+	post("/agents/olt-a/down", 200)
+	if s := states(); s["olt-a"] != "down" || s["olt-b"] != "up" || len(s) != 2 {
+		t.Fatalf("GET /agents after down: %v", s)
+	}
+	if err := get("olt-a"); err == nil {
+		t.Fatal("olt-a answered while down")
+	} else if !strings.Contains(err.Error(), "timeout") {
+		t.Fatalf("olt-a down: %v; want a timeout", err)
+	}
+	if err := get("olt-b"); err != nil {
+		t.Fatalf("olt-b while olt-a is down: %v", err)
+	}
+	post("/agents/olt-a/up", 200)
+	if err := get("olt-a"); err != nil {
+		t.Fatalf("olt-a back up: %v", err)
+	}
+	if err := get("olt-b"); err != nil {
+		t.Fatalf("olt-b after olt-a came up: %v", err)
+	}
+	if s := states(); s["olt-a"] != "up" {
+		t.Fatalf("GET /agents after up: %v", s)
+	}
+	post("/agents/olt-c/down", 404)
+}
+
+// TestSimulateControlRefusedBeyondLoopback: --control on every address is
+// refused before anything is served.
+func TestSimulateControlRefusedBeyondLoopback(t *testing.T) {
+	rec := t.TempDir()
+	if err := os.WriteFile(filepath.Join(rec, "dev.snmprec"), []byte("1.3.6.1.2.1.1.1.0|4|lab\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := startSimulate(t, "--recordings", rec, "--listen", "127.0.0.1:0", "--control", "0.0.0.0:0")
+	if strings.Contains(out, "serving recordings") || !strings.Contains(out, "--control") || !strings.Contains(out, "loopback") {
+		t.Fatalf("--control 0.0.0.0:0 was not refused:\n%s", out)
+	}
 }

@@ -56,7 +56,7 @@ var DefaultOptions = Options{MaxMessageSize: 1400, Now: time.Now}
 // Simulator answers SNMP requests from a set of recordings. It is safe for
 // concurrent use.
 type Simulator struct {
-	devices map[string]*snmprec.View
+	devices map[string]*agent
 	names   []string
 	opts    Options
 	start   time.Time
@@ -140,12 +140,12 @@ func New(devices map[string]*snmprec.View, opts Options) (*Simulator, error) {
 	if opts.Now == nil {
 		opts.Now = DefaultOptions.Now
 	}
-	s := &Simulator{devices: make(map[string]*snmprec.View, len(devices)), opts: opts, start: opts.Now()}
+	s := &Simulator{devices: make(map[string]*agent, len(devices)), opts: opts, start: opts.Now()}
 	for k, v := range devices {
 		if v == nil {
 			return nil, fmt.Errorf("simulator: device %q has no recording", k)
 		}
-		s.devices[k] = v
+		s.devices[k] = &agent{view: v}
 		s.names = append(s.names, k)
 	}
 	slices.Sort(s.names)
@@ -371,17 +371,18 @@ func nextVarbind(v []byte) (oid, rest []byte) {
 // answer is built in (grown when too small; pass the same buffer again to
 // avoid allocation); the answer is a sub-slice of it, or nil when the
 // request gets no answer (malformed, not v1/v2c, unknown community, a PDU
-// type an agent does not answer). HandlePacket is safe for concurrent use
-// with distinct buffers.
+// type an agent does not answer, an agent taken down by SetDown).
+// HandlePacket is safe for concurrent use with distinct buffers.
 func (s *Simulator) HandlePacket(buf, req []byte) []byte {
 	r, ok := decode(req)
 	if !ok {
 		return nil
 	}
-	view := s.devices[string(r.community)]
-	if view == nil {
+	a := s.devices[string(r.community)]
+	if a == nil || a.down.Load() {
 		return nil
 	}
+	view := a.view
 	// Room for the message, PDU and list headers (4 octets each at most),
 	// version, community, request-id, error-status and error-index.
 	reserve := 15 + len(r.verTLV) + len(r.commTLV) + len(r.reqIDTLV) + 3 + 6
