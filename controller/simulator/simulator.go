@@ -19,6 +19,9 @@
 // Requests are decoded and answers encoded by hand, without allocating.
 // Responses stay within Options.MaxMessageSize: a GETBULK answer is cut
 // short, a GET or GETNEXT answer too large becomes a tooBig error.
+//
+// For labs, SetDown takes one agent down (it answers nothing, like a dead
+// device) and back up while the others keep answering.
 package simulator
 
 import (
