@@ -51,6 +51,12 @@ var alertStates = map[string]bool{AlertFiring: true, AlertSilenced: true, AlertS
 // Alert subject types.
 var alertSubjectTypes = map[string]bool{"device": true, "gateway": true, "site": true}
 
+// ValidAlertSubject says whether typ ("device", "gateway" or "site"), id
+// and site can make an alert's subject.
+func ValidAlertSubject(typ, id, site string) bool {
+	return alertSubjectTypes[typ] && id != "" && len(id) <= MaxAlertName && len(site) <= MaxAlertName
+}
+
 // AlertSubject is what an alert is about.
 type AlertSubject struct {
 	// Type is "device", "gateway" or "site".
@@ -111,10 +117,14 @@ func AlertID(rule, subjectType, subjectID, key string, started time.Time) string
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
-// Bounds of an alert's text fields.
+// Bounds of an alert's fields.
 const (
-	maxAlertText  = 1024
-	maxAlertAttrs = 64
+	// MaxAlertText bounds Key, Summary, Reason and each attribute value, in bytes.
+	MaxAlertText = 1024
+	// MaxAlertAttrs bounds the number of Attrs.
+	MaxAlertAttrs = 64
+	// MaxAlertName bounds Rule, Subject.ID, Subject.Site and each attribute name, in bytes.
+	MaxAlertName = 128
 )
 
 // EncodeAlert returns the JSON of an alert after validating it.
@@ -143,7 +153,7 @@ func (a *Alert) Validate() error {
 	switch {
 	case a.V != SchemaVersion:
 		return fmt.Errorf("telemetry: alert field v: schema version %d, want %d", a.V, SchemaVersion)
-	case a.Rule == "" || len(a.Rule) > 128:
+	case a.Rule == "" || len(a.Rule) > MaxAlertName:
 		return errors.New("telemetry: alert field rule: empty or longer than 128 bytes")
 	case a.Kind == "" || len(a.Kind) > 64:
 		return errors.New("telemetry: alert field kind: empty or longer than 64 bytes")
@@ -153,12 +163,12 @@ func (a *Alert) Validate() error {
 		return fmt.Errorf("telemetry: alert field state: %q is not a state", a.State)
 	case !alertSubjectTypes[a.Subject.Type]:
 		return fmt.Errorf("telemetry: alert field subject.type: %q is not device, gateway or site", a.Subject.Type)
-	case a.Subject.ID == "" || len(a.Subject.ID) > 128 || len(a.Subject.Site) > 128:
+	case !ValidAlertSubject(a.Subject.Type, a.Subject.ID, a.Subject.Site):
 		return errors.New("telemetry: alert field subject: id empty, or id or site longer than 128 bytes")
-	case len(a.Key) > maxAlertText || len(a.Summary) > maxAlertText || len(a.Reason) > maxAlertText:
-		return fmt.Errorf("telemetry: alert field key/summary/reason: longer than %d bytes", maxAlertText)
-	case len(a.Attrs) > maxAlertAttrs:
-		return fmt.Errorf("telemetry: alert field attrs: more than %d", maxAlertAttrs)
+	case len(a.Key) > MaxAlertText || len(a.Summary) > MaxAlertText || len(a.Reason) > MaxAlertText:
+		return fmt.Errorf("telemetry: alert field key/summary/reason: longer than %d bytes", MaxAlertText)
+	case len(a.Attrs) > MaxAlertAttrs:
+		return fmt.Errorf("telemetry: alert field attrs: more than %d", MaxAlertAttrs)
 	case (a.State == AlertResolved) != (a.Resolved != nil):
 		return errors.New("telemetry: alert field resolved: set when, and only when, the state is resolved")
 	}
@@ -166,7 +176,7 @@ func (a *Alert) Validate() error {
 		return fmt.Errorf("telemetry: alert field id: %w", err)
 	}
 	for k, v := range a.Attrs {
-		if k == "" || len(k) > 128 || len(v) > maxAlertText {
+		if k == "" || len(k) > MaxAlertName || len(v) > MaxAlertText {
 			return fmt.Errorf("telemetry: alert field attrs: key %q empty or too long, or its value too long", k)
 		}
 	}

@@ -9,7 +9,9 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ngic/ngic/telemetry"
 )
@@ -72,6 +74,8 @@ type Engine struct {
 	rules  map[string]*Rule
 	sinks  []*sink
 	wake   chan struct{}
+	// invalid counts signals whose subject or key cannot make an alert.
+	invalid atomic.Uint64
 
 	mu       sync.Mutex
 	conds    map[string]*cond
@@ -188,6 +192,10 @@ func (e *Engine) Signal(s Signal) {
 	if len(rules) == 0 {
 		return
 	}
+	if !telemetry.ValidAlertSubject(s.Subject.Type, s.Subject.ID, s.Subject.Site) || len(s.Key) > telemetry.MaxAlertText {
+		e.invalid.Add(1)
+		return
+	}
 	locked, changed := false, false
 	var now time.Time
 	for _, r := range rules {
@@ -220,7 +228,7 @@ func (e *Engine) notify() {
 // alert changed. Called with mu held.
 func (e *Engine) observe(r *Rule, s *Signal, now time.Time) bool {
 	t := s.Time
-	if t.IsZero() || t.After(now) {
+	if t.Year() < 1970 || t.After(now) {
 		t = now
 	}
 	k := condKey(r.Name, s.Subject, s.Key)
@@ -236,10 +244,10 @@ func (e *Engine) observe(r *Rule, s *Signal, now time.Time) bool {
 		e.conds[k] = c
 	}
 	if s.Summary != "" {
-		c.Summary = s.Summary
+		c.Summary = truncate(s.Summary, telemetry.MaxAlertText)
 	}
 	if s.Attrs != nil {
-		c.Attrs = maps.Clone(s.Attrs)
+		c.Attrs = boundAttrs(s.Attrs)
 	}
 	if !c.Active {
 		c.Active, c.Since, c.HoldUntil = true, t, time.Time{}
@@ -294,6 +302,34 @@ func (e *Engine) raise(c *cond, now time.Time) bool {
 	e.stats.raised[a.Kind]++
 	e.emit(a, c.Notified)
 	return true
+}
+
+// truncate cuts s to at most n bytes, on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// boundAttrs copies attrs within the bounds of an alert's: names too long
+// are left out, values cut, and beyond MaxAlertAttrs the names last in
+// order are left out.
+func boundAttrs(attrs map[string]string) map[string]string {
+	out := make(map[string]string, min(len(attrs), telemetry.MaxAlertAttrs))
+	keys := slices.Sorted(maps.Keys(attrs))
+	for _, k := range keys {
+		if len(out) == telemetry.MaxAlertAttrs {
+			break
+		}
+		if k != "" && len(k) <= telemetry.MaxAlertName {
+			out[k] = truncate(attrs[k], telemetry.MaxAlertText)
+		}
+	}
+	return out
 }
 
 func windowReason(w Window) string {

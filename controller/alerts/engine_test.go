@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -394,4 +395,50 @@ func BenchmarkSignalHeld(b *testing.B) {
 			e.Signal(s)
 		}
 	})
+}
+
+func TestSignalBounds(t *testing.T) {
+	e, _ := newTestEngine(t, Config{Rules: []Rule{{Name: "door", Kind: KindDoorHeld}}}, Options{})
+	e.Signal(level(KindDoorHeld, Subject{Type: "cabinet", ID: "c1"}, true, t0))
+	e.Signal(level(KindDoorHeld, Subject{Type: SubjectGateway}, true, t0))
+	e.Signal(Signal{Kind: KindDoorHeld, Subject: gw1, Key: strings.Repeat("k", 2000), Active: true})
+	wantTransitions(t, e, "")
+	if n := e.invalid.Load(); n != 3 {
+		t.Fatalf("%d invalid signals counted, want 3", n)
+	}
+	attrs := map[string]string{strings.Repeat("n", 200): "x"}
+	for i := 0; i < 100; i++ {
+		attrs[fmt.Sprintf("a%03d", i)] = strings.Repeat("é", 1000)
+	}
+	e.Signal(Signal{Kind: KindDoorHeld, Subject: gw1, Key: "pe-1", Active: true, Time: time.Time{},
+		Summary: strings.Repeat("é", 1000), Attrs: attrs})
+	ts := wantTransitions(t, e, "firing+hook")
+	if _, err := telemetry.EncodeAlert(&ts[0].alert); err != nil {
+		t.Fatal(err)
+	}
+	if a := ts[0].alert; len(a.Attrs) != telemetry.MaxAlertAttrs || a.Attrs["a000"] == "" || !a.Started.Equal(t0) {
+		t.Fatalf("attrs %d, started %v", len(a.Attrs), a.Started)
+	}
+}
+
+// TestRunDrivesTimers: Run alone raises after `after`, clears one-shots
+// after clear_after and ends maintenance, by the engine's clock.
+func TestRunDrivesTimers(t *testing.T) {
+	cfg := Config{
+		Rules: []Rule{{Name: "down", Kind: KindDeviceDown, After: 2 * time.Minute},
+			{Name: "lost", Kind: KindEventsLost, ClearAfter: 5 * time.Minute}},
+		Maintenance: []Window{{Subject: "gateway:gw-1", Start: t0, End: t0.Add(time.Minute)}},
+	}
+	e, clk := newTestEngine(t, cfg, Options{Tick: time.Millisecond})
+	runEngine(t, e)
+	e.Signal(level(KindDeviceDown, olt1, true, t0))
+	e.Signal(level(KindEventsLost, gw1, true, t0))
+	waitFor(t, "the silenced alert", func() bool { return len(e.Open()) == 1 })
+	clk.set(t0.Add(2 * time.Minute))
+	waitFor(t, "two firing", func() bool {
+		open := e.Open()
+		return len(open) == 2 && open[0].State == telemetry.AlertFiring && open[1].State == telemetry.AlertFiring
+	})
+	clk.set(t0.Add(5 * time.Minute))
+	waitFor(t, "the one-shot resolved", func() bool { return len(e.Open()) == 1 && e.Open()[0].Kind == KindDeviceDown })
 }

@@ -30,6 +30,7 @@ var (
 		[]string{"receiver"}, nil)
 	descStateErrors = prometheus.NewDesc("ngic_controller_alerts_state_errors_total", "Failures to save the alert state file.", nil, nil)
 	descQueueErrors = prometheus.NewDesc("ngic_controller_alerts_queue_errors_total", "Failures to queue an alert for delivery.", nil, nil)
+	descInvalid     = prometheus.NewDesc("ngic_controller_alerts_signals_invalid_total", "Signals dropped because their subject or key cannot make an alert.", nil, nil)
 )
 
 // collector exports the engine's figures.
@@ -42,7 +43,7 @@ func (e *Engine) Collector() prometheus.Collector { return collector{e} }
 // Describe implements prometheus.Collector.
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descFiring, descSilenced, descRaised, descResolved, descSuppressed,
-		descQueue, descDelivered, descDeliveryErrors, descRefused, descDropped, descStateErrors, descQueueErrors} {
+		descQueue, descDelivered, descDeliveryErrors, descRefused, descDropped, descStateErrors, descQueueErrors, descInvalid} {
 		ch <- d
 	}
 }
@@ -74,6 +75,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descStateErrors, prometheus.CounterValue, float64(e.stats.stateErrors))
 	ch <- prometheus.MustNewConstMetric(descQueueErrors, prometheus.CounterValue, float64(e.stats.queueErrors))
 	e.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(descInvalid, prometheus.CounterValue, float64(e.invalid.Load()))
 	for k, n := range firing {
 		ch <- prometheus.MustNewConstMetric(descFiring, prometheus.GaugeValue, float64(n), k.kind, k.severity)
 	}
