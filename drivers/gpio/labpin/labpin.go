@@ -56,6 +56,9 @@ type Pin struct {
 	// edges holds one token when an edge came since the last WaitForEdge
 	// (edges accumulate into one, as periph allows).
 	edges chan struct{}
+	// pulsing serialises pulses, so that each goes back to the level it
+	// started from.
+	pulsing sync.Mutex
 
 	mu     sync.Mutex
 	level  gpio.Level
@@ -238,10 +241,16 @@ func ParseLevel(s string) (gpio.Level, error) {
 
 // Pulse drives the pin to the opposite of its level, holds it for d, then
 // drives it back, returning once it is back. When ctx ends first the pin
-// goes back at once and Pulse returns ctx's error.
+// goes back at once and Pulse returns ctx's error. Pulses on one pin run
+// one after the other (a Set during a pulse is undone when it ends).
 func (p *Pin) Pulse(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return fmt.Errorf("labpin: %s: pulse of %v is not positive", p.name, d)
+	}
+	p.pulsing.Lock()
+	defer p.pulsing.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	was := p.Read()
 	p.Set(!was)

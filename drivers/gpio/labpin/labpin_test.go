@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,6 +139,20 @@ func TestPulse(t *testing.T) {
 	}
 	if err := p.Pulse(context.Background(), 0); err == nil {
 		t.Fatal("a zero pulse is accepted")
+	}
+	// Pulses at once on one pin run one after the other: the pin ends
+	// where it started.
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() {
+			if err := p.Pulse(context.Background(), time.Millisecond); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if s := p.State(); s.Level != "high" || s.Changes != 12 {
+		t.Fatalf("after five pulses at once: %+v; want high after 12 changes", s)
 	}
 }
 
