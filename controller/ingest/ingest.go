@@ -170,7 +170,7 @@ func (in *Ingester) Record(batch []Message) error {
 	in.mu.RLock()
 	sites := in.sites
 	in.mu.RUnlock()
-	t := in.newTxn(sites, in.linesBuf[:0])
+	t := in.newTxn(sites, in.linesBuf[:0], len(batch))
 	for i := range batch {
 		t.message(&batch[i])
 	}
@@ -241,7 +241,7 @@ func (in *Ingester) apply(t *txn) {
 			r = newIDRing()
 			in.ids[k.gw] = r
 		}
-		r.add(k.id)
+		r.add(k.h)
 	}
 	if in.o.Signals != nil {
 		for _, s := range t.signals {

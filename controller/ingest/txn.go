@@ -31,10 +31,10 @@ type txn struct {
 	refusals []Refusal
 }
 
-func (in *Ingester) newTxn(sites map[string]string, lines []byte) *txn {
+func (in *Ingester) newTxn(sites map[string]string, lines []byte, size int) *txn {
 	return &txn{in: in, st: in.st, sites: sites, now: in.o.Now(), gws: map[string]*gwRec{},
 		tags: map[string]map[tagKey]*PresentTag{}, doors: map[srcKey]*DoorState{},
-		passages: map[srcKey]*PassageState{}, ids: map[idKey]struct{}{}, tagN: map[string]int{}, lines: lines}
+		passages: map[srcKey]*PassageState{}, ids: make(map[idKey]struct{}, size), tagN: map[string]int{}, lines: lines}
 }
 
 // gw returns the batch's copy of a gateway's record, made on first use.
@@ -105,7 +105,7 @@ func (t *txn) message(m *Message) {
 		ev, err := telemetry.DecodeEvent(m.Payload)
 		switch {
 		case err != nil:
-			t.refuse(gw, decodeReason(m.Payload), m.Topic, err)
+			t.refuse(gw, decodeReason(m.Payload, err), m.Topic, err)
 		case ev.Gateway != gw || ev.Source != source:
 			t.refuse(gw, ReasonMismatch, m.Topic, errors.New("gateway or source of the payload is not the topic's"))
 		case ev.Seq > maxSeq || (ev.Lost != nil && ev.Lost.LastSeq > maxSeq):
@@ -117,7 +117,7 @@ func (t *txn) message(m *Message) {
 		st, err := telemetry.DecodeStatus(m.Payload)
 		switch {
 		case err != nil:
-			t.refuse(gw, decodeReason(m.Payload), m.Topic, err)
+			t.refuse(gw, decodeReason(m.Payload, err), m.Topic, err)
 		case st.Gateway != gw:
 			t.refuse(gw, ReasonMismatch, m.Topic, errors.New("gateway of the payload is not the topic's"))
 		default:
@@ -127,7 +127,7 @@ func (t *txn) message(m *Message) {
 		h, err := telemetry.DecodeHealth(m.Payload)
 		switch {
 		case err != nil:
-			t.refuse(gw, decodeReason(m.Payload), m.Topic, err)
+			t.refuse(gw, decodeReason(m.Payload, err), m.Topic, err)
 		case h.Gateway != gw:
 			t.refuse(gw, ReasonMismatch, m.Topic, errors.New("gateway of the payload is not the topic's"))
 		default:
@@ -140,8 +140,10 @@ func (t *txn) message(m *Message) {
 
 // decodeReason tells why a payload the telemetry decoders refused is bad
 // (only on that path, so the second look costs nothing on good ones).
-func decodeReason(payload []byte) string {
-	if !json.Valid(payload) {
+func decodeReason(payload []byte, err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var timeErr *time.ParseError
+	if !json.Valid(payload) || errors.As(err, &typeErr) || errors.As(err, &timeErr) {
 		return ReasonJSON
 	}
 	var v struct {
@@ -262,12 +264,13 @@ func (t *txn) health(gw, site string, h *telemetry.Health) {
 func (t *txn) event(gw, site string, ev *telemetry.Event) {
 	g := t.gw(gw)
 	t.heard(gw, g)
-	if g.Seq.seen(ev.Seq) || t.in.ids[gw].has(ev.ID) || t.idStaged(gw, ev.ID) {
+	id := idKey{gw, idHash(ev.ID)}
+	if _, staged := t.ids[id]; staged || g.Seq.seen(ev.Seq) || t.in.ids[gw].has(id.h) {
 		g.Counts.Duplicates++
 		return
 	}
 	g.Seq.markSeen(ev.Seq)
-	t.ids[idKey{gw, ev.ID}] = struct{}{}
+	t.ids[id] = struct{}{}
 	g.Counts.Events++
 	var err error
 	if t.lines, err = telemetry.AppendEventLine(t.lines, site, ev); err != nil {
@@ -291,13 +294,10 @@ func (t *txn) event(gw, site string, ev *telemetry.Event) {
 	}
 }
 
-// idKey is an event ID of a gateway.
-type idKey struct{ gw, id string }
-
-// idStaged reports whether the batch already records an event with id.
-func (t *txn) idStaged(gw, id string) bool {
-	_, ok := t.ids[idKey{gw, id}]
-	return ok
+// idKey is the hash of an event ID of a gateway.
+type idKey struct {
+	gw string
+	h  uint64
 }
 
 func (t *txn) arrived(gw string, g *gwRec, ev *telemetry.Event) {

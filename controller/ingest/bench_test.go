@@ -1,0 +1,95 @@
+package ingest
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ngic/ngic/telemetry"
+)
+
+// benchBatch makes batch number n of 500 events over 10 gateways (50
+// each, in seq order): tag arrivals and departures of UHF tags with their
+// EPC, beams and passages, as a busy site sends them.
+func benchBatch(b *testing.B, n int) []Message {
+	msgs := make([]Message, 0, 500)
+	rssi := -60
+	for i := 0; i < 500; i++ {
+		gw := fmt.Sprintf("gw%d", i%10)
+		seq := uint64(n*50 + i/10 + 1)
+		e := &telemetry.Event{V: telemetry.SchemaVersion, ID: fmt.Sprintf("0a1b2c3d-4e5f-4000-8000-%012d", n*500+i),
+			Gateway: gw, Time: t0.Add(time.Duration(seq) * time.Millisecond)}
+		tagID := fmt.Sprintf("3034257BF7194E40%08X", seq/2)
+		switch seq % 10 {
+		case 0, 2, 4, 6:
+			e.Source, e.Type = "r1", telemetry.TagArrived
+			e.Tag = &telemetry.Tag{ID: tagID, Protocol: "uhf", Antenna: 1, RSSI: &rssi, EPC: sgtin, FirstSeen: e.Time, LastSeen: e.Time}
+		case 1, 3, 5, 7:
+			e.Source, e.Type = "r1", telemetry.TagDeparted
+			e.Tag = &telemetry.Tag{ID: tagID, Protocol: "uhf", Antenna: 1, RSSI: &rssi, EPC: sgtin, Reads: 40,
+				FirstSeen: e.Time.Add(-time.Second), LastSeen: e.Time}
+		case 8:
+			e.Source, e.Type, e.Beam = "cab", telemetry.BeamBlocked, &telemetry.Beam{}
+		case 9:
+			e.Source, e.Type = "gate", telemetry.Passage
+			e.PassageInfo = &telemetry.PassageInfo{Direction: "in", DurationS: 0.4, In: seq / 10}
+		}
+		msgs = append(msgs, Message{Topic: telemetry.EventTopic(gw, e.Source), Payload: eventPayload(b, e, seq)})
+	}
+	return msgs
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkRecord records batches of 500 events over 10 gateways into a
+// real state file (fsync per batch), the lines going to a buffer, and
+// reports per event the wall time, the CPU time (user+system, JSON
+// decoding included) and the allocations.
+func BenchmarkRecord(b *testing.B) {
+	in, err := Open(Options{StatePath: filepath.Join(b.TempDir(), "ingest.db"), Lines: func([]byte) error { return nil }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	sites := map[string]string{}
+	for i := 0; i < 10; i++ {
+		sites[fmt.Sprintf("gw%d", i)] = fmt.Sprintf("site-%d", i%3)
+	}
+	in.SetGateways(sites)
+	var (
+		wall, cpu time.Duration
+		allocs    uint64
+		ms        runtime.MemStats
+	)
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		b.StopTimer()
+		batch := benchBatch(b, n)
+		runtime.ReadMemStats(&ms)
+		a0, c0, w0 := ms.Mallocs, cpuTime(), time.Now()
+		b.StartTimer()
+		if err := in.Record(batch); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		wall += time.Since(w0)
+		cpu += cpuTime() - c0
+		runtime.ReadMemStats(&ms)
+		allocs += ms.Mallocs - a0
+		b.StartTimer()
+	}
+	events := float64(b.N * 500)
+	b.ReportMetric(float64(wall.Nanoseconds())/events, "ns/event")
+	b.ReportMetric(float64(cpu.Nanoseconds())/events, "cpu-ns/event")
+	b.ReportMetric(float64(allocs)/events, "allocs/event")
+	if st := in.Stats(); st.Total.Events != uint64(b.N*500) || st.Total.Gaps != 0 {
+		b.Fatalf("stats: %+v", st.Total)
+	}
+}
