@@ -152,6 +152,11 @@ func TestConfigErrors(t *testing.T) {
 			"line 3: alerts.maintenance[0].end: 2026-12-01T21:00:00Z is not after start"},
 		{"alerts:\n  maintenance:\n    - {subject: device:a, end: 2026-12-01T21:00:00Z}\n", "alerts.maintenance[0].start: missing"},
 		{"alerts:\n  maintenance:\n    - {subject: room:a}\n", "alerts.maintenance[0].subject"},
+		{"alerts:\n  maintenance:\n    - subject: device:a\n      start: tomorrow\n", `line 4: alerts.maintenance[0].start: "tomorrow" is not an RFC 3339 time`},
+		{"alerts:\n  maintenance:\n    - subject: device:a\n      start: 2026-12-01\n", `line 4: alerts.maintenance[0].start: "2026-12-01" is not an RFC 3339 time`},
+		{"alerts:\n  maintenance:\n    - subject: device:a\n      until: x\n", `line 4: alerts.maintenance[0].until: field until not found`},
+		{"alerts:\n  maintenance:\n    - subject: [a]\n", `line 3: alerts.maintenance[0].subject: subject is not a single value`},
+		{"alerts:\n  maintenance: [x]\n", `a maintenance window is a mapping`},
 		{"alerts:\n  flap:\n    hold: -1m\n", "line 3: alerts.flap.hold: -1m0s is negative"},
 	} {
 		_, _, err := decode(t, tc.yaml)
