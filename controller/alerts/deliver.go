@@ -137,6 +137,13 @@ func (e *Engine) countQueueError() {
 func (s *sink) run(ctx context.Context, minWait, maxWait time.Duration) {
 	retry.Loop(ctx, minWait, maxWait, func(ctx context.Context, healthy func()) error {
 		for {
+			if s.sp.Stats().Held > 0 {
+				// The disk was full when alerts were queued: store them
+				// first, so that they are sent in order.
+				if err := s.sp.Flush(); err != nil {
+					return err
+				}
+			}
 			recs, err := s.sp.Next(0, 1)
 			if err != nil {
 				return err

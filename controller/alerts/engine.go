@@ -92,6 +92,8 @@ type Engine struct {
 
 // cond is one condition (rule, subject, key) the engine tracks: pending,
 // raised, held by flap damping, or only remembered for its flap history.
+// Its Alert and Attrs are never changed in place (a new value replaces
+// them), so that a copy of the cond can be saved outside the lock.
 type cond struct {
 	Rule    string            `json:"rule"`
 	Subject Subject           `json:"subject"`
@@ -354,9 +356,10 @@ func (e *Engine) clear(c *cond, now time.Time) bool {
 		if len(c.Flaps) >= f.Count {
 			c.HoldUntil = now.Add(f.Hold)
 			if !c.Alert.Flapping {
-				c.Alert.Flapping = true
-				c.Alert.Updated = now
-				e.emit(*c.Alert, false)
+				a := *c.Alert // copied on write: a saved snapshot may hold the old one
+				a.Flapping, a.Updated = true, now
+				c.Alert = &a
+				e.emit(a, false)
 				return true
 			}
 			e.dirty = true
@@ -471,9 +474,10 @@ func (e *Engine) advance(now time.Time) {
 			changed = true
 		case c.Alert != nil && c.Alert.State == telemetry.AlertSilenced:
 			if _, ok := e.window(c.Subject, now); !ok {
-				c.Alert.State, c.Alert.Reason, c.Alert.Updated = telemetry.AlertFiring, "", now
-				c.Notified = true
-				e.emit(*c.Alert, true)
+				a := *c.Alert
+				a.State, a.Reason, a.Updated = telemetry.AlertFiring, "", now
+				c.Alert, c.Notified = &a, true
+				e.emit(a, true)
 				changed = true
 			}
 		case !c.Active && c.Alert == nil:
@@ -591,15 +595,15 @@ func (e *Engine) flush() {
 	e.mu.Lock()
 	out := e.outbox
 	e.outbox = nil
-	var st []byte
-	var err error
+	var snap *stateFile
 	if e.dirty {
-		st, err = e.marshalState()
+		snap = e.snapshotState()
 		e.dirty = false
 	}
 	e.mu.Unlock()
-	if err == nil && st != nil {
-		err = e.saveState(st)
+	var err error
+	if snap != nil {
+		err = e.saveState(snap)
 	}
 	if err != nil {
 		e.mu.Lock()

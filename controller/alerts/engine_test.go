@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -441,4 +442,25 @@ func TestRunDrivesTimers(t *testing.T) {
 	})
 	clk.set(t0.Add(5 * time.Minute))
 	waitFor(t, "the one-shot resolved", func() bool { return len(e.Open()) == 1 && e.Open()[0].Kind == KindDeviceDown })
+}
+
+func TestStateFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "alerts.json")
+	os.WriteFile(path, []byte("{not json"), 0o600)
+	if _, err := New(Config{}, Options{StatePath: path}); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("corrupt state: %v", err)
+	}
+	// A state file that cannot be written is reported and counted, and the
+	// alerts go on.
+	e, _ := newTestEngine(t, Config{Rules: []Rule{{Name: "down", Kind: KindDeviceDown}}},
+		Options{StatePath: filepath.Join(dir, "missing", "alerts.json")})
+	e.Signal(level(KindDeviceDown, olt1, true, t0))
+	e.flush()
+	if err := e.StateError(); err == nil || len(e.Open()) != 1 {
+		t.Fatalf("state error %v, open %d", err, len(e.Open()))
+	}
+	if v := metricValue(t, e, "ngic_controller_alerts_state_errors_total", ""); v != 1 {
+		t.Fatalf("state_errors_total %v", v)
+	}
 }

@@ -20,36 +20,38 @@ const stateVersion = 1
 // alert or a flap history. Pending conditions are not kept: after a
 // restart their `after` starts again.
 type stateFile struct {
-	V     int     `json:"v"`
-	Conds []*cond `json:"conds"`
+	V     int    `json:"v"`
+	Conds []cond `json:"conds"`
 }
 
-// marshalState encodes the state. Called with mu held.
-func (e *Engine) marshalState() ([]byte, error) {
+// snapshotState copies the conditions to save (nil when there is no state
+// file). Called with mu held; cheap, so that Signal does not wait for the
+// encoding.
+func (e *Engine) snapshotState() *stateFile {
 	if e.o.StatePath == "" {
-		return nil, nil
+		return nil
 	}
-	st := stateFile{V: stateVersion, Conds: []*cond{}}
+	st := &stateFile{V: stateVersion, Conds: []cond{}}
 	for _, c := range e.conds {
 		if c.Alert != nil || len(c.Flaps) > 0 {
-			st.Conds = append(st.Conds, c)
+			st.Conds = append(st.Conds, *c)
 		}
 	}
+	return st
+}
+
+// saveState encodes the state and writes the file atomically: a temporary
+// file in the same directory, synced, renamed over the old one, and the
+// directory synced.
+func (e *Engine) saveState(st *stateFile) error {
 	sort.Slice(st.Conds, func(i, j int) bool {
 		return condKey(st.Conds[i].Rule, st.Conds[i].Subject, st.Conds[i].Key) <
 			condKey(st.Conds[j].Rule, st.Conds[j].Subject, st.Conds[j].Key)
 	})
 	b, err := json.Marshal(st)
 	if err != nil {
-		return nil, fmt.Errorf("alerts: state: %w", err)
+		return fmt.Errorf("alerts: state: %w", err)
 	}
-	return b, nil
-}
-
-// saveState writes the state file atomically: a temporary file in the
-// same directory, synced, renamed over the old one, and the directory
-// synced.
-func (e *Engine) saveState(b []byte) error {
 	path := e.o.StatePath
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
@@ -103,14 +105,14 @@ func (e *Engine) loadState() error {
 		return fmt.Errorf("alerts: state %s: version %d, want %d", e.o.StatePath, st.V, stateVersion)
 	}
 	now := e.o.Now()
-	for i, c := range st.Conds {
-		if c == nil {
-			continue
-		}
-		if c.Alert != nil {
-			if err := c.Alert.Validate(); err != nil {
-				return fmt.Errorf("alerts: state %s: condition %d: %w", e.o.StatePath, i, err)
-			}
+	for i := range st.Conds {
+		c := &st.Conds[i]
+		if c.Alert == nil {
+			// Only its flap history counts: whether it holds is for the
+			// next signal to say.
+			c.Active, c.Suppressed = false, false
+		} else if err := c.Alert.Validate(); err != nil {
+			return fmt.Errorf("alerts: state %s: condition %d: %w", e.o.StatePath, i, err)
 		}
 		r := e.rules[c.Rule]
 		if r == nil || (c.Alert != nil && c.Alert.Kind != r.Kind) {
