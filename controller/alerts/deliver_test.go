@@ -371,3 +371,55 @@ func TestMQTTRetainedAlerts(t *testing.T) {
 		t.Fatalf("live subscriber saw %v", seq)
 	}
 }
+
+// fakePublisher records publishes and fails the first few.
+type fakePublisher struct {
+	mu    sync.Mutex
+	fail  int
+	calls []string
+}
+
+func (p *fakePublisher) Publish(_ context.Context, topic string, payload []byte, retained bool) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fail > 0 {
+		p.fail--
+		return fmt.Errorf("broker away")
+	}
+	what := "clear"
+	if len(payload) > 0 {
+		a, err := telemetry.DecodeAlert(payload)
+		if err != nil {
+			return err
+		}
+		what = a.State
+	}
+	p.calls = append(p.calls, fmt.Sprintf("%s %s retained=%v", strings.TrimPrefix(topic, "ngic/v1/alerts/"), what, retained))
+	return nil
+}
+
+func (p *fakePublisher) published() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.calls...)
+}
+
+// TestMQTTRetried: while the broker is away, alerts wait on disk and are
+// published in order once it is back.
+func TestMQTTRetried(t *testing.T) {
+	pub := &fakePublisher{fail: 4}
+	cfg := Config{Rules: []Rule{{Name: "down", Kind: KindDeviceDown}}}
+	e, _ := newTestEngine(t, cfg, Options{QueueDir: t.TempDir(), Publisher: pub, RetryMin: time.Millisecond, RetryMax: 4 * time.Millisecond})
+	runEngine(t, e)
+	e.Signal(level(KindDeviceDown, olt1, true, t0))
+	id := e.Open()[0].ID
+	e.Signal(level(KindDeviceDown, olt1, false, t0.Add(time.Minute)))
+	waitFor(t, "both published", func() bool { return e.sinks[0].delivered.Load() == 2 })
+	want := []string{id + " firing retained=true", id + " resolved retained=false", id + " clear retained=true"}
+	if got := pub.published(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("published\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if v := metricValue(t, e, "ngic_controller_alerts_delivery_errors_total", "mqtt"); v != 4 {
+		t.Fatalf("delivery_errors_total %v", v)
+	}
+}
