@@ -34,6 +34,7 @@ func TestRefusals(t *testing.T) {
 		{"health with a bad count", ReasonInvalid, "gw1", Message{Topic: telemetry.HealthTopic("gw1"),
 			Payload: []byte(`{"v":1,"gateway":"gw1","time":"2026-11-29T10:00:00Z","readers_connected":3,"readers_total":1}`)}},
 		{"seq past 2^63", ReasonInvalid, "gw1", event(t, "gw1", "r1", telemetry.Passage, 1<<63, nil)},
+		{"loss report not after its losses", ReasonInvalid, "gw1", lostEvent(t, "gw1", 9, 5, 1<<40)},
 		{"event of another gateway", ReasonMismatch, "gw1", Message{Topic: telemetry.EventTopic("gw1", "r1"), Payload: event(t, "gw2", "r1", telemetry.Passage, 1, nil).Payload}},
 		{"event of another source", ReasonMismatch, "gw1", Message{Topic: telemetry.EventTopic("gw1", "r2"), Payload: good.Payload}},
 		{"status of another gateway", ReasonMismatch, "gw1", Message{Topic: telemetry.StatusTopic("gw1"), Payload: status(t, "gw2", telemetry.StateOnline, &t0, false).Payload}},

@@ -108,8 +108,11 @@ func (t *txn) message(m *Message) {
 			t.refuse(gw, decodeReason(m.Payload, err), m.Topic, err)
 		case ev.Gateway != gw || ev.Source != source:
 			t.refuse(gw, ReasonMismatch, m.Topic, errors.New("gateway or source of the payload is not the topic's"))
-		case ev.Seq > maxSeq || (ev.Lost != nil && ev.Lost.LastSeq > maxSeq):
+		case ev.Seq > maxSeq:
 			t.refuse(gw, ReasonInvalid, m.Topic, errors.New("seq above 2^63-1"))
+		case ev.Lost != nil && ev.Lost.LastSeq >= ev.Seq:
+			// A gateway numbers its loss report after the events lost.
+			t.refuse(gw, ReasonInvalid, m.Topic, errors.New("events.lost range not below the report's own seq"))
 		default:
 			t.event(gw, site, ev)
 		}
@@ -349,8 +352,11 @@ func (t *txn) departed(gw string, ev *telemetry.Event) {
 	if cur := t.tag(gw, k); cur != nil && cur.Seq < ev.Seq {
 		t.setTag(gw, k, nil)
 	}
+	if t.in.o.Signals == nil {
+		return
+	}
 	tg := ev.Tag
-	attrs := map[string]string{"tag_id": tg.ID, "reader": ev.Source, "seq": strconv.FormatUint(ev.Seq, 10)}
+	attrs := map[string]string{"tag_id": tg.ID, "reader": ev.Source}
 	if e := tg.EPC; e != nil {
 		attrs["epc_scheme"], attrs["epc_uri"] = e.Scheme, e.URI
 		if e.GTIN != "" {
