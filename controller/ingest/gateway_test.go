@@ -62,7 +62,7 @@ func TestOnlineOfflineFromStatus(t *testing.T) {
 
 func TestQuiet(t *testing.T) {
 	f := newFixture(t, func(o *Options) { o.OfflineAfter = time.Minute })
-	f.record(t, health(t, "gw1", t0), health(t, "gw2", t0))
+	f.record(t, status(t, "gw1", telemetry.StateOnline, &t0, false), health(t, "gw1", t0), health(t, "gw2", t0))
 	f.clock.add(50 * time.Second)
 	f.record(t, health(t, "gw2", t0.Add(time.Minute)))
 	f.clock.add(20 * time.Second)
@@ -91,6 +91,18 @@ func TestQuiet(t *testing.T) {
 	if sigs := f.sink.take(); len(sigs) != 1 || sigs[0].Active {
 		t.Fatalf("back online signals: %s", kinds(sigs))
 	}
+	// A retained birth the broker delivers again is not the gateway
+	// speaking: it does not put off the quiet timeout.
+	f.clock.add(50 * time.Second)
+	f.record(t, status(t, "gw1", telemetry.StateOnline, &t0, false))
+	f.clock.add(20 * time.Second)
+	if err := f.checkQuiet(); err != nil {
+		t.Fatal(err)
+	}
+	if g := f.gateway(t, "gw1"); g.State != StateOffline || g.Counts.StaleStatuses != 1 {
+		t.Fatalf("a retained birth held off the quiet timeout: %+v", g)
+	}
+	f.record(t, health(t, "gw1", t0.Add(time.Hour)))
 	// After a restart of the controller the quiet time starts again.
 	f.clock.add(10 * time.Minute)
 	f.reopen(t)

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 )
 
@@ -43,6 +44,7 @@ func (in *Ingester) Gateways() []GatewayState {
 		}
 		if gs.Health != nil {
 			h := *gs.Health
+			h.Lost = maps.Clone(h.Lost)
 			gs.Health = &h
 		}
 		out = append(out, gs)

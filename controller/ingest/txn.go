@@ -124,7 +124,7 @@ func (t *txn) message(m *Message) {
 		case st.Gateway != gw:
 			t.refuse(gw, ReasonMismatch, m.Topic, errors.New("gateway of the payload is not the topic's"))
 		default:
-			t.status(gw, st)
+			t.status(gw, st, m.Retained)
 		}
 	case "health":
 		h, err := telemetry.DecodeHealth(m.Payload)
@@ -184,10 +184,11 @@ func (t *txn) setState(gw string, g *gwRec, state, cause string, at time.Time) {
 }
 
 // status applies a birth or last will, unless it is not newer than the
-// state (a retained status delivered again).
-func (t *txn) status(gw string, st *telemetry.Status) {
+// state (a retained status delivered again). A retained status that
+// changes nothing comes from the broker, not from the gateway: it does not
+// count as hearing from it.
+func (t *txn) status(gw string, st *telemetry.Status, retained bool) {
 	g := t.gw(gw)
-	g.LastSeen = t.now
 	// A last will has no time: it is news only when the state differs.
 	stale := g.State == st.State
 	if st.Time != nil {
@@ -195,8 +196,12 @@ func (t *txn) status(gw string, st *telemetry.Status) {
 	}
 	if stale {
 		g.Counts.StaleStatuses++
+		if !retained {
+			g.LastSeen = t.now
+		}
 		return
 	}
+	g.LastSeen = t.now
 	g.Counts.Statuses++
 	at := t.now
 	if st.Time != nil {
@@ -257,6 +262,9 @@ func (t *txn) health(gw, site string, h *telemetry.Health) {
 	if g.Health == nil || h.Time.After(g.Health.Time) {
 		g.Health = h
 	}
+	if t.in.o.Lines == nil {
+		return
+	}
 	var err error
 	if t.lines, err = h.AppendLines(t.lines, site); err != nil {
 		g.Counts.LineErrors++
@@ -275,9 +283,11 @@ func (t *txn) event(gw, site string, ev *telemetry.Event) {
 	g.Seq.markSeen(ev.Seq)
 	t.ids[id] = struct{}{}
 	g.Counts.Events++
-	var err error
-	if t.lines, err = telemetry.AppendEventLine(t.lines, site, ev); err != nil {
-		g.Counts.LineErrors++
+	if t.in.o.Lines != nil {
+		var err error
+		if t.lines, err = telemetry.AppendEventLine(t.lines, site, ev); err != nil {
+			g.Counts.LineErrors++
+		}
 	}
 	switch ev.Type {
 	case telemetry.TagArrived:
