@@ -65,6 +65,8 @@ type DeviceRef struct {
 	Parent string
 }
 
+var _ Sink = (*Engine)(nil)
+
 // Engine turns Signals into alerts and delivers them. Create it with New,
 // run it with Run, and Close it when Run has returned.
 type Engine struct {
