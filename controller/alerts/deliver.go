@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -26,7 +27,7 @@ const publishTimeout = 30 * time.Second
 // one at a time, oldest first, each retried with backoff until the
 // receiver takes it or refuses it for good.
 type sink struct {
-	name string // "mqtt" or the webhook's URL
+	name string // "mqtt" or WebhookName
 	sp   *spool.Spool
 	send func(ctx context.Context, data []byte) error
 	wake chan struct{}
@@ -71,15 +72,16 @@ func (e *Engine) openSinks() error {
 			return publishAlert(ctx, p, data)
 		}})
 	}
-	for _, w := range e.cfg.Webhooks {
+	for i, w := range e.cfg.Webhooks {
 		sum := sha256.Sum256([]byte(w.URL))
 		sp, err := open("webhook-"+hex.EncodeToString(sum[:6])+".spool", w.MaxQueue)
 		if err != nil {
 			return err
 		}
-		e.sinks = append(e.sinks, &sink{name: w.URL, sp: sp, webhook: true, wake: make(chan struct{}, 1),
+		name := WebhookName(i, w.URL)
+		e.sinks = append(e.sinks, &sink{name: name, sp: sp, webhook: true, wake: make(chan struct{}, 1),
 			send: func(ctx context.Context, data []byte) error {
-				return postAlert(ctx, e.o.HTTPClient, w, data)
+				return postAlert(ctx, e.o.HTTPClient, name, w, data)
 			}})
 	}
 	return nil
@@ -208,14 +210,26 @@ func publishAlert(ctx context.Context, p Publisher, data []byte) error {
 	return nil
 }
 
-// postAlert POSTs an alert to a webhook. A 2xx is success; a 4xx other
-// than 408 and 429 is a refusal; anything else is retried.
-func postAlert(ctx context.Context, c *http.Client, w Webhook, data []byte) error {
+// WebhookName is how metrics and errors name the webhook at index i of
+// the configuration: "webhook[i] host:port". The URL's path is left out,
+// since some receivers (chat services) hold a secret there.
+func WebhookName(i int, rawURL string) string {
+	host := "?"
+	if u, err := url.Parse(rawURL); err == nil {
+		host = u.Host
+	}
+	return fmt.Sprintf("webhook[%d] %s", i, host)
+}
+
+// postAlert POSTs an alert to a webhook (called name in errors). A 2xx is
+// success; a 4xx other than 408 and 429 is a refusal; anything else is
+// retried.
+func postAlert(ctx context.Context, c *http.Client, name string, w Webhook, data []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, w.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(data))
 	if err != nil {
-		return refusal{fmt.Errorf("alerts: webhook %s: %w", w.URL, err)}
+		return refusal{fmt.Errorf("alerts: %s: %w", name, err)}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if w.token != "" {
@@ -223,7 +237,11 @@ func postAlert(ctx context.Context, c *http.Client, w Webhook, data []byte) erro
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return fmt.Errorf("alerts: webhook %s: %w", w.URL, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its message repeats the URL
+		}
+		return fmt.Errorf("alerts: %s: %w", name, err)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
@@ -231,8 +249,8 @@ func postAlert(ctx context.Context, c *http.Client, w Webhook, data []byte) erro
 	case code >= 200 && code < 300:
 		return nil
 	case code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests:
-		return refusal{fmt.Errorf("alerts: webhook %s: %s", w.URL, resp.Status)}
+		return refusal{fmt.Errorf("alerts: %s: %s", name, resp.Status)}
 	default:
-		return fmt.Errorf("alerts: webhook %s: %s", w.URL, resp.Status)
+		return fmt.Errorf("alerts: %s: %s", name, resp.Status)
 	}
 }

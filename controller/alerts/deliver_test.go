@@ -164,10 +164,10 @@ func TestWebhookDownThenUp(t *testing.T) {
 	if rcv.auth != "Bearer tok" {
 		t.Fatalf("authorization %q", rcv.auth)
 	}
-	if v := metricValue(t, e2, "ngic_controller_alerts_delivered_total", cfg.Webhooks[0].URL); v != float64(len(want)) {
+	if v := metricValue(t, e2, "ngic_controller_alerts_delivered_total", "webhook[0] "+addr); v != float64(len(want)) {
 		t.Fatalf("delivered_total %v", v)
 	}
-	if v := metricValue(t, e2, "ngic_controller_alerts_delivery_errors_total", cfg.Webhooks[0].URL); v < 5 {
+	if v := metricValue(t, e2, "ngic_controller_alerts_delivery_errors_total", "webhook[0] "+addr); v < 5 {
 		t.Fatalf("delivery_errors_total %v", v)
 	}
 }
@@ -204,7 +204,7 @@ func TestWebhookRefused(t *testing.T) {
 	if strings.Join(got, " ") != "dev-00 dev-02 dev-03 dev-04" {
 		t.Fatalf("received %v", got)
 	}
-	if v := metricValue(t, e, "ngic_controller_alerts_refused_total", srv.URL); v != 1 {
+	if v := metricValue(t, e, "ngic_controller_alerts_refused_total", "webhook[0] "+srv.Listener.Addr().String()); v != 1 {
 		t.Fatalf("refused_total %v", v)
 	}
 	if v := metricValue(t, e, "ngic_controller_alerts_firing", ""); v != 5 {
