@@ -2,8 +2,8 @@ package broker
 
 import (
 	"bytes"
-	"crypto/tls"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -231,7 +231,7 @@ type fileRecorder struct {
 	mu   sync.Mutex
 	f    *os.File
 	seen map[string]bool
-	dups int
+	dups *os.File // a line per message offered again, for the test's log
 	buf  []byte
 }
 
@@ -248,6 +248,10 @@ func openFileRecorder(path string) (*fileRecorder, error) {
 		}
 	}
 	r.f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	r.dups, err = os.OpenFile(path+".dups", os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +275,7 @@ func (r *fileRecorder) Record(batch []ingest.Message) error {
 			continue // counted as refused: not an event
 		}
 		if r.seen[id] || fresh[id] {
-			r.dups++
+			fmt.Fprintln(r.dups, id)
 			continue
 		}
 		fresh[id] = true
