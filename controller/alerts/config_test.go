@@ -218,3 +218,30 @@ func FuzzConfig(f *testing.F) {
 		}
 	})
 }
+
+// TestREADMEExample validates the example of README.md, so that it never
+// rots.
+func TestREADMEExample(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "\nExample:\n\n")
+	if !ok {
+		t.Fatal("README.md has no Example")
+	}
+	var y strings.Builder
+	for _, line := range strings.Split(rest, "\n") {
+		if line != "" && !strings.HasPrefix(line, "    ") {
+			break
+		}
+		y.WriteString(strings.TrimPrefix(line, "    ") + "\n")
+	}
+	f, _, err := decode(t, y.String())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, y.String())
+	}
+	if len(f.Alerts.Rules) != 5 || len(f.Alerts.Maintenance) != 1 {
+		t.Fatalf("example read as %+v", f.Alerts)
+	}
+}
