@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ngic/ngic/telemetry"
 )
 
@@ -119,5 +121,40 @@ func TestLinesFailureChangesNothing(t *testing.T) {
 	sigs := f.sink.take()
 	if len(sigs) != 3 { // tag departed, door held, events lost (gap 3..4 is explained in its batch)
 		t.Errorf("signals of the retry: %s", kinds(sigs))
+	}
+}
+
+// TestConcurrentReaders reads everything while batches are recorded and
+// the quiet check runs (for the race detector).
+func TestConcurrentReaders(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.OfflineAfter = time.Millisecond })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 20; i++ {
+			f.record(t, mixed(t, "gw1", uint64(1+i*12), 12)...)
+			f.record(t, Message{Topic: "junk"}, health(t, "gw2", t0.Add(time.Duration(i)*time.Second)))
+			f.clock.add(time.Second)
+			if err := f.checkQuiet(); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	col := f.Collector()
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		_, _, _, _ = f.Gateways(), f.Sites(), f.Stats(), f.Refusals()
+		ch := make(chan prometheus.Metric, 1000)
+		col.Collect(ch)
+		close(ch)
+		for range ch {
+		}
+	}
+	if g := f.gateway(t, "gw1"); g.Counts.Events != 240 {
+		t.Fatalf("gw1: %+v", g.Counts)
 	}
 }
