@@ -13,11 +13,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/ngic/ngic/controller/alerts"
 	"github.com/ngic/ngic/controller/snmp"
 	"github.com/ngic/ngic/edge/publish/brokerurl"
 	"github.com/ngic/ngic/internal/tlsconf"
@@ -41,7 +41,7 @@ type Config struct {
 	Ingest Ingest `yaml:"ingest"`
 	// HTTP serves /healthz and /metrics.
 	HTTP HTTP `yaml:"http"`
-	// Alerts are the alert rules and webhooks (validated, not yet acted on).
+	// Alerts are the alert rules, webhooks and maintenance windows.
 	Alerts Alerts `yaml:"alerts"`
 	// StateDir keeps the state snapshots (default /var/lib/ngic-controller).
 	StateDir string `yaml:"state_dir"`
@@ -172,34 +172,9 @@ type HTTP struct {
 	Listen string `yaml:"listen"`
 }
 
-// Alerts holds the alert rules and webhooks. They are validated but not yet
-// acted on.
-type Alerts struct {
-	// Rules are the alert rules.
-	Rules []Rule `yaml:"rules"`
-	// Webhooks receive every alert as a JSON POST.
-	Webhooks []Webhook `yaml:"webhooks"`
-}
-
-// Rule is one alert rule.
-type Rule struct {
-	// Name identifies the rule; unique.
-	Name string `yaml:"name"`
-	// Kind is one of RuleKinds.
-	Kind string `yaml:"kind"`
-	// After is how long the condition must hold before the alert is raised.
-	After time.Duration `yaml:"after"`
-}
-
-// Webhook is one alert receiver.
-type Webhook struct {
-	// URL is http(s)://..., without credentials in it.
-	URL string `yaml:"url"`
-}
-
-// RuleKinds are the alert kinds a rule may name.
-var RuleKinds = []string{"device-down", "snmp-credentials", "uplink-down", "pon-drop", "dsl-drop", "tv-off-air",
-	"tv-alarm", "gateway-offline", "events-lost", "sequence-gap", "door-held", "tag-departed"}
+// Alerts is the alerts section: rules, webhooks, maintenance windows and
+// flap damping (controller/alerts).
+type Alerts = alerts.Config
 
 // Defaults for empty fields.
 const (
@@ -294,7 +269,8 @@ func (c *Config) Validate(doc *yamlconf.Doc) error {
 	c.setDefaults()
 	for _, check := range []func(*yamlconf.Doc) error{
 		c.validateInventory, c.validateCredentials, c.Poll.validate, c.MQTT.validate,
-		c.validateInfluxDB, c.Ingest.validate, c.HTTP.validate, c.Alerts.validate,
+		c.validateInfluxDB, c.Ingest.validate, c.HTTP.validate,
+		func(doc *yamlconf.Doc) error { return c.Alerts.Validate(doc, "alerts") },
 	} {
 		if err := check(doc); err != nil {
 			return err
@@ -576,32 +552,6 @@ func (h *HTTP) validate(doc *yamlconf.Doc) error {
 	return nil
 }
 
-func (a *Alerts) validate(doc *yamlconf.Doc) error {
-	names := map[string]int{}
-	for i, r := range a.Rules {
-		p := fmt.Sprintf("alerts.rules[%d]", i)
-		if r.Name == "" {
-			return doc.Errorf(p+".name", "missing")
-		}
-		if j, ok := names[r.Name]; ok {
-			return doc.Errorf(p+".name", "%q already names alerts.rules[%d]", r.Name, j)
-		}
-		names[r.Name] = i
-		if !slices.Contains(RuleKinds, r.Kind) {
-			return doc.Errorf(p+".kind", "%q is not one of %s", r.Kind, strings.Join(RuleKinds, ", "))
-		}
-		if r.After < 0 {
-			return doc.Errorf(p+".after", "%v is negative", r.After)
-		}
-	}
-	for i, w := range a.Webhooks {
-		if err := checkHTTPURL(w.URL); err != nil {
-			return doc.Errorf(fmt.Sprintf("alerts.webhooks[%d].url", i), "%v", err)
-		}
-	}
-	return nil
-}
-
 // readSecrets reads every SNMP secret, each error naming the field.
 func (c *Config) readSecrets(doc *yamlconf.Doc) error {
 	c.secrets = map[string]credSecrets{}
@@ -680,8 +630,8 @@ func ReadSecret(path, env string) (string, error) {
 	return s, nil
 }
 
-// checkHost reads the MQTT and InfluxDB secret files and loads the TLS
-// files, as run will.
+// checkHost reads the MQTT and InfluxDB secret files, loads the TLS
+// files, as run will, and reads the webhooks' tokens.
 func (c *Config) checkHost(doc *yamlconf.Doc) error {
 	m := &c.MQTT
 	if m.PasswordFile != "" {
@@ -702,7 +652,7 @@ func (c *Config) checkHost(doc *yamlconf.Doc) error {
 			}
 		}
 	}
-	return nil
+	return c.Alerts.ReadSecrets(doc, "alerts", ReadSecret)
 }
 
 // credentialKinds returns the version of each named credential, for the

@@ -59,7 +59,7 @@ func TestSampleConfig(t *testing.T) {
 	if dslam.Parent != "olt-01" || dslam.SNMP.Community != "public" || dslam.Site != "cabinet-0142" {
 		t.Errorf("dslam-07 (inline, parent): %+v", dslam)
 	}
-	if c.InfluxDB == nil || c.MQTT.ClientID != "ngic-controller" || len(c.Alerts.Rules) != 2 {
+	if c.InfluxDB == nil || c.MQTT.ClientID != "ngic-controller" || len(c.Alerts.Rules) != 5 {
 		t.Errorf("config: %+v", c)
 	}
 }
