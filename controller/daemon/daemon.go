@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/ngic/ngic/controller/alerts"
 	"github.com/ngic/ngic/controller/config"
 	"github.com/ngic/ngic/controller/poller"
 	"github.com/ngic/ngic/controller/series"
@@ -31,6 +32,8 @@ import (
 // Files kept in the state folder.
 const (
 	devicesSnapshot = "devices.snapshot"
+	alertsState     = "alerts.json"
+	alertsQueues    = "alerts"
 )
 
 // Options are the daemon's dependencies beyond its configuration.
@@ -48,6 +51,7 @@ type Daemon struct {
 	cfg *config.Config
 
 	poller *poller.Poller
+	alerts *alerts.Engine
 	influx *influx.Writer // nil without InfluxDB
 	reg    *prometheus.Registry
 	ln     net.Listener
@@ -75,11 +79,14 @@ func New(cfg *config.Config, o Options) (*Daemon, error) {
 	if err := d.openInflux(cfg); err != nil {
 		return nil, err
 	}
+	if err := d.openAlerts(cfg); err != nil {
+		return nil, err
+	}
 	if err := d.openPoller(cfg); err != nil {
 		return nil, err
 	}
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		d.poller.Collector())
+		d.poller.Collector(), d.alerts.Collector())
 	if d.influx != nil {
 		d.reg.MustRegister(influxCollector{d.influx})
 	}
@@ -127,6 +134,33 @@ func (d *Daemon) openInflux(cfg *config.Config) error {
 	return nil
 }
 
+// openAlerts prepares the alert engine, its state and delivery queues.
+func (d *Daemon) openAlerts(cfg *config.Config) error {
+	qdir := filepath.Join(cfg.StateDir, alertsQueues)
+	if err := os.MkdirAll(qdir, 0o750); err != nil {
+		return fmt.Errorf("state_dir: %w", err)
+	}
+	e, err := alerts.New(cfg.Alerts, alerts.Options{StatePath: filepath.Join(cfg.StateDir, alertsState),
+		QueueDir: qdir})
+	if err != nil {
+		return err
+	}
+	d.alerts = e
+	e.SetTopology(parents(cfg))
+	return nil
+}
+
+// parents maps each device of the inventory to its parent.
+func parents(cfg *config.Config) map[string]string {
+	m := map[string]string{}
+	for _, dv := range cfg.LoadedInventory().Devices {
+		if dv.Parent != "" {
+			m[dv.ID] = dv.Parent
+		}
+	}
+	return m
+}
+
 // openPoller prepares the poller over the inventory's devices, moving a
 // damaged snapshot aside.
 func (d *Daemon) openPoller(cfg *config.Config) error {
@@ -170,6 +204,7 @@ func (d *Daemon) polled(p *poller.Poll) {
 		}
 		d.log.Log(context.Background(), lvl, "device state changed", attrs...)
 	}
+	d.deviceSignals(p)
 	if d.influx == nil {
 		return
 	}
@@ -195,6 +230,26 @@ func (d *Daemon) polled(p *poller.Poll) {
 	}
 }
 
+// deviceSignals tells the alert engine what a poll found: the device's
+// reachability and credentials, and what its documents say (uplinks, PON
+// ports, DSL lines, TV).
+func (d *Daemon) deviceSignals(p *poller.Poll) {
+	t := p.Start.Add(p.Duration)
+	subj := alerts.Subject{Type: alerts.SubjectDevice, ID: p.Device.ID, Site: p.Device.Site}
+	summary := ""
+	if p.Err != nil {
+		summary = p.Err.Error()
+	}
+	d.alerts.Signal(alerts.Signal{Kind: alerts.KindDeviceDown, Subject: subj, Time: t,
+		Active: p.State == poller.StateDown, Summary: "no SNMP answer: " + summary})
+	d.alerts.Signal(alerts.Signal{Kind: alerts.KindSNMPCredentials, Subject: subj, Time: t,
+		Active: p.State == poller.StateAuthFailed, Summary: "SNMP credentials refused: " + summary})
+	if p.Document != nil {
+		d.alerts.Document(alerts.DeviceRef{ID: p.Device.ID, Site: p.Device.Site, Parent: p.Device.Parent},
+			p.PrevDocument, p.Document, t)
+	}
+}
+
 // Run runs every component until ctx ends, then stops them in order and
 // saves the state.
 func (d *Daemon) Run(ctx context.Context) error {
@@ -216,6 +271,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.influx != nil {
 		start("influxdb", d.influx.Run)
 	}
+	start("alerts", d.alerts.Run)
 	start("poller", d.poller.Run)
 	d.log.Info("controller running", "version", buildinfo.Version, "devices", len(d.poller.Devices()),
 		"http", d.ln.Addr().String(), "influxdb", d.influx != nil)
@@ -243,6 +299,7 @@ func (d *Daemon) Reload(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	d.alerts.SetTopology(parents(cfg))
 	d.mu.Lock()
 	old := d.cfg
 	d.cfg = cfg
@@ -275,6 +332,11 @@ func restartFields(a, b *config.Config) []string {
 
 // close releases what New opened.
 func (d *Daemon) close() {
+	if d.alerts != nil {
+		if err := d.alerts.Close(); err != nil {
+			d.log.Error("closing the alert engine", "err", err)
+		}
+	}
 	if d.ln != nil {
 		d.ln.Close()
 	}
