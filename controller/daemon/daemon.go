@@ -21,10 +21,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/ngic/ngic/controller/alerts"
+	"github.com/ngic/ngic/controller/broker"
 	"github.com/ngic/ngic/controller/config"
+	"github.com/ngic/ngic/controller/ingest"
 	"github.com/ngic/ngic/controller/poller"
 	"github.com/ngic/ngic/controller/series"
 	"github.com/ngic/ngic/internal/buildinfo"
+	"github.com/ngic/ngic/internal/mqttembed"
 	"github.com/ngic/ngic/telemetry"
 	"github.com/ngic/ngic/telemetry/influx"
 )
@@ -52,6 +55,14 @@ type Daemon struct {
 
 	poller *poller.Poller
 	alerts *alerts.Engine
+	ingest *ingest.Ingester
+
+	// The MQTT side: the embedded broker, or the subscriber to an
+	// external one; pub publishes the alerts on whichever is in use.
+	embedded *mqttembed.Broker
+	sub      *broker.Subscriber
+	pub      broker.Publisher
+
 	influx *influx.Writer // nil without InfluxDB
 	reg    *prometheus.Registry
 	ln     net.Listener
@@ -82,11 +93,17 @@ func New(cfg *config.Config, o Options) (*Daemon, error) {
 	if err := d.openAlerts(cfg); err != nil {
 		return nil, err
 	}
+	if err := d.openIngest(cfg); err != nil {
+		return nil, err
+	}
 	if err := d.openPoller(cfg); err != nil {
 		return nil, err
 	}
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		d.poller.Collector(), d.alerts.Collector())
+		d.poller.Collector(), d.alerts.Collector(), d.ingest.Collector())
+	if err := d.openBroker(cfg); err != nil {
+		return nil, err
+	}
 	if d.influx != nil {
 		d.reg.MustRegister(influxCollector{d.influx})
 	}
@@ -141,7 +158,7 @@ func (d *Daemon) openAlerts(cfg *config.Config) error {
 		return fmt.Errorf("state_dir: %w", err)
 	}
 	e, err := alerts.New(cfg.Alerts, alerts.Options{StatePath: filepath.Join(cfg.StateDir, alertsState),
-		QueueDir: qdir})
+		QueueDir: qdir, Publisher: d})
 	if err != nil {
 		return err
 	}
@@ -256,7 +273,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 4)
+	errc := make(chan error, 8)
 	start := func(name string, run func(context.Context) error) {
 		wg.Add(1)
 		go func() {
@@ -272,6 +289,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		start("influxdb", d.influx.Run)
 	}
 	start("alerts", d.alerts.Run)
+	start("ingest", d.ingest.Run)
+	start("refusals", d.logRefusals)
+	if d.sub != nil {
+		start("mqtt", d.sub.Run)
+	}
 	start("poller", d.poller.Run)
 	d.log.Info("controller running", "version", buildinfo.Version, "devices", len(d.poller.Devices()),
 		"http", d.ln.Addr().String(), "influxdb", d.influx != nil)
@@ -300,12 +322,13 @@ func (d *Daemon) Reload(cfg *config.Config) error {
 		return err
 	}
 	d.alerts.SetTopology(parents(cfg))
+	d.ingest.SetGateways(gatewaySites(cfg))
 	d.mu.Lock()
 	old := d.cfg
 	d.cfg = cfg
 	d.mu.Unlock()
 	d.log.Info("inventory reloaded", "devices", len(devs), "added", len(ch.Added), "removed", len(ch.Removed),
-		"changed", len(ch.Changed))
+		"changed", len(ch.Changed), "gateways", len(cfg.LoadedInventory().Gateways))
 	for _, f := range restartFields(old, cfg) {
 		d.log.Warn("configuration change needs a restart to apply", "field", f)
 	}
@@ -330,8 +353,23 @@ func restartFields(a, b *config.Config) []string {
 	return out
 }
 
-// close releases what New opened.
+// close releases what New opened, the MQTT side first (no message comes
+// in while the ingest closes), then the ingest, the alerts and the
+// InfluxDB buffer the others write to.
 func (d *Daemon) close() {
+	if d.sub != nil {
+		if err := d.sub.Close(); err != nil {
+			d.log.Error("closing the broker connection", "err", err)
+		}
+	}
+	if d.embedded != nil {
+		d.embedded.Close()
+	}
+	if d.ingest != nil {
+		if err := d.ingest.Close(); err != nil {
+			d.log.Error("closing the ingest state", "err", err)
+		}
+	}
 	if d.alerts != nil {
 		if err := d.alerts.Close(); err != nil {
 			d.log.Error("closing the alert engine", "err", err)

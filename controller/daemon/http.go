@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/ngic/ngic/controller/ingest"
 	"github.com/ngic/ngic/controller/poller"
 	"github.com/ngic/ngic/internal/buildinfo"
 	"github.com/ngic/ngic/internal/spool"
@@ -31,6 +32,34 @@ type Health struct {
 	SnapshotError string `json:"snapshot_error,omitempty"`
 	// InfluxDB is absent without InfluxDB.
 	InfluxDB *InfluxHealth `json:"influxdb,omitempty"`
+	// MQTT is the broker side.
+	MQTT MQTTHealth `json:"mqtt"`
+	// Gateways counts the gateways by state (online, offline, unknown).
+	Gateways map[string]int `json:"gateways"`
+	// Ingest sums the ingest's counters over every gateway.
+	Ingest IngestHealth `json:"ingest"`
+	// Alerts counts the open alerts.
+	Alerts int `json:"alerts_open"`
+}
+
+// MQTTHealth is the broker side in /healthz.
+type MQTTHealth struct {
+	// Embedded is set with the embedded broker (always up while the
+	// controller runs).
+	Embedded  bool   `json:"embedded"`
+	Connected bool   `json:"connected"`
+	LastError string `json:"last_error,omitempty"`
+}
+
+// IngestHealth is the ingest in /healthz.
+type IngestHealth struct {
+	Events     uint64            `json:"events"`
+	Duplicates uint64            `json:"duplicates"`
+	Refused    map[string]uint64 `json:"refused,omitempty"`
+	Lost       map[string]uint64 `json:"lost,omitempty"`
+	Gaps       uint64            `json:"gaps"`
+	Missing    uint64            `json:"missing"`
+	LastError  string            `json:"last_error,omitempty"`
 }
 
 // InfluxHealth is the InfluxDB writer in /healthz.
@@ -112,6 +141,25 @@ func (d *Daemon) Health() Health {
 		}
 		h.InfluxDB = ih
 	}
+	h.MQTT.Embedded = d.embedded != nil
+	h.MQTT.Connected = d.embedded != nil
+	if d.sub != nil {
+		st := d.sub.Stats()
+		h.MQTT.Connected, h.MQTT.LastError = st.Connected, st.LastError
+		if !st.Connected {
+			h.Problems = append(h.Problems, "not connected to the broker: gateways' events wait there")
+		}
+	}
+	h.Gateways = map[string]int{ingest.StateOnline: 0, ingest.StateOffline: 0, ingest.StateUnknown: 0}
+	for _, g := range d.ingest.Gateways() {
+		h.Gateways[g.State]++
+		h.Ingest.Missing += g.Missing
+	}
+	ist := d.ingest.Stats()
+	h.Ingest.Events, h.Ingest.Duplicates = ist.Total.Events, ist.Total.Duplicates
+	h.Ingest.Refused, h.Ingest.Lost, h.Ingest.Gaps = ist.Total.Refused, ist.Total.Lost, ist.Total.Gaps
+	h.Ingest.LastError = ist.LastError
+	h.Alerts = len(d.alerts.Open())
 	if n := h.Devices[string(poller.StateAuthFailed)]; n > 0 {
 		h.Problems = append(h.Problems, fmt.Sprintf("%d devices refuse the SNMP credentials", n))
 	}
