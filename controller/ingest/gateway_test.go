@@ -102,7 +102,18 @@ func TestQuiet(t *testing.T) {
 	if g := f.gateway(t, "gw1"); g.State != StateOffline || g.Counts.StaleStatuses != 1 {
 		t.Fatalf("a retained birth held off the quiet timeout: %+v", g)
 	}
-	f.record(t, health(t, "gw1", t0.Add(time.Hour)))
+	// Its last will, delivered live, tells why; it stays offline since
+	// the quiet time.
+	since := f.gateway(t, "gw1").Since
+	f.sink.take()
+	f.record(t, status(t, "gw1", telemetry.StateOffline, nil, false))
+	if g := f.gateway(t, "gw1"); g.State != StateOffline || g.Cause != CauseStatus || !g.Since.Equal(since) {
+		t.Fatalf("after the will: %+v", g)
+	}
+	if sigs := f.sink.take(); len(sigs) != 0 {
+		t.Fatalf("a will after the quiet time sent %s", kinds(sigs))
+	}
+	f.record(t, status(t, "gw1", telemetry.StateOnline, tp(t0.Add(time.Hour)), false))
 	// After a restart of the controller the quiet time starts again.
 	f.clock.add(10 * time.Minute)
 	f.reopen(t)

@@ -170,11 +170,14 @@ func (t *txn) heard(gw string, g *gwRec) {
 	}
 }
 
-// setState changes a gateway's state, signalling a change from or to
-// offline.
+// setState changes a gateway's state (and its cause), signalling a
+// change from or to offline.
 func (t *txn) setState(gw string, g *gwRec, state, cause string, at time.Time) {
 	prev := g.State
-	g.State, g.Cause, g.Since = state, cause, at
+	if prev != state {
+		g.Since = at
+	}
+	g.State, g.Cause = state, cause
 	switch {
 	case state == StateOffline && prev != StateOffline:
 		t.signal(gw, alerts.KindGatewayOffline, "", true, at, "gateway "+gw+" is offline ("+cause+")", nil)
@@ -189,15 +192,16 @@ func (t *txn) setState(gw string, g *gwRec, state, cause string, at time.Time) {
 // count as hearing from it.
 func (t *txn) status(gw string, st *telemetry.Status, retained bool) {
 	g := t.gw(gw)
-	// A last will has no time: it is news only when the state differs.
-	stale := g.State == st.State
+	// A last will has no time: it is news only when the state differs, or
+	// when it tells why a quiet gateway is offline.
+	stale := g.State == st.State && !(st.State == StateOffline && g.Cause == CauseQuiet)
 	if st.Time != nil {
 		stale = !g.StatusTime.IsZero() && !st.Time.After(g.StatusTime)
 	}
 	if stale {
 		g.Counts.StaleStatuses++
-		if !retained {
-			g.LastSeen = t.now
+		if !retained && st.State == StateOnline {
+			t.heard(gw, g) // a birth delivered twice
 		}
 		return
 	}
