@@ -14,6 +14,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ngic/ngic/controller/ingest"
 	"github.com/ngic/ngic/internal/testenv"
 	"github.com/ngic/ngic/telemetry"
 )
@@ -100,16 +101,72 @@ func TestPersistentSession(t *testing.T) {
 		t.Fatalf("stats %+v, want %d received and recorded, none stale", st, n)
 	}
 	stop()
+	onlyMarkerArrives(t, m.Addr, id, n)
+}
 
-	// Back again: only a marker published now arrives, nothing before it.
-	pub = pahoClient(t, m.Addr, "gw-test-2", nil)
-	publish(t, pub, eventTopic, eventPayload(t, n), false)
-	rec = newMemRecorder()
-	s, _ = start(t, m.Addr, id, rec, nil)
-	waitFor(t, "the marker", func() bool { return rec.has(eventID(n)) })
+// onlyMarkerArrives checks that the session id holds no message: a new
+// subscriber gets a marker event (number marker) published now, and
+// nothing before it.
+func onlyMarkerArrives(t *testing.T, addr, id string, marker int) {
+	t.Helper()
+	pub := pahoClient(t, addr, "gw-marker", nil)
+	publish(t, pub, eventTopic, eventPayload(t, marker), false)
+	rec := newMemRecorder()
+	s, stop := start(t, addr, id, rec, nil)
+	waitFor(t, "the marker", func() bool { return rec.has(eventID(marker)) })
 	if c := rec.count(); c != 1 || s.Stats().Received != 1 {
 		t.Fatalf("after the marker: %d recorded, %d received; acknowledged messages came again", c, s.Stats().Received)
 	}
+	stop()
+}
+
+// gateRecorder holds its first Record call until release is closed.
+type gateRecorder struct {
+	*memRecorder
+	calls   atomic.Int32
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (r *gateRecorder) Record(batch []ingest.Message) error {
+	if r.calls.Add(1) == 1 {
+		close(r.entered)
+		<-r.release
+	}
+	return r.memRecorder.Record(batch)
+}
+
+// TestAckAfterReconnect: a batch whose connection ended while Record ran
+// is not acknowledged when Record returns (its packet identifiers
+// belonged to the dead connection); the broker delivers the messages
+// again on the new connection, where they are acknowledged. Afterwards
+// the session holds nothing.
+func TestAckAfterReconnect(t *testing.T) {
+	m := testenv.StartMosquittoPersistent(t)
+	const id, n = "ngic-controller-reconnect", 5
+	rec := &gateRecorder{memRecorder: newMemRecorder(), entered: make(chan struct{}), release: make(chan struct{})}
+	s, stop := start(t, m.Addr, id, rec, nil)
+	waitSubscribed(t, s)
+	pub := pahoClient(t, m.Addr, "gw-test", nil)
+	for i := range n {
+		publish(t, pub, eventTopic, eventPayload(t, i), false)
+	}
+	<-rec.entered
+	m.Stop()
+	m.Restart(t)
+	waitFor(t, "the redeliveries on the new connection", func() bool {
+		st := s.Stats()
+		return st.Connects == 2 && st.Redelivered >= 1
+	})
+	close(rec.release)
+	rec.waitEvents(t, n)
+	waitFor(t, "acknowledgements", func() bool { return s.Stats().Acked == n })
+	st := s.Stats()
+	if st.Stale == 0 || st.Acked != n {
+		t.Fatalf("stats %+v: want the first batch stale and every message acknowledged once", st)
+	}
+	stop()
+	onlyMarkerArrives(t, m.Addr, id, n)
 }
 
 // TestRecordErrorsRetrySameBatch: while Record fails, the same batch is
