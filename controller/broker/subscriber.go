@@ -441,6 +441,8 @@ func (s *Subscriber) resyncIfDrained() {
 	default:
 	}
 	s.c.Disconnect(1000)
+	s.n.connected.Store(false)
+	s.n.subscribed.Store(false)
 	s.gen.Add(1)
 	s.n.resyncs.Add(1)
 	s.c.Connect()
