@@ -370,7 +370,8 @@ func (t *txn) departed(gw string, ev *telemetry.Event) {
 		return
 	}
 	tg := ev.Tag
-	attrs := map[string]string{"tag_id": tg.ID, "reader": ev.Source}
+	attrs := make(map[string]string, 6)
+	attrs["tag_id"], attrs["reader"] = tg.ID, ev.Source
 	if e := tg.EPC; e != nil {
 		attrs["epc_scheme"], attrs["epc_uri"] = e.Scheme, e.URI
 		if e.GTIN != "" {
