@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -82,7 +81,7 @@ func (h *RecordingHook) ID() string { return "ngic-record" }
 
 // Provides tells mochi which events the hook handles.
 func (h *RecordingHook) Provides(b byte) bool {
-	return bytes.Contains([]byte{mqttserver.OnPublish, mqttserver.OnWill}, []byte{b})
+	return b == mqttserver.OnPublish || b == mqttserver.OnWill
 }
 
 // Stop ends the committer; publishes still waiting fail with

@@ -17,6 +17,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -269,6 +270,7 @@ func (s *Subscriber) onConnect(c mqtt.Client) {
 			}
 		}
 		if len(refused) > 0 {
+			slices.Sort(refused)
 			err = fmt.Errorf("broker %s refused the subscription to %s", brokerurl.Redact(s.o.Broker), strings.Join(refused, ", "))
 		}
 	} else {
@@ -440,7 +442,10 @@ func (s *Subscriber) resyncIfDrained() {
 		return
 	default:
 	}
-	s.c.Disconnect(1000)
+	// Disconnect returns once paho's router has stopped (at most after the
+	// quiesce time), so the deliveries of the next connection get the
+	// next number.
+	s.c.Disconnect(uint(writeTimeout / time.Millisecond))
 	s.n.connected.Store(false)
 	s.n.subscribed.Store(false)
 	s.gen.Add(1)
