@@ -18,7 +18,7 @@ import (
 func TestPahoAckOfDeadConnection(t *testing.T) {
 	m := testenv.StartMosquittoPersistent(t)
 	got := make(chan mqtt.Message, 10)
-	o := mqtt.NewClientOptions().AddBroker("tcp://"+m.Addr).SetClientID("ack-probe").
+	o := mqtt.NewClientOptions().AddBroker("tcp://" + m.Addr).SetClientID("ack-probe").
 		SetCleanSession(false).SetAutoAckDisabled(true).SetOrderMatters(true).
 		SetAutoReconnect(true).SetMaxReconnectInterval(time.Second).
 		SetDefaultPublishHandler(func(_ mqtt.Client, msg mqtt.Message) { got <- msg })
