@@ -1,6 +1,9 @@
 package ingest
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // Bounds of a gateway's sequence state, in memory and on disk.
 const (
@@ -193,7 +196,11 @@ func (s *seqState) cover(a, b uint64) {
 		s.Covered = s.Covered[1:]
 	}
 	for len(s.Covered) > maxSpans {
-		s.Abandoned += s.Covered[0].A - s.Low - 1
+		// Give up the oldest hole, and the gaps it is part of: they will
+		// not be filled, and must not look so.
+		hole := span{s.Low + 1, s.Covered[0].A - 1}
+		s.Abandoned += hole.B - hole.A + 1
+		s.Gaps = slices.DeleteFunc(s.Gaps, func(g gap) bool { return g.First <= hole.B && hole.A <= g.Last })
 		s.Low = s.Covered[0].B
 		s.Covered = s.Covered[1:]
 	}

@@ -150,6 +150,9 @@ func TestSeqStateBounds(t *testing.T) {
 			t.Fatalf("seq %d new but seen", seq)
 		}
 		s.markSeen(seq)
+		if _, closed := s.settle(); len(closed) != 0 {
+			t.Fatalf("seq %d: gaps given up closed as filled: %+v", seq, closed)
+		}
 	}
 	if len(s.Covered) > maxSpans || len(s.Gaps) > maxGaps || s.Abandoned == 0 {
 		t.Fatalf("bounds not kept: %d spans, %d gaps, %d abandoned", len(s.Covered), len(s.Gaps), s.Abandoned)
@@ -184,4 +187,24 @@ func checkSeqState(t testing.TB, s *seqState) {
 	if len(s.Covered) > maxSpans || len(s.Explained) > maxExplained || len(s.Gaps) > maxGaps {
 		t.Fatalf("bounds: %d spans, %d explained, %d gaps", len(s.Covered), len(s.Explained), len(s.Gaps))
 	}
+}
+
+func TestGapGivenUpIsNotFilled(t *testing.T) {
+	var s seqState
+	s.markSeen(1)
+	s.markSeen(3001)
+	if opened, _ := s.settle(); len(opened) != 1 || opened[0].First != 2 || opened[0].Last != 3000 {
+		t.Fatalf("opened %+v", opened)
+	}
+	// Every other seq of the gap comes: a hole each, past the bound.
+	for seq := uint64(2); seq <= 3000; seq += 2 {
+		s.markSeen(seq)
+		if _, closed := s.settle(); len(closed) != 0 {
+			t.Fatalf("seq %d: a gap given up closed as filled: %+v", seq, closed)
+		}
+	}
+	if s.Abandoned == 0 || len(s.Gaps) != 0 {
+		t.Fatalf("abandoned %d, gaps %+v", s.Abandoned, s.Gaps)
+	}
+	checkSeqState(t, &s)
 }
