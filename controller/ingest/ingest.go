@@ -171,10 +171,7 @@ func (in *Ingester) Record(batch []Message) error {
 	sites := in.sites
 	in.mu.RUnlock()
 	t := in.newTxn(sites, in.linesBuf[:0], len(batch))
-	for i := range batch {
-		t.message(&batch[i])
-	}
-	t.settle()
+	t.stage(batch)
 	in.linesBuf = t.lines[:0]
 	if len(t.lines) > 0 && in.o.Lines != nil {
 		if err := in.o.Lines(t.lines); err != nil {

@@ -208,3 +208,21 @@ func TestGapGivenUpIsNotFilled(t *testing.T) {
 	}
 	checkSeqState(t, &s)
 }
+
+func TestFirstBatchOutOfOrder(t *testing.T) {
+	f := newFixture(t, nil)
+	ev := func(seq uint64) Message { return event(t, "gw1", "pair", telemetry.Passage, seq, nil) }
+	// The controller first hears of gw1 with a batch whose seqs are out
+	// of order: the lowest starts its sequence.
+	f.record(t, ev(105), ev(103), ev(104))
+	g := f.gateway(t, "gw1")
+	if g.Counts.Events != 3 || g.Counts.Duplicates != 0 || g.SeqLow != 105 || g.Missing != 0 || g.Counts.Gaps != 0 {
+		t.Fatalf("after 105, 103, 104: %+v", g)
+	}
+	// Later a lower one is old: the gateway had sent it before the
+	// controller heard of it.
+	f.record(t, ev(102))
+	if g := f.gateway(t, "gw1"); g.Counts.Duplicates != 1 || g.Counts.Events != 3 {
+		t.Fatalf("after 102: %+v", g)
+	}
+}

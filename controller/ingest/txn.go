@@ -84,61 +84,101 @@ func (t *txn) refuse(gw, reason, topic string, err error) {
 	t.refusals = append(t.refusals, r)
 }
 
-// message stages one message.
-func (t *txn) message(m *Message) {
+// parsed is a message that passed the checks: one of ev, st and h is set.
+type parsed struct {
+	gw, site string
+	retained bool
+	ev       *telemetry.Event
+	st       *telemetry.Status
+	h        *telemetry.Health
+}
+
+// stage stages a batch: every message is checked first (the refused ones
+// counted), so that a gateway never heard of starts its sequence at the
+// lowest seq of the batch, whatever their order; then the valid ones are
+// applied in order.
+func (t *txn) stage(batch []Message) {
+	items := make([]parsed, 0, len(batch))
+	for i := range batch {
+		if p, ok := t.parse(&batch[i]); ok {
+			items = append(items, p)
+		}
+	}
+	for _, p := range items {
+		if p.ev == nil {
+			continue
+		}
+		if cur := t.st.gws[p.gw]; cur == nil || !cur.Seq.Started {
+			if g := t.gw(p.gw); !g.Seq.Started || p.ev.Seq <= g.Seq.Low {
+				g.Seq = seqState{Started: true, Low: p.ev.Seq - 1, High: p.ev.Seq - 1}
+			}
+		}
+	}
+	for _, p := range items {
+		switch {
+		case p.ev != nil:
+			t.event(p.gw, p.site, p.ev)
+		case p.st != nil:
+			t.status(p.gw, p.st, p.retained)
+		default:
+			t.health(p.gw, p.site, p.h)
+		}
+	}
+	t.settle()
+}
+
+// parse checks one message, counting it refused when it is not valid.
+func (t *txn) parse(m *Message) (parsed, bool) {
 	gw, kind, source, err := telemetry.ParseTopic(m.Topic)
 	if err != nil {
 		t.refuse("", ReasonTopic, m.Topic, err)
-		return
+		return parsed{}, false
 	}
 	site, known := t.sites[gw]
 	switch {
 	case !known:
 		t.refuse("", ReasonUnknownGateway, m.Topic, nil)
-		return
+		return parsed{}, false
 	case len(m.Payload) > t.in.o.MaxPayload:
 		t.refuse(gw, ReasonTooLarge, m.Topic, nil)
-		return
+		return parsed{}, false
 	}
+	p := parsed{gw: gw, site: site, retained: m.Retained}
+	var reason string
 	switch kind {
 	case "event":
-		ev, err := telemetry.DecodeEvent(m.Payload)
+		p.ev, err = telemetry.DecodeEvent(m.Payload)
 		switch {
 		case err != nil:
-			t.refuse(gw, decodeReason(m.Payload, err), m.Topic, err)
-		case ev.Gateway != gw || ev.Source != source:
-			t.refuse(gw, ReasonMismatch, m.Topic, errors.New("gateway or source of the payload is not the topic's"))
-		case ev.Seq > maxSeq:
-			t.refuse(gw, ReasonInvalid, m.Topic, errors.New("seq above 2^63-1"))
-		case ev.Lost != nil && ev.Lost.LastSeq >= ev.Seq:
+		case p.ev.Gateway != gw || p.ev.Source != source:
+			reason, err = ReasonMismatch, errors.New("gateway or source of the payload is not the topic's")
+		case p.ev.Seq > maxSeq:
+			reason, err = ReasonInvalid, errors.New("seq above 2^63-1")
+		case p.ev.Lost != nil && p.ev.Lost.LastSeq >= p.ev.Seq:
 			// A gateway numbers its loss report after the events lost.
-			t.refuse(gw, ReasonInvalid, m.Topic, errors.New("events.lost range not below the report's own seq"))
-		default:
-			t.event(gw, site, ev)
+			reason, err = ReasonInvalid, errors.New("events.lost range not below the report's own seq")
 		}
 	case "status":
-		st, err := telemetry.DecodeStatus(m.Payload)
-		switch {
-		case err != nil:
-			t.refuse(gw, decodeReason(m.Payload, err), m.Topic, err)
-		case st.Gateway != gw:
-			t.refuse(gw, ReasonMismatch, m.Topic, errors.New("gateway of the payload is not the topic's"))
-		default:
-			t.status(gw, st, m.Retained)
+		p.st, err = telemetry.DecodeStatus(m.Payload)
+		if err == nil && p.st.Gateway != gw {
+			reason, err = ReasonMismatch, errors.New("gateway of the payload is not the topic's")
 		}
 	case "health":
-		h, err := telemetry.DecodeHealth(m.Payload)
-		switch {
-		case err != nil:
-			t.refuse(gw, decodeReason(m.Payload, err), m.Topic, err)
-		case h.Gateway != gw:
-			t.refuse(gw, ReasonMismatch, m.Topic, errors.New("gateway of the payload is not the topic's"))
-		default:
-			t.health(gw, site, h)
+		p.h, err = telemetry.DecodeHealth(m.Payload)
+		if err == nil && p.h.Gateway != gw {
+			reason, err = ReasonMismatch, errors.New("gateway of the payload is not the topic's")
 		}
 	default:
-		t.refuse(gw, ReasonTopic, m.Topic, nil)
+		reason, err = ReasonTopic, errors.New("unknown kind of topic")
 	}
+	if err != nil {
+		if reason == "" {
+			reason = decodeReason(m.Payload, err)
+		}
+		t.refuse(gw, reason, m.Topic, err)
+		return parsed{}, false
+	}
+	return p, true
 }
 
 // decodeReason tells why a payload the telemetry decoders refused is bad
