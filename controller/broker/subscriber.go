@@ -90,8 +90,8 @@ const (
 	stallLimit = time.Second
 )
 
-// Filters are the topic filters the Subscriber subscribes to, at QoS 1.
-var Filters = []string{telemetry.StatusFilter, telemetry.EventFilter, telemetry.HealthFilter}
+// filters are the topic filters the Subscriber subscribes to, at QoS 1.
+var filters = []string{telemetry.StatusFilter, telemetry.EventFilter, telemetry.HealthFilter}
 
 // delivery is one message as paho delivered it, with the number of the
 // connection that delivered it.
@@ -136,9 +136,10 @@ type counters struct {
 }
 
 // Subscribe checks the options, starts connecting to the broker (retrying
-// in the background until Close) and subscribes to Filters at QoS 1 on
-// every connection. Messages wait in a bounded queue until Run records and
-// acknowledges them.
+// in the background until Close) and subscribes at QoS 1 to the status,
+// event and health filters of every gateway (telemetry.StatusFilter,
+// EventFilter, HealthFilter) on every connection. Messages wait in a
+// bounded queue until Run records and acknowledges them.
 func Subscribe(o Options) (*Subscriber, error) {
 	if err := o.check(); err != nil {
 		return nil, err
@@ -248,11 +249,11 @@ func (s *Subscriber) handle(_ mqtt.Client, m mqtt.Message) {
 func (s *Subscriber) onConnect(c mqtt.Client) {
 	gen := s.gen.Load()
 	s.n.subscribed.Store(false)
-	filters := make(map[string]byte, len(Filters))
-	for _, f := range Filters {
-		filters[f] = 1
+	qos := make(map[string]byte, len(filters))
+	for _, f := range filters {
+		qos[f] = 1
 	}
-	tok := c.SubscribeMultiple(filters, nil)
+	tok := c.SubscribeMultiple(qos, nil)
 	select {
 	case <-tok.Done():
 	case <-s.closing:
