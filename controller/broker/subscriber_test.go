@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -376,4 +377,45 @@ func gatherOne(reg *prometheus.Registry, name string) (float64, error) {
 		return m.GetGauge().GetValue(), nil
 	}
 	return 0, fmt.Errorf("no metric %s", name)
+}
+
+// TestStateOnceWhileAway: a broker that keeps refusing (here: closing
+// every connection at once) is reported once, however many attempts
+// fail, and Close then reports nothing more.
+func TestStateOnceWhileAway(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var attempts atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			attempts.Add(1)
+			c.Close()
+		}
+	}()
+	var mu sync.Mutex
+	var states []string
+	s, stop := start(t, l.Addr().String(), "ngic-controller-away", newMemRecorder(), func(o *Options) {
+		o.OnState = func(c bool, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			states = append(states, fmt.Sprint(c, " ", err))
+		}
+	})
+	waitFor(t, "three failed attempts", func() bool { return attempts.Load() >= 3 })
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(states) != 1 || !strings.HasPrefix(states[0], "false connect tcp://") {
+		t.Fatalf("states %q after %d attempts, want one failure", states, attempts.Load())
+	}
+	if st := s.Stats(); st.Connected || st.Connects != 0 || st.LastError == "" {
+		t.Fatalf("stats %+v", st)
+	}
 }
