@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/ngic/ngic/internal/testenv"
+	"github.com/ngic/ngic/telemetry"
+)
+
+// connectMQTT connects a plain client to the broker at addr.
+func connectMQTT(t *testing.T, addr, clientID string) mqtt.Client {
+	t.Helper()
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker("tcp://" + addr).SetClientID(clientID))
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect %s: %v", clientID, tok.Error())
+	}
+	t.Cleanup(func() { c.Disconnect(100) })
+	return c
+}
+
+func publish(t *testing.T, c mqtt.Client, topic string, payload []byte) {
+	t.Helper()
+	if tok := c.Publish(topic, 1, false, payload); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish %s: %v", topic, tok.Error())
+	}
+}
+
+// refused returns /healthz's refused counts.
+func (p *controllerProc) refused() map[string]float64 {
+	h, err := p.health()
+	if err != nil {
+		return nil
+	}
+	ing, _ := h["ingest"].(map[string]any)
+	r, _ := ing["refused"].(map[string]any)
+	out := map[string]float64{}
+	for k, v := range r {
+		out[k], _ = v.(float64)
+	}
+	return out
+}
+
+// TestHostilePayloadsAndReplay: the embedded broker's controller gets
+// bad JSON, a wrong schema version, a huge payload, a gateway not in the
+// inventory, a payload naming another gateway than its topic and a topic
+// outside the schema, on every subscribed topic: each is counted, the log
+// says so, and the controller goes on. Then a gateway's whole history is
+// published again (the edge's replay after a broker outage): no count
+// changes.
+func TestHostilePayloadsAndReplay(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	brokerAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	cfg := killConfigIn(t, dir, "  embedded: true\n  listen: "+brokerAddr, "", httpAddr)
+	c := startController(t, cfg, httpAddr)
+	cl := connectMQTT(t, brokerAddr, "hostile")
+
+	good := eventPayload(t, "gw-k", 1)
+	huge := bytes.Repeat([]byte("x"), 100<<10)
+	wrongV := bytes.Replace(good, []byte(`"v":1`), []byte(`"v":9`), 1)
+	for _, kind := range []string{"status", "health", "event/gate"} {
+		topic := telemetry.Root + "/gw/gw-k/" + kind
+		for _, p := range [][]byte{[]byte("{not json"), wrongV, huge, []byte(`[]`), {}, []byte("\xff\xfe"), []byte(`{"v":1}`)} {
+			publish(t, cl, topic, p)
+		}
+	}
+	publish(t, cl, telemetry.EventTopic("gw-stranger", "gate"), eventPayload(t, "gw-stranger", 1))
+	publish(t, cl, telemetry.EventTopic("gw-k", "gate"), eventPayload(t, "gw-other", 1))
+	publish(t, cl, telemetry.Root+"/gw/gw-k/event/gate/extra", good)
+	publish(t, cl, telemetry.Root+"/gw/gw-k/nonsense", good)
+	waitUntil(t, "every hostile payload counted", func() bool {
+		var n float64
+		for _, v := range c.refused() {
+			n += v
+		}
+		return n >= 3*7+4
+	})
+	r := c.refused()
+	for _, reason := range []string{"json", "version", "too-large", "unknown-gateway", "topic", "mismatch", "invalid"} {
+		found := false
+		for k := range r {
+			found = found || strings.Contains(k, reason)
+		}
+		if !found {
+			t.Errorf("no refusal counted as %q: %v", reason, r)
+		}
+	}
+
+	// The controller goes on: real events are counted, then a replay of
+	// all of them counts nothing twice.
+	for seq := uint64(1); seq <= 50; seq++ {
+		publish(t, cl, telemetry.EventTopic("gw-k", "gate"), eventPayload(t, "gw-k", seq))
+	}
+	waitUntil(t, "50 events", func() bool { n, _ := c.ingested(); return n == 50 })
+	for seq := uint64(1); seq <= 50; seq++ {
+		publish(t, cl, telemetry.EventTopic("gw-k", "gate"), eventPayload(t, "gw-k", seq))
+	}
+	waitUntil(t, "the replay seen", func() bool {
+		h, _ := c.health()
+		ing, _ := h["ingest"].(map[string]any)
+		d, _ := ing["duplicates"].(float64)
+		return d == 50
+	})
+	if n, missing := c.ingested(); n != 50 || missing != 0 {
+		t.Fatalf("after the replay %v events, %v missing; want 50, 0", n, missing)
+	}
+	waitUntil(t, "the refusals logged", func() bool { return strings.Contains(c.Log(), "payloads refused") })
+	resp, err := http.Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(b, []byte("ngic_controller_ingest_")) {
+		t.Fatal("no ingest metrics on /metrics")
+	}
+	c.stop(t)
+}
