@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"math/rand/v2"
 	"reflect"
 	"testing"
 
@@ -224,5 +225,68 @@ func TestFirstBatchOutOfOrder(t *testing.T) {
 	f.record(t, ev(102))
 	if g := f.gateway(t, "gw1"); g.Counts.Duplicates != 1 || g.Counts.Events != 3 {
 		t.Fatalf("after 102: %+v", g)
+	}
+}
+
+// TestSeqStateAgainstModel applies random deliveries (in and out of
+// order, again) and loss reports to a seqState and to a plain model, and
+// compares what they say after each step.
+func TestSeqStateAgainstModel(t *testing.T) {
+	for round := uint64(0); round < 200; round++ {
+		rng := rand.New(rand.NewPCG(round, 7))
+		var s seqState
+		seen := map[uint64]bool{}      // delivered
+		explained := map[uint64]bool{} // explained by a loss report, not delivered
+		first := uint64(1 + rng.IntN(50))
+		s.markSeen(first)
+		seen[first] = true
+		low := func() uint64 { // the model's low-water mark
+			l := first
+			for seen[l+1] || explained[l+1] {
+				l++
+			}
+			return l
+		}
+		for step := 0; step < 300; step++ {
+			if rng.IntN(8) == 0 { // a loss report above the low-water mark
+				a := low() + 1 + uint64(rng.IntN(20))
+				b := a + uint64(rng.IntN(5))
+				s.markExplained(a, b)
+				for x := a; x <= b; x++ {
+					if !seen[x] {
+						explained[x] = true
+					}
+				}
+			} else {
+				x := first + uint64(rng.IntN(step+20))
+				want := seen[x] || (x <= low() && !explained[x])
+				if got := s.seen(x); got != want {
+					t.Fatalf("round %d step %d: seen(%d) = %v, model says %v; state %+v", round, step, x, got, want, s)
+				}
+				if !want {
+					s.markSeen(x)
+					seen[x] = true
+					delete(explained, x)
+				}
+			}
+			s.settle()
+			checkSeqState(t, &s)
+			high := first
+			for x := range seen {
+				high = max(high, x)
+			}
+			for x := range explained {
+				high = max(high, x)
+			}
+			var missing uint64
+			for x := low() + 1; x <= high; x++ {
+				if !seen[x] && !explained[x] {
+					missing++
+				}
+			}
+			if s.Low != low() || s.High != high || s.missing() != missing {
+				t.Fatalf("round %d step %d: low %d high %d missing %d, model %d %d %d", round, step, s.Low, s.High, s.missing(), low(), high, missing)
+			}
+		}
 	}
 }
