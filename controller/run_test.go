@@ -29,7 +29,7 @@ type controllerProc struct {
 
 // startController runs the controller on the configuration at cfg, whose
 // status server listens on httpAddr, and waits until /healthz answers.
-func startController(t *testing.T, cfg, httpAddr string) *controllerProc {
+func startController(t testing.TB, cfg, httpAddr string) *controllerProc {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), "controller.log")
 	lf, err := os.Create(logPath)
@@ -88,7 +88,7 @@ func (p *controllerProc) health() (map[string]any, error) {
 }
 
 // devicesIn returns the number of devices in state from /healthz.
-func (p *controllerProc) devicesIn(t *testing.T, state string) int {
+func (p *controllerProc) devicesIn(t testing.TB, state string) int {
 	h, err := p.health()
 	if err != nil {
 		return -1
@@ -99,7 +99,7 @@ func (p *controllerProc) devicesIn(t *testing.T, state string) int {
 }
 
 // stop sends SIGTERM and waits for a clean exit.
-func (p *controllerProc) stop(t *testing.T) {
+func (p *controllerProc) stop(t testing.TB) {
 	t.Helper()
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -113,7 +113,7 @@ func (p *controllerProc) stop(t *testing.T) {
 }
 
 // waitUntil polls cond until it holds, for at most a minute.
-func waitUntil(t *testing.T, what string, cond func() bool) {
+func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for !cond() {
@@ -155,7 +155,7 @@ func serveRecordings(t *testing.T, names ...string) string {
 }
 
 // writeFile writes content to dir/name.
-func writeFile(t *testing.T, dir, name, content string) string {
+func writeFile(t testing.TB, dir, name, content string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {

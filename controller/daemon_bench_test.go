@@ -1,0 +1,243 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/ngic/ngic/controller/scale"
+	"github.com/ngic/ngic/internal/testenv"
+	"github.com/ngic/ngic/telemetry"
+)
+
+// procCPU is the CPU time (user + system) the process pid has used.
+func procCPU(tb testing.TB, pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// Fields after the command name (which is in parentheses).
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// procRSS is the resident memory of the process pid, in bytes.
+func procRSS(tb testing.TB, pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return -1
+}
+
+// recordedPayloads are edge events as a UHF gateway publishes them: tag
+// arrivals and departures with a GS1 identity.
+func recordedPayloads(tb testing.TB, gateway string, n int) [][]byte {
+	out := make([][]byte, n)
+	t0 := time.Now().UTC()
+	for i := range out {
+		now := t0.Add(time.Duration(i) * time.Millisecond)
+		typ := telemetry.TagArrived
+		if i%2 == 1 {
+			typ = telemetry.TagDeparted
+		}
+		rssi := -61
+		ev := &telemetry.Event{V: telemetry.SchemaVersion, ID: fmt.Sprintf("%s-%09d-5f0c6a7e-9b1d-4c1e", gateway, i+1),
+			Gateway: gateway, Source: "dock-door-2", Type: typ, Time: now,
+			Tag: &telemetry.Tag{ID: fmt.Sprintf("3034257BF7194E4000%06X", i/2), Protocol: "magicrf", Antenna: 2, RSSI: &rssi,
+				EPC: &telemetry.EPC{Scheme: "sgtin-96", URI: fmt.Sprintf("urn:epc:id:sgtin:0614141.812345.%d", i/2),
+					GTIN: "00614141123452"}, FirstSeen: now, LastSeen: now}}
+		b, err := telemetry.EncodeEvent(ev)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if out[i], err = telemetry.WithSeq(nil, b, uint64(i+1)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return out
+}
+
+// replay publishes each gateway's payloads at QoS 1 with up to window
+// unacknowledged, at rate events/s in all (0: as fast as the broker takes
+// them).
+func replay(tb testing.TB, broker string, payloads map[string][][]byte, rate int) {
+	var wg sync.WaitGroup
+	per := 0
+	if rate > 0 {
+		per = rate / len(payloads)
+	}
+	for gw, ps := range payloads {
+		c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker("tcp://" + broker).SetClientID("replay-" + gw).
+			SetMaxResumePubInFlight(1000))
+		if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			tb.Fatalf("replay %s: %v", gw, tok.Error())
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Disconnect(100)
+			window := make(chan mqtt.Token, 1000)
+			done := make(chan struct{})
+			go func() {
+				for tok := range window {
+					tok.Wait()
+				}
+				close(done)
+			}()
+			start := time.Now()
+			for i, p := range ps {
+				if per > 0 {
+					if d := time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(per))); d > 0 {
+						time.Sleep(d)
+					}
+				}
+				window <- c.Publish(telemetry.EventTopic(gw, "dock-door-2"), 1, false, p)
+			}
+			close(window)
+			<-done
+		}()
+	}
+	wg.Wait()
+}
+
+// benchController starts mosquitto, influxd and the controller with the
+// given devices.csv body and gateways, for a benchmark.
+func benchController(b *testing.B, devicesCSV string, gateways []string, interval string) (*controllerProc, *testenv.Mosquitto, *testenv.Influxd) {
+	mosq := testenv.StartMosquitto(b)
+	influxd := testenv.StartInfluxd(b)
+	influxd.CreateDatabase(b, "ngic")
+	dir := b.TempDir()
+	inv := filepath.Join(dir, "inventory")
+	os.Mkdir(inv, 0o755)
+	writeFile(b, inv, "devices.csv", "id,site,address,credentials,parent\n"+devicesCSV)
+	gws := "gateway,site\n"
+	for _, g := range gateways {
+		gws += g + ",cabinet-1\n"
+	}
+	writeFile(b, inv, "gateways.csv", gws)
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(b))
+	cfg := writeFile(b, dir, "controller.yaml", fmt.Sprintf(`inventory: inventory
+poll:
+  interval: %s
+  concurrency: 256
+mqtt:
+  broker: tcp://%s
+  client_id: ngic-controller-bench
+influxdb:
+  url: %s
+  bucket: ngic/autogen
+http:
+  listen: %s
+state_dir: %s
+`, interval, mosq.Addr, influxd.URL, httpAddr, filepath.Join(dir, "state")))
+	return startController(b, cfg, httpAddr), mosq, influxd
+}
+
+// BenchmarkIngestEndToEnd: recorded edge events replayed by paho
+// publishers through mosquitto into ngic-controller run and on to
+// influxd, as fast as they go. Reports the events ingested per second
+// (durably recorded, so acknowledged), the events per second until influxd
+// holds them all, and the controller's own CPU per event, everything
+// included (from its /proc CPU time).
+func BenchmarkIngestEndToEnd(b *testing.B) {
+	const perGateway = 50_000
+	gateways := []string{"gw-a", "gw-b", "gw-c", "gw-d"}
+	c, mosq, influxd := benchController(b, "", gateways, "60s")
+	payloads := map[string][][]byte{}
+	for _, g := range gateways {
+		payloads[g] = recordedPayloads(b, g, perGateway)
+	}
+	total := float64(perGateway * len(gateways))
+	pid := c.cmd.Process.Pid
+	cpu0 := procCPU(b, pid)
+	start := time.Now()
+	b.ResetTimer()
+	replay(b, mosq.Addr, payloads, 0)
+	waitUntil(b, "every event ingested", func() bool { n, _ := c.ingested(); return n >= total })
+	ingested := time.Since(start)
+	cpu := procCPU(b, pid) - cpu0
+	waitUntil(b, "every event in influxd", func() bool {
+		rows, err := influxd.TryQuery("ngic", `SELECT count(seq) FROM edge_event`)
+		return err == nil && len(rows) == 1 && num(rows[0].Values["count"]) >= total
+	})
+	written := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(total/ingested.Seconds(), "events/s")
+	b.ReportMetric(total/written.Seconds(), "events_in_influxd/s")
+	b.ReportMetric(float64(cpu.Microseconds())/total, "ctl-µs/event")
+	b.ReportMetric(float64(procRSS(b, pid))/(1<<20), "ctl-RSS-MB")
+	c.stop(b)
+}
+
+// BenchmarkDaemonTenThousandDevices: the controller polls 10,000
+// simulated devices (IF-MIB recordings, served by the project's simulator
+// in this process) on a 60 s cycle while ingesting 5,000 events/s through
+// mosquitto into influxd, for 70 s. Reports its CPU share (of one core)
+// over the run and its peak resident memory.
+func BenchmarkDaemonTenThousandDevices(b *testing.B) {
+	const devices, rate, run = 10_000, 5_000, 70 * time.Second
+	views, err := scale.LoadViews(testenv.Recordings(b), scale.IFMIBRecordings)
+	if err != nil {
+		b.Fatal(err)
+	}
+	comms, devs := scale.Farm(views, devices)
+	addr, stop, err := scale.Serve("127.0.0.1:0", devs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stop()
+	var csv strings.Builder
+	for i, cm := range comms {
+		fmt.Fprintf(&csv, "dev-%05d,site-%03d,%s,community:%s,\n", i, i%500, addr, cm)
+	}
+	gateways := []string{"gw-a", "gw-b"}
+	c, mosq, _ := benchController(b, csv.String(), gateways, "60s")
+	payloads := map[string][][]byte{}
+	for _, g := range gateways {
+		payloads[g] = recordedPayloads(b, g, rate*int(run/time.Second)/len(gateways))
+	}
+	pid := c.cmd.Process.Pid
+	cpu0 := procCPU(b, pid)
+	start := time.Now()
+	var peak int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		replay(b, mosq.Addr, payloads, rate)
+	}()
+	for {
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+			peak = max(peak, procRSS(b, pid))
+			continue
+		}
+		break
+	}
+	elapsed := time.Since(start)
+	cpu := procCPU(b, pid) - cpu0
+	peak = max(peak, procRSS(b, pid))
+	h, _ := c.health()
+	b.ReportMetric(cpu.Seconds()/elapsed.Seconds()*100, "ctl-CPU-%")
+	b.ReportMetric(float64(peak)/(1<<20), "ctl-peak-RSS-MB")
+	if devs, ok := h["devices"].(map[string]any); ok {
+		b.ReportMetric(devs["up"].(float64), "devices-up")
+	}
+	c.stop(b)
+}
