@@ -16,6 +16,7 @@ func init() { commands = append(commands, newRunCmd) }
 
 func newRunCmd() *cobra.Command {
 	var path, level string
+	var profiles bool
 	c := &cobra.Command{
 		Use:   "run --config FILE",
 		Short: "Run the controller: poll the inventory, ingest the gateways, raise alerts, write InfluxDB",
@@ -30,7 +31,7 @@ one kept.`,
 				return err
 			}
 			log := cli.Logger(level)
-			d, err := daemon.New(cfg, daemon.Options{Logger: log})
+			d, err := daemon.New(cfg, daemon.Options{Logger: log, Pprof: profiles})
 			if err != nil {
 				return err
 			}
@@ -60,5 +61,6 @@ one kept.`,
 	}
 	c.Flags().StringVarP(&path, "config", "c", "/etc/ngic/controller.yaml", "configuration file")
 	c.Flags().StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
+	c.Flags().BoolVar(&profiles, "pprof", false, "serve Go's CPU and memory profiles under /debug/pprof/ on the status server")
 	return c
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -168,6 +170,9 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 	cpu0 := procCPU(b, pid)
 	start := time.Now()
 	b.ResetTimer()
+	if prof := os.Getenv("NGIC_BENCH_PROFILE"); prof != "" {
+		go saveProfile(b, "http://"+c.http+"/debug/pprof/profile?seconds=8", prof)
+	}
 	replay(b, mosq.Addr, payloads, 0)
 	waitUntil(b, "every event ingested", func() bool { n, _ := c.ingested(); return n >= total })
 	ingested := time.Since(start)
@@ -240,4 +245,22 @@ func BenchmarkDaemonTenThousandDevices(b *testing.B) {
 		b.ReportMetric(devs["up"].(float64), "devices-up")
 	}
 	c.stop(b)
+}
+
+// saveProfile fetches a CPU profile of the controller into path (with
+// NGIC_BENCH_PROFILE=path, for a look at where the time goes).
+func saveProfile(b *testing.B, url, path string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		b.Log(err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Log(err)
+		return
+	}
+	defer f.Close()
+	io.Copy(f, resp.Body)
 }

@@ -36,7 +36,11 @@ func startController(t testing.TB, cfg, httpAddr string) *controllerProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary, "run", "--config", cfg, "--log-level", "debug")
+	args := []string{"run", "--config", cfg, "--log-level", "debug"}
+	if os.Getenv("NGIC_BENCH_PROFILE") != "" {
+		args = append(args, "--pprof")
+	}
+	cmd := exec.Command(binary, args...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -43,6 +43,8 @@ const (
 type Options struct {
 	// Logger receives the daemon's log (default slog.Default()).
 	Logger *slog.Logger
+	// Pprof serves Go's profiles under /debug/pprof/ on the status server.
+	Pprof bool
 }
 
 // Daemon is a configured controller.
@@ -107,7 +109,7 @@ func New(cfg *config.Config, o Options) (*Daemon, error) {
 	if d.influx != nil {
 		d.reg.MustRegister(influxCollector{d.influx})
 	}
-	if err := d.listen(cfg.HTTP.Listen); err != nil {
+	if err := d.listen(cfg.HTTP.Listen, o.Pprof); err != nil {
 		return nil, err
 	}
 	ok = true
