@@ -1,6 +1,11 @@
 package broker
 
-import "sync"
+import (
+	"errors"
+	"net"
+	"strings"
+	"sync"
+)
 
 // maxCauses bounds the distinct causes remembered while disconnected.
 const maxCauses = 16
@@ -22,10 +27,7 @@ type reporter struct {
 func (r *reporter) report(connected bool, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	cause := ""
-	if err != nil {
-		cause = err.Error()
-	}
+	cause := causeOf(err)
 	if r.reported && connected == r.connected && (r.causes[cause] || (!connected && err == nil)) {
 		return
 	}
@@ -39,4 +41,19 @@ func (r *reporter) report(connected bool, err error) {
 	if r.on != nil {
 		r.on(connected, err)
 	}
+}
+
+// causeOf returns the text by which a failure is told apart from others:
+// its message, without the local address of a network error (a new port
+// at each attempt would make every failure look new).
+func causeOf(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	var op *net.OpError
+	if errors.As(err, &op) && op.Source != nil {
+		s = strings.ReplaceAll(s, op.Source.String()+"->", "")
+	}
+	return s
 }

@@ -68,7 +68,16 @@ func TestReporter(t *testing.T) {
 	r.report(true, errors.New("subscription refused"))
 	r.report(false, refused)
 	r.report(false, nil)
-	want := []string{"false refused", "false timeout", "true <nil>", "true subscription refused", "false refused"}
+	// The same network failure from another local port is no news.
+	reset := func(port int) error {
+		return fmt.Errorf("connect: %w", &net.OpError{Op: "read", Net: "tcp",
+			Source: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port},
+			Addr:   &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1883}, Err: errors.New("connection reset by peer")})
+	}
+	r.report(false, reset(40001))
+	r.report(false, reset(40002))
+	want := []string{"false refused", "false timeout", "true <nil>", "true subscription refused", "false refused",
+		"false connect: read tcp 127.0.0.1:40001->127.0.0.1:1883: connection reset by peer"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("reported %q, want %q", got, want)
 	}
@@ -380,8 +389,9 @@ func gatherOne(reg *prometheus.Registry, name string) (float64, error) {
 }
 
 // TestStateOnceWhileAway: a broker that keeps refusing (here: closing
-// every connection at once) is reported once, however many attempts
-// fail, and Close then reports nothing more.
+// every connection after the CONNECT) is reported once, however many
+// attempts fail (each from a new local port), and Close then reports
+// nothing more.
 func TestStateOnceWhileAway(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -396,6 +406,10 @@ func TestStateOnceWhileAway(t *testing.T) {
 				return
 			}
 			attempts.Add(1)
+			// Read the CONNECT first, so that the close is a FIN (EOF),
+			// not a reset.
+			_ = c.SetReadDeadline(time.Now().Add(wait))
+			_, _ = c.Read(make([]byte, 256))
 			c.Close()
 		}
 	}()
