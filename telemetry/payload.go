@@ -239,15 +239,16 @@ func WithSeq(dst, payload []byte, seq uint64) ([]byte, error) {
 
 // DecodeEvent parses and validates a published event payload (with seq).
 // Unknown members are ignored so that newer gateways can add fields.
+//
+// The result is that of encoding/json followed by Validate(true); the
+// decoding itself is a scanner without reflection (see decode.go), and the
+// string fields of the event share one allocation.
 func DecodeEvent(b []byte) (*Event, error) {
-	var e Event
-	if err := json.Unmarshal(b, &e); err != nil {
-		return nil, fmt.Errorf("telemetry: event payload: %w", err)
+	e, err := decodeEventFast(b)
+	if err == errFallback {
+		return decodeEventReflect(b)
 	}
-	if err := e.Validate(true); err != nil {
-		return nil, err
-	}
-	return &e, nil
+	return e, err
 }
 
 // Gateway states in a Status payload.

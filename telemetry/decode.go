@@ -1,0 +1,976 @@
+package telemetry
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// This file is the decoder of event payloads, the hot path of the
+// controller's ingest. It gives exactly the results of encoding/json into an
+// Event followed by Validate(true) (decodeEventReflect, which it falls back
+// to when the input is unusual), without reflection and in two allocations
+// for a tag event: one block holding the Event, its Tag, EPC and RSSI, and
+// one string holding every string field.
+//
+// What it reproduces of encoding/json:
+//   - the whole input must be one valid JSON value, with only white space
+//     after it; nesting, literals, numbers and string escapes are checked
+//     in unknown members too;
+//   - member names match the fields case-insensitively (ASCII letters only
+//     fold here; a name with an escape or a non-ASCII byte goes to the
+//     fallback, which folds Unicode as encoding/json does);
+//   - a repeated member is decoded again over the first: the last wins, and
+//     a repeated object member merges into the struct already allocated;
+//   - null leaves a non-pointer field as it was and sets a pointer to nil;
+//   - integers are strconv.ParseInt/ParseUint of the number's text (a
+//     fraction, an exponent, a sign on an unsigned or an overflow is an
+//     error), floats strconv.ParseFloat;
+//   - a time is (*time.Time).UnmarshalJSON of the raw value, quotes and
+//     escapes included, exactly what encoding/json hands it;
+//   - unknown members of any type are skipped.
+//
+// Falls back to encoding/json: a decoded string (or member name) holding
+// an escape or bytes that are not valid UTF-8, a non-ASCII member name,
+// and unknown members nested deeper than maxSkipDepth.
+
+// maxSkipDepth bounds the nesting the fast path skips; encoding/json
+// refuses more than 10000 levels, and the fallback applies that rule.
+const maxSkipDepth = 1000
+
+// errFallback says the fast path met something it leaves to encoding/json.
+var errFallback = errors.New("telemetry: fall back to encoding/json")
+
+// decodeEventReflect is the reference decoder: encoding/json into an Event,
+// then Validate(true).
+func decodeEventReflect(b []byte) (*Event, error) {
+	var e Event
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, fmt.Errorf("telemetry: event payload: %w", err)
+	}
+	if err := e.Validate(true); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// decodeEventFast is DecodeEvent without reflection; errFallback means the
+// caller must use decodeEventReflect.
+func decodeEventFast(b []byte) (*Event, error) {
+	d := eventDecoder{b: b}
+	if err := d.top(); err != nil {
+		return nil, err
+	}
+	e := d.build()
+	if err := e.Validate(true); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// span is where a decoded string lies in the input.
+type span struct{ off, end int }
+
+// The string fields, as indexes of eventDecoder.str.
+const (
+	strID = iota
+	strGateway
+	strSource
+	strType
+	strTagID
+	strTagProtocol
+	strEPCScheme
+	strEPCURI
+	strEPCGTIN
+	strEPCSSCC
+	strLostReason
+	strDirection
+	numStr
+)
+
+// eventDecoder holds an event while it is decoded: the sub-structs are
+// values with a flag saying whether their pointer would be set, and the
+// string fields are spans of the input, copied once at the end.
+type eventDecoder struct {
+	b   []byte
+	i   int
+	str [numStr]span
+
+	ev               Event
+	tag              Tag
+	epc              EPC
+	rssi             int
+	beam             Beam
+	pass             PassageInfo
+	lost             Lost
+	first, last      time.Time
+	hasTag, hasEPC   bool
+	hasRSSI, hasBeam bool
+	hasPass, hasLost bool
+	hasFirst         bool
+	hasLast          bool
+}
+
+// tagBlock is the one allocation of a decoded tag event.
+type tagBlock struct {
+	ev   Event
+	tag  Tag
+	epc  EPC
+	rssi int
+}
+
+// build allocates the decoded event.
+func (d *eventDecoder) build() *Event {
+	var e *Event
+	if d.hasTag {
+		blk := &tagBlock{ev: d.ev, tag: d.tag}
+		e = &blk.ev
+		e.Tag = &blk.tag
+		if d.hasRSSI {
+			blk.rssi = d.rssi
+			blk.tag.RSSI = &blk.rssi
+		}
+		if d.hasEPC {
+			blk.epc = d.epc
+			blk.tag.EPC = &blk.epc
+		}
+	} else {
+		e = new(Event)
+		*e = d.ev
+	}
+	if d.hasBeam {
+		b := d.beam
+		e.Beam = &b
+	}
+	if d.hasPass {
+		p := d.pass
+		e.PassageInfo = &p
+	}
+	if d.hasLost {
+		l := d.lost
+		if d.hasFirst {
+			t := d.first
+			l.First = &t
+		}
+		if d.hasLast {
+			t := d.last
+			l.Last = &t
+		}
+		e.Lost = &l
+	}
+	d.strings(e)
+	return e
+}
+
+// strings copies every string field into one string and sets the fields.
+func (d *eventDecoder) strings(e *Event) {
+	var dst [numStr]*string
+	dst[strID], dst[strGateway], dst[strSource], dst[strType] = &e.ID, &e.Gateway, &e.Source, &e.Type
+	if t := e.Tag; t != nil {
+		dst[strTagID], dst[strTagProtocol] = &t.ID, &t.Protocol
+		if p := t.EPC; p != nil {
+			dst[strEPCScheme], dst[strEPCURI], dst[strEPCGTIN], dst[strEPCSSCC] = &p.Scheme, &p.URI, &p.GTIN, &p.SSCC
+		}
+	}
+	if e.Lost != nil {
+		dst[strLostReason] = &e.Lost.Reason
+	}
+	if e.PassageInfo != nil {
+		dst[strDirection] = &e.PassageInfo.Direction
+	}
+	if t, ok := knownType(d.b[d.str[strType].off:d.str[strType].end]); ok {
+		e.Type = t
+		dst[strType] = nil
+	}
+	n := 0
+	for i, p := range dst {
+		if p != nil {
+			n += d.str[i].end - d.str[i].off
+		}
+	}
+	if n == 0 {
+		return
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for i, p := range dst {
+		if p != nil {
+			sb.Write(d.b[d.str[i].off:d.str[i].end])
+		}
+	}
+	all, at := sb.String(), 0
+	for i, p := range dst {
+		if p != nil {
+			l := d.str[i].end - d.str[i].off
+			*p = all[at : at+l]
+			at += l
+		}
+	}
+}
+
+// knownType returns the constant spelling an event type, so that the
+// commonest string costs nothing.
+func knownType(b []byte) (string, bool) {
+	switch string(b) {
+	case TagArrived:
+		return TagArrived, true
+	case TagDeparted:
+		return TagDeparted, true
+	case BeamBlocked:
+		return BeamBlocked, true
+	case BeamCleared:
+		return BeamCleared, true
+	case BeamHeld:
+		return BeamHeld, true
+	case Passage:
+		return Passage, true
+	case EventsLost:
+		return EventsLost, true
+	}
+	return "", false
+}
+
+// top decodes the whole input: one object (or null) and white space.
+func (d *eventDecoder) top() error {
+	d.ws()
+	switch {
+	case d.null():
+		// encoding/json leaves the event zero, which Validate refuses.
+	case d.i < len(d.b) && d.b[d.i] == '{':
+		if err := d.object(d.eventMember); err != nil {
+			return err
+		}
+	default:
+		if err := d.value(typeObject); err != nil {
+			return err
+		}
+	}
+	d.ws()
+	if d.i != len(d.b) {
+		return d.syntax("after the top-level value")
+	}
+	return nil
+}
+
+// eventMember decodes one member of the event object.
+func (d *eventDecoder) eventMember(key field) error {
+	switch key {
+	case kV:
+		return d.int(&d.ev.V)
+	case kSeq:
+		return d.uint(&d.ev.Seq)
+	case kID:
+		return d.string(strID)
+	case kGateway:
+		return d.string(strGateway)
+	case kSource:
+		return d.string(strSource)
+	case kType:
+		return d.string(strType)
+	case kTime:
+		return d.time(&d.ev.Time)
+	case kTag:
+		return d.sub(&d.hasTag, d.resetTag, d.tagMember)
+	case kBeam:
+		return d.sub(&d.hasBeam, func() { d.beam = Beam{} }, d.beamMember)
+	case kPassage:
+		return d.sub(&d.hasPass, d.resetPassage, d.passageMember)
+	case kLost:
+		return d.sub(&d.hasLost, d.resetLost, d.lostMember)
+	}
+	return d.skip(0)
+}
+
+func (d *eventDecoder) resetTag() {
+	d.tag, d.hasEPC, d.hasRSSI = Tag{}, false, false
+	d.str[strTagID], d.str[strTagProtocol] = span{}, span{}
+}
+
+func (d *eventDecoder) resetEPC() {
+	d.epc = EPC{}
+	d.str[strEPCScheme], d.str[strEPCURI], d.str[strEPCGTIN], d.str[strEPCSSCC] = span{}, span{}, span{}, span{}
+}
+
+func (d *eventDecoder) resetPassage() {
+	d.pass = PassageInfo{}
+	d.str[strDirection] = span{}
+}
+
+func (d *eventDecoder) resetLost() {
+	d.lost, d.hasFirst, d.hasLast = Lost{}, false, false
+	d.str[strLostReason] = span{}
+}
+
+func (d *eventDecoder) tagMember(key field) error {
+	switch key {
+	case kID:
+		return d.string(strTagID)
+	case kProtocol:
+		return d.string(strTagProtocol)
+	case kAntenna:
+		return d.int(&d.tag.Antenna)
+	case kRSSI:
+		if d.null() {
+			d.hasRSSI = false
+			return nil
+		}
+		if !d.hasRSSI {
+			d.rssi, d.hasRSSI = 0, true
+		}
+		return d.int(&d.rssi)
+	case kEPC:
+		return d.sub(&d.hasEPC, d.resetEPC, d.epcMember)
+	case kReads:
+		return d.uint(&d.tag.Reads)
+	case kFirstSeen:
+		return d.time(&d.tag.FirstSeen)
+	case kLastSeen:
+		return d.time(&d.tag.LastSeen)
+	}
+	return d.skip(0)
+}
+
+func (d *eventDecoder) epcMember(key field) error {
+	switch key {
+	case kScheme:
+		return d.string(strEPCScheme)
+	case kURI:
+		return d.string(strEPCURI)
+	case kGTIN:
+		return d.string(strEPCGTIN)
+	case kSSCC:
+		return d.string(strEPCSSCC)
+	}
+	return d.skip(0)
+}
+
+func (d *eventDecoder) beamMember(key field) error {
+	if key == kDurationS {
+		return d.float(&d.beam.DurationS)
+	}
+	return d.skip(0)
+}
+
+func (d *eventDecoder) passageMember(key field) error {
+	switch key {
+	case kDirection:
+		return d.string(strDirection)
+	case kDurationS:
+		return d.float(&d.pass.DurationS)
+	case kIn:
+		return d.uint(&d.pass.In)
+	case kOut:
+		return d.uint(&d.pass.Out)
+	}
+	return d.skip(0)
+}
+
+func (d *eventDecoder) lostMember(key field) error {
+	switch key {
+	case kCount:
+		return d.uint(&d.lost.Count)
+	case kReason:
+		return d.string(strLostReason)
+	case kFirstSeq:
+		return d.uint(&d.lost.FirstSeq)
+	case kLastSeq:
+		return d.uint(&d.lost.LastSeq)
+	case kFirst:
+		return d.timePtr(&d.hasFirst, &d.first)
+	case kLast:
+		return d.timePtr(&d.hasLast, &d.last)
+	}
+	return d.skip(0)
+}
+
+// sub decodes a member holding a pointer to a struct: null sets the
+// pointer to nil, an object is decoded into the struct (a new zero one if
+// the pointer was nil), anything else is an error.
+func (d *eventDecoder) sub(has *bool, reset func(), member func(field) error) error {
+	if d.null() {
+		*has = false
+		return nil
+	}
+	if d.i >= len(d.b) || d.b[d.i] != '{' {
+		return d.value(typeObject)
+	}
+	if !*has {
+		reset()
+		*has = true
+	}
+	return d.object(member)
+}
+
+// object decodes an object whose '{' is at d.i, handing each member's
+// folded name to member, which must consume the value.
+func (d *eventDecoder) object(member func(field) error) error {
+	if d.open('}') {
+		return nil
+	}
+	for {
+		key, err := d.memberName()
+		if err != nil {
+			return err
+		}
+		if err := member(key); err != nil {
+			return err
+		}
+		if more, err := d.more('}'); !more {
+			return err
+		}
+	}
+}
+
+// field names a member of any of the event's objects.
+type field uint8
+
+// The member names, folded.
+const (
+	kUnknown field = iota
+	kV
+	kSeq
+	kID
+	kGateway
+	kSource
+	kType
+	kTime
+	kTag
+	kBeam
+	kPassage
+	kLost
+	kProtocol
+	kAntenna
+	kRSSI
+	kEPC
+	kReads
+	kFirstSeen
+	kLastSeen
+	kScheme
+	kURI
+	kGTIN
+	kSSCC
+	kDurationS
+	kDirection
+	kIn
+	kOut
+	kCount
+	kReason
+	kFirstSeq
+	kLastSeq
+	kFirst
+	kLast
+)
+
+// lookupField folds a member name as encoding/json does (ASCII letters to
+// lower case: every field name is lower-case ASCII, and the caller has sent
+// every other name to the fallback) and returns its field.
+func lookupField(name []byte) field {
+	var buf [16]byte
+	if len(name) > len(buf) {
+		return kUnknown
+	}
+	k := buf[:len(name)]
+	for j, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		k[j] = c
+	}
+	switch string(k) {
+	case "v":
+		return kV
+	case "seq":
+		return kSeq
+	case "id":
+		return kID
+	case "gateway":
+		return kGateway
+	case "source":
+		return kSource
+	case "type":
+		return kType
+	case "time":
+		return kTime
+	case "tag":
+		return kTag
+	case "beam":
+		return kBeam
+	case "passage":
+		return kPassage
+	case "lost":
+		return kLost
+	case "protocol":
+		return kProtocol
+	case "antenna":
+		return kAntenna
+	case "rssi":
+		return kRSSI
+	case "epc":
+		return kEPC
+	case "reads":
+		return kReads
+	case "first_seen":
+		return kFirstSeen
+	case "last_seen":
+		return kLastSeen
+	case "scheme":
+		return kScheme
+	case "uri":
+		return kURI
+	case "gtin":
+		return kGTIN
+	case "sscc":
+		return kSSCC
+	case "duration_s":
+		return kDurationS
+	case "direction":
+		return kDirection
+	case "in":
+		return kIn
+	case "out":
+		return kOut
+	case "count":
+		return kCount
+	case "reason":
+		return kReason
+	case "first_seq":
+		return kFirstSeq
+	case "last_seq":
+		return kLastSeq
+	case "first":
+		return kFirst
+	case "last":
+		return kLast
+	}
+	return kUnknown
+}
+
+// memberName reads a member name, its colon and the white space after,
+// and returns its field.
+func (d *eventDecoder) memberName() (field, error) {
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return kUnknown, d.syntax("looking for a member name")
+	}
+	d.i++
+	start := d.i
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			name := d.b[start:d.i]
+			d.i++
+			return lookupField(name), d.colon()
+		case c == '\\' || c >= utf8.RuneSelf:
+			return kUnknown, errFallback
+		case c < ' ':
+			return kUnknown, d.syntax("in a member name")
+		}
+		d.i++
+	}
+	return kUnknown, d.syntax("in a member name")
+}
+
+// string decodes a string member into the span str[which]; null leaves it.
+func (d *eventDecoder) string(which int) error {
+	if d.null() {
+		return nil
+	}
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return d.value(typeString)
+	}
+	start := d.i + 1
+	ascii := true
+	for j := start; j < len(d.b); j++ {
+		c := d.b[j]
+		switch {
+		case c == '"':
+			if !ascii && !utf8.Valid(d.b[start:j]) {
+				return errFallback
+			}
+			d.str[which] = span{start, j}
+			d.i = j + 1
+			return nil
+		case c == '\\':
+			return errFallback
+		case c < ' ':
+			d.i = j
+			return d.syntax("in a string")
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	d.i = len(d.b)
+	return d.syntax("in a string")
+}
+
+// number reads a number's text, checked against the JSON grammar.
+func (d *eventDecoder) number() ([]byte, error) {
+	start := d.i
+	if err := d.scanNumber(); err != nil {
+		return nil, err
+	}
+	return d.b[start:d.i], nil
+}
+
+// int decodes an int member as strconv.ParseInt does; null leaves it.
+func (d *eventDecoder) int(v *int) error {
+	if d.null() {
+		return nil
+	}
+	if !d.atNumber() {
+		return d.value(typeNumber)
+	}
+	num, err := d.number()
+	if err != nil {
+		return err
+	}
+	neg := num[0] == '-'
+	if neg {
+		num = num[1:]
+	}
+	u, ok := parseDigits(num)
+	switch {
+	case !ok:
+	case !neg && u <= 1<<63-1:
+		*v = int(u)
+		return nil
+	case neg && u <= 1<<63:
+		*v = int(-u)
+		return nil
+	}
+	return d.typeErr("an integer")
+}
+
+// uint decodes a uint64 member as strconv.ParseUint does; null leaves it.
+func (d *eventDecoder) uint(v *uint64) error {
+	if d.null() {
+		return nil
+	}
+	if !d.atNumber() {
+		return d.value(typeNumber)
+	}
+	num, err := d.number()
+	if err != nil {
+		return err
+	}
+	u, ok := parseDigits(num)
+	if !ok {
+		return d.typeErr("an unsigned integer")
+	}
+	*v = u
+	return nil
+}
+
+// parseDigits parses decimal digits into a uint64, refusing anything
+// else and overflow.
+func parseDigits(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n := u*10 + uint64(c-'0')
+		if u > (1<<64-1)/10 || n < u*10 {
+			return 0, false
+		}
+		u = n
+	}
+	return u, true
+}
+
+// float decodes a float64 member as strconv.ParseFloat does; null leaves it.
+func (d *eventDecoder) float(v *float64) error {
+	if d.null() {
+		return nil
+	}
+	if !d.atNumber() {
+		return d.value(typeNumber)
+	}
+	num, err := d.number()
+	if err != nil {
+		return err
+	}
+	f, err := strconv.ParseFloat(string(num), 64)
+	if err != nil {
+		return d.typeErr("a float64")
+	}
+	*v = f
+	return nil
+}
+
+// time decodes a time member with (*time.Time).UnmarshalJSON of the raw
+// value; null leaves it.
+func (d *eventDecoder) time(t *time.Time) error {
+	start := d.i
+	if err := d.skip(0); err != nil {
+		return err
+	}
+	if err := t.UnmarshalJSON(d.b[start:d.i]); err != nil {
+		return fmt.Errorf("telemetry: event payload: offset %d: %w", start, err)
+	}
+	return nil
+}
+
+// timePtr decodes a *time.Time member: null sets it to nil.
+func (d *eventDecoder) timePtr(has *bool, t *time.Time) error {
+	if d.null() {
+		*has = false
+		return nil
+	}
+	if !*has {
+		*t, *has = time.Time{}, true
+	}
+	return d.time(t)
+}
+
+// null consumes a null literal at d.i, if there is one.
+func (d *eventDecoder) null() bool {
+	if len(d.b)-d.i >= 4 && string(d.b[d.i:d.i+4]) == "null" {
+		d.i += 4
+		return true
+	}
+	return false
+}
+
+func (d *eventDecoder) atNumber() bool {
+	return d.i < len(d.b) && (d.b[d.i] == '-' || '0' <= d.b[d.i] && d.b[d.i] <= '9')
+}
+
+// What a member wanted, for a type error.
+const (
+	typeObject = "an object"
+	typeString = "a string"
+	typeNumber = "a number"
+)
+
+// value checks the value at d.i, which is of the wrong type for a field
+// that wants the given type: a syntax error if it is not valid JSON, a type
+// error otherwise.
+func (d *eventDecoder) value(want string) error {
+	start := d.i
+	if err := d.skip(0); err != nil {
+		return err
+	}
+	return fmt.Errorf("telemetry: event payload: offset %d: %.20q is not %s", start, d.b[start:d.i], want)
+}
+
+func (d *eventDecoder) typeErr(want string) error {
+	return fmt.Errorf("telemetry: event payload: offset %d: number does not fit %s", d.i, want)
+}
+
+func (d *eventDecoder) syntax(where string) error {
+	if d.i >= len(d.b) {
+		return fmt.Errorf("telemetry: event payload: unexpected end of input %s", where)
+	}
+	return fmt.Errorf("telemetry: event payload: offset %d: invalid character %q %s", d.i, d.b[d.i], where)
+}
+
+// open passes over the '{' or '[' at d.i and the white space after it, and
+// says whether the closing byte follows at once (and passes over it).
+func (d *eventDecoder) open(closing byte) bool {
+	d.i++
+	d.ws()
+	if d.i < len(d.b) && d.b[d.i] == closing {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// more passes over the white space and the comma or closing byte after a
+// member or element, and says whether another one follows.
+func (d *eventDecoder) more(closing byte) (bool, error) {
+	d.ws()
+	if d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ',':
+			d.i++
+			d.ws()
+			return true, nil
+		case closing:
+			d.i++
+			return false, nil
+		}
+	}
+	return false, d.syntax("after a member or element")
+}
+
+// colon passes over the colon after a member name and the white space
+// around it.
+func (d *eventDecoder) colon() error {
+	d.ws()
+	if d.i >= len(d.b) || d.b[d.i] != ':' {
+		return d.syntax("after a member name")
+	}
+	d.i++
+	d.ws()
+	return nil
+}
+
+// ws skips JSON white space.
+func (d *eventDecoder) ws() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+// skip checks and passes over any JSON value at d.i.
+func (d *eventDecoder) skip(depth int) error {
+	if depth > maxSkipDepth {
+		return errFallback
+	}
+	if d.i >= len(d.b) {
+		return d.syntax("looking for a value")
+	}
+	switch c := d.b[d.i]; {
+	case c == '{':
+		if d.open('}') {
+			return nil
+		}
+		for {
+			if d.i >= len(d.b) || d.b[d.i] != '"' {
+				return d.syntax("looking for a member name")
+			}
+			if err := d.skipString(); err != nil {
+				return err
+			}
+			if err := d.colon(); err != nil {
+				return err
+			}
+			if err := d.skip(depth + 1); err != nil {
+				return err
+			}
+			if more, err := d.more('}'); !more {
+				return err
+			}
+		}
+	case c == '[':
+		if d.open(']') {
+			return nil
+		}
+		for {
+			if err := d.skip(depth + 1); err != nil {
+				return err
+			}
+			if more, err := d.more(']'); !more {
+				return err
+			}
+		}
+	case c == '"':
+		return d.skipString()
+	case c == '-' || '0' <= c && c <= '9':
+		return d.scanNumber()
+	case c == 't':
+		return d.literal("true")
+	case c == 'f':
+		return d.literal("false")
+	case c == 'n':
+		return d.literal("null")
+	}
+	return d.syntax("looking for a value")
+}
+
+func (d *eventDecoder) literal(lit string) error {
+	for j := 0; j < len(lit); j++ {
+		if d.i >= len(d.b) || d.b[d.i] != lit[j] {
+			return d.syntax("in a literal")
+		}
+		d.i++
+	}
+	return nil
+}
+
+// skipString checks and passes over a string at d.i: no control
+// characters, only JSON's escapes. Bytes that are not UTF-8 are allowed,
+// as encoding/json allows them.
+func (d *eventDecoder) skipString() error {
+	d.i++
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			d.i++
+			return nil
+		case c < ' ':
+			return d.syntax("in a string")
+		case c == '\\':
+			d.i++
+			if d.i >= len(d.b) {
+				return d.syntax("in a string escape")
+			}
+			switch d.b[d.i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				for range 4 {
+					d.i++
+					if d.i >= len(d.b) || !isHex(d.b[d.i]) {
+						return d.syntax("in a \\u escape")
+					}
+				}
+			default:
+				return d.syntax("in a string escape")
+			}
+		}
+		d.i++
+	}
+	return d.syntax("in a string")
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// scanNumber checks and passes over a number at d.i:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (d *eventDecoder) scanNumber() error {
+	if d.b[d.i] == '-' {
+		d.i++
+	}
+	switch {
+	case d.i >= len(d.b):
+		return d.syntax("in a number")
+	case d.b[d.i] == '0':
+		d.i++
+	case '1' <= d.b[d.i] && d.b[d.i] <= '9':
+		d.digits()
+	default:
+		return d.syntax("in a number")
+	}
+	if d.i < len(d.b) && d.b[d.i] == '.' {
+		d.i++
+		if !d.digits() {
+			return d.syntax("after a decimal point")
+		}
+	}
+	if d.i < len(d.b) && (d.b[d.i] == 'e' || d.b[d.i] == 'E') {
+		d.i++
+		if d.i < len(d.b) && (d.b[d.i] == '+' || d.b[d.i] == '-') {
+			d.i++
+		}
+		if !d.digits() {
+			return d.syntax("in an exponent")
+		}
+	}
+	return nil
+}
+
+// digits passes over decimal digits and says whether there was one.
+func (d *eventDecoder) digits() bool {
+	start := d.i
+	for d.i < len(d.b) && '0' <= d.b[d.i] && d.b[d.i] <= '9' {
+		d.i++
+	}
+	return d.i > start
+}
