@@ -9,14 +9,40 @@ import (
 )
 
 // Rates fills the rate fields of successive documents of the same devices.
-// It keeps the previous document per device key. Safe for concurrent use.
+// It keeps the time and interface counters of the previous document per
+// device key (not the document). Safe for concurrent use.
 type Rates struct {
 	mu   sync.Mutex
-	prev map[string]*Document
+	prev map[string]*ratePrev
+}
+
+// ratePrev is what Rates keeps of a device's previous document: its time
+// and the counters of its interfaces, not the document itself (a DSLAM's
+// holds thousands of objects).
+type ratePrev struct {
+	polledAt time.Time
+	ticks    *uint64
+	ifs      map[int]ifPrev
+}
+
+// ifPrev is one interface's counters and speed at the previous poll.
+type ifPrev struct {
+	counters Counters
+	speed    *uint64
+}
+
+// keep returns what Rates keeps of d.
+func keep(d *Document) *ratePrev {
+	p := &ratePrev{polledAt: d.PolledAt, ticks: d.sysUpTimeTicks, ifs: make(map[int]ifPrev, len(d.Interfaces))}
+	for i := range d.Interfaces {
+		it := &d.Interfaces[i]
+		p.ifs[it.Index] = ifPrev{counters: it.Counters, speed: it.SpeedBps}
+	}
+	return p
 }
 
 // NewRates returns an empty rate keeper.
-func NewRates() *Rates { return &Rates{prev: map[string]*Document{}} }
+func NewRates() *Rates { return &Rates{prev: map[string]*ratePrev{}} }
 
 // Rate rules, shared by Apply and its helpers.
 const (
@@ -35,8 +61,8 @@ const (
 	halfRange32 = 1 << 31
 )
 
-// Apply fills d's interface rates from the previous document kept under
-// key, then keeps d as the new previous one.
+// Apply fills d's interface rates from what was kept of the previous
+// document under key, then keeps d's counters for the next one.
 //
 // The interval is the sysUpTime delta (centiseconds, taken by the agent)
 // when both documents have sysUpTime and it moved forward within 20 % of
@@ -64,35 +90,32 @@ func (r *Rates) Apply(key string, d *Document) {
 	if d == nil {
 		return
 	}
+	kept := keep(d)
 	r.mu.Lock()
 	prev := r.prev[key]
-	r.prev[key] = d
+	r.prev[key] = kept
 	r.mu.Unlock()
 	if prev == nil {
 		return
 	}
-	if prev.sysUpTimeTicks != nil && d.sysUpTimeTicks != nil && *d.sysUpTimeTicks < *prev.sysUpTimeTicks {
+	if prev.ticks != nil && d.sysUpTimeTicks != nil && *d.sysUpTimeTicks < *prev.ticks {
 		return
 	}
 	secs := interval(prev, d)
 	if secs <= 0 {
 		return
 	}
-	old := map[int]*Interface{}
-	for i := range prev.Interfaces {
-		old[prev.Interfaces[i].Index] = &prev.Interfaces[i]
-	}
 	for i := range d.Interfaces {
 		it := &d.Interfaces[i]
-		was, ok := old[it.Index]
+		was, ok := prev.ifs[it.Index]
 		if !ok {
 			continue
 		}
-		c, pc := it.Counters, was.Counters
+		c, pc := it.Counters, was.counters
 		if c.Discontinuity != nil && pc.Discontinuity != nil && *c.Discontinuity != *pc.Discontinuity {
 			continue
 		}
-		speed := knownSpeed(was.SpeedBps, it.SpeedBps)
+		speed := knownSpeed(was.speed, it.SpeedBps)
 		in, inReset := octetRate(pc.HCInOctets, c.HCInOctets, pc.InOctets, c.InOctets, secs, speed)
 		out, outReset := octetRate(pc.HCOutOctets, c.HCOutOctets, pc.OutOctets, c.OutOctets, secs, speed)
 		inErr, inErrReset := rate32(pc.InErrors, c.InErrors, secs, 1, speed/minFrameBits)
@@ -105,7 +128,7 @@ func (r *Rates) Apply(key string, d *Document) {
 	}
 }
 
-// Forget drops the previous document kept for key.
+// Forget drops what is kept of the previous document for key.
 func (r *Rates) Forget(key string) {
 	r.mu.Lock()
 	delete(r.prev, key)
@@ -116,15 +139,15 @@ func (r *Rates) Forget(key string) {
 // both have it and it agrees with the wall clock within uptimeTolerance,
 // else the wall-clock delta. The caller has already refused an uptime that
 // went back.
-func interval(prev, cur *Document) float64 {
-	wall := cur.PolledAt.Sub(prev.PolledAt).Seconds()
-	if prev.sysUpTimeTicks == nil || cur.sysUpTimeTicks == nil || wall <= 0 {
+func interval(prev *ratePrev, cur *Document) float64 {
+	wall := cur.PolledAt.Sub(prev.polledAt).Seconds()
+	if prev.ticks == nil || cur.sysUpTimeTicks == nil || wall <= 0 {
 		return wall
 	}
-	if *cur.sysUpTimeTicks <= *prev.sysUpTimeTicks {
+	if *cur.sysUpTimeTicks <= *prev.ticks {
 		return wall
 	}
-	up := float64(*cur.sysUpTimeTicks-*prev.sysUpTimeTicks) / float64(time.Second/(10*time.Millisecond))
+	up := float64(*cur.sysUpTimeTicks-*prev.ticks) / float64(time.Second/(10*time.Millisecond))
 	if math.Abs(up-wall) <= uptimeTolerance*wall {
 		return up
 	}

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"sort"
 	"sync"
@@ -91,9 +92,13 @@ type Poll struct {
 	Err error
 	// Warnings are what a broken agent left out.
 	Warnings []error
-	// Document is the new document (nil unless State is StateUp) and
-	// PrevDocument the device's previous one (nil before the first).
-	Document, PrevDocument *device.Document
+	// Document is the new document (nil unless State is StateUp).
+	Document *device.Document
+	// PrevDocument is what is kept of the device's previous document (nil
+	// before the first, and after a restart): its class and access
+	// figures (PON ports, DSL summary, cable totals, TV), without its
+	// interfaces and DSL lines.
+	PrevDocument *device.Document
 }
 
 // Sample is one point of a device's rate history: totals over its
@@ -136,7 +141,8 @@ type DeviceState struct {
 	// Polls and Failures count the polls since the state was first kept.
 	Polls    uint64 `json:"polls"`
 	Failures uint64 `json:"failures"`
-	// Document is the latest document (nil before the first success).
+	// Document is the latest document (nil before the first success; nil
+	// too in what Devices returns: Device gives it).
 	Document *device.Document `json:"document,omitempty"`
 	// History is the rate history, oldest first.
 	History []Sample `json:"history,omitempty"`
@@ -154,7 +160,7 @@ type Poller struct {
 	devices map[string]*entry
 	// saved holds the snapshot's states of devices not (yet) in the
 	// inventory, so a device that comes back keeps its history.
-	saved map[string]*DeviceState
+	saved map[string]*savedState
 
 	snapMu    sync.Mutex // one snapshot at a time
 	snapshots atomic.Uint64
@@ -166,11 +172,74 @@ type entry struct {
 	cfg config.DeviceConfig
 	mu  sync.Mutex
 	st  DeviceState
-	// hist is a ring of samples; next is where the next one goes.
-	hist []Sample
+	// frozen is the latest document, frozen; skel what is kept of it for
+	// the next poll's comparison; class its class.
+	frozen []byte
+	skel   *device.Document
+	// hist is a ring of at most max samples, grown as they come; next is
+	// where the next one goes once it is full.
+	hist []sample
+	max  int
 	next int
-	full bool
 }
+
+// sample is a Sample as the ring keeps it: 32 bytes without pointers, so
+// that 10,000 devices with two hours of history hold under 40 MB and
+// give the garbage collector nothing to scan. Absent figures are NaN or -1.
+type sample struct {
+	unix                int64
+	in, out             float32
+	ifUp, ifTotal       uint16
+	onts, modems, dslUp int32
+}
+
+// absent marks a count the device did not tell.
+const absent = -1
+
+func packSample(s Sample) sample {
+	p := sample{unix: s.Time.Unix(), in: float32(math.NaN()), out: float32(math.NaN()),
+		ifUp: clamp16(s.IfUp), ifTotal: clamp16(s.IfTotal), onts: absent, modems: absent, dslUp: absent}
+	if s.InBps != nil {
+		p.in = float32(*s.InBps)
+	}
+	if s.OutBps != nil {
+		p.out = float32(*s.OutBps)
+	}
+	if s.ONTsOnline != nil {
+		p.onts = int32(min(*s.ONTsOnline, math.MaxInt32))
+	}
+	if s.ModemsOnline != nil {
+		p.modems = int32(min(*s.ModemsOnline, math.MaxInt32))
+	}
+	if s.DSLShowtime != nil {
+		p.dslUp = int32(min(*s.DSLShowtime, math.MaxInt32))
+	}
+	return p
+}
+
+func (p sample) unpack() Sample {
+	s := Sample{Time: time.Unix(p.unix, 0).UTC(), IfUp: int(p.ifUp), IfTotal: int(p.ifTotal)}
+	if !math.IsNaN(float64(p.in)) {
+		v := float64(p.in)
+		s.InBps = &v
+	}
+	if !math.IsNaN(float64(p.out)) {
+		v := float64(p.out)
+		s.OutBps = &v
+	}
+	for _, c := range []struct {
+		v   int32
+		dst **int
+	}{{p.onts, &s.ONTsOnline}, {p.modems, &s.ModemsOnline}, {p.dslUp, &s.DSLShowtime}} {
+		if c.v != absent {
+			n := int(c.v)
+			*c.dst = &n
+		}
+	}
+	return s
+}
+
+func clamp16(n int) uint16 { return uint16(min(max(n, 0), math.MaxUint16)) }
 
 // New returns a Poller with no device, reading the snapshot if there is
 // one (a snapshot that cannot be read is an error naming the file: move
@@ -200,7 +269,7 @@ func New(o Options) (*Poller, error) {
 		return nil, fmt.Errorf("poller: %w", err)
 	}
 	p := &Poller{opts: o, sched: sched, rates: device.NewRates(), devices: map[string]*entry{},
-		saved: map[string]*DeviceState{}}
+		saved: map[string]*savedState{}}
 	p.m = newMetrics(p)
 	if o.SnapshotPath != "" {
 		saved, err := readSnapshot(o.SnapshotPath)
@@ -276,13 +345,14 @@ func (p *Poller) SetDevices(devs []config.DeviceConfig) (Change, error) {
 
 // newEntry makes a device's entry, with its saved state if any.
 func (p *Poller) newEntry(d config.DeviceConfig) *entry {
-	e := &entry{cfg: d, hist: make([]Sample, p.opts.History)}
+	e := &entry{cfg: d, max: p.opts.History}
 	if s, ok := p.saved[d.ID]; ok {
-		e.st = *s
+		e.st = s.DeviceState
 		for _, h := range s.History {
 			e.push(h)
 		}
-		e.st.History = nil
+		e.st.History, e.st.Document = nil, nil
+		e.frozen = s.frozen
 		delete(p.saved, d.ID)
 	} else {
 		e.st = DeviceState{ID: d.ID, State: StateUnknown, Since: p.opts.Now()}
@@ -292,21 +362,21 @@ func (p *Poller) newEntry(d config.DeviceConfig) *entry {
 }
 
 func (e *entry) push(s Sample) {
-	e.hist[e.next] = s
-	e.next = (e.next + 1) % len(e.hist)
-	if e.next == 0 {
-		e.full = true
+	if len(e.hist) < e.max {
+		e.hist = append(e.hist, packSample(s))
+		return
 	}
+	e.hist[e.next] = packSample(s)
+	e.next = (e.next + 1) % len(e.hist)
 }
 
 // history returns the ring's samples, oldest first (under e.mu).
 func (e *entry) history() []Sample {
-	if !e.full {
-		return append([]Sample(nil), e.hist[:e.next]...)
-	}
 	out := make([]Sample, 0, len(e.hist))
-	out = append(out, e.hist[e.next:]...)
-	return append(out, e.hist[:e.next]...)
+	for i := range e.hist {
+		out = append(out, e.hist[(e.next+i)%len(e.hist)].unpack())
+	}
+	return out
 }
 
 // countingClient counts the objects an agent returns.
@@ -357,7 +427,7 @@ func (p *Poller) pollFunc(e *entry) snmp.PollFunc {
 func (p *Poller) record(e *entry, state State, start time.Time, dur time.Duration, varbinds int,
 	doc *device.Document, warns []error, err error) {
 	e.mu.Lock()
-	prevState, prevDoc := e.st.State, e.st.Document
+	prevState, prevDoc := e.st.State, e.skel
 	if state != prevState {
 		e.st.Since = start.Add(dur)
 	}
@@ -370,7 +440,10 @@ func (p *Poller) record(e *entry, state State, start time.Time, dur time.Duratio
 	} else {
 		e.st.LastError = ""
 		e.st.LastSuccess = start
-		e.st.Document = doc
+		e.skel = skeleton(doc)
+		if f, ferr := freeze(doc); ferr == nil {
+			e.frozen = f
+		}
 		e.push(sampleOf(doc, start))
 	}
 	cfg := e.cfg
@@ -455,7 +528,8 @@ func (p *Poller) Run(ctx context.Context) error {
 	return err
 }
 
-// Devices returns every device's state, sorted by ID, with its history.
+// Devices returns every device's state, sorted by ID, with its history
+// but without its document (Device gives it).
 func (p *Poller) Devices() []DeviceState {
 	p.mu.RLock()
 	out := make([]DeviceState, 0, len(p.devices))
@@ -475,7 +549,14 @@ func (p *Poller) Device(id string) (DeviceState, bool) {
 	if !ok {
 		return DeviceState{}, false
 	}
-	return e.state(), true
+	st := e.state()
+	e.mu.Lock()
+	f := e.frozen
+	e.mu.Unlock()
+	if doc, err := thaw(f); err == nil {
+		st.Document = doc
+	}
+	return st, true
 }
 
 func (e *entry) state() DeviceState {

@@ -21,9 +21,18 @@ var ErrSnapshot = errors.New("poller: snapshot unreadable")
 
 // snapshot is the file's content: gzip'd JSON.
 type snapshot struct {
-	V       int            `json:"v"`
-	Saved   time.Time      `json:"saved"`
-	Devices []*DeviceState `json:"devices"`
+	V       int           `json:"v"`
+	Saved   time.Time     `json:"saved"`
+	Devices []*savedState `json:"devices"`
+}
+
+// savedState is one device in a snapshot: its state, and its latest
+// document's JSON.
+type savedState struct {
+	DeviceState
+	Doc json.RawMessage `json:"doc,omitempty"`
+	// frozen is Doc frozen, once read.
+	frozen []byte
 }
 
 // Snapshot saves every device's state (the devices of the inventory, and
@@ -37,14 +46,26 @@ func (p *Poller) Snapshot() error {
 	p.snapMu.Lock()
 	defer p.snapMu.Unlock()
 	snap := snapshot{V: snapshotVersion, Saved: p.opts.Now()}
-	for _, st := range p.Devices() {
-		snap.Devices = append(snap.Devices, &st)
-	}
 	p.mu.RLock()
+	for _, e := range p.devices {
+		e.mu.Lock()
+		f := e.frozen
+		e.mu.Unlock()
+		snap.Devices = append(snap.Devices, &savedState{DeviceState: e.state(), frozen: f})
+	}
 	for _, st := range p.saved {
 		snap.Devices = append(snap.Devices, st)
 	}
 	p.mu.RUnlock()
+	for _, st := range snap.Devices {
+		if st.frozen != nil && st.Doc == nil {
+			b, err := thawJSON(st.frozen)
+			if err != nil {
+				return err
+			}
+			st.Doc = b
+		}
+	}
 	err := writeSnapshot(p.opts.SnapshotPath, &snap)
 	if err != nil {
 		msg := err.Error()
@@ -106,7 +127,7 @@ func writeSnapshot(path string, snap *snapshot) (err error) {
 }
 
 // readSnapshot reads the snapshot at path; a missing file is no snapshot.
-func readSnapshot(path string) ([]*DeviceState, error) {
+func readSnapshot(path string) ([]*savedState, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -138,6 +159,13 @@ func readSnapshot(path string) ([]*DeviceState, error) {
 		case StateUnknown, StateUp, StateDown, StateAuthFailed:
 		default:
 			return nil, fmt.Errorf("%w: %s: device %s: unknown state %q", ErrSnapshot, path, st.ID, st.State)
+		}
+		if len(st.Doc) > 0 {
+			f, err := freezeJSON(st.Doc)
+			if err != nil {
+				return nil, err
+			}
+			st.frozen, st.Doc = f, nil
 		}
 	}
 	return snap.Devices, nil
