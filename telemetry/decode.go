@@ -428,7 +428,7 @@ func (d *eventDecoder) object(member func(field) error) error {
 // field names a member of any of the event's objects.
 type field uint8
 
-// The member names, folded.
+// The members.
 const (
 	kUnknown field = iota
 	kV
@@ -465,88 +465,87 @@ const (
 	kLast
 )
 
-// lookupField folds a member name as encoding/json does (ASCII letters to
-// lower case: every field name is lower-case ASCII, and the caller has sent
-// every other name to the fallback) and returns its field.
+// fieldNames spells the fields, folded.
+var fieldNames = [...]string{
+	kV:         "v",
+	kSeq:       "seq",
+	kID:        "id",
+	kGateway:   "gateway",
+	kSource:    "source",
+	kType:      "type",
+	kTime:      "time",
+	kTag:       "tag",
+	kBeam:      "beam",
+	kPassage:   "passage",
+	kLost:      "lost",
+	kProtocol:  "protocol",
+	kAntenna:   "antenna",
+	kRSSI:      "rssi",
+	kEPC:       "epc",
+	kReads:     "reads",
+	kFirstSeen: "first_seen",
+	kLastSeen:  "last_seen",
+	kScheme:    "scheme",
+	kURI:       "uri",
+	kGTIN:      "gtin",
+	kSSCC:      "sscc",
+	kDurationS: "duration_s",
+	kDirection: "direction",
+	kIn:        "in",
+	kOut:       "out",
+	kCount:     "count",
+	kReason:    "reason",
+	kFirstSeq:  "first_seq",
+	kLastSeq:   "last_seq",
+	kFirst:     "first",
+	kLast:      "last",
+}
+
+// fieldTable maps fieldHash of a name to the only field that can have it.
+var fieldTable = func() (t [64]field) {
+	for f, name := range fieldNames[1:] {
+		h := fieldHash(name[0], name[min(1, len(name)-1)], len(name))
+		if t[h] != kUnknown {
+			panic("telemetry: two fields have the same hash: " + name)
+		}
+		t[h] = field(f + 1)
+	}
+	return t
+}()
+
+// fieldHash is a perfect hash of the field names: their length and first
+// two bytes (the first twice for "v").
+func fieldHash(c0, c1 byte, n int) int {
+	return (int(c0)*16 + int(c1)*27 + n) & 63
+}
+
+// lookupField returns the field a member name selects: encoding/json
+// compares names folded, which for ASCII is the letters to lower case;
+// every field name is lower-case ASCII, and the caller has sent every
+// other name to the fallback.
 func lookupField(name []byte) field {
-	var buf [16]byte
-	if len(name) > len(buf) {
+	if len(name) == 0 {
 		return kUnknown
 	}
-	k := buf[:len(name)]
+	f := fieldTable[fieldHash(lower(name[0]), lower(name[min(1, len(name)-1)]), len(name))]
+	want := fieldNames[f]
+	if len(want) != len(name) {
+		return kUnknown
+	}
 	for j, c := range name {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+		if lower(c) != want[j] {
+			return kUnknown
 		}
-		k[j] = c
 	}
-	switch string(k) {
-	case "v":
-		return kV
-	case "seq":
-		return kSeq
-	case "id":
-		return kID
-	case "gateway":
-		return kGateway
-	case "source":
-		return kSource
-	case "type":
-		return kType
-	case "time":
-		return kTime
-	case "tag":
-		return kTag
-	case "beam":
-		return kBeam
-	case "passage":
-		return kPassage
-	case "lost":
-		return kLost
-	case "protocol":
-		return kProtocol
-	case "antenna":
-		return kAntenna
-	case "rssi":
-		return kRSSI
-	case "epc":
-		return kEPC
-	case "reads":
-		return kReads
-	case "first_seen":
-		return kFirstSeen
-	case "last_seen":
-		return kLastSeen
-	case "scheme":
-		return kScheme
-	case "uri":
-		return kURI
-	case "gtin":
-		return kGTIN
-	case "sscc":
-		return kSSCC
-	case "duration_s":
-		return kDurationS
-	case "direction":
-		return kDirection
-	case "in":
-		return kIn
-	case "out":
-		return kOut
-	case "count":
-		return kCount
-	case "reason":
-		return kReason
-	case "first_seq":
-		return kFirstSeq
-	case "last_seq":
-		return kLastSeq
-	case "first":
-		return kFirst
-	case "last":
-		return kLast
+	return f
+}
+
+// lower folds an ASCII letter to lower case.
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
 	}
-	return kUnknown
+	return c
 }
 
 // memberName reads a member name, its colon and the white space after,
@@ -557,7 +556,7 @@ func (d *eventDecoder) memberName() (field, error) {
 	}
 	d.i++
 	start := d.i
-	for d.i < len(d.b) {
+	for d.i = plainEnd(d.b, start); d.i < len(d.b); d.i++ {
 		c := d.b[d.i]
 		switch {
 		case c == '"':
@@ -569,7 +568,6 @@ func (d *eventDecoder) memberName() (field, error) {
 		case c < ' ':
 			return kUnknown, d.syntax("in a member name")
 		}
-		d.i++
 	}
 	return kUnknown, d.syntax("in a member name")
 }
@@ -584,7 +582,7 @@ func (d *eventDecoder) string(which int) error {
 	}
 	start := d.i + 1
 	ascii := true
-	for j := start; j < len(d.b); j++ {
+	for j := plainEnd(d.b, start); j < len(d.b); j++ {
 		c := d.b[j]
 		switch {
 		case c == '"':
@@ -896,8 +894,7 @@ func (d *eventDecoder) literal(lit string) error {
 // characters, only JSON's escapes. Bytes that are not UTF-8 are allowed,
 // as encoding/json allows them.
 func (d *eventDecoder) skipString() error {
-	d.i++
-	for d.i < len(d.b) {
+	for d.i = plainEnd(d.b, d.i+1); d.i < len(d.b); d.i++ {
 		c := d.b[d.i]
 		switch {
 		case c == '"':
@@ -923,9 +920,26 @@ func (d *eventDecoder) skipString() error {
 				return d.syntax("in a string escape")
 			}
 		}
-		d.i++
 	}
 	return d.syntax("in a string")
+}
+
+// plain marks the bytes a string holds as they are: printable ASCII but
+// the quote and the backslash.
+var plain = func() (t [256]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// plainEnd returns the index of the first byte of b from i on that is
+// not plain.
+func plainEnd(b []byte, i int) int {
+	for i < len(b) && plain[b[i]] {
+		i++
+	}
+	return i
 }
 
 func isHex(c byte) bool {

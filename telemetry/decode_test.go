@@ -295,3 +295,39 @@ func BenchmarkDecodeEvent(b *testing.B) {
 		})
 	}
 }
+
+// TestLookupField: every field name matches in any case, and names that
+// differ from every field by one byte match nothing.
+func TestLookupField(t *testing.T) {
+	for f, name := range fieldNames {
+		if f == int(kUnknown) {
+			continue
+		}
+		for _, v := range []string{name, strings.ToUpper(name), strings.ToUpper(name[:1]) + name[1:]} {
+			if got := lookupField([]byte(v)); got != field(f) {
+				t.Errorf("lookupField(%q) = %d, want %d", v, got, f)
+			}
+		}
+		for i := range len(name) {
+			for c := 0; c < 128; c++ {
+				v := []byte(name)
+				v[i] = byte(c)
+				want := kUnknown
+				for g, other := range fieldNames {
+					if g != int(kUnknown) && strings.EqualFold(string(v), other) {
+						want = field(g)
+					}
+				}
+				if got := lookupField(v); got != want {
+					t.Fatalf("lookupField(%q) = %d, want %d", v, got, want)
+				}
+			}
+		}
+		if got := lookupField([]byte(name + "s")); got != kUnknown && fieldNames[got] != name+"s" {
+			t.Errorf("lookupField(%q) = %d", name+"s", got)
+		}
+	}
+	if got := lookupField(nil); got != kUnknown {
+		t.Errorf("lookupField(\"\") = %d", got)
+	}
+}
