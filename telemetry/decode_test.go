@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 	"strings"
@@ -329,5 +330,26 @@ func TestLookupField(t *testing.T) {
 	}
 	if got := lookupField(nil); got != kUnknown {
 		t.Errorf("lookupField(\"\") = %d", got)
+	}
+}
+
+// TestPayloadVariants: the fuzz seeds built from real payloads are what
+// they claim, and most still decode.
+func TestPayloadVariants(t *testing.T) {
+	ok := 0
+	for _, p := range samplePayloads(t) {
+		vs := payloadVariants(p)
+		if !bytes.Contains(vs[0], []byte(`"SEQ":`)) || !bytes.Contains(vs[1], []byte(`"Seq":`)) {
+			t.Fatalf("key case variants: %s, %s", vs[0], vs[1])
+		}
+		for _, v := range vs {
+			checkSameAsReflect(t, v)
+			if _, err := DecodeEvent(v); err == nil {
+				ok++
+			}
+		}
+	}
+	if ok < 50 {
+		t.Fatalf("only %d variants decode", ok)
 	}
 }
