@@ -36,7 +36,7 @@ test-unit:
 	$(GO) test -count=1 $(PKGS)
 
 ## bench: run every benchmark BENCH_COUNT times and print each figure as its median ± 95 % confidence
-## interval over the runs (benchstat); raw results in bin/bench.txt. About 8 minutes on 2 cores.
+## interval over the runs (benchstat); raw results in bin/bench.txt. About 20 minutes on 2 cores.
 BENCH_COUNT ?= 6
 bench: deps build
 	./scripts/bench.sh $(BENCH_COUNT)

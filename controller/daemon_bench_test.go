@@ -238,6 +238,9 @@ func BenchmarkDaemonTenThousandDevices(b *testing.B) {
 	elapsed := time.Since(start)
 	cpu := procCPU(b, pid) - cpu0
 	peak = max(peak, procRSS(b, pid))
+	if prof := os.Getenv("NGIC_BENCH_PROFILE"); prof != "" {
+		saveProfile(b, "http://"+c.http+"/debug/pprof/heap", prof)
+	}
 	h, _ := c.health()
 	b.ReportMetric(cpu.Seconds()/elapsed.Seconds()*100, "ctl-CPU-%")
 	b.ReportMetric(float64(peak)/(1<<20), "ctl-peak-RSS-MB")

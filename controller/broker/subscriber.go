@@ -178,6 +178,9 @@ func Subscribe(o Options) (*Subscriber, error) {
 	if o.TLS != nil {
 		co.SetTLSConfig(o.TLS)
 	}
+	if plainTCP(o.Broker) {
+		co.SetCustomOpenConnectionFn(openBuffered)
+	}
 	s.c = mqtt.NewClient(co)
 	s.c.Connect() // retries in the background; the outcome comes through onNotification
 	return s, nil

@@ -66,6 +66,7 @@ type Daemon struct {
 	pub      broker.Publisher
 
 	influx *influx.Writer // nil without InfluxDB
+	polls  *lineBatch     // poll points on their way to influx
 	reg    *prometheus.Registry
 	ln     net.Listener
 	srv    *http.Server
@@ -150,6 +151,7 @@ func (d *Daemon) openInflux(cfg *config.Config) error {
 		return fmt.Errorf("influxdb: %w", err)
 	}
 	d.influx = w
+	d.polls = newLineBatch(w.Write, func(err error) { d.log.Warn("poll points not buffered", "err", err) })
 	return nil
 }
 
@@ -244,9 +246,7 @@ func (d *Daemon) polled(p *poller.Poll) {
 			d.log.Warn("some points of a document not written", "device", p.Device.ID, "err", err)
 		}
 	}
-	if err := d.influx.Write(lines); err != nil {
-		d.log.Warn("points of a poll not buffered", "device", p.Device.ID, "err", err)
-	}
+	d.polls.add(lines)
 }
 
 // deviceSignals tells the alert engine what a poll found: the device's
@@ -289,6 +289,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	start("http", d.serveHTTP)
 	if d.influx != nil {
 		start("influxdb", d.influx.Run)
+		start("poll-points", d.polls.run)
 	}
 	start("alerts", d.alerts.Run)
 	start("ingest", d.ingest.Run)
@@ -381,6 +382,7 @@ func (d *Daemon) close() {
 		d.ln.Close()
 	}
 	if d.influx != nil {
+		d.polls.flush() // polls that ended after the last flush
 		if err := d.influx.Close(); err != nil {
 			d.log.Error("closing the InfluxDB buffer", "err", err)
 		}

@@ -2,6 +2,7 @@ package device
 
 import (
 	"math"
+	"sort"
 	"sync"
 	"time"
 
@@ -18,30 +19,81 @@ type Rates struct {
 
 // ratePrev is what Rates keeps of a device's previous document: its time
 // and the counters of its interfaces, not the document itself (a DSLAM's
-// holds thousands of objects).
+// holds thousands of objects), in a slice ordered by ifIndex with no
+// pointers: some 70 bytes an interface.
 type ratePrev struct {
 	polledAt time.Time
-	ticks    *uint64
-	ifs      map[int]ifPrev
+	ticks    uint64
+	hasTicks bool
+	ifs      []ifPrev
 }
 
-// ifPrev is one interface's counters and speed at the previous poll.
+// ifPrev is one interface's counters and speed at the previous poll; has
+// says which of vals are known (bit i for vals[i]).
 type ifPrev struct {
-	counters Counters
-	speed    *uint64
+	index int
+	has   uint8
+	vals  [8]uint64
+}
+
+// The counters of an ifPrev, in the order of vals.
+const (
+	cInOctets = iota
+	cOutOctets
+	cHCInOctets
+	cHCOutOctets
+	cInErrors
+	cOutErrors
+	cDiscontinuity
+	cSpeed
+)
+
+// fields returns pointers to the counters of c and the speed, in the order
+// of ifPrev.vals.
+func fields(c *Counters, speed **uint64) [8]**uint64 {
+	return [8]**uint64{&c.InOctets, &c.OutOctets, &c.HCInOctets, &c.HCOutOctets, &c.InErrors, &c.OutErrors,
+		&c.Discontinuity, speed}
 }
 
 // keep returns what Rates keeps of d.
 func keep(d *Document) *ratePrev {
-	p := &ratePrev{polledAt: d.PolledAt, ticks: d.sysUpTimeTicks, ifs: make(map[int]ifPrev, len(d.Interfaces))}
+	p := &ratePrev{polledAt: d.PolledAt, ifs: make([]ifPrev, len(d.Interfaces))}
+	if d.sysUpTimeTicks != nil {
+		p.ticks, p.hasTicks = *d.sysUpTimeTicks, true
+	}
 	for i := range d.Interfaces {
 		it := &d.Interfaces[i]
-		p.ifs[it.Index] = ifPrev{counters: it.Counters, speed: it.SpeedBps}
+		k := &p.ifs[i]
+		k.index = it.Index
+		for j, f := range fields(&it.Counters, &it.SpeedBps) {
+			if *f != nil {
+				k.has |= 1 << j
+				k.vals[j] = **f
+			}
+		}
 	}
+	sort.Slice(p.ifs, func(a, b int) bool { return p.ifs[a].index < p.ifs[b].index })
 	return p
 }
 
-// NewRates returns an empty rate keeper.
+// find returns the kept interface of ifIndex n.
+func (p *ratePrev) find(n int) (Counters, *uint64, bool) {
+	i := sort.Search(len(p.ifs), func(i int) bool { return p.ifs[i].index >= n })
+	if i == len(p.ifs) || p.ifs[i].index != n {
+		return Counters{}, nil, false
+	}
+	k := &p.ifs[i]
+	var c Counters
+	var speed *uint64
+	for j, f := range fields(&c, &speed) {
+		if k.has&(1<<j) != 0 {
+			v := k.vals[j]
+			*f = &v
+		}
+	}
+	return c, speed, true
+}
+
 func NewRates() *Rates { return &Rates{prev: map[string]*ratePrev{}} }
 
 // Rate rules, shared by Apply and its helpers.
@@ -98,7 +150,7 @@ func (r *Rates) Apply(key string, d *Document) {
 	if prev == nil {
 		return
 	}
-	if prev.ticks != nil && d.sysUpTimeTicks != nil && *d.sysUpTimeTicks < *prev.ticks {
+	if prev.hasTicks && d.sysUpTimeTicks != nil && *d.sysUpTimeTicks < prev.ticks {
 		return
 	}
 	secs := interval(prev, d)
@@ -107,15 +159,15 @@ func (r *Rates) Apply(key string, d *Document) {
 	}
 	for i := range d.Interfaces {
 		it := &d.Interfaces[i]
-		was, ok := prev.ifs[it.Index]
+		pc, wasSpeed, ok := prev.find(it.Index)
 		if !ok {
 			continue
 		}
-		c, pc := it.Counters, was.counters
+		c := it.Counters
 		if c.Discontinuity != nil && pc.Discontinuity != nil && *c.Discontinuity != *pc.Discontinuity {
 			continue
 		}
-		speed := knownSpeed(was.speed, it.SpeedBps)
+		speed := knownSpeed(wasSpeed, it.SpeedBps)
 		in, inReset := octetRate(pc.HCInOctets, c.HCInOctets, pc.InOctets, c.InOctets, secs, speed)
 		out, outReset := octetRate(pc.HCOutOctets, c.HCOutOctets, pc.OutOctets, c.OutOctets, secs, speed)
 		inErr, inErrReset := rate32(pc.InErrors, c.InErrors, secs, 1, speed/minFrameBits)
@@ -141,13 +193,13 @@ func (r *Rates) Forget(key string) {
 // went back.
 func interval(prev *ratePrev, cur *Document) float64 {
 	wall := cur.PolledAt.Sub(prev.polledAt).Seconds()
-	if prev.ticks == nil || cur.sysUpTimeTicks == nil || wall <= 0 {
+	if !prev.hasTicks || cur.sysUpTimeTicks == nil || wall <= 0 {
 		return wall
 	}
-	if *cur.sysUpTimeTicks <= *prev.ticks {
+	if *cur.sysUpTimeTicks <= prev.ticks {
 		return wall
 	}
-	up := float64(*cur.sysUpTimeTicks-*prev.ticks) / float64(time.Second/(10*time.Millisecond))
+	up := float64(*cur.sysUpTimeTicks-prev.ticks) / float64(time.Second/(10*time.Millisecond))
 	if math.Abs(up-wall) <= uptimeTolerance*wall {
 		return up
 	}
