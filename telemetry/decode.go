@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -633,14 +634,14 @@ func (d *eventDecoder) int(v *int) error {
 	u, ok := parseDigits(num)
 	switch {
 	case !ok:
-	case !neg && u <= 1<<63-1:
+	case !neg && u <= math.MaxInt:
 		*v = int(u)
 		return nil
-	case neg && u <= 1<<63:
-		*v = int(-u)
+	case neg && u <= -math.MinInt:
+		*v = int(-int64(u)) // -MinInt64 wraps to itself
 		return nil
 	}
-	return d.typeErr("an integer")
+	return d.typeErr("an int")
 }
 
 // uint decodes a uint64 member as strconv.ParseUint does; null leaves it.
