@@ -109,6 +109,11 @@ func (p *controllerProc) stop(t testing.TB) {
 	select {
 	case <-p.done:
 	case <-time.After(20 * time.Second):
+		p.cmd.Process.Signal(syscall.SIGQUIT) // its goroutines' stacks, into its log
+		select {
+		case <-p.done:
+		case <-time.After(5 * time.Second):
+		}
 		t.Fatalf("the controller did not stop within 20s of SIGTERM\n%s", p.Log())
 	}
 	if p.err != nil {

@@ -38,35 +38,52 @@ type savedState struct {
 // Snapshot saves every device's state (the devices of the inventory, and
 // those a previous snapshot kept that are not in it now) to
 // Options.SnapshotPath, atomically: a crash while saving leaves the
-// previous snapshot whole. It is a no-op without a SnapshotPath.
+// previous snapshot whole. Devices are written one at a time, so the
+// snapshot of 10,000 devices needs the memory of one. It is a no-op
+// without a SnapshotPath.
 func (p *Poller) Snapshot() error {
 	if p.opts.SnapshotPath == "" {
 		return nil
 	}
 	p.snapMu.Lock()
 	defer p.snapMu.Unlock()
-	snap := snapshot{V: snapshotVersion, Saved: p.opts.Now()}
 	p.mu.RLock()
+	entries := make([]*entry, 0, len(p.devices))
 	for _, e := range p.devices {
-		e.mu.Lock()
-		f := e.frozen
-		e.mu.Unlock()
-		snap.Devices = append(snap.Devices, &savedState{DeviceState: e.state(), frozen: f})
+		entries = append(entries, e)
 	}
+	saved := make([]*savedState, 0, len(p.saved))
 	for _, st := range p.saved {
-		snap.Devices = append(snap.Devices, st)
+		saved = append(saved, st)
 	}
 	p.mu.RUnlock()
-	for _, st := range snap.Devices {
-		if st.frozen != nil && st.Doc == nil {
+	i := 0
+	next := func() (*savedState, error) {
+		var st *savedState
+		switch {
+		case i < len(entries):
+			e := entries[i]
+			e.mu.Lock()
+			f := e.frozen
+			e.mu.Unlock()
+			st = &savedState{DeviceState: e.state(), frozen: f}
+		case i < len(entries)+len(saved):
+			c := *saved[i-len(entries)]
+			st = &c
+		default:
+			return nil, nil
+		}
+		i++
+		if st.frozen != nil {
 			b, err := thawJSON(st.frozen)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			st.Doc = b
 		}
+		return st, nil
 	}
-	err := writeSnapshot(p.opts.SnapshotPath, &snap)
+	err := writeSnapshot(p.opts.SnapshotPath, p.opts.Now(), next)
 	if err != nil {
 		msg := err.Error()
 		p.snapErr.Store(&msg)
@@ -85,9 +102,10 @@ func (p *Poller) SnapshotError() string {
 	return ""
 }
 
-// writeSnapshot writes snap to a temporary file beside path, syncs it and
-// renames it over path, then syncs the folder.
-func writeSnapshot(path string, snap *snapshot) (err error) {
+// writeSnapshot writes the snapshot of the devices next returns (nil
+// when done) to a temporary file beside path, syncs it and renames it over
+// path, then syncs the folder.
+func writeSnapshot(path string, saved time.Time, next func() (*savedState, error)) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -97,27 +115,56 @@ func writeSnapshot(path string, snap *snapshot) (err error) {
 		if err != nil {
 			f.Close()
 			os.Remove(f.Name())
+			err = fmt.Errorf("poller: snapshot %s: %w", path, err)
 		}
 	}()
 	bw := bufio.NewWriterSize(f, 64<<10)
 	zw := gzip.NewWriter(bw)
-	if err = json.NewEncoder(zw).Encode(snap); err != nil {
-		return fmt.Errorf("poller: snapshot %s: %w", path, err)
+	head, err := json.Marshal(struct {
+		V     int       `json:"v"`
+		Saved time.Time `json:"saved"`
+	}{snapshotVersion, saved})
+	if err != nil {
+		return err
+	}
+	zw.Write(head[:len(head)-1])
+	zw.Write([]byte(`,"devices":[`))
+	for n := 0; ; n++ {
+		st, err := next()
+		if err != nil {
+			return err
+		}
+		if st == nil {
+			break
+		}
+		b, err := json.Marshal(st)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			zw.Write([]byte{','})
+		}
+		if _, err := zw.Write(b); err != nil {
+			return err
+		}
+	}
+	if _, err := zw.Write([]byte("]}\n")); err != nil {
+		return err
 	}
 	if err = zw.Close(); err != nil {
-		return fmt.Errorf("poller: snapshot %s: %w", path, err)
+		return err
 	}
 	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("poller: snapshot %s: %w", path, err)
+		return err
 	}
 	if err = f.Sync(); err != nil {
-		return fmt.Errorf("poller: snapshot %s: %w", path, err)
+		return err
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("poller: snapshot %s: %w", path, err)
+		return err
 	}
 	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("poller: snapshot %s: %w", path, err)
+		return err
 	}
 	if d, derr := os.Open(dir); derr == nil {
 		d.Sync()
