@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -197,16 +199,7 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 // over the run and its peak resident memory.
 func BenchmarkDaemonTenThousandDevices(b *testing.B) {
 	const devices, rate, run = 10_000, 5_000, 70 * time.Second
-	views, err := scale.LoadViews(testenv.Recordings(b), scale.IFMIBRecordings)
-	if err != nil {
-		b.Fatal(err)
-	}
-	comms, devs := scale.Farm(views, devices)
-	addr, stop, err := scale.Serve("127.0.0.1:0", devs)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer stop()
+	addr, comms := startFarm(b, devices)
 	var csv strings.Builder
 	for i, cm := range comms {
 		fmt.Fprintf(&csv, "dev-%05d,site-%03d,%s,community:%s,\n", i, i%500, addr, cm)
@@ -246,6 +239,16 @@ func BenchmarkDaemonTenThousandDevices(b *testing.B) {
 	b.ReportMetric(float64(peak)/(1<<20), "ctl-peak-RSS-MB")
 	if devs, ok := h["devices"].(map[string]any); ok {
 		b.ReportMetric(devs["up"].(float64), "devices-up")
+		b.Logf("devices by state: %v", devs)
+	}
+	if resp, err := http.Get("http://" + c.http + "/metrics"); err == nil {
+		m, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, l := range strings.Split(string(m), "\n") {
+			if strings.HasPrefix(l, "ngic_controller_poll") || strings.HasPrefix(l, "ngic_controller_polls") {
+				b.Log(l)
+			}
+		}
 	}
 	c.stop(b)
 }
@@ -266,4 +269,40 @@ func saveProfile(b *testing.B, url, path string) {
 	}
 	defer f.Close()
 	io.Copy(f, resp.Body)
+}
+
+// startFarm builds the scale harness's farmsim and runs it in its own
+// process serving n devices, so that the simulator's CPU is not the
+// benchmark's; it returns the farm's address and the devices' communities.
+func startFarm(b *testing.B, n int) (string, []string) {
+	dir := testenv.Recordings(b)
+	bin := filepath.Join(b.TempDir(), "farmsim")
+	if out, err := exec.Command("go", "build", "-o", bin, "./scale/internal/farmsim").CombinedOutput(); err != nil {
+		b.Fatalf("build farmsim: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-recordings", dir, "-n", strconv.Itoa(n))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { stdin.Close(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatalf("farmsim: %v", err)
+	}
+	go io.Copy(io.Discard, stdout)
+	views, err := scale.LoadViews(dir, scale.IFMIBRecordings)
+	if err != nil {
+		b.Fatal(err)
+	}
+	comms, _ := scale.Farm(views, n)
+	return strings.TrimSpace(line), comms
 }

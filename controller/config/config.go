@@ -101,7 +101,7 @@ type PollSettings struct {
 // Poll configures polling.
 type Poll struct {
 	PollSettings `yaml:",inline"`
-	// Concurrency bounds the devices polled at once (default 64).
+	// Concurrency bounds the devices polled at once (default snmp.DefaultMaxConcurrent, 256).
 	Concurrency int `yaml:"concurrency"`
 	// History is the number of samples of rates kept in memory per device
 	// (default 120: two hours at the default interval).
@@ -179,7 +179,7 @@ type Alerts = alerts.Config
 // Defaults for empty fields.
 const (
 	DefaultPollInterval   = 60 * time.Second
-	DefaultConcurrency    = 64
+	DefaultConcurrency    = snmp.DefaultMaxConcurrent
 	DefaultHTTPListen     = "127.0.0.1:9480"
 	DefaultEmbeddedListen = "127.0.0.1:1883"
 	DefaultClientID       = "ngic-controller"

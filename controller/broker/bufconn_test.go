@@ -1,0 +1,96 @@
+package broker
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// tcpPair returns both ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (client *bufferedConn, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	client = &bufferedConn{Conn: c, r: bufio.NewReaderSize(c, readBufferSize), w: bufio.NewWriterSize(c, writeBufferSize)}
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
+// TestBufferedConnWrites: writes made together reach the peer whole and in
+// order within the write delay, without a flush by the caller; reads come
+// through the buffer; Close sends what is buffered.
+func TestBufferedConnWrites(t *testing.T) {
+	c, s := tcpPair(t)
+	acks := []byte{}
+	for i := 0; i < 100; i++ {
+		ack := []byte{0x40, 0x02, 0, byte(i)} // PUBACK of packet i
+		acks = append(acks, ack...)
+		if n, err := c.Write(ack); err != nil || n != len(ack) {
+			t.Fatalf("write %d: %d, %v", i, n, err)
+		}
+	}
+	s.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got := make([]byte, len(acks))
+	if _, err := io.ReadFull(s, got); err != nil {
+		t.Fatalf("the peer got %d bytes: %v", len(got), err)
+	}
+	if string(got) != string(acks) {
+		t.Fatal("the peer got the writes out of order or changed")
+	}
+
+	if _, err := s.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "hello" {
+		t.Fatalf("read %q, %v", buf, err)
+	}
+
+	c.Write([]byte{0xe0, 0x00}) // DISCONNECT, then Close at once
+	c.Close()
+	end, _ := io.ReadAll(s)
+	if string(end) != "\xe0\x00" {
+		t.Fatalf("after Close the peer got %q, want the buffered DISCONNECT", end)
+	}
+	if _, err := c.Write([]byte{1}); err == nil {
+		t.Fatal("a write after Close succeeded")
+	}
+}
+
+// TestBufferedConnFailedFlush: when the peer is gone, a flush fails, the
+// connection is closed (so paho's reader sees it) and later writes fail.
+func TestBufferedConnFailedFlush(t *testing.T) {
+	c, s := tcpPair(t)
+	s.(*net.TCPConn).SetLinger(0)
+	s.Close() // a reset: writes to it fail
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := c.Write(make([]byte, 1024))
+		if err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("writes to a reset connection kept succeeding")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Fatal("a read on the failed connection succeeded")
+	}
+}
