@@ -87,7 +87,7 @@ const (
 	recordMaxBackoff = 5 * time.Second
 	// stallLimit is the longest paho's router waits for room in the
 	// queue before the message is left unacknowledged for redelivery.
-	stallLimit = time.Second
+	stallLimit = 5 * time.Second
 )
 
 // filters are the topic filters the Subscriber subscribes to, at QoS 1.
@@ -146,7 +146,7 @@ func Subscribe(o Options) (*Subscriber, error) {
 	}
 	s := &Subscriber{
 		o:       o,
-		in:      make(chan delivery, 2*o.MaxBatch),
+		in:      make(chan delivery, 4*o.MaxBatch),
 		kick:    make(chan struct{}, 1),
 		closing: make(chan struct{}),
 	}
