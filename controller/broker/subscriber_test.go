@@ -248,15 +248,15 @@ func TestQueueFullDefersAndResyncs(t *testing.T) {
 		}
 		return nil
 	}
-	s, _ := start(t, m.Addr, "ngic-controller-full", rec, func(o *Options) { o.MaxBatch = 2 }) // queue of 4
+	s, _ := start(t, m.Addr, "ngic-controller-full", rec, func(o *Options) { o.MaxBatch = 2 }) // queue of 8
 	waitSubscribed(t, s)
 	pub := pahoClient(t, m.Addr, "gw-test", nil)
 	for i := range n {
 		publish(t, pub, eventTopic, eventPayload(t, i), false)
 	}
 	waitFor(t, "messages deferred", func() bool { return s.Stats().Deferred > 0 })
-	if q := s.Stats().Queued; q > 4 {
-		t.Fatalf("%d messages queued, want at most 4", q)
+	if q := s.Stats().Queued; q > 8 {
+		t.Fatalf("%d messages queued, want at most 8", q)
 	}
 	healthy.Store(true)
 	rec.waitEvents(t, n)
