@@ -173,7 +173,7 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 	start := time.Now()
 	b.ResetTimer()
 	if prof := os.Getenv("NGIC_BENCH_PROFILE"); prof != "" {
-		go saveProfile(b, "http://"+c.http+"/debug/pprof/profile?seconds=8", prof)
+		go saveProfile(b, "http://"+c.http+"/debug/pprof/profile?seconds=4", prof)
 	}
 	replay(b, mosq.Addr, payloads, 0)
 	waitUntil(b, "every event ingested", func() bool { n, _ := c.ingested(); return n >= total })
@@ -189,6 +189,7 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 	b.ReportMetric(total/written.Seconds(), "events_in_influxd/s")
 	b.ReportMetric(float64(cpu.Microseconds())/total, "ctl-µs/event")
 	b.ReportMetric(float64(procRSS(b, pid))/(1<<20), "ctl-RSS-MB")
+	logMetrics(b, c, "ngic_controller_mqtt_", "ngic_controller_ingest_batches")
 	c.stop(b)
 }
 
@@ -241,15 +242,7 @@ func BenchmarkDaemonTenThousandDevices(b *testing.B) {
 		b.ReportMetric(devs["up"].(float64), "devices-up")
 		b.Logf("devices by state: %v", devs)
 	}
-	if resp, err := http.Get("http://" + c.http + "/metrics"); err == nil {
-		m, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		for _, l := range strings.Split(string(m), "\n") {
-			if strings.HasPrefix(l, "ngic_controller_poll") || strings.HasPrefix(l, "ngic_controller_polls") {
-				b.Log(l)
-			}
-		}
-	}
+	logMetrics(b, c, "ngic_controller_poll_deadlines", "ngic_controller_polls_")
 	c.stop(b)
 }
 
@@ -305,4 +298,22 @@ func startFarm(b *testing.B, n int) (string, []string) {
 	}
 	comms, _ := scale.Farm(views, n)
 	return strings.TrimSpace(line), comms
+}
+
+// logMetrics logs the controller's metrics whose names start with one of
+// prefixes.
+func logMetrics(b *testing.B, c *controllerProc, prefixes ...string) {
+	resp, err := http.Get("http://" + c.http + "/metrics")
+	if err != nil {
+		return
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, l := range strings.Split(string(m), "\n") {
+		for _, p := range prefixes {
+			if strings.HasPrefix(l, p) {
+				b.Log(l)
+			}
+		}
+	}
 }
