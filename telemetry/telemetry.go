@@ -1,6 +1,6 @@
 // Package telemetry is the one definition of what travels between ngic's
 // programs: the MQTT topics an edge gateway publishes on, the payloads it
-// sends, and (as later issues add them) the InfluxDB measurements. Nothing
+// sends, the controller's alerts, and the InfluxDB measurements. Nothing
 // else in ngic spells a topic string or a measurement name.
 //
 // Topics (gateway and source names are MQTT topic levels, so they may not
@@ -9,6 +9,7 @@
 //	ngic/v1/gw/<gateway>/status            retained: birth ("online") and last will ("offline")
 //	ngic/v1/gw/<gateway>/event/<source>    every event of one reader or sensor, QoS 1
 //	ngic/v1/gw/<gateway>/health            periodic health (HealthTopic), QoS 1
+//	ngic/v1/alerts/<id>                    the controller's alerts (AlertTopic), retained while open
 //
 // Payloads are JSON objects with a schema version "v". Every event carries
 // the gateway's sequence number "seq" (strictly increasing per gateway across
