@@ -43,6 +43,32 @@ import (
 // refuses more than 10000 levels, and the fallback applies that rule.
 const maxSkipDepth = 1000
 
+// ErrMalformed is wrapped by the errors of DecodeEvent for a payload that
+// is not JSON of an event's shape (bad syntax, a member of the wrong type,
+// a number out of range, a time that does not parse), as opposed to the
+// errors of Validate for an event whose fields are wrong.
+var ErrMalformed = errors.New("telemetry: malformed payload")
+
+// malformed is a shape error: its message, ErrMalformed and its cause.
+type malformed struct {
+	msg   string
+	cause error
+}
+
+func (e *malformed) Error() string { return e.msg }
+func (e *malformed) Unwrap() []error {
+	if e.cause == nil {
+		return []error{ErrMalformed}
+	}
+	return []error{ErrMalformed, e.cause}
+}
+
+// payloadErrorf makes a shape error; a %w in format names its cause.
+func payloadErrorf(format string, args ...any) error {
+	err := fmt.Errorf(format, args...)
+	return &malformed{msg: err.Error(), cause: errors.Unwrap(err)}
+}
+
 // errFallback says the fast path met something it leaves to encoding/json.
 var errFallback = errors.New("telemetry: fall back to encoding/json")
 
@@ -51,7 +77,7 @@ var errFallback = errors.New("telemetry: fall back to encoding/json")
 func decodeEventReflect(b []byte) (*Event, error) {
 	var e Event
 	if err := json.Unmarshal(b, &e); err != nil {
-		return nil, fmt.Errorf("telemetry: event payload: %w", err)
+		return nil, payloadErrorf("telemetry: event payload: %w", err)
 	}
 	if err := e.Validate(true); err != nil {
 		return nil, err
@@ -712,7 +738,7 @@ func (d *eventDecoder) time(t *time.Time) error {
 		return err
 	}
 	if err := t.UnmarshalJSON(d.b[start:d.i]); err != nil {
-		return fmt.Errorf("telemetry: event payload: offset %d: %w", start, err)
+		return payloadErrorf("telemetry: event payload: offset %d: %w", start, err)
 	}
 	return nil
 }
@@ -757,18 +783,18 @@ func (d *eventDecoder) value(want string) error {
 	if err := d.skip(0); err != nil {
 		return err
 	}
-	return fmt.Errorf("telemetry: event payload: offset %d: %.20q is not %s", start, d.b[start:d.i], want)
+	return payloadErrorf("telemetry: event payload: offset %d: %.20q is not %s", start, d.b[start:d.i], want)
 }
 
 func (d *eventDecoder) typeErr(want string) error {
-	return fmt.Errorf("telemetry: event payload: offset %d: number does not fit %s", d.i, want)
+	return payloadErrorf("telemetry: event payload: offset %d: number does not fit %s", d.i, want)
 }
 
 func (d *eventDecoder) syntax(where string) error {
 	if d.i >= len(d.b) {
-		return fmt.Errorf("telemetry: event payload: unexpected end of input %s", where)
+		return payloadErrorf("telemetry: event payload: unexpected end of input %s", where)
 	}
-	return fmt.Errorf("telemetry: event payload: offset %d: invalid character %q %s", d.i, d.b[d.i], where)
+	return payloadErrorf("telemetry: event payload: offset %d: invalid character %q %s", d.i, d.b[d.i], where)
 }
 
 // open passes over the '{' or '[' at d.i and the white space after it, and

@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -351,5 +352,19 @@ func TestPayloadVariants(t *testing.T) {
 	}
 	if ok < 50 {
 		t.Fatalf("only %d variants decode", ok)
+	}
+}
+
+// TestDecodeEventMalformed: shape errors wrap ErrMalformed, on the fast
+// path and the fallback alike; an event whose fields are wrong does not.
+func TestDecodeEventMalformed(t *testing.T) {
+	for _, b := range []string{`{"v":1,"seq":"x"}`, `{"v":1,`, `[1]`, `{"v":1,"seq":1e400}`,
+		`{"v":1,"time":"yesterday"}`, `{"v":1,"id":"\u00e9","seq":"x"}`} {
+		if _, err := DecodeEvent([]byte(b)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: %v, want ErrMalformed", b, err)
+		}
+	}
+	if _, err := DecodeEvent([]byte(`{"v":1,"seq":1,"id":""}`)); err == nil || errors.Is(err, ErrMalformed) {
+		t.Errorf("an event without id: %v, want a Validate error", err)
 	}
 }

@@ -186,7 +186,7 @@ func (t *txn) parse(m *Message) (parsed, bool) {
 func decodeReason(payload []byte, err error) string {
 	var typeErr *json.UnmarshalTypeError
 	var timeErr *time.ParseError
-	if !json.Valid(payload) || errors.As(err, &typeErr) || errors.As(err, &timeErr) {
+	if !json.Valid(payload) || errors.Is(err, telemetry.ErrMalformed) || errors.As(err, &typeErr) || errors.As(err, &timeErr) {
 		return ReasonJSON
 	}
 	var v struct {
