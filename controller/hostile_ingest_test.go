@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +125,35 @@ func TestHostilePayloadsAndReplay(t *testing.T) {
 	if !bytes.Contains(b, []byte("ngic_controller_ingest_")) {
 		t.Fatal("no ingest metrics on /metrics")
 	}
+	c.stop(t)
+}
+
+// TestDamagedStateMovedAside: a state file the controller cannot read (a
+// torn disk, a hand edit) is moved aside with an error in the log naming
+// what it costs, and the controller starts afresh rather than not at all.
+func TestDamagedStateMovedAside(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	brokerAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	cfg := killConfigIn(t, dir, "  embedded: true\n  listen: "+brokerAddr, "", httpAddr)
+	state := filepath.Join(dir, "state")
+	os.MkdirAll(state, 0o750)
+	for _, f := range []string{"ingest.db", "alerts.json", "devices.snapshot"} {
+		writeFile(t, state, f, "not what it should be")
+	}
+	c := startController(t, cfg, httpAddr)
+	for _, f := range []string{"ingest.db", "alerts.json", "devices.snapshot"} {
+		m, _ := filepath.Glob(filepath.Join(state, f+".damaged-*"))
+		if len(m) != 1 {
+			t.Errorf("%s not moved aside: %v", f, m)
+		}
+	}
+	if n := strings.Count(c.Log(), "state file unreadable: moved aside"); n != 3 {
+		t.Errorf("%d state files reported moved aside, want 3", n)
+	}
+	cl := connectMQTT(t, brokerAddr, "after-damage")
+	publish(t, cl, telemetry.EventTopic("gw-k", "gate"), eventPayload(t, "gw-k", 1))
+	waitUntil(t, "an event counted", func() bool { n, _ := c.ingested(); return n == 1 })
 	c.stop(t)
 }

@@ -23,6 +23,11 @@ type Publisher interface {
 	Publish(ctx context.Context, topic string, payload []byte, retained bool) error
 }
 
+// ErrDamaged is wrapped by New's error when the state file cannot be
+// read: move it aside to start afresh (open alerts are then raised again
+// as their conditions are seen).
+var ErrDamaged = errors.New("alerts: state file damaged")
+
 // Options are the engine's parts and knobs.
 type Options struct {
 	// StatePath is the JSON file holding the open alerts and the flap

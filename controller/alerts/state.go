@@ -99,10 +99,10 @@ func (e *Engine) loadState() error {
 	}
 	var st stateFile
 	if err := json.Unmarshal(b, &st); err != nil {
-		return fmt.Errorf("alerts: state %s: %w", e.o.StatePath, err)
+		return fmt.Errorf("alerts: state %s: %w: %w", e.o.StatePath, ErrDamaged, err)
 	}
 	if st.V != stateVersion {
-		return fmt.Errorf("alerts: state %s: version %d, want %d", e.o.StatePath, st.V, stateVersion)
+		return fmt.Errorf("alerts: state %s: %w: version %d, want %d", e.o.StatePath, ErrDamaged, st.V, stateVersion)
 	}
 	now := e.o.Now()
 	for i := range st.Conds {
@@ -112,7 +112,7 @@ func (e *Engine) loadState() error {
 			// next signal to say.
 			c.Active, c.Suppressed = false, false
 		} else if err := c.Alert.Validate(); err != nil {
-			return fmt.Errorf("alerts: state %s: condition %d: %w", e.o.StatePath, i, err)
+			return fmt.Errorf("alerts: state %s: %w: condition %d: %w", e.o.StatePath, ErrDamaged, i, err)
 		}
 		r := e.rules[c.Rule]
 		if r == nil || (c.Alert != nil && c.Alert.Kind != r.Kind) {

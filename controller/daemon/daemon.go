@@ -161,8 +161,14 @@ func (d *Daemon) openAlerts(cfg *config.Config) error {
 	if err := os.MkdirAll(qdir, 0o750); err != nil {
 		return fmt.Errorf("state_dir: %w", err)
 	}
-	e, err := alerts.New(cfg.Alerts, alerts.Options{StatePath: filepath.Join(cfg.StateDir, alertsState),
-		QueueDir: qdir, Publisher: d})
+	opts := alerts.Options{StatePath: filepath.Join(cfg.StateDir, alertsState), QueueDir: qdir, Publisher: d}
+	e, err := alerts.New(cfg.Alerts, opts)
+	if errors.Is(err, alerts.ErrDamaged) {
+		if err := d.moveAside(opts.StatePath, err, "open alerts are raised again as their conditions are seen"); err != nil {
+			return err
+		}
+		e, err = alerts.New(cfg.Alerts, opts)
+	}
 	if err != nil {
 		return err
 	}
@@ -182,6 +188,18 @@ func parents(cfg *config.Config) map[string]string {
 	return m
 }
 
+// moveAside renames a damaged state file out of the way, so that the
+// controller starts afresh rather than not at all, and says what that
+// costs.
+func (d *Daemon) moveAside(path string, cause error, costs string) error {
+	aside := path + ".damaged-" + time.Now().UTC().Format("20060102T150405Z")
+	if err := os.Rename(path, aside); err != nil {
+		return fmt.Errorf("%w (and it cannot be moved aside: %v)", cause, err)
+	}
+	d.log.Error("state file unreadable: moved aside, starting afresh; "+costs, "err", cause, "moved_to", aside)
+	return nil
+}
+
 // openPoller prepares the poller over the inventory's devices, moving a
 // damaged snapshot aside.
 func (d *Daemon) openPoller(cfg *config.Config) error {
@@ -194,11 +212,9 @@ func (d *Daemon) openPoller(cfg *config.Config) error {
 		Observer: d.polled}
 	p, err := poller.New(opts)
 	if errors.Is(err, poller.ErrSnapshot) {
-		aside := path + ".damaged-" + time.Now().UTC().Format("20060102T150405Z")
-		if rerr := os.Rename(path, aside); rerr != nil {
-			return fmt.Errorf("%w (and it cannot be moved aside: %v)", err, rerr)
+		if err := d.moveAside(path, err, "device states and history start from the next polls"); err != nil {
+			return err
 		}
-		d.log.Warn("device state snapshot unreadable: moved aside, device states start afresh", "err", err, "moved_to", aside)
 		p, err = poller.New(opts)
 	}
 	if err != nil {

@@ -32,6 +32,12 @@ func (d *Daemon) openIngest(cfg *config.Config) error {
 		o.Lines = d.influx.Write
 	}
 	in, err := ingest.Open(o)
+	if errors.Is(err, ingest.ErrDamaged) {
+		if err := d.moveAside(o.StatePath, err, "gateways' counts start from zero, and events the gateways send again may be counted again"); err != nil {
+			return err
+		}
+		in, err = ingest.Open(o)
+	}
 	if err != nil {
 		return err
 	}

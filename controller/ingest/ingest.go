@@ -84,6 +84,12 @@ type Ingester struct {
 
 var _ Recorder = (*Ingester)(nil)
 
+// ErrDamaged is wrapped by Open's error when the state file cannot be
+// read (not a bbolt file, a bad checksum, records that do not decode):
+// move it aside to start afresh, knowing that events seen before may then
+// be counted again when they are delivered again.
+var ErrDamaged = errors.New("ingest: state file damaged")
+
 // Open opens (or creates) the state file and loads the state.
 func Open(o Options) (*Ingester, error) {
 	if o.StatePath == "" {
@@ -103,6 +109,10 @@ func Open(o Options) (*Ingester, error) {
 	}
 	db, err := bolt.Open(o.StatePath, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
+		if errors.Is(err, bolt.ErrInvalid) || errors.Is(err, bolt.ErrChecksum) ||
+			errors.Is(err, bolt.ErrVersionMismatch) {
+			return nil, fmt.Errorf("ingest: state %s: %w: %w", o.StatePath, ErrDamaged, err)
+		}
 		return nil, fmt.Errorf("ingest: state %s: %w", o.StatePath, err)
 	}
 	var st *state
@@ -118,7 +128,7 @@ func Open(o Options) (*Ingester, error) {
 	})
 	if err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("ingest: state %s: %w", o.StatePath, err)
+		return nil, fmt.Errorf("ingest: state %s: %w: %w", o.StatePath, ErrDamaged, err)
 	}
 	return &Ingester{o: o, db: db, opened: o.Now(), st: st, ids: map[string]*idRing{}}, nil
 }
