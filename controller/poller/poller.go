@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"sync"
@@ -272,6 +274,13 @@ func New(o Options) (*Poller, error) {
 		saved: map[string]*savedState{}}
 	p.m = newMetrics(p)
 	if o.SnapshotPath != "" {
+		// A snapshot being written when the process died left its
+		// temporary file: the previous snapshot is whole, the file is not.
+		if stale, _ := filepath.Glob(o.SnapshotPath + ".tmp-*"); len(stale) > 0 {
+			for _, f := range stale {
+				os.Remove(f)
+			}
+		}
 		saved, err := readSnapshot(o.SnapshotPath)
 		if err != nil {
 			return nil, err

@@ -243,3 +243,35 @@ func TestPollerSnapshot(t *testing.T) {
 		t.Fatalf("damaged snapshot: err %v, want ErrSnapshot", err)
 	}
 }
+
+// TestSnapshotTempFilesRemoved: the temporary file of a snapshot whose
+// writer died is removed at the next start, and the previous snapshot is
+// read.
+func TestSnapshotTempFilesRemoved(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "devices.snapshot")
+	p, err := New(Options{SnapshotPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.SetDevices([]config.DeviceConfig{dev("sw", "ex-1", "127.0.0.1:1", "public")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	torn := path + ".tmp-123456"
+	if err := os.WriteFile(torn, []byte("half a snap"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	q, err := New(Options{SnapshotPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(torn); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the torn temporary file is still there: %v", err)
+	}
+	if len(q.saved) != 1 {
+		t.Fatalf("the previous snapshot was not read: %d devices", len(q.saved))
+	}
+}
