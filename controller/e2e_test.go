@@ -16,7 +16,7 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
-	"github.com/ngic/ngic/controller/simulator"
+	"github.com/ngic/ngic/controller/simulator/simulatortest"
 	"github.com/ngic/ngic/drivers/rfid"
 	_ "github.com/ngic/ngic/drivers/rfid/all" // the emulated reader's protocol
 	"github.com/ngic/ngic/drivers/rfid/emulate"
@@ -168,36 +168,6 @@ func (r *webhookReceiver) got() []*telemetry.Alert {
 	return append([]*telemetry.Alert(nil), r.alerts...)
 }
 
-// serveSimulator is serveRecordings keeping the simulator, to take an
-// agent down and up.
-func serveSimulator(t *testing.T, names ...string) (*simulator.Simulator, string) {
-	t.Helper()
-	dir := t.TempDir()
-	src := testenv.Recordings(t)
-	for _, n := range names {
-		b, err := os.ReadFile(filepath.Join(src, n+".snmprec"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, n+".snmprec"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sim, _, err := simulator.Load(dir, simulator.DefaultOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { sim.Serve(ctx, conn); close(done) }()
-	t.Cleanup(func() { cancel(); conn.Close(); <-done })
-	return sim, conn.LocalAddr().String()
-}
-
 // post sends a POST to url and fails t unless it succeeds.
 func post(t *testing.T, url string) {
 	t.Helper()
@@ -228,7 +198,7 @@ func TestEndToEnd(t *testing.T) {
 	mosq := testenv.StartMosquittoPersistent(t)
 	influxd := testenv.StartInfluxd(t)
 	influxd.CreateDatabase(t, "ngic")
-	sim, simAddr := serveSimulator(t, "vsol_v1600d", "arris_c4-cmts")
+	sim, simAddr := simulatortest.Serve(t, "vsol_v1600d", "arris_c4-cmts")
 	alertsSeen := watchAlerts(t, mosq.Addr)
 	published := watchEvents(t, mosq.Addr)
 	edgeBin := buildEdgeBinary(t)

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ngic/ngic/controller/simulator"
+	"github.com/ngic/ngic/controller/simulator/simulatortest"
 	"github.com/ngic/ngic/internal/testenv"
 )
 
@@ -133,34 +131,11 @@ func waitUntil(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// serveRecordings serves the named recordings of the repository with the
-// project's simulator on a loopback UDP port, in this process.
+// serveRecordings serves the named recordings with the project's
+// simulator on a loopback UDP port and returns its address.
 func serveRecordings(t *testing.T, names ...string) string {
-	t.Helper()
-	dir := t.TempDir()
-	src := testenv.Recordings(t)
-	for _, n := range names {
-		b, err := os.ReadFile(filepath.Join(src, n+".snmprec"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, n+".snmprec"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sim, _, err := simulator.Load(dir, simulator.DefaultOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { sim.Serve(ctx, conn); close(done) }()
-	t.Cleanup(func() { cancel(); conn.Close(); <-done })
-	return conn.LocalAddr().String()
+	_, addr := simulatortest.Serve(t, names...)
+	return addr
 }
 
 // writeFile writes content to dir/name.

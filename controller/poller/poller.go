@@ -21,8 +21,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gosnmp/gosnmp"
-
 	"github.com/ngic/ngic/controller/config"
 	"github.com/ngic/ngic/controller/device"
 	"github.com/ngic/ngic/controller/snmp"
@@ -388,31 +386,11 @@ func (e *entry) history() []Sample {
 	return out
 }
 
-// countingClient counts the objects an agent returns.
-type countingClient struct {
-	snmp.Client
-	n int
-}
-
-func (c *countingClient) Get(ctx context.Context, oids []string) ([]gosnmp.SnmpPDU, error) {
-	pdus, err := c.Client.Get(ctx, oids)
-	c.n += len(pdus)
-	return pdus, err
-}
-
-func (c *countingClient) Walk(ctx context.Context, roots []string) (map[string][]gosnmp.SnmpPDU, []error, error) {
-	objs, warns, err := c.Client.Walk(ctx, roots)
-	for _, o := range objs {
-		c.n += len(o)
-	}
-	return objs, warns, err
-}
-
 // pollFunc is the scheduler's work for one device.
 func (p *Poller) pollFunc(e *entry) snmp.PollFunc {
 	return func(ctx context.Context, c snmp.Client) error {
 		start := p.opts.Now()
-		cc := &countingClient{Client: c}
+		cc := &snmp.CountingClient{Client: c}
 		doc, warns, err := device.Collect(ctx, cc, p.opts.Profiles)
 		dur := p.opts.Now().Sub(start)
 		state := StateUp
@@ -427,7 +405,7 @@ func (p *Poller) pollFunc(e *entry) snmp.PollFunc {
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			return err // the controller stops: not the device's doing
 		}
-		p.record(e, state, start, dur, cc.n, doc, warns, err)
+		p.record(e, state, start, dur, int(cc.Varbinds), doc, warns, err)
 		return err
 	}
 }

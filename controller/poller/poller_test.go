@@ -11,39 +11,15 @@ import (
 	"time"
 
 	"github.com/ngic/ngic/controller/config"
-	"github.com/ngic/ngic/controller/simulator"
+	"github.com/ngic/ngic/controller/simulator/simulatortest"
 	"github.com/ngic/ngic/controller/snmp"
 	"github.com/ngic/ngic/internal/testenv"
 )
 
-// startSim serves the named recordings of the repository on a loopback
-// UDP port and returns its address.
+// startSim serves the named recordings and returns the address.
 func startSim(t *testing.T, names ...string) string {
-	t.Helper()
-	dir := t.TempDir()
-	src := testenv.Recordings(t)
-	for _, n := range names {
-		b, err := os.ReadFile(filepath.Join(src, n+".snmprec"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, n+".snmprec"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sim, _, err := simulator.Load(dir, simulator.DefaultOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { sim.Serve(ctx, conn); close(done) }()
-	t.Cleanup(func() { cancel(); conn.Close(); <-done })
-	return conn.LocalAddr().String()
+	_, addr := simulatortest.Serve(t, names...)
+	return addr
 }
 
 // dev is a device polled every second.

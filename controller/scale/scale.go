@@ -187,9 +187,9 @@ func (h *Harness) AddConfig(id string, cfg snmp.Config) error {
 	h.mu.Unlock()
 	err := h.sched.AddDevice(snmp.Device{ID: id, Config: cfg, Interval: h.opts.Interval, Deadline: h.opts.Deadline,
 		Poll: func(ctx context.Context, c snmp.Client) error {
-			cc := &countingClient{Client: c}
+			cc := &snmp.CountingClient{Client: c}
 			doc, _, err := device.Collect(ctx, cc, h.opts.Profiles)
-			h.varbinds.Add(cc.n)
+			h.varbinds.Add(cc.Varbinds)
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			if err != nil {
@@ -224,28 +224,6 @@ func (h *Harness) Results() map[string]Result {
 		out[k] = *v
 	}
 	return out
-}
-
-// countingClient counts the varbinds its Client returns.
-type countingClient struct {
-	snmp.Client
-	n uint64
-}
-
-// Get implements snmp.Client.
-func (c *countingClient) Get(ctx context.Context, oids []string) ([]gosnmp.SnmpPDU, error) {
-	r, err := c.Client.Get(ctx, oids)
-	c.n += uint64(len(r))
-	return r, err
-}
-
-// Walk implements snmp.Client.
-func (c *countingClient) Walk(ctx context.Context, roots []string) (map[string][]gosnmp.SnmpPDU, []error, error) {
-	objs, w, err := c.Client.Walk(ctx, roots)
-	for _, o := range objs {
-		c.n += uint64(len(o))
-	}
-	return objs, w, err
 }
 
 // keptSession hides Session.Release from the Scheduler.
