@@ -14,6 +14,12 @@ type Cable struct {
 	ModemsOnline     *int `json:"modems_online,omitempty"`
 	// Status is a cable modem's docsIfCmStatusValue as a word.
 	Status string `json:"status,omitempty"`
+	// DOCSIS is the DOCSIS version a CMTS gives: "3.1", "3.0", "2.0",
+	// "1.1" or "1.0" from docsIfDocsisBaseCapability, or, where that object
+	// was not read, "3.0" when the DOCS-IF3 modem registration table
+	// answered (only a DOCSIS 3.0 or later CMTS implements it); absent when
+	// neither tells.
+	DOCSIS string `json:"docsis,omitempty"`
 }
 
 // Channel is one DOCSIS downstream or upstream channel.
@@ -36,11 +42,33 @@ const (
 	docsIfCmStatusTxPower      = "1.3.6.1.2.1.10.127.1.2.2.1.3" // TenthdBmV
 	docsIfCmtsCmStatusValue    = "1.3.6.1.2.1.10.127.1.3.3.1.9"
 	docsIf3CmtsCmRegStatus     = "1.3.6.1.4.1.4491.2.1.20.1.3.1.6"
+	docsIfDocsisBaseCapability = "1.3.6.1.2.1.10.127.1.1.5.0"
 
 	ifTypeDocsDown = 128
 	ifTypeDocsUp   = 129
 	ifTypeDocsUp30 = 205 // docsCableUpstreamChannel (DOCSIS 3.0 logical channel)
 )
+
+// docsisVersions are docsIfDocsisBaseCapability's values (DOCS-IF-MIB,
+// RFC 4546; docsis31 added by DOCS-IF31-MIB's revision of it).
+var docsisVersions = map[int64]string{1: "1.0", 2: "1.1", 3: "2.0", 4: "3.0", 5: "3.1"}
+
+// docsisVersion gives the DOCSIS version from docsIfDocsisBaseCapability,
+// or "3.0" when it was not read but the DOCS-IF3 registration table
+// answered, or "".
+func docsisVersion(o *Objects) string {
+	if p, ok := o.Get(docsIfDocsisBaseCapability); ok {
+		if v, ok := pduInt(p); ok {
+			if w, found := docsisVersions[v]; found {
+				return w
+			}
+		}
+	}
+	if o.HasUnder(docsIf3CmtsCmRegStatus) {
+		return "3.0"
+	}
+	return ""
+}
 
 // docsIfCmtsCmStatusValue: registrationComplete(6) is online.
 const cmtsCmRegistrationComplete = 6
@@ -129,6 +157,7 @@ func extractCMTS(o *Objects, d *Document) *Access {
 		}
 		c.ModemsRegistered, c.ModemsOnline = ptr(reg), ptr(on)
 	}
+	c.DOCSIS = docsisVersion(o)
 	if len(c.Downstreams) == 0 && len(c.Upstreams) == 0 && c.ModemsRegistered == nil {
 		return nil
 	}
