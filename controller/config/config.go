@@ -238,8 +238,8 @@ func load(path string, host bool) (*Config, error) {
 	}
 	c.inv = inv
 	for _, id := range sortedKeys(c.Poll.Overrides) {
-		if inv.Device(id) == nil {
-			return nil, doc.Errorf("poll.overrides."+id, "device %q is not in %s", id, inv.DevicesFile)
+		if _, ok := inv.Device(id); !ok {
+			return nil, doc.Errorf("poll.overrides."+id, "device %q is not in %s", id, filepath.Join(inv.Dir, "devices.csv"))
 		}
 	}
 	if host {
@@ -702,7 +702,7 @@ func (c *Config) Devices() ([]DeviceConfig, error) {
 			sc.Retries = -1 // snmp.Config reads 0 as the default
 		}
 		if d.Credentials == "" {
-			sc.Version, sc.Community = "2c", d.community
+			sc.Version, sc.Community = "2c", d.Community()
 		} else {
 			cr, sec := c.Credentials[d.Credentials], c.secrets[d.Credentials]
 			sc.Version = cr.Version
@@ -714,7 +714,7 @@ func (c *Config) Devices() ([]DeviceConfig, error) {
 			}
 		}
 		if err := sc.Validate(); err != nil {
-			return nil, fmt.Errorf("%s:%d: device %s: %w", c.inv.DevicesFile, d.Line, d.ID, err)
+			return nil, fmt.Errorf("%s:%d: device %s: %w", filepath.Join(c.inv.Dir, "devices.csv"), d.Line, d.ID, err)
 		}
 		out = append(out, DeviceConfig{ID: d.ID, Site: d.Site, Parent: d.Parent, Interval: s.Interval, SNMP: sc})
 	}

@@ -8,6 +8,8 @@
 package inventory
 
 import (
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -40,13 +42,13 @@ func (l Level) String() string {
 	if l >= LevelProvince && l <= LevelVillage {
 		return levelNames[l]
 	}
-	return "level(" + itoa(int(l)) + ")"
+	return "level(" + strconv.Itoa(int(l)) + ")"
 }
 
 // ParseLevel returns the level named s (case-insensitive), or false.
 func ParseLevel(s string) (Level, bool) {
 	for l := LevelProvince; l <= LevelVillage; l++ {
-		if equalFold(s, levelNames[l]) {
+		if strings.EqualFold(s, levelNames[l]) {
 			return l, true
 		}
 	}
@@ -66,7 +68,7 @@ const (
 // ParseService returns the service named s (case-insensitive), or false.
 func ParseService(s string) (Service, bool) {
 	for _, v := range [...]Service{ServiceData, ServiceVoice, ServiceVideo} {
-		if equalFold(s, string(v)) {
+		if strings.EqualFold(s, string(v)) {
 			return v, true
 		}
 	}

@@ -2,18 +2,186 @@ package inventory
 
 import (
 	"errors"
-	"strconv"
-	"strings"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
 )
 
 // Load reads the inventory folder dir: devices.csv (required), and
 // gateways.csv, regions.csv, sites.csv, service_areas.csv, declared.csv and
-// overrides.csv when present. It returns the whole inventory, or an error
-// joining every problem found (at most 50, then "... and N more").
+// overrides.csv when present (all but gateways.csv need regions.csv). It
+// returns the whole inventory, or nil and an error joining every problem
+// found, each naming FILE:LINE:COLUMN: column: message (at most MaxErrors,
+// then "... and N more"). The files are read in parallel.
 func Load(dir string, opt Options) (*Inventory, error) {
-	return nil, errors.New("inventory: not implemented yet")
+	l := loader{dir: dir, inv: &Inventory{Dir: dir}}
+	defer l.close()
+	if err := l.open(); err != nil {
+		return nil, err
+	}
+	l.parse(opt)
+	l.resolve()
+	if err := joinErrors(&l.folder, &l.regions.errs, &l.sites.errs, &l.devices.errs, &l.gateways.errs,
+		&l.areas.errs, &l.declared.errs, &l.overrides.errs); err != nil {
+		return nil, err
+	}
+	return l.inv, nil
 }
 
-func itoa(i int) string { return strconv.Itoa(i) }
+// source is one file of the folder.
+type source struct {
+	table table
+	name  string   // its path, as errors name it
+	file  *os.File // nil when absent
+	size  int64
+	errs  errList
+}
 
-func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
+// loader holds the state of one Load.
+type loader struct {
+	dir                                                           string
+	inv                                                           *Inventory
+	folder                                                        errList
+	regions, sites, devices, gateways, areas, declared, overrides source
+	// Where the references to other files stand, per file.
+	siteRegions, deviceSites, gatewaySites, areaDevices, areaVillages, declVillages, ovVillages *refCols
+}
+
+// open opens the files present; devices.csv is required, and the files
+// that name villages or regions require regions.csv.
+func (l *loader) open() error {
+	for _, s := range l.sources() {
+		s.name = filepath.Join(l.dir, s.table.file)
+		f, err := os.Open(s.name)
+		if errors.Is(err, fs.ErrNotExist) && s != &l.devices {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("inventory: %w", err)
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("inventory: %w", err)
+		}
+		if st.IsDir() {
+			f.Close()
+			return fmt.Errorf("inventory: %s is a folder, not a file", s.name)
+		}
+		s.file, s.size = f, st.Size()
+	}
+	l.inv.hasRegions = l.regions.file != nil
+	if !l.inv.hasRegions {
+		for _, s := range []*source{&l.sites, &l.areas, &l.declared, &l.overrides} {
+			if s.file != nil {
+				l.folder.add(0, fmt.Errorf("%s: needs regions.csv in the same folder", s.name))
+				s.file.Close()
+				s.file = nil
+			}
+		}
+	}
+	return nil
+}
+
+func (l *loader) sources() []*source {
+	l.regions.table, l.sites.table, l.devices.table, l.gateways.table = regionsTable, sitesTable, devicesTable, gatewaysTable
+	l.areas.table, l.declared.table, l.overrides.table = serviceAreasTable, declaredTable, overridesTable
+	return []*source{&l.regions, &l.sites, &l.devices, &l.gateways, &l.areas, &l.declared, &l.overrides}
+}
+
+func (l *loader) close() {
+	for _, s := range l.sources() {
+		if s.file != nil {
+			s.file.Close()
+		}
+	}
+}
+
+// parse reads every file present, each in its own goroutine.
+func (l *loader) parse(opt Options) {
+	inv := l.inv
+	inv.regionIx, inv.siteIx, inv.deviceIx = map[string]int32{}, map[string]int32{}, map[string]int32{}
+	var wg sync.WaitGroup
+	run := func(s *source, parse func(name string, r io.Reader, size int64, errs *errList)) {
+		if s.file == nil {
+			return
+		}
+		wg.Go(func() { parse(s.name, s.file, s.size, &s.errs) })
+	}
+	run(&l.regions, func(name string, r io.Reader, size int64, errs *errList) {
+		inv.Regions, inv.regionIx = parseRegions(name, r, size, errs)
+	})
+	run(&l.sites, func(name string, r io.Reader, size int64, errs *errList) {
+		inv.Sites, inv.siteIx, l.siteRegions = parseSites(name, r, size, errs)
+	})
+	run(&l.devices, func(name string, r io.Reader, size int64, errs *errList) {
+		inv.Devices, inv.deviceIx, l.deviceSites = parseDevices(name, r, opt.Credentials, errs)
+	})
+	run(&l.gateways, func(name string, r io.Reader, size int64, errs *errList) {
+		inv.Gateways, l.gatewaySites = parseGateways(name, r, errs)
+	})
+	run(&l.areas, func(name string, r io.Reader, size int64, errs *errList) {
+		inv.ServiceAreas, l.areaDevices, l.areaVillages = parseServiceAreas(name, r, size, errs)
+	})
+	run(&l.declared, func(name string, r io.Reader, size int64, errs *errList) {
+		inv.Declared, l.declVillages = parseDeclared(name, r, errs)
+	})
+	run(&l.overrides, func(name string, r io.Reader, size int64, errs *errList) {
+		inv.Overrides, l.ovVillages = parseOverrides(name, r, errs)
+	})
+	wg.Wait()
+}
+
+// resolve checks the references between files, each file in its own
+// goroutine (the indexes are only read), and lists the villages.
+func (l *loader) resolve() {
+	inv := l.inv
+	var wg sync.WaitGroup
+	run := func(refs *refCols, fn func()) {
+		if refs != nil {
+			wg.Go(fn)
+		}
+	}
+	run(l.siteRegions, func() { resolveSites(inv, l.siteRegions) })
+	if l.sites.file != nil {
+		run(l.deviceSites, func() {
+			checkSites(l.deviceSites, inv.siteIx, len(inv.Devices), func(i int) (string, int) { return inv.Devices[i].Site, inv.Devices[i].Line })
+		})
+		run(l.gatewaySites, func() {
+			checkSites(l.gatewaySites, inv.siteIx, len(inv.Gateways), func(i int) (string, int) { return inv.Gateways[i].Site, inv.Gateways[i].Line })
+		})
+	}
+	run(l.areaDevices, func() { resolveServiceAreas(inv, l.areaDevices, l.areaVillages) })
+	run(l.declVillages, func() {
+		resolveVillages(inv, l.declVillages, len(inv.Declared), func(i int) (string, int, *int32) {
+			d := &inv.Declared[i]
+			return d.Village, d.Line, &d.VillageIx
+		})
+	})
+	run(l.ovVillages, func() {
+		resolveVillages(inv, l.ovVillages, len(inv.Overrides), func(i int) (string, int, *int32) {
+			o := &inv.Overrides[i]
+			return o.Village, o.Line, &o.VillageIx
+		})
+	})
+	wg.Go(func() {
+		for i := range inv.Regions {
+			if inv.Regions[i].Level == LevelVillage {
+				inv.villages = append(inv.villages, int32(i))
+			}
+		}
+	})
+	wg.Wait()
+}
+
+// checkSites records an error for each of the n rows whose site (given by
+// site) is not in sites.csv.
+func checkSites(refs *refCols, sites map[string]int32, n int, site func(i int) (string, int)) {
+	for i := 0; i < n; i++ {
+		id, line := site(i)
+		refs.resolve(i, line, id, sites, "site", "sites.csv")
+	}
+}

@@ -1,4 +1,4 @@
-package config
+package inventory
 
 import (
 	"bytes"
@@ -14,27 +14,38 @@ func FuzzParseDevices(f *testing.F) {
 	f.Add([]byte("id,site,address,credentials\na,s,[::1]:161,v2\n"))
 	f.Add([]byte("id,site,address,credentials,parent\na,s,h,v2,b\nb,s,h,v2,a\n"))
 	f.Add([]byte("\ufeffid,site,address,credentials,parent\n# comment\n\"a\",\"s\",\"h.example\",\"community:x\"\"y\",\n"))
+	f.Add([]byte("id,site,address,credentials,network,parent\na,s,h,community:S3CRET,,\nb,s,h,community:S3CRET,n1,a\n"))
 	creds := map[string]string{"v2": "2c", "v3": "3"}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		devs, err := ParseDevices("devices.csv", bytes.NewReader(data), creds)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), "devices.csv") {
-				t.Fatalf("error does not name the file: %v", err)
+		var errs errList
+		devs, ids, _ := parseDevices("devices.csv", bytes.NewReader(data), creds, &errs)
+		if err := joinErrors(&errs); err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !strings.HasPrefix(line, "devices.csv") && !strings.HasPrefix(line, "... and ") {
+					t.Fatalf("error does not name the file: %v", err)
+				}
+			}
+			if strings.Contains(err.Error(), "S3CRET") {
+				t.Fatalf("error shows a community: %v", err)
 			}
 			return
 		}
-		ids := map[string]int{}
 		for i, d := range devs {
-			if _, dup := ids[d.ID]; dup {
-				t.Fatalf("duplicate id %q", d.ID)
+			if ids[d.ID] != int32(i) {
+				t.Fatalf("device %q: index %d, want %d", d.ID, ids[d.ID], i)
 			}
-			ids[d.ID] = i
-			if d.Credentials == "" && d.community == "" {
+			if d.Credentials == "" && d.Community() == "" {
 				t.Fatalf("device %q has no credentials", d.ID)
+			}
+			if d.Network == "" {
+				t.Fatalf("device %q has no network", d.ID)
 			}
 			if checkAddress(d.Address) != nil {
 				t.Fatalf("device %q: bad address accepted", d.ID)
 			}
+		}
+		if len(ids) != len(devs) {
+			t.Fatalf("%d ids for %d devices: a duplicate was accepted", len(ids), len(devs))
 		}
 		for _, d := range devs {
 			// Walk up: a chain longer than the devices would be a cycle.
@@ -58,8 +69,9 @@ func FuzzParseGateways(f *testing.F) {
 	f.Add([]byte(goodGateways))
 	f.Add([]byte("gateway,site\ng1,s\ng1,s\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		gws, err := ParseGateways("gateways.csv", bytes.NewReader(data))
-		if err != nil {
+		var errs errList
+		gws, _ := parseGateways("gateways.csv", bytes.NewReader(data), &errs)
+		if joinErrors(&errs) != nil {
 			return
 		}
 		seen := map[string]bool{}

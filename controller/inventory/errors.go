@@ -1,0 +1,57 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+)
+
+// MaxErrors is how many errors a failed Load names; the rest are counted
+// ("... and N more").
+const MaxErrors = 50
+
+// errList collects the errors of one file, each with its line so that a
+// file's errors are reported in line order whatever check found them.
+type errList struct {
+	errs []lineError
+	n    int // all errors added, kept or not
+}
+
+type lineError struct {
+	line int
+	err  error
+}
+
+// add records err, found on line (0 for the file as a whole). Beyond
+// MaxErrors only the count grows: the first MaxErrors by line of each
+// check are kept.
+func (e *errList) add(line int, err error) {
+	e.n++
+	if len(e.errs) < 2*MaxErrors {
+		e.errs = append(e.errs, lineError{line, err})
+	}
+}
+
+// joinErrors joins the errors of the lists, in the order of the lists and,
+// within each, by line: at most MaxErrors, then "... and N more". It
+// returns nil when there is none.
+func joinErrors(lists ...*errList) error {
+	var out []error
+	total := 0
+	for _, l := range lists {
+		total += l.n
+		sort.SliceStable(l.errs, func(i, j int) bool { return l.errs[i].line < l.errs[j].line })
+		for _, e := range l.errs {
+			if len(out) < MaxErrors {
+				out = append(out, e.err)
+			}
+		}
+	}
+	if total == 0 {
+		return nil
+	}
+	if total > len(out) {
+		out = append(out, fmt.Errorf("... and %d more", total-len(out)))
+	}
+	return errors.Join(out...)
+}
