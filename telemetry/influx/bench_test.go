@@ -22,8 +22,8 @@ func cpuTime(b *testing.B) time.Duration {
 // BenchmarkWriteInfluxd writes b.N interface points (ten fields, ~250
 // bytes) to the real influxd 1.8 through the writer, 1,000 lines per
 // Write, and reports the writer's CPU per point (cpu-ns/point): Write
-// (spool append with fsync), reading the spool, the HTTP request with
-// gzip, and the delete on acceptance. Encoding the lines (telemetry's
+// (gzip, spool append with fsync), reading the spool, the HTTP request,
+// and the delete on acceptance. Encoding the lines (telemetry's
 // benchmarks) and influxd's own CPU are not counted.
 func BenchmarkWriteInfluxd(b *testing.B) {
 	d := testenv.StartInfluxd(b)

@@ -5,9 +5,10 @@
 //
 // A Writer works with InfluxDB 1.8 (its /api/v2/write compatibility API:
 // bucket "db/rp", token "user:password") and 2.x (org, bucket, token),
-// through github.com/influxdata/influxdb-client-go/v2 (WriteAPIBlocking,
-// WriteRecord with the lines as they are, nanosecond precision), gzipped by
-// the writer's own transport (see gzipTransport).
+// through the HTTP service of github.com/influxdata/influxdb-client-go/v2
+// (its authorization, user agent and error decoding; nanosecond precision).
+// Lines are gzipped once, when they are written, and a request is the
+// buffered records' bytes end to end (see encodeRecord).
 //
 //	w, err := influx.New(influx.Options{URL: "http://127.0.0.1:8086", Bucket: "ngic/autogen",
 //		BufferPath: "/var/lib/ngic-controller/influx.spool"})
@@ -29,6 +30,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -38,7 +40,6 @@ import (
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
-	"github.com/influxdata/influxdb-client-go/v2/api"
 	http2 "github.com/influxdata/influxdb-client-go/v2/api/http"
 
 	"github.com/ngic/ngic/internal/spool"
@@ -78,7 +79,8 @@ type Options struct {
 	// BufferPath is the spool file holding the lines not yet accepted. Its
 	// folder must exist.
 	BufferPath string
-	// MaxBytes bounds the buffered line bytes (at most 1 GiB) and
+	// MaxBytes bounds the buffered bytes (at most 1 GiB; lines are
+	// stored gzipped, some 40 times smaller, unless NoGzip) and
 	// MaxRecords the buffered batches (at most 10,000,000; one Write makes
 	// one batch per BatchLines lines). Past a bound the oldest batches not
 	// being sent are dropped and counted lost (spool.ReasonDropOldest).
@@ -155,8 +157,8 @@ func (o Options) Validate() error {
 // Stats are the writer's gauges and counters. Buffered and Lost come from
 // the spool file and so survive restarts; the others count since New.
 type Stats struct {
-	// BufferedRecords and BufferedBytes are the batches and line bytes
-	// waiting on disk.
+	// BufferedRecords and BufferedBytes are the batches and their bytes
+	// (gzipped unless NoGzip) waiting on disk.
 	BufferedRecords int
 	BufferedBytes   int64
 	// Written counts the lines (points) InfluxDB accepted.
@@ -186,7 +188,11 @@ type Writer struct {
 	opts   Options
 	spool  *spool.Spool
 	client influxdb2.Client
-	api    api.WriteAPIBlocking
+	http   http2.Service
+	// writeURL is the write endpoint with org, bucket and precision.
+	writeURL string
+	// body is the request body, reused (only Run sends).
+	body []byte
 	// wake is signalled when a batch's worth of lines is waiting.
 	wake    chan struct{}
 	pending atomic.Int64 // lines written since the last drain began
@@ -223,20 +229,27 @@ func New(o Options) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("influx: buffer: %w", err)
 	}
-	var tr http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
-	if !o.NoGzip {
-		tr = &gzipTransport{next: tr} // instead of the library's UseGZip: see gzipTransport
-	}
 	copts := influxdb2.DefaultOptions().
 		SetApplicationName("ngic").
-		SetHTTPClient(&http.Client{Timeout: o.Timeout, Transport: tr}).
-		SetPrecision(time.Nanosecond)
+		SetHTTPClient(&http.Client{Timeout: o.Timeout, Transport: http.DefaultTransport.(*http.Transport).Clone()})
 	client := influxdb2.NewClientWithOptions(o.URL, o.Token, copts)
+	svc := client.HTTPService()
+	u, err := url.Parse(svc.ServerAPIURL())
+	if err == nil {
+		u, err = u.Parse("write")
+	}
+	if err != nil {
+		client.Close()
+		_ = sp.Close()
+		return nil, fmt.Errorf("influx: URL %q: %w", o.URL, err)
+	}
+	u.RawQuery = url.Values{"org": {o.Org}, "bucket": {o.Bucket}, "precision": {"ns"}}.Encode()
 	return &Writer{
 		opts:       o,
 		spool:      sp,
 		client:     client,
-		api:        client.WriteAPIBlocking(o.Org, o.Bucket),
+		http:       svc,
+		writeURL:   u.String(),
 		wake:       make(chan struct{}, 1),
 		backoffMin: backoffMin,
 		backoffMax: backoffMax,
@@ -245,7 +258,8 @@ func New(o Options) (*Writer, error) {
 
 // Write stores complete line-protocol lines (each ending in '\n', as
 // telemetry's AppendLine writes them) in the buffer, one record per
-// BatchLines lines, fsync'd before it returns. It does not keep lines.
+// BatchLines lines, gzipped (unless NoGzip) and fsync'd before it returns.
+// It does not keep lines.
 // On a full disk the error wraps spool.ErrDiskFull: the lines are held in
 // memory (bounded) and stored when the disk has room, or counted lost.
 func (w *Writer) Write(lines []byte) error {
@@ -256,19 +270,18 @@ func (w *Writer) Write(lines []byte) error {
 		return errors.New("influx: write: lines must end with a newline")
 	}
 	n := bytes.Count(lines, []byte{'\n'})
-	// One copy: the spool keeps the data while the disk is full.
-	data := bytes.Clone(lines)
+	// Each record is a new slice: the spool keeps it while the disk is full.
 	var recs [][]byte
 	if n <= w.opts.BatchLines {
-		recs = [][]byte{data}
+		recs = [][]byte{encodeRecord(lines, n, !w.opts.NoGzip)}
 	} else {
-		for len(data) > 0 {
+		for data := lines; len(data) > 0; {
 			end, k := 0, 0
 			for k < w.opts.BatchLines && end < len(data) {
 				end += bytes.IndexByte(data[end:], '\n') + 1
 				k++
 			}
-			recs = append(recs, data[:end:end])
+			recs = append(recs, encodeRecord(data[:end], k, !w.opts.NoGzip))
 			data = data[end:]
 		}
 	}
@@ -359,11 +372,10 @@ func (w *Writer) drain(ctx context.Context) {
 	}
 }
 
-// batch is one record with its line count.
+// batch is one buffered record, decoded.
 type batch struct {
-	seq   uint64
-	data  []byte
-	lines int
+	seq uint64
+	record
 }
 
 // gather reads the oldest records, up to BatchLines lines (at least one
@@ -384,12 +396,21 @@ func (w *Writer) gather() ([]batch, int, error) {
 			return nil, 0, fmt.Errorf("influx: buffer: %w", err)
 		}
 		for _, r := range recs {
-			n := bytes.Count(r.Data, []byte{'\n'})
-			if len(out) > 0 && lines+n > w.opts.BatchLines {
+			rec, err := decodeRecord(r.Data)
+			if err != nil {
+				// Unreadable on disk: set aside, counted lost.
+				if err := w.spool.Discard(spool.ReasonUnreadable, r.Seq); err != nil {
+					return nil, 0, fmt.Errorf("influx: buffer: %w", err)
+				}
+				w.setErr(fmt.Errorf("influx: buffer record %d: %w", r.Seq, err))
+				after = r.Seq
+				continue
+			}
+			if len(out) > 0 && lines+rec.lines > w.opts.BatchLines {
 				return out, lines, nil
 			}
-			out = append(out, batch{seq: r.Seq, data: r.Data, lines: n})
-			lines += n
+			out = append(out, batch{seq: r.Seq, record: rec})
+			lines += rec.lines
 			after = r.Seq
 		}
 		if len(recs) < k || lines >= w.opts.BatchLines {
@@ -430,22 +451,25 @@ func (w *Writer) send(ctx context.Context, recs []batch) (time.Duration, error) 
 	return 0, nil
 }
 
-// post sends the records' lines in one request. permanent says that the
-// same request will never be accepted.
+// post sends the records' lines in one request: gzipped unless NoGzip
+// (and no record is gzipped, as after NoGzip was set on a buffer written
+// without it). permanent says that the same request will never be
+// accepted.
 func (w *Writer) post(ctx context.Context, recs []batch) (retryAfter time.Duration, permanent bool, err error) {
-	var body strings.Builder
-	size, lines := 0, 0
+	gz, lines := !w.opts.NoGzip, 0
 	for _, r := range recs {
-		size += len(r.data)
 		lines += r.lines
+		gz = gz || r.gzip
 	}
-	body.Grow(size)
-	for _, r := range recs {
-		body.Write(r.data)
-	}
+	w.body = appendBody(w.body[:0], recs, gz)
 	w.requests.Add(1)
-	err = w.api.WriteRecord(ctx, body.String())
-	if err == nil {
+	var herr *http2.Error
+	if herr = w.http.DoPostRequest(ctx, w.writeURL, bytes.NewReader(w.body), func(req *http.Request) {
+		req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+		if gz {
+			req.Header.Set("Content-Encoding", "gzip")
+		}
+	}, discardBody); herr == nil {
 		w.written.Add(uint64(lines))
 		return 0, false, nil
 	}
@@ -453,17 +477,21 @@ func (w *Writer) post(ctx context.Context, recs []batch) (retryAfter time.Durati
 		return 0, false, ctx.Err()
 	}
 	w.writeErrors.Add(1)
-	err = fmt.Errorf("influx: write of %d lines to %s: %w", lines, w.opts.URL, err)
+	err = fmt.Errorf("influx: write of %d lines to %s: %w", lines, w.opts.URL, herr)
 	w.setErr(err)
-	var he *http2.Error
-	if errors.As(err, &he) {
-		retryAfter = min(time.Duration(he.RetryAfter)*time.Second, retryAfterMax)
-		switch he.StatusCode {
-		case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
-			permanent = true
-		}
+	retryAfter = min(time.Duration(herr.RetryAfter)*time.Second, retryAfterMax)
+	switch herr.StatusCode {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
+		permanent = true
 	}
 	return retryAfter, permanent, err
+}
+
+// discardBody reads the rest of an accepted request's answer, so that the
+// connection is used again.
+func discardBody(r *http.Response) error {
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+	return r.Body.Close()
 }
 
 // delete removes accepted records from the buffer.
