@@ -1,0 +1,403 @@
+package coverage
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ngic/ngic/controller/inventory"
+	"github.com/ngic/ngic/telemetry"
+)
+
+// Device states of DeviceStatus.State (the poll statuses of telemetry).
+const (
+	StateUp         = telemetry.PollUp
+	StateDown       = telemetry.PollDown
+	StateAuthFailed = telemetry.PollAuthFailed
+	StateUnknown    = "unknown"
+)
+
+// DeviceStatus is what the controller knows of one device of the
+// inventory when coverage is computed.
+type DeviceStatus struct {
+	// State is StateUp, StateDown, StateAuthFailed or StateUnknown (never
+	// polled, or no answer yet); "" reads as StateUnknown.
+	State string
+	// Since is when the device entered State (for down: since when it is
+	// down).
+	Since time.Time
+	// PolledAt is when Evidence was polled.
+	PolledAt time.Time
+	// Evidence is the summary of the device's latest document (nil: none).
+	Evidence *Evidence
+}
+
+// device is a device's standing for one computation.
+type devInfo struct {
+	// usable: what the device delivers counts (up; down less than
+	// down_after, as an outage; auth-failed or unknown with earlier
+	// evidence); reject says why not.
+	usable, outage, stale bool
+	reject                string
+	state                 string
+	polledAt              time.Time
+	ev                    *Evidence
+	network               string
+	site                  int32 // index into inv.Sites, -1 when unknown
+}
+
+// Special values of a row's resolved port.
+const (
+	portAll        = -1 // "*": every port
+	portMissing    = -2 // the port is not on the device
+	portNoEvidence = -3 // the device has no evidence to look in
+)
+
+// computation is the shared, read-only state of one Compute, and the
+// take-up split it prepares.
+type computation struct {
+	inv   *inventory.Inventory
+	cfg   *Config
+	now   time.Time
+	devs  []devInfo
+	tiers []Tier
+	caps  map[string]Rate
+	next  map[string]bool
+	// villagePos maps a region index to its position in Result.Villages (-1
+	// for a region that is not a village).
+	villagePos []int32
+	// Rows per village position (CSR: rows[off[v]:off[v+1]]).
+	saOff, saRows   []int32
+	decOff, decRows []int32
+	ovOff, ovRows   []int32
+	// rowPort is the resolved port of each service area row.
+	rowPort []int32
+	// portBase is the offset of each device's ports in portHH and portN.
+	portBase []int32
+	// portHH and portN are, per port, the households and the number of
+	// the distinct villages it delivers data to.
+	portHH []float64
+	portN  []int32
+}
+
+// Compute computes the coverage of every village and region of inv. devs
+// gives the status of each device, in the order of inv.Devices (a shorter
+// slice leaves the rest unknown); cfg must have been validated (nil: the
+// defaults); now is the time the figures are for. Compute is pure: no I/O,
+// no clock, deterministic. The per-village work runs on GOMAXPROCS
+// goroutines.
+func Compute(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, now time.Time) *Result {
+	if cfg == nil {
+		def := DefaultConfig()
+		cfg = &def
+	}
+	if len(cfg.Tiers) == 0 {
+		cp := *cfg
+		cp.Tiers = DefaultTiers()
+		cfg = &cp
+	}
+	c := &computation{inv: inv, cfg: cfg, now: now, tiers: cfg.Tiers, caps: cfg.Capability, next: map[string]bool{}}
+	for _, t := range cfg.NextGeneration {
+		c.next[t] = true
+	}
+	c.deviceStates(devs)
+	c.index()
+	c.resolvePorts()
+	c.splitTakeUp()
+
+	vills := inv.Villages()
+	res := &Result{Computed: now, Tiers: append([]Tier(nil), c.tiers...), Villages: make([]Village, len(vills))}
+	c.villages(res.Villages)
+	res.Regions = c.rollUp(res.Villages)
+	res.Gaps = c.gaps(res.Villages)
+	return res
+}
+
+// deviceStates decides, once per device, whether what it delivers counts.
+func (c *computation) deviceStates(devs []DeviceStatus) {
+	inv := c.inv
+	c.devs = make([]devInfo, len(inv.Devices))
+	for i := range inv.Devices {
+		d := &c.devs[i]
+		d.network = inv.Devices[i].Network
+		if d.network == "" {
+			d.network = inv.Devices[i].ID
+		}
+		d.site = -1
+		if s, ok := inv.Site(inv.Devices[i].Site); ok {
+			d.site = s
+		}
+		var st DeviceStatus
+		if i < len(devs) {
+			st = devs[i]
+		}
+		d.state, d.polledAt, d.ev = st.State, st.PolledAt, st.Evidence
+		if d.state == "" {
+			d.state = StateUnknown
+		}
+		d.stale = !st.PolledAt.IsZero() && c.now.Sub(st.PolledAt) > c.cfg.StaleAfter
+		switch d.state {
+		case StateUp:
+			d.usable = true
+		case StateDown:
+			if c.now.Sub(st.Since) > c.cfg.DownAfter {
+				d.reject = "down since " + st.Since.UTC().Format(time.RFC3339) + ", past down_after " + c.cfg.DownAfter.String()
+			} else {
+				d.usable, d.outage = true, true
+			}
+		case StateAuthFailed:
+			// The device answers but refuses the credentials: it is up, and
+			// its last evidence, if any, stands (stale with age).
+			d.usable = true
+		default:
+			if st.Evidence != nil {
+				d.usable = true
+			} else {
+				d.reject = "state " + d.state + ", never polled"
+			}
+		}
+	}
+}
+
+// index builds the rows of each village.
+func (c *computation) index() {
+	inv := c.inv
+	c.villagePos = make([]int32, len(inv.Regions))
+	for i := range c.villagePos {
+		c.villagePos[i] = -1
+	}
+	for p, ri := range inv.Villages() {
+		c.villagePos[ri] = int32(p)
+	}
+	n := len(inv.Villages())
+	c.saOff, c.saRows = csr(n, len(inv.ServiceAreas), func(i int) int32 { return c.villagePos[inv.ServiceAreas[i].VillageIx] })
+	c.decOff, c.decRows = csr(n, len(inv.Declared), func(i int) int32 { return c.villagePos[inv.Declared[i].VillageIx] })
+	c.ovOff, c.ovRows = csr(n, len(inv.Overrides), func(i int) int32 { return c.villagePos[inv.Overrides[i].VillageIx] })
+}
+
+// csr groups rows 0..m-1 by their village position (rows whose position
+// is negative are left out), keeping file order within a village.
+func csr(n, m int, pos func(i int) int32) (off, rows []int32) {
+	off = make([]int32, n+1)
+	for i := 0; i < m; i++ {
+		if p := pos(i); p >= 0 {
+			off[p+1]++
+		}
+	}
+	for v := 0; v < n; v++ {
+		off[v+1] += off[v]
+	}
+	rows = make([]int32, off[n])
+	next := append([]int32(nil), off[:n]...)
+	for i := 0; i < m; i++ {
+		if p := pos(i); p >= 0 {
+			rows[next[p]] = int32(i)
+			next[p]++
+		}
+	}
+	return off, rows
+}
+
+// resolvePorts finds the port of each service area row on its device's
+// evidence: an ifIndex (digits) first, then an ifName; a CMTS's unit
+// answers to any port.
+func (c *computation) resolvePorts() {
+	inv := c.inv
+	c.rowPort = make([]int32, len(inv.ServiceAreas))
+	type lookup struct {
+		byIndex map[uint32]int32
+		byName  map[string]int32
+	}
+	lookups := map[int32]*lookup{}
+	for i := range inv.ServiceAreas {
+		sa := &inv.ServiceAreas[i]
+		if sa.Port == "*" {
+			c.rowPort[i] = portAll
+			continue
+		}
+		ev := c.devs[sa.DeviceIx].ev
+		if ev == nil {
+			c.rowPort[i] = portNoEvidence
+			continue
+		}
+		if len(ev.Ports) == 1 && ev.Ports[0].Kind == KindCable {
+			c.rowPort[i] = 0
+			continue
+		}
+		lk := lookups[sa.DeviceIx]
+		if lk == nil {
+			lk = &lookup{byIndex: make(map[uint32]int32, len(ev.Ports)), byName: make(map[string]int32, len(ev.Ports))}
+			for p := len(ev.Ports) - 1; p >= 0; p-- { // the first of duplicates wins
+				lk.byIndex[ev.Ports[p].IfIndex] = int32(p)
+				if ev.Ports[p].Name != "" {
+					lk.byName[ev.Ports[p].Name] = int32(p)
+				}
+			}
+			lookups[sa.DeviceIx] = lk
+		}
+		c.rowPort[i] = portMissing
+		if n, err := strconv.ParseUint(sa.Port, 10, 32); err == nil {
+			if p, ok := lk.byIndex[uint32(n)]; ok {
+				c.rowPort[i] = p
+				continue
+			}
+		}
+		if p, ok := lk.byName[sa.Port]; ok {
+			c.rowPort[i] = p
+		}
+	}
+}
+
+// ports returns the ports of the device that row r names: all of them for
+// "*", one, or none.
+func (c *computation) ports(r int32) []Port {
+	sa := &c.inv.ServiceAreas[r]
+	ev := c.devs[sa.DeviceIx].ev
+	if ev == nil {
+		return nil
+	}
+	switch p := c.rowPort[r]; {
+	case p == portAll:
+		return ev.Ports
+	case p >= 0:
+		return ev.Ports[p : p+1]
+	}
+	return nil
+}
+
+// portRange returns the indexes [lo, hi) of the ports row r names.
+func (c *computation) portRange(r int32) (lo, hi int32) {
+	sa := &c.inv.ServiceAreas[r]
+	ev := c.devs[sa.DeviceIx].ev
+	if ev == nil {
+		return 0, 0
+	}
+	switch p := c.rowPort[r]; {
+	case p == portAll:
+		return 0, int32(len(ev.Ports))
+	case p >= 0:
+		return p, p + 1
+	}
+	return 0, 0
+}
+
+// duplicateData reports whether data row k of a village's rows repeats
+// ports another of its rows already covers: a row of a device that the
+// village also has a "*" row for (only the first "*" row counts), or a
+// second row naming the same port.
+func (c *computation) duplicateData(rows []int32, k int) bool {
+	sas := c.inv.ServiceAreas
+	me := &sas[rows[k]]
+	myPort := c.rowPort[rows[k]]
+	for j, r := range rows {
+		if j == k {
+			continue
+		}
+		o := &sas[r]
+		if o.Service != inventory.ServiceData || o.DeviceIx != me.DeviceIx {
+			continue
+		}
+		op := c.rowPort[r]
+		switch {
+		case op == portAll && (myPort != portAll || j < k):
+			return true
+		case op >= 0 && op == myPort && j < k:
+			return true
+		}
+	}
+	return false
+}
+
+// splitTakeUp totals, per port, the households and the number of the
+// distinct villages it delivers data to, for the split of its subscribers.
+func (c *computation) splitTakeUp() {
+	c.portBase = make([]int32, len(c.devs)+1)
+	for i, d := range c.devs {
+		n := 0
+		if d.ev != nil {
+			n = len(d.ev.Ports)
+		}
+		c.portBase[i+1] = c.portBase[i] + int32(n)
+	}
+	total := c.portBase[len(c.devs)]
+	c.portHH = make([]float64, total)
+	c.portN = make([]int32, total)
+	inv := c.inv
+	for v, ri := range inv.Villages() {
+		hh := float64(inv.Regions[ri].Households)
+		rows := c.saRows[c.saOff[v]:c.saOff[v+1]]
+		for k, r := range rows {
+			sa := &inv.ServiceAreas[r]
+			if sa.Service != inventory.ServiceData || c.duplicateData(rows, k) {
+				continue
+			}
+			lo, hi := c.portRange(r)
+			base := c.portBase[sa.DeviceIx]
+			for p := base + lo; p < base+hi; p++ {
+				c.portHH[p] += hh
+				c.portN[p]++
+			}
+		}
+	}
+}
+
+// share is the part of port p of device d that village households hh
+// takes.
+func (c *computation) share(d int32, p int32, hh float64) float64 {
+	i := c.portBase[d] + p
+	if c.portHH[i] > 0 {
+		return hh / c.portHH[i]
+	}
+	if c.portN[i] > 0 {
+		return 1 / float64(c.portN[i])
+	}
+	return 0
+}
+
+// villages computes every village, spread over GOMAXPROCS goroutines.
+func (c *computation) villages(out []Village) {
+	workers := runtime.GOMAXPROCS(0)
+	const chunk = 2048
+	var next int64
+	var mu sync.Mutex
+	take := func() (int, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		lo := int(next)
+		if lo >= len(out) {
+			return 0, 0
+		}
+		hi := min(lo+chunk, len(out))
+		next = int64(hi)
+		return lo, hi
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := &scratch{}
+			for {
+				lo, hi := take()
+				if lo == hi {
+					return
+				}
+				for v := lo; v < hi; v++ {
+					c.village(s, v, &out[v])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// mbps turns kbit/s into Mbit/s.
+func mbps(k float64) float64 { return k / 1000 }
+
+// dateTime formats a time for a trail's reason.
+func dateTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// errorf is fmt.Sprintf, for the reasons of the trail.
+func errorf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -1,0 +1,210 @@
+package coverage
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/ngic/ngic/controller/inventory"
+)
+
+// EarthRadiusKm is the mean Earth radius (IUGG) used for great-circle
+// distances.
+const EarthRadiusKm = 6371.0088
+
+// gaps lists the villages below the top tier, most households first, each
+// with the nearest site whose devices deliver data, measured, to a village
+// of a better class.
+func (c *computation) gaps(vills []Village) []Gap {
+	inv := c.inv
+	top := len(c.tiers) - 1
+	siteTier := make([]int, len(inv.Sites))
+	siteVillage := make([]int32, len(inv.Sites))
+	for i := range siteTier {
+		siteTier[i] = -1
+	}
+	for v := range vills {
+		vl := &vills[v]
+		if vl.Evidence != EvidenceMeasured {
+			continue
+		}
+		for k := range vl.Trail {
+			e := &vl.Trail[k]
+			if !e.Used || e.Source != EvidenceMeasured || e.Service != string(inventory.ServiceData) {
+				continue
+			}
+			d, ok := inv.Device(e.Device)
+			if !ok {
+				continue
+			}
+			if s := c.devs[d].site; s >= 0 && vl.Tier > siteTier[s] {
+				siteTier[s], siteVillage[s] = vl.Tier, int32(v)
+			}
+		}
+	}
+	// grids[t] holds the sites serving a village of a class above t.
+	grids := make([]*grid, max(top, 0))
+	for t := range grids {
+		var pts []int32
+		for s, st := range siteTier {
+			if st > t {
+				pts = append(pts, int32(s))
+			}
+		}
+		grids[t] = newGrid(inv.Sites, pts)
+	}
+	var out []Gap
+	for v := range vills {
+		vl := &vills[v]
+		if vl.Tier >= top {
+			continue
+		}
+		g := Gap{Code: vl.Code, Name: vl.Name, Parent: vl.Parent, Households: vl.Households, Population: vl.Population,
+			Priority: vl.Priority, Broadband: vl.Broadband, Evidence: vl.Evidence}
+		if vl.Tier >= 0 && vl.Tier < len(grids) {
+			if s, km := grids[vl.Tier].nearest(vl.Lat, vl.Lon); s >= 0 {
+				site := &inv.Sites[s]
+				g.NearestSite, g.NearestSiteName, g.DistanceKm = site.ID, site.Name, km
+				g.NearestSiteClass = c.tiers[siteTier[s]].Name
+				g.NearestVillage = vills[siteVillage[s]].Code
+			}
+		}
+		out = append(out, g)
+	}
+	slices.SortStableFunc(out, func(a, b Gap) int {
+		if a.Households != b.Households {
+			return cmp.Compare(b.Households, a.Households)
+		}
+		return cmp.Compare(a.Code, b.Code)
+	})
+	return out
+}
+
+// grid is a spatial index of sites: cells of cell degrees from (lat0,
+// lon0), nLat by nLon, each listing its sites (cells[off[i]:off[i+1]]).
+type grid struct {
+	sites      []inventory.Site
+	cell       float64
+	lat0, lon0 float64
+	nLat, nLon int
+	off        []int32
+	items      []int32
+	// maxAbsLat is the largest |latitude| of the grid's sites.
+	maxAbsLat float64
+}
+
+// newGrid indexes the sites pts, with cells sized for a few sites each.
+func newGrid(sites []inventory.Site, pts []int32) *grid {
+	g := &grid{sites: sites}
+	if len(pts) == 0 {
+		return g
+	}
+	minLat, maxLat, minLon, maxLon := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for _, p := range pts {
+		s := &sites[p]
+		minLat, maxLat = min(minLat, s.Lat), max(maxLat, s.Lat)
+		minLon, maxLon = min(minLon, s.Lon), max(maxLon, s.Lon)
+	}
+	g.maxAbsLat = max(math.Abs(minLat), math.Abs(maxLat))
+	area := (maxLat - minLat + 0.01) * (maxLon - minLon + 0.01)
+	g.cell = max(math.Sqrt(4*area/float64(len(pts))), 0.01)
+	g.lat0, g.lon0 = minLat, minLon
+	g.nLat = int((maxLat-minLat)/g.cell) + 1
+	g.nLon = int((maxLon-minLon)/g.cell) + 1
+	g.off = make([]int32, g.nLat*g.nLon+1)
+	for _, p := range pts {
+		g.off[g.cellOf(sites[p].Lat, sites[p].Lon)+1]++
+	}
+	for i := 1; i < len(g.off); i++ {
+		g.off[i] += g.off[i-1]
+	}
+	g.items = make([]int32, len(pts))
+	next := append([]int32(nil), g.off[:len(g.off)-1]...)
+	for _, p := range pts {
+		i := g.cellOf(sites[p].Lat, sites[p].Lon)
+		g.items[next[i]] = p
+		next[i]++
+	}
+	return g
+}
+
+// rowCol returns the cell coordinates of a point, which may lie outside.
+func (g *grid) rowCol(lat, lon float64) (int, int) {
+	return int(math.Floor((lat - g.lat0) / g.cell)), int(math.Floor((lon - g.lon0) / g.cell))
+}
+
+// cellOf returns the index of the cell of a point inside the grid.
+func (g *grid) cellOf(lat, lon float64) int {
+	r, c := g.rowCol(lat, lon)
+	r, c = min(max(r, 0), g.nLat-1), min(max(c, 0), g.nLon-1)
+	return r*g.nLon + c
+}
+
+// nearest returns the site nearest to (lat, lon) and its distance in km,
+// or -1. It visits rings of cells around the point's cell until no
+// unvisited cell can hold a nearer site: a site r+1 rings away is at
+// least r cells away in latitude or in longitude, so at least
+// 2R·cos(φmax)·sin(r·cell/2) km away (the chord between two points whose
+// longitudes differ by Δλ is at least 2·√(cos φ1·cos φ2)·sin(Δλ/2)).
+func (g *grid) nearest(lat, lon float64) (int32, float64) {
+	if len(g.items) == 0 {
+		return -1, 0
+	}
+	r0, c0 := g.rowCol(lat, lon)
+	maxRing := max(abs(r0), abs(g.nLat-1-r0), abs(c0), abs(g.nLon-1-c0))
+	cosMin := math.Cos(math.Min(math.Max(g.maxAbsLat, math.Abs(lat)), 90) * math.Pi / 180)
+	best, bestKm := int32(-1), math.Inf(1)
+	visit := func(r, c int) {
+		if r < 0 || r >= g.nLat || c < 0 || c >= g.nLon {
+			return
+		}
+		i := r*g.nLon + c
+		for _, p := range g.items[g.off[i]:g.off[i+1]] {
+			km := Distance(lat, lon, g.sites[p].Lat, g.sites[p].Lon)
+			if km < bestKm || (km == bestKm && p < best) {
+				best, bestKm = p, km
+			}
+		}
+	}
+	// Rings that miss the grid entirely are skipped.
+	first := max(0, -r0, r0-(g.nLat-1), -c0, c0-(g.nLon-1))
+	for ring := first; ring <= maxRing; ring++ {
+		if ring == 0 {
+			visit(r0, c0)
+		} else {
+			cLo, cHi := max(c0-ring, 0), min(c0+ring, g.nLon-1)
+			for c := cLo; c <= cHi; c++ {
+				visit(r0-ring, c)
+				visit(r0+ring, c)
+			}
+			rLo, rHi := max(r0-ring+1, 0), min(r0+ring-1, g.nLat-1)
+			for r := rLo; r <= rHi; r++ {
+				visit(r, c0-ring)
+				visit(r, c0+ring)
+			}
+		}
+		if best >= 0 {
+			step := math.Min(float64(ring)*g.cell*math.Pi/180, math.Pi)
+			if 2*EarthRadiusKm*cosMin*math.Sin(step/2) >= bestKm {
+				break
+			}
+		}
+	}
+	return best, bestKm
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// Distance returns the great-circle distance in km between two points
+// given in decimal degrees (haversine).
+func Distance(lat1, lon1, lat2, lon2 float64) float64 {
+	const rad = math.Pi / 180
+	dLat, dLon := (lat2-lat1)*rad, (lon2-lon1)*rad
+	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * EarthRadiusKm * math.Asin(math.Sqrt(math.Min(h, 1)))
+}

@@ -1,0 +1,129 @@
+package coverage
+
+import "github.com/ngic/ngic/controller/inventory"
+
+// count is villages with their households and population.
+type count struct {
+	villages        int
+	households, pop int64
+}
+
+func (n *count) add(v *Village) {
+	n.villages++
+	n.households += v.Households
+	n.pop += v.Population
+}
+
+// share turns n into a Share of total.
+func (n count) share(total count) Share {
+	s := Share{Villages: n.villages, Households: n.households, Population: n.pop}
+	if total.households > 0 {
+		s.ShareHouseholds = float64(n.households) / float64(total.households)
+	}
+	if total.pop > 0 {
+		s.SharePopulation = float64(n.pop) / float64(total.pop)
+	}
+	return s
+}
+
+// acc accumulates a subset of the villages of a region.
+type acc struct {
+	total                               count
+	tiers                               []count
+	measured, declared, override, none  count
+	digital, analogue, converged, voice count
+	outage, stale                       count
+	subscribers, nextGen                float64
+}
+
+func (a *acc) add(v *Village) {
+	a.total.add(v)
+	if v.Tier >= 0 && v.Tier < len(a.tiers) {
+		a.tiers[v.Tier].add(v)
+	}
+	switch v.Evidence {
+	case EvidenceMeasured:
+		a.measured.add(v)
+	case EvidenceDeclared:
+		a.declared.add(v)
+	case EvidenceOverride:
+		a.override.add(v)
+	default:
+		a.none.add(v)
+	}
+	switch v.TV {
+	case TVDigital:
+		a.digital.add(v)
+	case TVAnalogue:
+		a.analogue.add(v)
+	}
+	for _, f := range []struct {
+		on bool
+		n  *count
+	}{{v.Converged, &a.converged}, {v.Voice, &a.voice}, {v.Outage, &a.outage}, {v.Stale, &a.stale}} {
+		if f.on {
+			f.n.add(v)
+		}
+	}
+	a.subscribers += v.SubscribersOnline
+	a.nextGen += v.NextGenSubscribers
+}
+
+// subset turns the accumulator into a Subset.
+func (a *acc) subset(tiers []Tier) Subset {
+	t := a.total
+	s := Subset{Villages: t.villages, Households: t.households, Population: t.pop,
+		Tiers:    make([]TierShare, len(tiers)),
+		Measured: a.measured.share(t), Declared: a.declared.share(t), Override: a.override.share(t),
+		NoEvidence: a.none.share(t), DigitalTV: a.digital.share(t), AnalogueTV: a.analogue.share(t),
+		Converged: a.converged.share(t), Voice: a.voice.share(t), Outage: a.outage.share(t), Stale: a.stale.share(t),
+		SubscribersOnline: a.subscribers, NextGenSubscribers: a.nextGen}
+	for i := range tiers {
+		s.Tiers[i] = TierShare{Name: tiers[i].Name, Share: a.tiers[i].share(t)}
+	}
+	if a.subscribers > 0 {
+		s.NextGenShare = a.nextGen / a.subscribers
+	}
+	if t.households > 0 {
+		s.TakeUp = a.subscribers / float64(t.households)
+	}
+	if tv := a.digital.households + a.analogue.households; tv > 0 {
+		s.DigitalProgress = float64(a.digital.households) / float64(tv)
+	}
+	return s
+}
+
+// rollUp totals the villages into every region above them (each village
+// counts in all its ancestors), for all villages and for priority ones.
+func (c *computation) rollUp(vills []Village) []Region {
+	inv := c.inv
+	nt := len(c.tiers)
+	all := make([]acc, len(inv.Regions))
+	prio := make([]acc, len(inv.Regions))
+	flat := make([]count, 2*nt*len(inv.Regions))
+	for i := range all {
+		all[i].tiers = flat[2*nt*i : 2*nt*i+nt : 2*nt*i+nt]
+		prio[i].tiers = flat[2*nt*i+nt : 2*nt*(i+1) : 2*nt*(i+1)]
+	}
+	for v, ri := range inv.Villages() {
+		vl := &vills[v]
+		for p := inv.Regions[ri].ParentIx; p >= 0; p = inv.Regions[p].ParentIx {
+			all[p].add(vl)
+			if vl.Priority {
+				prio[p].add(vl)
+			}
+		}
+	}
+	var out []Region
+	for i := range inv.Regions {
+		r := &inv.Regions[i]
+		if r.Level == inventory.LevelVillage {
+			continue
+		}
+		t := all[i].total
+		out = append(out, Region{Code: r.Code, Name: r.Name, Level: r.Level.String(), Parent: r.Parent,
+			Villages: t.villages, Households: t.households, Population: t.pop,
+			All: all[i].subset(c.tiers), Priority: prio[i].subset(c.tiers)})
+	}
+	return out
+}
