@@ -60,6 +60,7 @@ func openCSV(name string, r io.Reader, t table, errs *errList) *csvFile {
 	f.r.Comment = '#'
 	f.r.ReuseRecord = true
 	head, err := f.r.Read()
+	errs.partial = err != nil
 	if errors.Is(err, io.EOF) {
 		errs.add(0, fmt.Errorf("%s: empty: the first line must be the header %s", name, t.headerText()))
 		return nil
@@ -91,6 +92,7 @@ func openCSV(name string, r io.Reader, t table, errs *errList) *csvFile {
 	if !ok {
 		line, _ := f.r.FieldPos(0)
 		errs.add(line, fmt.Errorf("%s:%d:1: the header must be %s", name, line, t.headerText()))
+		errs.partial = true
 		return nil
 	}
 	return f
@@ -120,6 +122,7 @@ func (f *csvFile) next() bool {
 		}
 		f.errs.add(line, csvError(f.name, err))
 		if !errors.Is(err, csv.ErrFieldCount) {
+			f.errs.partial = true
 			break
 		}
 	}

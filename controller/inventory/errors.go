@@ -15,6 +15,9 @@ const MaxErrors = 50
 type errList struct {
 	errs []lineError
 	n    int // all errors added, kept or not
+	// partial is set when the file could not be read to its end (a wrong
+	// header, a syntax error): references to its rows are not checked.
+	partial bool
 }
 
 type lineError struct {

@@ -140,28 +140,36 @@ func (l *loader) parse(opt Options) {
 func (l *loader) resolve() {
 	inv := l.inv
 	var wg sync.WaitGroup
-	run := func(refs *refCols, fn func()) {
-		if refs != nil {
+	run := func(refs *refCols, to *source, fn func()) {
+		if refs != nil && !to.errs.partial {
 			wg.Go(fn)
 		}
 	}
-	run(l.siteRegions, func() { resolveSites(inv, l.siteRegions) })
+	run(l.siteRegions, &l.regions, func() { resolveSites(inv, l.siteRegions) })
 	if l.sites.file != nil {
-		run(l.deviceSites, func() {
+		run(l.deviceSites, &l.sites, func() {
 			checkSites(l.deviceSites, inv.siteIx, len(inv.Devices), func(i int) (string, int) { return inv.Devices[i].Site, inv.Devices[i].Line })
 		})
-		run(l.gatewaySites, func() {
+		run(l.gatewaySites, &l.sites, func() {
 			checkSites(l.gatewaySites, inv.siteIx, len(inv.Gateways), func(i int) (string, int) { return inv.Gateways[i].Site, inv.Gateways[i].Line })
 		})
 	}
-	run(l.areaDevices, func() { resolveServiceAreas(inv, l.areaDevices, l.areaVillages) })
-	run(l.declVillages, func() {
+	if devs, vils := l.areaDevices, l.areaVillages; devs != nil {
+		if l.devices.errs.partial {
+			devs = nil
+		}
+		if l.regions.errs.partial {
+			vils = nil
+		}
+		wg.Go(func() { resolveServiceAreas(inv, devs, vils) })
+	}
+	run(l.declVillages, &l.regions, func() {
 		resolveVillages(inv, l.declVillages, len(inv.Declared), func(i int) (string, int, *int32) {
 			d := &inv.Declared[i]
 			return d.Village, d.Line, &d.VillageIx
 		})
 	})
-	run(l.ovVillages, func() {
+	run(l.ovVillages, &l.regions, func() {
 		resolveVillages(inv, l.ovVillages, len(inv.Overrides), func(i int) (string, int, *int32) {
 			o := &inv.Overrides[i]
 			return o.Village, o.Line, &o.VillageIx

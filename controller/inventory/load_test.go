@@ -71,6 +71,7 @@ func TestLoadGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkInventory(t, inv)
 	if !inv.HasRegions() || len(inv.Regions) != 8 || len(inv.Sites) != 3 || len(inv.Devices) != 3 ||
 		len(inv.Gateways) != 1 || len(inv.ServiceAreas) != 4 || len(inv.Declared) != 2 || len(inv.Overrides) != 3 {
 		t.Fatalf("counts: %d regions, %d sites, %d devices, %d gateways, %d areas, %d declared, %d overrides",

@@ -87,14 +87,19 @@ func checkPort(f *csvFile, p string) {
 	}
 }
 
-// resolveServiceAreas sets each service area's DeviceIx and VillageIx.
+// resolveServiceAreas sets each service area's DeviceIx and VillageIx; a
+// nil devs or vils leaves those unchecked.
 func resolveServiceAreas(inv *Inventory, devs, vils *refCols) {
 	for i := range inv.ServiceAreas {
 		a := &inv.ServiceAreas[i]
-		if ix, ok := devs.resolve(i, a.Line, a.Device, inv.deviceIx, "device", "devices.csv"); ok {
-			a.DeviceIx = ix
+		if devs != nil {
+			if ix, ok := devs.resolve(i, a.Line, a.Device, inv.deviceIx, "device", "devices.csv"); ok {
+				a.DeviceIx = ix
+			}
 		}
-		a.VillageIx = vils.village(i, a.Line, a.Village, inv)
+		if vils != nil {
+			a.VillageIx = vils.village(i, a.Line, a.Village, inv)
+		}
 	}
 }
 
