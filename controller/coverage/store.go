@@ -1,0 +1,251 @@
+package coverage
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Snapshot files: coverage-<UTC time>.json.gz in the store's folder.
+const (
+	snapshotPrefix = "coverage-"
+	snapshotSuffix = ".json.gz"
+	snapshotTime   = "20060102T150405.000Z"
+	// DamagedSuffix is added to the name of a snapshot that could not be
+	// read when it is moved aside.
+	DamagedSuffix = ".damaged"
+	// MaxSnapshotBytes bounds what is decompressed of one snapshot.
+	MaxSnapshotBytes = 8 << 30
+)
+
+var (
+	// ErrNoSnapshot: no snapshot at or before the time asked.
+	ErrNoSnapshot = errors.New("coverage: no snapshot")
+	// ErrDamaged: a snapshot could not be read; it was moved aside.
+	ErrDamaged = errors.New("coverage: damaged snapshot")
+)
+
+// Store keeps snapshots of results on disk, one gzip JSON file per
+// snapshot named by its UTC time, at most keep of them (the oldest go
+// first). Its methods are safe for concurrent use.
+type Store struct {
+	dir  string
+	keep int
+	mu   sync.Mutex
+}
+
+// OpenStore opens (making it if needed) the folder dir as a store keeping
+// at most keep snapshots, and removes the temporary files of a write cut
+// short.
+func OpenStore(dir string, keep int) (*Store, error) {
+	if keep < 1 {
+		return nil, fmt.Errorf("coverage: store %s: keep %d is below 1", dir, keep)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("coverage: store: %w", err)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("coverage: store: %w", err)
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), snapshotPrefix) && strings.HasSuffix(e.Name(), ".tmp") {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return nil, fmt.Errorf("coverage: store: %w", err)
+			}
+		}
+	}
+	return &Store{dir: dir, keep: keep}, nil
+}
+
+// Dir returns the store's folder.
+func (s *Store) Dir() string { return s.dir }
+
+// path returns the file of the snapshot of time t.
+func (s *Store) path(t time.Time) string {
+	return filepath.Join(s.dir, snapshotPrefix+t.UTC().Format(snapshotTime)+snapshotSuffix)
+}
+
+// Save writes r as the snapshot of r.Computed (replacing one of the same
+// time): to a temporary file, synced, then renamed, so that a crash leaves
+// the old snapshots whole. It then removes the oldest snapshots beyond
+// keep.
+func (s *Store) Save(r *Result) error {
+	if r.Computed.IsZero() {
+		return fmt.Errorf("coverage: save: the result has no time")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dst := s.path(r.Computed)
+	if err := writeSnapshot(s.dir, dst, r); err != nil {
+		return fmt.Errorf("coverage: save %s: %w", dst, err)
+	}
+	times, err := s.list()
+	if err != nil {
+		return err
+	}
+	for len(times) > s.keep {
+		if err := os.Remove(s.path(times[0])); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("coverage: prune: %w", err)
+		}
+		times = times[1:]
+	}
+	return nil
+}
+
+func writeSnapshot(dir, dst string, r *Result) (err error) {
+	f, err := os.CreateTemp(dir, snapshotPrefix+"*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	zw := gzip.NewWriter(f)
+	if err = json.NewEncoder(zw).Encode(r); err != nil {
+		return err
+	}
+	if err = zw.Close(); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), dst); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// List returns the times of the snapshots kept, oldest first.
+func (s *Store) List() ([]time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.list()
+}
+
+func (s *Store) list() ([]time.Time, error) {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("coverage: list %s: %w", s.dir, err)
+	}
+	var out []time.Time
+	for _, e := range ents {
+		n := e.Name()
+		if !strings.HasPrefix(n, snapshotPrefix) || !strings.HasSuffix(n, snapshotSuffix) || !e.Type().IsRegular() {
+			continue
+		}
+		t, err := time.Parse(snapshotTime, strings.TrimSuffix(strings.TrimPrefix(n, snapshotPrefix), snapshotSuffix))
+		if err != nil {
+			continue
+		}
+		out = append(out, t)
+	}
+	slices.SortFunc(out, time.Time.Compare)
+	return out, nil
+}
+
+// At returns the latest snapshot at or before t (ErrNoSnapshot when there
+// is none). A snapshot that cannot be read is moved aside (its name
+// suffixed with DamagedSuffix) and an error wrapping ErrDamaged names it;
+// the next call finds the one before it.
+func (s *Store) At(t time.Time) (*Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	times, err := s.list()
+	if err != nil {
+		return nil, err
+	}
+	i, found := slices.BinarySearchFunc(times, t, time.Time.Compare)
+	if found {
+		i++
+	}
+	if i == 0 {
+		return nil, fmt.Errorf("%w at or before %s in %s", ErrNoSnapshot, t.UTC().Format(time.RFC3339), s.dir)
+	}
+	p := s.path(times[i-1])
+	r, err := readSnapshot(p)
+	if err != nil {
+		if mvErr := os.Rename(p, p+DamagedSuffix); mvErr != nil {
+			return nil, fmt.Errorf("%w: %s: %v (and moving it aside failed: %v)", ErrDamaged, p, err, mvErr)
+		}
+		return nil, fmt.Errorf("%w: %s: %v; moved aside to %s", ErrDamaged, p, err, p+DamagedSuffix)
+	}
+	return r, nil
+}
+
+func readSnapshot(p string) (*Result, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return DecodeSnapshot(f)
+}
+
+// DecodeSnapshot reads one snapshot (gzip JSON of a Result) and checks it
+// holds together: a time, tiers, and each village's and region's tiers
+// within them.
+func DecodeSnapshot(rd io.Reader) (*Result, error) {
+	zr, err := gzip.NewReader(rd)
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	dec := json.NewDecoder(io.LimitReader(zr, MaxSnapshotBytes))
+	var r Result
+	if err := dec.Decode(&r); err != nil {
+		return nil, err
+	}
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// check verifies what Compare and the reports rely on.
+func (r *Result) check() error {
+	if r.Computed.IsZero() {
+		return errors.New("no computed time")
+	}
+	if len(r.Tiers) == 0 {
+		return errors.New("no tiers")
+	}
+	for i := range r.Villages {
+		v := &r.Villages[i]
+		if v.Tier < 0 || v.Tier >= len(r.Tiers) {
+			return fmt.Errorf("village %q: tier %d is not within the %d tiers", v.Code, v.Tier, len(r.Tiers))
+		}
+	}
+	for i := range r.Regions {
+		g := &r.Regions[i]
+		if len(g.All.Tiers) != len(r.Tiers) || len(g.Priority.Tiers) != len(r.Tiers) {
+			return fmt.Errorf("region %q: %d/%d tier figures for %d tiers", g.Code, len(g.All.Tiers), len(g.Priority.Tiers), len(r.Tiers))
+		}
+	}
+	return nil
+}
