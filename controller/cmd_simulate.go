@@ -2,15 +2,18 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ngic/ngic/controller/simulator"
+	"github.com/ngic/ngic/controller/simulator/world"
 	"github.com/ngic/ngic/controller/snmprec"
 	"github.com/ngic/ngic/internal/cli"
 )
@@ -20,7 +23,9 @@ func init() { commands = append(commands, newSimulateCmd) }
 // newSimulateCmd builds `ngic-controller simulate`: serve a folder of SNMP
 // recordings as live agents on one UDP port.
 func newSimulateCmd() *cobra.Command {
-	var dir, listen, control string
+	var dir, listen, control, out string
+	wopt := world.DefaultOptions
+	wopt.Villages = 0
 	cmd := &cobra.Command{
 		Use:   "simulate",
 		Short: "Serve a folder of .snmprec recordings as SNMP v1/v2c agents (community = file name); a lab tool",
@@ -34,10 +39,21 @@ the community names (the file names), it answers with replies up to tens of time
 
 --control 127.0.0.1:PORT (loopback only) serves a lab control over HTTP: POST /agents/COMMUNITY/down makes that
 agent answer nothing, like a dead device, POST /agents/COMMUNITY/up brings it back, GET /agents lists each
-agent and its state. Other agents are unaffected.`,
+agent and its state. Other agents are unaffected.
+
+--world N --out DIR does not serve: it writes a generated region of N villages to DIR (DIR/inventory: regions,
+sites, devices, gateways, service areas, declared coverage; DIR/recordings: one recording per device) and exits;
+--seed picks the region (the same seed writes the same files), --port the UDP port its devices.csv addresses use.
+Serve it with --recordings DIR/recordings --listen 127.0.0.1:PORT.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := cli.Logger("info").With("cmd", "simulate")
+			if cmd.Flags().Changed("world") {
+				if dir != "" || out == "" {
+					return fmt.Errorf("simulate: --world needs --out and no --recordings (it writes a world, then exits)")
+				}
+				return writeWorld(log, wopt, out)
+			}
 			if dir == "" {
 				return fmt.Errorf("simulate: --recordings is required")
 			}
@@ -90,6 +106,10 @@ agent and its state. Other agents are unaffected.`,
 	cmd.Flags().StringVar(&dir, "recordings", "", "folder of .snmprec files to serve")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:1161", "UDP address to listen on (keep it on loopback: a lab tool)")
 	cmd.Flags().StringVar(&control, "control", "", "serve the lab control (take agents down and up) on this loopback TCP address")
+	cmd.Flags().IntVar(&wopt.Villages, "world", 0, "write a generated region of this many villages to --out, then exit")
+	cmd.Flags().StringVar(&out, "out", "", "with --world: the folder to write (inventory/ and recordings/)")
+	cmd.Flags().Int64Var(&wopt.Seed, "seed", wopt.Seed, "with --world: the seed of the region")
+	cmd.Flags().IntVar(&wopt.Port, "port", wopt.Port, "with --world: the simulator's UDP port in devices.csv")
 	return cmd
 }
 
@@ -129,4 +149,44 @@ func summarize(warns []snmprec.Warning) []fileWarnings {
 		}
 	}
 	return out
+}
+
+// writeWorld generates a world and writes it to out, with a progress line
+// when standard output is a terminal.
+func writeWorld(log *slog.Logger, opt world.Options, out string) error {
+	began := time.Now()
+	w, err := world.Generate(opt)
+	if err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	if isCharDevice(os.Stdout) {
+		w.Options.Progress = func(done, total int) {
+			if done == total || done%64 == 0 {
+				fmt.Fprintf(os.Stdout, "\rwriting %d/%d files", done, total)
+			}
+			if done == total {
+				fmt.Fprintln(os.Stdout)
+			}
+		}
+	}
+	if err := w.Write(out); err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	classes := map[string]int{}
+	for _, v := range w.Villages {
+		classes[v.Broadband]++
+	}
+	log.Info("world written", "out", out, "villages", len(w.Villages), "devices", len(w.Devices),
+		"served", classes[world.ClassServed], "underserved", classes[world.ClassUnderserved],
+		"unserved", classes[world.ClassUnserved], "seed", w.Options.Seed, "seconds", time.Since(began).Seconds(),
+		"serve_with", fmt.Sprintf("ngic-controller simulate --recordings %s --listen 127.0.0.1:%d",
+			filepath.Join(out, world.RecordingsDir), w.Options.Port))
+	return nil
+}
+
+// isCharDevice reports whether f is a character device (a terminal), not a
+// pipe or a file.
+func isCharDevice(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
