@@ -83,11 +83,12 @@ type TVSource struct {
 
 // IANA ifTypes read here.
 const (
-	ifTypeGPON        = 250
-	ifTypeAluEPON     = 266
-	ifTypeDocsUpCh30  = 205 // docsCableUpstreamChannel: DOCSIS 3.0 logical upstream
-	ifTypeDocsOFDMDn  = 277 // docsOfdmDownstream: DOCSIS 3.1
-	ifTypeDocsOFDMAUp = 278 // docsOfdmaUpstream: DOCSIS 3.1
+	ifTypeGPON            = 250
+	ifTypeAluEPON         = 266
+	ifTypeGigabitEthernet = 117
+	ifTypeDocsUpCh30      = 205 // docsCableUpstreamChannel: DOCSIS 3.0 logical upstream
+	ifTypeDocsOFDMDn      = 277 // docsOfdmDownstream: DOCSIS 3.1
+	ifTypeDocsOFDMAUp     = 278 // docsOfdmaUpstream: DOCSIS 3.1
 )
 
 // Summarize takes from a device's document what coverage needs: per PON
@@ -153,7 +154,8 @@ func ponTech(name string, ifType int) string {
 		return Tech10GEPON
 	case strings.HasPrefix(n, "epon") || strings.Contains(n, "epon"):
 		return TechEPON
-	case ifType == ifTypeAluEPON:
+	case ifType == ifTypeAluEPON || ifType == ifTypeGigabitEthernet:
+		// Some EPON OLTs give their PON ports gigabitEthernet's ifType.
 		return TechEPON
 	}
 	return TechGPON

@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"bufio"
 	"compress/gzip"
 	"encoding/json"
 	"errors"
@@ -112,21 +113,16 @@ func writeSnapshot(dir, dst string, r *Result) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	zw := gzip.NewWriter(f)
+	bw := bufio.NewWriterSize(f, 256<<10)
+	zw := gzip.NewWriter(bw)
 	if err = json.NewEncoder(zw).Encode(r); err != nil {
 		return err
 	}
-	if err = zw.Close(); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), dst); err != nil {
-		return err
+	for _, step := range []func() error{zw.Close, bw.Flush, f.Sync, f.Close,
+		func() error { return os.Rename(f.Name(), dst) }} {
+		if err = step(); err != nil {
+			return err
+		}
 	}
 	return syncDir(dir)
 }
@@ -211,7 +207,7 @@ func readSnapshot(p string) (*Result, error) {
 // holds together: a time, tiers, and each village's and region's tiers
 // within them.
 func DecodeSnapshot(rd io.Reader) (*Result, error) {
-	zr, err := gzip.NewReader(rd)
+	zr, err := gzip.NewReader(bufio.NewReader(rd))
 	if err != nil {
 		return nil, err
 	}
@@ -219,6 +215,10 @@ func DecodeSnapshot(rd io.Reader) (*Result, error) {
 	dec := json.NewDecoder(io.LimitReader(zr, MaxSnapshotBytes))
 	var r Result
 	if err := dec.Decode(&r); err != nil {
+		return nil, err
+	}
+	// Read to the end, so that gzip checks its length and CRC.
+	if _, err := io.Copy(io.Discard, zr); err != nil {
 		return nil, err
 	}
 	if err := r.check(); err != nil {
