@@ -40,14 +40,14 @@ const inlineCommunity = "community:"
 // names to their versions; nil accepts any name. Errors never repeat an
 // inline community nor an unknown credentials cell (which may be a
 // community written without its prefix).
-func parseDevices(name string, r io.Reader, creds map[string]string, errs *errList) ([]Device, map[string]int32, *refCols) {
+func parseDevices(name string, r io.Reader, rows int, creds map[string]string, errs *errList) ([]Device, map[string]int32, *refCols) {
 	f := openCSV(name, r, devicesTable, errs)
-	byID := map[string]int32{}
+	byID := make(map[string]int32, rows)
 	if f == nil {
 		return nil, byID, nil
 	}
-	refs := &refCols{f: f, k: devSite}
-	var devs []Device
+	refs := &refCols{f: f, k: devSite, cols: make([]int32, 0, rows)}
+	devs := make([]Device, 0, rows)
 	for f.next() {
 		d := Device{ID: f.get(devID), Site: f.required(devSite), Address: f.get(devAddress), Network: f.get(devNetwork), Line: f.line}
 		keep := validName(f, devID, d.ID) && f.unique(devID, d.ID, byID, func(i int32) int { return devs[i].Line }, "device")
@@ -216,14 +216,14 @@ func checkAddress(a string) error {
 }
 
 // parseGateways reads gateways.csv.
-func parseGateways(name string, r io.Reader, errs *errList) ([]Gateway, *refCols) {
+func parseGateways(name string, r io.Reader, rows int, errs *errList) ([]Gateway, *refCols) {
 	f := openCSV(name, r, gatewaysTable, errs)
 	if f == nil {
 		return nil, nil
 	}
-	refs := &refCols{f: f, k: gwSite}
-	var gws []Gateway
-	seen := map[string]int32{}
+	refs := &refCols{f: f, k: gwSite, cols: make([]int32, 0, rows)}
+	gws := make([]Gateway, 0, rows)
+	seen := make(map[string]int32, rows)
 	for f.next() {
 		g := Gateway{Name: f.get(gwName), Site: f.required(gwSite), Line: f.line}
 		if validName(f, gwName, g.Name) && f.unique(gwName, g.Name, seen, func(i int32) int { return gws[i].Line }, "gateway") {

@@ -18,7 +18,7 @@ func FuzzParseDevices(f *testing.F) {
 	creds := map[string]string{"v2": "2c", "v3": "3"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var errs errList
-		devs, ids, _ := parseDevices("devices.csv", bytes.NewReader(data), creds, &errs)
+		devs, ids, _ := parseDevices("devices.csv", bytes.NewReader(data), 0, creds, &errs)
 		if err := joinErrors(&errs); err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {
 				if !strings.HasPrefix(line, "devices.csv") && !strings.HasPrefix(line, "... and ") {
@@ -70,7 +70,7 @@ func FuzzParseGateways(f *testing.F) {
 	f.Add([]byte("gateway,site\ng1,s\ng1,s\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var errs errList
-		gws, _ := parseGateways("gateways.csv", bytes.NewReader(data), &errs)
+		gws, _ := parseGateways("gateways.csv", bytes.NewReader(data), 0, &errs)
 		if joinErrors(&errs) != nil {
 			return
 		}

@@ -82,18 +82,12 @@ type Region struct {
 	// zeros kept); Name is its name; Parent is the code of the region it
 	// belongs to, empty for a root.
 	Code, Name, Parent string
-	// Level is the region's level.
-	Level Level
 	// Population and Households are the region's own figures (0 when
 	// blank).
 	Population int64
 	Households int64
 	// Lat and Lon are decimal degrees, valid when HasPos.
 	Lat, Lon float64
-	// HasPos is true when lat and lon were given; always true for a village.
-	HasPos bool
-	// Priority marks a designated poor or remote area.
-	Priority bool
 	// Line is the row's line in regions.csv.
 	Line int
 
@@ -105,6 +99,13 @@ type Region struct {
 	// Children are the indexes of the regions whose parent this is, in file
 	// order.
 	Children []int32
+
+	// Level is the region's level.
+	Level Level
+	// HasPos is true when lat and lon were given; always true for a village.
+	HasPos bool
+	// Priority marks a designated poor or remote area.
+	Priority bool
 }
 
 // Site is one row of sites.csv: a central office, cabinet, village telecom

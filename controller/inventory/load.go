@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -105,32 +106,40 @@ func (l *loader) parse(opt Options) {
 	inv := l.inv
 	inv.regionIx, inv.siteIx, inv.deviceIx = map[string]int32{}, map[string]int32{}, map[string]int32{}
 	var wg sync.WaitGroup
-	run := func(s *source, parse func(name string, r io.Reader, size int64, errs *errList)) {
+	run := func(s *source, parse func(name string, r io.Reader, rows int, errs *errList)) {
 		if s.file == nil {
 			return
 		}
-		wg.Go(func() { parse(s.name, s.file, s.size, &s.errs) })
+		wg.Go(func() {
+			rows, err := countRows(s.file, s.size, len(s.table.cols))
+			if err != nil {
+				s.errs.add(0, fmt.Errorf("%s: %w", s.name, err))
+				s.errs.partial = true
+				return
+			}
+			parse(s.name, s.file, rows, &s.errs)
+		})
 	}
-	run(&l.regions, func(name string, r io.Reader, size int64, errs *errList) {
-		inv.Regions, inv.regionIx = parseRegions(name, r, size, errs)
+	run(&l.regions, func(name string, r io.Reader, rows int, errs *errList) {
+		inv.Regions, inv.regionIx = parseRegions(name, r, rows, errs)
 	})
-	run(&l.sites, func(name string, r io.Reader, size int64, errs *errList) {
-		inv.Sites, inv.siteIx, l.siteRegions = parseSites(name, r, size, errs)
+	run(&l.sites, func(name string, r io.Reader, rows int, errs *errList) {
+		inv.Sites, inv.siteIx, l.siteRegions = parseSites(name, r, rows, errs)
 	})
-	run(&l.devices, func(name string, r io.Reader, size int64, errs *errList) {
-		inv.Devices, inv.deviceIx, l.deviceSites = parseDevices(name, r, opt.Credentials, errs)
+	run(&l.devices, func(name string, r io.Reader, rows int, errs *errList) {
+		inv.Devices, inv.deviceIx, l.deviceSites = parseDevices(name, r, rows, opt.Credentials, errs)
 	})
-	run(&l.gateways, func(name string, r io.Reader, size int64, errs *errList) {
-		inv.Gateways, l.gatewaySites = parseGateways(name, r, errs)
+	run(&l.gateways, func(name string, r io.Reader, rows int, errs *errList) {
+		inv.Gateways, l.gatewaySites = parseGateways(name, r, rows, errs)
 	})
-	run(&l.areas, func(name string, r io.Reader, size int64, errs *errList) {
-		inv.ServiceAreas, l.areaDevices, l.areaVillages = parseServiceAreas(name, r, size, errs)
+	run(&l.areas, func(name string, r io.Reader, rows int, errs *errList) {
+		inv.ServiceAreas, l.areaDevices, l.areaVillages = parseServiceAreas(name, r, rows, errs)
 	})
-	run(&l.declared, func(name string, r io.Reader, size int64, errs *errList) {
-		inv.Declared, l.declVillages = parseDeclared(name, r, errs)
+	run(&l.declared, func(name string, r io.Reader, rows int, errs *errList) {
+		inv.Declared, l.declVillages = parseDeclared(name, r, rows, errs)
 	})
-	run(&l.overrides, func(name string, r io.Reader, size int64, errs *errList) {
-		inv.Overrides, l.ovVillages = parseOverrides(name, r, errs)
+	run(&l.overrides, func(name string, r io.Reader, rows int, errs *errList) {
+		inv.Overrides, l.ovVillages = parseOverrides(name, r, rows, errs)
 	})
 	wg.Wait()
 }
@@ -176,6 +185,15 @@ func (l *loader) resolve() {
 		})
 	})
 	wg.Go(func() {
+		n := 0
+		for i := range inv.Regions {
+			if inv.Regions[i].Level == LevelVillage {
+				n++
+			}
+		}
+		if n > 0 {
+			inv.villages = make([]int32, 0, n)
+		}
 		for i := range inv.Regions {
 			if inv.Regions[i].Level == LevelVillage {
 				inv.villages = append(inv.villages, int32(i))
@@ -183,6 +201,28 @@ func (l *loader) resolve() {
 		}
 	})
 	wg.Wait()
+}
+
+// countRows returns how many rows the file may hold, to allocate them at
+// once: its lines less the header, and no more than a row per cols bytes
+// (its commas and line end). The file is read again from its start.
+func countRows(f *os.File, size int64, cols int) (int, error) {
+	buf := make([]byte, 256<<10)
+	lines := 1
+	for {
+		n, err := f.Read(buf)
+		lines += bytes.Count(buf[:n], []byte{'\n'})
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return int(min(int64(lines-1), size/int64(cols))), nil
 }
 
 // checkSites records an error for each of the n rows whose site (given by

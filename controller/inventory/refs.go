@@ -9,6 +9,10 @@ type refCols struct {
 	f    *csvFile
 	k    int     // the table's column of the reference
 	cols []int32 // per row kept, the cell's column
+	// The last key found and its index: rows often name the same row as
+	// the row before them.
+	lastKey string
+	lastIx  int32
 }
 
 // keep records the column of the current row's cell.
@@ -17,9 +21,21 @@ func (r *refCols) keep() { r.cols = append(r.cols, int32(r.f.col(r.k))) }
 // resolve returns the index of key in m for row i (at line), or records an
 // error saying key is not in file. An empty key was reported when read.
 func (r *refCols) resolve(i, line int, key string, m map[string]int32, what, file string) (int32, bool) {
-	ix, ok := m[key]
+	ix, ok := r.lookup(key, m)
 	if !ok && key != "" {
 		r.f.failAt(line, int(r.cols[i]), r.k, "%s %q is not in %s", what, key, file)
+	}
+	return ix, ok
+}
+
+// lookup returns the index of key in m, remembering it for the next row.
+func (r *refCols) lookup(key string, m map[string]int32) (int32, bool) {
+	if key == r.lastKey && key != "" {
+		return r.lastIx, true
+	}
+	ix, ok := m[key]
+	if ok {
+		r.lastKey, r.lastIx = key, ix
 	}
 	return ix, ok
 }

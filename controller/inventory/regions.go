@@ -30,13 +30,13 @@ type regionCols struct{ parent, level int32 }
 
 // parseRegions reads regions.csv and links the regions into their tree:
 // every parent known, no cycle, each level deeper than its parent's, no
-// child under a village. sizeHint is the file's size in bytes.
-func parseRegions(name string, r io.Reader, sizeHint int64, errs *errList) ([]Region, map[string]int32) {
+// child under a village. rows is how many rows to expect.
+func parseRegions(name string, r io.Reader, rows int, errs *errList) ([]Region, map[string]int32) {
 	f := openCSV(name, r, regionsTable, errs)
 	if f == nil {
 		return nil, map[string]int32{}
 	}
-	n := capHint(sizeHint, 64)
+	n := rows
 	regs := make([]Region, 0, n)
 	cols := make([]regionCols, 0, n)
 	byCode := make(map[string]int32, n)
@@ -72,13 +72,14 @@ func parseRegions(name string, r io.Reader, sizeHint int64, errs *errList) ([]Re
 func linkRegions(f *csvFile, regs []Region, byCode map[string]int32, cols []regionCols) {
 	parent := make([]int32, len(regs))
 	nChildren := make([]int32, len(regs))
+	parents := refCols{f: f, k: regParent}
 	for i := range regs {
 		g := &regs[i]
 		parent[i] = -1
 		if g.Parent == "" {
 			continue
 		}
-		p, ok := byCode[g.Parent]
+		p, ok := parents.lookup(g.Parent, byCode)
 		if !ok {
 			f.failAt(g.Line, int(cols[i].parent), regParent, "region %q is not in the file", g.Parent)
 			continue
@@ -129,16 +130,6 @@ func linkRegions(f *csvFile, regs []Region, byCode map[string]int32, cols []regi
 			regs[i].Children = all[start[i]-n : start[i] : start[i]]
 		}
 	}
-}
-
-// capHint is the number of rows to expect in a file of size bytes whose
-// rows are at least about bytesPerRow long.
-func capHint(size int64, bytesPerRow int64) int {
-	n := size / bytesPerRow
-	if n > 1<<26 {
-		n = 1 << 26
-	}
-	return int(n)
 }
 
 // parseCount returns the current row's non-negative integer in column k

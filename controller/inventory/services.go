@@ -54,17 +54,18 @@ func parseService(f *csvFile, k int) Service {
 
 // parseServiceAreas reads service_areas.csv; the devices and villages are
 // resolved by resolveServiceAreas.
-func parseServiceAreas(name string, r io.Reader, sizeHint int64, errs *errList) ([]ServiceArea, *refCols, *refCols) {
+func parseServiceAreas(name string, r io.Reader, rows int, errs *errList) ([]ServiceArea, *refCols, *refCols) {
 	f := openCSV(name, r, serviceAreasTable, errs)
 	if f == nil {
 		return nil, nil, nil
 	}
-	n := capHint(sizeHint, 24)
+	n := rows
 	areas := make([]ServiceArea, 0, n)
 	devs := &refCols{f: f, k: saDevice, cols: make([]int32, 0, n)}
 	vils := &refCols{f: f, k: saVillage, cols: make([]int32, 0, n)}
+	ports := interner{}
 	for f.next() {
-		a := ServiceArea{Device: f.required(saDevice), Port: f.get(saPort), Village: f.required(saVillage), Line: f.line, DeviceIx: -1, VillageIx: -1}
+		a := ServiceArea{Device: f.required(saDevice), Port: ports.get(f.get(saPort)), Village: f.required(saVillage), Line: f.line, DeviceIx: -1, VillageIx: -1}
 		checkPort(f, a.Port)
 		a.Service = parseService(f, saService)
 		devs.keep()
@@ -88,31 +89,35 @@ func checkPort(f *csvFile, p string) {
 }
 
 // resolveServiceAreas sets each service area's DeviceIx and VillageIx; a
-// nil devs or vils leaves those unchecked.
+// nil devs or vils leaves those unchecked. The device and village strings
+// become those of the device and the region, so that the rows' records,
+// one string each, are no longer held.
 func resolveServiceAreas(inv *Inventory, devs, vils *refCols) {
 	for i := range inv.ServiceAreas {
 		a := &inv.ServiceAreas[i]
 		if devs != nil {
 			if ix, ok := devs.resolve(i, a.Line, a.Device, inv.deviceIx, "device", "devices.csv"); ok {
-				a.DeviceIx = ix
+				a.DeviceIx, a.Device = ix, inv.Devices[ix].ID
 			}
 		}
 		if vils != nil {
-			a.VillageIx = vils.village(i, a.Line, a.Village, inv)
+			if a.VillageIx = vils.village(i, a.Line, a.Village, inv); a.VillageIx >= 0 {
+				a.Village = inv.Regions[a.VillageIx].Code
+			}
 		}
 	}
 }
 
 // parseDeclared reads declared.csv; the villages are resolved by
 // resolveVillages.
-func parseDeclared(name string, r io.Reader, errs *errList) ([]Declared, *refCols) {
+func parseDeclared(name string, r io.Reader, rows int, errs *errList) ([]Declared, *refCols) {
 	f := openCSV(name, r, declaredTable, errs)
 	if f == nil {
 		return nil, nil
 	}
-	vils := &refCols{f: f, k: decVillage}
+	vils := &refCols{f: f, k: decVillage, cols: make([]int32, 0, rows)}
 	techs := interner{}
-	var decl []Declared
+	decl := make([]Declared, 0, rows)
 	for f.next() {
 		d := Declared{Village: f.required(decVillage), Service: parseService(f, decService), Source: f.get(decSource), Line: f.line, VillageIx: -1}
 		d.Technology = techs.get(strings.ToLower(f.required(decTechnology)))
@@ -126,15 +131,15 @@ func parseDeclared(name string, r io.Reader, errs *errList) ([]Declared, *refCol
 
 // parseOverrides reads overrides.csv; the villages are resolved by
 // resolveVillages. A village has at most one override per service.
-func parseOverrides(name string, r io.Reader, errs *errList) ([]Override, *refCols) {
+func parseOverrides(name string, r io.Reader, rows int, errs *errList) ([]Override, *refCols) {
 	f := openCSV(name, r, overridesTable, errs)
 	if f == nil {
 		return nil, nil
 	}
-	vils := &refCols{f: f, k: ovVillage}
+	vils := &refCols{f: f, k: ovVillage, cols: make([]int32, 0, rows)}
 	classes := interner{}
 	seen := map[[2]string]int{}
-	var ovs []Override
+	ovs := make([]Override, 0, rows)
 	for f.next() {
 		o := Override{Village: f.required(ovVillage), Service: parseService(f, ovService), Class: classes.get(f.required(ovClass)),
 			Reason: f.get(ovReason), Line: f.line, VillageIx: -1}

@@ -15,12 +15,12 @@ const (
 var sitesTable = table{file: "sites.csv", cols: []string{"id", "name", "region", "lat", "lon", "kind"}, required: 6}
 
 // parseSites reads sites.csv; the regions are resolved by resolveSites.
-func parseSites(name string, r io.Reader, sizeHint int64, errs *errList) ([]Site, map[string]int32, *refCols) {
+func parseSites(name string, r io.Reader, rows int, errs *errList) ([]Site, map[string]int32, *refCols) {
 	f := openCSV(name, r, sitesTable, errs)
 	if f == nil {
 		return nil, map[string]int32{}, nil
 	}
-	n := capHint(sizeHint, 48)
+	n := rows
 	sites := make([]Site, 0, n)
 	byID := make(map[string]int32, n)
 	refs := &refCols{f: f, k: siteRegion, cols: make([]int32, 0, n)}
