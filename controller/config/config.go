@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ngic/ngic/controller/alerts"
+	"github.com/ngic/ngic/controller/coverage"
 	"github.com/ngic/ngic/controller/snmp"
 	"github.com/ngic/ngic/edge/publish/brokerurl"
 	"github.com/ngic/ngic/internal/tlsconf"
@@ -43,6 +44,9 @@ type Config struct {
 	HTTP HTTP `yaml:"http"`
 	// Alerts are the alert rules, webhooks and maintenance windows.
 	Alerts Alerts `yaml:"alerts"`
+	// Coverage sets the coverage classes, what counts as evidence and
+	// how snapshots are kept (controller/coverage).
+	Coverage Coverage `yaml:"coverage"`
 	// StateDir keeps the state snapshots (default /var/lib/ngic-controller).
 	StateDir string `yaml:"state_dir"`
 
@@ -176,6 +180,11 @@ type HTTP struct {
 // flap damping (controller/alerts).
 type Alerts = alerts.Config
 
+// Coverage is the coverage section: tiers, capability table,
+// next-generation technologies, down_after, stale_after and snapshots
+// (controller/coverage).
+type Coverage = coverage.Config
+
 // Defaults for empty fields.
 const (
 	DefaultPollInterval   = 60 * time.Second
@@ -271,6 +280,7 @@ func (c *Config) Validate(doc *yamlconf.Doc) error {
 		c.validateInventory, c.validateCredentials, c.Poll.validate, c.MQTT.validate,
 		c.validateInfluxDB, c.Ingest.validate, c.HTTP.validate,
 		func(doc *yamlconf.Doc) error { return c.Alerts.Validate(doc, "alerts") },
+		func(doc *yamlconf.Doc) error { return c.Coverage.Validate(doc, "coverage") },
 	} {
 		if err := check(doc); err != nil {
 			return err
