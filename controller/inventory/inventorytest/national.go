@@ -336,24 +336,28 @@ var technologies = []string{"fixed-wireless", "4g", "5g", "satellite"}
 
 func (g *nation) writeDeclared(w *bufio.Writer) {
 	w.WriteString("village,service,technology,down_mbps,up_mbps,source\n")
-	var b []byte
-	for v := 7; v < g.n[4]; v += 40 {
-		b = g.code(b[:0], 4, v)
+	g.everyVillage(w, 7, 40, func(b []byte, v int) []byte {
 		b = append(b, ",data,"...)
 		b = append(b, technologies[v%len(technologies)]...)
 		b = append(b, ',')
 		b = strconv.AppendInt(b, int64(10+v%90), 10)
-		b = append(b, ",5.5,provider filing 2026\n"...)
-		w.Write(b)
-	}
+		return append(b, ",5.5,provider filing 2026\n"...)
+	})
 }
 
 func (g *nation) writeOverrides(w *bufio.Writer) {
 	w.WriteString("village,service,class,reason,until\n")
+	g.everyVillage(w, 11, 1000, func(b []byte, v int) []byte {
+		return append(b, ",data,unserved,field check,2027-06-30\n"...)
+	})
+}
+
+// everyVillage writes a row for every step-th village from the first: its
+// code, then what rest appends.
+func (g *nation) everyVillage(w *bufio.Writer, first, step int, rest func(b []byte, v int) []byte) {
 	var b []byte
-	for v := 11; v < g.n[4]; v += 1000 {
-		b = g.code(b[:0], 4, v)
-		b = append(b, ",data,unserved,field check,2027-06-30\n"...)
+	for v := first; v < g.n[4]; v += step {
+		b = rest(g.code(b[:0], 4, v), v)
 		w.Write(b)
 	}
 }
