@@ -186,3 +186,29 @@ func TestLoadOptionalFiles(t *testing.T) {
 		t.Fatalf("%+v", inv)
 	}
 }
+
+// TestSampleInventory loads deploy/controller/inventory so it never rots.
+func TestSampleInventory(t *testing.T) {
+	inv, err := Load("../../deploy/controller/inventory", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInventory(t, inv)
+	if len(inv.Villages()) != 5 || len(inv.Sites) != 4 || len(inv.Devices) != 4 || len(inv.Gateways) != 2 ||
+		len(inv.ServiceAreas) != 9 || len(inv.Declared) != 1 || len(inv.Overrides) != 1 {
+		t.Fatalf("%d villages, %d sites, %d devices, %d gateways, %d service areas, %d declared, %d overrides",
+			len(inv.Villages()), len(inv.Sites), len(inv.Devices), len(inv.Gateways), len(inv.ServiceAreas), len(inv.Declared), len(inv.Overrides))
+	}
+	// Every village is served with data.
+	data := map[int32]bool{}
+	for _, a := range inv.ServiceAreas {
+		if a.Service == ServiceData {
+			data[a.VillageIx] = true
+		}
+	}
+	for _, v := range inv.Villages() {
+		if !data[v] && inv.Regions[v].Code != "451030101202" {
+			t.Errorf("village %s has no data service", inv.Regions[v].Code)
+		}
+	}
+}
