@@ -328,13 +328,13 @@ func (g *gen) truth() {
 			v.Subscribers++
 			if l.Showtime {
 				v.SubscribersOnline++
-				down = append(down, float64(l.AttainableDownBps)/1e6)
-				up = append(up, float64(l.AttainableUpBps)/1e6)
+				down = append(down, float64(l.AttainableDownBps))
+				up = append(up, float64(l.AttainableUpBps))
 			}
 		}
 		if len(d.Lines) > 0 {
 			v := &w.Villages[ix[d.Lines[0].Village]]
-			v.DownMbps, v.UpMbps = median(down), median(up)
+			v.DownMbps, v.UpMbps = median(down)/1e6, median(up)/1e6
 		}
 		if d.Kind == KindCMTS {
 			// The CMTS serves one village: its service-area rows name it.
@@ -426,7 +426,7 @@ func (g *gen) regionOf(i int) int {
 }
 
 // median returns the median of xs (the mean of the middle two for an even
-// count), rounded to the kbit/s; 0 for none.
+// count); 0 for none.
 func median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
@@ -437,5 +437,5 @@ func median(xs []float64) float64 {
 	if len(s)%2 == 0 {
 		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
 	}
-	return math.Round(m*1000) / 1000
+	return m
 }
