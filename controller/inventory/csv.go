@@ -62,11 +62,11 @@ func openCSV(name string, r io.Reader, t table, errs *errList) *csvFile {
 	head, err := f.r.Read()
 	errs.partial = err != nil
 	if errors.Is(err, io.EOF) {
-		errs.add(0, fmt.Errorf("%s: empty: the first line must be the header %s", name, t.headerText()))
+		errs.add(0, 0, fmt.Errorf("%s: empty: the first line must be the header %s", name, t.headerText()))
 		return nil
 	}
 	if err != nil {
-		errs.add(0, csvError(name, err))
+		errs.add(0, 0, csvError(name, err))
 		return nil
 	}
 	f.pos = make([]int, len(t.cols))
@@ -91,7 +91,7 @@ func openCSV(name string, r io.Reader, t table, errs *errList) *csvFile {
 	}
 	if !ok {
 		line, _ := f.r.FieldPos(0)
-		errs.add(line, fmt.Errorf("%s:%d:1: the header must be %s", name, line, t.headerText()))
+		errs.add(line, 1, fmt.Errorf("%s:%d:1: the header must be %s", name, line, t.headerText()))
 		errs.partial = true
 		return nil
 	}
@@ -116,11 +116,11 @@ func (f *csvFile) next() bool {
 			break
 		}
 		var pe *csv.ParseError
-		line := 0
+		line, col := 0, 0
 		if errors.As(err, &pe) {
-			line = pe.Line
+			line, col = pe.Line, pe.Column
 		}
-		f.errs.add(line, csvError(f.name, err))
+		f.errs.add(line, col, csvError(f.name, err))
 		if !errors.Is(err, csv.ErrFieldCount) {
 			f.errs.partial = true
 			break
@@ -188,7 +188,7 @@ func (f *csvFile) fail(k int, format string, args ...any) {
 // failAt records an error at line and column col, about the table's column
 // k, for checks made after the row was read.
 func (f *csvFile) failAt(line, col, k int, format string, args ...any) {
-	f.errs.add(line, cellError(f.name, line, col, f.t.cols[k], fmt.Sprintf(format, args...)))
+	f.errs.add(line, col, cellError(f.name, line, col, f.t.cols[k], fmt.Sprintf(format, args...)))
 }
 
 // cellError is the error about one cell: FILE:LINE:COL: column: message.

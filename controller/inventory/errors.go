@@ -10,8 +10,8 @@ import (
 // ("... and N more").
 const MaxErrors = 50
 
-// errList collects the errors of one file, each with its line so that a
-// file's errors are reported in line order whatever check found them.
+// errList collects the errors of one file, each with its line and column
+// so that a file's errors are reported in order whatever check found them.
 type errList struct {
 	errs []lineError
 	n    int // all errors added, kept or not
@@ -21,17 +21,16 @@ type errList struct {
 }
 
 type lineError struct {
-	line int
-	err  error
+	line, col int
+	err       error
 }
 
-// add records err, found on line (0 for the file as a whole). Beyond
-// MaxErrors only the count grows: the first MaxErrors by line of each
-// check are kept.
-func (e *errList) add(line int, err error) {
+// add records err, found at line and col (0 for the file as a whole).
+// Beyond 2*MaxErrors only the count grows.
+func (e *errList) add(line, col int, err error) {
 	e.n++
 	if len(e.errs) < 2*MaxErrors {
-		e.errs = append(e.errs, lineError{line, err})
+		e.errs = append(e.errs, lineError{line, col, err})
 	}
 }
 
@@ -43,7 +42,10 @@ func joinErrors(lists ...*errList) error {
 	total := 0
 	for _, l := range lists {
 		total += l.n
-		sort.SliceStable(l.errs, func(i, j int) bool { return l.errs[i].line < l.errs[j].line })
+		sort.SliceStable(l.errs, func(i, j int) bool {
+			a, b := l.errs[i], l.errs[j]
+			return a.line < b.line || a.line == b.line && a.col < b.col
+		})
 		for _, e := range l.errs {
 			if len(out) < MaxErrors {
 				out = append(out, e.err)

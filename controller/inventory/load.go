@@ -78,7 +78,7 @@ func (l *loader) open() error {
 	if !l.inv.hasRegions {
 		for _, s := range []*source{&l.sites, &l.areas, &l.declared, &l.overrides} {
 			if s.file != nil {
-				l.folder.add(0, fmt.Errorf("%s: needs regions.csv in the same folder", s.name))
+				l.folder.add(0, 0, fmt.Errorf("%s: needs regions.csv in the same folder", s.name))
 				s.file.Close()
 				s.file = nil
 			}
@@ -113,7 +113,7 @@ func (l *loader) parse(opt Options) {
 		wg.Go(func() {
 			rows, err := countRows(s.file, s.size, len(s.table.cols))
 			if err != nil {
-				s.errs.add(0, fmt.Errorf("%s: %w", s.name, err))
+				s.errs.add(0, 0, fmt.Errorf("%s: %w", s.name, err))
 				s.errs.partial = true
 				return
 			}
