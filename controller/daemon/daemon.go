@@ -81,6 +81,9 @@ func New(cfg *config.Config, o Options) (*Daemon, error) {
 		o.Logger = slog.Default()
 	}
 	d := &Daemon{log: o.Logger, cfg: cfg, started: time.Now(), reg: prometheus.NewRegistry()}
+	if limit := tuneGC(len(cfg.LoadedInventory().Devices)); limit > 0 {
+		d.log.Debug("garbage collector", "memory_limit_bytes", limit) // see gc.go
+	}
 	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
 		return nil, fmt.Errorf("state_dir: %w", err)
 	}
