@@ -8,7 +8,6 @@ import (
 
 	"github.com/ngic/ngic/controller/coverage"
 	"github.com/ngic/ngic/controller/device"
-	"github.com/ngic/ngic/controller/inventory"
 )
 
 // TestCoverageAgrees polls every device of a written world through the
@@ -16,11 +15,7 @@ import (
 // and compares each village with the world's ground truth: class, evidence,
 // subscribers online, digital TV and convergence.
 func TestCoverageAgrees(t *testing.T) {
-	w, dir := written(t, 200, 13)
-	inv, err := inventory.Load(filepath.Join(dir, InventoryDir), inventory.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, dir, inv := loaded(t, 200, 13)
 	addr := serve(t, filepath.Join(dir, RecordingsDir))
 	set, err := device.DefaultProfiles()
 	if err != nil {

@@ -7,16 +7,23 @@ import (
 	"github.com/ngic/ngic/controller/inventory"
 )
 
+// loaded writes a world and loads its inventory folder.
+func loaded(t *testing.T, villages int, seed int64) (*World, string, *inventory.Inventory) {
+	t.Helper()
+	w, dir := written(t, villages, seed)
+	inv, err := inventory.Load(filepath.Join(dir, InventoryDir), inventory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, dir, inv
+}
+
 // TestInventoryLoads: the controller's inventory loader accepts the written
 // folder whole, and reads back what the world holds: every village with its
 // households and position, every device with its inline community and
 // network, every service area and declared row.
 func TestInventoryLoads(t *testing.T) {
-	w, dir := written(t, 300, 9)
-	inv, err := inventory.Load(filepath.Join(dir, InventoryDir), inventory.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, _, inv := loaded(t, 300, 9)
 	if !inv.HasRegions() || len(inv.Regions) != len(w.Regions) || len(inv.Sites) != len(w.Sites) ||
 		len(inv.Devices) != len(w.Devices) || len(inv.Gateways) != len(w.Gateways) ||
 		len(inv.ServiceAreas) != len(w.ServiceAreas) || len(inv.Declared) != len(w.Declared) {

@@ -12,6 +12,7 @@ import (
 	"github.com/ngic/ngic/controller/device"
 	"github.com/ngic/ngic/controller/simulator"
 	"github.com/ngic/ngic/controller/snmp"
+	"github.com/ngic/ngic/internal/testenv"
 )
 
 // serve serves a folder of recordings on a loopback UDP port until the test
@@ -65,7 +66,22 @@ func poll(t *testing.T, addr, community string, set *device.ProfileSet) *device.
 // class and the access figures the world says.
 func TestPollWorld(t *testing.T) {
 	w, dir := written(t, 150, 11)
-	addr := serve(t, filepath.Join(dir, RecordingsDir))
+	pollKinds(t, w, serve(t, filepath.Join(dir, RecordingsDir)), 2)
+}
+
+// TestPollWorldSnmpsim serves the recordings with Debian's snmpsimd (the
+// format's reference) and polls one device of every kind: the recordings
+// are walked whole, with no warning, and the documents are the same.
+func TestPollWorldSnmpsim(t *testing.T) {
+	w, dir := written(t, 150, 11)
+	sim := testenv.StartSnmpsim(t, filepath.Join(dir, RecordingsDir))
+	pollKinds(t, w, sim.Addr, 1)
+}
+
+// pollKinds polls the first perKind devices of every kind at addr and
+// checks their documents against the world.
+func pollKinds(t *testing.T, w *World, addr string, perKind int) {
+	t.Helper()
 	set, err := device.DefaultProfiles()
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +89,7 @@ func TestPollWorld(t *testing.T) {
 	polled := map[string]int{}
 	for i := range w.Devices {
 		want := &w.Devices[i]
-		if polled[want.Kind] == 2 {
+		if polled[want.Kind] == perKind {
 			continue
 		}
 		polled[want.Kind]++
