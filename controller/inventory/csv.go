@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // table describes the columns of one inventory file: the first required
@@ -40,7 +41,9 @@ type csvFile struct {
 	// pos[k] is the position in the record of the table's column k, or -1
 	// when the header leaves it out.
 	pos []int
-	rec []string
+	// names[i] is the column name of the record's field i.
+	names []string
+	rec   []string
 	// line is the line of the current row.
 	line int
 	done bool
@@ -69,7 +72,7 @@ func openCSV(name string, r io.Reader, t table, errs *errList) *csvFile {
 		errs.add(0, 0, csvError(name, err))
 		return nil
 	}
-	f.pos = make([]int, len(t.cols))
+	f.pos, f.names = make([]int, len(t.cols)), make([]string, len(head))
 	for k := range f.pos {
 		f.pos[k] = -1
 	}
@@ -78,13 +81,13 @@ func openCSV(name string, r io.Reader, t table, errs *errList) *csvFile {
 		h := strings.TrimSpace(head[i])
 		if i < t.required {
 			ok = strings.EqualFold(h, t.cols[i])
-			f.pos[i] = i
+			f.pos[i], f.names[i] = i, t.cols[i]
 			continue
 		}
 		ok = false
 		for k := t.required; k < len(t.cols); k++ {
 			if strings.EqualFold(h, t.cols[k]) && f.pos[k] < 0 {
-				f.pos[k], ok = i, true
+				f.pos[k], f.names[i], ok = i, t.cols[k], true
 				break
 			}
 		}
@@ -100,13 +103,18 @@ func openCSV(name string, r io.Reader, t table, errs *errList) *csvFile {
 
 // next reads the next row into f.rec and reports whether there is one. A
 // row with the wrong number of fields is reported and skipped; any other
-// syntax error ends the file.
+// syntax error ends the file. A cell that is not UTF-8 (a spreadsheet that
+// saved in a legacy code page) is reported.
 func (f *csvFile) next() bool {
 	for !f.done {
 		rec, err := f.r.Read()
 		if err == nil {
 			for i := range rec {
 				rec[i] = strings.TrimSpace(rec[i])
+				if !utf8.ValidString(rec[i]) {
+					line, col := f.r.FieldPos(i)
+					f.errs.add(line, col, cellError(f.name, line, col, f.names[i], "not UTF-8: save the file as CSV UTF-8"))
+				}
 			}
 			f.rec = rec
 			f.line, _ = f.r.FieldPos(0)
