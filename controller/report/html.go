@@ -76,6 +76,8 @@ type regionRow struct {
 	// Top is the households' share of the top tier, for all villages and
 	// for the priority ones.
 	Top, PriorityTop float64
+	// ParentName is the name of the region it belongs to.
+	ParentName string
 }
 
 type tierShareView struct {
@@ -160,9 +162,12 @@ func buildView(res *coverage.Result, o Options) *htmlView {
 	names := make(map[string]string, len(res.Regions))
 	rows := make([]regionRow, len(res.Regions))
 	for i := range res.Regions {
+		names[res.Regions[i].Code] = res.Regions[i].Name
+	}
+	for i := range res.Regions {
 		r := &res.Regions[i]
-		names[r.Code] = r.Name
 		rows[i] = newRegionRow(r, colors)
+		rows[i].ParentName = names[r.Parent]
 		if r.Parent == "" {
 			v.Roots = append(v.Roots, rows[i])
 		}
@@ -273,9 +278,9 @@ func serviceChart(rows []regionRow) chart {
 		shares := [3]float64{r.All.DigitalTV.ShareHouseholds, r.All.Converged.ShareHouseholds, r.All.NextGenShare}
 		h := chartBarH / 3
 		for k, f := range shares {
-			sg := newSegment(chartLabelW, cr.Y+float64(k)*h, f*chartBarW, serviceColors[k],
+			sg := newSegment(chartLabelW, round2(cr.Y+float64(k)*h), f*chartBarW, serviceColors[k],
 				fmt.Sprintf("%s: %s %s", r.Name, pct(f), names[k]), "")
-			sg.H = h - 0.5
+			sg.H = round2(h - 0.5)
 			cr.Segments = append(cr.Segments, sg)
 		}
 	}
