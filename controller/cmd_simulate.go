@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -48,9 +49,9 @@ Serve it with --recordings DIR/recordings --listen 127.0.0.1:PORT.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := cli.Logger("info").With("cmd", "simulate")
-			if cmd.Flags().Changed("world") {
-				if dir != "" || out == "" {
-					return fmt.Errorf("simulate: --world needs --out and no --recordings (it writes a world, then exits)")
+			if changed := cmd.Flags().Changed; changed("world") {
+				if out == "" || dir != "" || changed("listen") || changed("control") {
+					return fmt.Errorf("simulate: --world needs --out and no --recordings, --listen or --control (it writes a world, then exits)")
 				}
 				return writeWorld(log, wopt, out)
 			}
@@ -160,14 +161,7 @@ func writeWorld(log *slog.Logger, opt world.Options, out string) error {
 		return fmt.Errorf("simulate: %w", err)
 	}
 	if isCharDevice(os.Stdout) {
-		w.Options.Progress = func(done, total int) {
-			if done == total || done%64 == 0 {
-				fmt.Fprintf(os.Stdout, "\rwriting %d/%d files", done, total)
-			}
-			if done == total {
-				fmt.Fprintln(os.Stdout)
-			}
-		}
+		w.Options.Progress = progressLine(os.Stdout)
 	}
 	if err := w.Write(out); err != nil {
 		return fmt.Errorf("simulate: %w", err)
@@ -182,6 +176,19 @@ func writeWorld(log *slog.Logger, opt world.Options, out string) error {
 		"serve_with", fmt.Sprintf("ngic-controller simulate --recordings %s --listen 127.0.0.1:%d",
 			filepath.Join(out, world.RecordingsDir), w.Options.Port))
 	return nil
+}
+
+// progressLine returns a progress function that rewrites one line of out,
+// every 64 files and at the end, which it closes with a line break.
+func progressLine(out io.Writer) func(done, total int) {
+	return func(done, total int) {
+		if done == total || done%64 == 0 {
+			fmt.Fprintf(out, "\rwriting %d/%d files", done, total)
+		}
+		if done == total {
+			fmt.Fprintln(out)
+		}
+	}
 }
 
 // isCharDevice reports whether f is a character device (a terminal), not a

@@ -144,6 +144,7 @@ func TestSimulateWorldRefused(t *testing.T) {
 		{"--world", "10", "--out", dir, "--recordings", dir},
 		{"--world", "0", "--out", dir},
 		{"--world", "10", "--out", dir, "--port", "70000"},
+		{"--world", "10", "--out", dir, "--listen", "127.0.0.1:0"},
 	} {
 		out, code := simulateWorld(t, args...)
 		if code == 0 || !strings.Contains(out, "simulate:") {
@@ -152,5 +153,30 @@ func TestSimulateWorldRefused(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a refused --world wrote %d entries", len(entries))
+	}
+}
+
+// TestProgressLine: the progress rewrites one line every 64 files and ends
+// it at the last; a world written with no terminal shows none (see
+// TestSimulateWorld).
+func TestProgressLine(t *testing.T) {
+	var b strings.Builder
+	p := progressLine(&b)
+	for i := 1; i <= 130; i++ {
+		p(i, 130)
+	}
+	if want := "\rwriting 64/130 files\rwriting 128/130 files\rwriting 130/130 files\n"; b.String() != want {
+		t.Errorf("progress %q, want %q", b.String(), want)
+	}
+	if isCharDevice(nil) {
+		t.Error("a nil file is a terminal")
+	}
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if isCharDevice(f) {
+		t.Error("a regular file is a terminal")
 	}
 }
