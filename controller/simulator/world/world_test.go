@@ -342,3 +342,22 @@ func TestWriteRemovesStale(t *testing.T) {
 		t.Error("a file that is not a recording was removed")
 	}
 }
+
+// TestWriteError: a folder that cannot be made is an error naming the
+// package, and nothing is half-reported as written.
+func TestWriteError(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := generate(t, 5, 1)
+	calls := 0
+	w.Options.Progress = func(int, int) { calls++ }
+	err := w.Write(filepath.Join(file, "out"))
+	if err == nil || !strings.HasPrefix(err.Error(), "world: ") {
+		t.Fatalf("Write under a regular file: %v", err)
+	}
+	if calls != 0 {
+		t.Errorf("%d files reported written", calls)
+	}
+}
