@@ -210,6 +210,8 @@ func (c *computation) resolvePorts() {
 		byIndex map[uint32]int32
 		byName  map[string]int32
 	}
+	// Devices with many ports get maps; the others are scanned.
+	const scanPorts = 64
 	lookups := map[int32]*lookup{}
 	for i := range inv.ServiceAreas {
 		sa := &inv.ServiceAreas[i]
@@ -218,12 +220,18 @@ func (c *computation) resolvePorts() {
 			continue
 		}
 		ev := c.devs[sa.DeviceIx].ev
-		if ev == nil {
+		switch {
+		case ev == nil:
 			c.rowPort[i] = portNoEvidence
 			continue
-		}
-		if len(ev.Ports) == 1 && ev.Ports[0].Kind == KindCable {
+		case len(ev.Ports) == 1 && ev.Ports[0].Kind == KindCable:
 			c.rowPort[i] = 0
+			continue
+		}
+		n, err := strconv.ParseUint(sa.Port, 10, 32)
+		isIndex := err == nil
+		if len(ev.Ports) <= scanPorts {
+			c.rowPort[i] = scanPort(ev.Ports, sa.Port, uint32(n), isIndex)
 			continue
 		}
 		lk := lookups[sa.DeviceIx]
@@ -238,16 +246,30 @@ func (c *computation) resolvePorts() {
 			lookups[sa.DeviceIx] = lk
 		}
 		c.rowPort[i] = portMissing
-		if n, err := strconv.ParseUint(sa.Port, 10, 32); err == nil {
-			if p, ok := lk.byIndex[uint32(n)]; ok {
-				c.rowPort[i] = p
-				continue
-			}
-		}
-		if p, ok := lk.byName[sa.Port]; ok {
+		if p, ok := lk.byIndex[uint32(n)]; ok && isIndex {
+			c.rowPort[i] = p
+		} else if p, ok := lk.byName[sa.Port]; ok {
 			c.rowPort[i] = p
 		}
 	}
+}
+
+// scanPort finds a port by ifIndex (when the cell is digits), then by
+// name, or gives portMissing.
+func scanPort(ports []Port, cell string, ifIndex uint32, isIndex bool) int32 {
+	if isIndex {
+		for p := range ports {
+			if ports[p].IfIndex == ifIndex {
+				return int32(p)
+			}
+		}
+	}
+	for p := range ports {
+		if ports[p].Name == cell && cell != "" {
+			return int32(p)
+		}
+	}
+	return portMissing
 }
 
 // ports returns the ports of the device that row r names: all of them for
@@ -358,35 +380,38 @@ func (c *computation) share(d int32, p int32, hh float64) float64 {
 
 // villages computes every village, spread over GOMAXPROCS goroutines.
 func (c *computation) villages(out []Village) {
-	workers := runtime.GOMAXPROCS(0)
-	const chunk = 2048
-	var next int64
+	parallel(len(out), func() func(lo, hi int) {
+		s := &scratch{}
+		return func(lo, hi int) {
+			for v := lo; v < hi; v++ {
+				c.village(s, v, &out[v])
+			}
+		}
+	})
+}
+
+// parallel runs work over [0, n) in chunks on GOMAXPROCS goroutines; each
+// goroutine calls newWorker once for its own function (and buffers).
+func parallel(n int, newWorker func() func(lo, hi int)) {
+	const chunk = 1024
 	var mu sync.Mutex
+	next := 0
 	take := func() (int, int) {
 		mu.Lock()
 		defer mu.Unlock()
-		lo := int(next)
-		if lo >= len(out) {
-			return 0, 0
-		}
-		hi := min(lo+chunk, len(out))
-		next = int64(hi)
+		lo := next
+		hi := min(lo+chunk, n)
+		next = hi
 		return lo, hi
 	}
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := &scratch{}
-			for {
-				lo, hi := take()
-				if lo == hi {
-					return
-				}
-				for v := lo; v < hi; v++ {
-					c.village(s, v, &out[v])
-				}
+			work := newWorker()
+			for lo, hi := take(); lo < hi; lo, hi = take() {
+				work(lo, hi)
 			}
 		}()
 	}

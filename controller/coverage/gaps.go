@@ -54,23 +54,33 @@ func (c *computation) gaps(vills []Village) []Gap {
 		grids[t] = newGrid(inv.Sites, pts)
 	}
 	var out []Gap
+	var of []int32 // the village of each gap
 	for v := range vills {
 		vl := &vills[v]
 		if vl.Tier >= top {
 			continue
 		}
-		g := Gap{Code: vl.Code, Name: vl.Name, Parent: vl.Parent, Households: vl.Households, Population: vl.Population,
-			Priority: vl.Priority, Broadband: vl.Broadband, Evidence: vl.Evidence}
-		if vl.Tier >= 0 && vl.Tier < len(grids) {
-			if s, km := grids[vl.Tier].nearest(vl.Lat, vl.Lon); s >= 0 {
-				site := &inv.Sites[s]
-				g.NearestSite, g.NearestSiteName, g.DistanceKm = site.ID, site.Name, km
-				g.NearestSiteClass = c.tiers[siteTier[s]].Name
-				g.NearestVillage = vills[siteVillage[s]].Code
+		of = append(of, int32(v))
+		out = append(out, Gap{Code: vl.Code, Name: vl.Name, Parent: vl.Parent, Households: vl.Households,
+			Population: vl.Population, Priority: vl.Priority, Broadband: vl.Broadband, Evidence: vl.Evidence})
+	}
+	parallel(len(out), func() func(lo, hi int) {
+		return func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				g := &out[i]
+				vl := &vills[of[i]]
+				if vl.Tier < 0 || vl.Tier >= len(grids) {
+					continue
+				}
+				if s, km := grids[vl.Tier].nearest(vl.Lat, vl.Lon); s >= 0 {
+					site := &inv.Sites[s]
+					g.NearestSite, g.NearestSiteName, g.DistanceKm = site.ID, site.Name, km
+					g.NearestSiteClass = c.tiers[siteTier[s]].Name
+					g.NearestVillage = vills[siteVillage[s]].Code
+				}
 			}
 		}
-		out = append(out, g)
-	}
+	})
 	slices.SortStableFunc(out, func(a, b Gap) int {
 		if a.Households != b.Households {
 			return cmp.Compare(b.Households, a.Households)
@@ -89,6 +99,8 @@ type grid struct {
 	nLat, nLon int
 	off        []int32
 	items      []int32
+	// xyz are the items' points on the unit sphere, for chord distances.
+	xyz [][3]float64
 	// maxAbsLat is the largest |latitude| of the grid's sites.
 	maxAbsLat float64
 }
@@ -119,10 +131,12 @@ func newGrid(sites []inventory.Site, pts []int32) *grid {
 		g.off[i] += g.off[i-1]
 	}
 	g.items = make([]int32, len(pts))
+	g.xyz = make([][3]float64, len(pts))
 	next := append([]int32(nil), g.off[:len(g.off)-1]...)
 	for _, p := range pts {
 		i := g.cellOf(sites[p].Lat, sites[p].Lon)
 		g.items[next[i]] = p
+		g.xyz[next[i]] = unitVector(sites[p].Lat, sites[p].Lon)
 		next[i]++
 	}
 	return g
@@ -153,16 +167,21 @@ func (g *grid) nearest(lat, lon float64) (int32, float64) {
 	r0, c0 := g.rowCol(lat, lon)
 	maxRing := max(abs(r0), abs(g.nLat-1-r0), abs(c0), abs(g.nLon-1-c0))
 	cosMin := math.Cos(math.Min(math.Max(g.maxAbsLat, math.Abs(lat)), 90) * math.Pi / 180)
-	best, bestKm := int32(-1), math.Inf(1)
+	// Sites are compared by the squared chord between unit vectors, which
+	// orders them as the great-circle distance does, without trigonometry.
+	q := unitVector(lat, lon)
+	best, bestChord := int32(-1), math.Inf(1)
 	visit := func(r, c int) {
 		if r < 0 || r >= g.nLat || c < 0 || c >= g.nLon {
 			return
 		}
 		i := r*g.nLon + c
-		for _, p := range g.items[g.off[i]:g.off[i+1]] {
-			km := Distance(lat, lon, g.sites[p].Lat, g.sites[p].Lon)
-			if km < bestKm || (km == bestKm && p < best) {
-				best, bestKm = p, km
+		for k := g.off[i]; k < g.off[i+1]; k++ {
+			v := &g.xyz[k]
+			dx, dy, dz := v[0]-q[0], v[1]-q[1], v[2]-q[2]
+			ch := dx*dx + dy*dy + dz*dz
+			if p := g.items[k]; ch < bestChord || (ch == bestChord && p < best) {
+				best, bestChord = p, ch
 			}
 		}
 	}
@@ -184,13 +203,26 @@ func (g *grid) nearest(lat, lon float64) (int32, float64) {
 			}
 		}
 		if best >= 0 {
+			// The chord to any site beyond this ring is at least
+			// 2·cos(φmax)·sin(r·cell/2).
 			step := math.Min(float64(ring)*g.cell*math.Pi/180, math.Pi)
-			if 2*EarthRadiusKm*cosMin*math.Sin(step/2) >= bestKm {
+			if lb := 2 * cosMin * math.Sin(step/2); lb*lb >= bestChord {
 				break
 			}
 		}
 	}
-	return best, bestKm
+	if best < 0 {
+		return -1, 0
+	}
+	return best, Distance(lat, lon, g.sites[best].Lat, g.sites[best].Lon)
+}
+
+// unitVector returns the point (lat, lon) in degrees on the unit sphere.
+func unitVector(lat, lon float64) [3]float64 {
+	const rad = math.Pi / 180
+	sl, cl := math.Sincos(lat * rad)
+	so, co := math.Sincos(lon * rad)
+	return [3]float64{cl * co, cl * so, sl}
 }
 
 func abs(v int) int {

@@ -57,13 +57,17 @@ func (a *acc) add(v *Village) {
 	case TVAnalogue:
 		a.analogue.add(v)
 	}
-	for _, f := range []struct {
-		on bool
-		n  *count
-	}{{v.Converged, &a.converged}, {v.Voice, &a.voice}, {v.Outage, &a.outage}, {v.Stale, &a.stale}} {
-		if f.on {
-			f.n.add(v)
-		}
+	if v.Converged {
+		a.converged.add(v)
+	}
+	if v.Voice {
+		a.voice.add(v)
+	}
+	if v.Outage {
+		a.outage.add(v)
+	}
+	if v.Stale {
+		a.stale.add(v)
 	}
 	a.subscribers += v.SubscribersOnline
 	a.nextGen += v.NextGenSubscribers

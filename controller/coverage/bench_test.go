@@ -1,0 +1,157 @@
+package coverage
+
+import (
+	"runtime"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ngic/ngic/controller/inventory"
+	"github.com/ngic/ngic/controller/inventory/inventorytest"
+)
+
+// portNames are the PON port names the generated service areas use
+// (gpon0/1/0..15), shared by every synthesised OLT.
+var portNames = func() []string {
+	n := make([]string, 48)
+	for i := range n {
+		n[i] = "gpon0/1/" + strconv.Itoa(i)
+		if i >= 16 {
+			n[i] = "line-" + strconv.Itoa(i)
+		}
+	}
+	return n
+}()
+
+// mix is a deterministic scrambler for synthesised figures.
+func mix(x uint64) uint64 {
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	return x ^ x>>33
+}
+
+// synthesise gives each device of inv a status and evidence after its
+// recording's kind (its community): OLTs 16 PON ports with 0..63 ONTs
+// online, a CMTS 0..399 modems, DSLAMs 48 VDSL2 or ADSL lines (70 % in
+// showtime, attainable 5..104 Mbit/s down), TV devices a source up. 2 % of
+// the devices are down (half of them past down_after), 1 % auth-failed, 1 %
+// polled more than stale_after ago.
+func synthesise(inv *inventory.Inventory, now time.Time) []DeviceStatus {
+	st := make([]DeviceStatus, len(inv.Devices))
+	for i := range inv.Devices {
+		x := mix(uint64(i))
+		ev := &Evidence{}
+		switch inv.Devices[i].Community() {
+		case "huawei_ma5603t", "zte_c320", "vsol_v1600d":
+			tech := TechGPON
+			if inv.Devices[i].Community() == "vsol_v1600d" {
+				tech = TechEPON
+			}
+			ev.Ports = make([]Port, 16)
+			for p := range ev.Ports {
+				ev.Ports[p] = Port{Name: portNames[p], Technology: tech, IfIndex: uint32(p + 1),
+					Online: int32(mix(x+uint64(p)) % 64), Kind: KindPON}
+			}
+		case "arris_c4-cmts":
+			ev.Ports = []Port{{Technology: TechDOCSIS30, Online: int32(x % 400), Kind: KindCable}}
+		case "zyxel_ies-5106", "teldat_tv-base-vdsl2-adsl":
+			tech := TechVDSL2
+			if inv.Devices[i].Community() == "teldat_tv-base-vdsl2-adsl" {
+				tech = TechADSL
+			}
+			ev.Ports = make([]Port, 48)
+			for p := range ev.Ports {
+				y := mix(x + uint64(p))
+				line := Port{Name: portNames[p], Technology: tech, IfIndex: uint32(p + 1), Kind: KindDSL,
+					DownKbps: uint32(5000 + y%100_000), UpKbps: uint32(500 + y%20_000)}
+				if y%10 < 7 {
+					line.Online = 1
+				}
+				ev.Ports[p] = line
+			}
+		default:
+			ev.TV = &TVSource{Known: true, Up: x%20 != 0, Why: "on air"}
+		}
+		s := DeviceStatus{State: StateUp, Since: now.Add(-72 * time.Hour), PolledAt: now.Add(-time.Minute), Evidence: ev}
+		switch x % 100 {
+		case 0:
+			s.State, s.Since = StateDown, now.Add(-time.Hour)
+		case 1:
+			s.State, s.Since = StateDown, now.Add(-12*time.Hour)
+		case 2:
+			s.State = StateAuthFailed
+		case 3:
+			s.PolledAt = now.Add(-30 * time.Hour)
+		}
+		st[i] = s
+	}
+	return st
+}
+
+// national loads the generated national inventory of n villages (written
+// once per benchmark run) and synthesises its devices' statuses.
+func national(b *testing.B, villages int) (*inventory.Inventory, []DeviceStatus) {
+	b.Helper()
+	dir := b.TempDir()
+	if err := inventorytest.WriteNational(dir, villages); err != nil {
+		b.Fatal(err)
+	}
+	inv, err := inventory.Load(dir, inventory.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return inv, synthesise(inv, now)
+}
+
+// BenchmarkComputeNational recomputes a national inventory: 700,000
+// villages, 50,000 sites, 200,000 devices with synthesised evidence. It
+// reports the heap in use with the inventory, the evidence and one result
+// (heap-MB) and the result's own share (result-MB).
+func BenchmarkComputeNational(b *testing.B) {
+	benchCompute(b, 700_000)
+}
+
+// BenchmarkComputeRegion is the same for 20,000 villages.
+func BenchmarkComputeRegion(b *testing.B) {
+	benchCompute(b, 20_000)
+}
+
+func benchCompute(b *testing.B, villages int) {
+	inv, devs := national(b, villages)
+	cfg := DefaultConfig()
+	b.Logf("%d villages, %d sites, %d devices, %d service areas", len(inv.Villages()), len(inv.Sites), len(inv.Devices), len(inv.ServiceAreas))
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before := ms.HeapAlloc
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	var r *Result
+	for i := 0; i < b.N; i++ {
+		r = nil
+		r = Compute(inv, devs, &cfg, now)
+	}
+	b.StopTimer()
+	// CPU seconds per recompute, which other work on the machine does not
+	// inflate as it does the wall clock.
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
+	b.ReportMetric(float64(ms.HeapAlloc-before)/(1<<20), "result-MB")
+	b.ReportMetric(float64(len(r.Gaps)), "gaps")
+	runtime.KeepAlive(r)
+	runtime.KeepAlive(inv)
+}
+
+// cpuTime returns the CPU time the process has used (user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
