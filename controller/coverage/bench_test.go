@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"math/rand/v2"
 	"runtime"
 	"strconv"
 	"syscall"
@@ -24,15 +25,6 @@ var portNames = func() []string {
 	return n
 }()
 
-// mix is a deterministic scrambler for synthesised figures.
-func mix(x uint64) uint64 {
-	x ^= x >> 33
-	x *= 0xff51afd7ed558ccd
-	x ^= x >> 33
-	x *= 0xc4ceb9fe1a85ec53
-	return x ^ x>>33
-}
-
 // synthesise gives each device of inv a status and evidence after its
 // recording's kind (its community): OLTs 16 PON ports with 0..63 ONTs
 // online, a CMTS 0..399 modems, DSLAMs 48 VDSL2 or ADSL lines (70 % in
@@ -42,7 +34,8 @@ func mix(x uint64) uint64 {
 func synthesise(inv *inventory.Inventory, now time.Time) []DeviceStatus {
 	st := make([]DeviceStatus, len(inv.Devices))
 	for i := range inv.Devices {
-		x := mix(uint64(i))
+		rng := rand.New(rand.NewPCG(uint64(i), 8)) // the same figures at every run
+		x := rng.Uint64()
 		ev := &Evidence{}
 		switch inv.Devices[i].Community() {
 		case "huawei_ma5603t", "zte_c320", "vsol_v1600d":
@@ -53,7 +46,7 @@ func synthesise(inv *inventory.Inventory, now time.Time) []DeviceStatus {
 			ev.Ports = make([]Port, 16)
 			for p := range ev.Ports {
 				ev.Ports[p] = Port{Name: portNames[p], Technology: tech, IfIndex: uint32(p + 1),
-					Online: int32(mix(x+uint64(p)) % 64), Kind: KindPON}
+					Online: int32(rng.Uint64N(64)), Kind: KindPON}
 			}
 		case "arris_c4-cmts":
 			ev.Ports = []Port{{Technology: TechDOCSIS30, Online: int32(x % 400), Kind: KindCable}}
@@ -64,7 +57,7 @@ func synthesise(inv *inventory.Inventory, now time.Time) []DeviceStatus {
 			}
 			ev.Ports = make([]Port, 48)
 			for p := range ev.Ports {
-				y := mix(x + uint64(p))
+				y := rng.Uint64()
 				line := Port{Name: portNames[p], Technology: tech, IfIndex: uint32(p + 1), Kind: KindDSL,
 					DownKbps: uint32(5000 + y%100_000), UpKbps: uint32(500 + y%20_000)}
 				if y%10 < 7 {
