@@ -68,7 +68,7 @@ type Options struct {
 
 // Defaults of Options.
 const (
-	DefaultMaxBatch = 500
+	DefaultMaxBatch = 2000
 	DefaultMaxDelay = 5 * time.Millisecond
 )
 
@@ -159,7 +159,8 @@ func Subscribe(o Options) (*Subscriber, error) {
 		SetPassword(o.Password).
 		SetCleanSession(false).
 		SetAutoAckDisabled(true).
-		SetOrderMatters(true). // handle runs in paho's router, in the broker's order, and never blocks long
+		SetStore(newOutboundStore()). // the broker, not paho, keeps what is received
+		SetOrderMatters(true).        // handle runs in paho's router, in the broker's order, and never blocks long
 		SetAutoReconnect(true).
 		SetResumeSubs(true).
 		SetConnectRetry(true).

@@ -332,8 +332,8 @@ func (w *Writer) Run(ctx context.Context) error {
 	}
 }
 
-// drain sends batches until the buffer holds less than a full one, backing
-// off and retrying while InfluxDB fails, until ctx is done.
+// drain sends batches until a batch finds the buffer empty behind it,
+// backing off and retrying while InfluxDB fails, until ctx is done.
 func (w *Writer) drain(ctx context.Context) {
 	attempt := 0
 	for ctx.Err() == nil {
@@ -342,7 +342,7 @@ func (w *Writer) drain(ctx context.Context) {
 				w.setErr(err)
 			}
 		}
-		recs, lines, err := w.gather()
+		recs, more, err := w.gather()
 		if err != nil {
 			w.setErr(err)
 			if !w.sleep(ctx, w.backoff(attempt, 0)) {
@@ -366,7 +366,7 @@ func (w *Writer) drain(ctx context.Context) {
 			continue
 		}
 		attempt = 0
-		if lines < w.opts.BatchLines {
+		if !more {
 			return
 		}
 	}
@@ -379,11 +379,10 @@ type batch struct {
 }
 
 // gather reads the oldest records, up to BatchLines lines (at least one
-// record). It reads as many records at a time as the lines still wanted
-// suggest, so that large records are not copied out of the spool for
-// nothing.
-func (w *Writer) gather() ([]batch, int, error) {
-	var out []batch
+// record); more tells that a full batch was gathered and records may be
+// left. It reads as many records at a time as the lines still wanted
+// suggest, so that records are not copied out of the spool for nothing.
+func (w *Writer) gather() (out []batch, more bool, err error) {
 	lines := 0
 	after := uint64(0)
 	for {
@@ -393,28 +392,31 @@ func (w *Writer) gather() ([]batch, int, error) {
 		}
 		recs, err := w.spool.Next(after, k)
 		if err != nil {
-			return nil, 0, fmt.Errorf("influx: buffer: %w", err)
+			return nil, false, fmt.Errorf("influx: buffer: %w", err)
 		}
 		for _, r := range recs {
 			rec, err := decodeRecord(r.Data)
 			if err != nil {
 				// Unreadable on disk: set aside, counted lost.
 				if err := w.spool.Discard(spool.ReasonUnreadable, r.Seq); err != nil {
-					return nil, 0, fmt.Errorf("influx: buffer: %w", err)
+					return nil, false, fmt.Errorf("influx: buffer: %w", err)
 				}
 				w.setErr(fmt.Errorf("influx: buffer record %d: %w", r.Seq, err))
 				after = r.Seq
 				continue
 			}
 			if len(out) > 0 && lines+rec.lines > w.opts.BatchLines {
-				return out, lines, nil
+				return out, true, nil
 			}
 			out = append(out, batch{seq: r.Seq, record: rec})
 			lines += rec.lines
 			after = r.Seq
 		}
-		if len(recs) < k || lines >= w.opts.BatchLines {
-			return out, lines, nil
+		if len(recs) < k {
+			return out, false, nil
+		}
+		if lines >= w.opts.BatchLines {
+			return out, true, nil
 		}
 	}
 }
