@@ -1,0 +1,353 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+
+	"github.com/ngic/ngic/controller/coverage"
+	"github.com/ngic/ngic/controller/simulator/simulatortest"
+)
+
+// realFixture is the inventory whose devices are real recordings
+// (controller/testdata/coverage/real, EXPECTED.md).
+const realFixture = "testdata/coverage/real"
+
+// fixtureAddress is the address devices.csv gives every device; the tests
+// rewrite it to the simulator's.
+const fixtureAddress = "127.0.0.1:161,"
+
+// realRecordings are the recordings the real fixture's devices name.
+var realRecordings = []string{"bdcom_gp3600-16b", "vsol_v1600d", "huawei_ma5603t", "arris_c4-cmts",
+	"motorola_sb5101e", "teleste_luminato-4x4", "arris_apex1000", "protelevision_dvb-t-transmitter",
+	"terra_sti440", "zyxel_ies-5005", "arris_dsr6404", "zyxel_ies-5106", "teldat_tv-base-vdsl2-adsl"}
+
+// copyInventory copies the inventory folder src into a temporary folder,
+// with devices.csv's addresses pointed at addr (unchanged when empty), and
+// returns the copy.
+func copyInventory(t *testing.T, src, addr string) string {
+	t.Helper()
+	dir := t.TempDir()
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".csv") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == "devices.csv" && addr != "" {
+			b = bytes.ReplaceAll(b, []byte(fixtureAddress), []byte(addr+","))
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// runReport runs `ngic-controller report coverage args...` with stderr
+// going to errw (a buffer when nil), and returns stdout, stderr and the
+// exit code. A report that has not ended within two minutes fails.
+func runReport(t *testing.T, errw io.Writer, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, append([]string{"report", "coverage"}, args...)...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if errw != nil {
+		cmd.Stderr = errw
+	}
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("report coverage %v did not end within two minutes", args)
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return o.String(), e.String(), ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), 0
+}
+
+// reportJSON is the JSON report as the tests read it.
+type reportJSON struct {
+	coverage.Result
+	Compare *coverage.Diff `json:"compare"`
+	Source  string         `json:"source"`
+}
+
+func decodeReport(t *testing.T, out string) *reportJSON {
+	t.Helper()
+	var r reportJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("the report is not JSON: %v\n%s", err, out)
+	}
+	return &r
+}
+
+// near reports whether a and b agree to 1e-9.
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+// wantVillage is a village's expected figures (EXPECTED.md).
+type wantVillage struct {
+	broadband, evidence, tv, tvEvidence, voiceEvidence, network string
+	converged                                                   bool
+	subscribers                                                 float64
+}
+
+// TestReportCoverageRealRecordings polls the real recordings through the
+// command and checks every figure worked by hand in
+// testdata/coverage/real/EXPECTED.md.
+func TestReportCoverageRealRecordings(t *testing.T) {
+	_, addr := simulatortest.Serve(t, realRecordings...)
+	inv := copyInventory(t, realFixture, addr)
+	out, errOut, code := runReport(t, nil, "--inventory", inv, "--poll", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if strings.Contains(errOut, "polled") || strings.Contains(errOut, "\r") {
+		t.Errorf("a progress line in a pipe: %q", errOut)
+	}
+	r := decodeReport(t, out)
+	if !strings.HasPrefix(r.Source, "13 of 14 devices answered a poll at ") {
+		t.Errorf("source %q", r.Source)
+	}
+	want := map[string]wantVillage{
+		"630101001000": {"served", "measured", "digital", "measured", "measured", "hekou-ftth", true, 43},
+		"630101002000": {"served", "measured", "digital", "measured", "measured", "", false, 11},
+		"630101003000": {"served", "measured", "digital", "declared", "none", "", false, 8.8},
+		"630101004000": {"served", "measured", "digital", "measured", "none", "", false, 7.2},
+		"630102001000": {"underserved", "declared", "digital", "measured", "measured", "", false, 0},
+		"630102002000": {"unserved", "none", "digital", "measured", "measured", "", false, 0},
+		"630201001000": {"underserved", "measured", "digital", "measured", "measured", "xiling-dsl", true, 4},
+		"630201002000": {"underserved", "measured", "analogue", "declared", "none", "", false, 1},
+		"630201003000": {"unserved", "declared", "none", "none", "none", "", false, 0},
+		"630201004000": {"served", "override", "none", "none", "none", "", false, 2},
+		"630201005000": {"unserved", "none", "none", "none", "declared", "", false, 0},
+	}
+	if len(r.Villages) != len(want) {
+		t.Fatalf("%d villages, want %d", len(r.Villages), len(want))
+	}
+	byCode := map[string]*coverage.Village{}
+	for i := range r.Villages {
+		v := &r.Villages[i]
+		byCode[v.Code] = v
+		w, ok := want[v.Code]
+		if !ok {
+			t.Errorf("unexpected village %s", v.Code)
+			continue
+		}
+		got := wantVillage{v.Broadband, v.Evidence, v.TV, v.TVEvidence, v.VoiceEvidence, v.Network, v.Converged, v.SubscribersOnline}
+		got.subscribers = math.Round(got.subscribers*1e9) / 1e9
+		if got != w {
+			t.Errorf("village %s %s:\n got %+v\nwant %+v", v.Code, v.Name, got, w)
+		}
+		if v.DigitalTV != (w.tv == "digital") || v.Voice != (w.voiceEvidence != "none") {
+			t.Errorf("village %s: digital_tv %v, voice %v", v.Code, v.DigitalTV, v.Voice)
+		}
+		if len(v.Trail) == 0 && v.Evidence != "none" {
+			t.Errorf("village %s: no evidence trail", v.Code)
+		}
+	}
+	if v := byCode["630101001000"]; v.Name != "上庄村" || !near(v.TakeUp, 0.1075) || v.Technology != "gpon" || v.DownMbps != 2488 {
+		t.Errorf("上庄村: %+v", v)
+	}
+	if v := byCode["630201001000"]; v.DownMbps != 50 || v.UpMbps != 10 || v.Technology != "vdsl" || !v.Priority {
+		t.Errorf("岭下村: %v/%v %s priority %v", v.DownMbps, v.UpMbps, v.Technology, v.Priority)
+	}
+	if v := byCode["630201004000"]; len(v.Overrides) != 1 || v.Overrides[0].Measured != "underserved" ||
+		v.Overrides[0].MeasuredEvidence != "measured" {
+		t.Errorf("新村's override: %+v", v.Overrides)
+	}
+	checkTrail(t, byCode)
+	checkRegions(t, r)
+	checkGaps(t, r)
+}
+
+// checkTrail checks the trail entries EXPECTED.md names as rejected or used.
+func checkTrail(t *testing.T, byCode map[string]*coverage.Village) {
+	t.Helper()
+	for _, c := range []struct {
+		village, device, port, service string
+		used                           bool
+		rejected                       string
+	}{
+		{"630101001000", "olt-bdcom", "111", "data", true, ""},
+		{"630101002000", "olt-bdcom", "GPON0/99", "data", false, "port GPON0/99 not found on the device"},
+		{"630101004000", "olt-huawei", "*", "data", false, "subscribers online not given by the device"},
+		{"630102001000", "cmts-c4", "*", "data", false, "subscribers online not given by the device"},
+		{"630102001000", "cm-sb5101", "*", "data", false, "the device has no PON port, CMTS or DSL line"},
+		{"630102002000", "dslam-dead", "*", "data", false, "no evidence polled yet"},
+		{"630201001000", "cpe-teldat", "*", "data", false, "no line in showtime"},
+		{"630201001000", "ird-sat", "*", "video", true, ""},
+	} {
+		found := false
+		for _, e := range byCode[c.village].Trail {
+			if e.Device != c.device || e.Port != c.port || e.Service != c.service {
+				continue
+			}
+			found = true
+			if e.Used != c.used || e.Rejected != c.rejected || e.PolledAt.IsZero() != (c.device == "dslam-dead") {
+				t.Errorf("village %s, %s %s %s: used %v, rejected %q, polled %v", c.village, c.device, c.port, c.service,
+					e.Used, e.Rejected, e.PolledAt)
+			}
+		}
+		if !found {
+			t.Errorf("village %s: no trail entry of %s %s %s", c.village, c.device, c.port, c.service)
+		}
+	}
+}
+
+// checkRegions checks the roll-ups of EXPECTED.md.
+func checkRegions(t *testing.T, r *reportJSON) {
+	t.Helper()
+	type shares struct {
+		hh                                                int64
+		unserved, underserved, served, digital, converged float64
+		takeUp                                            float64
+	}
+	want := map[string]shares{
+		"630000000000": {1930, 270.0 / 1930, 590.0 / 1930, 1070.0 / 1930, 1580.0 / 1930, 600.0 / 1930, 77.0 / 1930},
+		"630100000000": {1380, 130.0 / 1380, 300.0 / 1380, 950.0 / 1380, 1, 400.0 / 1380, 70.0 / 1380},
+		"630101000000": {950, 0, 0, 1, 1, 400.0 / 950, 70.0 / 950},
+		"630102000000": {430, 130.0 / 430, 300.0 / 430, 0, 1, 0, 0},
+		"630200000000": {550, 140.0 / 550, 290.0 / 550, 120.0 / 550, 200.0 / 550, 200.0 / 550, 7.0 / 550},
+		"630201000000": {550, 140.0 / 550, 290.0 / 550, 120.0 / 550, 200.0 / 550, 200.0 / 550, 7.0 / 550},
+	}
+	if len(r.Regions) != len(want) {
+		t.Fatalf("%d regions, want %d", len(r.Regions), len(want))
+	}
+	for _, g := range r.Regions {
+		w := want[g.Code]
+		a := g.All
+		if len(a.Tiers) != 3 {
+			t.Fatalf("region %s: %d tiers", g.Code, len(a.Tiers))
+		}
+		if g.Households != w.hh || !near(a.Tiers[0].ShareHouseholds, w.unserved) || !near(a.Tiers[1].ShareHouseholds, w.underserved) ||
+			!near(a.Tiers[2].ShareHouseholds, w.served) || !near(a.DigitalTV.ShareHouseholds, w.digital) ||
+			!near(a.Converged.ShareHouseholds, w.converged) || !near(a.TakeUp, w.takeUp) {
+			t.Errorf("region %s %s: households %d, tiers %v/%v/%v, digital %v, converged %v, take-up %v; want %+v", g.Code, g.Name,
+				g.Households, a.Tiers[0].ShareHouseholds, a.Tiers[1].ShareHouseholds, a.Tiers[2].ShareHouseholds,
+				a.DigitalTV.ShareHouseholds, a.Converged.ShareHouseholds, a.TakeUp, w)
+		}
+		if a.SubscribersOnline > 0 && !near(a.NextGenShare, 1) {
+			t.Errorf("region %s: next-generation share %v, want 1", g.Code, a.NextGenShare)
+		}
+	}
+	for _, g := range r.Regions {
+		switch g.Code {
+		case "630200000000":
+			p := g.Priority
+			if p.Households != 350 || !near(p.Tiers[1].ShareHouseholds, 290.0/350) || !near(p.Tiers[0].ShareHouseholds, 60.0/350) ||
+				!near(g.All.DigitalProgress, 200.0/290) || !near(g.All.AnalogueTV.ShareHouseholds, 90.0/550) {
+				t.Errorf("西岭县: priority %+v, digital progress %v", p, g.All.DigitalProgress)
+			}
+		case "630000000000":
+			a := g.All
+			if !near(a.Measured.ShareHouseholds, 1240.0/1930) || !near(a.Declared.ShareHouseholds, 360.0/1930) ||
+				!near(a.Override.ShareHouseholds, 120.0/1930) || !near(a.NoEvidence.ShareHouseholds, 210.0/1930) {
+				t.Errorf("province evidence: %+v %+v %+v %+v", a.Measured, a.Declared, a.Override, a.NoEvidence)
+			}
+		}
+	}
+}
+
+// checkGaps checks the gap list of EXPECTED.md.
+func checkGaps(t *testing.T, r *reportJSON) {
+	t.Helper()
+	want := []struct {
+		code, class, site string
+		km                float64
+	}{
+		{"630102001000", "underserved", "so-hekou", 14.28},
+		{"630201001000", "underserved", "so-hekou", 43.06},
+		{"630102002000", "unserved", "so-hekou", 19.14},
+		{"630201002000", "underserved", "so-hekou", 50.19},
+		{"630201005000", "unserved", "vtr-xincun", 5.00},
+		{"630201003000", "unserved", "cab-lingxia", 15.00},
+	}
+	if len(r.Gaps) != len(want) {
+		t.Fatalf("%d gaps, want %d: %+v", len(r.Gaps), len(want), r.Gaps)
+	}
+	for i, w := range want {
+		g := r.Gaps[i]
+		if g.Code != w.code || g.Broadband != w.class || g.NearestSite != w.site || math.Abs(g.DistanceKm-w.km) > 0.005 {
+			t.Errorf("gap %d: %s %s nearest %s at %.3f km; want %+v", i+1, g.Code, g.Broadband, g.NearestSite, g.DistanceKm, w)
+		}
+	}
+}
+
+// writeInventory writes an inventory folder of the given files.
+func writeInventory(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, s := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// twoDevices is a small inventory of two real recordings at addr.
+func twoDevices(t *testing.T, addr string) string {
+	return writeInventory(t, map[string]string{
+		"devices.csv": "id,site,address,credentials\n" +
+			"olt,s1," + addr + ",community:vsol_v1600d\n" +
+			"tx,s1," + addr + ",community:terra_sti440\n",
+		"regions.csv": "code,name,parent,level,population,households,lat,lon\n" +
+			"1,County,,county,,,,\n" +
+			"11,Village,1,village,100,40,36.5,101.5\n",
+		"service_areas.csv": "device,port,village,service\nolt,*,11,data\ntx,*,11,video\n",
+	})
+}
+
+// On a terminal, --poll rewrites one progress line with \r and ends it;
+// the report itself is untouched.
+func TestReportProgressOnTerminal(t *testing.T) {
+	_, addr := simulatortest.Serve(t, "vsol_v1600d", "terra_sti440")
+	inv := twoDevices(t, addr)
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptmx.Close()
+	read := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(ptmx) // ends with EIO once tty is closed
+		read <- string(b)
+	}()
+	out, _, code := runReport(t, tty, "--inventory", inv, "--poll", "--format", "csv")
+	tty.Close()
+	var term string
+	select {
+	case term = <-read:
+	case <-time.After(time.Minute):
+		t.Fatal("the terminal's output did not end")
+	}
+	if code != 0 {
+		t.Fatalf("exit %d: %q", code, term)
+	}
+	if !strings.Contains(term, "\rpolled 1/2 devices, 0 down") || !strings.Contains(term, "\rpolled 2/2 devices, 0 down\r\n") {
+		t.Errorf("terminal got %q: want the line rewritten with \\r for each poll, then ended", term)
+	}
+	if strings.Contains(out, "devices, 0 down") || !strings.HasPrefix(out, "\ufeffcode,") {
+		t.Errorf("stdout %q: the report alone", out)
+	}
+}
