@@ -71,7 +71,9 @@ func parseDevices(name string, r io.Reader, rows int, creds map[string]string, e
 			devs = append(devs, d)
 		}
 	}
-	checkParents(f, devs, byID)
+	if !errs.partial { // else parents may stand beyond the error
+		checkParents(f, devs, byID)
+	}
 	return devs, byID, refs
 }
 

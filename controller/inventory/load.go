@@ -18,7 +18,7 @@ import (
 // found, each naming FILE:LINE:COLUMN: column: message (at most MaxErrors,
 // then "... and N more"). The files are read in parallel.
 func Load(dir string, opt Options) (*Inventory, error) {
-	l := loader{dir: dir, inv: &Inventory{Dir: dir}}
+	l := newLoader(dir)
 	defer l.close()
 	if err := l.open(); err != nil {
 		return nil, err
@@ -87,12 +87,19 @@ func (l *loader) open() error {
 	return nil
 }
 
-func (l *loader) sources() []*source {
+func newLoader(dir string) *loader {
+	l := &loader{dir: dir, inv: &Inventory{Dir: dir}}
 	l.regions.table, l.sites.table, l.devices.table, l.gateways.table = regionsTable, sitesTable, devicesTable, gatewaysTable
 	l.areas.table, l.declared.table, l.overrides.table = serviceAreasTable, declaredTable, overridesTable
+	return l
+}
+
+// sources lists the files in the order their errors are reported.
+func (l *loader) sources() []*source {
 	return []*source{&l.regions, &l.sites, &l.devices, &l.gateways, &l.areas, &l.declared, &l.overrides}
 }
 
+// close closes the files still open.
 func (l *loader) close() {
 	for _, s := range l.sources() {
 		if s.file != nil {

@@ -63,7 +63,9 @@ func parseRegions(name string, r io.Reader, rows int, errs *errList) ([]Region, 
 			regs = append(regs, g)
 		}
 	}
-	linkRegions(f, regs, byCode, cols)
+	if !errs.partial { // else parents may stand beyond the error
+		linkRegions(f, regs, byCode, cols)
+	}
 	return regs, byCode
 }
 
