@@ -30,9 +30,26 @@ func Serve(t testing.TB, names ...string) (*simulator.Simulator, string) {
 			t.Fatal(err)
 		}
 	}
-	sim, _, err := simulator.Load(dir, simulator.DefaultOptions)
+	return serve(t, dir, false)
+}
+
+// ServeDir serves every recording of dir on a loopback UDP port until the
+// test ends, failing the test when a recording cannot be served whole. It
+// returns the simulator and its address.
+func ServeDir(t testing.TB, dir string) (*simulator.Simulator, string) {
+	t.Helper()
+	return serve(t, dir, true)
+}
+
+// serve serves dir; strict fails the test on a warning.
+func serve(t testing.TB, dir string, strict bool) (*simulator.Simulator, string) {
+	t.Helper()
+	sim, warns, err := simulator.Load(dir, simulator.DefaultOptions)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if strict && len(warns) > 0 {
+		t.Fatalf("recordings of %s: %d warnings, first: %v", dir, len(warns), warns[0])
 	}
 	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 // subscribers online, digital TV and convergence.
 func TestCoverageAgrees(t *testing.T) {
 	w, dir, inv := loaded(t, 200, 13)
-	addr := serve(t, filepath.Join(dir, RecordingsDir))
+	addr := serveDir(t, filepath.Join(dir, RecordingsDir))
 	set, err := device.DefaultProfiles()
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package world
 
 import (
 	"context"
-	"net"
 	"path/filepath"
 	"testing"
 	"time"
@@ -10,32 +9,10 @@ import (
 	"github.com/gosnmp/gosnmp"
 
 	"github.com/ngic/ngic/controller/device"
-	"github.com/ngic/ngic/controller/simulator"
+	"github.com/ngic/ngic/controller/simulator/simulatortest"
 	"github.com/ngic/ngic/controller/snmp"
 	"github.com/ngic/ngic/internal/testenv"
 )
-
-// serve serves a folder of recordings on a loopback UDP port until the test
-// ends and returns the address.
-func serve(t *testing.T, dir string) string {
-	t.Helper()
-	sim, warns, err := simulator.Load(dir, simulator.DefaultOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(warns) > 0 {
-		t.Fatalf("recordings warned %d times, first: %v", len(warns), warns[0])
-	}
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { sim.Serve(ctx, conn); close(done) }()
-	t.Cleanup(func() { cancel(); conn.Close(); <-done })
-	return conn.LocalAddr().String()
-}
 
 // poll collects one device's document through the simulator, failing on
 // any warning.
@@ -66,7 +43,7 @@ func poll(t *testing.T, addr, community string, set *device.ProfileSet) *device.
 // class and the access figures the world says.
 func TestPollWorld(t *testing.T) {
 	w, dir := written(t, 150, 11)
-	pollKinds(t, w, serve(t, filepath.Join(dir, RecordingsDir)), 2)
+	pollKinds(t, w, serveDir(t, filepath.Join(dir, RecordingsDir)), 2)
 }
 
 // TestPollWorldSnmpsim serves the recordings with Debian's snmpsimd (the
@@ -228,4 +205,12 @@ func TestDOCSISCapability(t *testing.T) {
 			t.Errorf("%s: access %+v, want DOCSIS %q", c.name, d.Access, c.want)
 		}
 	}
+}
+
+// serveDir serves the world's recordings, failing on any warning, and
+// returns the simulator's address.
+func serveDir(t *testing.T, dir string) string {
+	t.Helper()
+	_, addr := simulatortest.ServeDir(t, dir)
+	return addr
 }
