@@ -2,12 +2,10 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,27 +58,23 @@ func copyInventory(t *testing.T, src, addr string) string {
 	return dir
 }
 
-// runReport runs `ngic-controller report coverage args...` with stderr
-// going to errw (a buffer when nil), and returns stdout, stderr and the
-// exit code. A report that has not ended within two minutes fails.
+// runReport runs `ngic-controller report coverage args...` in the test's
+// process with stderr going to errw (a buffer when nil), and returns
+// stdout, stderr (with the error the program would print) and the exit
+// code the program would have.
 func runReport(t *testing.T, errw io.Writer, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, append([]string{"report", "coverage"}, args...)...)
 	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	if errw != nil {
-		cmd.Stderr = errw
+	if errw == nil {
+		errw = &e
 	}
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("report coverage %v did not end within two minutes", args)
-	}
-	if ee, ok := err.(*exec.ExitError); ok {
-		return o.String(), e.String(), ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
+	c := newReportCmd()
+	c.SetArgs(append([]string{"coverage"}, args...))
+	c.SetOut(&o)
+	c.SetErr(errw)
+	c.SilenceErrors, c.SilenceUsage = true, true
+	if err := c.Execute(); err != nil {
+		return o.String(), e.String() + err.Error(), 1
 	}
 	return o.String(), e.String(), 0
 }
@@ -349,5 +343,83 @@ func TestReportProgressOnTerminal(t *testing.T) {
 	}
 	if strings.Contains(out, "devices, 0 down") || !strings.HasPrefix(out, "\ufeffcode,") {
 		t.Errorf("stdout %q: the report alone", out)
+	}
+}
+
+// Each error exits non-zero with a message naming what is wrong, and
+// leaves no output file, whole or partial.
+func TestReportCoverageErrors(t *testing.T) {
+	good := writeInventory(t, map[string]string{
+		"devices.csv": "id,site,address,credentials\nolt,s1,127.0.0.1:161,community:x\n",
+		"regions.csv": "code,name,parent,level,population,households,lat,lon\n1,V,,village,1,1,36.5,101.5\n",
+	})
+	badLevel := writeInventory(t, map[string]string{
+		"devices.csv": "id,site,address,credentials\n",
+		"regions.csv": "code,name,parent,level,population,households,lat,lon\n1,C,,county,,,,\n11,V,1,hamlet,1,1,36.5,101.5\n",
+	})
+	named := writeInventory(t, map[string]string{
+		"devices.csv": "id,site,address,credentials\nolt,s1,127.0.0.1:161,v2\n",
+	})
+	outDir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad inventory", []string{"--inventory", badLevel, "--format", "json"}, "regions.csv:3:8: level: \"hamlet\""},
+		{"missing inventory", []string{"--inventory", filepath.Join(outDir, "none"), "--format", "json"}, "devices.csv"},
+		{"no inventory", []string{"--format", "json"}, "give --inventory DIR"},
+		{"bad format", []string{"--inventory", good, "--format", "xml"}, `format "xml": want one of json, csv, geojson, html`},
+		{"no format", []string{"--inventory", good}, "no format given"},
+		{"unwritable output", []string{"--inventory", good, "--format", "csv", "--output", filepath.Join(outDir, "no", "such", "dir", "r.csv")},
+			"--output " + filepath.Join(outDir, "no", "such", "dir", "r.csv")},
+		{"output is a folder", []string{"--inventory", good, "--format", "csv", "--output", outDir}, "--output " + outDir},
+		{"compare without config", []string{"--inventory", good, "--format", "json", "--compare", "2026-01-01"}, "--compare needs --config"},
+		{"named credentials without config", []string{"--inventory", named, "--format", "json", "--poll"},
+			`devices.csv:2: device olt: credentials "v2": named credentials need --config`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := runReport(t, nil, tc.args...)
+			if code == 0 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, stderr %q: want an error containing %q", code, errOut, tc.want)
+			}
+			if out != "" {
+				t.Errorf("stdout %q after an error", out)
+			}
+		})
+	}
+	if left, _ := os.ReadDir(outDir); len(left) != 0 {
+		t.Errorf("files left behind: %v", left)
+	}
+}
+
+// Without --poll and without a configuration, devices are unknown: the
+// report rests on declared coverage and overrides alone, and says so.
+func TestReportCoverageWithoutEvidence(t *testing.T) {
+	inv := copyInventory(t, realFixture, "")
+	out := filepath.Join(t.TempDir(), "report.json")
+	stdout, errOut, code := runReport(t, nil, "--inventory", inv, "--format", "json", "--output", out)
+	if code != 0 || stdout != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %s", code, stdout, errOut)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := decodeReport(t, string(b))
+	if !strings.HasPrefix(r.Source, "none: ") {
+		t.Errorf("source %q", r.Source)
+	}
+	for _, v := range r.Villages {
+		if v.Evidence == coverage.EvidenceMeasured || v.TVEvidence == coverage.EvidenceMeasured || v.SubscribersOnline != 0 {
+			t.Errorf("village %s: measured evidence without any poll: %s, TV %s", v.Code, v.Evidence, v.TVEvidence)
+		}
+	}
+	for code, want := range map[string]string{"630102001000": "declared", "630201004000": "override", "630101001000": "none"} {
+		for _, v := range r.Villages {
+			if v.Code == code && v.Evidence != want {
+				t.Errorf("village %s: evidence %s, want %s", code, v.Evidence, want)
+			}
+		}
 	}
 }
