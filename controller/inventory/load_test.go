@@ -212,3 +212,25 @@ func TestSampleInventory(t *testing.T) {
 		}
 	}
 }
+
+func TestLevelAndService(t *testing.T) {
+	for l := LevelProvince; l <= LevelVillage; l++ {
+		if got, ok := ParseLevel(strings.ToUpper(l.String())); !ok || got != l {
+			t.Errorf("ParseLevel(%s) = %v, %v", l, got, ok)
+		}
+	}
+	if _, ok := ParseLevel("hamlet"); ok || Level(0).String() != "level(0)" || Level(6).String() != "level(6)" {
+		t.Error("a level that is none")
+	}
+	for _, s := range []Service{ServiceData, ServiceVoice, ServiceVideo} {
+		if got, ok := ParseService(" " + string(s)); ok {
+			t.Errorf("ParseService accepts a space: %v", got)
+		}
+		if got, ok := ParseService(strings.ToUpper(string(s))); !ok || got != s {
+			t.Errorf("ParseService(%s) = %v, %v", s, got, ok)
+		}
+	}
+	if _, ok := ParseService("tv"); ok {
+		t.Error("tv is a service")
+	}
+}
