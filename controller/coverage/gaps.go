@@ -33,11 +33,10 @@ func (c *computation) gaps(vills []Village) []Gap {
 			if !e.Used || e.Source != EvidenceMeasured || e.Service != string(inventory.ServiceData) {
 				continue
 			}
-			d, ok := inv.Device(e.Device)
-			if !ok {
+			if e.dev == 0 {
 				continue
 			}
-			if s := c.devs[d].site; s >= 0 && vl.Tier > siteTier[s] {
+			if s := c.devs[e.dev-1].site; s >= 0 && vl.Tier > siteTier[s] {
 				siteTier[s], siteVillage[s] = vl.Tier, int32(v)
 			}
 		}
@@ -53,16 +52,25 @@ func (c *computation) gaps(vills []Village) []Gap {
 		}
 		grids[t] = newGrid(inv.Sites, pts)
 	}
-	var out []Gap
-	var of []int32 // the village of each gap
+	var of []int32 // the villages below the top tier
 	for v := range vills {
-		vl := &vills[v]
-		if vl.Tier >= top {
-			continue
+		if vills[v].Tier < top {
+			of = append(of, int32(v))
 		}
-		of = append(of, int32(v))
-		out = append(out, Gap{Code: vl.Code, Name: vl.Name, Parent: vl.Parent, Households: vl.Households,
-			Population: vl.Population, Priority: vl.Priority, Broadband: vl.Broadband, Evidence: vl.Evidence})
+	}
+	// Most households first, then by code (codes are unique).
+	slices.SortFunc(of, func(a, b int32) int {
+		va, vb := &vills[a], &vills[b]
+		if va.Households != vb.Households {
+			return cmp.Compare(vb.Households, va.Households)
+		}
+		return cmp.Compare(va.Code, vb.Code)
+	})
+	out := make([]Gap, len(of))
+	for i, v := range of {
+		vl := &vills[v]
+		out[i] = Gap{Code: vl.Code, Name: vl.Name, Parent: vl.Parent, Households: vl.Households,
+			Population: vl.Population, Priority: vl.Priority, Broadband: vl.Broadband, Evidence: vl.Evidence}
 	}
 	parallel(len(out), func() func(lo, hi int) {
 		return func(lo, hi int) {
@@ -80,12 +88,6 @@ func (c *computation) gaps(vills []Village) []Gap {
 				}
 			}
 		}
-	})
-	slices.SortStableFunc(out, func(a, b Gap) int {
-		if a.Households != b.Households {
-			return cmp.Compare(b.Households, a.Households)
-		}
-		return cmp.Compare(a.Code, b.Code)
 	})
 	return out
 }

@@ -181,6 +181,10 @@ type TrailEntry struct {
 	// Stale and Outage qualify a measured entry.
 	Stale  bool `json:"stale,omitempty"`
 	Outage bool `json:"outage,omitempty"`
+
+	// dev is the entry's device's index in the inventory plus one (0: no
+	// device), for Compute's own use.
+	dev int32
 }
 
 // Region is the roll-up of one region above the villages.

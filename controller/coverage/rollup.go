@@ -1,6 +1,11 @@
 package coverage
 
-import "github.com/ngic/ngic/controller/inventory"
+import (
+	"cmp"
+	"slices"
+
+	"github.com/ngic/ngic/controller/inventory"
+)
 
 // count is villages with their households and population.
 type count struct {
@@ -24,6 +29,12 @@ func (n count) share(total count) Share {
 		s.SharePopulation = float64(n.pop) / float64(total.pop)
 	}
 	return s
+}
+
+func (n *count) merge(o *count) {
+	n.villages += o.villages
+	n.households += o.households
+	n.pop += o.pop
 }
 
 // acc accumulates a subset of the villages of a region.
@@ -73,6 +84,21 @@ func (a *acc) add(v *Village) {
 	a.nextGen += v.NextGenSubscribers
 }
 
+// merge adds the figures of o (a child region's) to a.
+func (a *acc) merge(o *acc) {
+	a.total.merge(&o.total)
+	for i := range a.tiers {
+		a.tiers[i].merge(&o.tiers[i])
+	}
+	for _, p := range [...]struct{ dst, src *count }{{&a.measured, &o.measured}, {&a.declared, &o.declared},
+		{&a.override, &o.override}, {&a.none, &o.none}, {&a.digital, &o.digital}, {&a.analogue, &o.analogue},
+		{&a.converged, &o.converged}, {&a.voice, &o.voice}, {&a.outage, &o.outage}, {&a.stale, &o.stale}} {
+		p.dst.merge(p.src)
+	}
+	a.subscribers += o.subscribers
+	a.nextGen += o.nextGen
+}
+
 // subset turns the accumulator into a Subset.
 func (a *acc) subset(tiers []Tier) Subset {
 	t := a.total
@@ -109,14 +135,28 @@ func (c *computation) rollUp(vills []Village) []Region {
 		all[i].tiers = flat[2*nt*i : 2*nt*i+nt : 2*nt*i+nt]
 		prio[i].tiers = flat[2*nt*i+nt : 2*nt*(i+1) : 2*nt*(i+1)]
 	}
+	// Each village counts in its parent; each region then in its parent,
+	// deepest levels first, so that a region is whole before it is added.
 	for v, ri := range inv.Villages() {
 		vl := &vills[v]
-		for p := inv.Regions[ri].ParentIx; p >= 0; p = inv.Regions[p].ParentIx {
+		if p := inv.Regions[ri].ParentIx; p >= 0 {
 			all[p].add(vl)
 			if vl.Priority {
 				prio[p].add(vl)
 			}
 		}
+	}
+	var order []int32
+	for i := range inv.Regions {
+		if inv.Regions[i].Level != inventory.LevelVillage && inv.Regions[i].ParentIx >= 0 {
+			order = append(order, int32(i))
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(inv.Regions[b].Level, inv.Regions[a].Level) })
+	for _, i := range order {
+		p := inv.Regions[i].ParentIx
+		all[p].merge(&all[i])
+		prio[p].merge(&prio[i])
 	}
 	var out []Region
 	for i := range inv.Regions {

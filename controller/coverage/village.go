@@ -152,7 +152,7 @@ func (c *computation) measuredEntry(r int32) (TrailEntry, *devInfo) {
 	sa := &c.inv.ServiceAreas[r]
 	d := &c.devs[sa.DeviceIx]
 	e := TrailEntry{Service: string(sa.Service), Source: EvidenceMeasured, Line: sa.Line, Device: sa.Device,
-		Port: sa.Port, PolledAt: d.polledAt, State: d.state, Stale: d.stale, Outage: d.outage}
+		Port: sa.Port, PolledAt: d.polledAt, State: d.state, Stale: d.stale, Outage: d.outage, dev: sa.DeviceIx + 1}
 	switch {
 	case !d.usable:
 		e.Rejected = d.reject
