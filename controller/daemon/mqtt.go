@@ -31,6 +31,15 @@ func (d *Daemon) openIngest(cfg *config.Config) error {
 	if d.influx != nil {
 		o.Lines = d.influx.Write
 	}
+	// The engine drops signals no rule takes (the configured rules, or
+	// the defaults Validate set): the ingest need not build them.
+	if rules := cfg.Alerts.Rules; len(rules) > 0 {
+		taken := map[string]bool{}
+		for _, r := range rules {
+			taken[r.Kind] = true
+		}
+		o.SignalKinds = func(kind string) bool { return taken[kind] }
+	}
 	in, err := ingest.Open(o)
 	if errors.Is(err, ingest.ErrDamaged) {
 		if err := d.moveAside(o.StatePath, err, "gateways' counts start from zero, and events the gateways send again may be counted again"); err != nil {

@@ -45,6 +45,11 @@ type Options struct {
 	Lines func(lines []byte) error
 	// Signals receives the alert signals; nil sends none.
 	Signals alerts.Sink
+	// SignalKinds, when set, tells the kinds of signal Signals takes (those
+	// of its rules): signals of other kinds are not even built. A tag's
+	// departure, for one, is a signal per event that no default rule
+	// takes. Nil: every kind.
+	SignalKinds func(kind string) bool
 	// OfflineAfter is how long a gateway may stay silent (no event,
 	// health or status) before it counts as offline; 0 means
 	// DefaultOfflineAfter.
@@ -131,6 +136,11 @@ func Open(o Options) (*Ingester, error) {
 		return nil, fmt.Errorf("ingest: state %s: %w: %w", o.StatePath, ErrDamaged, err)
 	}
 	return &Ingester{o: o, db: db, opened: o.Now(), st: st, ids: map[string]*idRing{}}, nil
+}
+
+// wants tells whether signals of kind are sent.
+func (in *Ingester) wants(kind string) bool {
+	return in.o.Signals != nil && (in.o.SignalKinds == nil || in.o.SignalKinds(kind))
 }
 
 // Close closes the state file. Record fails after it.

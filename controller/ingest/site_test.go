@@ -126,3 +126,21 @@ func TestPassages(t *testing.T) {
 		t.Fatalf("passage: %+v", p)
 	}
 }
+
+// TestSignalKinds: with SignalKinds set, only the kinds it takes are
+// signalled; the state is kept the same.
+func TestSignalKinds(t *testing.T) {
+	f := newFixture(t, func(o *Options) {
+		o.SignalKinds = func(kind string) bool { return kind == alerts.KindDoorHeld }
+	})
+	f.record(t, tagEvent(t, "gw1", "r1", telemetry.TagArrived, 1, "A"), tagEvent(t, "gw1", "r1", telemetry.TagArrived, 2, "B"),
+		tagEvent(t, "gw1", "r1", telemetry.TagDeparted, 3, "A"), event(t, "gw1", "cab", telemetry.BeamHeld, 4, nil),
+		tagEvent(t, "gw1", "r1", telemetry.TagArrived, 9, "C")) // seqs 5..8 missing: a gap
+	sigs := f.sink.take()
+	if len(sigs) != 1 || sigs[0].Kind != alerts.KindDoorHeld || !sigs[0].Active {
+		t.Fatalf("signals %s; want the door held alone", kinds(sigs))
+	}
+	if g := f.gateway(t, "gw1"); g.TagsPresent != 2 || g.Counts.Gaps != 1 || g.Counts.Events != 5 {
+		t.Fatalf("gw1: %+v", g)
+	}
+}

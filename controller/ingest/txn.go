@@ -56,6 +56,9 @@ func (t *txn) subject(gw string) alerts.Subject {
 }
 
 func (t *txn) signal(gw, kind, key string, active bool, at time.Time, summary string, attrs map[string]string) {
+	if !t.in.wants(kind) {
+		return
+	}
 	t.signals = append(t.signals, alerts.Signal{Kind: kind, Subject: t.subject(gw), Key: key,
 		Active: active, Time: at, Summary: summary, Attrs: attrs})
 }
@@ -406,7 +409,7 @@ func (t *txn) departed(gw string, ev *telemetry.Event) {
 	if cur := t.tag(gw, k); cur != nil && cur.Seq < ev.Seq {
 		t.setTag(gw, k, nil)
 	}
-	if t.in.o.Signals == nil {
+	if !t.in.wants(alerts.KindTagDeparted) {
 		return
 	}
 	tg := ev.Tag
@@ -460,6 +463,9 @@ func (t *txn) door(gw string, g *gwRec, ev *telemetry.Event, state string) {
 		return
 	}
 	t.doors[k] = &DoorState{Gateway: gw, Sensor: ev.Source, State: state, Since: ev.Time, Seq: ev.Seq}
+	if state == DoorBlocked || !t.in.wants(alerts.KindDoorHeld) {
+		return
+	}
 	attrs := map[string]string{"sensor": ev.Source}
 	switch state {
 	case DoorHeld:
