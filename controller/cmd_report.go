@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,9 +25,15 @@ import (
 
 func init() { commands = append(commands, newReportCmd) }
 
-// devicesSnapshot is the running controller's device snapshot in its
-// state_dir (controller/daemon writes it there).
-const devicesSnapshot = "devices.snapshot"
+// Files of the running controller's state_dir that the report reads.
+const (
+	// devicesSnapshot is the poller's device snapshot (controller/daemon
+	// writes it there).
+	devicesSnapshot = "devices.snapshot"
+	// coverageStore is the folder of the coverage snapshots
+	// (controller/coverage.Store).
+	coverageStore = "coverage"
+)
 
 // newReportCmd builds `ngic-controller report`, the parent of the reports.
 func newReportCmd() *cobra.Command {
@@ -327,33 +334,22 @@ func credentialsHint(cfg *config.Config) string {
 }
 
 // readSnapshot reads the running controller's device snapshot at path
-// (nil, nil when there is none). The snapshot is copied first, so that
-// nothing here touches the running controller's state folder.
+// (nil, nil when there is none), for the devices ids. The snapshot is
+// linked or copied into a temporary folder first, so that nothing here
+// touches the running controller's state folder (poller.New removes the
+// temporary files of a snapshot being written).
 func readSnapshot(path string, ids []string) ([]poller.DeviceState, error) {
-	src, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("report: snapshot: %w", err)
-	}
-	defer src.Close()
 	dir, err := os.MkdirTemp("", "ngic-report-")
 	if err != nil {
 		return nil, fmt.Errorf("report: snapshot: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	cp := filepath.Join(dir, devicesSnapshot)
-	dst, err := os.Create(cp)
-	if err != nil {
+	if err := linkOrCopy(path, cp); err != nil {
 		return nil, fmt.Errorf("report: snapshot: %w", err)
-	}
-	_, err = io.Copy(dst, src)
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("report: snapshot %s: %w", path, err)
 	}
 	p, err := poller.New(poller.Options{SnapshotPath: cp})
 	if err != nil {
@@ -451,16 +447,81 @@ func loadInventory(dir string, cfg *config.Config) (*inventory.Inventory, error)
 	return inventory.Load(dir, opt)
 }
 
-// coverageConfig is the configuration's coverage section, else the
-// defaults.
+// coverageConfig is the configuration's coverage section (validated by
+// config.Load, defaults filled), else the defaults.
 func coverageConfig(cfg *config.Config) coverage.Config {
-	return coverage.DefaultConfig()
+	if cfg == nil {
+		return coverage.DefaultConfig()
+	}
+	return cfg.Coverage
 }
 
-// compareWith loads the coverage snapshot at or before at and compares res
-// with it.
+// compareWith reads the latest coverage snapshot at or before at from the
+// store in the configuration's state_dir and compares res with it.
+//
+// The running controller owns that folder: the store is opened on a
+// temporary folder of hard links to its snapshots (copies where links
+// cannot be made), so that nothing here removes a snapshot being written
+// or moves a damaged one aside.
 func compareWith(cfg *config.Config, covCfg coverage.Config, at time.Time, res *coverage.Result) (*coverage.Diff, error) {
-	return nil, errors.New("report: --compare: not implemented yet")
+	dir := filepath.Join(cfg.StateDir, coverageStore)
+	when := at.UTC().Format(time.RFC3339)
+	ents, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("report: --compare: %w", err)
+	}
+	links, err := os.MkdirTemp("", "ngic-report-")
+	if err != nil {
+		return nil, fmt.Errorf("report: --compare: %w", err)
+	}
+	defer os.RemoveAll(links)
+	for _, e := range ents {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, "coverage-") || !strings.HasSuffix(name, ".json.gz") {
+			continue
+		}
+		if err := linkOrCopy(filepath.Join(dir, name), filepath.Join(links, name)); err != nil {
+			return nil, fmt.Errorf("report: --compare: %w", err)
+		}
+	}
+	st, err := coverage.OpenStore(links, max(covCfg.Keep, len(ents), 1))
+	if err != nil {
+		return nil, fmt.Errorf("report: --compare: %w", err)
+	}
+	old, err := st.At(at)
+	switch {
+	case errors.Is(err, coverage.ErrDamaged):
+		// Only the link was moved aside: name the controller's file.
+		msg, _, _ := strings.Cut(err.Error(), "; moved aside")
+		return nil, fmt.Errorf("report: --compare %s: the snapshot cannot be read: %s", when, strings.ReplaceAll(msg, links, dir))
+	case errors.Is(err, coverage.ErrNoSnapshot):
+		return nil, fmt.Errorf("report: --compare %s: no snapshot at or before %s in %s", when, when, dir)
+	case err != nil:
+		return nil, fmt.Errorf("report: --compare %s: %s: %w", when, dir, err)
+	}
+	return coverage.Compare(old, res), nil
+}
+
+// linkOrCopy makes dst a hard link to src, or a copy of it where a link
+// cannot be made (another file system).
+func linkOrCopy(src, dst string) error {
+	if os.Link(src, dst) == nil {
+		return nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // evidence gathers each device's status, in the order of inv.Devices: by

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"math"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/ngic/ngic/controller/config"
 	"github.com/ngic/ngic/controller/coverage"
+	"github.com/ngic/ngic/controller/poller"
 	"github.com/ngic/ngic/controller/simulator/simulatortest"
 )
 
@@ -422,4 +425,216 @@ func TestReportCoverageWithoutEvidence(t *testing.T) {
 			}
 		}
 	}
+}
+
+// controllerDir writes a controller configuration beside a copy of the real
+// fixture pointed at addr, with its state in DIR/state, and returns the
+// folder and the configuration's path.
+func controllerDir(t *testing.T, addr string) (dir, cfgPath string) {
+	t.Helper()
+	dir = t.TempDir()
+	inv := copyInventory(t, realFixture, addr)
+	if err := os.Rename(inv, filepath.Join(dir, "inventory")); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath = filepath.Join(dir, "controller.yaml")
+	yaml := "inventory: inventory\n" +
+		"poll:\n  interval: 1s\n  timeout: 100ms\n  retries: 0\n  concurrency: 4\n" +
+		"mqtt:\n  embedded: true\n" +
+		"state_dir: " + filepath.Join(dir, "state") + "\n"
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, cfgPath
+}
+
+// Without --poll, a configuration whose state_dir holds the running
+// controller's device snapshot gives the same answers as a poll.
+func TestReportCoverageFromControllerSnapshot(t *testing.T) {
+	_, addr := simulatortest.Serve(t, realRecordings...)
+	_, cfgPath := controllerDir(t, addr)
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	devs, err := cfg.Devices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	polled := make(chan string, 4*len(devs))
+	p, err := poller.New(poller.Options{SnapshotPath: filepath.Join(cfg.StateDir, "devices.snapshot"),
+		Observer: func(p *poller.Poll) {
+			select {
+			case polled <- p.Device.ID:
+			default: // seen already: the channel holds more than one poll each
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.SetDevices(devs); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	timeout := time.After(time.Minute)
+	for seen := map[string]bool{}; len(seen) < len(devs); {
+		select {
+		case id := <-polled:
+			seen[id] = true
+		case <-timeout:
+			t.Fatalf("the poller polled %d of %d devices within a minute", len(seen), len(devs))
+		}
+	}
+	cancel()
+	if err := <-done; err != nil { // Run saves the snapshot as it ends
+		t.Fatal(err)
+	}
+	out, errOut, code := runReport(t, nil, "--config", cfgPath, "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r := decodeReport(t, out)
+	if !strings.Contains(r.Source, "device snapshot") || !strings.Contains(r.Source, "(14 of 14 devices known)") {
+		t.Errorf("source %q", r.Source)
+	}
+	byCode := map[string]*coverage.Village{}
+	for i := range r.Villages {
+		byCode[r.Villages[i].Code] = &r.Villages[i]
+	}
+	checkTrail(t, byCode)
+	checkRegions(t, r)
+	checkGaps(t, r)
+	if c := p.Counts(); c[poller.StateUp] != len(devs)-1 || c[poller.StateDown] != 1 {
+		t.Errorf("device states %v: want all up but dslam-dead", c)
+	}
+	if entries, _ := os.ReadDir(cfg.StateDir); len(entries) != 1 {
+		t.Errorf("the report changed the controller's state folder: %v", entries)
+	}
+}
+
+// --compare DATE reads the coverage snapshot at or before DATE from the
+// state_dir's store and gives what moved: JSON's compare member, CSV's
+// previous columns, HTML's moves.
+func TestReportCoverageCompare(t *testing.T) {
+	_, addr := simulatortest.Serve(t, realRecordings...)
+	dir, cfgPath := controllerDir(t, addr)
+	// A month ago nothing was polled: declared coverage and overrides only.
+	out, errOut, code := runReport(t, nil, "--config", cfgPath, "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	then := decodeReport(t, out).Result
+	then.Computed = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	storeDir := filepath.Join(dir, "state", "coverage")
+	st, err := coverage.OpenStore(storeDir, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Save(&then); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadDir(storeDir)
+
+	out, errOut, code = runReport(t, nil, "--config", cfgPath, "--poll", "--format", "json", "--compare", "2026-10-15")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r := decodeReport(t, out)
+	if r.Compare == nil || !r.Compare.From.Equal(then.Computed) {
+		t.Fatalf("compare %+v: want a comparison from %v", r.Compare, then.Computed)
+	}
+	moved := map[string]coverage.VillageChange{}
+	for _, m := range r.Compare.Villages {
+		moved[m.Code] = m
+	}
+	for code, want := range map[string][3]string{
+		"630101001000": {"unserved", "served", "up"},
+		"630201001000": {"unserved", "underserved", "up"},
+		"630201002000": {"underserved", "underserved", "same"}, // declared 4g, now measured VDSL
+	} {
+		m, ok := moved[code]
+		if !ok || m.FromBroadband != want[0] || m.ToBroadband != want[1] || m.Direction != want[2] {
+			t.Errorf("village %s moved %+v, want %v", code, m, want)
+		}
+	}
+	for _, code := range []string{"630201003000", "630201004000"} { // declared then and now; override then and now
+		if m, ok := moved[code]; ok {
+			t.Errorf("village %s did not move, yet %+v", code, m)
+		}
+	}
+	found := false
+	for _, c := range r.Compare.Regions {
+		if c.Code == "630000000000" && c.Subset == coverage.SubsetAll && c.Figure == "tier:served" {
+			found = near(c.From, 120.0/1930) && near(c.To, 1070.0/1930) && near(c.Delta, 950.0/1930)
+		}
+	}
+	if !found {
+		t.Errorf("no province served share 120/1930 -> 1070/1930 in %+v", r.Compare.Regions)
+	}
+
+	out, errOut, code = runReport(t, nil, "--config", cfgPath, "--format", "csv", "--compare", "2026-10-15T00:00:00Z")
+	if code != 0 || !strings.Contains(out, ",previous_broadband,previous_evidence,previous_tv,moved\r\n") {
+		t.Errorf("exit %d (%s): CSV without the comparison's columns: %.300q", code, errOut, out)
+	}
+	out, errOut, code = runReport(t, nil, "--config", cfgPath, "--format", "html", "--compare", "2026-10-15")
+	if code != 0 || !strings.Contains(out, "What moved since 2026-10-01T00:00:00Z") {
+		t.Errorf("exit %d (%s): HTML without the moves", code, errOut)
+	}
+	_, errOut, code = runReport(t, nil, "--config", cfgPath, "--format", "json", "--compare", "2026-09-30")
+	if code == 0 || !strings.Contains(errOut, "no snapshot at or before 2026-09-30T23:59:59Z") {
+		t.Errorf("exit %d, %q: want no snapshot", code, errOut)
+	}
+	_, errOut, code = runReport(t, nil, "--config", cfgPath, "--format", "json", "--compare", "last month")
+	if code == 0 || !strings.Contains(errOut, `--compare "last month": want a date YYYY-MM-DD or an RFC 3339 date-time`) {
+		t.Errorf("exit %d, %q", code, errOut)
+	}
+	if after, _ := os.ReadDir(storeDir); len(after) != len(before) {
+		t.Errorf("the report changed the store: %v, then %v", before, after)
+	}
+}
+
+func TestParseCompareDate(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		"2026-10-15":                time.Date(2026, 10, 15, 23, 59, 59, 999999999, time.UTC),
+		"2026-10-15T08:00:00Z":      time.Date(2026, 10, 15, 8, 0, 0, 0, time.UTC),
+		"2026-10-15T08:00:00+08:00": time.Date(2026, 10, 15, 0, 0, 0, 0, time.UTC),
+	} {
+		got, err := parseCompareDate(in)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("parseCompareDate(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "2026-13-01", "15/10/2026", "2026-10-15 08:00"} {
+		if _, err := parseCompareDate(in); err == nil {
+			t.Errorf("parseCompareDate(%q): no error", in)
+		}
+	}
+}
+
+// FuzzParseCompareDate: --compare never panics, and what it accepts is a
+// date or an RFC 3339 time that reads back the same.
+func FuzzParseCompareDate(f *testing.F) {
+	for _, s := range []string{"2026-10-15", "2026-10-15T08:00:00Z", "2026-10-15T08:00:00.5+08:00", "", "x", "9999-12-31"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseCompareDate(s)
+		if err != nil {
+			return
+		}
+		if d, derr := time.Parse(time.DateOnly, s); derr == nil {
+			if !got.Equal(d.Add(24*time.Hour - time.Nanosecond)) {
+				t.Errorf("%q: %v", s, got)
+			}
+			return
+		}
+		if r, rerr := time.Parse(time.RFC3339, s); rerr != nil || !r.Equal(got) {
+			t.Errorf("%q accepted as %v, which is no RFC 3339 time (%v)", s, got, rerr)
+		}
+	})
 }
