@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/ngic/ngic/controller/inventory"
 )
@@ -18,29 +19,7 @@ const EarthRadiusKm = 6371.0088
 func (c *computation) gaps(vills []Village) []Gap {
 	inv := c.inv
 	top := len(c.tiers) - 1
-	siteTier := make([]int, len(inv.Sites))
-	siteVillage := make([]int32, len(inv.Sites))
-	for i := range siteTier {
-		siteTier[i] = -1
-	}
-	for v := range vills {
-		vl := &vills[v]
-		if vl.Evidence != EvidenceMeasured {
-			continue
-		}
-		for k := range vl.Trail {
-			e := &vl.Trail[k]
-			if !e.Used || e.Source != EvidenceMeasured || e.Service != string(inventory.ServiceData) {
-				continue
-			}
-			if e.dev == 0 {
-				continue
-			}
-			if s := c.devs[e.dev-1].site; s >= 0 && vl.Tier > siteTier[s] {
-				siteTier[s], siteVillage[s] = vl.Tier, int32(v)
-			}
-		}
-	}
+	siteTier, siteVillage := c.servingSites(vills)
 	// grids[t] holds the sites serving a village of a class above t.
 	grids := make([]*grid, max(top, 0))
 	for t := range grids {
@@ -58,13 +37,12 @@ func (c *computation) gaps(vills []Village) []Gap {
 			of = append(of, int32(v))
 		}
 	}
-	// Most households first, then by code (codes are unique).
+	// Most households first, then in file order.
 	slices.SortFunc(of, func(a, b int32) int {
-		va, vb := &vills[a], &vills[b]
-		if va.Households != vb.Households {
-			return cmp.Compare(vb.Households, va.Households)
+		if ha, hb := vills[a].Households, vills[b].Households; ha != hb {
+			return cmp.Compare(hb, ha)
 		}
-		return cmp.Compare(va.Code, vb.Code)
+		return cmp.Compare(a, b)
 	})
 	out := make([]Gap, len(of))
 	for i, v := range of {
@@ -90,6 +68,61 @@ func (c *computation) gaps(vills []Village) []Gap {
 		}
 	})
 	return out
+}
+
+// servingSites returns, per site, the best tier of the villages its
+// devices deliver data to, measured (-1 for none), and the first village
+// (in file order) of that tier. The villages are scanned in parallel; each
+// worker keeps its own tables, merged after.
+func (c *computation) servingSites(vills []Village) (tier []int, village []int32) {
+	n := len(c.inv.Sites)
+	tier, village = make([]int, n), make([]int32, n)
+	for i := range tier {
+		tier[i] = -1
+	}
+	var mu sync.Mutex
+	merge := func(t []int, v []int32) {
+		for s := range t {
+			if t[s] > tier[s] || (t[s] == tier[s] && t[s] >= 0 && v[s] < village[s]) {
+				tier[s], village[s] = t[s], v[s]
+			}
+		}
+	}
+	var tables [][]int
+	var villages [][]int32
+	parallel(len(vills), func() func(lo, hi int) {
+		t, v := make([]int, n), make([]int32, n)
+		for i := range t {
+			t[i] = -1
+		}
+		mu.Lock()
+		tables, villages = append(tables, t), append(villages, v)
+		mu.Unlock()
+		return func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				vl := &vills[i]
+				if vl.Evidence != EvidenceMeasured {
+					continue
+				}
+				for k := range vl.Trail {
+					e := &vl.Trail[k]
+					if !e.Used || e.dev == 0 || e.Service != string(inventory.ServiceData) {
+						continue
+					}
+					s := c.devs[e.dev-1].site
+					// Villages come in increasing order within a worker:
+					// the first of a tier stays.
+					if s >= 0 && (vl.Tier > t[s] || (vl.Tier == t[s] && int32(i) < v[s])) {
+						t[s], v[s] = vl.Tier, int32(i)
+					}
+				}
+			}
+		}
+	})
+	for w := range tables {
+		merge(tables[w], villages[w])
+	}
+	return tier, village
 }
 
 // grid is a spatial index of sites: cells of cell degrees from (lat0,

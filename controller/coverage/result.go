@@ -51,7 +51,8 @@ type Result struct {
 	Villages []Village `json:"villages"`
 	// Regions are every region that is not a village, in file order.
 	Regions []Region `json:"regions"`
-	// Gaps are the villages below the top tier, most households first.
+	// Gaps are the villages below the top tier, most households first
+	// (then in file order).
 	Gaps []Gap `json:"gaps"`
 }
 

@@ -128,9 +128,19 @@ func (a *acc) subset(tiers []Tier) Subset {
 func (c *computation) rollUp(vills []Village) []Region {
 	inv := c.inv
 	nt := len(c.tiers)
-	all := make([]acc, len(inv.Regions))
-	prio := make([]acc, len(inv.Regions))
-	flat := make([]count, 2*nt*len(inv.Regions))
+	// at maps a region to its accumulators (-1 for a village).
+	at := make([]int32, len(inv.Regions))
+	n := int32(0)
+	for i := range inv.Regions {
+		at[i] = -1
+		if inv.Regions[i].Level != inventory.LevelVillage {
+			at[i] = n
+			n++
+		}
+	}
+	all := make([]acc, n)
+	prio := make([]acc, n)
+	flat := make([]count, 2*nt*int(n))
 	for i := range all {
 		all[i].tiers = flat[2*nt*i : 2*nt*i+nt : 2*nt*i+nt]
 		prio[i].tiers = flat[2*nt*i+nt : 2*nt*(i+1) : 2*nt*(i+1)]
@@ -139,35 +149,36 @@ func (c *computation) rollUp(vills []Village) []Region {
 	// deepest levels first, so that a region is whole before it is added.
 	for v, ri := range inv.Villages() {
 		vl := &vills[v]
-		if p := inv.Regions[ri].ParentIx; p >= 0 {
-			all[p].add(vl)
+		if p := inv.Regions[ri].ParentIx; p >= 0 && at[p] >= 0 {
+			all[at[p]].add(vl)
 			if vl.Priority {
-				prio[p].add(vl)
+				prio[at[p]].add(vl)
 			}
 		}
 	}
 	var order []int32
 	for i := range inv.Regions {
-		if inv.Regions[i].Level != inventory.LevelVillage && inv.Regions[i].ParentIx >= 0 {
+		if at[i] >= 0 && inv.Regions[i].ParentIx >= 0 && at[inv.Regions[i].ParentIx] >= 0 {
 			order = append(order, int32(i))
 		}
 	}
 	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(inv.Regions[b].Level, inv.Regions[a].Level) })
 	for _, i := range order {
-		p := inv.Regions[i].ParentIx
-		all[p].merge(&all[i])
-		prio[p].merge(&prio[i])
+		p := at[inv.Regions[i].ParentIx]
+		all[p].merge(&all[at[i]])
+		prio[p].merge(&prio[at[i]])
 	}
-	var out []Region
+	out := make([]Region, 0, n)
 	for i := range inv.Regions {
 		r := &inv.Regions[i]
 		if r.Level == inventory.LevelVillage {
 			continue
 		}
-		t := all[i].total
+		a := at[i]
+		t := all[a].total
 		out = append(out, Region{Code: r.Code, Name: r.Name, Level: r.Level.String(), Parent: r.Parent,
 			Villages: t.villages, Households: t.households, Population: t.pop,
-			All: all[i].subset(c.tiers), Priority: prio[i].subset(c.tiers)})
+			All: all[a].subset(c.tiers), Priority: prio[a].subset(c.tiers)})
 	}
 	return out
 }
