@@ -52,9 +52,10 @@ type Options struct {
 	// MaxBatch is the most messages given to one Record call (default
 	// DefaultMaxBatch, at most 65535).
 	MaxBatch int
-	// MaxDelay is the longest the first message of a batch waits for more
-	// before the batch is recorded (default DefaultMaxDelay; negative: no
-	// wait, record what has arrived).
+	// MaxDelay is how long the first message of a batch waits for more
+	// before the batch is recorded, unless a full batch is queued already
+	// (default DefaultMaxDelay; negative: no wait, record what has
+	// arrived).
 	MaxDelay time.Duration
 	// OnState, when set, is told of each change of the broker connection:
 	// connected with a nil error when a session starts; connected with an
@@ -356,17 +357,12 @@ func (s *Subscriber) Run(ctx context.Context) error {
 }
 
 // fill adds queued messages to batch until it holds MaxBatch or the first
-// waited MaxDelay.
+// waited MaxDelay. It waits once, MaxDelay, rather than waking for every
+// message that arrives meanwhile (the queue holds four batches, so none
+// waits for room), then takes what came: a wake per batch instead of one
+// per message when the messages come slower than they are recorded.
 func (s *Subscriber) fill(batch []delivery, timer **time.Timer) []delivery {
-	for len(batch) < cap(batch) { // what is there already
-		select {
-		case d := <-s.in:
-			batch = append(batch, d)
-			continue
-		default:
-		}
-		break
-	}
+	batch = s.takeQueued(batch)
 	if len(batch) == cap(batch) || s.o.MaxDelay < 0 {
 		return batch
 	}
@@ -375,16 +371,20 @@ func (s *Subscriber) fill(batch []delivery, timer **time.Timer) []delivery {
 	} else {
 		(*timer).Reset(s.o.MaxDelay)
 	}
-	t := *timer
+	<-(*timer).C
+	return s.takeQueued(batch)
+}
+
+// takeQueued adds the messages queued, up to the batch's capacity.
+func (s *Subscriber) takeQueued(batch []delivery) []delivery {
 	for len(batch) < cap(batch) {
 		select {
 		case d := <-s.in:
 			batch = append(batch, d)
-		case <-t.C:
+		default:
 			return batch
 		}
 	}
-	t.Stop()
 	return batch
 }
 
