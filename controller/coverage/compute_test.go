@@ -427,3 +427,21 @@ func TestDeterministic(t *testing.T) {
 		t.Error("two computations differ")
 	}
 }
+
+// TestCheckOverrides: the small world's override of V02's voice to
+// "maybe" (line 5) is named with its file and line.
+func TestCheckOverrides(t *testing.T) {
+	inv, _ := smallWorld(t)
+	cfg := DefaultConfig()
+	err := CheckOverrides(inv, &cfg)
+	want := `testdata/small/overrides.csv:5: class: "maybe" is not one of served, unserved`
+	if err == nil || err.Error() != want {
+		t.Errorf("%v, want %s", err, want)
+	}
+	// With tiers that do not name underserved, V09's override is wrong too.
+	cfg.Tiers = []Tier{{Name: "none"}, {Name: "ten", DownMbps: 10, UpMbps: 1}}
+	err = CheckOverrides(inv, &cfg)
+	if err == nil || !strings.Contains(err.Error(), `overrides.csv:2: class: "underserved" is not one of none, ten`) {
+		t.Errorf("custom tiers: %v", err)
+	}
+}

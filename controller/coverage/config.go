@@ -1,12 +1,15 @@
 package coverage
 
 import (
+	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/ngic/ngic/controller/inventory"
 	"github.com/ngic/ngic/internal/yamlconf"
 )
 
@@ -244,4 +247,37 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// CheckOverrides checks the class of every row of the inventory's
+// overrides.csv against the configuration: a tier name for data, digital,
+// analogue or none for video, served or unserved for voice. The error
+// joins one line per bad row, naming the file and line (Compute rejects
+// such rows in the trail, so a report can still be made).
+func CheckOverrides(inv *inventory.Inventory, cfg *Config) error {
+	c := computation{cfg: cfg}
+	var errs []error
+	for i := range inv.Overrides {
+		o := &inv.Overrides[i]
+		if !c.validClass(o.Service, o.Class) {
+			errs = append(errs, fmt.Errorf("%s:%d: class: %q is not one of %s", filepath.Join(inv.Dir, "overrides.csv"),
+				o.Line, o.Class, strings.Join(classesOf(cfg, o.Service), ", ")))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// classesOf lists the classes an override of service may set.
+func classesOf(cfg *Config, service inventory.Service) []string {
+	switch service {
+	case inventory.ServiceVideo:
+		return []string{TVDigital, TVAnalogue, TVNone}
+	case inventory.ServiceVoice:
+		return []string{VoiceServed, VoiceUnserved}
+	}
+	var names []string
+	for _, t := range cfg.Tiers {
+		names = append(names, t.Name)
+	}
+	return names
 }
