@@ -445,3 +445,23 @@ func TestCheckOverrides(t *testing.T) {
 		t.Errorf("custom tiers: %v", err)
 	}
 }
+
+// TestTakeUpOverlappingRows: a village with a "*" row and a port row of
+// the same device counts the device once.
+func TestTakeUpOverlappingRows(t *testing.T) {
+	inv, devs := smallWorld(t)
+	v01, _ := inv.Region("V01")
+	olt1, _ := inv.Device("olt1")
+	inv.ServiceAreas = append(inv.ServiceAreas, inventory.ServiceArea{Device: "olt1", Port: "*", Village: "V01",
+		Service: inventory.ServiceData, Line: 99, DeviceIx: olt1, VillageIx: v01})
+	cfg := DefaultConfig()
+	r := Compute(inv, devs, &cfg, now)
+	// Port 1 (30 ONTs) serves V01 (100 hh) and V02 (50): 20 and 10, as
+	// before. Port 3 (5 ONTs) now serves V01 and V11 (50 hh): 5·100/150 =
+	// 3.333 and 5·50/150 = 1.667. Port 2 has none.
+	for code, want := range map[string]float64{"V01": 20 + 5.0*100/150, "V02": 10, "V11": 5.0 * 50 / 150} {
+		if got := village(t, r, code).SubscribersOnline; !near(got, want) {
+			t.Errorf("%s: %v subscribers, want %v", code, got, want)
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package coverage
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ngic/ngic/controller/inventory"
+)
+
+// TestNearestMatchesBruteForce: the grid's nearest site is the one a scan
+// of every site finds, for sites dense and sparse, near the equator and
+// far north, and for points inside and outside the sites' extent.
+func TestNearestMatchesBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct {
+		n                      int
+		lat0, lat1, lon0, lon1 float64
+	}{
+		{2000, 18, 53, 73, 135}, // a large country
+		{5, 18, 53, 73, 135},    // few sites: large cells
+		{300, 60, 70, 10, 30},   // far north
+		{1, 30, 30, 120, 120},   // one site
+		{500, -10, 10, -5, 5},   // across the equator
+	} {
+		sites := make([]inventory.Site, tc.n)
+		pts := make([]int32, tc.n)
+		for i := range sites {
+			sites[i] = inventory.Site{Lat: tc.lat0 + rng.Float64()*(tc.lat1-tc.lat0), Lon: tc.lon0 + rng.Float64()*(tc.lon1-tc.lon0)}
+			pts[i] = int32(i)
+		}
+		g := newGrid(sites, pts)
+		for q := 0; q < 500; q++ {
+			// Queries up to 10° beyond the sites' extent.
+			lat := tc.lat0 - 10 + rng.Float64()*(tc.lat1-tc.lat0+20)
+			lon := tc.lon0 - 10 + rng.Float64()*(tc.lon1-tc.lon0+20)
+			best, bestKm := int32(-1), math.Inf(1)
+			for i := range sites {
+				if d := Distance(lat, lon, sites[i].Lat, sites[i].Lon); d < bestKm {
+					best, bestKm = int32(i), d
+				}
+			}
+			got, km := g.nearest(lat, lon)
+			if got != best && math.Abs(km-bestKm) > 1e-9 {
+				t.Fatalf("%d sites, query %.4f,%.4f: site %d at %.6f km, want %d at %.6f km", tc.n, lat, lon, got, km, best, bestKm)
+			}
+		}
+	}
+	if s, _ := newGrid(nil, nil).nearest(30, 120); s != -1 {
+		t.Errorf("empty grid: %d", s)
+	}
+}
+
+// TestDistance: known great-circle distances.
+func TestDistance(t *testing.T) {
+	for _, tc := range []struct {
+		lat1, lon1, lat2, lon2, km float64
+	}{
+		{0, 0, 0, 1, 111.1951},                         // one degree of the equator: 6371.0088·π/180
+		{0, 0, 90, 0, 10007.5427},                      // a quarter meridian
+		{30, 120, 30, 120, 0},                          // the same point
+		{39.9042, 116.4074, 31.2304, 121.4737, 1067.3}, // Beijing to Shanghai
+	} {
+		if d := Distance(tc.lat1, tc.lon1, tc.lat2, tc.lon2); math.Abs(d-tc.km) > 0.05 {
+			t.Errorf("%v,%v to %v,%v: %.4f km, want %.4f", tc.lat1, tc.lon1, tc.lat2, tc.lon2, d, tc.km)
+		}
+	}
+}
