@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ngic/ngic/controller/device"
+	"github.com/ngic/ngic/controller/inventory"
 )
 
 // describe writes an evidence in one line per port group and TV source.
@@ -179,5 +181,66 @@ func TestSummarizeDSL(t *testing.T) {
 	}
 	if Summarize(nil) != nil {
 		t.Error("nil document")
+	}
+}
+
+// TestRecordings computes an inventory whose devices are the real
+// recordings (their documents in controller/testdata/golden), each
+// summarised as the daemon does after a poll.
+func TestRecordings(t *testing.T) {
+	inv, err := inventory.Load("testdata/recordings", inventory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	devs := make([]DeviceStatus, len(inv.Devices))
+	for i := range inv.Devices {
+		b, err := os.ReadFile(filepath.Join("../testdata/golden", inv.Devices[i].Community()+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc device.Document
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		devs[i] = DeviceStatus{State: StateUp, Since: now.Add(-time.Hour), PolledAt: now, Evidence: Summarize(&doc)}
+	}
+	r := Compute(inv, devs, nil, now)
+	for _, w := range []struct {
+		code, class, evidence, tech string
+		down                        float64
+		subs                        float64
+		tv                          string
+		why                         string // the first data entry's figure or rejection
+	}{
+		// bdcom GPON0/2: 43 ONTs online, GPON 2488/1244; the
+		// ProTelevision transmitter's primary input is available (locked).
+		{"W1", "served", "measured", "gpon", 2488, 43, "digital", "onts_online 43"},
+		// ZyXEL IES-5106: 3 of 48 VDSL lines in showtime, no attainable
+		// rate in the recording: VDSL's capability 50/10.
+		{"W2", "underserved", "measured", "vdsl", 50, 3, "digital", "dsl_lines_showtime 3"},
+		// V-SOL EPON0/1: 16 ONUs online, EPON 1000/1000 (EPON0/2 has none).
+		{"W3", "served", "measured", "epon", 1000, 16, "none", "onts_online 16"},
+		// Arris C4: its recording answers no modem table.
+		{"W4", "unserved", "none", "", 0, 0, "none", "subscribers online not given by the device"},
+	} {
+		v := village(t, r, w.code)
+		if v.Broadband != w.class || v.Evidence != w.evidence || v.Technology != w.tech || v.DownMbps != w.down ||
+			!near(v.SubscribersOnline, w.subs) || v.TV != w.tv {
+			t.Errorf("%s: %s %s %s %v subscribers %v tv %s", w.code, v.Broadband, v.Evidence, v.Technology, v.DownMbps,
+				v.SubscribersOnline, v.TV)
+		}
+		e := trailOf(v, "data")[0]
+		why := e.Rejected
+		if why == "" {
+			why = fmt.Sprintf("%s %v", e.Figure, e.Value)
+		}
+		if why != w.why {
+			t.Errorf("%s: trail says %q, want %q", w.code, why, w.why)
+		}
+	}
+	// W1 has data and voice over "town" but video from the transmitter:
+	// not converged.
+	if v := village(t, r, "W1"); v.Converged || !v.Voice {
+		t.Errorf("W1 converged %v voice %v", v.Converged, v.Voice)
 	}
 }
