@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -402,15 +404,18 @@ func runReportCoverage(cmd *cobra.Command, f *coverageFlags) error {
 	if err != nil {
 		return err
 	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	// Interrupted, the polls stop and the partial output is removed.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	out, err := openOutput(f.output, cmd.OutOrStdout())
 	if err != nil {
 		return err
 	}
 	defer out.abort()
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	devs, source, err := evidence(ctx, cmd.ErrOrStderr(), f.poll, inv, cfg)
 	if err != nil {
 		return err
@@ -426,6 +431,9 @@ func runReportCoverage(cmd *cobra.Command, f *coverageFlags) error {
 	}
 	if err := report.Write(out.w, format, res, opts); err != nil {
 		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("report: %w", err)
 	}
 	return out.commit()
 }

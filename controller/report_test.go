@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -637,4 +638,50 @@ func FuzzParseCompareDate(f *testing.F) {
 			t.Errorf("%q accepted as %v, which is no RFC 3339 time (%v)", s, got, rerr)
 		}
 	})
+}
+
+// Interrupted while it polls, the report stops, ends with an error and
+// leaves no output file, whole or partial.
+func TestReportCoverageInterrupted(t *testing.T) {
+	_, addr := simulatortest.Serve(t, "terra_sti440") // the community below names no agent: no answer
+	inv := writeInventory(t, map[string]string{
+		"devices.csv": "id,site,address,credentials\ndead,s1," + addr + ",community:nobody\n",
+	})
+	outDir := t.TempDir()
+	cmd := exec.Command(binary, "report", "coverage", "--inventory", inv, "--poll", "--format", "json",
+		"--output", filepath.Join(outDir, "r.json"))
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// The temporary output is made before the polls start.
+	deadline := time.Now().Add(time.Minute)
+	for left, _ := os.ReadDir(outDir); len(left) == 0; left, _ = os.ReadDir(outDir) {
+		if time.Now().After(deadline) {
+			t.Fatal("no temporary output within a minute")
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("the report ended before it was interrupted: %v, %s", err, errOut.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err == nil || !strings.Contains(errOut.String(), "context canceled") {
+			t.Errorf("exit %v, stderr %q: want an error", err, errOut.String())
+		}
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		t.Fatal("the report did not stop within a minute of SIGINT")
+	}
+	if left, _ := os.ReadDir(outDir); len(left) != 0 {
+		t.Errorf("files left behind: %v", left)
+	}
 }
