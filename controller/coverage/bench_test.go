@@ -2,8 +2,10 @@ package coverage
 
 import (
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -116,6 +118,7 @@ func benchCompute(b *testing.B, villages int) {
 	inv, devs := national(b, villages)
 	cfg := DefaultConfig()
 	b.Logf("%d villages, %d sites, %d devices, %d service areas", len(inv.Villages()), len(inv.Sites), len(inv.Devices), len(inv.ServiceAreas))
+	loadPeak, _ := peakRSS()
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
@@ -136,6 +139,10 @@ func benchCompute(b *testing.B, villages int) {
 	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
 	b.ReportMetric(float64(ms.HeapAlloc-before)/(1<<20), "result-MB")
 	b.ReportMetric(float64(len(r.Gaps)), "gaps")
+	if mb, ok := peakRSS(); ok {
+		b.ReportMetric(loadPeak, "load-peak-rss-MB")
+		b.ReportMetric(mb, "peak-rss-MB")
+	}
 	runtime.KeepAlive(r)
 	runtime.KeepAlive(inv)
 }
@@ -147,4 +154,19 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peakRSS returns the process's peak resident set (VmHWM) in MiB.
+func peakRSS() (float64, bool) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024, err == nil
+		}
+	}
+	return 0, false
 }
