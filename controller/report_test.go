@@ -685,3 +685,58 @@ func TestReportCoverageInterrupted(t *testing.T) {
 		t.Errorf("files left behind: %v", left)
 	}
 }
+
+// Devices naming the configuration's credentials are polled with them; an
+// inventory other than the configuration's may name them only for the
+// devices the configuration's inventory has at the same address.
+func TestReportCoverageNamedCredentials(t *testing.T) {
+	_, addr := simulatortest.Serve(t, "vsol_v1600d")
+	dir := t.TempDir()
+	files := func(id string) map[string]string {
+		return map[string]string{
+			"devices.csv":       "id,site,address,credentials\n" + id + ",s1," + addr + ",v2\n",
+			"regions.csv":       "code,name,parent,level,population,households,lat,lon\n1,C,,county,,,,\n11,V,1,village,100,40,36.5,101.5\n",
+			"service_areas.csv": "device,port,village,service\n" + id + ",EPON0/1,11,data\n",
+		}
+	}
+	if err := os.Rename(writeInventory(t, files("olt")), filepath.Join(dir, "inventory")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "community"), []byte("vsol_v1600d\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "controller.yaml")
+	yaml := "inventory: inventory\ncredentials:\n  v2:\n    version: 2c\n    community_file: " + filepath.Join(dir, "community") +
+		"\nmqtt:\n  embedded: true\nstate_dir: " + filepath.Join(dir, "state") + "\n"
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, inventory, want string
+	}{
+		{"the configuration's inventory", "", ""},
+		{"the same devices elsewhere", writeInventory(t, files("olt")), ""},
+		{"another device", writeInventory(t, files("olt-2")), `device olt-2: credentials "v2": not a device of the configuration's inventory`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"--config", cfgPath, "--poll", "--format", "json"}
+			if tc.inventory != "" {
+				args = append(args, "--inventory", tc.inventory)
+			}
+			out, errOut, code := runReport(t, nil, args...)
+			if tc.want != "" {
+				if code == 0 || !strings.Contains(errOut, tc.want) {
+					t.Errorf("exit %d, %q: want %q", code, errOut, tc.want)
+				}
+				return
+			}
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			r := decodeReport(t, out)
+			if len(r.Villages) != 1 || r.Villages[0].Broadband != "served" || r.Villages[0].SubscribersOnline != 16 {
+				t.Errorf("villages %+v: want V served by the EPON port's 16 ONTs", r.Villages)
+			}
+		})
+	}
+}
