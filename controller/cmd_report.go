@@ -138,6 +138,7 @@ func pollAll(ctx context.Context, devs []config.DeviceConfig, conc int, tick fun
 	var mu sync.Mutex
 	out := make(map[string]pollResult, len(devs))
 	down := 0
+	closed := false // set once the cycle is over: a poll abandoned at its deadline may end later
 	for _, d := range devs {
 		id := d.ID
 		poll := func(ctx context.Context, c snmp.Client) error {
@@ -145,6 +146,9 @@ func pollAll(ctx context.Context, devs []config.DeviceConfig, conc int, tick fun
 			doc, _, err := device.Collect(ctx, c, set)
 			mu.Lock()
 			defer mu.Unlock()
+			if closed {
+				return err
+			}
 			if err != nil {
 				err = fmt.Errorf("poll %s: %w", d.SNMP.Target, err)
 				down++
@@ -157,11 +161,16 @@ func pollAll(ctx context.Context, devs []config.DeviceConfig, conc int, tick fun
 			return nil, fmt.Errorf("report: device %s: %w", id, err)
 		}
 	}
-	if err := sched.RunCycle(ctx); err != nil {
-		return nil, err
+	err = sched.RunCycle(ctx)
+	for _, d := range devs {
+		sched.RemoveDevice(d.ID) // closes its session once its poll has ended
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	closed = true
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range devs {
 		if _, ok := out[d.ID]; !ok {
 			out[d.ID] = pollResult{err: fmt.Errorf("poll %s: %w", d.SNMP.Target, snmp.ErrDeadline), at: time.Now()}
