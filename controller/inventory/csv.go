@@ -59,6 +59,11 @@ func openCSV(name string, r io.Reader, t table, errs *errList) *csvFile {
 	if b, err := br.Peek(len(bom)); err == nil && bytes.Equal(b, bom) {
 		br.Discard(len(bom))
 	}
+	if b, err := br.Peek(2); err == nil && (b[0] == 0xff && b[1] == 0xfe || b[0] == 0xfe && b[1] == 0xff) {
+		errs.add(0, 0, fmt.Errorf("%s: UTF-16: save the file as CSV UTF-8", name))
+		errs.partial = true
+		return nil
+	}
 	f := &csvFile{name: name, t: t, r: csv.NewReader(br), errs: errs}
 	f.r.Comment = '#'
 	f.r.ReuseRecord = true

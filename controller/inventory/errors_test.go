@@ -75,6 +75,7 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`regions.csv:11:20: priority: "maybe" is none of 1, true, yes, 0, false, no or blank`}},
 		{"not UTF-8", reg("x1,\xb9\xf3\xd6\xdd,,province,,,,,\n"), // 贵州 in GBK
 			[]string{`regions.csv:11:4: name: not UTF-8: save the file as CSV UTF-8`}},
+		{"UTF-16", with("sites.csv", "\xff\xfei\x00d\x00,\x00"), []string{`sites.csv: UTF-16: save the file as CSV UTF-8`}},
 		{"regions header", with("regions.csv", "code,name,parent,level,population,households,lat\n"),
 			[]string{`regions.csv:1:1: the header must be code,name,parent,level,population,households,lat,lon[,priority]`}},
 		{"regions bare quote", reg("x1,X\"Y,,province,,,,,\n"), []string{`regions.csv:11:5: bare " in non-quoted-field`}},
