@@ -101,3 +101,37 @@ func TestCoverageErrors(t *testing.T) {
 		t.Errorf("unknown key: %v", err)
 	}
 }
+
+// FuzzParseCoverage: any coverage section is refused with an error or
+// accepted with tiers that ascend from a 0/0 floor and a configuration
+// that validates again unchanged.
+func FuzzParseCoverage(f *testing.F) {
+	for _, s := range []string{
+		"coverage:\n  tiers:\n    - {name: a}\n    - {name: b, down_mbps: 10, up_mbps: 1}\n",
+		"coverage:\n  capability:\n    gpon: {down_mbps: 1, up_mbps: 1}\n  keep: 3\n",
+		"coverage:\n  down_after: 1h\n  stale_after: 2h\n  snapshot_every: 3h\n  next_generation: [a, b]\n",
+		"coverage:\n  tiers: [{name: x, down_mbps: .nan}]\n",
+		"coverage: 7\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, section string) {
+		c, err := Parse("c.yaml", []byte("inventory: inv\nmqtt:\n  embedded: true\n"+section))
+		if err != nil {
+			return
+		}
+		cv := c.Coverage
+		if len(cv.Tiers) == 0 || cv.Tiers[0].DownMbps != 0 || cv.Tiers[0].UpMbps != 0 {
+			t.Fatalf("tiers %+v", cv.Tiers)
+		}
+		for i := 1; i < len(cv.Tiers); i++ {
+			if cv.Tiers[i].DownMbps < cv.Tiers[i-1].DownMbps || cv.Tiers[i].UpMbps < cv.Tiers[i-1].UpMbps {
+				t.Fatalf("tiers not ascending: %+v", cv.Tiers)
+			}
+		}
+		again := cv
+		if err := again.Validate(nil, "coverage"); err != nil || len(again.Tiers) != len(cv.Tiers) || again.Keep != cv.Keep {
+			t.Fatalf("validating again: %v", err)
+		}
+	})
+}

@@ -194,6 +194,7 @@ func FuzzDecodeSnapshot(f *testing.F) {
 	f.Add(gz(f, `{"computed":"2026-11-29T12:00:00Z","tiers":[{"name":"a"},{"name":"b","down_mbps":1,"up_mbps":1}],`+
 		`"villages":[{"code":"v","tier":1,"broadband":"b"}],"regions":[{"code":"r","all":{"tiers":[{},{}]},"priority":{"tiers":[{},{}]}}]}`))
 	f.Add(gz(f, `{"computed":"2026-11-29T12:00:00Z","tiers":[{"name":"a"}],"villages":[{"code":"v","tier":7}]}`))
+	f.Add(gz(f, mustJSON(f, computeSmall(f)))) // a whole snapshot of the small world
 	f.Add([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff})
 	f.Add([]byte("{}"))
 	f.Fuzz(func(t *testing.T, b []byte) {
