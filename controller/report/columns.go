@@ -49,6 +49,7 @@ var villageColumns = []column{
 	{"network", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return v.Network }},
 	{"overrides", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return overridesText(v.Overrides) }},
 	{"trail", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return trailText(v.Trail) }},
+	{"rejected", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return rejectedText(v.Trail) }},
 }
 
 // compareColumns say how a village moved since the compared result: its
@@ -145,6 +146,33 @@ func trailText(trail []coverage.TrailEntry) string {
 			b.WriteString("; ")
 		}
 		b.WriteString(trailEntryText(e))
+	}
+	return b.String()
+}
+
+// rejectedText is the trail entries that could not count, each as
+// "service: source device port: why", joined with "; ".
+func rejectedText(trail []coverage.TrailEntry) string {
+	var b strings.Builder
+	for i := range trail {
+		e := &trail[i]
+		if e.Rejected == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(e.Service + ": " + e.Source)
+		if e.Device != "" {
+			b.WriteString(" " + e.Device)
+		}
+		if e.Port != "" && e.Port != "*" {
+			b.WriteString(" port " + e.Port)
+		}
+		if e.Source == coverage.EvidenceDeclared || e.Source == coverage.EvidenceOverride {
+			b.WriteString(" line " + strconv.Itoa(e.Line))
+		}
+		b.WriteString(": " + e.Rejected)
 	}
 	return b.String()
 }

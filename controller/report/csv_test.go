@@ -36,7 +36,7 @@ func TestCSVParsesBack(t *testing.T) {
 	want := []string{"code", "name", "parent", "households", "population", "lat", "lon", "priority", "broadband",
 		"tier", "evidence", "down_mbps", "up_mbps", "technology", "stale", "outage", "subscribers_online",
 		"next_gen_subscribers", "take_up", "tv", "tv_evidence", "digital_tv", "voice", "voice_evidence",
-		"converged", "network", "overrides", "trail"}
+		"converged", "network", "overrides", "trail", "rejected"}
 	if !slices.Equal(rows[0], want) {
 		t.Fatalf("header %q\nwant   %q", rows[0], want)
 	}
@@ -71,6 +71,9 @@ func TestCSVParsesBack(t *testing.T) {
 		"voice: measured olt-1 port 111 device_up=1 polled 2026-11-29T06:00:00Z; "+
 		"video: measured olt-1 port 111 subscribers_online=43 (IPTV over the access network) polled 2026-11-29T06:00:00Z" {
 		t.Errorf("trail %q", got)
+	}
+	if got := col(1, "rejected"); got != "data: measured olt-2: subscribers online not given by the device" {
+		t.Errorf("rejected %q", got)
 	}
 	if got := col(2, "overrides"); got != `video=analogue (survey "2024", a & b) until 2026-12-31T23:59:59Z` {
 		t.Errorf("overrides %q", got)
