@@ -1,7 +1,6 @@
 package coverage
 
 import (
-	"fmt"
 	"runtime"
 	"strconv"
 	"sync"
@@ -34,7 +33,7 @@ type DeviceStatus struct {
 	Evidence *Evidence
 }
 
-// device is a device's standing for one computation.
+// devInfo is a device's standing for one computation.
 type devInfo struct {
 	// usable: what the device delivers counts (up; down less than
 	// down_after, as an outage; auth-failed or unknown with earlier
@@ -143,7 +142,7 @@ func (c *computation) deviceStates(devs []DeviceStatus) {
 			d.usable = true
 		case StateDown:
 			if c.now.Sub(st.Since) > c.cfg.DownAfter {
-				d.reject = "down since " + st.Since.UTC().Format(time.RFC3339) + ", past down_after " + c.cfg.DownAfter.String()
+				d.reject = "down since " + dateTime(st.Since) + ", past down_after " + c.cfg.DownAfter.String()
 			} else {
 				d.usable, d.outage = true, true
 			}
@@ -423,6 +422,3 @@ func mbps(k float64) float64 { return k / 1000 }
 
 // dateTime formats a time for a trail's reason.
 func dateTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-// errorf is fmt.Sprintf, for the reasons of the trail.
-func errorf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/ngic/ngic/controller/inventory"
@@ -181,7 +182,7 @@ func (c *computation) overrides(s *scratch, ovs []int32, out *Village) {
 		case svc < 0:
 			e.Rejected = "unknown service"
 		case done[svc] != 0:
-			e.Rejected = errorf("line %d overrides %s already", done[svc], o.Service)
+			e.Rejected = fmt.Sprintf("line %d overrides %s already", done[svc], o.Service)
 		}
 		if e.Rejected != "" {
 			s.add(e, noCandidate)

@@ -6,20 +6,25 @@ import (
 	"github.com/ngic/ngic/controller/inventory"
 )
 
-// Figures of the trail.
+// Figures and units of the trail.
 const (
-	FigureONTsOnline         = "onts_online"
-	FigureModemsOnline       = "modems_online"
-	FigureDSLShowtime        = "dsl_lines_showtime"
-	FigureSubscribers        = "subscribers_online"
-	FigureSourceUp           = "source_up"
-	FigureDeviceUp           = "device_up"
-	FigureDeclared           = "declared"
-	FigureOverride           = "override"
-	UnitSubscribers          = "subscribers"
-	UnitBool                 = "bool"
-	trailBlock               = 4096
-	noCandidate        int32 = -1
+	FigureONTsOnline   = "onts_online"
+	FigureModemsOnline = "modems_online"
+	FigureDSLShowtime  = "dsl_lines_showtime"
+	FigureSubscribers  = "subscribers_online"
+	FigureSourceUp     = "source_up"
+	FigureDeviceUp     = "device_up"
+	FigureDeclared     = "declared"
+	FigureOverride     = "override"
+	UnitSubscribers    = "subscribers"
+	UnitBool           = "bool"
+)
+
+const (
+	// trailBlock is the number of trail entries allocated at once.
+	trailBlock = 4096
+	// noCandidate marks a trail entry that is no candidate.
+	noCandidate int32 = -1
 )
 
 // scratch is one worker's reusable buffers.
