@@ -21,23 +21,23 @@ import (
 	"github.com/ngic/ngic/controller/simulator/simulatortest"
 )
 
-// realFixture is the inventory whose devices are real recordings
+// reportRealFixture is the inventory whose devices are real recordings
 // (controller/testdata/coverage/real, EXPECTED.md).
-const realFixture = "testdata/coverage/real"
+const reportRealFixture = "testdata/coverage/real"
 
-// fixtureAddress is the address devices.csv gives every device; the tests
+// reportFixtureAddress is the address devices.csv gives every device; the tests
 // rewrite it to the simulator's.
-const fixtureAddress = "127.0.0.1:161,"
+const reportFixtureAddress = "127.0.0.1:161,"
 
-// realRecordings are the recordings the real fixture's devices name.
-var realRecordings = []string{"bdcom_gp3600-16b", "vsol_v1600d", "huawei_ma5603t", "arris_c4-cmts",
+// reportRecordings are the recordings the real fixture's devices name.
+var reportRecordings = []string{"bdcom_gp3600-16b", "vsol_v1600d", "huawei_ma5603t", "arris_c4-cmts",
 	"motorola_sb5101e", "teleste_luminato-4x4", "arris_apex1000", "protelevision_dvb-t-transmitter",
 	"terra_sti440", "zyxel_ies-5005", "arris_dsr6404", "zyxel_ies-5106", "teldat_tv-base-vdsl2-adsl"}
 
-// copyInventory copies the inventory folder src into a temporary folder,
+// copyReportInventory copies the inventory folder src into a temporary folder,
 // with devices.csv's addresses pointed at addr (unchanged when empty), and
 // returns the copy.
-func copyInventory(t *testing.T, src, addr string) string {
+func copyReportInventory(t *testing.T, src, addr string) string {
 	t.Helper()
 	dir := t.TempDir()
 	entries, err := os.ReadDir(src)
@@ -53,7 +53,7 @@ func copyInventory(t *testing.T, src, addr string) string {
 			t.Fatal(err)
 		}
 		if e.Name() == "devices.csv" && addr != "" {
-			b = bytes.ReplaceAll(b, []byte(fixtureAddress), []byte(addr+","))
+			b = bytes.ReplaceAll(b, []byte(reportFixtureAddress), []byte(addr+","))
 		}
 		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
 			t.Fatal(err)
@@ -99,11 +99,11 @@ func decodeReport(t *testing.T, out string) *reportJSON {
 	return &r
 }
 
-// near reports whether a and b agree to 1e-9.
-func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+// reportNear reports whether a and b agree to 1e-9.
+func reportNear(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
-// wantVillage is a village's expected figures (EXPECTED.md).
-type wantVillage struct {
+// reportVillage is a village's expected figures (EXPECTED.md).
+type reportVillage struct {
 	broadband, evidence, tv, tvEvidence, voiceEvidence, network string
 	converged                                                   bool
 	subscribers                                                 float64
@@ -113,8 +113,8 @@ type wantVillage struct {
 // command and checks every figure worked by hand in
 // testdata/coverage/real/EXPECTED.md.
 func TestReportCoverageRealRecordings(t *testing.T) {
-	_, addr := simulatortest.Serve(t, realRecordings...)
-	inv := copyInventory(t, realFixture, addr)
+	_, addr := simulatortest.Serve(t, reportRecordings...)
+	inv := copyReportInventory(t, reportRealFixture, addr)
 	out, errOut, code := runReport(t, nil, "--inventory", inv, "--poll", "--format", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -126,7 +126,7 @@ func TestReportCoverageRealRecordings(t *testing.T) {
 	if !strings.HasPrefix(r.Source, "13 of 14 devices answered a poll at ") {
 		t.Errorf("source %q", r.Source)
 	}
-	want := map[string]wantVillage{
+	want := map[string]reportVillage{
 		"630101001000": {"served", "measured", "digital", "measured", "measured", "hekou-ftth", true, 43},
 		"630101002000": {"served", "measured", "digital", "measured", "measured", "", false, 11},
 		"630101003000": {"served", "measured", "digital", "declared", "none", "", false, 8.8},
@@ -151,7 +151,7 @@ func TestReportCoverageRealRecordings(t *testing.T) {
 			t.Errorf("unexpected village %s", v.Code)
 			continue
 		}
-		got := wantVillage{v.Broadband, v.Evidence, v.TV, v.TVEvidence, v.VoiceEvidence, v.Network, v.Converged, v.SubscribersOnline}
+		got := reportVillage{v.Broadband, v.Evidence, v.TV, v.TVEvidence, v.VoiceEvidence, v.Network, v.Converged, v.SubscribersOnline}
 		got.subscribers = math.Round(got.subscribers*1e9) / 1e9
 		if got != w {
 			t.Errorf("village %s %s:\n got %+v\nwant %+v", v.Code, v.Name, got, w)
@@ -163,7 +163,7 @@ func TestReportCoverageRealRecordings(t *testing.T) {
 			t.Errorf("village %s: no evidence trail", v.Code)
 		}
 	}
-	if v := byCode["630101001000"]; v.Name != "上庄村" || !near(v.TakeUp, 0.1075) || v.Technology != "gpon" || v.DownMbps != 2488 {
+	if v := byCode["630101001000"]; v.Name != "上庄村" || !reportNear(v.TakeUp, 0.1075) || v.Technology != "gpon" || v.DownMbps != 2488 {
 		t.Errorf("上庄村: %+v", v)
 	}
 	if v := byCode["630201001000"]; v.DownMbps != 50 || v.UpMbps != 10 || v.Technology != "vdsl" || !v.Priority {
@@ -173,13 +173,13 @@ func TestReportCoverageRealRecordings(t *testing.T) {
 		v.Overrides[0].MeasuredEvidence != "measured" {
 		t.Errorf("新村's override: %+v", v.Overrides)
 	}
-	checkTrail(t, byCode)
-	checkRegions(t, r)
-	checkGaps(t, r)
+	checkReportTrail(t, byCode)
+	checkReportRegions(t, r)
+	checkReportGaps(t, r)
 }
 
-// checkTrail checks the trail entries EXPECTED.md names as rejected or used.
-func checkTrail(t *testing.T, byCode map[string]*coverage.Village) {
+// checkReportTrail checks the trail entries EXPECTED.md names as rejected or used.
+func checkReportTrail(t *testing.T, byCode map[string]*coverage.Village) {
 	t.Helper()
 	for _, c := range []struct {
 		village, device, port, service string
@@ -212,8 +212,8 @@ func checkTrail(t *testing.T, byCode map[string]*coverage.Village) {
 	}
 }
 
-// checkRegions checks the roll-ups of EXPECTED.md.
-func checkRegions(t *testing.T, r *reportJSON) {
+// checkReportRegions checks the roll-ups of EXPECTED.md.
+func checkReportRegions(t *testing.T, r *reportJSON) {
 	t.Helper()
 	type shares struct {
 		hh                                                int64
@@ -237,14 +237,14 @@ func checkRegions(t *testing.T, r *reportJSON) {
 		if len(a.Tiers) != 3 {
 			t.Fatalf("region %s: %d tiers", g.Code, len(a.Tiers))
 		}
-		if g.Households != w.hh || !near(a.Tiers[0].ShareHouseholds, w.unserved) || !near(a.Tiers[1].ShareHouseholds, w.underserved) ||
-			!near(a.Tiers[2].ShareHouseholds, w.served) || !near(a.DigitalTV.ShareHouseholds, w.digital) ||
-			!near(a.Converged.ShareHouseholds, w.converged) || !near(a.TakeUp, w.takeUp) {
+		if g.Households != w.hh || !reportNear(a.Tiers[0].ShareHouseholds, w.unserved) || !reportNear(a.Tiers[1].ShareHouseholds, w.underserved) ||
+			!reportNear(a.Tiers[2].ShareHouseholds, w.served) || !reportNear(a.DigitalTV.ShareHouseholds, w.digital) ||
+			!reportNear(a.Converged.ShareHouseholds, w.converged) || !reportNear(a.TakeUp, w.takeUp) {
 			t.Errorf("region %s %s: households %d, tiers %v/%v/%v, digital %v, converged %v, take-up %v; want %+v", g.Code, g.Name,
 				g.Households, a.Tiers[0].ShareHouseholds, a.Tiers[1].ShareHouseholds, a.Tiers[2].ShareHouseholds,
 				a.DigitalTV.ShareHouseholds, a.Converged.ShareHouseholds, a.TakeUp, w)
 		}
-		if a.SubscribersOnline > 0 && !near(a.NextGenShare, 1) {
+		if a.SubscribersOnline > 0 && !reportNear(a.NextGenShare, 1) {
 			t.Errorf("region %s: next-generation share %v, want 1", g.Code, a.NextGenShare)
 		}
 	}
@@ -252,22 +252,22 @@ func checkRegions(t *testing.T, r *reportJSON) {
 		switch g.Code {
 		case "630200000000":
 			p := g.Priority
-			if p.Households != 350 || !near(p.Tiers[1].ShareHouseholds, 290.0/350) || !near(p.Tiers[0].ShareHouseholds, 60.0/350) ||
-				!near(g.All.DigitalProgress, 200.0/290) || !near(g.All.AnalogueTV.ShareHouseholds, 90.0/550) {
+			if p.Households != 350 || !reportNear(p.Tiers[1].ShareHouseholds, 290.0/350) || !reportNear(p.Tiers[0].ShareHouseholds, 60.0/350) ||
+				!reportNear(g.All.DigitalProgress, 200.0/290) || !reportNear(g.All.AnalogueTV.ShareHouseholds, 90.0/550) {
 				t.Errorf("西岭县: priority %+v, digital progress %v", p, g.All.DigitalProgress)
 			}
 		case "630000000000":
 			a := g.All
-			if !near(a.Measured.ShareHouseholds, 1240.0/1930) || !near(a.Declared.ShareHouseholds, 360.0/1930) ||
-				!near(a.Override.ShareHouseholds, 120.0/1930) || !near(a.NoEvidence.ShareHouseholds, 210.0/1930) {
+			if !reportNear(a.Measured.ShareHouseholds, 1240.0/1930) || !reportNear(a.Declared.ShareHouseholds, 360.0/1930) ||
+				!reportNear(a.Override.ShareHouseholds, 120.0/1930) || !reportNear(a.NoEvidence.ShareHouseholds, 210.0/1930) {
 				t.Errorf("province evidence: %+v %+v %+v %+v", a.Measured, a.Declared, a.Override, a.NoEvidence)
 			}
 		}
 	}
 }
 
-// checkGaps checks the gap list of EXPECTED.md.
-func checkGaps(t *testing.T, r *reportJSON) {
+// checkReportGaps checks the gap list of EXPECTED.md.
+func checkReportGaps(t *testing.T, r *reportJSON) {
 	t.Helper()
 	want := []struct {
 		code, class, site string
@@ -291,8 +291,8 @@ func checkGaps(t *testing.T, r *reportJSON) {
 	}
 }
 
-// writeInventory writes an inventory folder of the given files.
-func writeInventory(t *testing.T, files map[string]string) string {
+// writeReportInventory writes an inventory folder of the given files.
+func writeReportInventory(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, s := range files {
@@ -303,9 +303,9 @@ func writeInventory(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-// twoDevices is a small inventory of two real recordings at addr.
-func twoDevices(t *testing.T, addr string) string {
-	return writeInventory(t, map[string]string{
+// reportTwoDevices is a small inventory of two real recordings at addr.
+func reportTwoDevices(t *testing.T, addr string) string {
+	return writeReportInventory(t, map[string]string{
 		"devices.csv": "id,site,address,credentials\n" +
 			"olt,s1," + addr + ",community:vsol_v1600d\n" +
 			"tx,s1," + addr + ",community:terra_sti440\n",
@@ -320,7 +320,7 @@ func twoDevices(t *testing.T, addr string) string {
 // the report itself is untouched.
 func TestReportProgressOnTerminal(t *testing.T) {
 	_, addr := simulatortest.Serve(t, "vsol_v1600d", "terra_sti440")
-	inv := twoDevices(t, addr)
+	inv := reportTwoDevices(t, addr)
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Skipf("no pseudo-terminal: %v", err)
@@ -353,15 +353,15 @@ func TestReportProgressOnTerminal(t *testing.T) {
 // Each error exits non-zero with a message naming what is wrong, and
 // leaves no output file, whole or partial.
 func TestReportCoverageErrors(t *testing.T) {
-	good := writeInventory(t, map[string]string{
+	good := writeReportInventory(t, map[string]string{
 		"devices.csv": "id,site,address,credentials\nolt,s1,127.0.0.1:161,community:x\n",
 		"regions.csv": "code,name,parent,level,population,households,lat,lon\n1,V,,village,1,1,36.5,101.5\n",
 	})
-	badLevel := writeInventory(t, map[string]string{
+	badLevel := writeReportInventory(t, map[string]string{
 		"devices.csv": "id,site,address,credentials\n",
 		"regions.csv": "code,name,parent,level,population,households,lat,lon\n1,C,,county,,,,\n11,V,1,hamlet,1,1,36.5,101.5\n",
 	})
-	named := writeInventory(t, map[string]string{
+	named := writeReportInventory(t, map[string]string{
 		"devices.csv": "id,site,address,credentials\nolt,s1,127.0.0.1:161,v2\n",
 	})
 	outDir := t.TempDir()
@@ -400,7 +400,7 @@ func TestReportCoverageErrors(t *testing.T) {
 // Without --poll and without a configuration, devices are unknown: the
 // report rests on declared coverage and overrides alone, and says so.
 func TestReportCoverageWithoutEvidence(t *testing.T) {
-	inv := copyInventory(t, realFixture, "")
+	inv := copyReportInventory(t, reportRealFixture, "")
 	out := filepath.Join(t.TempDir(), "report.json")
 	stdout, errOut, code := runReport(t, nil, "--inventory", inv, "--format", "json", "--output", out)
 	if code != 0 || stdout != "" {
@@ -428,13 +428,13 @@ func TestReportCoverageWithoutEvidence(t *testing.T) {
 	}
 }
 
-// controllerDir writes a controller configuration beside a copy of the real
+// reportControllerDir writes a controller configuration beside a copy of the real
 // fixture pointed at addr, with its state in DIR/state, and returns the
 // folder and the configuration's path.
-func controllerDir(t *testing.T, addr string) (dir, cfgPath string) {
+func reportControllerDir(t *testing.T, addr string) (dir, cfgPath string) {
 	t.Helper()
 	dir = t.TempDir()
-	inv := copyInventory(t, realFixture, addr)
+	inv := copyReportInventory(t, reportRealFixture, addr)
 	if err := os.Rename(inv, filepath.Join(dir, "inventory")); err != nil {
 		t.Fatal(err)
 	}
@@ -452,8 +452,8 @@ func controllerDir(t *testing.T, addr string) (dir, cfgPath string) {
 // Without --poll, a configuration whose state_dir holds the running
 // controller's device snapshot gives the same answers as a poll.
 func TestReportCoverageFromControllerSnapshot(t *testing.T) {
-	_, addr := simulatortest.Serve(t, realRecordings...)
-	_, cfgPath := controllerDir(t, addr)
+	_, addr := simulatortest.Serve(t, reportRecordings...)
+	_, cfgPath := reportControllerDir(t, addr)
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		t.Fatal(err)
@@ -507,9 +507,9 @@ func TestReportCoverageFromControllerSnapshot(t *testing.T) {
 	for i := range r.Villages {
 		byCode[r.Villages[i].Code] = &r.Villages[i]
 	}
-	checkTrail(t, byCode)
-	checkRegions(t, r)
-	checkGaps(t, r)
+	checkReportTrail(t, byCode)
+	checkReportRegions(t, r)
+	checkReportGaps(t, r)
 	if c := p.Counts(); c[poller.StateUp] != len(devs)-1 || c[poller.StateDown] != 1 {
 		t.Errorf("device states %v: want all up but dslam-dead", c)
 	}
@@ -522,8 +522,8 @@ func TestReportCoverageFromControllerSnapshot(t *testing.T) {
 // state_dir's store and gives what moved: JSON's compare member, CSV's
 // previous columns, HTML's moves.
 func TestReportCoverageCompare(t *testing.T) {
-	_, addr := simulatortest.Serve(t, realRecordings...)
-	dir, cfgPath := controllerDir(t, addr)
+	_, addr := simulatortest.Serve(t, reportRecordings...)
+	dir, cfgPath := reportControllerDir(t, addr)
 	// A month ago nothing was polled: declared coverage and overrides only.
 	out, errOut, code := runReport(t, nil, "--config", cfgPath, "--format", "json")
 	if code != 0 {
@@ -571,7 +571,7 @@ func TestReportCoverageCompare(t *testing.T) {
 	found := false
 	for _, c := range r.Compare.Regions {
 		if c.Code == "630000000000" && c.Subset == coverage.SubsetAll && c.Figure == "tier:served" {
-			found = near(c.From, 120.0/1930) && near(c.To, 1070.0/1930) && near(c.Delta, 950.0/1930)
+			found = reportNear(c.From, 120.0/1930) && reportNear(c.To, 1070.0/1930) && reportNear(c.Delta, 950.0/1930)
 		}
 	}
 	if !found {
@@ -644,7 +644,7 @@ func FuzzParseCompareDate(f *testing.F) {
 // leaves no output file, whole or partial.
 func TestReportCoverageInterrupted(t *testing.T) {
 	_, addr := simulatortest.Serve(t, "terra_sti440") // the community below names no agent: no answer
-	inv := writeInventory(t, map[string]string{
+	inv := writeReportInventory(t, map[string]string{
 		"devices.csv": "id,site,address,credentials\ndead,s1," + addr + ",community:nobody\n",
 	})
 	outDir := t.TempDir()
@@ -699,7 +699,7 @@ func TestReportCoverageNamedCredentials(t *testing.T) {
 			"service_areas.csv": "device,port,village,service\n" + id + ",EPON0/1,11,data\n",
 		}
 	}
-	if err := os.Rename(writeInventory(t, files("olt")), filepath.Join(dir, "inventory")); err != nil {
+	if err := os.Rename(writeReportInventory(t, files("olt")), filepath.Join(dir, "inventory")); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "community"), []byte("vsol_v1600d\n"), 0o600); err != nil {
@@ -715,8 +715,8 @@ func TestReportCoverageNamedCredentials(t *testing.T) {
 		name, inventory, want string
 	}{
 		{"the configuration's inventory", "", ""},
-		{"the same devices elsewhere", writeInventory(t, files("olt")), ""},
-		{"another device", writeInventory(t, files("olt-2")), `device olt-2: credentials "v2": not a device of the configuration's inventory`},
+		{"the same devices elsewhere", writeReportInventory(t, files("olt")), ""},
+		{"another device", writeReportInventory(t, files("olt-2")), `device olt-2: credentials "v2": not a device of the configuration's inventory`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := []string{"--config", cfgPath, "--poll", "--format", "json"}
