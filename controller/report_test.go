@@ -740,3 +740,27 @@ func TestReportCoverageNamedCredentials(t *testing.T) {
 		})
 	}
 }
+
+// In a pipe, --poll shows no progress line.
+func TestReportNoProgressInPipe(t *testing.T) {
+	_, addr := simulatortest.Serve(t, "vsol_v1600d", "terra_sti440")
+	inv := reportTwoDevices(t, addr)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	read := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(r)
+		read <- string(b)
+	}()
+	out, _, code := runReport(t, w, "--inventory", inv, "--poll", "--format", "csv")
+	w.Close()
+	if got := <-read; code != 0 || got != "" {
+		t.Errorf("exit %d, stderr in a pipe %q: want nothing", code, got)
+	}
+	if !strings.Contains(out, ",served,2,measured,") {
+		t.Errorf("the report %q: the village served, measured", out)
+	}
+}
