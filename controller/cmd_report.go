@@ -187,7 +187,12 @@ type progress struct {
 	w     io.Writer // nil: not a terminal
 	total int
 	shown bool
+	last  time.Time // when the line was last written
 }
+
+// progressEvery bounds how often the line is rewritten: 200,000 polls
+// must not wait on a slow terminal.
+const progressEvery = 100 * time.Millisecond
 
 // newProgress returns the progress line of total polls on w, silent unless
 // w is a terminal.
@@ -209,11 +214,17 @@ func isTerminal(w io.Writer) bool {
 	return err == nil
 }
 
-// tick shows done of total polls, down of them without an answer.
+// tick shows done of total polls, down of them without an answer: the
+// first, the last, and at most one every progressEvery between.
 func (p *progress) tick(done, down int) {
 	if p.w == nil {
 		return
 	}
+	now := time.Now()
+	if p.shown && done < p.total && now.Sub(p.last) < progressEvery {
+		return
+	}
+	p.last = now
 	fmt.Fprintf(p.w, "\rpolled %d/%d devices, %d down", done, p.total, down)
 	p.shown = true
 }
