@@ -164,6 +164,8 @@ func (c *computation) measuredEntry(r int32) (TrailEntry, *devInfo) {
 	case sa.Service == inventory.ServiceVoice:
 	case d.ev == nil:
 		e.Rejected = "no evidence polled yet"
+	case sa.Service == inventory.ServiceVideo && d.ev.TV != nil:
+		// A TV source is the whole device, whatever port the row names.
 	case c.rowPort[r] == portMissing:
 		e.Rejected = "port " + sa.Port + " not found on the device"
 	}
