@@ -19,6 +19,7 @@ import (
 	"github.com/ngic/ngic/controller/coverage"
 	"github.com/ngic/ngic/controller/poller"
 	"github.com/ngic/ngic/controller/simulator/simulatortest"
+	"github.com/ngic/ngic/controller/simulator/world"
 )
 
 // reportRealFixture is the inventory whose devices are real recordings
@@ -34,10 +35,17 @@ var reportRecordings = []string{"bdcom_gp3600-16b", "vsol_v1600d", "huawei_ma560
 	"motorola_sb5101e", "teleste_luminato-4x4", "arris_apex1000", "protelevision_dvb-t-transmitter",
 	"terra_sti440", "zyxel_ies-5005", "arris_dsr6404", "zyxel_ies-5106", "teldat_tv-base-vdsl2-adsl"}
 
-// copyReportInventory copies the inventory folder src into a temporary folder,
-// with devices.csv's addresses pointed at addr (unchanged when empty), and
-// returns the copy.
+// copyReportInventory copies the inventory folder src into a temporary
+// folder, with devices.csv's addresses of the real fixture pointed at addr
+// (unchanged when empty), and returns the copy.
 func copyReportInventory(t *testing.T, src, addr string) string {
+	return copyInventoryAt(t, src, reportFixtureAddress, addr)
+}
+
+// copyInventoryAt copies the inventory folder src into a temporary folder,
+// with devices.csv's cells "from" (an address and its comma) pointed at
+// addr (unchanged when empty), and returns the copy.
+func copyInventoryAt(t *testing.T, src, from, addr string) string {
 	t.Helper()
 	dir := t.TempDir()
 	entries, err := os.ReadDir(src)
@@ -53,7 +61,7 @@ func copyReportInventory(t *testing.T, src, addr string) string {
 			t.Fatal(err)
 		}
 		if e.Name() == "devices.csv" && addr != "" {
-			b = bytes.ReplaceAll(b, []byte(reportFixtureAddress), []byte(addr+","))
+			b = bytes.ReplaceAll(b, []byte(from), []byte(addr+","))
 		}
 		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
 			t.Fatal(err)
@@ -763,4 +771,49 @@ func TestReportNoProgressInPipe(t *testing.T) {
 	if !strings.Contains(out, ",served,2,measured,") {
 		t.Errorf("the report %q: the village served, measured", out)
 	}
+}
+
+// A generated world (controller/simulator/world) served by the simulator:
+// the report agrees with the world's ground truth, village by village.
+func TestReportCoverageWorld(t *testing.T) {
+	w, err := world.Generate(world.Options{Villages: 400, Seed: 5, Port: 16100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := w.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	_, addr := simulatortest.ServeDir(t, filepath.Join(dir, world.RecordingsDir))
+	inv := copyInventoryAt(t, filepath.Join(dir, world.InventoryDir), "127.0.0.1:16100,", addr)
+	out, errOut, code := runReport(t, nil, "--inventory", inv, "--poll", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	r := decodeReport(t, out)
+	if len(r.Villages) != len(w.Villages) {
+		t.Fatalf("%d villages, the world has %d", len(r.Villages), len(w.Villages))
+	}
+	classes := map[string]int{}
+	for i := range r.Villages {
+		v, g := &r.Villages[i], &w.Villages[i]
+		classes[v.Broadband+"/"+v.Evidence]++
+		tv := coverage.TVNone
+		switch {
+		case g.DigitalTV:
+			tv = coverage.TVDigital
+		case g.AnalogueTV:
+			tv = coverage.TVAnalogue
+		}
+		if v.Code != g.Code || v.Broadband != g.Broadband || v.Evidence != g.Evidence || v.TV != tv ||
+			v.Converged != g.Converged || v.Network != g.Network || !reportNear(v.SubscribersOnline, float64(g.SubscribersOnline)) {
+			t.Errorf("village %s %s: %s/%s TV %s converged %v %q subscribers %v; the world says %s/%s TV %s converged %v %q subscribers %d",
+				v.Code, v.Name, v.Broadband, v.Evidence, v.TV, v.Converged, v.Network, v.SubscribersOnline,
+				g.Broadband, g.Evidence, tv, g.Converged, g.Network, g.SubscribersOnline)
+		}
+		if (g.DownMbps != 0 || g.UpMbps != 0) && (!reportNear(v.DownMbps, g.DownMbps) || !reportNear(v.UpMbps, g.UpMbps)) {
+			t.Errorf("village %s: %v/%v Mbit/s, the world says %v/%v", v.Code, v.DownMbps, v.UpMbps, g.DownMbps, g.UpMbps)
+		}
+	}
+	t.Logf("classes: %v", classes)
 }
