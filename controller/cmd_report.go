@@ -98,7 +98,7 @@ The report goes to --output (written whole, or not at all), else to stdout.`,
 	fl.BoolVar(&f.poll, "poll", false, "poll every device once first")
 	fl.StringVar(&f.compare, "compare", "", "compare with the coverage snapshot at or before DATE (YYYY-MM-DD or RFC 3339)")
 	fl.StringVar(&f.format, "format", "", "json, csv, geojson or html")
-	fl.StringVarP(&f.output, "output", "o", "", "file to write (default stdout)")
+	fl.StringVarP(&f.output, "output", "o", "", "file to write, whole or not at all (default, or -: stdout)")
 	return c
 }
 
@@ -291,9 +291,11 @@ func (o *outputFile) abort() {
 }
 
 // deviceConfigs turns the inventory's devices into SNMP configurations:
-// inline communities as v2c with the poll settings of cfg (or the
-// defaults), and devices naming credentials as the configuration gives
-// them (cfg.Devices, matched by id and address).
+// a device of the configuration's inventory at the same address (and
+// with the same inline community, if it has one) as the configuration
+// gives it (cfg.Devices: credentials, poll settings and overrides); any
+// other device with an inline community as v2c with the poll settings
+// of cfg (or the defaults).
 func deviceConfigs(inv *inventory.Inventory, cfg *config.Config) ([]config.DeviceConfig, error) {
 	settings := config.PollSettings{Interval: config.DefaultPollInterval, Timeout: snmp.DefaultTimeout}
 	retries := snmp.DefaultRetries
@@ -316,13 +318,13 @@ func deviceConfigs(inv *inventory.Inventory, cfg *config.Config) ([]config.Devic
 	out := make([]config.DeviceConfig, 0, len(inv.Devices))
 	for i := range inv.Devices {
 		d := &inv.Devices[i]
-		if d.Community() == "" {
-			k, ok := known[d.ID]
-			if cfg == nil || !ok || k.SNMP.Target != snmpTarget(d.Address) {
-				return nil, fmt.Errorf("report: %s:%d: device %s: credentials %q: %s", name, d.Line, d.ID, d.Credentials, credentialsHint(cfg))
-			}
+		k, ok := known[d.ID]
+		if ok && k.SNMP.Target == snmpTarget(d.Address) && (d.Community() == "" || k.SNMP.Community == d.Community()) {
 			out = append(out, k)
 			continue
+		}
+		if d.Community() == "" {
+			return nil, fmt.Errorf("report: %s:%d: device %s: credentials %q: %s", name, d.Line, d.ID, d.Credentials, credentialsHint(cfg))
 		}
 		sc := snmp.Config{Target: d.Address, Version: "2c", Community: d.Community(), Timeout: settings.Timeout,
 			Retries: retries, MaxRepetitions: uint32(maxRep)}
