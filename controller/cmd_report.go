@@ -377,7 +377,8 @@ func readSnapshot(path string, ids []string) ([]poller.DeviceState, error) {
 	}
 	p, err := poller.New(poller.Options{SnapshotPath: cp})
 	if err != nil {
-		return nil, fmt.Errorf("report: %w", err)
+		// Name the controller's file, not the link.
+		return nil, fmt.Errorf("report: the controller's device snapshot cannot be read: %s", strings.ReplaceAll(err.Error(), cp, path))
 	}
 	devs := make([]config.DeviceConfig, 0, len(ids))
 	for _, id := range ids {

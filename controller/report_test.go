@@ -817,3 +817,53 @@ func TestReportCoverageWorld(t *testing.T) {
 	}
 	t.Logf("classes: %v", classes)
 }
+
+// A damaged device snapshot is an error naming the controller's file,
+// which stays where it is.
+func TestReportCoverageDamagedSnapshot(t *testing.T) {
+	dir, cfgPath := reportControllerDir(t, "127.0.0.1:1")
+	snap := filepath.Join(dir, "state", "devices.snapshot")
+	if err := os.MkdirAll(filepath.Dir(snap), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(snap, []byte("not gzip"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runReport(t, nil, "--config", cfgPath, "--format", "json")
+	if code == 0 || !strings.Contains(errOut, "device snapshot cannot be read: poller: snapshot unreadable: "+snap+": ") {
+		t.Errorf("exit %d, %q", code, errOut)
+	}
+	if b, err := os.ReadFile(snap); err != nil || string(b) != "not gzip" {
+		t.Errorf("the snapshot was touched: %q, %v", b, err)
+	}
+}
+
+// A damaged coverage snapshot is an error naming the controller's file,
+// which stays where it is (the store would move it aside).
+func TestReportCoverageCompareDamaged(t *testing.T) {
+	dir, cfgPath := reportControllerDir(t, "127.0.0.1:1")
+	storeDir := filepath.Join(dir, "state", "coverage")
+	st, err := coverage.OpenStore(storeDir, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Save(&coverage.Result{Computed: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := os.ReadDir(storeDir)
+	if len(files) != 1 {
+		t.Fatalf("the store holds %v", files)
+	}
+	snap := filepath.Join(storeDir, files[0].Name())
+	if err := os.WriteFile(snap, []byte("not gzip"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runReport(t, nil, "--config", cfgPath, "--format", "json", "--compare", "2026-10-15")
+	if code == 0 || !strings.Contains(errOut, "the snapshot cannot be read: ") || !strings.Contains(errOut, snap) ||
+		strings.Contains(errOut, "moved aside") {
+		t.Errorf("exit %d, %q", code, errOut)
+	}
+	if after, _ := os.ReadDir(storeDir); len(after) != 1 || after[0].Name() != files[0].Name() {
+		t.Errorf("the store changed: %v", after)
+	}
+}
