@@ -23,7 +23,8 @@ func newRunCmd() *cobra.Command {
 		Long: `Run the controller until SIGINT or SIGTERM. SIGHUP reads the configuration and the
 inventory again: devices added, removed or changed in devices.csv are picked up, the
 others keep their state. A configuration that does not load is refused and the running
-one kept.`,
+one kept. SIGUSR1 computes coverage and stores a snapshot of it at once (snapshots are
+otherwise stored every coverage.snapshot_every).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(path)
@@ -40,11 +41,18 @@ one kept.`,
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
+			usr1 := make(chan os.Signal, 1)
+			signal.Notify(usr1, syscall.SIGUSR1)
+			defer signal.Stop(usr1)
 			go func() {
 				for {
 					select {
 					case <-ctx.Done():
 						return
+					case <-usr1:
+						if err := d.SnapshotCoverage(ctx); err != nil && ctx.Err() == nil {
+							log.Error("coverage snapshot on demand failed", "err", err)
+						}
 					case <-hup:
 						next, err := config.Load(path)
 						if err == nil {

@@ -245,6 +245,9 @@ func load(path string, host bool) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := coverage.CheckOverrides(inv, &c.Coverage); err != nil {
+		return nil, err
+	}
 	c.inv = inv
 	for _, id := range sortedKeys(c.Poll.Overrides) {
 		if _, ok := inv.Device(id); !ok {

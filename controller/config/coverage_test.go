@@ -80,9 +80,9 @@ func TestCoverageErrors(t *testing.T) {
 		{"capability zero", head + "  capability:\n    gpon: {down_mbps: 0, up_mbps: 1}\n", 6, "coverage.capability.gpon"},
 		{"capability case", head + "  capability:\n    GPON: {down_mbps: 10, up_mbps: 1}\n", 6, "coverage.capability.GPON"},
 		{"next generation repeated", head + "  next_generation: [gpon, gpon]\n", 5, "coverage.next_generation[1]"},
-		{"down_after", head + "  down_after: 1s\n", 5, "coverage.down_after"},
+		{"down_after", head + "  down_after: 500ms\n", 5, "coverage.down_after"},
 		{"stale_after", head + "  stale_after: -1h\n", 5, "coverage.stale_after"},
-		{"snapshot_every", head + "  snapshot_every: 30s\n", 5, "coverage.snapshot_every"},
+		{"snapshot_every", head + "  snapshot_every: -1s\n", 5, "coverage.snapshot_every"},
 		{"keep", head + "  keep: -1\n", 5, "coverage.keep"},
 	} {
 		_, err := Parse("c.yaml", []byte(tc.yaml))

@@ -61,6 +61,9 @@ const (
 	DefaultStaleAfter    = 24 * time.Hour
 	DefaultSnapshotEvery = 24 * time.Hour
 	DefaultKeep          = 400
+	// MinDuration bounds down_after, stale_after and snapshot_every from
+	// below (a lab or a test may use seconds; a network, hours).
+	MinDuration = time.Second
 	// MaxKeep bounds Keep.
 	MaxKeep = 100_000
 	// MaxTiers bounds the number of tiers.
@@ -149,8 +152,8 @@ func (c *Config) Validate(doc *yamlconf.Doc, path string) error {
 		key string
 		v   time.Duration
 	}{{"down_after", c.DownAfter}, {"stale_after", c.StaleAfter}, {"snapshot_every", c.SnapshotEvery}} {
-		if d.v < time.Minute {
-			return doc.Errorf(path+"."+d.key, "%v is below 1m", d.v)
+		if d.v < MinDuration {
+			return doc.Errorf(path+"."+d.key, "%v is below %v", d.v, MinDuration)
 		}
 	}
 	if c.Keep < 1 || c.Keep > MaxKeep {

@@ -65,6 +65,7 @@ type Daemon struct {
 	sub      *broker.Subscriber
 	pub      broker.Publisher
 
+	cov    *coverageRun
 	influx *influx.Writer // nil without InfluxDB
 	polls  *lineBatch     // poll points on their way to influx
 	reg    *prometheus.Registry
@@ -107,6 +108,9 @@ func New(cfg *config.Config, o Options) (*Daemon, error) {
 	}
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		d.poller.Collector(), d.alerts.Collector(), d.ingest.Collector())
+	if err := d.openCoverage(cfg); err != nil {
+		return nil, err
+	}
 	if err := d.openBroker(cfg); err != nil {
 		return nil, err
 	}
@@ -245,6 +249,7 @@ func (d *Daemon) polled(p *poller.Poll) {
 		d.log.Log(context.Background(), lvl, "device state changed", attrs...)
 	}
 	d.deviceSignals(p)
+	d.coveragePolled(p)
 	if d.influx == nil {
 		return
 	}
@@ -317,6 +322,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		start("mqtt", d.sub.Run)
 	}
 	start("poller", d.poller.Run)
+	start("coverage", d.runCoverage)
 	d.log.Info("controller running", "version", buildinfo.Version, "devices", len(d.poller.Devices()),
 		"http", d.ln.Addr().String(), "influxdb", d.influx != nil)
 	<-ctx.Done()
@@ -349,6 +355,7 @@ func (d *Daemon) Reload(cfg *config.Config) error {
 	old := d.cfg
 	d.cfg = cfg
 	d.mu.Unlock()
+	d.recomputeCoverage()
 	d.log.Info("inventory reloaded", "devices", len(devs), "added", len(ch.Added), "removed", len(ch.Removed),
 		"changed", len(ch.Changed), "gateways", len(cfg.LoadedInventory().Gateways))
 	for _, f := range restartFields(old, cfg) {

@@ -41,6 +41,8 @@ type Health struct {
 	Ingest IngestHealth `json:"ingest"`
 	// Alerts counts the open alerts.
 	Alerts int `json:"alerts_open"`
+	// Coverage tells when coverage was last computed and stored.
+	Coverage *CoverageHealth `json:"coverage"`
 }
 
 // MQTTHealth is the broker side in /healthz.
@@ -165,6 +167,10 @@ func (d *Daemon) Health() Health {
 	h.Ingest.Refused, h.Ingest.Lost, h.Ingest.Gaps = ist.Total.Refused, ist.Total.Lost, ist.Total.Gaps
 	h.Ingest.LastError = ist.LastError
 	h.Alerts = len(d.alerts.Open())
+	h.Coverage = d.coverageHealth()
+	if h.Coverage.SnapshotError != "" {
+		h.Problems = append(h.Problems, "coverage snapshots failing: "+h.Coverage.SnapshotError)
+	}
 	if n := h.Devices[string(poller.StateAuthFailed)]; n > 0 {
 		h.Problems = append(h.Problems, fmt.Sprintf("%d devices refuse the SNMP credentials", n))
 	}

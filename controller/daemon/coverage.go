@@ -1,0 +1,278 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ngic/ngic/controller/config"
+	"github.com/ngic/ngic/controller/coverage"
+	"github.com/ngic/ngic/controller/poller"
+)
+
+// coverageDir is the folder of the coverage snapshots under state_dir.
+const coverageDir = "coverage"
+
+// Bounds on how often coverage is computed: after each poll cycle
+// (poll.interval), but never more often than every minRecompute.
+const minRecompute = time.Second
+
+// coverageRun keeps what coverage needs between two computations: the
+// evidence summary of each device's latest document (kept while the device
+// is down, so that it keeps its class until coverage.down_after), the
+// latest result and the snapshot store.
+type coverageRun struct {
+	store *coverage.Store
+
+	mu       sync.Mutex
+	evidence map[string]polledEvidence
+	seeded   bool
+	last     time.Time // time of the latest stored snapshot
+	lastErr  string    // the last failure to compute or store, "" after a success
+
+	result  atomic.Pointer[coverage.Result]
+	kick    chan struct{} // compute now (reload)
+	snapNow chan chan error
+
+	computeSeconds prometheus.Gauge
+	snapshots      prometheus.Counter
+	snapshotErrors prometheus.Counter
+}
+
+// polledEvidence is a device's evidence and when it was polled.
+type polledEvidence struct {
+	ev *coverage.Evidence
+	at time.Time
+}
+
+// openCoverage opens the snapshot store under state_dir.
+func (d *Daemon) openCoverage(cfg *config.Config) error {
+	st, err := coverage.OpenStore(filepath.Join(cfg.StateDir, coverageDir), cfg.Coverage.Keep)
+	if err != nil {
+		return err
+	}
+	c := &coverageRun{store: st, evidence: map[string]polledEvidence{}, kick: make(chan struct{}, 1),
+		snapNow: make(chan chan error),
+		computeSeconds: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ngic_coverage_compute_seconds",
+			Help: "Time the latest coverage computation took."}),
+		snapshots: prometheus.NewCounter(prometheus.CounterOpts{Name: "ngic_coverage_snapshots_total",
+			Help: "Coverage snapshots stored."}),
+		snapshotErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "ngic_coverage_snapshot_errors_total",
+			Help: "Coverage snapshots that could not be stored."}),
+	}
+	times, err := st.List()
+	if err != nil {
+		return err
+	}
+	if len(times) > 0 {
+		c.last = times[len(times)-1]
+	}
+	d.reg.MustRegister(c.computeSeconds, c.snapshots, c.snapshotErrors)
+	d.cov = c
+	return nil
+}
+
+// Coverage returns the latest coverage figures, or nil before the first
+// computation and when the inventory has no regions.csv.
+func (d *Daemon) Coverage() *coverage.Result { return d.cov.result.Load() }
+
+// SnapshotCoverage computes coverage now and stores the result as a
+// snapshot (and writes it to InfluxDB when configured), whatever the time
+// since the last one. It waits for Run's coverage loop.
+func (d *Daemon) SnapshotCoverage(ctx context.Context) error {
+	done := make(chan error, 1)
+	select {
+	case d.cov.snapNow <- done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// coveragePolled keeps the evidence of a poll's new document.
+func (d *Daemon) coveragePolled(p *poller.Poll) {
+	if p.Document == nil {
+		return
+	}
+	ev := coverage.Summarize(p.Document)
+	d.cov.mu.Lock()
+	d.cov.evidence[p.Device.ID] = polledEvidence{ev: ev, at: p.Start}
+	d.cov.mu.Unlock()
+}
+
+// recomputeCoverage asks the loop for a computation now.
+func (d *Daemon) recomputeCoverage() {
+	select {
+	case d.cov.kick <- struct{}{}:
+	default:
+	}
+}
+
+// runCoverage computes coverage after each poll cycle and at a reload, and
+// stores a snapshot every coverage.snapshot_every once a whole poll cycle
+// has run since the start (so that a snapshot never rests on a half-polled
+// network), and on demand.
+func (d *Daemon) runCoverage(ctx context.Context) error {
+	d.seedCoverage()
+	d.computeCoverage(false)
+	for {
+		d.mu.Lock()
+		every := max(d.cfg.Poll.Interval, minRecompute)
+		d.mu.Unlock()
+		t := time.NewTimer(every)
+		var reply chan error
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		case <-d.cov.kick:
+		case reply = <-d.cov.snapNow:
+		}
+		t.Stop()
+		err := d.computeCoverage(reply != nil)
+		if reply != nil {
+			reply <- err
+		}
+	}
+}
+
+// seedCoverage summarises the documents the poller kept from before a
+// restart, so that coverage does not start from nothing.
+func (d *Daemon) seedCoverage() {
+	for _, s := range d.poller.Devices() {
+		d.cov.mu.Lock()
+		_, have := d.cov.evidence[s.ID]
+		d.cov.mu.Unlock()
+		if have {
+			continue
+		}
+		full, ok := d.poller.Device(s.ID)
+		if !ok || full.Document == nil {
+			continue
+		}
+		ev := coverage.Summarize(full.Document)
+		d.cov.mu.Lock()
+		if _, have := d.cov.evidence[s.ID]; !have {
+			d.cov.evidence[s.ID] = polledEvidence{ev: ev, at: full.LastSuccess}
+		}
+		d.cov.mu.Unlock()
+	}
+}
+
+// errNoRegions: the inventory has no regions.csv, so there is no coverage
+// to compute.
+var errNoRegions = errors.New("the inventory has no regions.csv")
+
+// computeCoverage computes coverage from the inventory, the devices' states
+// and their evidence, and stores a snapshot when one is due (or forced).
+func (d *Daemon) computeCoverage(force bool) error {
+	d.mu.Lock()
+	cfg := d.cfg
+	d.mu.Unlock()
+	inv := cfg.LoadedInventory()
+	if !inv.HasRegions() {
+		d.cov.result.Store(nil)
+		if force {
+			return fmt.Errorf("coverage: %w", errNoRegions)
+		}
+		return nil
+	}
+	states := make(map[string]poller.DeviceState, len(inv.Devices))
+	for _, s := range d.poller.Devices() {
+		states[s.ID] = s
+	}
+	devs := make([]coverage.DeviceStatus, len(inv.Devices))
+	d.cov.mu.Lock()
+	for i := range inv.Devices {
+		id := inv.Devices[i].ID
+		st := states[id]
+		pe := d.cov.evidence[id]
+		devs[i] = coverage.DeviceStatus{State: string(st.State), Since: st.Since, PolledAt: pe.at, Evidence: pe.ev}
+	}
+	for id := range d.cov.evidence { // devices no longer in the inventory
+		if _, ok := states[id]; !ok {
+			delete(d.cov.evidence, id)
+		}
+	}
+	d.cov.mu.Unlock()
+	began := time.Now()
+	r := coverage.Compute(inv, devs, &cfg.Coverage, began)
+	d.cov.computeSeconds.Set(time.Since(began).Seconds())
+	d.cov.result.Store(r)
+	d.log.Debug("coverage computed", "villages", len(r.Villages), "seconds", time.Since(began).Seconds())
+
+	d.cov.mu.Lock()
+	due := force || (r.Computed.Sub(d.cov.last) >= cfg.Coverage.SnapshotEvery &&
+		r.Computed.Sub(d.started) >= cfg.Poll.Interval)
+	d.cov.mu.Unlock()
+	if !due {
+		return nil
+	}
+	err := d.cov.store.Save(r)
+	d.cov.mu.Lock()
+	if err != nil {
+		d.cov.lastErr = err.Error()
+	} else {
+		d.cov.last, d.cov.lastErr = r.Computed, ""
+	}
+	d.cov.mu.Unlock()
+	if err != nil {
+		d.cov.snapshotErrors.Inc()
+		d.log.Error("coverage snapshot not stored", "err", err)
+		return err
+	}
+	d.cov.snapshots.Inc()
+	d.log.Info("coverage snapshot stored", "at", r.Computed.UTC().Format(time.RFC3339), "villages", len(r.Villages),
+		"gaps", len(r.Gaps))
+	if d.influx != nil {
+		lines, err := r.AppendLines(nil)
+		if err != nil {
+			d.log.Warn("some coverage points not written", "err", err)
+		}
+		d.polls.add(lines)
+	}
+	return nil
+}
+
+// coverageHealth is the coverage part of /healthz.
+func (d *Daemon) coverageHealth() *CoverageHealth {
+	r := d.Coverage()
+	d.cov.mu.Lock()
+	defer d.cov.mu.Unlock()
+	h := &CoverageHealth{SnapshotError: d.cov.lastErr}
+	if !d.cov.last.IsZero() {
+		t := d.cov.last
+		h.LastSnapshot = &t
+	}
+	if r != nil {
+		t := r.Computed
+		h.Computed, h.Villages, h.Gaps = &t, len(r.Villages), len(r.Gaps)
+	}
+	return h
+}
+
+// CoverageHealth tells when coverage was last computed and stored.
+type CoverageHealth struct {
+	// Computed is when the current figures were computed (absent before
+	// the first, and without regions.csv).
+	Computed *time.Time `json:"computed,omitempty"`
+	// Villages and Gaps count the current figures' villages and gaps.
+	Villages int `json:"villages"`
+	Gaps     int `json:"gaps"`
+	// LastSnapshot is the time of the latest stored snapshot.
+	LastSnapshot *time.Time `json:"last_snapshot,omitempty"`
+	// SnapshotError is the last failure to store a snapshot.
+	SnapshotError string `json:"snapshot_error,omitempty"`
+}
