@@ -427,6 +427,9 @@ func runReportCoverage(cmd *cobra.Command, f *coverageFlags) error {
 	if err != nil {
 		return err
 	}
+	if !inv.HasRegions() {
+		return fmt.Errorf("report: %s has no regions.csv: coverage is reported per village and region", inv.Dir)
+	}
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()

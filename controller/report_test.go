@@ -371,6 +371,10 @@ func TestReportCoverageErrors(t *testing.T) {
 	})
 	named := writeReportInventory(t, map[string]string{
 		"devices.csv": "id,site,address,credentials\nolt,s1,127.0.0.1:161,v2\n",
+		"regions.csv": "code,name,parent,level,population,households,lat,lon\n1,V,,village,1,1,36.5,101.5\n",
+	})
+	noRegions := writeReportInventory(t, map[string]string{
+		"devices.csv": "id,site,address,credentials\nolt,s1,127.0.0.1:161,community:x\n",
 	})
 	outDir := t.TempDir()
 	for _, tc := range []struct {
@@ -381,6 +385,7 @@ func TestReportCoverageErrors(t *testing.T) {
 		{"bad inventory", []string{"--inventory", badLevel, "--format", "json"}, "regions.csv:3:8: level: \"hamlet\""},
 		{"missing inventory", []string{"--inventory", filepath.Join(outDir, "none"), "--format", "json"}, "devices.csv"},
 		{"no inventory", []string{"--format", "json"}, "give --inventory DIR"},
+		{"no regions", []string{"--inventory", noRegions, "--format", "json"}, noRegions + " has no regions.csv"},
 		{"bad format", []string{"--inventory", good, "--format", "xml"}, `format "xml": want one of json, csv, geojson, html`},
 		{"no format", []string{"--inventory", good}, "no format given"},
 		{"unwritable output", []string{"--inventory", good, "--format", "csv", "--output", filepath.Join(outDir, "no", "such", "dir", "r.csv")},
@@ -654,6 +659,7 @@ func TestReportCoverageInterrupted(t *testing.T) {
 	_, addr := simulatortest.Serve(t, "terra_sti440") // the community below names no agent: no answer
 	inv := writeReportInventory(t, map[string]string{
 		"devices.csv": "id,site,address,credentials\ndead,s1," + addr + ",community:nobody\n",
+		"regions.csv": "code,name,parent,level,population,households,lat,lon\n1,V,,village,1,1,36.5,101.5\n",
 	})
 	outDir := t.TempDir()
 	cmd := exec.Command(binary, "report", "coverage", "--inventory", inv, "--poll", "--format", "json",
