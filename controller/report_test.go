@@ -140,7 +140,7 @@ func TestReportCoverageRealRecordings(t *testing.T) {
 		"630101003000": {"served", "measured", "digital", "declared", "none", "", false, 8.8},
 		"630101004000": {"served", "measured", "digital", "measured", "none", "", false, 7.2},
 		"630102001000": {"underserved", "declared", "digital", "measured", "measured", "", false, 0},
-		"630102002000": {"unserved", "none", "digital", "measured", "measured", "", false, 0},
+		"630102002000": {"unserved", "none", "none", "none", "none", "", false, 0},
 		"630201001000": {"underserved", "measured", "digital", "measured", "measured", "xiling-dsl", true, 4},
 		"630201002000": {"underserved", "measured", "analogue", "declared", "none", "", false, 1},
 		"630201003000": {"unserved", "declared", "none", "none", "none", "", false, 0},
@@ -169,6 +169,9 @@ func TestReportCoverageRealRecordings(t *testing.T) {
 		}
 		if len(v.Trail) == 0 && v.Evidence != "none" {
 			t.Errorf("village %s: no evidence trail", v.Code)
+		}
+		if v.Outage != (v.Code == "630102002000") { // dslam-dead is down
+			t.Errorf("village %s: outage %v", v.Code, v.Outage)
 		}
 	}
 	if v := byCode["630101001000"]; v.Name != "上庄村" || !reportNear(v.TakeUp, 0.1075) || v.Technology != "gpon" || v.DownMbps != 2488 {
@@ -199,7 +202,10 @@ func checkReportTrail(t *testing.T, byCode map[string]*coverage.Village) {
 		{"630101004000", "olt-huawei", "*", "data", false, "subscribers online not given by the device"},
 		{"630102001000", "cmts-c4", "*", "data", false, "subscribers online not given by the device"},
 		{"630102001000", "cm-sb5101", "*", "data", false, "the device has no PON port, CMTS or DSL line"},
-		{"630102002000", "dslam-dead", "*", "data", false, "no evidence polled yet"},
+		{"630102002000", "dslam-dead", "*", "data", false, "down, never answered"},
+		{"630102002000", "dslam-dead", "*", "voice", false, "down, never answered"},
+		{"630102002000", "eqam-apex", "*", "video", false, "source degraded: major alarm service-in-error, gbe-loss-of-input-stream"},
+		{"630102001000", "he-luminato", "*", "video", true, ""},
 		{"630201001000", "cpe-teldat", "*", "data", false, "no line in showtime"},
 		{"630201001000", "ird-sat", "*", "video", true, ""},
 	} {
@@ -229,12 +235,19 @@ func checkReportRegions(t *testing.T, r *reportJSON) {
 		takeUp                                            float64
 	}
 	want := map[string]shares{
-		"630000000000": {1930, 270.0 / 1930, 590.0 / 1930, 1070.0 / 1930, 1580.0 / 1930, 600.0 / 1930, 77.0 / 1930},
-		"630100000000": {1380, 130.0 / 1380, 300.0 / 1380, 950.0 / 1380, 1, 400.0 / 1380, 70.0 / 1380},
+		"630000000000": {1930, 270.0 / 1930, 590.0 / 1930, 1070.0 / 1930, 1450.0 / 1930, 600.0 / 1930, 77.0 / 1930},
+		"630100000000": {1380, 130.0 / 1380, 300.0 / 1380, 950.0 / 1380, 1250.0 / 1380, 400.0 / 1380, 70.0 / 1380},
 		"630101000000": {950, 0, 0, 1, 1, 400.0 / 950, 70.0 / 950},
-		"630102000000": {430, 130.0 / 430, 300.0 / 430, 0, 1, 0, 0},
+		"630102000000": {430, 130.0 / 430, 300.0 / 430, 0, 300.0 / 430, 0, 0},
 		"630200000000": {550, 140.0 / 550, 290.0 / 550, 120.0 / 550, 200.0 / 550, 200.0 / 550, 7.0 / 550},
 		"630201000000": {550, 140.0 / 550, 290.0 / 550, 120.0 / 550, 200.0 / 550, 200.0 / 550, 7.0 / 550},
+	}
+	// Voice and outage shares: 沙沟村 (130 hh) has no voice (dslam-dead never
+	// answered) and an outage (dslam-dead is down).
+	voiceOutage := map[string][2]float64{
+		"630000000000": {1130.0 / 1930, 130.0 / 1930}, "630100000000": {850.0 / 1380, 130.0 / 1380},
+		"630101000000": {550.0 / 950, 0}, "630102000000": {300.0 / 430, 130.0 / 430},
+		"630200000000": {280.0 / 550, 0}, "630201000000": {280.0 / 550, 0},
 	}
 	if len(r.Regions) != len(want) {
 		t.Fatalf("%d regions, want %d", len(r.Regions), len(want))
@@ -251,6 +264,9 @@ func checkReportRegions(t *testing.T, r *reportJSON) {
 			t.Errorf("region %s %s: households %d, tiers %v/%v/%v, digital %v, converged %v, take-up %v; want %+v", g.Code, g.Name,
 				g.Households, a.Tiers[0].ShareHouseholds, a.Tiers[1].ShareHouseholds, a.Tiers[2].ShareHouseholds,
 				a.DigitalTV.ShareHouseholds, a.Converged.ShareHouseholds, a.TakeUp, w)
+		}
+		if w := voiceOutage[g.Code]; !reportNear(a.Voice.ShareHouseholds, w[0]) || !reportNear(a.Outage.ShareHouseholds, w[1]) {
+			t.Errorf("region %s: voice %v, outage %v; want %v", g.Code, a.Voice.ShareHouseholds, a.Outage.ShareHouseholds, w)
 		}
 		if a.SubscribersOnline > 0 && !reportNear(a.NextGenShare, 1) {
 			t.Errorf("region %s: next-generation share %v, want 1", g.Code, a.NextGenShare)

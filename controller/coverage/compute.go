@@ -36,8 +36,9 @@ type DeviceStatus struct {
 // devInfo is a device's standing for one computation.
 type devInfo struct {
 	// usable: what the device delivers counts (up; down less than
-	// down_after, as an outage; auth-failed or unknown with earlier
-	// evidence); reject says why not.
+	// down_after with earlier evidence; auth-failed; unknown with earlier
+	// evidence); reject says why not. outage: the device is down, usable
+	// or not.
 	usable, outage, stale bool
 	reject                string
 	state                 string
@@ -141,10 +142,16 @@ func (c *computation) deviceStates(devs []DeviceStatus) {
 		case StateUp:
 			d.usable = true
 		case StateDown:
-			if c.now.Sub(st.Since) > c.cfg.DownAfter {
+			// Down is an outage however long it lasts; the device keeps
+			// its last class within down_after, when it has one.
+			d.outage = true
+			switch {
+			case c.now.Sub(st.Since) > c.cfg.DownAfter:
 				d.reject = "down since " + dateTime(st.Since) + ", past down_after " + c.cfg.DownAfter.String()
-			} else {
-				d.usable, d.outage = true, true
+			case st.Evidence == nil:
+				d.reject = "down, never answered"
+			default:
+				d.usable = true
 			}
 		case StateAuthFailed:
 			// The device answers but refuses the credentials: it is up, and

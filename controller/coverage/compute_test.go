@@ -122,8 +122,9 @@ func TestVillages(t *testing.T) {
 		// its subscribers are not online; the declared 4G is not used.
 		"V04": {"underserved", "measured", 30, 5, "adsl", false, true, 0, 0, "none", "none", false, false},
 		// dslam3 down 7 h > 6 h: rejected; declared 4G 30/5 beats
-		// satellite 25/3 (same tier, faster).
-		"V05": {"underserved", "declared", 30, 5, "4g", false, false, 0, 0, "none", "none", false, false},
+		// satellite 25/3 (same tier, faster). Still an outage: dslam3
+		// delivers data here and is down.
+		"V05": {"underserved", "declared", 30, 5, "4g", false, true, 0, 0, "none", "none", false, false},
 		// Nothing; the override to served expired on 2026-01-01.
 		"V06": {"unserved", "none", 0, 0, "", false, false, 0, 0, "none", "none", false, false},
 		// olt2 polled 30 h ago > 24 h: served but stale; tx1 on air;
@@ -141,7 +142,8 @@ func TestVillages(t *testing.T) {
 		"V11": {"served", "measured", 9953, 9953, "xgs-pon", false, false, 5, 5, "digital", "measured", true, true},
 		// Declared satellite 25/3; voice on dslam3 rejected (down past
 		// down_after), declared PSTN; DVB-T2 declared beside analogue.
-		"V12": {"underserved", "declared", 25, 3, "satellite", false, false, 0, 0, "digital", "declared", true, false},
+		// An outage: dslam3 delivers its voice and is down.
+		"V12": {"underserved", "declared", 25, 3, "satellite", false, true, 0, 0, "digital", "declared", true, false},
 	}
 	if len(r.Villages) != len(cases) {
 		t.Fatalf("%d villages, want %d", len(r.Villages), len(cases))
@@ -260,8 +262,9 @@ func TestDownAfter(t *testing.T) {
 	}{
 		{time.Minute, "underserved", EvidenceMeasured, true},
 		{6 * time.Hour, "underserved", EvidenceMeasured, true},
-		// Past 6 h: the declared 4G 50/10 (underserved) takes over.
-		{6*time.Hour + time.Second, "underserved", EvidenceDeclared, false},
+		// Past 6 h: the declared 4G 50/10 (underserved) takes over; the
+		// device is still down: an outage.
+		{6*time.Hour + time.Second, "underserved", EvidenceDeclared, true},
 	} {
 		devs[3].Since = now.Add(-tc.down)
 		v := village(t, Compute(inv, devs, &cfg, now), "V04")
@@ -274,6 +277,41 @@ func TestDownAfter(t *testing.T) {
 	v := village(t, Compute(inv, devs, &cfg, now), "V04")
 	if v.Outage || v.Evidence != EvidenceMeasured || v.SubscribersOnline != 1 {
 		t.Errorf("up again: %+v", v)
+	}
+}
+
+// TestDownNeverAnswered: a device down within down_after that never
+// answered has no last class to keep: its rows are rejected, the village
+// falls back to what else there is, and it is still an outage.
+func TestDownNeverAnswered(t *testing.T) {
+	inv, devs := smallWorld(t)
+	cfg := DefaultConfig()
+	devs[3].Evidence, devs[3].PolledAt = nil, time.Time{}
+	v := village(t, Compute(inv, devs, &cfg, now), "V04")
+	// The declared 4G 50/10 (underserved) takes over.
+	if v.Broadband != "underserved" || v.Evidence != EvidenceDeclared || v.Technology != "4g" || !v.Outage {
+		t.Errorf("V04: %s %s %s outage %v", v.Broadband, v.Evidence, v.Technology, v.Outage)
+	}
+	e := trailOf(v, "data")[0]
+	if e.Device != "dslam2" || e.Rejected != "down, never answered" || !e.Outage || e.Used {
+		t.Errorf("V04's dslam2 entry: %+v", e)
+	}
+}
+
+// TestDegradedSource: a TV source up with a major alarm naming its input
+// gives no digital TV; the village falls back to what else there is.
+func TestDegradedSource(t *testing.T) {
+	inv, devs := smallWorld(t)
+	cfg := DefaultConfig()
+	devs[7].Evidence = &Evidence{TV: &TVSource{Known: true, Up: true, Degraded: true, Why: "major alarm gbe-loss-of-input-stream"}}
+	v := village(t, Compute(inv, devs, &cfg, now), "V08")
+	// hd1 degraded: rejected; the declared DVB-T2 gives digital TV.
+	if v.TV != TVDigital || v.TVEvidence != EvidenceDeclared || v.Outage {
+		t.Errorf("V08: tv %s %s outage %v", v.TV, v.TVEvidence, v.Outage)
+	}
+	e := trailOf(v, "video")[0]
+	if e.Device != "hd1" || e.Rejected != "source degraded: major alarm gbe-loss-of-input-stream" || e.Value != 1 || e.Used {
+		t.Errorf("V08's hd1 entry: %+v", e)
 	}
 }
 
@@ -353,7 +391,10 @@ func TestRegions(t *testing.T) {
 		shareIs(code+" converged", g.All.Converged, 2, 150, 400, 670, 1890)
 		// Voice: V01, V07, V11, V12: 230 hh, 650 people.
 		shareIs(code+" voice", g.All.Voice, 4, 230, 650, 670, 1890)
-		shareIs(code+" outage", g.All.Outage, 1, 20, 60, 670, 1890)
+		// Outage: a device delivering a service is down: V04 (dslam2,
+		// 20 hh, 60 people), V05 and V12 (dslam3, 60 + 0 hh, 200 + 0
+		// people): 80 hh, 260 people.
+		shareIs(code+" outage", g.All.Outage, 3, 80, 260, 670, 1890)
 		shareIs(code+" stale", g.All.Stale, 1, 80, 250, 670, 1890)
 		// Evidence: measured V01-V04, V07, V08, V11; declared V05, V12;
 		// override V09; none V06, V10. Measured: 100+50+40+20+80+30+50 =

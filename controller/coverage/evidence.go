@@ -76,6 +76,11 @@ type TVSource struct {
 	// Up: the transmitter is on air, an input is locked, or the status
 	// is fine.
 	Up bool
+	// Degraded: the source is up but an active alarm of severity major
+	// names its input or its service (loss of an input stream, a service
+	// in error): some of its programmes are off the air. A degraded source
+	// gives no digital TV.
+	Degraded bool
 	// Why names the figure that decided ("on air", "input locked",
 	// "status normal", "critical alarm fan-failure"...).
 	Why string
@@ -192,13 +197,40 @@ func docsisTech(c *device.Cable, types map[int]int) string {
 // tvSource decides whether a TV device's source is up, from the first of
 // its figures that tells: a critical alarm active, the on-air flag, the
 // output's synchronisation, the inputs' lock, the status word, the
-// transport streams' state, the output streams' fullness.
+// transport streams' state, the output streams' fullness. A source that is
+// up with an active major alarm naming its input or service is degraded.
 func tvSource(tv *device.TV) *TVSource {
 	for _, al := range tv.Alarms {
 		if al.Active && al.Severity == "critical" {
 			return &TVSource{Known: true, Why: "critical alarm " + al.Name}
 		}
 	}
+	s := tvState(tv)
+	if s.Up {
+		if names := degrading(tv.Alarms); names != "" {
+			s.Degraded, s.Why = true, "major alarm "+names
+		}
+	}
+	return s
+}
+
+// degrading names the active major alarms that name a source's input or
+// its service ("gbe-loss-of-input-stream", "service-in-error"), joined by
+// ", "; "" when there is none.
+func degrading(alarms []device.TVAlarm) string {
+	var names []string
+	for _, al := range alarms {
+		n := strings.ToLower(al.Name)
+		if al.Active && al.Severity == "major" && (strings.Contains(n, "input") || strings.Contains(n, "service")) {
+			names = append(names, al.Name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// tvState decides whether a source without a critical alarm is up (see
+// tvSource).
+func tvState(tv *device.TV) *TVSource {
 	out := tv.Output
 	if out != nil && out.OnAir != nil {
 		if *out.OnAir {

@@ -47,7 +47,11 @@ func describe(ev *Evidence) string {
 		fmt.Fprintf(&b, "%s x%d online %d rated %d; ", g.tech, g.ports, g.online, g.rated)
 	}
 	if ev.TV != nil {
-		fmt.Fprintf(&b, "tv known=%v up=%v %s", ev.TV.Known, ev.TV.Up, ev.TV.Why)
+		fmt.Fprintf(&b, "tv known=%v up=%v ", ev.TV.Known, ev.TV.Up)
+		if ev.TV.Degraded {
+			b.WriteString("degraded: ")
+		}
+		b.WriteString(ev.TV.Why)
 	}
 	return strings.TrimSpace(b.String())
 }
@@ -56,7 +60,9 @@ func describe(ev *Evidence) string {
 // (controller/testdata/golden).
 func TestSummarizeGolden(t *testing.T) {
 	want := map[string]string{
-		"arris_apex1000.json":                  "tv known=true up=true output streams carrying",
+		// Output streams carrying, but three major alarms active: a power
+		// fault, a service in error and a lost input stream: degraded.
+		"arris_apex1000.json":                  "tv known=true up=true degraded: major alarm service-in-error, gbe-loss-of-input-stream",
 		"arris_c3-cmts.json":                   "docsis3.0 x1 online -1 rated 0;",
 		"arris_c4-cmts.json":                   "docsis3.0 x1 online -1 rated 0;",
 		"arris_dsr6404.json":                   "tv known=true up=true input locked",
@@ -67,14 +73,15 @@ func TestSummarizeGolden(t *testing.T) {
 		"motorola_sb5101e.json":                "", // a cable modem is no access device
 		"protelevision_dvb-t-transmitter.json": "tv known=true up=true input locked",
 		"teldat_tv-base-vdsl2-adsl.json":       "adsl x1 online 0 rated 0;",
-		"teleste_luminato-4x4.json":            "tv known=true up=true status notification",
-		"terra_sdi480.json":                    "tv known=true up=true input locked",
-		"terra_sti440.json":                    "tv known=true up=true input locked",
-		"ubiquoss_c9500.json":                  "gpon x48 online -1 rated 0;",
-		"vsol_v1600d.json":                     "epon x2 online 16 rated 0;",
-		"zte_c320.json":                        "gpon x8 online -1 rated 0;",
-		"zyxel_ies-5005.json":                  "vdsl x24 online 4 rated 0;",
-		"zyxel_ies-5106.json":                  "vdsl x48 online 3 rated 0;",
+		// statusGeneral 2 "notification": an event to read, no fault.
+		"teleste_luminato-4x4.json": "tv known=true up=true status notification",
+		"terra_sdi480.json":         "tv known=true up=true input locked",
+		"terra_sti440.json":         "tv known=true up=true input locked",
+		"ubiquoss_c9500.json":       "gpon x48 online -1 rated 0;",
+		"vsol_v1600d.json":          "epon x2 online 16 rated 0;",
+		"zte_c320.json":             "gpon x8 online -1 rated 0;",
+		"zyxel_ies-5005.json":       "vdsl x24 online 4 rated 0;",
+		"zyxel_ies-5106.json":       "vdsl x48 online 3 rated 0;",
 	}
 	files, err := filepath.Glob("../testdata/golden/*.json")
 	if err != nil || len(files) == 0 {
@@ -122,6 +129,19 @@ func TestTVSource(t *testing.T) {
 		{device.TV{TransportStreams: []device.TransportStream{{OperStatus: "down"}, {OperStatus: "up"}}}, "tv known=true up=true transport stream up"},
 		{device.TV{Output: &device.TVOutput{TSUtilizationPct: []int{0, 0}}}, "tv known=true up=false output streams empty"},
 		{device.TV{TR101290: []device.TR101290Counter{{Column: "x"}}}, "tv known=false up=false source state not given"},
+		// A major alarm naming the input or the service degrades a source
+		// that is up; one naming neither (power-fault: a redundant supply),
+		// a minor one or an inactive one does not.
+		{device.TV{Alarms: []device.TVAlarm{{Name: "power-fault", Severity: "major", Active: true},
+			{Name: "service-in-error", Severity: "major", Active: true}, {Name: "gbe-loss-of-input-stream", Severity: "major", Active: true}},
+			Output: &device.TVOutput{TSUtilizationPct: []int{47, 0}}},
+			"tv known=true up=true degraded: major alarm service-in-error, gbe-loss-of-input-stream"},
+		{device.TV{Alarms: []device.TVAlarm{{Name: "power-fault", Severity: "major", Active: true},
+			{Name: "Input-Failure", Severity: "minor", Active: true}, {Name: "service-in-error", Severity: "major"}}, Status: "warning"},
+			"tv known=true up=true status warning"},
+		{device.TV{Alarms: []device.TVAlarm{{Name: "input-loss", Severity: "major", Active: true}}, Status: "alarm"},
+			"tv known=true up=false status alarm"},
+		{device.TV{Status: "notification"}, "tv known=true up=true status notification"},
 	} {
 		doc := &device.Document{Class: device.ClassTVHeadend, Access: &device.Access{TV: &tc.tv}}
 		if got := describe(Summarize(doc)); got != tc.want {

@@ -81,8 +81,10 @@ type Village struct {
 	Technology string  `json:"technology,omitempty"`
 	// Stale: the evidence was polled longer ago than stale_after.
 	Stale bool `json:"stale"`
-	// Outage: the device the class rests on is down (for less than
-	// down_after, or the class would not rest on it).
+	// Outage: a device delivering one of the village's services (a
+	// service area row of data, voice or video) is down, whether or not
+	// a class rests on it and however long it has been down; the trail's
+	// entries with Outage name the devices.
 	Outage bool `json:"outage"`
 
 	// SubscribersOnline counts ONTs online, cable modems online and DSL
@@ -179,7 +181,9 @@ type TrailEntry struct {
 	// rejected.
 	Used     bool   `json:"used"`
 	Rejected string `json:"rejected,omitempty"`
-	// Stale and Outage qualify a measured entry.
+	// Stale and Outage qualify a measured entry: its evidence was polled
+	// longer ago than stale_after; its device is down (the entry may count,
+	// within down_after, or be rejected).
 	Stale  bool `json:"stale,omitempty"`
 	Outage bool `json:"outage,omitempty"`
 

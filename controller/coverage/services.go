@@ -21,6 +21,8 @@ func (c *computation) videoRow(s *scratch, r int32) {
 		switch {
 		case !tv.Known:
 			e.Rejected = "source state not given"
+		case tv.Up && tv.Degraded:
+			e.Value, e.Rejected = 1, "source degraded: "+tv.Why
 		case tv.Up:
 			e.Value, e.Class = 1, TVDigital
 		default:

@@ -149,6 +149,12 @@ func (c *computation) village(s *scratch, v int, out *Village) {
 		out.TakeUp = out.SubscribersOnline / hh
 	}
 	out.Trail = s.trail()
+	for k := range out.Trail {
+		if out.Trail[k].Outage {
+			out.Outage = true
+			break
+		}
+	}
 }
 
 // measuredEntry is the start of the trail entry of a service area row,
