@@ -103,6 +103,20 @@ type Alert struct {
 	Resolved *time.Time `json:"resolved,omitempty"`
 	// Updated is when this payload was made.
 	Updated time.Time `json:"updated"`
+	// Ack is set once an operator acknowledged the occurrence (the latest
+	// acknowledgement); it stays on the occurrence until it resolves.
+	Ack *AlertAck `json:"ack,omitempty"`
+}
+
+// AlertAck is an operator's acknowledgement of an open alert.
+type AlertAck struct {
+	// By names who acknowledged it (the API token's name); at most
+	// MaxAlertName bytes.
+	By string `json:"by"`
+	// At is when it was acknowledged.
+	At time.Time `json:"at"`
+	// Note is what the operator wrote, at most MaxAlertText bytes.
+	Note string `json:"note,omitempty"`
 }
 
 // AlertID returns the ID of the occurrence of rule's alert on subject
@@ -188,6 +202,9 @@ func (a *Alert) Validate() error {
 			return err
 		}
 	}
+	if err := a.Ack.validate(a.State); err != nil {
+		return err
+	}
 	if a.Resolved != nil {
 		if err := checkAlertTime("resolved", *a.Resolved); err != nil {
 			return err
@@ -197,6 +214,21 @@ func (a *Alert) Validate() error {
 		}
 	}
 	return nil
+}
+
+// validate checks an acknowledgement (nil: none) of an alert in state.
+func (k *AlertAck) validate(state string) error {
+	switch {
+	case k == nil:
+		return nil
+	case state == AlertSuppressed:
+		return errors.New("telemetry: alert field ack: on a suppressed alert")
+	case k.By == "" || len(k.By) > MaxAlertName:
+		return errors.New("telemetry: alert field ack.by: empty or longer than 128 bytes")
+	case len(k.Note) > MaxAlertText:
+		return fmt.Errorf("telemetry: alert field ack.note: longer than %d bytes", MaxAlertText)
+	}
+	return checkAlertTime("ack.at", k.At)
 }
 
 func checkAlertTime(name string, t time.Time) error {

@@ -40,6 +40,21 @@ var alertPayloads = []struct {
 		`"started":"2026-11-29T10:00:00Z","resolved":"2026-11-29T09:00:00Z","updated":"2026-11-29T10:00:00Z"}`, "before started"},
 	{"no started", `{"v":1,"id":"a1","rule":"r","kind":"k","severity":"info","state":"firing","subject":{"type":"site","id":"s"},` +
 		`"updated":"2026-11-29T10:00:00Z"}`, "field started"},
+	{"acknowledged", `{"v":1,"id":"a1","rule":"r","kind":"device-down","severity":"critical","state":"firing",` +
+		`"subject":{"type":"device","id":"olt-1"},"started":"2026-11-29T10:00:00Z","updated":"2026-11-29T10:03:00Z",` +
+		`"ack":{"by":"noc-admin","at":"2026-11-29T10:03:00Z","note":"crew on the way"}}`, ""},
+	{"acknowledged then resolved", `{"v":1,"id":"a1","rule":"r","kind":"device-down","severity":"critical","state":"resolved",` +
+		`"subject":{"type":"device","id":"olt-1"},"started":"2026-11-29T10:00:00Z","resolved":"2026-11-29T10:09:00Z",` +
+		`"updated":"2026-11-29T10:09:00Z","ack":{"by":"noc-admin","at":"2026-11-29T10:03:00Z"}}`, ""},
+	{"ack without by", `{"v":1,"id":"a1","rule":"r","kind":"k","severity":"info","state":"firing","subject":{"type":"site","id":"s"},` +
+		`"started":"2026-11-29T10:00:00Z","updated":"2026-11-29T10:00:00Z","ack":{"by":"","at":"2026-11-29T10:00:00Z"}}`, "ack.by"},
+	{"ack without time", `{"v":1,"id":"a1","rule":"r","kind":"k","severity":"info","state":"firing","subject":{"type":"site","id":"s"},` +
+		`"started":"2026-11-29T10:00:00Z","updated":"2026-11-29T10:00:00Z","ack":{"by":"x"}}`, "ack.at"},
+	{"ack note too long", `{"v":1,"id":"a1","rule":"r","kind":"k","severity":"info","state":"firing","subject":{"type":"site","id":"s"},` +
+		`"started":"2026-11-29T10:00:00Z","updated":"2026-11-29T10:00:00Z","ack":{"by":"x","at":"2026-11-29T10:00:00Z","note":"` +
+		strings.Repeat("n", 1025) + `"}}`, "ack.note"},
+	{"ack on a suppressed alert", `{"v":1,"id":"a1","rule":"r","kind":"k","severity":"info","state":"suppressed","subject":{"type":"site","id":"s"},` +
+		`"started":"2026-11-29T10:00:00Z","updated":"2026-11-29T10:00:00Z","ack":{"by":"x","at":"2026-11-29T10:00:00Z"}}`, "suppressed"},
 	{"not json", `{"v":1,`, "alert payload"},
 }
 

@@ -138,17 +138,33 @@ type Webhook struct {
 	token string
 }
 
-// Window is a maintenance window: alerts of its subject raised while it is
-// open are silenced.
+// Window is a maintenance window: the open alerts of its subject are
+// silenced while it is open.
 type Window struct {
+	// ID identifies the window: derived from its fields for a window of
+	// the configuration ("cfg-" and 12 hex digits), random for one added
+	// with AddMaintenance ("api-" and 16 hex digits). Set by the engine.
+	ID string `yaml:"-" json:"id"`
 	// Subject is "device:ID", "gateway:NAME" or "site:ID".
-	Subject string `yaml:"subject"`
+	Subject string `yaml:"subject" json:"subject"`
 	// Start and End bound the window (RFC 3339).
-	Start time.Time `yaml:"start"`
-	End   time.Time `yaml:"end"`
+	Start time.Time `yaml:"start" json:"start"`
+	End   time.Time `yaml:"end" json:"end"`
 	// Reason is shown in the silenced alerts.
-	Reason string `yaml:"reason"`
+	Reason string `yaml:"reason" json:"reason"`
+	// Source is WindowConfig or WindowAPI. Set by the engine.
+	Source string `yaml:"-" json:"source"`
 }
+
+// Window sources.
+const (
+	// WindowConfig: from the configuration (or SetMaintenance); not
+	// removable at run time.
+	WindowConfig = "config"
+	// WindowAPI: added at run time by AddMaintenance, kept in the state
+	// file until it ends or RemoveMaintenance removes it.
+	WindowAPI = "api"
+)
 
 // Flap configures flap damping: an alert that raised and resolved Count
 // times within Window stays firing, when it next clears, until its

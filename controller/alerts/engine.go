@@ -84,17 +84,21 @@ type Engine struct {
 	// invalid counts signals whose subject or key cannot make an alert.
 	invalid atomic.Uint64
 
-	mu       sync.Mutex
-	conds    map[string]*cond
-	parents  map[string]string
-	windows  []Window
-	recent   []telemetry.Alert // ring, next at recentAt
-	recentAt int
-	outbox   []transition
-	dirty    bool
-	stats    counters
-	stateErr error
-	closed   bool
+	mu      sync.Mutex
+	conds   map[string]*cond
+	parents map[string]string
+	// cfgWindows come from the configuration (or SetMaintenance),
+	// apiWindows from AddMaintenance, ordered by start.
+	cfgWindows, apiWindows []Window
+	subs                   map[*subscriber]struct{}
+	subsDropped            atomic.Uint64
+	recent                 []telemetry.Alert // ring, next at recentAt
+	recentAt               int
+	outbox                 []transition
+	dirty                  bool
+	stats                  counters
+	stateErr               error
+	closed                 bool
 }
 
 // cond is one condition (rule, subject, key) the engine tracks: pending,
@@ -164,12 +168,13 @@ func New(cfg Config, o Options) (*Engine, error) {
 	}
 	e := &Engine{
 		cfg: cfg, o: o,
-		byKind:  map[string][]*Rule{},
-		rules:   map[string]*Rule{},
-		wake:    make(chan struct{}, 1),
-		conds:   map[string]*cond{},
-		parents: map[string]string{},
-		windows: cfg.Maintenance,
+		byKind:     map[string][]*Rule{},
+		rules:      map[string]*Rule{},
+		wake:       make(chan struct{}, 1),
+		conds:      map[string]*cond{},
+		parents:    map[string]string{},
+		cfgWindows: configWindows(cfg.Maintenance),
+		subs:       map[*subscriber]struct{}{},
 		stats: counters{raised: map[string]uint64{}, resolved: map[string]uint64{},
 			suppressed: map[string]uint64{}},
 	}
@@ -341,13 +346,6 @@ func boundAttrs(attrs map[string]string) map[string]string {
 	return out
 }
 
-func windowReason(w Window) string {
-	if w.Reason != "" {
-		return "maintenance: " + w.Reason
-	}
-	return "maintenance until " + w.End.UTC().Format(time.RFC3339)
-}
-
 // clear ends the condition: its alert resolves, or stays firing if it
 // flaps.
 func (e *Engine) clear(c *cond, now time.Time) bool {
@@ -421,8 +419,10 @@ func (e *Engine) emit(a telemetry.Alert, webhook bool) {
 	e.remember(a)
 }
 
-// remember adds an alert change to the recent ones.
+// remember adds an alert change to the recent ones and hands it to the
+// subscribers.
 func (e *Engine) remember(a telemetry.Alert) {
+	e.publishLocal(a)
 	if len(e.recent) < e.o.Recent {
 		e.recent = append(e.recent, a)
 		return
@@ -449,23 +449,12 @@ func (e *Engine) behindDown(s Subject) (string, bool) {
 	return "", false
 }
 
-// window returns the maintenance window covering s at t.
-func (e *Engine) window(s Subject, t time.Time) (Window, bool) {
-	for _, w := range e.windows {
-		if t.Before(w.Start) || !t.Before(w.End) {
-			continue
-		}
-		if w.Subject == s.Type+":"+s.ID || (s.Site != "" && w.Subject == SubjectSite+":"+s.Site) {
-			return w, true
-		}
-	}
-	return Window{}, false
-}
-
 // advance runs the timers at now: one-shot conditions whose clear_after
 // passed clear, pending ones whose after passed raise, suppressed ones
 // whose parent came back raise, flapping alerts quiet for the hold
-// resolve, and silenced alerts whose window ended fire.
+// resolve, open alerts whose subject a window now covers are silenced,
+// silenced alerts whose window ended fire, and run-time windows that
+// ended are dropped.
 func (e *Engine) advance(now time.Time) {
 	e.mu.Lock()
 	changed := false
@@ -479,18 +468,14 @@ func (e *Engine) advance(now time.Time) {
 		case c.Alert != nil && !c.Active && !c.HoldUntil.IsZero() && !now.Before(c.HoldUntil):
 			e.resolve(c, now)
 			changed = true
-		case c.Alert != nil && c.Alert.State == telemetry.AlertSilenced:
-			if _, ok := e.window(c.Subject, now); !ok {
-				a := *c.Alert
-				a.State, a.Reason, a.Updated = telemetry.AlertFiring, "", now
-				c.Alert, c.Notified = &a, true
-				e.emit(a, true)
-				changed = true
-			}
 		case !c.Active && c.Alert == nil:
 			e.forget(c, now)
 		}
+		if c.Alert != nil {
+			changed = e.rewindow(c, now) || changed
+		}
 	}
+	e.pruneWindows(now)
 	e.mu.Unlock()
 	if changed {
 		e.notify()
@@ -509,37 +494,13 @@ func (e *Engine) SetTopology(parents map[string]string) {
 	e.mu.Unlock()
 }
 
-// SetMaintenance replaces the maintenance windows after checking them.
-// Alerts raised while a window covers their subject are silenced; when it
-// ends, those still holding fire.
-func (e *Engine) SetMaintenance(ws []Window) error {
-	for i, w := range ws {
-		if err := w.validate(nil, fmt.Sprintf("maintenance[%d]", i)); err != nil {
-			return fmt.Errorf("alerts: %w", err)
-		}
-	}
-	e.mu.Lock()
-	e.windows = slices.Clone(ws)
-	e.mu.Unlock()
-	return nil
-}
-
-// Maintenance returns the maintenance windows.
-func (e *Engine) Maintenance() []Window {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return slices.Clone(e.windows)
-}
-
 // Open returns the open alerts (firing or silenced), oldest first.
 func (e *Engine) Open() []telemetry.Alert {
 	e.mu.Lock()
 	var out []telemetry.Alert
 	for _, c := range e.conds {
 		if c.Alert != nil {
-			a := *c.Alert
-			a.Attrs = maps.Clone(a.Attrs)
-			out = append(out, a)
+			out = append(out, cloneAlert(*c.Alert))
 		}
 	}
 	e.mu.Unlock()
@@ -561,7 +522,7 @@ func (e *Engine) Recent(n int) []telemetry.Alert {
 	out := make([]telemetry.Alert, 0, n)
 	for i := 0; i < n; i++ {
 		j := (e.recentAt - 1 - i + 2*len(e.recent)) % len(e.recent)
-		out = append(out, e.recent[j])
+		out = append(out, cloneAlert(e.recent[j]))
 	}
 	return out
 }
@@ -631,7 +592,8 @@ func (e *Engine) StateError() error {
 	return e.stateErr
 }
 
-// Close saves the state and closes the queues. Call it after Run returned.
+// Close saves the state, closes the queues and ends the subscriptions
+// (their channels close). Call it after Run returned.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	if e.closed {
@@ -639,6 +601,7 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.closed = true
+	e.closeSubscribers()
 	e.mu.Unlock()
 	e.flush()
 	err := e.StateError()

@@ -30,6 +30,8 @@ var (
 		[]string{"receiver"}, nil)
 	descStateErrors = prometheus.NewDesc("ngic_controller_alerts_state_errors_total", "Failures to save the alert state file.", nil, nil)
 	descQueueErrors = prometheus.NewDesc("ngic_controller_alerts_queue_errors_total", "Failures to queue an alert for delivery.", nil, nil)
+	descSubscribers = prometheus.NewDesc("ngic_controller_alerts_subscribers", "Subscriptions to alert changes (Subscribe).", nil, nil)
+	descSubsDropped = prometheus.NewDesc("ngic_controller_alerts_subscriber_dropped_total", "Alert changes dropped for a subscriber whose buffer was full.", nil, nil)
 	descInvalid     = prometheus.NewDesc("ngic_controller_alerts_signals_invalid_total", "Signals dropped because their subject or key cannot make an alert.", nil, nil)
 )
 
@@ -43,7 +45,8 @@ func (e *Engine) Collector() prometheus.Collector { return collector{e} }
 // Describe implements prometheus.Collector.
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descFiring, descSilenced, descRaised, descResolved, descSuppressed,
-		descQueue, descDelivered, descDeliveryErrors, descRefused, descDropped, descStateErrors, descQueueErrors, descInvalid} {
+		descQueue, descDelivered, descDeliveryErrors, descRefused, descDropped, descStateErrors, descQueueErrors, descInvalid,
+		descSubscribers, descSubsDropped} {
 		ch <- d
 	}
 }
@@ -74,7 +77,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counts(descSuppressed, e.stats.suppressed)
 	ch <- prometheus.MustNewConstMetric(descStateErrors, prometheus.CounterValue, float64(e.stats.stateErrors))
 	ch <- prometheus.MustNewConstMetric(descQueueErrors, prometheus.CounterValue, float64(e.stats.queueErrors))
+	ch <- prometheus.MustNewConstMetric(descSubscribers, prometheus.GaugeValue, float64(len(e.subs)))
 	e.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(descSubsDropped, prometheus.CounterValue, float64(e.subsDropped.Load()))
 	ch <- prometheus.MustNewConstMetric(descInvalid, prometheus.CounterValue, float64(e.invalid.Load()))
 	for k, n := range firing {
 		ch <- prometheus.MustNewConstMetric(descFiring, prometheus.GaugeValue, float64(n), k.kind, k.severity)

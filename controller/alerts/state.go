@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -17,11 +18,17 @@ import (
 const stateVersion = 1
 
 // stateFile is what the state file holds: the conditions with an open
-// alert or a flap history. Pending conditions are not kept: after a
-// restart their `after` starts again.
+// alert (with its acknowledgement) or a flap history, the run-time
+// maintenance windows, and the recent alert changes. Pending conditions
+// are not kept: after a restart their `after` starts again. Windows and
+// Recent were added later, without a new version: a file without them
+// reads as none.
 type stateFile struct {
-	V     int    `json:"v"`
-	Conds []cond `json:"conds"`
+	V       int      `json:"v"`
+	Conds   []cond   `json:"conds"`
+	Windows []Window `json:"windows,omitempty"`
+	// Recent are the latest alert changes, oldest first.
+	Recent []telemetry.Alert `json:"recent,omitempty"`
 }
 
 // snapshotState copies the conditions to save (nil when there is no state
@@ -31,11 +38,17 @@ func (e *Engine) snapshotState() *stateFile {
 	if e.o.StatePath == "" {
 		return nil
 	}
-	st := &stateFile{V: stateVersion, Conds: []cond{}}
+	st := &stateFile{V: stateVersion, Conds: []cond{}, Windows: slices.Clone(e.apiWindows),
+		Recent: make([]telemetry.Alert, len(e.recent))}
 	for _, c := range e.conds {
 		if c.Alert != nil || len(c.Flaps) > 0 {
 			st.Conds = append(st.Conds, *c)
 		}
+	}
+	for i := range e.recent {
+		// The alerts in the ring are never changed in place: a shallow
+		// copy is enough.
+		st.Recent[i] = e.recent[(e.recentAt+i)%len(e.recent)]
 	}
 	return st
 }
@@ -105,6 +118,12 @@ func (e *Engine) loadState() error {
 		return fmt.Errorf("alerts: state %s: %w: version %d, want %d", e.o.StatePath, ErrDamaged, st.V, stateVersion)
 	}
 	now := e.o.Now()
+	if err := e.loadWindows(st.Windows, now); err != nil {
+		return err
+	}
+	if err := e.loadRecent(st.Recent); err != nil {
+		return err
+	}
 	for i := range st.Conds {
 		c := &st.Conds[i]
 		if c.Alert == nil {
@@ -128,6 +147,33 @@ func (e *Engine) loadState() error {
 		c.rule = r
 		e.conds[condKey(c.Rule, c.Subject, c.Key)] = c
 	}
+	return nil
+}
+
+// loadWindows takes the saved run-time windows, but those that ended.
+func (e *Engine) loadWindows(ws []Window, now time.Time) error {
+	for i, w := range ws {
+		if err := checkSubject(w.Subject); err != nil || w.ID == "" || w.Source != WindowAPI || !w.End.After(w.Start) {
+			return fmt.Errorf("alerts: state %s: %w: window %d: not a valid run-time window", e.o.StatePath, ErrDamaged, i)
+		}
+		if w.End.After(now) && len(e.apiWindows) < MaxWindows {
+			e.apiWindows = append(e.apiWindows, w)
+		}
+	}
+	slices.SortFunc(e.apiWindows, compareWindows)
+	return nil
+}
+
+// loadRecent takes the saved recent alert changes (oldest first), the
+// newest Options.Recent of them.
+func (e *Engine) loadRecent(recent []telemetry.Alert) error {
+	for i := range recent {
+		if err := recent[i].Validate(); err != nil {
+			return fmt.Errorf("alerts: state %s: %w: recent alert %d: %w", e.o.StatePath, ErrDamaged, i, err)
+		}
+	}
+	e.recent = slices.Clone(recent[max(0, len(recent)-e.o.Recent):])
+	e.recentAt = 0
 	return nil
 }
 
