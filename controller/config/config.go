@@ -40,7 +40,7 @@ type Config struct {
 	InfluxDB *InfluxDB `yaml:"influxdb"`
 	// Ingest tunes how the gateways' messages are taken in.
 	Ingest Ingest `yaml:"ingest"`
-	// HTTP serves /healthz and /metrics.
+	// HTTP serves /healthz, /metrics, the API and the dashboard.
 	HTTP HTTP `yaml:"http"`
 	// Alerts are the alert rules, webhooks and maintenance windows.
 	Alerts Alerts `yaml:"alerts"`
@@ -168,12 +168,6 @@ type Ingest struct {
 	OfflineAfter time.Duration `yaml:"offline_after"`
 	// MaxPayload refuses larger payloads (default 64 KiB).
 	MaxPayload int `yaml:"max_payload"`
-}
-
-// HTTP configures the status server.
-type HTTP struct {
-	// Listen is host:port (default 127.0.0.1:9480).
-	Listen string `yaml:"listen"`
 }
 
 // Alerts is the alerts section: rules, webhooks, maintenance windows and
@@ -317,7 +311,7 @@ func (c *Config) setDefaults() {
 		in.BufferPath = or(in.BufferPath, filepath.Join(c.StateDir, "influx-buffer.db"))
 		in.MaxBytes = or(in.MaxBytes, DefaultInfluxMaxBytes)
 	}
-	c.HTTP.Listen = or(c.HTTP.Listen, DefaultHTTPListen)
+	c.HTTP.setDefaults()
 }
 
 // or returns v, or def when v is the zero value.
@@ -558,13 +552,6 @@ func checkHTTPURL(s string) error {
 	return nil
 }
 
-func (h *HTTP) validate(doc *yamlconf.Doc) error {
-	if err := tlsconf.CheckListen(h.Listen); err != nil {
-		return doc.Errorf("http.listen", "%v", err)
-	}
-	return nil
-}
-
 // readSecrets reads every SNMP secret, each error naming the field.
 func (c *Config) readSecrets(doc *yamlconf.Doc) error {
 	c.secrets = map[string]credSecrets{}
@@ -664,6 +651,9 @@ func (c *Config) checkHost(doc *yamlconf.Doc) error {
 				return doc.Errorf(f.path, "%v", err)
 			}
 		}
+	}
+	if err := c.HTTP.readHTTP(doc, c.inv); err != nil {
+		return err
 	}
 	return c.Alerts.ReadSecrets(doc, "alerts", ReadSecret)
 }

@@ -373,7 +373,7 @@ func restartFields(a, b *config.Config) []string {
 	if fmt.Sprint(a.InfluxDB) != fmt.Sprint(b.InfluxDB) {
 		out = append(out, "influxdb")
 	}
-	if a.HTTP != b.HTTP {
+	if !a.HTTP.Equal(&b.HTTP) {
 		out = append(out, "http")
 	}
 	if a.StateDir != b.StateDir {
