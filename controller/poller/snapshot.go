@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -173,40 +172,17 @@ func writeSnapshot(path string, saved time.Time, next func() (*savedState, error
 	return nil
 }
 
-// readSnapshot reads the snapshot at path; a missing file is no snapshot.
+// readSnapshot reads the snapshot at path for New, each document frozen; a
+// missing file is no snapshot.
 func readSnapshot(path string) ([]*savedState, error) {
-	f, err := os.Open(path)
+	devs, err := loadSnapshot(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("poller: snapshot: %w", err)
+		return nil, err
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(bufio.NewReader(f))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrSnapshot, path, err)
-	}
-	var snap snapshot
-	dec := json.NewDecoder(zr)
-	if err := dec.Decode(&snap); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrSnapshot, path, err)
-	}
-	if _, err := io.Copy(io.Discard, zr); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrSnapshot, path, err)
-	}
-	if snap.V != snapshotVersion {
-		return nil, fmt.Errorf("%w: %s: version %d, want %d", ErrSnapshot, path, snap.V, snapshotVersion)
-	}
-	for i, st := range snap.Devices {
-		if st == nil || st.ID == "" {
-			return nil, fmt.Errorf("%w: %s: device %d has no id", ErrSnapshot, path, i)
-		}
-		switch st.State {
-		case StateUnknown, StateUp, StateDown, StateAuthFailed:
-		default:
-			return nil, fmt.Errorf("%w: %s: device %s: unknown state %q", ErrSnapshot, path, st.ID, st.State)
-		}
+	for _, st := range devs {
 		if len(st.Doc) > 0 {
 			f, err := freezeJSON(st.Doc)
 			if err != nil {
@@ -215,5 +191,5 @@ func readSnapshot(path string) ([]*savedState, error) {
 			st.frozen, st.Doc = f, nil
 		}
 	}
-	return snap.Devices, nil
+	return devs, nil
 }
