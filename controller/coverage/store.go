@@ -30,7 +30,8 @@ const (
 var (
 	// ErrNoSnapshot: no snapshot at or before the time asked.
 	ErrNoSnapshot = errors.New("coverage: no snapshot")
-	// ErrDamaged: a snapshot could not be read; it was moved aside.
+	// ErrDamaged: a snapshot could not be read; Store.At moved it aside,
+	// ReadAt leaves it where it is.
 	ErrDamaged = errors.New("coverage: damaged snapshot")
 )
 
@@ -71,8 +72,11 @@ func OpenStore(dir string, keep int) (*Store, error) {
 func (s *Store) Dir() string { return s.dir }
 
 // path returns the file of the snapshot of time t.
-func (s *Store) path(t time.Time) string {
-	return filepath.Join(s.dir, snapshotPrefix+t.UTC().Format(snapshotTime)+snapshotSuffix)
+func (s *Store) path(t time.Time) string { return snapshotPath(s.dir, t) }
+
+// snapshotPath returns the file of the snapshot of time t in dir.
+func snapshotPath(dir string, t time.Time) string {
+	return filepath.Join(dir, snapshotPrefix+t.UTC().Format(snapshotTime)+snapshotSuffix)
 }
 
 // Save writes r as the snapshot of r.Computed (replacing one of the same
@@ -144,10 +148,13 @@ func (s *Store) List() ([]time.Time, error) {
 	return s.list()
 }
 
-func (s *Store) list() ([]time.Time, error) {
-	ents, err := os.ReadDir(s.dir)
+func (s *Store) list() ([]time.Time, error) { return listDir(s.dir) }
+
+// listDir returns the times of the snapshots in dir, oldest first.
+func listDir(dir string) ([]time.Time, error) {
+	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("coverage: list %s: %w", s.dir, err)
+		return nil, fmt.Errorf("coverage: list %s: %w", dir, err)
 	}
 	var out []time.Time
 	for _, e := range ents {
@@ -176,14 +183,10 @@ func (s *Store) At(t time.Time) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	i, found := slices.BinarySearchFunc(times, t, time.Time.Compare)
-	if found {
-		i++
+	p, err := latestAt(s.dir, times, t)
+	if err != nil {
+		return nil, err
 	}
-	if i == 0 {
-		return nil, fmt.Errorf("%w at or before %s in %s", ErrNoSnapshot, t.UTC().Format(time.RFC3339), s.dir)
-	}
-	p := s.path(times[i-1])
 	r, err := readSnapshot(p)
 	if err != nil {
 		if mvErr := os.Rename(p, p+DamagedSuffix); mvErr != nil {
@@ -192,6 +195,55 @@ func (s *Store) At(t time.Time) (*Result, error) {
 		return nil, fmt.Errorf("%w: %s: %v; moved aside to %s", ErrDamaged, p, err, p+DamagedSuffix)
 	}
 	return r, nil
+}
+
+// latestAt returns the file of the latest of times (sorted) at or before
+// t in dir, or an error wrapping ErrNoSnapshot.
+func latestAt(dir string, times []time.Time, t time.Time) (string, error) {
+	i, found := slices.BinarySearchFunc(times, t, time.Time.Compare)
+	if found {
+		i++
+	}
+	if i == 0 {
+		return "", fmt.Errorf("%w at or before %s in %s", ErrNoSnapshot, t.UTC().Format(time.RFC3339), dir)
+	}
+	return snapshotPath(dir, times[i-1]), nil
+}
+
+// readAttempts bounds how often ReadAt lists the folder again when the
+// snapshot it chose was removed (pruned by the store's owner) before it
+// could be opened.
+const readAttempts = 3
+
+// ReadAt returns the latest snapshot at or before t in the store folder
+// dir, reading only: unlike OpenStore and Store.At it makes no folder,
+// removes no temporary file and moves nothing aside, so that it may read
+// the store of a running controller. No snapshot at or before t (or no
+// folder) is an error wrapping ErrNoSnapshot; a snapshot that cannot be
+// read is an error wrapping ErrDamaged that names the file, which stays
+// where it is.
+func ReadAt(dir string, t time.Time) (*Result, error) {
+	for attempt := 1; ; attempt++ {
+		times, err := listDir(dir)
+		if errors.Is(err, os.ErrNotExist) {
+			times, err = nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		p, err := latestAt(dir, times, t)
+		if err != nil {
+			return nil, err
+		}
+		r, err := readSnapshot(p)
+		if errors.Is(err, os.ErrNotExist) && attempt < readAttempts {
+			continue // pruned meanwhile: the next listing has the one that replaced it
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, p, err)
+		}
+		return r, nil
+	}
 }
 
 func readSnapshot(p string) (*Result, error) {
