@@ -52,6 +52,10 @@ type Config struct {
 
 	// inv is the inventory read by Load.
 	inv *Inventory
+	// fileInv is the inventory folder the file names, resolved; otherInv
+	// says that LoadWith read another one.
+	fileInv  string
+	otherInv bool
 	// secrets are the SNMP secrets read by Load, by credential name.
 	secrets map[string]credSecrets
 }
@@ -209,17 +213,47 @@ const (
 	MaxSecretFile = 4096
 )
 
+// Files and folders of the state folder (state_dir): the daemon writes
+// them, the report reads them.
+const (
+	// DevicesSnapshotFile is the poller's device snapshot
+	// (controller/poller).
+	DevicesSnapshotFile = "devices.snapshot"
+	// CoverageDir is the folder of the coverage snapshots
+	// (controller/coverage.Store).
+	CoverageDir = "coverage"
+)
+
+// StatePath returns the path of name (DevicesSnapshotFile, CoverageDir)
+// in the state folder.
+func (c *Config) StatePath(name string) string { return filepath.Join(c.StateDir, name) }
+
+// LoadOptions changes what LoadWith reads.
+type LoadOptions struct {
+	// Inventory, when not empty, is the inventory folder read instead of
+	// the one the file names (a relative path is relative to the working
+	// directory, as a flag's is). Its devices.csv credentials must name
+	// the file's credentials; poll.overrides may name devices it lacks
+	// (they are the file's inventory's devices).
+	Inventory string
+	// NoHost leaves the MQTT and InfluxDB secret and TLS files and the
+	// webhooks' tokens unread (see LoadNoHost).
+	NoHost bool
+}
+
 // Load reads, decodes and validates the file at path, reads every secret
 // it names (SNMP, MQTT, InfluxDB) and the TLS files, and reads the
 // inventory. check-config and run use it alike.
-func Load(path string) (*Config, error) { return load(path, true) }
+func Load(path string) (*Config, error) { return LoadWith(path, LoadOptions{}) }
 
 // LoadNoHost is Load without the MQTT and InfluxDB secret and TLS files
 // (for sample configurations meant for another machine); SNMP secrets and
 // the inventory are still read, since Devices needs them.
-func LoadNoHost(path string) (*Config, error) { return load(path, false) }
+func LoadNoHost(path string) (*Config, error) { return LoadWith(path, LoadOptions{NoHost: true}) }
 
-func load(path string, host bool) (*Config, error) {
+// LoadWith is Load as o says: another inventory than the file's, and the
+// host's files left unread.
+func LoadWith(path string, o LoadOptions) (*Config, error) {
 	var c Config
 	doc, err := yamlconf.Load(path, &c)
 	if err != nil {
@@ -231,9 +265,13 @@ func load(path string, host bool) (*Config, error) {
 	if err := c.readSecrets(doc); err != nil {
 		return nil, err
 	}
-	dir := c.Inventory
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(filepath.Dir(path), dir)
+	c.fileInv = c.Inventory
+	if !filepath.IsAbs(c.fileInv) {
+		c.fileInv = filepath.Join(filepath.Dir(path), c.fileInv)
+	}
+	dir := c.fileInv
+	if o.Inventory != "" {
+		dir, c.otherInv = o.Inventory, true
 	}
 	inv, err := LoadInventory(dir, c.credentialKinds())
 	if err != nil {
@@ -244,11 +282,11 @@ func load(path string, host bool) (*Config, error) {
 	}
 	c.inv = inv
 	for _, id := range sortedKeys(c.Poll.Overrides) {
-		if _, ok := inv.Device(id); !ok {
+		if _, ok := inv.Device(id); !ok && !c.otherInv {
 			return nil, doc.Errorf("poll.overrides."+id, "device %q is not in %s", id, filepath.Join(inv.Dir, "devices.csv"))
 		}
 	}
-	if host {
+	if !o.NoHost {
 		if err := c.checkHost(doc); err != nil {
 			return nil, err
 		}
@@ -689,8 +727,30 @@ func (c *Config) Devices() ([]DeviceConfig, error) {
 	if c.inv == nil {
 		return nil, fmt.Errorf("config: no inventory loaded (Load reads it, Parse does not)")
 	}
-	out := make([]DeviceConfig, 0, len(c.inv.Devices))
-	for _, d := range c.inv.Devices {
+	return c.devicesOf(c.inv)
+}
+
+// FileDevices returns the devices of the inventory the file names, as
+// Devices does: those of the loaded inventory, unless LoadWith read
+// another, in which case the file's inventory is read now (its
+// credentials checked as Load checks them). A report over another
+// inventory uses it to poll with the configuration's credentials only
+// the devices the configuration polls.
+func (c *Config) FileDevices() ([]DeviceConfig, error) {
+	if !c.otherInv {
+		return c.Devices()
+	}
+	inv, err := LoadInventory(c.fileInv, c.credentialKinds())
+	if err != nil {
+		return nil, err
+	}
+	return c.devicesOf(inv)
+}
+
+// devicesOf is Devices for the inventory inv.
+func (c *Config) devicesOf(inv *Inventory) ([]DeviceConfig, error) {
+	out := make([]DeviceConfig, 0, len(inv.Devices))
+	for _, d := range inv.Devices {
 		s := c.Poll.PollSettings
 		if o, ok := c.Poll.Overrides[d.ID]; ok {
 			s.Interval = or(o.Interval, s.Interval)
@@ -717,7 +777,7 @@ func (c *Config) Devices() ([]DeviceConfig, error) {
 			}
 		}
 		if err := sc.Validate(); err != nil {
-			return nil, fmt.Errorf("%s:%d: device %s: %w", filepath.Join(c.inv.Dir, "devices.csv"), d.Line, d.ID, err)
+			return nil, fmt.Errorf("%s:%d: device %s: %w", filepath.Join(inv.Dir, "devices.csv"), d.Line, d.ID, err)
 		}
 		out = append(out, DeviceConfig{ID: d.ID, Site: d.Site, Parent: d.Parent, Interval: s.Interval, SNMP: sc})
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,9 +14,6 @@ import (
 	"github.com/ngic/ngic/controller/coverage"
 	"github.com/ngic/ngic/controller/poller"
 )
-
-// coverageDir is the folder of the coverage snapshots under state_dir.
-const coverageDir = "coverage"
 
 // Bounds on how often coverage is computed: after each poll cycle
 // (poll.interval), but never more often than every minRecompute.
@@ -53,7 +49,7 @@ type polledEvidence struct {
 
 // openCoverage opens the snapshot store under state_dir.
 func (d *Daemon) openCoverage(cfg *config.Config) error {
-	st, err := coverage.OpenStore(filepath.Join(cfg.StateDir, coverageDir), cfg.Coverage.Keep)
+	st, err := coverage.OpenStore(cfg.StatePath(config.CoverageDir), cfg.Coverage.Keep)
 	if err != nil {
 		return err
 	}

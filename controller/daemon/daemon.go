@@ -34,9 +34,8 @@ import (
 
 // Files kept in the state folder.
 const (
-	devicesSnapshot = "devices.snapshot"
-	alertsState     = "alerts.json"
-	alertsQueues    = "alerts"
+	alertsState  = "alerts.json"
+	alertsQueues = "alerts"
 )
 
 // Options are the daemon's dependencies beyond its configuration.
@@ -214,7 +213,7 @@ func (d *Daemon) openPoller(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(cfg.StateDir, devicesSnapshot)
+	path := cfg.StatePath(config.DevicesSnapshotFile)
 	opts := poller.Options{Concurrency: cfg.Poll.Concurrency, History: cfg.Poll.History, SnapshotPath: path,
 		Observer: d.polled}
 	p, err := poller.New(opts)
