@@ -181,19 +181,17 @@ func writeWorld(log *slog.Logger, opt world.Options, out string) error {
 // progressLine returns a progress function that rewrites one line of out,
 // every 64 files and at the end, which it closes with a line break.
 func progressLine(out io.Writer) func(done, total int) {
+	p := cli.NewProgress(out, 0)
 	return func(done, total int) {
 		if done == total || done%64 == 0 {
-			fmt.Fprintf(out, "\rwriting %d/%d files", done, total)
+			p.Update(true, "writing %d/%d files", done, total)
 		}
 		if done == total {
-			fmt.Fprintln(out)
+			p.End()
 		}
 	}
 }
 
-// isCharDevice reports whether f is a character device (a terminal), not a
+// isCharDevice reports whether f is a terminal (cli.IsTerminal), not a
 // pipe or a file.
-func isCharDevice(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
+func isCharDevice(f *os.File) bool { return cli.IsTerminal(f) }
