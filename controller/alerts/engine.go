@@ -423,6 +423,7 @@ func (e *Engine) emit(a telemetry.Alert, webhook bool) {
 // subscribers.
 func (e *Engine) remember(a telemetry.Alert) {
 	e.publishLocal(a)
+	e.dirty = true // the recent changes are saved too
 	if len(e.recent) < e.o.Recent {
 		e.recent = append(e.recent, a)
 		return
@@ -458,6 +459,7 @@ func (e *Engine) behindDown(s Subject) (string, bool) {
 func (e *Engine) advance(now time.Time) {
 	e.mu.Lock()
 	changed := false
+	ix := e.windowsAt(now)
 	for _, c := range e.conds {
 		if c.Active && oneShot[c.rule.Kind] && !now.Before(c.Last.Add(c.rule.ClearAfter)) {
 			changed = e.clear(c, now) || changed
@@ -472,7 +474,7 @@ func (e *Engine) advance(now time.Time) {
 			e.forget(c, now)
 		}
 		if c.Alert != nil {
-			changed = e.rewindow(c, now) || changed
+			changed = e.rewindow(c, ix, now) || changed
 		}
 	}
 	e.pruneWindows(now)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -158,23 +159,75 @@ func (e *Engine) SetMaintenance(ws []Window) error {
 func (e *Engine) Maintenance() []Window {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return slices.Concat(e.cfgWindows, e.apiWindows)
+	return append(slices.Clip(slices.Clone(e.cfgWindows)), e.apiWindows...)
 }
 
 // window returns the maintenance window covering s at t: the first of the
 // configuration's, then of the run-time ones. Called with mu held.
 func (e *Engine) window(s Subject, t time.Time) (Window, bool) {
-	for _, ws := range [][]Window{e.cfgWindows, e.apiWindows} {
+	for _, ws := range [2][]Window{e.cfgWindows, e.apiWindows} {
 		for _, w := range ws {
-			if t.Before(w.Start) || !t.Before(w.End) {
-				continue
-			}
-			if w.Subject == s.Type+":"+s.ID || (s.Site != "" && w.Subject == SubjectSite+":"+s.Site) {
+			if !t.Before(w.Start) && t.Before(w.End) &&
+				(subjectIs(w.Subject, s.Type, s.ID) || (s.Site != "" && subjectIs(w.Subject, SubjectSite, s.Site))) {
 				return w, true
 			}
 		}
 	}
 	return Window{}, false
+}
+
+// subjectIs says whether subject is typ:id.
+func subjectIs(subject, typ, id string) bool {
+	return len(subject) == len(typ)+1+len(id) && subject[len(typ)] == ':' &&
+		subject[:len(typ)] == typ && subject[len(typ)+1:] == id
+}
+
+// windowKey is a window's subject, split.
+type windowKey struct{ typ, id string }
+
+// activeWindows indexes the windows open at one time by subject: the
+// first in order for each, with its place in that order.
+type activeWindows map[windowKey]struct {
+	w     Window
+	order int
+}
+
+// windowsAt returns the windows open at t, for checking many alerts at
+// once (window checks one). Called with mu held.
+func (e *Engine) windowsAt(t time.Time) activeWindows {
+	ix := activeWindows{}
+	n := 0
+	for _, ws := range [2][]Window{e.cfgWindows, e.apiWindows} {
+		for _, w := range ws {
+			n++
+			if t.Before(w.Start) || !t.Before(w.End) {
+				continue
+			}
+			typ, id, _ := strings.Cut(w.Subject, ":")
+			k := windowKey{typ, id}
+			if _, ok := ix[k]; !ok {
+				ix[k] = struct {
+					w     Window
+					order int
+				}{w, n}
+			}
+		}
+	}
+	return ix
+}
+
+// cover returns the first open window of s's subject or site.
+func (ix activeWindows) cover(s Subject) (Window, bool) {
+	if len(ix) == 0 {
+		return Window{}, false
+	}
+	own, ok := ix[windowKey{s.Type, s.ID}]
+	if s.Site != "" {
+		if site, ok2 := ix[windowKey{SubjectSite, s.Site}]; ok2 && (!ok || site.order < own.order) {
+			return site.w, true
+		}
+	}
+	return own.w, ok
 }
 
 func windowReason(w Window) string {
@@ -184,14 +237,14 @@ func windowReason(w Window) string {
 	return "maintenance until " + w.End.UTC().Format(time.RFC3339)
 }
 
-// rewindow brings the condition's open alert in line with the windows at
-// now: silenced (published again, webhooks not told) when a window covers
+// rewindow brings the condition's open alert in line with the windows ix
+// open at now: silenced (published again, webhooks not told) when a window covers
 // its subject, firing again when none does (webhooks told unless they
 // already were). It reports whether the alert changed. Called with mu
 // held, c.Alert not nil.
-func (e *Engine) rewindow(c *cond, now time.Time) bool {
+func (e *Engine) rewindow(c *cond, ix activeWindows, now time.Time) bool {
 	a := *c.Alert // copied on write: a saved snapshot may hold the old one
-	w, in := e.window(c.Subject, now)
+	w, in := ix.cover(c.Subject)
 	switch {
 	case in && (a.State != telemetry.AlertSilenced || a.Reason != windowReason(w)):
 		a.State, a.Reason = telemetry.AlertSilenced, windowReason(w)
@@ -212,9 +265,10 @@ func (e *Engine) rewindow(c *cond, now time.Time) bool {
 
 // rewindowAll applies rewindow to every open alert. Called with mu held.
 func (e *Engine) rewindowAll(now time.Time) {
+	ix := e.windowsAt(now)
 	for _, c := range e.conds {
 		if c.Alert != nil {
-			e.rewindow(c, now)
+			e.rewindow(c, ix, now)
 		}
 	}
 }
