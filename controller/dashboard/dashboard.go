@@ -17,7 +17,7 @@ var static embed.FS
 // ContentSecurityPolicy is sent with every file: scripts, styles, images
 // and connections only from the controller itself, so a page that tried
 // to reach another host would be refused by the browser.
-const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
 	"img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; " +
 	"form-action 'self'; frame-ancestors 'none'"
 

@@ -2,8 +2,15 @@ package testenv
 
 import (
 	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -71,4 +78,129 @@ func (c *Chromium) NewTab(t testing.TB) (context.Context, context.CancelFunc) {
 		t.Fatalf("testenv: chromium: new tab: %v", err)
 	}
 	return ctx, cancel
+}
+
+// PageWatch records what a tab does that a page served by the controller
+// must never do: console errors, uncaught exceptions, and requests to any
+// host but 127.0.0.1 (data:, blob: and about: URLs aside).
+type PageWatch struct {
+	mu       sync.Mutex
+	problems []string
+	requests int
+	allowed  func(chromedp.ConsoleMessage) bool
+}
+
+// WatchPage starts recording the tab ctx's console and requests; allowed
+// (nil: none) tells apart console errors the caller expects.
+func WatchPage(t testing.TB, ctx context.Context, allowed func(chromedp.ConsoleMessage) bool) *PageWatch {
+	t.Helper()
+	w := &PageWatch{allowed: allowed}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
+			w.request(e.Request.URL)
+		}
+	}); err != nil {
+		t.Fatalf("testenv: watch the page: %v", err)
+	}
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type != chromedp.ConsoleError && m.Type != chromedp.ConsoleException {
+				continue
+			}
+			if w.allowed != nil && w.allowed(m) {
+				continue
+			}
+			w.add(fmt.Sprintf("console %s: %s (%s:%d)", m.Type, m.Text, m.URL, m.Line))
+		}
+	}()
+	return w
+}
+
+// request checks one request's URL.
+func (w *PageWatch) request(raw string) {
+	u, err := url.Parse(raw)
+	w.mu.Lock()
+	w.requests++
+	w.mu.Unlock()
+	switch {
+	case err != nil:
+		w.add("unparsable request URL " + raw)
+	case u.Scheme == "data" || u.Scheme == "blob" || u.Scheme == "about":
+	case u.Hostname() != "127.0.0.1":
+		w.add("request leaving 127.0.0.1: " + raw)
+	}
+}
+
+func (w *PageWatch) add(p string) {
+	w.mu.Lock()
+	w.problems = append(w.problems, p)
+	w.mu.Unlock()
+}
+
+// Problems returns what the watch has recorded so far.
+func (w *PageWatch) Problems() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.problems...)
+}
+
+// Check fails t with every problem recorded so far, and when no request
+// was seen at all (the watch would then prove nothing).
+func (w *PageWatch) Check(t testing.TB) {
+	t.Helper()
+	for _, p := range w.Problems() {
+		t.Error(p)
+	}
+	w.mu.Lock()
+	n := w.requests
+	w.mu.Unlock()
+	if n == 0 {
+		t.Error("testenv: the page watch saw no request at all")
+	}
+}
+
+// Do runs chromedp actions on the tab, failing t on an error.
+func Do(t testing.TB, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// Eval evaluates a JavaScript expression on the tab and decodes its value.
+func Eval[T any](t testing.TB, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// WaitJS waits, for at most a minute, until the JavaScript condition holds
+// on the tab (checked at every animation frame).
+func WaitJS(t testing.TB, ctx context.Context, what, cond string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(time.Minute))); err != nil {
+		t.Fatalf("waiting for %s (%s): %v", what, cond, err)
+	}
+}
+
+// Screenshot saves the whole page as dir/name.png, making dir if needed.
+func Screenshot(t testing.TB, ctx context.Context, dir, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -26,6 +26,8 @@ function setAttrs(el, attrs) {
     if (v === null || v === undefined || v === false) continue;
     if (k.startsWith('on') && typeof v === 'function') {
       el.addEventListener(k.slice(2), v);
+    } else if (k === 'style') {
+      el.style.cssText = String(v); // CSSOM: allowed by a CSP without 'unsafe-inline'
     } else {
       el.setAttribute(k, v === true ? '' : String(v));
     }
