@@ -196,6 +196,9 @@ func TestHookRecordsWill(t *testing.T) {
 		}
 	}
 	waitFor(t, "the will recorded", func() bool { return rec.has(status + " offline") })
+	// mochi retains the will after the hook recorded it: a reader that
+	// subscribed in between would get it live, not retained.
+	waitFor(t, "the will retained", func() bool { return len(b.Server().Topics.Messages(status)) == 1 })
 	readRetained(t, b.Addr(), status, "offline")
 	c.Disconnect(0)
 }
