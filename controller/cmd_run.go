@@ -32,7 +32,7 @@ otherwise stored every coverage.snapshot_every).`,
 				return err
 			}
 			log := cli.Logger(level)
-			d, err := daemon.New(cfg, daemon.Options{Logger: log, Pprof: profiles})
+			d, err := daemon.New(cfg, daemon.Options{Logger: log, Pprof: profiles, ConfigPath: path})
 			if err != nil {
 				return err
 			}

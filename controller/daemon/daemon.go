@@ -44,6 +44,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Pprof serves Go's profiles under /debug/pprof/ on the status server.
 	Pprof bool
+	// ConfigPath is the configuration file, read again by the API's
+	// inventory reload ("" refuses the reload).
+	ConfigPath string
 }
 
 // Daemon is a configured controller.
@@ -70,6 +73,9 @@ type Daemon struct {
 	reg    *prometheus.Registry
 	ln     net.Listener
 	srv    *http.Server
+
+	configPath string
+	web        *apiRun // the API (api.go)
 }
 
 // New prepares a daemon from a loaded configuration (config.Load): it
@@ -80,7 +86,7 @@ func New(cfg *config.Config, o Options) (*Daemon, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	d := &Daemon{log: o.Logger, cfg: cfg, started: time.Now(), reg: prometheus.NewRegistry()}
+	d := &Daemon{log: o.Logger, cfg: cfg, started: time.Now(), reg: prometheus.NewRegistry(), configPath: o.ConfigPath}
 	if limit := tuneGC(len(cfg.LoadedInventory().Devices)); limit > 0 {
 		d.log.Debug("garbage collector", "memory_limit_bytes", limit) // see gc.go
 	}
@@ -249,6 +255,7 @@ func (d *Daemon) polled(p *poller.Poll) {
 	}
 	d.deviceSignals(p)
 	d.coveragePolled(p)
+	d.apiPolled(p)
 	if d.influx == nil {
 		return
 	}

@@ -2,17 +2,22 @@ package daemon
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/ngic/ngic/controller/api"
+	"github.com/ngic/ngic/controller/config"
+	"github.com/ngic/ngic/controller/dashboard"
 	"github.com/ngic/ngic/controller/ingest"
 	"github.com/ngic/ngic/controller/poller"
 	"github.com/ngic/ngic/internal/buildinfo"
@@ -76,12 +81,33 @@ type InfluxHealth struct {
 	LastErrorTime   *time.Time        `json:"last_error_time,omitempty"`
 }
 
-// listen opens the status server's socket, so that a busy port fails the
-// start rather than the run.
+// listen opens the HTTP server's socket (with TLS when http.tls is set),
+// so that a busy port fails the start rather than the run, and mounts
+// /healthz, /metrics, the API under /api/ and the dashboard at /.
 func (d *Daemon) listen(addr string, profiles bool) error {
+	h := &d.cfg.HTTP
+	secure := h.TLS.CertFile != ""
+	if !secure && !h.AllowRemote && !config.IsLoopback(addr) {
+		return fmt.Errorf("http.listen %s: reachable beyond this machine without TLS: set http.tls, or http.allow_remote", addr)
+	}
+	var tlsCfg *tls.Config
+	if secure {
+		cert, err := tls.LoadX509KeyPair(h.TLS.CertFile, h.TLS.KeyFile)
+		if err != nil {
+			return fmt.Errorf("http.tls: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	apiSrv, err := d.newAPI(h)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("http.listen %s: %w", addr, err)
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
 	}
 	d.ln = ln
 	mux := http.NewServeMux()
@@ -91,15 +117,34 @@ func (d *Daemon) listen(addr string, profiles bool) error {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	}
-	d.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	mux.Handle("/api/", apiSrv.Handler())
+	mux.Handle("/", dashboard.Handler())
+	d.srv = &http.Server{Handler: api.SecurityHeaders(mux), ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout: 2 * time.Minute, TLSConfig: tlsCfg}
+	names := make([]string, 0, len(h.Tokens))
+	for _, t := range h.Tokens {
+		names = append(names, t.Name+" ("+t.Role+")")
+	}
+	if len(names) == 0 {
+		d.log.Warn("no API tokens configured (http.tokens): the API answers 401 to everything but /healthz, " +
+			"/metrics, the dashboard's files and the sign-in page")
+	} else {
+		d.log.Info("API tokens", "tokens", strings.Join(names, ", "), "tls", secure)
+	}
 	return nil
 }
 
-// Addr is the status server's address.
+// Addr is the HTTP server's address.
 func (d *Daemon) Addr() string { return d.ln.Addr().String() }
 
-// serveHTTP serves until ctx ends.
+// serveHTTP serves until ctx ends, and feeds the API's event streams.
 func (d *Daemon) serveHTTP(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fed := make(chan error, 1)
+	go func() { fed <- d.runAPI(ctx) }()
+	defer func() { <-fed }()
+	d.srv.BaseContext = func(net.Listener) context.Context { return ctx } // event streams end with ctx
 	done := make(chan error, 1)
 	go func() { done <- d.srv.Serve(d.ln) }()
 	select {
@@ -107,9 +152,11 @@ func (d *Daemon) serveHTTP(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	d.srv.Shutdown(sctx)
+	sctx, cancelShutdown := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancelShutdown()
+	if err := d.srv.Shutdown(sctx); errors.Is(err, context.DeadlineExceeded) {
+		d.srv.Close() // event streams left open
+	}
 	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -1,0 +1,295 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ngic/ngic/controller/alerts"
+	"github.com/ngic/ngic/controller/api"
+	"github.com/ngic/ngic/controller/config"
+	"github.com/ngic/ngic/controller/coverage"
+	"github.com/ngic/ngic/controller/ingest"
+	"github.com/ngic/ngic/controller/inventory"
+	"github.com/ngic/ngic/controller/poller"
+	"github.com/ngic/ngic/telemetry"
+)
+
+// Bounds of what the API reads.
+const (
+	// boundariesFile is the inventory's optional region boundaries.
+	boundariesFile = "boundaries.geojson"
+	// maxBoundaries bounds what is read of it.
+	maxBoundaries = 256 << 20
+	// recentAlerts is how many alert changes /api/v1/alerts?state=recent
+	// lists at most.
+	recentAlerts = 1000
+	// apiAlertBuffer is the alert changes queued for the event streams.
+	apiAlertBuffer = 1024
+	// watchEvery is how often gateway states and the coverage result are
+	// compared with what the event streams were last told.
+	watchEvery = time.Second
+)
+
+// apiRun is the daemon's side of the API: the server, the class of each
+// device's latest document (for the device list's class filter), and
+// what the event streams were last told.
+type apiRun struct {
+	srv *api.Server
+
+	mu      sync.Mutex
+	classes map[string]string
+
+	reloading atomic.Bool
+	gateways  map[string]string // name → state last published
+	computed  time.Time         // coverage last published
+}
+
+// apiSource is the daemon as the API's Source.
+type apiSource struct{ d *Daemon }
+
+var _ api.Source = apiSource{}
+
+// newAPI makes the API server over the daemon.
+func (d *Daemon) newAPI(h *config.HTTP) (*api.Server, error) {
+	var tokens []api.Token
+	for _, t := range h.LoadedTokens() {
+		tokens = append(tokens, api.Token{Name: t.Name, Secret: t.Secret, Role: t.Role, Region: t.Region})
+	}
+	srv, err := api.New(apiSource{d}, api.Options{Tokens: tokens, SessionTTL: h.SessionTTL,
+		SecureCookies: h.TLS.CertFile != ""})
+	if err != nil {
+		return nil, err
+	}
+	d.web = &apiRun{srv: srv, classes: map[string]string{}, gateways: map[string]string{}}
+	return srv, nil
+}
+
+// apiPolled keeps the class of a poll's document and tells the event
+// streams of a change of state.
+func (d *Daemon) apiPolled(p *poller.Poll) {
+	w := d.web
+	if w == nil {
+		return
+	}
+	if p.Document != nil {
+		w.mu.Lock()
+		w.classes[p.Device.ID] = string(p.Document.Class)
+		w.mu.Unlock()
+	}
+	if p.State != p.Previous {
+		w.srv.PublishDevice(p.Device.ID, p.Device.Site, string(p.State), p.Start.Add(p.Duration))
+	}
+}
+
+// runAPI feeds the event streams: every alert change, and the gateways'
+// states and coverage computations as they change.
+func (d *Daemon) runAPI(ctx context.Context) error {
+	ch, cancel := d.alerts.Subscribe(apiAlertBuffer)
+	defer cancel()
+	go func() {
+		if err := d.web.srv.Warm(); err != nil {
+			d.log.Warn("coverage snapshots unreadable for the convergence series", "err", err)
+		}
+	}()
+	t := time.NewTicker(watchEvery)
+	defer t.Stop()
+	d.watchStates(false)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case a, ok := <-ch:
+			if !ok {
+				return nil
+			}
+			d.web.srv.PublishAlert(a)
+		case <-t.C:
+			d.watchStates(true)
+		}
+	}
+}
+
+// watchStates publishes the gateways whose state changed and a new
+// coverage computation (publish false only records them).
+func (d *Daemon) watchStates(publish bool) {
+	w := d.web
+	for _, g := range d.ingest.Gateways() {
+		if w.gateways[g.Name] != g.State {
+			w.gateways[g.Name] = g.State
+			if publish {
+				w.srv.PublishGateway(g.Name, g.Site, g.State, g.Since)
+			}
+		}
+	}
+	if r := d.Coverage(); r != nil && !r.Computed.Equal(w.computed) {
+		w.computed = r.Computed
+		if publish {
+			w.srv.PublishCoverage(r.Computed)
+		}
+	}
+}
+
+func (s apiSource) config() *config.Config {
+	s.d.mu.Lock()
+	defer s.d.mu.Unlock()
+	return s.d.cfg
+}
+
+// Coverage implements api.Source.
+func (s apiSource) Coverage() *coverage.Result { return s.d.Coverage() }
+
+// Snapshots implements api.Source.
+func (s apiSource) Snapshots() ([]time.Time, error) { return s.d.cov.store.List() }
+
+// Snapshot implements api.Source: it reads without moving a damaged
+// snapshot aside.
+func (s apiSource) Snapshot(t time.Time) (*coverage.Result, error) {
+	return coverage.ReadAt(s.d.cov.store.Dir(), t)
+}
+
+// Boundaries implements api.Source.
+func (s apiSource) Boundaries() ([]byte, error) {
+	f, err := os.Open(filepath.Join(s.config().LoadedInventory().Dir, boundariesFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxBoundaries+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxBoundaries {
+		return nil, fmt.Errorf("%s: larger than %d bytes", f.Name(), maxBoundaries)
+	}
+	return b, nil
+}
+
+// Sites implements api.Source.
+func (s apiSource) Sites() []inventory.Site { return s.config().LoadedInventory().Sites }
+
+// Devices implements api.Source.
+func (s apiSource) Devices() []api.Device {
+	states := s.d.poller.Devices()
+	out := make([]api.Device, len(states))
+	w := s.d.web
+	w.mu.Lock()
+	for i, st := range states {
+		out[i] = api.Device{DeviceState: st, Class: w.classes[st.ID]}
+	}
+	w.mu.Unlock()
+	return out
+}
+
+// Device implements api.Source.
+func (s apiSource) Device(id string) (api.Device, bool) {
+	st, ok := s.d.poller.Device(id)
+	if !ok {
+		return api.Device{}, false
+	}
+	dv := api.Device{DeviceState: st}
+	if st.Document != nil {
+		dv.Class = string(st.Document.Class)
+	}
+	return dv, true
+}
+
+// Gateways implements api.Source.
+func (s apiSource) Gateways() []ingest.GatewayState { return s.d.ingest.Gateways() }
+
+// SiteStates implements api.Source.
+func (s apiSource) SiteStates() []ingest.SiteState { return s.d.ingest.Sites() }
+
+// Alerts implements api.Source.
+func (s apiSource) Alerts(recent bool) []telemetry.Alert {
+	if recent {
+		return s.d.alerts.Recent(recentAlerts)
+	}
+	open := s.d.alerts.Open()
+	sort.SliceStable(open, func(i, j int) bool { return open[i].Started.After(open[j].Started) })
+	return open
+}
+
+// Acknowledge implements api.Source.
+func (s apiSource) Acknowledge(id, by, note string) (telemetry.Alert, error) {
+	a, err := s.d.alerts.Acknowledge(id, by, note, time.Now())
+	if errors.Is(err, alerts.ErrUnknownAlert) {
+		return a, fmt.Errorf("%w: %v", api.ErrNotFound, err)
+	}
+	if err == nil {
+		s.d.log.Info("alert acknowledged", "alert", id, "by", by)
+	}
+	return a, err
+}
+
+func apiWindow(w alerts.Window) api.Window {
+	return api.Window{ID: w.ID, Source: w.Source, Subject: w.Subject, Start: w.Start, End: w.End, Reason: w.Reason}
+}
+
+// Maintenance implements api.Source.
+func (s apiSource) Maintenance() []api.Window {
+	ws := s.d.alerts.Maintenance()
+	out := make([]api.Window, len(ws))
+	for i, w := range ws {
+		out[i] = apiWindow(w)
+	}
+	return out
+}
+
+// AddMaintenance implements api.Source.
+func (s apiSource) AddMaintenance(w api.Window) (api.Window, error) {
+	got, err := s.d.alerts.AddMaintenance(alerts.Window{Subject: w.Subject, Start: w.Start, End: w.End, Reason: w.Reason})
+	if errors.Is(err, alerts.ErrInvalid) {
+		return api.Window{}, fmt.Errorf("%w: %v", api.ErrInvalid, err)
+	}
+	if err != nil {
+		return api.Window{}, err
+	}
+	s.d.log.Info("maintenance window added", "id", got.ID, "subject", got.Subject)
+	return apiWindow(got), nil
+}
+
+// RemoveMaintenance implements api.Source.
+func (s apiSource) RemoveMaintenance(id string) error {
+	err := s.d.alerts.RemoveMaintenance(id)
+	switch {
+	case errors.Is(err, alerts.ErrUnknownWindow):
+		return fmt.Errorf("%w: %v", api.ErrNotFound, err)
+	case errors.Is(err, alerts.ErrConfigWindow):
+		return fmt.Errorf("%w: %v: remove it from the configuration", api.ErrConflict, err)
+	case err == nil:
+		s.d.log.Info("maintenance window removed", "id", id)
+	}
+	return err
+}
+
+// Reload implements api.Source: the configuration file is read again and
+// its inventory applied; on failure the running one is kept.
+func (s apiSource) Reload() error {
+	if s.d.configPath == "" {
+		return fmt.Errorf("%w: the controller was started without a configuration file to read again", api.ErrConflict)
+	}
+	if !s.d.web.reloading.CompareAndSwap(false, true) {
+		return fmt.Errorf("%w: a reload is running", api.ErrConflict)
+	}
+	defer s.d.web.reloading.Store(false)
+	cfg, err := config.Load(s.d.configPath)
+	if err == nil {
+		err = s.d.Reload(cfg)
+	}
+	if err != nil {
+		s.d.log.Error("inventory reload refused: the running inventory is kept", "err", err)
+		return fmt.Errorf("%w: %v", api.ErrInvalid, err)
+	}
+	return nil
+}
