@@ -27,7 +27,7 @@ var (
 
 // Acknowledge records that by (the API token's name) acknowledged the
 // open alert id at t (the engine's clock when t is zero or later than
-// it), with an optional note. The alert (firing, silenced or flapping)
+// it; never before the alert started), with an optional note. The alert (firing, silenced or flapping)
 // keeps the acknowledgement until it resolves, saved in the state file;
 // its new payload goes to MQTT (retained, same topic), to the
 // subscribers, and to the webhooks when they were told it fired (an
@@ -56,6 +56,7 @@ func (e *Engine) Acknowledge(id, by, note string, t time.Time) (telemetry.Alert,
 		return telemetry.Alert{}, fmt.Errorf("%w %q", ErrUnknownAlert, id)
 	}
 	a := *c.Alert // copied on write: a saved snapshot may hold the old one
+	t = maxTime(t, a.Started)
 	a.Ack = &telemetry.AlertAck{By: by, At: t, Note: note}
 	a.Updated = maxTime(now, a.Started)
 	c.Alert = &a

@@ -79,6 +79,11 @@ func TestAcknowledge(t *testing.T) {
 	if ts[0].alert.ID == firing.ID || ts[0].alert.Ack != nil {
 		t.Fatalf("re-raised %+v", ts[0].alert)
 	}
+	// An acknowledgement is never older than its alert.
+	if got, err := e.Acknowledge(ts[0].alert.ID, "ops", "", t0); err != nil || !got.Ack.At.Equal(clk.Now()) {
+		t.Fatalf("acknowledged before it started: %+v, %v", got, err)
+	}
+	wantTransitions(t, e, "firing+hook")
 
 	for _, tc := range []struct{ id, by, note string }{
 		{"0000000000000000", "x", ""},
