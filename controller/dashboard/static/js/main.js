@@ -79,6 +79,7 @@ async function route() {
   main.replaceChildren(el);
   main.removeAttribute('aria-busy');
   main.setAttribute('data-ready', p.parts[0] || 'map');
+  performance.mark(`ngic:${p.parts[0] || 'map'}`);
   const h1 = main.querySelector('h1');
   document.title = `${h1 ? h1.textContent : 'ngic'} · ngic`;
   if (h1 && document.activeElement && document.activeElement !== document.body && !main.contains(document.activeElement)) {

@@ -1,0 +1,434 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/ngic/ngic/controller/simulator/simulatortest"
+	"github.com/ngic/ngic/internal/testenv"
+)
+
+// dashboardToken is the admin token of the dashboard tests' controller.
+const dashboardToken = "dashboard-test-admin-token-0123456789"
+
+// dashboardTokenName is the token's name, which acknowledgements carry.
+const dashboardTokenName = "operator"
+
+// screenshotDir is where the browser tests leave a screenshot of each view
+// for a person to look at.
+var screenshotDir = filepath.Join("..", "bin", "screenshots")
+
+// dashboardController is a running `ngic-controller run` serving the
+// dashboard and the API, with an admin token.
+type dashboardController struct {
+	*controllerProc
+	// Base is the controller's URL, http://127.0.0.1:PORT.
+	Base string
+}
+
+// startDashboardController runs the controller on the inventory folder inv
+// with a poll interval and timeout, an admin token, device-down alerts
+// raised at once and a coverage snapshot every second, and waits (at most
+// ready) until it has computed coverage.
+func startDashboardController(t testing.TB, inv, interval, timeout string, ready time.Duration) *dashboardController {
+	t.Helper()
+	dir := t.TempDir()
+	tokenFile := writeFile(t, dir, "admin.token", dashboardToken+"\n")
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	cfg := writeFile(t, dir, "controller.yaml", fmt.Sprintf(`inventory: %s
+poll:
+  interval: %s
+  timeout: %s
+  retries: 0
+  concurrency: 256
+mqtt:
+  embedded: true
+  listen: 127.0.0.1:%d
+http:
+  listen: %s
+  tokens:
+    - name: %s
+      file: %s
+      role: admin
+state_dir: %s
+alerts:
+  rules:
+    - name: device-down
+      kind: device-down
+      after: 0s
+coverage:
+  snapshot_every: 1s
+`, inv, interval, timeout, testenv.FreePort(t), httpAddr, dashboardTokenName, tokenFile, filepath.Join(dir, "state")))
+	c := &dashboardController{controllerProc: startController(t, cfg, httpAddr), Base: "http://" + httpAddr}
+	deadline := time.Now().Add(ready)
+	for {
+		var s struct {
+			Computed *time.Time `json:"computed"`
+		}
+		if c.tryGet("/api/v1/summary", &s) == nil && s.Computed != nil {
+			return c
+		}
+		if c.exited() || time.Now().After(deadline) {
+			t.Fatalf("the controller has not computed coverage within %v\n%s", ready, c.Log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// tryGet fetches path with the admin token and decodes its JSON into v.
+func (c *dashboardController) tryGet(path string, v any) error {
+	req, err := http.NewRequest(http.MethodGet, c.Base+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+dashboardToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// get is tryGet failing the test on an error.
+func (c *dashboardController) get(t testing.TB, path string, v any) {
+	t.Helper()
+	if err := c.tryGet(path, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// boundaries404 allows the one console error the dashboard causes by
+// design: the 404 of /api/v1/boundaries for an inventory without
+// boundaries.geojson.
+func boundaries404(m chromedp.ConsoleMessage) bool {
+	return strings.HasSuffix(m.URL, "/api/v1/boundaries") && strings.Contains(m.Text, "404")
+}
+
+// waitView waits until the view named ready ("map", "region", "village",
+// "site", "devices", "alerts", "gaps", "signin") has rendered with a title
+// containing title.
+func waitView(t testing.TB, ctx context.Context, ready, title string) {
+	t.Helper()
+	testenv.WaitJS(t, ctx, ready+" view "+title, fmt.Sprintf(
+		`document.getElementById('view').dataset.ready === %q && (document.querySelector('#view h1')||{}).textContent.includes(%q)`,
+		ready, title))
+}
+
+// goView follows the link sel on the page and waits for the view.
+func goView(t testing.TB, ctx context.Context, sel, ready, title string) {
+	t.Helper()
+	testenv.Do(t, ctx, "follow "+sel, chromedp.Click(chromedp.CSS(sel)))
+	waitView(t, ctx, ready, title)
+}
+
+// screenshot saves the whole page as bin/screenshots/name.png.
+func screenshot(t testing.TB, ctx context.Context, name string) {
+	t.Helper()
+	testenv.Screenshot(t, ctx, screenshotDir, name)
+}
+
+// rowsOf reads the rows of the view's tables: data-key -> data-field ->
+// text.
+func rowsOf(t testing.TB, ctx context.Context) map[string]map[string]string {
+	t.Helper()
+	return testenv.Eval[map[string]map[string]string](t, ctx, `Object.fromEntries([...document.querySelectorAll('#view tr[data-key]')]
+		.map(tr => [tr.dataset.key, Object.fromEntries([...tr.querySelectorAll('[data-field]')]
+		.map(td => [td.dataset.field, td.textContent.trim()]))]))`)
+}
+
+// shownInt parses a count as the dashboard shows it ("1,234").
+func shownInt(t testing.TB, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(strings.ReplaceAll(s, ",", ""), 10, 64)
+	if err != nil {
+		t.Fatalf("the dashboard shows %q for a count", s)
+	}
+	return n
+}
+
+// samePct reports whether the share x (0..1) shows as s ("45.7%").
+func samePct(s string, x float64) bool {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	return err == nil && strings.HasSuffix(s, "%") && math.Abs(v-x*100) <= 0.05+1e-9
+}
+
+// apiShare is a coverage Share as the API gives it.
+type apiShare struct {
+	Villages        int64   `json:"villages"`
+	Households      int64   `json:"households"`
+	ShareHouseholds float64 `json:"share_households"`
+}
+
+// apiRegion is the part of a Region the test compares.
+type apiRegion struct {
+	Code       string `json:"code"`
+	Name       string `json:"name"`
+	Villages   int64  `json:"villages"`
+	Households int64  `json:"households"`
+	All        struct {
+		Tiers []struct {
+			Name string `json:"name"`
+			apiShare
+		} `json:"tiers"`
+		DigitalTV apiShare `json:"digital_tv"`
+		Converged apiShare `json:"converged"`
+	} `json:"all"`
+}
+
+// checkRegionRows compares the view's rows of child regions with the
+// API's answer for parent.
+func checkRegionRows(t *testing.T, ctx context.Context, c *dashboardController, parent string) {
+	t.Helper()
+	var page struct {
+		Items []apiRegion `json:"items"`
+	}
+	c.get(t, "/api/v1/regions?parent="+parent, &page)
+	rows := rowsOf(t, ctx)
+	if len(page.Items) == 0 {
+		t.Fatalf("the API gives no children of %s", parent)
+	}
+	for _, r := range page.Items {
+		row, ok := rows[r.Code]
+		if !ok {
+			t.Errorf("region %s (%s) is not in the view's table", r.Code, r.Name)
+			continue
+		}
+		if got := shownInt(t, row["households"]); got != r.Households {
+			t.Errorf("region %s: households %d on the page, %d in the API", r.Code, got, r.Households)
+		}
+		if got := shownInt(t, row["villages"]); got != r.Villages {
+			t.Errorf("region %s: villages %d on the page, %d in the API", r.Code, got, r.Villages)
+		}
+		for _, tier := range r.All.Tiers {
+			if s := row["tier:"+tier.Name]; !samePct(s, tier.ShareHouseholds) {
+				t.Errorf("region %s: %s %q on the page, %v in the API", r.Code, tier.Name, s, tier.ShareHouseholds)
+			}
+		}
+		if s := row["digital_tv"]; !samePct(s, r.All.DigitalTV.ShareHouseholds) {
+			t.Errorf("region %s: digital TV %q on the page, %v in the API", r.Code, s, r.All.DigitalTV.ShareHouseholds)
+		}
+		if s := row["converged"]; !samePct(s, r.All.Converged.ShareHouseholds) {
+			t.Errorf("region %s: converged %q on the page, %v in the API", r.Code, s, r.All.Converged.ShareHouseholds)
+		}
+	}
+	if len(rows) != len(page.Items) {
+		t.Errorf("the view shows %d rows, the API %d children of %s", len(rows), len(page.Items), parent)
+	}
+}
+
+// checkRegionCards compares the figure cards of the region view with the
+// API's region code.
+func checkRegionCards(t *testing.T, ctx context.Context, c *dashboardController, code string) {
+	t.Helper()
+	var r apiRegion
+	c.get(t, "/api/v1/regions/"+code, &r)
+	cards := testenv.Eval[map[string]string](t, ctx, `Object.fromEntries([...document.querySelector('#view .cards').querySelectorAll('[data-figure]')]
+		.map(c => [c.dataset.figure, c.querySelector('.card-value').textContent.trim()]))`)
+	if got := shownInt(t, cards["households"]); got != r.Households {
+		t.Errorf("region %s: card households %d, API %d", code, got, r.Households)
+	}
+	for _, tier := range r.All.Tiers {
+		if s := cards["tier:"+tier.Name]; !samePct(s, tier.ShareHouseholds) {
+			t.Errorf("region %s: card %s %q, API %v", code, tier.Name, s, tier.ShareHouseholds)
+		}
+	}
+}
+
+// checkVillageRows compares the view's village rows with the API's
+// villages of the region.
+func checkVillageRows(t *testing.T, ctx context.Context, c *dashboardController, region string) {
+	t.Helper()
+	var page struct {
+		Items []struct {
+			Code       string `json:"code"`
+			Households int64  `json:"households"`
+			Broadband  string `json:"broadband"`
+			Evidence   string `json:"evidence"`
+		} `json:"items"`
+		Total int `json:"total"`
+	}
+	c.get(t, "/api/v1/villages?limit=1000&region="+region, &page)
+	rows := rowsOf(t, ctx)
+	if len(page.Items) == 0 || len(rows) != len(page.Items) {
+		t.Fatalf("the view shows %d villages of %s, the API %d", len(rows), region, len(page.Items))
+	}
+	for _, v := range page.Items {
+		row := rows[v.Code]
+		if got := shownInt(t, row["households"]); got != v.Households {
+			t.Errorf("village %s: households %d on the page, %d in the API", v.Code, got, v.Households)
+		}
+		if row["broadband"] != v.Broadband || row["evidence"] != v.Evidence {
+			t.Errorf("village %s: %q/%q on the page, %q/%q in the API", v.Code, row["broadband"], row["evidence"], v.Broadband, v.Evidence)
+		}
+	}
+}
+
+// TestDashboard drives the dashboard in headless chromium against the
+// real controller polling the inventory of real recordings (served by the
+// simulator): it signs in with the token, drills down from the province
+// to a village comparing every figure shown with the API, visits each
+// view, sees a device taken down in the simulator appear as an alert on
+// the open page, acknowledges it, and checks that nothing was logged to
+// the console, nothing thrown, and nothing requested beyond 127.0.0.1.
+// It leaves a screenshot of each view in bin/screenshots.
+func TestDashboard(t *testing.T) {
+	t.Parallel()
+	sim, addr := simulatortest.Serve(t, reportRecordings...)
+	inv := copyReportInventory(t, reportRealFixture, addr)
+	writeFile(t, inv, "gateways.csv", "gateway,site\ngw-hekou,so-hekou\n")
+	c := startDashboardController(t, inv, "1s", "300ms", time.Minute)
+	browser := testenv.StartChromium(t)
+
+	ctx, cancel := browser.NewTab(t)
+	defer cancel()
+	watch := testenv.WatchPage(t, ctx, boundaries404)
+
+	// Sign in once with the token.
+	testenv.Do(t, ctx, "open the dashboard", chromedp.Navigate(c.Base+"/"))
+	waitView(t, ctx, "signin", "Sign in")
+	screenshot(t, ctx, "signin")
+	testenv.Do(t, ctx, "sign in",
+		chromedp.SendKeys(chromedp.CSS("#token"), dashboardToken),
+		chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)))
+	waitView(t, ctx, "map", "All regions")
+	if s := testenv.Eval[string](t, ctx, `document.cookie`); strings.Contains(s, "ngic_session") || strings.Contains(s, dashboardToken) {
+		t.Errorf("the page's script can read the session or the token: %q", s)
+	}
+	if loc := testenv.Eval[string](t, ctx, `location.href`); strings.Contains(loc, dashboardToken) {
+		t.Errorf("the token is in the URL %s", loc)
+	}
+	testenv.WaitJS(t, ctx, "the map's points", `document.querySelectorAll('#map svg.map a.point').length > 0`)
+	screenshot(t, ctx, "national")
+
+	// Drill down: province -> county -> township -> village, by clicking.
+	checkRegionRows(t, ctx, c, "")
+	goView(t, ctx, `#view tr[data-key="630000000000"] a`, "region", "青海示范省")
+	checkRegionCards(t, ctx, c, "630000000000")
+	checkRegionRows(t, ctx, c, "630000000000")
+	screenshot(t, ctx, "province")
+	goView(t, ctx, `#view tr[data-key="630100000000"] a`, "region", "东川县")
+	checkRegionRows(t, ctx, c, "630100000000")
+	goView(t, ctx, `#view tr[data-key="630101000000"] a`, "region", "河口镇")
+	checkVillageRows(t, ctx, c, "630101000000")
+	if n := testenv.Eval[int](t, ctx, `document.querySelectorAll('#map svg.map a.point').length`); n != 4 {
+		t.Errorf("the township's map shows %d village points, want its 4 villages", n)
+	}
+	screenshot(t, ctx, "township")
+	goView(t, ctx, `#view tr[data-key="630101001000"] a`, "village", "上庄村")
+	var v struct {
+		Households int64 `json:"households"`
+		Broadband  string
+		Trail      []json.RawMessage `json:"trail"`
+	}
+	c.get(t, "/api/v1/villages/630101001000", &v)
+	facts := testenv.Eval[map[string]string](t, ctx, `Object.fromEntries([...document.querySelectorAll('#view dd[data-field]')].map(d => [d.dataset.field, d.textContent.trim()]))`)
+	if shownInt(t, facts["households"]) != v.Households || facts["broadband"] != v.Broadband {
+		t.Errorf("village page shows %v, API households %d class %s", facts, v.Households, v.Broadband)
+	}
+	if n := testenv.Eval[int](t, ctx, `document.querySelectorAll('#view section[aria-label="Evidence trail"] tbody tr').length`); n != len(v.Trail) || n == 0 {
+		t.Errorf("the evidence trail shows %d rows, the API %d", n, len(v.Trail))
+	}
+	screenshot(t, ctx, "village")
+
+	// The map's points are links a keyboard reaches: Enter on the first
+	// point of the national map opens its region.
+	testenv.Do(t, ctx, "national view", chromedp.Navigate(c.Base+"/#/"))
+	waitView(t, ctx, "map", "All regions")
+	testenv.Do(t, ctx, "focus a map point", chromedp.Focus(chromedp.CSS("#map a.point")), chromedp.KeyEvent("\r"))
+	waitView(t, ctx, "region", "青海示范省")
+
+	// Gaps, devices, a site.
+	testenv.Do(t, ctx, "gaps", chromedp.Navigate(c.Base+"/#/gaps"))
+	waitView(t, ctx, "gaps", "Gaps")
+	var gaps struct {
+		Items []struct {
+			Code string `json:"code"`
+		} `json:"items"`
+		Total int `json:"total"`
+	}
+	c.get(t, "/api/v1/gaps?limit=100", &gaps)
+	if first := testenv.Eval[string](t, ctx, `(document.querySelector('#view tbody tr[data-key]')||{dataset:{}}).dataset.key||''`); len(gaps.Items) == 0 || first != gaps.Items[0].Code {
+		t.Errorf("the gap list starts with %q, the API with %+v", first, gaps.Items[:min(1, len(gaps.Items))])
+	}
+	screenshot(t, ctx, "gaps")
+	goView(t, ctx, `#nav a[data-nav="devices"]`, "devices", "Devices")
+	var devs struct {
+		Total int `json:"total"`
+	}
+	c.get(t, "/api/v1/devices?limit=1000", &devs)
+	if n := testenv.Eval[int](t, ctx, `document.querySelectorAll('#view tr[data-key^="device:"]').length`); n != devs.Total || n != 14 {
+		t.Errorf("the device table shows %d devices, the API %d, the inventory 14", n, devs.Total)
+	}
+	screenshot(t, ctx, "devices")
+	goView(t, ctx, `#view tr[data-key="device:olt-bdcom"] td[data-field="site"] a`, "site", "河口镇端局")
+	if n := testenv.Eval[int](t, ctx, `document.querySelectorAll('#view tr[data-key^="gateway:"]').length`); n != 1 {
+		t.Errorf("the site page shows %d gateways, want gw-hekou", n)
+	}
+	screenshot(t, ctx, "site")
+
+	// Live alerts: the open page shows a device taken down in the
+	// simulator without reloading, and acknowledges it.
+	goView(t, ctx, `#nav a[data-nav="alerts"]`, "alerts", "Alerts")
+	testenv.WaitJS(t, ctx, "the dead DSLAM's alert", `!!document.querySelector('#open-alerts tr[data-alert] a[href="#/devices/dslam-dead"]')`)
+	testenv.Do(t, ctx, "mark the page", chromedp.Evaluate[chromedp.Void](`window.ngicTestMark = 1`))
+	downAt := time.Now()
+	if err := sim.SetDown("huawei_ma5603t", true); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitJS(t, ctx, "olt-huawei's alert on the open page", `!!document.querySelector('#open-alerts tr[data-alert] a[href="#/devices/olt-huawei"]')`)
+	t.Logf("olt-huawei down in the simulator -> alert on the page: %v (poll interval 1s, timeout 300ms)", time.Since(downAt).Round(time.Millisecond))
+	if testenv.Eval[int](t, ctx, `window.ngicTestMark || 0`) != 1 {
+		t.Error("the page reloaded to show the alert")
+	}
+	id := testenv.Eval[string](t, ctx, `document.querySelector('#open-alerts a[href="#/devices/olt-huawei"]').closest('tr').dataset.alert`)
+	screenshot(t, ctx, "alerts")
+	testenv.Do(t, ctx, "acknowledge",
+		chromedp.SendKeys(chromedp.CSS(fmt.Sprintf(`input[data-ack-note=%q]`, id)), "fibre crew sent"),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`button[data-ack=%q]`, id))))
+	testenv.WaitJS(t, ctx, "the acknowledgement on the page", fmt.Sprintf(
+		`(document.querySelector('#open-alerts tr[data-alert=%q] [data-field="ack"]')||{}).textContent?.includes(%q)`, id, dashboardTokenName))
+	var open struct {
+		Items []struct {
+			ID  string `json:"id"`
+			Ack *struct {
+				By   string `json:"by"`
+				Note string `json:"note"`
+			} `json:"ack"`
+		} `json:"items"`
+	}
+	c.get(t, "/api/v1/alerts?state=open", &open)
+	acked := false
+	for _, a := range open.Items {
+		if a.ID == id {
+			acked = a.Ack != nil && a.Ack.By == dashboardTokenName && a.Ack.Note == "fibre crew sent"
+		}
+	}
+	if !acked {
+		t.Errorf("the API does not show alert %s acknowledged by %s with the note: %+v", id, dashboardTokenName, open.Items)
+	}
+	screenshot(t, ctx, "alerts-acknowledged")
+
+	// A tablet: the national view fits the width.
+	testenv.Do(t, ctx, "tablet", chromedp.EmulateViewport(820, 1180), chromedp.Navigate(c.Base+"/#/region/630000000000"))
+	waitView(t, ctx, "region", "青海示范省")
+	if over := testenv.Eval[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth`); over {
+		t.Error("the region view scrolls sideways on a tablet")
+	}
+	screenshot(t, ctx, "tablet-province")
+
+	watch.Check(t)
+}
