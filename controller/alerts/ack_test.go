@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"errors"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -154,5 +155,45 @@ func TestMQTTAcknowledged(t *testing.T) {
 	if len(got) != 1 || got[0].ID != id || got[0].State != telemetry.AlertFiring || got[0].Ack == nil ||
 		got[0].Ack.By != "noc-admin" || got[0].Ack.Note != "on it" {
 		t.Fatalf("retained %+v", got)
+	}
+}
+
+// TestWebhookHearsAcknowledgement: against an httptest receiver, webhooks
+// get the acknowledgement of an alert they were told fired, not the
+// silencing, and an alert released from a window with its acknowledgement.
+func TestWebhookHearsAcknowledgement(t *testing.T) {
+	rcv := &receiver{}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	cfg := Config{Rules: []Rule{{Name: "down", Kind: KindDeviceDown}}, Webhooks: []Webhook{{URL: srv.URL}}}
+	e, clk := newTestEngine(t, cfg, Options{QueueDir: t.TempDir(), RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond})
+	runEngine(t, e)
+	e.Signal(level(KindDeviceDown, olt1, true, t0))
+	oltID := e.Open()[0].ID
+	if _, err := e.Acknowledge(oltID, "ops", "seen", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	w, err := e.AddMaintenance(Window{Subject: "site:village-7", Start: t0, End: t0.Add(time.Hour), Reason: "splice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Signal(level(KindDeviceDown, ont1, true, t0))
+	for _, a := range e.Open() {
+		if a.ID != oltID {
+			if _, err := e.Acknowledge(a.ID, "ops", "", time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := e.RemoveMaintenance(w.ID); err != nil {
+		t.Fatal(err)
+	}
+	clk.set(t0.Add(time.Minute))
+	e.Signal(level(KindDeviceDown, olt1, false, clk.Now()))
+	e.Signal(level(KindDeviceDown, ont1, false, clk.Now()))
+	want := "olt-1:firing olt-1:firing(ack) ont-1:firing(ack) olt-1:resolved(ack) ont-1:resolved(ack)"
+	waitFor(t, "five alerts", func() bool { return len(rcv.received()) >= 5 && e.sinks[0].sp.Stats().Records == 0 })
+	if got := spell(rcv.received()); got != want {
+		t.Fatalf("webhook received\n%s\nwant\n%s", got, want)
 	}
 }
