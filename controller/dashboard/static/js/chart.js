@@ -28,14 +28,14 @@ export function lineChart(title, series) {
     svg.append(s('line', { x1: M.l, x2: W - M.r, y1: y(v), y2: y(v), class: 'grid' }));
     svg.append(s('text', { x: M.l - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' }, `${v * 100}%`));
   }
-  const ticks = 4;
+  const ticks = 3;
+  const fmt = timeFormat(t1 - t0);
   for (let i = 0; i <= ticks; i++) {
     const t = new Date(t0 + ((t1 - t0) * i) / ticks);
-    const label = when(t.toISOString()).slice(0, 16);
     svg.append(s('text', {
       x: x(t), y: H - 10, class: 'tick',
       'text-anchor': i === 0 ? 'start' : i === ticks ? 'end' : 'middle',
-    }, label));
+    }, fmt(when(t.toISOString()))));
   }
   series.forEach((se, i) => {
     const pts = se.values.slice().sort((a, b) => a.t - b.t);
@@ -55,6 +55,14 @@ export function lineChart(title, series) {
       `${se.name}: ${pct(last)}`);
   }));
   return h('figure', { class: 'chart' }, h('figcaption', {}, title), svg, legend);
+}
+
+// timeFormat picks the part of "YYYY-MM-DD hh:mm:ss" a time axis of span
+// ms needs: seconds for minutes, the hour for days, the day for months.
+function timeFormat(span) {
+  if (span <= 3 * 3600e3) return (w) => w.slice(11, 19);
+  if (span <= 3 * 86400e3) return (w) => w.slice(5, 16);
+  return (w) => w.slice(0, 10);
 }
 
 // seriesOf turns the /convergence answer into chart series: picks

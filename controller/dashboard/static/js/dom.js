@@ -41,7 +41,7 @@ function append(el, children) {
   }
 }
 
-// clear empties el and appends children.
+// replace empties el and appends children (null and false left out).
 export function replace(el, ...children) {
   el.replaceChildren();
   append(el, children);

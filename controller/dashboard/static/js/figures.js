@@ -28,7 +28,7 @@ export function figureCards(region, subsetName = 'all') {
     card('Next-gen subscribers', pct(sub.next_gen_share), 'next_gen_share'),
     card('Take-up', pct(sub.take_up), 'take_up'),
     card('Subscribers online', num(sub.subscribers_online), 'subscribers_online'),
-    card('Outage', int(sub.outage && sub.outage.villages) + ' villages', 'outage'),
+    card('Villages in outage', int(sub.outage && sub.outage.villages), 'outage'),
   );
 }
 

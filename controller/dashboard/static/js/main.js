@@ -54,6 +54,7 @@ async function route() {
   if (stopView) { stopView(); stopView = null; }
   const p = parse(location.hash);
   const view = views[p.parts[0] || ''];
+  notice.hidden = true; // the view fetches the current figures
   for (const a of nav.querySelectorAll('a')) {
     if (view && a.dataset.nav === view.nav) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -118,8 +119,10 @@ async function startLive() {
     device: (d) => network.applyState(`device:${d.id}`, d.state, d.since),
     gateway: (g) => network.applyState(`gateway:${g.name}`, g.state, g.since),
     coverage: (c) => {
+      const view = parse(location.hash).parts[0] || '';
+      if (!['', 'region', 'village', 'gaps'].includes(view)) return;
       replace(notice, `Coverage recomputed. `,
-        h('button', { type: 'button', onclick: () => { replace(notice); route(); } }, 'Show the new figures'));
+        h('button', { type: 'button', onclick: () => { route(); } }, 'Show the new figures'));
       notice.hidden = false;
       notice.dataset.computed = c.computed || '';
     },

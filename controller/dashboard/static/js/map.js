@@ -18,9 +18,9 @@ export function projection(bbox) {
   const k = Math.cos(((minLat + maxLat) / 2) * Math.PI / 180);
   const spanX = (maxLon - minLon) * k;
   const spanY = maxLat - minLat;
-  const scale = (W - 2 * PAD) / Math.max(spanX, spanY * 0.6);
-  const height = Math.max(240, Math.min(900, spanY * scale + 2 * PAD));
-  const fit = Math.min(scale, (height - 2 * PAD) / spanY);
+  // As tall as the extent's shape asks, within 240..560 units.
+  const height = Math.max(240, Math.min(560, (spanY / spanX) * (W - 2 * PAD) + 2 * PAD));
+  const fit = Math.min((W - 2 * PAD) / spanX, (height - 2 * PAD) / spanY);
   const offX = (W - spanX * fit) / 2;
   const offY = (height - spanY * fit) / 2;
   const project = ([lon, lat]) => [offX + (lon - minLon) * k * fit, offY + (maxLat - lat) * fit];
@@ -142,7 +142,7 @@ export function drawMap(m, { boundaries, code, go }) {
     a.append(isRegion
       ? pie(x, y, r, shares(p.class_shares))
       : s('circle', { cx: x, cy: y, r, fill: classColour(p.class), stroke: '#222', 'stroke-width': 0.5 }));
-    if (isRegion && points.length <= 60) {
+    if (points.length <= 60) {
       a.append(s('text', { x, y: y + r + 12, class: 'point-label', 'text-anchor': 'middle' }, p.name));
     }
     a.addEventListener('click', (ev) => { ev.preventDefault(); go(route); });

@@ -110,7 +110,7 @@ export async function render(main, ctx) {
   const recent = await get('/alerts', { state: 'recent', limit: 100 });
   draw();
   replace(recentBox, alertTable(items(recent), false, 'No recent alerts.'));
-  main.replaceChildren(
+  replace(main,
     h('h1', {}, 'Alerts'),
     admin ? null : h('p', { class: 'note' }, 'Signed in read-only: acknowledging needs an admin token.'),
     h('section', { 'aria-label': 'Open alerts' }, h('h2', {}, 'Open'), openBox),

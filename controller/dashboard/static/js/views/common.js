@@ -1,5 +1,5 @@
 // views/common.js: pieces several views share.
-import { h, link } from '../dom.js';
+import { h, link, replace } from '../dom.js';
 
 // breadcrumb links the path of regions (root first) under "All regions";
 // with lastIsCurrent the last step is the page itself, not a link.
@@ -26,7 +26,7 @@ export async function paged(load, render) {
       ? h('button', { type: 'button', class: 'more', onclick: () => more(page.next_cursor) },
         `More (${rows.length} of ${page.total})`)
       : null;
-    holder.replaceChildren(render(rows), next || '');
+    replace(holder, render(rows), next);
   };
   await more(undefined);
   return holder;

@@ -2,7 +2,7 @@
 // villages below the top tier, most households first, with the nearest
 // site that serves better.
 import { get } from '../api.js';
-import { h, int, num, link, table } from '../dom.js';
+import { h, int, num, link, table, replace } from '../dom.js';
 import { classChip } from '../palette.js';
 import { paged } from './common.js';
 
@@ -25,7 +25,7 @@ export async function render(main, region) {
     rows.forEach((g, i) => { g._rank = i + 1; });
     return table(cols, rows, { rowKey: (g) => g.code, empty: 'No gaps: every village is in the top tier.' });
   });
-  main.replaceChildren(
+  replace(main,
     h('h1', {}, 'Gaps', region ? h('span', { class: 'level' }, ` in ${region}`) : null),
     h('p', {}, 'Villages below the top broadband class, most households first. ',
       link(region ? `/region/${region}` : '/', 'Back to the map')),

@@ -3,7 +3,7 @@
 // devices, gateways, doors, passages and tags present. Device and gateway
 // states follow the live events.
 import { get, enc } from '../api.js';
-import { h, int, num, when, ago, link, table, badge, items } from '../dom.js';
+import { h, int, num, when, ago, link, table, badge, items, replace } from '../dom.js';
 import { paged } from './common.js';
 
 const deviceCols = [
@@ -45,7 +45,7 @@ export async function render(main, state) {
     paged((cursor) => get('/gateways', { limit: 200, cursor }),
       (rows) => table(gatewayCols, rows, { rowKey: (g) => `gateway:${g.name}`, empty: 'No gateways.' })),
   ]);
-  main.replaceChildren(
+  replace(main,
     h('h1', {}, 'Devices and gateways'),
     h('section', { 'aria-label': 'Devices' }, h('h2', {}, 'Devices'), filter, devs),
     h('section', { 'aria-label': 'Gateways' }, h('h2', {}, 'Gateways'), gws),
@@ -56,7 +56,7 @@ export async function render(main, state) {
 export async function renderDevice(main, id) {
   const d = await get(`/devices/${enc(id)}`);
   const hist = (d.history || []).slice(-20).reverse();
-  main.replaceChildren(
+  replace(main,
     h('nav', { class: 'breadcrumb', 'aria-label': 'Breadcrumb' }, h('ol', {},
       h('li', {}, link('/devices', 'Devices')), h('li', {}, link(`/site/${d.site}`, d.site)),
       h('li', {}, h('span', { 'aria-current': 'page' }, d.id)))),
@@ -83,7 +83,7 @@ export async function renderDevice(main, id) {
 export async function renderSite(main, id) {
   const site = await get(`/sites/${enc(id)}`);
   const tags = (site.readers || []).flatMap((r) => (r.tags || []).map((t) => ({ ...t, gateway: r.gateway, reader: r.reader })));
-  main.replaceChildren(
+  replace(main,
     h('nav', { class: 'breadcrumb', 'aria-label': 'Breadcrumb' }, h('ol', {},
       h('li', {}, link(`/region/${site.region}`, site.region)), h('li', {}, h('span', { 'aria-current': 'page' }, site.name)))),
     h('h1', {}, site.name, h('span', { class: 'level' }, ` ${site.kind || 'site'} ${site.id}`)),

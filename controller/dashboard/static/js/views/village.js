@@ -1,7 +1,7 @@
 // views/village.js: one village (#/village/CODE): its figures, the
 // overrides in force and its evidence trail, every row considered.
 import { get, enc } from '../api.js';
-import { h, int, pct, num, when, link, table, badge } from '../dom.js';
+import { h, int, pct, num, when, link, table, badge, replace } from '../dom.js';
 import { classChip, tvColour } from '../palette.js';
 import { breadcrumb } from './common.js';
 
@@ -15,7 +15,7 @@ export async function render(main, code) {
   }
   const dl = (pairs) => h('dl', { class: 'facts' }, pairs.map(([k, val, field]) => [
     h('dt', {}, k), h('dd', { 'data-field': field }, val)]));
-  main.replaceChildren(
+  replace(main,
     breadcrumb([...path, { code: v.code, name: v.name }], true),
     h('h1', {}, v.name, h('span', { class: 'level' }, ' village'), v.priority ? h('span', { class: 'tag' }, 'priority') : null),
     dl([
