@@ -1,14 +1,20 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 
 	"github.com/ngic/ngic/controller/coverage"
 )
 
-// villageDoc is a village; Trail is left out of lists.
+// villageFields are a village's fields, without its JSON encoding (which
+// writes the trail).
+type villageFields coverage.Village
+
+// villageDoc is a village in a list: without its trail.
 type villageDoc struct {
-	coverage.Village
+	villageFields
 	Trail []coverage.TrailEntry `json:"trail,omitempty"`
 }
 
@@ -60,7 +66,7 @@ func (s *Server) villages(w http.ResponseWriter, r *http.Request) {
 	}
 	span := ix.villageSpan(root)
 	keep := func(i int) bool { return f.match(&ix.res.Villages[span[i]]) }
-	conv := func(i int) villageDoc { return villageDoc{Village: ix.res.Villages[span[i]]} }
+	conv := func(i int) villageDoc { return villageDoc{villageFields: villageFields(ix.res.Villages[span[i]])} }
 	writeJSON(w, http.StatusOK, collect(p, len(span), keep, conv))
 }
 
@@ -69,15 +75,14 @@ func (s *Server) village(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	vl := ix.res.Villages[v]
-	trail := vl.Trail
-	if trail == nil {
-		trail = []coverage.TrailEntry{}
+	b, err := json.Marshal(ix.res.Villages[v]) // with its trail
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "village %s: %v", r.PathValue("code"), err)
+		return
 	}
-	writeJSON(w, http.StatusOK, struct {
-		coverage.Village
-		Trail []coverage.TrailEntry `json:"trail"`
-	}{vl, trail})
+	b = bytes.Replace(b, []byte(`"trail":null`), []byte(`"trail":[]`), 1)
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(append(b, '\n'))
 }
 
 // mapPoint is one point of the map.
