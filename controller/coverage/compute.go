@@ -80,6 +80,9 @@ type computation struct {
 	// the distinct villages it delivers data to.
 	portHH []float64
 	portN  []int32
+	// trails is what the villages' compact trails share (nil: Compute
+	// keeps them in full).
+	trails *trailCtx
 }
 
 // Compute computes the coverage of every village and region of inv. devs
@@ -89,6 +92,12 @@ type computation struct {
 // no clock, deterministic. The per-village work runs on GOMAXPROCS
 // goroutines.
 func Compute(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, now time.Time) *Result {
+	return compute(inv, devs, cfg, now, false)
+}
+
+// compute is Compute, with the villages' trails kept compact when compact
+// is set (ComputeCompact).
+func compute(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, now time.Time, compact bool) *Result {
 	if cfg == nil {
 		def := DefaultConfig()
 		cfg = &def
@@ -103,6 +112,9 @@ func Compute(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, now tim
 		c.next[t] = true
 	}
 	c.deviceStates(devs)
+	if compact {
+		c.trails = c.newTrailCtx()
+	}
 	c.index()
 	c.resolvePorts()
 	c.splitTakeUp()

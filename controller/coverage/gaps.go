@@ -104,18 +104,14 @@ func (c *computation) servingSites(vills []Village) (tier []int, village []int32
 				if vl.Evidence != EvidenceMeasured {
 					continue
 				}
-				for k := range vl.Trail {
-					e := &vl.Trail[k]
-					if !e.Used || e.dev == 0 || e.Service != string(inventory.ServiceData) {
-						continue
-					}
-					s := c.devs[e.dev-1].site
+				vl.usedData(func(dev int32) {
+					s := c.devs[dev].site
 					// Villages come in increasing order within a worker:
 					// the first of a tier stays.
 					if s >= 0 && (vl.Tier > t[s] || (vl.Tier == t[s] && int32(i) < v[s])) {
 						t[s], v[s] = vl.Tier, int32(i)
 					}
-				}
+				})
 			}
 		}
 	})

@@ -207,7 +207,10 @@ func TestSummarizeDSL(t *testing.T) {
 // TestRecordings computes an inventory whose devices are the real
 // recordings (their documents in controller/testdata/golden), each
 // summarised as the daemon does after a poll.
-func TestRecordings(t *testing.T) {
+// recordingsWorld loads testdata/recordings and gives each device the
+// evidence of its recording's golden document, up and polled at now.
+func recordingsWorld(t *testing.T) (*inventory.Inventory, []DeviceStatus) {
+	t.Helper()
 	inv, err := inventory.Load("testdata/recordings", inventory.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -224,6 +227,11 @@ func TestRecordings(t *testing.T) {
 		}
 		devs[i] = DeviceStatus{State: StateUp, Since: now.Add(-time.Hour), PolledAt: now, Evidence: Summarize(&doc)}
 	}
+	return inv, devs
+}
+
+func TestRecordings(t *testing.T) {
+	inv, devs := recordingsWorld(t)
 	r := Compute(inv, devs, nil, now)
 	for _, w := range []struct {
 		code, class, evidence, tech string

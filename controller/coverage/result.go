@@ -115,8 +115,13 @@ type Village struct {
 	// per service at most, each with the class measured beside it.
 	Overrides []OverrideInfo `json:"overrides,omitempty"`
 
-	// Trail is the evidence trail: every row considered, used or not.
+	// Trail is the evidence trail: every row considered, used or not. A
+	// result of ComputeCompact keeps it compact instead, and leaves Trail
+	// nil: TrailEntries gives it (and JSON carries it) in full.
 	Trail []TrailEntry `json:"trail"`
+
+	// ct is the compact trail of ComputeCompact.
+	ct compactTrail
 }
 
 // OverrideInfo is an override in force, and what it overrides.
@@ -188,8 +193,9 @@ type TrailEntry struct {
 	Outage bool `json:"outage,omitempty"`
 
 	// dev is the entry's device's index in the inventory plus one (0: no
-	// device), for Compute's own use.
-	dev int32
+	// device), for Compute's own use; row is the entry's row in its file
+	// (inventory's ServiceAreas, Declared or Overrides), for compacting.
+	dev, row int32
 }
 
 // Region is the roll-up of one region above the villages.

@@ -88,7 +88,7 @@ func (c *computation) tv(s *scratch, decl []int32, out *Village) {
 		if d.Service != inventory.ServiceVideo {
 			continue
 		}
-		e := c.declaredEntry(d)
+		e := c.declaredEntry(r, d)
 		e.Class = TVDigital
 		if d.Technology == TechAnalogue {
 			e.Class = TVAnalogue
@@ -142,7 +142,7 @@ func (c *computation) voice(s *scratch, decl []int32, out *Village) {
 		if d.Service != inventory.ServiceVoice {
 			continue
 		}
-		e := c.declaredEntry(d)
+		e := c.declaredEntry(r, d)
 		e.Class = VoiceServed
 		if out.VoiceEvidence == EvidenceMeasured {
 			e.Rejected = "measured evidence exists"
@@ -174,7 +174,7 @@ func (c *computation) overrides(s *scratch, ovs []int32, out *Village) {
 	for _, r := range ovs {
 		o := &c.inv.Overrides[r]
 		e := TrailEntry{Service: string(o.Service), Source: EvidenceOverride, Line: o.Line, Figure: FigureOverride,
-			Class: o.Class, Why: o.Reason}
+			Class: o.Class, Why: o.Reason, row: r}
 		svc := serviceIndex(o.Service)
 		switch {
 		case !o.Until.IsZero() && c.now.After(o.Until):

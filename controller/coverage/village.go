@@ -38,6 +38,9 @@ type scratch struct {
 	downs  []uint32
 	ups    []uint32
 	nets   [3][]string // networks delivering data, voice, video
+	// entries is the current block of compact trail entries
+	// (ComputeCompact).
+	entries []entry
 }
 
 // cand is a candidate class for a service of a village.
@@ -155,6 +158,10 @@ func (c *computation) village(s *scratch, v int, out *Village) {
 			break
 		}
 	}
+	if c.trails != nil {
+		out.ct, out.Trail = s.compact(c.trails, out.Trail), nil
+		s.block = s.block[:s.start] // the next village reuses the room
+	}
 }
 
 // measuredEntry is the start of the trail entry of a service area row,
@@ -163,7 +170,7 @@ func (c *computation) measuredEntry(r int32) (TrailEntry, *devInfo) {
 	sa := &c.inv.ServiceAreas[r]
 	d := &c.devs[sa.DeviceIx]
 	e := TrailEntry{Service: string(sa.Service), Source: EvidenceMeasured, Line: sa.Line, Device: sa.Device,
-		Port: sa.Port, PolledAt: d.polledAt, State: d.state, Stale: d.stale, Outage: d.outage, dev: sa.DeviceIx + 1}
+		Port: sa.Port, PolledAt: d.polledAt, State: d.state, Stale: d.stale, Outage: d.outage, dev: sa.DeviceIx + 1, row: r}
 	switch {
 	case !d.usable:
 		e.Rejected = d.reject
@@ -385,10 +392,10 @@ func (c *computation) broadband(s *scratch, out *Village) {
 	}
 }
 
-// declaredEntry is the trail entry of a declared row.
-func (c *computation) declaredEntry(d *inventory.Declared) TrailEntry {
+// declaredEntry is the trail entry of declared row r, d.
+func (c *computation) declaredEntry(r int32, d *inventory.Declared) TrailEntry {
 	return TrailEntry{Service: string(d.Service), Source: EvidenceDeclared, Line: d.Line, Technology: d.Technology,
-		Figure: FigureDeclared, DownMbps: d.DownMbps, UpMbps: d.UpMbps, Why: d.Source}
+		Figure: FigureDeclared, DownMbps: d.DownMbps, UpMbps: d.UpMbps, Why: d.Source, row: r}
 }
 
 // declaredData lists the declared data rows, and uses the best where
@@ -401,7 +408,7 @@ func (c *computation) declaredData(s *scratch, decl []int32, out *Village) {
 		if d.Service != inventory.ServiceData {
 			continue
 		}
-		e := c.declaredEntry(d)
+		e := c.declaredEntry(r, d)
 		t := tierOf(c.tiers, d.DownMbps, d.UpMbps)
 		e.Class = c.tiers[t].Name
 		if out.Evidence == EvidenceMeasured {

@@ -1,0 +1,167 @@
+package coverage
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+
+	"github.com/ngic/ngic/controller/inventory"
+)
+
+// ComputeCompact is Compute for a caller that keeps results, as the daemon
+// does (it serves one result while it computes the next): each village's
+// trail is kept compact, in about 100 bytes an entry instead of 250 (what
+// the inventory and the device's state already say is not repeated), and
+// Village.Trail is left nil. TrailEntries gives a village's trail in full,
+// and the JSON encoding of a village is the same as Compute's.
+func ComputeCompact(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, now time.Time) *Result {
+	return compute(inv, devs, cfg, now, true)
+}
+
+// compactTrail is a village's trail kept compact: its entries, and what
+// they share with the other villages of the result.
+type compactTrail struct {
+	es  []entry
+	ctx *trailCtx
+}
+
+// trailCtx is what the compact trails of one result share: the rows they
+// name and the state of each device.
+type trailCtx struct {
+	inv  *inventory.Inventory
+	devs []devTrail
+}
+
+// devTrail is what a measured entry says of its device.
+type devTrail struct {
+	state         string
+	polledAt      time.Time
+	stale, outage bool
+}
+
+// entry is a TrailEntry kept compact: service, line, device and port come
+// from its row (of inventory's ServiceAreas, Declared or Overrides, after
+// source), polled_at, state, stale and outage from its device.
+type entry struct {
+	tech, class, why, rejected string
+	value, down, up            float64
+	row                        int32
+	source, figure, unit       uint8
+	used                       bool
+}
+
+// Codes of an entry's source, figure and unit: indexes into these.
+var (
+	entrySources = [...]string{"", EvidenceMeasured, EvidenceDeclared, EvidenceOverride}
+	entryFigures = [...]string{"", FigureONTsOnline, FigureModemsOnline, FigureDSLShowtime, FigureSubscribers,
+		FigureSourceUp, FigureDeviceUp, FigureDeclared, FigureOverride}
+	entryUnits = [...]string{"", UnitSubscribers, UnitBool}
+)
+
+// code returns the index of s in names (0, "", when it is not there).
+func code(names []string, s string) uint8 {
+	for i, n := range names {
+		if n == s {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
+// newTrailCtx keeps, for the compact trails, the devices' states.
+func (c *computation) newTrailCtx() *trailCtx {
+	t := &trailCtx{inv: c.inv, devs: make([]devTrail, len(c.devs))}
+	for i := range c.devs {
+		d := &c.devs[i]
+		t.devs[i] = devTrail{state: d.state, polledAt: d.polledAt, stale: d.stale, outage: d.outage}
+	}
+	return t
+}
+
+// compact appends trail, compacted, to the worker's block of entries, and
+// returns it.
+func (s *scratch) compact(ctx *trailCtx, trail []TrailEntry) compactTrail {
+	if cap(s.entries)-len(s.entries) < len(trail) {
+		s.entries = make([]entry, 0, max(trailBlock, len(trail)))
+	}
+	lo := len(s.entries)
+	for i := range trail {
+		e := &trail[i]
+		s.entries = append(s.entries, entry{tech: e.Technology, class: e.Class, why: e.Why, rejected: e.Rejected,
+			value: e.Value, down: e.DownMbps, up: e.UpMbps, row: e.row, source: code(entrySources[:], e.Source),
+			figure: code(entryFigures[:], e.Figure), unit: code(entryUnits[:], e.Unit), used: e.Used})
+	}
+	return compactTrail{es: s.entries[lo:len(s.entries):len(s.entries)], ctx: ctx}
+}
+
+// expand gives entry e in full.
+func (t *trailCtx) expand(e *entry) TrailEntry {
+	out := TrailEntry{Source: entrySources[e.source], Technology: e.tech, Figure: entryFigures[e.figure], Value: e.value,
+		Unit: entryUnits[e.unit], DownMbps: e.down, UpMbps: e.up, Class: e.class, Why: e.why, Used: e.used,
+		Rejected: e.rejected, row: e.row}
+	switch out.Source {
+	case EvidenceMeasured:
+		sa := &t.inv.ServiceAreas[e.row]
+		d := &t.devs[sa.DeviceIx]
+		out.Service, out.Line, out.Device, out.Port = string(sa.Service), sa.Line, sa.Device, sa.Port
+		out.PolledAt, out.State, out.Stale, out.Outage, out.dev = d.polledAt, d.state, d.stale, d.outage, sa.DeviceIx+1
+	case EvidenceDeclared:
+		d := &t.inv.Declared[e.row]
+		out.Service, out.Line = string(d.Service), d.Line
+	case EvidenceOverride:
+		o := &t.inv.Overrides[e.row]
+		out.Service, out.Line = string(o.Service), o.Line
+	}
+	return out
+}
+
+// TrailEntries returns the village's trail in full: Trail, or the compact
+// trail of ComputeCompact expanded (a new slice at each call).
+func (v *Village) TrailEntries() []TrailEntry {
+	if v.Trail != nil || v.ct.ctx == nil {
+		return v.Trail
+	}
+	out := make([]TrailEntry, len(v.ct.es))
+	for i := range v.ct.es {
+		out[i] = v.ct.ctx.expand(&v.ct.es[i])
+	}
+	return out
+}
+
+// usedData calls f with the device index of each used, measured data
+// entry of the village's trail.
+func (v *Village) usedData(f func(dev int32)) {
+	if v.Trail == nil && v.ct.ctx != nil {
+		sas := v.ct.ctx.inv.ServiceAreas
+		for i := range v.ct.es {
+			e := &v.ct.es[i]
+			if e.used && entrySources[e.source] == EvidenceMeasured && sas[e.row].Service == inventory.ServiceData {
+				f(sas[e.row].DeviceIx)
+			}
+		}
+		return
+	}
+	for k := range v.Trail {
+		e := &v.Trail[k]
+		if e.Used && e.dev != 0 && e.Service == string(inventory.ServiceData) {
+			f(e.dev - 1)
+		}
+	}
+}
+
+// MarshalJSON encodes the village as its fields say, with a compact trail
+// in full. It escapes no HTML: an encoder that does escapes the result.
+func (v Village) MarshalJSON() ([]byte, error) {
+	type plain Village // the fields, without this method
+	p := plain(v)
+	if p.Trail == nil && p.ct.ctx != nil {
+		p.Trail = v.TrailEntries()
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&p); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
+}

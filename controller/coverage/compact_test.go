@@ -1,0 +1,98 @@
+package coverage
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/ngic/ngic/controller/inventory"
+	"github.com/ngic/ngic/controller/inventory/inventorytest"
+)
+
+// TestComputeCompact: ComputeCompact gives the same result as Compute, its
+// trails expanded entry by entry, and the same JSON byte for byte, on the
+// small world, the recordings and a generated region of 3,000 villages.
+func TestComputeCompact(t *testing.T) {
+	small, smallDevs := smallWorld(t)
+	recs, recDevs := recordingsWorld(t)
+	dir := t.TempDir()
+	if err := inventorytest.WriteNational(dir, 3000); err != nil {
+		t.Fatal(err)
+	}
+	gen, err := inventory.Load(dir, inventory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	for _, w := range []struct {
+		name string
+		inv  *inventory.Inventory
+		devs []DeviceStatus
+	}{{"small", small, smallDevs}, {"recordings", recs, recDevs}, {"generated", gen, synthesise(gen, now)}} {
+		full := Compute(w.inv, w.devs, &cfg, now)
+		comp := ComputeCompact(w.inv, w.devs, &cfg, now)
+		entries := 0
+		for i := range full.Villages {
+			f, c := &full.Villages[i], &comp.Villages[i]
+			if c.Trail != nil {
+				t.Fatalf("%s %s: a compact result with a trail in full", w.name, f.Code)
+			}
+			got := c.TrailEntries()
+			if len(got) != len(f.Trail) || (got == nil) != (f.Trail == nil) {
+				t.Fatalf("%s %s: %d entries, want %d", w.name, f.Code, len(got), len(f.Trail))
+			}
+			for k := range got {
+				if got[k] != f.Trail[k] {
+					t.Errorf("%s %s entry %d:\n got  %+v\n want %+v", w.name, f.Code, k, got[k], f.Trail[k])
+				}
+			}
+			entries += len(got)
+		}
+		if entries < len(full.Villages)/2 {
+			t.Errorf("%s: %d entries in %d villages: the test proves little", w.name, entries, len(full.Villages))
+		}
+		for _, escape := range []bool{true, false} {
+			if a, b := encode(t, full, escape), encode(t, comp, escape); !bytes.Equal(a, b) {
+				t.Errorf("%s: the compact result's JSON (escape HTML %v) differs", w.name, escape)
+			}
+		}
+	}
+}
+
+// TestVillageJSON: a village's JSON is that of its fields, HTML escaped as
+// the encoder says.
+func TestVillageJSON(t *testing.T) {
+	type plain Village
+	v := Village{Code: "V1", Name: "<script>&", Trail: []TrailEntry{{Service: "data", Why: "<b>filing</b>", Used: true}},
+		Overrides: []OverrideInfo{{Service: "video", Class: "analogue", Reason: "a & b"}}}
+	for _, escape := range []bool{true, false} {
+		var want, got bytes.Buffer
+		for _, x := range []struct {
+			buf *bytes.Buffer
+			v   any
+		}{{&want, plain(v)}, {&got, v}} {
+			enc := json.NewEncoder(x.buf)
+			enc.SetEscapeHTML(escape)
+			if err := enc.Encode(x.v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got.String() != want.String() {
+			t.Errorf("escape %v:\n got  %s\n want %s", escape, got.String(), want.String())
+		}
+	}
+	if empty, err := json.Marshal(Village{}); err != nil || !bytes.Contains(empty, []byte(`"trail":null`)) {
+		t.Errorf("a village without a trail: %s, %v", empty, err)
+	}
+}
+
+func encode(t *testing.T, r *Result, escape bool) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(escape)
+	if err := enc.Encode(r); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
