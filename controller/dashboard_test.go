@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
+	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +17,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/ngic/ngic/controller/dashboard/dashboardtest"
+	"github.com/ngic/ngic/controller/inventory/inventorytest"
 	"github.com/ngic/ngic/controller/simulator/simulatortest"
 	"github.com/ngic/ngic/internal/testenv"
 )
@@ -116,23 +121,6 @@ func (c *dashboardController) get(t testing.TB, path string, v any) {
 // boundaries.geojson.
 func boundaries404(m chromedp.ConsoleMessage) bool {
 	return strings.HasSuffix(m.URL, "/api/v1/boundaries") && strings.Contains(m.Text, "404")
-}
-
-// waitView waits until the view named ready ("map", "region", "village",
-// "site", "devices", "alerts", "gaps", "signin") has rendered with a title
-// containing title.
-func waitView(t testing.TB, ctx context.Context, ready, title string) {
-	t.Helper()
-	testenv.WaitJS(t, ctx, ready+" view "+title, fmt.Sprintf(
-		`document.getElementById('view').dataset.ready === %q && (document.querySelector('#view h1')||{}).textContent.includes(%q)`,
-		ready, title))
-}
-
-// goView follows the link sel on the page and waits for the view.
-func goView(t testing.TB, ctx context.Context, sel, ready, title string) {
-	t.Helper()
-	testenv.Do(t, ctx, "follow "+sel, chromedp.Click(chromedp.CSS(sel)))
-	waitView(t, ctx, ready, title)
 }
 
 // screenshot saves the whole page as bin/screenshots/name.png.
@@ -299,12 +287,10 @@ func TestDashboard(t *testing.T) {
 
 	// Sign in once with the token.
 	testenv.Do(t, ctx, "open the dashboard", chromedp.Navigate(c.Base+"/"))
-	waitView(t, ctx, "signin", "Sign in")
+	dashboardtest.WaitView(t, ctx, "signin", "Sign in")
 	screenshot(t, ctx, "signin")
-	testenv.Do(t, ctx, "sign in",
-		chromedp.SendKeys(chromedp.CSS("#token"), dashboardToken),
-		chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)))
-	waitView(t, ctx, "map", "All regions")
+	dashboardtest.SignIn(t, ctx, c.Base+"/", dashboardToken)
+	dashboardtest.WaitView(t, ctx, "map", "All regions")
 	if s := testenv.Eval[string](t, ctx, `document.cookie`); strings.Contains(s, "ngic_session") || strings.Contains(s, dashboardToken) {
 		t.Errorf("the page's script can read the session or the token: %q", s)
 	}
@@ -316,19 +302,19 @@ func TestDashboard(t *testing.T) {
 
 	// Drill down: province -> county -> township -> village, by clicking.
 	checkRegionRows(t, ctx, c, "")
-	goView(t, ctx, `#view tr[data-key="630000000000"] a`, "region", "青海示范省")
+	dashboardtest.Follow(t, ctx, `#view tr[data-key="630000000000"] a`, "region", "青海示范省")
 	checkRegionCards(t, ctx, c, "630000000000")
 	checkRegionRows(t, ctx, c, "630000000000")
 	screenshot(t, ctx, "province")
-	goView(t, ctx, `#view tr[data-key="630100000000"] a`, "region", "东川县")
+	dashboardtest.Follow(t, ctx, `#view tr[data-key="630100000000"] a`, "region", "东川县")
 	checkRegionRows(t, ctx, c, "630100000000")
-	goView(t, ctx, `#view tr[data-key="630101000000"] a`, "region", "河口镇")
+	dashboardtest.Follow(t, ctx, `#view tr[data-key="630101000000"] a`, "region", "河口镇")
 	checkVillageRows(t, ctx, c, "630101000000")
 	if n := testenv.Eval[int](t, ctx, `document.querySelectorAll('#map svg.map a.point').length`); n != 4 {
 		t.Errorf("the township's map shows %d village points, want its 4 villages", n)
 	}
 	screenshot(t, ctx, "township")
-	goView(t, ctx, `#view tr[data-key="630101001000"] a`, "village", "上庄村")
+	dashboardtest.Follow(t, ctx, `#view tr[data-key="630101001000"] a`, "village", "上庄村")
 	var v struct {
 		Households int64 `json:"households"`
 		Broadband  string
@@ -346,14 +332,12 @@ func TestDashboard(t *testing.T) {
 
 	// The map's points are links a keyboard reaches: Enter on the first
 	// point of the national map opens its region.
-	testenv.Do(t, ctx, "national view", chromedp.Navigate(c.Base+"/#/"))
-	waitView(t, ctx, "map", "All regions")
+	dashboardtest.Go(t, ctx, c.Base, "#/", "map", "All regions")
 	testenv.Do(t, ctx, "focus a map point", chromedp.Focus(chromedp.CSS("#map a.point")), chromedp.KeyEvent("\r"))
-	waitView(t, ctx, "region", "青海示范省")
+	dashboardtest.WaitView(t, ctx, "region", "青海示范省")
 
 	// Gaps, devices, a site.
-	testenv.Do(t, ctx, "gaps", chromedp.Navigate(c.Base+"/#/gaps"))
-	waitView(t, ctx, "gaps", "Gaps")
+	dashboardtest.Go(t, ctx, c.Base, "#/gaps", "gaps", "Gaps")
 	var gaps struct {
 		Items []struct {
 			Code string `json:"code"`
@@ -365,7 +349,7 @@ func TestDashboard(t *testing.T) {
 		t.Errorf("the gap list starts with %q, the API with %+v", first, gaps.Items[:min(1, len(gaps.Items))])
 	}
 	screenshot(t, ctx, "gaps")
-	goView(t, ctx, `#nav a[data-nav="devices"]`, "devices", "Devices")
+	dashboardtest.Follow(t, ctx, `#nav a[data-nav="devices"]`, "devices", "Devices")
 	var devs struct {
 		Total int `json:"total"`
 	}
@@ -374,7 +358,7 @@ func TestDashboard(t *testing.T) {
 		t.Errorf("the device table shows %d devices, the API %d, the inventory 14", n, devs.Total)
 	}
 	screenshot(t, ctx, "devices")
-	goView(t, ctx, `#view tr[data-key="device:olt-bdcom"] td[data-field="site"] a`, "site", "河口镇端局")
+	dashboardtest.Follow(t, ctx, `#view tr[data-key="device:olt-bdcom"] td[data-field="site"] a`, "site", "河口镇端局")
 	if n := testenv.Eval[int](t, ctx, `document.querySelectorAll('#view tr[data-key^="gateway:"]').length`); n != 1 {
 		t.Errorf("the site page shows %d gateways, want gw-hekou", n)
 	}
@@ -382,7 +366,7 @@ func TestDashboard(t *testing.T) {
 
 	// Live alerts: the open page shows a device taken down in the
 	// simulator without reloading, and acknowledges it.
-	goView(t, ctx, `#nav a[data-nav="alerts"]`, "alerts", "Alerts")
+	dashboardtest.Follow(t, ctx, `#nav a[data-nav="alerts"]`, "alerts", "Alerts")
 	testenv.WaitJS(t, ctx, "the dead DSLAM's alert", `!!document.querySelector('#open-alerts tr[data-alert] a[href="#/devices/dslam-dead"]')`)
 	testenv.Do(t, ctx, "mark the page", chromedp.Evaluate[chromedp.Void](`window.ngicTestMark = 1`))
 	downAt := time.Now()
@@ -424,11 +408,110 @@ func TestDashboard(t *testing.T) {
 
 	// A tablet: the national view fits the width.
 	testenv.Do(t, ctx, "tablet", chromedp.EmulateViewport(820, 1180), chromedp.Navigate(c.Base+"/#/region/630000000000"))
-	waitView(t, ctx, "region", "青海示范省")
+	dashboardtest.WaitView(t, ctx, "region", "青海示范省")
 	if over := testenv.Eval[bool](t, ctx, `document.documentElement.scrollWidth > window.innerWidth`); over {
 		t.Error("the region view scrolls sideways on a tablet")
 	}
 	screenshot(t, ctx, "tablet-province")
 
 	watch.Check(t)
+}
+
+// BenchmarkDashboardNational: the controller runs on the generated
+// national inventory (700,000 villages, 200,000 devices answered by the
+// simulator; NGIC_BENCH_VILLAGES=n for another size) and headless chromium
+// opens the dashboard's national view, signed in, once per iteration as a
+// fresh page load. Reports the first render (navigation start to the view
+// drawn, from the page's performance marks; target under 3 s), the
+// answer times of /api/v1/summary and of one county's village list, and
+// the controller's resident memory with the dashboard open.
+func BenchmarkDashboardNational(b *testing.B) {
+	villages := 700_000
+	if s := os.Getenv("NGIC_BENCH_VILLAGES"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		villages = n
+	}
+	_, addr := simulatortest.Serve(b, inventorytest.Communities...)
+	inv := filepath.Join(b.TempDir(), "inventory")
+	if err := inventorytest.WriteNational(inv, villages); err != nil {
+		b.Fatal(err)
+	}
+	devices := filepath.Join(inv, "devices.csv")
+	csv, err := os.ReadFile(devices)
+	if err != nil {
+		b.Fatal(err)
+	}
+	csv = []byte(strings.ReplaceAll(string(csv), inventorytest.DeviceAddress, addr))
+	if err := os.WriteFile(devices, csv, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	started := time.Now()
+	c := startDashboardController(b, inv, "1h", "2s", 15*time.Minute)
+	b.Logf("%d villages: the controller computed coverage %v after its start", villages, time.Since(started).Round(time.Second))
+
+	browser := testenv.StartChromium(b)
+	ctx, cancel := browser.NewTab(b)
+	defer cancel()
+	dashboardtest.SignIn(b, ctx, c.Base+"/", dashboardToken)
+
+	var renders time.Duration
+	n := 0
+	for b.Loop() {
+		n++
+		testenv.Do(b, ctx, "reload", chromedp.Navigate(fmt.Sprintf("%s/?load=%d#/", c.Base, n)))
+		testenv.WaitJS(b, ctx, "the national view", dashboardtest.Ready+` === 'map' && document.querySelectorAll('#map a.point').length > 0`)
+		ms := testenv.Eval[float64](b, ctx, `performance.getEntriesByName('ngic:map')[0].startTime`)
+		renders += time.Duration(ms * float64(time.Millisecond))
+	}
+	b.ReportMetric(float64(renders.Milliseconds())/float64(n), "ms/first-render")
+	b.ReportMetric(float64(procRSS(b, c.cmd.Process.Pid))/(1<<20), "ctl-RSS-MB")
+
+	var county struct {
+		Items []struct {
+			Code  string `json:"code"`
+			Level string `json:"level"`
+		} `json:"items"`
+	}
+	path := "/api/v1/regions"
+	for range 8 { // down the first branch to a county
+		c.get(b, path, &county)
+		if len(county.Items) == 0 || county.Items[0].Level == "county" {
+			break
+		}
+		path = "/api/v1/regions?parent=" + county.Items[0].Code
+	}
+	if len(county.Items) == 0 || county.Items[0].Level != "county" {
+		b.Fatalf("no county down the first branch: %+v", county.Items)
+	}
+	b.ReportMetric(answerMs(b, c, "/api/v1/summary"), "ms/summary")
+	b.ReportMetric(answerMs(b, c, "/api/v1/villages?limit=1000&region="+county.Items[0].Code), "ms/county-villages")
+	b.ReportMetric(answerMs(b, c, "/api/v1/map"), "ms/national-map")
+}
+
+// answerMs returns the median answer time of path over 11 requests, in ms.
+func answerMs(b *testing.B, c *dashboardController, path string) float64 {
+	var times []time.Duration
+	for range 11 {
+		req, err := http.NewRequest(http.MethodGet, c.Base+path, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+dashboardToken)
+		start := time.Now()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			b.Fatalf("GET %s: %s %v", path, resp.Status, err)
+		}
+		times = append(times, time.Since(start))
+	}
+	slices.Sort(times)
+	return float64(times[len(times)/2].Microseconds()) / 1000
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ngic/ngic/controller/dashboard"
+	"github.com/ngic/ngic/controller/dashboard/dashboardtest"
 	"github.com/ngic/ngic/internal/testenv"
 )
 
@@ -93,13 +94,9 @@ func TestViewsOnFakeAPI(t *testing.T) {
 	defer cancel()
 	watch := testenv.WatchPage(t, ctx, nil)
 
-	testenv.Do(t, ctx, "open", chromedp.Navigate(srv.URL+"/#/gaps"))
-	testenv.WaitJS(t, ctx, "the sign-in form", `document.getElementById('view').dataset.ready === 'signin'`)
-	testenv.Do(t, ctx, "sign in",
-		chromedp.SendKeys(chromedp.CSS("#token"), fakeToken),
-		chromedp.Click(chromedp.CSS(`#signin button[type="submit"]`)))
 	// The route asked before signing in is shown after.
-	testenv.WaitJS(t, ctx, "the gaps", `document.getElementById('view').dataset.ready === 'gaps'`)
+	dashboardtest.SignIn(t, ctx, srv.URL+"/#/gaps", fakeToken)
+	dashboardtest.WaitView(t, ctx, "gaps", "河口镇端局")
 
 	for _, c := range []struct{ route, ready, text string }{
 		{"#/", "map", "青海示范省"},
@@ -114,14 +111,12 @@ func TestViewsOnFakeAPI(t *testing.T) {
 		{"#/alerts", "alerts", "olt-1 does not answer"},
 		{"#/no-such-view", "no-such-view", "No page"},
 	} {
-		testenv.Do(t, ctx, c.route, chromedp.Navigate(srv.URL+"/"+c.route))
-		testenv.WaitJS(t, ctx, c.route, `document.getElementById('view').dataset.ready === '`+c.ready+
-			`' && document.getElementById('view').textContent.includes('`+c.text+`')`)
+		dashboardtest.Go(t, ctx, srv.URL, c.route, c.ready, c.text)
 	}
 
 	// The region view draws the boundaries, the pies of its children and
 	// both charts.
-	testenv.Do(t, ctx, "province", chromedp.Navigate(srv.URL+"/#/region/630000000000"))
+	dashboardtest.Go(t, ctx, srv.URL, "#/region/630000000000", "region", "东川县")
 	testenv.WaitJS(t, ctx, "the province's map", `document.querySelectorAll('#map path.boundary').length === 1 && document.querySelectorAll('#map a.point').length === 1`)
 	if n := testenv.Eval[int](t, ctx, `document.querySelectorAll('#view figure.chart svg path').length`); n != 6 {
 		t.Errorf("the charts draw %d lines, want 4 + 2", n)
@@ -131,8 +126,7 @@ func TestViewsOnFakeAPI(t *testing.T) {
 	}
 
 	// Live: an alert pushed on the stream shows on the open alerts view.
-	testenv.Do(t, ctx, "alerts", chromedp.Navigate(srv.URL+"/#/alerts"))
-	testenv.WaitJS(t, ctx, "the alerts view", `document.getElementById('view').dataset.ready === 'alerts'`)
+	dashboardtest.Go(t, ctx, srv.URL, "#/alerts", "alerts", "olt-1 does not answer")
 	testenv.WaitJS(t, ctx, "the stream open", `document.getElementById('conn').textContent === 'live'`)
 	testenv.Do(t, ctx, "mark", chromedp.Evaluate[chromedp.Void](`window.ngicTestMark = 1`))
 	api.push("alert", fakeAlert("a-2", "olt-2", "firing"))
@@ -156,7 +150,7 @@ func TestViewsOnFakeAPI(t *testing.T) {
 
 	// Sign out: the form comes back.
 	testenv.Do(t, ctx, "sign out", chromedp.Click(chromedp.CSS("#signout")))
-	testenv.WaitJS(t, ctx, "the sign-in form", `document.getElementById('view').dataset.ready === 'signin'`)
+	dashboardtest.WaitView(t, ctx, "signin", "Signed out.")
 	watch.Check(t)
 	if api.streamCount() == 0 {
 		t.Error("the page never opened the event stream")
