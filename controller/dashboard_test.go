@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,7 +45,7 @@ type dashboardController struct {
 // startDashboardController runs the controller on the inventory folder inv
 // with a poll interval and timeout, an admin token, device-down alerts
 // raised at once and a coverage snapshot every second, and waits (at most
-// ready) until it has computed coverage.
+// ready) until it has polled every device and computed coverage since.
 func startDashboardController(t testing.TB, inv, interval, timeout string, ready time.Duration) *dashboardController {
 	t.Helper()
 	dir := t.TempDir()
@@ -75,12 +76,22 @@ coverage:
   snapshot_every: 1s
 `, inv, interval, timeout, testenv.FreePort(t), httpAddr, dashboardTokenName, tokenFile, filepath.Join(dir, "state")))
 	c := &dashboardController{controllerProc: startController(t, cfg, httpAddr), Base: "http://" + httpAddr}
+	// Every device polled once, then coverage computed after that: the
+	// figures hold still from then on while no device changes.
 	deadline := time.Now().Add(ready)
+	var polled time.Time
 	for {
+		if polled.IsZero() && c.devicesIn(t, "unknown") == 0 {
+			polled = time.Now()
+			// A snapshot now, whatever the poll interval.
+			if err := c.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+				t.Fatal(err)
+			}
+		}
 		var s struct {
 			Computed *time.Time `json:"computed"`
 		}
-		if c.tryGet("/api/v1/summary", &s) == nil && s.Computed != nil {
+		if !polled.IsZero() && c.tryGet("/api/v1/summary", &s) == nil && s.Computed != nil && s.Computed.After(polled) {
 			return c
 		}
 		if c.exited() || time.Now().After(deadline) {
@@ -116,12 +127,13 @@ func (c *dashboardController) get(t testing.TB, path string, v any) {
 	}
 }
 
-// boundaries404 allows the one console error the dashboard causes by
-// design: the 404 of /api/v1/boundaries for an inventory without
-// boundaries.geojson.
-func boundaries404(m chromedp.ConsoleMessage) bool {
-	return strings.HasSuffix(m.URL, "/api/v1/boundaries") && strings.Contains(m.Text, "404")
-}
+// boundariesGeoJSON outlines the two counties of the real recordings'
+// inventory, for the map to draw under its points.
+const boundariesGeoJSON = `{"type": "FeatureCollection", "features": [
+ {"type": "Feature", "properties": {"code": "630100000000", "name": "东川县"}, "geometry": {"type": "Polygon",
+  "coordinates": [[[101.70, 36.52], [102.00, 36.52], [102.00, 36.78], [101.70, 36.78], [101.70, 36.52]]]}},
+ {"type": "Feature", "properties": {"code": "630200000000", "name": "西岭县"}, "geometry": {"type": "MultiPolygon",
+  "coordinates": [[[[101.35, 36.15], [101.65, 36.15], [101.65, 36.40], [101.35, 36.40], [101.35, 36.15]]]]}}]}`
 
 // screenshot saves the whole page as bin/screenshots/name.png.
 func screenshot(t testing.TB, ctx context.Context, name string) {
@@ -278,12 +290,13 @@ func TestDashboard(t *testing.T) {
 	sim, addr := simulatortest.Serve(t, reportRecordings...)
 	inv := copyReportInventory(t, reportRealFixture, addr)
 	writeFile(t, inv, "gateways.csv", "gateway,site\ngw-hekou,so-hekou\n")
+	writeFile(t, inv, "boundaries.geojson", boundariesGeoJSON)
 	c := startDashboardController(t, inv, "1s", "300ms", time.Minute)
 	browser := testenv.StartChromium(t)
 
 	ctx, cancel := browser.NewTab(t)
 	defer cancel()
-	watch := testenv.WatchPage(t, ctx, boundaries404)
+	watch := testenv.WatchPage(t, ctx, nil)
 
 	// Sign in once with the token.
 	testenv.Do(t, ctx, "open the dashboard", chromedp.Navigate(c.Base+"/"))
@@ -305,6 +318,9 @@ func TestDashboard(t *testing.T) {
 	dashboardtest.Follow(t, ctx, `#view tr[data-key="630000000000"] a`, "region", "青海示范省")
 	checkRegionCards(t, ctx, c, "630000000000")
 	checkRegionRows(t, ctx, c, "630000000000")
+	if n := testenv.Eval[int](t, ctx, `document.querySelectorAll('#map path.boundary').length`); n != 2 {
+		t.Errorf("the province's map draws %d county boundaries, want 2", n)
+	}
 	screenshot(t, ctx, "province")
 	dashboardtest.Follow(t, ctx, `#view tr[data-key="630100000000"] a`, "region", "东川县")
 	checkRegionRows(t, ctx, c, "630100000000")

@@ -142,6 +142,9 @@ async function signedIn(s) {
   try {
     const summary = await api.get('/summary');
     setTiers(summary.tiers);
+    // Fetched unless the summary says the inventory has none (a 404
+    // would be logged by the browser).
+    ctx.boundaries = summary.boundaries !== false;
   } catch (e) {
     if (!(e instanceof api.ApiError)) throw e;
   }
