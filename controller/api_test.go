@@ -3,17 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -291,46 +284,24 @@ func TestAPIEndToEnd(t *testing.T) {
 	}
 }
 
-// selfSigned writes a certificate for 127.0.0.1 and its key into dir and
-// returns their paths and a pool trusting it.
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ngic-controller test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile = writeFile(t, dir, "cert.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
-	keyFile = writeFile(t, dir, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})))
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
-}
-
 // With a certificate the controller serves HTTPS, and the session cookie
 // is Secure.
 func TestAPITLS(t *testing.T) {
 	_, addr := simulatortest.Serve(t, reportRecordings...)
 	inv := copyReportInventory(t, reportRealFixture, addr)
 	dir := t.TempDir()
-	certFile, keyFile, pool := selfSigned(t, dir)
+	pki := testenv.NewPKI(t)
+	caPEM, err := os.ReadFile(pki.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
 	adminFile := writeFile(t, dir, "admin.token", apiAdminToken+"\n")
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	cfg := apiConfig(t, dir, inv, fmt.Sprintf(`  listen: %s
   tls: {cert_file: %s, key_file: %s}
-  tokens: [{name: ops, file: %s, role: admin}]`, httpAddr, certFile, keyFile, adminFile))
+  tokens: [{name: ops, file: %s, role: admin}]`, httpAddr, pki.ServerCert, pki.ServerKey, adminFile))
 	cmd := exec.Command(binary, "run", "--config", cfg)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
