@@ -3,6 +3,7 @@ package coverage
 import (
 	"bytes"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/ngic/ngic/controller/inventory"
@@ -149,19 +150,35 @@ func (v *Village) usedData(f func(dev int32)) {
 	}
 }
 
+// plainVillage is a Village's fields, without its MarshalJSON.
+type plainVillage Village
+
+// villageEncoder encodes villages into its buffer, escaping no HTML.
+type villageEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// villageEncoders are the villageEncoders free for use.
+var villageEncoders = sync.Pool{New: func() any {
+	e := &villageEncoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	e.enc.SetEscapeHTML(false)
+	return e
+}}
+
 // MarshalJSON encodes the village as its fields say, with a compact trail
 // in full. It escapes no HTML: an encoder that does escapes the result.
 func (v Village) MarshalJSON() ([]byte, error) {
-	type plain Village // the fields, without this method
-	p := plain(v)
+	p := (*plainVillage)(&v)
 	if p.Trail == nil && p.ct.ctx != nil {
 		p.Trail = v.TrailEntries()
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&p); err != nil {
+	e := villageEncoders.Get().(*villageEncoder)
+	defer villageEncoders.Put(e)
+	e.buf.Reset()
+	if err := e.enc.Encode(p); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
+	return bytes.Clone(bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'})), nil
 }
