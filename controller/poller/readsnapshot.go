@@ -35,6 +35,7 @@ func ReadSnapshot(path string) ([]DeviceState, error) {
 			return nil, fmt.Errorf("%w: %s: device %s: document: %v", ErrSnapshot, path, st.ID, err)
 		}
 		out[i].Document = &d
+		st.Doc = nil // its JSON is not needed any more
 	}
 	return out, nil
 }
