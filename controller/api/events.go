@@ -147,8 +147,10 @@ func orNoSite(site string) string {
 }
 
 // PublishCoverage tells every event stream that coverage was computed
-// again.
+// again, once the index of the new result is built (so that the clients'
+// requests do not wait for it).
 func (s *Server) PublishCoverage(computed time.Time) {
+	s.indexOf() // built before the clients ask
 	s.hub.publish(event{frame: frame(EventCoverage, struct {
 		Computed time.Time `json:"computed"`
 	}{computed})})

@@ -2,6 +2,8 @@ package api
 
 import (
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/ngic/ngic/controller/coverage"
 )
@@ -12,9 +14,11 @@ import (
 // it, with its centroid and extent. It is built once per result.
 type index struct {
 	res *coverage.Result
-	// regions and villages map a code to its index in res.
-	regions  map[string]int32
-	villages map[string]int32
+	// regions maps a region's code to its index in res; byCode lists
+	// the villages' indexes in the order of their codes (a map of 700,000
+	// codes would take ten times the memory).
+	regions map[string]int32
+	byCode  []int32
 	// children are the regions whose parent is a region (by index), and
 	// roots those without; nChildren counts regions and villages.
 	children  [][]int32
@@ -25,8 +29,9 @@ type index struct {
 	order []int32
 	span  [][2]int32
 	pos   []int32
-	// geo is each region's centroid and extent.
+	// geo is each region's centroid and extent, all the nation's.
 	geo []extent
+	all extent
 	// gapVillage is the village of each gap.
 	gapVillage []int32
 }
@@ -54,14 +59,14 @@ func (s *Server) indexOf() *index {
 }
 
 func buildIndex(res *coverage.Result) *index {
-	ix := &index{res: res, regions: make(map[string]int32, len(res.Regions)),
-		villages: make(map[string]int32, len(res.Villages))}
+	ix := &index{res: res, regions: make(map[string]int32, len(res.Regions)), byCode: make([]int32, len(res.Villages))}
 	for i := range res.Regions {
 		ix.regions[res.Regions[i].Code] = int32(i)
 	}
-	for i := range res.Villages {
-		ix.villages[res.Villages[i].Code] = int32(i)
+	for i := range ix.byCode {
+		ix.byCode[i] = int32(i)
 	}
+	slices.SortFunc(ix.byCode, func(a, b int32) int { return strings.Compare(res.Villages[a].Code, res.Villages[b].Code) })
 	nr := len(res.Regions)
 	ix.children = make([][]int32, nr)
 	ix.nChildren = make([]int, nr)
@@ -108,15 +113,26 @@ func buildIndex(res *coverage.Result) *index {
 	for r := range ix.span {
 		ix.geo[r] = ix.extentOf(ix.order[ix.span[r][0]:ix.span[r][1]])
 	}
+	ix.all = ix.extentOf(ix.order)
 	ix.gapVillage = make([]int32, len(res.Gaps))
 	for i := range res.Gaps {
-		v, ok := ix.villages[res.Gaps[i].Code]
+		v, ok := ix.village(res.Gaps[i].Code)
 		if !ok {
 			v = -1
 		}
 		ix.gapVillage[i] = v
 	}
 	return ix
+}
+
+// village returns the index in res.Villages of the village code.
+func (ix *index) village(code string) (int32, bool) {
+	vs := ix.res.Villages
+	k, ok := slices.BinarySearchFunc(ix.byCode, code, func(v int32, c string) int { return strings.Compare(vs[v].Code, c) })
+	if !ok {
+		return -1, false
+	}
+	return ix.byCode[k], true
 }
 
 // extentOf computes the centroid and extent of villages.
@@ -137,6 +153,17 @@ func (ix *index) extentOf(villages []int32) extent {
 	return e
 }
 
+// extentFor returns the extent of root's subtree ("" for the nation).
+func (ix *index) extentFor(root string) extent {
+	if root == "" {
+		return ix.all
+	}
+	if r, ok := ix.regions[root]; ok {
+		return ix.geo[r]
+	}
+	return ix.extentOf(ix.villageSpan(root))
+}
+
 // bbox returns the extent as [minLon, minLat, maxLon, maxLat], nil when
 // empty.
 func (e extent) bbox() *[4]float64 {
@@ -146,13 +173,19 @@ func (e extent) bbox() *[4]float64 {
 	return &[4]float64{e.minLon, e.minLat, e.maxLon, e.maxLat}
 }
 
+// region returns the index in res.Regions of the region code.
+func (ix *index) region(code string) (int32, bool) {
+	k, ok := ix.regions[code]
+	return k, ok
+}
+
 // parentOf returns the parent code of a region or village code, and
 // whether the code is known.
 func (ix *index) parentOf(code string) (string, bool) {
 	if r, ok := ix.regions[code]; ok {
 		return ix.res.Regions[r].Parent, true
 	}
-	if v, ok := ix.villages[code]; ok {
+	if v, ok := ix.village(code); ok {
 		return ix.res.Villages[v].Parent, true
 	}
 	return "", false
@@ -187,7 +220,7 @@ func (ix *index) villageSpan(root string) []int32 {
 		sp := ix.span[r]
 		return ix.order[sp[0]:sp[1]]
 	}
-	if v, ok := ix.villages[root]; ok {
+	if v, ok := ix.village(root); ok {
 		return ix.order[ix.pos[v] : ix.pos[v]+1]
 	}
 	return nil

@@ -70,16 +70,16 @@ func (s *Server) regionScope(w http.ResponseWriter, r *http.Request) (*index, st
 	return ix, root, ok
 }
 
-// lookup finds the path's {code} in the map of the current result that
-// of gives; 404 when it is not there or outside the token's region.
-func (s *Server) lookup(w http.ResponseWriter, r *http.Request, of func(*index) map[string]int32,
+// lookup finds the path's {code} in the current result with find; 404
+// when it is not there or outside the token's region.
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request, find func(*index, string) (int32, bool),
 	what string) (*index, int32, bool) {
 	ix := s.needIndex(w)
 	if ix == nil {
 		return nil, 0, false
 	}
 	code := r.PathValue("code")
-	k, ok := of(ix)[code]
+	k, ok := find(ix, code)
 	if !ok || !ix.within(code, callerOf(r).p.region) {
 		writeError(w, http.StatusNotFound, "no %s %q", what, code)
 		return nil, 0, false
@@ -141,7 +141,7 @@ func (s *Server) regions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) region(w http.ResponseWriter, r *http.Request) {
-	ix, k, ok := s.lookup(w, r, func(ix *index) map[string]int32 { return ix.regions }, "region")
+	ix, k, ok := s.lookup(w, r, (*index).region, "region")
 	if !ok {
 		return
 	}

@@ -71,7 +71,7 @@ func (s *Server) villages(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) village(w http.ResponseWriter, r *http.Request) {
-	ix, v, ok := s.lookup(w, r, func(ix *index) map[string]int32 { return ix.villages }, "village")
+	ix, v, ok := s.lookup(w, r, (*index).village, "village")
 	if !ok {
 		return
 	}
@@ -128,7 +128,7 @@ func (s *Server) mapPoints(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d := mapDoc{Region: root, Points: []mapPoint{}, BBox: ix.extentOf(ix.villageSpan(root)).bbox()}
+	d := mapDoc{Region: root, Points: []mapPoint{}, BBox: ix.extentFor(root).bbox()}
 	addRegions := func(ks []int32) {
 		for _, k := range ks {
 			if pt, ok := ix.regionPoint(k); ok {
@@ -142,7 +142,7 @@ func (s *Server) mapPoints(w http.ResponseWriter, r *http.Request) {
 		addRegions(ix.roots)
 	case !isRegion: // a village
 		d.Level = "village"
-		d.Points = append(d.Points, villagePoint(&ix.res.Villages[ix.villages[root]]))
+		d.Points = append(d.Points, villagePoint(&ix.res.Villages[ix.villageSpan(root)[0]]))
 	case isAboveTownship(ix.res.Regions[k].Level):
 		d.Level = ix.res.Regions[k].Level
 		addRegions(ix.children[k])
