@@ -122,6 +122,9 @@ func compute(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, now tim
 	vills := inv.Villages()
 	res := &Result{Computed: now, Tiers: append([]Tier(nil), c.tiers...), Villages: make([]Village, len(vills))}
 	c.villages(res.Villages)
+	if c.trails != nil {
+		c.trails.done()
+	}
 	res.Regions = c.rollUp(res.Villages)
 	res.Gaps = c.gaps(res.Villages)
 	return res

@@ -39,8 +39,10 @@ type scratch struct {
 	ups    []uint32
 	nets   [3][]string // networks delivering data, voice, video
 	// entries is the current block of compact trail entries
-	// (ComputeCompact).
+	// (ComputeCompact); strs the table of their strings, table its number.
 	entries []entry
+	strs    *strTable
+	table   uint32
 }
 
 // cand is a candidate class for a service of a village.
