@@ -11,10 +11,11 @@ import (
 
 // ComputeCompact is Compute for a caller that keeps results, as the daemon
 // does (it serves one result while it computes the next): each village's
-// trail is kept compact, in 48 bytes an entry instead of 256 (what
-// the inventory and the device's state already say is not repeated), and
+// trail is kept compact, in 48 bytes an entry instead of 256 (what the
+// inventory and the device's state already say is not repeated), and
 // Village.Trail is left nil. TrailEntries gives a village's trail in full,
-// and the JSON encoding of a village is the same as Compute's.
+// and the JSON encoding of a village is the same as Compute's. The result
+// reads inv's rows: it keeps inv, which must not change afterwards.
 func ComputeCompact(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, now time.Time) *Result {
 	return compute(inv, devs, cfg, now, true)
 }
@@ -51,6 +52,10 @@ const (
 	tableSize  = 1 << tableShift
 )
 
+// tableLimit is the number of strings a table takes before its worker
+// starts another (tableSize; tests lower it).
+var tableLimit = tableSize
+
 // newTable adds a table of strings for a worker, and returns it with its
 // number.
 func (t *trailCtx) newTable() (*strTable, uint32) {
@@ -79,7 +84,7 @@ func (s *scratch) intern(ctx *trailCtx, str string) uint32 {
 	if str == "" {
 		return 0
 	}
-	if s.strs == nil || len(s.strs.strs) == tableSize {
+	if s.strs == nil || len(s.strs.strs) == tableLimit {
 		s.strs, s.table = ctx.newTable()
 	}
 	id, ok := s.strs.ids[str]

@@ -3,6 +3,7 @@ package coverage
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/ngic/ngic/controller/inventory"
@@ -24,13 +25,22 @@ func TestComputeCompact(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := DefaultConfig()
+	defer func(n int) { tableLimit = n }(tableLimit)
 	for _, w := range []struct {
 		name string
 		inv  *inventory.Inventory
 		devs []DeviceStatus
 	}{{"small", small, smallDevs}, {"recordings", recs, recDevs}, {"generated", gen, synthesise(gen, now)}} {
 		full := Compute(w.inv, w.devs, &cfg, now)
+		tableLimit = tableSize
 		comp := ComputeCompact(w.inv, w.devs, &cfg, now)
+		// Tables of three strings: the workers' strings span many.
+		tableLimit = 3
+		small := ComputeCompact(w.inv, w.devs, &cfg, now)
+		if len(small.Villages) > 0 && len(small.Villages[0].ct.ctx.tables) <= len(comp.Villages[0].ct.ctx.tables) {
+			t.Errorf("%s: %d tables of 3 strings, %d of %d", w.name, len(small.Villages[0].ct.ctx.tables),
+				len(comp.Villages[0].ct.ctx.tables), tableSize)
+		}
 		entries := 0
 		for i := range full.Villages {
 			f, c := &full.Villages[i], &comp.Villages[i]
@@ -38,6 +48,9 @@ func TestComputeCompact(t *testing.T) {
 				t.Fatalf("%s %s: a compact result with a trail in full", w.name, f.Code)
 			}
 			got := c.TrailEntries()
+			if other := small.Villages[i].TrailEntries(); !slices.Equal(other, got) {
+				t.Errorf("%s %s: with tables of 3 strings: %+v, want %+v", w.name, f.Code, other, got)
+			}
 			if len(got) != len(f.Trail) || (got == nil) != (f.Trail == nil) {
 				t.Fatalf("%s %s: %d entries, want %d", w.name, f.Code, len(got), len(f.Trail))
 			}
