@@ -359,3 +359,46 @@ func TestAPIRefusesRemoteWithoutTLS(t *testing.T) {
 		t.Fatalf("allow_remote: %v\n%s", err, out)
 	}
 }
+
+// Without any token the API answers 401 to all but the open routes, the
+// dashboard, /healthz and /metrics stay open, and the controller says so
+// once, at WARN.
+func TestAPIWithoutTokens(t *testing.T) {
+	_, addr := simulatortest.Serve(t, reportRecordings...)
+	inv := copyReportInventory(t, reportRealFixture, addr)
+	dir := t.TempDir()
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	p := startController(t, apiConfig(t, dir, inv, "  listen: "+httpAddr), httpAddr)
+	c := &apitest.Client{T: t, Base: "http://" + httpAddr}
+	if r := c.Get("/api/v1/summary"); r.Status != http.StatusUnauthorized ||
+		!strings.Contains(string(r.Body), "no API tokens are configured") {
+		t.Fatalf("summary without tokens: %d %s", r.Status, r.Body)
+	}
+	if r := c.Get("/api/v1/session"); r.Status != http.StatusOK {
+		t.Fatalf("session: %d", r.Status)
+	}
+	for _, path := range []string{"/", "/healthz", "/metrics"} {
+		resp, err := http.Get(c.Base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		open := resp.StatusCode == http.StatusOK || path == "/healthz" && resp.StatusCode == http.StatusServiceUnavailable
+		if !open || resp.Header.Get("Content-Security-Policy") == "" {
+			t.Errorf("%s: %d, CSP %q", path, resp.StatusCode, resp.Header.Get("Content-Security-Policy"))
+		}
+	}
+	p.stop(t)
+	var warns int
+	for _, line := range strings.Split(p.Log(), "\n") {
+		if strings.Contains(line, "no API tokens configured") {
+			if !strings.Contains(line, `"level":"WARN"`) {
+				t.Errorf("not at WARN: %s", line)
+			}
+			warns++
+		}
+	}
+	if warns != 1 {
+		t.Fatalf("%d warnings of no API tokens, want 1", warns)
+	}
+}
