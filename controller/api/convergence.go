@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math"
 	"net/http"
 	"sync"
 	"time"
@@ -14,49 +15,89 @@ import (
 // would not fit in memory).
 const MaxConvergenceRegions = 5000
 
-// figures are one region's convergence figures in one snapshot.
-type figures struct {
-	converged, digitalTV, digitalProgress, nextGen float32
-	tiers                                          []float32
-}
+// Figures kept of a region in one snapshot, in this order, then one share
+// per tier.
+const (
+	figConverged = iota
+	figDigitalTV
+	figDigitalProgress
+	figNextGen
+	figTiers
+)
 
-// convSnap is what is kept of one snapshot: its tiers' names and the
-// figures of its regions ("" is the nation). ok is false for a snapshot
-// that could not be read.
+// convSnap is what is kept of one snapshot: its tiers' names and, per
+// region slot of the convergence cache, figTiers+len(tiers) figures (NaN
+// first for a region the snapshot lacks). ok is false for a snapshot that
+// could not be read.
 type convSnap struct {
-	ok      bool
-	tiers   []string
-	regions map[string]figures
+	ok    bool
+	tiers []string
+	vals  []float32
 }
 
-// convergence caches the figures of every stored snapshot, read once.
+// figuresOf returns the figures of slot, or nil.
+func (cs *convSnap) figuresOf(slot int) []float32 {
+	w := figTiers + len(cs.tiers)
+	if !cs.ok || slot < 0 || (slot+1)*w > len(cs.vals) || math.IsNaN(float64(cs.vals[slot*w])) {
+		return nil
+	}
+	return cs.vals[slot*w : (slot+1)*w]
+}
+
+// convergence caches the figures of every stored snapshot, read once: a
+// slot per region code, shared by the snapshots, and a row of float32 per
+// snapshot (400 snapshots of the 3,300 regions a national inventory has
+// down to its counties take some 40 MB).
 type convergence struct {
 	mu    sync.Mutex
+	slots map[string]int // "" is the nation
 	snaps map[time.Time]*convSnap
+
+	loading sync.Mutex // one reader of the snapshots at a time
 }
 
-func newConvergence() *convergence { return &convergence{snaps: map[time.Time]*convSnap{}} }
+func newConvergence() *convergence {
+	return &convergence{slots: map[string]int{"": 0}, snaps: map[time.Time]*convSnap{}}
+}
 
-// summarise keeps the figures of a snapshot.
-func summarise(res *coverage.Result) *convSnap {
-	cs := &convSnap{ok: true, regions: map[string]figures{}}
+// slotOf returns the slot of a region code, making one (c.mu held).
+func (c *convergence) slotOf(code string) int {
+	k, ok := c.slots[code]
+	if !ok {
+		k = len(c.slots)
+		c.slots[code] = k
+	}
+	return k
+}
+
+// summarise keeps the figures of a snapshot (c.mu held).
+func (c *convergence) summarise(res *coverage.Result) *convSnap {
+	cs := &convSnap{ok: true}
 	for _, t := range res.Tiers {
 		cs.tiers = append(cs.tiers, t.Name)
+	}
+	w := figTiers + len(cs.tiers)
+	put := func(slot int, f []float32) {
+		for need := (slot + 1) * w; len(cs.vals) < need; {
+			cs.vals = append(cs.vals, float32(math.NaN()))
+		}
+		copy(cs.vals[slot*w:], f)
 	}
 	all := len(res.Regions) <= MaxConvergenceRegions
 	var hh, conv, dtv, atv int64
 	var subs, nextGen float64
 	tierHH := make([]int64, len(res.Tiers))
+	f := make([]float32, w)
 	for i := range res.Regions {
 		rg := &res.Regions[i]
 		a := &rg.All
 		if all || isAboveTownship(rg.Level) {
-			f := figures{converged: float32(a.Converged.ShareHouseholds), digitalTV: float32(a.DigitalTV.ShareHouseholds),
-				digitalProgress: float32(a.DigitalProgress), nextGen: float32(a.NextGenShare)}
-			for _, t := range a.Tiers {
-				f.tiers = append(f.tiers, float32(t.ShareHouseholds))
+			f[figConverged], f[figDigitalTV] = float32(a.Converged.ShareHouseholds), float32(a.DigitalTV.ShareHouseholds)
+			f[figDigitalProgress], f[figNextGen] = float32(a.DigitalProgress), float32(a.NextGenShare)
+			for k := range min(len(a.Tiers), len(cs.tiers)) {
+				f[figTiers+k] = float32(a.Tiers[k].ShareHouseholds)
 			}
-			cs.regions[rg.Code] = f
+			put(c.slotOf(rg.Code), f)
 		}
 		if rg.Parent != "" {
 			continue
@@ -77,49 +118,62 @@ func summarise(res *coverage.Result) *convSnap {
 		}
 		return float32(a / b)
 	}
-	n := figures{converged: ratio(float64(conv), float64(hh)), digitalTV: ratio(float64(dtv), float64(hh)),
-		digitalProgress: ratio(float64(dtv), float64(dtv+atv)), nextGen: ratio(nextGen, subs)}
-	for _, t := range tierHH {
-		n.tiers = append(n.tiers, ratio(float64(t), float64(hh)))
+	f[figConverged], f[figDigitalTV] = ratio(float64(conv), float64(hh)), ratio(float64(dtv), float64(hh))
+	f[figDigitalProgress], f[figNextGen] = ratio(float64(dtv), float64(dtv+atv)), ratio(nextGen, subs)
+	for k, t := range tierHH {
+		f[figTiers+k] = ratio(float64(t), float64(hh))
 	}
-	cs.regions[""] = n
+	put(0, f)
 	return cs
 }
 
 // load reads the snapshots not yet summarised and forgets those no longer
-// stored; it returns the snapshots' times, oldest first.
-func (c *convergence) load(src Source) ([]time.Time, error) {
+// stored; it returns the snapshots' times, oldest first. When another
+// load is running (the first reading of a long history), wait false
+// returns at once with what is cached.
+func (c *convergence) load(src Source, wait bool) ([]time.Time, error) {
 	times, err := src.Snapshots()
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	if wait {
+		c.loading.Lock()
+	} else if !c.loading.TryLock() {
+		return times, nil
+	}
+	defer c.loading.Unlock()
 	keep := make(map[time.Time]bool, len(times))
 	for _, t := range times {
 		keep[t] = true
-		if _, ok := c.snaps[t]; ok {
+		c.mu.Lock()
+		_, have := c.snaps[t]
+		c.mu.Unlock()
+		if have {
 			continue
 		}
-		res, err := src.Snapshot(t)
+		res, err := src.Snapshot(t) // outside c.mu: a national snapshot takes seconds
+		c.mu.Lock()
 		if err != nil {
 			c.snaps[t] = &convSnap{}
-			continue
+		} else {
+			c.snaps[t] = c.summarise(res)
 		}
-		c.snaps[t] = summarise(res)
+		c.mu.Unlock()
 	}
+	c.mu.Lock()
 	for t := range c.snaps {
 		if !keep[t] {
 			delete(c.snaps, t)
 		}
 	}
+	c.mu.Unlock()
 	return times, nil
 }
 
 // Warm reads and summarises the stored coverage snapshots not yet read, so
 // that the first request for convergence does not wait for them.
 func (s *Server) Warm() error {
-	_, err := s.conv.load(s.src)
+	_, err := s.conv.load(s.src, true)
 	return err
 }
 
@@ -151,28 +205,27 @@ func (s *Server) convergence(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	times, err := s.conv.load(s.src)
+	times, err := s.conv.load(s.src, false)
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, "coverage snapshots: %v", err)
 		return
 	}
 	d := convDoc{Region: root, Series: []convPoint{}}
 	s.conv.mu.Lock()
+	slot, known := s.conv.slots[root]
 	for _, t := range times {
 		cs := s.conv.snaps[t]
-		if cs == nil || !cs.ok {
+		if cs == nil || !known {
 			continue
 		}
-		f, ok := cs.regions[root]
-		if !ok {
+		f := cs.figuresOf(slot)
+		if f == nil {
 			continue
 		}
-		p := convPoint{Time: t, ConvergedShare: f.converged, DigitalTVShare: f.digitalTV,
-			DigitalProgress: f.digitalProgress, NextGenShare: f.nextGen, Tiers: make(map[string]float32, len(f.tiers))}
-		for k, v := range f.tiers {
-			if k < len(cs.tiers) {
-				p.Tiers[cs.tiers[k]] = v
-			}
+		p := convPoint{Time: t, ConvergedShare: f[figConverged], DigitalTVShare: f[figDigitalTV],
+			DigitalProgress: f[figDigitalProgress], NextGenShare: f[figNextGen], Tiers: make(map[string]float32, len(cs.tiers))}
+		for k, name := range cs.tiers {
+			p.Tiers[name] = f[figTiers+k]
 		}
 		d.Series = append(d.Series, p)
 	}
