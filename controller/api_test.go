@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -210,6 +211,15 @@ func TestAPIEndToEnd(t *testing.T) {
 	all.waitEvent(t, "device", 30*time.Second, func(d string) bool { return strings.Contains(d, `"dslam-5005"`) })
 	var alert telemetry.Alert
 	json.Unmarshal([]byte(data), &alert)
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), "ngic_controller_api_event_streams 2\n") {
+		t.Errorf("/metrics does not count the 2 event streams")
+	}
 
 	// A browser session acknowledges it: CSRF refused, then accepted.
 	jar, _ := cookiejar.New(nil)

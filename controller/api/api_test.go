@@ -786,7 +786,7 @@ func TestEvents(t *testing.T) {
 			t.Fatalf("west event %s, want %s", kind, want)
 		}
 	}
-	if st := s.HubStats(); st.Clients != 2 || st.Dropped != 0 {
+	if st := s.Stats(); st.Clients != 2 || st.Dropped != 0 || st.Sent != 7 {
 		t.Fatalf("hub %+v", st)
 	}
 }

@@ -92,20 +92,26 @@ func frame(kind string, v any) []byte {
 	return append(out, "\n\n"...)
 }
 
-// HubStats are the event hub's figures.
-type HubStats struct {
-	// Clients are connected now; Sent counts events queued to clients;
-	// Dropped counts clients dropped for reading too slowly.
+// Stats are the server's figures.
+type Stats struct {
+	// Clients are the event streams connected now; Sent counts events
+	// queued to them; Dropped counts streams dropped for reading too
+	// slowly.
 	Clients       int
 	Sent, Dropped uint64
+	// Sessions are the browser sessions held.
+	Sessions int
 }
 
-// HubStats returns the event hub's figures.
-func (s *Server) HubStats() HubStats {
+// Stats returns the server's figures.
+func (s *Server) Stats() Stats {
 	s.hub.mu.Lock()
 	n := len(s.hub.clients)
 	s.hub.mu.Unlock()
-	return HubStats{Clients: n, Sent: s.hub.sent.Load(), Dropped: s.hub.dropped.Load()}
+	s.sess.mu.Lock()
+	m := len(s.sess.m)
+	s.sess.mu.Unlock()
+	return Stats{Clients: n, Sent: s.hub.sent.Load(), Dropped: s.hub.dropped.Load(), Sessions: m}
 }
 
 // PublishAlert sends an alert change to the event streams that may see

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ngic/ngic/controller/alerts"
 	"github.com/ngic/ngic/controller/api"
 	"github.com/ngic/ngic/controller/config"
@@ -69,6 +71,7 @@ func (d *Daemon) newAPI(h *config.HTTP) (*api.Server, error) {
 		return nil, err
 	}
 	d.web = &apiRun{srv: srv, classes: map[string]string{}, gateways: map[string]string{}}
+	d.reg.MustRegister(apiCollector{srv})
 	return srv, nil
 }
 
@@ -292,4 +295,34 @@ func (s apiSource) Reload() error {
 		return fmt.Errorf("%w: %v", api.ErrInvalid, err)
 	}
 	return nil
+}
+
+// apiCollector exports the API's figures.
+type apiCollector struct{ s *api.Server }
+
+var (
+	apiStreams = prometheus.NewDesc("ngic_controller_api_event_streams",
+		"Event streams (/api/v1/events) connected.", nil, nil)
+	apiEvents = prometheus.NewDesc("ngic_controller_api_events_sent_total",
+		"Events queued to the event streams.", nil, nil)
+	apiDropped = prometheus.NewDesc("ngic_controller_api_event_streams_dropped_total",
+		"Event streams disconnected for reading too slowly.", nil, nil)
+	apiSessions = prometheus.NewDesc("ngic_controller_api_sessions",
+		"Browser sessions held.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (c apiCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{apiStreams, apiEvents, apiDropped, apiSessions} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c apiCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.s.Stats()
+	ch <- prometheus.MustNewConstMetric(apiStreams, prometheus.GaugeValue, float64(st.Clients))
+	ch <- prometheus.MustNewConstMetric(apiEvents, prometheus.CounterValue, float64(st.Sent))
+	ch <- prometheus.MustNewConstMetric(apiDropped, prometheus.CounterValue, float64(st.Dropped))
+	ch <- prometheus.MustNewConstMetric(apiSessions, prometheus.GaugeValue, float64(st.Sessions))
 }
