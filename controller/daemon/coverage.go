@@ -204,7 +204,7 @@ func (d *Daemon) computeCoverage(force bool) error {
 	}
 	d.cov.mu.Unlock()
 	began := time.Now()
-	r := coverage.Compute(inv, devs, &cfg.Coverage, began)
+	r := coverage.ComputeCompact(inv, devs, &cfg.Coverage, began)
 	d.cov.computeSeconds.Set(time.Since(began).Seconds())
 	d.cov.result.Store(r)
 	d.log.Debug("coverage computed", "villages", len(r.Villages), "seconds", time.Since(began).Seconds())

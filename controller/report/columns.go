@@ -48,8 +48,8 @@ var villageColumns = []column{
 	{"converged", false, func(v *coverage.Village, _ *coverage.VillageChange) string { return btoa(v.Converged) }},
 	{"network", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return v.Network }},
 	{"overrides", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return overridesText(v.Overrides) }},
-	{"trail", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return trailText(v.Trail) }},
-	{"rejected", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return rejectedText(v.Trail) }},
+	{"trail", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return trailText(v.TrailEntries()) }},
+	{"rejected", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return rejectedText(v.TrailEntries()) }},
 }
 
 // compareColumns say how a village moved since the compared result: its
