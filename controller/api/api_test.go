@@ -3,6 +3,7 @@ package api_test
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -801,4 +802,22 @@ func TestEventsPing(t *testing.T) {
 		}
 	}
 	t.Fatal("no ping")
+}
+
+// A body that does not say it is JSON is refused: a cross-site form can
+// post text/plain, never application/json.
+func TestBodyMustBeJSON(t *testing.T) {
+	_, c := serve(t, newFake(t), api.Options{}, "")
+	req, _ := http.NewRequest("POST", c.Base+"/api/v1/session", strings.NewReader(`{"token":"`+readToken+`"}`))
+	req.Header.Set("Content-Type", "text/plain")
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	apitest.Validate(t, req, resp.StatusCode, resp.Header, body)
+	if resp.StatusCode != http.StatusBadRequest || len(resp.Cookies()) != 0 {
+		t.Fatalf("a text/plain sign-in: %d, cookies %v", resp.StatusCode, resp.Cookies())
+	}
 }

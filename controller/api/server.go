@@ -1,10 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -225,24 +227,33 @@ func writeSourceError(w http.ResponseWriter, err error) {
 	}
 }
 
-// decodeBody decodes the JSON body of r into v, strictly and bounded.
+// decodeBody decodes the JSON body of r into v, strictly and bounded. A
+// body must say it is application/json (a cross-site form cannot, so no
+// other site can post one); an optional body may be empty.
 func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, s.o.MaxBody)
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if optional && errors.Is(err, io.EOF) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.o.MaxBody))
+	if mb := (*http.MaxBytesError)(nil); errors.As(err, &mb) {
+		writeError(w, http.StatusBadRequest, "the body is larger than %d bytes", mb.Limit)
+		return false
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "reading the body: %v", err)
+		return false
+	}
+	if optional && len(bytes.TrimSpace(b)) == 0 {
 		return true
 	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		writeError(w, http.StatusBadRequest, "the body must be application/json")
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	err = dec.Decode(v)
 	if err == nil && dec.More() {
 		err = errors.New("more than one JSON value")
 	}
 	if err != nil {
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
-			writeError(w, http.StatusBadRequest, "the body is larger than %d bytes", mb.Limit)
-			return false
-		}
 		writeError(w, http.StatusBadRequest, "the body is not the JSON expected: %v", err)
 		return false
 	}
