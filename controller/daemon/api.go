@@ -213,10 +213,20 @@ func (s apiSource) Gateways() []ingest.GatewayState { return s.d.ingest.Gateways
 // SiteStates implements api.Source.
 func (s apiSource) SiteStates() []ingest.SiteState { return s.d.ingest.Sites() }
 
-// Alerts implements api.Source.
+// Alerts implements api.Source: the open alerts, newest first, or the
+// recent ones, each once as its latest change says.
 func (s apiSource) Alerts(recent bool) []telemetry.Alert {
-	if recent {
-		return s.d.alerts.Recent(recentAlerts)
+	if recent { // the newest change of each alert
+		changes := s.d.alerts.Recent(recentAlerts)
+		seen := make(map[string]bool, len(changes))
+		out := make([]telemetry.Alert, 0, len(changes))
+		for _, a := range changes {
+			if !seen[a.ID] {
+				seen[a.ID] = true
+				out = append(out, a)
+			}
+		}
+		return out
 	}
 	open := s.d.alerts.Open()
 	sort.SliceStable(open, func(i, j int) bool { return open[i].Started.After(open[j].Started) })
