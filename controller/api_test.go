@@ -244,6 +244,19 @@ func TestAPIEndToEnd(t *testing.T) {
 	}
 	all.waitEvent(t, "alert", 10*time.Second, func(d string) bool { return strings.Contains(d, `"by":"ops"`) })
 
+	var recent struct{ Items []telemetry.Alert }
+	admin.GetJSON("/api/v1/alerts?state=recent", &recent)
+	ids := map[string]bool{}
+	for _, a := range recent.Items {
+		if ids[a.ID] {
+			t.Errorf("alert %s listed twice among the recent ones", a.ID)
+		}
+		ids[a.ID] = true
+	}
+	if !ids[alert.ID] {
+		t.Errorf("the acknowledged alert is not among the recent ones")
+	}
+
 	// Maintenance windows: added, listed, removed.
 	start := time.Now().UTC().Truncate(time.Second)
 	r = admin.Do("POST", "/api/v1/maintenance", map[string]any{"subject": "site:cab-lingxia", "start": start,
