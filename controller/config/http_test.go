@@ -121,3 +121,43 @@ func TestHTTPRemote(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseHTTP: an http section that parses holds what Validate promises:
+// a listen address beyond loopback only with TLS or allow_remote, tokens
+// named uniquely with one source and a role, a session within bounds.
+func FuzzParseHTTP(f *testing.F) {
+	for _, s := range []string{
+		"http:\n  listen: 127.0.0.1:9480\n",
+		"http:\n  listen: 0.0.0.0:9480\n  allow_remote: true\n  session_ttl: 1h\n",
+		"http:\n  listen: '[::]:1'\n  tls: {cert_file: c, key_file: k}\n",
+		"http:\n  tokens:\n    - {name: a, file: f, role: admin}\n    - {name: b, env: E, role: read, region: '63'}\n",
+		"http:\n  tokens: [{name: a, file: f, env: e, role: read}]\n",
+		"http:\n  session_ttl: -1s\n",
+		"http: []\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, section string) {
+		c, err := Parse("c.yaml", []byte("inventory: inv\nmqtt:\n  embedded: true\n"+section))
+		if err != nil {
+			return
+		}
+		h := c.HTTP
+		if h.TLS.CertFile == "" && !h.AllowRemote && !IsLoopback(h.Listen) {
+			t.Fatalf("listen %q beyond loopback without TLS accepted", h.Listen)
+		}
+		if h.SessionTTL < MinSessionTTL || h.SessionTTL > MaxSessionTTL {
+			t.Fatalf("session_ttl %v accepted", h.SessionTTL)
+		}
+		names := map[string]bool{}
+		for _, tk := range h.Tokens {
+			if names[tk.Name] || (tk.File == "") == (tk.Env == "") || (tk.Role != RoleRead && tk.Role != RoleAdmin) {
+				t.Fatalf("token %+v accepted", tk)
+			}
+			names[tk.Name] = true
+		}
+		if len(h.LoadedTokens()) != 0 {
+			t.Fatal("Parse read a token")
+		}
+	})
+}
