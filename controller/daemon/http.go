@@ -86,17 +86,9 @@ type InfluxHealth struct {
 // /healthz, /metrics, the API under /api/ and the dashboard at /.
 func (d *Daemon) listen(addr string, profiles bool) error {
 	h := &d.cfg.HTTP
-	secure := h.TLS.CertFile != ""
-	if !secure && !h.AllowRemote && !config.IsLoopback(addr) {
-		return fmt.Errorf("http.listen %s: reachable beyond this machine without TLS: set http.tls, or http.allow_remote", addr)
-	}
-	var tlsCfg *tls.Config
-	if secure {
-		cert, err := tls.LoadX509KeyPair(h.TLS.CertFile, h.TLS.KeyFile)
-		if err != nil {
-			return fmt.Errorf("http.tls: %w", err)
-		}
-		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	tlsCfg, err := serverTLS(h, addr)
+	if err != nil {
+		return err
 	}
 	apiSrv, err := d.newAPI(h)
 	if err != nil {
@@ -121,6 +113,30 @@ func (d *Daemon) listen(addr string, profiles bool) error {
 	mux.Handle("/", dashboard.Handler())
 	d.srv = &http.Server{Handler: api.SecurityHeaders(mux), ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout: 2 * time.Minute, TLSConfig: tlsCfg}
+	d.logTokens(h)
+	return nil
+}
+
+// serverTLS returns the HTTP server's TLS configuration (nil without
+// http.tls), refusing to listen beyond loopback without one unless
+// http.allow_remote.
+func serverTLS(h *config.HTTP, addr string) (*tls.Config, error) {
+	if h.TLS.CertFile == "" {
+		if !h.AllowRemote && !config.IsLoopback(addr) {
+			return nil, fmt.Errorf("http.listen %s: reachable beyond this machine without TLS: set http.tls, or http.allow_remote", addr)
+		}
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(h.TLS.CertFile, h.TLS.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("http.tls: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// logTokens names the API's tokens (never their secrets), or warns once
+// that there is none.
+func (d *Daemon) logTokens(h *config.HTTP) {
 	names := make([]string, 0, len(h.Tokens))
 	for _, t := range h.Tokens {
 		names = append(names, t.Name+" ("+t.Role+")")
@@ -128,10 +144,9 @@ func (d *Daemon) listen(addr string, profiles bool) error {
 	if len(names) == 0 {
 		d.log.Warn("no API tokens configured (http.tokens): the API answers 401 to everything but /healthz, " +
 			"/metrics, the dashboard's files and the sign-in page")
-	} else {
-		d.log.Info("API tokens", "tokens", strings.Join(names, ", "), "tls", secure)
+		return
 	}
-	return nil
+	d.log.Info("API tokens", "tokens", strings.Join(names, ", "), "tls", h.TLS.CertFile != "")
 }
 
 // Addr is the HTTP server's address.
@@ -140,10 +155,9 @@ func (d *Daemon) Addr() string { return d.ln.Addr().String() }
 // serveHTTP serves until ctx ends, and feeds the API's event streams.
 func (d *Daemon) serveHTTP(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	fed := make(chan error, 1)
 	go func() { fed <- d.runAPI(ctx) }()
-	defer func() { <-fed }()
+	defer func() { cancel(); <-fed }()
 	d.srv.BaseContext = func(net.Listener) context.Context { return ctx } // event streams end with ctx
 	done := make(chan error, 1)
 	go func() { done <- d.srv.Serve(d.ln) }()
