@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"net/http"
 	"strings"
 
@@ -30,15 +29,26 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res := ix.subtree(root)
-	var buf bytes.Buffer
 	opts := report.Options{Source: "the controller's coverage computed at " + res.Computed.UTC().Format(timeFormat)}
-	if err := report.Write(&buf, f, res, opts); err != nil {
-		writeError(w, http.StatusServiceUnavailable, "report: %v", err)
-		return
-	}
 	w.Header().Set("Content-Type", reportTypes[f])
 	w.Header().Set("Content-Disposition", `attachment; filename="`+file+`"`)
-	w.Write(buf.Bytes())
+	tw := &trackWriter{w: w}
+	if err := report.Write(tw, f, res, opts); err != nil && !tw.wrote {
+		w.Header().Del("Content-Disposition")
+		writeError(w, http.StatusServiceUnavailable, "report: %v", err)
+	} // an error once written cuts the answer short: the client sees it incomplete
+}
+
+// trackWriter streams a report (a nation's is hundreds of megabytes) and
+// tells whether anything was written.
+type trackWriter struct {
+	w     http.ResponseWriter
+	wrote bool
+}
+
+func (t *trackWriter) Write(p []byte) (int, error) {
+	t.wrote = t.wrote || len(p) > 0
+	return t.w.Write(p)
 }
 
 // subtree returns the result restricted to root's subtree ("" for all):
