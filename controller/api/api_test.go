@@ -708,6 +708,22 @@ func TestRegionLimitedToken(t *testing.T) {
 			break
 		}
 	}
+	// Its admin role acts within its region only.
+	expect(t, c.Do("POST", "/api/v1/alerts/a0/ack", nil), http.StatusNotFound) // olt-bdcom, at so-hekou
+	start := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	expect(t, c.Do("POST", "/api/v1/maintenance", map[string]any{"subject": "site:so-hekou", "start": start,
+		"end": start.Add(time.Hour)}), http.StatusNotFound)
+	expect(t, c.Do("DELETE", "/api/v1/maintenance/cfg-1", nil), http.StatusNotFound)
+	expect(t, c.Do("POST", "/api/v1/maintenance", map[string]any{"subject": "site:cab-lingxia", "start": start,
+		"end": start.Add(time.Hour)}), http.StatusOK)
+	if src.alerts[0].Ack != nil || len(src.windows) != 2 {
+		t.Fatalf("outside its region: ack %v, %d windows", src.alerts[0].Ack, len(src.windows))
+	}
+	var ws struct{ Items []api.Window }
+	c.GetJSON("/api/v1/maintenance", &ws)
+	if len(ws.Items) != 1 || ws.Items[0].Subject != "site:cab-lingxia" {
+		t.Fatalf("windows seen: %+v", ws.Items)
+	}
 	var sum struct {
 		Regions []region `json:"regions"`
 	}
