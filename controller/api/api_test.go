@@ -837,3 +837,25 @@ func TestBodyMustBeJSON(t *testing.T) {
 		t.Fatalf("a text/plain sign-in: %d, cookies %v", resp.StatusCode, resp.Cookies())
 	}
 }
+
+// New refuses a token it could not check safely.
+func TestNewRefusesBadTokens(t *testing.T) {
+	src := newFake(t)
+	for _, tc := range []struct {
+		name   string
+		tokens []api.Token
+	}{
+		{"short", []api.Token{{Name: "a", Secret: "short", Role: api.RoleRead}}},
+		{"no name", []api.Token{{Secret: readToken, Role: api.RoleRead}}},
+		{"no role", []api.Token{{Name: "a", Secret: readToken}}},
+		{"same secret", []api.Token{{Name: "a", Secret: readToken, Role: api.RoleRead},
+			{Name: "b", Secret: readToken, Role: api.RoleAdmin}}},
+	} {
+		if _, err := api.New(src, api.Options{Tokens: tc.tokens}); err == nil || strings.Contains(err.Error(), readToken) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	if _, err := api.New(nil, api.Options{}); err == nil {
+		t.Error("no source accepted")
+	}
+}
