@@ -42,44 +42,28 @@ type dashboardController struct {
 	Base string
 }
 
-// startDashboardController runs the controller on the inventory folder inv
-// with a poll interval and timeout, an admin token, device-down alerts
-// raised at once and a coverage snapshot every second, and waits (at most
-// ready) until it has polled every device and computed coverage since.
-func startDashboardController(t testing.TB, inv, interval, timeout string, ready time.Duration) *dashboardController {
-	t.Helper()
-	dir := t.TempDir()
+// dashboardHTTP returns the http section of a configuration (its lines
+// indented under "http:") listening on a free loopback port with the admin
+// token in a file of dir, and the address.
+func dashboardHTTP(t testing.TB, dir string) (section, addr string) {
 	tokenFile := writeFile(t, dir, "admin.token", dashboardToken+"\n")
-	httpAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	cfg := writeFile(t, dir, "controller.yaml", fmt.Sprintf(`inventory: %s
-poll:
-  interval: %s
-  timeout: %s
-  retries: 0
-  concurrency: 256
-mqtt:
-  embedded: true
-  listen: 127.0.0.1:%d
-http:
-  listen: %s
-  tokens:
-    - name: %s
-      file: %s
-      role: admin
-state_dir: %s
-alerts:
-  rules:
-    - name: device-down
-      kind: device-down
-      after: 0s
-coverage:
-  snapshot_every: 1s
-`, inv, interval, timeout, testenv.FreePort(t), httpAddr, dashboardTokenName, tokenFile, filepath.Join(dir, "state")))
+	addr = fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	return fmt.Sprintf("  listen: %s\n  tokens:\n    - {name: %s, file: %s, role: admin}", addr, dashboardTokenName, tokenFile), addr
+}
+
+// startDashboardController runs the controller on the configuration cfg
+// (whose http section came from dashboardHTTP with httpAddr) and waits (at
+// most ready) until it has computed coverage; with allPolled, until it has
+// polled every device and computed coverage since, so that the figures
+// hold still while no device changes.
+func startDashboardController(t testing.TB, cfg, httpAddr string, ready time.Duration, allPolled bool) *dashboardController {
+	t.Helper()
 	c := &dashboardController{controllerProc: startController(t, cfg, httpAddr), Base: "http://" + httpAddr}
-	// Every device polled once, then coverage computed after that: the
-	// figures hold still from then on while no device changes.
 	deadline := time.Now().Add(ready)
 	var polled time.Time
+	if !allPolled {
+		polled = time.Now().Add(-time.Hour)
+	}
 	for {
 		if polled.IsZero() && c.devicesIn(t, "unknown") == 0 {
 			polled = time.Now()
@@ -291,7 +275,9 @@ func TestDashboard(t *testing.T) {
 	inv := copyReportInventory(t, reportRealFixture, addr)
 	writeFile(t, inv, "gateways.csv", "gateway,site\ngw-hekou,so-hekou\n")
 	writeFile(t, inv, "boundaries.geojson", boundariesGeoJSON)
-	c := startDashboardController(t, inv, "1s", "300ms", time.Minute)
+	dir := t.TempDir()
+	httpSection, httpAddr := dashboardHTTP(t, dir)
+	c := startDashboardController(t, apiConfig(t, dir, inv, httpSection), httpAddr, time.Minute, true)
 	browser := testenv.StartChromium(t)
 
 	ctx, cancel := browser.NewTab(t)
@@ -435,12 +421,14 @@ func TestDashboard(t *testing.T) {
 
 // BenchmarkDashboardNational: the controller runs on the generated
 // national inventory (700,000 villages, 200,000 devices answered by the
-// simulator; NGIC_BENCH_VILLAGES=n for another size) and headless chromium
+// simulator and polled over a 5-minute cycle; NGIC_BENCH_VILLAGES=n for
+// another size) and, once it has first computed coverage, headless chromium
 // opens the dashboard's national view, signed in, once per iteration as a
-// fresh page load. Reports the first render (navigation start to the view
-// drawn, from the page's performance marks; target under 3 s), the
-// answer times of /api/v1/summary and of one county's village list, and
-// the controller's resident memory with the dashboard open.
+// fresh page load, while the polls go on. Reports the first render
+// (navigation start to the view drawn, from the page's performance marks;
+// target under 3 s), the answer times of /api/v1/summary, of the national
+// map and of one county's village list, the controller's resident memory
+// with the dashboard open, and the devices polled up by then.
 func BenchmarkDashboardNational(b *testing.B) {
 	villages := 700_000
 	if s := os.Getenv("NGIC_BENCH_VILLAGES"); s != "" {
@@ -451,7 +439,7 @@ func BenchmarkDashboardNational(b *testing.B) {
 		villages = n
 	}
 	_, addr := simulatortest.Serve(b, inventorytest.Communities...)
-	inv := filepath.Join(b.TempDir(), "inventory")
+	inv := b.TempDir()
 	if err := inventorytest.WriteNational(inv, villages); err != nil {
 		b.Fatal(err)
 	}
@@ -465,7 +453,13 @@ func BenchmarkDashboardNational(b *testing.B) {
 		b.Fatal(err)
 	}
 	started := time.Now()
-	c := startDashboardController(b, inv, "1h", "2s", 15*time.Minute)
+	dir := b.TempDir()
+	httpSection, httpAddr := dashboardHTTP(b, dir)
+	cfg := writeFile(b, dir, "controller.yaml", fmt.Sprintf(
+		"inventory: %s\npoll: {interval: 5m, timeout: 2s, retries: 0, concurrency: 256}\n"+
+			"mqtt: {embedded: true, listen: 127.0.0.1:%d}\nstate_dir: %s\nhttp:\n%s\n",
+		inv, testenv.FreePort(b), filepath.Join(dir, "state"), httpSection))
+	c := startDashboardController(b, cfg, httpAddr, 15*time.Minute, false)
 	b.Logf("%d villages: the controller computed coverage %v after its start", villages, time.Since(started).Round(time.Second))
 
 	browser := testenv.StartChromium(b)
@@ -484,6 +478,7 @@ func BenchmarkDashboardNational(b *testing.B) {
 	}
 	b.ReportMetric(float64(renders.Milliseconds())/float64(n), "ms/first-render")
 	b.ReportMetric(float64(procRSS(b, c.cmd.Process.Pid))/(1<<20), "ctl-RSS-MB")
+	b.ReportMetric(float64(c.devicesIn(b, "up")), "devices-up")
 
 	var county struct {
 		Items []struct {
