@@ -91,7 +91,7 @@ func (c *bufferedConn) Close() error {
 
 // openBuffered dials a plain TCP broker (tcp:// or mqtt://) and buffers
 // its reads and writes; paho takes it through SetCustomOpenConnectionFn.
-func openBuffered(uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
+func openBuffered(uri *url.URL, o mqtt.ClientOptions) (*bufferedConn, error) {
 	d := net.Dialer{Timeout: o.ConnectTimeout}
 	conn, err := d.Dial("tcp", uri.Host)
 	if err != nil {

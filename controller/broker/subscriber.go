@@ -17,6 +17,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -117,6 +119,11 @@ type Subscriber struct {
 	// unacknowledged because the queue stayed full; 0 when none.
 	overflow atomic.Uint64
 	kick     chan struct{} // tells Run of an overflow
+	// conn is the buffered plain TCP connection of the latest connection
+	// attempt, with the connection number it was opened under (see ack);
+	// nil on TLS and WebSocket.
+	conn     atomic.Pointer[numberedConn]
+	acks     []byte // the PUBACKs of a batch, reused by Run
 	closing  chan struct{}
 	closeOne sync.Once
 	running  atomic.Bool
@@ -181,7 +188,15 @@ func Subscribe(o Options) (*Subscriber, error) {
 		co.SetTLSConfig(o.TLS)
 	}
 	if plainTCP(o.Broker) {
-		co.SetCustomOpenConnectionFn(openBuffered)
+		co.SetCustomOpenConnectionFn(func(uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
+			gen := s.gen.Load() // the reconnecting handler numbered the attempt
+			c, err := openBuffered(uri, o)
+			if err != nil {
+				return nil, err
+			}
+			s.conn.Store(&numberedConn{gen: gen, c: c})
+			return c, nil
+		})
 	}
 	s.c = mqtt.NewClient(co)
 	s.c.Connect() // retries in the background; the outcome comes through onNotification
@@ -412,24 +427,54 @@ func (s *Subscriber) record(ctx context.Context, msgs []ingest.Message) bool {
 	}
 }
 
+// numberedConn is a buffered connection and the number of the connection
+// attempt that opened it.
+type numberedConn struct {
+	gen uint64
+	c   *bufferedConn
+}
+
 // ack acknowledges the recorded batch, in order. A message delivered by a
 // connection that has ended since is not acknowledged: the broker
 // delivers it again on the current one (and the Recorder dedupes it).
+//
+// On plain TCP the PUBACKs are written straight to the connection that
+// delivered the messages, the batch's in one write: paho's Ack hands each
+// one through three goroutines over unbuffered channels, a few µs of CPU
+// per message. (paho keeps no state of a received QoS 1 message that its
+// Ack would clear: see outboundStore; and it writes each of its own
+// packets in one Write, so PUBACKs never land inside one.)
 func (s *Subscriber) ack(batch []delivery) {
 	gen := s.gen.Load()
+	nc := s.conn.Load()
+	direct := nc != nil && nc.gen == gen
+	acks := s.acks[:0]
 	for i, d := range batch {
-		if d.m.Qos() == 0 {
-			continue
-		}
-		if d.gen != gen {
-			s.n.stale.Add(1)
-		} else {
-			d.m.Ack()
-			s.n.acked.Add(1)
-		}
 		batch[i] = delivery{}
+		switch {
+		case d.m.Qos() == 0:
+			continue
+		case d.gen != gen:
+			s.n.stale.Add(1)
+			continue
+		case direct:
+			id := d.m.MessageID()
+			acks = append(acks, pubackType, 2, byte(id>>8), byte(id)) // PUBACK, remaining length 2, packet identifier
+		default:
+			d.m.Ack()
+		}
+		s.n.acked.Add(1)
 	}
+	if len(acks) > 0 {
+		// A failed write closes the connection: paho reconnects and the
+		// broker delivers again what was not acknowledged.
+		_, _ = nc.c.Write(acks)
+	}
+	s.acks = acks
 }
+
+// pubackType is the first byte of an MQTT 3.1.1 PUBACK (type 4, no flags).
+const pubackType = 0x40
 
 // resyncIfDrained reconnects after an overflow once every message queued
 // from the overflowing connection is recorded and acknowledged: the
