@@ -92,6 +92,30 @@ function ringPath(rings, project) {
   return d;
 }
 
+// featureCode is the region code a GeoJSON feature names.
+function featureCode(f) {
+  const p = f.properties || {};
+  return String(p.code ?? p.id ?? p.region ?? f.id ?? '');
+}
+
+// withBoundaries widens bbox to the outlines of the features whose codes
+// are in codes (the region shown and its children), so they are not cut.
+function withBoundaries(bbox, geo, codes) {
+  const b = bbox.slice();
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      b[0] = Math.min(b[0], c[0]); b[1] = Math.min(b[1], c[1]);
+      b[2] = Math.max(b[2], c[0]); b[3] = Math.max(b[3], c[1]);
+    } else {
+      c.forEach(walk);
+    }
+  };
+  for (const f of (geo && geo.features) || []) {
+    if (codes.has(featureCode(f)) && f.geometry && Array.isArray(f.geometry.coordinates)) walk(f.geometry.coordinates);
+  }
+  return b;
+}
+
 // boundaryPaths draws the polygons of a GeoJSON FeatureCollection; the
 // feature whose properties name code (code, id or region) is marked.
 function boundaryPaths(geo, project, code) {
@@ -102,8 +126,7 @@ function boundaryPaths(geo, project, code) {
     if (geom.type === 'Polygon') polys = [geom.coordinates];
     else if (geom.type === 'MultiPolygon') polys = geom.coordinates;
     else continue;
-    const p = f.properties || {};
-    const fcode = String(p.code ?? p.id ?? p.region ?? f.id ?? '');
+    const fcode = featureCode(f);
     const d = polys.map((rings) => ringPath(rings, project)).join('');
     g.append(s('path', { d, class: fcode && fcode === code ? 'boundary current' : 'boundary' }));
   }
@@ -113,7 +136,8 @@ function boundaryPaths(geo, project, code) {
 // drawMap returns the SVG of the map answer m; go(route) follows a point.
 export function drawMap(m, { boundaries, code, go }) {
   const points = (m && (m.points || m.items)) || [];
-  const bbox = (m && Array.isArray(m.bbox) && m.bbox.length === 4) ? m.bbox : bboxOf(points);
+  let bbox = (m && Array.isArray(m.bbox) && m.bbox.length === 4) ? m.bbox : bboxOf(points);
+  if (boundaries) bbox = withBoundaries(bbox, boundaries, new Set([code, ...points.map((p) => p.code)].filter(Boolean)));
   const { project, height } = projection(bbox);
   const svg = s('svg', {
     viewBox: `0 0 ${W} ${height.toFixed(0)}`, class: 'map', role: 'group',

@@ -2,9 +2,9 @@
 // state), one device (#/devices/ID), and a site (#/site/ID) with its
 // devices, gateways, doors, passages and tags present. Device and gateway
 // states follow the live events.
-import { get, enc } from '../api.js';
+import { get, enc, ApiError } from '../api.js';
 import { h, int, num, when, ago, link, table, badge, items, replace } from '../dom.js';
-import { paged } from './common.js';
+import { breadcrumb, paged } from './common.js';
 
 const deviceCols = [
   { key: 'id', label: 'Device', head: true, cell: (d) => link(`/devices/${d.id}`, d.id) },
@@ -29,7 +29,8 @@ const gatewayCols = [
 ];
 
 function sinceCell(t) {
-  return h('span', { 'data-since': t || '' }, when(t), t ? h('span', { class: 'ago' }, ` (${ago(t)})`) : null);
+  const rel = ago(t);
+  return h('span', { 'data-since': t || '' }, when(t), rel ? h('span', { class: 'ago' }, ` (${rel})`) : null);
 }
 
 // render fills main with the device and gateway tables; state filters the
@@ -82,10 +83,16 @@ export async function renderDevice(main, id) {
 // renderSite fills main with one site.
 export async function renderSite(main, id) {
   const site = await get(`/sites/${enc(id)}`);
+  let path = [{ code: site.region, name: site.region }];
+  try {
+    const r = await get(`/regions/${enc(site.region)}`);
+    path = [...(r.path || []), r];
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e; // a site outside the regions: its code
+  }
   const tags = (site.readers || []).flatMap((r) => (r.tags || []).map((t) => ({ ...t, gateway: r.gateway, reader: r.reader })));
   replace(main,
-    h('nav', { class: 'breadcrumb', 'aria-label': 'Breadcrumb' }, h('ol', {},
-      h('li', {}, link(`/region/${site.region}`, site.region)), h('li', {}, h('span', { 'aria-current': 'page' }, site.name)))),
+    breadcrumb([...path, { code: site.id, name: site.name }], true),
     h('h1', {}, site.name, h('span', { class: 'level' }, ` ${site.kind || 'site'} ${site.id}`)),
     h('p', {}, `${int(site.devices)} devices (${int(site.devices_down)} not up), ` +
       `${int(site.gateways)} gateways (${int(site.gateways_offline)} offline), ${int(site.tags_present)} tags present; ` +
