@@ -32,11 +32,13 @@ func SignIn(t testing.TB, ctx context.Context, pageURL, token string) {
 	testenv.WaitJS(t, ctx, "a view after signing in", Ready+` !== '' && `+Ready+` !== 'signin'`)
 }
 
-// WaitView waits until the view ready has rendered with text in it.
+// WaitView waits until the view ready has rendered with text in it, and
+// the parts it fills in afterwards (charts, boundaries) have loaded.
 func WaitView(t testing.TB, ctx context.Context, ready, text string) {
 	t.Helper()
 	testenv.WaitJS(t, ctx, fmt.Sprintf("the %s view with %q", ready, text), fmt.Sprintf(
-		`%s === %q && document.getElementById('view').textContent.includes(%q)`, Ready, ready, text))
+		`%s === %q && document.getElementById('view').textContent.includes(%q) && !document.querySelector('#view [aria-busy="true"]')`,
+		Ready, ready, text))
 }
 
 // unready clears the page's view name, so that a wait that follows sees

@@ -19,7 +19,13 @@ const alertCount = document.getElementById('alert-count');
 const conn = document.getElementById('conn');
 const notice = document.getElementById('notice');
 
-const ctx = { session: null, boundaries: true, go: (route) => { location.hash = '#' + route; } };
+// ctx is what the views share: the session, how to follow a route, and
+// the inventory's boundaries (fetched once, on first use).
+const ctx = {
+  session: null,
+  go: (route) => { location.hash = '#' + route; },
+  boundaries: () => Promise.resolve(null),
+};
 let stopView = null;
 let stopEvents = null;
 let generation = 0;
@@ -139,16 +145,18 @@ async function signedIn(s) {
   api.setCSRF(s.csrf);
   document.body.classList.remove('signed-out');
   replace(who, `${s.token_name} (${s.role}${s.region ? `, ${s.region}` : ''})`);
-  try {
-    const summary = await api.get('/summary');
-    setTiers(summary.tiers);
-    // Fetched unless the summary says the inventory has none (a 404
-    // would be logged by the browser).
-    ctx.boundaries = summary.boundaries !== false;
-  } catch (e) {
-    if (!(e instanceof api.ApiError)) throw e;
-  }
-  await startLive();
+  // The summary gives the tiers (the views also take them from their own
+  // answers) and says whether there are boundaries; nothing waits for it.
+  const summary = api.get('/summary').catch(() => ({}));
+  summary.then((sm) => setTiers(sm.tiers));
+  let boundaries = null;
+  ctx.boundaries = () => {
+    boundaries = boundaries || summary.then((sm) => (sm.boundaries === false ? null
+      // A missing file answers 404, which the browser logs.
+      : api.get('/boundaries').catch(() => null)));
+    return boundaries;
+  };
+  startLive().catch(() => { /* the stream's state shows in the header */ });
   await route();
 }
 

@@ -2,40 +2,32 @@
 // region (#/region/CODE): its figures, the SVG map, its children with their
 // figures (regions, or villages below township), and the convergence and
 // digital-TV charts over time.
-import { get, enc, ApiError } from '../api.js';
-import { h, int, pct, link, table, items } from '../dom.js';
-import { legend, classChip, tierNames } from '../palette.js';
+import { get, enc } from '../api.js';
+import { h, int, link, table, items, replace, pct } from '../dom.js';
+import { legend, classChip, tierNames, setTiers } from '../palette.js';
 import { drawMap } from '../map.js';
 import { lineChart, seriesOf } from '../chart.js';
 import { figureCards, evidenceLine, regionColumns } from '../figures.js';
 import { breadcrumb, paged } from './common.js';
 
-let boundaries; // undefined: not fetched; null: none
-
-async function loadBoundaries() {
-  if (boundaries !== undefined) return boundaries;
-  try {
-    boundaries = await get('/boundaries');
-  } catch (e) {
-    if (!(e instanceof ApiError)) throw e;
-    boundaries = null;
-  }
-  return boundaries;
-}
-
-// render fills main with the view of code ('' for the nation).
+// render fills main with the view of code ('' for the nation): first what
+// the region's own answers give (figures, map, children), then, without
+// holding the view back, the charts (from the stored snapshots) and the
+// boundaries under the map. A part still loading is aria-busy.
 export async function render(main, code, ctx) {
-  const regionP = code ? get(`/regions/${enc(code)}`) : Promise.resolve(null);
-  const [region, children, map, conv, geo] = await Promise.all([
-    regionP,
+  const [region, children, map] = await Promise.all([
+    code ? get(`/regions/${enc(code)}`) : Promise.resolve(null),
     get('/regions', { parent: code || undefined }),
     get('/map', { region: code || undefined }),
-    get('/convergence', { region: code || undefined }),
-    ctx.boundaries ? loadBoundaries() : Promise.resolve(null),
   ]);
   const kids = items(children);
+  const first = region || kids[0];
+  if (first && first.all) setTiers(first.all.tiers);
   const title = region ? region.name : 'All regions';
-  const mapEl = drawMap(map, { boundaries: geo, code, go: ctx.go });
+  const mapWrap = h('div', { class: 'map-wrap', id: 'map', 'aria-busy': 'true' },
+    drawMap(map, { boundaries: null, code, go: ctx.go }));
+  const charts = h('section', { class: 'charts', 'aria-label': 'Over time', 'aria-busy': 'true' },
+    h('p', { class: 'empty' }, 'Loading the figures over time…'));
   const parts = [
     breadcrumb(region ? [...(region.path || []), region] : [], true),
     h('h1', {}, title, region ? h('span', { class: 'level' }, ` ${region.level}`) : null),
@@ -50,8 +42,7 @@ export async function render(main, code, ctx) {
   } else if (kids.length === 0) {
     parts.push(h('p', { class: 'empty' }, 'The inventory has no regions.'));
   }
-  parts.push(h('section', { class: 'map-section', 'aria-label': 'Map' },
-    h('div', { class: 'map-wrap', id: 'map' }, mapEl), legend()));
+  parts.push(h('section', { class: 'map-section', 'aria-label': 'Map' }, mapWrap, legend()));
   if (kids.length > 0) {
     parts.push(h('section', { 'aria-label': 'Regions' },
       h('h2', {}, region ? `In ${region.name}` : 'Regions'),
@@ -59,8 +50,22 @@ export async function render(main, code, ctx) {
   } else if (region) {
     parts.push(await villageList(region));
   }
-  const series = (conv && conv.series) || [];
-  parts.push(h('section', { class: 'charts', 'aria-label': 'Over time' },
+  parts.push(charts);
+  replace(main, parts);
+
+  ctx.boundaries()
+    .then((geo) => { if (geo) replace(mapWrap, drawMap(map, { boundaries: geo, code, go: ctx.go })); })
+    .catch(() => { /* the map stays without outlines */ })
+    .finally(() => mapWrap.removeAttribute('aria-busy'));
+  get('/convergence', { region: code || undefined })
+    .then((conv) => replace(charts, convergenceCharts((conv && conv.series) || [])))
+    .catch((e) => replace(charts, h('p', { class: 'error' }, `Figures over time: ${e.message}`)))
+    .finally(() => charts.removeAttribute('aria-busy'));
+}
+
+// convergenceCharts draws the series of /convergence.
+function convergenceCharts(series) {
+  return [
     lineChart('Convergence and broadband', seriesOf(series, [
       ['Converged', (p) => p.converged_share],
       ['Next-gen subscribers', (p) => p.next_gen_share],
@@ -69,8 +74,8 @@ export async function render(main, code, ctx) {
     lineChart('Digital television', seriesOf(series, [
       ['Digital TV households', (p) => p.digital_tv_share],
       ['Analogue-to-digital progress', (p) => p.digital_progress],
-    ]))));
-  main.replaceChildren(...parts.filter(Boolean));
+    ])),
+  ];
 }
 
 // villageList shows a township's villages, a page at a time.
