@@ -1,6 +1,7 @@
 package dashboard_test
 
 import (
+	"context"
 	"io"
 	"io/fs"
 	"net/http"
@@ -75,6 +76,21 @@ func TestHandlerServesFiles(t *testing.T) {
 	}
 }
 
+// startFake serves the dashboard and a fakeAPI whose session has role,
+// starts chromium and opens a watched tab; everything ends with the test.
+func startFake(t *testing.T, role string) (*fakeAPI, *httptest.Server, *testenv.Chromium, context.Context, *testenv.PageWatch) {
+	api := newFakeAPI(role)
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api)
+	mux.Handle("/", dashboard.Handler())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	browser := testenv.StartChromium(t)
+	ctx, cancel := browser.NewTab(t)
+	t.Cleanup(cancel)
+	return api, srv, browser, ctx, testenv.WatchPage(t, ctx, nil)
+}
+
 // TestViewsOnFakeAPI renders every view of the dashboard in headless
 // chromium against fixed API answers: sign-in sends the token once and
 // then rides on the cookie, each route renders with no console error and
@@ -83,16 +99,7 @@ func TestHandlerServesFiles(t *testing.T) {
 // acknowledging sends the session's CSRF token.
 func TestViewsOnFakeAPI(t *testing.T) {
 	t.Parallel()
-	api := newFakeAPI()
-	mux := http.NewServeMux()
-	mux.Handle("/api/", api)
-	mux.Handle("/", dashboard.Handler())
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	browser := testenv.StartChromium(t)
-	ctx, cancel := browser.NewTab(t)
-	defer cancel()
-	watch := testenv.WatchPage(t, ctx, nil)
+	api, srv, browser, ctx, watch := startFake(t, "admin")
 
 	// The route asked before signing in is shown after.
 	dashboardtest.SignIn(t, ctx, srv.URL+"/#/gaps", fakeToken)
@@ -157,6 +164,25 @@ func TestViewsOnFakeAPI(t *testing.T) {
 	}
 
 	checkWatchSeesLeaks(t, browser)
+}
+
+// TestReadOnlySession: a read-only session sees the alerts but is offered
+// no acknowledge, and is told why.
+func TestReadOnlySession(t *testing.T) {
+	t.Parallel()
+	_, srv, _, ctx, watch := startFake(t, "read")
+	dashboardtest.SignIn(t, ctx, srv.URL+"/#/alerts", fakeToken)
+	dashboardtest.WaitView(t, ctx, "alerts", "olt-1 does not answer")
+	if n := testenv.Eval[int](t, ctx, `document.querySelectorAll('button[data-ack]').length`); n != 0 {
+		t.Errorf("a read-only session is offered %d acknowledge buttons", n)
+	}
+	if !testenv.Eval[bool](t, ctx, `document.getElementById('view').textContent.includes('read-only')`) {
+		t.Error("the page does not say why there is no acknowledge")
+	}
+	if s := testenv.Eval[string](t, ctx, `document.getElementById('who').textContent`); s != "operator (read)" {
+		t.Errorf("the header names the session %q", s)
+	}
+	watch.Check(t)
 }
 
 // checkWatchSeesLeaks proves the page watch the browser tests rely on: a

@@ -14,6 +14,7 @@ import (
 // CSRF header as the real API does, and pushes alerts to the open event
 // streams on demand.
 type fakeAPI struct {
+	role    string // the session's role: admin or read
 	mu      sync.Mutex
 	signed  bool
 	acks    []string // alert IDs acknowledged, with their CSRF header checked
@@ -27,8 +28,8 @@ const (
 	fakeTime  = "2026-11-29T10:00:00Z"
 )
 
-func newFakeAPI() *fakeAPI {
-	f := &fakeAPI{mux: http.NewServeMux()}
+func newFakeAPI(role string) *fakeAPI {
+	f := &fakeAPI{role: role, mux: http.NewServeMux()}
 	for _, m := range []string{"GET", "POST", "DELETE"} {
 		f.mux.HandleFunc(m+" /api/v1/session", f.session)
 	}
@@ -75,17 +76,17 @@ func (f *fakeAPI) authed(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-func sessionDoc(in bool) map[string]any {
+func (f *fakeAPI) sessionDoc(in bool) map[string]any {
 	if !in {
 		return map[string]any{"signed_in": false, "role": "", "token_name": "", "region": "", "csrf": ""}
 	}
-	return map[string]any{"signed_in": true, "role": "admin", "token_name": "operator", "region": "", "csrf": fakeCSRF}
+	return map[string]any{"signed_in": true, "role": f.role, "token_name": "operator", "region": "", "csrf": fakeCSRF}
 }
 
 func (f *fakeAPI) session(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
-		writeJSON(w, sessionDoc(f.cookieOK(r)))
+		writeJSON(w, f.sessionDoc(f.cookieOK(r)))
 	case http.MethodPost:
 		var body struct{ Token string }
 		if json.NewDecoder(r.Body).Decode(&body) != nil || body.Token != fakeToken {
@@ -94,7 +95,7 @@ func (f *fakeAPI) session(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		http.SetCookie(w, &http.Cookie{Name: "ngic_session", Value: "s1", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
-		writeJSON(w, sessionDoc(true))
+		writeJSON(w, f.sessionDoc(true))
 	case http.MethodDelete:
 		if r.Header.Get("X-CSRF-Token") != fakeCSRF {
 			w.WriteHeader(http.StatusForbidden)
@@ -102,7 +103,7 @@ func (f *fakeAPI) session(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		http.SetCookie(w, &http.Cookie{Name: "ngic_session", Value: "", Path: "/", MaxAge: -1})
-		writeJSON(w, sessionDoc(false))
+		writeJSON(w, f.sessionDoc(false))
 	}
 }
 
