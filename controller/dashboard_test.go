@@ -477,6 +477,10 @@ func BenchmarkDashboardNational(b *testing.B) {
 		renders += time.Duration(ms * float64(time.Millisecond))
 	}
 	b.ReportMetric(float64(renders.Milliseconds())/float64(n), "ms/first-render")
+	// Where the last load's time went: each request's start and duration.
+	b.Logf("last load's requests (start+duration ms): %s", testenv.Eval[string](b, ctx,
+		`performance.getEntriesByType('resource').map(e => e.name.replace(location.origin, '') + ' ' +
+			Math.round(e.startTime) + '+' + Math.round(e.duration)).join('; ')`))
 	b.ReportMetric(float64(procRSS(b, c.cmd.Process.Pid))/(1<<20), "ctl-RSS-MB")
 	b.ReportMetric(float64(c.devicesIn(b, "up")), "devices-up")
 

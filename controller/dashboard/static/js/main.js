@@ -146,8 +146,11 @@ async function signedIn(s) {
   document.body.classList.remove('signed-out');
   replace(who, `${s.token_name} (${s.role}${s.region ? `, ${s.region}` : ''})`);
   // The summary gives the tiers (the views also take them from their own
-  // answers) and says whether there are boundaries; nothing waits for it.
-  const summary = api.get('/summary').catch(() => ({}));
+  // answers) and says whether there are boundaries. It is asked once the
+  // first view has rendered: it counts every device, which takes a while
+  // on a national inventory, and nothing on screen needs it first.
+  let summaryDone;
+  const summary = new Promise((resolve) => { summaryDone = resolve; });
   summary.then((sm) => setTiers(sm.tiers));
   let boundaries = null;
   ctx.boundaries = () => {
@@ -158,6 +161,7 @@ async function signedIn(s) {
   };
   startLive().catch(() => { /* the stream's state shows in the header */ });
   await route();
+  api.get('/summary').catch(() => ({})).then(summaryDone);
 }
 
 // signedOut shows the sign-in form.
