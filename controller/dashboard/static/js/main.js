@@ -119,6 +119,7 @@ function drawCount() {
 
 // startLive loads the open alerts and opens the event stream.
 async function startLive() {
+  let wasDown = false;
   await alerts.load();
   stopEvents = api.events({
     alert: alerts.update,
@@ -135,7 +136,9 @@ async function startLive() {
   }, (up) => {
     conn.textContent = up ? 'live' : 'reconnecting';
     conn.className = up ? 'conn up' : 'conn down';
-    if (up) alerts.load().catch(() => {});
+    // Back after a break: what changed meanwhile was not streamed.
+    if (up && wasDown) alerts.load().catch(() => {});
+    wasDown = !up;
   });
 }
 
