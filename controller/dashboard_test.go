@@ -408,6 +408,24 @@ func TestDashboard(t *testing.T) {
 	}
 	screenshot(t, ctx, "alerts-acknowledged")
 
+	// The device table follows the device's state live: back up in the
+	// simulator, its row says up without a reload, and the alert leaves.
+	dashboardtest.Go(t, ctx, c.Base, "#/devices", "devices", "olt-huawei")
+	cell := `document.querySelector('#view tr[data-key="device:olt-huawei"] [data-field="state"]').textContent`
+	if s := testenv.Eval[string](t, ctx, cell); !strings.Contains(s, "down") {
+		t.Fatalf("olt-huawei shows %q in the device table, want down", s)
+	}
+	testenv.Do(t, ctx, "mark the page", chromedp.Evaluate[chromedp.Void](`window.ngicTestMark = 2`))
+	if err := sim.SetDown("huawei_ma5603t", false); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitJS(t, ctx, "olt-huawei up in the open device table", cell+`.includes('up')`)
+	dashboardtest.Follow(t, ctx, `#nav a[data-nav="alerts"]`, "alerts", "dslam-dead")
+	testenv.WaitJS(t, ctx, "olt-huawei's alert resolved", `!document.querySelector('#open-alerts a[href="#/devices/olt-huawei"]')`)
+	if testenv.Eval[int](t, ctx, `window.ngicTestMark || 0`) != 2 {
+		t.Error("the page reloaded to show the device's state")
+	}
+
 	// A tablet: the national view fits the width.
 	testenv.Do(t, ctx, "tablet", chromedp.EmulateViewport(820, 1180), chromedp.Navigate(c.Base+"/#/region/630000000000"))
 	dashboardtest.WaitView(t, ctx, "region", "青海示范省")
