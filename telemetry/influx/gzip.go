@@ -2,11 +2,12 @@ package influx
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // A buffer record is the lines of one Write (or of BatchLines of them),
