@@ -329,6 +329,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	start("poller", d.poller.Run)
 	start("coverage", d.runCoverage)
+	start("gc-tuning", d.runGCTuning)
 	d.log.Info("controller running", "version", buildinfo.Version, "devices", len(d.poller.Devices()),
 		"http", d.ln.Addr().String(), "influxdb", d.influx != nil)
 	<-ctx.Done()
@@ -356,6 +357,9 @@ func (d *Daemon) Reload(cfg *config.Config) error {
 		return err
 	}
 	d.alerts.SetTopology(parents(cfg))
+	if err := d.alerts.SetMaintenance(cfg.Alerts.Maintenance); err != nil {
+		d.log.Error("maintenance windows of the new configuration refused; the previous ones stay", "err", err)
+	}
 	d.ingest.SetGateways(gatewaySites(cfg))
 	d.mu.Lock()
 	old := d.cfg
@@ -381,6 +385,9 @@ func restartFields(a, b *config.Config) []string {
 	}
 	if !a.HTTP.Equal(&b.HTTP) {
 		out = append(out, "http")
+	}
+	if fmt.Sprint(a.Alerts.Rules, a.Alerts.Webhooks, a.Alerts.Flap) != fmt.Sprint(b.Alerts.Rules, b.Alerts.Webhooks, b.Alerts.Flap) {
+		out = append(out, "alerts (rules, webhooks, flap)")
 	}
 	if a.StateDir != b.StateDir {
 		out = append(out, "state_dir")

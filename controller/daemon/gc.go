@@ -1,8 +1,11 @@
 package daemon
 
 import (
+	"context"
 	"os"
 	"runtime/debug"
+	"runtime/metrics"
+	"time"
 )
 
 // The garbage collector's settings, unless GOGC or GOMEMLIMIT say
@@ -34,7 +37,56 @@ func tuneGC(n int) int64 {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return 0
 	}
-	limit := int64(memoryBase) + int64(n)*memoryPerDevice
+	limit := memoryLimit(n, liveHeap())
 	debug.SetMemoryLimit(limit)
 	return limit
+}
+
+// memoryLimit is the limit for n devices and a live heap of live bytes:
+// what the devices keep, and never less than a quarter more than what the
+// heap holds live, plus memoryBase. An inventory of many villages and few devices
+// (coverage from declared rows, hundreds of MB of regions and results)
+// would otherwise sit above a limit counted in devices, and a heap live
+// above its limit makes the collector run without end.
+func memoryLimit(n int, live uint64) int64 {
+	limit := int64(memoryBase) + int64(n)*memoryPerDevice
+	return max(limit, int64(live+live/4)+memoryBase)
+}
+
+// liveHeap is the heap the last collection found live (0 before the first).
+func liveHeap() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
+// Every gcTuneEvery the limit follows the live heap (the inventory
+// reloaded, coverage results grown).
+const gcTuneEvery = 10 * time.Second
+
+// runGCTuning keeps the memory limit above the live heap until ctx ends.
+func (d *Daemon) runGCTuning(ctx context.Context) error {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return nil
+	}
+	t := time.NewTicker(gcTuneEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		d.mu.Lock()
+		n := len(d.cfg.LoadedInventory().Devices)
+		d.mu.Unlock()
+		want := memoryLimit(n, liveHeap())
+		if cur := debug.SetMemoryLimit(-1); want > cur+cur/10 || want < cur-cur/10 {
+			debug.SetMemoryLimit(want)
+			d.log.Debug("garbage collector", "memory_limit_bytes", want)
+		}
+	}
 }
