@@ -122,6 +122,14 @@ func (f *fakeSource) Devices() []api.Device {
 	return append([]api.Device(nil), f.devices...)
 }
 
+func (f *fakeSource) DeviceCounts() map[string]int {
+	n := map[string]int{}
+	for _, d := range f.Devices() {
+		n[string(d.State)]++
+	}
+	return n
+}
+
 func (f *fakeSource) Device(id string) (api.Device, bool) {
 	for _, d := range f.Devices() {
 		if d.ID == id {

@@ -179,9 +179,13 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 		d.Computed, d.Tiers, d.Regions = &c, ix.res.Tiers, s.topRegions(r, ix)
 	}
 	v := s.visibility(r, ix)
-	for _, dv := range s.src.Devices() {
-		if v.site(dv.Site) {
-			d.Devices[string(dv.State)]++
+	if v.all {
+		d.Devices = s.src.DeviceCounts()
+	} else {
+		for _, dv := range s.src.Devices() {
+			if v.site(dv.Site) {
+				d.Devices[string(dv.State)]++
+			}
 		}
 	}
 	for _, g := range s.src.Gateways() {

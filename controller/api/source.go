@@ -32,6 +32,9 @@ type Source interface {
 	Sites() []inventory.Site
 	// Devices returns every device's state, without document or history.
 	Devices() []Device
+	// DeviceCounts counts the devices by state (what Devices would give,
+	// without building the list).
+	DeviceCounts() map[string]int
 	// Device returns one device with its latest document and history
 	// (false when there is no such device).
 	Device(id string) (Device, bool)

@@ -194,6 +194,15 @@ func (s apiSource) Devices() []api.Device {
 	return out
 }
 
+// DeviceCounts implements api.Source.
+func (s apiSource) DeviceCounts() map[string]int {
+	n := map[string]int{}
+	for st, c := range s.d.poller.Counts() {
+		n[string(st)] = c
+	}
+	return n
+}
+
 // Device implements api.Source.
 func (s apiSource) Device(id string) (api.Device, bool) {
 	st, ok := s.d.poller.Device(id)
@@ -238,6 +247,9 @@ func (s apiSource) Acknowledge(id, by, note string) (telemetry.Alert, error) {
 	a, err := s.d.alerts.Acknowledge(id, by, note, time.Now())
 	if errors.Is(err, alerts.ErrUnknownAlert) {
 		return a, fmt.Errorf("%w: %v", api.ErrNotFound, err)
+	}
+	if errors.Is(err, alerts.ErrInvalid) {
+		return a, fmt.Errorf("%w: %v", api.ErrInvalid, err)
 	}
 	if err == nil {
 		s.d.log.Info("alert acknowledged", "alert", id, "by", by)
