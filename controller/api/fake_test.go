@@ -115,6 +115,7 @@ func (f *fakeSource) Snapshot(t time.Time) (*coverage.Result, error) {
 }
 
 func (f *fakeSource) Boundaries() ([]byte, error) { return f.bounds, nil }
+func (f *fakeSource) HasBoundaries() bool         { return f.bounds != nil }
 func (f *fakeSource) Sites() []inventory.Site     { return f.inv.Sites }
 func (f *fakeSource) Devices() []api.Device {
 	f.mu.Lock()

@@ -168,6 +168,7 @@ type summaryDoc struct {
 	Devices    map[string]int  `json:"devices"`
 	Gateways   map[string]int  `json:"gateways"`
 	AlertsOpen int             `json:"alerts_open"`
+	Boundaries bool            `json:"boundaries"`
 }
 
 func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
@@ -178,6 +179,7 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 		c := ix.res.Computed.UTC().Format(timeFormat)
 		d.Computed, d.Tiers, d.Regions = &c, ix.res.Tiers, s.topRegions(r, ix)
 	}
+	d.Boundaries = s.src.HasBoundaries()
 	v := s.visibility(r, ix)
 	if v.all {
 		d.Devices = s.src.DeviceCounts()

@@ -28,6 +28,9 @@ type Source interface {
 	// Boundaries returns the inventory's boundaries.geojson, or nil and a
 	// nil error when it has none.
 	Boundaries() ([]byte, error)
+	// HasBoundaries tells whether the inventory has a boundaries.geojson,
+	// without reading it.
+	HasBoundaries() bool
 	// Sites returns the inventory's sites, in file order.
 	Sites() []inventory.Site
 	// Devices returns every device's state, without document or history.

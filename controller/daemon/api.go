@@ -158,6 +158,12 @@ func (s apiSource) Snapshot(t time.Time) (*coverage.Result, error) {
 	return coverage.ReadAt(s.d.cov.store.Dir(), t)
 }
 
+// HasBoundaries implements api.Source.
+func (s apiSource) HasBoundaries() bool {
+	st, err := os.Stat(filepath.Join(s.config().LoadedInventory().Dir, boundariesFile))
+	return err == nil && st.Mode().IsRegular()
+}
+
 // Boundaries implements api.Source.
 func (s apiSource) Boundaries() ([]byte, error) {
 	f, err := os.Open(filepath.Join(s.config().LoadedInventory().Dir, boundariesFile))
