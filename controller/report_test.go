@@ -17,6 +17,7 @@ import (
 
 	"github.com/ngic/ngic/controller/config"
 	"github.com/ngic/ngic/controller/coverage"
+	"github.com/ngic/ngic/controller/inventory/inventorytest"
 	"github.com/ngic/ngic/controller/poller"
 	"github.com/ngic/ngic/controller/simulator/simulatortest"
 	"github.com/ngic/ngic/controller/simulator/world"
@@ -48,25 +49,10 @@ func copyReportInventory(t *testing.T, src, addr string) string {
 func copyInventoryAt(t *testing.T, src, from, addr string) string {
 	t.Helper()
 	dir := t.TempDir()
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
+	if addr == "" {
+		from = ""
 	}
-	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".csv") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.Name() == "devices.csv" && addr != "" {
-			b = bytes.ReplaceAll(b, []byte(from), []byte(addr+","))
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	inventorytest.CopyAt(t, src, dir, from, addr+",")
 	return dir
 }
 

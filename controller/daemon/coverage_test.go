@@ -14,6 +14,7 @@ import (
 	"github.com/ngic/ngic/controller/config"
 	"github.com/ngic/ngic/controller/coverage"
 	"github.com/ngic/ngic/controller/daemon"
+	"github.com/ngic/ngic/controller/inventory/inventorytest"
 	"github.com/ngic/ngic/controller/simulator/simulatortest"
 	"github.com/ngic/ngic/internal/testenv"
 )
@@ -23,24 +24,7 @@ import (
 // by hand) into dir, its devices addressed at the simulator's addr.
 func realInventory(t *testing.T, dir, addr string) {
 	t.Helper()
-	src := filepath.Join("..", "testdata", "coverage", "real")
-	ents, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		if !strings.HasSuffix(e.Name(), ".csv") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b = []byte(strings.ReplaceAll(string(b), "127.0.0.1:161", addr))
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	inventorytest.CopyAt(t, filepath.Join("..", "testdata", "coverage", "real"), dir, "127.0.0.1:161,", addr+",")
 }
 
 // recordingsOf lists the recordings the real inventory's devices name.
