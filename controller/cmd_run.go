@@ -69,6 +69,6 @@ otherwise stored every coverage.snapshot_every).`,
 	}
 	c.Flags().StringVarP(&path, "config", "c", "/etc/ngic/controller.yaml", "configuration file")
 	c.Flags().StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
-	c.Flags().BoolVar(&profiles, "pprof", false, "serve Go's CPU and memory profiles under /debug/pprof/ on the status server")
+	c.Flags().BoolVar(&profiles, "pprof", false, "serve Go's CPU and memory profiles under /debug/pprof/ on the status server (loopback http.listen only)")
 	return c
 }

@@ -86,6 +86,10 @@ type InfluxHealth struct {
 // /healthz, /metrics, the API under /api/ and the dashboard at /.
 func (d *Daemon) listen(addr string, profiles bool) error {
 	h := &d.cfg.HTTP
+	if profiles && !config.IsLoopback(addr) {
+		return fmt.Errorf("--pprof: http.listen %s is reachable beyond this machine, and Go's profiles are served "+
+			"without a token: use --pprof only with a loopback http.listen", addr)
+	}
 	tlsCfg, err := serverTLS(h, addr)
 	if err != nil {
 		return err
