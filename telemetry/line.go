@@ -101,9 +101,6 @@ func (e *LineEncoder) tagKey(key string) bool {
 	case key <= e.prevTag:
 		e.fail(ErrLineOrder, "tag key not ascending", key)
 		return false
-	case !validName(key):
-		e.fail(ErrLineName, "tag key", key)
-		return false
 	}
 	e.prevTag = key
 	return true
@@ -116,16 +113,22 @@ func (e *LineEncoder) Tag(key, value string) {
 		return
 	}
 	if value == "" {
+		if !validName(key) {
+			e.fail(ErrLineName, "tag key", key)
+		}
 		return
 	}
-	if !validName(value) {
+	n := len(e.buf)
+	var ok bool
+	if e.buf, ok = appendName(append(e.buf, ','), key); !ok {
+		e.buf = e.buf[:n]
+		e.fail(ErrLineName, "tag key", key)
+		return
+	}
+	if e.buf, ok = appendName(append(e.buf, '='), value); !ok {
+		e.buf = e.buf[:n]
 		e.fail(ErrLineName, "tag value", value)
-		return
 	}
-	e.buf = append(e.buf, ',')
-	e.buf = appendEscaped(e.buf, key, true)
-	e.buf = append(e.buf, '=')
-	e.buf = appendEscaped(e.buf, value, true)
 }
 
 // fieldKey writes the separator and key of a field; it reports false when
@@ -144,11 +147,13 @@ func (e *LineEncoder) fieldKey(key string) bool {
 		e.fail(ErrLineOrder, "field before Start", key)
 		return false
 	}
-	if !validName(key) {
+	n := len(e.buf)
+	var ok bool
+	if e.buf, ok = appendName(e.buf, key); !ok {
+		e.buf = e.buf[:n]
 		e.fail(ErrLineName, "field key", key)
 		return false
 	}
-	e.buf = appendEscaped(e.buf, key, true)
 	e.buf = append(e.buf, '=')
 	return true
 }
@@ -274,6 +279,30 @@ func validName(s string) bool {
 		ascii = ascii && c < 0x80
 	}
 	return ascii || utf8.ValidString(s)
+}
+
+// appendName appends the name s (a tag key or value, a field key) escaped
+// as appendEscaped(dst, s, true) does, in the same pass as validName's
+// checks; it reports false, with dst appended to in part, when s is not a
+// valid name.
+func appendName(dst []byte, s string) ([]byte, bool) {
+	if s == "" || s[len(s)-1] == '\\' {
+		return dst, false
+	}
+	ascii, last := true, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c == 0x7f:
+			return dst, false
+		case c >= 0x80:
+			ascii = false
+		case c == ',' || c == ' ' || c == '=':
+			dst = append(dst, s[last:i]...)
+			dst = append(dst, '\\', c)
+			last = i + 1
+		}
+	}
+	return append(dst, s[last:]...), ascii || utf8.ValidString(s)
 }
 
 // appendEscaped appends s escaping commas and spaces, and equals signs too
