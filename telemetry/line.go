@@ -85,7 +85,7 @@ func (e *LineEncoder) Start(measurement string) {
 		e.fail(ErrLineName, "measurement", measurement)
 		return
 	}
-	e.buf = appendEscaped(e.buf, measurement, false)
+	e.buf = appendMeasurement(e.buf, measurement)
 }
 
 // tagKey checks that a tag with key may come next and records it; false
@@ -118,17 +118,28 @@ func (e *LineEncoder) Tag(key, value string) {
 		}
 		return
 	}
-	n := len(e.buf)
+	if e.appendTagKey(key) {
+		e.name(value, "tag value")
+	}
+}
+
+// appendTagKey writes ",key=" (a line in error is dropped whole by End).
+func (e *LineEncoder) appendTagKey(key string) bool {
+	e.buf = append(e.buf, ',')
+	if !e.name(key, "tag key") {
+		return false
+	}
+	e.buf = append(e.buf, '=')
+	return true
+}
+
+// name appends the name s escaped, or fails the line naming what s is.
+func (e *LineEncoder) name(s, what string) bool {
 	var ok bool
-	if e.buf, ok = appendName(append(e.buf, ','), key); !ok {
-		e.buf = e.buf[:n]
-		e.fail(ErrLineName, "tag key", key)
-		return
+	if e.buf, ok = appendName(e.buf, s); !ok {
+		e.fail(ErrLineName, what, s)
 	}
-	if e.buf, ok = appendName(append(e.buf, '='), value); !ok {
-		e.buf = e.buf[:n]
-		e.fail(ErrLineName, "tag value", value)
-	}
+	return ok
 }
 
 // fieldKey writes the separator and key of a field; it reports false when
@@ -147,11 +158,7 @@ func (e *LineEncoder) fieldKey(key string) bool {
 		e.fail(ErrLineOrder, "field before Start", key)
 		return false
 	}
-	n := len(e.buf)
-	var ok bool
-	if e.buf, ok = appendName(e.buf, key); !ok {
-		e.buf = e.buf[:n]
-		e.fail(ErrLineName, "field key", key)
+	if !e.name(key, "field key") {
 		return false
 	}
 	e.buf = append(e.buf, '=')
@@ -281,10 +288,10 @@ func validName(s string) bool {
 	return ascii || utf8.ValidString(s)
 }
 
-// appendName appends the name s (a tag key or value, a field key) escaped
-// as appendEscaped(dst, s, true) does, in the same pass as validName's
-// checks; it reports false, with dst appended to in part, when s is not a
-// valid name.
+// appendName appends the name s (a tag key or value, a field key) escaping
+// commas, spaces and equals signs, in the same pass as validName's checks;
+// it reports false, with dst appended to in part, when s is not a valid
+// name.
 func appendName(dst []byte, s string) ([]byte, bool) {
 	if s == "" || s[len(s)-1] == '\\' {
 		return dst, false
@@ -305,13 +312,13 @@ func appendName(dst []byte, s string) ([]byte, bool) {
 	return append(dst, s[last:]...), ascii || utf8.ValidString(s)
 }
 
-// appendEscaped appends s escaping commas and spaces, and equals signs too
-// when key is true (tag keys, tag values, field keys).
-func appendEscaped(dst []byte, s string, key bool) []byte {
+// appendMeasurement appends a measurement name escaping commas and spaces
+// (names of tags and fields go through appendName).
+func appendMeasurement(dst []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c == ',' || c == ' ' || (key && c == '=') {
+		if c == ',' || c == ' ' {
 			dst = append(dst, s[last:i]...)
 			dst = append(dst, '\\', c)
 			last = i + 1
@@ -338,11 +345,7 @@ func appendEscapedString(dst []byte, s string) []byte {
 // TagInt adds a tag whose value is an integer (an ifIndex, an input
 // number), formatted without allocating.
 func (e *LineEncoder) TagInt(key string, v int64) {
-	if !e.tagKey(key) {
-		return
+	if e.tagKey(key) && e.appendTagKey(key) {
+		e.buf = strconv.AppendInt(e.buf, v, 10)
 	}
-	e.buf = append(e.buf, ',')
-	e.buf = appendEscaped(e.buf, key, true)
-	e.buf = append(e.buf, '=')
-	e.buf = strconv.AppendInt(e.buf, v, 10)
 }
