@@ -160,7 +160,7 @@ func writeWorld(log *slog.Logger, opt world.Options, out string) error {
 	if err != nil {
 		return fmt.Errorf("simulate: %w", err)
 	}
-	if isCharDevice(os.Stdout) {
+	if cli.IsTerminal(os.Stdout) {
 		w.Options.Progress = progressLine(os.Stdout)
 	}
 	if err := w.Write(out); err != nil {
@@ -191,7 +191,3 @@ func progressLine(out io.Writer) func(done, total int) {
 		}
 	}
 }
-
-// isCharDevice reports whether f is a terminal (cli.IsTerminal), not a
-// pipe or a file.
-func isCharDevice(f *os.File) bool { return cli.IsTerminal(f) }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ngic/ngic/controller/device"
 	"github.com/ngic/ngic/controller/simulator/world"
+	"github.com/ngic/ngic/internal/cli"
 	"github.com/ngic/ngic/internal/testenv"
 )
 
@@ -168,7 +169,7 @@ func TestProgressLine(t *testing.T) {
 	if want := "\rwriting 64/130 files\rwriting 128/130 files\rwriting 130/130 files\n"; b.String() != want {
 		t.Errorf("progress %q, want %q", b.String(), want)
 	}
-	if isCharDevice(nil) {
+	if cli.IsTerminal((*os.File)(nil)) {
 		t.Error("a nil file is a terminal")
 	}
 	f, err := os.CreateTemp(t.TempDir(), "out")
@@ -176,7 +177,7 @@ func TestProgressLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if isCharDevice(f) {
+	if cli.IsTerminal(f) {
 		t.Error("a regular file is a terminal")
 	}
 }
