@@ -5,7 +5,7 @@ PKGS    := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/ngic/ngic/internal/buildinfo.Version=$(VERSION)
 # Debian packages the tests talk to (real peers).
-TEST_DEBS := mosquitto snmpsim snmpd snmp socat chromium fonts-wqy-microhei
+TEST_DEBS := mosquitto snmpsim snmpd snmp socat chromium fonts-wqy-microhei systemd
 
 .PHONY: all build run test test-unit deps bench fuzz vet clean
 
