@@ -10,6 +10,8 @@
 //	ngic/v1/gw/<gateway>/event/<source>    every event of one reader or sensor, QoS 1
 //	ngic/v1/gw/<gateway>/health            periodic health (HealthTopic), QoS 1
 //	ngic/v1/alerts/<id>                    the controller's alerts (AlertTopic), retained while open
+//	ngic/v1/controllers/<ordinal>          retained: a clustered controller replica's heartbeat and last will
+//	ngic/v1/controllers/<ordinal>/state    retained: the devices that replica polls and its open alerts
 //
 // Payloads are JSON objects with a schema version "v". Every event carries
 // the gateway's sequence number "seq" (strictly increasing per gateway across
@@ -23,6 +25,7 @@ package telemetry
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -60,6 +63,34 @@ const StatusFilter = Root + "/gw/+/status"
 
 // EventFilter subscribes to every event of every gateway.
 const EventFilter = Root + "/gw/+/event/#"
+
+// ControllerTopic is the retained status of controller replica ordinal in
+// a cluster: its heartbeats ("online") and its last will ("offline").
+func ControllerTopic(ordinal int) string { return Root + "/controllers/" + strconv.Itoa(ordinal) }
+
+// ControllerStateTopic is the retained state controller replica ordinal
+// shares with the others.
+func ControllerStateTopic(ordinal int) string { return ControllerTopic(ordinal) + "/state" }
+
+// Filters of every controller replica's status and state.
+const (
+	ControllerFilter      = Root + "/controllers/+"
+	ControllerStateFilter = Root + "/controllers/+/state"
+)
+
+// ParseControllerTopic returns the ordinal of a ControllerTopic or
+// ControllerStateTopic, and whether it is the latter.
+func ParseControllerTopic(topic string) (ordinal int, state bool, err error) {
+	rest, ok := strings.CutPrefix(topic, Root+"/controllers/")
+	if ok {
+		rest, state = strings.CutSuffix(rest, "/state")
+		n, err := strconv.Atoi(rest)
+		if err == nil && n >= 0 && strconv.Itoa(n) == rest {
+			return n, state, nil
+		}
+	}
+	return 0, false, fmt.Errorf("telemetry: topic %q is not %s/controllers/<ordinal>[/state]", topic, Root)
+}
 
 // ParseTopic splits a topic into gateway, kind ("status", "health" or
 // "event") and source (empty for status and health). It fails on topics outside the schema.

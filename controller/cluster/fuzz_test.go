@@ -1,0 +1,48 @@
+package cluster
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ngic/ngic/controller/poller"
+	"github.com/ngic/ngic/telemetry"
+)
+
+func FuzzParseStatus(f *testing.F) {
+	f.Add(Status{V: 1, Ordinal: 1, State: StateOnline, Time: time.Unix(1e9, 0), Heartbeat: 5}.Encode())
+	f.Add(Status{V: 1, Ordinal: 0, State: StateOffline}.Encode())
+	f.Add([]byte(`{"v":1,"ordinal":1e3,"state":"online","heartbeat_s":0.001}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := ParseStatus(b)
+		if err != nil {
+			return
+		}
+		again, err := ParseStatus(s.Encode())
+		if err != nil || again.Ordinal != s.Ordinal || again.State != s.State {
+			t.Fatalf("a status accepted does not read back: %+v, %v", again, err)
+		}
+	})
+}
+
+func FuzzParseState(f *testing.F) {
+	s := &State{V: 1, Ordinal: 2, Devices: []Device{{DeviceState: poller.DeviceState{ID: "a", State: poller.StateUp}}},
+		Alerts: []telemetry.Alert{alert("x")}}
+	b, _ := s.Encode()
+	f.Add(b)
+	f.Add([]byte(`{"v":1,"ordinal":0,"devices":null}`))
+	f.Add([]byte(`{"v":1,"ordinal":0,"devices":[{"id":"a","state":"down","evidence":{"Ports":[{}]}}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := ParseState(b)
+		if err != nil {
+			return
+		}
+		enc, err := s.Encode()
+		if err != nil {
+			t.Fatalf("a state accepted does not encode: %v", err)
+		}
+		again, err := ParseState(enc)
+		if err != nil || len(again.Devices) != len(s.Devices) || len(again.Alerts) != len(s.Alerts) {
+			t.Fatalf("a state accepted does not read back: %v", err)
+		}
+	})
+}

@@ -1,0 +1,88 @@
+package cluster
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ngic/ngic/controller/coverage"
+	"github.com/ngic/ngic/controller/poller"
+	"github.com/ngic/ngic/telemetry"
+)
+
+func dev(id string, state poller.State, polled time.Time) Device {
+	return Device{DeviceState: poller.DeviceState{ID: id, Site: "s1", State: state, LastPoll: polled}}
+}
+
+func TestMerge(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	local := []Device{dev("b", poller.StateUp, t0), dev("d", poller.StateUp, t0)}
+	others := []*State{
+		{Ordinal: 2, Devices: []Device{dev("a", poller.StateDown, t0), dev("b", poller.StateDown, t0.Add(-time.Minute))}},
+		// 0 died: its last word on "d" is older than ours, on "c" the only one.
+		{Ordinal: 0, Devices: []Device{dev("c", poller.StateUp, t0), dev("d", poller.StateDown, t0.Add(-time.Second)),
+			dev("a", poller.StateUp, t0.Add(-time.Minute))}},
+	}
+	got := Merge(local, others)
+	want := []Device{dev("a", poller.StateDown, t0), dev("b", poller.StateUp, t0), dev("c", poller.StateUp, t0),
+		dev("d", poller.StateUp, t0)}
+	if len(got) != len(want) {
+		t.Fatalf("Merge gave %d devices, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].ID != want[i].ID || got[i].State != want[i].State || !got[i].LastPoll.Equal(want[i].LastPoll) {
+			t.Errorf("device %d: %s %s %v, want %s %s %v", i, got[i].ID, got[i].State, got[i].LastPoll,
+				want[i].ID, want[i].State, want[i].LastPoll)
+		}
+	}
+	if others[0].Ordinal != 2 {
+		t.Error("Merge reordered its argument")
+	}
+}
+
+func alert(id string) telemetry.Alert {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	return telemetry.Alert{V: 1, ID: id, Rule: "device-down", Kind: "device-down", Severity: "critical",
+		State: telemetry.AlertFiring, Subject: telemetry.AlertSubject{Type: "device", ID: "olt-1", Site: "s1"},
+		Started: t0, Updated: t0}
+}
+
+func TestOpenAlerts(t *testing.T) {
+	got := OpenAlerts([]telemetry.Alert{alert("x")}, []*State{{Ordinal: 1, Alerts: []telemetry.Alert{alert("y"), alert("x")}},
+		{Ordinal: 0, Alerts: []telemetry.Alert{alert("z")}}})
+	var ids []string
+	for _, a := range got {
+		ids = append(ids, a.ID)
+	}
+	if !slices.Equal(ids, []string{"x", "z", "y"}) {
+		t.Fatalf("open alerts %v, want [x z y]", ids)
+	}
+}
+
+func TestStateRoundTrip(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	d := dev("olt-1", poller.StateUp, t0)
+	d.Class, d.PolledAt = "olt", t0
+	d.Evidence = &coverage.Evidence{}
+	s := &State{V: 1, Ordinal: 1, Time: t0, Devices: []Device{d}, Alerts: []telemetry.Alert{alert("a1")}}
+	b, err := s.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseState(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Devices) != 1 || got.Devices[0].ID != "olt-1" || got.Devices[0].Class != "olt" ||
+		got.Devices[0].Evidence == nil || !got.Devices[0].PolledAt.Equal(t0) || len(got.Alerts) != 1 {
+		t.Fatalf("round trip: %+v", got)
+	}
+	for _, bad := range []string{`{"v":1,"ordinal":0,"devices":[{"id":"","state":"up"}]}`,
+		`{"v":1,"ordinal":0,"devices":[{"id":"a","state":"sideways"}]}`,
+		`{"v":1,"ordinal":0,"devices":[],"alerts":[{"v":1}]}`,
+		`{"v":0,"ordinal":0}`, `{"v":1,"ordinal":4000}`, `nope`} {
+		if _, err := ParseState([]byte(bad)); err == nil {
+			t.Errorf("ParseState(%s) accepted", bad)
+		}
+	}
+}
