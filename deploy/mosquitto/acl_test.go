@@ -54,7 +54,7 @@ func dial(t *testing.T, b *testenv.MosquittoTLS, user string) *client {
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(caPEM)
 	c := &client{user: user, msgs: make(chan mqtt.Message, 64), lost: make(chan error, 1)}
-	opts := mqtt.NewClientOptions().AddBroker("ssl://"+b.Addr).SetClientID(user).
+	opts := mqtt.NewClientOptions().AddBroker("ssl://" + b.Addr).SetClientID(user).
 		SetUsername(user).SetPassword(password(user)).
 		SetTLSConfig(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{pair}}).
 		SetCleanSession(true).SetAutoReconnect(false).SetConnectRetry(false).

@@ -347,7 +347,7 @@ func TestHardening(t *testing.T) {
 	want := map[string]map[string][]string{
 		"ngic-edge.service": {
 			"User": {"ngic-edge"}, "StateDirectory": {"ngic-edge"}, "ReadWritePaths": {"-/opt/ngic-edge"},
-			"DeviceAllow": {"char-ttyUSB rw", "char-ttyACM rw", "char-ttyS rw", "char-gpiochip rw"},
+			"DeviceAllow":    {"char-ttyUSB rw", "char-ttyACM rw", "char-ttyS rw", "char-gpiochip rw"},
 			"PrivateDevices": nil,
 		},
 		"ngic-controller.service": {

@@ -1,0 +1,239 @@
+// Package influxdb_test applies the shipped retention policies and
+// continuous queries (retention.iql) to a real influxd 1.8 and checks the
+// hourly points they make from points written by telemetry's encoders.
+package influxdb_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ngic/ngic/deploy/grafana/schema"
+	"github.com/ngic/ngic/internal/testenv"
+	"github.com/ngic/ngic/telemetry"
+)
+
+// statements returns the statements of retention.iql: one a line, lines
+// starting with '#' (comments and the DDL marker of `influx -import`)
+// skipped.
+func statements(t *testing.T) []string {
+	t.Helper()
+	f, err := os.Open("retention.iql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	s := bufio.NewScanner(f)
+	s.Buffer(nil, 1<<20)
+	for s.Scan() {
+		line := strings.TrimSpace(s.Text())
+		if line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+var (
+	cqRE    = regexp.MustCompile(`^CREATE CONTINUOUS QUERY "(\w+)" ON "ngic" BEGIN (SELECT .*) END$`)
+	fromRE  = regexp.MustCompile(`FROM "ngic"\."autogen"\."(\w+)"`)
+	intoRE  = regexp.MustCompile(`INTO "ngic"\."trend"\."(\w+)"`)
+	fieldRE = regexp.MustCompile(`\w+\("(\w+)"\)`)
+	groupRE = regexp.MustCompile(` GROUP BY time\(1h\), \*$`)
+	whereRE = regexp.MustCompile(` WHERE `)
+)
+
+// TestRetentionNames checks every continuous query reads a measurement and
+// fields telemetry writes, and writes <measurement>_1h in trend.
+func TestRetentionNames(t *testing.T) {
+	names, err := schema.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, st := range statements(t) {
+		m := cqRE.FindStringSubmatch(st)
+		if m == nil {
+			continue
+		}
+		n++
+		from, into := fromRE.FindStringSubmatch(m[2]), intoRE.FindStringSubmatch(m[2])
+		if from == nil || into == nil || !groupRE.MatchString(m[2]) {
+			t.Errorf("%s: not SELECT ... INTO trend FROM autogen ... GROUP BY time(1h), *", m[1])
+			continue
+		}
+		if !names.Measurements[from[1]] {
+			t.Errorf("%s: reads %q, which telemetry does not write", m[1], from[1])
+		}
+		if into[1] != from[1]+"_1h" {
+			t.Errorf("%s: writes %q, want %q", m[1], into[1], from[1]+"_1h")
+		}
+		for _, f := range fieldRE.FindAllStringSubmatch(m[2], -1) {
+			if !names.Fields[f[1]] {
+				t.Errorf("%s: field %q is not a telemetry field", m[1], f[1])
+			}
+		}
+	}
+	if n < 10 {
+		t.Fatalf("%d continuous queries found, want one per measurement family", n)
+	}
+}
+
+// write posts line protocol to ngic/autogen.
+func write(t *testing.T, d *testenv.Influxd, lines []byte) {
+	t.Helper()
+	resp, err := http.Post(d.URL+"/write?db=ngic&rp=autogen&precision=ns", "text/plain", bytes.NewReader(lines))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("write: %s: %s", resp.Status, b)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// number reads a json.Number column as a float.
+func number(t *testing.T, r testenv.Row, col string) float64 {
+	t.Helper()
+	n, ok := r.Values[col].(json.Number)
+	if !ok {
+		t.Fatalf("%s: column %s is %v (%T), want a number", r.Measurement, col, r.Values[col], r.Values[col])
+	}
+	f, err := n.Float64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestRetentionDownsampling applies retention.iql twice (it must be
+// idempotent), writes an hour of points, runs each continuous query's
+// SELECT INTO over that hour (what influxd runs at the end of the hour) and
+// checks the hourly values.
+func TestRetentionDownsampling(t *testing.T) {
+	d := testenv.StartInfluxd(t)
+	sts := statements(t)
+	for pass := 0; pass < 2; pass++ {
+		for _, st := range sts {
+			if _, err := d.TryQuery("", st); err != nil {
+				t.Fatalf("pass %d: %v", pass+1, err)
+			}
+		}
+	}
+	rps := map[string]string{}
+	for _, r := range d.Query(t, "ngic", "SHOW RETENTION POLICIES") {
+		rps[r.Values["name"].(string)] = r.Values["duration"].(string)
+	}
+	if rps["autogen"] != "720h0m0s" || rps["trend"] != "17520h0m0s" {
+		t.Errorf("retention policies %v, want autogen 30 days and trend 730 days", rps)
+	}
+	cqs := 0
+	for _, r := range d.Query(t, "", "SHOW CONTINUOUS QUERIES") {
+		if r.Measurement == "ngic" {
+			cqs++
+		}
+	}
+
+	// An hour that ended three hours ago, so influxd's own scheduler
+	// (which runs each query on the hour just ended) never touches it.
+	hour := time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour)
+	dev := telemetry.DeviceTags{Site: "village-07", Device: "olt-1", Class: "olt"}
+	var lines []byte
+	var err error
+	for i, in := range []float64{100, 200, 600} {
+		at := hour.Add(time.Duration(i*20+1) * time.Minute)
+		p := telemetry.InterfacePoint{DeviceTags: dev, IfIndex: 1, IfName: "pon-0/1", OperStatus: "up",
+			InBps: ptr(in), OutBps: ptr(in * 2), Time: at}
+		if lines, err = p.AppendLine(lines); err != nil {
+			t.Fatal(err)
+		}
+		pon := telemetry.PONPortPoint{DeviceTags: dev, IfIndex: 1, IfName: "pon-0/1", OperStatus: "up",
+			ONTsOnline: ptr(30 - 10*i), ONTsOffline: ptr(10 * i), Time: at}
+		if lines, err = pon.AppendLine(lines); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, st := range []string{telemetry.PollUp, telemetry.PollUp, telemetry.PollDown, telemetry.PollUp} {
+		p := telemetry.PollPoint{DeviceTags: dev, Status: st, Duration: time.Duration(i+1) * time.Second,
+			Time: hour.Add(time.Duration(i*15) * time.Minute)}
+		if lines, err = p.AppendLine(lines); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A point of the next hour, which no query over the hour may count.
+	next := telemetry.PollPoint{DeviceTags: dev, Status: telemetry.PollDown, Time: hour.Add(time.Hour)}
+	if lines, err = next.AppendLine(lines); err != nil {
+		t.Fatal(err)
+	}
+	write(t, d, lines)
+
+	window := fmt.Sprintf("time >= '%s' AND time < '%s'", hour.Format(time.RFC3339), hour.Add(time.Hour).Format(time.RFC3339))
+	ran := 0
+	for _, st := range sts {
+		m := cqRE.FindStringSubmatch(st)
+		if m == nil {
+			continue
+		}
+		q := m[2]
+		if whereRE.MatchString(q) {
+			q = groupRE.ReplaceAllString(q, " AND "+window+" GROUP BY time(1h), *")
+		} else {
+			q = groupRE.ReplaceAllString(q, " WHERE "+window+" GROUP BY time(1h), *")
+		}
+		if _, err := d.TryQuery("ngic", q); err != nil {
+			t.Errorf("continuous query %s: %v", m[1], err)
+		}
+		ran++
+	}
+	if ran != cqs {
+		t.Errorf("influxd holds %d continuous queries, the file %d", cqs, ran)
+	}
+
+	row := func(q string) testenv.Row {
+		t.Helper()
+		rows := d.Query(t, "ngic", q)
+		if len(rows) != 1 {
+			t.Fatalf("%s: %d rows, want 1: %+v", q, len(rows), rows)
+		}
+		if !rows[0].Time.Equal(hour) {
+			t.Errorf("%s: time %v, want the hour %v", q, rows[0].Time, hour)
+		}
+		return rows[0]
+	}
+	iface := row(`SELECT * FROM "trend"."interface_1h"`)
+	for col, want := range map[string]float64{"in_bps": 300, "in_bps_max": 600, "out_bps": 600, "out_bps_max": 1200} {
+		if got := number(t, iface, col); got != want {
+			t.Errorf("interface_1h %s = %v, want %v", col, got, want)
+		}
+	}
+	if iface.Values["device"] != "olt-1" || iface.Values["if_name"] != "pon-0/1" || iface.Values["site"] != "village-07" {
+		t.Errorf("interface_1h lost its tags: %v", iface.Values)
+	}
+	pon := row(`SELECT * FROM "trend"."pon_port_1h"`)
+	for col, want := range map[string]float64{"onts_online": 20, "onts_online_min": 10, "onts_offline": 10, "onts_total": 30} {
+		if got := number(t, pon, col); got != want {
+			t.Errorf("pon_port_1h %s = %v, want %v", col, got, want)
+		}
+	}
+	poll := row(`SELECT * FROM "trend"."poll_1h"`)
+	for col, want := range map[string]float64{"polls": 4, "polls_up": 3, "duration_s": 2.5} {
+		if got := number(t, poll, col); got != want {
+			t.Errorf("poll_1h %s = %v, want %v", col, got, want)
+		}
+	}
+}
