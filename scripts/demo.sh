@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make run: the edge gateway on embedded defaults.
+# make run: the whole system on embedded defaults (tools/ngic-demo, built by make run).
+# Arguments go to ngic-demo (ngic-demo --help lists them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec ./bin/ngic-edge demo
+exec ./bin/ngic-demo --bin ./bin "$@"

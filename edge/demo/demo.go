@@ -1,8 +1,9 @@
-// Package demo runs a whole edge gateway on embedded defaults, with no
+// Package demo runs one edge gateway on embedded defaults, with no
 // hardware, broker or database: an emulated reader on a pseudo-terminal
 // with tags moving through its field, the embedded MQTT broker, a spool in
 // a temporary folder, and a subscriber that prints every event the broker
-// delivers. It is what `make run` shows.
+// delivers (`ngic-edge demo`). Field and Step are the tags and their moves,
+// which the whole system's demo (internal/demo, `make run`) uses too.
 package demo
 
 import (
@@ -41,7 +42,7 @@ type Opts struct {
 }
 
 // tags are the demo's tags: GS1 SGTIN-96, SSCC-96 and GRAI-96 EPCs for UHF
-// readers (their first five bytes as cards for EM4100).
+// readers (their first five bytes as cards for EM4100; see Field).
 var tags = []string{
 	"3074257BF7194E4000001A85", // SGTIN-96 urn:epc:id:sgtin:0614141.812345.6789
 	"3074257BF7194E4000001A86",
@@ -79,14 +80,7 @@ func Run(ctx context.Context, o Opts, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	var field [][]byte
-	for _, h := range tags {
-		b, _ := hex.DecodeString(h)
-		if o.Protocol == "em4100" {
-			b = b[:5]
-		}
-		field = append(field, b)
-	}
+	field := Field(o.Protocol)
 	runner, err := emulate.New(proto, nil)
 	if err != nil {
 		return err
@@ -136,14 +130,7 @@ http:
 	t := time.NewTicker(o.Period)
 	defer t.Stop()
 	for step := 1; ; step++ {
-		k := step % (2 * len(field))
-		var now [][]byte
-		if k <= len(field) {
-			now = field[:k]
-		} else {
-			now = field[k-len(field):]
-		}
-		runner.SetTags(now)
+		runner.SetTags(Step(field, step))
 		select {
 		case <-ctx.Done():
 			return <-done
@@ -152,6 +139,31 @@ http:
 		case <-t.C:
 		}
 	}
+}
+
+// Field returns the demo's tags as a reader of protocol reads them: the
+// EPCs for UHF readers, their first five bytes (a card number) for em4100.
+func Field(protocol string) [][]byte {
+	var field [][]byte
+	for _, h := range tags {
+		b, _ := hex.DecodeString(h)
+		if protocol == "em4100" {
+			b = b[:5]
+		}
+		field = append(field, b)
+	}
+	return field
+}
+
+// Step returns the tags of field in the reader's field at step: they
+// enter one by one, then leave one by one, over and over (step 0 and every
+// 2*len(field) steps: none).
+func Step(field [][]byte, step int) [][]byte {
+	k := step % (2 * len(field))
+	if k <= len(field) {
+		return field[:k]
+	}
+	return field[k-len(field):]
 }
 
 // subscribe connects to the embedded broker, retrying while it starts.

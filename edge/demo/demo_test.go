@@ -68,3 +68,25 @@ func TestDemoShowsEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestStep: the tags enter one by one, then leave one by one, and the
+// cycle starts again with an empty field; em4100 reads card numbers.
+func TestStep(t *testing.T) {
+	field := Field("magicrf")
+	if len(field) != 4 || len(field[0]) != 12 {
+		t.Fatalf("magicrf field %x", field)
+	}
+	if f := Field("em4100"); len(f) != 4 || len(f[0]) != 5 {
+		t.Fatalf("em4100 field %x", f)
+	}
+	var counts []int
+	for step := 0; step <= 9; step++ {
+		counts = append(counts, len(Step(field, step)))
+	}
+	if fmt.Sprint(counts) != "[0 1 2 3 4 3 2 1 0 1]" {
+		t.Errorf("tags in the field by step: %v", counts)
+	}
+	if got := Step(field, 5); !bytes.Equal(got[0], field[1]) {
+		t.Errorf("step 5: the first tag to enter should be the first to leave: %x", got)
+	}
+}
