@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -35,13 +36,55 @@ type bufferedConn struct {
 	net.Conn
 	r *bufio.Reader
 
+	// deliver, when set, takes the PUBLISH packets at QoS 0 and 1 that
+	// the broker sends: Read decodes them itself and hands paho only the
+	// other packets (see Read). out holds what paho has still to read of
+	// those, in pass; closed stops the deliveries once Close ran.
+	deliver func(*inboundMessage)
+	pass    []byte
+	out     []byte
+	closed  atomic.Bool
+
 	wmu     sync.Mutex
 	w       *bufio.Writer
 	pending bool  // a flush is scheduled
 	werr    error // the first failed flush
 }
 
-func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+// Read reads from the buffer. With deliver set, it reads whole packets:
+// a PUBLISH at QoS 0 or 1 goes to deliver, in the order received, and
+// never to paho, whose reader would otherwise hand each message through
+// three goroutines before the Subscriber sees it; the other packets
+// (CONNACK, SUBACK, PUBACK of the alerts, PINGRESP, a PUBLISH at QoS 2)
+// are what Read returns, for paho to read as they came. The delivered
+// messages carry no state in paho (see outboundStore): the Subscriber
+// acknowledges them on this connection.
+func (c *bufferedConn) Read(p []byte) (int, error) {
+	if c.deliver == nil {
+		return c.r.Read(p)
+	}
+	for len(c.out) == 0 {
+		if c.closed.Load() {
+			return 0, net.ErrClosed
+		}
+		m, pass, err := readPacket(c.r, c.pass[:0])
+		if err != nil {
+			return 0, err
+		}
+		if m == nil {
+			c.pass, c.out = pass, pass
+			continue
+		}
+		if c.closed.Load() {
+			return 0, net.ErrClosed // not delivered: the broker sends it again
+		}
+		m.conn = c
+		c.deliver(m)
+	}
+	n := copy(p, c.out)
+	c.out = c.out[n:]
+	return n, nil
+}
 
 // Write buffers p and schedules a flush.
 func (c *bufferedConn) Write(p []byte) (int, error) {
@@ -79,6 +122,7 @@ func (c *bufferedConn) flush() {
 
 // Close writes what is buffered (a DISCONNECT), then closes.
 func (c *bufferedConn) Close() error {
+	c.closed.Store(true)
 	c.wmu.Lock()
 	if c.werr == nil {
 		c.Conn.SetWriteDeadline(time.Now().Add(time.Second))

@@ -51,6 +51,11 @@ type Options struct {
 	// Recorder records the messages; a message is acknowledged to the
 	// broker only after Record returned nil for the batch holding it.
 	Recorder ingest.Recorder
+	// ShareGroup, when set, takes the events through the shared
+	// subscription $share/<ShareGroup>/... so that the replicas of a
+	// cluster split them (controller/cluster); status and health stay
+	// plain, so every replica knows every gateway.
+	ShareGroup string
 	// MaxBatch is the most messages given to one Record call (default
 	// DefaultMaxBatch, at most 65535).
 	MaxBatch int
@@ -194,6 +199,7 @@ func Subscribe(o Options) (*Subscriber, error) {
 			if err != nil {
 				return nil, err
 			}
+			c.deliver = func(m *inboundMessage) { s.enqueue(delivery{m: m, gen: gen}) }
 			s.conn.Store(&numberedConn{gen: gen, c: c})
 			return c, nil
 		})
@@ -213,6 +219,9 @@ func (o *Options) check() error {
 	}
 	if o.Recorder == nil {
 		return errors.New("broker: no recorder")
+	}
+	if o.ShareGroup != "" && telemetry.ValidateName(o.ShareGroup) != nil {
+		return fmt.Errorf("broker: share group %q is not a topic level", o.ShareGroup)
 	}
 	if o.MaxBatch == 0 {
 		o.MaxBatch = DefaultMaxBatch
@@ -234,11 +243,17 @@ func (o *Options) check() error {
 // connection are left unacknowledged at once, so the router never stalls
 // long and memory stays bounded.
 func (s *Subscriber) handle(_ mqtt.Client, m mqtt.Message) {
+	s.enqueue(delivery{m: m, gen: s.gen.Load()})
+}
+
+// enqueue is handle's queueing of d, also called by a plain TCP
+// connection's reader for the messages it decodes itself (see
+// bufferedConn.Read), numbered with that connection's number.
+func (s *Subscriber) enqueue(d delivery) {
 	s.n.received.Add(1)
-	if m.Duplicate() {
+	if d.m.Duplicate() {
 		s.n.redelivered.Add(1)
 	}
-	d := delivery{m: m, gen: s.gen.Load()}
 	if s.overflow.Load() != d.gen+1 {
 		select {
 		case s.in <- d:
@@ -271,6 +286,9 @@ func (s *Subscriber) onConnect(c mqtt.Client) {
 	s.n.subscribed.Store(false)
 	qos := make(map[string]byte, len(filters))
 	for _, f := range filters {
+		if f == telemetry.EventFilter && s.o.ShareGroup != "" {
+			f = "$share/" + s.o.ShareGroup + "/" + f
+		}
 		qos[f] = 1
 	}
 	tok := c.SubscribeMultiple(qos, nil)
