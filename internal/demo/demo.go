@@ -160,9 +160,9 @@ func Run(ctx context.Context, o Opts) error {
 		return err
 	}
 	defer lk.release()
-	dir, err := os.MkdirTemp("", "ngic-run-")
+	dir, err := makeFolder()
 	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return err
 	}
 	defer os.RemoveAll(dir)
 	d := &demo{o: o, lock: lk, dir: dir}
