@@ -159,7 +159,9 @@ func runReportCoverage(cmd *cobra.Command, f *coverageFlags) error {
 	if cfg != nil {
 		covCfg = cfg.Coverage // validated by config.LoadWith, defaults filled
 	}
-	res := coverage.Compute(inv, devs, &covCfg, time.Now().UTC())
+	// Trails kept compact: a national inventory's in full would take some
+	// 250 bytes an entry; the writers expand one village at a time.
+	res := coverage.ComputeCompact(inv, devs, &covCfg, time.Now().UTC())
 	opts := report.Options{Source: source}
 	if !compareAt.IsZero() {
 		if opts.Compare, err = report.CompareWith(cfg, compareAt, res); err != nil {

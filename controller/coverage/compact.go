@@ -237,10 +237,15 @@ func (v Village) MarshalJSON() ([]byte, error) {
 	if p.Trail == nil && p.ct.ctx != nil {
 		p.Trail = v.TrailEntries()
 	}
+	return marshalNoHTML(p)
+}
+
+// marshalNoHTML is json.Marshal without HTML escaping.
+func marshalNoHTML(v any) ([]byte, error) {
 	e := villageEncoders.Get().(*villageEncoder)
 	defer villageEncoders.Put(e)
 	e.buf.Reset()
-	if err := e.enc.Encode(p); err != nil {
+	if err := e.enc.Encode(v); err != nil {
 		return nil, err
 	}
 	return bytes.Clone(bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'})), nil

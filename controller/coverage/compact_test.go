@@ -76,7 +76,7 @@ func TestComputeCompact(t *testing.T) {
 // the encoder says.
 func TestVillageJSON(t *testing.T) {
 	type plain Village
-	v := Village{Code: "V1", Name: "<script>&", Trail: []TrailEntry{{Service: "data", Why: "<b>filing</b>", Used: true}},
+	v := Village{Region: &inventory.Region{Code: "V1", Name: "<script>&"}, Trail: []TrailEntry{{Service: "data", Why: "<b>filing</b>", Used: true}},
 		Overrides: []OverrideInfo{{Service: "video", Class: "analogue", Reason: "a & b"}}}
 	for _, escape := range []bool{true, false} {
 		var want, got bytes.Buffer

@@ -47,8 +47,7 @@ func (c *computation) gaps(vills []Village) []Gap {
 	out := make([]Gap, len(of))
 	for i, v := range of {
 		vl := &vills[v]
-		out[i] = Gap{Code: vl.Code, Name: vl.Name, Parent: vl.Parent, Households: vl.Households,
-			Population: vl.Population, Priority: vl.Priority, Broadband: vl.Broadband, Evidence: vl.Evidence}
+		out[i] = Gap{Village: vl}
 	}
 	parallel(len(out), func() func(lo, hi int) {
 		return func(lo, hi int) {

@@ -1,6 +1,10 @@
 package coverage
 
-import "time"
+import (
+	"time"
+
+	"github.com/ngic/ngic/controller/inventory"
+)
 
 // Evidence kinds: what a village's class rests on.
 const (
@@ -58,14 +62,12 @@ type Result struct {
 
 // Village is the figures of one village.
 type Village struct {
-	Code       string  `json:"code"`
-	Name       string  `json:"name"`
-	Parent     string  `json:"parent,omitempty"`
-	Households int64   `json:"households"`
-	Population int64   `json:"population"`
-	Lat        float64 `json:"lat"`
-	Lon        float64 `json:"lon"`
-	Priority   bool    `json:"priority"`
+	// Region is the village's row of the inventory: its Code, Name,
+	// Parent, Households, Population, Lat, Lon and Priority, read through
+	// it (v.Code), and encoded first in JSON as if they were the village's
+	// own fields. A result keeps its inventory's regions, which must not
+	// change afterwards.
+	*inventory.Region
 
 	// Broadband is the tier name; Tier its index in Result.Tiers.
 	Broadband string `json:"broadband"`
@@ -266,27 +268,22 @@ type TierShare struct {
 }
 
 // Gap is a village below the top tier, with the nearest site serving a
-// village of a better class.
+// village of a better class. It points to its village, whose fields it
+// gives (g.Code, g.Households, g.Broadband, g.Evidence...), and encodes
+// in JSON as gapJSON says.
 type Gap struct {
-	Code       string `json:"code"`
-	Name       string `json:"name"`
-	Parent     string `json:"parent,omitempty"`
-	Households int64  `json:"households"`
-	Population int64  `json:"population"`
-	Priority   bool   `json:"priority"`
-	// Broadband and Evidence are the village's.
-	Broadband string `json:"broadband"`
-	Evidence  string `json:"evidence"`
+	// Village is the village left out, in the result's Villages.
+	*Village
 	// NearestSite is the nearest site with a device that delivers data,
 	// measured, to a village of a better class than this one ("" when
 	// there is none); NearestSiteClass the best class it delivers,
 	// NearestVillage one village it delivers it to, DistanceKm the
 	// great-circle distance from this village to the site.
-	NearestSite      string  `json:"nearest_site,omitempty"`
-	NearestSiteName  string  `json:"nearest_site_name,omitempty"`
-	NearestSiteClass string  `json:"nearest_site_class,omitempty"`
-	NearestVillage   string  `json:"nearest_village,omitempty"`
-	DistanceKm       float64 `json:"distance_km,omitempty"`
+	NearestSite      string
+	NearestSiteName  string
+	NearestSiteClass string
+	NearestVillage   string
+	DistanceKm       float64
 }
 
 // Diff is what changed between two results (Compare).

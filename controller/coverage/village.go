@@ -127,8 +127,7 @@ const (
 func (c *computation) village(s *scratch, v int, out *Village) {
 	inv := c.inv
 	reg := &inv.Regions[inv.Villages()[v]]
-	*out = Village{Code: reg.Code, Name: reg.Name, Parent: reg.Parent, Households: reg.Households,
-		Population: reg.Population, Lat: reg.Lat, Lon: reg.Lon, Priority: reg.Priority}
+	*out = Village{Region: reg}
 	s.begin()
 	rows := c.saRows[c.saOff[v]:c.saOff[v+1]]
 	hh := float64(reg.Households)

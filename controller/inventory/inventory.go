@@ -76,36 +76,41 @@ func ParseService(s string) (Service, bool) {
 }
 
 // Region is one row of regions.csv: a province, prefecture, county,
-// township or village.
+// township or village. A coverage result's village points to its region,
+// and encodes it in JSON as the json tags say (the region's own fields,
+// without its place in the file and the tree).
 type Region struct {
 	// Code identifies the region (e.g. a 12-digit statistical code, leading
 	// zeros kept); Name is its name; Parent is the code of the region it
 	// belongs to, empty for a root.
-	Code, Name, Parent string
-	// Population and Households are the region's own figures (0 when
+	Code   string `json:"code"`
+	Name   string `json:"name"`
+	Parent string `json:"parent,omitempty"`
+	// Households and Population are the region's own figures (0 when
 	// blank).
-	Population int64
-	Households int64
+	Households int64 `json:"households"`
+	Population int64 `json:"population"`
 	// Lat and Lon are decimal degrees, valid when HasPos.
-	Lat, Lon float64
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
 	// Line is the row's line in regions.csv.
-	Line int
+	Line int `json:"-"`
 
 	// Index is the region's own index into Inventory.Regions (filled by
 	// Load).
-	Index int32
+	Index int32 `json:"-"`
 	// ParentIx is the parent's index into Inventory.Regions, -1 for a root.
-	ParentIx int32
+	ParentIx int32 `json:"-"`
 	// Children are the indexes of the regions whose parent this is, in file
 	// order.
-	Children []int32
+	Children []int32 `json:"-"`
 
 	// Level is the region's level.
-	Level Level
+	Level Level `json:"-"`
 	// HasPos is true when lat and lon were given; always true for a village.
-	HasPos bool
+	HasPos bool `json:"-"`
 	// Priority marks a designated poor or remote area.
-	Priority bool
+	Priority bool `json:"priority"`
 }
 
 // Site is one row of sites.csv: a central office, cabinet, village telecom

@@ -67,11 +67,12 @@ func (e *jsonEncoder) value(v any) {
 	if e.s.err != nil {
 		return
 	}
-	if vl, ok := v.(*coverage.Village); ok {
-		// A village encodes itself without HTML escaping, as e does:
-		// written as is, its bytes skip the validation pass encoding/json
-		// makes over what a Marshaler returns (two thirds of the time).
-		b, err := vl.MarshalJSON()
+	// A village or a gap encodes itself without HTML escaping, as e does:
+	// written as is, its bytes skip the validation pass encoding/json makes
+	// over what a Marshaler returns (two thirds of the time).
+	switch v.(type) {
+	case *coverage.Village, *coverage.Gap:
+		b, err := v.(json.Marshaler).MarshalJSON()
 		if err != nil {
 			e.s.fail(err)
 			return

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ngic/ngic/controller/coverage"
+	"github.com/ngic/ngic/controller/inventory"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -51,47 +52,48 @@ func sample(compare bool) (*coverage.Result, Options) {
 			{Name: "served", Share: share(0, 0, 0, 50, 200)},
 		},
 		NoEvidence: share(1, 50, 200, 50, 200)}
+	villages := []coverage.Village{
+		{Region: &inventory.Region{Code: "630101001000", Name: "上庄村", Parent: "630100000000", Households: 400,
+			Population: 1300, Lat: 36.621, Lon: 101.779}, Broadband: "served", Tier: 2, Evidence: coverage.EvidenceMeasured,
+			DownMbps: 2488, UpMbps: 1244, Technology: "gpon", SubscribersOnline: 43, NextGenSubscribers: 43,
+			TakeUp: 0.1075, DigitalTV: true, TV: coverage.TVDigital, TVEvidence: coverage.EvidenceMeasured,
+			Voice: true, VoiceEvidence: coverage.EvidenceMeasured, Converged: true, Network: "hekou-ftth",
+			Trail: []coverage.TrailEntry{
+				{Service: "data", Source: coverage.EvidenceMeasured, Line: 2, Device: "olt-1", Port: "111",
+					Technology: "gpon", Figure: coverage.FigureONTsOnline, Value: 43, Unit: coverage.UnitSubscribers,
+					DownMbps: 2488, UpMbps: 1244, Class: "served", PolledAt: polled, State: "up", Used: true},
+				{Service: "data", Source: coverage.EvidenceMeasured, Line: 3, Device: "olt-2", Port: "*",
+					Rejected: "subscribers online not given by the device", PolledAt: polled, State: "up"},
+				{Service: "voice", Source: coverage.EvidenceMeasured, Line: 4, Device: "olt-1", Port: "111",
+					Figure: coverage.FigureDeviceUp, Value: 1, Unit: coverage.UnitBool, Class: "served",
+					PolledAt: polled, State: "up", Used: true},
+				{Service: "video", Source: coverage.EvidenceMeasured, Line: 5, Device: "olt-1", Port: "111",
+					Figure: coverage.FigureSubscribers, Value: 43, Unit: coverage.UnitSubscribers,
+					Class: "digital", Why: "IPTV over the access network", PolledAt: polled, State: "up", Used: true},
+			}},
+		{Region: &inventory.Region{Code: "630101002000", Name: "<script>alert(1)</script>", Parent: "630100000000",
+			Households: 100, Population: 300, Lat: 36.605, Lon: 101.766}, Broadband: "underserved", Tier: 1,
+			Evidence: coverage.EvidenceDeclared, DownMbps: 30, UpMbps: 5, Technology: "4g",
+			TV: coverage.TVAnalogue, TVEvidence: coverage.EvidenceDeclared, VoiceEvidence: coverage.EvidenceNone,
+			Overrides: []coverage.OverrideInfo{{Service: "video", Class: "analogue", Reason: "survey \"2024\", a & b",
+				Until: time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.UTC), Measured: "none",
+				MeasuredEvidence: coverage.EvidenceNone, Line: 2}},
+			Trail: []coverage.TrailEntry{
+				{Service: "data", Source: coverage.EvidenceDeclared, Line: 2, Technology: "4g",
+					Figure: coverage.FigureDeclared, DownMbps: 30, UpMbps: 5, Class: "underserved",
+					Why: "<b>filing</b>", Used: true},
+				{Service: "video", Source: coverage.EvidenceOverride, Line: 2, Figure: coverage.FigureOverride,
+					Class: "analogue", Why: "survey \"2024\", a & b", Used: true},
+			}},
+		{Region: &inventory.Region{Code: "630101003000", Name: "=1+2", Parent: "630100000000", Households: 50,
+			Population: 200, Lat: -0.5, Lon: -70.25, Priority: true}, Broadband: "unserved", Evidence: coverage.EvidenceNone,
+			TV: coverage.TVNone, TVEvidence: coverage.EvidenceNone, VoiceEvidence: coverage.EvidenceNone,
+			Trail: []coverage.TrailEntry{}},
+	}
 	res := &coverage.Result{
 		Computed: polled.Add(5 * time.Minute),
 		Tiers:    tiers,
-		Villages: []coverage.Village{
-			{Code: "630101001000", Name: "上庄村", Parent: "630100000000", Households: 400, Population: 1300,
-				Lat: 36.621, Lon: 101.779, Broadband: "served", Tier: 2, Evidence: coverage.EvidenceMeasured,
-				DownMbps: 2488, UpMbps: 1244, Technology: "gpon", SubscribersOnline: 43, NextGenSubscribers: 43,
-				TakeUp: 0.1075, DigitalTV: true, TV: coverage.TVDigital, TVEvidence: coverage.EvidenceMeasured,
-				Voice: true, VoiceEvidence: coverage.EvidenceMeasured, Converged: true, Network: "hekou-ftth",
-				Trail: []coverage.TrailEntry{
-					{Service: "data", Source: coverage.EvidenceMeasured, Line: 2, Device: "olt-1", Port: "111",
-						Technology: "gpon", Figure: coverage.FigureONTsOnline, Value: 43, Unit: coverage.UnitSubscribers,
-						DownMbps: 2488, UpMbps: 1244, Class: "served", PolledAt: polled, State: "up", Used: true},
-					{Service: "data", Source: coverage.EvidenceMeasured, Line: 3, Device: "olt-2", Port: "*",
-						Rejected: "subscribers online not given by the device", PolledAt: polled, State: "up"},
-					{Service: "voice", Source: coverage.EvidenceMeasured, Line: 4, Device: "olt-1", Port: "111",
-						Figure: coverage.FigureDeviceUp, Value: 1, Unit: coverage.UnitBool, Class: "served",
-						PolledAt: polled, State: "up", Used: true},
-					{Service: "video", Source: coverage.EvidenceMeasured, Line: 5, Device: "olt-1", Port: "111",
-						Figure: coverage.FigureSubscribers, Value: 43, Unit: coverage.UnitSubscribers,
-						Class: "digital", Why: "IPTV over the access network", PolledAt: polled, State: "up", Used: true},
-				}},
-			{Code: "630101002000", Name: "<script>alert(1)</script>", Parent: "630100000000", Households: 100,
-				Population: 300, Lat: 36.605, Lon: 101.766, Broadband: "underserved", Tier: 1,
-				Evidence: coverage.EvidenceDeclared, DownMbps: 30, UpMbps: 5, Technology: "4g",
-				TV: coverage.TVAnalogue, TVEvidence: coverage.EvidenceDeclared, VoiceEvidence: coverage.EvidenceNone,
-				Overrides: []coverage.OverrideInfo{{Service: "video", Class: "analogue", Reason: "survey \"2024\", a & b",
-					Until: time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.UTC), Measured: "none",
-					MeasuredEvidence: coverage.EvidenceNone, Line: 2}},
-				Trail: []coverage.TrailEntry{
-					{Service: "data", Source: coverage.EvidenceDeclared, Line: 2, Technology: "4g",
-						Figure: coverage.FigureDeclared, DownMbps: 30, UpMbps: 5, Class: "underserved",
-						Why: "<b>filing</b>", Used: true},
-					{Service: "video", Source: coverage.EvidenceOverride, Line: 2, Figure: coverage.FigureOverride,
-						Class: "analogue", Why: "survey \"2024\", a & b", Used: true},
-				}},
-			{Code: "630101003000", Name: "=1+2", Parent: "630100000000", Households: 50, Population: 200,
-				Lat: -0.5, Lon: -70.25, Priority: true, Broadband: "unserved", Evidence: coverage.EvidenceNone,
-				TV: coverage.TVNone, TVEvidence: coverage.EvidenceNone, VoiceEvidence: coverage.EvidenceNone,
-				Trail: []coverage.TrailEntry{}},
-		},
+		Villages: villages,
 		Regions: []coverage.Region{
 			{Code: "630000000000", Name: "青海示范省", Level: "province", Villages: 3, Households: 550,
 				Population: 1800, All: all, Priority: prio},
@@ -99,12 +101,9 @@ func sample(compare bool) (*coverage.Result, Options) {
 				Households: 550, Population: 1800, All: all, Priority: prio},
 		},
 		Gaps: []coverage.Gap{
-			{Code: "630101002000", Name: "<script>alert(1)</script>", Parent: "630100000000", Households: 100,
-				Population: 300, Broadband: "underserved", Evidence: coverage.EvidenceDeclared,
-				NearestSite: "so-1", NearestSiteName: "河口镇端局", NearestSiteClass: "served",
+			{Village: &villages[1], NearestSite: "so-1", NearestSiteName: "河口镇端局", NearestSiteClass: "served",
 				NearestVillage: "630101001000", DistanceKm: 1.9},
-			{Code: "630101003000", Name: "=1+2", Parent: "630100000000", Households: 50, Population: 200,
-				Priority: true, Broadband: "unserved", Evidence: coverage.EvidenceNone},
+			{Village: &villages[2]},
 		},
 	}
 	o := Options{Source: "3 of 3 devices answered a poll at 2026-11-29T06:00:00Z"}
