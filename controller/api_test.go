@@ -425,3 +425,151 @@ func TestAPIWithoutTokens(t *testing.T) {
 		t.Fatalf("%d warnings of no API tokens, want 1", warns)
 	}
 }
+
+// rawStatus sends a request with the Host given and returns its answer's
+// status and headers (the body read and dropped).
+func rawStatus(t *testing.T, method, url, host, token string) (int, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host != "" {
+		req.Host = host
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header
+}
+
+// The controller attacked over HTTP: a Host it does not answer to is
+// refused on every path (DNS rebinding), a configured name is not; huge
+// headers are refused; a method no route takes is 405; wrong tokens
+// guessed in a row are answered 429, and neither they nor the good token
+// reach the log; a browser signed in stays signed in across a restart, and
+// its sign-out holds across one too.
+func TestAPIHostile(t *testing.T) {
+	_, addr := simulatortest.Serve(t, reportRecordings...)
+	inv := copyReportInventory(t, reportRealFixture, addr)
+	dir := t.TempDir()
+	adminFile := writeFile(t, dir, "admin.token", apiAdminToken+"\n")
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	cfg := apiConfig(t, dir, inv, fmt.Sprintf(`  listen: %s
+  hosts: [ngic.example.org]
+  tokens: [{name: ops, file: %s, role: admin}]`, httpAddr, adminFile))
+	p := startController(t, cfg, httpAddr)
+	base := "http://" + httpAddr
+
+	for _, path := range []string{"/api/v1/summary", "/", "/healthz", "/metrics"} {
+		if st, h := rawStatus(t, "GET", base+path, "rebound.example.com", apiAdminToken); st != http.StatusMisdirectedRequest ||
+			h.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s with Host rebound.example.com: %d %v", path, st, h)
+		}
+	}
+	for _, host := range []string{"ngic.example.org", "NGIC.example.org:9480", "localhost", httpAddr} {
+		if st, _ := rawStatus(t, "GET", base+"/api/v1/summary", host, apiAdminToken); st != http.StatusOK &&
+			st != http.StatusServiceUnavailable {
+			t.Errorf("GET /api/v1/summary with Host %s: %d", host, st)
+		}
+	}
+	if st, h := rawStatus(t, "OPTIONS", base+"/api/v1/alerts", "", apiAdminToken); st != http.StatusMethodNotAllowed ||
+		h.Get("Allow") != "GET" {
+		t.Errorf("OPTIONS /api/v1/alerts: %d, Allow %q", st, h.Get("Allow"))
+	}
+	req, _ := http.NewRequest("GET", base+"/api/v1/session", nil)
+	req.Header.Set("X-Padding", strings.Repeat("x", 200<<10))
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("200 KiB of headers: %d", resp.StatusCode)
+		}
+	}
+
+	// A browser signs in, another signs in and out; the controller restarts.
+	kept := &apitest.Client{T: t, Base: base, HTTP: &http.Client{Jar: newJar(t)}}
+	expectStatus(t, kept.Do("POST", "/api/v1/session", map[string]string{"token": apiAdminToken}), http.StatusOK)
+	left := &apitest.Client{T: t, Base: base, HTTP: &http.Client{Jar: newJar(t)}}
+	r := left.Do("POST", "/api/v1/session", map[string]string{"token": apiAdminToken})
+	var sess struct {
+		CSRF string `json:"csrf"`
+	}
+	r.JSON(t, &sess)
+	left.Header = http.Header{api.CSRFHeader: {sess.CSRF}}
+	leftCookies := left.HTTP.Jar.Cookies(req.URL)
+	expectStatus(t, left.Do("DELETE", "/api/v1/session", nil), http.StatusOK)
+	p.stop(t)
+	log := p.Log()
+	p = startController(t, cfg, httpAddr)
+	expectStatus(t, kept.Get("/api/v1/summary"), http.StatusOK)
+	left.HTTP.Jar.SetCookies(req.URL, leftCookies) // the cookie of the ended session, replayed
+	expectStatus(t, left.Get("/api/v1/summary"), http.StatusUnauthorized)
+	if !strings.Contains(p.Log(), "browser sessions restored") {
+		t.Errorf("the restart does not say it restored the sessions:\n%s", p.Log())
+	}
+
+	// Guessing tokens: 429 with Retry-After after the first few, whatever
+	// the token then; the browser's session is not held up.
+	wrong := &apitest.Client{T: t, Base: base}
+	var limited *apitest.Response
+	for i := range 50 {
+		wrong.Token = fmt.Sprintf("guess-%02d-0123456789abcdef", i)
+		if r := wrong.Get("/api/v1/summary"); r.Status == http.StatusTooManyRequests {
+			limited = r
+			break
+		}
+	}
+	if limited == nil || limited.Header.Get("Retry-After") == "" {
+		t.Fatal("50 wrong tokens in a row were never answered 429 with Retry-After")
+	}
+	wrong.Token = apiAdminToken
+	expectStatus(t, wrong.Get("/api/v1/summary"), http.StatusTooManyRequests)
+	expectStatus(t, kept.Get("/api/v1/summary"), http.StatusOK)
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), "ngic_controller_api_auth_limited_total ") ||
+		strings.Contains(string(metrics), "ngic_controller_api_auth_limited_total 0\n") {
+		t.Error("/metrics does not count the requests limited")
+	}
+	p.stop(t)
+	log += p.Log()
+	if strings.Contains(log, apiAdminToken) || strings.Contains(log, "guess-") || strings.Contains(log, sess.CSRF) {
+		t.Fatal("a token, a guess or a CSRF token is in the controller's log")
+	}
+	st, err := os.ReadFile(filepath.Join(dir, "state", "api-sessions.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ck := range append(kept.HTTP.Jar.Cookies(req.URL), leftCookies...) {
+		if strings.Contains(string(st), ck.Value) {
+			t.Fatal("the sessions file holds a session id")
+		}
+	}
+}
+
+// newJar returns an empty cookie jar.
+func newJar(t *testing.T) http.CookieJar {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jar
+}
+
+// expectStatus checks a response's status.
+func expectStatus(t *testing.T, r *apitest.Response, status int) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+}

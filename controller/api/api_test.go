@@ -56,8 +56,9 @@ func TestRoutesAreInTheOpenAPIFile(t *testing.T) {
 // bad one, with a bad scheme, and when no token is configured at all.
 func TestUnauthorized(t *testing.T) {
 	src := newFake(t)
-	s, c := serve(t, src, api.Options{}, "")
-	_, none := serve(t, src, api.Options{Tokens: []api.Token{}}, "")
+	many := api.FailLimit{ClientBurst: 1000} // every route is tried with wrong tokens
+	s, c := serve(t, src, api.Options{FailLimit: many}, "")
+	_, none := serve(t, src, api.Options{Tokens: []api.Token{}, FailLimit: many}, "")
 	for _, rt := range s.Routes() {
 		method, path, _ := strings.Cut(rt, " ")
 		if path == "/api/v1/openapi.yaml" || path == "/api/v1/session" && method != http.MethodDelete {

@@ -80,8 +80,9 @@ type session struct {
 
 // sessions are kept in memory, by the SHA-256 of their id.
 type sessions struct {
-	mu sync.Mutex
-	m  map[[sha256.Size]byte]*session
+	mu      sync.Mutex
+	m       map[[sha256.Size]byte]*session
+	saveErr string // the last save's error
 }
 
 func newSessions() *sessions { return &sessions{m: map[[sha256.Size]byte]*session{}} }
@@ -201,7 +202,15 @@ func (s *Server) guard(a access, h http.HandlerFunc) http.Handler {
 				return
 			}
 		}
+		bearer := r.Header.Get("Authorization") != ""
+		key := clientKey(r)
+		if bearer && !s.mayTry(w, key) {
+			return
+		}
 		c := s.authenticate(r)
+		if bearer && !c.ok {
+			s.fails.fail(key)
+		}
 		r = r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
 		if a == open {
 			h(w, r)
@@ -229,6 +238,16 @@ func (s *Server) guard(a access, h http.HandlerFunc) http.Handler {
 		}
 		h(w, r)
 	})
+}
+
+// mayTry reports whether the client key may try a token now, and answers
+// 429 when it may not.
+func (s *Server) mayTry(w http.ResponseWriter, key string) bool {
+	wait, ok := s.fails.allow(key)
+	if !ok {
+		writeTooMany(w, wait, "too many failed authentications")
+	}
+	return ok
 }
 
 // sessionDoc is the answer of /api/v1/session.
@@ -262,8 +281,13 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	if !s.decodeBody(w, r, &body, false) {
 		return
 	}
+	key := clientKey(r)
+	if !s.mayTry(w, key) {
+		return
+	}
 	p, ok := s.lookupToken(body.Token)
 	if !ok {
+		s.fails.fail(key)
 		writeError(w, http.StatusUnauthorized, "this token is not accepted")
 		return
 	}
@@ -272,6 +296,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.o.Now()
 	id, se := s.sess.add(p, now, s.o.SessionTTL)
+	s.saveSessions()
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: id, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: s.o.SecureCookies || r.TLS != nil,
 		MaxAge: int(s.o.SessionTTL / time.Second), Expires: se.expires})
@@ -281,6 +306,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 	if c := callerOf(r); c.se != nil {
 		s.sess.remove(c.sessionID)
+		s.saveSessions()
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: s.o.SecureCookies || r.TLS != nil, MaxAge: -1})

@@ -25,11 +25,19 @@ type event struct {
 	frame []byte
 }
 
+// Defaults of Options.MaxStreams and MaxStreamsPerClient.
+const (
+	DefaultMaxStreams          = 512
+	DefaultMaxStreamsPerClient = 16
+)
+
 // client is one event-stream connection.
 type client struct {
 	ch   chan event
 	gone chan struct{} // closed when the hub drops the client
 	vis  visibility
+	key  string // the client address (clientKey)
+	seq  uint64 // order of arrival
 }
 
 // hub fans events out to the connected clients; a client whose queue is
@@ -37,24 +45,69 @@ type client struct {
 type hub struct {
 	mu      sync.Mutex
 	clients map[*client]struct{}
+	perKey  map[string]int
+	seq     uint64
 	dropped atomic.Uint64
 	sent    atomic.Uint64
+	refused atomic.Uint64
 }
 
-func newHub() *hub { return &hub{clients: map[*client]struct{}{}} }
+func newHub() *hub { return &hub{clients: map[*client]struct{}{}, perKey: map[string]int{}} }
 
-func (h *hub) add(c *client) {
+// add admits c unless its address holds perClient streams already. When
+// total streams are open, the oldest stream of the address holding the
+// most is closed to make room, provided that address holds at least two
+// more than c's: no address can keep the others out by opening many.
+func (h *hub) add(c *client, total, perClient int) bool {
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	mine := h.perKey[c.key]
+	if mine >= perClient {
+		h.refused.Add(1)
+		return false
+	}
+	if len(h.clients) >= total {
+		big, n := "", 0
+		for k, v := range h.perKey {
+			if v > n {
+				big, n = k, v
+			}
+		}
+		if n < mine+2 {
+			h.refused.Add(1)
+			return false
+		}
+		var oldest *client
+		for o := range h.clients {
+			if o.key == big && (oldest == nil || o.seq < oldest.seq) {
+				oldest = o
+			}
+		}
+		h.drop(oldest)
+		h.dropped.Add(1)
+	}
+	h.seq++
+	c.seq = h.seq
 	h.clients[c] = struct{}{}
-	h.mu.Unlock()
+	h.perKey[c.key]++
+	return true
+}
+
+// drop removes c (h.mu held).
+func (h *hub) drop(c *client) {
+	if _, ok := h.clients[c]; !ok {
+		return
+	}
+	delete(h.clients, c)
+	close(c.gone)
+	if h.perKey[c.key]--; h.perKey[c.key] <= 0 {
+		delete(h.perKey, c.key)
+	}
 }
 
 func (h *hub) remove(c *client) {
 	h.mu.Lock()
-	if _, ok := h.clients[c]; ok {
-		delete(h.clients, c)
-		close(c.gone)
-	}
+	h.drop(c)
 	h.mu.Unlock()
 }
 
@@ -71,8 +124,7 @@ func (h *hub) publish(ev event) {
 		case c.ch <- ev:
 			h.sent.Add(1)
 		default:
-			delete(h.clients, c)
-			close(c.gone)
+			h.drop(c)
 			h.dropped.Add(1)
 		}
 	}
@@ -99,8 +151,15 @@ type Stats struct {
 	// slowly.
 	Clients       int
 	Sent, Dropped uint64
-	// Sessions are the browser sessions held.
-	Sessions int
+	// Sessions are the browser sessions held; SessionSaveError is the
+	// last failure to keep them in Options.SessionFile ("" when the last
+	// save worked).
+	Sessions         int
+	SessionSaveError string
+	// StreamsRefused counts event streams refused for too many open;
+	// AuthLimited counts requests answered 429 for too many failed
+	// authentications.
+	StreamsRefused, AuthLimited uint64
 }
 
 // Stats returns the server's figures.
@@ -109,9 +168,13 @@ func (s *Server) Stats() Stats {
 	n := len(s.hub.clients)
 	s.hub.mu.Unlock()
 	s.sess.mu.Lock()
-	m := len(s.sess.m)
+	m, saveErr := len(s.sess.m), s.sess.saveErr
 	s.sess.mu.Unlock()
-	return Stats{Clients: n, Sent: s.hub.sent.Load(), Dropped: s.hub.dropped.Load(), Sessions: m}
+	s.fails.mu.Lock()
+	limited := s.fails.limited
+	s.fails.mu.Unlock()
+	return Stats{Clients: n, Sent: s.hub.sent.Load(), Dropped: s.hub.dropped.Load(), Sessions: m,
+		SessionSaveError: saveErr, StreamsRefused: s.hub.refused.Load(), AuthLimited: limited}
 }
 
 // PublishAlert sends an alert change to the event streams that may see
@@ -165,10 +228,17 @@ func (s *Server) PublishCoverage(computed time.Time) {
 // writeTimeout bounds one write to an event stream.
 const writeTimeout = 10 * time.Second
 
+// streamRetry is the Retry-After of a stream refused for too many.
+const streamRetry = 30 * time.Second
+
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
-	c := &client{ch: make(chan event, s.o.ClientBuffer), gone: make(chan struct{}), vis: s.visibility(r, s.indexOf())}
-	s.hub.add(c)
+	c := &client{ch: make(chan event, s.o.ClientBuffer), gone: make(chan struct{}), vis: s.visibility(r, s.indexOf()),
+		key: clientKey(r)}
+	if !s.hub.add(c, s.o.MaxStreams, s.o.MaxStreamsPerClient) {
+		writeTooMany(w, streamRetry, "too many event streams open")
+		return
+	}
 	defer s.hub.remove(c)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")

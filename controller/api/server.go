@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -62,6 +63,16 @@ type Options struct {
 	ClientBuffer int
 	// MaxBody bounds a request body (default DefaultMaxBody).
 	MaxBody int64
+	// FailLimit bounds failed authentications (zero fields take the
+	// defaults).
+	FailLimit FailLimit
+	// MaxStreams bounds the event streams open at once, and
+	// MaxStreamsPerClient those of one client address (defaults
+	// DefaultMaxStreams and DefaultMaxStreamsPerClient).
+	MaxStreams, MaxStreamsPerClient int
+	// SessionFile, when set, keeps the sessions (their ids hashed) in this
+	// file, so that they survive a restart.
+	SessionFile string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -77,6 +88,8 @@ type Server struct {
 	conv   *convergence
 	mux    *http.ServeMux
 	routes []string
+	fails  *failLimiter
+	saveMu sync.Mutex // one save of the sessions at a time
 }
 
 // New checks the options and returns a server reading src.
@@ -88,13 +101,17 @@ func New(src Source, o Options) (*Server, error) {
 	o.PingEvery = or(o.PingEvery, DefaultPingEvery)
 	o.ClientBuffer = or(o.ClientBuffer, DefaultClientBuffer)
 	o.MaxBody = or(o.MaxBody, DefaultMaxBody)
+	o.MaxStreams = or(o.MaxStreams, DefaultMaxStreams)
+	o.MaxStreamsPerClient = or(o.MaxStreamsPerClient, DefaultMaxStreamsPerClient)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.SessionTTL < 0 || o.PingEvery < 0 || o.ClientBuffer < 0 || o.MaxBody < 0 {
+	if o.SessionTTL < 0 || o.PingEvery < 0 || o.ClientBuffer < 0 || o.MaxBody < 0 ||
+		o.MaxStreams < 0 || o.MaxStreamsPerClient < 0 {
 		return nil, errors.New("api: negative option")
 	}
-	s := &Server{src: src, o: o, sess: newSessions(), hub: newHub(), conv: newConvergence()}
+	s := &Server{src: src, o: o, sess: newSessions(), hub: newHub(), conv: newConvergence(),
+		fails: newFailLimiter(o.FailLimit, o.Now)}
 	for i, t := range o.Tokens {
 		if err := s.addToken(t); err != nil {
 			return nil, fmt.Errorf("api: token %d (%s): %w", i, t.Name, err)
@@ -114,8 +131,9 @@ func or[T comparable](v, def T) T {
 }
 
 // Handler returns the API's handler: every route under /api/v1/, with the
-// security headers on every answer.
-func (s *Server) Handler() http.Handler { return SecurityHeaders(s.mux) }
+// security headers on every answer, cross-origin changes refused and a
+// method no route of a path takes answered 405 with Allow.
+func (s *Server) Handler() http.Handler { return SecurityHeaders(crossOrigin(s.methods(s.mux))) }
 
 // Routes lists the mux's patterns ("GET /api/v1/summary", ...).
 func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }

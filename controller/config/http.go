@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +31,12 @@ type HTTP struct {
 	// SessionTTL is how long a browser session lasts after signing in
 	// (default 12h, 1m..720h).
 	SessionTTL time.Duration `yaml:"session_ttl"`
+	// Hosts are the names (without port) the controller answers to beside
+	// localhost and IP addresses, as browsers send them in Host: the name
+	// of a deployment behind a proxy or DNS. A request naming any other
+	// host is refused, so that no page can rebind its own name to the
+	// controller.
+	Hosts []string `yaml:"hosts"`
 
 	// secrets are the tokens once read by Load, in the order of Tokens.
 	secrets []string
@@ -81,6 +88,9 @@ const (
 // tokenName is what a token may be called.
 var tokenName = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
 
+// hostName is a DNS name as http.hosts gives it.
+var hostName = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+
 // setDefaults fills the http section's defaults.
 func (h *HTTP) setDefaults() {
 	h.Listen = or(h.Listen, DefaultHTTPListen)
@@ -104,6 +114,12 @@ func (h *HTTP) validate(doc *yamlconf.Doc) error {
 	}
 	if h.SessionTTL < MinSessionTTL || h.SessionTTL > MaxSessionTTL {
 		return doc.Errorf("http.session_ttl", "%v is not within %v..%v", h.SessionTTL, MinSessionTTL, MaxSessionTTL)
+	}
+	for i, name := range h.Hosts {
+		if !hostName.MatchString(name) || net.ParseIP(name) != nil {
+			return doc.Errorf(fmt.Sprintf("http.hosts[%d]", i), "%q is not a host name (letters, digits, '-' and "+
+				"'.', no port or scheme; addresses need no entry)", name)
+		}
 	}
 	for i, t := range h.Tokens {
 		p := fmt.Sprintf("http.tokens[%d]", i)
@@ -207,7 +223,7 @@ func (h *HTTP) LoadedTokens() []LoadedToken {
 // daemon tells which changes need a restart).
 func (h *HTTP) Equal(o *HTTP) bool {
 	if h.Listen != o.Listen || h.TLS != o.TLS || h.AllowRemote != o.AllowRemote || h.SessionTTL != o.SessionTTL ||
-		len(h.Tokens) != len(o.Tokens) || len(h.secrets) != len(o.secrets) {
+		!slices.Equal(h.Hosts, o.Hosts) || len(h.Tokens) != len(o.Tokens) || len(h.secrets) != len(o.secrets) {
 		return false
 	}
 	for i := range h.Tokens {

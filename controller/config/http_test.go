@@ -32,6 +32,7 @@ func TestHTTPTokens(t *testing.T) {
 	t.Setenv("NGIC_TEST_TOKEN", "env-token-0123456789")
 	c, err := Load(httpSetup(t, `  listen: 127.0.0.1:9999
   session_ttl: 2h
+  hosts: [ngic.example.org, NGIC-2.example.org]
   tokens:
     - {name: ops, file: DIR/token, role: admin}
     - {name: viewer, env: NGIC_TEST_TOKEN, role: read}
@@ -41,7 +42,8 @@ func TestHTTPTokens(t *testing.T) {
 	}
 	got := c.HTTP.LoadedTokens()
 	if len(got) != 2 || got[0].Name != "ops" || got[0].Secret != testToken || got[0].Role != RoleAdmin ||
-		got[1].Secret != "env-token-0123456789" || got[1].Role != RoleRead || c.HTTP.SessionTTL != 2*time.Hour {
+		got[1].Secret != "env-token-0123456789" || got[1].Role != RoleRead || c.HTTP.SessionTTL != 2*time.Hour ||
+		len(c.HTTP.Hosts) != 2 {
 		t.Fatalf("tokens %+v, ttl %v", got, c.HTTP.SessionTTL)
 	}
 	same := c.HTTP
@@ -89,6 +91,9 @@ func TestHTTPErrors(t *testing.T) {
 		{"region without regions.csv", "  tokens: [{name: a, file: DIR/token, role: read, region: '63'}]\n",
 			"http.tokens[0].region: set, but the inventory has no regions.csv"},
 		{"unknown key", "  tokens: [{name: a, file: DIR/token, role: read, secret: x}]\n", "secret"},
+		{"host with port", "  hosts: [ngic.example.org:443]\n", "http.hosts[0]: \"ngic.example.org:443\" is not a host name"},
+		{"host with scheme", "  hosts: [ok.example, 'https://ngic.example.org']\n", "http.hosts[1]"},
+		{"host address", "  hosts: [10.0.0.1]\n", "http.hosts[0]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(httpSetup(t, tc.http))

@@ -35,6 +35,9 @@ const (
 	recentAlerts = 1000
 	// apiAlertBuffer is the alert changes queued for the event streams.
 	apiAlertBuffer = 1024
+	// sessionsFile, in the state directory, keeps the browser sessions
+	// (their ids hashed) across a restart.
+	sessionsFile = "api-sessions.json"
 	// watchEvery is how often gateway states and the coverage result are
 	// compared with what the event streams were last told.
 	watchEvery = time.Second
@@ -66,7 +69,7 @@ func (d *Daemon) newAPI(h *config.HTTP) (*api.Server, error) {
 		tokens = append(tokens, api.Token{Name: t.Name, Secret: t.Secret, Role: t.Role, Region: t.Region})
 	}
 	srv, err := api.New(apiSource{d}, api.Options{Tokens: tokens, SessionTTL: h.SessionTTL,
-		SecureCookies: h.TLS.CertFile != ""})
+		SecureCookies: h.TLS.CertFile != "", SessionFile: filepath.Join(d.cfg.StateDir, sessionsFile)})
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +135,15 @@ func (d *Daemon) watchStates(publish bool) {
 			}
 		}
 	}
+	devices := 0
+	for _, n := range d.poller.Counts() {
+		devices += n
+	}
+	w.mu.Lock()
+	if len(w.classes) > devices { // the inventory lost devices
+		pruneClasses(w.classes, d.poller.Devices())
+	}
+	w.mu.Unlock()
 	if r := d.Coverage(); r != nil && !r.Computed.Equal(w.computed) {
 		w.computed = r.Computed
 		if publish {
@@ -189,19 +201,46 @@ func (s apiSource) Sites() []inventory.Site { return s.config().LoadedInventory(
 
 // Devices implements api.Source.
 func (s apiSource) Devices() []api.Device {
+	if out, ok := s.d.fleetDevices(); ok { // clustered: every replica's (cluster.go)
+		return out
+	}
 	states := s.d.poller.Devices()
 	out := make([]api.Device, len(states))
 	w := s.d.web
 	w.mu.Lock()
+	known := 0
 	for i, st := range states {
-		out[i] = api.Device{DeviceState: st, Class: w.classes[st.ID]}
+		c, ok := w.classes[st.ID]
+		if ok {
+			known++
+		}
+		out[i] = api.Device{DeviceState: st, Class: c}
+	}
+	if known < len(w.classes) { // devices the inventory no longer has
+		pruneClasses(w.classes, states)
 	}
 	w.mu.Unlock()
 	return out
 }
 
+// pruneClasses forgets the classes of devices not in states.
+func pruneClasses(classes map[string]string, states []poller.DeviceState) {
+	live := make(map[string]bool, len(states))
+	for _, st := range states {
+		live[st.ID] = true
+	}
+	for id := range classes {
+		if !live[id] {
+			delete(classes, id)
+		}
+	}
+}
+
 // DeviceCounts implements api.Source.
 func (s apiSource) DeviceCounts() map[string]int {
+	if n, ok := s.d.fleetCounts(); ok {
+		return n
+	}
 	n := map[string]int{}
 	for st, c := range s.d.poller.Counts() {
 		n[string(st)] = c
@@ -213,7 +252,7 @@ func (s apiSource) DeviceCounts() map[string]int {
 func (s apiSource) Device(id string) (api.Device, bool) {
 	st, ok := s.d.poller.Device(id)
 	if !ok {
-		return api.Device{}, false
+		return s.d.fleetDevice(id) // polled by another replica, if clustered
 	}
 	dv := api.Device{DeviceState: st}
 	if st.Document != nil {
@@ -243,7 +282,7 @@ func (s apiSource) Alerts(recent bool) []telemetry.Alert {
 		}
 		return out
 	}
-	open := s.d.alerts.Open()
+	open := s.d.fleetAlerts()
 	sort.SliceStable(open, func(i, j int) bool { return open[i].Started.After(open[j].Started) })
 	return open
 }
@@ -337,11 +376,15 @@ var (
 		"Event streams disconnected for reading too slowly.", nil, nil)
 	apiSessions = prometheus.NewDesc("ngic_controller_api_sessions",
 		"Browser sessions held.", nil, nil)
+	apiAuthLimited = prometheus.NewDesc("ngic_controller_api_auth_limited_total",
+		"Requests answered 429 for too many failed authentications.", nil, nil)
+	apiStreamsRefused = prometheus.NewDesc("ngic_controller_api_event_streams_refused_total",
+		"Event streams refused for too many open.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (c apiCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{apiStreams, apiEvents, apiDropped, apiSessions} {
+	for _, d := range []*prometheus.Desc{apiStreams, apiEvents, apiDropped, apiSessions, apiAuthLimited, apiStreamsRefused} {
 		ch <- d
 	}
 }
@@ -353,4 +396,6 @@ func (c apiCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(apiEvents, prometheus.CounterValue, float64(st.Sent))
 	ch <- prometheus.MustNewConstMetric(apiDropped, prometheus.CounterValue, float64(st.Dropped))
 	ch <- prometheus.MustNewConstMetric(apiSessions, prometheus.GaugeValue, float64(st.Sessions))
+	ch <- prometheus.MustNewConstMetric(apiAuthLimited, prometheus.CounterValue, float64(st.AuthLimited))
+	ch <- prometheus.MustNewConstMetric(apiStreamsRefused, prometheus.CounterValue, float64(st.StreamsRefused))
 }

@@ -115,11 +115,30 @@ func (d *Daemon) listen(addr string, profiles bool) error {
 	}
 	mux.Handle("/api/", apiSrv.Handler())
 	mux.Handle("/", dashboard.Handler())
-	d.srv = &http.Server{Handler: api.SecurityHeaders(mux), ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout: 2 * time.Minute, TLSConfig: tlsCfg}
+	hosts := api.HostFilter{Hosts: h.Hosts, LoopbackOnly: config.IsLoopback(addr)}
+	d.srv = &http.Server{Handler: api.SecurityHeaders(hosts.Wrap(mux)), TLSConfig: tlsCfg,
+		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout,
+		MaxHeaderBytes: maxHeaderBytes}
 	d.logTokens(h)
+	if n, err := apiSrv.RestoreSessions(); err != nil {
+		d.log.Warn("browser sessions of the last run not restored: browsers sign in again", "err", err)
+	} else if n > 0 {
+		d.log.Info("browser sessions restored", "sessions", n)
+	}
 	return nil
 }
+
+// Bounds of the HTTP server against slow and abusive clients. A request
+// (headers and body) must arrive within readTimeout; the event stream
+// lifts it once its request is read, and answers have no write timeout
+// (a national report streams for minutes; an event stream bounds each
+// write itself).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+)
 
 // serverTLS returns the HTTP server's TLS configuration (nil without
 // http.tls), refusing to listen beyond loopback without one unless

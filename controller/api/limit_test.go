@@ -1,0 +1,51 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// Failures spread over many addresses are bounded by the global bucket,
+// and the addresses remembered stay under MaxTrackedClients whatever the
+// churn.
+func TestFailLimiterGlobalAndBounded(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	l := newFailLimiter(FailLimit{ClientBurst: 5, ClientEvery: time.Minute, GlobalBurst: 1000, GlobalEvery: time.Millisecond},
+		func() time.Time { return now })
+	refused := 0
+	for i := range 5 * MaxTrackedClients {
+		key := fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
+		if _, ok := l.allow(key); !ok {
+			refused++
+			continue
+		}
+		l.fail(key)
+		if n := l.tracked(); n > MaxTrackedClients {
+			t.Fatalf("%d addresses remembered after %d, more than %d", n, i+1, MaxTrackedClients)
+		}
+	}
+	if refused != 5*MaxTrackedClients-1000 {
+		t.Fatalf("%d of %d attempts refused; the global burst of 1000 should have let 1000 through", refused, 5*MaxTrackedClients)
+	}
+	now = now.Add(time.Second) // 1000 more
+	if wait, ok := l.allow("192.0.2.1"); !ok {
+		t.Fatalf("refused after the global bucket refilled (wait %v)", wait)
+	}
+}
+
+// Failures count per IPv4 address and per IPv6 /64.
+func TestClientKey(t *testing.T) {
+	for addr, want := range map[string]string{
+		"192.0.2.7:5555":              "192.0.2.7",
+		"[2001:db8:1:2:3:4:5:6]:5555": "2001:db8:1:2::/64",
+		"[2001:db8:1:2:ffff::1]:1":    "2001:db8:1:2::/64",
+		"[::ffff:192.0.2.7]:5555":     "192.0.2.7",
+		"not an address":              "not an address",
+	} {
+		if got := clientKey(&http.Request{RemoteAddr: addr}); got != want {
+			t.Errorf("%s: key %q, want %q", addr, got, want)
+		}
+	}
+}
