@@ -15,7 +15,7 @@ import (
 func init() { commands = append(commands, newRunCmd) }
 
 func newRunCmd() *cobra.Command {
-	var path, level string
+	var path, level, shard string
 	var profiles bool
 	c := &cobra.Command{
 		Use:   "run --config FILE",
@@ -32,7 +32,7 @@ otherwise stored every coverage.snapshot_every).`,
 				return err
 			}
 			log := cli.Logger(level)
-			d, err := daemon.New(cfg, daemon.Options{Logger: log, Pprof: profiles, ConfigPath: path})
+			d, err := daemon.New(cfg, daemon.Options{Logger: log, Pprof: profiles, ConfigPath: path, Shard: shard})
 			if err != nil {
 				return err
 			}
@@ -69,6 +69,7 @@ otherwise stored every coverage.snapshot_every).`,
 	}
 	c.Flags().StringVarP(&path, "config", "c", "/etc/ngic/controller.yaml", "configuration file")
 	c.Flags().StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
+	c.Flags().StringVar(&shard, "shard", "", "with cluster.enabled: this replica's identity i/n (default: cluster.shard, or the ordinal of a StatefulSet hostname <name>-<ordinal>)")
 	c.Flags().BoolVar(&profiles, "pprof", false, "serve Go's CPU and memory profiles under /debug/pprof/ on the status server (loopback http.listen only)")
 	return c
 }

@@ -68,11 +68,15 @@ func ParseStatus(b []byte) (Status, error) {
 // Membership follows which replicas are live from their status messages.
 // It does no I/O: Node feeds it. A member is live from an "online" status
 // until it misses MissedHeartbeats heartbeats, and gone at once on an
-// "offline" one (its last will or a clean stop). The replica itself is
+// "offline" one (its last will or a clean stop). Missed heartbeats count
+// only while the replica hears its own: when it does not (its process
+// starved of CPU, the broker slow or away) the silence of the others
+// proves nothing, and they keep their devices. The replica itself is
 // always live. Its methods are not safe for concurrent use.
 type Membership struct {
 	self    int
 	expires map[int]time.Time // member → end of its liveness
+	heard   time.Time         // the replica's own latest heartbeat came back
 }
 
 // NewMembership starts with every ordinal of self's shard taken for live
@@ -89,12 +93,26 @@ func NewMembership(self Shard, now time.Time, grace time.Duration) *Membership {
 	return m
 }
 
+// Restart gives every member taken for live a new grace after now (the
+// replica starts to listen only now).
+func (m *Membership) Restart(now time.Time, grace time.Duration) {
+	for o, exp := range m.expires {
+		if exp.Before(now.Add(grace)) {
+			m.expires[o] = now.Add(grace)
+		}
+	}
+}
+
 // Observe takes a member's status received at received. An online
 // status counts from the earlier of its own time and received, so that
 // an old retained heartbeat (a member that died with the broker) or a
-// sender's clock ahead of ours does not keep a member alive.
+// sender's clock ahead of ours does not keep a member alive; Node gives
+// a heartbeat that is not a retained one its arrival time.
 func (m *Membership) Observe(s Status, received time.Time) {
 	if s.Ordinal == m.self {
+		if s.State == StateOnline && received.After(m.heard) {
+			m.heard = received
+		}
 		return
 	}
 	if s.State != StateOnline {
@@ -114,7 +132,7 @@ func (m *Membership) Observe(s Status, received time.Time) {
 func (m *Membership) Live(now time.Time) []int {
 	out := []int{m.self}
 	for o, exp := range m.expires {
-		if now.Before(exp) {
+		if now.Before(exp) || m.heard.Before(exp) {
 			out = append(out, o)
 		} else {
 			delete(m.expires, o)
@@ -122,18 +140,6 @@ func (m *Membership) Live(now time.Time) []int {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// NextExpiry is the earliest time a live member expires (zero when the
-// replica is alone): when Live must be asked again.
-func (m *Membership) NextExpiry() time.Time {
-	var t time.Time
-	for _, exp := range m.expires {
-		if t.IsZero() || exp.Before(t) {
-			t = exp
-		}
-	}
-	return t
 }
 
 // LeaseHolder is the member holding the coverage lease among live: the

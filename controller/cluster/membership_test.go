@@ -15,32 +15,38 @@ func online(ord int, at time.Time) Status {
 func TestMembership(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	m := NewMembership(Shard{1, 3}, t0, 3*time.Second)
+	// hear makes the replica (1) hear its own heartbeat at t.
+	hear := func(at time.Time) { m.Observe(online(1, at), at) }
 	if got := m.Live(t0); !slices.Equal(got, []int{0, 1, 2}) {
 		t.Fatalf("at start every replica is taken for live: %v", got)
 	}
 	if got := LeaseHolder(m.Live(t0)); got != 0 {
 		t.Fatalf("lease holder %d, want 0", got)
 	}
-	// 0 heartbeats, 2 says nothing: past the grace only 0 and 1 remain.
+	// 0 heartbeats, 2 says nothing.
 	m.Observe(online(0, t0.Add(2*time.Second)), t0.Add(2*time.Second))
+	if got := m.Live(t0.Add(4 * time.Second)); !slices.Equal(got, []int{0, 1, 2}) {
+		t.Fatalf("past the grace but before the replica heard itself: %v, want every replica", got)
+	}
+	hear(t0.Add(4 * time.Second))
 	if got := m.Live(t0.Add(4 * time.Second)); !slices.Equal(got, []int{0, 1}) {
 		t.Fatalf("after the grace: %v, want [0 1]", got)
 	}
-	// 0 misses its heartbeats: gone 3 periods after the last.
+	// 0 misses its heartbeats: gone 3 periods after the last, once the
+	// replica hears itself after that.
+	hear(t0.Add(4999 * time.Millisecond))
 	if got := m.Live(t0.Add(4999 * time.Millisecond)); !slices.Equal(got, []int{0, 1}) {
 		t.Fatalf("before 3 missed heartbeats: %v", got)
 	}
-	if got := m.NextExpiry(); !got.Equal(t0.Add(5 * time.Second)) {
-		t.Fatalf("next expiry %v", got)
+	if got := m.Live(t0.Add(9 * time.Second)); !slices.Equal(got, []int{0, 1}) {
+		t.Fatalf("3 heartbeats missed while the replica did not hear itself (starved): %v, want [0 1]", got)
 	}
-	if got := m.Live(t0.Add(5 * time.Second)); !slices.Equal(got, []int{1}) {
+	hear(t0.Add(9 * time.Second))
+	if got := m.Live(t0.Add(9 * time.Second)); !slices.Equal(got, []int{1}) {
 		t.Fatalf("after 3 missed heartbeats: %v, want [1]", got)
 	}
 	if got := LeaseHolder([]int{1}); got != 1 {
 		t.Fatalf("the lease goes to the lowest live ordinal: %d", got)
-	}
-	if !m.NextExpiry().IsZero() {
-		t.Fatal("alone, yet an expiry is due")
 	}
 	// A new member (ordinal 3, beyond the replicas at start) joins; its will
 	// removes it at once.
@@ -56,10 +62,12 @@ func TestMembership(t *testing.T) {
 	// A retained heartbeat that is old counts from its own time; one from a
 	// clock ahead counts from its arrival.
 	m.Observe(online(2, now.Add(-time.Hour)), now)
+	hear(now)
 	if got := m.Live(now); !slices.Equal(got, []int{1}) {
 		t.Fatalf("an old retained heartbeat made 2 live: %v", got)
 	}
 	m.Observe(online(2, now.Add(time.Hour)), now)
+	hear(now.Add(3 * time.Second))
 	if got := m.Live(now.Add(3 * time.Second)); !slices.Equal(got, []int{1}) {
 		t.Fatalf("a heartbeat from the future kept 2 alive: %v", got)
 	}
@@ -88,5 +96,22 @@ func TestParseStatus(t *testing.T) {
 		if _, err := ParseStatus([]byte(bad)); err == nil {
 			t.Errorf("ParseStatus(%s) accepted", bad)
 		}
+	}
+}
+
+// TestMembershipRestart: the grace of the start counts again from
+// Restart (a replica whose start took long does not find every other
+// replica expired when it begins to listen).
+func TestMembershipRestart(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := NewMembership(Shard{0, 2}, t0, 3*time.Second)
+	m.Restart(t0.Add(10*time.Second), 3*time.Second)
+	m.Observe(online(0, t0.Add(12*time.Second)), t0.Add(12*time.Second))
+	if got := m.Live(t0.Add(12 * time.Second)); !slices.Equal(got, []int{0, 1}) {
+		t.Fatalf("after Restart: %v, want [0 1]", got)
+	}
+	m.Observe(online(0, t0.Add(13*time.Second)), t0.Add(13*time.Second))
+	if got := m.Live(t0.Add(13 * time.Second)); !slices.Equal(got, []int{0}) {
+		t.Fatalf("after the new grace: %v, want [0]", got)
 	}
 }

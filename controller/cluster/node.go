@@ -155,6 +155,9 @@ func (n *Node) handle(_ mqtt.Client, m mqtt.Message) {
 			n.received++
 		}
 	default:
+		if !m.Retained() {
+			st.Time = now // a live heartbeat counts from its arrival, whatever the delays on its way
+		}
 		n.members.Observe(st, now)
 		n.statuses++
 	}
@@ -181,21 +184,17 @@ func (n *Node) signal() {
 // start and after each change, from Run's goroutine, until ctx ends; then
 // it publishes the replica's offline status and disconnects.
 func (n *Node) Run(ctx context.Context, onChange func(live []int)) error {
+	n.mu.Lock()
+	n.members.Restart(n.o.Now(), MissedHeartbeats*n.o.Heartbeat) // the grace counts from the connection
+	n.mu.Unlock()
 	n.c.Connect() // retries in the background
 	defer n.stop()
 	onChange(n.Live())
 	beat := time.NewTicker(n.o.Heartbeat)
 	defer beat.Stop()
 	for {
-		n.mu.Lock()
-		next := n.members.NextExpiry()
-		n.mu.Unlock()
-		var expire <-chan time.Time
-		var t *time.Timer
-		if !next.IsZero() {
-			t = time.NewTimer(max(next.Sub(n.o.Now()), time.Millisecond))
-			expire = t.C
-		}
+		// Members expire when the replica hears its own heartbeat back
+		// (see Membership): a status arrives, and changed is signalled.
 		select {
 		case <-ctx.Done():
 			return nil
@@ -204,10 +203,6 @@ func (n *Node) Run(ctx context.Context, onChange func(live []int)) error {
 				n.heartbeat()
 			}
 		case <-n.changed:
-		case <-expire:
-		}
-		if t != nil {
-			t.Stop()
 		}
 		n.mu.Lock()
 		live := n.members.Live(n.o.Now())

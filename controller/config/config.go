@@ -47,6 +47,8 @@ type Config struct {
 	// Coverage sets the coverage classes, what counts as evidence and
 	// how snapshots are kept (controller/coverage).
 	Coverage Coverage `yaml:"coverage"`
+	// Cluster shares the fleet between several replicas (cluster.go).
+	Cluster Cluster `yaml:"cluster"`
 	// StateDir keeps the state snapshots (default /var/lib/ngic-controller).
 	StateDir string `yaml:"state_dir"`
 
@@ -316,6 +318,7 @@ func (c *Config) Validate(doc *yamlconf.Doc) error {
 		c.validateInfluxDB, c.Ingest.validate, c.HTTP.validate,
 		func(doc *yamlconf.Doc) error { return c.Alerts.Validate(doc, "alerts") },
 		func(doc *yamlconf.Doc) error { return c.Coverage.Validate(doc, "coverage") },
+		c.validateCluster,
 	} {
 		if err := check(doc); err != nil {
 			return err
@@ -350,6 +353,7 @@ func (c *Config) setDefaults() {
 		in.MaxBytes = or(in.MaxBytes, DefaultInfluxMaxBytes)
 	}
 	c.HTTP.setDefaults()
+	c.Cluster.setDefaults()
 }
 
 // or returns v, or def when v is the zero value.

@@ -186,7 +186,7 @@ func (d *Daemon) computeCoverage(force bool) error {
 		return nil
 	}
 	states := make(map[string]poller.DeviceState, len(inv.Devices))
-	for _, s := range d.poller.Devices() {
+	for _, s := range d.coverageStates() { // the fleet's, in a cluster (cluster.go)
 		states[s.ID] = s
 	}
 	devs := make([]coverage.DeviceStatus, len(inv.Devices))
@@ -203,6 +203,7 @@ func (d *Daemon) computeCoverage(force bool) error {
 		}
 	}
 	d.cov.mu.Unlock()
+	d.fleetEvidence(inv, devs)
 	began := time.Now()
 	r := coverage.ComputeCompact(inv, devs, &cfg.Coverage, began)
 	d.cov.computeSeconds.Set(time.Since(began).Seconds())
@@ -210,7 +211,7 @@ func (d *Daemon) computeCoverage(force bool) error {
 	d.log.Debug("coverage computed", "villages", len(r.Villages), "seconds", time.Since(began).Seconds())
 
 	d.cov.mu.Lock()
-	due := force || (r.Computed.Sub(d.cov.last) >= cfg.Coverage.SnapshotEvery &&
+	due := force || (d.holdsCoverageLease() && r.Computed.Sub(d.cov.last) >= cfg.Coverage.SnapshotEvery &&
 		r.Computed.Sub(d.started) >= cfg.Poll.Interval)
 	d.cov.mu.Unlock()
 	if !due {

@@ -47,6 +47,9 @@ type Options struct {
 	// ConfigPath is the configuration file, read again by the API's
 	// inventory reload ("" refuses the reload).
 	ConfigPath string
+	// Shard is the replica's identity in a cluster ("i/n", the --shard
+	// flag), overriding cluster.shard and the hostname (cluster.go).
+	Shard string
 }
 
 // Daemon is a configured controller.
@@ -75,7 +78,8 @@ type Daemon struct {
 	srv    *http.Server
 
 	configPath string
-	web        *apiRun // the API (api.go)
+	web        *apiRun     // the API (api.go)
+	cluster    *clusterRun // nil unless clustered (cluster.go)
 }
 
 // New prepares a daemon from a loaded configuration (config.Load): it
@@ -106,6 +110,9 @@ func New(cfg *config.Config, o Options) (*Daemon, error) {
 		return nil, err
 	}
 	if err := d.openIngest(cfg); err != nil {
+		return nil, err
+	}
+	if err := d.openCluster(cfg, o.Shard); err != nil {
 		return nil, err
 	}
 	if err := d.openPoller(cfg); err != nil {
@@ -233,7 +240,7 @@ func (d *Daemon) openPoller(cfg *config.Config) error {
 		return err
 	}
 	d.poller = p
-	if _, err := p.SetDevices(devs); err != nil {
+	if _, err := d.setDevices(devs); err != nil {
 		return err
 	}
 	return nil
@@ -329,6 +336,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	start("poller", d.poller.Run)
 	start("coverage", d.runCoverage)
+	start("cluster", d.runCluster)
 	start("gc-tuning", d.runGCTuning)
 	d.log.Info("controller running", "version", buildinfo.Version, "devices", len(d.poller.Devices()),
 		"http", d.ln.Addr().String(), "influxdb", d.influx != nil)
@@ -352,7 +360,7 @@ func (d *Daemon) Reload(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	ch, err := d.poller.SetDevices(devs)
+	ch, err := d.setDevices(devs)
 	if err != nil {
 		return err
 	}
@@ -391,6 +399,9 @@ func restartFields(a, b *config.Config) []string {
 	}
 	if a.StateDir != b.StateDir {
 		out = append(out, "state_dir")
+	}
+	if a.Cluster != b.Cluster {
+		out = append(out, "cluster")
 	}
 	return out
 }

@@ -80,22 +80,13 @@ func (d *Daemon) openBroker(cfg *config.Config) error {
 		d.log.Info("embedded broker listening", "addr", b.Addr())
 		return nil
 	}
-	tlsConf, key, err := m.TLS.Config()
+	tlsConf, password, err := brokerSecrets(&m)
 	if err != nil {
-		return fmt.Errorf("mqtt.tls.%s: %w", key, err)
-	}
-	if !brokerurl.IsTLS(m.Broker) {
-		tlsConf = nil
-	}
-	password := ""
-	if m.PasswordFile != "" {
-		if password, err = config.ReadSecret(m.PasswordFile, ""); err != nil {
-			return fmt.Errorf("mqtt.password_file: %w", err)
-		}
+		return err
 	}
 	redacted := brokerurl.Redact(m.Broker)
 	sub, err := broker.Subscribe(broker.Options{Broker: m.Broker, TLS: tlsConf, Username: m.Username,
-		Password: password, ClientID: m.ClientID, Recorder: d.ingest,
+		Password: password, ClientID: d.clientID(m.ClientID), ShareGroup: d.shareGroup(), Recorder: d.ingest,
 		OnState: func(connected bool, err error) {
 			switch {
 			case connected && err == nil:

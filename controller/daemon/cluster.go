@@ -1,0 +1,418 @@
+package daemon
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ngic/ngic/controller/api"
+	"github.com/ngic/ngic/controller/cluster"
+	"github.com/ngic/ngic/controller/config"
+	"github.com/ngic/ngic/controller/coverage"
+	"github.com/ngic/ngic/controller/poller"
+	"github.com/ngic/ngic/edge/publish/brokerurl"
+	"github.com/ngic/ngic/telemetry"
+)
+
+// minStateEvery bounds how often a replica publishes its state.
+const minStateEvery = time.Second
+
+// clusterRun is the daemon's side of a cluster (config's cluster
+// section): the node that follows the members, the devices this replica
+// owns among them, and what the others share.
+type clusterRun struct {
+	node  *cluster.Node
+	shard cluster.Shard
+	group string
+
+	// assign serialises the changes of the poller's devices (membership
+	// changes and reloads); inventory is the latest inventory's devices.
+	assign    sync.Mutex
+	inventory []config.DeviceConfig
+	mu        sync.Mutex
+	live      []int
+	owned     int
+
+	published, publishErrors prometheus.Counter
+}
+
+// openCluster prepares the replica's membership when the cluster section
+// is enabled: its identity comes from shard (the --shard flag), else
+// cluster.shard, else the StatefulSet hostname.
+func (d *Daemon) openCluster(cfg *config.Config, shard string) error {
+	cl := cfg.Cluster
+	if !cl.Enabled {
+		if shard != "" {
+			return errors.New("--shard given, but the configuration's cluster section is not enabled")
+		}
+		return nil
+	}
+	if shard == "" {
+		shard = cl.Shard
+	}
+	host, _ := os.Hostname()
+	sh, err := cluster.Identify(shard, cl.Replicas, host)
+	if err != nil {
+		return fmt.Errorf("cluster: %w (give --shard i/n, cluster.shard, or run as a StatefulSet pod with cluster.replicas)", err)
+	}
+	m := cfg.MQTT
+	tlsConf, password, err := brokerSecrets(&m)
+	if err != nil {
+		return err
+	}
+	node, err := cluster.NewNode(cluster.NodeOptions{Broker: m.Broker, TLS: tlsConf, Username: m.Username,
+		Password: password, ClientID: fmt.Sprintf("%s-cluster-%d", m.ClientID, sh.Ordinal), Shard: sh,
+		Heartbeat: cl.Heartbeat})
+	if err != nil {
+		return err
+	}
+	c := &clusterRun{node: node, shard: sh, group: cl.Group, live: node.Live(),
+		published: prometheus.NewCounter(prometheus.CounterOpts{Name: "ngic_controller_cluster_states_published_total",
+			Help: "States this replica published for the others."}),
+		publishErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "ngic_controller_cluster_state_errors_total",
+			Help: "States this replica failed to publish."}),
+	}
+	d.cluster = c
+	d.reg.MustRegister(c.published, c.publishErrors, clusterCollector{c})
+	d.log.Info("clustered", "ordinal", sh.Ordinal, "replicas", sh.Replicas, "share_group", cl.Group)
+	return nil
+}
+
+// brokerSecrets reads the external broker's TLS configuration (nil for
+// plain TCP) and password, for the ingest's connection and the cluster's.
+func brokerSecrets(m *config.MQTT) (*tls.Config, string, error) {
+	tlsConf, key, err := m.TLS.Config()
+	if err != nil {
+		return nil, "", fmt.Errorf("mqtt.tls.%s: %w", key, err)
+	}
+	if !brokerurl.IsTLS(m.Broker) {
+		tlsConf = nil
+	}
+	password := ""
+	if m.PasswordFile != "" {
+		if password, err = config.ReadSecret(m.PasswordFile, ""); err != nil {
+			return nil, "", fmt.Errorf("mqtt.password_file: %w", err)
+		}
+	}
+	return tlsConf, password, nil
+}
+
+// clientID is the ingest's MQTT client ID: one per replica in a cluster,
+// so that each keeps its own persistent session.
+func (d *Daemon) clientID(id string) string {
+	if d.cluster == nil {
+		return id
+	}
+	return fmt.Sprintf("%s-%d", id, d.cluster.shard.Ordinal)
+}
+
+// shareGroup is the shared subscription group of the events ("" without
+// a cluster).
+func (d *Daemon) shareGroup() string {
+	if d.cluster == nil {
+		return ""
+	}
+	return d.cluster.group
+}
+
+// owned returns the devices of devs this replica polls: those rendezvous
+// hashing gives it among the live members (all of them without a
+// cluster).
+func (d *Daemon) owned(devs []config.DeviceConfig) []config.DeviceConfig {
+	c := d.cluster
+	if c == nil {
+		return devs
+	}
+	c.mu.Lock()
+	live := c.live
+	c.mu.Unlock()
+	var out []config.DeviceConfig
+	for _, dv := range devs {
+		if cluster.Owner(dv.ID, live) == c.shard.Ordinal {
+			out = append(out, dv)
+		}
+	}
+	c.mu.Lock()
+	c.owned = len(out)
+	c.mu.Unlock()
+	return out
+}
+
+// setDevices gives the poller the devices of the inventory this replica
+// owns; with a cluster, changes of the members and reloads take turns.
+func (d *Daemon) setDevices(devs []config.DeviceConfig) (poller.Change, error) {
+	if d.cluster != nil {
+		d.cluster.assign.Lock()
+		defer d.cluster.assign.Unlock()
+		d.cluster.inventory = devs
+	}
+	return d.poller.SetDevices(d.owned(devs))
+}
+
+// reassign gives the poller the devices of the latest inventory this
+// replica owns now.
+func (d *Daemon) reassign() error {
+	c := d.cluster
+	c.assign.Lock()
+	defer c.assign.Unlock()
+	_, err := d.poller.SetDevices(d.owned(c.inventory))
+	return err
+}
+
+// runCluster follows the members, giving the poller the devices this
+// replica owns at each change, and publishes the replica's state for the
+// others every half poll interval.
+func (d *Daemon) runCluster(ctx context.Context) error {
+	c := d.cluster
+	if c == nil {
+		return nil
+	}
+	errc := make(chan error, 1)
+	go func() {
+		errc <- c.node.Run(ctx, func(live []int) {
+			c.mu.Lock()
+			same := slices.Equal(live, c.live)
+			c.live = live
+			c.mu.Unlock()
+			if same {
+				return
+			}
+			err := d.reassign()
+			if err != nil {
+				d.log.Error("devices not reassigned after a change of the cluster's members", "err", err)
+				return
+			}
+			c.mu.Lock()
+			owned := c.owned
+			c.mu.Unlock()
+			d.log.Info("cluster members changed", "live", live, "owned_devices", owned,
+				"coverage_lease", cluster.LeaseHolder(live) == c.shard.Ordinal)
+			d.recomputeCoverage()
+		})
+	}()
+	for {
+		every := max(d.config().Poll.Interval/2, minStateEvery)
+		t := time.NewTimer(every)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return <-errc
+		case <-t.C:
+		}
+		if err := c.node.PublishState(ctx, d.localState()); err != nil {
+			c.publishErrors.Inc()
+			if ctx.Err() == nil {
+				d.log.Warn("cluster state not published", "err", err)
+			}
+			continue
+		}
+		c.published.Inc()
+	}
+}
+
+// config returns the running configuration.
+func (d *Daemon) config() *config.Config {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cfg
+}
+
+// localState is what this replica shares: the devices it polls, and its
+// open alerts.
+func (d *Daemon) localState() *cluster.State {
+	return &cluster.State{Time: time.Now(), Devices: d.localDevices(), Alerts: d.alerts.Open()}
+}
+
+// localDevices are the devices this replica polls, with their class and
+// coverage evidence.
+func (d *Daemon) localDevices() []cluster.Device {
+	states := d.poller.Devices()
+	out := make([]cluster.Device, len(states))
+	d.web.mu.Lock()
+	for i, st := range states {
+		st.History = nil
+		out[i] = cluster.Device{DeviceState: st, Class: d.web.classes[st.ID]}
+	}
+	d.web.mu.Unlock()
+	d.cov.mu.Lock()
+	for i := range out {
+		if pe, ok := d.cov.evidence[out[i].ID]; ok {
+			out[i].Evidence, out[i].PolledAt = pe.ev, pe.at
+		}
+	}
+	d.cov.mu.Unlock()
+	return out
+}
+
+// fleet returns every device of the inventory as this replica and the
+// others know it (the newest word on each), and whether the replica is
+// clustered.
+func (d *Daemon) fleet() ([]cluster.Device, bool) {
+	if d.cluster == nil {
+		return nil, false
+	}
+	merged := cluster.Merge(d.localDevices(), d.cluster.node.Others())
+	inv := d.config().LoadedInventory()
+	out := merged[:0]
+	for _, dv := range merged {
+		if _, ok := inv.Device(dv.ID); ok {
+			out = append(out, dv)
+		}
+	}
+	return out, true
+}
+
+// fleetDevices is the API's device list of the whole fleet (false
+// without a cluster: the poller's own list is the fleet).
+func (d *Daemon) fleetDevices() ([]api.Device, bool) {
+	devs, ok := d.fleet()
+	if !ok {
+		return nil, false
+	}
+	out := make([]api.Device, len(devs))
+	for i, dv := range devs {
+		out[i] = api.Device{DeviceState: dv.DeviceState, Class: dv.Class}
+	}
+	return out, true
+}
+
+// fleetCounts counts the fleet's devices by state.
+func (d *Daemon) fleetCounts() (map[string]int, bool) {
+	devs, ok := d.fleet()
+	if !ok {
+		return nil, false
+	}
+	n := map[string]int{}
+	for _, dv := range devs {
+		n[string(dv.State)]++
+	}
+	return n, true
+}
+
+// fleetDevice is a device another replica polls, as it last told.
+func (d *Daemon) fleetDevice(id string) (api.Device, bool) {
+	if d.cluster == nil {
+		return api.Device{}, false
+	}
+	var best *cluster.Device
+	for _, s := range d.cluster.node.Others() {
+		for i := range s.Devices {
+			if dv := &s.Devices[i]; dv.ID == id && (best == nil || dv.LastPoll.After(best.LastPoll)) {
+				best = dv
+			}
+		}
+	}
+	if best == nil {
+		return api.Device{}, false
+	}
+	return api.Device{DeviceState: best.DeviceState, Class: best.Class}, true
+}
+
+// fleetAlerts are this replica's open alerts and those of the live others.
+func (d *Daemon) fleetAlerts() []telemetry.Alert {
+	local := d.alerts.Open()
+	if d.cluster == nil {
+		return local
+	}
+	live := d.cluster.node.Live()
+	var others []*cluster.State
+	for _, s := range d.cluster.node.Others() {
+		if slices.Contains(live, s.Ordinal) {
+			others = append(others, s)
+		}
+	}
+	return cluster.OpenAlerts(local, others)
+}
+
+// coverageStates are the devices' states coverage is computed from: the
+// fleet's with a cluster, the poller's without.
+func (d *Daemon) coverageStates() []poller.DeviceState {
+	devs, ok := d.fleet()
+	if !ok {
+		return d.poller.Devices()
+	}
+	out := make([]poller.DeviceState, len(devs))
+	for i, dv := range devs {
+		out[i] = dv.DeviceState
+	}
+	return out
+}
+
+// fleetEvidence gives each device of inv (devs in its order) that
+// another replica polls, or that this one has not polled since it took
+// it over, the evidence the others last shared.
+func (d *Daemon) fleetEvidence(inv *config.Inventory, devs []coverage.DeviceStatus) {
+	if d.cluster == nil {
+		return
+	}
+	local := map[string]bool{}
+	for _, s := range d.poller.Devices() {
+		local[s.ID] = true
+	}
+	remote := map[string]cluster.Device{}
+	for _, dv := range cluster.Merge(nil, d.cluster.node.Others()) {
+		remote[dv.ID] = dv
+	}
+	for i := range devs {
+		id := inv.Devices[i].ID
+		if local[id] && devs[i].Evidence != nil {
+			continue
+		}
+		if dv, ok := remote[id]; ok && dv.Evidence != nil {
+			devs[i].Evidence, devs[i].PolledAt = dv.Evidence, dv.PolledAt
+		}
+	}
+}
+
+// holdsCoverageLease tells whether this replica stores the coverage
+// snapshots (and writes them to InfluxDB): the lowest live ordinal does,
+// and any replica without a cluster.
+func (d *Daemon) holdsCoverageLease() bool { return d.cluster == nil || d.cluster.node.HoldsLease() }
+
+// clusterCollector exports the replica's view of the cluster.
+type clusterCollector struct{ c *clusterRun }
+
+var (
+	clusterMembers = prometheus.NewDesc("ngic_controller_cluster_members",
+		"Live replicas of the cluster, this one included.", nil, nil)
+	clusterOwned = prometheus.NewDesc("ngic_controller_cluster_owned_devices",
+		"Devices this replica polls.", nil, nil)
+	clusterLease = prometheus.NewDesc("ngic_controller_cluster_coverage_lease",
+		"1 while this replica holds the coverage lease.", nil, nil)
+	clusterStates = prometheus.NewDesc("ngic_controller_cluster_states_received_total",
+		"States of the other replicas received.", nil, nil)
+	clusterRefused = prometheus.NewDesc("ngic_controller_cluster_refused_total",
+		"Cluster status and state payloads refused.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (c clusterCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{clusterMembers, clusterOwned, clusterLease, clusterStates, clusterRefused} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c clusterCollector) Collect(ch chan<- prometheus.Metric) {
+	live := c.c.node.Live()
+	st := c.c.node.Stats()
+	c.c.mu.Lock()
+	owned := c.c.owned
+	c.c.mu.Unlock()
+	lease := 0.0
+	if cluster.LeaseHolder(live) == c.c.shard.Ordinal {
+		lease = 1
+	}
+	ch <- prometheus.MustNewConstMetric(clusterMembers, prometheus.GaugeValue, float64(len(live)))
+	ch <- prometheus.MustNewConstMetric(clusterOwned, prometheus.GaugeValue, float64(owned))
+	ch <- prometheus.MustNewConstMetric(clusterLease, prometheus.GaugeValue, lease)
+	ch <- prometheus.MustNewConstMetric(clusterStates, prometheus.CounterValue, float64(st.States))
+	ch <- prometheus.MustNewConstMetric(clusterRefused, prometheus.CounterValue, float64(st.Refused))
+}
