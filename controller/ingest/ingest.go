@@ -75,7 +75,8 @@ type Ingester struct {
 	recMu    sync.Mutex
 	closed   bool
 	linesBuf []byte
-	ids      map[string]*idRing // recent event IDs per gateway (memory only)
+	ids      map[string]*idRing // recent event IDs per gateway
+	idh      idHasher
 
 	// mu guards what the readers see: st and sites are replaced or
 	// changed only under mu.Lock by the holder of recMu, who may read
@@ -120,22 +121,34 @@ func Open(o Options) (*Ingester, error) {
 		}
 		return nil, fmt.Errorf("ingest: state %s: %w", o.StatePath, err)
 	}
-	var st *state
+	in := &Ingester{o: o, db: db, opened: o.Now()}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
+		meta := tx.Bucket(bucketMeta)
+		if meta.Get(keyIDSeed) == nil {
+			if err := meta.Put(keyIDSeed, newIDSeed()); err != nil {
+				return err
+			}
+		}
 		var err error
-		st, err = load(tx)
+		if in.idh, err = loadIDHasher(meta.Get(keyIDSeed)); err != nil {
+			return err
+		}
+		if in.ids, err = loadIDs(tx.Bucket(bucketIDs)); err != nil {
+			return err
+		}
+		in.st, err = load(tx)
 		return err
 	})
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("ingest: state %s: %w: %w", o.StatePath, ErrDamaged, err)
 	}
-	return &Ingester{o: o, db: db, opened: o.Now(), st: st, ids: map[string]*idRing{}}, nil
+	return in, nil
 }
 
 // wants tells whether signals of kind are sent.
@@ -252,13 +265,16 @@ func (in *Ingester) apply(t *txn) {
 	}
 	in.stats.Batches++
 	in.mu.Unlock()
-	for k := range t.ids {
+	for _, k := range t.idList {
 		r := in.ids[k.gw]
 		if r == nil {
 			r = newIDRing()
 			in.ids[k.gw] = r
 		}
 		r.add(k.h)
+	}
+	for gw, l := range t.idLogs {
+		in.ids[gw].log, in.ids[gw].next = l.log, l.next
 	}
 	if in.o.Signals != nil {
 		for _, s := range t.signals {

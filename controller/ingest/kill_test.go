@@ -102,6 +102,13 @@ func TestKill9(t *testing.T) {
 		}
 		t.Logf("round %d: %d batches reported, %d events stored", round, acked+1, events)
 		checkConsistent(t, f.Ingester)
+		// An event of an acknowledged batch sent again under another seq
+		// is known by its ID: the recent IDs were recorded with it.
+		dup := event(t, "gw1", "gate", telemetry.Passage, 1<<40, func(e *telemetry.Event) { e.ID = fmt.Sprintf("gw1-%d", acked*50+1) })
+		f.record(t, dup)
+		if g2 := f.gateway(t, "gw1"); g2.Counts.Duplicates != g.Counts.Duplicates+1 || int(g2.Counts.Events) != events {
+			t.Fatalf("round %d: an acknowledged event under a new seq after the kill: %+v", round, g2.Counts)
+		}
 		// The broker offers again what was not acknowledged.
 		for n := acked + 1; n <= events/50; n++ {
 			f.record(t, killBatch(t, n)...)

@@ -18,7 +18,9 @@ var (
 	descResets = prometheus.NewDesc(metricPrefix+"presence_resets_total",
 		"Births with presence_reset applied.", []string{"gateway"}, nil)
 	descGaps = prometheus.NewDesc(metricPrefix+"sequence_gaps_total",
-		"Sequence gaps detected, and how they closed (open, filled, explained by events.lost).", []string{"gateway", "state"}, nil)
+		"Sequence gaps detected, and how they closed (filled, explained by events.lost, abandoned: no longer tracked).", []string{"gateway", "state"}, nil)
+	descRestarts = prometheus.NewDesc(metricPrefix+"sequence_restarts_total",
+		"Times the gateway was seen numbering its events from 1 again (reinstalled with a fresh spool).", []string{"gateway"}, nil)
 	descMissing = prometheus.NewDesc(metricPrefix+"missing_seqs",
 		"Sequence numbers neither received nor explained, between the low-water mark and the highest seen.", []string{"gateway"}, nil)
 	descAbandoned = prometheus.NewDesc(metricPrefix+"abandoned_seqs_total",
@@ -49,7 +51,7 @@ func (in *Ingester) Collector() prometheus.Collector { return collector{in} }
 
 // Describe sends every metric's description.
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descMessages, descRefused, descLost, descResets, descGaps, descMissing,
+	for _, d := range []*prometheus.Desc{descMessages, descRefused, descLost, descResets, descGaps, descRestarts, descMissing,
 		descAbandoned, descOnline, descLastSeen, descTags, descLineErrors, descOverBound, descBatches, descRefusalsDropped} {
 		ch <- d
 	}
@@ -82,6 +84,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descGaps, cs.Gaps, n, "detected")
 		counter(descGaps, cs.GapsFilled, n, "filled")
 		counter(descGaps, cs.GapsExplained, n, "explained")
+		counter(descGaps, cs.GapsAbandoned, n, "abandoned")
+		counter(descRestarts, cs.SeqRestarts, n)
 		gauge(descMissing, float64(g.Missing), n)
 		counter(descAbandoned, g.Abandoned, n)
 		online := 0.0

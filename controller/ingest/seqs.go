@@ -36,6 +36,8 @@ type gap struct {
 	Reported bool `json:"reported,omitempty"`
 	// Explained: an events.lost range covered part of it.
 	Explained bool `json:"explained,omitempty"`
+	// Abandoned: closed by settle because it is no longer tracked.
+	Abandoned bool `json:"-"`
 }
 
 // seqState is what a gateway's sequence numbers tell: every seq <= Low
@@ -52,8 +54,12 @@ type seqState struct {
 	Covered   []span `json:"covered,omitempty"`
 	Explained []span `json:"explained,omitempty"`
 	Gaps      []gap  `json:"gaps,omitempty"`
-	// Abandoned counts the missing seqs given up because of the bounds.
+	// Abandoned counts the missing seqs given up because of the bounds
+	// or a restart.
 	Abandoned uint64 `json:"abandoned,omitempty"`
+	// dropped are the gaps no longer tracked since the last settle, which
+	// closes the reported ones.
+	dropped []gap
 }
 
 func (s *seqState) clone() seqState {
@@ -61,7 +67,16 @@ func (s *seqState) clone() seqState {
 	c.Covered = append([]span(nil), s.Covered...)
 	c.Explained = append([]span(nil), s.Explained...)
 	c.Gaps = append([]gap(nil), s.Gaps...)
+	c.dropped = slices.Clone(s.dropped)
 	return c
+}
+
+// restart starts the sequence again at seq, giving up what was missing
+// of the previous one (its gaps will never fill).
+func (s *seqState) restart(seq uint64) {
+	abandoned := s.Abandoned + s.missing()
+	dropped := append(s.dropped, s.Gaps...)
+	*s = seqState{Started: true, Low: seq - 1, High: seq - 1, Abandoned: abandoned, dropped: dropped}
 }
 
 // find returns the index of the span of spans holding x, or -1.
@@ -200,13 +215,20 @@ func (s *seqState) cover(a, b uint64) {
 		// not be filled, and must not look so.
 		hole := span{s.Low + 1, s.Covered[0].A - 1}
 		s.Abandoned += hole.B - hole.A + 1
-		s.Gaps = slices.DeleteFunc(s.Gaps, func(g gap) bool { return g.First <= hole.B && hole.A <= g.Last })
+		s.Gaps = slices.DeleteFunc(s.Gaps, func(g gap) bool {
+			in := g.First <= hole.B && hole.A <= g.Last
+			if in {
+				s.dropped = append(s.dropped, g)
+			}
+			return in
+		})
 		s.Low = s.Covered[0].B
 		s.Covered = s.Covered[1:]
 	}
 	if len(s.Gaps) > maxGaps {
 		// The oldest gaps are no longer tracked (their seqs still count
 		// as missing).
+		s.dropped = append(s.dropped, s.Gaps[:len(s.Gaps)-maxGaps]...)
 		s.Gaps = s.Gaps[len(s.Gaps)-maxGaps:]
 	}
 }
@@ -241,10 +263,18 @@ func (s *seqState) missing() uint64 {
 }
 
 // settle ends a batch: it removes the gaps now filled or explained
-// (returned as closed) and marks the others reported (those newly so
+// (returned as closed), returns as closed (and Abandoned) the reported
+// gaps no longer tracked, and marks the others reported (those newly so
 // returned as opened). A gap opened and filled in the same batch is in
 // neither.
 func (s *seqState) settle() (opened, closed []gap) {
+	for _, g := range s.dropped {
+		if g.Reported {
+			g.Abandoned = true
+			closed = append(closed, g)
+		}
+	}
+	s.dropped = nil
 	kept := s.Gaps[:0]
 	for _, g := range s.Gaps {
 		if s.missingIn(g.First, g.Last) == 0 {

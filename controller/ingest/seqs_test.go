@@ -145,18 +145,27 @@ func TestGapExplainedByEventsLost(t *testing.T) {
 func TestSeqStateBounds(t *testing.T) {
 	var s seqState
 	s.markSeen(1)
+	closed := 0
 	// Every other seq: a hole each, past the bound.
 	for seq := uint64(3); seq < 2*maxSpans+100; seq += 2 {
 		if s.seen(seq) {
 			t.Fatalf("seq %d new but seen", seq)
 		}
 		s.markSeen(seq)
-		if _, closed := s.settle(); len(closed) != 0 {
-			t.Fatalf("seq %d: gaps given up closed as filled: %+v", seq, closed)
+		_, c := s.settle()
+		for _, g := range c {
+			if !g.Abandoned {
+				t.Fatalf("seq %d: a gap given up closed as filled: %+v", seq, g)
+			}
 		}
+		closed += len(c)
 	}
 	if len(s.Covered) > maxSpans || len(s.Gaps) > maxGaps || s.Abandoned == 0 {
 		t.Fatalf("bounds not kept: %d spans, %d gaps, %d abandoned", len(s.Covered), len(s.Gaps), s.Abandoned)
+	}
+	// Every gap opened is still open or closed as given up.
+	if want := maxSpans + 49; closed+len(s.Gaps) != want {
+		t.Errorf("%d gaps closed as given up + %d open, want %d gaps", closed, len(s.Gaps), want)
 	}
 	if s.missing()+s.Abandoned != uint64(maxSpans+49) {
 		t.Errorf("missing %d + abandoned %d, want %d holes", s.missing(), s.Abandoned, maxSpans+49)
@@ -198,14 +207,18 @@ func TestGapGivenUpIsNotFilled(t *testing.T) {
 		t.Fatalf("opened %+v", opened)
 	}
 	// Every other seq of the gap comes: a hole each, past the bound.
+	var closed []gap
 	for seq := uint64(2); seq <= 3000; seq += 2 {
 		s.markSeen(seq)
-		if _, closed := s.settle(); len(closed) != 0 {
-			t.Fatalf("seq %d: a gap given up closed as filled: %+v", seq, closed)
-		}
+		_, c := s.settle()
+		closed = append(closed, c...)
 	}
 	if s.Abandoned == 0 || len(s.Gaps) != 0 {
 		t.Fatalf("abandoned %d, gaps %+v", s.Abandoned, s.Gaps)
+	}
+	// Given up, it is closed once, as such (its alert resolves).
+	if len(closed) != 1 || !closed[0].Abandoned || closed[0].First != 2 || closed[0].Last != 3000 {
+		t.Fatalf("closed %+v, want the gap 2..3000 once, abandoned", closed)
 	}
 	checkSeqState(t, &s)
 }

@@ -92,6 +92,14 @@ type Counts struct {
 	Gaps          uint64 `json:"gaps,omitempty"`
 	GapsFilled    uint64 `json:"gaps_filled,omitempty"`
 	GapsExplained uint64 `json:"gaps_explained,omitempty"`
+	// GapsAbandoned counts the reported gaps closed unfilled because they
+	// are no longer tracked: past the bounds of the sequence state (more
+	// than 64 open gaps, or more than 1,024 holes), or left behind by a
+	// sequence restart.
+	GapsAbandoned uint64 `json:"gaps_abandoned,omitempty"`
+	// SeqRestarts counts the times the gateway was seen numbering its
+	// events from 1 again (a reinstall with a fresh spool).
+	SeqRestarts uint64 `json:"seq_restarts,omitempty"`
 	// LineErrors counts events and health messages recorded whose
 	// InfluxDB line could not be encoded (a time outside 1677..2262).
 	LineErrors uint64 `json:"line_errors,omitempty"`
@@ -110,7 +118,8 @@ func (c *Counts) clone() Counts {
 // scalars lists c's counters other than the maps, for add.
 func (c *Counts) scalars() []*uint64 {
 	return []*uint64{&c.Events, &c.Duplicates, &c.Statuses, &c.StaleStatuses, &c.Health, &c.LossReports,
-		&c.PresenceResets, &c.Gaps, &c.GapsFilled, &c.GapsExplained, &c.LineErrors, &c.OverBound}
+		&c.PresenceResets, &c.Gaps, &c.GapsFilled, &c.GapsExplained, &c.GapsAbandoned, &c.SeqRestarts,
+		&c.LineErrors, &c.OverBound}
 }
 
 // add adds o to c.

@@ -25,11 +25,17 @@ var (
 	// bucketPassages: gateway NUL pair -> PassageState.
 	bucketPassages = []byte("passages")
 	// bucketMeta: keyUnknown -> Counts of the refusals of UnknownGateway.
+	// keyIDSeed -> the key of the event ID hashes (16 bytes).
 	bucketMeta = []byte("meta")
 	keyUnknown = []byte("unknown")
+	keyIDSeed  = []byte("id-seed")
+	// bucketIDs: gateway NUL chunk number (8 bytes, big-endian) -> the
+	// hashes of the event IDs a batch recorded (8 bytes each), the
+	// newest idRingSize or more per gateway (see idRing).
+	bucketIDs = []byte("ids")
 )
 
-var allBuckets = [][]byte{bucketGateways, bucketTags, bucketDoors, bucketPassages, bucketMeta}
+var allBuckets = [][]byte{bucketGateways, bucketTags, bucketDoors, bucketPassages, bucketMeta, bucketIDs}
 
 // gwRec is the durable state of one gateway.
 type gwRec struct {
@@ -44,6 +50,10 @@ type gwRec struct {
 	Health     *telemetry.Health      `json:"health,omitempty"`
 	Seq        seqState               `json:"seq"`
 	Counts     Counts                 `json:"counts"`
+	// Newest is the time of the newest event recorded: an event whose seq
+	// was seen but that is newer tells that the gateway numbers from 1
+	// again (see txn.event).
+	Newest time.Time `json:"newest,omitzero"`
 }
 
 // clone copies g deeply enough for a batch to change it (Health,
@@ -164,6 +174,9 @@ func (t *txn) store(tx *bolt.Tx) error {
 			return err
 		}
 	}
+	if err := t.storeIDs(tx.Bucket(bucketIDs)); err != nil {
+		return err
+	}
 	b = tx.Bucket(bucketTags)
 	for gw, m := range t.tags {
 		for k, p := range m {
@@ -183,6 +196,34 @@ func (t *txn) store(tx *bolt.Tx) error {
 		if err := put(b, k.bytes(), p); err != nil {
 			return fmt.Errorf("passage %s/%s: %w", k.gw, k.src, err)
 		}
+	}
+	return nil
+}
+
+// idLog is a gateway's chunk log of stored IDs as it is once the batch
+// commits.
+type idLog struct {
+	log  []idChunk
+	next uint64
+}
+
+// storeIDs stores the hashes of the IDs the batch records, a chunk per
+// gateway.
+func (t *txn) storeIDs(b *bolt.Bucket) error {
+	if len(t.idList) == 0 {
+		return nil
+	}
+	byGW := map[string][]uint64{}
+	for _, k := range t.idList {
+		byGW[k.gw] = append(byGW[k.gw], k.h)
+	}
+	t.idLogs = make(map[string]idLog, len(byGW))
+	for gw, hs := range byGW {
+		log, next, err := storeIDs(b, gw, t.in.ids[gw], hs)
+		if err != nil {
+			return fmt.Errorf("ids of %s: %w", gw, err)
+		}
+		t.idLogs[gw] = idLog{log, next}
 	}
 	return nil
 }

@@ -24,6 +24,8 @@ type txn struct {
 	doors    map[srcKey]*DoorState
 	passages map[srcKey]*PassageState
 	ids      map[idKey]struct{} // the IDs of the events the batch records
+	idList   []idKey            // the same, in order
+	idLogs   map[string]idLog   // set by store: the gateways' stored ID chunks
 	tagN     map[string]int     // staged count of present tags, per gateway touched
 
 	lines    []byte
@@ -34,7 +36,7 @@ type txn struct {
 func (in *Ingester) newTxn(sites map[string]string, lines []byte, size int) *txn {
 	return &txn{in: in, st: in.st, sites: sites, now: in.o.Now(), gws: map[string]*gwRec{},
 		tags: map[string]map[tagKey]*PresentTag{}, doors: map[srcKey]*DoorState{},
-		passages: map[srcKey]*PassageState{}, ids: make(map[idKey]struct{}, size), tagN: map[string]int{}, lines: lines}
+		passages: map[srcKey]*PassageState{}, ids: make(map[idKey]struct{}, size), idList: make([]idKey, 0, size), tagN: map[string]int{}, lines: lines}
 }
 
 // gw returns the batch's copy of a gateway's record, made on first use.
@@ -322,13 +324,28 @@ func (t *txn) health(gw, site string, h *telemetry.Health) {
 func (t *txn) event(gw, site string, ev *telemetry.Event) {
 	g := t.gw(gw)
 	t.heard(gw, g)
-	id := idKey{gw, idHash(ev.ID)}
-	if _, staged := t.ids[id]; staged || g.Seq.seen(ev.Seq) || t.in.ids[gw].has(id.h) {
+	id := idKey{gw, t.in.idh.hash(ev.ID)}
+	if _, staged := t.ids[id]; staged || t.in.ids[gw].has(id.h) {
 		g.Counts.Duplicates++
 		return
 	}
+	if g.Seq.seen(ev.Seq) {
+		// A seq seen before on an event newer than any recorded is no
+		// redelivery (that would be as old as its first delivery): the
+		// gateway numbers from 1 again, reinstalled with a fresh spool.
+		if g.Newest.IsZero() || !ev.Time.After(g.Newest) {
+			g.Counts.Duplicates++
+			return
+		}
+		g.Seq.restart(ev.Seq)
+		g.Counts.SeqRestarts++
+	}
 	g.Seq.markSeen(ev.Seq)
+	if ev.Time.After(g.Newest) {
+		g.Newest = ev.Time
+	}
 	t.ids[id] = struct{}{}
+	t.idList = append(t.idList, id)
 	g.Counts.Events++
 	if t.in.o.Lines != nil {
 		var err error
@@ -520,13 +537,17 @@ func (t *txn) settle() {
 				"gateway "+gw+": events "+gapRange(x)+" missing", gapAttrs(x))
 		}
 		for _, x := range closed {
-			if x.Explained {
+			summary := "gateway " + gw + ": events " + gapRange(x) + " no longer missing"
+			switch {
+			case x.Abandoned:
+				g.Counts.GapsAbandoned++
+				summary = "gateway " + gw + ": events " + gapRange(x) + " given up (no longer tracked)"
+			case x.Explained:
 				g.Counts.GapsExplained++
-			} else {
+			default:
 				g.Counts.GapsFilled++
 			}
-			t.signal(gw, alerts.KindSequenceGap, gapKey(x), false, t.now,
-				"gateway "+gw+": events "+gapRange(x)+" no longer missing", gapAttrs(x))
+			t.signal(gw, alerts.KindSequenceGap, gapKey(x), false, t.now, summary, gapAttrs(x))
 		}
 	}
 }
