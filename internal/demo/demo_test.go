@@ -11,11 +11,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ngic/ngic/controller/dashboard/dashboardtest"
 	"github.com/ngic/ngic/internal/testenv"
 	"github.com/ngic/ngic/telemetry"
 )
@@ -42,28 +42,19 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// output collects a process's output for the test to read while it runs.
-type output struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// output is a process's output in a file, for the test to read while it
+// runs.
+type output struct{ path string }
 
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.Write(p)
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
+func (o output) String() string {
+	b, _ := os.ReadFile(o.path)
+	return string(b)
 }
 
 // running is an ngic-demo process started by a test.
 type running struct {
 	cmd  *exec.Cmd
-	out  *output
+	out  output
 	tmp  string // its TMPDIR
 	done chan struct{}
 	err  error
@@ -80,10 +71,15 @@ var quick = []string{"--villages", "30", "--poll", "1s", "--down-after", "2s", "
 // and token.
 func startDemo(t *testing.T, lock string, args ...string) *running {
 	t.Helper()
-	r := &running{out: &output{}, tmp: t.TempDir(), done: make(chan struct{})}
+	r := &running{out: output{filepath.Join(t.TempDir(), "out")}, tmp: t.TempDir(), done: make(chan struct{})}
+	f, err := os.Create(r.out.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
 	r.cmd = exec.Command(filepath.Join(bin, "ngic-demo"), append([]string{"--lock", lock}, args...)...)
 	r.cmd.Env = append(os.Environ(), "TMPDIR="+r.tmp)
-	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
+	r.cmd.Stdout, r.cmd.Stderr = f, f
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -385,5 +381,65 @@ func TestDemoKilled(t *testing.T) {
 	removeOrphans(r.tmp)
 	if got := folders(t, r.tmp); len(got) != 0 {
 		t.Errorf("the folder of the killed demo is still there: %v", got)
+	}
+}
+
+// screenshotDir is where the browser test leaves its screenshots for a
+// person to look at; docsScreenshot is the README's, written when
+// NGIC_UPDATE_SCREENSHOT=1.
+var (
+	screenshotDir  = filepath.Join("..", "..", "bin", "screenshots")
+	docsScreenshot = filepath.Join("..", "..", "docs", "dashboard.png")
+)
+
+// TestDemoDashboard signs in to the demo's dashboard in chromium with the
+// token the demo prints and, while the cabinet door is held open with a
+// badge at its reader, takes the views a newcomer sees into
+// bin/screenshots (demo-*.png): the cabinet's site page (its device,
+// gateway, door held open, tags present), the alerts with the door's
+// alert firing, and the overview. The page makes no request beyond
+// 127.0.0.1 and logs no error. With NGIC_UPDATE_SCREENSHOT=1 the site
+// page becomes docs/dashboard.png, the README's picture.
+func TestDemoDashboard(t *testing.T) {
+	browser := testenv.StartChromium(t)
+	lock := fmt.Sprintf("ngic-demo-test-browser-%d", os.Getpid())
+	args := append([]string{"--http", fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))}, quick...)
+	r := startDemo(t, lock, append(args, "--tag-period", "2s", "--held-after", "3s", "--linger", "30s")...)
+	m := regexp.MustCompile(`gateway (\S+) at site (\S+): a badge reader`).FindStringSubmatch(r.out.String())
+	if m == nil {
+		t.Fatalf("the demo does not say where the door is:\n%s", r.out.String())
+	}
+	cabinetGW, cabinet := m[1], m[2]
+	ctx, cancel := browser.NewTab(t)
+	defer cancel()
+	watch := testenv.WatchPage(t, ctx, nil)
+	dashboardtest.SignIn(t, ctx, r.URL+"/#/", r.Token)
+	waitFor(t, r, "the door's alert open and a badge at the cabinet's reader", func() bool {
+		var open struct{ Items []apiAlert }
+		var site struct {
+			TagsPresent int `json:"tags_present"`
+		}
+		r.get(t, "/api/v1/alerts?state=open", r.Token, &open)
+		r.get(t, "/api/v1/sites/"+cabinet, r.Token, &site)
+		return seen(open.Items, ruleDoorHeld, cabinetGW, telemetry.AlertFiring) && site.TagsPresent > 0
+	})
+	dashboardtest.Go(t, ctx, r.URL, "#/site/"+cabinet, "site", "held")
+	testenv.Screenshot(t, ctx, screenshotDir, "demo-site")
+	dashboardtest.Go(t, ctx, r.URL, "#/alerts", "alerts", "held open")
+	testenv.Screenshot(t, ctx, screenshotDir, "demo-alerts")
+	dashboardtest.Go(t, ctx, r.URL, "#/", "map", "Regions")
+	testenv.Screenshot(t, ctx, screenshotDir, "demo-overview")
+	watch.Check(t)
+	if os.Getenv("NGIC_UPDATE_SCREENSHOT") == "1" {
+		b, err := os.ReadFile(filepath.Join(screenshotDir, "demo-site.png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(docsScreenshot), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(docsScreenshot, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
