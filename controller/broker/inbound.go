@@ -5,15 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
-// MQTT 3.1.1 packet types met by the inbound reader (the high nibble of the
-// fixed header's first byte).
-const (
-	publishType = 3
-	// maxRemainingLength is the largest remaining length four bytes encode.
-	maxRemainingLength = 268_435_455
-)
+// publishType is the MQTT 3.1.1 packet type of a PUBLISH (the high nibble
+// of the fixed header's first byte).
+const publishType = 3
 
 // errMalformedPacket is wrapped by the errors of a packet the broker sent
 // that is not MQTT 3.1.1; the connection is then given up.
@@ -64,7 +61,7 @@ func readPacket(r *bufio.Reader, buf []byte) (*inboundMessage, []byte, error) {
 	if err != nil {
 		return nil, buf, err
 	}
-	n, lenBytes, err := readRemainingLength(r)
+	n, raw, k, err := readRemainingLength(r)
 	if err != nil {
 		return nil, buf, err
 	}
@@ -73,9 +70,9 @@ func readPacket(r *bufio.Reader, buf []byte) (*inboundMessage, []byte, error) {
 	}
 	if h>>4 != publishType || h>>1&3 > 1 {
 		buf = append(buf, h)
-		buf = append(buf, lenBytes...)
+		buf = append(buf, raw[:k]...)
 		start := len(buf)
-		buf = append(buf, make([]byte, n)...)
+		buf = slices.Grow(buf, n)[:start+n]
 		_, err = io.ReadFull(r, buf[start:])
 		return nil, buf, unexpectedEOF(err)
 	}
@@ -88,23 +85,23 @@ func readPacket(r *bufio.Reader, buf []byte) (*inboundMessage, []byte, error) {
 }
 
 // readRemainingLength reads a fixed header's remaining length: its value
-// and its bytes.
-func readRemainingLength(r *bufio.Reader) (int, []byte, error) {
-	var raw [4]byte
-	n, shift := 0, 0
-	for i := range raw {
+// and its k bytes.
+func readRemainingLength(r *bufio.Reader) (n int, raw [4]byte, k int, err error) {
+	shift := 0
+	for k < len(raw) {
 		c, err := r.ReadByte()
 		if err != nil {
-			return 0, nil, unexpectedEOF(err)
+			return 0, raw, 0, unexpectedEOF(err)
 		}
-		raw[i] = c
+		raw[k] = c
+		k++
 		n |= int(c&0x7f) << shift
 		if c&0x80 == 0 {
-			return n, raw[:i+1], nil
+			return n, raw, k, nil
 		}
 		shift += 7
 	}
-	return 0, nil, fmt.Errorf("%w: remaining length longer than four bytes", errMalformedPacket)
+	return 0, raw, 0, fmt.Errorf("%w: remaining length longer than four bytes", errMalformedPacket)
 }
 
 // unexpectedEOF turns the end of the input inside a packet into

@@ -206,3 +206,25 @@ func FuzzInboundSplit(f *testing.F) {
 		}
 	})
 }
+
+// TestInboundAllocs: a PUBLISH costs three allocations (the packet, the
+// message, the topic), and the other packets none once the buffer grew.
+func TestInboundAllocs(t *testing.T) {
+	stream := bytes.Repeat(bytes.Join(inboundStream[:3], nil), 100)
+	r := bytes.NewReader(stream)
+	c := &bufferedConn{r: bufio.NewReaderSize(r, 64<<10), deliver: func(*inboundMessage) {}}
+	buf := make([]byte, 64)
+	read := func() {
+		r.Reset(stream)
+		c.r.Reset(r)
+		for {
+			if _, err := c.Read(buf); err != nil {
+				return
+			}
+		}
+	}
+	read()
+	if n := testing.AllocsPerRun(20, read); n > 3*100 {
+		t.Fatalf("%v allocations for 100 PUBLISH and 200 other packets, want at most 300", n)
+	}
+}
