@@ -145,7 +145,8 @@ func TestReportCoverageRealRecordings(t *testing.T) {
 			t.Errorf("unexpected village %s", v.Code)
 			continue
 		}
-		got := reportVillage{v.Broadband, v.Evidence, v.TV, v.TVEvidence, v.VoiceEvidence, v.Network, v.Converged, v.SubscribersOnline}
+		got := reportVillage{v.Broadband, v.Evidence, v.TV.String(), v.TVEvidence.String(), v.VoiceEvidence.String(), v.Network,
+			v.Converged, v.SubscribersOnline}
 		got.subscribers = math.Round(got.subscribers*1e9) / 1e9
 		if got != w {
 			t.Errorf("village %s %s:\n got %+v\nwant %+v", v.Code, v.Name, got, w)
@@ -430,7 +431,7 @@ func TestReportCoverageWithoutEvidence(t *testing.T) {
 		t.Errorf("source %q", r.Source)
 	}
 	for _, v := range r.Villages {
-		if v.Evidence == coverage.EvidenceMeasured || v.TVEvidence == coverage.EvidenceMeasured || v.SubscribersOnline != 0 {
+		if v.Evidence == coverage.EvidenceMeasured || v.TVEvidence == coverage.BasisMeasured || v.SubscribersOnline != 0 {
 			t.Errorf("village %s: measured evidence without any poll: %s, TV %s", v.Code, v.Evidence, v.TVEvidence)
 		}
 	}

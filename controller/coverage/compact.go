@@ -20,13 +20,6 @@ func ComputeCompact(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, 
 	return compute(inv, devs, cfg, now, true)
 }
 
-// compactTrail is a village's trail kept compact: its entries, and what
-// they share with the other villages of the result.
-type compactTrail struct {
-	es  []entry
-	ctx *trailCtx
-}
-
 // trailCtx is what the compact trails of one result share: the rows they
 // name, the state of each device, and the strings of the entries.
 type trailCtx struct {
@@ -36,6 +29,29 @@ type trailCtx struct {
 	// tables are the strings of the entries, one table per worker of the
 	// computation (a string's id is its table << tableShift | its index).
 	tables []*strTable
+	// blocks are the entries, in the blocks the workers filled.
+	blocks [][]entry
+}
+
+// blockLimit is the number of blocks of entries a result may have (a
+// village's block is a uint16); trailLimit the entries of a compact trail
+// (its count is a uint16). Tests lower them.
+var (
+	blockLimit = 1 << 16
+	trailLimit = 1<<16 - 1
+)
+
+// newBlock adds a block of n entries for a worker, and returns it with its
+// number; false when the result has blockLimit already.
+func (t *trailCtx) newBlock(n int) ([]entry, uint16, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.blocks) >= blockLimit {
+		return nil, 0, false
+	}
+	b := make([]entry, n)
+	t.blocks = append(t.blocks, b)
+	return b, uint16(len(t.blocks) - 1), true
 }
 
 // strTable is the strings of one worker's entries; ids finds them while
@@ -142,20 +158,38 @@ func (c *computation) newTrailCtx() *trailCtx {
 	return t
 }
 
-// compact appends trail, compacted, to the worker's block of entries, and
-// returns it.
-func (s *scratch) compact(ctx *trailCtx, trail []TrailEntry) compactTrail {
-	if cap(s.entries)-len(s.entries) < len(trail) {
-		s.entries = make([]entry, 0, max(trailBlock, len(trail)))
+// compact puts trail, compacted, in the worker's block of entries, as
+// out's compact trail; false when it cannot (a trail of more than
+// trailLimit entries, or no block left), and out keeps trail in full.
+func (s *scratch) compact(ctx *trailCtx, trail []TrailEntry, out *Village) bool {
+	if len(trail) > trailLimit {
+		return false
 	}
-	lo := len(s.entries)
+	if len(s.entries)-s.used < len(trail) {
+		b, id, ok := ctx.newBlock(max(trailBlock, len(trail)))
+		if !ok {
+			return false
+		}
+		s.entries, s.entriesID, s.used = b, id, 0
+	}
+	out.ct, out.ctBlock, out.ctLo, out.ctN = ctx, s.entriesID, uint32(s.used), uint16(len(trail))
 	for i := range trail {
 		e := &trail[i]
-		s.entries = append(s.entries, entry{tech: s.intern(ctx, e.Technology), class: s.intern(ctx, e.Class),
-			why: s.intern(ctx, e.Why), rejected: s.intern(ctx, e.Rejected), value: e.Value, down: e.DownMbps, up: e.UpMbps, row: e.row, source: code(entrySources[:], e.Source),
-			figure: code(entryFigures[:], e.Figure), unit: code(entryUnits[:], e.Unit), used: e.Used})
+		s.entries[s.used] = entry{tech: s.intern(ctx, e.Technology), class: s.intern(ctx, e.Class),
+			why: s.intern(ctx, e.Why), rejected: s.intern(ctx, e.Rejected), value: e.Value, down: e.DownMbps, up: e.UpMbps,
+			row: e.row, source: code(entrySources[:], e.Source), figure: code(entryFigures[:], e.Figure),
+			unit: code(entryUnits[:], e.Unit), used: e.Used}
+		s.used++
 	}
-	return compactTrail{es: s.entries[lo:len(s.entries):len(s.entries)], ctx: ctx}
+	return true
+}
+
+// entries returns the village's compact trail (nil when it has none).
+func (v *Village) entries() []entry {
+	if v.ct == nil || v.ctN == 0 { // an empty trail may have no block
+		return nil
+	}
+	return v.ct.blocks[v.ctBlock][v.ctLo : v.ctLo+uint32(v.ctN)]
 }
 
 // expand gives entry e in full.
@@ -182,12 +216,13 @@ func (t *trailCtx) expand(e *entry) TrailEntry {
 // TrailEntries returns the village's trail in full: Trail, or the compact
 // trail of ComputeCompact expanded (a new slice at each call).
 func (v *Village) TrailEntries() []TrailEntry {
-	if v.Trail != nil || v.ct.ctx == nil {
+	if v.Trail != nil || v.ct == nil {
 		return v.Trail
 	}
-	out := make([]TrailEntry, len(v.ct.es))
-	for i := range v.ct.es {
-		out[i] = v.ct.ctx.expand(&v.ct.es[i])
+	es := v.entries()
+	out := make([]TrailEntry, len(es))
+	for i := range es {
+		out[i] = v.ct.expand(&es[i])
 	}
 	return out
 }
@@ -195,10 +230,11 @@ func (v *Village) TrailEntries() []TrailEntry {
 // usedData calls f with the device index of each used, measured data
 // entry of the village's trail.
 func (v *Village) usedData(f func(dev int32)) {
-	if v.Trail == nil && v.ct.ctx != nil {
-		sas := v.ct.ctx.inv.ServiceAreas
-		for i := range v.ct.es {
-			e := &v.ct.es[i]
+	if v.Trail == nil && v.ct != nil {
+		sas := v.ct.inv.ServiceAreas
+		es := v.entries()
+		for i := range es {
+			e := &es[i]
 			if e.used && entrySources[e.source] == EvidenceMeasured && sas[e.row].Service == inventory.ServiceData {
 				f(sas[e.row].DeviceIx)
 			}
@@ -234,7 +270,7 @@ var villageEncoders = sync.Pool{New: func() any {
 // in full. It escapes no HTML: an encoder that does escapes the result.
 func (v Village) MarshalJSON() ([]byte, error) {
 	p := (*plainVillage)(&v)
-	if p.Trail == nil && p.ct.ctx != nil {
+	if p.Trail == nil && p.ct != nil {
 		p.Trail = v.TrailEntries()
 	}
 	return marshalNoHTML(p)

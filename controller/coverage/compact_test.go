@@ -37,9 +37,9 @@ func TestComputeCompact(t *testing.T) {
 		// Tables of three strings: the workers' strings span many.
 		tableLimit = 3
 		small := ComputeCompact(w.inv, w.devs, &cfg, now)
-		if len(small.Villages) > 0 && len(small.Villages[0].ct.ctx.tables) <= len(comp.Villages[0].ct.ctx.tables) {
-			t.Errorf("%s: %d tables of 3 strings, %d of %d", w.name, len(small.Villages[0].ct.ctx.tables),
-				len(comp.Villages[0].ct.ctx.tables), tableSize)
+		if len(small.Villages) > 0 && len(small.Villages[0].ct.tables) <= len(comp.Villages[0].ct.tables) {
+			t.Errorf("%s: %d tables of 3 strings, %d of %d", w.name, len(small.Villages[0].ct.tables),
+				len(comp.Villages[0].ct.tables), tableSize)
 		}
 		entries := 0
 		for i := range full.Villages {
@@ -69,6 +69,50 @@ func TestComputeCompact(t *testing.T) {
 				t.Errorf("%s: the compact result's JSON (escape HTML %v) differs", w.name, escape)
 			}
 		}
+	}
+}
+
+// TestComputeCompactLimits: a trail longer than a compact trail may be,
+// and the villages computed once the result has no block of entries left,
+// keep their trails in full, and the result is Compute's all the same.
+func TestComputeCompactLimits(t *testing.T) {
+	dir := t.TempDir()
+	if err := inventorytest.WriteNational(dir, 12_000); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Load(dir, inventory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	devs := synthesise(inv, now)
+	cfg := DefaultConfig()
+	defer func(b, n int) { blockLimit, trailLimit = b, n }(blockLimit, trailLimit)
+	// One block of trailBlock entries: fewer than the villages' entries.
+	blockLimit, trailLimit = 1, 2
+	full := Compute(inv, devs, &cfg, now)
+	comp := ComputeCompact(inv, devs, &cfg, now)
+	var long, noBlock, compact, short int
+	for i := range comp.Villages {
+		if n := len(full.Villages[i].Trail); n <= trailLimit {
+			short += n
+		}
+		switch v := &comp.Villages[i]; {
+		case v.Trail != nil && len(v.Trail) > trailLimit:
+			long++
+		case v.Trail != nil:
+			noBlock++
+		case v.ct != nil:
+			compact++
+		}
+	}
+	if short <= trailBlock {
+		t.Fatalf("%d entries in short trails: they fit in one block", short)
+	}
+	if long == 0 || noBlock == 0 || compact == 0 {
+		t.Errorf("%d compact trails, %d too long, %d without a block: want some of each", compact, long, noBlock)
+	}
+	if a, b := encode(t, full, false), encode(t, comp, false); !bytes.Equal(a, b) {
+		t.Errorf("the JSON of a result with trails in full and compact differs from Compute's")
 	}
 }
 

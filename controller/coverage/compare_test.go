@@ -35,11 +35,11 @@ func TestCompare(t *testing.T) {
 	}
 	want := map[string]VillageChange{
 		"V01": {Code: "V01", FromBroadband: "served", ToBroadband: "unserved", Direction: DirectionDown,
-			FromEvidence: "measured", ToEvidence: "none", FromTV: "digital", ToTV: "digital"},
+			FromEvidence: "measured", ToEvidence: "none", FromTV: TVDigital, ToTV: TVDigital},
 		"V02": {Code: "V02", FromBroadband: "served", ToBroadband: "unserved", Direction: DirectionDown,
-			FromEvidence: "measured", ToEvidence: "none", FromTV: "none", ToTV: "none"},
+			FromEvidence: "measured", ToEvidence: "none", FromTV: TVNone, ToTV: TVNone},
 		"V04": {Code: "V04", FromBroadband: "underserved", ToBroadband: "underserved", Direction: DirectionSame,
-			FromEvidence: "measured", ToEvidence: "declared", FromTV: "none", ToTV: "none"},
+			FromEvidence: "measured", ToEvidence: "declared", FromTV: TVNone, ToTV: TVNone},
 		// olt2 was stale and is fresh again, which changes no class.
 	}
 	if len(got) != len(want) {

@@ -151,7 +151,7 @@ func TestVillages(t *testing.T) {
 	for code, w := range cases {
 		v := village(t, r, code)
 		got := want{v.Broadband, v.Evidence, v.DownMbps, v.UpMbps, v.Technology, v.Stale, v.Outage,
-			v.SubscribersOnline, v.NextGenSubscribers, v.TV, v.TVEvidence, v.Voice, v.Converged}
+			v.SubscribersOnline, v.NextGenSubscribers, v.TV.String(), v.TVEvidence.String(), v.Voice, v.Converged}
 		if !near(got.subs, w.subs) || !near(got.nextGen, w.nextGen) {
 			t.Errorf("%s: subscribers %v (next gen %v), want %v (%v)", code, got.subs, got.nextGen, w.subs, w.nextGen)
 		}
@@ -306,7 +306,7 @@ func TestDegradedSource(t *testing.T) {
 	devs[7].Evidence = &Evidence{TV: &TVSource{Known: true, Up: true, Degraded: true, Why: "major alarm gbe-loss-of-input-stream"}}
 	v := village(t, Compute(inv, devs, &cfg, now), "V08")
 	// hd1 degraded: rejected; the declared DVB-T2 gives digital TV.
-	if v.TV != TVDigital || v.TVEvidence != EvidenceDeclared || v.Outage {
+	if v.TV != TVDigital || v.TVEvidence != BasisDeclared || v.Outage {
 		t.Errorf("V08: tv %s %s outage %v", v.TV, v.TVEvidence, v.Outage)
 	}
 	e := trailOf(v, "video")[0]

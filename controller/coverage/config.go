@@ -274,7 +274,7 @@ func CheckOverrides(inv *inventory.Inventory, cfg *Config) error {
 func classesOf(cfg *Config, service inventory.Service) []string {
 	switch service {
 	case inventory.ServiceVideo:
-		return []string{TVDigital, TVAnalogue, TVNone}
+		return []string{TVDigital.String(), TVAnalogue.String(), TVNone.String()}
 	case inventory.ServiceVoice:
 		return []string{VoiceServed, VoiceUnserved}
 	}

@@ -253,7 +253,7 @@ func TestRecordings(t *testing.T) {
 	} {
 		v := village(t, r, w.code)
 		if v.Broadband != w.class || v.Evidence != w.evidence || v.Technology != w.tech || v.DownMbps != w.down ||
-			!near(v.SubscribersOnline, w.subs) || v.TV != w.tv {
+			!near(v.SubscribersOnline, w.subs) || v.TV.String() != w.tv {
 			t.Errorf("%s: %s %s %s %v subscribers %v tv %s", w.code, v.Broadband, v.Evidence, v.Technology, v.DownMbps,
 				v.SubscribersOnline, v.TV)
 		}

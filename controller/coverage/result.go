@@ -20,17 +20,6 @@ const (
 	EvidenceNone = "none"
 )
 
-// TV classes of a village.
-const (
-	// TVDigital: a digital source that is up reaches the village (or one is
-	// declared).
-	TVDigital = "digital"
-	// TVAnalogue: only analogue television is declared there.
-	TVAnalogue = "analogue"
-	// TVNone: no television is known to reach the village.
-	TVNone = "none"
-)
-
 // Voice classes of a village (the classes an override of voice may give).
 const (
 	VoiceServed   = "served"
@@ -88,6 +77,8 @@ type Village struct {
 	// a class rests on it and however long it has been down; the trail's
 	// entries with Outage name the devices.
 	Outage bool `json:"outage"`
+	ctN    uint16
+	ctLo   uint32
 
 	// SubscribersOnline counts ONTs online, cable modems online and DSL
 	// lines in showtime delivering data to the village; a port shared
@@ -102,15 +93,16 @@ type Village struct {
 	// DigitalTV is TV == TVDigital.
 	DigitalTV bool `json:"digital_tv"`
 	// TV is TVDigital, TVAnalogue or TVNone; TVEvidence what it rests on.
-	TV         string `json:"tv"`
-	TVEvidence string `json:"tv_evidence"`
+	TV         TVClass `json:"tv"`
+	TVEvidence Basis   `json:"tv_evidence"`
 	// Voice: voice is delivered; VoiceEvidence what it rests on.
-	Voice         bool   `json:"voice"`
-	VoiceEvidence string `json:"voice_evidence"`
+	Voice         bool  `json:"voice"`
+	VoiceEvidence Basis `json:"voice_evidence"`
 
 	// Converged: data, voice and video all reach the village over devices
 	// of one access network, named by Network.
-	Converged bool   `json:"converged"`
+	Converged bool `json:"converged"`
+	ctBlock   uint16
 	Network   string `json:"network,omitempty"`
 
 	// Overrides are the planner's overrides in force for the village, one
@@ -122,8 +114,10 @@ type Village struct {
 	// nil: TrailEntries gives it (and JSON carries it) in full.
 	Trail []TrailEntry `json:"trail"`
 
-	// ct is the compact trail of ComputeCompact.
-	ct compactTrail
+	// ct holds the compact trail of ComputeCompact (nil: none): entries
+	// [ctLo, ctLo+ctN) of its block ctBlock. ctN, ctLo and ctBlock stand
+	// where the fields around them leave room.
+	ct *trailCtx
 }
 
 // OverrideInfo is an override in force, and what it overrides.
@@ -306,13 +300,13 @@ type VillageChange struct {
 	// FromBroadband/ToBroadband are the tier names ("" when absent from
 	// that result); Direction is "up", "down" or "same" (the tier did not
 	// move: the evidence or TV class did).
-	FromBroadband string `json:"from_broadband"`
-	ToBroadband   string `json:"to_broadband"`
-	Direction     string `json:"direction"`
-	FromEvidence  string `json:"from_evidence"`
-	ToEvidence    string `json:"to_evidence"`
-	FromTV        string `json:"from_tv"`
-	ToTV          string `json:"to_tv"`
+	FromBroadband string  `json:"from_broadband"`
+	ToBroadband   string  `json:"to_broadband"`
+	Direction     string  `json:"direction"`
+	FromEvidence  string  `json:"from_evidence"`
+	ToEvidence    string  `json:"to_evidence"`
+	FromTV        TVClass `json:"from_tv"`
+	ToTV          TVClass `json:"to_tv"`
 }
 
 // RegionChange is one figure of one region that moved.

@@ -24,7 +24,7 @@ func (c *computation) videoRow(s *scratch, r int32) {
 		case tv.Up && tv.Degraded:
 			e.Value, e.Rejected = 1, "source degraded: "+tv.Why
 		case tv.Up:
-			e.Value, e.Class = 1, TVDigital
+			e.Value, e.Class = 1, TVDigital.String()
 		default:
 			e.Rejected = "source down: " + tv.Why
 		}
@@ -37,7 +37,7 @@ func (c *computation) videoRow(s *scratch, r int32) {
 		}
 		e.Figure, e.Value, e.Unit, e.Why = FigureSubscribers, float64(n), UnitSubscribers, "IPTV over the access network"
 		if n > 0 {
-			e.Class = TVDigital
+			e.Class = TVDigital.String()
 		} else {
 			e.Rejected = "IPTV: no subscribers online"
 		}
@@ -67,7 +67,7 @@ func (c *computation) voiceRow(s *scratch, r int32) {
 // tv sets the village's TV class: measured digital, else declared digital,
 // else declared analogue, else none.
 func (c *computation) tv(s *scratch, decl []int32, out *Village) {
-	out.TV, out.TVEvidence = TVNone, EvidenceNone
+	out.TV, out.TVEvidence = TVNone, BasisNone
 	best := -1
 	for k := range s.candOf {
 		e := s.entry(k)
@@ -80,7 +80,7 @@ func (c *computation) tv(s *scratch, decl []int32, out *Village) {
 	}
 	if best >= 0 {
 		s.entry(best).Used = true
-		out.TV, out.TVEvidence = TVDigital, EvidenceMeasured
+		out.TV, out.TVEvidence = TVDigital, BasisMeasured
 	}
 	digital, analogue := -1, -1
 	for _, r := range decl {
@@ -89,29 +89,30 @@ func (c *computation) tv(s *scratch, decl []int32, out *Village) {
 			continue
 		}
 		e := c.declaredEntry(r, d)
-		e.Class = TVDigital
+		class := TVDigital
 		if d.Technology == TechAnalogue {
-			e.Class = TVAnalogue
+			class = TVAnalogue
 		}
+		e.Class = class.String()
 		if best >= 0 {
 			e.Rejected = "measured evidence exists"
 		}
 		k := s.add(e, noCandidate)
 		switch {
 		case best >= 0:
-		case e.Class == TVDigital && digital < 0:
+		case class == TVDigital && digital < 0:
 			digital = k
-		case e.Class == TVAnalogue && analogue < 0:
+		case class == TVAnalogue && analogue < 0:
 			analogue = k
 		}
 	}
 	switch {
 	case digital >= 0:
 		s.entry(digital).Used = true
-		out.TV, out.TVEvidence = TVDigital, EvidenceDeclared
+		out.TV, out.TVEvidence = TVDigital, BasisDeclared
 	case analogue >= 0:
 		s.entry(analogue).Used = true
-		out.TV, out.TVEvidence = TVAnalogue, EvidenceDeclared
+		out.TV, out.TVEvidence = TVAnalogue, BasisDeclared
 	}
 	out.DigitalTV = out.TV == TVDigital
 }
@@ -128,12 +129,12 @@ func fresher(a, b *TrailEntry) bool {
 // voice sets whether voice is delivered: by a device that counts, else
 // declared.
 func (c *computation) voice(s *scratch, decl []int32, out *Village) {
-	out.VoiceEvidence = EvidenceNone
+	out.VoiceEvidence = BasisNone
 	for k := range s.candOf {
 		e := s.entry(k)
 		if e.Service == string(inventory.ServiceVoice) && e.Rejected == "" {
 			e.Used = true
-			out.Voice, out.VoiceEvidence = true, EvidenceMeasured
+			out.Voice, out.VoiceEvidence = true, BasisMeasured
 			break
 		}
 	}
@@ -144,11 +145,11 @@ func (c *computation) voice(s *scratch, decl []int32, out *Village) {
 		}
 		e := c.declaredEntry(r, d)
 		e.Class = VoiceServed
-		if out.VoiceEvidence == EvidenceMeasured {
+		if out.VoiceEvidence == BasisMeasured {
 			e.Rejected = "measured evidence exists"
 		} else if !out.Voice {
 			e.Used = true
-			out.Voice, out.VoiceEvidence = true, EvidenceDeclared
+			out.Voice, out.VoiceEvidence = true, BasisDeclared
 		}
 		s.add(e, noCandidate)
 	}
@@ -200,14 +201,15 @@ func (c *computation) overrides(s *scratch, ovs []int32, out *Village) {
 			out.Tier, _ = c.cfg.TierIndex(o.Class)
 			out.Broadband, out.Evidence = o.Class, EvidenceOverride
 		case inventory.ServiceVideo:
-			info.Measured, info.MeasuredEvidence = out.TV, out.TVEvidence
-			out.TV, out.TVEvidence, out.DigitalTV = o.Class, EvidenceOverride, o.Class == TVDigital
+			info.Measured, info.MeasuredEvidence = out.TV.String(), out.TVEvidence.String()
+			out.TV, _ = ParseTVClass(o.Class) // checked by validClass
+			out.TVEvidence, out.DigitalTV = BasisOverride, out.TV == TVDigital
 		case inventory.ServiceVoice:
-			info.Measured, info.MeasuredEvidence = VoiceUnserved, out.VoiceEvidence
+			info.Measured, info.MeasuredEvidence = VoiceUnserved, out.VoiceEvidence.String()
 			if out.Voice {
 				info.Measured = VoiceServed
 			}
-			out.Voice, out.VoiceEvidence = o.Class == VoiceServed, EvidenceOverride
+			out.Voice, out.VoiceEvidence = o.Class == VoiceServed, BasisOverride
 		}
 		out.Overrides = append(out.Overrides, info)
 	}
@@ -235,7 +237,8 @@ func (c *computation) validClass(service inventory.Service, class string) bool {
 		_, ok := c.cfg.TierIndex(class)
 		return ok
 	case inventory.ServiceVideo:
-		return class == TVDigital || class == TVAnalogue || class == TVNone
+		_, ok := ParseTVClass(class)
+		return ok
 	case inventory.ServiceVoice:
 		return class == VoiceServed || class == VoiceUnserved
 	}

@@ -39,10 +39,13 @@ type scratch struct {
 	ups    []uint32
 	nets   [3][]string // networks delivering data, voice, video
 	// entries is the current block of compact trail entries
-	// (ComputeCompact); strs the table of their strings, table its number.
-	entries []entry
-	strs    *strTable
-	table   uint32
+	// (ComputeCompact), entriesID its number, used the entries filled;
+	// strs the table of their strings, table its number.
+	entries   []entry
+	entriesID uint16
+	used      int
+	strs      *strTable
+	table     uint32
 }
 
 // cand is a candidate class for a service of a village.
@@ -159,8 +162,8 @@ func (c *computation) village(s *scratch, v int, out *Village) {
 			break
 		}
 	}
-	if c.trails != nil {
-		out.ct, out.Trail = s.compact(c.trails, out.Trail), nil
+	if c.trails != nil && s.compact(c.trails, out.Trail, out) {
+		out.Trail = nil
 		s.block = s.block[:s.start] // the next village reuses the room
 	}
 }

@@ -40,11 +40,11 @@ var villageColumns = []column{
 	{"subscribers_online", false, func(v *coverage.Village, _ *coverage.VillageChange) string { return ftoa(v.SubscribersOnline) }},
 	{"next_gen_subscribers", false, func(v *coverage.Village, _ *coverage.VillageChange) string { return ftoa(v.NextGenSubscribers) }},
 	{"take_up", false, func(v *coverage.Village, _ *coverage.VillageChange) string { return ftoa(v.TakeUp) }},
-	{"tv", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return v.TV }},
-	{"tv_evidence", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return v.TVEvidence }},
+	{"tv", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return v.TV.String() }},
+	{"tv_evidence", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return v.TVEvidence.String() }},
 	{"digital_tv", false, func(v *coverage.Village, _ *coverage.VillageChange) string { return btoa(v.DigitalTV) }},
 	{"voice", false, func(v *coverage.Village, _ *coverage.VillageChange) string { return btoa(v.Voice) }},
-	{"voice_evidence", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return v.VoiceEvidence }},
+	{"voice_evidence", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return v.VoiceEvidence.String() }},
 	{"converged", false, func(v *coverage.Village, _ *coverage.VillageChange) string { return btoa(v.Converged) }},
 	{"network", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return v.Network }},
 	{"overrides", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return overridesText(v.Overrides) }},
@@ -61,8 +61,8 @@ var compareColumns = []column{
 		func(v *coverage.Village) string { return v.Broadband })},
 	{"previous_evidence", true, previous(func(m *coverage.VillageChange) string { return m.FromEvidence },
 		func(v *coverage.Village) string { return v.Evidence })},
-	{"previous_tv", true, previous(func(m *coverage.VillageChange) string { return m.FromTV },
-		func(v *coverage.Village) string { return v.TV })},
+	{"previous_tv", true, previous(func(m *coverage.VillageChange) string { return m.FromTV.String() },
+		func(v *coverage.Village) string { return v.TV.String() })},
 	{"moved", true, func(_ *coverage.Village, m *coverage.VillageChange) string {
 		if m == nil {
 			return ""

@@ -56,8 +56,8 @@ func sample(compare bool) (*coverage.Result, Options) {
 		{Region: &inventory.Region{Code: "630101001000", Name: "上庄村", Parent: "630100000000", Households: 400,
 			Population: 1300, Lat: 36.621, Lon: 101.779}, Broadband: "served", Tier: 2, Evidence: coverage.EvidenceMeasured,
 			DownMbps: 2488, UpMbps: 1244, Technology: "gpon", SubscribersOnline: 43, NextGenSubscribers: 43,
-			TakeUp: 0.1075, DigitalTV: true, TV: coverage.TVDigital, TVEvidence: coverage.EvidenceMeasured,
-			Voice: true, VoiceEvidence: coverage.EvidenceMeasured, Converged: true, Network: "hekou-ftth",
+			TakeUp: 0.1075, DigitalTV: true, TV: coverage.TVDigital, TVEvidence: coverage.BasisMeasured,
+			Voice: true, VoiceEvidence: coverage.BasisMeasured, Converged: true, Network: "hekou-ftth",
 			Trail: []coverage.TrailEntry{
 				{Service: "data", Source: coverage.EvidenceMeasured, Line: 2, Device: "olt-1", Port: "111",
 					Technology: "gpon", Figure: coverage.FigureONTsOnline, Value: 43, Unit: coverage.UnitSubscribers,
@@ -74,7 +74,7 @@ func sample(compare bool) (*coverage.Result, Options) {
 		{Region: &inventory.Region{Code: "630101002000", Name: "<script>alert(1)</script>", Parent: "630100000000",
 			Households: 100, Population: 300, Lat: 36.605, Lon: 101.766}, Broadband: "underserved", Tier: 1,
 			Evidence: coverage.EvidenceDeclared, DownMbps: 30, UpMbps: 5, Technology: "4g",
-			TV: coverage.TVAnalogue, TVEvidence: coverage.EvidenceDeclared, VoiceEvidence: coverage.EvidenceNone,
+			TV: coverage.TVAnalogue, TVEvidence: coverage.BasisDeclared, VoiceEvidence: coverage.BasisNone,
 			Overrides: []coverage.OverrideInfo{{Service: "video", Class: "analogue", Reason: "survey \"2024\", a & b",
 				Until: time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.UTC), Measured: "none",
 				MeasuredEvidence: coverage.EvidenceNone, Line: 2}},
@@ -87,7 +87,7 @@ func sample(compare bool) (*coverage.Result, Options) {
 			}},
 		{Region: &inventory.Region{Code: "630101003000", Name: "=1+2", Parent: "630100000000", Households: 50,
 			Population: 200, Lat: -0.5, Lon: -70.25, Priority: true}, Broadband: "unserved", Evidence: coverage.EvidenceNone,
-			TV: coverage.TVNone, TVEvidence: coverage.EvidenceNone, VoiceEvidence: coverage.EvidenceNone,
+			TV: coverage.TVNone, TVEvidence: coverage.BasisNone, VoiceEvidence: coverage.BasisNone,
 			Trail: []coverage.TrailEntry{}},
 	}
 	res := &coverage.Result{
