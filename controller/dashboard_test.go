@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -261,6 +262,19 @@ func checkVillageRows(t *testing.T, ctx context.Context, c *dashboardController,
 	}
 }
 
+// openDashboard runs the controller on the inventory inv until it has
+// polled every device and computed coverage, and opens a browser tab
+// watched for console errors and requests leaving 127.0.0.1.
+func openDashboard(t *testing.T, inv string) (*dashboardController, context.Context, *testenv.PageWatch) {
+	t.Helper()
+	dir := t.TempDir()
+	httpSection, httpAddr := dashboardHTTP(t, dir)
+	c := startDashboardController(t, apiConfig(t, dir, inv, httpSection), httpAddr, time.Minute, true)
+	ctx, cancel := testenv.StartChromium(t).NewTab(t)
+	t.Cleanup(cancel)
+	return c, ctx, testenv.WatchPage(t, ctx, nil)
+}
+
 // TestDashboard drives the dashboard in headless chromium against the
 // real controller polling the inventory of real recordings (served by the
 // simulator): it signs in with the token, drills down from the province
@@ -275,14 +289,7 @@ func TestDashboard(t *testing.T) {
 	inv := copyReportInventory(t, reportRealFixture, addr)
 	writeFile(t, inv, "gateways.csv", "gateway,site\ngw-hekou,so-hekou\n")
 	writeFile(t, inv, "boundaries.geojson", boundariesGeoJSON)
-	dir := t.TempDir()
-	httpSection, httpAddr := dashboardHTTP(t, dir)
-	c := startDashboardController(t, apiConfig(t, dir, inv, httpSection), httpAddr, time.Minute, true)
-	browser := testenv.StartChromium(t)
-
-	ctx, cancel := browser.NewTab(t)
-	defer cancel()
-	watch := testenv.WatchPage(t, ctx, nil)
+	c, ctx, watch := openDashboard(t, inv)
 
 	// Sign in once with the token.
 	testenv.Do(t, ctx, "open the dashboard", chromedp.Navigate(c.Base+"/"))
@@ -435,6 +442,118 @@ func TestDashboard(t *testing.T) {
 	screenshot(t, ctx, "tablet-province")
 
 	watch.Check(t)
+}
+
+// Hostile names a planner's CSV could hold, each setting window.ngicXSS
+// if it ever ran as markup.
+const (
+	xssProvince = `<img src=x onerror="window.ngicXSS='province'">省`
+	xssCounty   = `"><script>window.ngicXSS='county'</script>县`
+	xssTownship = `<svg onload="window.ngicXSS='township'">乡`
+	xssVillage  = `<img src=x onerror="window.ngicXSS='village'">新村`
+	xssSite     = `<iframe srcdoc="<script>parent.ngicXSS='site'</script>">机柜`
+	xssReason   = `</td><img src=x onerror="window.ngicXSS='reason'">`
+	xssGap      = `<img src=x onerror="window.ngicXSS='gap'">高山村`
+)
+
+// rewriteCSV rewrites the rows of an inventory's CSV file whose first
+// cell is key, setting cell col to v.
+func rewriteCSV(t *testing.T, path string, edits map[string][2]string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := csv.NewReader(f)
+	r.Comment = '#'
+	r.FieldsPerRecord = -1
+	rows, err := r.ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows[1:] {
+		if e, ok := edits[row[0]]; ok {
+			row[slices.Index(rows[0], e[0])] = e[1]
+		}
+	}
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.WriteAll(rows)
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// noInjection checks that nothing of the hostile names ran or became an
+// element on the page.
+func noInjection(t *testing.T, ctx context.Context, view string) {
+	t.Helper()
+	if ran := testenv.Eval[string](t, ctx, `String(window.ngicXSS || '')`); ran != "" {
+		t.Errorf("%s: the hostile %s name ran as script", view, ran)
+	}
+	if n := testenv.Eval[int](t, ctx, `document.querySelectorAll('img[src="x"], iframe, [onerror], [onload], #view script').length`); n != 0 {
+		t.Errorf("%s: %d elements made of a hostile name", view, n)
+	}
+}
+
+// Inventory names are planner-edited text: names made of markup render as
+// their literal text in every view (map, drill-down, village page with
+// its override, gaps, devices, site) and run nothing; the HTML report
+// escapes them too.
+func TestDashboardHostileNames(t *testing.T) {
+	t.Parallel()
+	_, addr := simulatortest.Serve(t, reportRecordings...)
+	inv := copyReportInventory(t, reportRealFixture, addr)
+	rewriteCSV(t, filepath.Join(inv, "regions.csv"), map[string][2]string{
+		"630000000000": {"name", xssProvince}, "630200000000": {"name", xssCounty},
+		"630201000000": {"name", xssTownship}, "630201004000": {"name", xssVillage},
+		"630201002000": {"name", xssGap}})
+	rewriteCSV(t, filepath.Join(inv, "sites.csv"), map[string][2]string{"cab-lingxia": {"name", xssSite}})
+	rewriteCSV(t, filepath.Join(inv, "overrides.csv"), map[string][2]string{"630201004000": {"reason", xssReason}})
+	c, ctx, watch := openDashboard(t, inv)
+	dashboardtest.SignIn(t, ctx, c.Base+"/", dashboardToken)
+	for _, v := range []struct{ route, ready, text string }{
+		{"#/", "map", xssProvince},
+		{"#/region/630000000000", "region", xssCounty},
+		{"#/region/630200000000", "region", xssTownship},
+		{"#/region/630201000000", "region", xssVillage},
+		{"#/village/630201004000", "village", xssReason},
+		{"#/gaps", "gaps", xssGap},
+		{"#/site/cab-lingxia", "site", xssSite},
+	} {
+		dashboardtest.Go(t, ctx, c.Base, v.route, v.ready, v.text)
+		noInjection(t, ctx, v.route)
+	}
+	// The village page's breadcrumb names every hostile ancestor.
+	dashboardtest.Go(t, ctx, c.Base, "#/village/630201004000", "village", xssVillage)
+	crumbs := testenv.Eval[string](t, ctx, `document.getElementById('view').textContent`)
+	for _, name := range []string{xssProvince, xssCounty, xssTownship} {
+		if !strings.Contains(crumbs, name) {
+			t.Errorf("the village page does not show %q", name)
+		}
+	}
+	screenshot(t, ctx, "hostile-names-village")
+	noInjection(t, ctx, "village")
+	watch.Check(t)
+
+	// The HTML report escapes them.
+	req, _ := http.NewRequest(http.MethodGet, c.Base+"/api/v1/reports/coverage.html", nil)
+	req.Header.Set("Authorization", "Bearer "+dashboardToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, bad := range []string{"<img src=x", "<script>window.ngicXSS", "<svg onload", "<iframe", `"><script>`} {
+		if strings.Contains(string(html), bad) {
+			t.Errorf("the HTML report holds %q unescaped", bad)
+		}
+	}
+	if !strings.Contains(string(html), "&lt;img src=x onerror=") {
+		t.Errorf("the HTML report does not show the village's name as text")
+	}
 }
 
 // BenchmarkDashboardNational: the controller runs on the generated

@@ -14,7 +14,8 @@ func (s *Server) alerts(w http.ResponseWriter, r *http.Request) {
 	}
 	v := s.visibility(r, s.indexOf())
 	all := s.src.Alerts(st == "recent")
-	writeJSON(w, http.StatusOK, collect(p, len(all), func(i int) bool { return v.alert(all[i]) }, item(all)))
+	writeJSON(w, http.StatusOK, collect(p, len(all), func(i int) bool { return v.alert(all[i]) },
+		func(i int) string { return all[i].ID }, item(all)))
 }
 
 // MaxNote bounds an acknowledgement's note.

@@ -12,19 +12,20 @@ import (
 )
 
 // FuzzCursor: any cursor decodes or is refused, never panics, and every
-// cursor made decodes to its offset.
+// cursor made decodes to its offset and key.
 func FuzzCursor(f *testing.F) {
-	for _, s := range []string{"", api.EncodeCursor(0), api.EncodeCursor(100), "bzE6LTE", "o1:5", "%%%", "bzE6OTk5OTk5OTk5OTk5OTk5OTk5OTk5"} {
+	for _, s := range []string{"", api.EncodeCursor(1, "630101001000"), api.EncodeCursor(100, "a:b"), "bzE6LTE", "o1:5",
+		"%%%", "bzE6OTk5OTk5OTk5OTk5OTk5OTk5OTk5", "YzI6MDp4", "YzI6LTE6eA", "YzI6NTo"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		n, err := api.DecodeCursor(s)
-		if err == nil && n < 0 {
-			t.Fatalf("%q decodes to %d", s, n)
+		n, key, err := api.DecodeCursor(s)
+		if err == nil && (n < 1 || key == "") {
+			t.Fatalf("%q decodes to %d %q", s, n, key)
 		}
 		if err == nil {
-			if m, err := api.DecodeCursor(api.EncodeCursor(n)); err != nil || m != n {
-				t.Fatalf("round trip of %d: %d %v", n, m, err)
+			if m, k, err := api.DecodeCursor(api.EncodeCursor(n, key)); err != nil || m != n || k != key {
+				t.Fatalf("round trip of %d %q: %d %q %v", n, key, m, k, err)
 			}
 		}
 	})
@@ -34,7 +35,7 @@ func FuzzCursor(f *testing.F) {
 // without a server error, with a JSON body when it says so.
 func FuzzRequest(f *testing.F) {
 	for _, s := range []struct{ method, target, body string }{
-		{"GET", "/api/v1/villages?limit=3&cursor=" + api.EncodeCursor(2), ""},
+		{"GET", "/api/v1/villages?limit=3&cursor=" + api.EncodeCursor(2, "630101002000"), ""},
 		{"GET", "/api/v1/villages?region=630200000000&class=served&evidence=none&priority=true", ""},
 		{"GET", "/api/v1/map?region=630101000000", ""},
 		{"GET", "/api/v1/gaps?limit=1001", ""},

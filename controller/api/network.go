@@ -119,7 +119,7 @@ func (s *Server) sites(w http.ResponseWriter, r *http.Request) {
 	all := s.src.Sites()
 	keep := func(i int) bool { return root == "" || (ix != nil && ix.within(all[i].Region, root)) }
 	conv := func(i int) siteDoc { return newSiteDoc(all[i], counts) }
-	writeJSON(w, http.StatusOK, collect(p, len(all), keep, conv))
+	writeJSON(w, http.StatusOK, collect(p, len(all), keep, func(i int) string { return all[i].ID }, conv))
 }
 
 // siteDetail is a site with what stands and happens there.
@@ -199,7 +199,7 @@ func (s *Server) devices(w http.ResponseWriter, r *http.Request) {
 		return v.site(dv.Site) && (site == "" || dv.Site == site) && (state == "" || string(dv.State) == state) &&
 			(class == "" || dv.Class == class)
 	}
-	writeJSON(w, http.StatusOK, collect(p, len(all), keep, item(all)))
+	writeJSON(w, http.StatusOK, collect(p, len(all), keep, func(i int) string { return all[i].ID }, item(all)))
 }
 
 func (s *Server) device(w http.ResponseWriter, r *http.Request) {
@@ -253,7 +253,7 @@ func (s *Server) gateways(w http.ResponseWriter, r *http.Request) {
 		return v.site(g.Site) && (site == "" || g.Site == site) && (state == "" || g.State == state)
 	}
 	conv := func(i int) gatewayDoc { return newGatewayDoc(all[i], false) }
-	writeJSON(w, http.StatusOK, collect(p, len(all), keep, conv))
+	writeJSON(w, http.StatusOK, collect(p, len(all), keep, func(i int) string { return all[i].Name }, conv))
 }
 
 func (s *Server) gateway(w http.ResponseWriter, r *http.Request) {

@@ -88,6 +88,7 @@ type Server struct {
 	conv   *convergence
 	mux    *http.ServeMux
 	routes []string
+	params map[string][]string // the query parameters of each route
 	fails  *failLimiter
 	saveMu sync.Mutex // one save of the sessions at a time
 }
@@ -138,6 +139,9 @@ func (s *Server) Handler() http.Handler { return SecurityHeaders(crossOrigin(s.m
 // Routes lists the mux's patterns ("GET /api/v1/summary", ...).
 func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
 
+// Params returns the query parameters a route (one of Routes) takes.
+func (s *Server) Params(route string) []string { return append([]string(nil), s.params[route]...) }
+
 // access is who may call a route.
 type access int
 
@@ -147,15 +151,18 @@ const (
 	admin
 )
 
-// handle registers a route with its access.
-func (s *Server) handle(pattern string, a access, h http.HandlerFunc) {
+// handle registers a route with its access and the query parameters it
+// takes (any other is refused).
+func (s *Server) handle(pattern string, a access, h http.HandlerFunc, params ...string) {
 	s.routes = append(s.routes, pattern)
-	s.mux.Handle(pattern, s.guard(a, h))
+	s.params[pattern] = params
+	s.mux.Handle(pattern, s.guard(a, checkQuery(params, h)))
 }
 
 // routeAll registers every route.
 func (s *Server) routeAll() {
 	s.mux = http.NewServeMux()
+	s.params = map[string][]string{}
 	s.handle("GET /api/v1/openapi.yaml", open, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
 		w.Write(OpenAPI)
@@ -165,22 +172,22 @@ func (s *Server) routeAll() {
 	s.handle("DELETE /api/v1/session", reader, s.signOut)
 	s.handle("GET /api/v1/summary", reader, s.summary)
 	s.handle("GET /api/v1/coverage", reader, s.coverageHeader)
-	s.handle("GET /api/v1/regions", reader, s.regions)
+	s.handle("GET /api/v1/regions", reader, s.regions, "parent")
 	s.handle("GET /api/v1/regions/{code}", reader, s.region)
-	s.handle("GET /api/v1/villages", reader, s.villages)
+	s.handle("GET /api/v1/villages", reader, s.villages, "region", "class", "evidence", "priority", "limit", "cursor")
 	s.handle("GET /api/v1/villages/{code}", reader, s.village)
-	s.handle("GET /api/v1/map", reader, s.mapPoints)
+	s.handle("GET /api/v1/map", reader, s.mapPoints, "region")
 	s.handle("GET /api/v1/boundaries", reader, s.boundaries)
-	s.handle("GET /api/v1/gaps", reader, s.gaps)
-	s.handle("GET /api/v1/convergence", reader, s.convergence)
-	s.handle("GET /api/v1/reports/{file}", reader, s.report)
-	s.handle("GET /api/v1/sites", reader, s.sites)
+	s.handle("GET /api/v1/gaps", reader, s.gaps, "region", "limit", "cursor")
+	s.handle("GET /api/v1/convergence", reader, s.convergence, "region")
+	s.handle("GET /api/v1/reports/{file}", reader, s.report, "region")
+	s.handle("GET /api/v1/sites", reader, s.sites, "region", "limit", "cursor")
 	s.handle("GET /api/v1/sites/{id}", reader, s.site)
-	s.handle("GET /api/v1/devices", reader, s.devices)
+	s.handle("GET /api/v1/devices", reader, s.devices, "site", "state", "class", "limit", "cursor")
 	s.handle("GET /api/v1/devices/{id}", reader, s.device)
-	s.handle("GET /api/v1/gateways", reader, s.gateways)
+	s.handle("GET /api/v1/gateways", reader, s.gateways, "site", "state", "limit", "cursor")
 	s.handle("GET /api/v1/gateways/{name}", reader, s.gateway)
-	s.handle("GET /api/v1/alerts", reader, s.alerts)
+	s.handle("GET /api/v1/alerts", reader, s.alerts, "state", "limit", "cursor")
 	s.handle("POST /api/v1/alerts/{id}/ack", admin, s.ack)
 	s.handle("GET /api/v1/maintenance", reader, s.maintenance)
 	s.handle("POST /api/v1/maintenance", admin, s.addWindow)

@@ -67,7 +67,8 @@ func (s *Server) villages(w http.ResponseWriter, r *http.Request) {
 	span := ix.villageSpan(root)
 	keep := func(i int) bool { return f.match(&ix.res.Villages[span[i]]) }
 	conv := func(i int) villageDoc { return villageDoc{villageFields: villageFields(ix.res.Villages[span[i]])} }
-	writeJSON(w, http.StatusOK, collect(p, len(span), keep, conv))
+	code := func(i int) string { return ix.res.Villages[span[i]].Code }
+	writeJSON(w, http.StatusOK, collect(p, len(span), keep, code, conv))
 }
 
 func (s *Server) village(w http.ResponseWriter, r *http.Request) {
@@ -171,7 +172,8 @@ func (s *Server) gaps(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	keep := func(i int) bool { return ix.inSpan(ix.gapVillage[i], root) }
-	writeJSON(w, http.StatusOK, collect(p, len(ix.res.Gaps), keep, item(ix.res.Gaps)))
+	code := func(i int) string { return ix.res.Villages[ix.gapVillage[i]].Code }
+	writeJSON(w, http.StatusOK, collect(p, len(ix.res.Gaps), keep, code, item(ix.res.Gaps)))
 }
 
 func (s *Server) boundaries(w http.ResponseWriter, _ *http.Request) {
