@@ -61,7 +61,7 @@ var DefaultTiming = Timing{
 	DownAfter: 10 * time.Second,
 	HeldAfter: 10 * time.Second,
 	Linger:    10 * time.Second,
-	Pause:     10 * time.Second,
+	Pause:     5 * time.Second,
 	Wait:      2 * time.Minute,
 }
 
@@ -131,10 +131,11 @@ const (
 
 // demo is one running demo.
 type demo struct {
-	o    Opts
-	lock *lock
-	dir  string
-	plan *plan
+	o     Opts
+	lock  *lock
+	dir   string
+	plan  *plan
+	spawn *spawner
 
 	token                string
 	httpAddr, brokerAddr string
@@ -165,12 +166,13 @@ func Run(ctx context.Context, o Opts) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	d := &demo{o: o, lock: lk, dir: dir}
+	d := &demo{o: o, lock: lk, dir: dir, spawn: newSpawner()}
 	err = d.run(ctx)
-	err = errors.Join(err, d.stop())
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		err = nil
+		err = nil // stopped, as asked
 	}
+	err = errors.Join(err, d.stop())
+	d.spawn.close()
 	return err
 }
 
@@ -315,7 +317,7 @@ func (d *demo) startGateways(ctx context.Context) error {
 
 // start starts one program of Opts.Bin.
 func (d *demo) start(name, bin string, args ...string) (*proc, error) {
-	p, err := start(d.dir, name, filepath.Join(d.o.Bin, bin), args...)
+	p, err := d.spawn.start(d.dir, name, filepath.Join(d.o.Bin, bin), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -374,6 +376,7 @@ ngic is running: a generated county of %d villages and %d devices polled over SN
   dashboard   http://%s/
   token       %s
               (sign in with it; it is shown here only, and lives in a file that goes away with the demo)
+  logs        %s (removed with the rest when the demo ends)
 
   gateway %s at site %s: a UHF reader (%s), pallets come and go
   gateway %s at site %s: a badge reader (%s) and the cabinet door
@@ -382,7 +385,7 @@ ngic is running: a generated county of %d villages and %d devices polled over SN
 
 Ctrl-C stops everything.
 
-`, len(p.World.Villages), len(p.World.Devices), d.httpAddr, d.token,
+`, len(p.World.Villages), len(p.World.Devices), d.httpAddr, d.token, filepath.Join(d.dir, "*.log"),
 		p.Gateways[0].Name, p.Gateways[0].Site, p.Gateways[0].Protocol,
 		door.Name, door.Site, door.Protocol, p.Down, d.httpAddr, d.httpAddr, door.Site)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -26,8 +27,37 @@ type proc struct {
 	err  error // set before done closes
 }
 
-// start starts bin with args, its output going to dir/name.log.
-func start(dir, name, bin string, args ...string) (*proc, error) {
+// spawner starts the children from one goroutine locked to its OS thread
+// for the demo's life: Linux sends a child its Pdeathsig when the thread
+// that forked it ends, not the process, and the Go runtime may end a
+// thread that a locked goroutine leaves.
+type spawner struct{ req chan func() }
+
+func newSpawner() *spawner {
+	s := &spawner{req: make(chan func())}
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		for f := range s.req {
+			f()
+		}
+	}()
+	return s
+}
+
+// do runs f on the spawner's thread and returns when it has.
+func (s *spawner) do(f func()) {
+	done := make(chan struct{})
+	s.req <- func() { f(); close(done) }
+	<-done
+}
+
+// close ends the spawner once its children have ended.
+func (s *spawner) close() { close(s.req) }
+
+// start starts bin with args from the spawner's thread, its output going
+// to dir/name.log.
+func (s *spawner) start(dir, name, bin string, args ...string) (*proc, error) {
 	p := &proc{name: name, log: filepath.Join(dir, name+".log"), done: make(chan struct{})}
 	f, err := os.OpenFile(p.log, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -36,7 +66,7 @@ func start(dir, name, bin string, args ...string) (*proc, error) {
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	p.cmd.SysProcAttr = sysProcAttr()
-	err = p.cmd.Start()
+	s.do(func() { err = p.cmd.Start() })
 	f.Close() // the child has its own copy
 	if err != nil {
 		return nil, fmt.Errorf("demo: start %s: %w", name, err)
