@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -319,5 +320,64 @@ func TestStreamsPerClientCapped(t *testing.T) {
 	}
 	if st := s.Stats(); st.Clients != 2 || st.StreamsRefused != 1 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// eastMarkers are identifiers of the east county (outside the region
+// token's west county): no answer to the region token may hold one.
+var eastMarkers = []string{eastCounty, "630101001000", "上庄村", "河口镇", "东川县", "so-hekou", "olt-bdcom", "gw-hekou"}
+
+// A region-limited token sees nothing of another region through any GET
+// route, whatever it asks: no code, name, site, device or gateway of it
+// in any answer (boundaries, reports and the event stream included).
+func TestRegionLimitedSeesNoOtherRegion(t *testing.T) {
+	src := newFake(t)
+	src.bounds = []byte(`{"type":"FeatureCollection","features":[
+ {"type":"Feature","properties":{"code":"630100000000","name":"东川县"},"geometry":{"type":"Point","coordinates":[101.7,36.5]}},
+ {"type":"Feature","properties":{"code":"630200000000","name":"西岭县"},"geometry":{"type":"Point","coordinates":[101.4,36.2]}},
+ {"type":"Feature","properties":{"name":"no code"},"geometry":{"type":"Point","coordinates":[101.4,36.2]}}]}`)
+	s, c := serve(t, src, api.Options{}, regionToken)
+	asks := []string{"", "?region=" + eastCounty, "?region=630101001000", "?parent=" + eastCounty,
+		"?site=so-hekou", "?state=recent", "?limit=1000"}
+	for _, rt := range s.Routes() {
+		method, path, _ := strings.Cut(rt, " ")
+		if method != http.MethodGet || path == "/api/v1/openapi.yaml" || path == "/api/v1/events" {
+			continue
+		}
+		for _, target := range []string{samplePath(path), strings.NewReplacer("{code}", "630101001000", "{id}", "so-hekou",
+			"{name}", "gw-hekou", "{file}", "coverage.html").Replace(path)} {
+			params := s.Params(rt)
+			for _, q := range asks {
+				if k, _, _ := strings.Cut(strings.TrimPrefix(q, "?"), "="); q != "" && !slices.Contains(params, k) {
+					continue
+				}
+				r := c.Get(target + q)
+				for _, m := range eastMarkers {
+					if r.Status == http.StatusOK && strings.Contains(string(r.Body), m) {
+						t.Errorf("GET %s%s shows %q of the east county: %.300s", target, q, m, r.Body)
+					}
+				}
+			}
+		}
+	}
+	var fc struct {
+		Features []struct {
+			Properties struct{ Code string } `json:"properties"`
+		} `json:"features"`
+	}
+	c.GetJSON("/api/v1/boundaries", &fc)
+	if len(fc.Features) != 1 || fc.Features[0].Properties.Code != westCounty {
+		t.Errorf("the region token's boundaries: %+v, want its county's alone", fc.Features)
+	}
+	// Devices of a site of the east county: 404, like a device that is not.
+	expect(t, c.Get("/api/v1/devices/olt-bdcom"), http.StatusNotFound)
+	// The event stream carries nothing of it.
+	sc := openStream(t, c)
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	s.PublishDevice("olt-bdcom", "so-hekou", "down", now)
+	s.PublishGateway("gw-hekou", "so-hekou", "offline", now)
+	s.PublishDevice("dslam-5005", "cab-lingxia", "down", now)
+	if kind, data := readEvent(t, sc); kind != "device" || !strings.Contains(data, "dslam-5005") {
+		t.Fatalf("first event %s %s, want dslam-5005's", kind, data)
 	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/ngic/ngic/controller/coverage"
@@ -176,7 +177,7 @@ func (s *Server) gaps(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, collect(p, len(ix.res.Gaps), keep, code, item(ix.res.Gaps)))
 }
 
-func (s *Server) boundaries(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) boundaries(w http.ResponseWriter, r *http.Request) {
 	b, err := s.src.Boundaries()
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, "boundaries: %v", err)
@@ -186,6 +187,47 @@ func (s *Server) boundaries(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "the inventory has no boundaries.geojson")
 		return
 	}
+	if root := callerOf(r).p.region; root != "" {
+		ix := s.needIndex(w)
+		if ix == nil {
+			return
+		}
+		if b, err = boundariesWithin(b, func(code string) bool { return ix.within(code, root) }); err != nil {
+			writeError(w, http.StatusServiceUnavailable, "boundaries: %v", err)
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "application/geo+json")
 	w.Write(b)
+}
+
+// boundariesWithin returns the FeatureCollection of the features of b
+// whose properties.code keep accepts (a region-limited token sees only
+// its region's outlines; a feature without a code is no one's).
+func boundariesWithin(b []byte, keep func(code string) bool) ([]byte, error) {
+	var fc struct {
+		Features []json.RawMessage `json:"features"`
+	}
+	if err := json.Unmarshal(b, &fc); err != nil {
+		return nil, fmt.Errorf("boundaries.geojson: %w", err)
+	}
+	out := bytes.NewBufferString(`{"type":"FeatureCollection","features":[`)
+	n := 0
+	for _, f := range fc.Features {
+		var ft struct {
+			Properties struct {
+				Code string `json:"code"`
+			} `json:"properties"`
+		}
+		if json.Unmarshal(f, &ft) != nil || ft.Properties.Code == "" || !keep(ft.Properties.Code) {
+			continue
+		}
+		if n > 0 {
+			out.WriteByte(',')
+		}
+		out.Write(f)
+		n++
+	}
+	out.WriteString("]}\n")
+	return out.Bytes(), nil
 }
