@@ -18,7 +18,7 @@ func newDemoCmd() *cobra.Command {
 	var o demo.Opts
 	c := &cobra.Command{
 		Use:   "demo",
-		Short: "Run a whole gateway on embedded defaults: emulated reader, embedded broker; print the events",
+		Short: "Run one gateway on embedded defaults: emulated reader, embedded broker; print the events (make run runs the whole system)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
