@@ -10,10 +10,22 @@ import (
 )
 
 // MaxConvergenceRegions: a snapshot with more regions than this keeps the
-// convergence figures of its regions at county level and above only (a
-// national inventory has some 45,000 regions; 400 snapshots of all of them
-// would not fit in memory).
+// convergence figures of its regions at county level and above for its
+// whole history, and those below (townships) only for the newest
+// snapshots whose figures fit in MaxFineFigures (a national inventory has
+// some 45,000 regions; 400 snapshots of all of them would not fit in
+// memory).
 const MaxConvergenceRegions = 5000
+
+// MaxFineFigures bounds the figures kept of the regions below county level
+// of large snapshots, over all snapshots (float32s: 64 MiB).
+const MaxFineFigures = 16 << 20
+
+// The bounds in force (variables so that a test can lower them).
+var (
+	maxConvergenceRegions = MaxConvergenceRegions
+	maxFineFigures        = MaxFineFigures
+)
 
 // Figures kept of a region in one snapshot, in this order, then one share
 // per tier.
@@ -28,20 +40,29 @@ const (
 // convSnap is what is kept of one snapshot: its tiers' names and, per
 // region slot of the convergence cache, figTiers+len(tiers) figures (NaN
 // first for a region the snapshot lacks). ok is false for a snapshot that
-// could not be read.
+// could not be read. fine holds, the same way, the regions below county
+// level of a large snapshot, by their own slots, until dropped to keep
+// within maxFineFigures.
 type convSnap struct {
-	ok    bool
-	tiers []string
-	vals  []float32
+	ok      bool
+	tiers   []string
+	vals    []float32
+	fine    []float32
+	dropped bool // fine was let go
 }
 
 // figuresOf returns the figures of slot, or nil.
-func (cs *convSnap) figuresOf(slot int) []float32 {
+func (cs *convSnap) figuresOf(slot int) []float32 { return cs.figuresIn(cs.vals, slot) }
+
+// fineFiguresOf returns the figures of a fine slot, or nil.
+func (cs *convSnap) fineFiguresOf(slot int) []float32 { return cs.figuresIn(cs.fine, slot) }
+
+func (cs *convSnap) figuresIn(vals []float32, slot int) []float32 {
 	w := figTiers + len(cs.tiers)
-	if !cs.ok || slot < 0 || (slot+1)*w > len(cs.vals) || math.IsNaN(float64(cs.vals[slot*w])) {
+	if !cs.ok || slot < 0 || (slot+1)*w > len(vals) || math.IsNaN(float64(vals[slot*w])) {
 		return nil
 	}
-	return cs.vals[slot*w : (slot+1)*w]
+	return vals[slot*w : (slot+1)*w]
 }
 
 // convergence caches the figures of every stored snapshot, read once: a
@@ -49,26 +70,31 @@ func (cs *convSnap) figuresOf(slot int) []float32 {
 // snapshot (400 snapshots of the 3,300 regions a national inventory has
 // down to its counties take some 40 MB).
 type convergence struct {
-	mu    sync.Mutex
-	slots map[string]int // "" is the nation
-	snaps map[time.Time]*convSnap
+	mu        sync.Mutex
+	slots     map[string]int // "" is the nation
+	fineSlots map[string]int // regions below county level of large snapshots
+	snaps     map[time.Time]*convSnap
 
 	loading sync.Mutex // one reader of the snapshots at a time
 }
 
 func newConvergence() *convergence {
-	return &convergence{slots: map[string]int{"": 0}, snaps: map[time.Time]*convSnap{}}
+	return &convergence{slots: map[string]int{"": 0}, fineSlots: map[string]int{}, snaps: map[time.Time]*convSnap{}}
 }
 
-// slotOf returns the slot of a region code, making one (c.mu held).
-func (c *convergence) slotOf(code string) int {
-	k, ok := c.slots[code]
+// slotIn returns the slot of a region code in slots, making one (c.mu
+// held).
+func slotIn(slots map[string]int, code string) int {
+	k, ok := slots[code]
 	if !ok {
-		k = len(c.slots)
-		c.slots[code] = k
+		k = len(slots)
+		slots[code] = k
 	}
 	return k
 }
+
+// slotOf returns the slot of a region code, making one (c.mu held).
+func (c *convergence) slotOf(code string) int { return slotIn(c.slots, code) }
 
 // summarise keeps the figures of a snapshot (c.mu held).
 func (c *convergence) summarise(res *coverage.Result) *convSnap {
@@ -77,13 +103,13 @@ func (c *convergence) summarise(res *coverage.Result) *convSnap {
 		cs.tiers = append(cs.tiers, t.Name)
 	}
 	w := figTiers + len(cs.tiers)
-	put := func(slot int, f []float32) {
-		for need := (slot + 1) * w; len(cs.vals) < need; {
-			cs.vals = append(cs.vals, float32(math.NaN()))
+	put := func(vals *[]float32, slot int, f []float32) {
+		for need := (slot + 1) * w; len(*vals) < need; {
+			*vals = append(*vals, float32(math.NaN()))
 		}
-		copy(cs.vals[slot*w:], f)
+		copy((*vals)[slot*w:], f)
 	}
-	all := len(res.Regions) <= MaxConvergenceRegions
+	all := len(res.Regions) <= maxConvergenceRegions
 	var hh, conv, dtv, atv int64
 	var subs, nextGen float64
 	tierHH := make([]int64, len(res.Tiers))
@@ -91,13 +117,15 @@ func (c *convergence) summarise(res *coverage.Result) *convSnap {
 	for i := range res.Regions {
 		rg := &res.Regions[i]
 		a := &rg.All
+		f[figConverged], f[figDigitalTV] = float32(a.Converged.ShareHouseholds), float32(a.DigitalTV.ShareHouseholds)
+		f[figDigitalProgress], f[figNextGen] = float32(a.DigitalProgress), float32(a.NextGenShare)
+		for k := range min(len(a.Tiers), len(cs.tiers)) {
+			f[figTiers+k] = float32(a.Tiers[k].ShareHouseholds)
+		}
 		if all || isAboveTownship(rg.Level) {
-			f[figConverged], f[figDigitalTV] = float32(a.Converged.ShareHouseholds), float32(a.DigitalTV.ShareHouseholds)
-			f[figDigitalProgress], f[figNextGen] = float32(a.DigitalProgress), float32(a.NextGenShare)
-			for k := range min(len(a.Tiers), len(cs.tiers)) {
-				f[figTiers+k] = float32(a.Tiers[k].ShareHouseholds)
-			}
-			put(c.slotOf(rg.Code), f)
+			put(&cs.vals, c.slotOf(rg.Code), f)
+		} else {
+			put(&cs.fine, slotIn(c.fineSlots, rg.Code), f)
 		}
 		if rg.Parent != "" {
 			continue
@@ -123,8 +151,25 @@ func (c *convergence) summarise(res *coverage.Result) *convSnap {
 	for k, t := range tierHH {
 		f[figTiers+k] = ratio(float64(t), float64(hh))
 	}
-	put(0, f)
+	put(&cs.vals, 0, f)
 	return cs
+}
+
+// trimFine lets go of the fine figures of the oldest snapshots beyond
+// maxFineFigures, newest kept first (c.mu held; times oldest first).
+func (c *convergence) trimFine(times []time.Time) {
+	kept := 0
+	for i := len(times) - 1; i >= 0; i-- {
+		cs := c.snaps[times[i]]
+		if cs == nil || cs.fine == nil {
+			continue
+		}
+		if kept+len(cs.fine) > maxFineFigures {
+			cs.fine, cs.dropped = nil, true
+			continue
+		}
+		kept += len(cs.fine)
+	}
 }
 
 // load reads the snapshots not yet summarised and forgets those no longer
@@ -157,6 +202,7 @@ func (c *convergence) load(src Source, wait bool) ([]time.Time, error) {
 			c.snaps[t] = &convSnap{}
 		} else {
 			c.snaps[t] = c.summarise(res)
+			c.trimFine(times)
 		}
 		c.mu.Unlock()
 	}
@@ -191,6 +237,9 @@ type convPoint struct {
 type convDoc struct {
 	Region string      `json:"region"`
 	Series []convPoint `json:"series"`
+	// Partial is set when older points of a region below county level
+	// were let go (MaxFineFigures).
+	Partial bool `json:"partial,omitempty"`
 }
 
 func (s *Server) convergence(w http.ResponseWriter, r *http.Request) {
@@ -213,12 +262,20 @@ func (s *Server) convergence(w http.ResponseWriter, r *http.Request) {
 	d := convDoc{Region: root, Series: []convPoint{}}
 	s.conv.mu.Lock()
 	slot, known := s.conv.slots[root]
+	fslot, fine := s.conv.fineSlots[root]
 	for _, t := range times {
 		cs := s.conv.snaps[t]
-		if cs == nil || !known {
+		if cs == nil {
 			continue
 		}
-		f := cs.figuresOf(slot)
+		var f []float32
+		if known {
+			f = cs.figuresOf(slot)
+		}
+		if f == nil && fine {
+			f = cs.fineFiguresOf(fslot)
+			d.Partial = d.Partial || cs.dropped
+		}
 		if f == nil {
 			continue
 		}

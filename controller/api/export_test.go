@@ -16,3 +16,11 @@ var (
 	DecodeCursor = decodeCursor
 	EncodeCursor = encodeCursor
 )
+
+// SetConvergenceLimits lowers MaxConvergenceRegions and MaxFineFigures
+// until the returned function restores them.
+func SetConvergenceLimits(regions, fine int) (restore func()) {
+	r, f := maxConvergenceRegions, maxFineFigures
+	maxConvergenceRegions, maxFineFigures = regions, fine
+	return func() { maxConvergenceRegions, maxFineFigures = r, f }
+}
