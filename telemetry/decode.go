@@ -32,8 +32,13 @@ import (
 //     fraction, an exponent, a sign on an unsigned or an overflow is an
 //     error), floats strconv.ParseFloat;
 //   - a time is (*time.Time).UnmarshalJSON of the raw value, quotes and
-//     escapes included, exactly what encoding/json hands it;
+//     escapes included, exactly what encoding/json hands it (the UTC form
+//     gateways write is parsed here to the same result: parseTimeUTC);
 //   - unknown members of any type are skipped.
+//
+// The member names are first compared with those encoding/json writes, in
+// its order (object, predicted): a gateway's payload has every name where
+// it is expected, and only other payloads have theirs read and looked up.
 //
 // Falls back to encoding/json: a decoded string (or member name) holding
 // an escape or bytes that are not valid UTF-8, a non-ASCII member name,
@@ -268,7 +273,7 @@ func (d *eventDecoder) top() error {
 	case d.null():
 		// encoding/json leaves the event zero, which Validate refuses.
 	case d.i < len(d.b) && d.b[d.i] == '{':
-		if err := d.object(d.eventMember); err != nil {
+		if err := d.object(eventOrder, d.eventMember); err != nil {
 			return err
 		}
 	default:
@@ -301,13 +306,13 @@ func (d *eventDecoder) eventMember(key field) error {
 	case kTime:
 		return d.time(&d.ev.Time)
 	case kTag:
-		return d.sub(&d.hasTag, d.resetTag, d.tagMember)
+		return d.sub(&d.hasTag, d.resetTag, tagOrder, d.tagMember)
 	case kBeam:
-		return d.sub(&d.hasBeam, func() { d.beam = Beam{} }, d.beamMember)
+		return d.sub(&d.hasBeam, func() { d.beam = Beam{} }, beamOrder, d.beamMember)
 	case kPassage:
-		return d.sub(&d.hasPass, d.resetPassage, d.passageMember)
+		return d.sub(&d.hasPass, d.resetPassage, passageOrder, d.passageMember)
 	case kLost:
-		return d.sub(&d.hasLost, d.resetLost, d.lostMember)
+		return d.sub(&d.hasLost, d.resetLost, lostOrder, d.lostMember)
 	}
 	return d.skip(0)
 }
@@ -350,7 +355,7 @@ func (d *eventDecoder) tagMember(key field) error {
 		}
 		return d.int(&d.rssi)
 	case kEPC:
-		return d.sub(&d.hasEPC, d.resetEPC, d.epcMember)
+		return d.sub(&d.hasEPC, d.resetEPC, epcOrder, d.epcMember)
 	case kReads:
 		return d.uint(&d.tag.Reads)
 	case kFirstSeen:
@@ -417,7 +422,7 @@ func (d *eventDecoder) lostMember(key field) error {
 // sub decodes a member holding a pointer to a struct: null sets the
 // pointer to nil, an object is decoded into the struct (a new zero one if
 // the pointer was nil), anything else is an error.
-func (d *eventDecoder) sub(has *bool, reset func(), member func(field) error) error {
+func (d *eventDecoder) sub(has *bool, reset func(), order []field, member func(field) error) error {
 	if d.null() {
 		*has = false
 		return nil
@@ -429,19 +434,28 @@ func (d *eventDecoder) sub(has *bool, reset func(), member func(field) error) er
 		reset()
 		*has = true
 	}
-	return d.object(member)
+	return d.object(order, member)
 }
 
 // object decodes an object whose '{' is at d.i, handing each member's
-// folded name to member, which must consume the value.
-func (d *eventDecoder) object(member func(field) error) error {
+// folded name to member, which must consume the value. order is the order
+// in which encoding/json writes the members of the struct (the gateways'
+// payloads): each member name is first compared with the next ones of it
+// (see predicted), and read in full only when it is none of them.
+func (d *eventDecoder) object(order []field, member func(field) error) error {
 	if d.open('}') {
 		return nil
 	}
+	next := 0
 	for {
-		key, err := d.memberName()
-		if err != nil {
-			return err
+		key, at := d.predicted(order, next)
+		if at >= 0 {
+			next = at + 1
+		} else {
+			var err error
+			if key, err = d.memberName(); err != nil {
+				return err
+			}
 		}
 		if err := member(key); err != nil {
 			return err
@@ -451,6 +465,41 @@ func (d *eventDecoder) object(member func(field) error) error {
 		}
 	}
 }
+
+// predicted looks at d.i for one of the member names order[next:], quoted
+// and followed at once by the colon: on a match it passes over them and
+// the white space after, as memberName would, and returns the field and
+// its index in order; otherwise it returns -1 and leaves d.i.
+func (d *eventDecoder) predicted(order []field, next int) (field, int) {
+	rest := d.b[d.i:]
+	for j := next; j < len(order); j++ {
+		q := quotedNames[order[j]]
+		if len(rest) >= len(q) && string(rest[:len(q)]) == q {
+			d.i += len(q)
+			d.ws()
+			return order[j], j
+		}
+	}
+	return kUnknown, -1
+}
+
+// The orders in which encoding/json writes the members of the structs.
+var (
+	eventOrder   = []field{kSeq, kV, kID, kGateway, kSource, kType, kTime, kTag, kBeam, kPassage, kLost}
+	tagOrder     = []field{kID, kProtocol, kAntenna, kRSSI, kEPC, kReads, kFirstSeen, kLastSeen}
+	epcOrder     = []field{kScheme, kURI, kGTIN, kSSCC}
+	beamOrder    = []field{kDurationS}
+	passageOrder = []field{kDirection, kDurationS, kIn, kOut}
+	lostOrder    = []field{kCount, kReason, kFirstSeq, kLastSeq, kFirst, kLast}
+)
+
+// quotedNames are the field names quoted, with the colon after them.
+var quotedNames = func() (q [len(fieldNames)]string) {
+	for f, name := range fieldNames {
+		q[f] = `"` + name + `":`
+	}
+	return q
+}()
 
 // field names a member of any of the event's objects.
 type field uint8
@@ -731,8 +780,18 @@ func (d *eventDecoder) float(v *float64) error {
 }
 
 // time decodes a time member with (*time.Time).UnmarshalJSON of the raw
-// value; null leaves it.
+// value; null leaves it. A string of plain ASCII in the form gateways
+// write, UTC with up to nine decimals, is parsed here (see parseTimeUTC).
 func (d *eventDecoder) time(t *time.Time) error {
+	if d.i < len(d.b) && d.b[d.i] == '"' {
+		if end := plainEnd(d.b, d.i+1); end < len(d.b) && d.b[end] == '"' {
+			if v, ok := parseTimeUTC(d.b[d.i+1 : end]); ok {
+				*t = v
+				d.i = end + 1
+				return nil
+			}
+		}
+	}
 	start := d.i
 	if err := d.skip(0); err != nil {
 		return err
@@ -1014,4 +1073,57 @@ func (d *eventDecoder) digits() bool {
 		d.i++
 	}
 	return d.i > start
+}
+
+// parseTimeUTC parses "2006-01-02T15:04:05Z" with an optional fraction of
+// one to nine digits before the Z, giving what time.Parse with
+// time.RFC3339 gives (time.Date in UTC); ok is false for anything else,
+// valid or not, which the caller leaves to (*time.Time).UnmarshalJSON.
+func parseTimeUTC(s []byte) (t time.Time, ok bool) {
+	if len(s) < len("2006-01-02T15:04:05Z") || s[len(s)-1] != 'Z' ||
+		s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(b []byte) int {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				ok = false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	ok = true
+	year, month, day := num(s[0:4]), num(s[5:7]), num(s[8:10])
+	hour, minute, sec := num(s[11:13]), num(s[14:16]), num(s[17:19])
+	nsec := 0
+	switch frac := s[19 : len(s)-1]; {
+	case len(frac) == 0:
+	case frac[0] == '.' && len(frac) >= 2 && len(frac) <= 10:
+		nsec = num(frac[1:])
+		for range 10 - len(frac) {
+			nsec *= 10
+		}
+	default:
+		return time.Time{}, false
+	}
+	if !ok || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+}
+
+// daysIn is the number of days of month in year (proleptic Gregorian).
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }

@@ -2,8 +2,10 @@ package telemetry
 
 import (
 	"bytes"
+	"reflect"
 	"regexp"
 	"testing"
+	"time"
 )
 
 // memberName matches a member name and its colon in a compact payload.
@@ -54,5 +56,30 @@ func FuzzDecodeEventDifferential(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		checkSameAsReflect(t, b)
+	})
+}
+
+// FuzzParseTimeUTC: what parseTimeUTC accepts, (*time.Time).UnmarshalJSON
+// reads as the same time in the same location.
+func FuzzParseTimeUTC(f *testing.F) {
+	for _, s := range []string{"2026-11-29T10:00:00Z", "2026-11-29T10:00:00.123456789Z", "2026-11-29T10:00:00.5Z",
+		"2024-02-29T23:59:59.000000001Z", "2023-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "2026-11-29T24:00:00Z",
+		"2026-11-29T10:00:00.1234567891Z", "2026-11-29T10:00:00,5Z", "2026-11-29T10:00:00+01:00", "0000-01-01T00:00:00Z",
+		"2026-11-29T10:00:60Z", "2026-13-01T00:00:00Z", "2026-11-29T10:00:00.Z", "+026-11-29T10:00:00Z", "2026-11-29t10:00:00z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseTimeUTC([]byte(s))
+		var want time.Time
+		err := want.UnmarshalJSON([]byte(`"` + s + `"`))
+		if !ok {
+			if got != (time.Time{}) {
+				t.Fatalf("%q: refused with %v", s, got)
+			}
+			return
+		}
+		if err != nil || !got.Equal(want) || got.Location() != want.Location() || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: %v, want %v (%v)", s, got, want, err)
+		}
 	})
 }
