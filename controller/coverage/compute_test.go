@@ -441,7 +441,7 @@ func TestGaps(t *testing.T) {
 	}
 	for i, w := range wants {
 		g := r.Gaps[i]
-		got := want{g.Code, g.Broadband, g.NearestSite, g.NearestSiteClass, g.NearestVillage}
+		got := want{g.Code, g.Broadband, g.NearestSite(), g.NearestSiteClass(), g.NearestVillage()}
 		if got != w {
 			t.Errorf("gap %d: %+v, want %+v", i, got, w)
 		}

@@ -24,11 +24,45 @@ type gapJSON struct {
 	DistanceKm       float64 `json:"distance_km,omitempty"`
 }
 
+// NearestSite is the ID of the gap's nearest site ("" when there is
+// none).
+func (g *Gap) NearestSite() string {
+	if g.Site == nil {
+		return ""
+	}
+	return g.Site.ID
+}
+
+// NearestSiteName is the name of the gap's nearest site.
+func (g *Gap) NearestSiteName() string {
+	if g.Site == nil {
+		return ""
+	}
+	return g.Site.Name
+}
+
+// NearestSiteClass is the best class the nearest site delivers.
+func (g *Gap) NearestSiteClass() string {
+	if g.Site == nil || g.SiteServes == nil {
+		return ""
+	}
+	return g.SiteServes.Broadband
+}
+
+// NearestVillage is the code of a village the nearest site delivers its
+// best class to.
+func (g *Gap) NearestVillage() string {
+	if g.Site == nil || g.SiteServes == nil || g.SiteServes.Region == nil {
+		return ""
+	}
+	return g.SiteServes.Code
+}
+
 // MarshalJSON encodes the gap as gapJSON. It escapes no HTML: an encoder
 // that does escapes the result.
 func (g Gap) MarshalJSON() ([]byte, error) {
-	j := gapJSON{NearestSite: g.NearestSite, NearestSiteName: g.NearestSiteName, NearestSiteClass: g.NearestSiteClass,
-		NearestVillage: g.NearestVillage, DistanceKm: g.DistanceKm}
+	j := gapJSON{NearestSite: g.NearestSite(), NearestSiteName: g.NearestSiteName(), NearestSiteClass: g.NearestSiteClass(),
+		NearestVillage: g.NearestVillage(), DistanceKm: g.DistanceKm}
 	if v := g.Village; v != nil {
 		j.Broadband, j.Evidence = v.Broadband, v.Evidence
 		if r := v.Region; r != nil {
@@ -39,7 +73,8 @@ func (g Gap) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes a gap encoded by MarshalJSON into a gap of its own
-// village (which names the region and its class, nothing more).
+// village, site and served village (which say what the JSON says, nothing
+// more).
 func (g *Gap) UnmarshalJSON(b []byte) error {
 	var j gapJSON
 	if err := json.Unmarshal(b, &j); err != nil {
@@ -47,8 +82,11 @@ func (g *Gap) UnmarshalJSON(b []byte) error {
 	}
 	r := &inventory.Region{Code: j.Code, Name: j.Name, Parent: j.Parent, Households: j.Households, Population: j.Population,
 		Priority: j.Priority, Level: inventory.LevelVillage}
-	*g = Gap{Village: &Village{Region: r, Broadband: j.Broadband, Evidence: j.Evidence}, NearestSite: j.NearestSite,
-		NearestSiteName: j.NearestSiteName, NearestSiteClass: j.NearestSiteClass, NearestVillage: j.NearestVillage,
-		DistanceKm: j.DistanceKm}
+	*g = Gap{Village: &Village{Region: r, Broadband: j.Broadband, Evidence: j.Evidence}, DistanceKm: j.DistanceKm}
+	if j.NearestSite != "" {
+		g.Site = &inventory.Site{ID: j.NearestSite, Name: j.NearestSiteName}
+		g.SiteServes = &Village{Region: &inventory.Region{Code: j.NearestVillage, Level: inventory.LevelVillage},
+			Broadband: j.NearestSiteClass}
+	}
 	return nil
 }

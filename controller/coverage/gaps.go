@@ -58,10 +58,8 @@ func (c *computation) gaps(vills []Village) []Gap {
 					continue
 				}
 				if s, km := grids[vl.Tier].nearest(vl.Lat, vl.Lon); s >= 0 {
-					site := &inv.Sites[s]
-					g.NearestSite, g.NearestSiteName, g.DistanceKm = site.ID, site.Name, km
-					g.NearestSiteClass = c.tiers[siteTier[s]].Name
-					g.NearestVillage = vills[siteVillage[s]].Code
+					// The village served is measured: its class is siteTier[s].
+					g.Site, g.SiteServes, g.DistanceKm = &inv.Sites[s], &vills[siteVillage[s]], km
 				}
 			}
 		}

@@ -268,16 +268,14 @@ type TierShare struct {
 type Gap struct {
 	// Village is the village left out, in the result's Villages.
 	*Village
-	// NearestSite is the nearest site with a device that delivers data,
-	// measured, to a village of a better class than this one ("" when
-	// there is none); NearestSiteClass the best class it delivers,
-	// NearestVillage one village it delivers it to, DistanceKm the
-	// great-circle distance from this village to the site.
-	NearestSite      string
-	NearestSiteName  string
-	NearestSiteClass string
-	NearestVillage   string
-	DistanceKm       float64
+	// Site is the nearest site with a device that delivers data, measured,
+	// to a village of a better class than this one (nil when there is
+	// none); SiteServes the first village it delivers its best class to
+	// (whose Broadband is that class); DistanceKm the great-circle
+	// distance from this village to the site.
+	Site       *inventory.Site
+	SiteServes *Village
+	DistanceKm float64
 }
 
 // Diff is what changed between two results (Compare).

@@ -101,8 +101,8 @@ func sample(compare bool) (*coverage.Result, Options) {
 				Households: 550, Population: 1800, All: all, Priority: prio},
 		},
 		Gaps: []coverage.Gap{
-			{Village: &villages[1], NearestSite: "so-1", NearestSiteName: "河口镇端局", NearestSiteClass: "served",
-				NearestVillage: "630101001000", DistanceKm: 1.9},
+			{Village: &villages[1], Site: &inventory.Site{ID: "so-1", Name: "河口镇端局"}, SiteServes: &villages[0],
+				DistanceKm: 1.9},
 			{Village: &villages[2]},
 		},
 	}
