@@ -320,25 +320,25 @@ func TestDemo(t *testing.T) {
 		})
 	}
 
+	stopWith(t, r, os.Interrupt)
+}
+
+// stopWith stops the demo with sig and checks that it exits 0, leaving no
+// program and no temporary folder behind.
+func stopWith(t *testing.T, r *running, sig os.Signal) {
+	t.Helper()
 	kids := children(t, r.cmd.Process.Pid)
 	if len(kids) != 4 {
 		t.Errorf("ngic-demo runs %d programs, want 4 (simulator, controller, two gateways)", len(kids))
 	}
-	if err := r.cmd.Process.Signal(os.Interrupt); err != nil {
+	if err := r.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-	waitExit(t, r, "ngic-demo to stop after SIGINT")
+	waitExit(t, r, fmt.Sprintf("ngic-demo to stop after %v", sig))
 	if r.err != nil {
-		t.Errorf("ngic-demo after SIGINT: %v", r.err)
+		t.Errorf("ngic-demo after %v: %v", sig, r.err)
 	}
-	for _, k := range kids {
-		if alive(k) {
-			t.Errorf("process %d of the demo outlived it", k)
-		}
-	}
-	if got := folders(t, r.tmp); len(got) != 0 {
-		t.Errorf("temporary folders left: %v", got)
-	}
+	checkGone(t, r, kids)
 }
 
 // waitExit waits, for at most two minutes, until the demo has exited.
@@ -430,6 +430,7 @@ func TestDemoDashboard(t *testing.T) {
 	dashboardtest.Go(t, ctx, r.URL, "#/", "map", "Regions")
 	testenv.Screenshot(t, ctx, screenshotDir, "demo-overview")
 	watch.Check(t)
+	stopWith(t, r, syscall.SIGTERM)
 	if os.Getenv("NGIC_UPDATE_SCREENSHOT") == "1" {
 		b, err := os.ReadFile(filepath.Join(screenshotDir, "demo-site.png"))
 		if err != nil {
@@ -442,4 +443,44 @@ func TestDemoDashboard(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// checkGone checks that the demo's programs kids have ended and its
+// temporary folder is gone.
+func checkGone(t *testing.T, r *running, kids []int) {
+	t.Helper()
+	for _, k := range kids {
+		if alive(k) {
+			t.Errorf("process %d of the demo outlived it", k)
+		}
+	}
+	if got := folders(t, r.tmp); len(got) != 0 {
+		t.Errorf("temporary folders left: %v", got)
+	}
+}
+
+// TestDemoProgramDies: when one of its programs dies, the demo stops the
+// others, removes its folder and exits non-zero naming the program.
+func TestDemoProgramDies(t *testing.T) {
+	lock := fmt.Sprintf("ngic-demo-test-dies-%d", os.Getpid())
+	r := startDemo(t, lock, append([]string{"--http", fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))}, quick...)...)
+	kids := children(t, r.cmd.Process.Pid)
+	victim := 0
+	for _, k := range kids {
+		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", k)); bytes.Contains(b, []byte("run\x00--config\x00")) &&
+			bytes.Contains(b, []byte("controller.yaml")) {
+			victim = k
+		}
+	}
+	if victim == 0 || len(kids) != 4 {
+		t.Fatalf("no controller among the demo's programs %v", kids)
+	}
+	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitExit(t, r, "ngic-demo to stop after its controller died")
+	if ee, ok := r.err.(*exec.ExitError); !ok || ee.ExitCode() == 0 || !strings.Contains(r.out.String(), "controller exited") {
+		t.Errorf("ngic-demo after its controller died: %v", r.err)
+	}
+	checkGone(t, r, kids)
 }
