@@ -48,6 +48,11 @@ func parseDevices(name string, r io.Reader, rows int, creds map[string]string, e
 	}
 	refs := &refCols{f: f, k: devSite, cols: make([]int32, 0, rows)}
 	devs := make([]Device, 0, rows)
+	// The cells kept are copied out of the rows' records: IDs into an
+	// arena, the cells that repeat interned. Parent is the record's until
+	// checkParents points it to the parent's ID.
+	var ids arena
+	cells := interner{}
 	for f.next() {
 		d := Device{ID: f.get(devID), Site: f.required(devSite), Address: f.get(devAddress), Network: f.get(devNetwork), Line: f.line}
 		keep := validName(f, devID, d.ID) && f.unique(devID, d.ID, byID, func(i int32) int { return devs[i].Line }, "device")
@@ -62,10 +67,12 @@ func parseDevices(name string, r io.Reader, rows int, creds map[string]string, e
 				d.Parent = ""
 			}
 		}
-		if d.Network == "" {
-			d.Network = d.ID
-		}
 		if keep {
+			d.ID, d.Site, d.Address = ids.get(d.ID), cells.get(d.Site), cells.get(d.Address)
+			d.Credentials, d.community, d.Network = cells.get(d.Credentials), cells.get(d.community), cells.get(d.Network)
+			if d.Network == "" || d.Network == d.ID {
+				d.Network = d.ID
+			}
 			byID[d.ID] = int32(len(devs))
 			refs.keep()
 			devs = append(devs, d)
@@ -114,7 +121,8 @@ func parseCredentials(f *csvFile, creds map[string]string) (name, community stri
 // own ancestor.
 func checkParents(f *csvFile, devs []Device, byID map[string]int32) {
 	parent := make([]int32, len(devs))
-	for i, d := range devs {
+	for i := range devs {
+		d := &devs[i]
 		parent[i] = -1
 		if d.Parent == "" {
 			continue
@@ -124,7 +132,7 @@ func checkParents(f *csvFile, devs []Device, byID map[string]int32) {
 			f.failAt(d.Line, d.parentCol, devParent, "device %q is not in the file", d.Parent)
 			continue
 		}
-		parent[i] = p
+		parent[i], d.Parent = p, devs[p].ID
 	}
 	for _, cyc := range findCycles(parent) {
 		ids := make([]string, 0, len(cyc)+1)

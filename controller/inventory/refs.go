@@ -70,3 +70,26 @@ func (in interner) get(s string) string {
 	in[s] = s
 	return s
 }
+
+// arenaBlock is the size of an arena's blocks.
+const arenaBlock = 64 << 10
+
+// arena copies cells into large shared blocks, so that the cells kept from
+// a row, a few bytes, do not hold its whole record (one string per row)
+// and cost no allocation each.
+type arena struct{ b strings.Builder }
+
+// get returns a copy of s in the arena's block.
+func (a *arena) get(s string) string {
+	if s == "" {
+		return ""
+	}
+	if a.b.Cap()-a.b.Len() < len(s) {
+		// A new block: the strings of the last one stay as they are.
+		a.b = strings.Builder{}
+		a.b.Grow(max(arenaBlock, len(s)))
+	}
+	a.b.WriteString(s)
+	all := a.b.String()
+	return all[len(all)-len(s):]
+}

@@ -40,7 +40,10 @@ func parseRegions(name string, r io.Reader, rows int, errs *errList) ([]Region, 
 	regs := make([]Region, 0, n)
 	cols := make([]regionCols, 0, n)
 	byCode := make(map[string]int32, n)
+	var strs arena
 	for f.next() {
+		// Parent is the record's until linkRegions points it to the
+		// parent's Code.
 		g := Region{Code: f.get(regCode), Name: f.required(regName), Parent: f.get(regParent), Line: f.line, ParentIx: -1}
 		keep := f.unique(regCode, g.Code, byCode, func(i int32) int { return regs[i].Line }, "region")
 		if g.Parent == g.Code && g.Code != "" {
@@ -57,6 +60,7 @@ func parseRegions(name string, r io.Reader, rows int, errs *errList) ([]Region, 
 		g.Lat, g.Lon, g.HasPos = parsePos(f, regLat, regLon, g.Level == LevelVillage)
 		g.Priority = parsePriority(f, regPriority)
 		if keep {
+			g.Code, g.Name = strs.get(g.Code), strs.get(g.Name)
 			g.Index = int32(len(regs))
 			byCode[g.Code] = g.Index
 			cols = append(cols, regionCols{int32(f.col(regParent)), int32(f.col(regLevel))})
@@ -86,7 +90,7 @@ func linkRegions(f *csvFile, regs []Region, byCode map[string]int32, cols []regi
 			f.failAt(g.Line, int(cols[i].parent), regParent, "region %q is not in the file", g.Parent)
 			continue
 		}
-		parent[i], g.ParentIx = p, p
+		parent[i], g.ParentIx, g.Parent = p, p, regs[p].Code
 		nChildren[p]++
 	}
 	inCycle := make([]bool, len(regs))
