@@ -121,12 +121,12 @@ func number(t *testing.T, r testenv.Row, col string) float64 {
 	return f
 }
 
-// TestRetentionDownsampling applies retention.iql twice (it must be
-// idempotent), writes an hour of points, runs each continuous query's
-// SELECT INTO over that hour (what influxd runs at the end of the hour) and
-// checks the hourly values.
-func TestRetentionDownsampling(t *testing.T) {
-	d := testenv.StartInfluxd(t)
+// downsampled applies retention.iql to d twice (it must be idempotent),
+// writes an hour of points, runs each continuous query's SELECT INTO over
+// that hour (what influxd runs at the end of the hour) and returns the
+// hour.
+func downsampled(t *testing.T, d *testenv.Influxd) time.Time {
+	t.Helper()
 	sts := statements(t)
 	for pass := 0; pass < 2; pass++ {
 		for _, st := range sts {
@@ -152,6 +152,36 @@ func TestRetentionDownsampling(t *testing.T) {
 	// An hour that ended three hours ago, so influxd's own scheduler
 	// (which runs each query on the hour just ended) never touches it.
 	hour := time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour)
+	write(t, d, hourOfPoints(t, hour))
+
+	window := fmt.Sprintf("time >= '%s' AND time < '%s'", hour.Format(time.RFC3339), hour.Add(time.Hour).Format(time.RFC3339))
+	ran := 0
+	for _, st := range sts {
+		m := cqRE.FindStringSubmatch(st)
+		if m == nil {
+			continue
+		}
+		q := m[2]
+		if whereRE.MatchString(q) {
+			q = groupRE.ReplaceAllString(q, " AND "+window+" GROUP BY time(1h), *")
+		} else {
+			q = groupRE.ReplaceAllString(q, " WHERE "+window+" GROUP BY time(1h), *")
+		}
+		if _, err := d.TryQuery("ngic", q); err != nil {
+			t.Errorf("continuous query %s: %v", m[1], err)
+		}
+		ran++
+	}
+	if ran != cqs {
+		t.Errorf("influxd holds %d continuous queries, the file %d", cqs, ran)
+	}
+	return hour
+}
+
+// hourOfPoints encodes, with telemetry's encoders, an hour of interface,
+// PON port and poll points of one OLT, and one poll of the next hour.
+func hourOfPoints(t *testing.T, hour time.Time) []byte {
+	t.Helper()
 	dev := telemetry.DeviceTags{Site: "village-07", Device: "olt-1", Class: "olt"}
 	var lines []byte
 	var err error
@@ -180,29 +210,14 @@ func TestRetentionDownsampling(t *testing.T) {
 	if lines, err = next.AppendLine(lines); err != nil {
 		t.Fatal(err)
 	}
-	write(t, d, lines)
+	return lines
+}
 
-	window := fmt.Sprintf("time >= '%s' AND time < '%s'", hour.Format(time.RFC3339), hour.Add(time.Hour).Format(time.RFC3339))
-	ran := 0
-	for _, st := range sts {
-		m := cqRE.FindStringSubmatch(st)
-		if m == nil {
-			continue
-		}
-		q := m[2]
-		if whereRE.MatchString(q) {
-			q = groupRE.ReplaceAllString(q, " AND "+window+" GROUP BY time(1h), *")
-		} else {
-			q = groupRE.ReplaceAllString(q, " WHERE "+window+" GROUP BY time(1h), *")
-		}
-		if _, err := d.TryQuery("ngic", q); err != nil {
-			t.Errorf("continuous query %s: %v", m[1], err)
-		}
-		ran++
-	}
-	if ran != cqs {
-		t.Errorf("influxd holds %d continuous queries, the file %d", cqs, ran)
-	}
+// TestRetentionDownsampling checks the hourly values the continuous
+// queries make from an hour of points.
+func TestRetentionDownsampling(t *testing.T) {
+	d := testenv.StartInfluxd(t)
+	hour := downsampled(t, d)
 
 	row := func(q string) testenv.Row {
 		t.Helper()
