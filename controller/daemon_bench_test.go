@@ -40,6 +40,24 @@ func procTimes(tb testing.TB, pid int) (user, system time.Duration) {
 	return time.Duration(ut) * time.Second / 100, time.Duration(st) * time.Second / 100 // USER_HZ
 }
 
+// procSyscalls is the number of read and write system calls the process
+// pid has made (its /proc/pid/io).
+func procSyscalls(tb testing.TB, pid int) (reads, writes int64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "syscr: "); ok {
+			reads, _ = strconv.ParseInt(v, 10, 64)
+		}
+		if v, ok := strings.CutPrefix(l, "syscw: "); ok {
+			writes, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return reads, writes
+}
+
 // procRSS is the resident memory of the process pid, in bytes.
 func procRSS(tb testing.TB, pid int) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -169,7 +187,8 @@ state_dir: %s
 // influxd, as fast as they go. Reports the events ingested per second
 // (durably recorded, so acknowledged), the events per second until influxd
 // holds them all, and the controller's own CPU per event, everything
-// included (from its /proc CPU time), and of that the system's share. With NGIC_BENCH_PROFILE=path it
+// included (from its /proc CPU time), and of that the system's share, and
+// the events per read and per write system call. With NGIC_BENCH_PROFILE=path it
 // saves a CPU profile of 4 s of the run in path and the allocations in
 // path.allocs.
 func BenchmarkIngestEndToEnd(b *testing.B) {
@@ -183,6 +202,7 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 	total := float64(perGateway * len(gateways))
 	pid := c.cmd.Process.Pid
 	user0, sys0 := procTimes(b, pid)
+	reads0, writes0 := procSyscalls(b, pid)
 	start := time.Now()
 	b.ResetTimer()
 	if prof := os.Getenv("NGIC_BENCH_PROFILE"); prof != "" {
@@ -194,6 +214,8 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 	user, sys := procTimes(b, pid)
 	user, sys = user-user0, sys-sys0
 	cpu := user + sys
+	reads, writes := procSyscalls(b, pid)
+	reads, writes = reads-reads0, writes-writes0
 	waitUntil(b, "every event in influxd", func() bool {
 		rows, err := influxd.TryQuery("ngic", `SELECT count(seq) FROM edge_event`)
 		return err == nil && len(rows) == 1 && num(rows[0].Values["count"]) >= total
@@ -207,6 +229,8 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 	b.ReportMetric(total/written.Seconds(), "events_in_influxd/s")
 	b.ReportMetric(float64(cpu.Microseconds())/total, "ctl-µs/event")
 	b.ReportMetric(float64(sys.Microseconds())/total, "ctl-sys-µs/event")
+	b.ReportMetric(total/float64(max(reads, 1)), "events/read-syscall")
+	b.ReportMetric(total/float64(max(writes, 1)), "events/write-syscall")
 	b.ReportMetric(float64(procRSS(b, pid))/(1<<20), "ctl-RSS-MB")
 	logMetrics(b, c, "ngic_controller_mqtt_", "ngic_controller_ingest_batches")
 	c.stop(b)

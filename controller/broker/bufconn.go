@@ -2,6 +2,7 @@ package broker
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/url"
 	"sync"
@@ -22,6 +23,10 @@ const (
 	// flushTimeout bounds one flush: a broker that stops reading fails
 	// the connection rather than hanging it.
 	flushTimeout = 10 * time.Second
+	// readPace is how long a read that found less than smallRead bytes
+	// waits before the next one, and smallRead that bound.
+	readPace  = time.Millisecond
+	smallRead = 8 << 10
 )
 
 // bufferedConn is a net.Conn whose reads and writes go through buffers.
@@ -141,8 +146,30 @@ func openBuffered(uri *url.URL, o mqtt.ClientOptions) (*bufferedConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &bufferedConn{Conn: conn, r: bufio.NewReaderSize(conn, readBufferSize),
+	return &bufferedConn{Conn: conn, r: bufio.NewReaderSize(&pacedReader{r: conn, sleep: time.Sleep}, readBufferSize),
 		w: bufio.NewWriterSize(conn, writeBufferSize)}, nil
+}
+
+// pacedReader reads from a connection, and after a read that found less
+// than smallRead bytes it waits readPace before the next one. A broker
+// writes each message as it comes: read as they arrive, a stream of small
+// messages costs a wake of the reader and a read system call each, most
+// of the system time of the ingest. Paced, the messages of a millisecond
+// come in one read (at 50,000 a second, some 20 KiB), and a message waits
+// at most a millisecond more, against the batch's 5 ms.
+type pacedReader struct {
+	r     io.Reader
+	sleep func(time.Duration)
+	small bool // the last read found little
+}
+
+func (p *pacedReader) Read(b []byte) (int, error) {
+	if p.small {
+		p.sleep(readPace)
+	}
+	n, err := p.r.Read(b)
+	p.small = n < smallRead
+	return n, err
 }
 
 // plainTCP tells whether a broker URL is plain TCP (the only kind whose

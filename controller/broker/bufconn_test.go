@@ -2,6 +2,7 @@ package broker
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -93,4 +94,38 @@ func TestBufferedConnFailedFlush(t *testing.T) {
 	if _, err := c.Read(make([]byte, 1)); err == nil {
 		t.Fatal("a read on the failed connection succeeded")
 	}
+}
+
+// TestPacedReader: a read that found less than smallRead bytes makes the
+// next one wait readPace first; a large one does not.
+func TestPacedReader(t *testing.T) {
+	var waits []time.Duration
+	chunks := [][]byte{make([]byte, 100), make([]byte, smallRead), make([]byte, 10), make([]byte, 5)}
+	src := &chunkReader{chunks: chunks}
+	p := &pacedReader{r: src, sleep: func(d time.Duration) { waits = append(waits, d) }}
+	buf := make([]byte, 64<<10)
+	var got []int
+	for range chunks {
+		if _, err := p.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, len(waits))
+	}
+	// Waits before each read: none, one (after 100 bytes), none (after
+	// smallRead bytes), one (after 10).
+	if want := []int{0, 1, 1, 2}; fmt.Sprint(got) != fmt.Sprint(want) || waits[0] != readPace {
+		t.Fatalf("waits before the reads %v (%v), want %v of %v", got, waits, want, readPace)
+	}
+}
+
+// chunkReader returns one chunk per Read.
+type chunkReader struct{ chunks [][]byte }
+
+func (c *chunkReader) Read(b []byte) (int, error) {
+	if len(c.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, c.chunks[0])
+	c.chunks = c.chunks[1:]
+	return n, nil
 }
