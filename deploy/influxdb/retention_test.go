@@ -179,7 +179,9 @@ func downsampled(t *testing.T, d *testenv.Influxd) time.Time {
 }
 
 // hourOfPoints encodes, with telemetry's encoders, an hour of interface,
-// PON port and poll points of one OLT, and one poll of the next hour.
+// PON port and poll points of one OLT, a point or two of every other
+// measurement the continuous queries read (otherPoints), and one poll of
+// the next hour.
 func hourOfPoints(t *testing.T, hour time.Time) []byte {
 	t.Helper()
 	dev := telemetry.DeviceTags{Site: "village-07", Device: "olt-1", Class: "olt"}
@@ -205,6 +207,7 @@ func hourOfPoints(t *testing.T, hour time.Time) []byte {
 			t.Fatal(err)
 		}
 	}
+	lines = append(lines, otherPoints(t, hour)...)
 	// A point of the next hour, which no query over the hour may count.
 	next := telemetry.PollPoint{DeviceTags: dev, Status: telemetry.PollDown, Time: hour.Add(time.Hour)}
 	if lines, err = next.AppendLine(lines); err != nil {
@@ -251,4 +254,51 @@ func TestRetentionDownsampling(t *testing.T) {
 			t.Errorf("poll_1h %s = %v, want %v", col, got, want)
 		}
 	}
+}
+
+// otherPoints are two points of each measurement hourOfPoints does not
+// check values of: access, DSL line, cable channel, gateway health, edge
+// event, passage, coverage.
+func otherPoints(t *testing.T, hour time.Time) []byte {
+	t.Helper()
+	var lines []byte
+	add := func(b []byte, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = b
+	}
+	olt := telemetry.DeviceTags{Site: "village-07", Device: "olt-1", Class: "olt"}
+	dslam := telemetry.DeviceTags{Site: "village-07", Device: "dslam-1", Class: "dslam"}
+	cmts := telemetry.DeviceTags{Site: "hub-1", Device: "cmts-1", Class: "cmts"}
+	for i := 0; i < 2; i++ {
+		at := hour.Add(time.Duration(10+i*30) * time.Minute)
+		a := telemetry.AccessPoint{DeviceTags: olt, ONTsOnline: ptr(300 + 10*i), ONTsOffline: ptr(12 - i), Time: at}
+		add(a.AppendLine(lines))
+		d := telemetry.AccessPoint{DeviceTags: dslam, DSLLines: ptr(48), DSLShowtime: ptr(40 + i), Time: at}
+		add(d.AppendLine(lines))
+		l := telemetry.DSLLinePoint{DeviceTags: dslam, IfIndex: 201, IfName: "adsl-0/1/1", Technology: "vdsl2", Showtime: true,
+			ActualDownBps: ptr(uint64(10e6 + 2e6*i)), ActualUpBps: ptr(uint64(1e6)), AttainableDownBps: ptr(uint64(30e6)), Time: at}
+		add(l.AppendLine(lines))
+		c := telemetry.CableChannelPoint{DeviceTags: cmts, Direction: telemetry.DirectionUp, IfIndex: 4, IfName: "us-1",
+			SNRdB: ptr(36.5 - 3*float64(i)), PowerDBmV: ptr(float64(i)), ModemsOnline: ptr(100 + 20*i), Time: at}
+		add(c.AppendLine(lines))
+		h := telemetry.Health{V: 1, Gateway: "gw-1", Time: at, Version: "v1", UptimeS: float64(600 + 1800*i),
+			ReadersConnected: 1 - i, ReadersTotal: 1, SpoolRecords: uint64(5 + 4*i), SpoolBytes: uint64(512 * (i + 1)),
+			Lost: map[string]uint64{telemetry.LostDropOldest: uint64(i)}, BrokerReconnects: uint64(i)}
+		add(h.AppendLines(lines, "cab-1"))
+		ev := telemetry.Event{V: 1, Seq: uint64(10 + i), ID: fmt.Sprintf("ev-%d", i), Gateway: "gw-1", Source: "dock",
+			Type: telemetry.TagArrived, Time: at, Tag: &telemetry.Tag{ID: "3074257BF7194E40000000" + fmt.Sprint(10+i),
+				Protocol: "magicrf", FirstSeen: at, LastSeen: at}}
+		add(telemetry.AppendEventLine(lines, "cab-1", &ev))
+		pass := telemetry.Event{V: 1, Seq: uint64(20 + i), ID: fmt.Sprintf("pass-%d", i), Gateway: "gw-1", Source: "gate",
+			Type: telemetry.Passage, Time: at, PassageInfo: &telemetry.PassageInfo{Direction: "in", DurationS: 0.5, In: uint64(i + 1)}}
+		add(telemetry.AppendEventLine(lines, "cab-1", &pass))
+		cov := telemetry.CoverageRegionPoint{Region: "T2", Level: "township", Subset: telemetry.CoverageSubsetAll,
+			Villages: 6, Households: 370, Population: 970, Tiers: []telemetry.CoverageTier{{Name: "served", Households: 160 + int64(i),
+				ShareHouseholds: 0.4 + 0.1*float64(i), SharePopulation: 0.5}}, ConvergedShare: 0.1 * float64(i+1), TakeUp: 0.125, Time: at}
+		add(cov.AppendLine(lines))
+	}
+	return lines
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ngic/ngic/deploy/grafana/schema"
 	"github.com/ngic/ngic/internal/testenv"
 )
 
@@ -115,8 +116,12 @@ func flux(t *testing.T, d *testenv.Influxd, q string) []fluxPoint {
 func TestFluxTasksMatchContinuousQueries(t *testing.T) {
 	d := testenv.StartInfluxdWith(t, testenv.InfluxdOpts{Flux: true})
 	hour := downsampled(t, d)
+	names, err := schema.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
 	files, _ := filepath.Glob("tasks/*.flux")
-	if len(files) < 3 {
+	if len(files) < 10 {
 		t.Fatalf("tasks: %v", files)
 	}
 	for _, f := range files {
@@ -147,7 +152,7 @@ func TestFluxTasksMatchContinuousQueries(t *testing.T) {
 				var tags []string
 				fields := map[string]any{}
 				for col, v := range r.Values {
-					if s, ok := v.(string); ok && isTag(col) {
+					if s, ok := v.(string); ok && names.Tags[col] {
 						tags = append(tags, col+"="+s)
 					} else if v != nil {
 						fields[col] = v
@@ -181,15 +186,6 @@ func TestFluxTasksMatchContinuousQueries(t *testing.T) {
 			}
 		})
 	}
-}
-
-// isTag reports whether col is one of the tags the test's points carry.
-func isTag(col string) bool {
-	switch col {
-	case "class", "device", "if_index", "if_name", "site":
-		return true
-	}
-	return false
 }
 
 // sameNumber compares two numbers written as text (to 1e-9).
