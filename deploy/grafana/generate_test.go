@@ -6,7 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/ngic/ngic/deploy/grafana"
 	"github.com/ngic/ngic/deploy/grafana/schema"
@@ -82,6 +85,43 @@ func TestPanelsUseTelemetryNames(t *testing.T) {
 		var back map[string]any
 		if err := json.Unmarshal(b, &back); err != nil || back["uid"] != d.UID {
 			t.Errorf("%s: JSON does not read back: %v", d.UID, err)
+		}
+	}
+}
+
+// TestProvisioningYAML reads the provisioning files back: each data source
+// file names the UID the dashboards use, the provider the folder they are
+// copied to.
+func TestProvisioningYAML(t *testing.T) {
+	files, err := grafana.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range files {
+		if !strings.HasSuffix(name, ".yaml") {
+			continue
+		}
+		var doc struct {
+			APIVersion  int `yaml:"apiVersion"`
+			Datasources []struct {
+				UID, Type string
+			} `yaml:"datasources"`
+			Providers []struct {
+				Options struct{ Path string } `yaml:"options"`
+			} `yaml:"providers"`
+		}
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		switch {
+		case doc.APIVersion != 1:
+			t.Errorf("%s: apiVersion %d", name, doc.APIVersion)
+		case strings.Contains(name, "datasources") && (len(doc.Datasources) != 1 || doc.Datasources[0].UID != grafana.DataSourceUID ||
+			doc.Datasources[0].Type != "influxdb"):
+			t.Errorf("%s: data sources %+v", name, doc.Datasources)
+		case strings.Contains(name, "dashboards") && (len(doc.Providers) != 1 || doc.Providers[0].Options.Path != grafana.ProvisionedDir):
+			t.Errorf("%s: providers %+v", name, doc.Providers)
 		}
 	}
 }
