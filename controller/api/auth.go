@@ -194,6 +194,7 @@ func changes(method string) bool {
 // a cookie-authenticated change without the session's CSRF token.
 func (s *Server) guard(a access, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w = newDeadlineWriter(w)
 		w.Header().Set("Cache-Control", "no-store")
 		q := r.URL.Query()
 		for _, k := range urlSecrets {

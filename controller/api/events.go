@@ -225,9 +225,6 @@ func (s *Server) PublishCoverage(computed time.Time) {
 	}{computed})})
 }
 
-// writeTimeout bounds one write to an event stream.
-const writeTimeout = 10 * time.Second
-
 // streamRetry is the Retry-After of a stream refused for too many.
 const streamRetry = 30 * time.Second
 

@@ -20,7 +20,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 	file := r.PathValue("file")
 	name, ok := strings.CutPrefix(file, "coverage.")
 	f, err := report.ParseFormat(name)
-	if !ok || err != nil || reportTypes[f] == "" {
+	if !ok || err != nil || reportTypes[f] == "" || string(f) != name { // the names exactly: one file, one name
 		writeError(w, http.StatusNotFound, "no report %q: coverage.json, .csv, .geojson or .html", file)
 		return
 	}

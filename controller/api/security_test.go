@@ -381,3 +381,28 @@ func TestRegionLimitedSeesNoOtherRegion(t *testing.T) {
 		t.Fatalf("first event %s %s, want dslam-5005's", kind, data)
 	}
 }
+
+// A report's name is one of the four: anything else, traversal included,
+// is 404, and no answer names a file it was not asked for.
+func TestReportNamesClosed(t *testing.T) {
+	_, c := serve(t, newFake(t), api.Options{}, readToken)
+	for _, name := range []string{"..%2F..%2Fetc%2Fpasswd", "coverage.json%00", "coverage..json", "coverage.JSON",
+		"coverage.xml", "%2e%2e", "coverage.html%2F..%2F..%2Fsecret", "coverage.csv%0d%0aSet-Cookie:%20x=1",
+		"coverage", ".json", "coverage.json.gz"} {
+		req, _ := http.NewRequest("GET", c.Base+"/api/v1/reports/"+name, nil)
+		req.Header.Set("Authorization", "Bearer "+readToken)
+		resp, err := c.HTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Disposition") != "" ||
+			resp.Header.Get("Set-Cookie") != "" {
+			t.Errorf("report %q: %d, Content-Disposition %q", name, resp.StatusCode, resp.Header.Get("Content-Disposition"))
+		}
+	}
+	r := c.Get("/api/v1/reports/coverage.csv")
+	if r.Status != http.StatusOK || r.Header.Get("Content-Disposition") != `attachment; filename="coverage.csv"` {
+		t.Fatalf("coverage.csv: %d %q", r.Status, r.Header.Get("Content-Disposition"))
+	}
+}

@@ -117,8 +117,8 @@ func (d *Daemon) listen(addr string, profiles bool) error {
 	mux.Handle("/", dashboard.Handler())
 	hosts := api.HostFilter{Hosts: h.Hosts, LoopbackOnly: config.IsLoopback(addr)}
 	d.srv = &http.Server{Handler: api.SecurityHeaders(hosts.Wrap(mux)), TLSConfig: tlsCfg,
-		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout,
-		MaxHeaderBytes: maxHeaderBytes}
+		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout,
+		IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes}
 	d.logTokens(h)
 	if n, err := apiSrv.RestoreSessions(); err != nil {
 		d.log.Warn("browser sessions of the last run not restored: browsers sign in again", "err", err)
@@ -129,13 +129,14 @@ func (d *Daemon) listen(addr string, profiles bool) error {
 }
 
 // Bounds of the HTTP server against slow and abusive clients. A request
-// (headers and body) must arrive within readTimeout; the event stream
-// lifts it once its request is read, and answers have no write timeout
-// (a national report streams for minutes; an event stream bounds each
-// write itself).
+// (headers and body) must arrive within readTimeout, and an answer leave
+// within writeTimeout; the API's answers instead give each part its own
+// deadline (a national report streams for minutes, an event stream for
+// hours, as long as the client reads).
 const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second
+	writeTimeout      = time.Minute
 	idleTimeout       = 2 * time.Minute
 	maxHeaderBytes    = 64 << 10
 )
