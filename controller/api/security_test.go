@@ -406,3 +406,29 @@ func TestReportNamesClosed(t *testing.T) {
 		t.Fatalf("coverage.csv: %d %q", r.Status, r.Header.Get("Content-Disposition"))
 	}
 }
+
+// Over TLS every answer says to keep to TLS; over plain HTTP none does.
+func TestStrictTransportSecurity(t *testing.T) {
+	s, err := api.New(newFake(t), api.Options{Tokens: testTokens})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewTLSServer(s.Handler())
+	defer ts.Close()
+	c := &apitest.Client{T: t, Base: ts.URL, HTTP: ts.Client(), Token: readToken}
+	for _, p := range []string{"/api/v1/summary", "/api/v1/nope?x", "/api/v1/session"} {
+		req, _ := http.NewRequest("GET", ts.URL+p, nil)
+		resp, err := c.HTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("Strict-Transport-Security") != "max-age=31536000" {
+			t.Errorf("%s over TLS: Strict-Transport-Security %q", p, resp.Header.Get("Strict-Transport-Security"))
+		}
+	}
+	_, plain := serve(t, newFake(t), api.Options{}, readToken)
+	if h := plain.Get("/api/v1/summary").Header.Get("Strict-Transport-Security"); h != "" {
+		t.Errorf("over plain HTTP: Strict-Transport-Security %q", h)
+	}
+}

@@ -201,7 +201,8 @@ func (s *Server) routeAll() {
 
 // SecurityHeaders sets the headers every answer carries: a
 // Content-Security-Policy allowing only the server's own resources and no
-// framing, no MIME sniffing, no referrer.
+// framing, no MIME sniffing, no referrer, and over TLS
+// Strict-Transport-Security.
 func SecurityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
@@ -209,6 +210,9 @@ func SecurityHeaders(h http.Handler) http.Handler {
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("X-Frame-Options", "DENY")
+		if r.TLS != nil { // over TLS, never again without it
+			hd.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		h.ServeHTTP(w, r)
 	})
 }
