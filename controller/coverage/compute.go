@@ -1,8 +1,8 @@
 package coverage
 
 import (
+	"math"
 	"runtime"
-	"strconv"
 	"sync"
 	"time"
 
@@ -74,12 +74,12 @@ type computation struct {
 	ovOff, ovRows   []int32
 	// rowPort is the resolved port of each service area row.
 	rowPort []int32
-	// portBase is the offset of each device's ports in portHH and portN.
+	// portBase is the offset of each device's ports in portHH.
 	portBase []int32
-	// portHH and portN are, per port, the households and the number of
-	// the distinct villages it delivers data to.
+	// portHH is, per port, the households of the distinct villages it
+	// delivers data to; or, when none of them has households, minus their
+	// number.
 	portHH []float64
-	portN  []int32
 	// trails is what the villages' compact trails share (nil: Compute
 	// keeps them in full).
 	trails *trailCtx
@@ -249,10 +249,9 @@ func (c *computation) resolvePorts() {
 			c.rowPort[i] = 0
 			continue
 		}
-		n, err := strconv.ParseUint(sa.Port, 10, 32)
-		isIndex := err == nil
+		n, isIndex := parseIfIndex(sa.Port)
 		if len(ev.Ports) <= scanPorts {
-			c.rowPort[i] = scanPort(ev.Ports, sa.Port, uint32(n), isIndex)
+			c.rowPort[i] = scanPort(ev.Ports, sa.Port, n, isIndex)
 			continue
 		}
 		lk := lookups[sa.DeviceIx]
@@ -267,12 +266,31 @@ func (c *computation) resolvePorts() {
 			lookups[sa.DeviceIx] = lk
 		}
 		c.rowPort[i] = portMissing
-		if p, ok := lk.byIndex[uint32(n)]; ok && isIndex {
+		if p, ok := lk.byIndex[n]; ok && isIndex {
 			c.rowPort[i] = p
 		} else if p, ok := lk.byName[sa.Port]; ok {
 			c.rowPort[i] = p
 		}
 	}
+}
+
+// parseIfIndex returns the ifIndex a port cell gives in digits, or false
+// (an ifName: no error is made, a national inventory names millions).
+func parseIfIndex(cell string) (uint32, bool) {
+	if cell == "" {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(cell); i++ {
+		c := cell[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n = n*10 + uint64(c-'0'); n > math.MaxUint32 {
+			return 0, false
+		}
+	}
+	return uint32(n), true
 }
 
 // scanPort finds a port by ifIndex (when the cell is digits), then by
@@ -353,8 +371,9 @@ func (c *computation) duplicateData(rows []int32, k int) bool {
 	return false
 }
 
-// splitTakeUp totals, per port, the households and the number of the
-// distinct villages it delivers data to, for the split of its subscribers.
+// splitTakeUp totals, per port, the households of the distinct villages it
+// delivers data to (or counts them when none has households), for the
+// split of its subscribers.
 func (c *computation) splitTakeUp() {
 	c.portBase = make([]int32, len(c.devs)+1)
 	for i, d := range c.devs {
@@ -366,7 +385,6 @@ func (c *computation) splitTakeUp() {
 	}
 	total := c.portBase[len(c.devs)]
 	c.portHH = make([]float64, total)
-	c.portN = make([]int32, total)
 	inv := c.inv
 	for v, ri := range inv.Villages() {
 		hh := float64(inv.Regions[ri].Households)
@@ -379,8 +397,12 @@ func (c *computation) splitTakeUp() {
 			lo, hi := c.portRange(r)
 			base := c.portBase[sa.DeviceIx]
 			for p := base + lo; p < base+hi; p++ {
-				c.portHH[p] += hh
-				c.portN[p]++
+				switch w := &c.portHH[p]; {
+				case hh > 0:
+					*w = max(*w, 0) + hh
+				case *w <= 0:
+					*w-- // one more village without households
+				}
 			}
 		}
 	}
@@ -389,12 +411,11 @@ func (c *computation) splitTakeUp() {
 // share is the part of port p of device d that village households hh
 // takes.
 func (c *computation) share(d int32, p int32, hh float64) float64 {
-	i := c.portBase[d] + p
-	if c.portHH[i] > 0 {
-		return hh / c.portHH[i]
-	}
-	if c.portN[i] > 0 {
-		return 1 / float64(c.portN[i])
+	switch w := c.portHH[c.portBase[d]+p]; {
+	case w > 0:
+		return hh / w
+	case w < 0: // villages without households: an equal share each
+		return 1 / -w
 	}
 	return 0
 }

@@ -2,6 +2,9 @@ package coverage
 
 import (
 	"math"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -503,6 +506,57 @@ func TestTakeUpOverlappingRows(t *testing.T) {
 	for code, want := range map[string]float64{"V01": 20 + 5.0*100/150, "V02": 10, "V11": 5.0 * 50 / 150} {
 		if got := village(t, r, code).SubscribersOnline; !near(got, want) {
 			t.Errorf("%s: %v subscribers, want %v", code, got, want)
+		}
+	}
+}
+
+// FuzzParseIfIndex: a port cell is an ifIndex exactly when
+// strconv.ParseUint reads it in 32 bits, with the same value.
+func FuzzParseIfIndex(f *testing.F) {
+	for _, s := range []string{"", "0", "7", "007", "4294967295", "4294967296", "00000000001", "gpon0/1/3", "+1", "1_000", "-1", "99999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, ok := parseIfIndex(s)
+		want, err := strconv.ParseUint(s, 10, 32)
+		if ok != (err == nil) || ok && uint64(n) != want {
+			t.Errorf("parseIfIndex(%q) = %d, %v; strconv: %d, %v", s, n, ok, want, err)
+		}
+	})
+}
+
+// TestTakeUpSplit: a port's subscribers are split over the villages it
+// delivers data to in proportion to their households; when none of them
+// has households, equally.
+func TestTakeUpSplit(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"regions.csv": "code,name,parent,level,population,households,lat,lon\n" +
+			"T,T,,township,,,,\n" +
+			"A,A,T,village,,0,30,120\nB,B,T,village,,0,30,120.1\n" + // port 1: no households
+			"C,C,T,village,,0,30,120.2\nD,D,T,village,,100,30,120.3\n", // port 2: D's 100
+		"sites.csv":         "id,name,region,lat,lon,kind\nS,S,T,30,120,cabinet\n",
+		"devices.csv":       "id,site,address,credentials\nolt,S,127.0.0.1,community:x\n",
+		"service_areas.csv": "device,port,village,service\nolt,1,A,data\nolt,1,B,data\nolt,2,C,data\nolt,2,D,data\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv, err := inventory.Load(dir, inventory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &Evidence{Ports: []Port{{Name: "p1", Technology: TechGPON, IfIndex: 1, Online: 30, Kind: KindPON},
+		{Name: "p2", Technology: TechGPON, IfIndex: 2, Online: 40, Kind: KindPON}}}
+	devs := []DeviceStatus{{State: StateUp, PolledAt: now, Evidence: ev}}
+	for _, compute := range []func(*inventory.Inventory, []DeviceStatus, *Config, time.Time) *Result{Compute, ComputeCompact} {
+		r := compute(inv, devs, nil, now)
+		// 30 / 2 villages; 40 * 0/100 and 40 * 100/100.
+		for code, want := range map[string]float64{"A": 15, "B": 15, "C": 0, "D": 40} {
+			if got := village(t, r, code).SubscribersOnline; got != want {
+				t.Errorf("%s: %v subscribers online, want %v", code, got, want)
+			}
 		}
 	}
 }
