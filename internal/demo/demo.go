@@ -168,11 +168,17 @@ func Run(ctx context.Context, o Opts) error {
 	defer os.RemoveAll(dir)
 	d := &demo{o: o, lock: lk, dir: dir, spawn: newSpawner()}
 	err = d.run(ctx)
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		err = nil // stopped, as asked
+	if ctx.Err() != nil {
+		if errors.Is(err, context.Canceled) {
+			err = nil // stopped, as asked
+		}
+		d.say("stopping the gateways, the controller and the simulator")
 	}
 	err = errors.Join(err, d.stop())
 	d.spawn.close()
+	if err == nil {
+		d.say("stopped; the temporary folder goes now")
+	}
 	return err
 }
 

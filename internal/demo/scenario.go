@@ -36,21 +36,32 @@ func (d *demo) scenario(ctx context.Context) error {
 	d.say("gateways %s and %s are online; tags come and go", names[0], names[1])
 	door := d.plan.Gateways[d.plan.Door]
 	lab := d.labs[d.plan.Door]
-	for ctx.Err() == nil {
-		d.say("the door of cabinet %s opens and is held open", door.Site)
-		d.condition(ctx, ruleDoorHeld, door.Name,
-			func(ctx context.Context) error { return lab.setPin(ctx, doorSensor, doorOpen) },
-			func(ctx context.Context) error { return lab.setPin(ctx, doorSensor, doorClosed) },
-			"the door of cabinet "+door.Site+" closes")
-		d.pause(ctx)
-		d.say("device %s goes down", d.plan.Down)
-		d.condition(ctx, ruleDeviceDown, d.plan.Down,
-			func(ctx context.Context) error { return d.sim.setAgent(ctx, d.plan.Down, true) },
-			func(ctx context.Context) error { return d.sim.setAgent(ctx, d.plan.Down, false) },
-			"device "+d.plan.Down+" comes back")
-		d.pause(ctx)
+	steps := []func(context.Context){
+		func(ctx context.Context) {
+			d.say("the door of cabinet %s opens and is held open", door.Site)
+			d.condition(ctx, ruleDoorHeld, door.Name,
+				func(ctx context.Context) error { return lab.setPin(ctx, doorSensor, doorOpen) },
+				func(ctx context.Context) error { return lab.setPin(ctx, doorSensor, doorClosed) },
+				"the door of cabinet "+door.Site+" closes")
+		},
+		d.pause,
+		func(ctx context.Context) {
+			d.say("device %s goes down", d.plan.Down)
+			d.condition(ctx, ruleDeviceDown, d.plan.Down,
+				func(ctx context.Context) error { return d.sim.setAgent(ctx, d.plan.Down, true) },
+				func(ctx context.Context) error { return d.sim.setAgent(ctx, d.plan.Down, false) },
+				"device "+d.plan.Down+" comes back")
+		},
+		d.pause,
 	}
-	return nil
+	for {
+		for _, step := range steps {
+			if ctx.Err() != nil {
+				return nil
+			}
+			step(ctx)
+		}
+	}
 }
 
 // condition makes a condition hold (set), waits until the controller
