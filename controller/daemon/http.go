@@ -120,6 +120,10 @@ func (d *Daemon) listen(addr string, profiles bool) error {
 		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout,
 		IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes}
 	d.logTokens(h)
+	if !hosts.LoopbackOnly && len(h.Hosts) == 0 {
+		d.log.Warn("http.hosts is empty: a request naming this controller by a DNS name is refused (421), "+
+			"only its addresses and localhost are answered; list its names in http.hosts", "listen", addr)
+	}
 	if n, err := apiSrv.RestoreSessions(); err != nil {
 		d.log.Warn("browser sessions of the last run not restored: browsers sign in again", "err", err)
 	} else if n > 0 {
