@@ -65,6 +65,11 @@ type computation struct {
 	tiers []Tier
 	caps  map[string]Rate
 	next  map[string]bool
+	// techCaps and techNext are caps and next by Tech, for the
+	// technologies named when the computation began (the evidence it is
+	// given can name no other).
+	techCaps [256]techCap
+	techNext [256]bool
 	// villagePos maps a region index to its position in Result.Villages (-1
 	// for a region that is not a village).
 	villagePos []int32
@@ -83,6 +88,12 @@ type computation struct {
 	// trails is what the villages' compact trails share (nil: Compute
 	// keeps them in full).
 	trails *trailCtx
+}
+
+// techCap is the capability of a technology, when one is configured.
+type techCap struct {
+	rate Rate
+	ok   bool
 }
 
 // Compute computes the coverage of every village and region of inv. devs
@@ -111,6 +122,12 @@ func compute(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, now tim
 	for _, t := range cfg.NextGeneration {
 		c.next[t] = true
 	}
+	for t, name := range techNames() {
+		c.techNext[t] = c.next[name]
+		c.techCaps[t].rate, c.techCaps[t].ok = c.caps[name]
+	}
+	c.techNext[TechOther] = c.next[TechOther.String()]
+	c.techCaps[TechOther].rate, c.techCaps[TechOther].ok = c.caps[TechOther.String()]
 	c.deviceStates(devs)
 	if compact {
 		c.trails = c.newTrailCtx()

@@ -38,7 +38,7 @@ func smallWorld(t testing.TB) (*inventory.Inventory, []DeviceStatus) {
 	up := func(ev *Evidence) DeviceStatus {
 		return DeviceStatus{State: StateUp, Since: now.Add(-48 * time.Hour), PolledAt: now.Add(-time.Minute), Evidence: ev}
 	}
-	dsl := func(ifIndex uint32, tech string, showtime bool, down, upk uint32) Port {
+	dsl := func(ifIndex uint32, tech Tech, showtime bool, down, upk uint32) Port {
 		p := Port{Name: "line-" + string(rune('0'+ifIndex)), Technology: tech, IfIndex: ifIndex, DownKbps: down, UpKbps: upk, Kind: KindDSL}
 		if showtime {
 			p.Online = 1
@@ -529,8 +529,7 @@ func FuzzParseIfIndex(f *testing.F) {
 // delivers data to in proportion to their households; when none of them
 // has households, equally.
 func TestTakeUpSplit(t *testing.T) {
-	dir := t.TempDir()
-	for name, body := range map[string]string{
+	inv := writeInventory(t, map[string]string{
 		"regions.csv": "code,name,parent,level,population,households,lat,lon\n" +
 			"T,T,,township,,,,\n" +
 			"A,A,T,village,,0,30,120\nB,B,T,village,,0,30,120.1\n" + // port 1: no households
@@ -538,15 +537,7 @@ func TestTakeUpSplit(t *testing.T) {
 		"sites.csv":         "id,name,region,lat,lon,kind\nS,S,T,30,120,cabinet\n",
 		"devices.csv":       "id,site,address,credentials\nolt,S,127.0.0.1,community:x\n",
 		"service_areas.csv": "device,port,village,service\nolt,1,A,data\nolt,1,B,data\nolt,2,C,data\nolt,2,D,data\n",
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	inv, err := inventory.Load(dir, inventory.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	ev := &Evidence{Ports: []Port{{Name: "p1", Technology: TechGPON, IfIndex: 1, Online: 30, Kind: KindPON},
 		{Name: "p2", Technology: TechGPON, IfIndex: 2, Online: 40, Kind: KindPON}}}
 	devs := []DeviceStatus{{State: StateUp, PolledAt: now, Evidence: ev}}
@@ -559,4 +550,20 @@ func TestTakeUpSplit(t *testing.T) {
 			}
 		}
 	}
+}
+
+// writeInventory writes the files of an inventory folder and loads it.
+func writeInventory(t *testing.T, files map[string]string) *inventory.Inventory {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv, err := inventory.Load(dir, inventory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
 }

@@ -83,19 +83,19 @@ func DefaultTiers() []Tier {
 // (not the standard's peak, which only the shortest loops see).
 func DefaultCapability() map[string]Rate {
 	return map[string]Rate{
-		TechGPON:      {2488, 1244},  // ITU-T G.984
-		TechXGPON:     {9953, 2488},  // ITU-T G.987
-		TechXGSPON:    {9953, 9953},  // ITU-T G.9807.1
-		TechEPON:      {1000, 1000},  // IEEE 802.3ah
-		Tech10GEPON:   {10000, 1000}, // IEEE 802.3av (asymmetric variant)
-		TechDOCSIS30:  {343, 122},    // 8 x 6 MHz 256-QAM down, 4 x 6.4 MHz 64-QAM up
-		TechDOCSIS31:  {10000, 1000}, // DOCSIS 3.1 OFDM/OFDMA
-		TechDOCSIS2:   {38, 27},      // one channel each way
-		TechADSL:      {8, 0.8},      // G.992.1
-		TechADSL2:     {12, 1},       // G.992.3
-		TechADSL2Plus: {20, 1},       // G.992.5
-		TechVDSL:      {50, 10},      // typical VDSL loop
-		TechVDSL2:     {50, 10},      // typical VDSL2 17a loop
+		TechGPON.String():      {2488, 1244},  // ITU-T G.984
+		TechXGPON.String():     {9953, 2488},  // ITU-T G.987
+		TechXGSPON.String():    {9953, 9953},  // ITU-T G.9807.1
+		TechEPON.String():      {1000, 1000},  // IEEE 802.3ah
+		Tech10GEPON.String():   {10000, 1000}, // IEEE 802.3av (asymmetric variant)
+		TechDOCSIS30.String():  {343, 122},    // 8 x 6 MHz 256-QAM down, 4 x 6.4 MHz 64-QAM up
+		TechDOCSIS31.String():  {10000, 1000}, // DOCSIS 3.1 OFDM/OFDMA
+		TechDOCSIS2.String():   {38, 27},      // one channel each way
+		TechADSL.String():      {8, 0.8},      // G.992.1
+		TechADSL2.String():     {12, 1},       // G.992.3
+		TechADSL2Plus.String(): {20, 1},       // G.992.5
+		TechVDSL.String():      {50, 10},      // typical VDSL loop
+		TechVDSL2.String():     {50, 10},      // typical VDSL2 17a loop
 	}
 }
 
@@ -104,7 +104,11 @@ func DefaultCapability() map[string]Rate {
 // VDSL2 DSLAMs give their lines). ADSL, ADSL2, ADSL2+ and DOCSIS 2 are
 // not.
 func DefaultNextGeneration() []string {
-	return []string{TechGPON, TechXGPON, TechXGSPON, TechEPON, Tech10GEPON, TechDOCSIS30, TechDOCSIS31, TechVDSL, TechVDSL2}
+	var names []string
+	for _, t := range []Tech{TechGPON, TechXGPON, TechXGSPON, TechEPON, Tech10GEPON, TechDOCSIS30, TechDOCSIS31, TechVDSL, TechVDSL2} {
+		names = append(names, t.String())
+	}
+	return names
 }
 
 // DefaultConfig returns the configuration with every default filled.

@@ -7,26 +7,6 @@ import (
 	"github.com/ngic/ngic/controller/device"
 )
 
-// Technologies the evidence names (lower case, as declared.csv and the
-// capability table write them).
-const (
-	TechGPON      = "gpon"
-	TechXGPON     = "xg-pon"
-	TechXGSPON    = "xgs-pon"
-	TechEPON      = "epon"
-	Tech10GEPON   = "10g-epon"
-	TechDOCSIS2   = "docsis2"
-	TechDOCSIS30  = "docsis3.0"
-	TechDOCSIS31  = "docsis3.1"
-	TechADSL      = "adsl"
-	TechADSL2     = "adsl2"
-	TechADSL2Plus = "adsl2+"
-	TechVDSL      = "vdsl"
-	TechVDSL2     = "vdsl2"
-	// TechAnalogue is the declared technology of analogue television.
-	TechAnalogue = "analogue"
-)
-
 // PortKind is what a Port of the evidence is.
 type PortKind uint8
 
@@ -55,8 +35,9 @@ type Evidence struct {
 type Port struct {
 	// Name is the ifName (ifDescr when none); "" for a CMTS unit.
 	Name string
-	// Technology is one of the Tech constants.
-	Technology string
+	// Technology is one of the Tech constants (or a Tech the device's
+	// name got from TechOf).
+	Technology Tech
 	// IfIndex is the ifIndex (0 for a CMTS unit).
 	IfIndex uint32
 	// Online is the subscribers online on the port (ONTs, modems, or 1 for
@@ -121,7 +102,7 @@ func Summarize(doc *device.Document) *Evidence {
 	}
 	if a.DSL != nil {
 		for _, l := range a.DSL.Lines {
-			p := Port{Name: l.Name, Technology: l.Technology, IfIndex: ifIndexOf(l.IfIndex), Kind: KindDSL}
+			p := Port{Name: l.Name, Technology: TechOf(l.Technology), IfIndex: ifIndexOf(l.IfIndex), Kind: KindDSL}
 			if l.Showtime {
 				p.Online = 1
 			}
@@ -148,7 +129,7 @@ func ifTypes(doc *device.Document) map[int]int {
 
 // ponTech names a PON port's technology from its name (xgs-pon, xg-pon,
 // 10g-epon, epon) or ifType; a port that says nothing more is GPON.
-func ponTech(name string, ifType int) string {
+func ponTech(name string, ifType int) Tech {
 	n := strings.ToLower(name)
 	switch {
 	case strings.HasPrefix(n, "xgs") || strings.Contains(n, "xgspon") || strings.Contains(n, "xgs-pon"):
@@ -170,7 +151,7 @@ func ponTech(name string, ifType int) string {
 // (docsIfDocsisBaseCapability, or DOCS-IF3 answering); else 3.1 with an
 // OFDM or OFDMA channel, 3.0 with bonded channels (a DOCSIS 3.0 logical
 // upstream, or more than one downstream), else 2.
-func docsisTech(c *device.Cable, types map[int]int) string {
+func docsisTech(c *device.Cable, types map[int]int) Tech {
 	switch c.DOCSIS {
 	case "3.1":
 		return TechDOCSIS31

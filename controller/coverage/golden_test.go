@@ -18,7 +18,7 @@ func describe(ev *Evidence) string {
 	var b strings.Builder
 	type group struct {
 		kind   PortKind
-		tech   string
+		tech   Tech
 		ports  int
 		online int
 		rated  int
@@ -154,7 +154,7 @@ func TestPortTechnology(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		ifType int
-		want   string
+		want   Tech
 	}{
 		{"GPON 0/1/0", 250, TechGPON}, {"gpon_1/1/1", 250, TechGPON}, {"XGS-PON 0/1", 0, TechXGSPON},
 		{"xgspon1", 0, TechXGSPON}, {"XG-PON 0/2", 0, TechXGPON}, {"EPON0/1", 6, TechEPON}, {"10G-EPON 0/1", 6, Tech10GEPON},
@@ -168,7 +168,7 @@ func TestPortTechnology(t *testing.T) {
 	for _, tc := range []struct {
 		c     device.Cable
 		types map[int]int
-		want  string
+		want  Tech
 	}{
 		{device.Cable{DOCSIS: "3.1"}, nil, TechDOCSIS31},
 		{device.Cable{DOCSIS: "3.0", Downstreams: ch(1)}, nil, TechDOCSIS30},
@@ -193,8 +193,8 @@ func TestSummarizeDSL(t *testing.T) {
 	}}}}
 	ev := Summarize(doc)
 	want := []Port{
-		{Name: "vdsl-0/1", Technology: "vdsl2", IfIndex: 4194312448, Online: 1, DownKbps: 52345, UpKbps: 9, Kind: KindDSL},
-		{Name: "adsl-0/2", Technology: "adsl", IfIndex: 2, Online: 0, DownKbps: 4294967295, Kind: KindDSL},
+		{Name: "vdsl-0/1", Technology: TechVDSL2, IfIndex: 4194312448, Online: 1, DownKbps: 52345, UpKbps: 9, Kind: KindDSL},
+		{Name: "adsl-0/2", Technology: TechADSL, IfIndex: 2, Online: 0, DownKbps: 4294967295, Kind: KindDSL},
 	}
 	if len(ev.Ports) != 2 || ev.Ports[0] != want[0] || ev.Ports[1] != want[1] || ev.TV != nil {
 		t.Errorf("%+v", ev)

@@ -34,7 +34,7 @@ type scratch struct {
 	candOf []int32      // per trail entry of the village: its candidate, or -1; -2-k for DSL pool k
 	cands  []cand
 	pools  []pool
-	techs  []string
+	techs  []Tech
 	downs  []uint32
 	ups    []uint32
 	nets   [3][]string // networks delivering data, voice, video
@@ -58,7 +58,7 @@ type cand struct {
 
 // pool is the DSL lines in showtime of one technology serving a village.
 type pool struct {
-	tech          string
+	tech          Tech
 	downs, ups    []uint32
 	outage, stale bool
 }
@@ -103,7 +103,7 @@ func (s *scratch) addNet(svc int, n string) {
 }
 
 // pool returns the index of the DSL pool of tech, made if needed.
-func (s *scratch) pool(tech string) int {
+func (s *scratch) pool(tech Tech) int {
 	for i := range s.pools {
 		if s.pools[i].tech == tech {
 			return i
@@ -211,7 +211,7 @@ func (c *computation) dataRow(s *scratch, rows []int32, k int, hh float64, out *
 			if ports[i].Online > 0 {
 				n := float64(ports[i].Online) * c.share(sa.DeviceIx, lo+int32(i), hh)
 				out.SubscribersOnline += n
-				if c.next[ports[i].Technology] {
+				if c.techNext[ports[i].Technology] {
 					out.NextGenSubscribers += n
 				}
 			}
@@ -225,7 +225,7 @@ func (c *computation) dataRow(s *scratch, rows []int32, k int, hh float64, out *
 	}
 	for _, tech := range s.techs {
 		e := e
-		e.Technology = tech
+		e.Technology = tech.String()
 		if c.dslGroup(s, ports, tech, d, &e) {
 			continue
 		}
@@ -235,7 +235,7 @@ func (c *computation) dataRow(s *scratch, rows []int32, k int, hh float64, out *
 
 // accessGroup adds the entry of the PON ports or CMTS of one technology
 // of a row, and its candidate.
-func (c *computation) accessGroup(s *scratch, ports []Port, tech string, d *devInfo, e *TrailEntry) {
+func (c *computation) accessGroup(s *scratch, ports []Port, tech Tech, d *devInfo, e *TrailEntry) {
 	var n int64
 	known := false
 	for i := range ports {
@@ -253,14 +253,14 @@ func (c *computation) accessGroup(s *scratch, ports []Port, tech string, d *devI
 		}
 	}
 	e.Value, e.Unit = float64(n), UnitSubscribers
-	rate, capable := c.caps[tech]
+	rate, capable := c.techCaps[tech].rate, c.techCaps[tech].ok
 	switch {
 	case !known:
 		e.Rejected = "subscribers online not given by the device"
 	case n == 0:
 		e.Rejected = "no subscribers online"
 	case !capable:
-		e.Rejected = "no capability configured for " + tech
+		e.Rejected = "no capability configured for " + tech.String()
 	}
 	if e.Rejected != "" {
 		s.add(*e, noCandidate)
@@ -269,7 +269,7 @@ func (c *computation) accessGroup(s *scratch, ports []Port, tech string, d *devI
 	e.DownMbps, e.UpMbps = rate.DownMbps, rate.UpMbps
 	t := tierOf(c.tiers, rate.DownMbps, rate.UpMbps)
 	e.Class = c.tiers[t].Name
-	s.cands = append(s.cands, cand{tier: t, down: rate.DownMbps, up: rate.UpMbps, tech: tech, outage: d.outage, stale: d.stale})
+	s.cands = append(s.cands, cand{tier: t, down: rate.DownMbps, up: rate.UpMbps, tech: tech.String(), outage: d.outage, stale: d.stale})
 	s.add(*e, int32(len(s.cands)-1))
 	s.addNet(netData, d.network)
 }
@@ -278,10 +278,10 @@ func (c *computation) accessGroup(s *scratch, ports []Port, tech string, d *devI
 // puts its lines in showtime in the village's pool of that technology;
 // false when the ports of tech are not DSL lines. A line that gives no
 // attainable rate counts at the technology's capability.
-func (c *computation) dslGroup(s *scratch, ports []Port, tech string, d *devInfo, e *TrailEntry) bool {
+func (c *computation) dslGroup(s *scratch, ports []Port, tech Tech, d *devInfo, e *TrailEntry) bool {
 	s.downs, s.ups = s.downs[:0], s.ups[:0]
 	showtime, isDSL := 0, false
-	rate, capable := c.caps[tech]
+	rate, capable := c.techCaps[tech].rate, c.techCaps[tech].ok
 	for i := range ports {
 		p := &ports[i]
 		if p.Technology != tech || p.Kind != KindDSL {
@@ -307,7 +307,7 @@ func (c *computation) dslGroup(s *scratch, ports []Port, tech string, d *devInfo
 	case showtime == 0:
 		e.Rejected = "no line in showtime"
 	case len(s.downs) == 0:
-		e.Rejected = "no attainable rate given, and no capability configured for " + tech
+		e.Rejected = "no attainable rate given, and no capability configured for " + tech.String()
 	}
 	if e.Rejected != "" {
 		s.add(*e, noCandidate)
@@ -349,7 +349,7 @@ func (c *computation) poolCandidates(s *scratch) {
 	for i := range s.pools {
 		p := &s.pools[i]
 		down, up := mbps(median(p.downs)), mbps(median(p.ups))
-		s.cands = append(s.cands, cand{tier: tierOf(c.tiers, down, up), down: down, up: up, tech: p.tech, outage: p.outage, stale: p.stale})
+		s.cands = append(s.cands, cand{tier: tierOf(c.tiers, down, up), down: down, up: up, tech: p.tech.String(), outage: p.outage, stale: p.stale})
 	}
 	for k, ci := range s.candOf {
 		if ci <= -2 {
