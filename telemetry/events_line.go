@@ -45,21 +45,37 @@ func appendEventLineEncoder(dst []byte, site string, ev *Event) ([]byte, error) 
 		return dst, errEventNoSeq
 	}
 	e := LineEncoder{buf: dst, lineStart: len(dst)}
+	e.Start(eventMeasurement(ev))
+	eventLine(&lineWriter{enc: &e}, site, ev)
+	err := e.End(EventPointTime(ev))
+	return e.buf, err
+}
+
+// eventMeasurement is the measurement of an event's line.
+func eventMeasurement(ev *Event) string {
 	if ev.Type == Passage && ev.PassageInfo != nil {
-		e.Start(MeasPassage)
-		e.Tag(TagDirection, ev.PassageInfo.Direction)
+		return MeasPassage
+	}
+	return MeasEdgeEvent
+}
+
+// eventLine gives e the tags and fields of ev's line, after its
+// measurement (eventMeasurement): for a passage tags direction, gateway,
+// site, source; for every other event gateway, site, source, type.
+func eventLine(e *lineWriter, site string, ev *Event) {
+	if ev.Type == Passage && ev.PassageInfo != nil {
+		p := ev.PassageInfo
+		e.Tag(TagDirection, p.Direction)
 		e.Tag(TagGateway, ev.Gateway)
 		e.Tag(TagSite, site)
 		e.Tag(TagSource, ev.Source)
 		e.IntU(FieldSeq, ev.Seq)
 		e.String(FieldID, ev.ID)
-		e.Float(FieldDurationS, ev.PassageInfo.DurationS)
-		e.IntU(FieldIn, ev.PassageInfo.In)
-		e.IntU(FieldOut, ev.PassageInfo.Out)
-		err := e.End(EventPointTime(ev))
-		return e.buf, err
+		e.Float(FieldDurationS, p.DurationS)
+		e.IntU(FieldIn, p.In)
+		e.IntU(FieldOut, p.Out)
+		return
 	}
-	e.Start(MeasEdgeEvent)
 	e.Tag(TagGateway, ev.Gateway)
 	e.Tag(TagSite, site)
 	e.Tag(TagSource, ev.Source)
@@ -68,16 +84,18 @@ func appendEventLineEncoder(dst []byte, site string, ev *Event) ([]byte, error) 
 	e.String(FieldID, ev.ID)
 	if t := ev.Tag; t != nil {
 		e.String(FieldTagID, t.ID)
-		optString(&e, FieldProtocol, t.Protocol)
+		optStr(e, FieldProtocol, t.Protocol)
 		if t.Antenna != 0 {
 			e.Int(FieldAntenna, int64(t.Antenna))
 		}
-		optInt(&e, FieldRSSI, t.RSSI)
-		if t.EPC != nil {
-			optString(&e, FieldEPCScheme, t.EPC.Scheme)
-			optString(&e, FieldEPCURI, t.EPC.URI)
-			optString(&e, FieldGTIN, t.EPC.GTIN)
-			optString(&e, FieldSSCC, t.EPC.SSCC)
+		if t.RSSI != nil {
+			e.Int(FieldRSSI, int64(*t.RSSI))
+		}
+		if epc := t.EPC; epc != nil {
+			optStr(e, FieldEPCScheme, epc.Scheme)
+			optStr(e, FieldEPCURI, epc.URI)
+			optStr(e, FieldGTIN, epc.GTIN)
+			optStr(e, FieldSSCC, epc.SSCC)
 		}
 		if t.Reads != 0 {
 			e.IntU(FieldReads, t.Reads)
@@ -95,93 +113,97 @@ func appendEventLineEncoder(dst []byte, site string, ev *Event) ([]byte, error) 
 		e.IntU(FieldFirstSeq, l.FirstSeq)
 		e.IntU(FieldLastSeq, l.LastSeq)
 	}
-	err := e.End(EventPointTime(ev))
-	return e.buf, err
 }
 
-// lineWriter writes an event's line directly, its keys being constants;
-// ok turns false at the first value it cannot write as it is.
+// optStr gives e a string field unless it is empty.
+func optStr(e *lineWriter, key, v string) {
+	if v != "" {
+		e.String(key, v)
+	}
+}
+
+// lineWriter takes the tags and fields of an event's line: it hands them
+// to enc when set, else writes them directly. The measurement and keys of
+// the event lines are constants that need no escaping
+// (TestEventLineDirect), so it writes them without the LineEncoder's
+// checks; ok turns false at the first value it cannot write as it is.
 type lineWriter struct {
-	buf []byte
-	ok  bool
+	enc    *LineEncoder
+	buf    []byte
+	fields bool // a field was written
+	ok     bool
 }
 
-// tag writes ",key=value" (key spelled with its comma and equals sign),
-// leaving out an empty value as the LineEncoder does.
-func (w *lineWriter) tag(key, v string) {
-	if v == "" {
+// Tag writes ",key=value", leaving out an empty value as the LineEncoder
+// does.
+func (w *lineWriter) Tag(key, v string) {
+	switch {
+	case w.enc != nil:
+		w.enc.Tag(key, v)
+	case v != "":
+		w.buf = append(append(append(w.buf, ','), key...), '=')
+		var ok bool
+		w.buf, ok = appendName(w.buf, v)
+		w.ok = w.ok && ok
+	}
+}
+
+// field writes the separator before a field, its key and the equals sign.
+func (w *lineWriter) field(key string) {
+	sep := byte(',')
+	if !w.fields {
+		sep, w.fields = ' ', true
+	}
+	w.buf = append(append(append(w.buf, sep), key...), '=')
+}
+
+// Int writes an integer field.
+func (w *lineWriter) Int(key string, v int64) {
+	if w.enc != nil {
+		w.enc.Int(key, v)
 		return
 	}
-	w.buf = append(w.buf, key...)
-	var ok bool
-	w.buf, ok = appendName(w.buf, v)
-	w.ok = w.ok && ok
+	w.field(key)
+	w.buf = append(strconv.AppendInt(w.buf, v, 10), 'i')
 }
 
-// intU writes key (with its separator and equals sign) and v as an integer.
-func (w *lineWriter) intU(key string, v uint64) {
-	if v > math.MaxInt64 {
+// IntU writes an unsigned value as an integer field.
+func (w *lineWriter) IntU(key string, v uint64) {
+	switch {
+	case w.enc != nil:
+		w.enc.IntU(key, v)
+	case v > math.MaxInt64:
 		w.ok = false
-		return
+	default:
+		w.Int(key, int64(v))
 	}
-	w.int(key, int64(v))
 }
 
-func (w *lineWriter) int(key string, v int64) {
-	w.buf = strconv.AppendInt(append(w.buf, key...), v, 10)
-	w.buf = append(w.buf, 'i')
-}
-
-func (w *lineWriter) float(key string, v float64) {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+// Float writes a float field.
+func (w *lineWriter) Float(key string, v float64) {
+	switch {
+	case w.enc != nil:
+		w.enc.Float(key, v)
+	case math.IsNaN(v) || math.IsInf(v, 0):
 		w.ok = false
-		return
+	default:
+		w.field(key)
+		w.buf = strconv.AppendFloat(w.buf, v, 'g', -1, 64)
 	}
-	w.buf = strconv.AppendFloat(append(w.buf, key...), v, 'g', -1, 64)
 }
 
-// str writes a string field; opt leaves out an empty one.
-func (w *lineWriter) str(key, v string, opt bool) {
-	if opt && v == "" {
-		return
-	}
-	if !utf8.ValidString(v) {
+// String writes a string field.
+func (w *lineWriter) String(key, v string) {
+	switch {
+	case w.enc != nil:
+		w.enc.String(key, v)
+	case !utf8.ValidString(v):
 		w.ok = false
-		return
+	default:
+		w.field(key)
+		w.buf = append(appendEscapedString(append(w.buf, '"'), v), '"')
 	}
-	w.buf = append(append(w.buf, key...), '"')
-	w.buf = append(appendEscapedString(w.buf, v), '"')
 }
-
-// The keys of the event lines with their separators: a tag's comma and a
-// field's comma (the first field's space is written apart) and the
-// equals sign. They need no escaping (TestEventLineKeys).
-const (
-	lkDirection = "," + TagDirection + "="
-	lkGateway   = "," + TagGateway + "="
-	lkSite      = "," + TagSite + "="
-	lkSource    = "," + TagSource + "="
-	lkType      = "," + TagType + "="
-	lkSeq       = " " + FieldSeq + "="
-	lkID        = "," + FieldID + "="
-	lkDuration  = "," + FieldDurationS + "="
-	lkIn        = "," + FieldIn + "="
-	lkOut       = "," + FieldOut + "="
-	lkTagID     = "," + FieldTagID + "="
-	lkProtocol  = "," + FieldProtocol + "="
-	lkAntenna   = "," + FieldAntenna + "="
-	lkRSSI      = "," + FieldRSSI + "="
-	lkScheme    = "," + FieldEPCScheme + "="
-	lkURI       = "," + FieldEPCURI + "="
-	lkGTIN      = "," + FieldGTIN + "="
-	lkSSCC      = "," + FieldSSCC + "="
-	lkReads     = "," + FieldReads + "="
-	lkPresentS  = "," + FieldPresentS + "="
-	lkCount     = "," + FieldCount + "="
-	lkReason    = "," + FieldReason + "="
-	lkFirstSeq  = "," + FieldFirstSeq + "="
-	lkLastSeq   = "," + FieldLastSeq + "="
-)
 
 // appendEventLineDirect is AppendEventLine written directly, the same
 // bytes as appendEventLineEncoder's; ok is false (dst then holds a part
@@ -191,60 +213,9 @@ func appendEventLineDirect(dst []byte, site string, ev *Event) ([]byte, bool) {
 	if ev.Seq == 0 || t.IsZero() || t.Before(minLineTime) || t.After(maxLineTime) {
 		return dst, false
 	}
-	w := lineWriter{buf: dst, ok: true}
-	if ev.Type == Passage && ev.PassageInfo != nil {
-		p := ev.PassageInfo
-		w.buf = append(w.buf, MeasPassage...)
-		w.tag(lkDirection, p.Direction)
-		w.tag(lkGateway, ev.Gateway)
-		w.tag(lkSite, site)
-		w.tag(lkSource, ev.Source)
-		w.intU(lkSeq, ev.Seq)
-		w.str(lkID, ev.ID, false)
-		w.float(lkDuration, p.DurationS)
-		w.intU(lkIn, p.In)
-		w.intU(lkOut, p.Out)
-	} else {
-		w.buf = append(w.buf, MeasEdgeEvent...)
-		w.tag(lkGateway, ev.Gateway)
-		w.tag(lkSite, site)
-		w.tag(lkSource, ev.Source)
-		w.tag(lkType, ev.Type)
-		w.intU(lkSeq, ev.Seq)
-		w.str(lkID, ev.ID, false)
-		if tg := ev.Tag; tg != nil {
-			w.str(lkTagID, tg.ID, false)
-			w.str(lkProtocol, tg.Protocol, true)
-			if tg.Antenna != 0 {
-				w.int(lkAntenna, int64(tg.Antenna))
-			}
-			if tg.RSSI != nil {
-				w.int(lkRSSI, int64(*tg.RSSI))
-			}
-			if epc := tg.EPC; epc != nil {
-				w.str(lkScheme, epc.Scheme, true)
-				w.str(lkURI, epc.URI, true)
-				w.str(lkGTIN, epc.GTIN, true)
-				w.str(lkSSCC, epc.SSCC, true)
-			}
-			if tg.Reads != 0 {
-				w.intU(lkReads, tg.Reads)
-			}
-			if !tg.FirstSeen.IsZero() && !tg.LastSeen.IsZero() && !tg.LastSeen.Before(tg.FirstSeen) {
-				w.float(lkPresentS, tg.LastSeen.Sub(tg.FirstSeen).Seconds())
-			}
-		}
-		if ev.Beam != nil {
-			w.float(lkDuration, ev.Beam.DurationS)
-		}
-		if l := ev.Lost; l != nil {
-			w.intU(lkCount, l.Count)
-			w.str(lkReason, l.Reason, false)
-			w.intU(lkFirstSeq, l.FirstSeq)
-			w.intU(lkLastSeq, l.LastSeq)
-		}
-	}
-	if !w.ok {
+	w := lineWriter{buf: append(dst, eventMeasurement(ev)...), ok: true}
+	eventLine(&w, site, ev)
+	if !w.ok || !w.fields {
 		return dst, false
 	}
 	w.buf = append(w.buf, ' ')

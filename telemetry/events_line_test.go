@@ -7,24 +7,6 @@ import (
 	"time"
 )
 
-// TestEventLineKeys: the keys the direct writer spells need no escaping,
-// so they are what the LineEncoder writes.
-func TestEventLineKeys(t *testing.T) {
-	for _, k := range []string{lkDirection, lkGateway, lkSite, lkSource, lkType, lkSeq, lkID, lkDuration, lkIn, lkOut,
-		lkTagID, lkProtocol, lkAntenna, lkRSSI, lkScheme, lkURI, lkGTIN, lkSSCC, lkReads, lkPresentS, lkCount,
-		lkReason, lkFirstSeq, lkLastSeq} {
-		name := k[1 : len(k)-1]
-		if got, ok := appendName(nil, name); !ok || string(got) != name {
-			t.Errorf("key %q needs escaping or is refused", name)
-		}
-	}
-	for _, m := range []string{MeasEdgeEvent, MeasPassage} {
-		if string(appendMeasurement(nil, m)) != m || !validName(m) {
-			t.Errorf("measurement %q needs escaping or is refused", m)
-		}
-	}
-}
-
 // eventLineSeeds are events of every type, some with values the direct
 // writer leaves to the encoder.
 func eventLineSeeds() []*Event {
@@ -65,6 +47,9 @@ func checkEventLine(t *testing.T, site string, ev *Event) {
 	}
 }
 
+// TestEventLineDirect: the lines of events of every type, with every tag
+// and field (so every key, which the direct writer does not escape), are
+// the encoder's.
 func TestEventLineDirect(t *testing.T) {
 	direct := 0
 	for _, ev := range eventLineSeeds() {
