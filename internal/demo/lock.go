@@ -27,14 +27,12 @@ type lock struct {
 }
 
 // acquire takes the lock name, or returns an error wrapping ErrRunning
-// that names the holder.
+// that names the holder. The lock is a socket in Linux's abstract
+// namespace: it leaves no file, and the kernel frees it when its holder
+// dies.
 func acquire(name string) (*lock, error) {
-	addr := lockAddr(name)
+	addr := "@" + name
 	l, err := net.Listen("unix", addr)
-	if errors.Is(err, syscall.EADDRINUSE) && !strings.HasPrefix(addr, "@") && stale(addr) {
-		_ = os.Remove(addr)
-		l, err = net.Listen("unix", addr)
-	}
 	if errors.Is(err, syscall.EADDRINUSE) {
 		return nil, fmt.Errorf("%w (%s); stop it with Ctrl-C in its terminal, or kill -TERM its process", ErrRunning, holder(addr))
 	}
@@ -69,7 +67,7 @@ func (k *lock) serve() {
 	}
 }
 
-// release frees the lock (and removes its socket file, if it has one).
+// release frees the lock.
 func (k *lock) release() {
 	k.l.Close()
 	<-k.done
@@ -88,15 +86,4 @@ func holder(addr string) string {
 		return "it does not say where"
 	}
 	return line
-}
-
-// stale reports whether the socket file at path has no listener (left by
-// a process that was killed).
-func stale(path string) bool {
-	c, err := net.Dial("unix", path)
-	if err == nil {
-		c.Close()
-		return false
-	}
-	return errors.Is(err, syscall.ECONNREFUSED)
 }

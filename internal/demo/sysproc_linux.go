@@ -9,8 +9,3 @@ import "syscall"
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 }
-
-// lockAddr is the address of the instance lock: a socket in Linux's
-// abstract namespace, which leaves no file and is released by the kernel
-// when its holder dies.
-func lockAddr(name string) string { return "@" + name }
