@@ -1,11 +1,6 @@
 package coverage
 
-import (
-	"cmp"
-	"slices"
-
-	"github.com/ngic/ngic/controller/inventory"
-)
+import "github.com/ngic/ngic/controller/inventory"
 
 // count is villages with their households and population.
 type count struct {
@@ -84,6 +79,13 @@ func (a *acc) add(v *Village) {
 	a.nextGen += v.NextGenSubscribers
 }
 
+// reset empties a, keeping its tiers' room.
+func (a *acc) reset() {
+	tiers := a.tiers
+	clear(tiers)
+	*a = acc{tiers: tiers}
+}
+
 // merge adds the figures of o (a child region's) to a.
 func (a *acc) merge(o *acc) {
 	a.total.merge(&o.total)
@@ -125,10 +127,12 @@ func (a *acc) subset(tiers []Tier) Subset {
 
 // rollUp totals the villages into every region above them (each village
 // counts in all its ancestors), for all villages and for priority ones.
+// It walks the tree from each root, keeping the accumulators of the path
+// only (the levels bound its depth); a region adds its own villages first,
+// then its child regions, deepest level first, each in file order.
 func (c *computation) rollUp(vills []Village) []Region {
 	inv := c.inv
-	nt := len(c.tiers)
-	// at maps a region to its accumulators (-1 for a village).
+	// at maps a region to its place in the output (-1 for a village).
 	at := make([]int32, len(inv.Regions))
 	n := int32(0)
 	for i := range inv.Regions {
@@ -138,47 +142,61 @@ func (c *computation) rollUp(vills []Village) []Region {
 			n++
 		}
 	}
-	all := make([]acc, n)
-	prio := make([]acc, n)
-	flat := make([]count, 2*nt*int(n))
-	for i := range all {
-		all[i].tiers = flat[2*nt*i : 2*nt*i+nt : 2*nt*i+nt]
-		prio[i].tiers = flat[2*nt*i+nt : 2*nt*(i+1) : 2*nt*(i+1)]
+	out := make([]Region, n)
+	w := &rollUpWalk{c: c, vills: vills, at: at, out: out}
+	for i := range inv.Regions {
+		if r := &inv.Regions[i]; at[i] >= 0 && (r.ParentIx < 0 || at[r.ParentIx] < 0) {
+			w.visit(int32(i), 0)
+		}
 	}
-	// Each village counts in its parent; each region then in its parent,
-	// deepest levels first, so that a region is whole before it is added.
-	for v, ri := range inv.Villages() {
-		vl := &vills[v]
-		if p := inv.Regions[ri].ParentIx; p >= 0 && at[p] >= 0 {
-			all[at[p]].add(vl)
-			if vl.Priority {
-				prio[at[p]].add(vl)
+	return out
+}
+
+// rollUpWalk is the state of rollUp's walk: the accumulators of each depth
+// of the path, all villages and priority ones.
+type rollUpWalk struct {
+	c         *computation
+	vills     []Village
+	at        []int32
+	out       []Region
+	all, prio []acc
+}
+
+// visit totals region i, at depth d of the walk, into w.all[d] and
+// w.prio[d], and writes its Region.
+func (w *rollUpWalk) visit(i int32, d int) {
+	inv := w.c.inv
+	nt := len(w.c.tiers)
+	for len(w.all) <= d {
+		w.all = append(w.all, acc{tiers: make([]count, nt)})
+		w.prio = append(w.prio, acc{tiers: make([]count, nt)})
+	}
+	all, prio := &w.all[d], &w.prio[d]
+	all.reset()
+	prio.reset()
+	r := &inv.Regions[i]
+	for _, ch := range r.Children {
+		if w.at[ch] >= 0 {
+			continue
+		}
+		vl := &w.vills[w.c.villagePos[ch]]
+		all.add(vl)
+		if vl.Priority {
+			prio.add(vl)
+		}
+	}
+	for lv := inventory.LevelVillage - 1; lv > r.Level; lv-- {
+		for _, ch := range r.Children {
+			if w.at[ch] >= 0 && inv.Regions[ch].Level == lv {
+				w.visit(ch, d+1)
+				all, prio = &w.all[d], &w.prio[d] // visit may grow the path
+				all.merge(&w.all[d+1])
+				prio.merge(&w.prio[d+1])
 			}
 		}
 	}
-	var order []int32
-	for i := range inv.Regions {
-		if at[i] >= 0 && inv.Regions[i].ParentIx >= 0 && at[inv.Regions[i].ParentIx] >= 0 {
-			order = append(order, int32(i))
-		}
-	}
-	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(inv.Regions[b].Level, inv.Regions[a].Level) })
-	for _, i := range order {
-		p := at[inv.Regions[i].ParentIx]
-		all[p].merge(&all[at[i]])
-		prio[p].merge(&prio[at[i]])
-	}
-	out := make([]Region, 0, n)
-	for i := range inv.Regions {
-		r := &inv.Regions[i]
-		if r.Level == inventory.LevelVillage {
-			continue
-		}
-		a := at[i]
-		t := all[a].total
-		out = append(out, Region{Code: r.Code, Name: r.Name, Level: r.Level.String(), Parent: r.Parent,
-			Villages: t.villages, Households: t.households, Population: t.pop,
-			All: all[a].subset(c.tiers), Priority: prio[a].subset(c.tiers)})
-	}
-	return out
+	t := all.total
+	w.out[w.at[i]] = Region{Code: r.Code, Name: r.Name, Level: r.Level.String(), Parent: r.Parent,
+		Villages: t.villages, Households: t.households, Population: t.pop,
+		All: all.subset(w.c.tiers), Priority: prio.subset(w.c.tiers)}
 }
