@@ -111,9 +111,20 @@ func (o Opts) withDefaults() (Opts, error) {
 	o.Villages = cmp.Or(o.Villages, DefaultVillages)
 	o.Seed = cmp.Or(o.Seed, 1)
 	o.Lock = cmp.Or(o.Lock, fmt.Sprintf("ngic-demo-%d", os.Getuid()))
-	t, d := &o.Timing, DefaultTiming
-	t.TagPeriod, t.Poll, t.DownAfter = cmp.Or(t.TagPeriod, d.TagPeriod), cmp.Or(t.Poll, d.Poll), cmp.Or(t.DownAfter, d.DownAfter)
-	t.HeldAfter, t.Linger, t.Pause, t.Wait = cmp.Or(t.HeldAfter, d.HeldAfter), cmp.Or(t.Linger, d.Linger), cmp.Or(t.Pause, d.Pause), cmp.Or(t.Wait, d.Wait)
+	t, def := &o.Timing, DefaultTiming
+	for _, f := range []struct {
+		name   string
+		v, def *time.Duration
+	}{
+		{"tag period", &t.TagPeriod, &def.TagPeriod}, {"poll", &t.Poll, &def.Poll},
+		{"down after", &t.DownAfter, &def.DownAfter}, {"held after", &t.HeldAfter, &def.HeldAfter},
+		{"linger", &t.Linger, &def.Linger}, {"pause", &t.Pause, &def.Pause}, {"wait", &t.Wait, &def.Wait},
+	} {
+		*f.v = cmp.Or(*f.v, *f.def)
+		if *f.v < 0 {
+			return o, fmt.Errorf("demo: %s %v is negative", f.name, *f.v)
+		}
+	}
 	if t.Poll < time.Second {
 		return o, fmt.Errorf("demo: poll interval %v is below the controller's 1s", t.Poll)
 	}
@@ -141,8 +152,7 @@ type demo struct {
 	httpAddr, brokerAddr string
 	simAddr, simControl  string
 	api, sim             *client
-	procs                []*proc // in start order
-	edges                []*proc
+	procs                []*proc   // in start order
 	labs                 []*client // per gateway
 	readers              []*emulate.Runner
 	stopReaders          context.CancelFunc
@@ -309,7 +319,6 @@ func (d *demo) startGateways(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		d.edges = append(d.edges, p)
 		lab := newUnixClient(sock)
 		d.labs = append(d.labs, lab)
 		if err := d.waitReady(ctx, p, "gateway "+g.Name+"'s lab control", func(ctx context.Context) error {
