@@ -57,8 +57,6 @@ type run struct {
 	influxd *testenv.Influxd
 	// from and to bound every point the run wrote.
 	from, to time.Time
-	// devicesUp is the controller's count of devices up at the end.
-	devicesUp int
 	// devices maps each inventory device to its site.
 	devices map[string]string
 	// events are the distinct events the edge published, by ID.
@@ -445,8 +443,19 @@ http:
 	if err := ctl.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "a coverage snapshot in influxd", func() bool {
-		return count(influxd, telemetry.MeasCoverageRegion, telemetry.FieldConvergedShare) > 0
+	store, err := coverage.OpenStore(filepath.Join(stateDir, "coverage"), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the last coverage snapshot in influxd", func() bool {
+		times, err := store.List()
+		if err != nil || len(times) == 0 {
+			return false
+		}
+		rows, err := influxd.TryQuery("ngic", fmt.Sprintf(`SELECT last(%q) FROM %q`,
+			telemetry.FieldConvergedShare, telemetry.MeasCoverageRegion))
+		// The store names snapshots to the millisecond.
+		return err == nil && len(rows) == 1 && rows[0].Time.Truncate(time.Millisecond).Equal(times[len(times)-1])
 	})
 	eventually(t, "two health messages", func() bool { return w.healthCount() >= 2 })
 	edge.stop(t)
@@ -457,17 +466,12 @@ http:
 		return count(influxd, telemetry.MeasEdgeEvent, telemetry.FieldSeq)+count(influxd, telemetry.MeasPassage, telemetry.FieldSeq) == events &&
 			count(influxd, telemetry.MeasGatewayHealth, telemetry.FieldUptimeS) == healths
 	})
-	r.devicesUp = devicesIn(httpAddr, "up")
 	ctl.stop(t)
 	r.to = time.Now().Add(time.Minute)
 
 	w.mu.Lock()
 	r.events, r.health, r.healths = w.events, w.health, w.healths
 	w.mu.Unlock()
-	store, err := coverage.OpenStore(filepath.Join(stateDir, "coverage"), 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
 	times, err := store.List()
 	if err != nil || len(times) == 0 {
 		t.Fatalf("coverage snapshots: %v, %v", times, err)
