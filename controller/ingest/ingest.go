@@ -77,6 +77,9 @@ type Ingester struct {
 	linesBuf []byte
 	ids      map[string]*idRing // recent event IDs per gateway
 	idh      idHasher
+	// wantsDeparted: the signals of a tag's departure are sent (one per
+	// event, so asked once).
+	wantsDeparted bool
 
 	// mu guards what the readers see: st and sites are replaced or
 	// changed only under mu.Lock by the holder of recMu, who may read
@@ -148,6 +151,7 @@ func Open(o Options) (*Ingester, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("ingest: state %s: %w: %w", o.StatePath, ErrDamaged, err)
 	}
+	in.wantsDeparted = in.wants(alerts.KindTagDeparted)
 	return in, nil
 }
 
@@ -203,7 +207,7 @@ func (in *Ingester) Record(batch []Message) error {
 	in.mu.RLock()
 	sites := in.sites
 	in.mu.RUnlock()
-	t := in.newTxn(sites, in.linesBuf[:0], len(batch))
+	t := in.newTxn(sites, in.linesBuf[:0])
 	t.stage(batch)
 	in.linesBuf = t.lines[:0]
 	if len(t.lines) > 0 && in.o.Lines != nil {
@@ -265,16 +269,19 @@ func (in *Ingester) apply(t *txn) {
 	}
 	in.stats.Batches++
 	in.mu.Unlock()
-	for _, k := range t.idList {
-		r := in.ids[k.gw]
+	for gw, g := range t.gt {
+		if len(g.idList) == 0 {
+			continue
+		}
+		r := g.ring
 		if r == nil {
 			r = newIDRing()
-			in.ids[k.gw] = r
+			in.ids[gw] = r
 		}
-		r.add(k.h)
-	}
-	for gw, l := range t.idLogs {
-		in.ids[gw].log, in.ids[gw].next = l.log, l.next
+		for _, h := range g.idList {
+			r.add(h)
+		}
+		r.log, r.next = g.log.log, g.log.next
 	}
 	if in.o.Signals != nil {
 		for _, s := range t.signals {

@@ -43,7 +43,7 @@ func (in *Ingester) checkQuiet() error {
 	in.mu.RLock()
 	sites := in.sites
 	in.mu.RUnlock()
-	t := in.newTxn(sites, nil, 0)
+	t := in.newTxn(sites, nil)
 	for name, g := range in.st.gws {
 		if g.State != StateOnline || t.now.Sub(later(g.LastSeen, in.opened)) < in.o.OfflineAfter {
 			continue

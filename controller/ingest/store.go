@@ -210,20 +210,15 @@ type idLog struct {
 // storeIDs stores the hashes of the IDs the batch records, a chunk per
 // gateway.
 func (t *txn) storeIDs(b *bolt.Bucket) error {
-	if len(t.idList) == 0 {
-		return nil
-	}
-	byGW := map[string][]uint64{}
-	for _, k := range t.idList {
-		byGW[k.gw] = append(byGW[k.gw], k.h)
-	}
-	t.idLogs = make(map[string]idLog, len(byGW))
-	for gw, hs := range byGW {
-		log, next, err := storeIDs(b, gw, t.in.ids[gw], hs)
+	for gw, g := range t.gt {
+		if len(g.idList) == 0 {
+			continue
+		}
+		log, next, err := storeIDs(b, gw, g.ring, g.idList)
 		if err != nil {
 			return fmt.Errorf("ids of %s: %w", gw, err)
 		}
-		t.idLogs[gw] = idLog{log, next}
+		g.log = &idLog{log, next}
 	}
 	return nil
 }

@@ -19,24 +19,22 @@ type txn struct {
 	now   time.Time
 
 	gws      map[string]*gwRec
+	gt       map[string]*gwTxn // the tags and IDs staged per gateway
+	last     *gwTxn            // the gateway of the last event
 	unknown  *Counts
 	tags     map[string]map[tagKey]*PresentTag // nil value: deleted
 	doors    map[srcKey]*DoorState
 	passages map[srcKey]*PassageState
-	ids      map[idKey]struct{} // the IDs of the events the batch records
-	idList   []idKey            // the same, in order
-	idLogs   map[string]idLog   // set by store: the gateways' stored ID chunks
-	tagN     map[string]int     // staged count of present tags, per gateway touched
 
 	lines    []byte
 	signals  []alerts.Signal
 	refusals []Refusal
 }
 
-func (in *Ingester) newTxn(sites map[string]string, lines []byte, size int) *txn {
-	return &txn{in: in, st: in.st, sites: sites, now: in.o.Now(), gws: map[string]*gwRec{},
+func (in *Ingester) newTxn(sites map[string]string, lines []byte) *txn {
+	return &txn{in: in, st: in.st, sites: sites, now: in.o.Now(), gws: map[string]*gwRec{}, gt: map[string]*gwTxn{},
 		tags: map[string]map[tagKey]*PresentTag{}, doors: map[srcKey]*DoorState{},
-		passages: map[srcKey]*PassageState{}, ids: make(map[idKey]struct{}, size), idList: make([]idKey, 0, size), tagN: map[string]int{}, lines: lines}
+		passages: map[srcKey]*PassageState{}, lines: lines}
 }
 
 // gw returns the batch's copy of a gateway's record, made on first use.
@@ -113,9 +111,9 @@ func (t *txn) stage(batch []Message) {
 		if p.ev == nil {
 			continue
 		}
-		if cur := t.st.gws[p.gw]; cur == nil || !cur.Seq.Started {
-			if g := t.gw(p.gw); !g.Seq.Started || p.ev.Seq <= g.Seq.Low {
-				g.Seq = seqState{Started: true, Low: p.ev.Seq - 1, High: p.ev.Seq - 1}
+		if g := t.g(p.gw); !g.started {
+			if s := &g.rec.Seq; !s.Started || p.ev.Seq <= s.Low {
+				*s = seqState{Started: true, Low: p.ev.Seq - 1, High: p.ev.Seq - 1}
 			}
 		}
 	}
@@ -272,35 +270,18 @@ func (t *txn) status(gw string, st *telemetry.Status, retained bool) {
 // resetPresence forgets the tags present on the gateway's readers whose
 // arrival was timed before before (all of them when before is nil).
 func (t *txn) resetPresence(gw string, before *time.Time) {
+	g := t.g(gw)
 	old := func(p *PresentTag) bool { return p != nil && (before == nil || p.Time.Before(*before)) }
-	staged := t.tagMap(gw)
-	for k, p := range t.st.tags[gw] {
-		if _, ok := staged[k]; !ok && old(p) {
-			t.setTag(gw, k, nil)
+	for k, p := range g.cur {
+		if _, ok := g.tags[k]; !ok && old(p) {
+			t.setTag(g, k, p, nil)
 		}
 	}
-	for k, p := range staged {
+	for k, p := range g.tags {
 		if old(p) {
-			t.setTag(gw, k, nil)
+			t.setTag(g, k, p, nil)
 		}
 	}
-}
-
-func (t *txn) tagMap(gw string) map[tagKey]*PresentTag {
-	m := t.tags[gw]
-	if m == nil {
-		m = map[tagKey]*PresentTag{}
-		t.tags[gw] = m
-	}
-	return m
-}
-
-// tag returns the present tag k of gw as staged.
-func (t *txn) tag(gw string, k tagKey) *PresentTag {
-	if p, ok := t.tags[gw][k]; ok {
-		return p
-	}
-	return t.st.tags[gw][k]
 }
 
 // health keeps the newest health message and writes its lines.
@@ -322,10 +303,11 @@ func (t *txn) health(gw, site string, h *telemetry.Health) {
 
 // event records one event, unless it was seen before.
 func (t *txn) event(gw, site string, ev *telemetry.Event) {
-	g := t.gw(gw)
+	gt := t.g(gw)
+	g := gt.rec
 	t.heard(gw, g)
-	id := idKey{gw, t.in.idh.hash(ev.ID)}
-	if _, staged := t.ids[id]; staged || t.in.ids[gw].has(id.h) {
+	id := t.in.idh.hash(ev.ID)
+	if gt.seenID(id) {
 		g.Counts.Duplicates++
 		return
 	}
@@ -344,8 +326,7 @@ func (t *txn) event(gw, site string, ev *telemetry.Event) {
 	if ev.Time.After(g.Newest) {
 		g.Newest = ev.Time
 	}
-	t.ids[id] = struct{}{}
-	t.idList = append(t.idList, id)
+	gt.addID(id)
 	g.Counts.Events++
 	if t.in.o.Lines != nil {
 		var err error
@@ -355,9 +336,9 @@ func (t *txn) event(gw, site string, ev *telemetry.Event) {
 	}
 	switch ev.Type {
 	case telemetry.TagArrived:
-		t.arrived(gw, g, ev)
+		t.arrived(gt, ev)
 	case telemetry.TagDeparted:
-		t.departed(gw, ev)
+		t.departed(gt, ev)
 	case telemetry.BeamBlocked:
 		t.door(gw, g, ev, DoorBlocked)
 	case telemetry.BeamHeld:
@@ -371,20 +352,14 @@ func (t *txn) event(gw, site string, ev *telemetry.Event) {
 	}
 }
 
-// idKey is the hash of an event ID of a gateway.
-type idKey struct {
-	gw string
-	h  uint64
-}
-
-func (t *txn) arrived(gw string, g *gwRec, ev *telemetry.Event) {
+func (t *txn) arrived(g *gwTxn, ev *telemetry.Event) {
 	k := tagKey{ev.Source, ev.Tag.ID}
-	cur := t.tag(gw, k)
+	cur := t.tag(g, k)
 	if cur != nil && cur.Seq > ev.Seq {
 		return // a newer arrival holds
 	}
-	if cur == nil && t.tagCount(gw) >= MaxTagsPerGateway {
-		g.Counts.OverBound++
+	if cur == nil && g.tagN >= MaxTagsPerGateway {
+		g.rec.Counts.OverBound++
 		return
 	}
 	tg := ev.Tag
@@ -392,41 +367,17 @@ func (t *txn) arrived(gw string, g *gwRec, ev *telemetry.Event) {
 	if first.IsZero() {
 		first = ev.Time
 	}
-	t.setTag(gw, k, &PresentTag{ID: tg.ID, Protocol: tg.Protocol, Antenna: tg.Antenna, RSSI: tg.RSSI,
+	t.setTag(g, k, cur, &PresentTag{ID: tg.ID, Protocol: tg.Protocol, Antenna: tg.Antenna, RSSI: tg.RSSI,
 		EPC: tg.EPC, FirstSeen: first, Time: ev.Time, Seq: ev.Seq})
 }
 
-// setTag stages p (nil: deleted) as the present tag k of gw, keeping
-// the staged count of gw's tags.
-func (t *txn) setTag(gw string, k tagKey, p *PresentTag) {
-	n, ok := t.tagN[gw]
-	if !ok {
-		n = len(t.st.tags[gw])
-	}
-	switch was := t.tag(gw, k) != nil; {
-	case p != nil && !was:
-		n++
-	case p == nil && was:
-		n--
-	}
-	t.tagN[gw] = n
-	t.tagMap(gw)[k] = p
-}
-
-// tagCount is the number of tags present on gw's readers as staged.
-func (t *txn) tagCount(gw string) int {
-	if n, ok := t.tagN[gw]; ok {
-		return n
-	}
-	return len(t.st.tags[gw])
-}
-
-func (t *txn) departed(gw string, ev *telemetry.Event) {
+func (t *txn) departed(g *gwTxn, ev *telemetry.Event) {
+	gw := g.name
 	k := tagKey{ev.Source, ev.Tag.ID}
-	if cur := t.tag(gw, k); cur != nil && cur.Seq < ev.Seq {
-		t.setTag(gw, k, nil)
+	if cur := t.tag(g, k); cur != nil && cur.Seq < ev.Seq {
+		t.setTag(g, k, cur, nil)
 	}
-	if !t.in.wants(alerts.KindTagDeparted) {
+	if !t.in.wantsDeparted {
 		return
 	}
 	tg := ev.Tag
