@@ -35,26 +35,33 @@ type Panel struct {
 	Title string
 	// Description tells the operator what the panel shows.
 	Description string
-	Kind        Kind
+	// Kind is the visualisation.
+	Kind Kind
 	// Unit is a Grafana unit ("bps", "percentunit", "s", "short"...).
 	Unit string
 	// Measurement is the telemetry measurement the panel reads.
 	Measurement string
-	Queries     []Query
+	// Queries are the panel's targets.
+	Queries []Query
 }
 
 // Variable is a dashboard variable whose values are the values of one tag
 // of one measurement; "All" matches every value.
 type Variable struct {
-	Name, Label, Measurement, Tag string
+	// Name is how queries refer to it ($name); Label what the user sees.
+	Name, Label string
+	// Measurement and Tag give its values.
+	Measurement, Tag string
 }
 
 // Dashboard is one generated dashboard.
 type Dashboard struct {
 	// UID is Grafana's stable identifier; File the JSON's file name.
 	UID, Title, File, Description string
-	Variables                     []Variable
-	Panels                        []Panel
+	// Variables filter every panel (All by default).
+	Variables []Variable
+	// Panels are laid out in order, two to a row (stats four).
+	Panels []Panel
 }
 
 // ident quotes an InfluxQL identifier.

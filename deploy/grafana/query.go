@@ -8,13 +8,16 @@ import (
 // InfluxQuery is a raw InfluxQL target of Grafana's core InfluxDB data
 // source, which the foundation SDK does not model.
 type InfluxQuery struct {
+	// RefID names the query within its panel.
 	RefID string `json:"refId"`
-	// Query is the InfluxQL text, sent as written (RawQuery).
+	// Query is the InfluxQL text, sent as written when RawQuery is set
+	// (always, here: the query editor's form is not used).
 	Query    string `json:"query"`
 	RawQuery bool   `json:"rawQuery"`
 	// ResultFormat is "time_series" or "table".
 	ResultFormat string `json:"resultFormat"`
-	Alias        string `json:"alias,omitempty"`
+	// Alias is the series name pattern ($tag_device, $col).
+	Alias string `json:"alias,omitempty"`
 }
 
 // ImplementsDataqueryVariant marks InfluxQuery a data query.
