@@ -15,11 +15,11 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ngic-edge ./edge
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ngic-controller ./controller
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ngic-fwtool ./firmware-tools
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ngic-demo ./tools/ngic-demo
 
 ## run: the whole system on embedded defaults (tools/ngic-demo): the simulator, the controller and its
 ## dashboard, two gateways on emulated readers and a cabinet door; prints the dashboard's URL and token.
 run: build
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ngic-demo ./tools/ngic-demo
 	./scripts/demo.sh
 
 ## deps: install the Debian packages the tests need and influxd 1.8.10 (idempotent; influxd is built once
