@@ -171,3 +171,15 @@ func TestGapsPastTheBoundClose(t *testing.T) {
 		t.Fatalf("gap signals: %s", kinds(sigs))
 	}
 }
+
+// TestSeqRestartNeedsANewerEvent: an event below the start of a gateway's
+// sequence that comes late, timed a little after the newest, is a
+// duplicate, not a restart.
+func TestSeqRestartNeedsANewerEvent(t *testing.T) {
+	f := newFixture(t, nil)
+	f.record(t, passage(t, 100, "", time.Time{}), passage(t, 101, "", time.Time{}))
+	f.record(t, passage(t, 50, "", t0.Add(101*time.Millisecond+restartMargin)))
+	if g := f.gateway(t, "gw1"); g.Counts.SeqRestarts != 0 || g.Counts.Duplicates != 1 || g.SeqLow != 101 {
+		t.Fatalf("a late event within the margin: %+v", g)
+	}
+}

@@ -50,6 +50,12 @@ func (t *txn) gw(name string) *gwRec {
 	return g
 }
 
+// restartMargin is how much newer than every event recorded of its
+// gateway an event with a seq seen before must be to start its sequence
+// again (a reinstall takes minutes; events spooled in one order may be
+// timed a few milliseconds out of it).
+const restartMargin = 10 * time.Second
+
 // subject is the alert subject of a gateway.
 func (t *txn) subject(gw string) alerts.Subject {
 	return alerts.Subject{Type: alerts.SubjectGateway, ID: gw, Site: t.sites[gw]}
@@ -315,7 +321,9 @@ func (t *txn) event(gw, site string, ev *telemetry.Event) {
 		// A seq seen before on an event newer than any recorded is no
 		// redelivery (that would be as old as its first delivery): the
 		// gateway numbers from 1 again, reinstalled with a fresh spool.
-		if g.Newest.IsZero() || !ev.Time.After(g.Newest) {
+		// (restartMargin keeps a late event of the start of the sequence,
+		// timed a little after a later one, a duplicate.)
+		if g.Newest.IsZero() || !ev.Time.After(g.Newest.Add(restartMargin)) {
 			g.Counts.Duplicates++
 			return
 		}
