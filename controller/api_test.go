@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -514,6 +515,11 @@ func TestAPIHostile(t *testing.T) {
 		t.Errorf("the restart does not say it restored the sessions:\n%s", p.Log())
 	}
 
+	// Slow clients: headers that never end, a body that never comes.
+	slowHeaders := dialSlow(t, httpAddr, "GET /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n")
+	slowBody := dialSlow(t, httpAddr, "POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1\r\n"+
+		"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"tok")
+
 	// Guessing tokens: 429 with Retry-After after the first few, whatever
 	// the token then; the browser's session is not held up.
 	wrong := &apitest.Client{T: t, Base: base}
@@ -541,6 +547,8 @@ func TestAPIHostile(t *testing.T) {
 		strings.Contains(string(metrics), "ngic_controller_api_auth_limited_total 0\n") {
 		t.Error("/metrics does not count the requests limited")
 	}
+	waitClosed(t, slowHeaders, "headers that never end")
+	waitClosed(t, slowBody, "a body that never comes")
 	p.stop(t)
 	log += p.Log()
 	if strings.Contains(log, apiAdminToken) || strings.Contains(log, "guess-") || strings.Contains(log, sess.CSRF) {
@@ -554,6 +562,31 @@ func TestAPIHostile(t *testing.T) {
 		if strings.Contains(string(st), ck.Value) {
 			t.Fatal("the sessions file holds a session id")
 		}
+	}
+}
+
+// dialSlow connects to addr and sends the start of a request, never the
+// rest.
+func dialSlow(t *testing.T, addr, start string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := conn.Write([]byte(start)); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// waitClosed waits until the server closes conn (what it answers
+// before, if anything, read and dropped).
+func waitClosed(t *testing.T, conn net.Conn, what string) {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(2 * time.Minute))
+	if _, err := io.Copy(io.Discard, conn); err != nil {
+		t.Errorf("the controller kept the connection of %s open: %v", what, err)
 	}
 }
 
