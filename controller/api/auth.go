@@ -209,8 +209,11 @@ func (s *Server) guard(a access, h http.HandlerFunc) http.Handler {
 			return
 		}
 		c := s.authenticate(r)
-		if bearer && !c.ok {
+		switch {
+		case bearer && !c.ok:
 			s.fails.fail(key)
+		case bearer:
+			s.fails.succeed(key)
 		}
 		r = r.WithContext(context.WithValue(r.Context(), callerKey{}, c))
 		if a == open {
@@ -292,6 +295,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "this token is not accepted")
 		return
 	}
+	s.fails.succeed(key)
 	if c := callerOf(r); c.se != nil { // a new session replaces the browser's old one
 		s.sess.remove(c.sessionID)
 	}

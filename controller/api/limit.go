@@ -20,16 +20,21 @@ const (
 	DefaultGlobalFailures  = 300
 	DefaultGlobalFailEvery = 100 * time.Millisecond
 	// MaxTrackedClients bounds the client addresses whose failures are
-	// remembered: under churn of addresses the memory stays bounded, and
-	// the global limit still holds.
+	// remembered, and those remembered for a success: under churn of
+	// addresses the memory stays bounded, and the global limit still holds.
 	MaxTrackedClients = 10_000
+	// TrustedFor is how long an address that authenticated is spared the
+	// global limit (its own still holds): guessers spread over many
+	// addresses cannot lock out the clients known to hold a good token.
+	TrustedFor = 24 * time.Hour
 )
 
 // FailLimit bounds failed authentications (a wrong bearer token, a wrong
 // token signing in): each client address, and all of them together, have
 // a bucket of Burst failures refilled one every Every. A client whose
 // bucket (or the global one) is empty is answered 429 with Retry-After
-// before its token is even looked at. Sessions are not limited.
+// before its token is even looked at; an address that authenticated within
+// TrustedFor answers to its own bucket only. Sessions are not limited.
 type FailLimit struct {
 	ClientBurst int
 	ClientEvery time.Duration
@@ -68,6 +73,7 @@ type failLimiter struct {
 
 	mu      sync.Mutex
 	clients map[string]*bucket
+	trusted map[string]time.Time // address → its last authentication
 	global  bucket
 	limited uint64
 }
@@ -77,7 +83,7 @@ func newFailLimiter(o FailLimit, now func() time.Time) *failLimiter {
 	o.ClientEvery = or(o.ClientEvery, DefaultClientFailEvery)
 	o.GlobalBurst = or(o.GlobalBurst, DefaultGlobalFailures)
 	o.GlobalEvery = or(o.GlobalEvery, DefaultGlobalFailEvery)
-	return &failLimiter{o: o, now: now, clients: map[string]*bucket{}}
+	return &failLimiter{o: o, now: now, clients: map[string]*bucket{}, trusted: map[string]time.Time{}}
 }
 
 // clientKey is the address a request's failures count against: its
@@ -104,7 +110,7 @@ func (l *failLimiter) allow(key string) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	wait := time.Duration(0)
-	if l.global.refill(now, l.o.GlobalBurst, l.o.GlobalEvery) < 1 {
+	if l.global.refill(now, l.o.GlobalBurst, l.o.GlobalEvery) < 1 && now.Sub(l.trusted[key]) > TrustedFor {
 		wait = l.global.wait(l.o.GlobalEvery)
 	}
 	if b := l.clients[key]; b != nil && b.refill(now, l.o.ClientBurst, l.o.ClientEvery) < 1 {
@@ -134,23 +140,41 @@ func (l *failLimiter) fail(key string) {
 	b.level = max(0, b.level-1)
 }
 
+// succeed records that the client key authenticated.
+func (l *failLimiter) succeed(key string) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.trusted[key]; !ok {
+		shrink(l.trusted, func(t time.Time) bool { return now.Sub(t) > TrustedFor })
+	}
+	l.trusted[key] = now
+}
+
 // makeRoom keeps the clients remembered under MaxTrackedClients: those
-// whose bucket is full again are forgotten first (they lose nothing), then
-// any, until a tenth is free (l.mu held).
+// whose bucket is full again go first (they lose nothing) (l.mu held).
 func (l *failLimiter) makeRoom(now time.Time) {
-	if len(l.clients) < MaxTrackedClients {
+	shrink(l.clients, func(b *bucket) bool {
+		return b.refill(now, l.o.ClientBurst, l.o.ClientEvery) >= float64(l.o.ClientBurst)
+	})
+}
+
+// shrink makes room in m for one more once it holds MaxTrackedClients:
+// the entries stale says may go, then any, until a tenth is free.
+func shrink[V any](m map[string]V, stale func(V) bool) {
+	if len(m) < MaxTrackedClients {
 		return
 	}
-	for k, b := range l.clients {
-		if b.refill(now, l.o.ClientBurst, l.o.ClientEvery) >= float64(l.o.ClientBurst) {
-			delete(l.clients, k)
+	for k, v := range m {
+		if stale(v) {
+			delete(m, k)
 		}
 	}
-	for k := range l.clients {
-		if len(l.clients) < MaxTrackedClients*9/10 {
+	for k := range m {
+		if len(m) < MaxTrackedClients*9/10 {
 			break
 		}
-		delete(l.clients, k)
+		delete(m, k)
 	}
 }
 

@@ -49,3 +49,40 @@ func TestClientKey(t *testing.T) {
 		}
 	}
 }
+
+// An address that authenticated is spared the global limit (its own
+// holds): guessers on many addresses do not lock out a known client. The
+// addresses remembered for it stay bounded too.
+func TestFailLimiterSparesTrusted(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	l := newFailLimiter(FailLimit{ClientBurst: 2, ClientEvery: time.Minute, GlobalBurst: 3, GlobalEvery: time.Minute},
+		func() time.Time { return now })
+	l.succeed("192.0.2.1")
+	for i := range 3 {
+		l.fail(fmt.Sprintf("198.51.100.%d", i))
+	}
+	if _, ok := l.allow("203.0.113.9"); ok {
+		t.Fatal("a new address allowed with the global bucket empty")
+	}
+	if _, ok := l.allow("192.0.2.1"); !ok {
+		t.Fatal("the address that authenticated is held up by others' failures")
+	}
+	l.fail("192.0.2.1")
+	l.fail("192.0.2.1")
+	if _, ok := l.allow("192.0.2.1"); ok {
+		t.Fatal("the trusted address escapes its own limit")
+	}
+	now = now.Add(TrustedFor + 2*time.Minute)
+	l.fail("198.51.100.9")
+	l.fail("198.51.100.9")
+	l.fail("198.51.100.8")
+	if _, ok := l.allow("192.0.2.1"); ok {
+		t.Fatal("still spared the global limit a day after its last authentication")
+	}
+	for i := range 3 * MaxTrackedClients {
+		l.succeed(fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255))
+	}
+	if n := len(l.trusted); n > MaxTrackedClients {
+		t.Fatalf("%d trusted addresses remembered, more than %d", n, MaxTrackedClients)
+	}
+}
