@@ -181,15 +181,34 @@ func (n *Node) signal() {
 
 // Run connects, sends a heartbeat every period and calls onChange with
 // the live members (sorted, the replica itself included) once at the
-// start and after each change, from Run's goroutine, until ctx ends; then
-// it publishes the replica's offline status and disconnects.
+// start and after each change until ctx ends; then it publishes the
+// replica's offline status and disconnects. The calls of onChange come
+// one at a time from a goroutine of their own, so that a slow one delays
+// no heartbeat; a change that comes while one runs is given once it
+// returns (only the latest members, if several).
 func (n *Node) Run(ctx context.Context, onChange func(live []int)) error {
 	n.mu.Lock()
 	n.members.Restart(n.o.Now(), MissedHeartbeats*n.o.Heartbeat) // the grace counts from the connection
 	n.mu.Unlock()
 	n.c.Connect() // retries in the background
 	defer n.stop()
-	onChange(n.Live())
+	changes := make(chan []int, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for live := range changes {
+			onChange(live)
+		}
+	}()
+	defer func() { close(changes); <-done }()
+	tell := func(live []int) {
+		select {
+		case <-changes: // not taken yet: replaced by the latest
+		default:
+		}
+		changes <- live
+	}
+	tell(n.Live())
 	beat := time.NewTicker(n.o.Heartbeat)
 	defer beat.Stop()
 	for {
@@ -210,7 +229,7 @@ func (n *Node) Run(ctx context.Context, onChange func(live []int)) error {
 		n.live = live
 		n.mu.Unlock()
 		if !same {
-			onChange(slices.Clone(live))
+			tell(slices.Clone(live))
 		}
 	}
 }
