@@ -26,7 +26,7 @@ type benchGen struct {
 	msgs   []Message
 }
 
-func newBenchGen(b *testing.B) *benchGen {
+func newBenchGen(b testing.TB) *benchGen {
 	g := &benchGen{msgs: make([]Message, 500)}
 	rssi := -60
 	for i := 0; i < 500; i++ {
