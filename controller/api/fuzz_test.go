@@ -3,10 +3,14 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ngic/ngic/controller/api"
 )
@@ -75,6 +79,57 @@ func FuzzRequest(f *testing.F) {
 		if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") &&
 			!json.Valid(bytes.TrimSpace(rec.Body.Bytes())) {
 			t.Fatalf("%s %s: not JSON: %s", method, target, rec.Body)
+		}
+	})
+}
+
+// FuzzHostFilter: any Host header is judged without panicking, and one a
+// loopback-only filter accepts is a loopback address, localhost or a name
+// it was given.
+func FuzzHostFilter(f *testing.F) {
+	for _, s := range []string{"127.0.0.1:9480", "[::1]", "localhost", "a.localhost:1", "ngic.example.org", "evil.com",
+		"[::1", "]:80", "127.0.0.1.nip.io", ":", "", "[fe80::1%eth0]:80", "LOCALHOST."} {
+		f.Add(s)
+	}
+	lo := api.HostFilter{Hosts: []string{"ngic.example.org"}, LoopbackOnly: true}
+	f.Fuzz(func(t *testing.T, host string) {
+		if !lo.Allowed(host) {
+			return
+		}
+		h := strings.ToLower(host)
+		if hh, _, err := net.SplitHostPort(h); err == nil {
+			h = hh
+		}
+		h = strings.TrimSuffix(strings.Trim(h, "[]"), ".")
+		ip := net.ParseIP(h)
+		if !(ip != nil && ip.IsLoopback() || h == "localhost" || strings.HasSuffix(h, ".localhost") ||
+			h == "ngic.example.org") {
+			t.Fatalf("Host %q accepted by a loopback-only filter", host)
+		}
+	})
+}
+
+// FuzzRestoreSessions: whatever the sessions file holds, restoring it
+// never panics and restores only live sessions of configured tokens.
+func FuzzRestoreSessions(f *testing.F) {
+	f.Add([]byte(`{"version":1,"sessions":[{"id_sha256":"` + strings.Repeat("ab", 32) +
+		`","token":"ops","csrf":"c","made":"2026-11-29T11:00:00Z","expires":"2026-11-29T13:00:00Z"}]}`))
+	f.Add([]byte(`{"version":1,"sessions":[{"id_sha256":"zz","token":"nobody"}]}`))
+	f.Add([]byte(`{"version":2}`))
+	f.Add([]byte(`not json`))
+	now := func() time.Time { return time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC) }
+	f.Fuzz(func(t *testing.T, b []byte) {
+		file := filepath.Join(t.TempDir(), "sessions.json")
+		if err := os.WriteFile(file, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := api.New(newFake(t), api.Options{Tokens: testTokens, SessionFile: file, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.RestoreSessions()
+		if err != nil && n != 0 || n != s.Stats().Sessions || n > len(b)/64 {
+			t.Fatalf("restored %d (%v), %d held, from %d bytes", n, err, s.Stats().Sessions, len(b))
 		}
 	})
 }
