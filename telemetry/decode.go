@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -1020,12 +1021,31 @@ var plain = func() (t [256]bool) {
 }()
 
 // plainEnd returns the index of the first byte of b from i on that is
-// not plain.
+// not plain. It passes over eight plain bytes at a time.
 func plainEnd(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		if !plainWord(binary.LittleEndian.Uint64(b[i:])) {
+			break
+		}
+	}
 	for i < len(b) && plain[b[i]] {
 		i++
 	}
 	return i
+}
+
+// Bytes repeated over a word, for plainWord.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plainWord tells whether the eight bytes of w are plain: none below
+// 0x20, none from 0x80, no quote, no backslash. (x - ones*n) &^ x & highs
+// is nonzero exactly when a byte of x is below n, for n up to 0x80.
+func plainWord(w uint64) bool {
+	quote, backslash := w^('"'*ones), w^('\\'*ones)
+	return ((w-' '*ones)&^w|(quote-ones)&^quote|(backslash-ones)&^backslash|w)&highs == 0
 }
 
 func isHex(c byte) bool {
@@ -1084,24 +1104,19 @@ func parseTimeUTC(s []byte) (t time.Time, ok bool) {
 		s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, false
 	}
-	num := func(b []byte) int {
-		n := 0
-		for _, c := range b {
-			if c < '0' || c > '9' {
-				ok = false
-			}
-			n = n*10 + int(c-'0')
-		}
-		return n
-	}
-	ok = true
-	year, month, day := num(s[0:4]), num(s[5:7]), num(s[8:10])
-	hour, minute, sec := num(s[11:13]), num(s[14:16]), num(s[17:19])
-	nsec := 0
+	year, ok1 := decimal(s[0:4])
+	month, ok2 := decimal(s[5:7])
+	day, ok3 := decimal(s[8:10])
+	hour, ok4 := decimal(s[11:13])
+	minute, ok5 := decimal(s[14:16])
+	sec, ok6 := decimal(s[17:19])
+	nsec, ok := 0, ok1 && ok2 && ok3 && ok4 && ok5 && ok6
 	switch frac := s[19 : len(s)-1]; {
 	case len(frac) == 0:
 	case frac[0] == '.' && len(frac) >= 2 && len(frac) <= 10:
-		nsec = num(frac[1:])
+		var okf bool
+		nsec, okf = decimal(frac[1:])
+		ok = ok && okf
 		for range 10 - len(frac) {
 			nsec *= 10
 		}
@@ -1112,6 +1127,17 @@ func parseTimeUTC(s []byte) (t time.Time, ok bool) {
 		return time.Time{}, false
 	}
 	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+}
+
+// decimal parses up to nine decimal digits; ok is false if b holds
+// anything else.
+func decimal(b []byte) (n int, ok bool) {
+	ok = true
+	for _, c := range b {
+		ok = ok && '0' <= c && c <= '9'
+		n = n*10 + int(c-'0')
+	}
+	return n, ok
 }
 
 // daysIn is the number of days of month in year (proleptic Gregorian).

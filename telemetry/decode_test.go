@@ -2,8 +2,10 @@ package telemetry
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -366,5 +368,41 @@ func TestDecodeEventMalformed(t *testing.T) {
 	}
 	if _, err := DecodeEvent([]byte(`{"v":1,"seq":1,"id":""}`)); err == nil || errors.Is(err, ErrMalformed) {
 		t.Errorf("an event without id: %v, want a Validate error", err)
+	}
+}
+
+// TestPlainWord: eight bytes are plain at once exactly when each is, for
+// every byte value in every position and for random words.
+func TestPlainWord(t *testing.T) {
+	check := func(b []byte) {
+		w := binary.LittleEndian.Uint64(b)
+		want := true
+		for _, c := range b {
+			want = want && plain[c]
+		}
+		if plainWord(w) != want {
+			t.Fatalf("plainWord(% x) = %v, want %v", b, !want, want)
+		}
+	}
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			check(b)
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	b := make([]byte, 8)
+	for range 100000 {
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+			if r.IntN(4) > 0 {
+				b[i] = byte(0x20 + r.IntN(0x60))
+			}
+		}
+		check(b)
+	}
+	if plainEnd([]byte(`0123456789abcdef0123"x`), 0) != 20 || plainEnd([]byte("0123456789\x7f\xc3\xa9"), 1) != 11 {
+		t.Fatal("plainEnd stops at the wrong byte")
 	}
 }
