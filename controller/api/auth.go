@@ -94,29 +94,49 @@ func randomID() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// add starts a session for p and returns its id.
+// add starts a session for p and returns its id. Beyond
+// MaxSessionsPerToken sessions of p's token, its own oldest goes; beyond
+// MaxSessions, the oldest of the token holding the most: a token signing
+// in without end pushes out its own sessions, not others'.
 func (ss *sessions) add(p principal, now time.Time, ttl time.Duration) (string, *session) {
 	id := randomID()
 	se := &session{p: p, csrf: randomID(), expires: now.Add(ttl), made: now}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	perToken := map[string]int{}
 	for k, v := range ss.m {
 		if !now.Before(v.expires) {
 			delete(ss.m, k)
+			continue
 		}
+		perToken[v.p.name]++
 	}
-	if len(ss.m) >= MaxSessions {
-		var oldest [sha256.Size]byte
-		var t time.Time
-		for k, v := range ss.m {
-			if t.IsZero() || v.made.Before(t) {
-				oldest, t = k, v.made
+	switch {
+	case perToken[p.name] >= MaxSessionsPerToken:
+		ss.dropOldest(p.name)
+	case len(ss.m) >= MaxSessions:
+		most := p.name
+		for name, n := range perToken {
+			if n > perToken[most] {
+				most = name
 			}
 		}
-		delete(ss.m, oldest)
+		ss.dropOldest(most)
 	}
 	ss.m[sha256.Sum256([]byte(id))] = se
 	return id, se
+}
+
+// dropOldest ends the oldest session of the token name (ss.mu held).
+func (ss *sessions) dropOldest(name string) {
+	var oldest [sha256.Size]byte
+	var t time.Time
+	for k, v := range ss.m {
+		if v.p.name == name && (t.IsZero() || v.made.Before(t)) {
+			oldest, t = k, v.made
+		}
+	}
+	delete(ss.m, oldest)
 }
 
 // get returns the live session of id.

@@ -156,6 +156,8 @@ type Stats struct {
 	// save worked).
 	Sessions         int
 	SessionSaveError string
+	// SessionWrites counts the writes of the sessions file.
+	SessionWrites uint64
 	// StreamsRefused counts event streams refused for too many open;
 	// AuthLimited counts requests answered 429 for too many failed
 	// authentications.
@@ -174,7 +176,7 @@ func (s *Server) Stats() Stats {
 	limited := s.fails.limited
 	s.fails.mu.Unlock()
 	return Stats{Clients: n, Sent: s.hub.sent.Load(), Dropped: s.hub.dropped.Load(), Sessions: m,
-		SessionSaveError: saveErr, StreamsRefused: s.hub.refused.Load(), AuthLimited: limited}
+		SessionSaveError: saveErr, SessionWrites: s.sessionWrites.Load(), StreamsRefused: s.hub.refused.Load(), AuthLimited: limited}
 }
 
 // PublishAlert sends an alert change to the event streams that may see

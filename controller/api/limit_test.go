@@ -86,3 +86,24 @@ func TestFailLimiterSparesTrusted(t *testing.T) {
 		t.Fatalf("%d trusted addresses remembered, more than %d", n, MaxTrackedClients)
 	}
 }
+
+// A token signing in without end pushes out its own oldest sessions,
+// never another token's.
+func TestSessionsPerTokenCapped(t *testing.T) {
+	ss := newSessions()
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	other, _ := ss.add(principal{name: "ops"}, now, time.Hour)
+	first, _ := ss.add(principal{name: "spammer"}, now, time.Hour)
+	for i := range MaxSessionsPerToken + 200 {
+		ss.add(principal{name: "spammer"}, now.Add(time.Duration(i+1)*time.Millisecond), time.Hour)
+	}
+	if _, ok := ss.get(other, now); !ok {
+		t.Fatal("another token's session was pushed out")
+	}
+	if _, ok := ss.get(first, now); ok {
+		t.Fatal("the spamming token's oldest session is still held")
+	}
+	if n := len(ss.m); n != MaxSessionsPerToken+1 {
+		t.Fatalf("%d sessions held, want %d of the spammer and 1", n, MaxSessionsPerToken+1)
+	}
+}

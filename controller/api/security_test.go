@@ -211,6 +211,7 @@ func TestSessionsSurviveRestart(t *testing.T) {
 	expect(t, gone.Do("DELETE", "/api/v1/session", nil), http.StatusOK)
 	wait(10 * time.Minute)
 	_, lateCookie, _ := sessionClient(t, c1, adminToken) // made later: outlives the others
+	s1.FlushSessions() // as the daemon does when it stops
 	if st := s1.Stats(); st.Sessions != 3 || st.SessionSaveError != "" {
 		t.Fatalf("stats %+v", st)
 	}
@@ -430,5 +431,27 @@ func TestStrictTransportSecurity(t *testing.T) {
 	_, plain := serve(t, newFake(t), api.Options{}, readToken)
 	if h := plain.Get("/api/v1/summary").Header.Get("Strict-Transport-Security"); h != "" {
 		t.Errorf("over plain HTTP: Strict-Transport-Security %q", h)
+	}
+}
+
+// Signing in without end writes the sessions file about once a second,
+// not once a sign-in, and the last sign-ins reach it by FlushSessions.
+func TestSessionWritesCoalesced(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "sessions.json")
+	s, c := serve(t, newFake(t), api.Options{SessionFile: file}, "")
+	const n = 60
+	for range n {
+		expect(t, c.Do("POST", "/api/v1/session", map[string]string{"token": readToken}), http.StatusOK)
+	}
+	if w := s.Stats().SessionWrites; w >= n/2 {
+		t.Errorf("%d sign-ins wrote the sessions file %d times", n, w)
+	}
+	s.FlushSessions()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(b), `"id_sha256"`); got != n {
+		t.Fatalf("the file holds %d sessions after a flush, want %d", got, n)
 	}
 }

@@ -22,8 +22,10 @@ const (
 	// DefaultLimit and MaxLimit bound a page of a list.
 	DefaultLimit = 100
 	MaxLimit     = 1000
-	// MaxSessions bounds the sessions held at once (the oldest go first).
-	MaxSessions = 10_000
+	// MaxSessions bounds the sessions held at once, and
+	// MaxSessionsPerToken those of one token (the oldest go first).
+	MaxSessions         = 10_000
+	MaxSessionsPerToken = 1_000
 )
 
 // Roles of a Token.
@@ -90,7 +92,13 @@ type Server struct {
 	routes []string
 	params map[string][]string // the query parameters of each route
 	fails  *failLimiter
-	saveMu sync.Mutex // one save of the sessions at a time
+	// The sessions file: saveMu guards lastSave and savePending (a write
+	// waiting for saveEvery to pass); writeMu makes one write at a time.
+	saveMu        sync.Mutex
+	lastSave      time.Time
+	savePending   bool
+	writeMu       sync.Mutex
+	sessionWrites atomic.Uint64
 }
 
 // New checks the options and returns a server reading src.

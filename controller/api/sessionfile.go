@@ -31,14 +31,48 @@ type savedSession struct {
 	Expires  time.Time `json:"expires"`
 }
 
-// saveSessions writes the live sessions to Options.SessionFile (nothing
-// without one); the last error is kept for Stats.
+// saveEvery is the least time between two writes of the sessions file:
+// the sign-ins and sign-outs of a burst are written together, so that
+// signing in without end costs one write a second.
+const saveEvery = time.Second
+
+// saveSessions writes the sessions to Options.SessionFile (nothing without
+// one): at once when the last write is saveEvery old, else once that time
+// has passed.
 func (s *Server) saveSessions() {
 	if s.o.SessionFile == "" {
 		return
 	}
 	s.saveMu.Lock()
-	defer s.saveMu.Unlock()
+	if s.savePending {
+		s.saveMu.Unlock()
+		return
+	}
+	if wait := time.Until(s.lastSave.Add(saveEvery)); wait > 0 {
+		s.savePending = true
+		s.saveMu.Unlock()
+		time.AfterFunc(wait, func() {
+			s.saveMu.Lock()
+			s.savePending, s.lastSave = false, time.Now()
+			s.saveMu.Unlock()
+			s.FlushSessions()
+		})
+		return
+	}
+	s.lastSave = time.Now()
+	s.saveMu.Unlock()
+	s.FlushSessions()
+}
+
+// FlushSessions writes the live sessions to Options.SessionFile now (the
+// daemon calls it when it stops, so that no sign-in of the last second is
+// lost); the last error is kept for Stats.
+func (s *Server) FlushSessions() {
+	if s.o.SessionFile == "" {
+		return
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	now := s.o.Now()
 	f := sessionFile{Version: sessionFileVersion, Sessions: []savedSession{}}
 	s.sess.mu.Lock()
@@ -50,6 +84,7 @@ func (s *Server) saveSessions() {
 	}
 	s.sess.mu.Unlock()
 	err := writeFileAtomic(s.o.SessionFile, f)
+	s.sessionWrites.Add(1)
 	s.sess.mu.Lock()
 	s.sess.saveErr = ""
 	if err != nil {

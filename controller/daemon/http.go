@@ -199,6 +199,10 @@ func (d *Daemon) serveHTTP(ctx context.Context) error {
 	if err := d.srv.Shutdown(sctx); errors.Is(err, context.DeadlineExceeded) {
 		d.srv.Close() // event streams left open
 	}
+	d.web.srv.FlushSessions() // the sign-ins of the last second too
+	if e := d.web.srv.Stats().SessionSaveError; e != "" {
+		d.log.Warn("browser sessions not kept for the next start: browsers sign in again", "err", e)
+	}
 	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
