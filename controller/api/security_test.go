@@ -211,7 +211,7 @@ func TestSessionsSurviveRestart(t *testing.T) {
 	expect(t, gone.Do("DELETE", "/api/v1/session", nil), http.StatusOK)
 	wait(10 * time.Minute)
 	_, lateCookie, _ := sessionClient(t, c1, adminToken) // made later: outlives the others
-	s1.FlushSessions() // as the daemon does when it stops
+	s1.FlushSessions()                                   // as the daemon does when it stops
 	if st := s1.Stats(); st.Sessions != 3 || st.SessionSaveError != "" {
 		t.Fatalf("stats %+v", st)
 	}
