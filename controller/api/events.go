@@ -28,7 +28,7 @@ type event struct {
 // Defaults of Options.MaxStreams and MaxStreamsPerClient.
 const (
 	DefaultMaxStreams          = 512
-	DefaultMaxStreamsPerClient = 16
+	DefaultMaxStreamsPerClient = 64
 )
 
 // client is one event-stream connection.
