@@ -119,7 +119,7 @@ func writeSnapshot(dir, dst string, r *Result) (err error) {
 	}()
 	bw := bufio.NewWriterSize(f, 256<<10)
 	zw := gzip.NewWriter(bw)
-	if err = json.NewEncoder(zw).Encode(r); err != nil {
+	if err = r.WriteJSON(zw); err != nil {
 		return err
 	}
 	for _, step := range []func() error{zw.Close, bw.Flush, f.Sync, f.Close,

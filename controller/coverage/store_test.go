@@ -207,3 +207,41 @@ func FuzzDecodeSnapshot(f *testing.F) {
 		Compare(r, nil)
 	})
 }
+
+// TestWriteJSON: a result streamed is what encoding/json gives for it,
+// whitespace aside, with trails in full and compact, with nil members; a
+// writer's error is returned.
+func TestWriteJSON(t *testing.T) {
+	inv, devs := smallWorld(t)
+	cfg := DefaultConfig()
+	for _, r := range []*Result{Compute(inv, devs, &cfg, now), ComputeCompact(inv, devs, &cfg, now), {}} {
+		var got, want bytes.Buffer
+		if err := r.WriteJSON(&got); err != nil {
+			t.Fatal(err)
+		}
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(r); err != nil {
+			t.Fatal(err)
+		}
+		var a, b bytes.Buffer
+		if err := json.Compact(&a, got.Bytes()); err != nil {
+			t.Fatalf("not JSON: %v", err)
+		}
+		if err := json.Compact(&b, want.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+		if a.String() != b.String() || len(r.Villages) > 0 && !strings.Contains(a.String(), `"trail":[{`) {
+			t.Errorf("streamed:\n%.300s\nencoding/json:\n%.300s", a.String(), b.String())
+		}
+	}
+	boom := errors.New("disk full")
+	if err := computeSmall(t).WriteJSON(failWriter{boom}); !errors.Is(err, boom) {
+		t.Errorf("a failing writer: %v", err)
+	}
+}
+
+// failWriter fails every write.
+type failWriter struct{ err error }
+
+func (w failWriter) Write([]byte) (int, error) { return 0, w.err }
