@@ -36,8 +36,12 @@ const (
 // before its token is even looked at; an address that authenticated within
 // TrustedFor answers to its own bucket only. Sessions are not limited.
 type FailLimit struct {
+	// ClientBurst and ClientEvery are one address's bucket (defaults
+	// DefaultClientFailures, DefaultClientFailEvery).
 	ClientBurst int
 	ClientEvery time.Duration
+	// GlobalBurst and GlobalEvery are the bucket of all addresses
+	// together (defaults DefaultGlobalFailures, DefaultGlobalFailEvery).
 	GlobalBurst int
 	GlobalEvery time.Duration
 }
