@@ -107,3 +107,14 @@ func TestSessionsPerTokenCapped(t *testing.T) {
 		t.Fatalf("%d sessions held, want %d of the spammer and 1", n, MaxSessionsPerToken+1)
 	}
 }
+
+// Negative limits are refused.
+func TestNewRefusesNegativeLimits(t *testing.T) {
+	src := &fakeConvergence{}
+	for _, o := range []Options{{FailLimit: FailLimit{ClientBurst: -1}}, {FailLimit: FailLimit{GlobalEvery: -time.Second}},
+		{MaxStreams: -1}, {MaxStreamsPerClient: -2}} {
+		if _, err := New(src, o); err == nil {
+			t.Errorf("%+v accepted", o)
+		}
+	}
+}

@@ -116,7 +116,8 @@ func New(src Source, o Options) (*Server, error) {
 		o.Now = time.Now
 	}
 	if o.SessionTTL < 0 || o.PingEvery < 0 || o.ClientBuffer < 0 || o.MaxBody < 0 ||
-		o.MaxStreams < 0 || o.MaxStreamsPerClient < 0 {
+		o.MaxStreams < 0 || o.MaxStreamsPerClient < 0 || o.FailLimit.ClientBurst < 0 || o.FailLimit.ClientEvery < 0 ||
+		o.FailLimit.GlobalBurst < 0 || o.FailLimit.GlobalEvery < 0 {
 		return nil, errors.New("api: negative option")
 	}
 	s := &Server{src: src, o: o, sess: newSessions(), hub: newHub(), conv: newConvergence(),
