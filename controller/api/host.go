@@ -14,7 +14,8 @@ import (
 // listens beyond loopback (no rebinding goes through a bare address), and
 // only a loopback one when it listens on loopback alone; "localhost" and
 // names under ".localhost" are always accepted; any other name must be
-// one of Hosts.
+// one of Hosts. A request without Host (HTTP/1.0) is accepted: browsers
+// always send one.
 type HostFilter struct {
 	// Hosts are the extra names the controller answers to (http.hosts),
 	// compared without case and without port.
@@ -32,8 +33,8 @@ func (f HostFilter) Allowed(host string) bool {
 		host = host[1 : len(host)-1]
 	}
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "" {
-		return false
+	if host == "" { // HTTP/1.0 without Host: no browser, no rebinding
+		return true
 	}
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true

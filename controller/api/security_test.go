@@ -93,7 +93,7 @@ func TestHostFilter(t *testing.T) {
 		{"ngic.example.org.evil.com", false, false},
 		{"localhost.evil.com", false, false},
 		{"127.0.0.1.nip.io", false, false},
-		{"", false, false},
+		{"", true, true}, // HTTP/1.0 without Host: not a browser
 	} {
 		if got := lo.Allowed(c.host); got != c.lo {
 			t.Errorf("loopback-only: Host %q allowed %v, want %v", c.host, got, c.lo)
