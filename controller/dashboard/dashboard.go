@@ -35,7 +35,7 @@ func Files() fs.FS {
 // authentication: the files hold no data, and the page signs in through
 // the API. Every answer carries ContentSecurityPolicy, nosniff, and
 // Cache-Control no-cache so that a new controller's files are fetched
-// again.
+// again. A method but GET and HEAD is 405 with Allow.
 func Handler() http.Handler {
 	files := http.FileServer(http.FS(Files()))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -44,6 +44,11 @@ func Handler() http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cache-Control", "no-cache")
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			h.Set("Allow", "GET, HEAD")
+			http.Error(w, r.Method+" is not a method of the dashboard's files: GET, HEAD", http.StatusMethodNotAllowed)
+			return
+		}
 		files.ServeHTTP(w, r)
 	})
 }

@@ -53,6 +53,18 @@ func TestHandlerServesFiles(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("a missing file: %s", resp.Status)
 	}
+	for _, m := range []string{"POST", "PUT", "DELETE", "OPTIONS", "BREW"} {
+		req, _ := http.NewRequest(m, srv.URL+"/", strings.NewReader("x"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" ||
+			resp.Header.Get("Content-Security-Policy") == "" {
+			t.Errorf("%s /: %s, Allow %q", m, resp.Status, resp.Header.Get("Allow"))
+		}
+	}
 	// No file names a host: every URL is relative or absolute on the
 	// controller (the SVG and XHTML namespaces are names, not requests).
 	err = fs.WalkDir(dashboard.Files(), ".", func(path string, d fs.DirEntry, err error) error {
