@@ -32,8 +32,10 @@ type NodeOptions struct {
 	Broker             string
 	TLS                *tls.Config
 	Username, Password string
-	// ClientID is the client identifier of the node's own connection; it
-	// must differ from every other client's, the replica's ingest included.
+	// ClientID is the client identifier of the node's connection of
+	// statuses, and with "-state" appended of its connection of states;
+	// both must differ from every other client's, the replica's ingest
+	// included.
 	ClientID string
 	// Shard is the replica's identity.
 	Shard Shard
@@ -50,8 +52,9 @@ type NodeOptions struct {
 // and tells of each change of the live members. Its methods are safe for
 // concurrent use.
 type Node struct {
-	o NodeOptions
-	c mqtt.Client
+	o  NodeOptions
+	c  mqtt.Client // statuses
+	sc mqtt.Client // states
 
 	// changed is signalled when a status or a state arrives.
 	changed chan struct{}
@@ -89,33 +92,39 @@ func NewNode(o NodeOptions) (*Node, error) {
 	n.live = n.members.Live(now)
 	will := Status{V: telemetry.SchemaVersion, Ordinal: o.Shard.Ordinal, Replicas: o.Shard.Replicas,
 		State: StateOffline, Time: now}
+	// Two connections: the statuses (small, with the will) never wait
+	// behind the states (a few megabytes).
+	co := n.clientOptions(o.ClientID, func(c mqtt.Client) {
+		c.Subscribe(telemetry.ControllerFilter, 1, n.handle)
+		n.heartbeat()
+	}).SetWill(telemetry.ControllerTopic(o.Shard.Ordinal), string(will.Encode()), 1, true)
+	n.c = mqtt.NewClient(co)
+	n.sc = mqtt.NewClient(n.clientOptions(o.ClientID+"-state", func(c mqtt.Client) {
+		c.Subscribe(telemetry.ControllerStateFilter, 1, n.handle)
+	}))
+	return n, nil
+}
+
+// clientOptions are the options of one of the node's connections.
+func (n *Node) clientOptions(id string, onConnect mqtt.OnConnectHandler) *mqtt.ClientOptions {
 	co := mqtt.NewClientOptions().
-		AddBroker(o.Broker).
-		SetClientID(o.ClientID).
-		SetUsername(o.Username).
-		SetPassword(o.Password).
+		AddBroker(n.o.Broker).
+		SetClientID(id).
+		SetUsername(n.o.Username).
+		SetPassword(n.o.Password).
 		SetCleanSession(true). // the retained messages are the whole state: nothing to keep
-		SetWill(telemetry.ControllerTopic(o.Shard.Ordinal), string(will.Encode()), 1, true).
 		SetAutoReconnect(true).
 		SetConnectRetry(true).
 		SetConnectRetryInterval(time.Second).
 		SetMaxReconnectInterval(maxReconnect).
-		SetKeepAlive(max(2*o.Heartbeat, 2*time.Second)).
+		SetKeepAlive(max(2*n.o.Heartbeat, 2*time.Second)).
 		SetConnectTimeout(connectTimeout).
-		SetOrderMatters(false).
-		SetOnConnectHandler(n.onConnect)
-	if o.TLS != nil {
-		co.SetTLSConfig(o.TLS)
+		SetOrderMatters(true). // a will after the last heartbeat stays after it
+		SetOnConnectHandler(onConnect)
+	if n.o.TLS != nil {
+		co.SetTLSConfig(n.o.TLS)
 	}
-	n.c = mqtt.NewClient(co)
-	return n, nil
-}
-
-// onConnect subscribes to every replica's status and state, and says the
-// replica is online.
-func (n *Node) onConnect(c mqtt.Client) {
-	c.SubscribeMultiple(map[string]byte{telemetry.ControllerFilter: 1, telemetry.ControllerStateFilter: 1}, n.handle)
-	n.heartbeat()
+	return co
 }
 
 // heartbeat publishes the retained online status without waiting.
@@ -190,7 +199,8 @@ func (n *Node) Run(ctx context.Context, onChange func(live []int)) error {
 	n.mu.Lock()
 	n.members.Restart(n.o.Now(), MissedHeartbeats*n.o.Heartbeat) // the grace counts from the connection
 	n.mu.Unlock()
-	n.c.Connect() // retries in the background
+	n.c.Connect() // both retry in the background
+	n.sc.Connect()
 	defer n.stop()
 	changes := make(chan []int, 1)
 	done := make(chan struct{})
@@ -244,6 +254,7 @@ func (n *Node) stop() {
 		tok.WaitTimeout(2 * time.Second)
 	}
 	n.c.Disconnect(250)
+	n.sc.Disconnect(250)
 }
 
 // Live returns the live members, sorted, the replica itself included.
@@ -282,7 +293,7 @@ func (n *Node) PublishState(ctx context.Context, s *State) error {
 	if err != nil {
 		return err
 	}
-	tok := n.c.Publish(telemetry.ControllerStateTopic(s.Ordinal), 1, true, b)
+	tok := n.sc.Publish(telemetry.ControllerStateTopic(s.Ordinal), 1, true, b)
 	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
 	select {
@@ -311,6 +322,6 @@ type NodeStats struct {
 func (n *Node) Stats() NodeStats {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return NodeStats{Connected: n.c.IsConnectionOpen(), States: n.received, Statuses: n.statuses, Refused: n.bad,
+	return NodeStats{Connected: n.c.IsConnectionOpen() && n.sc.IsConnectionOpen(), States: n.received, Statuses: n.statuses, Refused: n.bad,
 		LastRefusal: n.lastBad}
 }
