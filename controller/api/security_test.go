@@ -88,6 +88,8 @@ func TestHostFilter(t *testing.T) {
 		{"app.localhost", true, true},
 		{"NGIC.example.org:443", true, true},
 		{"10.1.2.3:9480", false, true},
+		{"0.0.0.0:9480", false, true}, // a public page's fetch of 0.0.0.0 reaches loopback on Linux
+		{"evil.com@127.0.0.1", false, false},
 		{"[2001:db8::1]:9480", false, true},
 		{"evil.example.com", false, false},
 		{"ngic.example.org.evil.com", false, false},
