@@ -584,11 +584,12 @@ func TestSitesDevicesGateways(t *testing.T) {
 	expect(t, c.Get("/api/v1/devices?state=sideways"), http.StatusBadRequest)
 	var gws struct {
 		Items []struct {
-			Name string `json:"name"`
+			Name    string                 `json:"name"`
+			Readers []telemetry.ReaderInfo `json:"readers"`
 		} `json:"items"`
 	}
 	c.GetJSON("/api/v1/gateways?state=offline", &gws)
-	if len(gws.Items) != 1 || gws.Items[0].Name != "gw-lingxia" {
+	if len(gws.Items) != 1 || gws.Items[0].Name != "gw-lingxia" || len(gws.Items[0].Readers) != 1 {
 		t.Fatalf("offline gateways %+v", gws)
 	}
 	expect(t, c.Get("/api/v1/gateways/gw-hekou"), http.StatusOK)

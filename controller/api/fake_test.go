@@ -65,7 +65,8 @@ func newFake(t testing.TB) *fakeSource {
 	}
 	f.gateways = []ingest.GatewayState{
 		{Name: "gw-hekou", Site: "so-hekou", State: ingest.StateOnline, Since: now, LastSeen: now, TagsPresent: 1},
-		{Name: "gw-lingxia", Site: "cab-lingxia", State: ingest.StateOffline, Cause: "quiet", Since: now, LastSeen: now},
+		{Name: "gw-lingxia", Site: "cab-lingxia", State: ingest.StateOffline, Cause: "quiet", Since: now, LastSeen: now,
+			Readers: []telemetry.ReaderInfo{{Name: "r1", Protocol: "em4100", Device: "/dev/ttyUSB0"}}},
 	}
 	f.sites = []ingest.SiteState{{Site: "cab-lingxia", Gateways: []string{"gw-lingxia"},
 		Doors: []ingest.DoorState{{Gateway: "gw-lingxia", Sensor: "door1", State: "held", Since: now, Seq: 4}},

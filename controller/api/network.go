@@ -212,7 +212,8 @@ func (s *Server) device(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, dv)
 }
 
-// gatewayDoc is a gateway's state.
+// gatewayDoc is a gateway's state; lists carry its readers too (a few
+// each), the gateway itself adds sensors, health and counts.
 type gatewayDoc struct {
 	Name        string                 `json:"name"`
 	Site        string                 `json:"site"`
@@ -231,10 +232,10 @@ type gatewayDoc struct {
 
 func newGatewayDoc(g ingest.GatewayState, full bool) gatewayDoc {
 	d := gatewayDoc{Name: g.Name, Site: g.Site, State: g.State, Cause: g.Cause, Since: g.Since, LastSeen: g.LastSeen,
-		Version: g.Version, TagsPresent: g.TagsPresent, Missing: g.Missing}
+		Version: g.Version, TagsPresent: g.TagsPresent, Missing: g.Missing, Readers: g.Readers}
 	if full {
 		c := g.Counts
-		d.Readers, d.Sensors, d.Health, d.Counts = g.Readers, g.Sensors, g.Health, &c
+		d.Sensors, d.Health, d.Counts = g.Sensors, g.Health, &c
 	}
 	return d
 }
