@@ -3,6 +3,7 @@ package coverage
 import (
 	"bytes"
 	"encoding/json"
+	"iter"
 	"sync"
 	"time"
 
@@ -225,6 +226,29 @@ func (v *Village) TrailEntries() []TrailEntry {
 		out[i] = v.ct.expand(&es[i])
 	}
 	return out
+}
+
+// TrailSeq yields the entries of the village's trail, in order, as
+// TrailEntries gives them, without making a slice: an entry of a compact
+// trail is expanded into one TrailEntry that the next reuses (copy it to
+// keep it).
+func (v *Village) TrailSeq() iter.Seq[*TrailEntry] {
+	return func(yield func(*TrailEntry) bool) {
+		if v.Trail != nil || v.ct == nil {
+			for i := range v.Trail {
+				if !yield(&v.Trail[i]) {
+					return
+				}
+			}
+			return
+		}
+		var e TrailEntry
+		for _, c := range v.entries() {
+			if e = v.ct.expand(&c); !yield(&e) {
+				return
+			}
+		}
+	}
 }
 
 // usedData calls f with the device index of each used, measured data

@@ -153,3 +153,36 @@ func encode(t *testing.T, r *Result, escape bool) []byte {
 	}
 	return b.Bytes()
 }
+
+// TestTrailSeq: TrailSeq yields what TrailEntries gives, for trails in
+// full and compact, and stops when asked.
+func TestTrailSeq(t *testing.T) {
+	inv, devs := smallWorld(t)
+	cfg := DefaultConfig()
+	for _, r := range []*Result{Compute(inv, devs, &cfg, now), ComputeCompact(inv, devs, &cfg, now)} {
+		seen := 0
+		for i := range r.Villages {
+			v := &r.Villages[i]
+			var got []TrailEntry
+			for e := range v.TrailSeq() {
+				got = append(got, *e)
+			}
+			want := v.TrailEntries()
+			if len(got) != len(want) || len(want) > 0 && !slices.EqualFunc(got, want, func(a, b TrailEntry) bool { return a == b }) {
+				t.Errorf("%s: TrailSeq %+v, TrailEntries %+v", v.Code, got, want)
+			}
+			seen += len(want)
+			n := 0
+			for range v.TrailSeq() {
+				n++
+				break
+			}
+			if n > 1 {
+				t.Errorf("%s: TrailSeq went on after a break", v.Code)
+			}
+		}
+		if seen == 0 {
+			t.Fatal("no trail entry at all")
+		}
+	}
+}

@@ -18,7 +18,8 @@ import (
 
 // nationalResult computes the coverage of inventorytest's generated
 // inventory of n villages, each device up with the evidence of its
-// recording's golden document (controller/testdata/golden).
+// recording's golden document (controller/testdata/golden), with compact
+// trails as `report coverage` computes it.
 func nationalResult(b *testing.B, n int) *coverage.Result {
 	b.Helper()
 	dir := b.TempDir()
@@ -50,7 +51,7 @@ func nationalResult(b *testing.B, n int) *coverage.Result {
 		devs[i] = coverage.DeviceStatus{State: coverage.StateUp, Since: now.Add(-time.Hour), PolledAt: now.Add(-time.Minute), Evidence: ev}
 	}
 	cfg := coverage.DefaultConfig()
-	return coverage.Compute(inv, devs, &cfg, now)
+	return coverage.ComputeCompact(inv, devs, &cfg, now)
 }
 
 // counter counts what is written to it.

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -48,8 +49,8 @@ var villageColumns = []column{
 	{"converged", false, func(v *coverage.Village, _ *coverage.VillageChange) string { return btoa(v.Converged) }},
 	{"network", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return v.Network }},
 	{"overrides", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return overridesText(v.Overrides) }},
-	{"trail", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return trailText(v.TrailEntries()) }},
-	{"rejected", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return rejectedText(v.TrailEntries()) }},
+	{"trail", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return trailText(v.TrailSeq()) }},
+	{"rejected", true, func(v *coverage.Village, _ *coverage.VillageChange) string { return rejectedText(v.TrailSeq()) }},
 }
 
 // compareColumns say how a village moved since the compared result: its
@@ -135,10 +136,9 @@ func overridesText(os []coverage.OverrideInfo) string {
 // trailText is the entries of the trail the village's figures rest on
 // (those used), each as "service: source what", joined with "; ". The
 // JSON report has the whole trail, rejected entries included.
-func trailText(trail []coverage.TrailEntry) string {
+func trailText(trail iter.Seq[*coverage.TrailEntry]) string {
 	var b strings.Builder
-	for i := range trail {
-		e := &trail[i]
+	for e := range trail {
 		if !e.Used {
 			continue
 		}
@@ -152,10 +152,9 @@ func trailText(trail []coverage.TrailEntry) string {
 
 // rejectedText is the trail entries that could not count, each as
 // "service: source device port: why", joined with "; ".
-func rejectedText(trail []coverage.TrailEntry) string {
+func rejectedText(trail iter.Seq[*coverage.TrailEntry]) string {
 	var b strings.Builder
-	for i := range trail {
-		e := &trail[i]
+	for e := range trail {
 		if e.Rejected == "" {
 			continue
 		}

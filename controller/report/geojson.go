@@ -3,7 +3,6 @@ package report
 import (
 	"io"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/ngic/ngic/controller/coverage"
 )
@@ -21,7 +20,7 @@ func WriteGeoJSON(w io.Writer, res *coverage.Result, o Options) error {
 		if j > 0 {
 			keys[j] = append(keys[j], ',')
 		}
-		keys[j] = append(appendJSONString(keys[j], c.name), ':')
+		keys[j] = append(coverage.AppendJSONString(keys[j], c.name), ':')
 	}
 	moved := changes(o.Compare)
 	s.str(`{"type":"FeatureCollection","features":[`)
@@ -34,7 +33,7 @@ func WriteGeoJSON(w io.Writer, res *coverage.Result, o Options) error {
 			b = append(b, ',')
 		}
 		b = append(b, "\n"+`{"type":"Feature","id":`...)
-		b = appendJSONString(b, v.Code)
+		b = coverage.AppendJSONString(b, v.Code)
 		b = append(b, `,"geometry":{"type":"Point","coordinates":[`...)
 		b = strconv.AppendFloat(b, v.Lon, 'f', -1, 64)
 		b = append(b, ',')
@@ -43,7 +42,7 @@ func WriteGeoJSON(w io.Writer, res *coverage.Result, o Options) error {
 		for j, c := range cols {
 			b = append(b, keys[j]...)
 			if c.text {
-				b = appendJSONString(b, c.val(v, m))
+				b = coverage.AppendJSONString(b, c.val(v, m))
 			} else {
 				b = append(b, c.val(v, m)...)
 			}
@@ -55,44 +54,4 @@ func WriteGeoJSON(w io.Writer, res *coverage.Result, o Options) error {
 	}
 	s.str("\n]}\n")
 	return s.close(FormatGeoJSON)
-}
-
-// appendJSONString appends s as a JSON string: quotes, backslashes and
-// control characters escaped, invalid UTF-8 replaced by U+FFFD (as
-// encoding/json does), U+2028 and U+2029 escaped for JavaScript readers.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, "\\ufffd"...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }

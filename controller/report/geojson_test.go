@@ -80,25 +80,3 @@ func TestGeoJSONDecodes(t *testing.T) {
 		t.Errorf("typed properties: %v", fc.Features[0].Properties)
 	}
 }
-
-// FuzzAppendJSONString: every string is written as a JSON string that
-// reads back as encoding/json's own encoding of it does.
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"", "上庄村", "<script>\"a\\b\"</script>", "\x00\x1f\t\n\r", "\xff\xfe", "\u2028\u2029", "a\xc3"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		b := appendJSONString(nil, s)
-		var got, want string
-		if err := json.Unmarshal(b, &got); err != nil {
-			t.Fatalf("%q gave %s: %v", s, b, err)
-		}
-		ref, _ := json.Marshal(s)
-		if err := json.Unmarshal(ref, &want); err != nil {
-			t.Fatal(err)
-		}
-		if got != want {
-			t.Errorf("%q: read back %q, encoding/json's %q", s, got, want)
-		}
-	})
-}
