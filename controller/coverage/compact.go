@@ -293,10 +293,16 @@ var villageEncoders = sync.Pool{New: func() any {
 // MarshalJSON encodes the village as its fields say, with a compact trail
 // in full. It escapes no HTML: an encoder that does escapes the result.
 func (v Village) MarshalJSON() ([]byte, error) {
-	p := (*plainVillage)(&v)
-	if p.Trail == nil && p.ct != nil {
-		p.Trail = v.TrailEntries()
+	var trail func(yield func(*TrailEntry) bool)
+	if v.Trail != nil || v.ct != nil {
+		trail = v.TrailSeq()
 	}
+	b, err := appendVillage(make([]byte, 0, 1024), &v, trail)
+	if err == nil {
+		return b, nil
+	}
+	p := (*plainVillage)(&v) // encoding/json says what is wrong
+	p.Trail = v.TrailEntries()
 	return marshalNoHTML(p)
 }
 

@@ -80,18 +80,7 @@ func (g Gap) MarshalJSON() ([]byte, error) {
 // append appends j's JSON to b, as encoding/json writes it without HTML
 // escaping.
 func (j *gapJSON) append(b []byte) []byte {
-	b = append(b, `{"code":`...)
-	b = AppendJSONString(b, j.Code)
-	b = append(b, `,"name":`...)
-	b = AppendJSONString(b, j.Name)
-	if j.Parent != "" {
-		b = append(b, `,"parent":`...)
-		b = AppendJSONString(b, j.Parent)
-	}
-	b = append(b, `,"households":`...)
-	b = strconv.AppendInt(b, j.Households, 10)
-	b = append(b, `,"population":`...)
-	b = strconv.AppendInt(b, j.Population, 10)
+	b = appendIdentity(append(b, '{'), j.Code, j.Name, j.Parent, j.Households, j.Population)
 	b = append(b, `,"priority":`...)
 	b = strconv.AppendBool(b, j.Priority)
 	b = append(b, `,"broadband":`...)
@@ -111,6 +100,23 @@ func (j *gapJSON) append(b []byte) []byte {
 		b = appendJSONFloat(b, j.DistanceKm)
 	}
 	return append(b, '}')
+}
+
+// appendIdentity appends the members code, name, parent (when not empty),
+// households and population of a village or gap.
+func appendIdentity(b []byte, code, name, parent string, households, population int64) []byte {
+	b = append(b, `"code":`...)
+	b = AppendJSONString(b, code)
+	b = append(b, `,"name":`...)
+	b = AppendJSONString(b, name)
+	if parent != "" {
+		b = append(b, `,"parent":`...)
+		b = AppendJSONString(b, parent)
+	}
+	b = append(b, `,"households":`...)
+	b = strconv.AppendInt(b, households, 10)
+	b = append(b, `,"population":`...)
+	return strconv.AppendInt(b, population, 10)
 }
 
 // AppendJSONString appends s as encoding/json writes a string without

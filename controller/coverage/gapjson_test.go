@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ngic/ngic/controller/inventory"
@@ -75,6 +76,44 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 		if got, w := AppendJSONString(nil, s), bytes.TrimSuffix(want.Bytes(), []byte{'\n'}); !bytes.Equal(got, w) {
 			t.Errorf("%q: %s, encoding/json %s", s, got, w)
+		}
+	})
+}
+
+// FuzzVillageJSON: a village's hand-written JSON is what encoding/json
+// writes for its fields without HTML escaping, byte for byte: strings,
+// floats, times, overrides and trail entries of any value; a value
+// encoding/json refuses is refused as it says.
+func FuzzVillageJSON(f *testing.F) {
+	f.Add("630101001000", "上庄村<&>", "", 36.621, 1e-7, 2488.5, "gpon", int64(400), true, uint8(1), int64(1764403200), "olt\u2028", "\xff")
+	f.Add("V", "", "P", -0.5, 1e21, 0.0, "", int64(0), false, uint8(3), int64(-62135596800), "", "")
+	f.Add("V", "n", "P", math.NaN(), 0.0, 0.0, "", int64(0), false, uint8(0), int64(253402300800), "d", "r")
+	f.Fuzz(func(t *testing.T, code, name, parent string, lat, rate, value float64, tech string, hh int64, flag bool,
+		class uint8, unix int64, device, why string) {
+		at := time.Unix(unix, int64(class)*1000).UTC()
+		v := Village{Region: &inventory.Region{Code: code, Name: name, Parent: parent, Households: hh, Population: hh / 3,
+			Lat: lat, Lon: -lat, Priority: flag}, Broadband: name, Tier: int(class) - 1, Evidence: why, DownMbps: rate,
+			UpMbps: value, Technology: tech, Stale: flag, Outage: !flag, SubscribersOnline: value, TakeUp: rate,
+			DigitalTV: flag, TV: TVClass(class % 4), TVEvidence: Basis(class % 5), Voice: !flag, VoiceEvidence: Basis(class / 51),
+			Converged: flag, Network: device}
+		if class%2 == 0 {
+			v.Overrides = []OverrideInfo{{Service: tech, Class: name, Reason: why, Until: at, Measured: code, Line: int(hh % 1000)}}
+		}
+		if class%3 != 0 {
+			v.Trail = []TrailEntry{{Service: tech, Source: why, Line: int(class), Device: device, Port: code, Figure: name,
+				Value: value, DownMbps: rate, Class: why, PolledAt: at, State: tech, Used: flag, Rejected: device,
+				Stale: !flag, Outage: flag}, {}}
+		}
+		got, gotErr := v.MarshalJSON()
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		wantErr := enc.Encode((*plainVillage)(&v))
+		if (gotErr != nil) != (wantErr != nil) {
+			t.Fatalf("errors: %v, encoding/json %v", gotErr, wantErr)
+		}
+		if w := bytes.TrimSuffix(want.Bytes(), []byte{'\n'}); gotErr == nil && !bytes.Equal(got, w) {
+			t.Fatalf("MarshalJSON:\n%s\nencoding/json:\n%s", got, w)
 		}
 	})
 }
