@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,10 +62,6 @@ func (e *Engine) saveState(st *stateFile) error {
 		return condKey(st.Conds[i].Rule, st.Conds[i].Subject, st.Conds[i].Key) <
 			condKey(st.Conds[j].Rule, st.Conds[j].Subject, st.Conds[j].Key)
 	})
-	b, err := json.Marshal(st)
-	if err != nil {
-		return fmt.Errorf("alerts: state: %w", err)
-	}
 	path := e.o.StatePath
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
@@ -72,7 +69,11 @@ func (e *Engine) saveState(st *stateFile) error {
 		return fmt.Errorf("alerts: state %s: %w", path, err)
 	}
 	tmp := f.Name()
-	_, err = f.Write(b)
+	bw := bufio.NewWriterSize(f, 64<<10)
+	err = writeState(bw, st)
+	if err == nil {
+		err = bw.Flush()
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -94,6 +95,54 @@ func (e *Engine) saveState(st *stateFile) error {
 		}
 	}
 	return nil
+}
+
+// writeState writes st as json.Marshal would, one condition and one alert
+// at a time: a national inventory's state runs to hundreds of MB, which
+// the file gets without ever being held whole in memory.
+func writeState(w *bufio.Writer, st *stateFile) error {
+	fmt.Fprintf(w, `{"v":%d,"conds":`, st.V)
+	if err := writeArray(w, st.Conds); err != nil {
+		return err
+	}
+	if len(st.Windows) > 0 {
+		w.WriteString(`,"windows":`)
+		if err := writeJSON(w, st.Windows); err != nil {
+			return err
+		}
+	}
+	if len(st.Recent) > 0 {
+		w.WriteString(`,"recent":`)
+		if err := writeArray(w, st.Recent); err != nil {
+			return err
+		}
+	}
+	_, err := w.WriteString("}")
+	return err
+}
+
+// writeArray writes vs as a JSON array, one element at a time.
+func writeArray[T any](w *bufio.Writer, vs []T) error {
+	w.WriteByte('[')
+	for i := range vs {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		if err := writeJSON(w, &vs[i]); err != nil {
+			return err
+		}
+	}
+	return w.WriteByte(']')
+}
+
+// writeJSON writes v's JSON encoding to w.
+func writeJSON(w *bufio.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("alerts: state: %w", err)
+	}
+	_, err = w.Write(b)
+	return err
 }
 
 // loadState reads the state file, if any. Conditions of rules no longer

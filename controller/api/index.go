@@ -53,9 +53,20 @@ func (s *Server) indexOf() *index {
 	if ix := s.index.Load(); ix != nil && ix.res == res {
 		return ix
 	}
+	s.index.Store(nil) // the previous result goes while this one is indexed
 	ix := buildIndex(res)
 	s.index.Store(ix)
 	return ix
+}
+
+// CoverageChanged drops the index of the previous coverage result, which
+// holds that result (and through it its inventory) until the next
+// request that needs an index: a source calls it when its result changes,
+// so that two results are never kept for the API's sake.
+func (s *Server) CoverageChanged() {
+	if ix := s.index.Load(); ix != nil && ix.res != s.src.Coverage() {
+		s.index.CompareAndSwap(ix, nil)
+	}
 }
 
 func buildIndex(res *coverage.Result) *index {

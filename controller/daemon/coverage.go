@@ -35,6 +35,9 @@ type coverageRun struct {
 	result  atomic.Pointer[coverage.Result]
 	kick    chan struct{} // compute now (reload)
 	snapNow chan chan error
+	// computing is told of each computation as it starts, before it
+	// computes (tests hold it there); nil in production.
+	computing func()
 
 	computeSeconds prometheus.Gauge
 	snapshots      prometheus.Counter
@@ -118,10 +121,16 @@ func (d *Daemon) recomputeCoverage() {
 // runCoverage computes coverage after each poll cycle and at a reload, and
 // stores a snapshot every coverage.snapshot_every once a whole poll cycle
 // has run since the start (so that a snapshot never rests on a half-polled
-// network), and on demand.
+// network), and on demand. A computation runs on its own goroutine so that
+// the loop returns as soon as ctx ends: a national recompute takes many
+// seconds, and one in flight then ends without storing anything.
 func (d *Daemon) runCoverage(ctx context.Context) error {
-	d.seedCoverage()
-	d.computeCoverage(false)
+	if !d.awaitCoverage(ctx, nil, func() error {
+		d.seedCoverage(ctx)
+		return d.computeCoverage(ctx, false)
+	}) {
+		return nil
+	}
 	for {
 		d.mu.Lock()
 		every := max(d.cfg.Poll.Interval, minRecompute)
@@ -137,17 +146,41 @@ func (d *Daemon) runCoverage(ctx context.Context) error {
 		case reply = <-d.cov.snapNow:
 		}
 		t.Stop()
-		err := d.computeCoverage(reply != nil)
+		force := reply != nil
+		if !d.awaitCoverage(ctx, reply, func() error { return d.computeCoverage(ctx, force) }) {
+			return nil
+		}
+	}
+}
+
+// awaitCoverage runs compute on a goroutine and waits for it, or for ctx
+// to end (false). Its error goes to reply, if any.
+func (d *Daemon) awaitCoverage(ctx context.Context, reply chan error, compute func() error) bool {
+	done := make(chan error, 1)
+	go func() {
+		if d.cov.computing != nil {
+			d.cov.computing()
+		}
+		done <- compute()
+	}()
+	select {
+	case <-ctx.Done():
+		return false
+	case err := <-done:
 		if reply != nil {
 			reply <- err
 		}
+		return true
 	}
 }
 
 // seedCoverage summarises the documents the poller kept from before a
 // restart, so that coverage does not start from nothing.
-func (d *Daemon) seedCoverage() {
-	for _, s := range d.poller.Devices() {
+func (d *Daemon) seedCoverage(ctx context.Context) {
+	for _, s := range d.poller.States() {
+		if ctx.Err() != nil {
+			return
+		}
 		d.cov.mu.Lock()
 		_, have := d.cov.evidence[s.ID]
 		d.cov.mu.Unlock()
@@ -173,22 +206,33 @@ var errNoRegions = errors.New("the inventory has no regions.csv")
 
 // computeCoverage computes coverage from the inventory, the devices' states
 // and their evidence, and stores a snapshot when one is due (or forced).
-func (d *Daemon) computeCoverage(force bool) error {
+// Once ctx has ended it stores nothing: neither the result nor a snapshot.
+func (d *Daemon) computeCoverage(ctx context.Context, force bool) error {
 	d.mu.Lock()
 	cfg := d.cfg
 	d.mu.Unlock()
 	inv := cfg.LoadedInventory()
 	if !inv.HasRegions() {
 		d.cov.result.Store(nil)
+		if d.web != nil {
+			d.web.srv.CoverageChanged()
+		}
 		if force {
 			return fmt.Errorf("coverage: %w", errNoRegions)
 		}
 		return nil
 	}
-	states := make(map[string]poller.DeviceState, len(inv.Devices))
-	for _, s := range d.coverageStates() { // the fleet's, in a cluster (cluster.go)
+	var list []poller.DeviceState
+	if d.cluster == nil {
+		list = d.poller.States() // without the histories Devices unpacks
+	} else {
+		list = d.coverageStates() // the fleet's (cluster.go)
+	}
+	states := make(map[string]poller.DeviceState, len(list))
+	for _, s := range list {
 		states[s.ID] = s
 	}
+	list = nil
 	devs := make([]coverage.DeviceStatus, len(inv.Devices))
 	d.cov.mu.Lock()
 	for i := range inv.Devices {
@@ -205,17 +249,24 @@ func (d *Daemon) computeCoverage(force bool) error {
 	d.cov.mu.Unlock()
 	d.fleetEvidence(inv, devs)
 	began := time.Now()
+	states = nil
 	r := coverage.ComputeCompact(inv, devs, &cfg.Coverage, began)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	d.cov.computeSeconds.Set(time.Since(began).Seconds())
 	d.cov.result.Store(r)
+	if d.web != nil {
+		d.web.srv.CoverageChanged() // the API lets the previous result go
+	}
 	d.log.Debug("coverage computed", "villages", len(r.Villages), "seconds", time.Since(began).Seconds())
 
 	d.cov.mu.Lock()
 	due := force || (d.holdsCoverageLease() && r.Computed.Sub(d.cov.last) >= cfg.Coverage.SnapshotEvery &&
 		r.Computed.Sub(d.started) >= cfg.Poll.Interval)
 	d.cov.mu.Unlock()
-	if !due {
-		return nil
+	if !due || ctx.Err() != nil {
+		return ctx.Err()
 	}
 	err := d.cov.store.Save(r)
 	d.cov.mu.Lock()

@@ -27,6 +27,37 @@ func realInventory(t *testing.T, dir, addr string) {
 	inventorytest.CopyAt(t, filepath.Join("..", "testdata", "coverage", "real"), dir, "127.0.0.1:161,", addr+",")
 }
 
+// realConfig writes, in a new directory, the real inventory (its devices
+// at the simulator's addr) and a configuration polling it every second,
+// with the YAML extra appended; it returns the directory and the
+// configuration's path.
+func realConfig(t *testing.T, addr, extra string) (dir, path string) {
+	t.Helper()
+	dir = t.TempDir()
+	inv := filepath.Join(dir, "inventory")
+	if err := os.Mkdir(inv, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	realInventory(t, inv, addr)
+	path = filepath.Join(dir, "controller.yaml")
+	yaml := fmt.Sprintf(`inventory: inventory
+poll:
+  interval: 1s
+  timeout: 300ms
+  retries: 0
+mqtt:
+  embedded: true
+  listen: 127.0.0.1:%d
+http:
+  listen: 127.0.0.1:0
+state_dir: %s
+`, testenv.FreePort(t), filepath.Join(dir, "state"))
+	if err := os.WriteFile(path, []byte(yaml+extra), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, path
+}
+
 // recordingsOf lists the recordings the real inventory's devices name.
 var recordingsOf = []string{"bdcom_gp3600-16b", "vsol_v1600d", "huawei_ma5603t", "arris_c4-cmts",
 	"motorola_sb5101e", "teleste_luminato-4x4", "arris_apex1000", "protelevision_dvb-t-transmitter",
@@ -102,31 +133,8 @@ func village(r *coverage.Result, code string) *coverage.Village {
 func TestRunCoverage(t *testing.T) {
 	t.Parallel()
 	sim, addr := simulatortest.Serve(t, recordingsOf...)
-	dir := t.TempDir()
-	inv := filepath.Join(dir, "inventory")
-	if err := os.Mkdir(inv, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	realInventory(t, inv, addr)
 	const downAfter = 3 * time.Second
-	path := filepath.Join(dir, "controller.yaml")
-	yaml := fmt.Sprintf(`inventory: inventory
-poll:
-  interval: 1s
-  timeout: 300ms
-  retries: 0
-mqtt:
-  embedded: true
-  listen: 127.0.0.1:%d
-http:
-  listen: 127.0.0.1:0
-state_dir: %s
-coverage:
-  down_after: %s
-`, testenv.FreePort(t), filepath.Join(dir, "state"), downAfter)
-	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir, path := realConfig(t, addr, fmt.Sprintf("coverage:\n  down_after: %s\n", downAfter))
 	d, stop := startDaemon(t, path)
 
 	// EXPECTED.md's answers once every device has been polled.
@@ -222,7 +230,7 @@ coverage:
 
 	// A broken regions.csv is refused, naming file, line and column; the
 	// running inventory stays. A good one is applied.
-	regions := filepath.Join(inv, "regions.csv")
+	regions := filepath.Join(dir, "inventory", "regions.csv")
 	good, err := os.ReadFile(regions)
 	if err != nil {
 		t.Fatal(err)

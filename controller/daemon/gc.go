@@ -20,11 +20,15 @@ import (
 // collector runs when the heap has grown by gcPercent, and earlier when
 // the process' memory would pass a limit of memoryBase plus
 // memoryPerDevice a device: about twice what the inventory keeps, which
-// bounds the peak without making the collector run all the time.
+// bounds the peak without making the collector run all the time. The
+// devices' part stops at memoryCeiling: a national inventory (200,000
+// devices, 1.9 GB by the count) would otherwise let the heap grow to
+// near 2 GB before the first collection, with nothing polled.
 const (
 	gcPercent       = 400
 	memoryBase      = 64 << 20
 	memoryPerDevice = 9 << 10
+	memoryCeiling   = 1280 << 20
 )
 
 // tuneGC applies gcPercent and the memory limit for an inventory of n
@@ -43,13 +47,13 @@ func tuneGC(n int) int64 {
 }
 
 // memoryLimit is the limit for n devices and a live heap of live bytes:
-// what the devices keep, and never less than a quarter more than what the
-// heap holds live, plus memoryBase. An inventory of many villages and few devices
+// what the devices keep plus memoryBase, at most memoryCeiling, and never
+// less than a quarter more than what the heap holds live, plus memoryBase. An inventory of many villages and few devices
 // (coverage from declared rows, hundreds of MB of regions and results)
 // would otherwise sit above a limit counted in devices, and a heap live
 // above its limit makes the collector run without end.
 func memoryLimit(n int, live uint64) int64 {
-	limit := int64(memoryBase) + int64(n)*memoryPerDevice
+	limit := min(int64(memoryBase)+int64(n)*memoryPerDevice, memoryCeiling)
 	return max(limit, int64(live+live/4)+memoryBase)
 }
 

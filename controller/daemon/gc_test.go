@@ -15,6 +15,8 @@ func TestMemoryLimit(t *testing.T) {
 		{10, 900 << 20, (900<<20)*5/4 + memoryBase},             // villages without devices
 		{20_000, 1400 << 20, (1400<<20)*5/4 + memoryBase},       // a large inventory, few devices polled
 		{0, 0, memoryBase},
+		{200_000, 300 << 20, memoryCeiling},                // a national inventory, nothing polled yet
+		{200_000, 1100 << 20, (1100<<20)*5/4 + memoryBase}, // ... its live heap above the ceiling
 	} {
 		if got := memoryLimit(tc.devices, tc.live); got != tc.want {
 			t.Errorf("memoryLimit(%d, %d MiB) = %d, want %d", tc.devices, tc.live>>20, got, tc.want)

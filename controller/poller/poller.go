@@ -15,8 +15,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -302,28 +303,39 @@ type Change struct {
 // and the others go on untouched.
 func (p *Poller) SetDevices(devs []config.DeviceConfig) (Change, error) {
 	var ch Change
-	want := make(map[string]config.DeviceConfig, len(devs))
-	for _, d := range devs {
-		if _, dup := want[d.ID]; dup {
-			return ch, fmt.Errorf("poller: device %s given twice", d.ID)
+	// devs sorted by ID (a copy of the slice's pointers, not of the
+	// devices), so that duplicates sit side by side and the scheduler
+	// gets them in order; every step below is linear in devs after it.
+	order := make([]*config.DeviceConfig, len(devs))
+	for i := range devs {
+		order[i] = &devs[i]
+	}
+	slices.SortFunc(order, func(a, b *config.DeviceConfig) int { return strings.Compare(a.ID, b.ID) })
+	for i := 1; i < len(order); i++ {
+		if order[i].ID == order[i-1].ID {
+			return ch, fmt.Errorf("poller: device %s given twice", order[i].ID)
 		}
-		want[d.ID] = d
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	keep := make(map[string]struct{}, len(order))
+	for _, d := range order {
+		keep[d.ID] = struct{}{}
+	}
 	for id := range p.devices {
-		if _, ok := want[id]; !ok {
+		if _, ok := keep[id]; !ok {
 			p.sched.RemoveDevice(id)
 			p.rates.Forget(id)
 			delete(p.devices, id)
 			ch.Removed = append(ch.Removed, id)
 		}
 	}
-	for _, id := range sortedIDs(want) {
-		d := want[id]
+	keep = nil
+	for _, d := range order {
+		id := d.ID
 		e, ok := p.devices[id]
 		switch {
-		case ok && reflect.DeepEqual(e.cfg, d):
+		case ok && e.cfg == *d:
 			continue
 		case ok:
 			p.sched.RemoveDevice(id)
@@ -331,12 +343,12 @@ func (p *Poller) SetDevices(devs []config.DeviceConfig) (Change, error) {
 				p.rates.Forget(id) // another agent: its counters start afresh
 			}
 			e.mu.Lock()
-			e.cfg = d
+			e.cfg = *d
 			e.st.Site, e.st.Parent, e.st.Target = d.Site, d.Parent, d.SNMP.Target
 			e.mu.Unlock()
 			ch.Changed = append(ch.Changed, id)
 		default:
-			e = p.newEntry(d)
+			e = p.newEntry(*d)
 			p.devices[id] = e
 			ch.Added = append(ch.Added, id)
 		}
@@ -346,7 +358,7 @@ func (p *Poller) SetDevices(devs []config.DeviceConfig) (Change, error) {
 		}
 	}
 	sort.Strings(ch.Removed)
-	clear(p.saved) // the snapshot's devices no longer in the inventory
+	p.saved = map[string]*savedState{} // the snapshot's devices no longer in the inventory
 	return ch, nil
 }
 
@@ -546,6 +558,21 @@ func (p *Poller) Device(id string) (DeviceState, bool) {
 	return st, true
 }
 
+// States returns every device's state without its history and document,
+// in no order: what coverage needs of each device, at a few hundred
+// bytes a device where Devices unpacks every history.
+func (p *Poller) States() []DeviceState {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := make([]DeviceState, 0, len(p.devices))
+	for _, e := range p.devices {
+		e.mu.Lock()
+		out = append(out, e.st)
+		e.mu.Unlock()
+	}
+	return out
+}
+
 func (e *entry) state() DeviceState {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -572,12 +599,3 @@ func (p *Poller) Counts() map[State]int {
 
 // SchedulerStats are the scheduler's counters.
 func (p *Poller) SchedulerStats() snmp.Stats { return p.sched.Stats() }
-
-func sortedIDs(m map[string]config.DeviceConfig) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
