@@ -1,0 +1,520 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/ngic/ngic/controller/api/apitest"
+	"github.com/ngic/ngic/controller/cluster"
+	"github.com/ngic/ngic/controller/simulator/simulatortest"
+	"github.com/ngic/ngic/internal/testenv"
+	"github.com/ngic/ngic/telemetry"
+)
+
+// The proof of the cluster on one machine.
+const (
+	// clusterVillages makes a world of about 3,000 devices.
+	clusterVillages = 7000
+	clusterReplicas = 3
+	// clusterInterval is the poll cycle.
+	clusterInterval = 10 * time.Second
+	// clusterWait bounds each wait: generous, for a loaded 2-core machine.
+	clusterWait = 4 * time.Minute
+	// clusterToken is the API's read token.
+	clusterToken = "cluster-read-token-0123456789"
+	// clusterRate is each gateway's events per second.
+	clusterRate = 40
+)
+
+// stateWatch keeps the latest state each replica published.
+type stateWatch struct {
+	mu     sync.Mutex
+	states map[int]*cluster.State
+	bad    error
+}
+
+// watchStates subscribes to every replica's shared state.
+func watchStates(t *testing.T, broker string) *stateWatch {
+	w := &stateWatch{states: map[int]*cluster.State{}}
+	c := connectMQTT(t, broker, "cluster-test-watch")
+	tok := c.Subscribe(telemetry.ControllerStateFilter, 1, func(_ mqtt.Client, m mqtt.Message) {
+		s, err := cluster.ParseState(m.Payload())
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if err != nil {
+			w.bad = err
+			return
+		}
+		w.states[s.Ordinal] = s
+	})
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
+	return w
+}
+
+// fleetView is every device as the replicas' states tell it.
+type fleetView struct {
+	owner map[string]int            // device → the replica whose state lists it
+	dev   map[string]cluster.Device // device → its state there
+	twice []string                  // devices listed by two replicas
+	times map[int]time.Time         // replica → time of its state
+}
+
+// view reads the latest states of the given replicas.
+func (w *stateWatch) view(t *testing.T, replicas ...int) fleetView {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.bad != nil {
+		t.Fatalf("a replica's state does not decode: %v", w.bad)
+	}
+	v := fleetView{owner: map[string]int{}, dev: map[string]cluster.Device{}, times: map[int]time.Time{}}
+	for _, r := range replicas {
+		s := w.states[r]
+		if s == nil {
+			continue
+		}
+		v.times[r] = s.Time
+		for _, d := range s.Devices {
+			if _, ok := v.owner[d.ID]; ok {
+				v.twice = append(v.twice, d.ID)
+			}
+			v.owner[d.ID], v.dev[d.ID] = r, d
+		}
+	}
+	return v
+}
+
+// settled tells whether the view covers every device of ids exactly once,
+// each polled since after.
+func (v fleetView) settled(ids []string, after time.Time) bool {
+	if len(v.twice) > 0 || len(v.owner) != len(ids) {
+		return false
+	}
+	for _, id := range ids {
+		if d, ok := v.dev[id]; !ok || !d.LastPoll.After(after) {
+			return false
+		}
+	}
+	return true
+}
+
+// metric returns the value of an unlabelled metric of /metrics (-1 when
+// absent or the controller does not answer).
+func (p *controllerProc) metric(name string) float64 {
+	resp, err := http.Get("http://" + p.http + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	return -1
+}
+
+// waitLong is waitUntil with the cluster's deadline.
+func waitLong(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(clusterWait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// clusterConfig writes replica i's configuration (i < 0: a single
+// controller, not clustered, on its own embedded broker).
+func clusterConfig(t *testing.T, dir, inv, broker, httpAddr string, i int) string {
+	token := writeFile(t, dir, "token", clusterToken+"\n")
+	mqttSection := "  broker: tcp://" + broker
+	clusterSection := fmt.Sprintf("cluster:\n  enabled: true\n  shard: %d/%d\n  heartbeat: 2s\n", i, clusterReplicas)
+	interval, timeout := clusterInterval, "3s"
+	if i < 0 { // alone on 3,000 devices: a longer cycle, so that a loaded machine times fewer polls out
+		mqttSection = fmt.Sprintf("  embedded: true\n  listen: 127.0.0.1:%d", testenv.FreePort(t))
+		clusterSection, interval, timeout = "", 3*clusterInterval, "5s"
+	}
+	return writeFile(t, dir, "controller.yaml", fmt.Sprintf(`inventory: %s
+poll:
+  interval: %s
+  timeout: %s
+  retries: 1
+mqtt:
+%s
+http:
+  listen: %s
+  tokens:
+    - {name: test, file: %s, role: read}
+state_dir: %s
+%s`, inv, interval, timeout, mqttSection, httpAddr, token, filepath.Join(dir, "state"), clusterSection))
+}
+
+// lines reads the non-header rows of an inventory CSV, first column.
+func firstColumn(t *testing.T, path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
+		id, _, _ := strings.Cut(l, ",")
+		out = append(out, id)
+	}
+	return out
+}
+
+// apiDeviceIDs lists every device the API of p shows, page by page.
+func apiDeviceIDs(t *testing.T, p *controllerProc) map[string]string {
+	c := &apitest.Client{T: t, Base: "http://" + p.http, Token: clusterToken}
+	out := map[string]string{}
+	path := "/api/v1/devices?limit=1000"
+	for {
+		var page struct {
+			Items []struct {
+				ID    string `json:"id"`
+				State string `json:"state"`
+			} `json:"items"`
+			NextCursor *string `json:"next_cursor"`
+		}
+		c.GetJSON(path, &page)
+		for _, d := range page.Items {
+			out[d.ID] = d.State
+		}
+		if page.NextCursor == nil {
+			return out
+		}
+		path = "/api/v1/devices?limit=1000&cursor=" + *page.NextCursor
+	}
+}
+
+// coverageColumns are the columns of the coverage report read: what
+// each village is found to have (the counts of subscribers online and the
+// evidence trail, which names the time of each poll, are left out).
+var coverageColumns = []string{"code", "broadband", "tier", "evidence", "down_mbps", "up_mbps", "technology", "tv",
+	"tv_evidence", "digital_tv"}
+
+// coverageClasses fetches the coverage report as CSV and returns, by
+// village code, its coverageColumns (nil when there is no report yet).
+func coverageClasses(t *testing.T, p *controllerProc) map[string]string {
+	r := (&apitest.Client{T: t, Base: "http://" + p.http, Token: clusterToken}).Get("/api/v1/reports/coverage.csv")
+	if r.Status != http.StatusOK {
+		return nil
+	}
+	rows, err := csv.NewReader(bytes.NewReader(r.Body)).ReadAll()
+	if err != nil || len(rows) < 2 {
+		return nil
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[strings.TrimPrefix(h, "\ufeff")] = i
+	}
+	out := make(map[string]string, len(rows)-1)
+	for _, r := range rows[1:] {
+		var b strings.Builder
+		for _, c := range coverageColumns {
+			i, ok := col[c]
+			if !ok {
+				t.Fatalf("the coverage report has no column %s: %v", c, rows[0])
+			}
+			b.WriteString(c + "=" + r[i] + " ")
+		}
+		out[r[col["code"]]] = b.String()
+	}
+	return out
+}
+
+// TestClusterThreeReplicas is the proof of the scale-out on one machine:
+// three controller processes share a generated world of about 3,000
+// devices served by the simulator, and the events of three gateways
+// through mosquitto's shared subscription.
+//
+//   - Every device is polled by exactly one replica (the one rendezvous
+//     hashing names), once per cycle.
+//   - One replica killed with SIGKILL while events flow: the others take
+//     its devices within two cycles, and their APIs show every device.
+//   - It comes back with the same identity: every event the gateways got
+//     acknowledged is counted once over the three replicas. Mosquitto keeps
+//     a dead member's share of a shared subscription, and the messages it
+//     had in flight, in its persistent session (it does not hand them to
+//     the other members) and delivers them when the member reconnects
+//     with the same client ID; the test shows the survivors counting less
+//     than was published during the outage, and nothing missing after.
+//   - Each replica's coverage report covers every village, from the
+//     fleet's shared state.
+func TestClusterThreeReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three controllers on a world of 3,000 devices for minutes; not in -short")
+	}
+	mq := testenv.StartMosquitto(t)
+	dir := t.TempDir()
+	port := testenv.FreeUDPPort(t)
+	out, code := simulateWorld(t, "--world", strconv.Itoa(clusterVillages), "--out", filepath.Join(dir, "world"),
+		"--port", strconv.Itoa(port))
+	if code != 0 {
+		t.Fatalf("simulate --world: exit %d\n%s", code, out)
+	}
+	inv := filepath.Join(dir, "world", "inventory")
+	ids := firstColumn(t, filepath.Join(inv, "devices.csv"))
+	gateways := firstColumn(t, filepath.Join(inv, "gateways.csv"))[:3]
+	// The simulator serves in this process for as long as the test runs,
+	// on a port of its own that devices.csv is pointed at.
+	_, sim := simulatortest.ServeDir(t, filepath.Join(dir, "world", "recordings"))
+	devicesCSV := readFile(t, filepath.Join(inv, "devices.csv"))
+	writeFile(t, inv, "devices.csv", strings.ReplaceAll(devicesCSV, "127.0.0.1:"+strconv.Itoa(port)+",", sim+","))
+	watch := watchStates(t, mq.Addr)
+
+	cfgs := make([]string, clusterReplicas)
+	addrs := make([]string, clusterReplicas)
+	reps := make([]*controllerProc, clusterReplicas)
+	for i := range reps {
+		d := filepath.Join(dir, fmt.Sprintf("replica-%d", i))
+		os.Mkdir(d, 0o755)
+		addrs[i] = fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+		cfgs[i] = clusterConfig(t, d, inv, mq.Addr, addrs[i], i)
+	}
+	var wg sync.WaitGroup
+	for i := range reps {
+		wg.Add(1)
+		go func() { defer wg.Done(); reps[i] = startController(t, cfgs[i], addrs[i]) }()
+	}
+	wg.Wait()
+	all := []int{0, 1, 2}
+	started := time.Now()
+	waitLong(t, "three members, every device polled by one of them", func() bool {
+		for _, r := range reps {
+			if r.metric("ngic_controller_cluster_members") != clusterReplicas {
+				return false
+			}
+		}
+		return watch.view(t, all...).settled(ids, started)
+	})
+	t.Logf("%d devices, %d villages; owned %v", len(ids), clusterVillages, []float64{
+		reps[0].metric("ngic_controller_cluster_owned_devices"), reps[1].metric("ngic_controller_cluster_owned_devices"),
+		reps[2].metric("ngic_controller_cluster_owned_devices")})
+
+	// Exactly once per cycle: over at least four cycles, each device is
+	// polled by the replica rendezvous hashing names, never twice in a
+	// cycle, and a cycle without its poll is one its scheduler skipped (the
+	// machine too loaded to start the poll before its deadline, counted in
+	// ngic_controller_polls_skipped_total). A poll starts at its device's
+	// phase in the cycle, late by less than a cycle (else skipped), so
+	// between two polls span apart there were span/interval cycles give or
+	// take one.
+	pubs := make([]*gatewayPublisher, len(gateways))
+	for i, g := range gateways {
+		pubs[i] = startPublisher(t, mq.Addr, g, clusterRate)
+	}
+	skipped := func() (n float64) {
+		for _, r := range reps {
+			var v float64
+			waitLong(t, "the scheduler's skips", func() bool { v = r.metric("ngic_controller_polls_skipped_total"); return v >= 0 })
+			n += v
+		}
+		return n
+	}
+	skips := skipped()
+	v1 := watch.view(t, all...)
+	waitLong(t, "four more cycles of states", func() bool {
+		v := watch.view(t, all...)
+		for _, r := range all {
+			if v.times[r].Sub(v1.times[r]) < 4*clusterInterval {
+				return false
+			}
+		}
+		return true
+	})
+	v2 := watch.view(t, all...)
+	skips = skipped() - skips
+	if !v2.settled(ids, started) {
+		t.Fatalf("the states no longer cover every device once (%d listed, %d twice)", len(v2.owner), len(v2.twice))
+	}
+	var polled, missed float64
+	for _, id := range ids {
+		a, b := v1.dev[id], v2.dev[id]
+		if v1.owner[id] != v2.owner[id] || v2.owner[id] != cluster.Owner(id, all) {
+			t.Fatalf("%s polled by replica %d then %d; rendezvous hashing names %d", id, v1.owner[id], v2.owner[id],
+				cluster.Owner(id, all))
+		}
+		polls := float64(b.Polls - a.Polls)
+		cycles := b.LastPoll.Sub(a.LastPoll).Seconds() / clusterInterval.Seconds()
+		if polls < 1 || polls >= cycles+1 {
+			t.Fatalf("%s: %.0f polls between %s and %s, %.2f cycles apart", id, polls, a.LastPoll.Format(time.RFC3339Nano),
+				b.LastPoll.Format(time.RFC3339Nano), cycles)
+		}
+		polled += polls
+		missed += max(cycles-polls, 0)
+	}
+	t.Logf("over four cycles: %.0f polls of %d devices, none twice in a cycle; %.1f cycles without a poll (give or take one a device), %.0f skipped by the schedulers",
+		polled, len(ids), missed, skips)
+	if missed > skips+float64(len(ids)) {
+		t.Fatalf("%.0f polls missing, but the schedulers skipped only %.0f cycles", missed, skips)
+	}
+
+	// Kill replica 2 while the events flow.
+	ingestedBefore := make([]float64, clusterReplicas)
+	for i, r := range reps {
+		ingestedBefore[i], _ = r.ingested()
+	}
+	acked := func() (n uint64) {
+		for _, p := range pubs {
+			n += p.acked.Load()
+		}
+		return n
+	}
+	ackedAtKill := acked()
+	survivorSkips := func() float64 {
+		return reps[0].metric("ngic_controller_polls_skipped_total") + reps[1].metric("ngic_controller_polls_skipped_total")
+	}
+	skipsAtKill := survivorSkips()
+	reps[2].cmd.Process.Signal(syscall.SIGKILL)
+	<-reps[2].done
+	killed := time.Now()
+	survivors := []int{0, 1}
+	waitLong(t, "the survivors see two members", func() bool {
+		return reps[0].metric("ngic_controller_cluster_members") == 2 && reps[1].metric("ngic_controller_cluster_members") == 2
+	})
+	var moved []string
+	for _, id := range ids {
+		if v2.owner[id] == 2 {
+			moved = append(moved, id)
+		}
+	}
+	// A moved device starts afresh at its new replica (Polls from 0):
+	// its first poll there was Polls-1 cycles before its latest.
+	first := map[string]time.Time{}
+	waitLong(t, "replica 2's devices polled by the survivors", func() bool {
+		v := watch.view(t, survivors...)
+		for _, id := range moved {
+			if d, ok := v.dev[id]; ok && d.LastPoll.After(killed) && d.Polls > 0 && first[id].IsZero() {
+				first[id] = d.LastPoll.Add(-time.Duration(d.Polls-1) * clusterInterval)
+			}
+		}
+		return len(first) == len(moved) && len(v.twice) == 0 && len(v.owner) == len(ids)
+	})
+	v3 := watch.view(t, survivors...)
+	var takeover time.Duration
+	delays := make([]time.Duration, 0, len(moved))
+	for _, id := range moved {
+		delays = append(delays, first[id].Sub(killed))
+		takeover = max(takeover, first[id].Sub(killed))
+		if want := cluster.Owner(id, survivors); v3.owner[id] != want {
+			t.Fatalf("%s taken by %d, rendezvous hashing names %d", id, v3.owner[id], want)
+		}
+	}
+	// Within two cycles, unless the machine is so loaded that the
+	// survivors' schedulers skipped cycles meanwhile (then the figure is
+	// only logged).
+	lateSkips := survivorSkips() - skipsAtKill
+	slices.Sort(delays)
+	t.Logf("first polls by the survivors after the kill: median %v, 90th percentile %v, last %v",
+		delays[len(delays)/2].Round(time.Millisecond), delays[len(delays)*9/10].Round(time.Millisecond), takeover.Round(time.Millisecond))
+	t.Logf("%d devices of the killed replica polled by the others within %.1f s (%.2f cycles) of the kill; "+
+		"the survivors skipped %.0f cycles meanwhile", len(moved), takeover.Seconds(),
+		takeover.Seconds()/clusterInterval.Seconds(), lateSkips)
+	if takeover > 2*clusterInterval && lateSkips == 0 {
+		t.Fatalf("the killed replica's devices were first polled by the others %v after the kill: more than two cycles", takeover)
+	}
+	for _, i := range survivors {
+		shown := apiDeviceIDs(t, reps[i])
+		if len(shown) != len(ids) {
+			t.Fatalf("replica %d's API shows %d devices, the inventory has %d", i, len(shown), len(ids))
+		}
+		for _, id := range ids {
+			if st, ok := shown[id]; !ok || st == "unknown" {
+				t.Fatalf("replica %d's API: %s %q", i, id, st)
+			}
+		}
+	}
+
+	// While replica 2 is away, its share of the events waits in its session.
+	ackedAtReturn := acked()
+	var survived float64
+	for _, i := range survivors {
+		n, _ := reps[i].ingested()
+		survived += n - ingestedBefore[i]
+	}
+	t.Logf("while replica 2 was down, %d events were acknowledged to the gateways and the survivors counted %.0f",
+		ackedAtReturn-ackedAtKill, survived)
+	if survived >= float64(ackedAtReturn-ackedAtKill) {
+		t.Errorf("the survivors counted every event published while replica 2 was down: mosquitto did not keep its share")
+	}
+	reps[2] = startController(t, cfgs[2], addrs[2])
+	waitLong(t, "three members again, each polling its devices", func() bool {
+		for _, r := range reps {
+			if r.metric("ngic_controller_cluster_members") != clusterReplicas {
+				return false
+			}
+		}
+		v := watch.view(t, all...)
+		for _, id := range ids {
+			if v.owner[id] != cluster.Owner(id, all) {
+				return false
+			}
+		}
+		return len(v.twice) == 0
+	})
+	for _, p := range pubs {
+		p.halt()
+	}
+	var made uint64
+	for _, p := range pubs {
+		made += p.made.Load()
+	}
+	final := acked()
+	total := func() (n float64, per []float64) {
+		for _, r := range reps {
+			e, _ := r.ingested()
+			n += e
+			per = append(per, e)
+		}
+		return n, per
+	}
+	waitLong(t, "every acknowledged event counted", func() bool { n, _ := total(); return n >= float64(final) })
+	n, per := total()
+	t.Logf("events: acknowledged %d, made %d, counted %.0f by the replicas %v", final, made, n, per)
+	// An event made but not acknowledged when its publisher stopped may
+	// have reached a replica too (one at most per gateway).
+	if n < float64(final) || n > float64(made) {
+		t.Fatalf("the replicas counted %.0f events; the gateways made %d, of which the broker acknowledged %d", n, made, final)
+	}
+	if per[2] <= ingestedBefore[2] {
+		t.Fatalf("replica 2 counted no event after its return (%v then %v)", ingestedBefore[2], per[2])
+	}
+
+	// Every replica's coverage report has every village, computed from
+	// the fleet's shared state (each replica polls a third of it).
+	villages := len(firstColumn(t, filepath.Join(inv, "regions.csv")))
+	for i, r := range reps {
+		var got map[string]string
+		waitLong(t, "a coverage report", func() bool { got = coverageClasses(t, r); return got != nil })
+		if len(got) < clusterVillages || len(got) > villages {
+			t.Fatalf("replica %d's coverage report has %d villages, the world %d", i, len(got), clusterVillages)
+		}
+	}
+	for _, r := range reps {
+		r.stop(t)
+	}
+}
