@@ -80,3 +80,29 @@ func Identify(shard string, replicas int, hostname string) (Shard, error) {
 	sh := Shard{Ordinal: i, Replicas: replicas}
 	return sh, sh.Validate()
 }
+
+// Suffixes of the user names of a replica's cluster connections (see
+// Shard.User and NodeOptions.Username).
+const (
+	ConnMembers = "members"
+	ConnState   = "state"
+)
+
+// User returns the user name one of the replica's broker connections
+// presents, derived from base (mqtt.username): base-<ordinal> for its
+// ingest (conn ""), base-<ordinal>-<conn> for its cluster connections
+// (ConnMembers, ConnState); "" when base is "" (a broker without users).
+// A broker that takes the user name for the client ID (mosquitto's
+// use_username_as_clientid, as ngic ships it) would otherwise let the
+// connections of one user knock each other offline; with one user per
+// connection its ACL also says what each may do.
+func (s Shard) User(base, conn string) string {
+	if base == "" {
+		return ""
+	}
+	u := base + "-" + strconv.Itoa(s.Ordinal)
+	if conn != "" {
+		u += "-" + conn
+	}
+	return u
+}

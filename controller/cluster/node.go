@@ -27,10 +27,13 @@ const (
 // NodeOptions configure a Node.
 type NodeOptions struct {
 	// Broker is the broker URL (as broker.Options.Broker), TLS its TLS
-	// configuration (nil for plain TCP or the system's roots), Username and
-	// Password the credentials.
-	Broker             string
-	TLS                *tls.Config
+	// configuration (nil for plain TCP or the system's roots).
+	Broker string
+	TLS    *tls.Config
+	// Username is the replica's user name (Shard.User(base, "")): its
+	// connection of statuses presents Username-members, its connection of
+	// states Username-state, each a user of its own (empty stays empty).
+	// Password is the password of both.
 	Username, Password string
 	// ClientID is the client identifier of the node's connection of
 	// statuses, and with "-state" appended of its connection of states;
@@ -94,23 +97,28 @@ func NewNode(o NodeOptions) (*Node, error) {
 		State: StateOffline, Time: now}
 	// Two connections: the statuses (small, with the will) never wait
 	// behind the states (a few megabytes).
-	co := n.clientOptions(o.ClientID, func(c mqtt.Client) {
+	co := n.clientOptions(o.ClientID, ConnMembers, func(c mqtt.Client) {
 		c.Subscribe(telemetry.ControllerFilter, 1, n.handle)
 		n.heartbeat()
 	}).SetWill(telemetry.ControllerTopic(o.Shard.Ordinal), string(will.Encode()), 1, true)
 	n.c = mqtt.NewClient(co)
-	n.sc = mqtt.NewClient(n.clientOptions(o.ClientID+"-state", func(c mqtt.Client) {
+	n.sc = mqtt.NewClient(n.clientOptions(o.ClientID+"-state", ConnState, func(c mqtt.Client) {
 		c.Subscribe(telemetry.ControllerStateFilter, 1, n.handle)
 	}))
 	return n, nil
 }
 
-// clientOptions are the options of one of the node's connections.
-func (n *Node) clientOptions(id string, onConnect mqtt.OnConnectHandler) *mqtt.ClientOptions {
+// clientOptions are the options of one of the node's connections, conn
+// (ConnMembers, ConnState).
+func (n *Node) clientOptions(id, conn string, onConnect mqtt.OnConnectHandler) *mqtt.ClientOptions {
+	user := n.o.Username
+	if user != "" {
+		user += "-" + conn
+	}
 	co := mqtt.NewClientOptions().
 		AddBroker(n.o.Broker).
 		SetClientID(id).
-		SetUsername(n.o.Username).
+		SetUsername(user).
 		SetPassword(n.o.Password).
 		SetCleanSession(true). // the retained messages are the whole state: nothing to keep
 		SetAutoReconnect(true).

@@ -67,7 +67,7 @@ func (d *Daemon) openCluster(cfg *config.Config, shard string) error {
 	if err != nil {
 		return err
 	}
-	node, err := cluster.NewNode(cluster.NodeOptions{Broker: m.Broker, TLS: tlsConf, Username: m.Username,
+	node, err := cluster.NewNode(cluster.NodeOptions{Broker: m.Broker, TLS: tlsConf, Username: sh.User(m.Username, ""),
 		Password: password, ClientID: fmt.Sprintf("%s-cluster-%d", m.ClientID, sh.Ordinal), Shard: sh,
 		Heartbeat: cl.Heartbeat})
 	if err != nil {
@@ -111,6 +111,16 @@ func (d *Daemon) clientID(id string) string {
 		return id
 	}
 	return fmt.Sprintf("%s-%d", id, d.cluster.shard.Ordinal)
+}
+
+// username is the ingest's MQTT user name: one per replica in a cluster
+// (cluster.Shard.User), so that with a broker that makes the user name
+// the client ID (the shipped mosquitto) no two connections share one.
+func (d *Daemon) username(base string) string {
+	if d.cluster == nil {
+		return base
+	}
+	return d.cluster.shard.User(base, "")
 }
 
 // shareGroup is the shared subscription group of the events ("" without

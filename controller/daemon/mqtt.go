@@ -85,7 +85,7 @@ func (d *Daemon) openBroker(cfg *config.Config) error {
 		return err
 	}
 	redacted := brokerurl.Redact(m.Broker)
-	sub, err := broker.Subscribe(broker.Options{Broker: m.Broker, TLS: tlsConf, Username: m.Username,
+	sub, err := broker.Subscribe(broker.Options{Broker: m.Broker, TLS: tlsConf, Username: d.username(m.Username),
 		Password: password, ClientID: d.clientID(m.ClientID), ShareGroup: d.shareGroup(), Recorder: d.ingest,
 		OnState: func(connected bool, err error) {
 			switch {
