@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/ngic/ngic/controller/alerts"
 	"github.com/ngic/ngic/controller/api"
 	"github.com/ngic/ngic/controller/cluster"
 	"github.com/ngic/ngic/controller/config"
@@ -31,6 +32,8 @@ type clusterRun struct {
 	node  *cluster.Node
 	shard cluster.Shard
 	group string
+	// gateways makes each gateway's alerts one replica's.
+	gateways *cluster.GatewayAlerts
 
 	// assign serialises the changes of the poller's devices (membership
 	// changes and reloads); inventory is the latest inventory's devices.
@@ -74,6 +77,7 @@ func (d *Daemon) openCluster(cfg *config.Config, shard string) error {
 		return err
 	}
 	c := &clusterRun{node: node, shard: sh, group: cl.Group, live: node.Live(),
+		gateways: cluster.NewGatewayAlerts(sh.Ordinal, node.Live(), d.alerts),
 		published: prometheus.NewCounter(prometheus.CounterOpts{Name: "ngic_controller_cluster_states_published_total",
 			Help: "States this replica published for the others."}),
 		publishErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "ngic_controller_cluster_state_errors_total",
@@ -121,6 +125,40 @@ func (d *Daemon) username(base string) string {
 		return base
 	}
 	return d.cluster.shard.User(base, "")
+}
+
+// gatewaySignals is the ingest's alert sink: the engine, through the
+// cluster's GatewayAlerts when clustered (openCluster runs before any
+// message arrives).
+type gatewaySignals struct{ d *Daemon }
+
+// Signal implements alerts.Sink.
+func (g gatewaySignals) Signal(s alerts.Signal) {
+	if c := g.d.cluster; c != nil {
+		c.gateways.Signal(s)
+		return
+	}
+	g.d.alerts.Signal(s)
+}
+
+// alertOwner returns the live replica whose shared state holds the open
+// alert id, or -1.
+func (d *Daemon) alertOwner(id string) int {
+	if d.cluster == nil {
+		return -1
+	}
+	live := d.cluster.node.Live()
+	for _, s := range d.cluster.node.Others() {
+		if !slices.Contains(live, s.Ordinal) {
+			continue
+		}
+		for _, a := range s.Alerts {
+			if a.ID == id {
+				return s.Ordinal
+			}
+		}
+	}
+	return -1
 }
 
 // shareGroup is the shared subscription group of the events ("" without
@@ -194,6 +232,7 @@ func (d *Daemon) runCluster(ctx context.Context) error {
 			if same {
 				return
 			}
+			c.gateways.SetLive(live)
 			err := d.reassign()
 			if err != nil {
 				d.log.Error("devices not reassigned after a change of the cluster's members", "err", err)

@@ -26,7 +26,7 @@ const refusalLogEvery = 10 * time.Second
 // openIngest opens the ingest's durable state, writing lines to InfluxDB
 // when configured and signals to the alert engine.
 func (d *Daemon) openIngest(cfg *config.Config) error {
-	o := ingest.Options{StatePath: filepath.Join(cfg.StateDir, ingestState), Signals: d.alerts,
+	o := ingest.Options{StatePath: filepath.Join(cfg.StateDir, ingestState), Signals: gatewaySignals{d},
 		OfflineAfter: cfg.Ingest.OfflineAfter, MaxPayload: cfg.Ingest.MaxPayload}
 	if d.influx != nil {
 		o.Lines = d.influx.Write

@@ -1,0 +1,131 @@
+package cluster
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ngic/ngic/controller/alerts"
+)
+
+// sinkRecorder keeps the signals it is given.
+type sinkRecorder struct {
+	mu  sync.Mutex
+	got []alerts.Signal
+}
+
+func (r *sinkRecorder) Signal(s alerts.Signal) {
+	r.mu.Lock()
+	r.got = append(r.got, s)
+	r.mu.Unlock()
+}
+
+func (r *sinkRecorder) take() []alerts.Signal {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.got
+	r.got = nil
+	return out
+}
+
+func offline(gw string, active bool, t time.Time) alerts.Signal {
+	return alerts.Signal{Kind: alerts.KindGatewayOffline, Subject: alerts.Subject{Type: alerts.SubjectGateway, ID: gw},
+		Active: active, Time: t}
+}
+
+// TestGatewayAlertsOnce: two replicas hear every gateway's offline
+// signal; each active one reaches exactly one engine (the owner's), every
+// clear reaches both, and event signals pass on either. When replica 1
+// leaves, replica 0 raises at once the alerts of 1's gateways that are
+// offline, timed from when they went offline, and none of its own again.
+func TestGatewayAlertsOnce(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	live := []int{0, 1}
+	recs := []*sinkRecorder{{}, {}}
+	gs := []*GatewayAlerts{NewGatewayAlerts(0, live, recs[0]), NewGatewayAlerts(1, live, recs[1])}
+	var gws []string
+	owned := map[int][]string{}
+	for i := range 40 {
+		gw := fmt.Sprintf("gw-%02d", i)
+		gws = append(gws, gw)
+		owned[Owner(gw, live)] = append(owned[Owner(gw, live)], gw)
+	}
+	if len(owned[0]) == 0 || len(owned[1]) == 0 {
+		t.Fatalf("40 gateways all owned by one replica: %v", owned)
+	}
+	for _, at := range []time.Time{t0, t0.Add(time.Minute)} { // offline, then still offline
+		for _, gw := range gws {
+			for _, g := range gs {
+				g.Signal(offline(gw, true, at))
+			}
+		}
+	}
+	for r, rec := range recs {
+		var got []string
+		for _, s := range rec.take() {
+			got = append(got, s.Subject.ID)
+		}
+		want := slices.Concat(owned[r], owned[r])
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("replica %d took %v, want its own twice: %v", r, got, want)
+		}
+	}
+
+	// A clear reaches both; an event's signal passes where it arrives.
+	for _, g := range gs {
+		g.Signal(offline(gws[0], false, t0.Add(2*time.Minute)))
+		g.Signal(offline(gws[0], true, t0.Add(3*time.Minute)))
+	}
+	door := alerts.Signal{Kind: alerts.KindDoorHeld, Subject: alerts.Subject{Type: alerts.SubjectGateway, ID: gws[1]},
+		Key: "eye-1", Active: true, Time: t0}
+	gs[Owner(gws[1], live)^1].Signal(door)
+	for r, rec := range recs {
+		got := rec.take()
+		want := 1 // the clear
+		if Owner(gws[0], live) == r {
+			want = 2
+		}
+		if r != Owner(gws[1], live) {
+			want++ // the door
+		}
+		if len(got) != want || got[0].Active {
+			t.Errorf("replica %d took %d signals (%+v), want %d beginning with the clear", r, len(got), got, want)
+		}
+	}
+
+	// Replica 1 leaves: 0 raises its gateways, offline since t0 (gws[0]
+	// since its second fall), and nothing else.
+	gs[0].SetLive([]int{0})
+	got := recs[0].take()
+	var ids []string
+	for _, s := range got {
+		ids = append(ids, s.Subject.ID)
+		want := t0
+		if s.Subject.ID == gws[0] {
+			want = t0.Add(3 * time.Minute)
+		}
+		if !s.Active || !s.Time.Equal(want) {
+			t.Errorf("handed over %+v, want active since %v", s, want)
+		}
+	}
+	slices.Sort(ids)
+	if !slices.Equal(ids, owned[1]) {
+		t.Errorf("replica 0 raised %v after 1 left, want 1's gateways %v", ids, owned[1])
+	}
+	// Back to two: nothing moves to 0, nothing raised.
+	gs[0].SetLive(live)
+	if got := recs[0].take(); len(got) != 0 {
+		t.Errorf("replica 0 raised %+v when 1 came back", got)
+	}
+	// Every later signal of 1's gateways goes to 1 again.
+	for _, gw := range owned[1] {
+		gs[0].Signal(offline(gw, true, t0.Add(time.Hour)))
+	}
+	if got := recs[0].take(); len(got) != 0 {
+		t.Errorf("replica 0 took %d signals of gateways it no longer owns", len(got))
+	}
+}
