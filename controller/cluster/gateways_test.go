@@ -3,32 +3,12 @@ package cluster
 import (
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ngic/ngic/controller/alerts"
+	"github.com/ngic/ngic/controller/alerts/alertstest"
 )
-
-// sinkRecorder keeps the signals it is given.
-type sinkRecorder struct {
-	mu  sync.Mutex
-	got []alerts.Signal
-}
-
-func (r *sinkRecorder) Signal(s alerts.Signal) {
-	r.mu.Lock()
-	r.got = append(r.got, s)
-	r.mu.Unlock()
-}
-
-func (r *sinkRecorder) take() []alerts.Signal {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := r.got
-	r.got = nil
-	return out
-}
 
 func offline(gw string, active bool, t time.Time) alerts.Signal {
 	return alerts.Signal{Kind: alerts.KindGatewayOffline, Subject: alerts.Subject{Type: alerts.SubjectGateway, ID: gw},
@@ -43,7 +23,7 @@ func offline(gw string, active bool, t time.Time) alerts.Signal {
 func TestGatewayAlertsOnce(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	live := []int{0, 1}
-	recs := []*sinkRecorder{{}, {}}
+	recs := []*alertstest.Recorder{{}, {}}
 	gs := []*GatewayAlerts{NewGatewayAlerts(0, live, recs[0]), NewGatewayAlerts(1, live, recs[1])}
 	var gws []string
 	owned := map[int][]string{}
@@ -64,7 +44,7 @@ func TestGatewayAlertsOnce(t *testing.T) {
 	}
 	for r, rec := range recs {
 		var got []string
-		for _, s := range rec.take() {
+		for _, s := range rec.Take() {
 			got = append(got, s.Subject.ID)
 		}
 		want := slices.Concat(owned[r], owned[r])
@@ -84,7 +64,7 @@ func TestGatewayAlertsOnce(t *testing.T) {
 		Key: "eye-1", Active: true, Time: t0}
 	gs[Owner(gws[1], live)^1].Signal(door)
 	for r, rec := range recs {
-		got := rec.take()
+		got := rec.Take()
 		want := 1 // the clear
 		if Owner(gws[0], live) == r {
 			want = 2
@@ -100,7 +80,7 @@ func TestGatewayAlertsOnce(t *testing.T) {
 	// Replica 1 leaves: 0 raises its gateways, offline since t0 (gws[0]
 	// since its second fall), and nothing else.
 	gs[0].SetLive([]int{0})
-	got := recs[0].take()
+	got := recs[0].Take()
 	var ids []string
 	for _, s := range got {
 		ids = append(ids, s.Subject.ID)
@@ -118,14 +98,14 @@ func TestGatewayAlertsOnce(t *testing.T) {
 	}
 	// Back to two: nothing moves to 0, nothing raised.
 	gs[0].SetLive(live)
-	if got := recs[0].take(); len(got) != 0 {
+	if got := recs[0].Take(); len(got) != 0 {
 		t.Errorf("replica 0 raised %+v when 1 came back", got)
 	}
 	// Every later signal of 1's gateways goes to 1 again.
 	for _, gw := range owned[1] {
 		gs[0].Signal(offline(gw, true, t0.Add(time.Hour)))
 	}
-	if got := recs[0].take(); len(got) != 0 {
+	if got := recs[0].Take(); len(got) != 0 {
 		t.Errorf("replica 0 took %d signals of gateways it no longer owns", len(got))
 	}
 }
