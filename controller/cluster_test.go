@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -517,4 +519,241 @@ func TestClusterThreeReplicas(t *testing.T) {
 	for _, r := range reps {
 		r.stop(t)
 	}
+}
+
+// shippedReplica writes replica i of two's configuration for the shipped
+// broker at addr: TLS with a client certificate, the user ngic-controller
+// (each connection derives its own from it), gateway-offline alerts
+// raised after a second.
+func shippedReplica(t *testing.T, b *testenv.MosquittoTLS, inv string, i int) (cfg, httpAddr string) {
+	dir := t.TempDir()
+	cert, key := b.PKI.Issue(t, fmt.Sprintf("ngic-controller-%d", i), false)
+	pw := writeFile(t, dir, "mqtt-password", "secret-ngic-controller\n")
+	token := writeFile(t, dir, "token", clusterToken+"\n")
+	httpAddr = fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	return writeFile(t, dir, "controller.yaml", fmt.Sprintf(`inventory: %s
+poll:
+  interval: 2s
+  timeout: 500ms
+  retries: 0
+mqtt:
+  broker: ssl://%s
+  tls: {ca_file: %s, cert_file: %s, key_file: %s}
+  username: ngic-controller
+  password_file: %s
+  client_id: ngic-controller
+alerts:
+  rules:
+    - {name: gateway-offline, kind: gateway-offline, after: 1s}
+http:
+  listen: %s
+  tokens:
+    - {name: noc, file: %s, role: admin}
+state_dir: %s
+cluster:
+  enabled: true
+  shard: %d/2
+  heartbeat: 500ms
+`, inv, b.Addr, b.PKI.CAFile, cert, key, pw, httpAddr, token, filepath.Join(dir, "state"), i)), httpAddr
+}
+
+// dialGateway connects to the shipped broker as gateway gw, with a
+// certificate and password of its own.
+func dialGateway(t *testing.T, b *testenv.MosquittoTLS, gw string) mqtt.Client {
+	t.Helper()
+	cert, key := b.PKI.Issue(t, gw, false)
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM([]byte(readFile(t, b.PKI.CAFile)))
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker("ssl://" + b.Addr).SetClientID(gw).
+		SetUsername(gw).SetPassword("secret-" + gw).
+		SetTLSConfig(&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{pair}}).
+		SetAutoReconnect(false).SetConnectTimeout(20 * time.Second))
+	if tok := c.Connect(); !tok.WaitTimeout(20*time.Second) || tok.Error() != nil {
+		t.Fatalf("%s: connect: %v", gw, tok.Error())
+	}
+	t.Cleanup(func() { c.Disconnect(100) })
+	return c
+}
+
+// TestClusterShippedBroker: two replicas against mosquitto running the
+// shipped configuration and ACL (TLS client certificates, the user name
+// as client ID, one user per connection of each replica) see each other,
+// split the devices and the gateway's events, and never knock each
+// other's connections off. The gateway going offline raises one alert in
+// the fleet, on the replica that owns the gateway; acknowledged on the
+// other, it is acknowledged on the owner.
+func TestClusterShippedBroker(t *testing.T) {
+	const devices, events, gw = 24, 20, "gw-a"
+	users := map[string]string{gw: "secret-" + gw}
+	for i := range 2 {
+		for _, conn := range []string{"", cluster.ConnMembers, cluster.ConnState} {
+			users[cluster.Shard{Ordinal: i, Replicas: 2}.User("ngic-controller", conn)] = "secret-ngic-controller"
+		}
+	}
+	root, err := filepath.Abs(filepath.Join("..", "deploy", "mosquitto", "ngic.acl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := testenv.StartMosquittoTLS(t, users, root)
+
+	inv := t.TempDir()
+	var rows strings.Builder
+	rows.WriteString("id,site,address,credentials\n")
+	dead := testenv.FreeUDPPort(t) // nothing answers: every device is polled, and down
+	for i := range devices {
+		fmt.Fprintf(&rows, "dev-%02d,s1,127.0.0.1:%d,community:public\n", i, dead)
+	}
+	writeFile(t, inv, "devices.csv", rows.String())
+	writeFile(t, inv, "gateways.csv", "gateway,site\n"+gw+",s1\n")
+
+	reps := make([]*controllerProc, 2)
+	for i := range reps {
+		cfg, addr := shippedReplica(t, b, inv, i)
+		reps[i] = startController(t, cfg, addr)
+	}
+	connected := func(p *controllerProc) bool {
+		h, err := p.health()
+		if err != nil {
+			return false
+		}
+		m, _ := h["mqtt"].(map[string]any)
+		return m["connected"] == true
+	}
+	waitLong(t, "two members splitting the devices, both ingests connected", func() bool {
+		n := 0.0
+		for _, r := range reps {
+			o := r.metric("ngic_controller_cluster_owned_devices")
+			if r.metric("ngic_controller_cluster_members") != 2 || o <= 0 || !connected(r) {
+				return false
+			}
+			n += o
+		}
+		return n == devices
+	})
+
+	// The gateway's events go to one replica each, through $share.
+	g := dialGateway(t, b, gw)
+	online, err := telemetry.EncodeStatus(&telemetry.Status{V: telemetry.SchemaVersion, Gateway: gw, State: telemetry.StateOnline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishRetained(t, g, telemetry.StatusTopic(gw), online)
+	for seq := uint64(1); seq <= events; seq++ {
+		publish(t, g, telemetry.EventTopic(gw, "gate"), eventPayload(t, gw, seq))
+	}
+	ingested := func(p *controllerProc) float64 {
+		h, err := p.health()
+		if err != nil {
+			return -1
+		}
+		in, _ := h["ingest"].(map[string]any)
+		n, _ := in["events"].(float64)
+		return n
+	}
+	waitLong(t, "every event counted once over the replicas", func() bool {
+		return ingested(reps[0])+ingested(reps[1]) == events
+	})
+
+	// Offline: one alert in the fleet, the owner's.
+	offline, err := telemetry.EncodeStatus(&telemetry.Status{V: telemetry.SchemaVersion, Gateway: gw, State: telemetry.StateOffline})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishRetained(t, g, telemetry.StatusTopic(gw), offline)
+	owner := cluster.Owner(gw, []int{0, 1})
+	other := reps[1-owner]
+	var id string
+	waitLong(t, "the owner's alert, seen by the other replica", func() bool {
+		var page struct {
+			Items []telemetry.Alert `json:"items"`
+		}
+		(&apitest.Client{T: t, Base: "http://" + other.http, Token: clusterToken}).GetJSON("/api/v1/alerts", &page)
+		for _, a := range page.Items {
+			if a.Subject.ID == gw {
+				id = a.ID
+				return true
+			}
+		}
+		return false
+	})
+	// The other replica shared a state after the owner raised the alert
+	// (a second after the signal both received): it raised none.
+	for i, r := range reps {
+		h, err := r.health()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0.0
+		if i == owner {
+			want = 1
+		}
+		if h["alerts_open"] != want {
+			t.Errorf("replica %d has %v alerts of its own open, want %v", i, h["alerts_open"], want)
+		}
+	}
+	// Acknowledged on the other replica: it answers with the alert
+	// acknowledged, and the owner, which raised it, applies it.
+	ack := map[string]string{"note": "on it"}
+	r := (&apitest.Client{T: t, Base: "http://" + other.http, Token: clusterToken}).Do("POST", "/api/v1/alerts/"+id+"/ack", ack)
+	var got telemetry.Alert
+	if r.Status != http.StatusOK {
+		t.Fatalf("acknowledging on the other replica: %d %s", r.Status, r.Body)
+	}
+	r.JSON(t, &got)
+	if got.ID != id || got.Ack == nil || got.Ack.By != "noc" || got.Ack.Note != "on it" {
+		t.Errorf("acknowledging on the other replica answered %+v", got)
+	}
+	waitLong(t, "the owner applying the acknowledgement", func() bool {
+		var page struct {
+			Items []telemetry.Alert `json:"items"`
+		}
+		(&apitest.Client{T: t, Base: "http://" + reps[owner].http, Token: clusterToken}).GetJSON("/api/v1/alerts", &page)
+		for _, a := range page.Items {
+			if a.ID == id && a.Ack != nil {
+				if a.Ack.By != "noc" || a.Ack.Note != "on it" || !a.Ack.At.Equal(got.Ack.At) {
+					t.Fatalf("the owner's alert acknowledged as %+v, want %+v", a.Ack, got.Ack)
+				}
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.Contains(reps[owner].Log(), fmt.Sprintf(`"through_replica":%d`, 1-owner)) {
+		t.Errorf("the owner's log does not tell the acknowledgement came through replica %d", 1-owner)
+	}
+
+	for _, r := range reps {
+		r.stop(t)
+	}
+	b.Stop()
+	log := b.Log()
+	for _, bad := range []string{"already connected, closing old connection", "Denied", "not authorised"} {
+		if strings.Contains(log, bad) {
+			t.Errorf("the broker's log says %q:\n%s", bad, grepLines(log, bad))
+		}
+	}
+}
+
+// publishRetained publishes a retained message at QoS 1 and waits for the
+// broker to take it.
+func publishRetained(t *testing.T, c mqtt.Client, topic string, payload []byte) {
+	t.Helper()
+	if tok := c.Publish(topic, 1, true, payload); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish %s: %v", topic, tok.Error())
+	}
+}
+
+// grepLines returns the lines of s holding sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ngic/ngic/controller/coverage"
 	"github.com/ngic/ngic/controller/poller"
@@ -27,14 +28,26 @@ type Device struct {
 }
 
 // State is the retained message a replica publishes on
-// telemetry.ControllerStateTopic every cycle: the devices it polls and
-// its open alerts.
+// telemetry.ControllerStateTopic every cycle: the devices it polls, its
+// open alerts, and the acknowledgements it took for alerts another
+// replica raised.
 type State struct {
 	V       int               `json:"v"`
 	Ordinal int               `json:"ordinal"`
 	Time    time.Time         `json:"time"`
 	Devices []Device          `json:"devices"`
 	Alerts  []telemetry.Alert `json:"alerts,omitempty"`
+	Acks    []Ack             `json:"acks,omitempty"`
+}
+
+// Ack is an acknowledgement a replica's API took for an alert another
+// replica raised: that one applies it when it reads the state (an alert
+// is acknowledged on the replica that raised it, so that its webhooks
+// hear of it once).
+type Ack struct {
+	// Alert is the alert's ID.
+	Alert string `json:"alert"`
+	telemetry.AlertAck
 }
 
 // Encode returns the state's JSON payload.
@@ -72,6 +85,13 @@ func ParseState(b []byte) (*State, error) {
 	for i := range s.Alerts {
 		if err := s.Alerts[i].Validate(); err != nil {
 			return nil, fmt.Errorf("cluster: state of replica %d: alert %d: %w", s.Ordinal, i, err)
+		}
+	}
+	for i, a := range s.Acks {
+		if a.Alert == "" || len(a.Alert) > telemetry.MaxAlertName || a.By == "" || len(a.By) > telemetry.MaxAlertName ||
+			len(a.Note) > telemetry.MaxAlertText || !utf8.ValidString(a.By+a.Note) {
+			return nil, fmt.Errorf("cluster: state of replica %d: acknowledgement %d: alert %.64q by %.64q: empty, too long or not UTF-8",
+				s.Ordinal, i, a.Alert, a.By)
 		}
 	}
 	return s, nil

@@ -290,8 +290,11 @@ func (s apiSource) Alerts(recent bool) []telemetry.Alert {
 // Acknowledge implements api.Source.
 func (s apiSource) Acknowledge(id, by, note string) (telemetry.Alert, error) {
 	a, err := s.d.alerts.Acknowledge(id, by, note, time.Now())
-	if r := s.d.alertOwner(id); r >= 0 && errors.Is(err, alerts.ErrUnknownAlert) {
-		return a, fmt.Errorf("%w: alert %q is raised by replica %d of the cluster: acknowledge it on that replica", api.ErrConflict, id, r)
+	if errors.Is(err, alerts.ErrUnknownAlert) {
+		if fa, ok := s.d.forwardAck(id, by, note); ok { // raised by another replica
+			s.d.log.Info("alert acknowledged, for the replica that raised it", "alert", id, "by", by)
+			return fa, nil
+		}
 	}
 	if errors.Is(err, alerts.ErrUnknownAlert) {
 		return a, fmt.Errorf("%w: %v", api.ErrNotFound, err)

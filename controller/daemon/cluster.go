@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +43,11 @@ type clusterRun struct {
 	mu        sync.Mutex
 	live      []int
 	owned     int
+	// acks are the acknowledgements this replica's API took for alerts
+	// another raised, shared in its state until that one applies them;
+	// applied are those of the others this replica applied.
+	acks    map[string]cluster.Ack
+	applied map[cluster.Ack]bool
 
 	published, publishErrors prometheus.Counter
 }
@@ -78,6 +84,7 @@ func (d *Daemon) openCluster(cfg *config.Config, shard string) error {
 	}
 	c := &clusterRun{node: node, shard: sh, group: cl.Group, live: node.Live(),
 		gateways: cluster.NewGatewayAlerts(sh.Ordinal, node.Live(), d.alerts),
+		acks:     map[string]cluster.Ack{}, applied: map[cluster.Ack]bool{},
 		published: prometheus.NewCounter(prometheus.CounterOpts{Name: "ngic_controller_cluster_states_published_total",
 			Help: "States this replica published for the others."}),
 		publishErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "ngic_controller_cluster_state_errors_total",
@@ -141,24 +148,106 @@ func (g gatewaySignals) Signal(s alerts.Signal) {
 	g.d.alerts.Signal(s)
 }
 
-// alertOwner returns the live replica whose shared state holds the open
-// alert id, or -1.
-func (d *Daemon) alertOwner(id string) int {
-	if d.cluster == nil {
-		return -1
-	}
+// liveOthers are the latest states of the other live replicas.
+func (d *Daemon) liveOthers() []*cluster.State {
 	live := d.cluster.node.Live()
+	var out []*cluster.State
 	for _, s := range d.cluster.node.Others() {
-		if !slices.Contains(live, s.Ordinal) {
+		if slices.Contains(live, s.Ordinal) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// forwardAck acknowledges the open alert id that another live replica
+// raised: the acknowledgement goes in this replica's shared state, and
+// that replica applies it (applyAcks) within a state period. It returns
+// the alert as acknowledged, and false when no live replica has it open.
+func (d *Daemon) forwardAck(id, by, note string) (telemetry.Alert, bool) {
+	if d.cluster == nil {
+		return telemetry.Alert{}, false
+	}
+	for _, s := range d.liveOthers() {
+		for _, a := range s.Alerts {
+			if a.ID != id {
+				continue
+			}
+			ack := cluster.Ack{Alert: id, AlertAck: telemetry.AlertAck{By: by, At: time.Now().UTC(), Note: note}}
+			if a.Started.After(ack.At) {
+				ack.At = a.Started
+			}
+			d.cluster.mu.Lock()
+			d.cluster.acks[id] = ack
+			d.cluster.mu.Unlock()
+			a.Ack = &ack.AlertAck
+			return a, true
+		}
+	}
+	return telemetry.Alert{}, false
+}
+
+// pendingAcks are the forwarded acknowledgements whose alert is still
+// open on a live replica that has not applied them; the others are
+// forgotten.
+func (d *Daemon) pendingAcks() []cluster.Ack {
+	open := map[string]*telemetry.AlertAck{}
+	for _, s := range d.liveOthers() {
+		for _, a := range s.Alerts {
+			open[a.ID] = a.Ack
+		}
+	}
+	c := d.cluster
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []cluster.Ack
+	for id, ack := range c.acks {
+		have, ok := open[id]
+		if !ok || (have != nil && have.By == ack.By && have.Note == ack.Note && !have.At.Before(ack.At)) {
+			delete(c.acks, id)
 			continue
 		}
-		for _, a := range s.Alerts {
-			if a.ID == id {
-				return s.Ordinal
+		out = append(out, ack)
+	}
+	slices.SortFunc(out, func(a, b cluster.Ack) int { return strings.Compare(a.Alert, b.Alert) })
+	return out
+}
+
+// applyAcks applies the acknowledgements the other live replicas took
+// for this replica's open alerts, each once.
+func (d *Daemon) applyAcks() {
+	open := map[string]bool{}
+	for _, a := range d.alerts.Open() {
+		open[a.ID] = true
+	}
+	c := d.cluster
+	type forwarded struct {
+		cluster.Ack
+		from int
+	}
+	var todo []forwarded
+	c.mu.Lock()
+	for ack := range c.applied {
+		if !open[ack.Alert] {
+			delete(c.applied, ack)
+		}
+	}
+	for _, s := range d.liveOthers() {
+		for _, ack := range s.Acks {
+			if open[ack.Alert] && !c.applied[ack] {
+				c.applied[ack] = true
+				todo = append(todo, forwarded{ack, s.Ordinal})
 			}
 		}
 	}
-	return -1
+	c.mu.Unlock()
+	for _, ack := range todo {
+		if _, err := d.alerts.Acknowledge(ack.Alert, ack.By, ack.Note, ack.At); err != nil {
+			d.log.Warn("acknowledgement from another replica not applied", "alert", ack.Alert, "err", err)
+			continue
+		}
+		d.log.Info("alert acknowledged", "alert", ack.Alert, "by", ack.By, "through_replica", ack.from)
+	}
 }
 
 // shareGroup is the shared subscription group of the events ("" without
@@ -255,6 +344,7 @@ func (d *Daemon) runCluster(ctx context.Context) error {
 			return <-errc
 		case <-t.C:
 		}
+		d.applyAcks()
 		if err := c.node.PublishState(ctx, d.localState()); err != nil {
 			c.publishErrors.Inc()
 			if ctx.Err() == nil {
@@ -273,10 +363,10 @@ func (d *Daemon) config() *config.Config {
 	return d.cfg
 }
 
-// localState is what this replica shares: the devices it polls, and its
-// open alerts.
+// localState is what this replica shares: the devices it polls, its
+// open alerts, and the acknowledgements it took for the others'.
 func (d *Daemon) localState() *cluster.State {
-	return &cluster.State{Time: time.Now(), Devices: d.localDevices(), Alerts: d.alerts.Open()}
+	return &cluster.State{Time: time.Now(), Devices: d.localDevices(), Alerts: d.alerts.Open(), Acks: d.pendingAcks()}
 }
 
 // localDevices are the devices this replica polls, with their class and
@@ -370,14 +460,7 @@ func (d *Daemon) fleetAlerts() []telemetry.Alert {
 	if d.cluster == nil {
 		return local
 	}
-	live := d.cluster.node.Live()
-	var others []*cluster.State
-	for _, s := range d.cluster.node.Others() {
-		if slices.Contains(live, s.Ordinal) {
-			others = append(others, s)
-		}
-	}
-	return cluster.OpenAlerts(local, others)
+	return cluster.OpenAlerts(local, d.liveOthers())
 }
 
 // coverageStates are the devices' states coverage is computed from: the
