@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -250,4 +251,110 @@ func deniedPublishes(t *testing.T, b *testenv.MosquittoTLS) map[string]int {
 		}
 	}
 	return denied
+}
+
+// TestReplicaIdentities: with the shipped configuration and ACL the users
+// of clustered replicas read and write ngic/v1/controllers/#, and neither
+// a gateway nor the single controller's user may publish there (a marker
+// published after each refused message is the next one seen, and the
+// broker's log shows each refusal).
+func TestReplicaIdentities(t *testing.T) {
+	root, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := map[string]string{}
+	for _, u := range []string{"ngic-controller", "ngic-controller-0-members", "ngic-controller-1-members",
+		"ngic-controller-1-state", "gw-a"} {
+		users[u] = password(u)
+	}
+	b := testenv.StartMosquittoTLS(t, users, filepath.Join(root, "ngic.acl"))
+
+	r0 := dial(t, b, "ngic-controller-0-members")
+	if q := r0.sub(t, telemetry.ControllerFilter); q != 1 {
+		t.Fatalf("replica 0: statuses granted %#x, want QoS 1", q)
+	}
+	if q := r0.sub(t, telemetry.ControllerStateFilter); q != 1 {
+		t.Fatalf("replica 0: states granted %#x, want QoS 1", q)
+	}
+	r1 := dial(t, b, "ngic-controller-1-members")
+	r1.pub(t, telemetry.ControllerTopic(1), "online 1")
+	r0.expect(t, telemetry.ControllerTopic(1), "online 1")
+	r1s := dial(t, b, "ngic-controller-1-state")
+	r1s.pub(t, telemetry.ControllerStateTopic(1), "state 1")
+	r0.expect(t, telemetry.ControllerStateTopic(1), "state 1")
+
+	// A gateway subscribing to the replicas' topics gets nothing of them,
+	// whether the broker grants the filter or not.
+	gw := dial(t, b, "gw-a")
+	t.Logf("gw-a subscribing to %s: granted %#x", telemetry.ControllerFilter, gw.sub(t, telemetry.ControllerFilter))
+	r1.pub(t, telemetry.ControllerTopic(1), "online 1 again")
+	r0.expect(t, telemetry.ControllerTopic(1), "online 1 again")
+	gw.pub(t, telemetry.StatusTopic("gw-a"), "gw-a's own")
+	select {
+	case m := <-gw.msgs:
+		t.Fatalf("gw-a received %s %q", m.Topic(), m.Payload())
+	default:
+	}
+
+	// The gateway and the single controller forge a replica's will and
+	// state: replica 0 sees the marker next.
+	forged := []string{telemetry.ControllerTopic(1), telemetry.ControllerStateTopic(1)}
+	for _, user := range []string{"gw-a", "ngic-controller"} {
+		for _, topic := range forged {
+			forge(t, b, user, topic, "forged by "+user)
+		}
+	}
+	r1.pub(t, telemetry.ControllerTopic(1), "marker")
+	r0.expect(t, telemetry.ControllerTopic(1), "marker")
+	denied := deniedPublishes(t, b)
+	for _, topic := range forged {
+		if denied[topic] != 2 {
+			t.Errorf("%d denials of a publish on %s in the broker's log, want 2 (gw-a's, ngic-controller's)", denied[topic], topic)
+		}
+	}
+}
+
+// TestReplicaBlocks: every replica's block of the shipped ACL grants
+// the same as replica 0's, its user names aside, so that copying a block
+// for one more replica is the whole of scaling the ACL out.
+func TestReplicaBlocks(t *testing.T) {
+	b, err := os.ReadFile("ngic.acl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := map[int]string{} // ordinal → its three users' lines, the ordinal replaced by <i>
+	cur := -1
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if u, ok := strings.CutPrefix(line, "user "); ok {
+			cur = -1
+			if rest, ok := strings.CutPrefix(u, "ngic-controller-"); ok {
+				n, _, _ := strings.Cut(rest, "-")
+				var err error
+				if cur, err = strconv.Atoi(n); err != nil {
+					t.Fatalf("user %s: not ngic-controller-<ordinal>[-<connection>]", u)
+				}
+			}
+		}
+		if cur >= 0 {
+			blocks[cur] += strings.ReplaceAll(line, "ngic-controller-"+strconv.Itoa(cur), "ngic-controller-<i>") + "\n"
+		}
+	}
+	if len(blocks) < 3 {
+		t.Fatalf("%d replica blocks, want one per replica of the kustomize base (3)", len(blocks))
+	}
+	for i := range len(blocks) {
+		if blocks[i] != blocks[0] {
+			t.Errorf("replica %d's block differs from replica 0's:\n%s\nwant:\n%s", i, blocks[i], blocks[0])
+		}
+	}
+	for _, conn := range []string{"", "-members", "-state"} {
+		if !strings.Contains(blocks[0], "user ngic-controller-<i>"+conn+"\n") {
+			t.Errorf("no user ngic-controller-<i>%s in a replica's block", conn)
+		}
+	}
 }
