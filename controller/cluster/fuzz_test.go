@@ -31,6 +31,8 @@ func FuzzParseState(f *testing.F) {
 	f.Add(b)
 	f.Add([]byte(`{"v":1,"ordinal":0,"devices":null}`))
 	f.Add([]byte(`{"v":1,"ordinal":0,"devices":[{"id":"a","state":"down","evidence":{"Ports":[{}]}}]}`))
+	f.Add([]byte(`{"v":1,"ordinal":1,"devices":[],"acks":[{"alert":"x","by":"noc","at":"2026-01-02T03:04:05Z","note":"on it"}]}`))
+	f.Add([]byte(`{"v":1,"ordinal":1,"devices":[],"acks":[{"alert":"","by":"noc"}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := ParseState(b)
 		if err != nil {
@@ -41,7 +43,7 @@ func FuzzParseState(f *testing.F) {
 			t.Fatalf("a state accepted does not encode: %v", err)
 		}
 		again, err := ParseState(enc)
-		if err != nil || len(again.Devices) != len(s.Devices) || len(again.Alerts) != len(s.Alerts) {
+		if err != nil || len(again.Devices) != len(s.Devices) || len(again.Alerts) != len(s.Alerts) || len(again.Acks) != len(s.Acks) {
 			t.Fatalf("a state accepted does not read back: %v", err)
 		}
 	})

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,6 +84,34 @@ func TestStateRoundTrip(t *testing.T) {
 		`{"v":0,"ordinal":0}`, `{"v":1,"ordinal":4000}`, `nope`} {
 		if _, err := ParseState([]byte(bad)); err == nil {
 			t.Errorf("ParseState(%s) accepted", bad)
+		}
+	}
+}
+
+// TestStateAcks: a state's acknowledgements read back; one without an
+// alert or a name, or with a note too long, is refused.
+func TestStateAcks(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ok := Ack{Alert: "a-1", AlertAck: telemetry.AlertAck{By: "noc", At: at, Note: "on it"}}
+	s := &State{V: telemetry.SchemaVersion, Ordinal: 1, Acks: []Ack{ok}}
+	b, err := s.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseState(b)
+	if err != nil || len(got.Acks) != 1 || got.Acks[0] != ok {
+		t.Fatalf("read back %+v, %v; want %+v", got, err, ok)
+	}
+	for _, bad := range []Ack{
+		{AlertAck: telemetry.AlertAck{By: "noc"}},
+		{Alert: "a-1"},
+		{Alert: "a-1", AlertAck: telemetry.AlertAck{By: "noc", Note: strings.Repeat("x", telemetry.MaxAlertText+1)}},
+		{Alert: "a-1", AlertAck: telemetry.AlertAck{By: strings.Repeat("n", telemetry.MaxAlertName+1)}},
+	} {
+		s.Acks = []Ack{bad}
+		b, _ := s.Encode()
+		if _, err := ParseState(b); err == nil || !strings.Contains(err.Error(), "acknowledgement 0") {
+			t.Errorf("acknowledgement %+v: %v, want refused", bad, err)
 		}
 	}
 }
