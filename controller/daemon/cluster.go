@@ -485,22 +485,11 @@ func (d *Daemon) fleetEvidence(inv *config.Inventory, devs []coverage.DeviceStat
 		return
 	}
 	local := map[string]bool{}
-	for _, s := range d.poller.Devices() {
+	for _, s := range d.poller.States() { // without the histories Devices unpacks
 		local[s.ID] = true
 	}
-	remote := map[string]cluster.Device{}
-	for _, dv := range cluster.Merge(nil, d.cluster.node.Others()) {
-		remote[dv.ID] = dv
-	}
-	for i := range devs {
-		id := inv.Devices[i].ID
-		if local[id] && devs[i].Evidence != nil {
-			continue
-		}
-		if dv, ok := remote[id]; ok && dv.Evidence != nil {
-			devs[i].Evidence, devs[i].PolledAt = dv.Evidence, dv.PolledAt
-		}
-	}
+	cluster.FillEvidence(devs, func(i int) string { return inv.Devices[i].ID }, func(id string) bool { return local[id] },
+		d.cluster.node.Others())
 }
 
 // holdsCoverageLease tells whether this replica stores the coverage
