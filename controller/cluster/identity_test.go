@@ -64,3 +64,25 @@ func TestIdentify(t *testing.T) {
 		t.Fatal("a hostname without an ordinal accepted")
 	}
 }
+
+// TestShardUser: each connection of each replica has a user name of its
+// own, derived from the configured one; no configured user, no user.
+func TestShardUser(t *testing.T) {
+	seen := map[string]bool{"ngic-controller": true}
+	for i := range 12 {
+		sh := Shard{Ordinal: i, Replicas: 12}
+		for _, conn := range []string{"", ConnMembers, ConnState} {
+			u := sh.User("ngic-controller", conn)
+			if seen[u] {
+				t.Errorf("replica %d, connection %q: user %q given twice", i, conn, u)
+			}
+			seen[u] = true
+			if sh.User("", conn) != "" {
+				t.Errorf("replica %d, connection %q: a user without a configured one", i, conn)
+			}
+		}
+	}
+	if got := (Shard{Ordinal: 2, Replicas: 3}).User("ngic-controller", ConnState); got != "ngic-controller-2-state" {
+		t.Errorf("replica 2's state connection: %q, want ngic-controller-2-state (the shipped ACL's name)", got)
+	}
+}
