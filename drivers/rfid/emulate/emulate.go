@@ -26,6 +26,7 @@ type Runner struct {
 	mu   sync.Mutex
 	em   rfid.Emulator
 	tags [][]byte
+	baud int
 }
 
 // New returns a runner emulating a reader of proto with tags in its field.
@@ -34,7 +35,28 @@ func New(proto rfid.Protocol, tags [][]byte) (*Runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emulate: %w", err)
 	}
-	return &Runner{proto: proto, em: em, tags: tags}, nil
+	return &Runner{proto: proto, em: em, tags: tags, baud: proto.DefaultBaud}, nil
+}
+
+// SetBaud sets the serial speed the emulated reader runs at; New starts at
+// the protocol's default. On a pseudo-terminal (ServePTY) a host whose line
+// settings give another speed reads garbage, as from a real reader at the
+// wrong speed, and its commands are not understood.
+func (r *Runner) SetBaud(baud int) error {
+	if _, ok := speeds[baud]; !ok {
+		return fmt.Errorf("emulate: baud %d is not a terminal speed", baud)
+	}
+	r.mu.Lock()
+	r.baud = baud
+	r.mu.Unlock()
+	return nil
+}
+
+// Baud returns the serial speed the emulated reader runs at.
+func (r *Runner) Baud() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.baud
 }
 
 // SetTags replaces the tags in the reader's field. The emulator restarts
@@ -51,20 +73,33 @@ func (r *Runner) SetTags(tags [][]byte) error {
 	return nil
 }
 
-func (r *Runner) handle(in []byte) []byte {
+// handle answers the host's bytes; rate is the host's line speed, 0 when
+// unknown (not a terminal).
+func (r *Runner) handle(in []byte, rate int) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if rate != 0 && rate != r.baud {
+		return garble(in)
+	}
 	return clone(r.em.Handle(in))
 }
 
-func (r *Runner) tick() ([]byte, time.Duration) {
+func (r *Runner) tick(rate func() int) ([]byte, time.Duration) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	d := r.em.TickInterval()
 	if d <= 0 {
+		r.mu.Unlock()
 		return nil, 0
 	}
-	return clone(r.em.Tick()), d
+	b := clone(r.em.Tick())
+	baud := r.baud
+	r.mu.Unlock()
+	if b != nil && rate != nil {
+		if got := rate(); got != 0 && got != baud {
+			b = garble(b)
+		}
+	}
+	return b, d
 }
 
 func clone(b []byte) []byte {
@@ -79,6 +114,12 @@ func clone(b []byte) []byte {
 // output that the host does not read is dropped rather than blocking, as a
 // real reader's UART would lose it; answers are never dropped.
 func (r *Runner) Serve(ctx context.Context, rw io.ReadWriter) error {
+	return r.serve(ctx, rw, nil)
+}
+
+// serve is Serve; rate, when not nil, returns the host's line speed (0 when
+// it cannot tell), read at every exchange.
+func (r *Runner) serve(ctx context.Context, rw io.ReadWriter, rate func() int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	out := make(chan []byte, 64)
@@ -101,7 +142,11 @@ func (r *Runner) Serve(ctx context.Context, rw io.ReadWriter) error {
 		for {
 			n, err := rw.Read(buf)
 			if n > 0 {
-				if resp := r.handle(buf[:n]); resp != nil {
+				speed := 0
+				if rate != nil {
+					speed = rate()
+				}
+				if resp := r.handle(buf[:n], speed); resp != nil {
 					select {
 					case out <- resp:
 					case <-ctx.Done():
@@ -117,7 +162,7 @@ func (r *Runner) Serve(ctx context.Context, rw io.ReadWriter) error {
 	}()
 	next := time.Now()
 	for {
-		b, d := r.tick()
+		b, d := r.tick(rate)
 		if d <= 0 {
 			d = 50 * time.Millisecond // check again later: SetTags may change protocols' ticking
 		} else if b != nil {
@@ -156,7 +201,11 @@ type PTY struct {
 }
 
 // ServePTY opens a pseudo-terminal in raw mode, serves the runner on it and
-// returns its path; with link non-empty it also points the symlink link at
+// returns its path. A pseudo-terminal has no speed of its own: the emulator
+// reads the line settings the host gave the terminal at every exchange and,
+// when their speed is not the runner's (SetBaud), answers with garbage and
+// garbles what it sends unprompted, so that only a host at the right speed
+// understands it; with link non-empty it also points the symlink link at
 // it (replacing a previous one), so a host configured with link finds each
 // new emulator. The emulator runs until ctx ends or Close.
 func (r *Runner) ServePTY(ctx context.Context, link string) (*PTY, error) {
@@ -184,7 +233,7 @@ func (r *Runner) ServePTY(ctx context.Context, link string) (*PTY, error) {
 		p.Link = link
 	}
 	go func() {
-		err := r.Serve(ctx, master)
+		err := r.serve(ctx, master, func() int { return lineSpeed(slave) })
 		if errors.Is(err, os.ErrClosed) {
 			err = nil
 		}
