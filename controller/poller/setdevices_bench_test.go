@@ -2,6 +2,7 @@ package poller
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -55,4 +56,34 @@ func BenchmarkSetDevices(b *testing.B) {
 	}
 	b.ReportMetric(float64(set.Milliseconds())/float64(b.N), "ms/set")
 	b.ReportMetric(float64(reload.Milliseconds())/float64(b.N), "ms/reload")
+}
+
+// BenchmarkMemoryPerDevice sets 50,000 devices on a poller and reports
+// the heap they keep (poller and scheduler state, before any poll), in
+// bytes a device, once the collector has run.
+func BenchmarkMemoryPerDevice(b *testing.B) {
+	const n = 50_000
+	devs := nationalDevices(n, time.Hour)
+	var perDevice float64
+	for b.Loop() {
+		before := heapInUse()
+		p, err := New(Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := p.SetDevices(devs); err != nil {
+			b.Fatal(err)
+		}
+		perDevice = float64(heapInUse()-before) / n
+		runtime.KeepAlive(p)
+	}
+	b.ReportMetric(perDevice, "B/device")
+}
+
+// heapInUse is the live heap after a collection.
+func heapInUse() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }

@@ -67,6 +67,17 @@ func Dial(cfg Config) (*Session, error) {
 // which case gosnmp discovers the engine at the first request.
 func (s *Session) connect(forget bool) error {
 	c := &s.cfg
+	if c.Version != "3" {
+		g, err := reuseGoSNMP(c, s.host, s.port)
+		if err != nil {
+			return err
+		}
+		if g != nil {
+			g.Conn = &saneConn{Conn: g.Conn, community: []byte(c.Community)}
+			s.g = g
+			return nil
+		}
+	}
 	g := &gosnmp.GoSNMP{
 		Target:    s.host,
 		Port:      s.port,
@@ -154,7 +165,8 @@ func (s *Session) Config() Config { return s.cfg }
 func (s *Session) Rediscoveries() int { return s.rediscoveries }
 
 // Release closes the socket and drops the gosnmp.GoSNMP and its receive
-// buffer, keeping the configuration and the v3 engine: the session stays
+// buffer (a v1 or v2c one goes to a small pool that later connects of any
+// session reuse, pool.go), keeping the configuration and the v3 engine: the session stays
 // usable and its next request opens a new socket. The Scheduler releases a
 // session after each successful poll. Calling it on an idle session is
 // harmless.
@@ -164,6 +176,9 @@ func (s *Session) Release() error {
 	}
 	s.remember()
 	err := s.g.Close()
+	if err == nil {
+		releaseGoSNMP(s.g)
+	}
 	s.g = nil
 	if err != nil {
 		return fmt.Errorf("snmp: close: %w", err)
