@@ -17,8 +17,13 @@ import (
 // otherwise. Each replica remembers every gateway's latest offline
 // signal, so that when a gateway moves to it (its owner died, or a
 // member came or went) it raises what holds at once, timed from when the
-// condition began. Signals of other kinds (from events, which reach one
-// replica each) pass. Its methods are safe for concurrent use.
+// condition began. A sequence gap (KindSequenceGap) is dropped: the
+// events of a gateway come to the replicas in turns (a shared
+// subscription), so each sees gaps in its share of the sequence that are
+// the others' events, not lost ones; a gateway's own reports of lost
+// events (KindEventsLost) still reach the replica that takes the report.
+// Signals of other kinds (from events, which reach one replica each)
+// pass. Its methods are safe for concurrent use.
 type GatewayAlerts struct {
 	self int
 	next alerts.Sink
@@ -43,7 +48,10 @@ func (g *GatewayAlerts) owns(gateway string) bool { return Owner(gateway, g.live
 
 // Signal implements alerts.Sink.
 func (g *GatewayAlerts) Signal(s alerts.Signal) {
-	if s.Kind != alerts.KindGatewayOffline || s.Subject.Type != alerts.SubjectGateway {
+	switch {
+	case s.Kind == alerts.KindSequenceGap:
+		return
+	case s.Kind != alerts.KindGatewayOffline || s.Subject.Type != alerts.SubjectGateway:
 		g.next.Signal(s)
 		return
 	}

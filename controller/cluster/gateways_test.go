@@ -109,3 +109,19 @@ func TestGatewayAlertsOnce(t *testing.T) {
 		t.Errorf("replica 0 took %d signals of gateways it no longer owns", len(got))
 	}
 }
+
+// TestGatewayAlertsNoFalseGaps: a gateway's events split over two
+// replicas leave each with gaps that are the other's events: no sequence
+// gap reaches an engine, and a gateway's own report of lost events does.
+func TestGatewayAlertsNoFalseGaps(t *testing.T) {
+	rec := &alertstest.Recorder{}
+	g := NewGatewayAlerts(0, []int{0, 1}, rec)
+	subject := alerts.Subject{Type: alerts.SubjectGateway, ID: "gw-a"}
+	g.Signal(alerts.Signal{Kind: alerts.KindSequenceGap, Subject: subject, Key: "2", Active: true})
+	g.Signal(alerts.Signal{Kind: alerts.KindSequenceGap, Subject: subject, Key: "2", Active: false})
+	g.Signal(alerts.Signal{Kind: alerts.KindEventsLost, Subject: subject, Active: true})
+	got := rec.Take()
+	if len(got) != 1 || got[0].Kind != alerts.KindEventsLost {
+		t.Errorf("took %+v, want the loss report only", got)
+	}
+}
