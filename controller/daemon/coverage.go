@@ -110,6 +110,17 @@ func (d *Daemon) coveragePolled(p *poller.Poll) {
 	d.cov.mu.Unlock()
 }
 
+// dropCoverage lets the current result go, and with it the inventory it
+// was computed from: after a reload, the previous inventory would
+// otherwise stay in memory beside the new one until the next result (a
+// national inventory is some 400 MB). Until then Coverage is nil.
+func (d *Daemon) dropCoverage() {
+	d.cov.result.Store(nil)
+	if d.web != nil {
+		d.web.srv.CoverageChanged()
+	}
+}
+
 // recomputeCoverage asks the loop for a computation now.
 func (d *Daemon) recomputeCoverage() {
 	select {
@@ -213,10 +224,7 @@ func (d *Daemon) computeCoverage(ctx context.Context, force bool) error {
 	d.mu.Unlock()
 	inv := cfg.LoadedInventory()
 	if !inv.HasRegions() {
-		d.cov.result.Store(nil)
-		if d.web != nil {
-			d.web.srv.CoverageChanged()
-		}
+		d.dropCoverage()
 		if force {
 			return fmt.Errorf("coverage: %w", errNoRegions)
 		}

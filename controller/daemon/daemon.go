@@ -373,6 +373,7 @@ func (d *Daemon) Reload(cfg *config.Config) error {
 	old := d.cfg
 	d.cfg = cfg
 	d.mu.Unlock()
+	d.dropCoverage() // it holds the previous inventory
 	d.recomputeCoverage()
 	d.log.Info("inventory reloaded", "devices", len(devs), "added", len(ch.Added), "removed", len(ch.Removed),
 		"changed", len(ch.Changed), "gateways", len(cfg.LoadedInventory().Gateways))
