@@ -22,12 +22,14 @@ func newEmulateCmd() *cobra.Command {
 		protocol string
 		tags     []string
 		link     string
+		baud     int
 	)
 	c := &cobra.Command{
 		Use:   "emulate-reader --protocol P --tag HEX [--tag HEX ...] [--link PATH]",
 		Short: "Behave like a reader on a pseudo-terminal; print its path first",
 		Long: "Opens a pseudo-terminal that behaves like a reader of the protocol with the given tags in its field " +
 			"(answering polls, or streaming for em4100) and prints the terminal's path on the first line. " +
+			"A host whose line speed is not --baud reads garbage, as from a real reader. " +
 			"With --link, a symlink at PATH points at it. Runs until interrupted.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -42,6 +44,11 @@ func newEmulateCmd() *cobra.Command {
 			r, err := emulate.New(proto, raw)
 			if err != nil {
 				return err
+			}
+			if baud != 0 {
+				if err := r.SetBaud(baud); err != nil {
+					return err
+				}
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -63,6 +70,7 @@ func newEmulateCmd() *cobra.Command {
 	f.StringVar(&protocol, "protocol", "", fmt.Sprintf("reader protocol: %v (required)", rfid.Names()))
 	f.StringArrayVar(&tags, "tag", nil, "tag in the field, in hex (EM4100: 10 digits; UHF: the EPC); repeatable")
 	f.StringVar(&link, "link", "", "also make a symlink at this path to the pseudo-terminal")
+	f.IntVar(&baud, "baud", 0, "serial speed of the emulated reader (default: the protocol's); a host at another speed reads garbage")
 	c.MarkFlagRequired("protocol")
 	return c
 }

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ngic/ngic/firmware-tools/commission"
+)
+
+func init() { commands = append(commands, newCommissionCmd) }
+
+func newCommissionCmd() *cobra.Command {
+	var (
+		o       commission.Opts
+		jsonOut bool
+	)
+	c := &cobra.Command{
+		Use:   "commission [--port DEV ...] [--protocol P ...] [--json]",
+		Short: "Check a gateway on site: which reader answers on which serial port",
+		Long: "Lists the serial ports (/dev/serial/by-id names first, then ttyUSB*, ttyACM*, ttyS*) or takes them from " +
+			"--port, and probes each with every known reader protocol at its usual speeds, asking only harmless " +
+			"questions (version, region). A port another process holds is reported, not taken. Prints a line per " +
+			"check (or --json) and exits non-zero when a check fails, each failure saying what to do.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			checks, err := commission.ProbeSerial(ctx, o)
+			if err != nil && len(checks) == 0 {
+				return err
+			}
+			r := commission.NewReport(checks)
+			write := r.WriteText
+			if jsonOut {
+				write = r.WriteJSON
+			}
+			if err := write(cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			if r.Failed > 0 {
+				return fmt.Errorf("commission: %d of %d checks failed", r.Failed, len(r.Checks))
+			}
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringArrayVar(&o.Ports, "port", nil, "serial device to probe (repeatable); default: every serial port found")
+	f.StringArrayVar(&o.Protocols, "protocol", nil, "probe only this reader protocol (repeatable); default: all")
+	f.DurationVar(&o.Wait, "wait", commission.DefaultOpts.Wait, "how long to wait for an answer at each speed")
+	f.DurationVar(&o.Listen, "listen", commission.DefaultOpts.Listen, "how long to listen for readers that only talk (em4100)")
+	f.BoolVar(&jsonOut, "json", false, "print the report as JSON")
+	return c
+}

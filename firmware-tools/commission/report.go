@@ -1,0 +1,60 @@
+package commission
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// Report is the outcome of a commissioning run.
+type Report struct {
+	// Checks are the checks in the order they ran.
+	Checks []Check `json:"checks"`
+	// Failed counts the checks that failed.
+	Failed int `json:"failed"`
+}
+
+// NewReport counts the failures of checks.
+func NewReport(checks []Check) Report {
+	r := Report{Checks: checks}
+	for _, c := range checks {
+		if c.Status != OK {
+			r.Failed++
+		}
+	}
+	return r
+}
+
+// WriteText writes a line per check, "ok" or "FAIL", its name and what
+// was found, and under a failure what to do.
+func (r Report) WriteText(w io.Writer) error {
+	for _, c := range r.Checks {
+		mark := "ok  "
+		if c.Status != OK {
+			mark = "FAIL"
+		}
+		if _, err := fmt.Fprintf(w, "%s  %s: %s\n", mark, c.Name, c.Detail); err != nil {
+			return fmt.Errorf("commission: report: %w", err)
+		}
+		if c.Fix != "" {
+			if _, err := fmt.Fprintf(w, "      -> %s\n", c.Fix); err != nil {
+				return fmt.Errorf("commission: report: %w", err)
+			}
+		}
+	}
+	_, err := fmt.Fprintf(w, "%d checks, %d failed\n", len(r.Checks), r.Failed)
+	if err != nil {
+		return fmt.Errorf("commission: report: %w", err)
+	}
+	return nil
+}
+
+// WriteJSON writes the report as one indented JSON document.
+func (r Report) WriteJSON(w io.Writer) error {
+	e := json.NewEncoder(w)
+	e.SetIndent("", "  ")
+	if err := e.Encode(r); err != nil {
+		return fmt.Errorf("commission: report: %w", err)
+	}
+	return nil
+}
