@@ -1,0 +1,35 @@
+package commission
+
+import (
+	"testing"
+	"unicode"
+
+	"github.com/ngic/ngic/drivers/rfid/chafon"
+	"github.com/ngic/ngic/drivers/rfid/magicrf"
+	"github.com/ngic/ngic/drivers/rfid/mercury"
+)
+
+// FuzzProbers feeds what a port might send to every prober: none may
+// panic, and what a recognised answer reports is printable text.
+func FuzzProbers(f *testing.F) {
+	f.Add(magicrf.AppendResponse(nil, magicrf.CmdInfo, append([]byte{magicrf.InfoSoftware}, "V2.3.5\x00\xff"...)))
+	f.Add(chafon.AppendReaderInfoResponse(nil, 0, chafon.ReaderInfo{Version: [2]byte{2, 0}, MaxFre: 0x4E, MinFre: 0}))
+	f.Add(append(mercury.AppendResponse(nil, mercury.OpVersion, 0, make([]byte, 20)...), mercury.AppendResponse(nil, mercury.OpGetRegion, 0, 0x0D)...))
+	f.Add([]byte("\x021000086F44426\x03"))
+	f.Add([]byte{0x00, 0x80, 0xF8, 0xBB, 0xFF, 0x02})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		for _, pp := range probes {
+			pr := pp.new()
+			var r Reader
+			if pr.feed(in, &r) {
+				for _, s := range []string{r.Firmware, r.Hardware, r.Region} {
+					for _, c := range s {
+						if !unicode.IsPrint(c) {
+							t.Fatalf("%s: unprintable %q", pp.name, s)
+						}
+					}
+				}
+			}
+		}
+	})
+}
