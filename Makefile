@@ -52,3 +52,9 @@ vet:
 
 clean:
 	rm -rf $(BIN)
+
+## release: static, reproducible ngic-edge and ngic-fwtool for linux/arm64, linux/arm (GOARM=7) and linux/amd64
+## in bin/release, and a signed update bundle of each; the key from NGIC_RELEASE_KEY (or RELEASE_FLAGS=--no-sign).
+.PHONY: release
+release:
+	VERSION=$(VERSION) ./scripts/release.sh --out $(BIN)/release $(RELEASE_FLAGS)
