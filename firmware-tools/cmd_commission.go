@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,21 +18,32 @@ func newCommissionCmd() *cobra.Command {
 	var (
 		o       commission.Opts
 		jsonOut bool
+		pins    []string
+		watch   time.Duration
+		pull    string
 	)
 	c := &cobra.Command{
-		Use:   "commission [--port DEV ...] [--protocol P ...] [--json]",
+		Use:   "commission [--port DEV ...] [--protocol P ...] [--gpio NAME ... --watch 10s] [--json]",
 		Short: "Check a gateway on site: which reader answers on which serial port",
 		Long: "Lists the serial ports (/dev/serial/by-id names first, then ttyUSB*, ttyACM*, ttyS*) or takes them from " +
 			"--port, and probes each with every known reader protocol at its usual speeds, asking only harmless " +
-			"questions (version, region). A port another process holds is reported, not taken. Prints a line per " +
+			"questions (version, region). A port another process holds is reported, not taken. Then watches each " +
+			"--gpio line for --watch and reports the edges seen and the polarity they imply. Prints a line per " +
 			"check (or --json) and exits non-zero when a check fails, each failure saying what to do.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			p, err := commission.ParsePull(pull)
+			if err != nil {
+				return err
+			}
 			checks, err := commission.ProbeSerial(ctx, o)
 			if err != nil && len(checks) == 0 {
 				return err
+			}
+			for _, name := range pins {
+				checks = append(checks, commission.WatchGPIO(ctx, name, p, watch))
 			}
 			r := commission.NewReport(checks)
 			write := r.WriteText
@@ -52,6 +64,9 @@ func newCommissionCmd() *cobra.Command {
 	f.StringArrayVar(&o.Protocols, "protocol", nil, "probe only this reader protocol (repeatable); default: all")
 	f.DurationVar(&o.Wait, "wait", commission.DefaultOpts.Wait, "how long to wait for an answer at each speed")
 	f.DurationVar(&o.Listen, "listen", commission.DefaultOpts.Listen, "how long to listen for readers that only talk (em4100)")
+	f.StringArrayVar(&pins, "gpio", nil, "GPIO line of a photo-eye to watch (repeatable): cross its beam during the watch")
+	f.DurationVar(&watch, "watch", 10*time.Second, "how long to watch each --gpio line")
+	f.StringVar(&pull, "pull", "none", "pull resistor on the --gpio lines: up (NPN), down (PNP), float or none (the board's)")
 	f.BoolVar(&jsonOut, "json", false, "print the report as JSON")
 	return c
 }

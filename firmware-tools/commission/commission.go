@@ -63,6 +63,8 @@ type Check struct {
 	Reader *Reader `json:"reader,omitempty"`
 	// Holders are the processes holding a port found held.
 	Holders []Holder `json:"holders,omitempty"`
+	// GPIO is what a GPIO watch saw.
+	GPIO *Edges `json:"gpio,omitempty"`
 }
 
 // ListPorts returns the serial devices under dev: the names in
@@ -173,6 +175,8 @@ func probePort(ctx context.Context, path string, o Opts) (Check, error) {
 		case errors.Is(err, ErrHeld):
 			c.Holders = holdersOf(path, o.ProcDir)
 			c.Fix = "stop what holds the port (systemctl stop ngic-edge, or the program named) and run commission again"
+		case errors.Is(err, ErrNotSerial):
+			c.Fix = "give the reader's serial device with --port (ls /dev/serial/by-id)"
 		case errors.Is(err, ErrNoUART):
 			c.Fix = "this device has no serial port behind it; give the reader's device with --port"
 		default:

@@ -211,3 +211,12 @@ func TestListPortsByIDFirst(t *testing.T) {
 		t.Errorf("ports\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestNotSerialFails: a device that is no terminal is reported as such and
+// left alone.
+func TestNotSerialFails(t *testing.T) {
+	c := probeOne(t, os.DevNull)
+	if c.Status != Fail || !strings.Contains(c.Detail, "not a serial port") || c.Fix == "" {
+		t.Fatalf("check %+v, want not a serial port, with a fix", c)
+	}
+}

@@ -19,6 +19,9 @@ var ErrHeld = errors.New("commission: port held by another process")
 // ErrNoUART is returned for a ttyS device without a UART behind it.
 var ErrNoUART = errors.New("commission: no UART behind the device")
 
+// ErrNotSerial is returned for a device that is not a terminal.
+var ErrNotSerial = errors.New("commission: not a serial port")
+
 // Holder is a process that has a port open.
 type Holder struct {
 	// PID is the process id.
@@ -57,6 +60,10 @@ func openPort(path, procDir string) (*port, error) {
 	case err != nil:
 		return nil, fmt.Errorf("commission: open %s: %w", path, err)
 	}
+	if _, err := unix.IoctlGetTermios(fd, unix.TCGETS); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%w: %s: %v", ErrNotSerial, path, err)
+	}
 	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("%w: %s is locked (flock)", ErrHeld, path)
@@ -71,7 +78,7 @@ func openPort(path, procDir string) (*port, error) {
 	}
 	if err := unix.IoctlSetInt(fd, unix.TIOCEXCL, 0); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("commission: %s is not a terminal: %w", path, err)
+		return nil, fmt.Errorf("commission: %s: exclusive mode: %w", path, err)
 	}
 	return &port{f: os.NewFile(uintptr(fd), path)}, nil
 }
