@@ -262,6 +262,12 @@ func (d *Daemon) computeCoverage(ctx context.Context, force bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	d.mu.Lock()
+	stale := d.cfg != cfg
+	d.mu.Unlock()
+	if stale && !force {
+		return nil // a reload came meanwhile, and its computation follows: this one would keep the old inventory
+	}
 	d.cov.computeSeconds.Set(time.Since(began).Seconds())
 	d.cov.result.Store(r)
 	if d.web != nil {
