@@ -21,6 +21,8 @@ func newCommissionCmd() *cobra.Command {
 		pins    []string
 		watch   time.Duration
 		pull    string
+		site    commission.Site
+		cfgPath string
 	)
 	c := &cobra.Command{
 		Use:   "commission [--port DEV ...] [--protocol P ...] [--gpio NAME ... --watch 10s] [--json]",
@@ -28,7 +30,8 @@ func newCommissionCmd() *cobra.Command {
 		Long: "Lists the serial ports (/dev/serial/by-id names first, then ttyUSB*, ttyACM*, ttyS*) or takes them from " +
 			"--port, and probes each with every known reader protocol at its usual speeds, asking only harmless " +
 			"questions (version, region). A port another process holds is reported, not taken. Then watches each " +
-			"--gpio line for --watch and reports the edges seen and the polarity they imply. Prints a line per " +
+			"--gpio line for --watch and reports the edges seen and the polarity they imply. With --write-config, " +
+			"writes an edge configuration of what answered, checked as ngic-edge check-config does. Prints a line per " +
 			"check (or --json) and exits non-zero when a check fails, each failure saying what to do.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -44,6 +47,10 @@ func newCommissionCmd() *cobra.Command {
 			}
 			for _, name := range pins {
 				checks = append(checks, commission.WatchGPIO(ctx, name, p, watch))
+			}
+			if cfgPath != "" {
+				site.Pull = pull
+				checks = append(checks, commission.ConfigCheck(cfgPath, site, checks))
 			}
 			r := commission.NewReport(checks)
 			write := r.WriteText
@@ -67,6 +74,15 @@ func newCommissionCmd() *cobra.Command {
 	f.StringArrayVar(&pins, "gpio", nil, "GPIO line of a photo-eye to watch (repeatable): cross its beam during the watch")
 	f.DurationVar(&watch, "watch", 10*time.Second, "how long to watch each --gpio line")
 	f.StringVar(&pull, "pull", "none", "pull resistor on the --gpio lines: up (NPN), down (PNP), float or none (the board's)")
+	f.StringVar(&cfgPath, "write-config", "", "write an edge configuration with what was found to this file, if ngic-edge check-config accepts it")
+	f.StringVar(&site.Gateway, "gateway", "", "the gateway's name, for --write-config")
+	f.StringVar(&site.Broker, "broker", "", "the broker URL, for --write-config (default: embedded)")
+	f.StringVar(&site.Username, "username", "", "the gateway's broker user, for --write-config")
+	f.StringVar(&site.PasswordFile, "password-file", "", "the file holding the gateway's broker password, for --write-config")
+	f.StringVar(&site.CAFile, "ca", "", "the broker's CA file, for --write-config")
+	f.StringVar(&site.CertFile, "cert", "", "the gateway's client certificate file, for --write-config")
+	f.StringVar(&site.KeyFile, "key", "", "the gateway's client key file, for --write-config")
+	f.StringVar(&site.SpoolPath, "spool", "", "the spool file, for --write-config (default: the edge's)")
 	f.BoolVar(&jsonOut, "json", false, "print the report as JSON")
 	return c
 }

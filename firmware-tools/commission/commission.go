@@ -59,6 +59,10 @@ type Check struct {
 	Detail string `json:"detail"`
 	// Fix says what to do about a failure; "" when OK.
 	Fix string `json:"fix,omitempty"`
+	// Port is the device a serial check probed.
+	Port string `json:"port,omitempty"`
+	// Pin is the line a GPIO check watched.
+	Pin string `json:"pin,omitempty"`
 	// Reader is the reader that answered, for a serial check.
 	Reader *Reader `json:"reader,omitempty"`
 	// Holders are the processes holding a port found held.
@@ -162,7 +166,7 @@ func probeNames() []string {
 
 // probePort tries every protocol at each of its speeds on one port.
 func probePort(ctx context.Context, path string, o Opts) (Check, error) {
-	c := Check{Name: "serial " + path}
+	c := Check{Name: "serial " + path, Port: path}
 	if _, err := os.Stat(path); err != nil {
 		c.Status, c.Detail = Fail, "no such device"
 		c.Fix = "check the device name (ls /dev/serial/by-id) and that the reader's USB cable is plugged in"

@@ -48,7 +48,7 @@ func levelName(l gpio.Level) string {
 // WatchGPIO opens the pin called name with pull (gpio.PullNoChange keeps
 // the board's), watches it for d and returns the check.
 func WatchGPIO(ctx context.Context, name string, pull gpio.Pull, d time.Duration) Check {
-	c := Check{Name: "gpio " + name}
+	c := Check{Name: "gpio " + name, Pin: name}
 	pin, err := gpiopins.Open(name)
 	if err != nil {
 		c.Status, c.Detail = Fail, err.Error()
@@ -61,7 +61,9 @@ func WatchGPIO(ctx context.Context, name string, pull gpio.Pull, d time.Duration
 		return c
 	}
 	defer pin.Halt()
-	return Watch(ctx, c.Name, pin, d)
+	c = Watch(ctx, c.Name, pin, d)
+	c.Pin = name
+	return c
 }
 
 // Watch counts the edges of pin, already set as an input with both edges
