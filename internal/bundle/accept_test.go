@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -74,5 +75,18 @@ func TestVersionCompare(t *testing.T) {
 		if _, err := ParseVersion(bad); err == nil {
 			t.Errorf("%q parsed", bad)
 		}
+	}
+}
+
+func TestRunning(t *testing.T) {
+	tg, err := Running("ngic-edge", "1.0.0", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.OS != runtime.GOOS || tg.Arch != runtime.GOARCH || tg.FreeBytes == 0 {
+		t.Fatalf("%+v", tg)
+	}
+	if _, err := Running("x", "1.0.0", "does/not/exist"); err == nil || !strings.Contains(err.Error(), "free space of does/not/exist") {
+		t.Fatalf("err = %v", err)
 	}
 }
