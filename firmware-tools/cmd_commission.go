@@ -23,6 +23,7 @@ func newCommissionCmd() *cobra.Command {
 		pull    string
 		site    commission.Site
 		cfgPath string
+		bo      commission.BrokerOpts
 	)
 	c := &cobra.Command{
 		Use:   "commission [--port DEV ...] [--protocol P ...] [--gpio NAME ... --watch 10s] [--json]",
@@ -30,7 +31,9 @@ func newCommissionCmd() *cobra.Command {
 		Long: "Lists the serial ports (/dev/serial/by-id names first, then ttyUSB*, ttyACM*, ttyS*) or takes them from " +
 			"--port, and probes each with every known reader protocol at its usual speeds, asking only harmless " +
 			"questions (version, region). A port another process holds is reported, not taken. Then watches each " +
-			"--gpio line for --watch and reports the edges seen and the polarity they imply. With --write-config, " +
+			"--gpio line for --watch and reports the edges seen and the polarity they imply. With --broker, checks " +
+			"the broker under the commissioning identity: name, port, certificates, credentials, ACL, clock (--ntp). " +
+			"With --write-config, " +
 			"writes an edge configuration of what answered, checked as ngic-edge check-config does. Prints a line per " +
 			"check (or --json) and exits non-zero when a check fails, each failure saying what to do.",
 		Args: cobra.NoArgs,
@@ -47,6 +50,10 @@ func newCommissionCmd() *cobra.Command {
 			}
 			for _, name := range pins {
 				checks = append(checks, commission.WatchGPIO(ctx, name, p, watch))
+			}
+			if site.Broker != "" && site.Broker != "embedded" {
+				bo.Broker, bo.Gateway, bo.TLS.CAFile = site.Broker, site.Gateway, site.CAFile
+				checks = append(checks, commission.CheckBroker(ctx, bo)...)
 			}
 			if cfgPath != "" {
 				site.Pull = pull
@@ -76,13 +83,19 @@ func newCommissionCmd() *cobra.Command {
 	f.StringVar(&pull, "pull", "none", "pull resistor on the --gpio lines: up (NPN), down (PNP), float or none (the board's)")
 	f.StringVar(&cfgPath, "write-config", "", "write an edge configuration with what was found to this file, if ngic-edge check-config accepts it")
 	f.StringVar(&site.Gateway, "gateway", "", "the gateway's name, for --write-config")
-	f.StringVar(&site.Broker, "broker", "", "the broker URL, for --write-config (default: embedded)")
+	f.StringVar(&site.Broker, "broker", "", "the broker URL (ssl://host:8883): checked under the commissioning identity, and written by --write-config (default: embedded)")
 	f.StringVar(&site.Username, "username", "", "the gateway's broker user, for --write-config")
 	f.StringVar(&site.PasswordFile, "password-file", "", "the file holding the gateway's broker password, for --write-config")
-	f.StringVar(&site.CAFile, "ca", "", "the broker's CA file, for --write-config")
+	f.StringVar(&site.CAFile, "ca", "", "the broker's CA file, for the broker checks and --write-config")
 	f.StringVar(&site.CertFile, "cert", "", "the gateway's client certificate file, for --write-config")
 	f.StringVar(&site.KeyFile, "key", "", "the gateway's client key file, for --write-config")
 	f.StringVar(&site.SpoolPath, "spool", "", "the spool file, for --write-config (default: the edge's)")
+	f.StringVar(&bo.Username, "commission-user", "ngic-commissioning", "the commissioning identity's broker user (never the gateway's: that would knock the gateway offline)")
+	f.StringVar(&bo.PasswordFile, "commission-password-file", "", "the file holding the commissioning identity's broker password")
+	f.StringVar(&bo.TLS.CertFile, "commission-cert", "", "the commissioning identity's client certificate file")
+	f.StringVar(&bo.TLS.KeyFile, "commission-key", "", "the commissioning identity's client key file")
+	f.StringVar(&bo.NTP, "ntp", "", "an NTP server (host[:port]) to compare the clock with")
+	f.DurationVar(&bo.MinValidity, "cert-min-validity", commission.DefaultBrokerOpts.MinValidity, "how long the certificates must stay valid")
 	f.BoolVar(&jsonOut, "json", false, "print the report as JSON")
 	return c
 }

@@ -33,3 +33,19 @@ func FuzzProbers(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseNTP: an NTP answer of any bytes is parsed or refused, never a
+// panic; a valid one gives times after the NTP epoch.
+func FuzzParseNTP(f *testing.F) {
+	ok := make([]byte, 48)
+	ok[0], ok[1], ok[40] = 0x24, 2, 0xEB
+	f.Add(ok)
+	f.Add(make([]byte, 48))
+	f.Add([]byte{0x24})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		recv, xmit, err := parseNTP(b)
+		if err == nil && (recv.Before(ntpEpoch) || xmit.Before(ntpEpoch)) {
+			t.Fatalf("times %v %v before the epoch", recv, xmit)
+		}
+	})
+}
