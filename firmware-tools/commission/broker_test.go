@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
 	"github.com/ngic/ngic/internal/testenv"
 	"github.com/ngic/ngic/internal/tlsconf"
+	"github.com/ngic/ngic/telemetry"
 )
 
 // fakeNTP answers NTP requests on 127.0.0.1 with the time now plus skew.
@@ -101,5 +104,52 @@ func TestCheckBrokerShippedACL(t *testing.T) {
 				t.Errorf("failures %v, want one", f)
 			}
 		})
+	}
+}
+
+// retain publishes a retained message on topic as user, with a certificate
+// of the broker's PKI.
+func retain(t *testing.T, m *testenv.MosquittoTLS, user, password, topic string) {
+	t.Helper()
+	cert, key := m.PKI.Issue(t, user, false)
+	tc, _, err := tlsconf.Client{CAFile: m.PKI.CAFile, CertFile: cert, KeyFile: key}.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := mqtt.NewClient(mqtt.NewClientOptions().AddBroker("ssl://" + m.Addr).SetClientID(user).
+		SetUsername(user).SetPassword(password).SetTLSConfig(tc).SetAutoReconnect(false).SetConnectTimeout(10 * time.Second))
+	if tok := cl.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("%s: connect: %v", user, tok.Error())
+	}
+	defer cl.Disconnect(250)
+	if tok := cl.Publish(topic, 1, true, "online"); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("%s: publish: %v", user, tok.Error())
+	}
+}
+
+// TestCheckBrokerFindsALeak: a replica's retained heartbeat is on the
+// broker. Under the shipped ACL the commissioning identity does not get
+// it; under an ACL that lets it read everything, the check fails.
+func TestCheckBrokerFindsALeak(t *testing.T) {
+	loose := filepath.Join(t.TempDir(), "loose.acl")
+	os.WriteFile(loose, []byte("user ngic-commissioning\ntopic read ngic/v1/#\n"+
+		"user ngic-controller-0-members\ntopic readwrite ngic/v1/controllers/#\n"), 0o600)
+	for _, tc := range []struct {
+		acl  string
+		leak bool
+	}{{filepath.Join("..", "..", "deploy", "mosquitto", "ngic.acl"), false}, {loose, true}} {
+		users := map[string]string{"ngic-commissioning": "commission-pw", "ngic-controller-0-members": "replica-pw"}
+		m := testenv.StartMosquittoTLS(t, users, tc.acl)
+		retain(t, m, "ngic-controller-0-members", "replica-pw", telemetry.ControllerTopic(0))
+		cert, key := m.PKI.Issue(t, "ngic-commissioning", false)
+		pw := filepath.Join(t.TempDir(), "pw")
+		os.WriteFile(pw, []byte("commission-pw"), 0o600)
+		cs := CheckBroker(context.Background(), BrokerOpts{Broker: "ssl://" + m.Addr, Gateway: "cabinet-7",
+			Username: "ngic-commissioning", PasswordFile: pw, MinValidity: time.Hour, Timeout: 10 * time.Second,
+			TLS: tlsconf.Client{CAFile: m.PKI.CAFile, CertFile: cert, KeyFile: key}})
+		last := cs[len(cs)-1]
+		if last.Name != "subscribe "+telemetry.ControllerTopic(0) || (last.Status == Fail) != tc.leak {
+			t.Errorf("%s: check %+v, want a leak: %v", tc.acl, last, tc.leak)
+		}
 	}
 }
