@@ -141,7 +141,7 @@ func (d *Daemon) watchStates(publish bool) {
 	}
 	w.mu.Lock()
 	if len(w.classes) > devices { // the inventory lost devices
-		pruneClasses(w.classes, d.poller.Devices())
+		pruneClasses(w.classes, d.poller.States())
 	}
 	w.mu.Unlock()
 	if r := d.Coverage(); r != nil && !r.Computed.Equal(w.computed) {
