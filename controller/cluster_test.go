@@ -659,6 +659,15 @@ func TestClusterShippedBroker(t *testing.T) {
 	waitLong(t, "every event counted once over the replicas", func() bool {
 		return ingested(reps[0])+ingested(reps[1]) == events
 	})
+	for i, r := range reps {
+		h, err := r.health()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in, _ := h["ingest"].(map[string]any); in["gaps"] != 0.0 || in["missing"] != 0.0 {
+			t.Errorf("replica %d counts gaps in its share of the events: %v", i, in)
+		}
+	}
 
 	// Offline: one alert in the fleet, the owner's.
 	offline, err := telemetry.EncodeStatus(&telemetry.Status{V: telemetry.SchemaVersion, Gateway: gw, State: telemetry.StateOffline})

@@ -27,7 +27,8 @@ const refusalLogEvery = 10 * time.Second
 // when configured and signals to the alert engine.
 func (d *Daemon) openIngest(cfg *config.Config) error {
 	o := ingest.Options{StatePath: filepath.Join(cfg.StateDir, ingestState), Signals: gatewaySignals{d},
-		OfflineAfter: cfg.Ingest.OfflineAfter, MaxPayload: cfg.Ingest.MaxPayload}
+		OfflineAfter: cfg.Ingest.OfflineAfter, MaxPayload: cfg.Ingest.MaxPayload,
+		SharedEvents: cfg.Cluster.Enabled} // the events come through $share
 	if d.influx != nil {
 		o.Lines = d.influx.Write
 	}

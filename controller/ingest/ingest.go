@@ -50,6 +50,12 @@ type Options struct {
 	// departure, for one, is a signal per event that no default rule
 	// takes. Nil: every kind.
 	SignalKinds func(kind string) bool
+	// SharedEvents: the events come through a shared subscription with
+	// other controllers (a cluster), so each sees only its share of a
+	// gateway's sequence. Duplicates are still told from the sequence,
+	// but a hole in it is another controller's event, not a loss: no gap
+	// is counted, reported missing or signalled.
+	SharedEvents bool
 	// OfflineAfter is how long a gateway may stay silent (no event,
 	// health or status) before it counts as offline; 0 means
 	// DefaultOfflineAfter.

@@ -42,6 +42,9 @@ func (in *Ingester) Gateways() []GatewayState {
 		for _, x := range g.Seq.Gaps {
 			gs.Gaps = append(gs.Gaps, Gap{FirstSeq: x.First, LastSeq: x.Last, Missing: g.Seq.missingIn(x.First, x.Last)})
 		}
+		if in.o.SharedEvents { // the holes are the other controllers' events
+			gs.Missing, gs.Gaps = 0, nil
+		}
 		if gs.Health != nil {
 			h := *gs.Health
 			h.Lost = maps.Clone(h.Lost)

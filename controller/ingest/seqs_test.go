@@ -303,3 +303,22 @@ func TestSeqStateAgainstModel(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedEventsNoGaps: with SharedEvents (a cluster, where the
+// events of a gateway come to the controllers in turns) the holes in a
+// controller's share of the sequence count as no gap, nothing missing,
+// no signal; duplicates are still told.
+func TestSharedEventsNoGaps(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.SharedEvents = true })
+	ev := func(seq uint64) Message { return event(t, "gw1", "pair", telemetry.Passage, seq, nil) }
+	f.record(t, ev(1), ev(3), ev(5))
+	f.record(t, ev(8), ev(11))
+	f.record(t, ev(3), ev(8))
+	g := f.gateway(t, "gw1")
+	if g.Missing != 0 || len(g.Gaps) != 0 || g.Counts.Gaps != 0 || g.Counts.Events != 5 || g.Counts.Duplicates != 2 {
+		t.Fatalf("a share of the sequence: %+v", g)
+	}
+	if s := only(f.sink.take(), alerts.KindSequenceGap); len(s) != 0 {
+		t.Fatalf("a share of the sequence signalled %s", kinds(s))
+	}
+}

@@ -490,6 +490,9 @@ func (t *txn) lost(gw string, g *gwRec, ev *telemetry.Event) {
 func (t *txn) settle() {
 	for gw, g := range t.gws {
 		opened, closed := g.Seq.settle()
+		if t.in.o.SharedEvents {
+			continue // the holes are the other controllers' events
+		}
 		for _, x := range opened {
 			g.Counts.Gaps++
 			t.signal(gw, alerts.KindSequenceGap, gapKey(x), true, t.now,
