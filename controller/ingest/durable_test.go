@@ -41,7 +41,7 @@ func TestRestartKeepsState(t *testing.T) {
 		t.Fatalf("state changed across a restart:\nbefore %v\nafter %v", before, after)
 	}
 	// The broker delivers everything again to the restarted controller.
-	f.sink.take()
+	f.sink.Take()
 	for _, b := range batches {
 		f.record(t, b...)
 	}
@@ -55,7 +55,7 @@ func TestRestartKeepsState(t *testing.T) {
 	if !reflect.DeepEqual(before.Sites, after.Sites) {
 		t.Errorf("sites changed by a redelivery after a restart:\nbefore %+v\nafter %+v", before.Sites, after.Sites)
 	}
-	if s := f.sink.take(); len(s) != 0 {
+	if s := f.sink.Take(); len(s) != 0 {
 		t.Errorf("a redelivery after a restart sent %s", kinds(s))
 	}
 }
@@ -74,7 +74,7 @@ func TestLinesFailureChangesNothing(t *testing.T) {
 	birth := t0
 	f.record(t, status(t, "gw1", telemetry.StateOnline, &birth, false), tagEvent(t, "gw1", "r1", telemetry.TagArrived, 1, "A"))
 	before := f.snapshot()
-	f.sink.take()
+	f.sink.Take()
 	batch := []Message{tagEvent(t, "gw1", "r1", telemetry.TagDeparted, 2, "A"), event(t, "gw1", "cab", telemetry.BeamHeld, 5, nil),
 		health(t, "gw1", t0), lostEvent(t, "gw1", 6, 3, 4), Message{Topic: "junk"}}
 	// Lines fails: nothing changes, nothing is signalled.
@@ -87,7 +87,7 @@ func TestLinesFailureChangesNothing(t *testing.T) {
 	if after := f.snapshot(); !reflect.DeepEqual(before, after) {
 		t.Fatalf("a failed batch changed the state:\nbefore %v\nafter %v", before, after)
 	}
-	if s := f.sink.take(); len(s) != 0 || len(f.Refusals()) != 0 {
+	if s := f.sink.Take(); len(s) != 0 || len(f.Refusals()) != 0 {
 		t.Fatalf("a failed batch sent %s", kinds(s))
 	}
 	if st := f.Stats(); st.BatchErrors != 1 || st.LastError == "" {
@@ -118,7 +118,7 @@ func TestLinesFailureChangesNothing(t *testing.T) {
 	if n := bytes.Count(f.lines, []byte("edge_event,")); n != 3 {
 		t.Errorf("%d event lines written by the retry and a redelivery, want 3:\n%s", n, f.lines)
 	}
-	sigs := f.sink.take()
+	sigs := f.sink.Take()
 	if len(sigs) != 3 { // tag departed, door held, events lost (gap 3..4 is explained in its batch)
 		t.Errorf("signals of the retry: %s", kinds(sigs))
 	}

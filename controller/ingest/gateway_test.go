@@ -20,7 +20,7 @@ func TestOnlineOfflineFromStatus(t *testing.T) {
 	if g.State != StateOnline || !g.Since.Equal(t1) || !g.StatusTime.Equal(t1) || g.Version != "1.2.3" || len(g.Readers) != 1 {
 		t.Fatalf("after the birth: %+v", g)
 	}
-	if s := f.sink.take(); len(s) != 0 {
+	if s := f.sink.Take(); len(s) != 0 {
 		t.Errorf("a first birth sent %s", kinds(s))
 	}
 	// The last will (no time).
@@ -29,7 +29,7 @@ func TestOnlineOfflineFromStatus(t *testing.T) {
 	if g.State != StateOffline || g.Cause != CauseStatus || !g.Since.Equal(f.clock.Now()) {
 		t.Fatalf("after the will: %+v", g)
 	}
-	sigs := f.sink.take()
+	sigs := f.sink.Take()
 	if len(sigs) != 1 || sigs[0].Kind != alerts.KindGatewayOffline || !sigs[0].Active || sigs[0].Subject.Site != "site-a" {
 		t.Fatalf("will signals: %s", kinds(sigs))
 	}
@@ -49,7 +49,7 @@ func TestOnlineOfflineFromStatus(t *testing.T) {
 	if g := f.gateway(t, "gw1"); g.State != StateOnline || !g.Since.Equal(t2) {
 		t.Fatalf("after a new birth: %+v", g)
 	}
-	sigs = f.sink.take()
+	sigs = f.sink.Take()
 	if len(sigs) != 1 || sigs[0].Kind != alerts.KindGatewayOffline || sigs[0].Active {
 		t.Fatalf("birth signals: %s", kinds(sigs))
 	}
@@ -73,14 +73,14 @@ func TestQuiet(t *testing.T) {
 		!g1.Since.Equal(f.clock.Now()) || g2.State != StateOnline {
 		t.Fatalf("after 70 s: gw1 %+v, gw2 %+v", g1, g2)
 	}
-	sigs := f.sink.take()
+	sigs := f.sink.Take()
 	if len(sigs) != 1 || sigs[0].Subject.ID != "gw1" || !sigs[0].Active || sigs[0].Kind != alerts.KindGatewayOffline {
 		t.Fatalf("quiet signals: %s", kinds(sigs))
 	}
 	if err := f.checkQuiet(); err != nil {
 		t.Fatal(err)
 	}
-	if s := f.sink.take(); len(s) != 0 {
+	if s := f.sink.Take(); len(s) != 0 {
 		t.Fatalf("a second check sent %s", kinds(s))
 	}
 	// The next message brings it back.
@@ -88,7 +88,7 @@ func TestQuiet(t *testing.T) {
 	if g := f.gateway(t, "gw1"); g.State != StateOnline {
 		t.Fatalf("after an event: %+v", g)
 	}
-	if sigs := f.sink.take(); len(sigs) != 1 || sigs[0].Active {
+	if sigs := f.sink.Take(); len(sigs) != 1 || sigs[0].Active {
 		t.Fatalf("back online signals: %s", kinds(sigs))
 	}
 	// A retained birth the broker delivers again is not the gateway
@@ -105,12 +105,12 @@ func TestQuiet(t *testing.T) {
 	// Its last will, delivered live, tells why; it stays offline since
 	// the quiet time.
 	since := f.gateway(t, "gw1").Since
-	f.sink.take()
+	f.sink.Take()
 	f.record(t, status(t, "gw1", telemetry.StateOffline, nil, false))
 	if g := f.gateway(t, "gw1"); g.State != StateOffline || g.Cause != CauseStatus || !g.Since.Equal(since) {
 		t.Fatalf("after the will: %+v", g)
 	}
-	if sigs := f.sink.take(); len(sigs) != 0 {
+	if sigs := f.sink.Take(); len(sigs) != 0 {
 		t.Fatalf("a will after the quiet time sent %s", kinds(sigs))
 	}
 	f.record(t, status(t, "gw1", telemetry.StateOnline, tp(t0.Add(time.Hour)), false))

@@ -42,7 +42,7 @@ func TestSeqRestartAccepted(t *testing.T) {
 	if g := f.gateway(t, "gw1"); len(g.Gaps) != 1 || g.Counts.Events != 8 {
 		t.Fatalf("before the reinstall: %+v", g)
 	}
-	f.sink.take()
+	f.sink.Take()
 
 	reinstalled := t0.Add(time.Hour)
 	fresh := func(seq uint64) Message {
@@ -55,7 +55,7 @@ func TestSeqRestartAccepted(t *testing.T) {
 		g.Missing != 0 || len(g.Gaps) != 0 || g.Counts.GapsAbandoned != 1 || g.Abandoned != 2 {
 		t.Fatalf("after the reinstall: %+v", g)
 	}
-	sigs := only(f.sink.take(), alerts.KindSequenceGap)
+	sigs := only(f.sink.Take(), alerts.KindSequenceGap)
 	if len(sigs) != 1 || sigs[0].Active || sigs[0].Key != "6" {
 		t.Fatalf("the old gap was not closed: %s", kinds(sigs))
 	}
@@ -72,7 +72,7 @@ func TestSeqRestartAccepted(t *testing.T) {
 	if g := f.gateway(t, "gw1"); g.Counts.Events != 12 || g.SeqLow != 4 {
 		t.Fatalf("after fresh 4: %+v", g)
 	}
-	if s := f.sink.take(); len(s) != 0 {
+	if s := f.sink.Take(); len(s) != 0 {
 		t.Fatalf("signals: %s", kinds(s))
 	}
 }
@@ -146,7 +146,7 @@ func TestGapsPastTheBoundClose(t *testing.T) {
 		t.Fatalf("after %d gaps: %+v", maxGaps+1, g)
 	}
 	open := map[string]bool{}
-	for _, s := range only(f.sink.take(), alerts.KindSequenceGap) {
+	for _, s := range only(f.sink.Take(), alerts.KindSequenceGap) {
 		open[s.Key] = s.Active
 	}
 	if len(open) != maxGaps+1 || open["2"] || !open["4"] {
@@ -166,7 +166,7 @@ func TestGapsPastTheBoundClose(t *testing.T) {
 	if len(g.Gaps) != 0 || g.Missing != 0 || g.Counts.GapsExplained != 1 || g.SeqLow != 1003 {
 		t.Fatalf("after the gap of 1,000 was explained and filled: %+v", g)
 	}
-	sigs := only(f.sink.take(), alerts.KindSequenceGap)
+	sigs := only(f.sink.Take(), alerts.KindSequenceGap)
 	if len(sigs) != 2 || !sigs[0].Active || sigs[1].Active || sigs[1].Key != "2" {
 		t.Fatalf("gap signals: %s", kinds(sigs))
 	}

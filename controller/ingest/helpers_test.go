@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ngic/ngic/controller/alerts"
+	"github.com/ngic/ngic/controller/alerts/alertstest"
 	"github.com/ngic/ngic/telemetry"
 )
 
@@ -20,25 +21,7 @@ var t0 = time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
 var inventory = map[string]string{"gw1": "site-a", "gw2": "site-a", "gw3": "site-b"}
 
 // sink records signals.
-type sink struct {
-	mu   sync.Mutex
-	sigs []alerts.Signal
-}
-
-func (s *sink) Signal(sig alerts.Signal) {
-	s.mu.Lock()
-	s.sigs = append(s.sigs, sig)
-	s.mu.Unlock()
-}
-
-// take returns the signals received since the last call.
-func (s *sink) take() []alerts.Signal {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.sigs
-	s.sigs = nil
-	return r
-}
+type sink = alertstest.Recorder
 
 // clock is a clock the test moves by hand (nanoseconds since 1970).
 type clock struct{ ns atomic.Int64 }

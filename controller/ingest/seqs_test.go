@@ -40,7 +40,7 @@ func TestReplayCountsNothingTwice(t *testing.T) {
 		f.record(t, msgs[i:i+10]...)
 	}
 	before := f.snapshot()
-	sigs := f.sink.take()
+	sigs := f.sink.Take()
 	if len(sigs) == 0 || before.Counts["gw1"].Events != 120 {
 		t.Fatalf("first delivery: %d signals, counts %+v", len(sigs), before.Counts["gw1"])
 	}
@@ -63,7 +63,7 @@ func TestReplayCountsNothingTwice(t *testing.T) {
 	if !reflect.DeepEqual(before.Sites, after.Sites) || before.Counts["gw1"].Events != after.Counts["gw1"].Events {
 		t.Errorf("a replay changed the state:\nbefore %v\nafter %v", before, after)
 	}
-	if s := f.sink.take(); len(s) != 0 {
+	if s := f.sink.Take(); len(s) != 0 {
 		t.Errorf("a replay sent signals: %s", kinds(s))
 	}
 }
@@ -77,7 +77,7 @@ func TestGapDetectedAndFilled(t *testing.T) {
 	if g.Missing != 3 || len(g.Gaps) != 1 || g.Gaps[0] != (Gap{6, 8, 3}) || g.Counts.Gaps != 1 {
 		t.Fatalf("after 1..5, 9..10: %+v", g)
 	}
-	sigs := only(f.sink.take(), alerts.KindSequenceGap)
+	sigs := only(f.sink.Take(), alerts.KindSequenceGap)
 	if len(sigs) != 1 || !sigs[0].Active || sigs[0].Attrs["first_seq"] != "6" || sigs[0].Attrs["last_seq"] != "8" ||
 		sigs[0].Subject != (alerts.Subject{Type: alerts.SubjectGateway, ID: "gw1", Site: "site-a"}) {
 		t.Fatalf("gap signals: %s", kinds(sigs))
@@ -86,7 +86,7 @@ func TestGapDetectedAndFilled(t *testing.T) {
 	if g := f.gateway(t, "gw1"); g.Missing != 2 || len(g.Gaps) != 1 || g.Gaps[0].Missing != 2 {
 		t.Fatalf("after 7: %+v", g)
 	}
-	if s := f.sink.take(); len(s) != 0 {
+	if s := f.sink.Take(); len(s) != 0 {
 		t.Fatalf("a partial fill sent %s", kinds(s))
 	}
 	f.record(t, ev(8), ev(6))
@@ -94,7 +94,7 @@ func TestGapDetectedAndFilled(t *testing.T) {
 	if g.Missing != 0 || len(g.Gaps) != 0 || g.SeqLow != 10 || g.Counts.GapsFilled != 1 || g.Counts.Gaps != 1 || g.Counts.Events != 10 {
 		t.Fatalf("after the fill: %+v", g)
 	}
-	sigs = f.sink.take()
+	sigs = f.sink.Take()
 	if len(sigs) != 1 || sigs[0].Kind != alerts.KindSequenceGap || sigs[0].Active || sigs[0].Key != "6" {
 		t.Fatalf("fill signals: %s", kinds(sigs))
 	}
@@ -103,7 +103,7 @@ func TestGapDetectedAndFilled(t *testing.T) {
 	if g := f.gateway(t, "gw1"); g.Counts.Gaps != 1 || g.Missing != 0 {
 		t.Fatalf("in-batch reorder counted: %+v", g)
 	}
-	if s := f.sink.take(); len(s) != 0 {
+	if s := f.sink.Take(); len(s) != 0 {
 		t.Fatalf("in-batch reorder sent %s", kinds(s))
 	}
 }
@@ -112,7 +112,7 @@ func TestGapExplainedByEventsLost(t *testing.T) {
 	f := newFixture(t, nil)
 	ev := func(seq uint64) Message { return event(t, "gw1", "pair", telemetry.Passage, seq, nil) }
 	f.record(t, ev(1), ev(2), ev(6))
-	f.sink.take()
+	f.sink.Take()
 	// Seqs 3..5 were lost at the edge; 4 had been delivered after all
 	// and comes late, through another topic.
 	f.record(t, lostEvent(t, "gw1", 7, 3, 5))
@@ -120,7 +120,7 @@ func TestGapExplainedByEventsLost(t *testing.T) {
 	if g.Missing != 0 || len(g.Gaps) != 0 || g.Counts.GapsExplained != 1 || g.Counts.Lost[telemetry.LostDropOldest] != 3 || g.Counts.LossReports != 1 {
 		t.Fatalf("after events.lost: %+v", g)
 	}
-	sigs := f.sink.take()
+	sigs := f.sink.Take()
 	lost, gaps := only(sigs, alerts.KindEventsLost), only(sigs, alerts.KindSequenceGap)
 	if len(lost) != 1 || lost[0].Attrs["first_seq"] != "3" || lost[0].Attrs["last_seq"] != "5" || lost[0].Attrs["lost"] != "3" {
 		t.Errorf("events-lost signals: %s", kinds(lost))
@@ -318,7 +318,7 @@ func TestSharedEventsNoGaps(t *testing.T) {
 	if g.Missing != 0 || len(g.Gaps) != 0 || g.Counts.Gaps != 0 || g.Counts.Events != 5 || g.Counts.Duplicates != 2 {
 		t.Fatalf("a share of the sequence: %+v", g)
 	}
-	if s := only(f.sink.take(), alerts.KindSequenceGap); len(s) != 0 {
+	if s := only(f.sink.Take(), alerts.KindSequenceGap); len(s) != 0 {
 		t.Fatalf("a share of the sequence signalled %s", kinds(s))
 	}
 }

@@ -38,7 +38,7 @@ func TestTagsPresentWithGS1Identity(t *testing.T) {
 	if s := f.site(t, "site-a"); len(s.Readers[0].Tags) != 1 || s.Readers[0].Tags[0].ID != "B" {
 		t.Fatalf("after the departure: %+v", s)
 	}
-	sigs := only(f.sink.take(), alerts.KindTagDeparted)
+	sigs := only(f.sink.Take(), alerts.KindTagDeparted)
 	if len(sigs) != 1 || sigs[0].Key != "r1/3034257BF7194E4000001A85" || sigs[0].Attrs["gtin"] != sgtin.GTIN ||
 		sigs[0].Attrs["epc_uri"] != sgtin.URI || sigs[0].Attrs["epc_scheme"] != "sgtin-96" || sigs[0].Attrs["tag_id"] != "3034257BF7194E4000001A85" {
 		t.Fatalf("departure signals: %s", kinds(sigs))
@@ -86,16 +86,16 @@ func TestDoors(t *testing.T) {
 	if d := door(); d.State != DoorBlocked || d.Sensor != "cab" || !d.Since.Equal(t0.Add(time.Millisecond)) {
 		t.Fatalf("blocked: %+v", d)
 	}
-	if s := f.sink.take(); len(s) != 0 {
+	if s := f.sink.Take(); len(s) != 0 {
 		t.Fatalf("blocked sent %s", kinds(s))
 	}
 	f.record(t, event(t, "gw1", "cab", telemetry.BeamHeld, 2, nil))
-	sigs := f.sink.take()
+	sigs := f.sink.Take()
 	if d := door(); d.State != DoorHeld || len(sigs) != 1 || sigs[0].Kind != alerts.KindDoorHeld || !sigs[0].Active || sigs[0].Key != "cab" {
 		t.Fatalf("held: %+v, %s", d, kinds(sigs))
 	}
 	f.record(t, event(t, "gw1", "cab", telemetry.BeamCleared, 4, nil))
-	sigs = only(f.sink.take(), alerts.KindDoorHeld)
+	sigs = only(f.sink.Take(), alerts.KindDoorHeld)
 	if d := door(); d.State != DoorClosed || len(sigs) != 1 || sigs[0].Active || sigs[0].Key != "cab" {
 		t.Fatalf("cleared: %+v, %s", d, kinds(sigs))
 	}
@@ -136,7 +136,7 @@ func TestSignalKinds(t *testing.T) {
 	f.record(t, tagEvent(t, "gw1", "r1", telemetry.TagArrived, 1, "A"), tagEvent(t, "gw1", "r1", telemetry.TagArrived, 2, "B"),
 		tagEvent(t, "gw1", "r1", telemetry.TagDeparted, 3, "A"), event(t, "gw1", "cab", telemetry.BeamHeld, 4, nil),
 		tagEvent(t, "gw1", "r1", telemetry.TagArrived, 9, "C")) // seqs 5..8 missing: a gap
-	sigs := f.sink.take()
+	sigs := f.sink.Take()
 	if len(sigs) != 1 || sigs[0].Kind != alerts.KindDoorHeld || !sigs[0].Active {
 		t.Fatalf("signals %s; want the door held alone", kinds(sigs))
 	}
