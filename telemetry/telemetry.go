@@ -58,6 +58,14 @@ func EventTopic(gateway, source string) string {
 	return Root + "/gw/" + gateway + "/event/" + source
 }
 
+// CommandTopic is a command to one gateway (what: for example "update").
+// Only the controller writes there; each gateway reads only its own
+// CommandFilter (the shipped broker ACL).
+func CommandTopic(gateway, what string) string { return Root + "/cmd/" + gateway + "/" + what }
+
+// CommandFilter subscribes to every command to one gateway.
+func CommandFilter(gateway string) string { return Root + "/cmd/" + gateway + "/#" }
+
 // StatusFilter subscribes to the status of every gateway.
 const StatusFilter = Root + "/gw/+/status"
 

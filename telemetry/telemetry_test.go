@@ -10,6 +10,12 @@ func TestTopics(t *testing.T) {
 	if got := EventTopic("gw-1", "dock-reader"); got != "ngic/v1/gw/gw-1/event/dock-reader" {
 		t.Fatalf("EventTopic = %q", got)
 	}
+	if got := CommandTopic("gw-1", "update"); got != "ngic/v1/cmd/gw-1/update" {
+		t.Fatalf("CommandTopic = %q", got)
+	}
+	if got := CommandFilter("gw-1"); got != "ngic/v1/cmd/gw-1/#" {
+		t.Fatalf("CommandFilter = %q", got)
+	}
 	for _, tc := range []struct {
 		topic, gw, kind, src string
 		bad                  bool

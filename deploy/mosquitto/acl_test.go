@@ -22,13 +22,6 @@ import (
 // wait bounds every wait on the broker.
 const wait = 15 * time.Second
 
-// commandTopic is a command to one gateway, under the ACL's
-// ngic/v1/cmd/<gateway>/#. telemetry has no command topic yet; this is the
-// shape the update agent is to use.
-func commandTopic(gateway, what string) string {
-	return telemetry.Root + "/cmd/" + gateway + "/" + what
-}
-
 // client is one connection to the broker, recording what it receives and
 // whether the broker closed it.
 type client struct {
@@ -166,14 +159,14 @@ func TestControllerIdentity(t *testing.T) {
 	gws := map[string]*client{}
 	for _, gw := range []string{"gw-a", "gw-b"} {
 		c := dial(t, b, gw)
-		if q := c.sub(t, telemetry.Root+"/cmd/"+gw+"/#"); q != 1 {
+		if q := c.sub(t, telemetry.CommandFilter(gw)); q != 1 {
 			t.Fatalf("%s: its own commands granted %#x, want QoS 1", gw, q)
 		}
 		gws[gw] = c
 	}
 	// gw-b also tries to read every command and gw-a's: whether the broker
 	// grants these filters or not, nothing of gw-a's may reach it.
-	for _, f := range []string{telemetry.Root + "/cmd/#", telemetry.Root + "/cmd/gw-a/#"} {
+	for _, f := range []string{telemetry.Root + "/cmd/#", telemetry.CommandFilter("gw-a")} {
 		t.Logf("gw-b subscribing to %s: granted %#x", f, gws["gw-b"].sub(t, f))
 	}
 
@@ -188,10 +181,10 @@ func TestControllerIdentity(t *testing.T) {
 
 	// The controller commands each gateway; gw-b gets its own command
 	// first, so it never received gw-a's (one publisher, QoS 1: in order).
-	ctl.pub(t, commandTopic("gw-a", "update"), "for gw-a")
-	ctl.pub(t, commandTopic("gw-b", "update"), "for gw-b")
-	gws["gw-a"].expect(t, commandTopic("gw-a", "update"), "for gw-a")
-	gws["gw-b"].expect(t, commandTopic("gw-b", "update"), "for gw-b")
+	ctl.pub(t, telemetry.CommandTopic("gw-a", "update"), "for gw-a")
+	ctl.pub(t, telemetry.CommandTopic("gw-b", "update"), "for gw-b")
+	gws["gw-a"].expect(t, telemetry.CommandTopic("gw-a", "update"), "for gw-a")
+	gws["gw-b"].expect(t, telemetry.CommandTopic("gw-b", "update"), "for gw-b")
 	ctl.pub(t, telemetry.AlertTopic("a-1"), "alert")
 
 	// The controller forges gw-a's event: nobody gets it before gw-a's
@@ -206,13 +199,13 @@ func TestControllerIdentity(t *testing.T) {
 	// gw-a forges a command to gw-b and to itself, and an alert: gw-b's
 	// next command is the controller's marker (on a new connection: the
 	// forger took over the controller's client ID).
-	gwForged := []string{commandTopic("gw-b", "update"), commandTopic("gw-a", "update"), telemetry.AlertTopic("a-2")}
+	gwForged := []string{telemetry.CommandTopic("gw-b", "update"), telemetry.CommandTopic("gw-a", "update"), telemetry.AlertTopic("a-2")}
 	for _, topic := range gwForged {
 		forge(t, b, "gw-a", topic, "forged by gw-a")
 	}
 	ctl = dial(t, b, "ngic-controller")
-	ctl.pub(t, commandTopic("gw-b", "update"), "marker b")
-	gws["gw-b"].expect(t, commandTopic("gw-b", "update"), "marker b")
+	ctl.pub(t, telemetry.CommandTopic("gw-b", "update"), "marker b")
+	gws["gw-b"].expect(t, telemetry.CommandTopic("gw-b", "update"), "marker b")
 
 	// The broker's log agrees: each forgery denied, none of the
 	// controller's alerts and commands.
@@ -222,8 +215,8 @@ func TestControllerIdentity(t *testing.T) {
 			t.Errorf("no denial of a publish on %s in the broker's log", topic)
 		}
 	}
-	if n := denied[commandTopic("gw-b", "update")]; n != 1 {
-		t.Errorf("%d denials on %s, want 1 (gw-a's only)", n, commandTopic("gw-b", "update"))
+	if n := denied[telemetry.CommandTopic("gw-b", "update")]; n != 1 {
+		t.Errorf("%d denials on %s, want 1 (gw-a's only)", n, telemetry.CommandTopic("gw-b", "update"))
 	}
 	if n := denied[telemetry.AlertTopic("a-1")]; n != 0 {
 		t.Errorf("the controller's alert was denied")
