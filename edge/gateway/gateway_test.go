@@ -14,33 +14,13 @@ import (
 
 	"github.com/ngic/ngic/drivers/rfid"
 	_ "github.com/ngic/ngic/drivers/rfid/all"
-	"github.com/ngic/ngic/drivers/rfid/emulate"
+	"github.com/ngic/ngic/drivers/rfid/emulate/emulatetest"
 	"github.com/ngic/ngic/edge/config"
 	"github.com/ngic/ngic/edge/internal/edgetest"
 	"github.com/ngic/ngic/internal/spool"
 	"github.com/ngic/ngic/internal/testenv"
 	"github.com/ngic/ngic/telemetry"
 )
-
-// startReader starts an emulated reader of protocol on a pseudo-terminal.
-func startReader(t *testing.T, protocol string, tags ...[]byte) (*emulate.Runner, *emulate.PTY) {
-	t.Helper()
-	proto, err := rfid.Lookup(protocol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := emulate.New(proto, tags)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	p, err := r.ServePTY(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r, p
-}
 
 func testConfig(t testing.TB, broker, extra string) *config.Config {
 	t.Helper()
@@ -99,7 +79,7 @@ func TestEndToEndEM4100(t *testing.T) {
 	broker := testenv.StartMosquitto(t)
 	sub := edgetest.Subscribe(t, broker.Addr, "sub-e2e")
 	card := []byte{0x0A, 0x00, 0xC0, 0xFF, 0xEE}
-	runner, p := startReader(t, "em4100", card)
+	runner, p := emulatetest.Start(t, "em4100", card)
 	cfg := testConfig(t, "tcp://"+broker.Addr, fmt.Sprintf(`readers:
   - name: door-reader
     protocol: em4100
@@ -184,7 +164,7 @@ func TestBrokerOutage(t *testing.T) {
 	}
 	broker := testenv.StartMosquittoPersistent(t)
 	sub := edgetest.Subscribe(t, broker.Addr, "sub-outage")
-	runner, p := startReader(t, "em4100")
+	runner, p := emulatetest.Start(t, "em4100")
 	cfg := testConfig(t, "tcp://"+broker.Addr, fmt.Sprintf(`readers:
   - name: dock
     protocol: em4100
@@ -255,7 +235,7 @@ func TestSpoolKeepsEventsWithoutBroker(t *testing.T) {
 	// A broker address where nothing listens: events stay spooled, and a
 	// later gateway on the same spool publishes them.
 	dead := fmt.Sprintf("tcp://127.0.0.1:%d", testenv.FreePort(t))
-	runner, p := startReader(t, "em4100", []byte{1, 2, 3, 4, 5})
+	runner, p := emulatetest.Start(t, "em4100", []byte{1, 2, 3, 4, 5})
 	cfg := testConfig(t, dead, fmt.Sprintf("readers:\n  - name: r1\n    protocol: em4100\n    device: %s\n    depart_after: 100ms\n", p.Path))
 	g, stop := runGateway(t, cfg)
 	deadline := time.Now().Add(10 * time.Second)
@@ -466,7 +446,7 @@ func TestPresenceRestored(t *testing.T) {
 	broker := testenv.StartMosquitto(t)
 	sub := edgetest.Subscribe(t, broker.Addr, "sub-restore")
 	stay, gone := []byte{0x0A, 0, 0, 0, 1}, []byte{0x0A, 0, 0, 0, 2}
-	_, p := startReader(t, "em4100", stay)
+	_, p := emulatetest.Start(t, "em4100", stay)
 	cfg := testConfig(t, "tcp://"+broker.Addr, fmt.Sprintf(`readers:
   - name: door
     protocol: em4100

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ngic/ngic/drivers/rfid"
+	"github.com/ngic/ngic/drivers/rfid/emulate/emulatetest"
 	"github.com/ngic/ngic/edge/config"
 	"github.com/ngic/ngic/edge/internal/edgetest"
 	"github.com/ngic/ngic/internal/buildinfo"
@@ -34,7 +35,7 @@ func TestHealthPublished(t *testing.T) {
 	broker := testenv.StartMosquittoPersistent(t)
 	hsub := edgetest.SubscribeHealth(t, broker.Addr, "sub-health")
 	sub := edgetest.Subscribe(t, broker.Addr, "sub-health-events")
-	runner, p := startReader(t, "em4100")
+	runner, p := emulatetest.Start(t, "em4100")
 	cfg := testConfig(t, "tcp://"+broker.Addr, fmt.Sprintf(`readers:
   - name: dock
     protocol: em4100

@@ -12,6 +12,7 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/ngic/ngic/drivers/rfid/emulate/emulatetest"
 	"github.com/ngic/ngic/edge/internal/edgetest"
 	"github.com/ngic/ngic/internal/testenv"
 	"github.com/ngic/ngic/telemetry"
@@ -34,7 +35,7 @@ func TestTLSClientCertAndACL(t *testing.T) {
 	dir := t.TempDir()
 	pwFile := filepath.Join(dir, "mqtt-password")
 	os.WriteFile(pwFile, []byte("gw-secret\n"), 0o600)
-	_, p := startReader(t, "em4100", []byte{0xCA, 0xFE, 0x00, 0x00, 0x01})
+	_, p := emulatetest.Start(t, "em4100", []byte{0xCA, 0xFE, 0x00, 0x00, 0x01})
 	extra := fmt.Sprintf(`readers:
   - name: r1
     protocol: em4100
