@@ -286,6 +286,9 @@ type Status struct {
 	// sees (after the reader's departure time), so a consumer that kept
 	// its state ends right too.
 	PresenceReset bool `json:"presence_reset,omitempty"`
+	// Update is the state of the gateway's latest update, when it had one
+	// (see UpdateCommand); the gateway republishes its status at each step.
+	Update *UpdateReport `json:"update,omitempty"`
 }
 
 // ReaderInfo describes a configured reader in a birth message.
@@ -335,6 +338,9 @@ func (s *Status) validate() error {
 	}
 	if s.State != StateOnline && s.State != StateOffline {
 		return fmt.Errorf("telemetry: status field state: %q is neither online nor offline", s.State)
+	}
+	if s.Update != nil {
+		return s.Update.validate()
 	}
 	return nil
 }

@@ -12,6 +12,7 @@
 //	ngic/v1/alerts/<id>                    the controller's alerts (AlertTopic), retained while open
 //	ngic/v1/controllers/<ordinal>          retained: a clustered controller replica's heartbeat and last will
 //	ngic/v1/controllers/<ordinal>/state    retained: the devices that replica polls and its open alerts
+//	ngic/v1/cmd/<gateway>/<command>        commands to one gateway (CommandTopic); "update" is retained (UpdateCommand)
 //
 // Payloads are JSON objects with a schema version "v". Every event carries
 // the gateway's sequence number "seq" (strictly increasing per gateway across

@@ -176,6 +176,7 @@ func FuzzDecodeEvent(f *testing.F) {
 func FuzzDecodeStatus(f *testing.F) {
 	f.Add([]byte(`{"v":1,"gateway":"g","state":"online","readers":[{"name":"r","protocol":"p","device":"d"}]}`))
 	f.Add([]byte(`{"v":1,"gateway":"g","state":"online","presence_reset":true}`))
+	f.Add([]byte(`{"v":1,"gateway":"g","state":"online","update":{"id":"r1/g","step":"rolled-back","from":"1.0.0","to":"1.1.0","reason":"unhealthy","time":"2026-11-29T10:00:00Z"}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := DecodeStatus(b)
 		if err == nil {
