@@ -9,6 +9,7 @@
 //	ngic/v1/gw/<gateway>/status            retained: birth ("online") and last will ("offline")
 //	ngic/v1/gw/<gateway>/event/<source>    every event of one reader or sensor, QoS 1
 //	ngic/v1/gw/<gateway>/health            periodic health (HealthTopic), QoS 1
+//	ngic/v1/gw/<gateway>/commissioning     ngic-fwtool commission's probe of the gateway's rights (CommissioningTopic)
 //	ngic/v1/alerts/<id>                    the controller's alerts (AlertTopic), retained while open
 //	ngic/v1/controllers/<ordinal>          retained: a clustered controller replica's heartbeat and last will
 //	ngic/v1/controllers/<ordinal>/state    retained: the devices that replica polls and its open alerts
@@ -66,6 +67,16 @@ func CommandTopic(gateway, what string) string { return Root + "/cmd/" + gateway
 
 // CommandFilter subscribes to every command to one gateway.
 func CommandFilter(gateway string) string { return Root + "/cmd/" + gateway + "/#" }
+
+// CommissioningTopic is where ngic-fwtool commission, under a gateway's
+// credentials, publishes a probe of the gateway's rights; no consumer
+// subscribes to it and ParseTopic refuses it, so a probe is never data.
+func CommissioningTopic(gateway string) string { return Root + "/gw/" + gateway + "/commissioning" }
+
+// CommandCommissioning is the command name of the probe that ngic-fwtool
+// commission sends to a gateway's commands (CommandTopic(gateway,
+// CommandCommissioning)) to check what it may read; a gateway ignores it.
+const CommandCommissioning = "commissioning"
 
 // StatusFilter subscribes to the status of every gateway.
 const StatusFilter = Root + "/gw/+/status"

@@ -16,6 +16,12 @@ func TestTopics(t *testing.T) {
 	if got := CommandFilter("gw-1"); got != "ngic/v1/cmd/gw-1/#" {
 		t.Fatalf("CommandFilter = %q", got)
 	}
+	if got := CommissioningTopic("gw-1"); got != "ngic/v1/gw/gw-1/commissioning" {
+		t.Fatalf("CommissioningTopic = %q", got)
+	}
+	if _, _, _, err := ParseTopic(CommissioningTopic("gw-1")); err == nil {
+		t.Fatalf("ParseTopic accepts %s: a probe would be taken for data", CommissioningTopic("gw-1"))
+	}
 	for _, tc := range []struct {
 		topic, gw, kind, src string
 		bad                  bool
