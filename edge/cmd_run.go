@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -37,8 +39,12 @@ func newRunCmd() *cobra.Command {
 			}
 			log := cli.Logger(cfg.Log.Level)
 			opts := gateway.Opts{Logger: log}
+			agent, err := updateAgent(cfg, log)
+			if err != nil {
+				return err
+			}
 			if labControl == "" {
-				return runGateway(cmd.Context(), cfg, opts, nil)
+				return runGateway(cmd.Context(), cfg, opts, agent)
 			}
 			l, err := labpin.Listen(labControl)
 			if err != nil {
@@ -47,7 +53,7 @@ func newRunCmd() *cobra.Command {
 			defer l.Close() // removes a unix socket even when the gateway fails to start
 			bank := labpin.NewBank()
 			opts.OpenPin = bank.OpenPin(gpiopins.Open)
-			return runGateway(cmd.Context(), cfg, opts, func(ctx context.Context) error {
+			return runGateway(cmd.Context(), cfg, opts, agent, func(ctx context.Context, _ *gateway.Gateway) error {
 				log.Warn("LAB ONLY: emulated photo-eye pins, driven from the lab control; never on a gateway in service",
 					"lab_control", l.Addr().String(), "pins", bank.States())
 				return labpin.Serve(ctx, l, bank)
@@ -60,32 +66,35 @@ func newRunCmd() *cobra.Command {
 	return c
 }
 
-// runGateway runs a gateway until SIGINT or SIGTERM. A non-nil alongside
-// runs beside it once the gateway is built, with a context that ends when
-// the gateway stops; its error stops the gateway.
-func runGateway(ctx context.Context, cfg *config.Config, opts gateway.Opts, alongside func(context.Context) error) error {
+// runGateway runs a gateway until SIGINT or SIGTERM. Each non-nil
+// alongside runs beside it once the gateway is built, with a context that
+// ends when the gateway stops; its error stops the gateway (errRestart, an
+// update's restart, stops it without being an error).
+func runGateway(ctx context.Context, cfg *config.Config, opts gateway.Opts, alongside ...func(context.Context, *gateway.Gateway) error) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	g, err := gateway.New(cfg, opts)
 	if err != nil {
 		return err
 	}
-	if alongside == nil {
-		return g.Run(ctx)
-	}
+	alongside = slices.DeleteFunc(alongside, func(f func(context.Context, *gateway.Gateway) error) bool { return f == nil })
 	ctx, cancel := context.WithCancelCause(ctx)
-	side := make(chan error, 1)
-	go func() {
-		err := alongside(ctx)
-		if err != nil {
-			cancel(err)
-		}
-		side <- err
-	}()
+	side := make(chan error, len(alongside))
+	for _, f := range alongside {
+		go func() {
+			err := f(ctx, g)
+			if err != nil {
+				cancel(err)
+			}
+			side <- err
+		}()
+	}
 	err = g.Run(ctx)
 	cancel(nil)
-	if serr := <-side; serr != nil && err == nil {
-		err = serr
+	for range alongside {
+		if serr := <-side; serr != nil && err == nil && !errors.Is(serr, errRestart) {
+			err = serr
+		}
 	}
 	return err
 }

@@ -43,6 +43,8 @@ type Config struct {
 	Health Health `yaml:"health"`
 	// Log sets the log level.
 	Log Log `yaml:"log"`
+	// Update configures signed updates (see Update).
+	Update Update `yaml:"update"`
 
 	// checkFiles makes Validate check what run will use on this machine
 	// (the secret and certificate files, the spool's file and directory), as
@@ -285,12 +287,16 @@ func (c *Config) Validate(doc *yamlconf.Doc) error {
 		c.checkListenClash(doc),
 		func() error { return c.Health.validate(doc) },
 		func() error { return c.Log.validate(doc) },
+		func() error { return c.Update.validate(doc, c.Spool.Path) },
 	} {
 		if err := check(); err != nil {
 			return err
 		}
 	}
 	if c.checkFiles {
+		if err := c.Update.checkHost(doc); err != nil {
+			return err
+		}
 		return c.checkHost(doc)
 	}
 	return nil
@@ -375,6 +381,7 @@ func (c *Config) setDefaults() {
 	c.HTTP.Listen = or(c.HTTP.Listen, DefaultHTTPListen)
 	c.Health.Interval = or(c.Health.Interval, DefaultHealthInterval.String())
 	c.Log.Level = or(c.Log.Level, "info")
+	c.Update.setDefaults()
 }
 
 // or returns v, or def when v is the zero value.

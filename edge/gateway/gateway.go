@@ -82,6 +82,10 @@ type Gateway struct {
 	lostAtStart [spool.NumReasons]uint64
 	httpAddr    atomic.Value // string
 	broker      *mqttembed.Broker
+	// update is the latest update report (SetUpdate), carried in the
+	// status; statusWake asks statusLoop to republish it.
+	update     atomic.Pointer[telemetry.UpdateReport]
+	statusWake chan struct{}
 }
 
 type reader struct {
@@ -117,7 +121,7 @@ func New(cfg *config.Config, opts Opts) (*Gateway, error) {
 		opts.OpenPin = gpiopins.Open
 	}
 	g := &Gateway{cfg: cfg, opts: opts, log: opts.Logger, now: opts.Now,
-		events: make(chan telemetry.Event, 4096), started: opts.Now()}
+		events: make(chan telemetry.Event, 4096), started: opts.Now(), statusWake: make(chan struct{}, 1)}
 	g.spoolErr.Store("")
 	g.httpAddr.Store("")
 	for _, rc := range cfg.Readers {
@@ -263,13 +267,17 @@ func (g *Gateway) newPublisher() (*publish.Publisher, error) {
 	})
 }
 
-func (g *Gateway) birth() []byte {
+func (g *Gateway) birth() []byte { return g.status(true) }
+
+// status returns the online status; connect is true for the birth made at
+// each connect, false for a republish within a session (SetUpdate).
+func (g *Gateway) status(connect bool) []byte {
 	now := g.now().UTC()
 	st := &telemetry.Status{V: telemetry.SchemaVersion, Gateway: g.cfg.Gateway, State: telemetry.StateOnline,
-		Time: &now, Version: buildinfo.String()}
+		Time: &now, Version: buildinfo.String(), Update: g.update.Load()}
 	// Only the first birth of a run resets presence: a consumer that
 	// forgot on a later one would not hear of the tags re-announced since.
-	st.PresenceReset = g.presenceReset && g.births.Add(1) == 1
+	st.PresenceReset = connect && g.presenceReset && g.births.Add(1) == 1
 	for _, r := range g.cfg.Readers {
 		st.Readers = append(st.Readers, telemetry.ReaderInfo{Name: r.Name, Protocol: r.Protocol, Device: r.Device})
 	}
@@ -321,6 +329,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 	go func() {
 		defer close(spoolDone)
 		g.spooler()
+	}()
+	statusDone := make(chan struct{})
+	go func() {
+		defer close(statusDone)
+		g.statusLoop(ctx)
 	}()
 	healthDone := make(chan struct{})
 	go func() {
@@ -386,6 +399,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	<-ctx.Done()
 	producers.Wait()
 	<-healthDone
+	<-statusDone
 	// Tags still present depart with the reader.
 	for _, r := range g.readers {
 		for _, p := range r.smooth.Flush() {
