@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Release builds: cross-compiles ngic-edge and ngic-fwtool for each target
-# (static, CGO_ENABLED=0, reproducible: -trimpath, no VCS stamp, empty build
-# id, the version in -ldflags), then signs an update bundle of each binary.
+# Release builds: cross-compiles ngic-edge and ngic-fwtool for each target,
+# and ngic-controller for the 64-bit ones (static, CGO_ENABLED=0,
+# reproducible: -trimpath, no VCS stamp, empty build id, the version in
+# -ldflags), signs an update bundle of ngic-edge and ngic-fwtool, and builds
+# the Debian packages of each target (tools/ngic-pkg: ngic-edge, ngic-fwtool,
+# ngic-controller; files dated SOURCE_DATE_EPOCH, else the last commit).
 #
-#   scripts/release.sh [--key FILE | --no-sign] [--out DIR] [--targets "OS/ARCH[/GOARM] ..."] [--unstripped]
+#   scripts/release.sh [--key FILE | --no-sign] [--no-deb] [--out DIR] [--targets "OS/ARCH[/GOARM] ..."] [--unstripped]
 #
 # --key defaults to $NGIC_RELEASE_KEY (a private key from `ngic-fwtool keygen`);
 # without a key the script stops unless --no-sign is given. VERSION (the
 # environment) must be a semantic version; otherwise 0.0.0-dev+<commit> is used.
 # Output, for each target T (e.g. linux-armv7):
 #   DIR/T/ngic-edge, DIR/T/ngic-fwtool      the binaries
+#   DIR/T/ngic-controller                   (linux-amd64, linux-arm64)
 #   DIR/ngic-edge_VERSION_T.bdl, ...        the signed bundles (file bin/<program>)
+#   DIR/ngic-edge_DEBVERSION_DEBARCH.deb, ... the packages (DEBARCH: amd64,
+#                                           arm64, armhf; a pre-release -rc.1 is ~rc.1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,14 +24,15 @@ key="${NGIC_RELEASE_KEY:-}"
 out=bin/release
 targets="linux/arm64 linux/arm/7 linux/amd64"
 sign=1
+deb=1
 strip="-s -w"
-programs="ngic-edge:./edge ngic-fwtool:./firmware-tools"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--key) key="$2"; shift 2 ;;
 	--out) out="$2"; shift 2 ;;
 	--targets) targets="$2"; shift 2 ;;
 	--no-sign) sign=0; shift ;;
+	--no-deb) deb=0; shift ;;
 	--unstripped) strip=""; shift ;;
 	*) echo "release: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -49,10 +56,18 @@ if [ "$sign" = 1 ]; then
 	fwtool="$out/.host/ngic-fwtool"
 	go build -trimpath -o "$fwtool" ./firmware-tools
 fi
+if [ "$deb" = 1 ]; then
+	pkgtool="$out/.host/ngic-pkg"
+	go build -trimpath -o "$pkgtool" ./tools/ngic-pkg
+fi
 for target in $targets; do
 	IFS=/ read -r goos goarch goarm <<<"$target"
 	name="${goos}-${goarch}${goarm:+v$goarm}"
 	mkdir -p "$out/$name"
+	programs="ngic-edge:./edge ngic-fwtool:./firmware-tools"
+	case "$goarch" in
+	amd64 | arm64) programs="$programs ngic-controller:./controller" ;;
+	esac
 	for p in $programs; do
 		prog="${p%%:*}"
 		pkg="${p#*:}"
@@ -60,9 +75,17 @@ for target in $targets; do
 			go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$out/$name/$prog" "$pkg"
 		size=$(stat -c %s "$out/$name/$prog")
 		echo "release: $out/$name/$prog $size bytes"
-		if [ "$sign" = 1 ]; then
+		if [ "$sign" = 1 ] && [ "$prog" != ngic-controller ]; then
 			"$fwtool" sign --key "$key" --name "$prog" --version "$version" --os "$goos" --arch "$goarch" \
 				${goarm:+--arm "$goarm"} --out "$out/${prog}_${version}_${name}.bdl" "$out/$name/$prog=bin/$prog"
 		fi
 	done
+	if [ "$deb" = 1 ]; then
+		case "$goarch" in
+		arm) debarch=armhf ;;
+		*) debarch="$goarch" ;;
+		esac
+		"$pkgtool" --arch "$debarch" --version "$version" --bin "$out/$name" --out "$out" |
+			while read -r f; do echo "release: $f $(stat -c %s "$f") bytes"; done
+	fi
 done
