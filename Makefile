@@ -4,8 +4,8 @@ BIN     := bin
 PKGS    := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/ngic/ngic/internal/buildinfo.Version=$(VERSION)
-# Debian packages the tests talk to (real peers).
-TEST_DEBS := mosquitto snmpsim snmpd snmp socat chromium fonts-wqy-microhei systemd
+# Debian packages the tests talk to (real peers); qemu-user-static runs the ARM release binaries.
+TEST_DEBS := mosquitto snmpsim snmpd snmp socat chromium fonts-wqy-microhei systemd qemu-user-static
 
 .PHONY: all build run test test-unit deps bench fuzz vet clean
 
@@ -54,7 +54,9 @@ clean:
 	rm -rf $(BIN)
 
 ## release: static, reproducible ngic-edge and ngic-fwtool for linux/arm64, linux/arm (GOARM=7) and linux/amd64
-## in bin/release, and a signed update bundle of each; the key from NGIC_RELEASE_KEY (or RELEASE_FLAGS=--no-sign).
+## (ngic-controller for the 64-bit ones) in bin/release, a signed update bundle of each edge and fwtool binary,
+## and the .deb packages of each architecture (tools/ngic-pkg); the key from NGIC_RELEASE_KEY (or
+## RELEASE_FLAGS=--no-sign).
 .PHONY: release
 release:
 	VERSION=$(VERSION) ./scripts/release.sh --out $(BIN)/release $(RELEASE_FLAGS)
