@@ -1,0 +1,281 @@
+// Package rollouttest helps test rollouts: signed bundles made on the fly,
+// and simulated gateways that speak the update protocol of telemetry (a
+// command on their command topic, every step reported in their retained
+// status) over a real broker.
+package rollouttest
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/ngic/ngic/internal/bundle"
+	"github.com/ngic/ngic/telemetry"
+)
+
+// Keys is a signing key pair, and the file of its public key.
+type Keys struct {
+	Public  ed25519.PublicKey
+	Private ed25519.PrivateKey
+	// File holds the public key as a trust file.
+	File string
+}
+
+// NewKeys makes a key pair and writes its trust file in dir.
+func NewKeys(t testing.TB, dir string) *Keys {
+	t.Helper()
+	pub, priv, err := bundle.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := &Keys{Public: pub, Private: priv, File: filepath.Join(dir, fmt.Sprintf("trusted-%s.pub", bundle.KeyID(pub)))}
+	if err := os.WriteFile(k.File, []byte(bundle.FormatPublicKey(pub)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// WriteBundle writes a signed bundle of ngic-edge at version, for
+// linux/arm64, named name in dir, and returns its SHA-256.
+func (k *Keys) WriteBundle(t testing.TB, dir, name, version string) string {
+	t.Helper()
+	payload := []byte("#!/bin/sh\necho ngic-edge " + version + "\n" + strings.Repeat("x", 64<<10))
+	src := bundle.Source{Path: "bin/ngic-edge", Mode: 0o755,
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(payload)), nil }}
+	var buf bytes.Buffer
+	m := bundle.Manifest{Name: "ngic-edge", Version: version, OS: "linux", Arch: "arm64"}
+	if _, err := bundle.Create(&buf, m, []bundle.Source{src}, k.Private); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	return hex.EncodeToString(sum[:])
+}
+
+// Outcome decides how a simulated gateway's update of a command ends: a
+// final step (telemetry.UpdateDone, UpdateRolledBack, ...) and its reason;
+// an empty step leaves the update hanging after UpdateTrial.
+type Outcome func(cmd *telemetry.UpdateCommand) (step, reason string)
+
+// Succeed is the Outcome of a healthy update.
+func Succeed(*telemetry.UpdateCommand) (string, string) { return telemetry.UpdateDone, "" }
+
+// RollBack is the Outcome of a new version that proves unhealthy.
+func RollBack(*telemetry.UpdateCommand) (string, string) {
+	return telemetry.UpdateRolledBack, "health check failed: readers not open"
+}
+
+// Gateway is a simulated gateway: it publishes its retained status with
+// its version, takes update commands on its command topic, and reports
+// every step of each update, once per command ID.
+type Gateway struct {
+	// Name and Broker (host:port) say who and where.
+	Name, Broker string
+	// Outcome decides how updates end (default Succeed).
+	Outcome Outcome
+	// Download fetches the command's URL and checks its SHA-256 and size
+	// (a mismatch fails the update).
+	Download bool
+
+	t  testing.TB
+	mu sync.Mutex
+	c  mqtt.Client
+	// version is the version it runs; commands the commands received,
+	// acted the command IDs it acted on.
+	version  string
+	commands []telemetry.UpdateCommand
+	acted    map[string]bool
+	last     time.Time
+}
+
+// StartGateway connects a simulated gateway running version to the broker.
+func StartGateway(t testing.TB, broker, name, version string, outcome Outcome) *Gateway {
+	t.Helper()
+	g := &Gateway{Name: name, Broker: broker, Outcome: outcome, t: t, version: version, acted: map[string]bool{}}
+	if g.Outcome == nil {
+		g.Outcome = Succeed
+	}
+	g.Connect()
+	t.Cleanup(g.Disconnect)
+	return g
+}
+
+// Connect (again) connects the gateway: it publishes its status and
+// subscribes to its command topic, where a retained command waits.
+func (g *Gateway) Connect() {
+	g.t.Helper()
+	o := mqtt.NewClientOptions().AddBroker("tcp://" + g.Broker).SetClientID("sim-" + g.Name).SetCleanSession(true).
+		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(100 * time.Millisecond)
+	c := mqtt.NewClient(o)
+	if tok := c.Connect(); !tok.WaitTimeout(20*time.Second) || tok.Error() != nil {
+		g.t.Fatalf("gateway %s: connect: %v", g.Name, tok.Error())
+	}
+	g.mu.Lock()
+	g.c = c
+	g.mu.Unlock()
+	g.publishStatus(nil)
+	tok := c.Subscribe(telemetry.CommandTopic(g.Name, telemetry.CommandUpdate), 1, func(_ mqtt.Client, m mqtt.Message) {
+		if len(m.Payload()) == 0 {
+			return // withdrawn
+		}
+		cmd, err := telemetry.DecodeUpdateCommand(m.Payload())
+		if err != nil {
+			g.t.Errorf("gateway %s: command refused: %v", g.Name, err)
+			return
+		}
+		go g.act(cmd)
+	})
+	if !tok.WaitTimeout(20*time.Second) || tok.Error() != nil {
+		g.t.Fatalf("gateway %s: subscribe: %v", g.Name, tok.Error())
+	}
+}
+
+// Disconnect takes the gateway offline (its status stays retained).
+func (g *Gateway) Disconnect() {
+	g.mu.Lock()
+	c := g.c
+	g.c = nil
+	g.mu.Unlock()
+	if c != nil {
+		c.Disconnect(100)
+	}
+}
+
+// Version returns the version it runs.
+func (g *Gateway) Version() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.version
+}
+
+// Commands returns the commands it received.
+func (g *Gateway) Commands() []telemetry.UpdateCommand {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]telemetry.UpdateCommand(nil), g.commands...)
+}
+
+// act runs one update, once per command ID.
+func (g *Gateway) act(cmd *telemetry.UpdateCommand) {
+	g.mu.Lock()
+	g.commands = append(g.commands, *cmd)
+	if g.acted[cmd.ID] {
+		g.mu.Unlock()
+		return
+	}
+	g.acted[cmd.ID] = true
+	from := g.version
+	g.mu.Unlock()
+	rep := telemetry.UpdateReport{ID: cmd.ID, Rollout: cmd.Rollout, From: from, To: cmd.Version}
+	for _, step := range []string{telemetry.UpdateReceived, telemetry.UpdateDownloading, telemetry.UpdateVerified,
+		telemetry.UpdateInstalled, telemetry.UpdateRestarting, telemetry.UpdateTrial} {
+		if step == telemetry.UpdateVerified && g.Download {
+			if err := fetch(cmd); err != nil {
+				rep.Step, rep.Reason = telemetry.UpdateFailed, err.Error()
+				g.publishStatus(&rep)
+				return
+			}
+		}
+		rep.Step = step
+		g.publishStatus(&rep)
+	}
+	step, reason := g.Outcome(cmd)
+	if step == "" {
+		return
+	}
+	rep.Step, rep.Reason = step, reason
+	if step == telemetry.UpdateDone {
+		g.mu.Lock()
+		g.version = cmd.Version
+		g.mu.Unlock()
+	}
+	g.publishStatus(&rep)
+}
+
+// fetch downloads the command's bundle in two ranges, as an agent
+// resuming a download does, and checks its size and SHA-256.
+func fetch(cmd *telemetry.UpdateCommand) error {
+	var got []byte
+	for _, rng := range []string{fmt.Sprintf("bytes=0-%d", cmd.Size/2-1), fmt.Sprintf("bytes=%d-", cmd.Size/2)} {
+		req, err := http.NewRequest(http.MethodGet, cmd.URL, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Range", rng)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusPartialContent {
+			return fmt.Errorf("download: %s for %s", resp.Status, rng)
+		}
+		got = append(got, b...)
+	}
+	sum := sha256.Sum256(got)
+	if int64(len(got)) != cmd.Size || hex.EncodeToString(sum[:]) != cmd.SHA256 {
+		return fmt.Errorf("download: %d bytes of SHA-256 %x, want %d of %s", len(got), sum, cmd.Size, cmd.SHA256)
+	}
+	return nil
+}
+
+// publishStatus publishes the gateway's retained status with rep.
+func (g *Gateway) publishStatus(rep *telemetry.UpdateReport) {
+	g.mu.Lock()
+	c := g.c
+	now := time.Now().UTC()
+	if !now.After(g.last) {
+		now = g.last.Add(time.Microsecond)
+	}
+	g.last = now
+	st := &telemetry.Status{V: telemetry.SchemaVersion, Gateway: g.Name, State: telemetry.StateOnline, Time: &now,
+		Version: g.version}
+	g.mu.Unlock()
+	if rep != nil {
+		r := *rep
+		r.Time = now
+		st.Update = &r
+	}
+	if c == nil {
+		return
+	}
+	b, err := telemetry.EncodeStatus(st)
+	if err != nil {
+		g.t.Errorf("gateway %s: status: %v", g.Name, err)
+		return
+	}
+	if tok := c.Publish(telemetry.StatusTopic(g.Name), 1, true, b); !tok.WaitTimeout(20*time.Second) || tok.Error() != nil {
+		g.t.Logf("gateway %s: status not published: %v", g.Name, tok.Error())
+	}
+}
+
+// WaitFor waits until cond holds, checking every 20ms, failing t after
+// within.
+func WaitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", within, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
