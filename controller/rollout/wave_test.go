@@ -311,7 +311,10 @@ func TestNotLeaderRefuses(t *testing.T) {
 		t.Fatal("a replica without the lease published")
 	}
 	for _, err := range []error{
-		func() error { _, err := f.m.Create(rollout.Spec{Bundle: "edge-1.1.0.ngb", Region: "east"}, "ops"); return err }(),
+		func() error {
+			_, err := f.m.Create(rollout.Spec{Bundle: "edge-1.1.0.ngb", Region: "east"}, "ops")
+			return err
+		}(),
 		func() error { _, err := f.m.List(); return err }(),
 		func() error { _, err := f.m.Get(r.ID); return err }(),
 		func() error { _, err := f.m.Abort(r.ID, "ops"); return err }(),
