@@ -75,6 +75,9 @@ type Options struct {
 	// SessionFile, when set, keeps the sessions (their ids hashed) in this
 	// file, so that they survive a restart.
 	SessionFile string
+	// Forwarder, when set, answers the coverage's requests for the
+	// replica that computes it (a cluster's lease holder).
+	Forwarder Forwarder
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -165,7 +168,7 @@ const (
 func (s *Server) handle(pattern string, a access, h http.HandlerFunc, params ...string) {
 	s.routes = append(s.routes, pattern)
 	s.params[pattern] = params
-	s.mux.Handle(pattern, s.guard(a, checkQuery(params, h)))
+	s.mux.Handle(pattern, s.guard(a, checkQuery(params, s.forwarded(pattern, h))))
 }
 
 // routeAll registers every route.

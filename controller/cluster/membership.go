@@ -3,6 +3,8 @@ package cluster
 import (
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/url"
 	"slices"
 	"time"
 
@@ -35,7 +37,14 @@ type Status struct {
 	Time time.Time `json:"time"`
 	// Heartbeat is the period of the heartbeats, in seconds.
 	Heartbeat float64 `json:"heartbeat_s,omitempty"`
+	// API is the base URL of the replica's API (http or https, host and
+	// port), where the others forward what only the lease holder answers;
+	// empty when it advertises none.
+	API string `json:"api,omitempty"`
 }
+
+// maxAPI bounds a status's API URL.
+const maxAPI = 512
 
 // Encode returns the status's JSON payload.
 func (s Status) Encode() []byte {
@@ -61,6 +70,8 @@ func ParseStatus(b []byte) (Status, error) {
 		return s, fmt.Errorf("cluster: status state %q is neither %s nor %s", s.State, StateOnline, StateOffline)
 	case s.State == StateOnline && !(s.Heartbeat > 0 && s.Heartbeat <= 3600):
 		return s, fmt.Errorf("cluster: online status with a heartbeat of %v s, want (0, 3600]", s.Heartbeat)
+	case s.API != "" && !validAPI(s.API):
+		return s, fmt.Errorf("cluster: status of replica %d: API %.64q is not http(s)://host:port", s.Ordinal, s.API)
 	}
 	return s, nil
 }
@@ -149,4 +160,19 @@ func LeaseHolder(live []int) int {
 		return -1
 	}
 	return live[0]
+}
+
+// validAPI tells whether s is an API base URL: http or https, a host and
+// a port, no more.
+func validAPI(s string) bool {
+	if len(s) > maxAPI {
+		return false
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil || u.Opaque != "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return false
+	}
+	host, port, err := net.SplitHostPort(u.Host)
+	return err == nil && host != "" && port != ""
 }

@@ -79,7 +79,8 @@ func TestMembership(t *testing.T) {
 }
 
 func TestParseStatus(t *testing.T) {
-	good := Status{V: 1, Ordinal: 2, Replicas: 3, State: StateOnline, Time: time.Unix(1e9, 0).UTC(), Heartbeat: 5}
+	good := Status{V: 1, Ordinal: 2, Replicas: 3, State: StateOnline, Time: time.Unix(1e9, 0).UTC(), Heartbeat: 5,
+		API: "https://ngic-controller-2.ngic-controller-headless:9480"}
 	got, err := ParseStatus(good.Encode())
 	if err != nil || got != good {
 		t.Fatalf("round trip: %+v, %v", got, err)
@@ -92,6 +93,10 @@ func TestParseStatus(t *testing.T) {
 		`{"v":1,"ordinal":0,"state":"online"}`,
 		`{"v":1,"ordinal":0,"state":"online","heartbeat_s":-1}`,
 		`{"v":1,"ordinal":0,"state":"online","heartbeat_s":1e9}`,
+		`{"v":1,"ordinal":0,"state":"online","heartbeat_s":1,"api":"ftp://a:1"}`,
+		`{"v":1,"ordinal":0,"state":"online","heartbeat_s":1,"api":"http://a"}`,
+		`{"v":1,"ordinal":0,"state":"online","heartbeat_s":1,"api":"http://a:1/x"}`,
+		`{"v":1,"ordinal":0,"state":"online","heartbeat_s":1,"api":"http://u@a:1"}`,
 	} {
 		if _, err := ParseStatus([]byte(bad)); err == nil {
 			t.Errorf("ParseStatus(%s) accepted", bad)

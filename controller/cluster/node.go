@@ -45,6 +45,9 @@ type NodeOptions struct {
 	// Heartbeat is the period of the heartbeats (default DefaultHeartbeat);
 	// a member missing MissedHeartbeats of them is taken for gone.
 	Heartbeat time.Duration
+	// API is the base URL of the replica's API, advertised in its
+	// heartbeats (see Status.API; empty advertises none).
+	API string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -70,6 +73,7 @@ type Node struct {
 	lastBad  error
 	received uint64 // states received
 	statuses uint64 // statuses received
+	apis     map[int]string
 }
 
 // NewNode checks the options and prepares a node; it connects in Run.
@@ -89,8 +93,11 @@ func NewNode(o NodeOptions) (*Node, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.API != "" && !validAPI(o.API) {
+		return nil, fmt.Errorf("cluster: API %q is not http(s)://host:port", o.API)
+	}
 	now := o.Now()
-	n := &Node{o: o, changed: make(chan struct{}, 1), states: map[int]*State{},
+	n := &Node{o: o, changed: make(chan struct{}, 1), states: map[int]*State{}, apis: map[int]string{},
 		members: NewMembership(o.Shard, now, MissedHeartbeats*o.Heartbeat)}
 	n.live = n.members.Live(now)
 	will := Status{V: telemetry.SchemaVersion, Ordinal: o.Shard.Ordinal, Replicas: o.Shard.Replicas,
@@ -138,7 +145,7 @@ func (n *Node) clientOptions(id, conn string, onConnect mqtt.OnConnectHandler) *
 // heartbeat publishes the retained online status without waiting.
 func (n *Node) heartbeat() {
 	s := Status{V: telemetry.SchemaVersion, Ordinal: n.o.Shard.Ordinal, Replicas: n.o.Shard.Replicas,
-		State: StateOnline, Time: n.o.Now(), Heartbeat: n.o.Heartbeat.Seconds()}
+		State: StateOnline, Time: n.o.Now(), Heartbeat: n.o.Heartbeat.Seconds(), API: n.o.API}
 	n.c.Publish(telemetry.ControllerTopic(n.o.Shard.Ordinal), 1, true, s.Encode())
 }
 
@@ -177,6 +184,9 @@ func (n *Node) handle(_ mqtt.Client, m mqtt.Message) {
 		}
 		n.members.Observe(st, now)
 		n.statuses++
+		if st.State == StateOnline {
+			n.apis[ord] = st.API
+		}
 	}
 	n.mu.Unlock()
 	n.signal()
@@ -270,6 +280,14 @@ func (n *Node) Live() []int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return slices.Clone(n.live)
+}
+
+// API returns the API base URL the member ordinal advertised in its
+// latest online status ("" when none was heard, or it advertised none).
+func (n *Node) API(ordinal int) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.apis[ordinal]
 }
 
 // LeaseHolder returns the ordinal holding the coverage lease (the lowest

@@ -83,7 +83,7 @@ func (r *runningNode) view() []int {
 
 func startNode(t *testing.T, broker string, sh Shard) *runningNode {
 	n, err := NewNode(NodeOptions{Broker: "tcp://" + broker, ClientID: fmt.Sprintf("node-test-%d", sh.Ordinal),
-		Shard: sh, Heartbeat: 200 * time.Millisecond})
+		Shard: sh, Heartbeat: 200 * time.Millisecond, API: fmt.Sprintf("http://127.0.0.1:%d", 9000+sh.Ordinal)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,6 +126,9 @@ func TestNodeMembership(t *testing.T) {
 	}
 	waitFor(t, "three connected nodes", func() bool {
 		return n0.Stats().Connected && n1.Stats().Connected && n2.Stats().Connected
+	})
+	waitFor(t, "the APIs the others advertise", func() bool {
+		return n0.API(1) == "http://127.0.0.1:9001" && n0.API(2) == "http://127.0.0.1:9002" && n2.API(0) == "http://127.0.0.1:9000"
 	})
 
 	st := &State{Time: time.Now(), Devices: []Device{{DeviceState: poller.DeviceState{ID: "olt-1", State: poller.StateUp}}}}

@@ -38,6 +38,10 @@ type State struct {
 	Devices []Device          `json:"devices"`
 	Alerts  []telemetry.Alert `json:"alerts,omitempty"`
 	Acks    []Ack             `json:"acks,omitempty"`
+	// Coverage is when the coverage the replica holds was computed (the
+	// lease holder's; zero for the others): the others tell their event
+	// streams of a new result by it.
+	Coverage time.Time `json:"coverage,omitzero"`
 }
 
 // Ack is an acknowledgement a replica's API took for an alert another

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"fmt"
+	"net"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -30,6 +33,13 @@ type Cluster struct {
 	// Heartbeat is the period of the replica's heartbeats (default
 	// DefaultHeartbeat); one missing three is taken for gone.
 	Heartbeat time.Duration `yaml:"heartbeat"`
+	// Advertise is the base URL of this replica's API for the other
+	// replicas (http://host:port, https:// when http.tls is set), given
+	// in its heartbeat: they forward the coverage requests to the
+	// replica holding the coverage lease. Empty derives it at start: the
+	// listen address when it is a concrete IP, else the pod's stable DNS
+	// name (<hostname>.<governing service>...) with the listen port.
+	Advertise string `yaml:"advertise"`
 }
 
 // Defaults and bounds of the cluster section.
@@ -53,7 +63,7 @@ var shardRE = regexp.MustCompile(`^([0-9]{1,4})/([0-9]{1,4})$`)
 func (c *Config) validateCluster(doc *yamlconf.Doc) error {
 	cl := &c.Cluster
 	if !cl.Enabled {
-		if cl.Replicas != 0 || cl.Shard != "" || cl.Group != "" || cl.Heartbeat != 0 {
+		if cl.Replicas != 0 || cl.Shard != "" || cl.Group != "" || cl.Heartbeat != 0 || cl.Advertise != "" {
 			return doc.Errorf("cluster", "set without cluster.enabled: true")
 		}
 		return nil
@@ -84,6 +94,37 @@ func (c *Config) validateCluster(doc *yamlconf.Doc) error {
 	}
 	if cl.Heartbeat < MinHeartbeat || cl.Heartbeat > MaxHeartbeat {
 		return doc.Errorf("cluster.heartbeat", "%v is not within %v..%v", cl.Heartbeat, MinHeartbeat, MaxHeartbeat)
+	}
+	if cl.Advertise != "" {
+		if err := CheckAdvertise(cl.Advertise, c.HTTP.TLS.CertFile != ""); err != nil {
+			return doc.Errorf("cluster.advertise", "%v", err)
+		}
+	}
+	return nil
+}
+
+// CheckAdvertise checks an API base URL a replica advertises: http or
+// https as the server speaks (tls), a host and a port, nothing else.
+func CheckAdvertise(s string, tls bool) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL", s)
+	}
+	want := "http"
+	if tls {
+		want = "https"
+	}
+	host, port, err := net.SplitHostPort(u.Host)
+	switch {
+	case u.Scheme != want:
+		return fmt.Errorf("%q: want %s://host:port, as the API is served (http.tls)", s, want)
+	case err != nil || host == "" || port == "":
+		return fmt.Errorf("%q: want %s://host:port, with the port", s, want)
+	case u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
+		return fmt.Errorf("%q: want only %s://host:port, without user, path, query or fragment", s, want)
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		return fmt.Errorf("%q: %s is no address another replica can reach", s, host)
 	}
 	return nil
 }

@@ -28,6 +28,10 @@ func TestCluster(t *testing.T) {
 	if cl := c.Cluster; cl.Replicas != 4 || cl.Shard != "2/4" || cl.Group != "prov-a" || cl.Heartbeat != time.Second {
 		t.Fatalf("cluster %+v", cl)
 	}
+	c, err = Parse("c.yaml", []byte(clusterYAML("  enabled: true\n  replicas: 3\n  advertise: http://ngic-0.ngic:9480\n")))
+	if err != nil || c.Cluster.Advertise != "http://ngic-0.ngic:9480" {
+		t.Fatalf("advertise: %+v, %v", c.Cluster, err)
+	}
 	if c, err := Parse("c.yaml", []byte(goodYAML)); err != nil || c.Cluster.Enabled || c.Cluster.Group != "" {
 		t.Fatalf("without the section: %+v, %v", c.Cluster, err)
 	}
@@ -45,6 +49,12 @@ func TestClusterRefused(t *testing.T) {
 		{clusterYAML("  enabled: true\n  group: $x\n"), "cluster.group: \"$x\""},
 		{clusterYAML("  enabled: true\n  heartbeat: 1ms\n"), "cluster.heartbeat: 1ms is not within"},
 		{clusterYAML("  enabled: true\n  heartbeats: 1s\n"), "heartbeats"},
+		{clusterYAML("  advertise: http://10.0.0.1:9480\n"), "cluster: set without cluster.enabled"},
+		{clusterYAML("  enabled: true\n  advertise: https://10.0.0.1:9480\n"), "cluster.advertise: \"https://10.0.0.1:9480\": want http://host:port"},
+		{clusterYAML("  enabled: true\n  advertise: http://10.0.0.1\n"), "cluster.advertise: \"http://10.0.0.1\": want http://host:port, with the port"},
+		{clusterYAML("  enabled: true\n  advertise: http://10.0.0.1:9480/api\n"), "without user, path"},
+		{clusterYAML("  enabled: true\n  advertise: http://0.0.0.0:9480\n"), "no address another replica can reach"},
+		{clusterYAML("  enabled: true\n  advertise: \"%zz\"\n"), "is not a URL"},
 	} {
 		_, err := Parse("c.yaml", []byte(c.yaml))
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -68,8 +68,12 @@ func (d *Daemon) newAPI(h *config.HTTP) (*api.Server, error) {
 	for _, t := range h.LoadedTokens() {
 		tokens = append(tokens, api.Token{Name: t.Name, Secret: t.Secret, Role: t.Role, Region: t.Region})
 	}
+	fwd, err := d.forwarder(h) // nil without a cluster (cluster_forward.go)
+	if err != nil {
+		return nil, err
+	}
 	srv, err := api.New(apiSource{d}, api.Options{Tokens: tokens, SessionTTL: h.SessionTTL,
-		SecureCookies: h.TLS.CertFile != "", SessionFile: filepath.Join(d.cfg.StateDir, sessionsFile)})
+		SecureCookies: h.TLS.CertFile != "", SessionFile: filepath.Join(d.cfg.StateDir, sessionsFile), Forwarder: fwd})
 	if err != nil {
 		return nil, err
 	}
@@ -144,10 +148,10 @@ func (d *Daemon) watchStates(publish bool) {
 		pruneClasses(w.classes, d.poller.States())
 	}
 	w.mu.Unlock()
-	if r := d.Coverage(); r != nil && !r.Computed.Equal(w.computed) {
-		w.computed = r.Computed
+	if c := d.coverageComputed(); !c.IsZero() && !c.Equal(w.computed) { // clustered: the lease holder's too
+		w.computed = c
 		if publish {
-			w.srv.PublishCoverage(r.Computed)
+			w.srv.PublishCoverage(c)
 		}
 	}
 }

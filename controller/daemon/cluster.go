@@ -76,9 +76,14 @@ func (d *Daemon) openCluster(cfg *config.Config, shard string) error {
 	if err != nil {
 		return err
 	}
+	hosts, _ := os.ReadFile(hostsFile) // none: no stable name to derive from
+	advertise, err := advertiseURL(cfg, host, hosts)
+	if err != nil {
+		return err
+	}
 	node, err := cluster.NewNode(cluster.NodeOptions{Broker: m.Broker, TLS: tlsConf, Username: sh.User(m.Username, ""),
 		Password: password, ClientID: fmt.Sprintf("%s-cluster-%d", m.ClientID, sh.Ordinal), Shard: sh,
-		Heartbeat: cl.Heartbeat})
+		Heartbeat: cl.Heartbeat, API: advertise})
 	if err != nil {
 		return err
 	}
@@ -92,7 +97,7 @@ func (d *Daemon) openCluster(cfg *config.Config, shard string) error {
 	}
 	d.cluster = c
 	d.reg.MustRegister(c.published, c.publishErrors, clusterCollector{c})
-	d.log.Info("clustered", "ordinal", sh.Ordinal, "replicas", sh.Replicas, "share_group", cl.Group)
+	d.log.Info("clustered", "ordinal", sh.Ordinal, "replicas", sh.Replicas, "share_group", cl.Group, "advertise", advertise)
 	return nil
 }
 
@@ -366,7 +371,30 @@ func (d *Daemon) config() *config.Config {
 // localState is what this replica shares: the devices it polls, its
 // open alerts, and the acknowledgements it took for the others'.
 func (d *Daemon) localState() *cluster.State {
-	return &cluster.State{Time: time.Now(), Devices: d.localDevices(), Alerts: d.alerts.Open(), Acks: d.pendingAcks()}
+	st := &cluster.State{Time: time.Now(), Devices: d.localDevices(), Alerts: d.alerts.Open(), Acks: d.pendingAcks()}
+	if r := d.Coverage(); r != nil {
+		st.Coverage = r.Computed
+	}
+	return st
+}
+
+// coverageComputed is when the coverage this replica's API serves was
+// computed: its own result's, else (clustered) the lease holder's as its
+// state tells; zero when there is none.
+func (d *Daemon) coverageComputed() time.Time {
+	if r := d.Coverage(); r != nil {
+		return r.Computed
+	}
+	if d.cluster == nil {
+		return time.Time{}
+	}
+	h := d.cluster.node.LeaseHolder()
+	for _, s := range d.cluster.node.Others() {
+		if s.Ordinal == h {
+			return s.Coverage
+		}
+	}
+	return time.Time{}
 }
 
 // localDevices are the devices this replica polls, with their class and
@@ -492,9 +520,10 @@ func (d *Daemon) fleetEvidence(inv *config.Inventory, devs []coverage.DeviceStat
 		d.cluster.node.Others())
 }
 
-// holdsCoverageLease tells whether this replica stores the coverage
-// snapshots (and writes them to InfluxDB): the lowest live ordinal does,
-// and any replica without a cluster.
+// holdsCoverageLease tells whether this replica computes the coverage
+// and stores its snapshots (and writes them to InfluxDB): the lowest live
+// ordinal does, and any replica without a cluster; the others forward
+// the coverage's requests to it (cluster_forward.go).
 func (d *Daemon) holdsCoverageLease() bool { return d.cluster == nil || d.cluster.node.HoldsLease() }
 
 // clusterCollector exports the replica's view of the cluster.

@@ -40,6 +40,7 @@ type coverageRun struct {
 	computing func()
 
 	computeSeconds prometheus.Gauge
+	computations   prometheus.Counter
 	snapshots      prometheus.Counter
 	snapshotErrors prometheus.Counter
 }
@@ -60,6 +61,8 @@ func (d *Daemon) openCoverage(cfg *config.Config) error {
 		snapNow: make(chan chan error),
 		computeSeconds: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ngic_coverage_compute_seconds",
 			Help: "Time the latest coverage computation took."}),
+		computations: prometheus.NewCounter(prometheus.CounterOpts{Name: "ngic_coverage_computations_total",
+			Help: "Coverage computations this controller made (in a cluster, only the coverage lease holder makes them)."}),
 		snapshots: prometheus.NewCounter(prometheus.CounterOpts{Name: "ngic_coverage_snapshots_total",
 			Help: "Coverage snapshots stored."}),
 		snapshotErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "ngic_coverage_snapshot_errors_total",
@@ -72,7 +75,7 @@ func (d *Daemon) openCoverage(cfg *config.Config) error {
 	if len(times) > 0 {
 		c.last = times[len(times)-1]
 	}
-	d.reg.MustRegister(c.computeSeconds, c.snapshots, c.snapshotErrors)
+	d.reg.MustRegister(c.computeSeconds, c.computations, c.snapshots, c.snapshotErrors)
 	d.cov = c
 	return nil
 }
@@ -230,6 +233,16 @@ func (d *Daemon) computeCoverage(ctx context.Context, force bool) error {
 		}
 		return nil
 	}
+	if !d.holdsCoverageLease() { // the holder computes, and this replica's API forwards to it
+		if d.Coverage() != nil {
+			d.dropCoverage()
+		}
+		if force {
+			return fmt.Errorf("coverage: replica %d holds the coverage lease and computes it, not this one",
+				d.cluster.node.LeaseHolder())
+		}
+		return nil
+	}
 	var list []poller.DeviceState
 	if d.cluster == nil {
 		list = d.poller.States() // without the histories Devices unpacks
@@ -259,6 +272,7 @@ func (d *Daemon) computeCoverage(ctx context.Context, force bool) error {
 	began := time.Now()
 	states = nil
 	r := coverage.ComputeCompact(inv, devs, &cfg.Coverage, began)
+	d.cov.computations.Inc()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -276,7 +290,7 @@ func (d *Daemon) computeCoverage(ctx context.Context, force bool) error {
 	d.log.Debug("coverage computed", "villages", len(r.Villages), "seconds", time.Since(began).Seconds())
 
 	d.cov.mu.Lock()
-	due := force || (d.holdsCoverageLease() && r.Computed.Sub(d.cov.last) >= cfg.Coverage.SnapshotEvery &&
+	due := force || (r.Computed.Sub(d.cov.last) >= cfg.Coverage.SnapshotEvery &&
 		r.Computed.Sub(d.started) >= cfg.Poll.Interval)
 	d.cov.mu.Unlock()
 	if !due || ctx.Err() != nil {

@@ -1,0 +1,43 @@
+package api
+
+import "net/http"
+
+// Forwarder hands the requests that only one replica of a cluster
+// answers (those of the coverage: its summary, regions, villages, map,
+// gaps, convergence and reports) to that replica. The API calls it after
+// authenticating the request and checking its query.
+type Forwarder interface {
+	// Forward answers r on behalf of the replica that computes the
+	// coverage and reports true, or reports false to let this server
+	// answer r itself. token is the name of the API token that
+	// authenticated r (by bearer or through a session), so that the
+	// answer is given to the same caller.
+	Forward(w http.ResponseWriter, r *http.Request, token string) bool
+}
+
+// coverageRoutes are the routes a Forwarder may answer.
+var coverageRoutes = map[string]bool{
+	"GET /api/v1/summary":         true,
+	"GET /api/v1/coverage":        true,
+	"GET /api/v1/regions":         true,
+	"GET /api/v1/regions/{code}":  true,
+	"GET /api/v1/villages":        true,
+	"GET /api/v1/villages/{code}": true,
+	"GET /api/v1/map":             true,
+	"GET /api/v1/gaps":            true,
+	"GET /api/v1/convergence":     true,
+	"GET /api/v1/reports/{file}":  true,
+}
+
+// forwarded returns h behind the Forwarder, for the routes it may answer.
+func (s *Server) forwarded(pattern string, h http.HandlerFunc) http.HandlerFunc {
+	f := s.o.Forwarder
+	if f == nil || !coverageRoutes[pattern] {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !f.Forward(w, r, callerOf(r).p.name) {
+			h(w, r)
+		}
+	}
+}
