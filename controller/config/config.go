@@ -49,6 +49,9 @@ type Config struct {
 	Coverage Coverage `yaml:"coverage"`
 	// Cluster shares the fleet between several replicas (cluster.go).
 	Cluster Cluster `yaml:"cluster"`
+	// Rollout is optional: nil refuses rollouts of update bundles
+	// (rollout.go).
+	Rollout *Rollout `yaml:"rollout"`
 	// StateDir keeps the state snapshots (default /var/lib/ngic-controller).
 	StateDir string `yaml:"state_dir"`
 
@@ -318,7 +321,7 @@ func (c *Config) Validate(doc *yamlconf.Doc) error {
 		c.validateInfluxDB, c.Ingest.validate, c.HTTP.validate,
 		func(doc *yamlconf.Doc) error { return c.Alerts.Validate(doc, "alerts") },
 		func(doc *yamlconf.Doc) error { return c.Coverage.Validate(doc, "coverage") },
-		c.validateCluster,
+		c.validateCluster, c.validateRollout,
 	} {
 		if err := check(doc); err != nil {
 			return err
@@ -695,6 +698,9 @@ func (c *Config) checkHost(doc *yamlconf.Doc) error {
 		}
 	}
 	if err := c.HTTP.readHTTP(doc, c.inv); err != nil {
+		return err
+	}
+	if err := c.checkRolloutHost(doc); err != nil {
 		return err
 	}
 	return c.Alerts.ReadSecrets(doc, "alerts", ReadSecret)
