@@ -16,7 +16,7 @@ import (
 )
 
 // bulkIfTable is a v2c GETBULK of IF-MIB ifTable, max-repetitions 25.
-func bulkIfTable(b *testing.B, community string) []byte {
+func bulkIfTable(b testing.TB, community string) []byte {
 	p := &gosnmp.SnmpPacket{Version: gosnmp.Version2c, Community: community, PDUType: gosnmp.GetBulkRequest,
 		RequestID: 1, MaxRepetitions: 25, Variables: []gosnmp.SnmpPDU{{Name: ".1.3.6.1.2.1.2.2", Type: gosnmp.Null}}}
 	req, err := p.MarshalMsg()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
+	"github.com/ngic/ngic/controller/simulator/internal/ber"
 	"github.com/ngic/ngic/controller/snmprec"
 )
 
@@ -85,10 +86,17 @@ func TestHandlePacketBytes(t *testing.T) {
 	}
 }
 
-// marshal encodes a request with gosnmp.
+// marshal encodes a request to "dev" with gosnmp.
 func marshal(t testing.TB, v gosnmp.SnmpVersion, pdu gosnmp.PDUType, nonRep uint8, maxRep uint32, oids ...string) []byte {
 	t.Helper()
-	p := &gosnmp.SnmpPacket{Version: v, Community: "dev", PDUType: pdu, RequestID: 77,
+	return marshalRequest(t, v, pdu, "dev", 77, nonRep, maxRep, oids...)
+}
+
+// marshalRequest encodes a request with gosnmp.
+func marshalRequest(t testing.TB, v gosnmp.SnmpVersion, pdu gosnmp.PDUType, community string, id uint32,
+	nonRep uint8, maxRep uint32, oids ...string) []byte {
+	t.Helper()
+	p := &gosnmp.SnmpPacket{Version: v, Community: community, PDUType: pdu, RequestID: id,
 		NonRepeaters: nonRep, MaxRepetitions: maxRep}
 	for _, o := range oids {
 		p.Variables = append(p.Variables, gosnmp.SnmpPDU{Name: o, Type: gosnmp.Null})
@@ -197,14 +205,14 @@ func withValue(version, pdu byte, oid string, value []byte) []byte {
 	if err != nil {
 		panic(err)
 	}
-	vb := appendTLV(nil, tagOID, o)
+	vb := ber.AppendTLV(nil, tagOID, o)
 	vb = append(vb, value...)
 	pduBody := []byte{0x02, 0x01, 0x07, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00} // request-id 7, 0, 0
-	pduBody = appendTLV(pduBody, tagSequence, appendTLV(nil, tagSequence, vb))
+	pduBody = ber.AppendTLV(pduBody, tagSequence, ber.AppendTLV(nil, tagSequence, vb))
 	msg := []byte{0x02, 0x01, version}
-	msg = appendTLV(msg, tagOctetString, []byte("dev"))
-	msg = appendTLV(msg, pdu, pduBody)
-	return appendTLV(nil, tagSequence, msg)
+	msg = ber.AppendTLV(msg, tagOctetString, []byte("dev"))
+	msg = ber.AppendTLV(msg, pdu, pduBody)
+	return ber.AppendTLV(nil, tagSequence, msg)
 }
 
 // TestErrorRepliesAreValidBER sends requests whose values are not valid
@@ -317,15 +325,15 @@ func TestManyVarbindsOfLargeValues(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			vb := appendTLV(nil, tagSequence, append(appendTLV(nil, tagOID, o), 0x05, 0x00))
+			vb := ber.AppendTLV(nil, tagSequence, append(ber.AppendTLV(nil, tagOID, o), 0x05, 0x00))
 			var list []byte
 			for len(list)+len(vb) < 63000 {
 				list = append(list, vb...)
 			}
-			body := appendTLV([]byte{0x02, 0x01, 0x07, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00}, tagSequence, list)
-			msg := appendTLV([]byte{0x02, 0x01, c.version}, tagOctetString, []byte("dev"))
-			msg = appendTLV(msg, c.pdu, body)
-			b := s.HandlePacket(make([]byte, 0, 4096), appendTLV(nil, tagSequence, msg))
+			body := ber.AppendTLV([]byte{0x02, 0x01, 0x07, 0x02, 0x01, 0x00, 0x02, 0x01, 0x00}, tagSequence, list)
+			msg := ber.AppendTLV([]byte{0x02, 0x01, c.version}, tagOctetString, []byte("dev"))
+			msg = ber.AppendTLV(msg, c.pdu, body)
+			b := s.HandlePacket(make([]byte, 0, 4096), ber.AppendTLV(nil, tagSequence, msg))
 			p := decodeResp(t, b)
 			if p.Error != gosnmp.TooBig {
 				t.Fatalf("answer %v, want tooBig", p.Error)

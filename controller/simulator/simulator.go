@@ -16,7 +16,9 @@
 // started. Other TimeTicks (ifLastChange and the like) are points in time
 // and stay as recorded.
 //
-// Requests are decoded and answers encoded by hand, without allocating.
+// Requests are decoded and answers encoded by hand, without allocating. On
+// Linux, Serve reads and writes datagrams in batches (recvmmsg, sendmmsg),
+// so that the socket's system calls cost less than the answers.
 // Responses stay within Options.MaxMessageSize: a GETBULK answer is cut
 // short, a GET or GETNEXT answer too large becomes a tooBig error.
 //
@@ -25,11 +27,7 @@
 package simulator
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -38,6 +36,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ngic/ngic/controller/simulator/internal/ber"
+	"github.com/ngic/ngic/controller/simulator/internal/mmsg"
 	"github.com/ngic/ngic/controller/snmprec"
 )
 
@@ -49,12 +49,17 @@ type Options struct {
 	MaxMessageSize int
 	// Workers is how many goroutines Serve runs; default GOMAXPROCS.
 	Workers int
+	// Batch is how many datagrams a worker reads or writes per system
+	// call (recvmmsg, sendmmsg) on Linux, 1..1024; default 64. 1 reads and
+	// writes one datagram per call, the path also taken on other systems
+	// and for a net.PacketConn that is not a *net.UDPConn.
+	Batch int
 	// Now is the clock counters and sysUpTime follow; default time.Now.
 	Now func() time.Time
 }
 
 // DefaultOptions are the values used for zero fields of Options.
-var DefaultOptions = Options{MaxMessageSize: 1400, Now: time.Now}
+var DefaultOptions = Options{MaxMessageSize: 1400, Batch: 64, Now: time.Now}
 
 // Simulator answers SNMP requests from a set of recordings. It is safe for
 // concurrent use.
@@ -140,6 +145,12 @@ func New(devices map[string]*snmprec.View, opts Options) (*Simulator, error) {
 	if opts.Workers == 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
+	if opts.Batch == 0 {
+		opts.Batch = DefaultOptions.Batch
+	}
+	if opts.Batch < 1 || opts.Batch > mmsg.MaxBatch {
+		return nil, fmt.Errorf("simulator: Batch %d outside 1..%d", opts.Batch, mmsg.MaxBatch)
+	}
 	if opts.Now == nil {
 		opts.Now = DefaultOptions.Now
 	}
@@ -157,74 +168,6 @@ func New(devices map[string]*snmprec.View, opts Options) (*Simulator, error) {
 
 // Devices returns the communities served, sorted.
 func (s *Simulator) Devices() []string { return slices.Clone(s.names) }
-
-// Serve answers requests arriving on conn until ctx ends (it then returns
-// nil) or conn fails (it returns the error). It runs Options.Workers
-// goroutines reading from conn. Serve does not close conn; it sets conn's
-// read deadline to stop the workers.
-func (s *Simulator) Serve(ctx context.Context, conn net.PacketConn) error {
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		select {
-		case <-ctx.Done():
-			_ = conn.SetReadDeadline(time.Unix(1, 0))
-		case <-done:
-		}
-	}()
-	errc := make(chan error, s.opts.Workers)
-	for range s.opts.Workers {
-		go func() { errc <- s.worker(ctx, conn) }()
-	}
-	var first error
-	for range s.opts.Workers {
-		if err := <-errc; err != nil && first == nil {
-			first = err
-			_ = conn.SetReadDeadline(time.Unix(1, 0))
-		}
-	}
-	if ctx.Err() != nil {
-		return nil
-	}
-	return first
-}
-
-// worker reads, answers and writes datagrams with its own buffers.
-func (s *Simulator) worker(ctx context.Context, conn net.PacketConn) error {
-	in := make([]byte, 65536)
-	out := make([]byte, 0, 65536+1024)
-	udp, _ := conn.(*net.UDPConn)
-	for {
-		var n int
-		var err error
-		var ap netip.AddrPort
-		var addr net.Addr
-		if udp != nil {
-			n, ap, err = udp.ReadFromUDPAddrPort(in)
-		} else {
-			n, addr, err = conn.ReadFrom(in)
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			var ne net.Error
-			if errors.Is(err, net.ErrClosed) || (errors.As(err, &ne) && ne.Timeout()) {
-				return fmt.Errorf("simulator: read: %w", err)
-			}
-			continue // e.g. an ICMP error reported on the socket
-		}
-		resp := s.HandlePacket(out, in[:n])
-		if resp == nil {
-			continue
-		}
-		if udp != nil {
-			_, _ = udp.WriteToUDPAddrPort(resp, ap)
-		} else {
-			_, _ = conn.WriteTo(resp, addr)
-		}
-	}
-}
 
 // elapsed is the simulated time since start, for one request.
 type elapsed struct {
@@ -309,53 +252,53 @@ type request struct {
 
 // decode parses a v1/v2c message; ok is false for anything else.
 func decode(b []byte) (r request, ok bool) {
-	tag, _, msg, _, ok := readTLV(b)
+	tag, _, msg, _, ok := ber.ReadTLV(b)
 	if !ok || tag != tagSequence {
 		return r, false
 	}
 	var c []byte
-	if tag, r.verTLV, c, msg, ok = readTLV(msg); !ok {
+	if tag, r.verTLV, c, msg, ok = ber.ReadTLV(msg); !ok {
 		return r, false
 	}
-	if r.version, ok = readInt(tag, c); !ok || (r.version != 0 && r.version != 1) {
+	if r.version, ok = ber.ReadInt(tag, c); !ok || (r.version != 0 && r.version != 1) {
 		return r, false
 	}
-	if tag, r.commTLV, r.community, msg, ok = readTLV(msg); !ok || tag != tagOctetString {
+	if tag, r.commTLV, r.community, msg, ok = ber.ReadTLV(msg); !ok || tag != tagOctetString {
 		return r, false
 	}
 	var pdu []byte
-	if r.pdu, _, pdu, _, ok = readTLV(msg); !ok {
+	if r.pdu, _, pdu, _, ok = ber.ReadTLV(msg); !ok {
 		return r, false
 	}
-	if tag, r.reqIDTLV, c, pdu, ok = readTLV(pdu); !ok || tag != tagInteger || len(c) == 0 || len(c) > 4 {
+	if tag, r.reqIDTLV, c, pdu, ok = ber.ReadTLV(pdu); !ok || tag != tagInteger || len(c) == 0 || len(c) > 4 {
 		return r, false
 	}
-	if tag, _, c, pdu, ok = readTLV(pdu); !ok {
+	if tag, _, c, pdu, ok = ber.ReadTLV(pdu); !ok {
 		return r, false
 	}
-	if r.nonRep, ok = readInt(tag, c); !ok {
+	if r.nonRep, ok = ber.ReadInt(tag, c); !ok {
 		return r, false
 	}
-	if tag, _, c, pdu, ok = readTLV(pdu); !ok {
+	if tag, _, c, pdu, ok = ber.ReadTLV(pdu); !ok {
 		return r, false
 	}
-	if r.maxRep, ok = readInt(tag, c); !ok {
+	if r.maxRep, ok = ber.ReadInt(tag, c); !ok {
 		return r, false
 	}
-	if tag, _, r.vbl, _, ok = readTLV(pdu); !ok || tag != tagSequence {
+	if tag, _, r.vbl, _, ok = ber.ReadTLV(pdu); !ok || tag != tagSequence {
 		return r, false
 	}
 	// Check every varbind once, so the handlers can trust them.
 	for v := r.vbl; len(v) > 0; {
 		var vb []byte
-		if tag, _, vb, v, ok = readTLV(v); !ok || tag != tagSequence {
+		if tag, _, vb, v, ok = ber.ReadTLV(v); !ok || tag != tagSequence {
 			return r, false
 		}
 		var oid []byte
-		if tag, _, oid, vb, ok = readTLV(vb); !ok || tag != tagOID || !snmprec.CanonicalOID(oid) {
+		if tag, _, oid, vb, ok = ber.ReadTLV(vb); !ok || tag != tagOID || !snmprec.CanonicalOID(oid) {
 			return r, false
 		}
-		if _, _, _, vb, ok = readTLV(vb); !ok || len(vb) != 0 {
+		if _, _, _, vb, ok = ber.ReadTLV(vb); !ok || len(vb) != 0 {
 			return r, false
 		}
 	}
@@ -365,8 +308,8 @@ func decode(b []byte) (r request, ok bool) {
 // nextVarbind returns the OID of the first varbind of a checked list and
 // the rest of the list.
 func nextVarbind(v []byte) (oid, rest []byte) {
-	_, _, vb, rest, _ := readTLV(v)
-	_, _, oid, _, _ = readTLV(vb)
+	_, _, vb, rest, _ := ber.ReadTLV(v)
+	_, _, oid, _, _ = ber.ReadTLV(vb)
 	return oid, rest
 }
 

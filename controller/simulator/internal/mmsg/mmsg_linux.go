@@ -1,0 +1,216 @@
+//go:build linux
+
+package mmsg
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// mmsghdr is the kernel's struct mmsghdr: a message header and the length
+// the call transferred (the compiler pads it as C does).
+type mmsghdr struct {
+	hdr unix.Msghdr
+	n   uint32
+}
+
+// Batch is n datagram slots bound to one UDP socket, each with a buffer of
+// the size given to New, a peer address and a length. Recv fills the slots
+// from the socket, Send writes the first slots to it; between calls the
+// slots are read and set with Message, Buffer, SetMessage, SetAddr and
+// ReplyTo. A Batch is not safe for concurrent use; several Batches may
+// share one socket.
+type Batch struct {
+	rc    syscall.RawConn
+	hdrs  []mmsghdr
+	iovs  []unix.Iovec
+	names []unix.RawSockaddrInet6 // the largest address of a UDP socket
+	msgs  [][]byte                // what SetMessage set, kept alive for Send
+	bufs  []byte                  // n slots of size bytes
+	size  int
+
+	// The call in progress, for recvF and sendF (bound once: a closure
+	// made per call would allocate).
+	off, want, got int
+	errno          syscall.Errno
+	recvF, sendF   func(uintptr) bool
+}
+
+// New returns a Batch of n slots (1..MaxBatch) on conn, which must be a
+// *net.UDPConn (ErrUnsupported otherwise), each slot with a buffer of size
+// bytes for Recv (0 for a Batch that only sends messages set with
+// SetMessage). Slots are allocated once, here.
+func New(conn net.PacketConn, n, size int) (*Batch, error) {
+	udp, ok := conn.(*net.UDPConn)
+	if !ok {
+		return nil, ErrUnsupported
+	}
+	if n < 1 || n > MaxBatch || size < 0 {
+		return nil, fmt.Errorf("mmsg: batch of %d slots of %d bytes (want 1..%d slots)", n, size, MaxBatch)
+	}
+	rc, err := udp.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("mmsg: %w", err)
+	}
+	b := &Batch{rc: rc, hdrs: make([]mmsghdr, n), iovs: make([]unix.Iovec, n),
+		names: make([]unix.RawSockaddrInet6, n), msgs: make([][]byte, n), bufs: make([]byte, n*size), size: size}
+	for i := range b.hdrs {
+		h := &b.hdrs[i].hdr
+		h.Name = (*byte)(unsafe.Pointer(&b.names[i]))
+		h.Iov = &b.iovs[i]
+		h.SetIovlen(1)
+		if size > 0 {
+			b.iovs[i].Base = &b.bufs[i*size]
+		}
+	}
+	b.recvF, b.sendF = b.recv, b.send
+	return b, nil
+}
+
+// Len returns the number of slots.
+func (b *Batch) Len() int { return len(b.hdrs) }
+
+// Buffer returns slot i's whole buffer, to build a message in.
+func (b *Batch) Buffer(i int) []byte { return b.bufs[i*b.size : (i+1)*b.size : (i+1)*b.size] }
+
+// Message returns the datagram Recv put in slot i (it shares the slot's
+// buffer, valid until the next Recv).
+func (b *Batch) Message(i int) []byte {
+	return b.bufs[i*b.size : i*b.size+int(b.hdrs[i].n)]
+}
+
+// SetMessage makes p the datagram Send writes from slot i. p may be the
+// slot's Buffer or any other memory, which must not change before Send.
+func (b *Batch) SetMessage(i int, p []byte) {
+	b.msgs[i] = p
+	b.iovs[i].Base = nil
+	if len(p) > 0 {
+		b.iovs[i].Base = &p[0]
+	}
+	b.iovs[i].SetLen(len(p))
+}
+
+// SetAddr makes ap the destination of slot i. An IPv4 address needs an
+// IPv4 socket, an IPv6 address an IPv6 one.
+func (b *Batch) SetAddr(i int, ap netip.AddrPort) {
+	sa := &b.names[i]
+	*sa = unix.RawSockaddrInet6{}
+	port := (*[2]byte)(unsafe.Pointer(&sa.Port)) // network byte order in both layouts
+	if a := ap.Addr(); a.Is4() {
+		sa4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		sa4.Family = unix.AF_INET
+		sa4.Addr = a.As4()
+		b.hdrs[i].hdr.Namelen = unix.SizeofSockaddrInet4
+	} else {
+		sa.Family = unix.AF_INET6
+		sa.Addr = a.As16()
+		b.hdrs[i].hdr.Namelen = unix.SizeofSockaddrInet6
+	}
+	port[0], port[1] = byte(ap.Port()>>8), byte(ap.Port())
+}
+
+// Addr returns the sender of the datagram Recv put in slot i, or the
+// destination SetAddr or ReplyTo gave it; the zero AddrPort if it has none.
+func (b *Batch) Addr(i int) netip.AddrPort {
+	sa := &b.names[i]
+	port := (*[2]byte)(unsafe.Pointer(&sa.Port))
+	p := uint16(port[0])<<8 | uint16(port[1])
+	switch {
+	case sa.Family == unix.AF_INET && b.hdrs[i].hdr.Namelen >= unix.SizeofSockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4((*unix.RawSockaddrInet4)(unsafe.Pointer(sa)).Addr), p)
+	case sa.Family == unix.AF_INET6 && b.hdrs[i].hdr.Namelen >= unix.SizeofSockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), p)
+	}
+	return netip.AddrPort{}
+}
+
+// ReplyTo makes the sender of the datagram in from's slot j the
+// destination of slot i, copying the address as the kernel gave it.
+func (b *Batch) ReplyTo(i int, from *Batch, j int) {
+	b.names[i] = from.names[j]
+	b.hdrs[i].hdr.Namelen = from.hdrs[j].hdr.Namelen
+}
+
+// Recv waits for at least one datagram (or the socket's read deadline) and
+// reads as many as are queued, up to Len, in one system call. It returns
+// how many slots it filled; read them with Message and Addr. A datagram
+// larger than the slot's buffer is cut to it. The error is the socket's
+// (closed, deadline passed: a *net.OpError) or the system call's.
+func (b *Batch) Recv() (int, error) {
+	if b.size == 0 {
+		return 0, errors.New("mmsg: Recv on a batch without buffers")
+	}
+	for i := range b.hdrs {
+		b.iovs[i].SetLen(b.size)
+		b.iovs[i].Base = &b.bufs[i*b.size]
+		b.hdrs[i].hdr.Namelen = unix.SizeofSockaddrInet6
+		b.hdrs[i].n = 0
+	}
+	b.off, b.want, b.got, b.errno = 0, len(b.hdrs), 0, 0
+	if err := b.rc.Read(b.recvF); err != nil {
+		return 0, err
+	}
+	if b.errno != 0 {
+		return 0, os.NewSyscallError("recvmmsg", b.errno)
+	}
+	return b.got, nil
+}
+
+// recv is one recvmmsg; false asks the runtime to wait for the socket.
+func (b *Batch) recv(fd uintptr) bool { return b.call(unix.SYS_RECVMMSG, fd) }
+
+// Send writes the datagrams of slots 0..n-1, in as few system calls as the
+// kernel allows, waiting while the socket's buffer is full. A datagram the
+// kernel refuses is skipped and the others are still sent; Send returns
+// how many were sent and the first such refusal, or the socket's error
+// (closed) after which nothing more is sent.
+func (b *Batch) Send(n int) (int, error) {
+	sent := 0
+	var first error
+	for off := 0; off < n; {
+		b.off, b.want, b.got, b.errno = off, n-off, 0, 0
+		if err := b.rc.Write(b.sendF); err != nil {
+			return sent, err
+		}
+		if b.errno != 0 || b.got == 0 {
+			if first == nil {
+				first = os.NewSyscallError("sendmmsg", b.errno)
+			}
+			off++ // the datagram at off was refused
+			continue
+		}
+		sent += b.got
+		off += b.got
+	}
+	return sent, first
+}
+
+// send is one sendmmsg; false asks the runtime to wait for the socket.
+func (b *Batch) send(fd uintptr) bool { return b.call(unix.SYS_SENDMMSG, fd) }
+
+// call makes the system call trap (recvmmsg or sendmmsg) on the headers
+// from off, want of them, keeping its result in got or errno; false asks
+// the runtime to wait for the socket.
+func (b *Batch) call(trap, fd uintptr) bool {
+	for {
+		r, _, e := unix.Syscall6(trap, fd, uintptr(unsafe.Pointer(&b.hdrs[b.off])), uintptr(b.want), 0, 0, 0)
+		switch e {
+		case 0:
+			b.got = int(r)
+			return true
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return false
+		}
+		b.errno = e
+		return true
+	}
+}

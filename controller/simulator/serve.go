@@ -1,0 +1,166 @@
+package simulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/ngic/ngic/controller/simulator/internal/mmsg"
+)
+
+// Serve answers requests arriving on conn until ctx ends (it then returns
+// nil) or conn fails (it returns the error). It runs Options.Workers
+// goroutines reading from conn, each Options.Batch datagrams per system
+// call where the system allows. Serve does not close conn; it sets conn's
+// read deadline to stop the workers.
+func (s *Simulator) Serve(ctx context.Context, conn net.PacketConn) error {
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-ctx.Done():
+			_ = conn.SetReadDeadline(time.Unix(1, 0))
+		case <-done:
+		}
+	}()
+	errc := make(chan error, s.opts.Workers)
+	for range s.opts.Workers {
+		go func() { errc <- s.worker(ctx, conn) }()
+	}
+	var first error
+	for range s.opts.Workers {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			_ = conn.SetReadDeadline(time.Unix(1, 0))
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return first
+}
+
+// worker serves conn in batches, or one datagram at a time where batches
+// are unavailable or Options.Batch is 1.
+func (s *Simulator) worker(ctx context.Context, conn net.PacketConn) error {
+	if s.opts.Batch > 1 {
+		w, err := s.newBatchWorker(conn)
+		if err == nil {
+			return w.run(ctx)
+		}
+		if !errors.Is(err, mmsg.ErrUnsupported) {
+			return err
+		}
+	}
+	return s.plainWorker(ctx, conn)
+}
+
+// readFailed sorts a read error: a worker stops (returning ret) when ctx
+// has ended (ret nil), the socket is closed or its deadline passed, and
+// carries on after anything else (an ICMP error reported on the socket).
+func readFailed(ctx context.Context, err error) (stop bool, ret error) {
+	if ctx.Err() != nil {
+		return true, nil
+	}
+	var ne net.Error
+	if errors.Is(err, net.ErrClosed) || (errors.As(err, &ne) && ne.Timeout()) {
+		return true, fmt.Errorf("simulator: read: %w", err)
+	}
+	return false, nil
+}
+
+// plainWorker reads, answers and writes one datagram per system call
+// with its own buffers.
+func (s *Simulator) plainWorker(ctx context.Context, conn net.PacketConn) error {
+	in := make([]byte, 65536)
+	out := make([]byte, 0, 65536+1024)
+	udp, _ := conn.(*net.UDPConn)
+	for {
+		var n int
+		var err error
+		var ap netip.AddrPort
+		var addr net.Addr
+		if udp != nil {
+			n, ap, err = udp.ReadFromUDPAddrPort(in)
+		} else {
+			n, addr, err = conn.ReadFrom(in)
+		}
+		if err != nil {
+			if stop, ret := readFailed(ctx, err); stop {
+				return ret
+			}
+			continue
+		}
+		resp := s.HandlePacket(out, in[:n])
+		if resp == nil {
+			continue
+		}
+		if udp != nil {
+			_, _ = udp.WriteToUDPAddrPort(resp, ap)
+		} else {
+			_, _ = conn.WriteTo(resp, addr)
+		}
+	}
+}
+
+// batchWorker answers a batch of datagrams per pair of system calls.
+type batchWorker struct {
+	s   *Simulator
+	in  *mmsg.Batch // requests, with whole-datagram buffers
+	out *mmsg.Batch // answers, built in its buffers
+}
+
+// newBatchWorker allocates a worker's batches: mmsg.ErrUnsupported where
+// the system or conn has no batched calls.
+func (s *Simulator) newBatchWorker(conn net.PacketConn) (*batchWorker, error) {
+	// A slot holds the largest UDP payload: a request is never cut.
+	// Pages the kernel never writes are never touched.
+	in, err := mmsg.New(conn, s.opts.Batch, 65536)
+	if err != nil {
+		return nil, err
+	}
+	// Room for HandlePacket's headers and overshoot past the limit, so
+	// that answers to ordinary requests do not allocate.
+	out, err := mmsg.New(conn, s.opts.Batch, s.opts.MaxMessageSize+2048)
+	if err != nil {
+		return nil, err
+	}
+	return &batchWorker{s: s, in: in, out: out}, nil
+}
+
+// run serves until the socket fails or ctx ends, as plainWorker.
+func (w *batchWorker) run(ctx context.Context) error {
+	for {
+		if _, err := w.step(); err != nil {
+			if stop, ret := readFailed(ctx, err); stop {
+				return ret
+			}
+		}
+	}
+}
+
+// step reads one batch of requests, n of them, and sends their answers in
+// one batch. A datagram the kernel refuses to send is dropped, as
+// plainWorker drops it; the error is the read's.
+func (w *batchWorker) step() (n int, err error) {
+	if n, err = w.in.Recv(); err != nil {
+		return 0, err
+	}
+	k := 0
+	for i := range n {
+		resp := w.s.HandlePacket(w.out.Buffer(k)[:0], w.in.Message(i))
+		if resp == nil {
+			continue
+		}
+		w.out.SetMessage(k, resp)
+		w.out.ReplyTo(k, w.in, i)
+		k++
+	}
+	if k > 0 {
+		_, _ = w.out.Send(k)
+	}
+	return n, nil
+}

@@ -1,0 +1,231 @@
+package simulator
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+)
+
+// recordedRequests are the requests both serving paths must answer alike:
+// GET, GETNEXT, GETBULK and SET of v1 and v2c to every agent, a 40 KB
+// GET, requests to unknown communities, cut and hostile datagrams. The
+// last is a sentinel with an answer.
+func recordedRequests(t *testing.T, s *Simulator) [][]byte {
+	t.Helper()
+	msg := func(v gosnmp.SnmpVersion, pdu gosnmp.PDUType, community string, id uint32, nonRep uint8, maxRep uint32, oids ...string) []byte {
+		return marshalRequest(t, v, pdu, community, id, nonRep, maxRep, oids...)
+	}
+	var reqs [][]byte
+	id := uint32(1)
+	for _, c := range s.Devices() {
+		for _, v := range []gosnmp.SnmpVersion{gosnmp.Version1, gosnmp.Version2c} {
+			id++
+			reqs = append(reqs,
+				msg(v, gosnmp.GetRequest, c, id, 0, 0, ".1.3.6.1.2.1.1.1.0", ".1.3.6.1.2.1.1.3.0", ".1.3.6.1.2.1.2.2.1.10.1", ".1.3.6.1.9.9"),
+				msg(v, gosnmp.GetNextRequest, c, id*3, 0, 0, ".1.3.6.1.2.1.2.2.1.10", ".1.3.6.1.2.1.31.1.1.1.6", ".1.3.6.1.99"),
+				msg(v, gosnmp.GetBulkRequest, c, id*5, 1, 25, ".1.3.6.1.2.1.1", ".1.3.6.1.2.1.2.2"),
+				msg(v, gosnmp.GetBulkRequest, c, id*7, 0, 200, ".1.3.6.1.2.1.31.1.1"),
+				msg(v, gosnmp.SetRequest, c, id*11, 0, 0, ".1.3.6.1.2.1.1.5.0"))
+		}
+	}
+	oids := make([]string, 3000)
+	for i := range oids {
+		oids[i] = ".1.3.6.1.2.1.1.1.0"
+	}
+	dev := s.Devices()[0]
+	big := msg(gosnmp.Version2c, gosnmp.GetRequest, dev, 99, 0, 0, oids...)
+	if len(big) < 40000 {
+		t.Fatalf("large request of %d bytes", len(big))
+	}
+	reqs = append(reqs, big, msg(gosnmp.Version2c, gosnmp.GetRequest, "nobody", 5, 0, 0, ".1.3.6.1.2.1.1.1.0"),
+		setBadInteger, getSysUpTime, nil, []byte{0x30}, bytes.Repeat([]byte{0x30, 0x84}, 100))
+	bulk := msg(gosnmp.Version2c, gosnmp.GetBulkRequest, dev, 1234, 0, 25, ".1.3.6.1.2.1.2.2")
+	for n := range len(bulk) {
+		reqs = append(reqs, bulk[:n])
+	}
+	return append(reqs, msg(gosnmp.Version2c, gosnmp.GetRequest, dev, 0x7fffabcd, 0, 0, ".1.3.6.1.2.1.1.3.0"))
+}
+
+// serveOn runs s on a fresh socket of network ("udp4", "udp6") until the
+// test ends, on conn wrapped by wrap if not nil, and returns its address.
+func serveOn(t *testing.T, s *Simulator, network string, wrap func(net.PacketConn) net.PacketConn) netip.AddrPort {
+	t.Helper()
+	addr := "127.0.0.1:0"
+	if network == "udp6" {
+		addr = "[::1]:0"
+	}
+	conn, err := net.ListenPacket(network, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pc net.PacketConn = conn
+	if wrap != nil {
+		pc = wrap(conn)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, pc) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve returned %v after cancel", err)
+		}
+		conn.Close()
+	})
+	return conn.LocalAddr().(*net.UDPAddr).AddrPort()
+}
+
+// exchange sends reqs to addr in bursts of burst datagrams and returns
+// the answers in the order they came, want of them in all.
+func exchange(t *testing.T, addr netip.AddrPort, reqs [][]byte, want []int, burst int) [][]byte {
+	t.Helper()
+	c, err := net.ListenUDP("udp", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var got [][]byte
+	buf := make([]byte, 65536)
+	for i := 0; i < len(reqs); i += burst {
+		end := min(i+burst, len(reqs))
+		for _, r := range reqs[i:end] {
+			if _, err := c.WriteToUDPAddrPort(r, addr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range want[end] - want[i] {
+			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			n, err := c.Read(buf)
+			if err != nil {
+				t.Fatalf("after request %d: %d answers of %d: %v", end, len(got), want[len(reqs)], err)
+			}
+			got = append(got, bytes.Clone(buf[:n]))
+		}
+	}
+	return got
+}
+
+// TestBatchedAnswersAsPlain sends the same recorded requests, in bursts
+// that batches read many at a time, to a simulator serving one datagram
+// per system call and to one serving batches: both answer each request
+// byte for byte as HandlePacket does, in order, and nothing more.
+func TestBatchedAnswersAsPlain(t *testing.T) {
+	plain, clk := loadAll(t)
+	batched, _ := loadAll(t)
+	plain.opts.Batch, plain.opts.Workers = 1, 1
+	batched.opts.Now, batched.opts.Workers, batched.start = clk.now, 1, plain.start
+	reqs := recordedRequests(t, plain)
+	var want [][]byte
+	count := make([]int, len(reqs)+1) // answers to reqs[:i]
+	for i, r := range reqs {
+		count[i+1] = count[i]
+		if a := plain.HandlePacket(nil, r); a != nil {
+			want = append(want, a)
+			count[i+1]++
+		}
+	}
+	if len(want) < len(reqs)/2 || !bytes.Contains(want[len(want)-1], []byte{0x7f, 0xff, 0xab, 0xcd}) {
+		t.Fatalf("%d answers to %d requests, the last not the sentinel's", len(want), len(reqs))
+	}
+	t.Logf("%d requests, %d answers", len(reqs), len(want))
+	for _, c := range []struct {
+		name  string
+		s     *Simulator
+		burst int
+	}{{"plain", plain, 40}, {"batched", batched, 40}, {"batched, one at a time", batched, 1}} {
+		t.Run(c.name, func(t *testing.T) {
+			got := exchange(t, serveOn(t, c.s, "udp4", nil), reqs, count, c.burst)
+			for i := range want {
+				if !bytes.Equal(got[i], want[i]) {
+					t.Fatalf("answer %d of %d differs:\n got % x\nwant % x", i, len(want), got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+// packetConn hides a socket's type, so that Serve cannot batch.
+type packetConn struct{ net.PacketConn }
+
+// TestServePaths: a batching simulator answers over IPv4 and IPv6, and
+// over a net.PacketConn that is not a *net.UDPConn (one datagram at a time).
+func TestServePaths(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		network string
+		wrap    func(net.PacketConn) net.PacketConn
+	}{
+		{"IPv4", "udp4", nil},
+		{"IPv6", "udp6", nil},
+		{"any PacketConn", "udp4", func(c net.PacketConn) net.PacketConn { return packetConn{c} }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, _ := loadAll(t)
+			ap := serveOn(t, s, c.network, c.wrap)
+			g := &gosnmp.GoSNMP{Target: ap.Addr().String(), Port: ap.Port(), Community: "huawei_ma5603t",
+				Version: gosnmp.Version2c, Timeout: 5 * time.Second, Retries: 1, Context: context.Background()}
+			if err := g.Connect(); err != nil {
+				t.Fatal(err)
+			}
+			defer g.Conn.Close()
+			res, err := g.GetBulk([]string{".1.3.6.1.2.1.2.2"}, 0, 25)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Variables) != 25 {
+				t.Errorf("%d varbinds, want 25", len(res.Variables))
+			}
+		})
+	}
+}
+
+// TestBatchAllocs: once its batches exist, a worker reads a burst of
+// GETBULKs in one system call, answers them and writes the answers without
+// allocating.
+func TestBatchAllocs(t *testing.T) {
+	s, _ := loadAll(t)
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	w, err := s.newBatchWorker(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	req := bulkIfTable(t, "huawei_ma5603t")
+	to := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	buf := make([]byte, 65536)
+	const burst = 32
+	round := func() {
+		for range burst {
+			if _, err := c.WriteToUDPAddrPort(req, to); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Loopback queues a datagram as it is sent: one read takes all.
+		if n, err := w.step(); err != nil || n != burst {
+			t.Fatalf("one batch read %d requests of %d (%v)", n, burst, err)
+		}
+		for range burst {
+			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if _, err := c.Read(buf); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	round()
+	if a := testing.AllocsPerRun(20, round); a != 0 {
+		t.Errorf("%.1f allocations per batch of %d GETBULKs, want 0", a, burst)
+	}
+}
