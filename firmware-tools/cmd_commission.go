@@ -32,7 +32,10 @@ func newCommissionCmd() *cobra.Command {
 			"--port, and probes each with every known reader protocol at its usual speeds, asking only harmless " +
 			"questions (version, region). A port another process holds is reported, not taken. Then watches each " +
 			"--gpio line for --watch and reports the edges seen and the polarity they imply. With --broker, checks " +
-			"the broker under the commissioning identity: name, port, certificates, credentials, ACL, clock (--ntp). " +
+			"the broker under the commissioning identity: name, port, certificates, credentials, ACL, clock (--ntp); " +
+			"with the gateway's --password-file (and --cert, --key), also what the gateway may publish and read, over " +
+			"MQTT 5 under a client ID of the check's own (skipped while the gateway is connected to a broker that ties " +
+			"client IDs to users, where it would knock the gateway offline). " +
 			"With --write-config, " +
 			"writes an edge configuration of what answered, checked as ngic-edge check-config does. Prints a line per " +
 			"check (or --json) and exits non-zero when a check fails, each failure saying what to do.",
@@ -53,6 +56,8 @@ func newCommissionCmd() *cobra.Command {
 			}
 			if site.Broker != "" && site.Broker != "embedded" {
 				bo.Broker, bo.Gateway, bo.TLS.CAFile = site.Broker, site.Gateway, site.CAFile
+				bo.GatewayAuth = commission.GatewayAuth{Username: site.Username, PasswordFile: site.PasswordFile,
+					CertFile: site.CertFile, KeyFile: site.KeyFile}
 				checks = append(checks, commission.CheckBroker(ctx, bo)...)
 			}
 			if cfgPath != "" {
@@ -82,13 +87,13 @@ func newCommissionCmd() *cobra.Command {
 	f.DurationVar(&watch, "watch", 10*time.Second, "how long to watch each --gpio line")
 	f.StringVar(&pull, "pull", "none", "pull resistor on the --gpio lines: up (NPN), down (PNP), float or none (the board's)")
 	f.StringVar(&cfgPath, "write-config", "", "write an edge configuration with what was found to this file, if ngic-edge check-config accepts it")
-	f.StringVar(&site.Gateway, "gateway", "", "the gateway's name, for --write-config")
+	f.StringVar(&site.Gateway, "gateway", "", "the gateway's name, for the broker checks and --write-config")
 	f.StringVar(&site.Broker, "broker", "", "the broker URL (ssl://host:8883): checked under the commissioning identity, and written by --write-config (default: embedded)")
-	f.StringVar(&site.Username, "username", "", "the gateway's broker user, for --write-config")
-	f.StringVar(&site.PasswordFile, "password-file", "", "the file holding the gateway's broker password, for --write-config")
+	f.StringVar(&site.Username, "username", "", "the gateway's broker user (default: its name), for the check of its rights and --write-config")
+	f.StringVar(&site.PasswordFile, "password-file", "", "the file holding the gateway's broker password, for the check of its rights and --write-config")
 	f.StringVar(&site.CAFile, "ca", "", "the broker's CA file, for the broker checks and --write-config")
-	f.StringVar(&site.CertFile, "cert", "", "the gateway's client certificate file, for --write-config")
-	f.StringVar(&site.KeyFile, "key", "", "the gateway's client key file, for --write-config")
+	f.StringVar(&site.CertFile, "cert", "", "the gateway's client certificate file, for the check of its rights and --write-config")
+	f.StringVar(&site.KeyFile, "key", "", "the gateway's client key file, for the check of its rights and --write-config")
 	f.StringVar(&site.SpoolPath, "spool", "", "the spool file, for --write-config (default: the edge's)")
 	f.StringVar(&bo.Username, "commission-user", "ngic-commissioning", "the commissioning identity's broker user (never the gateway's: that would knock the gateway offline)")
 	f.StringVar(&bo.PasswordFile, "commission-password-file", "", "the file holding the commissioning identity's broker password")

@@ -32,6 +32,9 @@ type BrokerOpts struct {
 	Username, PasswordFile string
 	// TLS holds the CA and the commissioning identity's client certificate.
 	TLS tlsconf.Client
+	// GatewayAuth are the gateway's own credentials, for the check of its
+	// rights; zero skips that check.
+	GatewayAuth GatewayAuth
 	// MinValidity is how long the broker's and the client's certificates
 	// must stay valid; 0 means DefaultBrokerOpts.MinValidity.
 	MinValidity time.Duration
@@ -54,8 +57,9 @@ var DefaultBrokerOpts = BrokerOpts{MinValidity: 30 * 24 * time.Hour, Timeout: 5 
 // port is reachable, its TLS certificate is valid for the name and not
 // near expiry, the client certificate and credentials are accepted, the
 // gateway's status may be read and a topic of another identity may not
-// (the broker refuses the subscription), and the clock. It stops at the
-// first failure that makes the next checks meaningless.
+// (the broker refuses the subscription), the gateway's own rights (see
+// checkRights), and the clock. It stops at the first failure that makes
+// the next checks meaningless.
 func CheckBroker(ctx context.Context, o BrokerOpts) []Check {
 	if o.MinValidity <= 0 {
 		o.MinValidity = DefaultBrokerOpts.MinValidity
@@ -109,9 +113,11 @@ func CheckBroker(ctx context.Context, o BrokerOpts) []Check {
 			return out
 		}
 	}
-	if !checkMQTT(o, tc, add) {
+	status, ok := checkMQTT(o, tc, add)
+	if !ok {
 		return out
 	}
+	checkRights(ctx, o, host, addr, tc, status, add)
 	checkClock(ctx, o, add)
 	return out
 }
@@ -186,16 +192,17 @@ func checkTLS(ctx context.Context, o BrokerOpts, host, addr string, add func(Che
 	return tc, add(c)
 }
 
-// checkMQTT connects under the commissioning identity and checks that the
-// gateway's status may be read and another identity's topic may not.
-func checkMQTT(o BrokerOpts, tc *tls.Config, add func(Check) bool) bool {
+// checkMQTT connects under the commissioning identity over MQTT 3.1.1 and
+// checks that the gateway's status may be read and another identity's
+// topic may not; it returns the gateway's retained status when it came.
+func checkMQTT(o BrokerOpts, tc *tls.Config, add func(Check) bool) (status string, ok bool) {
 	c := Check{Name: "broker credentials " + o.Username}
 	password := ""
 	if o.PasswordFile != "" {
 		b, err := os.ReadFile(o.PasswordFile)
 		if err != nil {
-			c.Status, c.Detail, c.Fix = Fail, err.Error(), "give the commissioning password's file with --broker-password-file"
-			return add(c)
+			c.Status, c.Detail, c.Fix = Fail, err.Error(), "give the commissioning password's file with --commission-password-file"
+			return "", add(c)
 		}
 		password = strings.TrimRight(string(b), "\r\n")
 	}
@@ -214,20 +221,20 @@ func checkMQTT(o BrokerOpts, tc *tls.Config, add func(Check) bool) bool {
 		if strings.Contains(err.Error(), "EOF") || strings.Contains(err.Error(), "reset") {
 			c.Fix = "the broker closed the connection: check that the client certificate is issued by its CA, then the credentials"
 		}
-		return add(c)
+		return "", add(c)
 	}
 	defer cl.Disconnect(250)
 	c.Status, c.Detail = OK, "connected"
 	add(c)
 
-	status := make(chan string, 1)
+	statuses := make(chan string, 1)
 	own := telemetry.StatusFilter
 	if o.Gateway != "" {
 		own = telemetry.StatusTopic(o.Gateway)
 	}
-	ok := subscribe(cl, own, o.Timeout, func(_ mqtt.Client, m mqtt.Message) {
+	ok = subscribe(cl, own, o.Timeout, func(_ mqtt.Client, m mqtt.Message) {
 		select {
-		case status <- string(m.Payload()):
+		case statuses <- string(m.Payload()):
 		default:
 		}
 	})
@@ -235,12 +242,12 @@ func checkMQTT(o BrokerOpts, tc *tls.Config, add func(Check) bool) bool {
 	if !ok {
 		c.Status, c.Detail = Fail, "refused by the broker"
 		c.Fix = "the broker's ACL must let the commissioning user read ngic/v1/gw/+/# (deploy/mosquitto/ngic.acl)"
-		return add(c)
+		return "", add(c)
 	}
 	c.Status, c.Detail = OK, "allowed"
 	select {
-	case s := <-status:
-		c.Detail += "; the gateway's retained status: " + s
+	case status = <-statuses:
+		c.Detail += "; the gateway's retained status: " + status
 	case <-time.After(o.Timeout / 5):
 		c.Detail += "; no status from the gateway yet (ngic-edge not started or not connected)"
 	}
@@ -259,17 +266,17 @@ func checkMQTT(o BrokerOpts, tc *tls.Config, add func(Check) bool) bool {
 		}
 	}) {
 		c.Status, c.Detail = OK, "refused, as the ACL says"
-		return add(c)
+		return status, add(c)
 	}
 	select {
 	case topic := <-leak:
 		c.Status, c.Detail = Fail, "the broker delivered "+topic+", which only the controller's replicas may read"
 		c.Fix = "apply the shipped ACL (deploy/mosquitto/ngic.acl): the commissioning user must not read other identities' topics"
-		return add(c)
+		return status, add(c)
 	case <-time.After(o.Timeout / 5):
 	}
 	c.Status, c.Detail = OK, "granted but nothing delivered: the broker filters it per message"
-	return add(c)
+	return status, add(c)
 }
 
 // subscribe reports whether the broker granted the subscription.

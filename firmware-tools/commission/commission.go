@@ -47,17 +47,21 @@ type Status string
 const (
 	OK   Status = "ok"
 	Fail Status = "fail"
+	// Skip is a check not made, for the reason its Detail gives; it is no
+	// failure, and its Fix says how to make it.
+	Skip Status = "skip"
 )
 
 // Check is the outcome of one check.
 type Check struct {
 	// Name says what was checked, e.g. "serial /dev/ttyUSB0".
 	Name string `json:"name"`
-	// Status is OK or Fail.
+	// Status is OK, Fail or Skip.
 	Status Status `json:"status"`
 	// Detail says what was found.
 	Detail string `json:"detail"`
-	// Fix says what to do about a failure; "" when OK.
+	// Fix says what to do about a failure, or how to make a skipped
+	// check; "" when OK.
 	Fix string `json:"fix,omitempty"`
 	// Port is the device a serial check probed.
 	Port string `json:"port,omitempty"`

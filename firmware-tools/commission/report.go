@@ -10,7 +10,7 @@ import (
 type Report struct {
 	// Checks are the checks in the order they ran.
 	Checks []Check `json:"checks"`
-	// Failed counts the checks that failed.
+	// Failed counts the checks that failed; a skipped one is no failure.
 	Failed int `json:"failed"`
 }
 
@@ -18,20 +18,23 @@ type Report struct {
 func NewReport(checks []Check) Report {
 	r := Report{Checks: checks}
 	for _, c := range checks {
-		if c.Status != OK {
+		if c.Status == Fail {
 			r.Failed++
 		}
 	}
 	return r
 }
 
-// WriteText writes a line per check, "ok" or "FAIL", its name and what
-// was found, and under a failure what to do.
+// WriteText writes a line per check, "ok", "FAIL" or "skip", its name and
+// what was found, and under a failure or a skip what to do.
 func (r Report) WriteText(w io.Writer) error {
 	for _, c := range r.Checks {
 		mark := "ok  "
-		if c.Status != OK {
+		switch c.Status {
+		case Fail:
 			mark = "FAIL"
+		case Skip:
+			mark = "skip"
 		}
 		if _, err := fmt.Fprintf(w, "%s  %s: %s\n", mark, c.Name, c.Detail); err != nil {
 			return fmt.Errorf("commission: report: %w", err)
