@@ -351,3 +351,69 @@ func TestReplicaBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestCommissioningProbes: with the shipped configuration and ACL a
+// gateway publishes the commissioning tool's probe on its own
+// commissioning topic, which the commissioning user reads, and not on
+// another gateway's; the commissioning user publishes the probe command to
+// a gateway, which receives it, and no other command. Every "not" is
+// proved by a marker that is the next message seen, and by the broker's
+// log.
+func TestCommissioningProbes(t *testing.T) {
+	root, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := map[string]string{}
+	for _, u := range []string{"ngic-commissioning", "gw-a", "gw-b"} {
+		users[u] = password(u)
+	}
+	b := testenv.StartMosquittoTLS(t, users, filepath.Join(root, "ngic.acl"))
+	watch := dial(t, b, "ngic-commissioning")
+	if q := watch.sub(t, telemetry.Root+"/gw/+/#"); q != 1 {
+		t.Fatalf("commissioning: granted %#x, want QoS 1", q)
+	}
+	gwA, gwB := dial(t, b, "gw-a"), dial(t, b, "gw-b")
+	for _, c := range []*client{gwA, gwB} {
+		if q := c.sub(t, telemetry.CommandFilter(c.user)); q != 1 {
+			t.Fatalf("%s: its own commands granted %#x, want QoS 1", c.user, q)
+		}
+	}
+
+	// The probes that the ACL grants.
+	gwA.pub(t, telemetry.CommissioningTopic("gw-a"), "probe from gw-a")
+	watch.expect(t, telemetry.CommissioningTopic("gw-a"), "probe from gw-a")
+	for _, c := range []*client{gwA, gwB} {
+		topic := telemetry.CommandTopic(c.user, telemetry.CommandCommissioning)
+		watch.pub(t, topic, "probe for "+c.user)
+		c.expect(t, topic, "probe for "+c.user)
+	}
+
+	// gw-a forges gw-b's probe: the commissioning user's next message is
+	// gw-b's own marker.
+	forge(t, b, "gw-a", telemetry.CommissioningTopic("gw-b"), "forged by gw-a")
+	gwB.pub(t, telemetry.CommissioningTopic("gw-b"), "marker b")
+	watch.expect(t, telemetry.CommissioningTopic("gw-b"), "marker b")
+
+	// The commissioning user forges a real command and a gateway's status:
+	// gw-b's next command is the probe published after them.
+	forged := []string{telemetry.CommandTopic("gw-b", telemetry.CommandUpdate), telemetry.StatusTopic("gw-b")}
+	for _, topic := range forged {
+		forge(t, b, "ngic-commissioning", topic, "forged by the commissioning user")
+	}
+	probe := telemetry.CommandTopic("gw-b", telemetry.CommandCommissioning)
+	dial(t, b, "ngic-commissioning").pub(t, probe, "marker")
+	gwB.expect(t, probe, "marker")
+
+	denied := deniedPublishes(t, b)
+	for _, topic := range append(forged, telemetry.CommissioningTopic("gw-b")) {
+		if denied[topic] != 1 {
+			t.Errorf("%d denials of a publish on %s in the broker's log, want 1", denied[topic], topic)
+		}
+	}
+	for _, topic := range []string{telemetry.CommissioningTopic("gw-a"), probe} {
+		if denied[topic] != 0 {
+			t.Errorf("a publish on %s was denied", topic)
+		}
+	}
+}
