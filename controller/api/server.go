@@ -95,6 +95,9 @@ type Server struct {
 	routes []string
 	params map[string][]string // the query parameters of each route
 	fails  *failLimiter
+	// rollouts holds the Rollouts of update bundles (rollout.go); empty
+	// without the rollout section.
+	rollouts atomic.Value
 	// The sessions file: saveMu guards lastSave and savePending (a write
 	// waiting for saveEvery to pass); writeMu makes one write at a time.
 	saveMu        sync.Mutex
@@ -206,6 +209,7 @@ func (s *Server) routeAll() {
 	s.handle("DELETE /api/v1/maintenance/{id}", admin, s.removeWindow)
 	s.handle("POST /api/v1/inventory/reload", admin, s.reload)
 	s.handle("GET /api/v1/events", reader, s.events)
+	s.routeRollouts()
 	s.mux.Handle("/api/", s.guard(open, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	}))
