@@ -25,6 +25,7 @@ import (
 	"github.com/ngic/ngic/controller/config"
 	"github.com/ngic/ngic/controller/ingest"
 	"github.com/ngic/ngic/controller/poller"
+	"github.com/ngic/ngic/controller/rollout"
 	"github.com/ngic/ngic/controller/series"
 	"github.com/ngic/ngic/internal/buildinfo"
 	"github.com/ngic/ngic/internal/mqttembed"
@@ -78,8 +79,9 @@ type Daemon struct {
 	srv    *http.Server
 
 	configPath string
-	web        *apiRun     // the API (api.go)
-	cluster    *clusterRun // nil unless clustered (cluster.go)
+	web        *apiRun          // the API (api.go)
+	cluster    *clusterRun      // nil unless clustered (cluster.go)
+	rollouts   *rollout.Manager // nil without the rollout section (rollout.go)
 }
 
 // New prepares a daemon from a loaded configuration (config.Load): it
@@ -130,6 +132,9 @@ func New(cfg *config.Config, o Options) (*Daemon, error) {
 		d.reg.MustRegister(influxCollector{d.influx})
 	}
 	if err := d.listen(cfg.HTTP.Listen, o.Pprof); err != nil {
+		return nil, err
+	}
+	if err := d.openRollouts(cfg); err != nil {
 		return nil, err
 	}
 	ok = true
@@ -338,6 +343,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	start("coverage", d.runCoverage)
 	start("cluster", d.runCluster)
 	start("gc-tuning", d.runGCTuning)
+	start("rollouts", d.runRollouts)
 	d.log.Info("controller running", "version", buildinfo.Version, "devices", len(d.poller.Devices()),
 		"http", d.ln.Addr().String(), "influxdb", d.influx != nil)
 	<-ctx.Done()

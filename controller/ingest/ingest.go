@@ -12,11 +12,13 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/ngic/ngic/controller/alerts"
+	"github.com/ngic/ngic/telemetry"
 )
 
 // Defaults of Options.
@@ -95,6 +97,9 @@ type Ingester struct {
 	sites    map[string]string
 	refusals []Refusal
 	stats    Stats
+
+	// onStatus is OnStatus's function, nil before.
+	onStatus atomic.Pointer[func(st *telemetry.Status)]
 }
 
 var _ Recorder = (*Ingester)(nil)
@@ -225,8 +230,19 @@ func (in *Ingester) Record(batch []Message) error {
 		return in.failed(fmt.Errorf("ingest: state %s: %w", in.o.StatePath, err))
 	}
 	in.apply(t)
+	if f := in.onStatus.Load(); f != nil {
+		for _, st := range t.statuses {
+			(*f)(st)
+		}
+	}
 	return nil
 }
+
+// OnStatus has f called with every valid status message once its batch
+// is committed, stale ones (a retained status delivered again) included:
+// the rollouts follow the update reports in them. f must not block, nor
+// keep or change st beyond the call.
+func (in *Ingester) OnStatus(f func(st *telemetry.Status)) { in.onStatus.Store(&f) }
 
 // failed counts a failed batch.
 func (in *Ingester) failed(err error) error {

@@ -29,6 +29,7 @@ type txn struct {
 	lines    []byte
 	signals  []alerts.Signal
 	refusals []Refusal
+	statuses []*telemetry.Status // every valid status, for OnStatus
 }
 
 func (in *Ingester) newTxn(sites map[string]string, lines []byte) *txn {
@@ -129,6 +130,7 @@ func (t *txn) stage(batch []Message) {
 			t.event(p.gw, p.site, p.ev)
 		case p.st != nil:
 			t.status(p.gw, p.st, p.retained)
+			t.statuses = append(t.statuses, p.st)
 		default:
 			t.health(p.gw, p.site, p.h)
 		}
