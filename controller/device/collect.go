@@ -72,8 +72,8 @@ func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []
 		for _, r := range roots {
 			walked[r] = true
 		}
-		for _, list := range objs {
-			o.Add(list)
+		for r, list := range objs {
+			o.addWalk(r, list)
 		}
 		return nil
 	}

@@ -1,8 +1,8 @@
 package device
 
 import (
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/gosnmp/gosnmp"
@@ -13,6 +13,24 @@ import (
 type Objects struct {
 	byOID map[string]gosnmp.SnmpPDU
 	cols  map[string]map[string]gosnmp.SnmpPDU
+	// sorted holds byOID's objects in byte order of their OIDs once a
+	// Column needed them (sortedOK), so that the objects under a root are
+	// one contiguous run found by binary search, not a scan of every
+	// object for every column.
+	sorted   []keyedPDU
+	sortedOK bool
+	// runs are the walks added by addWalk, keyed by root (normOID form):
+	// a Column of such a root that no other run and no object of Add
+	// overlaps is its run, with no sort at all. A root walked twice
+	// maps to nil and takes the sorted path.
+	runs  map[string][]gosnmp.SnmpPDU
+	loose []string // OIDs added by Add, which may fall under a run's root
+}
+
+// keyedPDU is an object and its OID as byOID keys it.
+type keyedPDU struct {
+	oid string
+	pdu gosnmp.SnmpPDU
 }
 
 // NewObjects indexes the given PDUs; for a repeated OID the last one wins.
@@ -31,9 +49,68 @@ func (o *Objects) Add(pdus []gosnmp.SnmpPDU) {
 		if absent(p) {
 			continue
 		}
-		o.byOID[normOID(p.Name)] = p
+		k := normOID(p.Name)
+		o.byOID[k] = p
+		o.loose = append(o.loose, k)
 	}
-	o.cols = map[string]map[string]gosnmp.SnmpPDU{}
+	clear(o.cols)
+	o.sortedOK = false
+}
+
+// addWalk indexes the objects one walk of root returned, as Add does, and
+// keeps them as root's run for Column.
+func (o *Objects) addWalk(root string, pdus []gosnmp.SnmpPDU) {
+	root = normOID(root)
+	outside := false // an object not under root: the run is not its column
+	for _, p := range pdus {
+		k := normOID(p.Name)
+		outside = outside || !underOID(k, root)
+		if !absent(p) {
+			o.byOID[k] = p
+		}
+	}
+	clear(o.cols)
+	o.sortedOK = false
+	if o.runs == nil {
+		o.runs = map[string][]gosnmp.SnmpPDU{}
+	}
+	if _, twice := o.runs[root]; twice || outside {
+		o.runs[root] = nil
+		return
+	}
+	o.runs[root] = pdus
+}
+
+// runColumn returns Column(root) from root's run, or false when root has
+// no run of its own or another run or an object of Add may overlap it.
+func (o *Objects) runColumn(root string) (map[string]gosnmp.SnmpPDU, bool) {
+	run, ok := o.runs[root]
+	if !ok || run == nil {
+		return nil, false
+	}
+	for k := range o.runs {
+		if k != root && (underOID(k, root) || underOID(root, k)) {
+			return nil, false
+		}
+	}
+	for _, k := range o.loose {
+		if underOID(k, root) {
+			return nil, false
+		}
+	}
+	c := make(map[string]gosnmp.SnmpPDU, len(run))
+	for _, p := range run {
+		if !absent(p) {
+			c[normOID(p.Name)[len(root)+1:]] = p
+		}
+	}
+	return c, true
+}
+
+// underOID reports whether oid lies strictly below root (both without a
+// leading dot).
+func underOID(oid, root string) bool {
+	return len(oid) > len(root) && oid[len(root)] == '.' && oid[:len(root)] == root
 }
 
 // Len is the number of objects held.
@@ -52,15 +129,35 @@ func (o *Objects) Column(root string) map[string]gosnmp.SnmpPDU {
 	if c, ok := o.cols[root]; ok {
 		return c
 	}
-	c := map[string]gosnmp.SnmpPDU{}
+	if c, ok := o.runColumn(root); ok {
+		o.cols[root] = c
+		return c
+	}
+	if !o.sortedOK {
+		o.sort()
+	}
 	prefix := root + "."
-	for k, p := range o.byOID {
-		if strings.HasPrefix(k, prefix) {
-			c[k[len(prefix):]] = p
-		}
+	lo, _ := slices.BinarySearchFunc(o.sorted, prefix, func(e keyedPDU, t string) int { return strings.Compare(e.oid, t) })
+	hi := lo
+	for hi < len(o.sorted) && strings.HasPrefix(o.sorted[hi].oid, prefix) {
+		hi++
+	}
+	c := make(map[string]gosnmp.SnmpPDU, hi-lo)
+	for _, e := range o.sorted[lo:hi] {
+		c[e.oid[len(prefix):]] = e.pdu
 	}
 	o.cols[root] = c
 	return c
+}
+
+// sort fills o.sorted from byOID.
+func (o *Objects) sort() {
+	o.sorted = o.sorted[:0]
+	for k, p := range o.byOID {
+		o.sorted = append(o.sorted, keyedPDU{oid: k, pdu: p})
+	}
+	slices.SortFunc(o.sorted, func(a, b keyedPDU) int { return strings.Compare(a.oid, b.oid) })
+	o.sortedOK = true
 }
 
 // HasUnder reports whether any object sits under root.
@@ -111,21 +208,41 @@ func sortOIDs(s []string) {
 }
 
 func oidLess(a, b string) bool {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(as) && i < len(bs); i++ {
-		ai, errA := strconv.ParseUint(as[i], 10, 64)
-		bi, errB := strconv.ParseUint(bs[i], 10, 64)
-		if errA != nil || errB != nil {
-			if as[i] != bs[i] {
-				return as[i] < bs[i]
+	for {
+		ca, ra, moreA := strings.Cut(a, ".")
+		cb, rb, moreB := strings.Cut(b, ".")
+		ai, okA := arcUint(ca)
+		bi, okB := arcUint(cb)
+		switch {
+		case !okA || !okB:
+			if ca != cb {
+				return ca < cb
 			}
-			continue
-		}
-		if ai != bi {
+		case ai != bi:
 			return ai < bi
 		}
+		if !moreA || !moreB {
+			return !moreA && moreB // fewer arcs first
+		}
+		a, b = ra, rb
 	}
-	return len(as) < len(bs)
+}
+
+// arcUint parses a decimal arc as strconv.ParseUint(s, 10, 64) does,
+// without its error value.
+func arcUint(s string) (uint64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		d := s[i] - '0'
+		if d > 9 || v > (1<<64-1-uint64(d))/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(d)
+	}
+	return v, true
 }
 
 // ptr returns a pointer to v.

@@ -26,6 +26,25 @@ func underRoot(oid, root string) bool {
 func oidCompare(a, b string) int {
 	a = strings.TrimPrefix(a, ".")
 	b = strings.TrimPrefix(b, ".")
+	// The arcs before the first differing byte are the same bytes, so equal:
+	// compare from the start of the arc holding that byte. A walk compares
+	// each OID with the one before it, which shares all but its last arcs.
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	if i == len(a) && i == len(b) {
+		return 0
+	}
+	if j := strings.LastIndexByte(a[:i], '.'); j >= 0 {
+		a, b = a[j+1:], b[j+1:]
+	}
+	return arcsCompare(a, b)
+}
+
+// arcsCompare is oidCompare of two OIDs without their leading dots, arc by
+// arc from the first.
+func arcsCompare(a, b string) int {
 	for {
 		if a == "" || b == "" {
 			switch {

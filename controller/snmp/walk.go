@@ -323,6 +323,14 @@ const maxArcs = 128
 // or returns "": more than 128 arcs, fewer than two, an arc that is not a
 // number below 2^32, or first arcs BER cannot encode.
 func unsendable(oid string) string {
+	if sendable(oid) {
+		return ""
+	}
+	return unsendableArcs(oid)
+}
+
+// unsendableArcs is unsendable looking at every arc.
+func unsendableArcs(oid string) string {
 	if n := strings.Count(oid, "."); n > maxArcs {
 		return fmt.Sprintf("%d arcs, SNMP allows %d", n, maxArcs)
 	} else if n < 2 {
@@ -344,6 +352,42 @@ func unsendable(oid string) string {
 		}
 	}
 	return ""
+}
+
+// sendable is unsendable's quick test of the usual OID, in one pass: a
+// leading dot, 2 to maxArcs arcs of at most 9 digits each, the first 0 or
+// 1 followed by an arc below 40, or 2. It reports false for anything else,
+// which unsendable then looks at arc by arc.
+func sendable(oid string) bool {
+	if len(oid) < 4 || oid[0] != '.' || oid[2] != '.' {
+		return false
+	}
+	switch oid[1] {
+	case '0', '1':
+		// The second arc must be below 40: at most two digits, the first
+		// below 4.
+		if len(oid) > 4 && oid[4] != '.' && (oid[3] > '3' || len(oid) > 5 && oid[5] != '.') {
+			return false
+		}
+	case '2':
+	default:
+		return false
+	}
+	arcs, digits := 1, 0
+	for i := 1; i < len(oid); i++ {
+		switch c := oid[i]; {
+		case c == '.':
+			if digits == 0 {
+				return false
+			}
+			arcs, digits = arcs+1, 0
+		case c >= '0' && c <= '9' && digits < 9:
+			digits++
+		default:
+			return false
+		}
+	}
+	return digits > 0 && arcs <= maxArcs
 }
 
 // arcValue parses a decimal arc below 2^32.
