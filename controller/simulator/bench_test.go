@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/gosnmp/gosnmp"
 
+	"github.com/ngic/ngic/controller/simulator/loadgen"
 	"github.com/ngic/ngic/internal/testenv"
 )
 
@@ -131,4 +133,53 @@ func BenchmarkBulkwalkVsSnmpsim(b *testing.B) {
 	b.ReportMetric(o, "sim-ns/varbind")
 	b.ReportMetric(t, "snmpsimd-ns/varbind")
 	b.ReportMetric(t/o, "speedup")
+}
+
+// BenchmarkServeCPU serves the shared recordings from a child process,
+// batched and one datagram per system call (the path before batches),
+// and drives it with the batched load generator: GETBULKs of 25 varbinds
+// of ifTable to every agent in turn, 256 or 8 in flight. It reports the
+// simulator's own CPU per request and heap allocations per request (from
+// the child's getrusage and MemStats, so the generator's are not counted)
+// and the requests answered per second. NGIC_SIMULATOR_PROFILE=FILE
+// writes the child's CPU profile.
+func BenchmarkServeCPU(b *testing.B) {
+	s, _ := loadAll(b)
+	for _, c := range []struct {
+		name     string
+		batch    int
+		workers  int
+		inFlight int
+	}{
+		{"batched/inflight=256", DefaultOptions.Batch, 0, 256}, {"plain/inflight=256", 1, 0, 256},
+		{"batched/inflight=8", DefaultOptions.Batch, 0, 8}, {"plain/inflight=8", 1, 0, 8},
+		{"batched1/inflight=256", DefaultOptions.Batch, 1, 256}, {"plain1/inflight=256", 1, 1, 256},
+		{"batched1/inflight=8", DefaultOptions.Batch, 1, 8}, {"plain1/inflight=8", 1, 1, 8},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			ch := startChild(b, c.batch, c.workers)
+			opts := loadgen.Options{Target: ch.addr, Communities: s.Devices(), InFlight: c.inFlight, Timeout: 5 * time.Second}
+			warm := opts
+			warm.Requests = 10000
+			if _, err := loadgen.Run(context.Background(), warm); err != nil {
+				b.Fatal(err)
+			}
+			cpu0, m0 := ch.usage(b)
+			opts.Requests = b.N
+			b.ResetTimer()
+			res, err := loadgen.Run(context.Background(), opts)
+			b.StopTimer()
+			cpu1, m1 := ch.usage(b)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if res.Answers == 0 || res.Malformed > 0 {
+				b.Fatalf("load: %v", res)
+			}
+			b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/1000/float64(res.Answers), "sim-µs/req")
+			b.ReportMetric(float64(m1-m0)/float64(res.Answers), "sim-allocs/req")
+			b.ReportMetric(res.PerSecond(), "req/s")
+			b.ReportMetric(float64(res.Timeouts), "timeouts")
+		})
+	}
 }

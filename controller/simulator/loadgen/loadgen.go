@@ -78,7 +78,8 @@ type Result struct {
 	// Malformed is how many datagrams were no answer: not BER, not a v2c
 	// Response, an error-status, a request-id no request ever had.
 	Malformed int64
-	// Elapsed runs from the first request to the last answer or timeout.
+	// Elapsed runs from the first request to the last answer (not to the
+	// timeouts of the last requests, which would not measure the agent).
 	Elapsed time.Duration
 }
 
@@ -173,7 +174,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			closeAll(runners)
 			return Result{}, fmt.Errorf("loadgen: socket: %w", err)
 		}
-		_ = conn.SetReadBuffer(4 << 20) // answers of in-flight requests arrive at once
+		_ = mmsg.GrowReadBuffer(conn, 4<<20) // answers to the requests in flight arrive at once
 		if runners[i], err = newRunner(sh, conn, slots, tmpl, i); err != nil {
 			conn.Close()
 			closeAll(runners)

@@ -85,7 +85,6 @@ func (r *runner) run(ctx context.Context) error {
 			err = r.flush()
 		}
 	}
-	r.res.Elapsed = time.Since(r.sh.start)
 	return err
 }
 
@@ -136,6 +135,7 @@ func (r *runner) answers(n int, now time.Duration) {
 		default:
 			r.res.Answers++
 			r.res.Varbinds += int64(vb)
+			r.res.Elapsed = now
 			r.issue(i, now)
 		}
 	}

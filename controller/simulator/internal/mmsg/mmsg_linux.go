@@ -214,3 +214,33 @@ func (b *Batch) call(trap, fd uintptr) bool {
 		return true
 	}
 }
+
+// GrowReadBuffer raises the receive buffer of conn, a *net.UDPConn, to at
+// least n bytes (within the system's net.core.rmem_max), leaving a larger
+// one as it is: datagrams that arrive while a batch is being answered wait
+// there instead of being dropped.
+func GrowReadBuffer(conn net.PacketConn, n int) error {
+	udp, ok := conn.(*net.UDPConn)
+	if !ok {
+		return ErrUnsupported
+	}
+	rc, err := udp.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("mmsg: %w", err)
+	}
+	cur := 0
+	var serr error
+	if err := rc.Control(func(fd uintptr) { cur, serr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF) }); err != nil {
+		return fmt.Errorf("mmsg: %w", err)
+	}
+	if serr != nil {
+		return fmt.Errorf("mmsg: receive buffer: %w", serr)
+	}
+	if cur/2 >= n { // the kernel reports twice what was set
+		return nil
+	}
+	if err := udp.SetReadBuffer(n); err != nil {
+		return fmt.Errorf("mmsg: receive buffer: %w", err)
+	}
+	return nil
+}

@@ -39,3 +39,6 @@ func (b *Batch) Recv() (int, error) { return 0, ErrUnsupported }
 
 // Send returns ErrUnsupported.
 func (b *Batch) Send(n int) (int, error) { return 0, ErrUnsupported }
+
+// GrowReadBuffer returns ErrUnsupported.
+func GrowReadBuffer(conn net.PacketConn, n int) error { return ErrUnsupported }
