@@ -139,13 +139,19 @@ func (s rolloutSource) Rollouts() ([]rollout.Summary, error) { return s.m.List()
 func (s rolloutSource) Rollout(id string) (*rollout.Rollout, error) { return s.m.Get(id) }
 
 // PauseRollout implements api.Rollouts.
-func (s rolloutSource) PauseRollout(id, by string) (*rollout.Rollout, error) { return s.m.Pause(id, by) }
+func (s rolloutSource) PauseRollout(id, by string) (*rollout.Rollout, error) {
+	return s.m.Pause(id, by)
+}
 
 // ResumeRollout implements api.Rollouts.
-func (s rolloutSource) ResumeRollout(id, by string) (*rollout.Rollout, error) { return s.m.Resume(id, by) }
+func (s rolloutSource) ResumeRollout(id, by string) (*rollout.Rollout, error) {
+	return s.m.Resume(id, by)
+}
 
 // AbortRollout implements api.Rollouts.
-func (s rolloutSource) AbortRollout(id, by string) (*rollout.Rollout, error) { return s.m.Abort(id, by) }
+func (s rolloutSource) AbortRollout(id, by string) (*rollout.Rollout, error) {
+	return s.m.Abort(id, by)
+}
 
 // Bundle implements api.Rollouts.
 func (s rolloutSource) Bundle(sum string) (*os.File, error) { return s.m.Bundle(sum) }

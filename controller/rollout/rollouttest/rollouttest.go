@@ -279,3 +279,86 @@ func WaitFor(t testing.TB, within time.Duration, what string, cond func() bool) 
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Regions of Setup's inventory: the gateways targeted stand in RegionA,
+// one more (OtherGateway) in RegionB.
+const (
+	RegionA      = "630100000000"
+	RegionB      = "630200000000"
+	OtherGateway = "gw-other"
+	// Bundle is the bundle file of version BundleVersion that Setup writes;
+	// the gateways run OldVersion.
+	Bundle        = "ngic-edge-1.1.0.ngb"
+	BundleVersion = "1.1.0"
+	OldVersion    = "1.0.0"
+)
+
+// Setup is a controller's configuration for rollout tests: an inventory
+// of gateways gw-00.. in RegionA, a signed bundle, its trusted key, and
+// an admin token.
+type Setup struct {
+	// Config is the configuration file; StateDir its state folder.
+	Config, StateDir string
+	// Token is the admin token, TokenFile the file holding it.
+	Token, TokenFile string
+	// HTTP is the controller's listen address.
+	HTTP string
+	// Gateways are the gateways of RegionA, sorted.
+	Gateways []string
+	// SHA256 is the bundle's.
+	SHA256 string
+}
+
+// WriteSetup writes, in dir, a configuration with an external broker,
+// the API at httpAddr with an admin token, a rollout section whose
+// base_url is that address, and an inventory of n gateways in RegionA.
+func WriteSetup(t testing.TB, dir, broker, httpAddr string, n int) *Setup {
+	t.Helper()
+	s := &Setup{Config: filepath.Join(dir, "controller.yaml"), StateDir: filepath.Join(dir, "state"),
+		Token: "rollout-admin-token-0123456789", TokenFile: filepath.Join(dir, "token"), HTTP: httpAddr}
+	inv := filepath.Join(dir, "inventory")
+	bundles := filepath.Join(dir, "bundles")
+	for _, d := range []string{inv, bundles} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := NewKeys(t, dir)
+	s.SHA256 = keys.WriteBundle(t, bundles, Bundle, BundleVersion)
+	gws := "gateway,site\n"
+	for i := range n {
+		name := fmt.Sprintf("gw-%02d", i)
+		s.Gateways = append(s.Gateways, name)
+		gws += name + ",site-a\n"
+	}
+	gws += OtherGateway + ",site-b\n"
+	files := map[string]string{
+		"inventory/regions.csv": "code,name,parent,level,population,households,lat,lon,priority\n" +
+			"630000000000,Province,,province,,,,,\n" + RegionA + ",County A,630000000000,county,,,,,\n" +
+			RegionB + ",County B,630000000000,county,,,,,\n",
+		"inventory/sites.csv":    "id,name,region,lat,lon,kind\nsite-a,Site A," + RegionA + ",36.6,101.7,cabinet\nsite-b,Site B," + RegionB + ",36.7,101.9,cabinet\n",
+		"inventory/devices.csv":  "id,site,address,credentials,parent\n",
+		"inventory/gateways.csv": gws,
+		"token":                  s.Token + "\n",
+		"controller.yaml": fmt.Sprintf(`inventory: inventory
+mqtt:
+  broker: tcp://%s
+http:
+  listen: %s
+  tokens:
+    - {name: ops, file: %s, role: admin}
+state_dir: %s
+rollout:
+  bundles: %s
+  keys: %s
+  base_url: http://%s
+  timeout: 2m
+`, broker, httpAddr, s.TokenFile, s.StateDir, bundles, keys.File, httpAddr),
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}

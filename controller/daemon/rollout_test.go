@@ -1,0 +1,205 @@
+package daemon_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/ngic/ngic/controller/rollout"
+	"github.com/ngic/ngic/controller/rollout/rollouttest"
+	"github.com/ngic/ngic/internal/testenv"
+	"github.com/ngic/ngic/telemetry"
+)
+
+// rolloutAPI sends a request to the controller's API with the setup's
+// token, decodes the answer into out and returns its status.
+func rolloutAPI(t *testing.T, s *rollouttest.Setup, method, path string, body, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, "http://"+s.HTTP+path, rd)
+	req.Header.Set("Authorization", "Bearer "+s.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && resp.StatusCode/100 == 2 {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+	if resp.StatusCode/100 != 2 {
+		t.Logf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	return resp.StatusCode
+}
+
+// rolloutFleet starts mosquitto, a controller over a setup of n gateways,
+// and the simulated gateways (each downloading the bundle), outcome
+// deciding their updates; it waits until the controller knows every
+// gateway's version.
+func rolloutFleet(t *testing.T, n int, outcome func(gw string) rollouttest.Outcome) (*rollouttest.Setup, map[string]*rollouttest.Gateway, *testenv.Mosquitto) {
+	t.Helper()
+	mq := testenv.StartMosquitto(t)
+	s := rollouttest.WriteSetup(t, t.TempDir(), mq.Addr, fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)), n)
+	startDaemon(t, s.Config)
+	gws := map[string]*rollouttest.Gateway{}
+	for _, name := range append(append([]string{}, s.Gateways...), rollouttest.OtherGateway) {
+		g := rollouttest.StartGateway(t, mq.Addr, name, rollouttest.OldVersion, outcome(name))
+		g.Download = true
+		gws[name] = g
+	}
+	waitFor(t, "the controller to know every gateway's version", func() bool {
+		var l struct {
+			Items []struct{ Name, Version string }
+		}
+		rolloutAPI(t, s, "GET", "/api/v1/gateways?limit=1000", nil, &l)
+		known := 0
+		for _, g := range l.Items {
+			if g.Version == rollouttest.OldVersion {
+				known++
+			}
+		}
+		return known == n+1
+	})
+	return s, gws, mq
+}
+
+// getRollout returns the rollout id through the API.
+func getRollout(t *testing.T, s *rollouttest.Setup, id string) *rollout.Rollout {
+	t.Helper()
+	var r rollout.Rollout
+	if st := rolloutAPI(t, s, "GET", "/api/v1/rollouts/"+id, nil, &r); st != http.StatusOK {
+		t.Fatalf("GET rollout: %d", st)
+	}
+	return &r
+}
+
+// A healthy rollout to the 20 gateways of a region goes in waves and
+// completes; a gateway offline when its command is published finds it
+// when it comes back, and its wave waits for it. The gateway of another
+// region is left alone.
+func TestRolloutHealthyWithGatewayOffline(t *testing.T) {
+	s, gws, _ := rolloutFleet(t, 20, func(string) rollouttest.Outcome { return rollouttest.Succeed })
+	offline := gws["gw-05"] // in wave 3 (gw-03..gw-06)
+	offline.Disconnect()
+	var r rollout.Rollout
+	if st := rolloutAPI(t, s, "POST", "/api/v1/rollouts", map[string]any{"bundle": rollouttest.Bundle,
+		"region": rollouttest.RegionA}, &r); st != http.StatusCreated {
+		t.Fatalf("start: %d", st)
+	}
+	if len(r.Gateways) != 20 || len(r.Waves) != 5 {
+		t.Fatalf("rollout of %d gateways in %d waves", len(r.Gateways), len(r.Waves))
+	}
+	waitFor(t, "wave 3 to start, and every gateway of it but gw-05 to update", func() bool {
+		cur := getRollout(t, s, r.ID)
+		return cur.Wave == 2 && cur.Waves[2].Updated == 3 && cur.Waves[2].Pending == 1
+	})
+	// Its wave waits for it: no command of wave 4 is published meanwhile.
+	if cmds := gws["gw-07"].Commands(); len(cmds) != 0 || getRollout(t, s, r.ID).Wave != 2 {
+		t.Fatalf("wave 4 started while gw-05 of wave 3 was offline: %v", cmds)
+	}
+	offline.Connect()
+	waitFor(t, "the rollout to complete", func() bool { return getRollout(t, s, r.ID).State == rollout.StateCompleted })
+	final := getRollout(t, s, r.ID)
+	for _, g := range final.Gateways {
+		if g.State != rollout.GatewayUpdated || gws[g.Name].Version() != rollouttest.BundleVersion {
+			t.Errorf("%s: %s, runs %s", g.Name, g.State, gws[g.Name].Version())
+		}
+	}
+	if n := len(gws[rollouttest.OtherGateway].Commands()); n != 0 {
+		t.Errorf("the gateway of another region got %d commands", n)
+	}
+	// The metrics say so.
+	resp, err := http.Get("http://" + s.HTTP + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`ngic_controller_rollouts{state="completed"} 1`, `ngic_controller_rollout_gateways{state="updated"} 20`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// The canary rolls back: the rollout halts before the second wave, and
+// no gateway of the second wave gets a command (the broker holds none
+// for them).
+func TestRolloutCanaryFailsHalts(t *testing.T) {
+	s, gws, mq := rolloutFleet(t, 20, func(gw string) rollouttest.Outcome {
+		if gw == "gw-00" {
+			return rollouttest.RollBack
+		}
+		return rollouttest.Succeed
+	})
+	var r rollout.Rollout
+	if st := rolloutAPI(t, s, "POST", "/api/v1/rollouts", map[string]any{"bundle": rollouttest.Bundle,
+		"region": rollouttest.RegionA, "canary_percent": 5}, &r); st != http.StatusCreated {
+		t.Fatalf("start: %d", st)
+	}
+	waitFor(t, "the rollout to halt", func() bool { return getRollout(t, s, r.ID).State == rollout.StateHalted })
+	h := getRollout(t, s, r.ID)
+	if !strings.Contains(h.Reason, "gw-00 (rolled-back: health check failed") || h.Wave != 0 {
+		t.Fatalf("halted at wave %d: %s", h.Wave, h.Reason)
+	}
+	// Every retained command the broker holds: the canary's alone. A
+	// marker published after subscribing comes after them.
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker("tcp://" + mq.Addr).SetClientID("check-retained"))
+	if tok := c.Connect(); !tok.WaitTimeout(20*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer c.Disconnect(100)
+	got := make(chan string, 100)
+	filter := telemetry.CommandTopic("+", telemetry.CommandUpdate)
+	if tok := c.Subscribe(filter, 1, func(_ mqtt.Client, m mqtt.Message) {
+		if len(m.Payload()) > 0 {
+			got <- m.Topic()
+		}
+	}); !tok.WaitTimeout(20*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	marker := telemetry.CommandTopic("zz-marker", telemetry.CommandUpdate)
+	if tok := c.Publish(marker, 1, false, []byte("marker")); !tok.WaitTimeout(20 * time.Second) {
+		t.Fatal("marker not published")
+	}
+	var topics []string
+	for done := false; !done; {
+		select {
+		case tp := <-got:
+			if tp == marker {
+				done = true
+			} else {
+				topics = append(topics, tp)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the marker never came back")
+		}
+	}
+	if len(topics) != 1 || topics[0] != telemetry.CommandTopic("gw-00", telemetry.CommandUpdate) {
+		t.Fatalf("retained commands on %v, want the canary's alone", topics)
+	}
+	for _, name := range s.Gateways[1:] {
+		if n := len(gws[name].Commands()); n != 0 {
+			t.Errorf("%s got %d commands", name, n)
+		}
+	}
+	// Abort: the halted rollout ends; the canary had acted, its command stays.
+	if st := rolloutAPI(t, s, "POST", "/api/v1/rollouts/"+r.ID+"/abort", nil, nil); st != http.StatusOK {
+		t.Fatalf("abort: %d", st)
+	}
+}
