@@ -410,6 +410,9 @@ func restartFields(a, b *config.Config) []string {
 	if a.Cluster != b.Cluster {
 		out = append(out, "cluster")
 	}
+	if (a.Rollout == nil) != (b.Rollout == nil) || (a.Rollout != nil && *a.Rollout != *b.Rollout) {
+		out = append(out, "rollout")
+	}
 	return out
 }
 
