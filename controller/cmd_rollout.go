@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,9 +29,9 @@ const DefaultTokenEnv = "NGIC_API_TOKEN"
 
 // rolloutClient is the API as the rollout commands reach it.
 type rolloutClient struct {
-	api, tokenFile, tokenEnv string
-	json                     bool
-	timeout                  time.Duration
+	api, tokenFile, tokenEnv, caFile string
+	json                             bool
+	timeout                          time.Duration
 }
 
 // newRolloutCmd builds `ngic-controller rollout` and its subcommands.
@@ -53,6 +56,7 @@ and the commands no gateway acted on yet are withdrawn.`,
 	pf.StringVar(&rc.api, "api", "http://"+config.DefaultHTTPListen, "the controller's URL")
 	pf.StringVar(&rc.tokenFile, "token-file", "", "file holding an admin API token")
 	pf.StringVar(&rc.tokenEnv, "token-env", DefaultTokenEnv, "environment variable holding the token, without --token-file")
+	pf.StringVar(&rc.caFile, "ca-file", "", "PEM file of the CA of the controller's certificate (default: the system's)")
 	pf.BoolVar(&rc.json, "json", false, "print the API's JSON answer")
 	pf.DurationVar(&rc.timeout, "http-timeout", 30*time.Second, "bound on each request")
 	c.AddCommand(newRolloutStartCmd(rc), newRolloutListCmd(rc), newRolloutStatusCmd(rc),
@@ -178,7 +182,11 @@ func (rc *rolloutClient) do(cmd *cobra.Command, method, path string, body, out a
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client, err := rc.client()
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
 	}
@@ -202,6 +210,22 @@ func (rc *rolloutClient) do(cmd *cobra.Command, method, path string, body, out a
 		return fmt.Errorf("%s %s: the answer is not the JSON expected: %w", method, path, err)
 	}
 	return nil
+}
+
+// client returns the HTTP client, trusting --ca-file when given.
+func (rc *rolloutClient) client() (*http.Client, error) {
+	if rc.caFile == "" {
+		return http.DefaultClient, nil
+	}
+	pem, err := os.ReadFile(rc.caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca-file %s: no PEM certificate in it", rc.caFile)
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}, nil
 }
 
 // printRollout writes a rollout for people: its state, each wave, the

@@ -26,6 +26,8 @@ type fakeRollouts struct {
 	states map[string]string
 	bundle string // path of the bundle file
 	sum    string
+	// notLeader is the error of a replica that does not run rollouts.
+	notLeader error
 }
 
 const fakeID = "ro-20261130T010000Z-a1b2c3"
@@ -55,6 +57,9 @@ func (f *fakeRollouts) StartRollout(spec rollout.Spec, by string) (*rollout.Roll
 func (f *fakeRollouts) Rollouts() ([]rollout.Summary, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.notLeader != nil {
+		return nil, f.notLeader
+	}
 	var out []rollout.Summary
 	for id := range f.states {
 		r, _ := f.rollout(id)
@@ -150,6 +155,13 @@ func TestRolloutRoutes(t *testing.T) {
 		expect(t, c.Do("POST", "/api/v1/rollouts", body), http.StatusBadRequest)
 	}
 	expect(t, c.Do("POST", "/api/v1/rollouts/"+fakeID+"/abort", map[string]any{"force": true}), http.StatusBadRequest)
+	// A replica that does not run rollouts says which does.
+	ro.notLeader = fmt.Errorf("%w: replica 0 runs them", rollout.ErrNotLeader)
+	r = c.Get("/api/v1/rollouts")
+	expect(t, r, http.StatusConflict)
+	if !strings.Contains(string(r.Body), "replica 0 runs them") {
+		t.Fatalf("not the leader: %s", r.Body)
+	}
 }
 
 // Read-only and region-limited tokens may not touch rollouts.
