@@ -5,12 +5,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	_ "github.com/ngic/ngic/drivers/rfid/all"
 	"github.com/ngic/ngic/drivers/rfid/emulate/emulatetest"
 	"github.com/ngic/ngic/firmware-tools/commission"
+	"github.com/ngic/ngic/internal/testenv"
+	"github.com/ngic/ngic/telemetry"
 )
 
 // TestCommissionWritesConfigEdgeAccepts runs the built ngic-fwtool
@@ -55,5 +58,72 @@ func TestCommissionWritesConfigEdgeAccepts(t *testing.T) {
 	}
 	if !strings.Contains(out, "ok    config "+silent) {
 		t.Errorf("a configuration without readers is still a valid one; got\n%s", out)
+	}
+}
+
+// TestCommissionBrokerRights runs the built ngic-fwtool commission with
+// --broker against mosquitto with the shipped configuration and ACL, under
+// the commissioning identity and with the gateway's credentials: the
+// human output and --json carry a line per check of the gateway's rights;
+// with a wrong gateway password it exits non-zero naming the fix.
+func TestCommissionBrokerRights(t *testing.T) {
+	bin := buildFwtool(t)
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	m := testenv.StartMosquittoTLS(t, map[string]string{"ngic-commissioning": "commission-pw", "cabinet-7": "gw-pw"},
+		filepath.Join("..", "deploy", "mosquitto", "ngic.acl"))
+	ccert, ckey := m.PKI.Issue(t, "ngic-commissioning", false)
+	gcert, gkey := m.PKI.Issue(t, "cabinet-7", false)
+	_, reader := emulatetest.StartAt(t, "chafon", 115200)
+	args := []string{"commission", "--port", reader.Path, "--protocol", "chafon", "--broker", "ssl://" + m.Addr,
+		"--gateway", "cabinet-7", "--ca", m.PKI.CAFile, "--cert-min-validity", "1h",
+		"--commission-password-file", file("commission-pw", "commission-pw\n"), "--commission-cert", ccert, "--commission-key", ckey,
+		"--cert", gcert, "--key", gkey}
+	good := slices.Concat(args, []string{"--password-file", file("gw-pw", "gw-pw\n")})
+	rights := []string{
+		"gateway credentials cabinet-7",
+		"subscribe " + telemetry.CommandFilter("cabinet-7") + " as cabinet-7",
+		"subscribe " + telemetry.CommandFilter(commission.ProbeGateway) + " as cabinet-7",
+		"publish " + telemetry.CommissioningTopic("cabinet-7") + " as cabinet-7",
+		"publish " + telemetry.CommissioningTopic(commission.ProbeGateway) + " as cabinet-7",
+	}
+
+	out, errs, ok := signRun(t, bin, append(good, "--json")...)
+	if !ok {
+		t.Fatalf("commission failed: %s\n%s", errs, out)
+	}
+	var r commission.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	status := map[string]commission.Status{}
+	for _, c := range r.Checks {
+		status[c.Name] = c.Status
+	}
+	for _, name := range rights {
+		if status[name] != commission.OK {
+			t.Errorf("--json: %s is %q, want ok:\n%s", name, status[name], out)
+		}
+	}
+
+	out, _, ok = signRun(t, bin, good...)
+	if !ok {
+		t.Fatalf("commission failed:\n%s", out)
+	}
+	for _, name := range rights {
+		if !strings.Contains(out, "ok    "+name+": ") {
+			t.Errorf("no line ok for %s in\n%s", name, out)
+		}
+	}
+
+	out, _, ok = signRun(t, bin, append(args, "--password-file", file("wrong", "not-the-password"))...)
+	if ok || !strings.Contains(out, "FAIL  gateway credentials cabinet-7: refused: 0x87 Not authorized\n      -> check the gateway's user") {
+		t.Errorf("with a wrong gateway password: ok=%v\n%s", ok, out)
 	}
 }

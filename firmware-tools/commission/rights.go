@@ -7,7 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/eclipse/paho.golang/paho"
 
 	"github.com/ngic/ngic/internal/tlsconf"
 	"github.com/ngic/ngic/internal/yamlconf"
@@ -65,6 +68,8 @@ type rights struct {
 	// reader is the commissioning identity's connection that reads the
 	// probes back.
 	reader *conn5
+	// binds tells whether the broker ties client IDs to users.
+	binds bool
 }
 
 // checkRights checks, under the gateway's credentials and MQTT 5 reason
@@ -94,12 +99,12 @@ func checkRights(ctx context.Context, o BrokerOpts, host, addr string, comm *tls
 			Fix:    "give the gateway's --password-file (and --cert, --key on a TLS broker) to check what it may publish and read"})
 		return
 	}
-	binds, ok := r.commissioningReader(ctx)
-	if !ok {
+	var ok bool
+	if r.binds, ok = r.commissioningReader(ctx); !ok {
 		return
 	}
 	defer func() { r.reader.close() }()
-	if binds && online(status) {
+	if r.binds && online(status) {
 		add(Check{Name: "gateway " + o.Gateway + " rights", Status: Skip,
 			Detail: "not checked: " + o.Gateway + " is connected and the broker ties client IDs to users " +
 				"(use_username_as_clientid), so a connection with its credentials would knock it offline",
@@ -254,81 +259,106 @@ func (r *rights) dialGateway(ctx context.Context) (*conn5, Check) {
 		return nil, c
 	}
 	c.Status, c.Detail = OK, "accepted over MQTT 5 under client ID "+id+" (the probe's own, not the gateway's)"
+	if r.binds {
+		c.Detail = "accepted over MQTT 5; the broker made the probe's client ID the user name, " + r.user +
+			", which the gateway's status did not say was connected"
+	}
 	return gw, c
 }
 
 // checkReads checks that the gateway may read its own commands and not
 // the probe gateway's. A broker may refuse a subscription (SUBACK 0x87) or
 // grant any and filter each message on delivery, as mosquitto's ACL file
-// does: the commissioning identity then publishes a probe command to the
-// probe gateway and, after it, one to the gateway, which must receive the
-// second and not the first (one publisher, QoS 1: in order).
+// does: what a granted subscription delivers is then told by probe
+// commands (see probeCommands).
 //
 // It returns false when the reader was lost and could not be replaced.
 func (r *rights) checkReads(ctx context.Context, gw *conn5) bool {
 	own, other := telemetry.CommandFilter(r.o.Gateway), telemetry.CommandFilter(r.other)
-	ownCode, ownErr := gw.subscribe(ctx, own)
-	otherCode, otherErr := gw.subscribe(ctx, other)
 	cOwn := Check{Name: "subscribe " + own + " as " + r.user}
 	cOther := Check{Name: "subscribe " + other + " as " + r.user}
 	ownFix := "the ACL must let each gateway read its own commands: " + aclOwnCommands + " (deploy/mosquitto/ngic.acl); else no update command reaches it"
-	otherFix := "the ACL lets " + r.user + " read another gateway's commands: each gateway must read only its own, with " +
-		aclOwnCommands + " and no wider read line (deploy/mosquitto/ngic.acl)"
-	if ownErr != nil || ownCode >= 0x80 {
-		cOwn.Status, cOwn.Detail, cOwn.Fix = Fail, "refused: "+errOrReason(ownErr, ownCode), ownFix
+	if code, err := gw.subscribe(ctx, own); err != nil || code >= 0x80 {
+		cOwn.Status, cOwn.Detail, cOwn.Fix = Fail, "refused: "+errOrReason(err, code), ownFix
 	}
-	if otherErr == nil && otherCode >= 0x80 {
-		cOther.Status, cOther.Detail = OK, "refused ("+reason(otherCode)+"), as the ACL says"
+	if code, err := gw.subscribe(ctx, other); err == nil && code >= 0x80 {
+		cOther.Status, cOther.Detail = OK, "refused ("+reason(code)+"), as the ACL says"
 	}
 	if cOwn.Status == "" || cOther.Status == "" {
-		// Probe commands tell what the granted subscriptions deliver.
-		want := "probe " + r.nonce + " for " + r.o.Gateway
-		code, err := r.reader.publish(ctx, telemetry.CommandTopic(r.other, telemetry.CommandCommissioning), "probe "+r.nonce+" for "+r.other)
-		if err == nil && code < 0x80 {
-			code, err = r.reader.publish(ctx, telemetry.CommandTopic(r.o.Gateway, telemetry.CommandCommissioning), want)
+		p, ok := r.probeCommands(ctx, gw)
+		if !ok {
+			return false
 		}
-		if err != nil || code >= 0x80 {
-			// mosquitto may close a connection after a denied publish.
-			r.reader.close()
-			var c Check
-			if r.reader, c = r.dialReader(ctx); r.reader == nil {
-				r.add(c)
-				return false
-			}
-			detail := "granted, and the commissioning identity may not publish the probe command that would tell what it delivers: " + errOrReason(err, code)
-			fix := "let the commissioning user publish probe commands: " + aclProbeCommands + " under user " + r.o.Username + " (deploy/mosquitto/ngic.acl)"
-			for _, c := range []*Check{&cOwn, &cOther} {
-				if c.Status == "" {
-					c.Status, c.Detail, c.Fix = Fail, detail, fix
-				}
-			}
-		} else {
-			before, got := gw.await(want, r.o.Timeout)
-			leaked := false
-			for _, p := range before {
-				leaked = leaked || p.Topic == telemetry.CommandTopic(r.other, telemetry.CommandCommissioning)
-			}
-			if cOwn.Status == "" {
-				cOwn.Status, cOwn.Detail = OK, "allowed: the probe command was delivered"
-				if !got {
-					cOwn.Status, cOwn.Detail, cOwn.Fix = Fail, "granted, but the probe command to "+r.o.Gateway+" was never delivered", ownFix
-				}
-			}
+		if cOwn.Status == "" {
 			switch {
-			case cOther.Status != "":
-			case leaked:
-				cOther.Status, cOther.Detail, cOther.Fix = Fail, "granted, and the broker delivered the probe command to "+r.other, otherFix
-			case got:
+			case p.refused != "":
+				cOwn.Status, cOwn.Detail, cOwn.Fix = Fail, p.refused, p.fix
+			case p.delivered:
+				cOwn.Status, cOwn.Detail = OK, "allowed: the probe command was delivered"
+			default:
+				cOwn.Status, cOwn.Detail, cOwn.Fix = Fail, "granted, but the probe command to "+r.o.Gateway+" was never delivered", ownFix
+			}
+		}
+		if cOther.Status == "" {
+			switch {
+			case p.refused != "":
+				cOther.Status, cOther.Detail, cOther.Fix = Fail, p.refused, p.fix
+			case p.leaked:
+				cOther.Status, cOther.Detail = Fail, "granted, and the broker delivered the probe command to "+r.other
+				cOther.Fix = "the ACL lets " + r.user + " read another gateway's commands: each gateway must read only its own, with " +
+					aclOwnCommands + " and no wider read line (deploy/mosquitto/ngic.acl)"
+			case p.delivered:
 				cOther.Status, cOther.Detail = OK, "granted, but the broker delivered nothing of it: it filters reads per message, as the ACL says"
 			default:
 				cOther.Status, cOther.Detail = Fail, "granted, and the probe that would tell what it delivers never came"
-				cOther.Fix = "the commissioning user's probe commands go nowhere: check the broker's log for denied messages"
+				cOther.Fix = "check the broker's log for the commissioning user's probe commands"
 			}
 		}
 	}
 	r.add(cOwn)
 	r.add(cOther)
 	return true
+}
+
+// probed is what the probe commands told.
+type probed struct {
+	// refused, when not empty, says why no probe command could be sent,
+	// and fix what to do.
+	refused, fix string
+	// delivered tells whether the gateway received its own probe command,
+	// and leaked whether it received the probe gateway's before it.
+	delivered, leaked bool
+}
+
+// probeCommands has the commissioning identity publish a probe command to
+// the probe gateway and, after it, one to the gateway, which must receive
+// the second and not the first (one publisher, QoS 1: in order). It
+// returns false when the reader was lost and could not be replaced.
+func (r *rights) probeCommands(ctx context.Context, gw *conn5) (probed, bool) {
+	otherTopic := telemetry.CommandTopic(r.other, telemetry.CommandCommissioning)
+	want := "probe " + r.nonce + " for " + r.o.Gateway
+	code, err := r.reader.publish(ctx, otherTopic, "probe "+r.nonce+" for "+r.other)
+	if err == nil && code < 0x80 {
+		code, err = r.reader.publish(ctx, telemetry.CommandTopic(r.o.Gateway, telemetry.CommandCommissioning), want)
+	}
+	if err != nil || code >= 0x80 {
+		// mosquitto may close a connection after a denied publish.
+		r.reader.close()
+		var c Check
+		if r.reader, c = r.dialReader(ctx); r.reader == nil {
+			r.add(c)
+			return probed{}, false
+		}
+		return probed{
+			refused: "granted, and the commissioning identity may not publish the probe command that would tell what it delivers: " + errOrReason(err, code),
+			fix:     "let the commissioning user publish probe commands: " + aclProbeCommands + " under user " + r.o.Username + " (deploy/mosquitto/ngic.acl)",
+		}, true
+	}
+	var p probed
+	var before []*paho.Publish
+	before, p.delivered = gw.await(want, r.o.Timeout)
+	p.leaked = slices.ContainsFunc(before, func(m *paho.Publish) bool { return m.Topic == otherTopic })
+	return p, true
 }
 
 // checkOwnPublish checks that the gateway may publish on its own

@@ -103,7 +103,7 @@ func TestRightsShippedACL(t *testing.T) {
 		t.Fatalf("failures %v in %+v", f, cs)
 	}
 	for name, detail := range map[string]string{
-		"gateway credentials " + gwName: "not the gateway's",
+		"gateway credentials " + gwName: "the broker made the probe's client ID the user name",
 		subOwn:                          "allowed: the probe command was delivered",
 		subOther:                        "delivered nothing of it",
 		probeOwnPub:                     "read back by the commissioning identity",
@@ -297,10 +297,11 @@ func TestRightsGatewayRunningOwnClientID(t *testing.T) {
 		t.Fatalf("failures %v in %+v", f, cs)
 	}
 	for name, detail := range map[string]string{
-		subOwn:      "allowed",
-		subOther:    "refused (0x87 Not authorized)",
-		probeOwnPub: "read back",
-		pubOther:    "refused (0x87 Not authorized)",
+		"gateway credentials " + gwName: "(the probe's own, not the gateway's)",
+		subOwn:                          "allowed",
+		subOther:                        "refused (0x87 Not authorized)",
+		probeOwnPub:                     "read back",
+		pubOther:                        "refused (0x87 Not authorized)",
 	} {
 		if c := byName(t, cs, name); !strings.Contains(c.Detail, detail) {
 			t.Errorf("%s: %q, want it to say %q", name, c.Detail, detail)
