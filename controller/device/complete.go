@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ngic/ngic/controller/snmp"
@@ -58,27 +59,27 @@ type columnGap struct {
 // (a root's parent OID). A column that answers no row is one the device
 // does not implement unless expected lists it. Roots in skip are left out.
 func columnGaps(o *Objects, roots []string, expected, skip map[string]bool) []columnGap {
-	entries := map[string]map[string]map[string]bool{} // entry -> column -> rows
+	entries := map[string][]string{} // entry -> its columns
+	seen := make(map[string]bool, len(roots))
 	for _, r := range roots {
 		dot := strings.LastIndexByte(r, '.')
-		if dot <= 0 || sparseEntries[r[:dot]] || skip[r] {
+		if dot <= 0 || sparseEntries[r[:dot]] || skip[r] || seen[r] {
 			continue
 		}
-		e := r[:dot]
-		if entries[e] == nil {
-			entries[e] = map[string]map[string]bool{}
-		}
-		rows := map[string]bool{}
-		for idx := range o.Column(r) {
-			rows[idx] = true
-		}
-		entries[e][r] = rows
+		seen[r] = true
+		entries[r[:dot]] = append(entries[r[:dot]], r)
 	}
 	var gaps []columnGap
 	for _, e := range sortedKeys(entries) {
-		all := map[string]bool{}
-		for _, rows := range entries[e] {
-			for idx := range rows {
+		cols := entries[e]
+		sortOIDs(cols)
+		n := 0
+		for _, c := range cols {
+			n += len(o.Column(c))
+		}
+		all := make(map[string]bool, n)
+		for _, c := range cols {
+			for idx := range o.Column(c) {
 				all[idx] = true
 			}
 		}
@@ -86,8 +87,8 @@ func columnGaps(o *Objects, roots []string, expected, skip map[string]bool) []co
 			continue
 		}
 		table := sortedKeys(all)
-		for _, c := range sortedKeys(entries[e]) {
-			rows := entries[e][c]
+		for _, c := range cols {
+			rows := o.Column(c)
 			g := columnGap{entry: e, col: c, rows: len(rows), tableRows: len(table), tableLast: table[len(table)-1]}
 			if len(rows) == 0 {
 				if !expected[c] {
@@ -95,22 +96,30 @@ func columnGaps(o *Objects, roots []string, expected, skip map[string]bool) []co
 				}
 				g.missing = table
 			} else {
-				own := sortedKeys(rows)
-				g.last = own[len(own)-1]
+				g.last = lastIndex(rows)
 				for i := len(table) - 1; i >= 0 && table[i] != g.last; i-- {
 					g.missing = append(g.missing, table[i])
 				}
 				if len(g.missing) == 0 {
 					continue // holes, if any, are between rows the column answers: sparse
 				}
-				for i, j := 0, len(g.missing)-1; i < j; i, j = i+1, j-1 {
-					g.missing[i], g.missing[j] = g.missing[j], g.missing[i]
-				}
+				slices.Reverse(g.missing)
 			}
 			gaps = append(gaps, g)
 		}
 	}
 	return gaps
+}
+
+// lastIndex returns the greatest index of a non-empty column in OID order.
+func lastIndex[V any](col map[string]V) string {
+	last, first := "", true
+	for idx := range col {
+		if first || oidLess(last, idx) {
+			last, first = idx, false
+		}
+	}
+	return last
 }
 
 // samples picks up to gapSamples indexes of s: the first, the last and the

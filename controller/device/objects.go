@@ -81,11 +81,13 @@ func (o *Objects) addWalk(root string, pdus []gosnmp.SnmpPDU) {
 	o.runs[root] = pdus
 }
 
-// runColumn returns Column(root) from root's run, or false when root has
-// no run of its own or another run or an object of Add may overlap it.
+// runColumn returns Column(root) from root's run, or an empty column when
+// no run and no object of Add reaches under root; it returns false when
+// root has no run of its own and something may lie under it, or another
+// run or an object of Add may overlap it.
 func (o *Objects) runColumn(root string) (map[string]gosnmp.SnmpPDU, bool) {
-	run, ok := o.runs[root]
-	if !ok || run == nil {
+	run, own := o.runs[root]
+	if own && run == nil {
 		return nil, false
 	}
 	for k := range o.runs {

@@ -60,7 +60,7 @@ func TestReleaseKeepsV3Engine(t *testing.T) {
 	if err := s.Release(); err != nil {
 		t.Fatal(err)
 	}
-	first := s.engine
+	first := *s.engine
 	if first.id == "" || len(first.authKey) == 0 || len(first.privKey) == 0 {
 		t.Fatalf("released session forgot its engine: id %x, %d-byte auth key, %d-byte priv key",
 			first.id, len(first.authKey), len(first.privKey))

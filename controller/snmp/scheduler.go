@@ -106,7 +106,7 @@ type SchedulerConfig struct {
 // released after each successful poll when it is a Releaser) and redialled
 // after a failure. Its methods are safe for concurrent use.
 type Scheduler struct {
-	dial DialFunc
+	dial DialFunc // nil: dialValid with the device's own Config
 	sem  chan struct{}
 
 	// slotMu orders taking and handing over slots with waiting, the
@@ -141,9 +141,6 @@ func NewScheduler(cfg SchedulerConfig) (*Scheduler, error) {
 	}
 	if cfg.MaxConcurrent == 0 {
 		cfg.MaxConcurrent = DefaultMaxConcurrent
-	}
-	if cfg.Dial == nil {
-		cfg.Dial = func(c Config) (SessionClient, error) { return Dial(c) }
 	}
 	return &Scheduler{dial: cfg.Dial, sem: make(chan struct{}, cfg.MaxConcurrent),
 		devices: map[string]*device{}, wake: make(chan struct{}, 1)}, nil
@@ -500,7 +497,7 @@ func (s *Scheduler) poll(ctx context.Context, dev *device, deadline time.Time) {
 	var err error
 	for attempt := 0; attempt <= dev.d.Retries; attempt++ {
 		if dev.sess == nil {
-			sess, derr := s.dial(dev.d.Config)
+			sess, derr := s.dialDevice(dev)
 			if derr != nil {
 				err = derr
 				break
@@ -578,6 +575,15 @@ func (s *Scheduler) poll(ctx context.Context, dev *device, deadline time.Time) {
 		}
 	}
 	dev.busy.Store(false)
+}
+
+// dialDevice opens dev's session: with SchedulerConfig.Dial when set, else a
+// Session sharing the device's validated Config.
+func (s *Scheduler) dialDevice(dev *device) (SessionClient, error) {
+	if s.dial != nil {
+		return s.dial(dev.d.Config)
+	}
+	return dialValid(&dev.d.Config)
 }
 
 // Releaser is a SessionClient that can drop its socket and buffers between

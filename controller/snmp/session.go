@@ -20,14 +20,17 @@ import (
 // it and Release drops it, so the next cycle's fresh GoSNMP starts with the
 // remembered engine and needs no new discovery.
 type Session struct {
-	cfg  Config
+	// cfg is the validated configuration: the Scheduler's own copy of its
+	// device's, or Dial's.
+	cfg  *Config
 	host string
 	port uint16
 	g    *gosnmp.GoSNMP // nil while idle
 	// closed: Close was called; requests fail.
 	closed bool
-	// engine is the v3 engine last seen (id == "" before discovery).
-	engine engineState
+	// engine is the v3 engine last seen (nil or id == "" before
+	// discovery): a pointer, so that a v1/v2c session does not carry it.
+	engine *engineState
 	// engineKnown: a v3 request succeeded since the last engine discovery,
 	// so a later timeout or time-window failure may mean the agent rebooted.
 	engineKnown bool
@@ -54,6 +57,13 @@ func Dial(cfg Config) (*Session, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	return dialValid(&cfg)
+}
+
+// dialValid returns an idle session using cfg, which Validate accepted,
+// without copying it: the Scheduler's sessions share their device's
+// configuration, which the Scheduler never changes.
+func dialValid(cfg *Config) (*Session, error) {
 	host, port, err := splitTarget(cfg.Target)
 	if err != nil {
 		return nil, fmt.Errorf("snmp: config: Target %q: %w", cfg.Target, err)
@@ -66,7 +76,7 @@ func Dial(cfg Config) (*Session, error) {
 // since it was seen), unless forget is set or no engine is known yet, in
 // which case gosnmp discovers the engine at the first request.
 func (s *Session) connect(forget bool) error {
-	c := &s.cfg
+	c := s.cfg
 	if c.Version != "3" {
 		g, err := reuseGoSNMP(c, s.host, s.port)
 		if err != nil {
@@ -112,10 +122,10 @@ func (s *Session) connect(forget bool) error {
 			usm.PrivacyPassphrase = c.V3.PrivPass
 		}
 		if forget {
-			s.engine = engineState{}
+			s.engine = nil
 			s.engineKnown = false
 		}
-		if e := &s.engine; e.id != "" {
+		if e := s.engine; e != nil && e.id != "" {
 			now := time.Now()
 			e.time += uint32(now.Sub(e.at) / time.Second)
 			e.at = e.at.Add(now.Sub(e.at).Truncate(time.Second))
@@ -146,7 +156,10 @@ func (s *Session) remember() {
 	if !ok || usm.AuthoritativeEngineID == "" {
 		return
 	}
-	e := &s.engine
+	if s.engine == nil {
+		s.engine = &engineState{}
+	}
+	e := s.engine
 	if usm.AuthoritativeEngineID != e.id || usm.AuthoritativeEngineBoots != e.boots || usm.AuthoritativeEngineTime != e.time {
 		e.id, e.boots, e.time, e.at = usm.AuthoritativeEngineID, usm.AuthoritativeEngineBoots, usm.AuthoritativeEngineTime, time.Now()
 	}
@@ -158,7 +171,7 @@ func (s *Session) remember() {
 func (s *Session) Target() string { return s.cfg.Target }
 
 // Config returns the validated configuration, defaults filled in.
-func (s *Session) Config() Config { return s.cfg }
+func (s *Session) Config() Config { return *s.cfg }
 
 // Rediscoveries counts how often the session reset its v3 engine state
 // (engine ID, boots, time) after a failure and discovered it again.
