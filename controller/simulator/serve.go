@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ngic/ngic/controller/simulator/internal/mmsg"
@@ -18,29 +20,41 @@ const readBuffer = 1 << 20
 // Serve answers requests arriving on conn until ctx ends (it then returns
 // nil) or conn fails (it returns the error). It runs Options.Workers
 // goroutines reading from conn, each Options.Batch datagrams per system
-// call where the system allows. Serve does not close conn; it sets conn's
-// read deadline to stop the workers. On Linux it raises the socket's
-// receive buffer to 1 MiB if it is smaller (within net.core.rmem_max).
+// call where the system allows; batch workers beyond the first wait idle
+// until a full batch shows a backlog. Serve does not close conn; it sets
+// conn's read deadline to stop the workers. On Linux it raises the
+// socket's receive buffer to 1 MiB if it is smaller (within
+// net.core.rmem_max).
 func (s *Simulator) Serve(ctx context.Context, conn net.PacketConn) error {
 	_ = mmsg.GrowReadBuffer(conn, readBuffer) // fewer drops; not needed to serve
+	stop := make(chan struct{})
+	var once sync.Once
+	halt := func() {
+		once.Do(func() {
+			close(stop)
+			_ = conn.SetReadDeadline(time.Unix(1, 0))
+		})
+	}
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
 		select {
 		case <-ctx.Done():
-			_ = conn.SetReadDeadline(time.Unix(1, 0))
+			halt()
 		case <-done:
 		}
 	}()
+	c := &crew{wake: make(chan struct{}), quit: stop}
+	c.active.Store(int32(s.opts.Workers))
 	errc := make(chan error, s.opts.Workers)
 	for range s.opts.Workers {
-		go func() { errc <- s.worker(ctx, conn) }()
+		go func() { errc <- s.worker(ctx, conn, c) }()
 	}
 	var first error
 	for range s.opts.Workers {
 		if err := <-errc; err != nil && first == nil {
 			first = err
-			_ = conn.SetReadDeadline(time.Unix(1, 0))
+			halt()
 		}
 	}
 	if ctx.Err() != nil {
@@ -49,13 +63,52 @@ func (s *Simulator) Serve(ctx context.Context, conn net.PacketConn) error {
 	return first
 }
 
+// crew lets batch workers that share a socket take turns: the socket
+// reads one batch at a time anyway, and a second worker waiting to read
+// costs a wake-up and an empty read per batch. A worker whose batch was
+// not full goes idle while another works; a full batch wakes one.
+type crew struct {
+	active atomic.Int32  // workers not idle
+	wake   chan struct{} // an idle worker takes a send as its call to work
+	quit   <-chan struct{}
+}
+
+// after is called by a worker after a batch of n requests of full: it
+// returns at once, or after idling until woken; stop is true when Serve is
+// stopping instead.
+func (c *crew) after(n, full int) (stop bool) {
+	if n >= full {
+		select {
+		case c.wake <- struct{}{}: // a backlog: one more worker reads
+		default:
+		}
+		return false
+	}
+	for {
+		a := c.active.Load()
+		if a <= 1 {
+			return false // the last worker always reads
+		}
+		if c.active.CompareAndSwap(a, a-1) {
+			break
+		}
+	}
+	select {
+	case <-c.wake:
+		c.active.Add(1)
+		return false
+	case <-c.quit:
+		return true
+	}
+}
+
 // worker serves conn in batches, or one datagram at a time where batches
 // are unavailable or Options.Batch is 1.
-func (s *Simulator) worker(ctx context.Context, conn net.PacketConn) error {
+func (s *Simulator) worker(ctx context.Context, conn net.PacketConn, c *crew) error {
 	if s.opts.Batch > 1 {
 		w, err := s.newBatchWorker(conn)
 		if err == nil {
-			return w.run(ctx)
+			return w.run(ctx, c)
 		}
 		if !errors.Is(err, mmsg.ErrUnsupported) {
 			return err
@@ -137,13 +190,18 @@ func (s *Simulator) newBatchWorker(conn net.PacketConn) (*batchWorker, error) {
 	return &batchWorker{s: s, in: in, out: out}, nil
 }
 
-// run serves until the socket fails or ctx ends, as plainWorker.
-func (w *batchWorker) run(ctx context.Context) error {
+// run serves until the socket fails or ctx ends, as plainWorker, taking
+// turns with the other workers of c.
+func (w *batchWorker) run(ctx context.Context, c *crew) error {
 	for {
-		if _, err := w.step(); err != nil {
+		n, err := w.step()
+		if err != nil {
 			if stop, ret := readFailed(ctx, err); stop {
 				return ret
 			}
+		}
+		if c.after(n, w.in.Len()) {
+			return nil
 		}
 	}
 }

@@ -3,6 +3,7 @@ package simulator
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"testing"
@@ -227,5 +228,46 @@ func TestBatchAllocs(t *testing.T) {
 	round()
 	if a := testing.AllocsPerRun(20, round); a != 0 {
 		t.Errorf("%.1f allocations per batch of %d GETBULKs, want 0", a, burst)
+	}
+}
+
+// TestServeStopsIdleWorkers: with more workers than work, idle batch
+// workers are woken by bursts and still stop with Serve, whether ctx ends
+// or the socket is closed.
+func TestServeStopsIdleWorkers(t *testing.T) {
+	for _, byClose := range []bool{false, true} {
+		t.Run(fmt.Sprintf("close=%v", byClose), func(t *testing.T) {
+			s, _ := loadAll(t)
+			s.opts.Workers, s.opts.Batch = 4, 8 // bursts of 64 fill batches
+			conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- s.Serve(ctx, conn) }()
+			req := bulkIfTable(t, "huawei_ma5603t")
+			reqs := make([][]byte, 600)
+			count := make([]int, len(reqs)+1)
+			for i := range reqs {
+				reqs[i], count[i+1] = req, i+1
+			}
+			exchange(t, conn.LocalAddr().(*net.UDPAddr).AddrPort(), reqs, count, 64)
+			if byClose {
+				conn.Close()
+			} else {
+				cancel()
+			}
+			select {
+			case err := <-done:
+				if (err != nil) != byClose {
+					t.Errorf("Serve returned %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("Serve did not return")
+			}
+		})
 	}
 }
