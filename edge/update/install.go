@@ -16,6 +16,18 @@ import (
 // slot's files.
 const ManifestFile = "bundle-manifest.json"
 
+// errBadBundle is wrapped when a signed bundle's files cannot be read.
+var errBadBundle = errors.New("damaged bundle")
+
+// diskError reports whether err comes from the file system, not from the
+// bundle's bytes.
+func diskError(err error) bool {
+	var pe *fs.PathError
+	var le *os.LinkError
+	var se *os.SyscallError
+	return errors.As(err, &pe) || errors.As(err, &le) || errors.As(err, &se)
+}
+
 // errNoProgram is wrapped when a bundle lacks the program a slot runs.
 var errNoProgram = errors.New("bundle has no " + Binary + " program")
 
@@ -24,7 +36,7 @@ var errNoProgram = errors.New("bundle has no " + Binary + " program")
 func refused(err error) bool {
 	var re *bundle.RefusedError
 	return errors.As(err, &re) || errors.Is(err, bundle.ErrSignature) || errors.Is(err, bundle.ErrHash) ||
-		errors.Is(err, errMismatch) || errors.Is(err, errNoProgram) || errors.Is(err, errNotNewer)
+		errors.Is(err, errMismatch) || errors.Is(err, errNoProgram) || errors.Is(err, errBadBundle) || errors.Is(err, errNotNewer)
 }
 
 // install verifies the bundle at path with the trusted keys, checks that it
@@ -56,6 +68,10 @@ func (l Layout) install(path string, keys []ed25519.PublicKey, t bundle.Target, 
 	}
 	if err := r.ExtractTo(tmp); err != nil {
 		os.RemoveAll(tmp)
+		if !diskError(err) {
+			// Not the disk: the signed bundle's bytes are wrong.
+			err = fmt.Errorf("%w: %w", errBadBundle, err)
+		}
 		return nil, fmt.Errorf("update: extracting %s %s: %w", m.Name, m.Version, err)
 	}
 	if err := l.placeSlot(tmp, slot, m); err != nil {

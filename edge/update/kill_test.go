@@ -1,0 +1,89 @@
+package update_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/ngic/ngic/telemetry"
+)
+
+// TestKillAtEachStep kills the agent (the supervisor's child) or the
+// supervisor with SIGKILL at each step of an install. The gateway must come
+// back and finish the update on the new version, a download resumed where
+// it stopped (the server serves the bundle's bytes once in all), with every
+// event spooled before the update delivered.
+func TestKillAtEachStep(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		supervisor bool // kill the supervisor, else its child
+		download   bool // the server holds the download half way
+		at         func(g *gw, sha string, size int64) bool
+	}{
+		{"agent during download", false, true, halfDownloaded},
+		{"supervisor during download", true, true, halfDownloaded},
+		{"agent after extract", false, false, extracted},
+		{"supervisor after state write", true, false, trialWritten},
+		{"supervisor during trial", true, false, onTrial},
+		{"agent during trial", false, false, onTrial},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t)
+			g := startGW(t, r.broker, r.srv, r.sig, gwOpts{spooled: 20})
+			g.waitStatus("first birth", func(st telemetry.Status) bool { return st.Version == oldVersion })
+			b := makeBundle(t, r.p["edge-"+newVersion], newVersion, "", r.sig.priv)
+			c := r.srv.Offer(g.name, "kill", newVersion, b)
+			download := tc.download
+			if download {
+				r.srv.Hold(c.SHA256, c.Size/2)
+			}
+			g.waitFor(tc.name, func() bool { return tc.at(g, c.SHA256, c.Size) })
+			if tc.supervisor {
+				g.killSupervisor()
+			} else {
+				g.killChild()
+			}
+			if download {
+				r.srv.Unhold(c.SHA256)
+				r.srv.Release()
+			}
+			if tc.supervisor {
+				g.startSupervisor()
+			}
+			g.waitStep(newVersion, c.ID, telemetry.UpdateDone)
+			if download {
+				if n := r.srv.served.Load(); n != c.Size {
+					t.Errorf("served %d bytes for a bundle of %d: the download did not resume where it stopped", n, c.Size)
+				}
+			}
+			s := g.state()
+			if s.Active != "a" || s.Trial != nil {
+				t.Errorf("state: %+v", s)
+			}
+			g.checkSpoolDelivered()
+		})
+	}
+}
+
+// halfDownloaded: the partial download holds what the server sent before
+// holding it.
+func halfDownloaded(g *gw, sha string, size int64) bool {
+	fi, err := os.Stat(g.layout.PartPath(sha))
+	return err == nil && fi.Size() == size/2
+}
+
+func extracted(g *gw, _ string, _ int64) bool {
+	_, err := os.Stat(g.layout.SlotBinary("a"))
+	return err == nil
+}
+
+func trialWritten(g *gw, _ string, _ int64) bool {
+	st, err := g.layout.ReadState()
+	return err == nil && st.Trial != nil
+}
+
+func onTrial(g *gw, _ string, _ int64) bool {
+	st, err := g.layout.ReadState()
+	return err == nil && st.Trial != nil && st.Trial.Boots >= 1
+}
