@@ -30,10 +30,8 @@ func TestKillAtEachStep(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			r := newRig(t)
-			g := startGW(t, r.broker, r.srv, r.sig, gwOpts{spooled: 20})
-			g.waitStatus("first birth", func(st telemetry.Status) bool { return st.Version == oldVersion })
-			b := makeBundle(t, r.p["edge-"+newVersion], newVersion, "", r.sig.priv)
-			c := r.srv.Offer(g.name, "kill", newVersion, b)
+			g := r.start(t, gwOpts{spooled: 20})
+			c := r.srv.Offer(g.name, "kill", newVersion, r.newBundle(t))
 			download := tc.download
 			if download {
 				r.srv.Hold(c.SHA256, c.Size/2)

@@ -145,9 +145,9 @@ type server struct {
 	caFile string
 
 	mu       sync.Mutex
-	bundles  map[string][]byte                    // sha256 -> bytes
+	bundles  map[string][]byte                   // sha256 -> bytes
 	commands map[string]*telemetry.UpdateCommand // gateway -> command
-	holdAt   map[string]int64                     // sha256 -> stop after this many bytes, until released
+	holdAt   map[string]int64                    // sha256 -> stop after this many bytes, until released
 	release  chan struct{}
 	served   atomic.Int64
 }

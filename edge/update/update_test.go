@@ -27,12 +27,25 @@ func newRig(t *testing.T) *rig {
 	return &rig{broker: testenv.StartMosquitto(t), srv: newServer(t), sig: newSigner(t), p: built(t)}
 }
 
+// start starts a gateway at oldVersion under its supervisor and waits for
+// its first birth.
+func (r *rig) start(t *testing.T, o gwOpts) *gw {
+	t.Helper()
+	g := startGW(t, r.broker, r.srv, r.sig, o)
+	g.waitStatus("first birth", func(st telemetry.Status) bool { return st.Version == oldVersion })
+	return g
+}
+
+// newBundle is ngic-edge at newVersion, signed with the trusted key.
+func (r *rig) newBundle(t *testing.T) []byte {
+	return makeBundle(t, r.p["edge-"+newVersion], newVersion, "", r.sig.priv)
+}
+
 func TestUpdateInstallsAndKeepsAHealthyVersion(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	g := startGW(t, r.broker, r.srv, r.sig, gwOpts{spooled: 20})
-	g.waitStatus("first birth", func(st telemetry.Status) bool { return st.Version == oldVersion })
-	b := makeBundle(t, r.p["edge-"+newVersion], newVersion, "", r.sig.priv)
+	g := r.start(t, gwOpts{spooled: 20})
+	b := r.newBundle(t)
 	c := r.srv.Offer(g.name, "up-1", newVersion, b)
 	g.waitStep(newVersion, c.ID, telemetry.UpdateDone)
 	want := []string{telemetry.UpdateReceived, telemetry.UpdateDownloading, telemetry.UpdateVerified,
@@ -74,9 +87,8 @@ func isSubsequence(got, want []string) bool {
 func TestUpdateRefusals(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
-	g := startGW(t, r.broker, r.srv, r.sig, gwOpts{})
-	g.waitStatus("first birth", func(st telemetry.Status) bool { return st.Version == oldVersion })
-	good := makeBundle(t, r.p["edge-"+newVersion], newVersion, "", r.sig.priv)
+	g := r.start(t, gwOpts{})
+	good := r.newBundle(t)
 
 	tampered := slices.Clone(good)
 	tampered[len(tampered)/2] ^= 0xff // in the program's bytes
@@ -139,8 +151,7 @@ func TestRollBack(t *testing.T) {
 		t.Run(tc.program, func(t *testing.T) {
 			t.Parallel()
 			r := newRig(t)
-			g := startGW(t, r.broker, r.srv, r.sig, tc.o)
-			g.waitStatus("first birth", func(st telemetry.Status) bool { return st.Version == oldVersion })
+			g := r.start(t, tc.o)
 			c := r.srv.Offer(g.name, "bad-"+tc.program, newVersion, makeBundle(t, r.p[tc.program], newVersion, "", r.sig.priv))
 			st := g.waitStep(oldVersion, c.ID, telemetry.UpdateRolledBack)
 			if !strings.Contains(st.Update.Reason, tc.reason) {
