@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ngic/ngic/controller/simulator"
+	"github.com/ngic/ngic/controller/simulator/loadgen"
 	"github.com/ngic/ngic/controller/simulator/world"
 	"github.com/ngic/ngic/controller/snmprec"
 	"github.com/ngic/ngic/internal/cli"
@@ -24,7 +26,10 @@ func init() { commands = append(commands, newSimulateCmd) }
 // newSimulateCmd builds `ngic-controller simulate`: serve a folder of SNMP
 // recordings as live agents on one UDP port.
 func newSimulateCmd() *cobra.Command {
-	var dir, listen, control, out string
+	var dir, listen, control, out, load string
+	batch := simulator.DefaultOptions.Batch
+	lopt := loadgen.DefaultOptions
+	lopt.Duration = 10 * time.Second
 	wopt := world.DefaultOptions
 	wopt.Villages = 0
 	cmd := &cobra.Command{
@@ -45,21 +50,32 @@ agent and its state. Other agents are unaffected.
 --world N --out DIR does not serve: it writes a generated region of N villages to DIR (DIR/inventory: regions,
 sites, devices, gateways, service areas, declared coverage; DIR/recordings: one recording per device) and exits;
 --seed picks the region (the same seed writes the same files), --port the UDP port its devices.csv addresses use.
-Serve it with --recordings DIR/recordings --listen 127.0.0.1:PORT.`,
+Serve it with --recordings DIR/recordings --listen 127.0.0.1:PORT.
+
+--load ADDR --recordings DIR does not serve: it drives the simulator at ADDR with GETBULKs of 25 varbinds
+of ifTable to each agent of DIR in turn, --in-flight at once, batched, for --duration, and prints the
+requests answered per second with the timeouts and malformed replies.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := cli.Logger("info").With("cmd", "simulate")
-			if changed := cmd.Flags().Changed; changed("world") {
+			changed := cmd.Flags().Changed
+			if changed("world") {
 				if out == "" || dir != "" || changed("listen") || changed("control") {
 					return fmt.Errorf("simulate: --world needs --out and no --recordings, --listen or --control (it writes a world, then exits)")
 				}
 				return writeWorld(log, wopt, out)
 			}
+			if changed("load") {
+				if dir == "" || changed("listen") || changed("control") {
+					return fmt.Errorf("simulate: --load needs --recordings (its communities) and no --listen or --control")
+				}
+				return runLoad(cmd, lopt, load, dir)
+			}
 			if dir == "" {
 				return fmt.Errorf("simulate: --recordings is required")
 			}
 			began := time.Now()
-			sim, warns, err := simulator.Load(dir, simulator.Options{})
+			sim, warns, err := simulator.Load(dir, simulator.Options{Batch: batch})
 			for _, w := range warns {
 				if w.Line == 0 {
 					log.Warn("recording skipped", "file", w.File, "problem", w.Msg)
@@ -107,11 +123,34 @@ Serve it with --recordings DIR/recordings --listen 127.0.0.1:PORT.`,
 	cmd.Flags().StringVar(&dir, "recordings", "", "folder of .snmprec files to serve")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:1161", "UDP address to listen on (keep it on loopback: a lab tool)")
 	cmd.Flags().StringVar(&control, "control", "", "serve the lab control (take agents down and up) on this loopback TCP address")
+	cmd.Flags().IntVar(&batch, "batch", batch, "datagrams read or written per system call (1: one at a time)")
+	cmd.Flags().StringVar(&load, "load", "", "drive the simulator at this UDP address with GETBULKs instead of serving, then exit")
+	cmd.Flags().DurationVar(&lopt.Duration, "duration", lopt.Duration, "with --load: how long to send requests")
+	cmd.Flags().IntVar(&lopt.InFlight, "in-flight", lopt.InFlight, "with --load: requests outstanding at once")
 	cmd.Flags().IntVar(&wopt.Villages, "world", 0, "write a generated region of this many villages to --out, then exit")
 	cmd.Flags().StringVar(&out, "out", "", "with --world: the folder to write (inventory/ and recordings/)")
 	cmd.Flags().Int64Var(&wopt.Seed, "seed", wopt.Seed, "with --world: the seed of the region")
 	cmd.Flags().IntVar(&wopt.Port, "port", wopt.Port, "with --world: the simulator's UDP port in devices.csv")
 	return cmd
+}
+
+// runLoad drives the simulator at addr with GETBULKs to the agents of
+// the recordings folder dir and prints the result.
+func runLoad(cmd *cobra.Command, opt loadgen.Options, addr, dir string) error {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return fmt.Errorf("simulate: --load %q: %w", addr, err)
+	}
+	opt.Target = ap
+	if opt.Communities, err = simulator.Communities(dir); err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	res, err := loadgen.Run(cmd.Context(), opt)
+	if err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	_, err = fmt.Fprintln(cmd.OutOrStdout(), res)
+	return err
 }
 
 // isLoopback reports whether a listening address accepts only loopback

@@ -3,6 +3,7 @@ package simulator
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -68,6 +69,11 @@ func TestLoadSkipsFilesThatCannotBeServed(t *testing.T) {
 	}
 	if got := r.s.Devices(); len(got) != 1 || got[0] != "good" {
 		t.Errorf("devices %v, want [good]", got)
+	}
+	// Communities lists every recording's name, served or not.
+	names, err := Communities(dir)
+	if want := len(skipped) + 1; err != nil || len(names) != want || !slices.IsSorted(names) || !slices.Contains(names, "good") {
+		t.Errorf("Communities: %v, %v; want %d sorted names", names, err, want)
 	}
 	whole := map[string]string{}
 	for _, w := range r.warns {

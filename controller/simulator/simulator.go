@@ -77,18 +77,13 @@ type Simulator struct {
 // The error is for a folder that cannot be read, bad options, or a folder
 // with no usable recording.
 func Load(dir string, opts Options) (*Simulator, []snmprec.Warning, error) {
-	entries, err := os.ReadDir(dir)
+	names, err := Communities(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("simulator: recordings folder: %w", err)
+		return nil, nil, err
 	}
-	var files []string // sorted, as ReadDir returns them
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".snmprec") {
-			files = append(files, filepath.Join(dir, e.Name()))
-		}
-	}
-	if len(files) == 0 {
-		return nil, nil, fmt.Errorf("simulator: recordings folder %q holds no .snmprec file", dir)
+	files := make([]string, len(names))
+	for i, n := range names {
+		files[i] = filepath.Join(dir, n+".snmprec")
 	}
 	views := make(map[string]*snmprec.View, len(files))
 	views2 := make([]*snmprec.View, len(files))
@@ -128,6 +123,27 @@ func Load(dir string, opts Options) (*Simulator, []snmprec.Warning, error) {
 	}
 	s, err := New(views, opts)
 	return s, all, err
+}
+
+// Communities returns the communities Load would serve from dir, sorted:
+// the names of its *.snmprec files without ".snmprec", read from the
+// folder alone (a file Load would skip is listed). A folder that cannot be
+// read or holds no such file is an error.
+func Communities(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("simulator: recordings folder: %w", err)
+	}
+	var names []string // sorted, as ReadDir returns them
+	for _, e := range entries {
+		if n, ok := strings.CutSuffix(e.Name(), ".snmprec"); ok {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("simulator: recordings folder %q holds no .snmprec file", dir)
+	}
+	return names, nil
 }
 
 // New returns a Simulator serving the given views, keyed by community.
