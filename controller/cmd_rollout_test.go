@@ -67,19 +67,13 @@ func TestRolloutSurvivesKill9(t *testing.T) {
 		}
 		gws[name] = rollouttest.StartGateway(t, mq.Addr, name, rollouttest.OldVersion, outcome)
 	}
-	var id string
-	waitUntil(t, "the rollout to start (every gateway's version known)", func() bool {
-		out, err := rolloutCLIErr(s, "start", "--bundle", rollouttest.Bundle, "--region", rollouttest.RegionA, "--json")
-		if err != nil {
-			return false
-		}
-		var r rollout.Rollout
-		if err := json.Unmarshal([]byte(out), &r); err != nil || len(r.Gateways) != 20 {
-			t.Fatalf("start: %v: %s", err, out)
-		}
-		id = r.ID
-		return true
-	})
+	s.WaitVersions(t, 20)
+	out := rolloutCLI(t, s, "start", "--bundle", rollouttest.Bundle, "--region", rollouttest.RegionA, "--json")
+	var started rollout.Rollout
+	if err := json.Unmarshal([]byte(out), &started); err != nil || len(started.Gateways) != 20 {
+		t.Fatalf("start: %v: %s", err, out)
+	}
+	id := started.ID
 	waitUntil(t, "wave 2 to be acted on", func() bool {
 		r := statusOf(t, s, id)
 		return r.Wave == 1 && r.Gateways[1].Step == telemetry.UpdateTrial && r.Gateways[2].Step == telemetry.UpdateTrial
@@ -102,7 +96,7 @@ func TestRolloutSurvivesKill9(t *testing.T) {
 			t.Errorf("%s: commands %v, runs %s", name, ids, g.Version())
 		}
 	}
-	out := rolloutCLI(t, s, "list")
+	out = rolloutCLI(t, s, "list")
 	if !strings.Contains(out, id) || !strings.Contains(out, "completed") {
 		t.Errorf("list:\n%s", out)
 	}

@@ -1,8 +1,6 @@
 package daemon_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,35 +15,6 @@ import (
 	"github.com/ngic/ngic/internal/testenv"
 	"github.com/ngic/ngic/telemetry"
 )
-
-// rolloutAPI sends a request to the controller's API with the setup's
-// token, decodes the answer into out and returns its status.
-func rolloutAPI(t *testing.T, s *rollouttest.Setup, method, path string, body, out any) int {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, "http://"+s.HTTP+path, rd)
-	req.Header.Set("Authorization", "Bearer "+s.Token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode/100 == 2 {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %v: %s", method, path, err, b)
-		}
-	}
-	if resp.StatusCode/100 != 2 {
-		t.Logf("%s %s: %d %s", method, path, resp.StatusCode, b)
-	}
-	return resp.StatusCode
-}
 
 // rolloutFleet starts mosquitto, a controller over a setup of n gateways,
 // and the simulated gateways (each downloading the bundle), outcome
@@ -62,19 +31,7 @@ func rolloutFleet(t *testing.T, n int, outcome func(gw string) rollouttest.Outco
 		g.Download = true
 		gws[name] = g
 	}
-	waitFor(t, "the controller to know every gateway's version", func() bool {
-		var l struct {
-			Items []struct{ Name, Version string }
-		}
-		rolloutAPI(t, s, "GET", "/api/v1/gateways?limit=1000", nil, &l)
-		known := 0
-		for _, g := range l.Items {
-			if g.Version == rollouttest.OldVersion {
-				known++
-			}
-		}
-		return known == n+1
-	})
+	s.WaitVersions(t, n+1)
 	return s, gws, mq
 }
 
@@ -82,7 +39,7 @@ func rolloutFleet(t *testing.T, n int, outcome func(gw string) rollouttest.Outco
 func getRollout(t *testing.T, s *rollouttest.Setup, id string) *rollout.Rollout {
 	t.Helper()
 	var r rollout.Rollout
-	if st := rolloutAPI(t, s, "GET", "/api/v1/rollouts/"+id, nil, &r); st != http.StatusOK {
+	if st := s.API(t, "GET", "/api/v1/rollouts/"+id, nil, &r); st != http.StatusOK {
 		t.Fatalf("GET rollout: %d", st)
 	}
 	return &r
@@ -97,7 +54,7 @@ func TestRolloutHealthyWithGatewayOffline(t *testing.T) {
 	offline := gws["gw-05"] // in wave 3 (gw-03..gw-06)
 	offline.Disconnect()
 	var r rollout.Rollout
-	if st := rolloutAPI(t, s, "POST", "/api/v1/rollouts", map[string]any{"bundle": rollouttest.Bundle,
+	if st := s.API(t, "POST", "/api/v1/rollouts", map[string]any{"bundle": rollouttest.Bundle,
 		"region": rollouttest.RegionA}, &r); st != http.StatusCreated {
 		t.Fatalf("start: %d", st)
 	}
@@ -148,7 +105,7 @@ func TestRolloutCanaryFailsHalts(t *testing.T) {
 		return rollouttest.Succeed
 	})
 	var r rollout.Rollout
-	if st := rolloutAPI(t, s, "POST", "/api/v1/rollouts", map[string]any{"bundle": rollouttest.Bundle,
+	if st := s.API(t, "POST", "/api/v1/rollouts", map[string]any{"bundle": rollouttest.Bundle,
 		"region": rollouttest.RegionA, "canary_percent": 5}, &r); st != http.StatusCreated {
 		t.Fatalf("start: %d", st)
 	}
@@ -199,7 +156,7 @@ func TestRolloutCanaryFailsHalts(t *testing.T) {
 		}
 	}
 	// Abort: the halted rollout ends; the canary had acted, its command stays.
-	if st := rolloutAPI(t, s, "POST", "/api/v1/rollouts/"+r.ID+"/abort", nil, nil); st != http.StatusOK {
+	if st := s.API(t, "POST", "/api/v1/rollouts/"+r.ID+"/abort", nil, nil); st != http.StatusOK {
 		t.Fatalf("abort: %d", st)
 	}
 }

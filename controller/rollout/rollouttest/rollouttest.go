@@ -9,6 +9,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -361,4 +362,57 @@ rollout:
 		}
 	}
 	return s
+}
+
+// API sends a request to the controller's API with the setup's token,
+// decodes a 2xx answer into out (when not nil) and returns the status.
+func (s *Setup) API(t testing.TB, method, path string, body, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, "http://"+s.HTTP+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		t.Logf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	} else if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+// WaitVersions waits until the controller knows that n gateways run
+// OldVersion (their statuses were taken in).
+func (s *Setup) WaitVersions(t testing.TB, n int) {
+	t.Helper()
+	WaitFor(t, 2*time.Minute, "the controller to know the gateways' versions", func() bool {
+		var l struct {
+			Items []struct{ Name, Version string }
+		}
+		s.API(t, "GET", "/api/v1/gateways?limit=1000", nil, &l)
+		known := 0
+		for _, g := range l.Items {
+			if g.Version == OldVersion {
+				known++
+			}
+		}
+		return known == n
+	})
 }
