@@ -8,7 +8,7 @@
 // installed. Rather than rewrite their paths (and so verify a copy that
 // differs from what ships), each test builds a throwaway root: the unit
 // file copied byte for byte to <root>/etc/systemd/system, the ngic binaries
-// built from this tree at the paths the unit names (/usr/local/bin/...),
+// built from this tree at the paths the unit names (/usr/bin/...),
 // the other programs it names (/bin/kill) copied from the host, and the
 // host's own units (sysinit.target, network-online.target...) copied to
 // <root>/usr/lib/systemd/system as regular files, since systemd-analyze
@@ -241,10 +241,10 @@ func TestVerifyCatches(t *testing.T) {
 		t.Errorf("a misspelt key passed verify: %v", err)
 	}
 	root := newRoot(t, unit, unit)
-	if err := os.Remove(filepath.Join(root, "usr/local/bin/ngic-edge")); err != nil {
+	if err := os.Remove(filepath.Join(root, "usr/bin/ngic-edge")); err != nil {
 		t.Fatal(err)
 	}
-	if err := verify(t, root, unit); err == nil || !strings.Contains(err.Error(), "/usr/local/bin/ngic-edge") {
+	if err := verify(t, root, unit); err == nil || !strings.Contains(err.Error(), "/usr/bin/ngic-edge") {
 		t.Errorf("a missing binary passed verify: %v", err)
 	}
 }
@@ -370,5 +370,22 @@ func TestHardening(t *testing.T) {
 				t.Errorf("%s: %s=%q, want %q", unit, k, got, v)
 			}
 		}
+	}
+}
+
+// TestEdgeRunsUnderTheSupervisor: systemd runs the packaged ngic-edge as
+// the update supervisor, on the install root the unit lets it write, and
+// nothing else that a configuration for a newer version could fail.
+func TestEdgeRunsUnderTheSupervisor(t *testing.T) {
+	d := directives(t, "ngic-edge.service")
+	const want = "/usr/bin/ngic-edge supervise --root /opt/ngic-edge -- run --config /etc/ngic/edge.yaml"
+	if got := d["ExecStart"]; len(got) != 1 || got[0] != want {
+		t.Errorf("ExecStart=%q, want %q", got, want)
+	}
+	if pre := d["ExecStartPre"]; len(pre) != 0 {
+		t.Errorf("ExecStartPre=%q: the packaged binary would check a configuration meant for an updated slot", pre)
+	}
+	if rw := d["ReadWritePaths"]; len(rw) != 1 || strings.TrimPrefix(rw[0], "-") != "/opt/ngic-edge" {
+		t.Errorf("ReadWritePaths=%q, want the install root /opt/ngic-edge", rw)
 	}
 }

@@ -93,9 +93,11 @@ func NewSupervisor(o SupervisorOpts) (*Supervisor, error) {
 
 // Run starts children until ctx ends (SIGTERM or SIGINT to the
 // supervisor), which it forwards to the running child before returning.
+// It returns nil: whatever fails, a program runs (its own at worst).
 func (s *Supervisor) Run(ctx context.Context) error {
 	if err := s.l.Prepare(); err != nil {
-		return err
+		// The packaged program runs all the same; it takes no update.
+		s.log.Error("install root unusable: running the packaged program", "err", err)
 	}
 	wait := s.opts.MinBackoff
 	for ctx.Err() == nil {
