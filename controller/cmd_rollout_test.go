@@ -80,12 +80,20 @@ func TestRolloutSurvivesKill9(t *testing.T) {
 	})
 	p.cmd.Process.Kill() // kill -9
 	<-p.done
+	// Wave 2 ends while the controller is down: only the gateways'
+	// retained statuses tell it.
+	releaseOnce.Do(func() { close(release) })
+	waitUntil(t, "wave 2 to update", func() bool {
+		return gws["gw-01"].Version() == rollouttest.BundleVersion && gws["gw-02"].Version() == rollouttest.BundleVersion
+	})
+	if n := len(gws["gw-03"].Commands()); n != 0 {
+		t.Fatalf("wave 3 got a command while the controller was down")
+	}
 	p = startController(t, s.Config, s.HTTP)
 	r := statusOf(t, s, id)
-	if r.State != rollout.StateRunning || r.Wave != 1 || r.Gateways[0].State != rollout.GatewayUpdated {
+	if r.State != rollout.StateRunning || r.Wave < 1 || r.Gateways[0].State != rollout.GatewayUpdated {
 		t.Fatalf("after kill -9: %s at wave %d, canary %s", r.State, r.Wave, r.Gateways[0].State)
 	}
-	releaseOnce.Do(func() { close(release) })
 	waitUntil(t, "the rollout to complete", func() bool { return statusOf(t, s, id).State == rollout.StateCompleted })
 	for name, g := range gws {
 		ids := map[string]bool{}
