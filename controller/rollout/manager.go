@@ -245,8 +245,9 @@ func (m *Manager) checkFree(r *Rollout) error {
 			active++
 		}
 		for _, g := range o.Gateways {
-			if (o.Active() && g.State != GatewayWithdrawn && !final(g.State)) || (g.State == GatewayWithdrawn && !g.Published) ||
-				(o.Active() && g.State == GatewayWaiting) {
+			// Its gateways still to update, and the withdrawals not yet
+			// published (one would erase the new command).
+			if (o.Active() && !final(g.State)) || (g.State == GatewayWithdrawn && !g.Published) {
 				busy[g.Name] = o.ID
 			}
 		}
@@ -473,9 +474,14 @@ func (m *Manager) Step(ctx context.Context) error {
 func (m *Manager) Run(ctx context.Context) error {
 	t := time.NewTicker(m.o.Tick)
 	defer t.Stop()
+	last := ""
 	for {
-		if err := m.Step(ctx); err != nil && m.o.Errors != nil && ctx.Err() == nil {
+		// An error is told once, not at every tick while it lasts.
+		if err := m.Step(ctx); err != nil && m.o.Errors != nil && ctx.Err() == nil && err.Error() != last {
 			m.o.Errors(err)
+			last = err.Error()
+		} else if err == nil {
+			last = ""
 		}
 		select {
 		case <-ctx.Done():
