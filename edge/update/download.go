@@ -46,6 +46,10 @@ func (l Layout) download(ctx context.Context, client *http.Client, c *telemetry.
 	}
 	if have < c.Size {
 		if err := fetch(ctx, client, c, f, have, progress); err != nil {
+			if errors.Is(err, errMismatch) {
+				f.Close()
+				os.Remove(part)
+			}
 			return "", err
 		}
 	}

@@ -287,7 +287,8 @@ type gw struct {
 type gwOpts struct {
 	healthTimeout string
 	maxBoots      int
-	spooled       int // events spooled before the first start
+	spooled       int    // events spooled before the first start
+	stateJSON     string // state.json before the first start, if set
 }
 
 func startGW(t *testing.T, broker *testenv.Mosquitto, srv *server, sig *signer, o gwOpts) *gw {
@@ -329,6 +330,14 @@ update:
 	}
 	if o.spooled > 0 {
 		g.spoolEvents(o.spooled)
+	}
+	if o.stateJSON != "" {
+		if err := g.layout.Prepare(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(g.layout.StatePath(), []byte(o.stateJSON), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	g.subscribe(broker)
 	g.startSupervisor()

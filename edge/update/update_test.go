@@ -164,3 +164,28 @@ func TestRollBack(t *testing.T) {
 		})
 	}
 }
+
+// TestSupervisorRunsThePackagedVersion: a damaged state, or an active slot
+// without its program, still runs a version (the packaged one); a SIGTERM
+// to the supervisor stops the child cleanly and leaves no process behind.
+func TestSupervisorRunsThePackagedVersion(t *testing.T) {
+	t.Parallel()
+	for name, state := range map[string]string{
+		"damaged state": `{"v":1,"active":`,
+		"empty slot":    `{"v":1,"active":"b"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t)
+			g := r.start(t, gwOpts{stateJSON: state})
+			g.stopSupervisor()
+			if code := g.sup.ProcessState.ExitCode(); code != 0 {
+				t.Errorf("supervisor exit code %d after SIGTERM", code)
+			}
+			if !strings.Contains(g.logs(), `"msg":"gateway stopped"`) {
+				t.Error("the child did not stop cleanly on the supervisor's SIGTERM")
+			}
+			g.waitNoChild()
+		})
+	}
+}
