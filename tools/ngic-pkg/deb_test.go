@@ -27,10 +27,10 @@ type wantDeb struct {
 func wantDebs(t *testing.T) map[string]wantDeb {
 	const bin, conf = "-rwxr-xr-x", "-rw-r--r--"
 	controller := map[string]string{
-		"/usr/bin/ngic-controller":                       bin,
-		"/etc/ngic/controller.yaml":                      conf,
+		"/usr/bin/ngic-controller":                        bin,
+		"/etc/ngic/controller.yaml":                       conf,
 		"/usr/lib/systemd/system/ngic-controller.service": conf,
-		"/usr/lib/sysusers.d/ngic-controller.conf":       conf,
+		"/usr/lib/sysusers.d/ngic-controller.conf":        conf,
 	}
 	controllerConf := []string{"/etc/ngic/controller.yaml"}
 	inv, err := os.ReadDir("../../deploy/controller/inventory")

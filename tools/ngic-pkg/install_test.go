@@ -307,18 +307,28 @@ func (s *rootSystem) path(p string) string {
 
 func (s *rootSystem) leftovers(t *testing.T) []string {
 	left := sameAccounts(func(f string) string { return f }, func(f string) string { return filepath.Join(s.root, f) })
-	kept := map[string]bool{"/etc/.pwd.lock": true}
+	return append(left, leftFiles(s.root, "")...)
+}
+
+// leftFiles lists the files under top that are neither dpkg's records,
+// account files (compared by sameAccounts), volatile lock files, the file
+// hidden, nor a host file rewritten unchanged.
+func leftFiles(top, hidden string) []string {
+	kept := map[string]bool{"/etc/.pwd.lock": true, hidden: true, "/var/log/dpkg.log": true}
 	for _, f := range accountFiles {
 		kept[f], kept[f+"-"] = true, true
 	}
-	filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
-		rel := strings.TrimPrefix(p, s.root)
+	var left []string
+	filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+		rel := strings.TrimPrefix(p, top)
 		switch {
 		case err != nil:
 			left = append(left, rel+": "+err.Error())
-		case strings.HasPrefix(rel, "/var/lib/dpkg"):
+		case strings.HasPrefix(rel, "/var/lib/dpkg") || strings.HasPrefix(rel, "/var/cache/debconf") ||
+			rel == "/run" || rel == "/tmp":
+			// dpkg's own records; lock files in folders a boot empties.
 			return filepath.SkipDir
-		case !d.IsDir() && !kept[rel]:
+		case !d.IsDir() && !kept[rel] && !sameAsHost(p, rel):
 			left = append(left, rel)
 		}
 		return nil
@@ -426,24 +436,5 @@ func (s *overlaySystem) path(p string) string {
 }
 
 func (s *overlaySystem) leftovers(t *testing.T) []string {
-	left := sameAccounts(func(f string) string { return f }, s.path)
-	kept := map[string]bool{"/etc/.pwd.lock": true, s.hidden: true, "/var/log/dpkg.log": true}
-	for _, f := range accountFiles {
-		kept[f], kept[f+"-"] = true, true
-	}
-	filepath.WalkDir(s.upper, func(p string, d fs.DirEntry, err error) error {
-		rel := strings.TrimPrefix(p, s.upper)
-		switch {
-		case err != nil:
-			left = append(left, rel+": "+err.Error())
-		case strings.HasPrefix(rel, "/var/lib/dpkg") || strings.HasPrefix(rel, "/var/cache/debconf") ||
-			rel == "/run" || rel == "/tmp":
-			// dpkg's own records; lock files in folders a boot empties.
-			return filepath.SkipDir
-		case !d.IsDir() && !kept[rel] && !sameAsHost(p, rel):
-			left = append(left, rel)
-		}
-		return nil
-	})
-	return left
+	return append(sameAccounts(func(f string) string { return f }, s.path), leftFiles(s.upper, s.hidden)...)
 }
