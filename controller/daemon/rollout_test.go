@@ -1,8 +1,10 @@
 package daemon_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"net/http"
 	"strings"
 	"testing"
@@ -158,5 +160,45 @@ func TestRolloutCanaryFailsHalts(t *testing.T) {
 	// Abort: the halted rollout ends; the canary had acted, its command stays.
 	if st := s.API(t, "POST", "/api/v1/rollouts/"+r.ID+"/abort", nil, nil); st != http.StatusOK {
 		t.Fatalf("abort: %d", st)
+	}
+}
+
+// In a cluster, only the replica holding the coverage lease runs
+// rollouts: another answers 409 naming it.
+func TestRolloutOnLeaseHolderOnly(t *testing.T) {
+	mq := testenv.StartMosquitto(t)
+	var setups []*rollouttest.Setup
+	for i := range 2 {
+		s := rollouttest.WriteSetup(t, t.TempDir(), mq.Addr, fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)), 2)
+		b, err := os.ReadFile(s.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl := fmt.Sprintf("cluster:\n  enabled: true\n  shard: %d/2\n  heartbeat: 200ms\n", i)
+		if err := os.WriteFile(s.Config, append(b, cl...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		startDaemon(t, s.Config)
+		setups = append(setups, s)
+	}
+	waitFor(t, "replica 1 to see replica 0 hold the lease", func() bool {
+		return setups[1].API(t, "GET", "/api/v1/rollouts", nil, nil) == http.StatusConflict
+	})
+	var e struct{ Error string }
+	req, _ := http.NewRequest("POST", "http://"+setups[1].HTTP+"/api/v1/rollouts",
+		strings.NewReader(`{"bundle":"`+rollouttest.Bundle+`","region":"`+rollouttest.RegionA+`"}`))
+	req.Header.Set("Authorization", "Bearer "+setups[1].Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&e)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(e.Error, "coverage lease (replica 0)") {
+		t.Fatalf("replica 1: %d %q", resp.StatusCode, e.Error)
+	}
+	if st := setups[0].API(t, "GET", "/api/v1/rollouts", nil, nil); st != http.StatusOK {
+		t.Fatalf("replica 0 (the lease holder): %d", st)
 	}
 }
