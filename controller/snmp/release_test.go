@@ -18,7 +18,7 @@ func TestReleaseKeepsV2cSessionUsable(t *testing.T) {
 		return gosnmp.SnmpPDU{Name: ".1.3.6.1.2.1.1.1.0", Type: gosnmp.EndOfMibView}
 	})
 	s := dialT(t, Config{Target: a.Addr, Version: "2c", Community: "public"})
-	if s.g != nil {
+	if s.conn() != nil {
 		t.Fatal("Dial opened a socket: an idle session should hold none")
 	}
 	for cycle := 0; cycle < 3; cycle++ {
@@ -29,14 +29,14 @@ func TestReleaseKeepsV2cSessionUsable(t *testing.T) {
 		if len(got) != 1 || got[0].Name != sysLocation {
 			t.Fatalf("cycle %d: got %v", cycle, got)
 		}
-		if s.g == nil {
+		if s.l == nil || s.conn() == nil {
 			t.Fatalf("cycle %d: no socket after a request", cycle)
 		}
 		if err := s.Release(); err != nil {
 			t.Fatal(err)
 		}
-		if s.g != nil {
-			t.Fatalf("cycle %d: Release kept the GoSNMP", cycle)
+		if s.l != nil || s.g != nil {
+			t.Fatalf("cycle %d: Release kept the link", cycle)
 		}
 	}
 	if n := a.Requests(); n != 3 {
@@ -135,8 +135,8 @@ func TestSchedulerReleasesSessionsAfterPoll(t *testing.T) {
 		t.Fatalf("%d sessions dialled, want 3", len(sessions))
 	}
 	for _, s := range sessions {
-		if s.g != nil || s.closed {
-			t.Fatalf("%s: after a successful poll the session holds a socket (%v) or is closed (%v)", s.Target(), s.g != nil, s.closed)
+		if s.conn() != nil || s.closed {
+			t.Fatalf("%s: after a successful poll the session holds a socket (%v) or is closed (%v)", s.Target(), s.conn() != nil, s.closed)
 		}
 	}
 }

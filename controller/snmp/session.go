@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -25,7 +26,10 @@ type Session struct {
 	cfg  *Config
 	host string
 	port uint16
-	g    *gosnmp.GoSNMP // nil while idle
+	// While requests run, a v1/v2c session holds a link (exchange.go) and
+	// a v3 session a gosnmp.GoSNMP; both are nil while idle.
+	l *link
+	g *gosnmp.GoSNMP
 	// closed: Close was called; requests fail.
 	closed bool
 	// engine is the v3 engine last seen (nil or id == "" before
@@ -78,15 +82,12 @@ func dialValid(cfg *Config) (*Session, error) {
 func (s *Session) connect(forget bool) error {
 	c := s.cfg
 	if c.Version != "3" {
-		g, err := reuseGoSNMP(c, s.host, s.port)
+		l, err := openLink(c, s.host, s.port)
 		if err != nil {
 			return err
 		}
-		if g != nil {
-			g.Conn = &saneConn{Conn: g.Conn, community: []byte(c.Community)}
-			s.g = g
-			return nil
-		}
+		s.l = l
+		return nil
 	}
 	g := &gosnmp.GoSNMP{
 		Target:    s.host,
@@ -99,10 +100,6 @@ func (s *Session) connect(forget bool) error {
 		Context:   context.Background(),
 	}
 	switch c.Version {
-	case "1":
-		g.Version = gosnmp.Version1
-	case "2c":
-		g.Version = gosnmp.Version2c
 	case "3":
 		g.Version = gosnmp.Version3
 		g.SecurityModel = gosnmp.UserSecurityModel
@@ -141,7 +138,7 @@ func (s *Session) connect(forget bool) error {
 	if err := g.Connect(); err != nil {
 		return fmt.Errorf("snmp: open socket: %w", err)
 	}
-	g.Conn = &saneConn{Conn: g.Conn, v3: c.Version == "3", community: []byte(c.Community)}
+	g.Conn = &saneConn{Conn: g.Conn, v3: true}
 	s.g = g
 	return nil
 }
@@ -177,22 +174,24 @@ func (s *Session) Config() Config { return *s.cfg }
 // (engine ID, boots, time) after a failure and discovered it again.
 func (s *Session) Rediscoveries() int { return s.rediscoveries }
 
-// Release closes the socket and drops the gosnmp.GoSNMP and its receive
-// buffer (a v1 or v2c one goes to a small pool that later connects of any
-// session reuse, pool.go), keeping the configuration and the v3 engine: the session stays
-// usable and its next request opens a new socket. The Scheduler releases a
+// Release closes the socket and drops its receive buffer (a v1 or v2c
+// session's link goes to a small pool that later connects of any session
+// reuse, exchange.go; a v3 session's gosnmp.GoSNMP is dropped), keeping
+// the configuration and the v3 engine: the session stays usable and its
+// next request opens a new socket. The Scheduler releases a
 // session after each successful poll. Calling it on an idle session is
 // harmless.
 func (s *Session) Release() error {
-	if s.g == nil {
-		return nil
+	var err error
+	switch {
+	case s.l != nil:
+		err = s.l.close()
+		s.l = nil
+	case s.g != nil:
+		s.remember()
+		err = s.g.Close()
+		s.g = nil
 	}
-	s.remember()
-	err := s.g.Close()
-	if err == nil {
-		releaseGoSNMP(s.g)
-	}
-	s.g = nil
 	if err != nil {
 		return fmt.Errorf("snmp: close: %w", err)
 	}
@@ -211,20 +210,20 @@ func (s *Session) Close() error {
 // a rebooted agent would cause (not in time window, unknown engine, or a
 // timeout or digest failure after earlier success) resets the engine state
 // and retries once.
-func (s *Session) do(ctx context.Context, op string, f func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error)) (*gosnmp.SnmpPacket, error) {
+func (s *Session) do(ctx context.Context, op string, r request) (*gosnmp.SnmpPacket, error) {
 	if s.closed {
 		return nil, fmt.Errorf("snmp: %s: session is closed", op)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, classify(ctx, op, err)
 	}
-	if s.g == nil {
+	if s.g == nil && s.l == nil {
 		if err := s.connect(false); err != nil {
 			return nil, err
 		}
 	}
 	hadEngine := s.engineID() != ""
-	pkt, err := s.once(ctx, f)
+	pkt, err := s.once(ctx, r)
 	if err != nil && s.cfg.Version == "3" && ctx.Err() == nil && engineStale(err) &&
 		(s.engineKnown || !isTimeout(err)) {
 		s.rediscoveries++
@@ -234,7 +233,7 @@ func (s *Session) do(ctx context.Context, op string, f func(g *gosnmp.GoSNMP) (*
 			return nil, cerr
 		}
 		hadEngine = false
-		pkt, err = s.once(ctx, f)
+		pkt, err = s.once(ctx, r)
 	}
 	if err != nil {
 		if s.cfg.Version == "3" && ctx.Err() == nil {
@@ -251,14 +250,35 @@ func (s *Session) do(ctx context.Context, op string, f func(g *gosnmp.GoSNMP) (*
 	return pkt, nil
 }
 
-// once runs f with ctx wired into the socket.
-func (s *Session) once(ctx context.Context, f func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error)) (*gosnmp.SnmpPacket, error) {
-	g := s.g
-	g.Context = ctx
-	conn := g.Conn
+// once sends r with ctx wired into the socket: over the link (v1, v2c)
+// or through gosnmp (v3).
+func (s *Session) once(ctx context.Context, r request) (*gosnmp.SnmpPacket, error) {
+	conn := s.conn()
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
 	defer stop()
-	return f(g)
+	if s.l != nil {
+		return s.l.exchange(ctx, s.cfg, r)
+	}
+	g := s.g
+	g.Context = ctx
+	switch r.typ {
+	case gosnmp.GetNextRequest:
+		return g.GetNext(r.oids)
+	case gosnmp.GetBulkRequest:
+		return g.GetBulk(r.oids, 0, r.rep)
+	}
+	return g.Get(r.oids)
+}
+
+// conn is the socket of a connected session, nil while idle.
+func (s *Session) conn() net.Conn {
+	switch {
+	case s.l != nil:
+		return &s.l.conn
+	case s.g != nil:
+		return s.g.Conn
+	}
+	return nil
 }
 
 // Get fetches oids in batches of MaxOIDsPerRequest, in the order asked. A
@@ -289,7 +309,7 @@ func (s *Session) getBatch(ctx context.Context, oids []string, idx []int, out []
 		for j, i := range idx {
 			req[j] = normOID(oids[i])
 		}
-		get := func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error) { return g.Get(req) }
+		get := request{typ: gosnmp.GetRequest, oids: req}
 		pkt, err := s.do(ctx, "get", get)
 		if errors.Is(err, ErrBadAnswer) {
 			// A stray datagram may have taken the answer's place: one
@@ -363,10 +383,9 @@ func (s *Session) Walk(ctx context.Context, roots []string) (map[string][]gosnmp
 		var pkt *gosnmp.SnmpPacket
 		var err error
 		if s.cfg.Version == "1" {
-			pkt, err = s.do(ctx, "walk", func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error) { return g.GetNext(oids) })
+			pkt, err = s.do(ctx, "walk", request{typ: gosnmp.GetNextRequest, oids: oids})
 		} else {
-			rep := w.rep
-			pkt, err = s.do(ctx, "walk", func(g *gosnmp.GoSNMP) (*gosnmp.SnmpPacket, error) { return g.GetBulk(oids, 0, rep) })
+			pkt, err = s.do(ctx, "walk", request{typ: gosnmp.GetBulkRequest, oids: oids, rep: w.rep})
 		}
 		switch {
 		case err == nil:
@@ -410,10 +429,10 @@ func (s *Session) Walk(ctx context.Context, roots []string) (map[string][]gosnmp
 // duplicate answers to the failed request) which the next request would
 // otherwise read first: an undecodable one would fail it too.
 func (s *Session) drain() {
-	if s.g == nil || s.g.Conn == nil {
+	c := s.conn()
+	if c == nil {
 		return
 	}
-	c := s.g.Conn
 	if c.SetReadDeadline(time.Now()) != nil {
 		return
 	}

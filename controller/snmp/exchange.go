@@ -1,0 +1,177 @@
+package snmp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+)
+
+// A v1 or v2c request does not go through gosnmp's send, which builds a
+// new packet, a new buffer per TLV and a text dump of the packet (for a
+// logger nobody set) for every request, and copies a 64 KiB receive buffer
+// that every connected gosnmp.GoSNMP owns. exchange sends the request
+// (appendRequest writes gosnmp's bytes into a reused buffer), reads the
+// answer into the link's buffer, and has gosnmp decode it
+// (GoSNMP.SnmpDecodePacket): gosnmp stays the SNMP library, only the loop
+// around it is the session's. The loop keeps gosnmp's semantics: the same
+// timeouts, retries, request-ID matching and error texts. v3 requests,
+// which carry security state, still go through gosnmp's send.
+
+// rxSize is gosnmp's receive buffer size: any UDP datagram fits.
+const rxSize = 65536
+
+// link is what a connected v1 or v2c session uses: its socket, a receive
+// buffer and reused request buffers. A released link goes to idleLinks,
+// so that a poll does not allocate a 64 KiB buffer.
+type link struct {
+	conn  saneConn
+	codec gosnmp.GoSNMP // decodes answers; never connected
+	rx    [rxSize]byte
+	tx    []byte
+	ids   []uint32 // request IDs of the current request's sends
+	reqID uint32
+}
+
+// idleLinks holds released links, at most the scheduler's default
+// concurrency (some 16 MiB).
+var idleLinks = make(chan *link, DefaultMaxConcurrent)
+
+// openLink returns a link for a v1 or v2c cfg with a new socket to
+// host:port, taken from idleLinks when one waits there.
+func openLink(cfg *Config, host string, port uint16) (*link, error) {
+	conn, err := (&net.Dialer{Timeout: cfg.Timeout}).DialContext(context.Background(), "udp",
+		net.JoinHostPort(host, strconv.Itoa(int(port))))
+	if err != nil {
+		return nil, fmt.Errorf("snmp: open socket: error establishing connection to host: %w", err)
+	}
+	var l *link
+	select {
+	case l = <-idleLinks:
+	default:
+		l = &link{reqID: rand.Uint32() & 0x7fffffff}
+	}
+	l.conn = saneConn{Conn: conn, community: []byte(cfg.Community)}
+	l.codec = gosnmp.GoSNMP{Version: gosnmp.Version2c, Community: cfg.Community}
+	if cfg.Version == "1" {
+		l.codec.Version = gosnmp.Version1
+	}
+	return l, nil
+}
+
+// close closes the link's socket and keeps the link for the next
+// openLink, unless idleLinks is full.
+func (l *link) close() error {
+	err := l.conn.Conn.Close()
+	l.conn = saneConn{}
+	select {
+	case idleLinks <- l:
+	default:
+	}
+	return err
+}
+
+// request is one request of a session: its PDU type, OIDs and, for
+// GETBULK, max-repetitions.
+type request struct {
+	typ  gosnmp.PDUType
+	oids []string
+	rep  uint32
+}
+
+// exchange sends r over l and returns the decoded answer, as gosnmp's send
+// would for cfg: each try waits Timeout (or until ctx's deadline, if
+// sooner), a datagram that is not an answer to one of this request's
+// sends is skipped, an undecodable one or a read error spends a try, and
+// after Retries more tries the last error is returned.
+func (l *link) exchange(ctx context.Context, cfg *Config, r request) (*gosnmp.SnmpPacket, error) {
+	if len(r.oids) > max(cfg.MaxOIDsPerRequest, gosnmp.MaxOids) {
+		return nil, fmt.Errorf("oid count (%d) is greater than MaxOids (%d)", len(r.oids), max(cfg.MaxOIDsPerRequest, gosnmp.MaxOids))
+	}
+	l.ids = l.ids[:0]
+	var err error
+	ctxDeadline := false
+	for try := 0; ; try++ {
+		if try > 0 {
+			if ctxDeadline && strings.Contains(err.Error(), "timeout") {
+				return nil, context.DeadlineExceeded
+			}
+			if try > cfg.Retries {
+				if strings.Contains(err.Error(), "timeout") {
+					err = fmt.Errorf("request timeout (after %d retries): %w", try-1, gosnmp.ErrMaxRetriesExceeded)
+				}
+				return nil, err
+			}
+			ctxDeadline = false
+		}
+		if err = ctx.Err(); err != nil {
+			return nil, err
+		}
+		deadline := time.Now().Add(cfg.Timeout)
+		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+			deadline, ctxDeadline = d, true
+		}
+		if err = l.conn.SetDeadline(deadline); err != nil {
+			return nil, err
+		}
+		l.reqID = (l.reqID + 1) & 0x7fffffff
+		l.ids = append(l.ids, l.reqID)
+		var a, b uint32
+		if r.typ == gosnmp.GetBulkRequest {
+			b = r.rep & 0x7fffffff
+		}
+		l.tx, err = appendRequest(l.tx[:0], l.codec.Version, l.codec.Community, r.typ, l.reqID, a, b, r.oids)
+		if err != nil {
+			return nil, fmt.Errorf("marshal: %w", err)
+		}
+		if _, err = l.conn.Write(l.tx); err != nil {
+			continue
+		}
+		var pkt *gosnmp.SnmpPacket
+		if pkt, err = l.await(); err == nil {
+			return pkt, nil
+		}
+	}
+}
+
+// await reads datagrams until one answers a send of the current request
+// (by request ID, or ID 0) and returns it decoded. A read error or an
+// undecodable datagram ends the wait with an error.
+func (l *link) await() (*gosnmp.SnmpPacket, error) {
+	for {
+		n, err := l.conn.Read(l.rx[:])
+		if err != nil {
+			return nil, fmt.Errorf("error reading from socket: %w", err)
+		}
+		if n == len(l.rx) {
+			return nil, errors.New("response buffer too small")
+		}
+		// gosnmp's values may alias the bytes they were decoded from
+		// (an OCTET STRING as []byte): they get their own copy, as in
+		// gosnmp's own receive.
+		pkt, err := l.codec.SnmpDecodePacket(append([]byte(nil), l.rx[:n]...))
+		if err != nil {
+			return nil, err
+		}
+		// An empty answer is taken whatever its ID, as gosnmp does.
+		if pkt.RequestID == 0 || l.sent(pkt.RequestID) || pkt.Error == gosnmp.NoError && len(pkt.Variables) == 0 {
+			return pkt, nil
+		}
+	}
+}
+
+// sent reports whether id is one of the current request's sends.
+func (l *link) sent(id uint32) bool {
+	for _, s := range l.ids {
+		if s == id {
+			return true
+		}
+	}
+	return false
+}
