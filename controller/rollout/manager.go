@@ -201,6 +201,9 @@ func (m *Manager) Create(spec Spec, by string) (*Rollout, error) {
 	if err := m.checkFree(r); err != nil {
 		return nil, err
 	}
+	if _, ok := m.rollouts[r.ID]; ok { // the same second and random bits
+		return nil, fmt.Errorf("%w: rollout ID %s taken: try again", ErrConflict, r.ID)
+	}
 	if err := m.store.save(r); err != nil {
 		return nil, err
 	}
