@@ -50,6 +50,7 @@ func TestUpdateInstallsAndKeepsAHealthyVersion(t *testing.T) {
 	g.waitStep(newVersion, c.ID, telemetry.UpdateDone)
 	want := []string{telemetry.UpdateReceived, telemetry.UpdateDownloading, telemetry.UpdateVerified,
 		telemetry.UpdateInstalled, telemetry.UpdateRestarting, telemetry.UpdateTrial, telemetry.UpdateDone}
+	t.Logf("steps seen: %v", g.steps(c.ID))
 	if got := g.steps(c.ID); !isSubsequence(got, want[len(want)-2:]) || got[0] != telemetry.UpdateReceived {
 		t.Errorf("steps %v, want a subsequence ending %v of %v", got, want[len(want)-2:], want)
 	}
@@ -70,6 +71,16 @@ func TestUpdateInstallsAndKeepsAHealthyVersion(t *testing.T) {
 	})
 	if n := r.srv.served.Load(); n != int64(len(b)) {
 		t.Errorf("served %d bytes after a restart with the same command: acted on twice", n)
+	}
+	// The next update goes into the other slot; rolled back, slot a runs
+	// again and reports it.
+	c = r.srv.Offer(g.name, "up-2", "1.2.0", makeBundle(t, r.p["crash"], "1.2.0", "", r.sig.priv))
+	g.waitStep(newVersion, c.ID, telemetry.UpdateRolledBack)
+	if st := g.state(); st.Active != "a" || st.Trial != nil {
+		t.Errorf("state after rolling back to slot a: %+v", st)
+	}
+	if _, err := os.Stat(g.layout.SlotBinary("b")); err != nil {
+		t.Errorf("the second update was not installed into slot b: %v", err)
 	}
 }
 
