@@ -39,7 +39,7 @@ func newRunCmd() *cobra.Command {
 			}
 			log := cli.Logger(cfg.Log.Level)
 			opts := gateway.Opts{Logger: log}
-			agent, err := updateAgent(cfg, log)
+			agent, err := updateAgent(cfg, &opts, log)
 			if err != nil {
 				return err
 			}
