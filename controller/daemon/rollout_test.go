@@ -116,39 +116,8 @@ func TestRolloutCanaryFailsHalts(t *testing.T) {
 	if !strings.Contains(h.Reason, "gw-00 (rolled-back: health check failed") || h.Wave != 0 {
 		t.Fatalf("halted at wave %d: %s", h.Wave, h.Reason)
 	}
-	// Every retained command the broker holds: the canary's alone. A
-	// marker published after subscribing comes after them.
-	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker("tcp://" + mq.Addr).SetClientID("check-retained"))
-	if tok := c.Connect(); !tok.WaitTimeout(20*time.Second) || tok.Error() != nil {
-		t.Fatal(tok.Error())
-	}
-	defer c.Disconnect(100)
-	got := make(chan string, 100)
-	filter := telemetry.CommandTopic("+", telemetry.CommandUpdate)
-	if tok := c.Subscribe(filter, 1, func(_ mqtt.Client, m mqtt.Message) {
-		if len(m.Payload()) > 0 {
-			got <- m.Topic()
-		}
-	}); !tok.WaitTimeout(20*time.Second) || tok.Error() != nil {
-		t.Fatal(tok.Error())
-	}
-	marker := telemetry.CommandTopic("zz-marker", telemetry.CommandUpdate)
-	if tok := c.Publish(marker, 1, false, []byte("marker")); !tok.WaitTimeout(20 * time.Second) {
-		t.Fatal("marker not published")
-	}
-	var topics []string
-	for done := false; !done; {
-		select {
-		case tp := <-got:
-			if tp == marker {
-				done = true
-			} else {
-				topics = append(topics, tp)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatal("the marker never came back")
-		}
-	}
+	// Every retained command the broker holds: the canary's alone.
+	topics := retainedCommands(t, mq)
 	if len(topics) != 1 || topics[0] != telemetry.CommandTopic("gw-00", telemetry.CommandUpdate) {
 		t.Fatalf("retained commands on %v, want the canary's alone", topics)
 	}
@@ -200,5 +169,79 @@ func TestRolloutOnLeaseHolderOnly(t *testing.T) {
 	}
 	if st := setups[0].API(t, "GET", "/api/v1/rollouts", nil, nil); st != http.StatusOK {
 		t.Fatalf("replica 0 (the lease holder): %d", st)
+	}
+}
+
+// retainedCommands returns the topics of the update commands the broker
+// holds retained (withdrawn ones, empty, left out): a marker published
+// after subscribing comes after them, so none is missed.
+func retainedCommands(t *testing.T, mq *testenv.Mosquitto) []string {
+	t.Helper()
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker("tcp://" + mq.Addr).SetClientID("check-retained"))
+	if tok := c.Connect(); !tok.WaitTimeout(20*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer c.Disconnect(100)
+	got := make(chan string, 1000)
+	if tok := c.Subscribe(telemetry.CommandTopic("+", telemetry.CommandUpdate), 1, func(_ mqtt.Client, m mqtt.Message) {
+		if len(m.Payload()) > 0 {
+			got <- m.Topic()
+		}
+	}); !tok.WaitTimeout(20*time.Second) || tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	marker := telemetry.CommandTopic("zz-marker", telemetry.CommandUpdate)
+	if tok := c.Publish(marker, 1, false, []byte("marker")); !tok.WaitTimeout(20 * time.Second) {
+		t.Fatal("marker not published")
+	}
+	var topics []string
+	for {
+		select {
+		case tp := <-got:
+			if tp == marker {
+				return topics
+			}
+			topics = append(topics, tp)
+		case <-time.After(30 * time.Second):
+			t.Fatal("the marker never came back")
+		}
+	}
+}
+
+// Aborting withdraws the commands no gateway acted on: the gateways of
+// wave 2, offline, find none when they come back, while the canary's
+// stays.
+func TestRolloutAbortWithdraws(t *testing.T) {
+	s, gws, mq := rolloutFleet(t, 20, func(string) rollouttest.Outcome { return rollouttest.Succeed })
+	gws["gw-01"].Disconnect()
+	gws["gw-02"].Disconnect()
+	var r rollout.Rollout
+	if st := s.API(t, "POST", "/api/v1/rollouts", map[string]any{"bundle": rollouttest.Bundle,
+		"region": rollouttest.RegionA}, &r); st != http.StatusCreated {
+		t.Fatalf("start: %d", st)
+	}
+	waitFor(t, "wave 2's commands to be published", func() bool {
+		cur := getRollout(t, s, r.ID)
+		return cur.Wave == 1 && cur.Gateways[1].Published && cur.Gateways[2].Published
+	})
+	if got := retainedCommands(t, mq); len(got) != 3 {
+		t.Fatalf("retained commands %v, want the canary's and wave 2's", got)
+	}
+	if st := s.API(t, "POST", "/api/v1/rollouts/"+r.ID+"/abort", nil, nil); st != http.StatusOK {
+		t.Fatalf("abort: %d", st)
+	}
+	waitFor(t, "the withdrawals to be published", func() bool {
+		cur := getRollout(t, s, r.ID)
+		return cur.Gateways[1].State == rollout.GatewayWithdrawn && cur.Gateways[1].Published && cur.Gateways[2].Published
+	})
+	if got := retainedCommands(t, mq); len(got) != 1 || got[0] != telemetry.CommandTopic("gw-00", telemetry.CommandUpdate) {
+		t.Fatalf("retained commands after the abort %v, want the canary's alone", got)
+	}
+	gws["gw-01"].Connect()
+	if got := retainedCommands(t, mq); len(got) != 1 {
+		t.Fatalf("retained commands once gw-01 is back: %v", got)
+	}
+	if n := len(gws["gw-01"].Commands()); n != 0 || gws["gw-01"].Version() != rollouttest.OldVersion {
+		t.Fatalf("gw-01 got %d commands after the abort", n)
 	}
 }
