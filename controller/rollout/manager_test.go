@@ -42,7 +42,7 @@ func (p *fakePublisher) Publish(_ context.Context, topic string, payload []byte,
 }
 
 // command returns the retained command of gw, nil when none or withdrawn.
-func (p *fakePublisher) command(t *testing.T, gw string) *telemetry.UpdateCommand {
+func (p *fakePublisher) command(t testing.TB, gw string) *telemetry.UpdateCommand {
 	t.Helper()
 	p.mu.Lock()
 	b := p.retained[telemetry.CommandTopic(gw, telemetry.CommandUpdate)]
@@ -69,7 +69,7 @@ func (p *fakePublisher) withdrawn(gw string) bool {
 // fixture is a manager over n gateways running 1.0.0, a bundle of 1.1.0,
 // and a fake clock.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	keys   *rollouttest.Keys
 	pub    *fakePublisher
@@ -81,7 +81,7 @@ type fixture struct {
 	mu     sync.Mutex
 }
 
-func newFixture(t *testing.T, n int) *fixture {
+func newFixture(t testing.TB, n int) *fixture {
 	t.Helper()
 	f := &fixture{t: t, dir: t.TempDir(), pub: &fakePublisher{}, now: time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC),
 		vers: map[string]string{}}
