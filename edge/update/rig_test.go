@@ -289,6 +289,7 @@ type gwOpts struct {
 	maxBoots      int
 	spooled       int    // events spooled before the first start
 	stateJSON     string // state.json before the first start, if set
+	noPoll        bool   // commands come only from the broker
 }
 
 func startGW(t *testing.T, broker *testenv.Mosquitto, srv *server, sig *signer, o gwOpts) *gw {
@@ -322,9 +323,10 @@ update:
   keys: %s
   health_timeout: %s
   max_boots: %d
-  poll_url: %s/cmd/%s
-  poll_every: 1s
-`, g.name, g.spool, broker.Addr, g.layout.Root, sig.keyFile, o.healthTimeout, o.maxBoots, srv.URL, g.name)
+`, g.name, g.spool, broker.Addr, g.layout.Root, sig.keyFile, o.healthTimeout, o.maxBoots)
+	if !o.noPoll {
+		yaml += fmt.Sprintf("  poll_url: %s/cmd/%s\n  poll_every: 1s\n", srv.URL, g.name)
+	}
 	if err := os.WriteFile(g.conf, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
