@@ -195,6 +195,9 @@ func (m *Manager) Create(spec Spec, by string) (*Rollout, error) {
 		return nil, fmt.Errorf("%w: none of the %d gateways targeted runs a version older than %s", ErrInvalid,
 			len(names), b.Version)
 	}
+	if len(targets) > MaxTargets {
+		return nil, fmt.Errorf("%w: %d gateways targeted, more than %d: split the rollout", ErrInvalid, len(targets), MaxTargets)
+	}
 	plan(r, targets)
 	m.mu.Lock()
 	defer m.mu.Unlock()
