@@ -33,6 +33,9 @@ func FuzzParseState(f *testing.F) {
 	f.Add([]byte(`{"v":1,"ordinal":0,"devices":[{"id":"a","state":"down","evidence":{"Ports":[{}]}}]}`))
 	f.Add([]byte(`{"v":1,"ordinal":1,"devices":[],"acks":[{"alert":"x","by":"noc","at":"2026-01-02T03:04:05Z","note":"on it"}]}`))
 	f.Add([]byte(`{"v":1,"ordinal":1,"devices":[],"acks":[{"alert":"","by":"noc"}]}`))
+	f.Add([]byte(`{"v":1,"ordinal":1,"devices":[],"signals":[{"kind":"door-held","gateway":"gw-a","site":"s1","key":"eye-1",` +
+		`"active":true,"time":"2026-01-02T03:04:05Z","attrs":{"sensor":"eye-1"},"applied":true}],"coverage":"2026-01-02T03:04:05Z"}`))
+	f.Add([]byte(`{"v":1,"ordinal":1,"devices":[],"signals":[{"kind":"device-down","gateway":"gw-a"}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := ParseState(b)
 		if err != nil {
@@ -43,7 +46,8 @@ func FuzzParseState(f *testing.F) {
 			t.Fatalf("a state accepted does not encode: %v", err)
 		}
 		again, err := ParseState(enc)
-		if err != nil || len(again.Devices) != len(s.Devices) || len(again.Alerts) != len(s.Alerts) || len(again.Acks) != len(s.Acks) {
+		if err != nil || len(again.Devices) != len(s.Devices) || len(again.Alerts) != len(s.Alerts) || len(again.Acks) != len(s.Acks) ||
+			len(again.Signals) != len(s.Signals) {
 			t.Fatalf("a state accepted does not read back: %v", err)
 		}
 	})

@@ -1,57 +1,132 @@
 package cluster
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 
 	"github.com/ngic/ngic/controller/alerts"
+	"github.com/ngic/ngic/telemetry"
 )
 
-// GatewayAlerts makes each gateway's offline alert the job of one replica:
-// every replica hears every gateway's status and health, so without it
-// each would raise the same alert and its webhooks would fire once per
-// replica. The gateway's rendezvous owner among the live members (Owner
-// on the gateway name) takes its KindGatewayOffline signals; the others
-// drop them, except a clear (Active false), which resolves an alert a
-// replica raised before the gateway moved away from it and is a no-op
-// otherwise. Each replica remembers every gateway's latest offline
-// signal, so that when a gateway moves to it (its owner died, or a
-// member came or went) it raises what holds at once, timed from when the
-// condition began. A sequence gap (KindSequenceGap) is dropped: the
-// events of a gateway come to the replicas in turns (a shared
-// subscription), so each sees gaps in its share of the sequence that are
-// the others' events, not lost ones; a gateway's own reports of lost
-// events (KindEventsLost) still reach the replica that takes the report.
-// Signals of other kinds (from events, which reach one replica each)
+// GatewayAlerts makes each gateway's alerts the job of one replica, the
+// gateway's rendezvous owner among the live members (Owner on the gateway
+// name): without it each replica would raise the same alert, and its
+// webhooks would fire once per replica.
+//
+// Offline alerts: every replica hears every gateway's status and health;
+// the owner takes its KindGatewayOffline signals, the others drop them,
+// except a clear (Active false), which is a no-op where no alert is open.
+// Each replica remembers every gateway's latest offline signal, so that
+// when a gateway moves to it (its owner died, or a member came or went)
+// it raises what holds at once, timed from when the condition began.
+//
+// Door alerts (KindDoorHeld) come from the gateway's events, which reach
+// one replica each (a shared subscription), not always the owner: each
+// replica keeps the latest door signal it heard or read, shares them in
+// its state (Shared), and the owner applies those it reads in the
+// others' states (Merge) as if it had heard them.
+//
+// A gateway's open alerts move with it when next is a Handover (the
+// alert engine): the new owner adopts the open alerts the others list
+// in their states for the gateways it owns now (the same alert, its
+// acknowledgement with it, raised nowhere a second time and with no
+// second webhook), and resolves them when their condition ends; the
+// replica the gateway left releases them without a word. A door signal
+// the owner of the time applied is shared as such (Applied): a replica
+// that holds a stale copy of an alert another owner resolved meanwhile
+// (it was away) releases it rather than resolving it a second time.
+//
+// A sequence gap (KindSequenceGap) is dropped: each replica sees gaps in
+// its share of a gateway's sequence that are the others' events, not
+// lost ones; a gateway's own reports of lost events (KindEventsLost)
+// still reach the replica that takes the report. Signals of other kinds
 // pass. Its methods are safe for concurrent use.
 type GatewayAlerts struct {
-	self int
-	next alerts.Sink
+	self    int
+	next    alerts.Sink
+	eng     Handover // next, when it is one
+	changed chan struct{}
 
 	mu     sync.Mutex
 	live   []int
 	latest map[gatewayKey]alerts.Signal // the latest offline signal, Time the start of its state
+	doors  map[gatewayKey]doorWord
+	others []*State // the others' states, as Merge last read them
+	// held are the IDs of the gateways' alerts open here at the last
+	// look; gone those that were, and resolved: never adopted again.
+	held, gone        map[string]bool
+	adopted, released uint64
+	adoptErr          error
 }
+
+// Handover is the alert engine as GatewayAlerts moves a gateway's open
+// alerts between replicas (alerts.Engine is one).
+type Handover interface {
+	alerts.Sink
+	// Open returns the open alerts.
+	Open() []telemetry.Alert
+	// Adopt takes over an open alert another replica raised, delivering
+	// nothing; it reports whether anything changed.
+	Adopt(a telemetry.Alert) (bool, error)
+	// Release forgets an open alert without delivering anything; it
+	// reports whether it was open.
+	Release(id string) bool
+}
+
+var _ Handover = (*alerts.Engine)(nil)
 
 // gatewayKey names one condition of one gateway.
 type gatewayKey struct{ gateway, key string }
 
+// doorWord is the latest door signal of a condition, and whether the
+// gateway's owner of the time applied it.
+type doorWord struct {
+	s       alerts.Signal
+	applied bool
+}
+
+// handedKinds are the gateway alerts that move with their gateway.
+var handedKinds = map[string]bool{alerts.KindGatewayOffline: true, alerts.KindDoorHeld: true}
+
 // NewGatewayAlerts passes the gateway signals replica self owns among
-// live to next.
+// live to next, and moves the gateways' open alerts when next is a
+// Handover.
 func NewGatewayAlerts(self int, live []int, next alerts.Sink) *GatewayAlerts {
-	return &GatewayAlerts{self: self, next: next, live: slices.Clone(live), latest: map[gatewayKey]alerts.Signal{}}
+	g := &GatewayAlerts{self: self, next: next, live: slices.Clone(live), latest: map[gatewayKey]alerts.Signal{},
+		doors: map[gatewayKey]doorWord{}, held: map[string]bool{}, gone: map[string]bool{}, changed: make(chan struct{}, 1)}
+	g.eng, _ = next.(Handover)
+	return g
 }
 
 // owns tells whether the replica owns the gateway's alerts. Called with
 // mu held.
 func (g *GatewayAlerts) owns(gateway string) bool { return Owner(gateway, g.live) == g.self }
 
+// Changed is signalled when a door signal is recorded: the replica's
+// state should go out soon, so that the owner hears of it (or, from the
+// owner, of the alert it raised).
+func (g *GatewayAlerts) Changed() <-chan struct{} { return g.changed }
+
+func (g *GatewayAlerts) kick() {
+	select {
+	case g.changed <- struct{}{}:
+	default:
+	}
+}
+
 // Signal implements alerts.Sink.
 func (g *GatewayAlerts) Signal(s alerts.Signal) {
 	switch {
 	case s.Kind == alerts.KindSequenceGap:
 		return
-	case s.Kind != alerts.KindGatewayOffline || s.Subject.Type != alerts.SubjectGateway:
+	case s.Subject.Type != alerts.SubjectGateway:
+		g.next.Signal(s)
+		return
+	case sharedKinds[s.Kind]:
+		g.door(s)
+		return
+	case s.Kind != alerts.KindGatewayOffline:
 		g.next.Signal(s)
 		return
 	}
@@ -69,22 +144,238 @@ func (g *GatewayAlerts) Signal(s alerts.Signal) {
 	}
 }
 
-// SetLive takes the live members after a change and raises, on next,
-// the offline alerts of the gateways that moved to this replica and are
-// offline now.
-func (g *GatewayAlerts) SetLive(live []int) {
+// door records a door signal heard here, applies it as the owner, and
+// has it shared.
+func (g *GatewayAlerts) door(s alerts.Signal) {
+	k := gatewayKey{s.Subject.ID, s.Key}
 	g.mu.Lock()
-	was := g.live
-	g.live = slices.Clone(live)
-	var gained []alerts.Signal
-	for k, s := range g.latest {
-		if s.Active && g.owns(k.gateway) && Owner(k.gateway, was) != g.self {
-			gained = append(gained, s)
-		}
+	defer g.mu.Unlock()
+	if cur, ok := g.doors[k]; ok && s.Time.Before(cur.s.Time) {
+		return // older than what is known
 	}
-	g.mu.Unlock()
-	slices.SortFunc(gained, func(a, b alerts.Signal) int { return a.Time.Compare(b.Time) })
-	for _, s := range gained {
+	own := g.owns(s.Subject.ID)
+	g.doors[k] = doorWord{s: s, applied: own}
+	if own {
 		g.next.Signal(s)
 	}
+	g.kick()
+}
+
+// Shared returns the door signals to share in the replica's state.
+func (g *GatewayAlerts) Shared() []GatewaySignal {
+	g.mu.Lock()
+	out := make([]GatewaySignal, 0, len(g.doors))
+	for _, d := range g.doors {
+		out = append(out, shareSignal(d.s, d.applied))
+	}
+	g.mu.Unlock()
+	slices.SortFunc(out, func(a, b GatewaySignal) int {
+		return cmp.Or(cmp.Compare(a.Gateway, b.Gateway), cmp.Compare(a.Key, b.Key), cmp.Compare(a.Kind, b.Kind))
+	})
+	return out
+}
+
+// Merge reads the others' states (live or not): the door signals newer
+// than those known are recorded, and applied for the gateways this
+// replica owns; the open alerts of those gateways that another replica
+// lists are adopted.
+func (g *GatewayAlerts) Merge(others []*State) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.others = others
+	for _, st := range others {
+		for i := range st.Signals {
+			in := &st.Signals[i]
+			k := gatewayKey{in.Gateway, in.Key}
+			cur, ok := g.doors[k]
+			switch {
+			case !ok || in.Time.After(cur.s.Time):
+			case in.Time.Equal(cur.s.Time) && in.Active == cur.s.Active && in.Applied && !cur.applied: // delivered meanwhile
+			default:
+				continue
+			}
+			g.doors[k] = doorWord{s: in.signal(), applied: in.Applied}
+			if g.owns(in.Gateway) {
+				g.settle(k)
+			}
+		}
+	}
+	g.adopt()
+}
+
+// settle applies the latest door signal of an owned gateway's condition
+// that its owner of the time did not apply; one it did apply, a door
+// closed, releases a stale copy of the alert held here. Called with mu
+// held.
+func (g *GatewayAlerts) settle(k gatewayKey) {
+	d := g.doors[k]
+	if !d.applied {
+		g.next.Signal(d.s)
+		d.applied = true
+		g.doors[k] = d
+		g.kick()
+		return
+	}
+	if d.s.Active || g.eng == nil {
+		return // raised by that owner: adopted from its state
+	}
+	for _, a := range g.eng.Open() {
+		if a.Kind == d.s.Kind && a.Subject.Type == alerts.SubjectGateway && a.Subject.ID == k.gateway && a.Key == k.key &&
+			!a.Started.After(d.s.Time) && g.eng.Release(a.ID) {
+			delete(g.held, a.ID)
+			g.gone[a.ID] = true
+			g.released++
+		}
+	}
+}
+
+// adopt takes over the open alerts of the gateways this replica owns
+// that another replica lists, unless their condition ended since, or
+// they were open here and resolved; and an acknowledgement newer than
+// the one held here. Called with mu held.
+func (g *GatewayAlerts) adopt() {
+	if g.eng == nil {
+		return
+	}
+	open := map[string]telemetry.Alert{}
+	for _, a := range g.eng.Open() {
+		if handed(&a) {
+			open[a.ID] = a
+		}
+	}
+	for id := range g.held {
+		if _, ok := open[id]; !ok {
+			delete(g.held, id)
+			g.gone[id] = true
+		}
+	}
+	for id := range open {
+		g.held[id] = true
+	}
+	listed := map[string]bool{}
+	for _, st := range g.others {
+		for _, a := range st.Alerts {
+			if !handed(&a) {
+				continue
+			}
+			listed[a.ID] = true
+			gw := a.Subject.ID
+			if !g.owns(gw) || Owner(gw, g.live) == st.Ordinal || g.gone[a.ID] || g.ended(&a) {
+				continue
+			}
+			if have, ok := open[a.ID]; ok && (a.Ack == nil || (have.Ack != nil && !have.Ack.At.Before(a.Ack.At))) {
+				continue
+			}
+			if !g.supersede(open, &a) {
+				continue
+			}
+			changed, err := g.eng.Adopt(a)
+			if err != nil {
+				g.adoptErr = err
+				continue
+			}
+			if changed {
+				g.held[a.ID] = true
+				g.adopted++
+				open[a.ID] = a
+			}
+		}
+	}
+	for id := range g.gone {
+		if !listed[id] {
+			delete(g.gone, id) // no state lists it: nothing to adopt it from
+		}
+	}
+}
+
+// supersede makes room for adopting a: an older occurrence of its
+// condition open here is a stale copy (held here while this replica was
+// away, and resolved by the owner of the time) and is released. It
+// reports false when the occurrence open here is newer than a. Called
+// with mu held.
+func (g *GatewayAlerts) supersede(open map[string]telemetry.Alert, a *telemetry.Alert) bool {
+	for id, b := range open {
+		if id == a.ID || b.Kind != a.Kind || b.Subject.ID != a.Subject.ID || b.Key != a.Key {
+			continue
+		}
+		if !b.Started.Before(a.Started) {
+			return false
+		}
+		if g.eng.Release(id) {
+			delete(g.held, id)
+			delete(open, id)
+			g.gone[id] = true
+			g.released++
+		}
+	}
+	return true
+}
+
+// handed tells whether a is an alert that moves with its gateway.
+func handed(a *telemetry.Alert) bool {
+	return handedKinds[a.Kind] && a.Subject.Type == alerts.SubjectGateway
+}
+
+// ended tells whether the condition of a, as known here, ended after a
+// began. Called with mu held.
+func (g *GatewayAlerts) ended(a *telemetry.Alert) bool {
+	k := gatewayKey{a.Subject.ID, a.Key}
+	if a.Kind == alerts.KindGatewayOffline {
+		s, ok := g.latest[k]
+		return ok && !s.Active && !s.Time.Before(a.Started)
+	}
+	d, ok := g.doors[k]
+	return ok && !d.s.Active && !d.s.Time.Before(a.Started)
+}
+
+// SetLive takes the live members after a change: the alerts of the
+// gateways that moved away are released, those of the gateways that
+// moved here are adopted from the others' states (as Merge last read
+// them: call Merge first), and what holds of the latter is raised.
+func (g *GatewayAlerts) SetLive(live []int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	was := g.live
+	g.live = slices.Clone(live)
+	if g.eng != nil {
+		for _, a := range g.eng.Open() {
+			if handed(&a) && !g.owns(a.Subject.ID) && Owner(a.Subject.ID, was) == g.self && g.eng.Release(a.ID) {
+				delete(g.held, a.ID) // released, not resolved: it may come back
+				g.released++
+			}
+		}
+		g.adopt()
+	}
+	gained := func(gw string) bool { return g.owns(gw) && Owner(gw, was) != g.self }
+	var raise []alerts.Signal
+	for k, s := range g.latest {
+		if s.Active && gained(k.gateway) {
+			raise = append(raise, s)
+		}
+	}
+	slices.SortFunc(raise, func(a, b alerts.Signal) int { return a.Time.Compare(b.Time) })
+	for _, s := range raise {
+		g.next.Signal(s)
+	}
+	for k := range g.doors {
+		if gained(k.gateway) {
+			g.settle(k)
+		}
+	}
+}
+
+// HandoverStats are the alerts a GatewayAlerts moved.
+type HandoverStats struct {
+	// Adopted counts the alerts (and acknowledgements) taken over from
+	// other replicas, Released those let go to another.
+	Adopted, Released uint64
+	// LastError is the last adoption refused.
+	LastError error
+}
+
+// Stats returns what the GatewayAlerts moved.
+func (g *GatewayAlerts) Stats() HandoverStats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return HandoverStats{Adopted: g.adopted, Released: g.released, LastError: g.adoptErr}
 }

@@ -60,21 +60,47 @@ func TestGatewayAlertsOnce(t *testing.T) {
 		g.Signal(offline(gws[0], false, t0.Add(2*time.Minute)))
 		g.Signal(offline(gws[0], true, t0.Add(3*time.Minute)))
 	}
+	// A door held, heard by the replica that does not own the gateway:
+	// it goes to neither engine, but into the hearer's shared state,
+	// where the owner reads it and applies it, once.
 	door := alerts.Signal{Kind: alerts.KindDoorHeld, Subject: alerts.Subject{Type: alerts.SubjectGateway, ID: gws[1]},
 		Key: "eye-1", Active: true, Time: t0}
-	gs[Owner(gws[1], live)^1].Signal(door)
+	owner1 := Owner(gws[1], live)
+	gs[owner1^1].Signal(door)
 	for r, rec := range recs {
 		got := rec.Take()
 		want := 1 // the clear
 		if Owner(gws[0], live) == r {
 			want = 2
 		}
-		if r != Owner(gws[1], live) {
-			want++ // the door
-		}
 		if len(got) != want || got[0].Active {
 			t.Errorf("replica %d took %d signals (%+v), want %d beginning with the clear", r, len(got), got, want)
 		}
+	}
+	select {
+	case <-gs[owner1^1].Changed():
+	default:
+		t.Error("the door heard did not ask for the state to go out")
+	}
+	shared := gs[owner1^1].Shared()
+	if len(shared) != 1 || shared[0].Gateway != gws[1] || shared[0].Key != "eye-1" || !shared[0].Active || shared[0].Applied {
+		t.Fatalf("shared %+v, want the door held, not applied", shared)
+	}
+	for range 2 {
+		gs[owner1].Merge([]*State{{Ordinal: owner1 ^ 1, Signals: shared}})
+	}
+	if got := recs[owner1].Take(); len(got) != 1 || got[0].Kind != alerts.KindDoorHeld || !got[0].Active || !got[0].Time.Equal(t0) {
+		t.Errorf("the owner took %+v from the other's state, want the door held once", got)
+	}
+	if sh := gs[owner1].Shared(); len(sh) != 1 || !sh[0].Applied {
+		t.Errorf("the owner shares %+v, want the door applied", sh)
+	}
+	gs[owner1^1].Merge([]*State{{Ordinal: owner1, Signals: gs[owner1].Shared()}})
+	if got := recs[owner1^1].Take(); len(got) != 0 {
+		t.Errorf("the other replica took %+v from the owner's state", got)
+	}
+	if sh := gs[owner1^1].Shared(); len(sh) != 1 || !sh[0].Applied {
+		t.Errorf("the other replica shares %+v, want the door known as applied", sh)
 	}
 
 	// Replica 1 leaves: 0 raises its gateways, offline since t0 (gws[0]

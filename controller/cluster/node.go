@@ -64,6 +64,8 @@ type Node struct {
 
 	// changed is signalled when a status or a state arrives.
 	changed chan struct{}
+	// arrived is signalled when a state arrives (StateArrived).
+	arrived chan struct{}
 
 	mu       sync.Mutex
 	members  *Membership
@@ -97,7 +99,7 @@ func NewNode(o NodeOptions) (*Node, error) {
 		return nil, fmt.Errorf("cluster: API %q is not http(s)://host:port", o.API)
 	}
 	now := o.Now()
-	n := &Node{o: o, changed: make(chan struct{}, 1), states: map[int]*State{}, apis: map[int]string{},
+	n := &Node{o: o, changed: make(chan struct{}, 1), arrived: make(chan struct{}, 1), states: map[int]*State{}, apis: map[int]string{},
 		members: NewMembership(o.Shard, now, MissedHeartbeats*o.Heartbeat)}
 	n.live = n.members.Live(now)
 	will := Status{V: telemetry.SchemaVersion, Ordinal: o.Shard.Ordinal, Replicas: o.Shard.Replicas,
@@ -177,6 +179,10 @@ func (n *Node) handle(_ mqtt.Client, m mqtt.Message) {
 		if ord != n.o.Shard.Ordinal {
 			n.states[ord] = state
 			n.received++
+			select {
+			case n.arrived <- struct{}{}:
+			default:
+			}
 		}
 	default:
 		if !m.Retained() {
@@ -274,6 +280,10 @@ func (n *Node) stop() {
 	n.c.Disconnect(250)
 	n.sc.Disconnect(250)
 }
+
+// StateArrived is signalled when another replica's state arrives (once
+// for several, if they come before it is read).
+func (n *Node) StateArrived() <-chan struct{} { return n.arrived }
 
 // Live returns the live members, sorted, the replica itself included.
 func (n *Node) Live() []int {

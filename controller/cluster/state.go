@@ -38,6 +38,9 @@ type State struct {
 	Devices []Device          `json:"devices"`
 	Alerts  []telemetry.Alert `json:"alerts,omitempty"`
 	Acks    []Ack             `json:"acks,omitempty"`
+	// Signals are the latest word the replica has on each condition of
+	// the gateways' events (GatewayAlerts.Shared).
+	Signals []GatewaySignal `json:"signals,omitempty"`
 	// Coverage is when the coverage the replica holds was computed (the
 	// lease holder's; zero for the others): the others tell their event
 	// streams of a new result by it.
@@ -96,6 +99,14 @@ func ParseState(b []byte) (*State, error) {
 			len(a.Note) > telemetry.MaxAlertText || !utf8.ValidString(a.By+a.Note) {
 			return nil, fmt.Errorf("cluster: state of replica %d: acknowledgement %d: alert %.64q by %.64q: empty, too long or not UTF-8",
 				s.Ordinal, i, a.Alert, a.By)
+		}
+	}
+	if len(s.Signals) > MaxSignals {
+		return nil, fmt.Errorf("cluster: state of replica %d: %d gateway signals, more than %d", s.Ordinal, len(s.Signals), MaxSignals)
+	}
+	for i := range s.Signals {
+		if err := s.Signals[i].validate(); err != nil {
+			return nil, fmt.Errorf("cluster: state of replica %d: gateway signal %d: %w", s.Ordinal, i, err)
 		}
 	}
 	return s, nil

@@ -115,3 +115,38 @@ func TestStateAcks(t *testing.T) {
 		}
 	}
 }
+
+// TestStateSignals: a state's gateway signals read back; one of a kind
+// replicas do not share, without a gateway, or with an attribute too
+// long, is refused.
+func TestStateSignals(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ok := GatewaySignal{Kind: "door-held", Gateway: "gw-a", Site: "s1", Key: "eye-1", Active: true, Time: at,
+		Summary: "door held", Attrs: map[string]string{"sensor": "eye-1"}, Applied: true}
+	s := &State{V: telemetry.SchemaVersion, Ordinal: 1, Signals: []GatewaySignal{ok}, Coverage: at}
+	b, err := s.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseState(b)
+	if err != nil || len(got.Signals) != 1 || got.Signals[0].Gateway != "gw-a" || !got.Signals[0].Applied ||
+		!got.Signals[0].Time.Equal(at) || got.Signals[0].Attrs["sensor"] != "eye-1" || !got.Coverage.Equal(at) {
+		t.Fatalf("read back %+v, %v", got, err)
+	}
+	for _, bad := range []func(*GatewaySignal){
+		func(g *GatewaySignal) { g.Kind = "device-down" },
+		func(g *GatewaySignal) { g.Gateway = "" },
+		func(g *GatewaySignal) {
+			g.Attrs = map[string]string{"a": strings.Repeat("x", telemetry.MaxAlertText+1)}
+		},
+		func(g *GatewaySignal) { g.Key = strings.Repeat("k", telemetry.MaxAlertText+1) },
+	} {
+		g := ok
+		bad(&g)
+		s.Signals = []GatewaySignal{g}
+		b, _ := s.Encode()
+		if _, err := ParseState(b); err == nil || !strings.Contains(err.Error(), "gateway signal 0") {
+			t.Errorf("signal %+v: %v, want refused", g, err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -173,7 +174,7 @@ func (d *Daemon) forwardAck(id, by, note string) (telemetry.Alert, bool) {
 	if d.cluster == nil {
 		return telemetry.Alert{}, false
 	}
-	for _, s := range d.liveOthers() {
+	for _, s := range d.cluster.node.Others() { // a dead replica's alert: the gateway's new owner adopts it
 		for _, a := range s.Alerts {
 			if a.ID != id {
 				continue
@@ -192,23 +193,31 @@ func (d *Daemon) forwardAck(id, by, note string) (telemetry.Alert, bool) {
 	return telemetry.Alert{}, false
 }
 
-// pendingAcks are the forwarded acknowledgements whose alert is still
-// open on a live replica that has not applied them; the others are
-// forgotten.
+// pendingAcks are the forwarded acknowledgements whose alert another
+// replica lists open, none of them with the acknowledgement applied; the
+// others are forgotten. A replica that died before applying one leaves
+// its alert listed in its last state: the acknowledgement waits for
+// whoever takes the alert over (a gateway's new owner adopts it) or for
+// the raiser's return.
 func (d *Daemon) pendingAcks() []cluster.Ack {
-	open := map[string]*telemetry.AlertAck{}
-	for _, s := range d.liveOthers() {
+	c := d.cluster
+	c.mu.Lock()
+	acks := maps.Clone(c.acks)
+	c.mu.Unlock()
+	listed, applied := map[string]bool{}, map[string]bool{}
+	for _, s := range c.node.Others() {
 		for _, a := range s.Alerts {
-			open[a.ID] = a.Ack
+			if ack, ok := acks[a.ID]; ok {
+				listed[a.ID] = true
+				applied[a.ID] = applied[a.ID] || hasAck(a, ack)
+			}
 		}
 	}
-	c := d.cluster
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []cluster.Ack
 	for id, ack := range c.acks {
-		have, ok := open[id]
-		if !ok || (have != nil && have.By == ack.By && have.Note == ack.Note && !have.At.Before(ack.At)) {
+		if !listed[id] || applied[id] {
 			delete(c.acks, id)
 			continue
 		}
@@ -218,12 +227,18 @@ func (d *Daemon) pendingAcks() []cluster.Ack {
 	return out
 }
 
-// applyAcks applies the acknowledgements the other live replicas took
-// for this replica's open alerts, each once.
+// hasAck tells whether a carries ack (or a later one of the same).
+func hasAck(a telemetry.Alert, ack cluster.Ack) bool {
+	return a.Ack != nil && a.Ack.By == ack.By && a.Ack.Note == ack.Note && !a.Ack.At.Before(ack.At)
+}
+
+// applyAcks applies the acknowledgements the other replicas (live, or
+// in the last state of a dead one) took for this replica's open alerts,
+// each once, unless the alert carries it already (adopted with it).
 func (d *Daemon) applyAcks() {
-	open := map[string]bool{}
+	open := map[string]telemetry.Alert{}
 	for _, a := range d.alerts.Open() {
-		open[a.ID] = true
+		open[a.ID] = a
 	}
 	c := d.cluster
 	type forwarded struct {
@@ -233,13 +248,17 @@ func (d *Daemon) applyAcks() {
 	var todo []forwarded
 	c.mu.Lock()
 	for ack := range c.applied {
-		if !open[ack.Alert] {
+		if _, ok := open[ack.Alert]; !ok {
 			delete(c.applied, ack)
 		}
 	}
-	for _, s := range d.liveOthers() {
+	for _, s := range c.node.Others() {
 		for _, ack := range s.Acks {
-			if open[ack.Alert] && !c.applied[ack] {
+			a, ok := open[ack.Alert]
+			if ok && !c.applied[ack] && hasAck(a, ack) {
+				c.applied[ack] = true
+			}
+			if ok && !c.applied[ack] {
 				c.applied[ack] = true
 				todo = append(todo, forwarded{ack, s.Ordinal})
 			}
@@ -326,6 +345,7 @@ func (d *Daemon) runCluster(ctx context.Context) error {
 			if same {
 				return
 			}
+			c.gateways.Merge(c.node.Others()) // the alerts of the gateways that move here come from the latest states
 			c.gateways.SetLive(live)
 			err := d.reassign()
 			if err != nil {
@@ -340,16 +360,30 @@ func (d *Daemon) runCluster(ctx context.Context) error {
 			d.recomputeCoverage()
 		})
 	}()
+	var last time.Time
+	next := time.Now().Add(d.stateEvery())
 	for {
-		every := max(d.config().Poll.Interval/2, minStateEvery)
-		t := time.NewTimer(every)
+		t := time.NewTimer(time.Until(next))
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return <-errc
+		case <-c.node.StateArrived(): // a door another replica heard, an alert to adopt
+			t.Stop()
+			c.gateways.Merge(c.node.Others())
+			continue
+		case <-c.gateways.Changed(): // a door heard here: out soon, for the gateway's owner
+			t.Stop()
+			if soon := last.Add(minStateEvery); soon.Before(next) {
+				next = soon
+			}
+			continue
 		case <-t.C:
 		}
 		d.applyAcks()
+		c.gateways.Merge(c.node.Others())
+		last = time.Now()
+		next = last.Add(d.stateEvery())
 		if err := c.node.PublishState(ctx, d.localState()); err != nil {
 			c.publishErrors.Inc()
 			if ctx.Err() == nil {
@@ -361,6 +395,10 @@ func (d *Daemon) runCluster(ctx context.Context) error {
 	}
 }
 
+// stateEvery is the period of the replica's states: half a poll
+// interval, at least minStateEvery.
+func (d *Daemon) stateEvery() time.Duration { return max(d.config().Poll.Interval/2, minStateEvery) }
+
 // config returns the running configuration.
 func (d *Daemon) config() *config.Config {
 	d.mu.Lock()
@@ -371,7 +409,8 @@ func (d *Daemon) config() *config.Config {
 // localState is what this replica shares: the devices it polls, its
 // open alerts, and the acknowledgements it took for the others'.
 func (d *Daemon) localState() *cluster.State {
-	st := &cluster.State{Time: time.Now(), Devices: d.localDevices(), Alerts: d.alerts.Open(), Acks: d.pendingAcks()}
+	st := &cluster.State{Time: time.Now(), Devices: d.localDevices(), Alerts: d.alerts.Open(), Acks: d.pendingAcks(),
+		Signals: d.cluster.gateways.Shared()}
 	if r := d.Coverage(); r != nil {
 		st.Coverage = r.Computed
 	}
@@ -540,11 +579,16 @@ var (
 		"States of the other replicas received.", nil, nil)
 	clusterRefused = prometheus.NewDesc("ngic_controller_cluster_refused_total",
 		"Cluster status and state payloads refused.", nil, nil)
+	clusterAdopted = prometheus.NewDesc("ngic_controller_cluster_alerts_adopted_total",
+		"Gateway alerts (or their acknowledgements) this replica took over from another, the gateway having moved to it.", nil, nil)
+	clusterReleased = prometheus.NewDesc("ngic_controller_cluster_alerts_released_total",
+		"Gateway alerts this replica let go without a word, the gateway having moved to another.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (c clusterCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{clusterMembers, clusterOwned, clusterLease, clusterStates, clusterRefused} {
+	for _, d := range []*prometheus.Desc{clusterMembers, clusterOwned, clusterLease, clusterStates, clusterRefused,
+		clusterAdopted, clusterReleased} {
 		ch <- d
 	}
 }
@@ -565,4 +609,7 @@ func (c clusterCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(clusterLease, prometheus.GaugeValue, lease)
 	ch <- prometheus.MustNewConstMetric(clusterStates, prometheus.CounterValue, float64(st.States))
 	ch <- prometheus.MustNewConstMetric(clusterRefused, prometheus.CounterValue, float64(st.Refused))
+	ho := c.c.gateways.Stats()
+	ch <- prometheus.MustNewConstMetric(clusterAdopted, prometheus.CounterValue, float64(ho.Adopted))
+	ch <- prometheus.MustNewConstMetric(clusterReleased, prometheus.CounterValue, float64(ho.Released))
 }

@@ -44,8 +44,13 @@ const (
 // forward the coverage's requests to the API it advertises in its
 // heartbeat, with the caller's token.
 type coverageForwarder struct {
-	d       *Daemon
-	secrets map[string]string // token name → secret, as the API was started with
+	self int
+	// holder returns the lease holder's ordinal and advertised URL;
+	// computed tells whether this replica has a coverage result to serve
+	// (or, without regions.csv, will never have one).
+	holder   func() (int, string)
+	computed func() bool
+	secrets  map[string]string // token name → secret, as the API was started with
 	roots   *x509.CertPool    // for https holders: the system's and http.tls.cert_file's certificates
 	log     *log.Logger
 
@@ -60,8 +65,11 @@ func (d *Daemon) forwarder(h *config.HTTP) (api.Forwarder, error) {
 	if d.cluster == nil {
 		return nil, nil
 	}
-	f := &coverageForwarder{d: d, secrets: map[string]string{}, proxies: map[string]*httputil.ReverseProxy{},
-		log: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn)}
+	c := d.cluster
+	f := &coverageForwarder{self: c.shard.Ordinal, secrets: map[string]string{}, proxies: map[string]*httputil.ReverseProxy{},
+		log: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+		holder: func() (int, string) { h := c.node.LeaseHolder(); return h, c.node.API(h) },
+		computed: func() bool { return d.Coverage() != nil || !d.config().LoadedInventory().HasRegions() }}
 	for _, t := range h.LoadedTokens() {
 		f.secrets[t.Name] = t.Secret
 	}
@@ -96,10 +104,9 @@ type forwardKey struct{}
 
 // Forward implements api.Forwarder.
 func (f *coverageForwarder) Forward(w http.ResponseWriter, r *http.Request, token string) bool {
-	d, c := f.d, f.d.cluster
-	holder := c.node.LeaseHolder()
-	if holder == c.shard.Ordinal {
-		if d.Coverage() == nil && d.config().LoadedInventory().HasRegions() {
+	holder, base := f.holder()
+	if holder == f.self {
+		if !f.computed() {
 			unavailable(w, "this replica (%d) holds the coverage lease and has not computed the coverage yet", holder)
 			return true
 		}
@@ -107,10 +114,9 @@ func (f *coverageForwarder) Forward(w http.ResponseWriter, r *http.Request, toke
 	}
 	if by := r.Header.Get(forwardedBy); by != "" {
 		unavailable(w, "replica %.8s forwarded this request to replica %d, which sees replica %d holding the coverage lease: the replicas are changing",
-			by, c.shard.Ordinal, holder)
+			by, f.self, holder)
 		return true
 	}
-	base := c.node.API(holder)
 	if base == "" {
 		unavailable(w, "replica %d holds the coverage lease but has advertised no API (cluster.advertise) yet", holder)
 		return true
@@ -172,7 +178,7 @@ func (f *coverageForwarder) proxy(base string) *httputil.ReverseProxy {
 	if u, err := url.Parse(base); err == nil && u.Scheme == "https" {
 		tr.TLSClientConfig = &tls.Config{RootCAs: f.roots, ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}
 	}
-	self := strconv.Itoa(f.d.cluster.shard.Ordinal)
+	self := strconv.Itoa(f.self)
 	p := &httputil.ReverseProxy{
 		Transport: tr,
 		ErrorLog:  f.log,

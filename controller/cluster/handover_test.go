@@ -1,0 +1,202 @@
+package cluster
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ngic/ngic/controller/alerts"
+	"github.com/ngic/ngic/telemetry"
+)
+
+// handoverReplica is one replica's alert side: its engine, what the
+// engine told MQTT and the webhooks (its alert changes), and its
+// GatewayAlerts.
+type handoverReplica struct {
+	eng     *alerts.Engine
+	changes <-chan telemetry.Alert
+	ga      *GatewayAlerts
+}
+
+func (r *handoverReplica) state(ord int) *State {
+	return &State{Ordinal: ord, Alerts: r.eng.Open(), Signals: r.ga.Shared()}
+}
+
+// take returns the alert changes the engine made since the last call,
+// spelled "<id>:<state>[+ack]".
+func (r *handoverReplica) take() []string {
+	var out []string
+	for {
+		select {
+		case a := <-r.changes:
+			s := a.ID + ":" + a.State
+			if a.Ack != nil {
+				s += "+ack"
+			}
+			out = append(out, s)
+		default:
+			return out
+		}
+	}
+}
+
+// TestGatewayHandover: three replicas, each with its alert engine, share
+// a gateway's door through their states as the daemon does (Merge, then
+// SetLive on a change). The owner raises the door-held alert from a door
+// heard by another; killed while the door is held, the next owner adopts
+// the alert with its acknowledgement (no second raise) and resolves it,
+// once, when the door closes; the owner back with its stale copy
+// releases it silently. A second occurrence, adopted while the owner is
+// away, goes back to it with the acknowledgement taken meanwhile, and
+// resolves there, once. Every alert is told raised once and resolved
+// once, over the whole cluster.
+func TestGatewayHandover(t *testing.T) {
+	all := []int{0, 1, 2}
+	gw := ""
+	for i := 0; gw == ""; i++ {
+		if c := fmt.Sprintf("gw-%d", i); Owner(c, all) == 0 {
+			gw = c
+		}
+	}
+	next := Owner(gw, []int{1, 2}) // the owner while 0 is away
+	hearer := 3 - next             // the replica the door's events reach
+	cfg := alerts.Config{Rules: []alerts.Rule{{Name: "door", Kind: alerts.KindDoorHeld},
+		{Name: "offline", Kind: alerts.KindGatewayOffline}}}
+	reps := make([]*handoverReplica, 3)
+	for i := range reps {
+		e, err := alerts.New(cfg, alerts.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		ch, _ := e.Subscribe(100)
+		reps[i] = &handoverReplica{eng: e, changes: ch, ga: NewGatewayAlerts(i, all, e)}
+	}
+	live := slices.Clone(all)
+	last := map[int]*State{} // the latest state of each replica, retained when it dies
+	sync := func() {
+		for range 2 {
+			for _, r := range live {
+				last[r] = reps[r].state(r)
+			}
+			for _, r := range live {
+				var others []*State
+				for o, s := range last {
+					if o != r {
+						others = append(others, s)
+					}
+				}
+				reps[r].ga.Merge(others)
+			}
+		}
+	}
+	setLive := func(l []int) {
+		live = l
+		sync()
+		for _, r := range live {
+			reps[r].ga.SetLive(l)
+		}
+		sync()
+	}
+	want := func(step string, changes map[int][]string) {
+		t.Helper()
+		for r := range reps {
+			if got, w := reps[r].take(), changes[r]; !slices.Equal(got, w) {
+				t.Errorf("%s: replica %d told %q, want %q", step, r, got, w)
+			}
+		}
+	}
+	t0 := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	door := func(active bool, at time.Time) alerts.Signal {
+		return alerts.Signal{Kind: alerts.KindDoorHeld, Subject: alerts.Subject{Type: alerts.SubjectGateway, ID: gw, Site: "s1"},
+			Key: "eye-1", Active: active, Time: at, Summary: "door"}
+	}
+	openOn := func(r int) []telemetry.Alert { return reps[r].eng.Open() }
+
+	// A: the door held, heard by a replica that does not own the gateway:
+	// the owner raises the alert; acknowledged there.
+	reps[hearer].ga.Signal(door(true, t0))
+	sync()
+	if len(openOn(0)) != 1 {
+		t.Fatalf("the owner has %+v open", openOn(0))
+	}
+	x := openOn(0)[0].ID
+	if _, err := reps[0].eng.Acknowledge(x, "noc", "crew sent", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	sync()
+	want("A", map[int][]string{0: {x + ":firing", x + ":firing+ack"}})
+
+	// B: the owner dies with the door held: the next owner adopts the
+	// alert, acknowledgement included, raising nothing.
+	setLive([]int{1, 2})
+	want("B", nil)
+	if o := openOn(next); len(o) != 1 || o[0].ID != x || o[0].Ack == nil || o[0].Ack.Note != "crew sent" {
+		t.Fatalf("replica %d has %+v open, want %s adopted with its acknowledgement", next, o, x)
+	}
+	if len(openOn(hearer)) != 0 {
+		t.Fatalf("replica %d adopted %+v", hearer, openOn(hearer))
+	}
+
+	// C: the door closes: resolved once, by the new owner; the dead
+	// owner's state still listing the alert brings nothing back.
+	reps[hearer].ga.Signal(door(false, t0.Add(time.Minute)))
+	sync()
+	sync()
+	want("C", map[int][]string{next: {x + ":resolved+ack"}})
+	if len(openOn(next)) != 0 {
+		t.Fatalf("C: %+v still open", openOn(next))
+	}
+
+	// D: the owner comes back (a new process, its engine's state file
+	// holding the alert): it releases its stale copy without a word.
+	reps[0].ga = NewGatewayAlerts(0, all, reps[0].eng)
+	setLive(all)
+	want("D", nil)
+	if len(openOn(0)) != 0 {
+		t.Fatalf("D: the owner back still has %+v open", openOn(0))
+	}
+
+	// E: held again, the owner raises a new alert; it dies, the next
+	// owner adopts it and applies an acknowledgement taken meanwhile.
+	reps[hearer].ga.Signal(door(true, t0.Add(2*time.Minute)))
+	sync()
+	if len(openOn(0)) != 1 || openOn(0)[0].ID == x {
+		t.Fatalf("E: the owner has %+v open", openOn(0))
+	}
+	y := openOn(0)[0].ID
+	want("E", map[int][]string{0: {y + ":firing"}})
+	setLive([]int{1, 2})
+	if _, err := reps[next].eng.Acknowledge(y, "ops", "known", time.Time{}); err != nil {
+		t.Fatalf("E: replica %d did not adopt %s: %v", next, y, err)
+	}
+	want("E", map[int][]string{next: {y + ":firing+ack"}})
+
+	// F: the owner comes back while the door is held (its copy without
+	// the acknowledgement): the next owner releases the alert, the owner
+	// keeps it and takes the acknowledgement, telling nobody.
+	reps[0].ga = NewGatewayAlerts(0, all, reps[0].eng)
+	setLive(all)
+	want("F", nil)
+	if o := openOn(0); len(o) != 1 || o[0].ID != y || o[0].Ack == nil || o[0].Ack.By != "ops" {
+		t.Fatalf("F: the owner back has %+v open, want %s acknowledged by ops", o, y)
+	}
+	if len(openOn(next)) != 0 {
+		t.Fatalf("F: replica %d kept %+v", next, openOn(next))
+	}
+
+	// G: the door closes: the owner resolves, once.
+	reps[hearer].ga.Signal(door(false, t0.Add(3*time.Minute)))
+	sync()
+	sync()
+	want("G", map[int][]string{0: {y + ":resolved+ack"}})
+	for r := range reps {
+		if len(openOn(r)) != 0 {
+			t.Errorf("G: replica %d has %+v open", r, openOn(r))
+		}
+	}
+	if st := reps[next].ga.Stats(); st.Adopted < 2 || st.Released < 1 || st.LastError != nil {
+		t.Errorf("replica %d's handover: %+v", next, st)
+	}
+}
