@@ -138,3 +138,16 @@ func syncTree(dir string) error {
 		return nil
 	})
 }
+
+// SlotManifest returns the manifest of the bundle installed in slot.
+func (l Layout) SlotManifest(slot string) (*bundle.Manifest, error) {
+	b, err := os.ReadFile(filepath.Join(l.SlotDir(slot), ManifestFile))
+	if err != nil {
+		return nil, fmt.Errorf("update: slot %s: %w", slot, err)
+	}
+	m, err := bundle.ParseManifest(b)
+	if err != nil {
+		return nil, fmt.Errorf("update: slot %s: %w", slot, err)
+	}
+	return m, nil
+}
