@@ -51,8 +51,8 @@ type coverageForwarder struct {
 	holder   func() (int, string)
 	computed func() bool
 	secrets  map[string]string // token name → secret, as the API was started with
-	roots   *x509.CertPool    // for https holders: the system's and http.tls.cert_file's certificates
-	log     *log.Logger
+	roots    *x509.CertPool    // for https holders: the system's and http.tls.cert_file's certificates
+	log      *log.Logger
 
 	mu      sync.Mutex
 	proxies map[string]*httputil.ReverseProxy // by the holder's base URL
@@ -67,8 +67,8 @@ func (d *Daemon) forwarder(h *config.HTTP) (api.Forwarder, error) {
 	}
 	c := d.cluster
 	f := &coverageForwarder{self: c.shard.Ordinal, secrets: map[string]string{}, proxies: map[string]*httputil.ReverseProxy{},
-		log: slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
-		holder: func() (int, string) { h := c.node.LeaseHolder(); return h, c.node.API(h) },
+		log:      slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+		holder:   func() (int, string) { h := c.node.LeaseHolder(); return h, c.node.API(h) },
 		computed: func() bool { return d.Coverage() != nil || !d.config().LoadedInventory().HasRegions() }}
 	for _, t := range h.LoadedTokens() {
 		f.secrets[t.Name] = t.Secret
