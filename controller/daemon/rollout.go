@@ -13,6 +13,10 @@ import (
 	"github.com/ngic/ngic/internal/bundle"
 )
 
+// maxDamagedRollouts bounds the damaged rollout files moved aside at a
+// start.
+const maxDamagedRollouts = 100
+
 // openRollouts prepares the rollouts of update bundles when the rollout
 // section is set: the bundles folder and its trusted keys, the rollouts
 // kept in the state folder (they go on where they were), the ingest's
@@ -36,14 +40,22 @@ func (d *Daemon) openRollouts(cfg *config.Config) error {
 	if err != nil {
 		return fmt.Errorf("rollout.bundles: %w", err)
 	}
-	m, err := rollout.Open(rollout.Options{Dir: cfg.StatePath(config.RolloutsDir), Bundles: b, BaseURL: rc.BaseURL,
+	o := rollout.Options{Dir: cfg.StatePath(config.RolloutsDir), Bundles: b, BaseURL: rc.BaseURL,
 		Publisher: d, Targets: d.rolloutTargets, Versions: d.gatewayVersions, Leader: d.rolloutLeader,
-		Timeout: rc.Timeout, Errors: func(err error) { d.log.Warn("rollouts", "err", err) }})
-	if err != nil {
-		if errors.Is(err, rollout.ErrDamaged) {
-			return fmt.Errorf("%w (move the file out of the state folder's %s to start without that rollout)", err,
-				config.RolloutsDir)
+		Timeout: rc.Timeout, Errors: func(err error) { d.log.Warn("rollouts", "err", err) }}
+	m, err := rollout.Open(o)
+	for range maxDamagedRollouts {
+		var fe *rollout.FileError
+		if !errors.As(err, &fe) || !errors.Is(err, rollout.ErrDamaged) {
+			break
 		}
+		if err := d.moveAside(fe.Path, err, "that rollout is no longer followed; the commands it published stay "+
+			"retained on the broker (gateways act once on each)"); err != nil {
+			return err
+		}
+		m, err = rollout.Open(o)
+	}
+	if err != nil {
 		return err
 	}
 	d.rollouts = m

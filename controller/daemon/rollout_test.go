@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -243,5 +244,29 @@ func TestRolloutAbortWithdraws(t *testing.T) {
 	}
 	if n := len(gws["gw-01"].Commands()); n != 0 || gws["gw-01"].Version() != rollouttest.OldVersion {
 		t.Fatalf("gw-01 got %d commands after the abort", n)
+	}
+}
+
+// A damaged rollout file is moved aside: the controller starts without
+// that rollout rather than not at all.
+func TestRolloutDamagedFileMovedAside(t *testing.T) {
+	mq := testenv.StartMosquitto(t)
+	s := rollouttest.WriteSetup(t, t.TempDir(), mq.Addr, fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)), 2)
+	dir := filepath.Join(s.StateDir, "rollouts")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "ro-20261130T010000Z-000000.json")
+	if err := os.WriteFile(bad, []byte(`{"id":"ro-20261130T010000Z-000000","state":"runn`), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	startDaemon(t, s.Config)
+	var l struct{ Items []rollout.Summary }
+	if st := s.API(t, "GET", "/api/v1/rollouts", nil, &l); st != http.StatusOK || len(l.Items) != 0 {
+		t.Fatalf("rollouts: %d %+v", st, l.Items)
+	}
+	aside, _ := filepath.Glob(bad + ".damaged-*")
+	if _, err := os.Stat(bad); !os.IsNotExist(err) || len(aside) != 1 {
+		t.Fatalf("the damaged file is not moved aside: %v %v", err, aside)
 	}
 }

@@ -195,12 +195,25 @@ func (s store) load() ([]*Rollout, error) {
 			err = fmt.Errorf("%w: the file holds rollout %s", ErrDamaged, r.ID)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
+			return nil, &FileError{Path: p, Err: err}
 		}
 		out = append(out, r)
 	}
 	return out, nil
 }
+
+// FileError is Open's error about one rollout's state file: it wraps
+// ErrDamaged when the file cannot be decoded.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+// Error returns "path: error".
+func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
+
+// Unwrap returns the file's error.
+func (e *FileError) Unwrap() error { return e.Err }
 
 // newID makes a rollout ID of the time and random bits.
 func newID(now time.Time, random []byte) string {
