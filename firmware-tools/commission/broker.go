@@ -6,10 +6,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -113,7 +116,7 @@ func CheckBroker(ctx context.Context, o BrokerOpts) []Check {
 			return out
 		}
 	}
-	status, ok := checkMQTT(o, tc, add)
+	status, ok := checkMQTT(ctx, o, addr, tc, add)
 	if !ok {
 		return out
 	}
@@ -147,17 +150,8 @@ func checkTLS(ctx context.Context, o BrokerOpts, host, addr string, add func(Che
 	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: o.Timeout}, Config: tc}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		var verr *tls.CertificateVerificationError
-		var herr x509.HostnameError
-		switch {
-		case errors.As(err, &herr):
-			c.Status, c.Detail, c.Fix = Fail, err.Error(), "the broker's certificate is not for "+host+": use the name it was issued for"
-		case errors.As(err, &verr):
-			c.Status, c.Detail, c.Fix = Fail, err.Error(), "the broker's certificate is not signed by --ca, or the clock is wrong (check date)"
-		default:
-			c.Name = "client certificate"
-			c.Status, c.Detail, c.Fix = Fail, err.Error(), "the broker refused the TLS handshake: check that --cert is issued by the broker's CA and not expired"
-		}
+		c.Status = Fail
+		c.Name, c.Detail, c.Fix = tlsFailure(err, host, now, o.Timeout)
 		return nil, add(c)
 	}
 	defer conn.Close()
@@ -192,10 +186,67 @@ func checkTLS(ctx context.Context, o BrokerOpts, host, addr string, add func(Che
 	return tc, add(c)
 }
 
+// tlsFailure tells why a TLS handshake with the broker failed: the check
+// it fails ("broker certificate" or "client certificate"), what was found
+// and what to do.
+func tlsFailure(err error, host string, now time.Time, timeout time.Duration) (name, detail, fix string) {
+	var (
+		herr   x509.HostnameError
+		cerr   x509.CertificateInvalidError
+		uerr   x509.UnknownAuthorityError
+		rerr   tls.RecordHeaderError
+		alert  tls.AlertError
+		neterr net.Error
+	)
+	name, detail = "broker certificate", err.Error()
+	switch {
+	case errors.As(err, &herr):
+		names := append(slices.Clone(herr.Certificate.DNSNames), ipStrings(herr.Certificate.IPAddresses)...)
+		detail += " (it is for " + strings.Join(names, ", ") + ")"
+		fix = "the broker's certificate is not for " + host + ": give the broker by a name it was issued for (" + strings.Join(names, ", ") + ")"
+		if len(names) == 0 {
+			fix = "the broker's certificate names no host: issue it with the broker's name as a subject alternative name"
+		}
+	case errors.As(err, &cerr) && cerr.Reason == x509.Expired && now.After(cerr.Cert.NotAfter):
+		detail = fmt.Sprintf("expired %s (this clock says %s)", cerr.Cert.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		fix = "renew the broker's certificate; if it is valid, this clock is wrong (check date)"
+	case errors.As(err, &cerr) && cerr.Reason == x509.Expired:
+		detail = fmt.Sprintf("not valid before %s (this clock says %s)", cerr.Cert.NotBefore.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		fix = "this clock is probably behind: set it (check date, timedatectl set-ntp true), then check again"
+	case errors.As(err, &uerr):
+		detail = "signed by an unknown authority: " + err.Error()
+		fix = "the broker's certificate is not signed by --ca: give the CA that issued it"
+	case errors.As(err, &rerr):
+		detail = "not a TLS server: " + err.Error()
+		fix = "the port answers but not with TLS (not a TLS server): give a plain port as tcp://, or the broker's TLS port (8883) as ssl://"
+	case errors.As(err, &neterr) && neterr.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		detail = fmt.Sprintf("no TLS answer within %s: %v", timeout, err)
+		fix = "the port accepts connections but gives no TLS answer: check it is the broker's TLS port (8883) and the broker's load"
+	case errors.As(err, &alert):
+		name = "client certificate"
+		fix = "the broker refused the TLS handshake: check that --cert is issued by the broker's CA and not expired"
+	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
+		fix = "the broker closed the connection during the TLS handshake: check the broker's log; it may require another TLS version or a client certificate (--cert)"
+	default:
+		name = "client certificate"
+		fix = "the broker refused the TLS handshake: check that --cert is issued by the broker's CA and not expired"
+	}
+	return name, detail, fix
+}
+
+// ipStrings are the addresses as text.
+func ipStrings(ips []net.IP) []string {
+	out := make([]string, len(ips))
+	for i, ip := range ips {
+		out[i] = ip.String()
+	}
+	return out
+}
+
 // checkMQTT connects under the commissioning identity over MQTT 3.1.1 and
 // checks that the gateway's status may be read and another identity's
 // topic may not; it returns the gateway's retained status when it came.
-func checkMQTT(o BrokerOpts, tc *tls.Config, add func(Check) bool) (status string, ok bool) {
+func checkMQTT(ctx context.Context, o BrokerOpts, addr string, tc *tls.Config, add func(Check) bool) (status string, ok bool) {
 	c := Check{Name: "broker credentials " + o.Username}
 	password := ""
 	if o.PasswordFile != "" {
@@ -208,16 +259,24 @@ func checkMQTT(o BrokerOpts, tc *tls.Config, add func(Check) bool) (status strin
 	}
 	opts := mqtt.NewClientOptions().AddBroker(o.Broker).SetClientID(o.Username).
 		SetUsername(o.Username).SetPassword(password).SetTLSConfig(tc).SetCleanSession(true).
-		SetAutoReconnect(false).SetConnectRetry(false).SetConnectTimeout(o.Timeout).SetProtocolVersion(4)
+		SetAutoReconnect(false).SetConnectRetry(false).SetConnectTimeout(o.Timeout).SetProtocolVersion(4).
+		SetCustomOpenConnectionFn(func(*url.URL, mqtt.ClientOptions) (net.Conn, error) {
+			return dialBroker(ctx, addr, tc, o.Timeout)
+		})
 	cl := mqtt.NewClient(opts)
 	tok := cl.Connect()
 	if !tok.WaitTimeout(o.Timeout) || tok.Error() != nil {
 		err := tok.Error()
-		if err == nil {
-			err = errors.New("no CONNACK in time")
+		c.Status = Fail
+		c.Fix = "check the commissioning user and password (--commission-user, --commission-password-file) and that the broker knows them"
+		var neterr net.Error
+		if err == nil || errors.As(err, &neterr) && neterr.Timeout() || errors.Is(err, errTooLong) {
+			if err == nil {
+				err = fmt.Errorf("no CONNACK within %s", o.Timeout)
+			}
+			c.Fix = "the port does not answer as an MQTT broker does: check the URL (ssl:// for a TLS port such as 8883, tcp:// for a plain one such as 1883) and the broker's load"
 		}
-		c.Status, c.Detail = Fail, err.Error()
-		c.Fix = "check the commissioning user and password (--broker-user, --broker-password-file) and that the broker knows them"
+		c.Detail = err.Error()
 		if strings.Contains(err.Error(), "EOF") || strings.Contains(err.Error(), "reset") {
 			c.Fix = "the broker closed the connection: check that the client certificate is issued by its CA, then the credentials"
 		}

@@ -20,6 +20,31 @@ import (
 // fakeNTP answers NTP requests on 127.0.0.1 with the time now plus skew.
 func fakeNTP(t *testing.T, skew time.Duration) string {
 	t.Helper()
+	return udpServer(t, func(req []byte) []byte { return ntpAnswer(req, skew) })
+}
+
+// ntpAnswer is a server's answer to an NTP request, with the time now
+// plus skew; nil for a request too short.
+func ntpAnswer(req []byte, skew time.Duration) []byte {
+	if len(req) < 48 {
+		return nil
+	}
+	resp := make([]byte, 48)
+	resp[0], resp[1] = 0x24, 2    // version 4, mode 4 (server); stratum 2
+	copy(resp[24:32], req[40:48]) // originate: the request's transmit time
+	ts := time.Now().Add(skew).Sub(ntpEpoch)
+	sec, frac := uint32(ts/time.Second), uint32((uint64(ts%time.Second)<<32)/uint64(time.Second))
+	for _, off := range []int{32, 40} {
+		binary.BigEndian.PutUint32(resp[off:], sec)
+		binary.BigEndian.PutUint32(resp[off+4:], frac)
+	}
+	return resp
+}
+
+// udpServer answers each datagram on 127.0.0.1 with answer's bytes
+// (nothing when nil) until the test ends.
+func udpServer(t *testing.T, answer func(req []byte) []byte) string {
+	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -32,18 +57,9 @@ func fakeNTP(t *testing.T, skew time.Duration) string {
 			if err != nil {
 				return
 			}
-			if n < 48 {
-				continue
+			if resp := answer(buf[:n]); resp != nil {
+				pc.WriteTo(resp, from)
 			}
-			resp := make([]byte, 48)
-			resp[0], resp[1] = 0x24, 2 // version 4, mode 4 (server); stratum 2
-			ts := time.Now().Add(skew).Sub(ntpEpoch)
-			sec, frac := uint32(ts/time.Second), uint32((uint64(ts%time.Second)<<32)/uint64(time.Second))
-			for _, off := range []int{32, 40} {
-				binary.BigEndian.PutUint32(resp[off:], sec)
-				binary.BigEndian.PutUint32(resp[off+4:], frac)
-			}
-			pc.WriteTo(resp, from)
 		}
 	}()
 	return pc.LocalAddr().String()

@@ -49,3 +49,24 @@ func FuzzParseNTP(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFrameLimit: any byte stream from a broker is passed or refused the
+// same whole and split in two, never a panic.
+func FuzzFrameLimit(f *testing.F) {
+	for _, tc := range frames {
+		f.Add(tc.b, uint(len(tc.b)/2))
+	}
+	f.Fuzz(func(t *testing.T, b []byte, split uint) {
+		split = min(split, uint(len(b)))
+		whole := frameLimit{max: 200}
+		parts := frameLimit{max: 200}
+		errWhole := whole.scan(b)
+		errParts := parts.scan(b[:split])
+		if errParts == nil {
+			errParts = parts.scan(b[split:])
+		}
+		if (errWhole == nil) != (errParts == nil) {
+			t.Fatalf("whole: %v; split at %d: %v", errWhole, split, errParts)
+		}
+	})
+}

@@ -30,24 +30,36 @@ type conn5 struct {
 // certificate from the credentials.
 var errTLS = errors.New("TLS handshake")
 
-// dial5 opens an MQTT 5 connection to addr (over TLS when tc is not nil)
-// with a clean start, as user with client ID id. On a refused CONNECT the
-// CONNACK comes back with the error, so that its reason code can be told.
-func dial5(ctx context.Context, addr string, tc *tls.Config, id, user, password string, timeout time.Duration) (*conn5, *paho.Connack, error) {
+// dialBroker connects to addr, over TLS when tc is not nil, within
+// timeout; the connection refuses packets longer than MaxPacket.
+func dialBroker(ctx context.Context, addr string, tc *tls.Config, timeout time.Duration) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	nc, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("commission: %s: %w", addr, err)
+		return nil, fmt.Errorf("commission: %s: %w", addr, err)
 	}
 	if tc != nil {
 		tconn := tls.Client(nc, tc)
 		if err := tconn.HandshakeContext(ctx); err != nil {
 			nc.Close()
-			return nil, nil, fmt.Errorf("commission: %s: %w: %w", addr, errTLS, err)
+			return nil, fmt.Errorf("commission: %s: %w: %w", addr, errTLS, err)
 		}
 		nc = tconn
 	}
+	return limit(nc), nil
+}
+
+// dial5 opens an MQTT 5 connection to addr (over TLS when tc is not nil)
+// with a clean start, as user with client ID id. On a refused CONNECT the
+// CONNACK comes back with the error, so that its reason code can be told.
+func dial5(ctx context.Context, addr string, tc *tls.Config, id, user, password string, timeout time.Duration) (*conn5, *paho.Connack, error) {
+	nc, err := dialBroker(ctx, addr, tc, timeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	c := &conn5{id: id, msgs: make(chan *paho.Publish, 64), lost: make(chan struct{})}
 	var once sync.Once
 	gone := func() { once.Do(func() { close(c.lost) }) }
@@ -64,8 +76,10 @@ func dial5(ctx context.Context, addr string, tc *tls.Config, id, user, password 
 		OnClientError:      func(error) { gone() },
 		OnServerDisconnect: func(*paho.Disconnect) { gone() },
 	})
+	maxPacket := uint32(MaxPacket)
 	ca, err := c.Connect(ctx, &paho.Connect{ClientID: id, Username: user, UsernameFlag: user != "",
-		Password: []byte(password), PasswordFlag: password != "", CleanStart: true, KeepAlive: 30})
+		Password: []byte(password), PasswordFlag: password != "", CleanStart: true, KeepAlive: 30,
+		Properties: &paho.ConnectProperties{MaximumPacketSize: &maxPacket}})
 	if err != nil {
 		nc.Close()
 		return nil, ca, fmt.Errorf("commission: %s: MQTT 5 connect as %s: %w", addr, user, err)
