@@ -315,3 +315,29 @@ func TestHostileMQTT5(t *testing.T) {
 		})
 	}
 }
+
+// TestFloodingPortFails: a port that floods random bytes as fast as a pty
+// takes them is no reader, and the probe of every protocol at every speed
+// still ends.
+func TestFloodingPortFails(t *testing.T) {
+	m, path := rawPTY(t)
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	go func() {
+		noise := make([]byte, 4096)
+		rand.Read(noise)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := m.Write(noise); err != nil {
+				return
+			}
+		}
+	}()
+	if c := probeOne(t, path); c.Status != Fail || c.Reader != nil {
+		t.Fatalf("check %+v, want a failure", c)
+	}
+}
