@@ -28,6 +28,8 @@ const (
 	MaxActive = 100
 	// MaxKept bounds the rollouts kept; the oldest ended ones go first.
 	MaxKept = 1000
+	// MaxQueued bounds the update reports waiting for a Step.
+	MaxQueued = 1 << 20
 )
 
 // Publisher publishes on the broker at QoS 1 and returns once the broker
@@ -78,6 +80,12 @@ type Manager struct {
 	rollouts map[string]*Rollout
 	dirty    map[string]bool
 	lastErr  string
+
+	// qmu guards the reports Observe queued for the next Step, and the
+	// count of those dropped.
+	qmu     sync.Mutex
+	queue   []queued
+	dropped uint64
 }
 
 // Open checks the options and reads the rollouts of o.Dir. Commands of
@@ -201,6 +209,7 @@ func (m *Manager) Create(spec Spec, by string) (*Rollout, error) {
 	plan(r, targets)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.drain()
 	if err := m.checkFree(r); err != nil {
 		return nil, err
 	}
@@ -305,6 +314,7 @@ func (m *Manager) List() ([]Summary, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.drain()
 	out := make([]Summary, 0, len(m.rollouts))
 	for _, r := range m.rollouts {
 		out = append(out, r.Summary())
@@ -322,6 +332,7 @@ func (m *Manager) Get(id string) (*Rollout, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.drain()
 	r, ok := m.rollouts[id]
 	if !ok {
 		return nil, fmt.Errorf("%w: no rollout %q", ErrNotFound, id)
@@ -352,6 +363,7 @@ func (m *Manager) change(id string, f func(*Rollout, time.Time) error) (*Rollout
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.drain()
 	r, ok := m.rollouts[id]
 	if !ok {
 		return nil, fmt.Errorf("%w: no rollout %q", ErrNotFound, id)
@@ -370,21 +382,50 @@ func (m *Manager) change(id string, f func(*Rollout, time.Time) error) (*Rollout
 }
 
 // Observe takes a gateway's status: its update report, when it is of a
-// rollout's command, moves that rollout on (saved by the next Step).
+// rollout's command, moves that rollout on. It only queues the report
+// (at most MaxQueued; more are dropped and counted), so that the caller,
+// the ingest, never waits for a rollout's file to be written; the next
+// Step, or any request, applies it.
 func (m *Manager) Observe(st *telemetry.Status) {
 	if st == nil || st.Update == nil || st.Update.Rollout == "" {
 		return
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.rollouts[st.Update.Rollout]
-	if !ok {
-		return
+	m.qmu.Lock()
+	if len(m.queue) < MaxQueued {
+		m.queue = append(m.queue, queued{gateway: st.Gateway, rep: *st.Update})
+	} else {
+		m.dropped++
 	}
-	if r.observe(st.Gateway, st.Update, m.o.Now().UTC()) {
-		m.dirty[r.ID] = true
-		m.wake()
+	m.qmu.Unlock()
+	m.wake()
+}
+
+// queued is an update report waiting to be applied.
+type queued struct {
+	gateway string
+	rep     telemetry.UpdateReport
+}
+
+// drain applies the queued reports. Called with m.mu.
+func (m *Manager) drain() {
+	m.qmu.Lock()
+	q := m.queue
+	m.queue = nil
+	m.qmu.Unlock()
+	now := m.o.Now().UTC()
+	for i := range q {
+		r, ok := m.rollouts[q[i].rep.Rollout]
+		if ok && r.observe(q[i].gateway, &q[i].rep, now) {
+			m.dirty[r.ID] = true
+		}
 	}
+}
+
+// Dropped returns the reports dropped because too many were queued.
+func (m *Manager) Dropped() uint64 {
+	m.qmu.Lock()
+	defer m.qmu.Unlock()
+	return m.dropped
 }
 
 // wake makes Run step now.
@@ -413,6 +454,7 @@ func (m *Manager) Step(ctx context.Context) error {
 	var errs []error
 	var out []message
 	m.mu.Lock()
+	m.drain()
 	for id, r := range m.rollouts {
 		if r.advance(now) {
 			m.dirty[id] = true
