@@ -7,10 +7,13 @@ var (
 		"Rollouts kept, by state.", []string{"state"}, nil)
 	rolloutGatewaysDesc = prometheus.NewDesc("ngic_controller_rollout_gateways",
 		"Gateways of the rollouts kept, by state (updated, failed, withdrawn, pending).", []string{"state"}, nil)
+	rolloutDroppedDesc = prometheus.NewDesc("ngic_controller_rollout_reports_dropped_total",
+		"Update reports dropped because too many waited to be applied.", nil, nil)
 )
 
-// Collector returns the rollouts' metrics: rollouts by state, and their
-// gateways updated, failed, withdrawn and pending.
+// Collector returns the rollouts' metrics: rollouts by state, their
+// gateways updated, failed, withdrawn and pending, and the reports
+// dropped.
 func (m *Manager) Collector() prometheus.Collector { return collector{m} }
 
 type collector struct{ m *Manager }
@@ -19,6 +22,7 @@ type collector struct{ m *Manager }
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- rolloutsDesc
 	ch <- rolloutGatewaysDesc
+	ch <- rolloutDroppedDesc
 }
 
 // Collect implements prometheus.Collector.
@@ -44,4 +48,5 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for s, n := range gws {
 		ch <- prometheus.MustNewConstMetric(rolloutGatewaysDesc, prometheus.GaugeValue, float64(n), s)
 	}
+	ch <- prometheus.MustNewConstMetric(rolloutDroppedDesc, prometheus.CounterValue, float64(c.m.Dropped()))
 }
