@@ -75,6 +75,11 @@ func TestRolloutHealthyWithGatewayOffline(t *testing.T) {
 	offline.Connect()
 	waitFor(t, "the rollout to complete", func() bool { return getRollout(t, s, r.ID).State == rollout.StateCompleted })
 	final := getRollout(t, s, r.ID)
+	for i := 1; i < len(final.Waves); i++ {
+		if prev, w := final.Waves[i-1], final.Waves[i]; w.Started.Before(prev.Ended) || prev.Ended.IsZero() || w.Updated != w.Size {
+			t.Errorf("wave %d %+v after wave %d %+v", i+1, w, i, prev)
+		}
+	}
 	for _, g := range final.Gateways {
 		if g.State != rollout.GatewayUpdated || gws[g.Name].Version() != rollouttest.BundleVersion {
 			t.Errorf("%s: %s, runs %s", g.Name, g.State, gws[g.Name].Version())
