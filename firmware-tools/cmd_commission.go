@@ -23,6 +23,7 @@ func newCommissionCmd() *cobra.Command {
 		pull    string
 		site    commission.Site
 		cfgPath string
+		edgeCfg string
 		bo      commission.BrokerOpts
 	)
 	c := &cobra.Command{
@@ -46,6 +47,11 @@ func newCommissionCmd() *cobra.Command {
 			p, err := commission.ParsePull(pull)
 			if err != nil {
 				return err
+			}
+			if edgeCfg != "" {
+				if err := siteFromEdgeConfig(cmd.Flags().Changed, edgeCfg, &site); err != nil {
+					return err
+				}
 			}
 			checks, err := commission.ProbeSerial(ctx, o)
 			if err != nil && len(checks) == 0 {
@@ -86,6 +92,7 @@ func newCommissionCmd() *cobra.Command {
 	f.StringArrayVar(&pins, "gpio", nil, "GPIO line of a photo-eye to watch (repeatable): cross its beam during the watch")
 	f.DurationVar(&watch, "watch", 10*time.Second, "how long to watch each --gpio line")
 	f.StringVar(&pull, "pull", "none", "pull resistor on the --gpio lines: up (NPN), down (PNP), float or none (the board's)")
+	f.StringVar(&edgeCfg, "edge-config", "", "take the gateway's name, broker, credentials and spool from this edge configuration (the flags given win)")
 	f.StringVar(&cfgPath, "write-config", "", "write an edge configuration with what was found to this file, if ngic-edge check-config accepts it")
 	f.StringVar(&site.Gateway, "gateway", "", "the gateway's name, for the broker checks and --write-config")
 	f.StringVar(&site.Broker, "broker", "", "the broker URL (ssl://host:8883): checked under the commissioning identity, and written by --write-config (default: embedded)")
@@ -103,4 +110,27 @@ func newCommissionCmd() *cobra.Command {
 	f.DurationVar(&bo.MinValidity, "cert-min-validity", commission.DefaultBrokerOpts.MinValidity, "how long the certificates must stay valid")
 	f.BoolVar(&jsonOut, "json", false, "print the report as JSON")
 	return c
+}
+
+// siteFromEdgeConfig sets each field of site whose flag was not given
+// (changed tells) from the edge configuration at path.
+func siteFromEdgeConfig(changed func(flag string) bool, path string, site *commission.Site) error {
+	from, err := commission.ReadSite(path)
+	if err != nil {
+		return err
+	}
+	for flag, v := range map[string]struct {
+		dst *string
+		v   string
+	}{
+		"gateway": {&site.Gateway, from.Gateway}, "broker": {&site.Broker, from.Broker},
+		"username": {&site.Username, from.Username}, "password-file": {&site.PasswordFile, from.PasswordFile},
+		"ca": {&site.CAFile, from.CAFile}, "cert": {&site.CertFile, from.CertFile},
+		"key": {&site.KeyFile, from.KeyFile}, "spool": {&site.SpoolPath, from.SpoolPath},
+	} {
+		if !changed(flag) {
+			*v.dst = v.v
+		}
+	}
+	return nil
 }

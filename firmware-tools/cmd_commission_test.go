@@ -122,6 +122,19 @@ func TestCommissionBrokerRights(t *testing.T) {
 		}
 	}
 
+	// The gateway's side from its edge configuration, as ngic-edge runs it.
+	edgeCfg, err := commission.EdgeConfig(commission.Site{Gateway: "cabinet-7", Broker: "ssl://" + m.Addr, Username: "cabinet-7",
+		PasswordFile: file("gw-pw", "gw-pw\n"), CAFile: m.PKI.CAFile, CertFile: gcert, KeyFile: gkey}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, ok = signRun(t, bin, "commission", "--port", reader.Path, "--protocol", "chafon", "--cert-min-validity", "1h",
+		"--edge-config", file("edge.yaml", string(edgeCfg)), "--commission-password-file", file("commission-pw", "commission-pw"),
+		"--commission-cert", ccert, "--commission-key", ckey)
+	if !ok || !strings.Contains(out, "ok    "+rights[len(rights)-1]+": ") {
+		t.Errorf("with --edge-config: ok=%v\n%s", ok, out)
+	}
+
 	out, _, ok = signRun(t, bin, append(args, "--password-file", file("wrong", "not-the-password"))...)
 	if ok || !strings.Contains(out, "FAIL  gateway credentials cabinet-7: refused: 0x87 Not authorized\n      -> check the gateway's user") {
 		t.Errorf("with a wrong gateway password: ok=%v\n%s", ok, out)

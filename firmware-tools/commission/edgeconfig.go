@@ -116,6 +116,23 @@ func WriteEdgeConfig(path string, data []byte) error {
 	return nil
 }
 
+// ReadSite reads the gateway's name, broker, credentials and spool from
+// the edge configuration at path, as ngic-edge would run it, without
+// looking at the files it names: commission checks those itself.
+func ReadSite(path string) (Site, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Site{}, fmt.Errorf("commission: %w", err)
+	}
+	c, err := config.Parse(path, data)
+	if err != nil {
+		return Site{}, fmt.Errorf("commission: %w", err)
+	}
+	m := c.MQTT
+	return Site{Gateway: c.Gateway, Broker: m.Broker, Username: m.Username, PasswordFile: m.PasswordFile,
+		CAFile: m.TLS.CAFile, CertFile: m.TLS.CertFile, KeyFile: m.TLS.KeyFile, SpoolPath: c.Spool.Path}, nil
+}
+
 func or(s, def string) string {
 	if s == "" {
 		return def

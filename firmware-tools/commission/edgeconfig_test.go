@@ -55,3 +55,29 @@ func TestEdgeConfigRefused(t *testing.T) {
 		t.Errorf("file changed to %q", b)
 	}
 }
+
+// TestReadSiteRoundTrip: the site an edge configuration was written from
+// is read back from it; a file that is no edge configuration is refused
+// with its name.
+func TestReadSiteRoundTrip(t *testing.T) {
+	site := Site{Gateway: "cabinet-7", Broker: "ssl://mqtt.example.net:8883", Username: "cabinet-7", PasswordFile: "/etc/ngic/pw",
+		CAFile: "/etc/ngic/ca.pem", CertFile: "/etc/ngic/gw.pem", KeyFile: "/etc/ngic/gw.key", SpoolPath: "/var/lib/ngic/spool.db"}
+	data, err := EdgeConfig(site, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "edge.yaml")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadSite(path)
+	if err != nil || got != site {
+		t.Fatalf("read %+v, %v; want %+v", got, err, site)
+	}
+	if err := os.WriteFile(path, []byte("gateway: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadSite(path); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("a broken file: %v, want an error naming it", err)
+	}
+}
