@@ -64,7 +64,10 @@ func (o *Objects) addWalk(root string, pdus []gosnmp.SnmpPDU) {
 	outside := false // an object not under root: the run is not its column
 	for _, p := range pdus {
 		k := normOID(p.Name)
-		outside = outside || !underOID(k, root)
+		if !underOID(k, root) {
+			outside = true
+			o.loose = append(o.loose, k) // it may lie under another root
+		}
 		if !absent(p) {
 			o.byOID[k] = p
 		}
@@ -78,8 +81,14 @@ func (o *Objects) addWalk(root string, pdus []gosnmp.SnmpPDU) {
 		o.runs[root] = nil
 		return
 	}
+	if pdus == nil {
+		pdus = noObjects // nil marks a run that is not a column
+	}
 	o.runs[root] = pdus
 }
+
+// noObjects is the run of a root whose walk returned nothing.
+var noObjects = []gosnmp.SnmpPDU{}
 
 // runColumn returns Column(root) from root's run, or an empty column when
 // no run and no object of Add reaches under root; it returns false when

@@ -85,7 +85,9 @@ func TestColumnOfWalks(t *testing.T) {
 		build func(o *Objects)
 		want  string
 	}{
-		"alone": {func(o *Objects) { o.addWalk(col, run) }, "1=1 2=2"},
+		"alone":                              {func(o *Objects) { o.addWalk(col, run) }, "1=1 2=2"},
+		"empty walk, object of another walk": {func(o *Objects) { o.addWalk(col, nil); o.addWalk(entry+".2", run[:1]) }, "1=1"},
+		"empty walk":                         {func(o *Objects) { o.addWalk(col, nil); o.addWalk(entry+".2", nil) }, ""},
 		"entry walked": {func(o *Objects) {
 			o.addWalk(col, run)
 			o.addWalk(entry, []gosnmp.SnmpPDU{pdu(".1.3.6.1.2.1.2.2.1.1.2", 7)})

@@ -87,15 +87,17 @@ func FuzzWalkResponses(f *testing.F) {
 			}
 			w.feed(vbs)
 		}
+		res := w.result()
 		for _, r := range w.roots {
 			if !r.done {
 				t.Fatalf("root %s not done at the end", r.root)
 			}
-			if len(r.objs) > maxRows {
-				t.Fatalf("root %s kept %d objects beyond the bound of %d", r.root, len(r.objs), maxRows)
+			objs := res[r.key]
+			if len(objs) > maxRows || len(objs) != r.n {
+				t.Fatalf("root %s kept %d objects (counted %d), the bound is %d", r.root, len(objs), r.n, maxRows)
 			}
 			prev := r.root
-			for _, o := range r.objs {
+			for _, o := range objs {
 				if !underRoot(o.Name, r.root) || oidCompare(o.Name, prev) <= 0 {
 					t.Fatalf("root %s kept %s after %s", r.root, o.Name, prev)
 				}

@@ -375,6 +375,8 @@ func (s *Session) Walk(ctx context.Context, roots []string) (map[string][]gosnmp
 		lim.maxRep = 1
 	}
 	w := newWalker(s.cfg.Target, roots, lim)
+	w.reuseBufs()
+	defer w.recycle()
 	for {
 		oids := w.next()
 		if oids == nil {

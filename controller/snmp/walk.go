@@ -3,6 +3,7 @@ package snmp
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -30,6 +31,46 @@ type walker struct {
 	warnings []error
 	active   []int    // indices into roots of the last request
 	oids     []string // OIDs of the last request
+	// kept holds the objects kept, all roots together in the order they
+	// came, and owner the root of each: result gives every root its
+	// slice of one array, rather than each root's slice growing on its
+	// own.
+	kept  []gosnmp.SnmpPDU
+	owner []int32
+	buf   *walkBuf // where kept and owner came from, nil if not pooled
+}
+
+// walkBuf is a walker's kept and owner, reused by the next walk (of any
+// session) through walkBufs: a poll's objects are copied into one array
+// per walk (result), so the buffers they were gathered in need not be new.
+type walkBuf struct {
+	kept  []gosnmp.SnmpPDU
+	owner []int32
+}
+
+var walkBufs = sync.Pool{New: func() any { return new(walkBuf) }}
+
+// maxPooledKept bounds the walk buffers kept for reuse (some 200 KB): a
+// walk of a huge table does not pin its buffers for good.
+const maxPooledKept = 4096
+
+// reuseBufs gives w pooled buffers; recycle returns them.
+func (w *walker) reuseBufs() {
+	w.buf = walkBufs.Get().(*walkBuf)
+	w.kept, w.owner = w.buf.kept[:0], w.buf.owner[:0]
+}
+
+// recycle hands w's buffers, cleared, to the next walk.
+func (w *walker) recycle() {
+	b := w.buf
+	w.buf = nil
+	if b == nil || cap(w.kept) > maxPooledKept {
+		return
+	}
+	clear(w.kept)
+	b.kept, b.owner = w.kept[:0], w.owner[:0]
+	w.kept, w.owner = nil, nil
+	walkBufs.Put(b)
 }
 
 // walkRoot is the progress of one root.
@@ -38,7 +79,7 @@ type walkRoot struct {
 	root string // normOID form
 	cur  string // last OID fetched (the root itself at first)
 	done bool
-	objs []gosnmp.SnmpPDU
+	n    int // objects kept
 }
 
 // walkLimits bound one walk.
@@ -156,7 +197,7 @@ func (w *walker) feed(vbs []gosnmp.SnmpPDU) {
 			continue
 		}
 		progress = true
-		if len(r.objs) >= w.maxRows {
+		if r.n >= w.maxRows {
 			// An object beyond the bound: the table is longer than what
 			// is kept. (A table of exactly maxRows objects ends above,
 			// whole, at the first OID past the root.)
@@ -177,7 +218,9 @@ func (w *walker) feed(vbs []gosnmp.SnmpPDU) {
 		}
 		w.bytes += cost
 		vb.Name = name
-		r.objs = append(r.objs, *vb)
+		w.kept = append(w.kept, *vb)
+		w.owner = append(w.owner, int32(i))
+		r.n++
 		r.cur = name
 	}
 	if !progress {
@@ -308,9 +351,25 @@ func (w *walker) agentError(status gosnmp.SNMPError, index uint8) {
 
 // result returns the objects per root, keyed as the caller spelt them.
 func (w *walker) result() map[string][]gosnmp.SnmpPDU {
+	all := make([]gosnmp.SnmpPDU, len(w.kept))
+	at := make([]int, len(w.roots)) // where each root's next object goes
+	n := 0
+	for i := range w.roots {
+		at[i] = n
+		n += w.roots[i].n
+	}
 	m := make(map[string][]gosnmp.SnmpPDU, len(w.roots))
-	for _, r := range w.roots {
-		m[r.key] = r.objs
+	for i, r := range w.roots {
+		if r.n > 0 {
+			m[r.key] = all[at[i] : at[i]+r.n : at[i]+r.n]
+		} else {
+			m[r.key] = nil
+		}
+	}
+	for k := range w.kept {
+		i := w.owner[k]
+		all[at[i]] = w.kept[k]
+		at[i]++
 	}
 	return m
 }
