@@ -108,6 +108,10 @@ func TestRolloutSurvivesKill9(t *testing.T) {
 	if !strings.Contains(out, id) || !strings.Contains(out, "completed") {
 		t.Errorf("list:\n%s", out)
 	}
+	out = rolloutCLI(t, s, "status", id)
+	if !strings.Contains(out, "rollout "+id+": completed") || !strings.Contains(out, "WAVE") || strings.Count(out, "\n") != 2+1+5 {
+		t.Errorf("status:\n%s", out)
+	}
 	p.stop(t)
 }
 
