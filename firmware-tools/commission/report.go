@@ -12,14 +12,19 @@ type Report struct {
 	Checks []Check `json:"checks"`
 	// Failed counts the checks that failed; a skipped one is no failure.
 	Failed int `json:"failed"`
+	// Skipped counts the checks not made (Skip).
+	Skipped int `json:"skipped"`
 }
 
 // NewReport counts the failures of checks.
 func NewReport(checks []Check) Report {
 	r := Report{Checks: checks}
 	for _, c := range checks {
-		if c.Status == Fail {
+		switch c.Status {
+		case Fail:
 			r.Failed++
+		case Skip:
+			r.Skipped++
 		}
 	}
 	return r
@@ -45,7 +50,11 @@ func (r Report) WriteText(w io.Writer) error {
 			}
 		}
 	}
-	_, err := fmt.Fprintf(w, "%d checks, %d failed\n", len(r.Checks), r.Failed)
+	skipped := ""
+	if r.Skipped > 0 {
+		skipped = fmt.Sprintf(", %d skipped", r.Skipped)
+	}
+	_, err := fmt.Fprintf(w, "%d checks, %d failed%s\n", len(r.Checks), r.Failed, skipped)
 	if err != nil {
 		return fmt.Errorf("commission: report: %w", err)
 	}
