@@ -194,6 +194,13 @@ func (s *server) Offer(gw, id, version string, b []byte) *telemetry.UpdateComman
 	return c
 }
 
+// SetCommand makes c the command for gateway gw.
+func (s *server) SetCommand(gw string, c *telemetry.UpdateCommand) {
+	s.mu.Lock()
+	s.commands[gw] = c
+	s.mu.Unlock()
+}
+
 // Hold makes downloads of the bundle stop after n bytes until Release.
 func (s *server) Hold(sha string, n int64) {
 	s.mu.Lock()

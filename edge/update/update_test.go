@@ -126,6 +126,7 @@ func TestUpdateRefusals(t *testing.T) {
 		before := r.srv.served.Load()
 		c := r.srv.Offer(g.name, tc.id, tc.version, tc.bundle)
 		st := g.waitStep(oldVersion, c.ID, telemetry.UpdateRefused)
+		t.Logf("%s: refused: %s", tc.id, st.Update.Reason)
 		if !strings.Contains(st.Update.Reason, tc.reason) {
 			t.Errorf("%s: refused for %q, want %q", tc.id, st.Update.Reason, tc.reason)
 		}
@@ -140,6 +141,17 @@ func TestUpdateRefusals(t *testing.T) {
 		if _, err := os.Stat(g.layout.PartPath(hex.EncodeToString(sum[:]))); err == nil {
 			t.Errorf("%s: the refused download is kept", tc.id)
 		}
+	}
+	// A bundle larger than the disk can take is refused from the command.
+	c := *r.srv.Offer(g.name, "huge", newVersion, good)
+	c.Size = 1 << 50
+	before := r.srv.served.Load()
+	r.srv.SetCommand(g.name, &c)
+	if st := g.waitStep(oldVersion, c.ID, telemetry.UpdateRefused); !strings.Contains(st.Update.Reason, "too-large") {
+		t.Errorf("huge: refused for %q", st.Update.Reason)
+	}
+	if r.srv.served.Load() != before {
+		t.Error("huge: downloaded")
 	}
 	if ents, _ := os.ReadDir(g.layout.SlotDir("a")); len(ents) != 0 {
 		t.Errorf("a refused bundle left files in slot a: %v", ents)
@@ -165,6 +177,7 @@ func TestRollBack(t *testing.T) {
 			g := r.start(t, tc.o)
 			c := r.srv.Offer(g.name, "bad-"+tc.program, newVersion, makeBundle(t, r.p[tc.program], newVersion, "", r.sig.priv))
 			st := g.waitStep(oldVersion, c.ID, telemetry.UpdateRolledBack)
+			t.Logf("rolled back: %s", st.Update.Reason)
 			if !strings.Contains(st.Update.Reason, tc.reason) {
 				t.Errorf("rolled back for %q, want %q", st.Update.Reason, tc.reason)
 			}
