@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -255,48 +254,18 @@ func scaleCycles(b *testing.B, n int) {
 }
 
 // startRecorder relays each datagram to upstream and its answer back,
-// keeping a copy of every answer until take is called, which returns them
-// and starts anew.
+// keeping every answer until take is called, which returns them and
+// starts anew.
 func startRecorder(tb testing.TB, upstream string) (addr string, take func() [][]byte) {
 	tb.Helper()
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { conn.Close() })
 	var mu sync.Mutex
 	var answers [][]byte
-	go func() {
-		buf := make([]byte, 65535)
-		for {
-			n, from, err := conn.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			req := append([]byte(nil), buf[:n]...)
-			go func() {
-				up, err := net.Dial("udp", upstream)
-				if err != nil {
-					return
-				}
-				defer up.Close()
-				if _, err := up.Write(req); err != nil {
-					return
-				}
-				_ = up.SetReadDeadline(time.Now().Add(10 * time.Second))
-				resp := make([]byte, 65535)
-				m, err := up.Read(resp)
-				if err != nil {
-					return
-				}
-				mu.Lock()
-				answers = append(answers, resp[:m:m])
-				mu.Unlock()
-				_, _ = conn.WriteTo(resp[:m], from)
-			}()
-		}
-	}()
-	return conn.LocalAddr().String(), func() [][]byte {
+	addr = startRelay(tb, upstream, func(resp []byte) {
+		mu.Lock()
+		answers = append(answers, resp)
+		mu.Unlock()
+	})
+	return addr, func() [][]byte {
 		mu.Lock()
 		defer mu.Unlock()
 		a := answers

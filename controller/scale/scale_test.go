@@ -31,14 +31,22 @@ var wantClass = map[string]device.Class{
 // poller's timeout is met by construction, not by a race of two durations.
 func startSlowAgent(t *testing.T, upstream string) (addr string, release func()) {
 	t.Helper()
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	held := make(chan struct{})
 	var once sync.Once
 	release = func() { once.Do(func() { close(held) }) }
-	t.Cleanup(func() { release(); conn.Close() })
+	t.Cleanup(release)
+	return startRelay(t, upstream, func([]byte) { <-held }), release
+}
+
+// startRelay relays each datagram to upstream, from a socket of its own,
+// and its answer back after passing it to answer (which may block).
+func startRelay(tb testing.TB, upstream string, answer func(resp []byte)) string {
+	tb.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close() })
 	go func() {
 		buf := make([]byte, 65535)
 		for {
@@ -56,18 +64,18 @@ func startSlowAgent(t *testing.T, upstream string) (addr string, release func())
 				if _, err := up.Write(req); err != nil {
 					return
 				}
-				_ = up.SetReadDeadline(time.Now().Add(5 * time.Second))
+				_ = up.SetReadDeadline(time.Now().Add(10 * time.Second))
 				resp := make([]byte, 65535)
 				m, err := up.Read(resp)
 				if err != nil {
 					return
 				}
-				<-held
+				answer(resp[:m:m])
 				_, _ = conn.WriteTo(resp[:m], from)
 			}()
 		}
 	}()
-	return conn.LocalAddr().String(), release
+	return conn.LocalAddr().String()
 }
 
 func TestHarnessPollsFarmWithDeadAndSlowAgents(t *testing.T) {
