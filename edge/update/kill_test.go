@@ -2,6 +2,7 @@ package update_test
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/ngic/ngic/telemetry"
@@ -84,4 +85,21 @@ func trialWritten(g *gw, _ string, _ int64) bool {
 func onTrial(g *gw, _ string, _ int64) bool {
 	st, err := g.layout.ReadState()
 	return err == nil && st.Trial != nil && st.Trial.Boots >= 1
+}
+
+// TestSupervisorKillCountsABoot: a kill -9 of the supervisor while a new
+// version is on trial counts as one of its boots, so a version that takes
+// the whole machine down with it cannot stay on trial for ever.
+func TestSupervisorKillCountsABoot(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	g := r.start(t, gwOpts{maxBoots: 1})
+	c := r.srv.Offer(g.name, "kill-boot", newVersion, makeBundle(t, r.p["unhealthy"], newVersion, "", r.sig.priv))
+	g.waitFor("the trial", func() bool { return onTrial(g, "", 0) })
+	g.killSupervisor()
+	g.startSupervisor()
+	st := g.waitStep(oldVersion, c.ID, telemetry.UpdateRolledBack)
+	if want := "ended before proving healthy in each of its 1 boots"; !strings.Contains(st.Update.Reason, want) {
+		t.Errorf("rolled back for %q, want %q", st.Update.Reason, want)
+	}
 }

@@ -173,7 +173,7 @@ func (s *Supervisor) runTrial(ctx context.Context) error {
 	}
 	trial := *st.Trial
 	if exhausted {
-		return s.rollBack(fmt.Sprintf("%s exited before proving healthy %d times", trial.To, trial.Boots))
+		return s.rollBack(fmt.Sprintf("%s ended before proving healthy in each of its %d boots", trial.To, trial.Boots))
 	}
 	if err := s.l.clearHealthy(); err != nil {
 		return err
@@ -207,12 +207,25 @@ func (s *Supervisor) runTrial(ctx context.Context) error {
 		return err
 	}
 	if trial.Boots >= s.opts.MaxBoots {
-		return s.rollBack(fmt.Sprintf("%s exited before proving healthy %d times; last: %v", trial.To, trial.Boots, err))
+		return s.rollBack(fmt.Sprintf("%s ended before proving healthy in each of its %d boots; last: %s",
+			trial.To, trial.Boots, exitStatus(err)))
 	}
 	return err
 }
 
 var errNoTrial = errors.New("update: no trial")
+
+// exitStatus says how a child ended, from runChild's error.
+func exitStatus(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.String() // "exit status 3", "signal: killed"
+	}
+	if err == nil {
+		return "exit status 0"
+	}
+	return err.Error()
+}
 
 // watchTrial waits for the child on trial to prove healthy and keeps it
 // (""), or returns why it is rolled back after killing it. decided is false
@@ -227,8 +240,11 @@ func (s *Supervisor) watchTrial(ctx context.Context, p *os.Process, t Trial) (re
 		case <-ctx.Done():
 			return "", false
 		case <-deadline.C:
-			s.stop(p)
-			return fmt.Sprintf("%s did not prove healthy within %s (hung or unhealthy)", t.To, s.opts.HealthTimeout), true
+			if s.stop(p) {
+				return fmt.Sprintf("%s did not prove healthy within %s, nor stop on SIGTERM within %s: hung",
+					t.To, s.opts.HealthTimeout, StopGrace), true
+			}
+			return fmt.Sprintf("%s did not prove healthy within %s: unhealthy", t.To, s.opts.HealthTimeout), true
 		case <-tick.C:
 		}
 		ok, err := s.l.healthyFor(t.ID)
@@ -284,21 +300,17 @@ func (s *Supervisor) rollBack(reason string) error {
 	return err
 }
 
-// stop asks p to stop, and kills it after StopGrace.
-func (s *Supervisor) stop(p *os.Process) {
+// stop asks p to stop, and kills it after StopGrace; it tells whether it
+// had to kill it.
+func (s *Supervisor) stop(p *os.Process) (killed bool) {
 	p.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := 0; i < int(StopGrace/(50*time.Millisecond)); i++ {
-			if p.Signal(syscall.Signal(0)) != nil {
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
+	for end := time.Now().Add(StopGrace); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if p.Signal(syscall.Signal(0)) != nil {
+			return false // reaped by runChild's Wait
 		}
-		p.Kill()
-	}()
-	<-done
+	}
+	p.Kill()
+	return true
 }
 
 // runChild runs prog with the supervisor's child arguments and extra

@@ -167,9 +167,9 @@ func TestRollBack(t *testing.T) {
 		program, reason string
 		o               gwOpts
 	}{
-		{"crash", "exited before proving healthy 2 times", gwOpts{maxBoots: 2, healthTimeout: "60s"}},
-		{"hang", "did not prove healthy within 4s", gwOpts{healthTimeout: "4s"}},
-		{"unhealthy", "did not prove healthy within 4s", gwOpts{healthTimeout: "4s"}},
+		{"crash", "ended before proving healthy in each of its 2 boots; last: exit status 3", gwOpts{maxBoots: 2, healthTimeout: "60s"}},
+		{"hang", "did not prove healthy within 4s, nor stop on SIGTERM within 15s: hung", gwOpts{healthTimeout: "4s"}},
+		{"unhealthy", "did not prove healthy within 4s: unhealthy", gwOpts{healthTimeout: "4s"}},
 	} {
 		t.Run(tc.program, func(t *testing.T) {
 			t.Parallel()
