@@ -6,7 +6,11 @@
 # the Debian packages of each target (tools/ngic-pkg: ngic-edge, ngic-fwtool,
 # ngic-controller; files dated SOURCE_DATE_EPOCH, else the last commit).
 #
-#   scripts/release.sh [--key FILE | --no-sign] [--no-deb] [--out DIR] [--targets "OS/ARCH[/GOARM] ..."] [--unstripped]
+#   scripts/release.sh [--key FILE | --no-sign] [--no-deb] [--out DIR] [--targets "OS/ARCH[/GOARM] ..."]
+#                      [--only PROGRAM] [--unstripped]
+#
+# --only builds that one program (e.g. ngic-edge, for a measurement), and
+# no package.
 #
 # --key defaults to $NGIC_RELEASE_KEY (a private key from `ngic-fwtool keygen`);
 # without a key the script stops unless --no-sign is given. VERSION (the
@@ -25,6 +29,7 @@ out=bin/release
 targets="linux/arm64 linux/arm/7 linux/amd64"
 sign=1
 deb=1
+only=""
 strip="-s -w"
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -33,6 +38,7 @@ while [ $# -gt 0 ]; do
 	--targets) targets="$2"; shift 2 ;;
 	--no-sign) sign=0; shift ;;
 	--no-deb) deb=0; shift ;;
+	--only) only="$2"; deb=0; shift 2 ;;
 	--unstripped) strip=""; shift ;;
 	*) echo "release: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -87,6 +93,7 @@ for target in $targets; do
 	for p in $programs; do
 		prog="${p%%:*}"
 		pkg="${p#*:}"
+		if [ -n "$only" ] && [ "$prog" != "$only" ]; then continue; fi
 		flags=()
 		if [ "$prog" != ngic-controller ]; then flags=("${gateway_flags[@]}"); fi
 		CGO_ENABLED=0 GOOS="$goos" GOARCH="$goarch" GOARM="$goarm" \
