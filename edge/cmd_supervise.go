@@ -30,7 +30,11 @@ func newSuperviseCmd() *cobra.Command {
 			"the configuration named by --config in the arguments; the flags override them.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			u := childUpdateConfig(args)
+			log := cli.Logger("info").With("component", "supervisor")
+			u, err := childUpdateConfig(args)
+			if err != nil {
+				log.Warn("update settings from the defaults and flags only", "err", err)
+			}
 			if cmd.Flags().Changed("root") {
 				u.Root = root
 			}
@@ -44,7 +48,6 @@ func newSuperviseCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("supervise: %w", err)
 			}
-			log := cli.Logger("info").With("component", "supervisor")
 			s, err := update.NewSupervisor(update.SupervisorOpts{Layout: update.Layout{Root: u.Root}, Args: args,
 				Self: self, HealthTimeout: u.HealthTimeout, MaxBoots: u.MaxBoots, Logger: log})
 			if err != nil {
@@ -65,9 +68,10 @@ func newSuperviseCmd() *cobra.Command {
 
 // childUpdateConfig returns the update section of the configuration the
 // child's arguments name (--config FILE, -c FILE, --config=FILE; the run
-// default otherwise), with defaults. A file that cannot be read gives the
-// defaults: the supervisor must run whatever the configuration holds.
-func childUpdateConfig(args []string) config.Update {
+// default otherwise), with defaults. A file that cannot be read or is not
+// valid gives the defaults, with the error: the supervisor must run
+// whatever the configuration holds.
+func childUpdateConfig(args []string) (config.Update, error) {
 	path := "/etc/ngic/edge.yaml"
 	for i, a := range args {
 		switch {
@@ -77,10 +81,13 @@ func childUpdateConfig(args []string) config.Update {
 			path = a[len("--config="):]
 		}
 	}
-	if b, err := os.ReadFile(path); err == nil {
-		if cfg, err := config.Parse(path, b); err == nil {
-			return cfg.Update
+	b, err := os.ReadFile(path)
+	if err == nil {
+		var cfg *config.Config
+		if cfg, err = config.Parse(path, b); err == nil {
+			return cfg.Update, nil
 		}
 	}
-	return config.Update{Root: config.DefaultUpdateRoot, HealthTimeout: config.DefaultHealthTimeout, MaxBoots: config.DefaultMaxBoots}
+	return config.Update{Root: config.DefaultUpdateRoot, HealthTimeout: config.DefaultHealthTimeout,
+		MaxBoots: config.DefaultMaxBoots}, err
 }
