@@ -332,12 +332,22 @@ func (m *Manager) Get(id string) (*Rollout, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	r, err := m.find(id)
+	if err != nil {
+		return nil, err
+	}
+	return r.clone(), nil
+}
+
+// find returns the rollout id, the queued reports applied. Called with
+// m.mu.
+func (m *Manager) find(id string) (*Rollout, error) {
 	m.drain()
 	r, ok := m.rollouts[id]
 	if !ok {
 		return nil, fmt.Errorf("%w: no rollout %q", ErrNotFound, id)
 	}
-	return r.clone(), nil
+	return r, nil
 }
 
 // Pause stops the rollout id from starting waves.
@@ -363,10 +373,9 @@ func (m *Manager) change(id string, f func(*Rollout, time.Time) error) (*Rollout
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.drain()
-	r, ok := m.rollouts[id]
-	if !ok {
-		return nil, fmt.Errorf("%w: no rollout %q", ErrNotFound, id)
+	r, err := m.find(id)
+	if err != nil {
+		return nil, err
 	}
 	before := r.clone()
 	if err := f(r, m.o.Now().UTC()); err != nil {
