@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"os/exec"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,49 +139,88 @@ func BenchmarkBulkwalkVsSnmpsim(b *testing.B) {
 
 // BenchmarkServeCPU serves the shared recordings from a child process,
 // batched and one datagram per system call (the path before batches),
-// and drives it with the batched load generator: GETBULKs of 25 varbinds
-// of ifTable to every agent in turn, 256 or 8 in flight. It reports the
-// simulator's own CPU per request and heap allocations per request (from
-// the child's getrusage and MemStats, so the generator's are not counted)
-// and the requests answered per second. NGIC_SIMULATOR_PROFILE=FILE
-// writes the child's CPU profile.
+// and drives it with GETBULKs of 25 varbinds of ifTable to every agent in
+// turn: from the batched load generator with 256 or 8 requests in flight,
+// or from 8 plain sockets with one request in flight each (as pollers do).
+// It reports the simulator's own CPU per request and heap allocations per
+// request (from the child's getrusage and MemStats, so the load's are not
+// counted) and the requests answered per second.
+// NGIC_SIMULATOR_PROFILE=FILE writes the child's CPU profile.
 func BenchmarkServeCPU(b *testing.B) {
 	s, _ := loadAll(b)
-	for _, c := range []struct {
-		name     string
-		batch    int
-		workers  int
-		inFlight int
-	}{
-		{"batched/inflight=256", DefaultOptions.Batch, 0, 256}, {"plain/inflight=256", 1, 0, 256},
-		{"batched/inflight=8", DefaultOptions.Batch, 0, 8}, {"plain/inflight=8", 1, 0, 8},
-		{"batched1/inflight=256", DefaultOptions.Batch, 1, 256}, {"plain1/inflight=256", 1, 1, 256},
-		{"batched1/inflight=8", DefaultOptions.Batch, 1, 8}, {"plain1/inflight=8", 1, 1, 8},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			ch := startChild(b, c.batch, c.workers)
-			opts := loadgen.Options{Target: ch.addr, Communities: s.Devices(), InFlight: c.inFlight, Timeout: 5 * time.Second}
-			warm := opts
-			warm.Requests = 10000
-			if _, err := loadgen.Run(context.Background(), warm); err != nil {
-				b.Fatal(err)
-			}
-			cpu0, m0 := ch.usage(b)
-			opts.Requests = b.N
-			b.ResetTimer()
-			res, err := loadgen.Run(context.Background(), opts)
-			b.StopTimer()
-			cpu1, m1 := ch.usage(b)
+	type drive func(b *testing.B, to netip.AddrPort, communities []string, n int) loadgen.Result
+	byLoadgen := func(inFlight int) drive {
+		return func(b *testing.B, to netip.AddrPort, communities []string, n int) loadgen.Result {
+			res, err := loadgen.Run(context.Background(), loadgen.Options{Target: to, Communities: communities,
+				InFlight: inFlight, Requests: n, Timeout: 5 * time.Second})
 			if err != nil {
 				b.Fatal(err)
 			}
-			if res.Answers == 0 || res.Malformed > 0 {
-				b.Fatalf("load: %v", res)
-			}
-			b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/1000/float64(res.Answers), "sim-µs/req")
-			b.ReportMetric(float64(m1-m0)/float64(res.Answers), "sim-allocs/req")
-			b.ReportMetric(res.PerSecond(), "req/s")
-			b.ReportMetric(float64(res.Timeouts), "timeouts")
-		})
+			return res
+		}
+	}
+	for _, path := range []struct {
+		name  string
+		batch int
+	}{{"batched", DefaultOptions.Batch}, {"plain", 1}} {
+		for _, load := range []struct {
+			name  string
+			drive drive
+		}{{"loadgen-256", byLoadgen(256)}, {"loadgen-8", byLoadgen(8)}, {"clients-8", syncClients(8)}} {
+			b.Run(path.name+"/"+load.name, func(b *testing.B) {
+				ch := startChild(b, path.batch, 0)
+				load.drive(b, ch.addr, s.Devices(), 10000) // warm up
+				cpu0, m0 := ch.usage(b)
+				b.ResetTimer()
+				res := load.drive(b, ch.addr, s.Devices(), b.N)
+				b.StopTimer()
+				cpu1, m1 := ch.usage(b)
+				if res.Answers == 0 || res.Malformed > 0 {
+					b.Fatalf("load: %v", res)
+				}
+				b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/1000/float64(res.Answers), "sim-µs/req")
+				b.ReportMetric(float64(m1-m0)/float64(res.Answers), "sim-allocs/req")
+				b.ReportMetric(res.PerSecond(), "req/s")
+				b.ReportMetric(float64(res.Timeouts), "timeouts")
+			})
+		}
+	}
+}
+
+// syncClients drives an agent from k plain sockets, each sending a request
+// and waiting for its answer (a timeout of 5 s fails the benchmark).
+func syncClients(k int) func(b *testing.B, to netip.AddrPort, communities []string, n int) loadgen.Result {
+	return func(b *testing.B, to netip.AddrPort, communities []string, n int) loadgen.Result {
+		reqs := make([][]byte, len(communities))
+		for i, c := range communities {
+			reqs[i] = bulkIfTable(b, c)
+		}
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range k {
+			wg.Go(func() {
+				c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(to))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				defer c.Close()
+				in := make([]byte, 65536)
+				for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
+					if _, err := c.Write(reqs[i%int64(len(reqs))]); err != nil {
+						b.Error(err)
+						return
+					}
+					_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+					if _, err := c.Read(in); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		return loadgen.Result{Sent: int64(n), Answers: int64(n), Elapsed: time.Since(start)}
 	}
 }
