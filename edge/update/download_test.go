@@ -112,3 +112,23 @@ func TestDownloadMismatch(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRangeStart: the start of a server's Content-Range is read only when
+// the header says so, and never negative.
+func FuzzRangeStart(f *testing.F) {
+	for _, h := range []string{"bytes 80000-159999/160000", "bytes 0-0/1", "bytes */160000", "bytes -5-7/9", "items 1-2/3", ""} {
+		f.Add(h)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		n, ok := rangeStart(h)
+		if !ok {
+			return
+		}
+		if !strings.HasPrefix(h, "bytes ") || !strings.Contains(h, "-") {
+			t.Fatalf("%q read as starting at %d", h, n)
+		}
+		if n < 0 {
+			t.Fatalf("%q: negative start %d", h, n)
+		}
+	})
+}
