@@ -11,9 +11,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ngic/ngic/telemetry"
 )
+
+// errStalled ends a download that received nothing for stallTimeout.
+var errStalled = errors.New("no byte received for the stall timeout")
 
 // errMismatch is wrapped by a download whose bytes differ from the
 // command's size or SHA-256: the bundle is refused, not retried.
@@ -64,8 +68,17 @@ func (l Layout) download(ctx context.Context, client *http.Client, c *telemetry.
 	return part, nil
 }
 
+// stallTimeout is how long a download may go without receiving a byte
+// before it is abandoned (and resumed by the next attempt); a variable for
+// the tests.
+var stallTimeout = time.Minute
+
 // fetch appends the bytes from have to c.Size to f.
 func fetch(ctx context.Context, client *http.Client, c *telemetry.UpdateCommand, f *os.File, have int64, progress func(int64)) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stall := time.AfterFunc(stallTimeout, func() { cancel(errStalled) })
+	defer stall.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.URL, nil)
 	if err != nil {
 		return fmt.Errorf("update: download: %w", err)
@@ -99,6 +112,7 @@ func fetch(ctx context.Context, client *http.Client, c *telemetry.UpdateCommand,
 	for {
 		n, rerr := body.Read(buf)
 		if n > 0 {
+			stall.Reset(stallTimeout)
 			if have+int64(n) > c.Size {
 				return fmt.Errorf("update: download %s: longer than the command's %d bytes: %w", c.URL, c.Size, errMismatch)
 			}
@@ -112,6 +126,9 @@ func fetch(ctx context.Context, client *http.Client, c *telemetry.UpdateCommand,
 			break
 		}
 		if rerr != nil {
+			if cause := context.Cause(ctx); cause == errStalled {
+				rerr = cause
+			}
 			return fmt.Errorf("update: download %s: after %d bytes: %w", c.URL, have, rerr)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,4 +132,44 @@ func FuzzRangeStart(f *testing.F) {
 			t.Fatalf("%q: negative start %d", h, n)
 		}
 	})
+}
+
+// TestDownloadStalled: a server that stops sending is given up after the
+// stall timeout, and the next attempt resumes after what had come.
+func TestDownloadStalled(t *testing.T) {
+	old := stallTimeout
+	stallTimeout = 300 * time.Millisecond
+	defer func() { stallTimeout = old }()
+	body := bytes.Repeat([]byte("z"), 100000)
+	release := make(chan struct{})
+	var stalled atomic.Bool
+	stalled.Store(true)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !stalled.Load() {
+			http.ServeContent(w, r, "b", time.Time{}, bytes.NewReader(body))
+			return
+		}
+		w.Header().Set("Content-Length", "100000")
+		w.Write(body[:40000])
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	l := Layout{Root: t.TempDir()}
+	c := command(srv.URL+"/b", body)
+	_, err := l.download(context.Background(), srv.Client(), c, func(int64) {})
+	if !errors.Is(err, errStalled) || refused(err) {
+		t.Fatalf("stalled download: %v", err)
+	}
+	if fi, err := os.Stat(l.PartPath(c.SHA256)); err != nil || fi.Size() != 40000 {
+		t.Fatalf("partial download: %v, %v", fi, err)
+	}
+	stalled.Store(false)
+	if _, err := l.download(context.Background(), srv.Client(), c, func(int64) {}); err != nil {
+		t.Fatalf("resumed download: %v", err)
+	}
 }
