@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
@@ -29,7 +30,10 @@ const rxSize = 65536
 
 // link is what a connected v1 or v2c session uses: its socket, a receive
 // buffer and reused request buffers. A released link goes to idleLinks,
-// so that a poll does not allocate a 64 KiB buffer.
+// so that a poll does not allocate a 64 KiB buffer: while polls run, the
+// links in the pool are about as many as the polls in flight; a link left
+// unused for two garbage collections is freed, so an idle poller holds
+// none.
 type link struct {
 	conn  saneConn
 	codec gosnmp.GoSNMP // decodes answers; never connected
@@ -39,9 +43,8 @@ type link struct {
 	reqID uint32
 }
 
-// idleLinks holds released links, at most the scheduler's default
-// concurrency (some 16 MiB).
-var idleLinks = make(chan *link, DefaultMaxConcurrent)
+// idleLinks holds released links.
+var idleLinks = sync.Pool{New: func() any { return &link{reqID: rand.Uint32() & 0x7fffffff} }}
 
 // openLink returns a link for a v1 or v2c cfg with a new socket to
 // host:port, taken from idleLinks when one waits there.
@@ -51,29 +54,27 @@ func openLink(cfg *Config, host string, port uint16) (*link, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snmp: open socket: error establishing connection to host: %w", err)
 	}
-	var l *link
-	select {
-	case l = <-idleLinks:
-	default:
-		l = &link{reqID: rand.Uint32() & 0x7fffffff}
-	}
-	l.conn = saneConn{Conn: conn, community: []byte(cfg.Community)}
+	l := idleLinks.Get().(*link)
+	l.setup(cfg, conn)
+	return l, nil
+}
+
+// setup readies l, new or used, for cfg over conn.
+func (l *link) setup(cfg *Config, conn net.Conn) {
+	l.conn = saneConn{Conn: conn, community: append(l.conn.community[:0], cfg.Community...)}
 	l.codec = gosnmp.GoSNMP{Version: gosnmp.Version2c, Community: cfg.Community}
 	if cfg.Version == "1" {
 		l.codec.Version = gosnmp.Version1
 	}
-	return l, nil
 }
 
 // close closes the link's socket and keeps the link for the next
-// openLink, unless idleLinks is full.
+// openLink.
 func (l *link) close() error {
 	err := l.conn.Conn.Close()
-	l.conn = saneConn{}
-	select {
-	case idleLinks <- l:
-	default:
-	}
+	l.conn = saneConn{community: l.conn.community[:0], stray: l.conn.stray[:0]}
+	l.codec = gosnmp.GoSNMP{}
+	idleLinks.Put(l)
 	return err
 }
 

@@ -2,6 +2,7 @@ package snmp
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -10,52 +11,38 @@ import (
 	"github.com/ngic/ngic/controller/snmp/snmptest"
 )
 
-// TestReleasedLinkReused: a v2c session's released link (its receive
-// buffer) is what the next v1 or v2c session to connect uses, with that
-// session's agent, community and version (each agent answers only its
-// own community); a v3 session never takes one. Not parallel: the pool is
-// the process's.
-func TestReleasedLinkReused(t *testing.T) {
+// TestLinkReusedForAnotherAgent: a link that served one agent, set up
+// again as openLink does with one taken from the pool, asks the next agent
+// with that agent's community and version (each agent answers only its
+// own community).
+func TestLinkReusedForAnotherAgent(t *testing.T) {
 	end := func(string) gosnmp.SnmpPDU {
 		return gosnmp.SnmpPDU{Name: ".1.3.6.1.2.1.1.1.0", Type: gosnmp.EndOfMibView}
 	}
 	a := snmptest.Start(t, snmptest.Options{Next: end, Community: "first"})
-	b := snmptest.Start(t, snmptest.Options{Next: end, Community: "second"})
-	for drained := false; !drained; {
-		select {
-		case <-idleLinks:
-		default:
-			drained = true
+	b := snmptest.Start(t, snmptest.Options{Next: end, Community: "a-longer-second"})
+	l := &link{}
+	for _, c := range []Config{
+		{Target: a.Addr, Version: "2c", Community: "first"},
+		{Target: b.Addr, Version: "1", Community: "a-longer-second"},
+		{Target: a.Addr, Version: "2c", Community: "first"},
+	} {
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
 		}
-	}
-	get := func(s *Session) {
-		t.Helper()
-		got, err := s.Get(context.Background(), []string{sysLocation})
-		if err != nil || len(got) != 1 || got[0].Name != sysLocation {
-			t.Fatalf("%s: got %v, %v", s.Target(), got, err)
+		c.Timeout = 2 * time.Second
+		conn, err := net.Dial("udp", c.Target)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	s1 := dialT(t, Config{Target: a.Addr, Version: "2c", Community: "first", Timeout: 2 * time.Second})
-	get(s1)
-	l := s1.l
-	if err := s1.Release(); err != nil {
-		t.Fatal(err)
-	}
-	s2 := dialT(t, Config{Target: b.Addr, Version: "1", Community: "second", Timeout: 2 * time.Second})
-	get(s2)
-	if s2.l != l {
-		t.Fatal("the second session did not reuse the released link")
-	}
-	if s2.l.codec.Version != gosnmp.Version1 || s2.l.codec.Community != "second" || string(s2.l.conn.community) != "second" {
-		t.Fatalf("reused link: version %v, community %q", s2.l.codec.Version, s2.l.codec.Community)
-	}
-	get(s1) // the first session connects afresh, still answered
-	if s1.l == l {
-		t.Fatal("two sessions share one link")
-	}
-	s1.Release()
-	s2.Release()
-	if n := len(idleLinks); n != 2 {
-		t.Fatalf("%d links idle after two releases, want 2", n)
+		l.setup(&c, conn)
+		pkt, err := l.exchange(context.Background(), &c, request{typ: gosnmp.GetRequest, oids: []string{sysLocation}})
+		conn.Close()
+		if err != nil || len(pkt.Variables) != 1 || pkt.Variables[0].Name != sysLocation {
+			t.Fatalf("%s %s: got %v, %v", c.Target, c.Community, pkt, err)
+		}
+		if want := map[string]gosnmp.SnmpVersion{"1": gosnmp.Version1, "2c": gosnmp.Version2c}[c.Version]; pkt.Version != want {
+			t.Fatalf("%s: answered in %v, want %v", c.Target, pkt.Version, want)
+		}
 	}
 }
