@@ -104,7 +104,7 @@ func checkRights(ctx context.Context, o BrokerOpts, host, addr string, comm *tls
 		return
 	}
 	defer func() { r.reader.close() }()
-	if r.binds && online(status) {
+	if r.binds && (online(status) || r.readerSeesOnline()) {
 		add(Check{Name: "gateway " + o.Gateway + " rights", Status: Skip,
 			Detail: "not checked: " + o.Gateway + " is connected and the broker ties client IDs to users " +
 				"(use_username_as_clientid), so a connection with its credentials would knock it offline",
@@ -128,6 +128,26 @@ func nonce() string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// readerSeesOnline tells whether the reader received the gateway's
+// retained status saying it is online. A broker sends the retained
+// messages of a subscription before it answers the next SUBSCRIBE on the
+// same connection, so the status, when there is one, was read before
+// dialReader's last SUBACK; the wait only lets the client hand it over.
+func (r *rights) readerSeesOnline() bool {
+	wait := time.NewTimer(r.o.Timeout / 5)
+	defer wait.Stop()
+	for {
+		select {
+		case p := <-r.reader.msgs:
+			if p.Topic == telemetry.StatusTopic(r.o.Gateway) {
+				return online(string(p.Payload))
+			}
+		case <-wait.C:
+			return false
+		}
+	}
 }
 
 // online tells whether a retained status says the gateway is online.
@@ -179,8 +199,8 @@ func (r *rights) commID() string {
 }
 
 // dialReader connects the commissioning identity, subscribed to the
-// gateway's commissioning topic and the probe gateway's, to read the
-// probes back.
+// gateway's status, its commissioning topic and the probe gateway's, to
+// read the probes back.
 func (r *rights) dialReader(ctx context.Context) (*conn5, Check) {
 	c := Check{Name: "commissioning identity over MQTT 5"}
 	reader, _, err := dial5(ctx, r.addr, r.comm, r.commID(), r.o.Username, r.commPassword, r.o.Timeout)
@@ -188,7 +208,7 @@ func (r *rights) dialReader(ctx context.Context) (*conn5, Check) {
 		c.Status, c.Detail, c.Fix = Fail, err.Error(), fixMQTT5
 		return nil, c
 	}
-	for _, f := range []string{telemetry.CommissioningTopic(r.o.Gateway), telemetry.CommissioningTopic(r.other)} {
+	for _, f := range []string{telemetry.StatusTopic(r.o.Gateway), telemetry.CommissioningTopic(r.o.Gateway), telemetry.CommissioningTopic(r.other)} {
 		code, err := reader.subscribe(ctx, f)
 		if err != nil || code >= 0x80 {
 			reader.close()

@@ -238,6 +238,21 @@ func TestRightsGatewayRunningShipped(t *testing.T) {
 		t.Errorf("%+v, want a skip saying why and how to check", c)
 	}
 	g.stillConnected(t)
+
+	// Had the MQTT 3.1.1 check missed the gateway's status, the rights
+	// check reads it itself before it would connect as the gateway.
+	comm, _, err := o.TLS.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	comm.ServerName = "127.0.0.1"
+	o.Timeout = rightsWait
+	var direct []Check
+	checkRights(context.Background(), o, "127.0.0.1", m.Addr, comm, "", func(c Check) bool { direct = append(direct, c); return c.Status == OK })
+	if c := byName(t, direct, "gateway "+gwName+" rights"); c.Status != Skip {
+		t.Errorf("with no status from the MQTT 3.1.1 check: %+v, want a skip", c)
+	}
+	g.stillConnected(t)
 	m.Stop()
 	if log := m.Log(); strings.Contains(log, "Client "+gwName+" already connected") {
 		t.Errorf("the broker closed the gateway's connection:\n%s", log)
