@@ -32,11 +32,15 @@ func updateAgent(cfg *config.Config, opts *gateway.Opts, log *slog.Logger) (func
 	if err != nil {
 		return nil, err
 	}
+	client, err := update.NewHTTPClient(cfg.Update.CAFile)
+	if err != nil {
+		return nil, err
+	}
 	var gw atomic.Pointer[gateway.Gateway] // set once built
 	var restart atomic.Bool
 	var cancel atomic.Pointer[context.CancelFunc]
 	a := update.NewAgent(update.AgentOpts{
-		Layout: update.Layout{Root: cfg.Update.Root}, Keys: keys, Version: buildinfo.String(),
+		Layout: update.Layout{Root: cfg.Update.Root}, Keys: keys, Version: buildinfo.String(), Client: client,
 		// Run, the only caller of Report, starts once the gateway is built.
 		Report: func(r *telemetry.UpdateReport) { gw.Load().SetUpdate(r) },
 		Restart: func() {

@@ -1,8 +1,11 @@
 package config
 
 import (
+	"crypto/x509"
+	"errors"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -33,6 +36,10 @@ type Update struct {
 	PollURL string `yaml:"poll_url"`
 	// PollEvery is how often PollURL is polled (default 15m, 1s..24h).
 	PollEvery time.Duration `yaml:"poll_every"`
+	// CAFile is a PEM file of CA certificates trusted, besides the
+	// system's, for the downloads and PollURL (a private CA of the
+	// controller's certificate).
+	CAFile string `yaml:"ca_file"`
 }
 
 // Defaults and bounds of the update section.
@@ -62,6 +69,9 @@ func (u *Update) validate(doc *yamlconf.Doc, spoolPath string) error {
 	if u.Keys != "" && !filepath.IsAbs(u.Keys) {
 		return doc.Errorf("update.keys", "%q is not an absolute path", u.Keys)
 	}
+	if u.CAFile != "" && !filepath.IsAbs(u.CAFile) {
+		return doc.Errorf("update.ca_file", "%q is not an absolute path", u.CAFile)
+	}
 	if u.HealthTimeout < MinHealthTimeout || u.HealthTimeout > MaxHealthTimeout {
 		return doc.Errorf("update.health_timeout", "%v is not within %v..%v", u.HealthTimeout, MinHealthTimeout, MaxHealthTimeout)
 	}
@@ -85,13 +95,21 @@ func (u *Update) validate(doc *yamlconf.Doc, spoolPath string) error {
 	return nil
 }
 
-// checkHost reads the keys file.
+// checkHost reads the keys file and the CA file.
 func (u *Update) checkHost(doc *yamlconf.Doc) error {
-	if u.Keys == "" {
-		return nil
+	if u.Keys != "" {
+		if _, err := bundle.ReadPublicKeys(u.Keys); err != nil {
+			return doc.Errorf("update.keys", "%v", err)
+		}
 	}
-	if _, err := bundle.ReadPublicKeys(u.Keys); err != nil {
-		return doc.Errorf("update.keys", "%v", err)
+	if u.CAFile != "" {
+		b, err := os.ReadFile(u.CAFile)
+		if err == nil && !x509.NewCertPool().AppendCertsFromPEM(b) {
+			err = errors.New("no PEM certificate in it")
+		}
+		if err != nil {
+			return doc.Errorf("update.ca_file", "%v", err)
+		}
 	}
 	return nil
 }

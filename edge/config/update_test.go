@@ -32,6 +32,7 @@ func TestUpdateSection(t *testing.T) {
 		{"poll credentials", "update:\n  keys: /k\n  poll_url: https://u:p@h/u\n", "line 8: update.poll_url"},
 		{"poll without keys", "update:\n  poll_url: https://h/u\n", "update.poll_url: set, but update.keys is not"},
 		{"unknown key", "update:\n  rooot: /opt\n", "line 7"},
+		{"relative CA", "update:\n  ca_file: ca.pem\n", "line 7: update.ca_file"},
 	} {
 		_, err := Parse("t.yaml", []byte(base+tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -49,7 +50,8 @@ func TestUpdateSection(t *testing.T) {
 	}
 }
 
-// TestLoadChecksUpdateKeys: Load reads update.keys as the agent will.
+// TestLoadChecksUpdateKeys: Load reads update.keys and update.ca_file as
+// the agent will.
 func TestLoadChecksUpdateKeys(t *testing.T) {
 	dir := t.TempDir()
 	keys := filepath.Join(dir, "keys.pub")
@@ -67,5 +69,12 @@ func TestLoadChecksUpdateKeys(t *testing.T) {
 	os.WriteFile(keys, []byte(bundle.FormatPublicKey(pub)), 0o644)
 	if _, err := Load(p); err != nil {
 		t.Fatalf("with a key: %v", err)
+	}
+	ca := filepath.Join(dir, "ca.pem")
+	os.WriteFile(p, []byte("gateway: g1\nmqtt:\n  broker: tcp://h:1883\nspool:\n  path: "+dir+"/spool.db\nupdate:\n  root: "+
+		dir+"/opt\n  keys: "+keys+"\n  ca_file: "+ca+"\n"), 0o644)
+	os.WriteFile(ca, []byte("not a certificate\n"), 0o644)
+	if _, err := Load(p); err == nil || !strings.Contains(err.Error(), "line 9: update.ca_file: no PEM certificate") {
+		t.Fatalf("CA file without a certificate: %v", err)
 	}
 }

@@ -330,7 +330,8 @@ update:
   keys: %s
   health_timeout: %s
   max_boots: %d
-`, g.name, g.spool, broker.Addr, g.layout.Root, sig.keyFile, o.healthTimeout, o.maxBoots)
+  ca_file: %s
+`, g.name, g.spool, broker.Addr, g.layout.Root, sig.keyFile, o.healthTimeout, o.maxBoots, srv.caFile)
 	if !o.noPoll {
 		yaml += fmt.Sprintf("  poll_url: %s/cmd/%s\n  poll_every: 1s\n", srv.URL, g.name)
 	}
@@ -414,7 +415,7 @@ func (g *gw) startSupervisor() {
 		g.log = &bytes.Buffer{}
 	}
 	cmd := exec.Command(p["edge-"+oldVersion], "supervise", "--root", g.layout.Root, "--", "run", "--config", g.conf)
-	cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+g.srv.caFile)
+	cmd.Env = os.Environ()
 	w := &lockedWriter{b: g.log, mu: &g.mu}
 	cmd.Stdout, cmd.Stderr = w, w
 	if err := cmd.Start(); err != nil {
