@@ -337,7 +337,7 @@ func leftFiles(top, hidden string) []string {
 }
 
 // overlaySystem is this machine's root seen through an overlay whose
-// upper layer takes every change: dpkg runs chrooted into it, in a mount
+// upper layer (on a tmpfs) takes every change: dpkg runs chrooted into it, in a mount
 // namespace of its own (unshare), so nothing of the host changes.
 type overlaySystem struct {
 	upper, work, merged, debs string
@@ -346,7 +346,9 @@ type overlaySystem struct {
 }
 
 func newOverlaySystem(t *testing.T) *overlaySystem {
-	d := t.TempDir()
+	// The upper layer on a tmpfs of its own: an overlay cannot take its
+	// changes on an overlay, which / may be (in a container).
+	d := testenv.SmallDisk(t, "1g")
 	s := &overlaySystem{upper: filepath.Join(d, "upper"), work: filepath.Join(d, "work"),
 		merged: filepath.Join(d, "merged"), debs: release(t)}
 	for _, p := range []string{s.upper, s.work, s.merged} {
