@@ -85,7 +85,27 @@ func CheckBroker(ctx context.Context, o BrokerOpts) []Check {
 		return out
 	}
 	host, addr := u.Hostname(), u.Host
-	secure := u.Scheme == "ssl" || u.Scheme == "tls" || u.Scheme == "mqtts"
+	var secure bool
+	switch u.Scheme {
+	case "ssl", "tls", "mqtts":
+		secure = true
+	case "tcp", "mqtt":
+	case "ws", "wss":
+		add(Check{Name: "broker", Status: Skip, Detail: "not checked: the checks speak MQTT over TCP, not over WebSocket",
+			Fix: "give the broker's MQTT port (ssl://host:8883) to check it"})
+		return out
+	default:
+		add(Check{Name: "broker", Status: Fail, Detail: fmt.Sprintf("scheme %q is not ssl, tls, mqtts, tcp or mqtt", u.Scheme),
+			Fix: "give the broker as ssl://host:8883 (or tcp://host:1883)"})
+		return out
+	}
+	if o.Gateway != "" {
+		if err := telemetry.ValidateName(o.Gateway); err != nil {
+			add(Check{Name: "gateway name", Status: Fail, Detail: err.Error(),
+				Fix: "give --gateway as the gateway's name: one MQTT topic level, without '/', '+', '#' or spaces"})
+			return out
+		}
+	}
 
 	c := Check{Name: "broker name " + host}
 	ips, err := lookup(ctx, host, o.Timeout)

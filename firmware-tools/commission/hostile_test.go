@@ -341,3 +341,26 @@ func TestFloodingPortFails(t *testing.T) {
 		t.Fatalf("check %+v, want a failure", c)
 	}
 }
+
+// TestHostileBrokerOptions: a gateway name that is a wildcard or holds a
+// topic separator, and a broker URL of another scheme, stop the broker
+// checks before any connection, with a fix.
+func TestHostileBrokerOptions(t *testing.T) {
+	for _, tc := range []struct {
+		gateway, broker, check string
+		status                 Status
+	}{
+		{"+", "ssl://127.0.0.1:1", "gateway name", Fail},
+		{"#", "ssl://127.0.0.1:1", "gateway name", Fail},
+		{"a/b", "ssl://127.0.0.1:1", "gateway name", Fail},
+		{"cabinet-7", "http://127.0.0.1:1", "broker", Fail},
+		{"cabinet-7", "wss://127.0.0.1:1", "broker", Skip},
+	} {
+		o := hostileOpts(t, tc.broker, "")
+		o.Gateway = tc.gateway
+		cs := CheckBroker(context.Background(), o)
+		if len(cs) != 1 || cs[0].Name != tc.check || cs[0].Status != tc.status || cs[0].Fix == "" {
+			t.Errorf("gateway %q, broker %s: %+v, want one check %s %s with a fix", tc.gateway, tc.broker, cs, tc.check, tc.status)
+		}
+	}
+}
