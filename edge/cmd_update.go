@@ -57,6 +57,7 @@ func updateAgent(cfg *config.Config, opts *gateway.Opts, log *slog.Logger) (func
 		PollURL: cfg.Update.PollURL, PollEvery: cfg.Update.PollEvery,
 		OnError: func(err error) { log.Warn("update", "err", err) },
 	})
+	opts.UpdateCommand = a.Handle
 	return func(ctx context.Context, g *gateway.Gateway) error {
 		gw.Store(g)
 		ctx, stop := context.WithCancel(ctx)

@@ -45,6 +45,10 @@ type Opts struct {
 	OpenPort link.Opener
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// UpdateCommand, when set, is given the payload of each message on
+	// the gateway's update command topic (telemetry.CommandTopic); it must
+	// not block.
+	UpdateCommand func(payload []byte)
 }
 
 // Gateway is a configured edge daemon.
@@ -239,11 +243,12 @@ func (g *Gateway) newPublisher() (*publish.Publisher, error) {
 	return publish.New(g.spool, publish.Opts{
 		Broker: broker, ClientID: m.ClientID, Username: m.Username, Password: password, TLS: tlsConf,
 		KeepAlive: m.KeepAlive, Window: m.Window, MinBackoff: m.MinBackoff, MaxBackoff: m.MaxBackoff,
-		Will:    &publish.Message{Topic: topic, Payload: will},
-		Goodbye: &publish.Message{Topic: topic, Payload: will},
-		Birth:   func() publish.Message { return publish.Message{Topic: topic, Payload: g.birth()} },
-		Decode:  decodeRecord,
-		OnAck:   func(d time.Duration) { g.metrics.publishLatency.Observe(d.Seconds()) },
+		Will:          &publish.Message{Topic: topic, Payload: will},
+		Goodbye:       &publish.Message{Topic: topic, Payload: will},
+		Birth:         func() publish.Message { return publish.Message{Topic: topic, Payload: g.birth()} },
+		Decode:        decodeRecord,
+		Subscriptions: g.subscriptions(),
+		OnAck:         func(d time.Duration) { g.metrics.publishLatency.Observe(d.Seconds()) },
 		// A record that cannot be read back is discarded and counted
 		// lost, so the far end is told of the gap by an events.lost event.
 		OnBadRecord: func(seq uint64, err error) {
@@ -265,6 +270,15 @@ func (g *Gateway) newPublisher() (*publish.Publisher, error) {
 			}
 		},
 	})
+}
+
+// subscriptions are the gateway's command topics it has a handler for.
+func (g *Gateway) subscriptions() []publish.Subscription {
+	if g.opts.UpdateCommand == nil {
+		return nil
+	}
+	return []publish.Subscription{{Topic: telemetry.CommandTopic(g.cfg.Gateway, telemetry.CommandUpdate), QoS: 1,
+		Handle: g.opts.UpdateCommand}}
 }
 
 func (g *Gateway) birth() []byte { return g.status(true) }

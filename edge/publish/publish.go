@@ -76,6 +76,9 @@ type Opts struct {
 	// OnBadRecord, when set, is told of a record that Decode rejects; the
 	// record is then deleted so it cannot block the spool.
 	OnBadRecord func(seq uint64, err error)
+	// Subscriptions are subscribed to at each connect (the session is
+	// clean, so a retained message is delivered again at each).
+	Subscriptions []Subscription
 	// OnStateChange, when set, is told of each change of the broker
 	// connection, from Run's goroutine: connected with a nil error when a
 	// session starts; not connected with the cause when a session is lost or
@@ -106,6 +109,16 @@ type Stats struct {
 	Snapshots, SnapshotsDropped uint64
 	// LastError is the last connection error.
 	LastError string
+}
+
+// Subscription is a topic filter a Publisher subscribes to.
+type Subscription struct {
+	// Topic is the topic filter, QoS the subscription's QoS.
+	Topic string
+	QoS   byte
+	// Handle is called with each message's payload, from the MQTT
+	// client's goroutine: it must not block.
+	Handle func(payload []byte)
 }
 
 // Publisher publishes a spool to a broker.
@@ -288,6 +301,12 @@ func (p *Publisher) session(ctx context.Context, healthy func()) error {
 	if p.opts.Birth != nil {
 		b := p.opts.Birth()
 		c.Publish(b.Topic, 1, true, b.Payload)
+	}
+	for _, s := range p.opts.Subscriptions {
+		handle := s.Handle
+		// Not waited for: a refused subscription (the ACL) must not end
+		// the session that publishes the events.
+		c.Subscribe(s.Topic, s.QoS, func(_ mqtt.Client, m mqtt.Message) { handle(m.Payload()) })
 	}
 
 	// The acknowledgements outlive a stop by a moment (see below), so their
