@@ -274,8 +274,19 @@ func buildInterfaceNoting(o *Objects, n int, odd *oddities) Interface {
 	} else {
 		it.Name = it.Descr
 	}
+	// The numbers the interface points to share one allocation: an
+	// interface costs one, not one per counter.
+	var nums *interfaceNumbers
+	num := func() *interfaceNumbers {
+		if nums == nil {
+			nums = new(interfaceNumbers)
+		}
+		return nums
+	}
 	if t, ok := o.colInt(ifType, idx); ok {
-		it.Type = ptr(int(t))
+		n := num()
+		n.ints[0] = int(t)
+		it.Type = &n.ints[0]
 	}
 	var valid bool
 	v, ok := o.colInt(ifAdminStatus, idx)
@@ -287,7 +298,9 @@ func buildInterfaceNoting(o *Objects, n int, odd *oddities) Interface {
 		odd.note(ifOperStatus, idx, strconv.FormatInt(v, 10))
 	}
 	if m, ok := o.colNumber(ifMtu, idx, odd); ok && m <= 1<<31-1 {
-		it.MTU = ptr(int(m))
+		n := num()
+		n.ints[1] = int(m)
+		it.MTU = &n.ints[1]
 	}
 	if p, ok := o.Column(ifPhysAddress)[idx]; ok {
 		if b, ok := pduBytes(p); ok {
@@ -298,19 +311,28 @@ func buildInterfaceNoting(o *Objects, n int, odd *oddities) Interface {
 	high, highOK := o.colNumber(ifHighSpeed, idx, odd)
 	it.SpeedBps = interfaceSpeed(speed, speedOK, high, highOK)
 	c := &it.Counters
-	set := func(dst **uint64, col string) {
+	set := func(dst **uint64, k int, col string) {
 		if v, ok := o.colUint(col, idx); ok {
-			*dst = ptr(v)
+			n := num()
+			n.uints[k] = v
+			*dst = &n.uints[k]
 		}
 	}
-	set(&c.InOctets, ifInOctets)
-	set(&c.OutOctets, ifOutOctets)
-	set(&c.HCInOctets, ifHCInOctets)
-	set(&c.HCOutOctets, ifHCOutOctets)
-	set(&c.InErrors, ifInErrors)
-	set(&c.OutErrors, ifOutErrors)
-	set(&c.Discontinuity, ifCounterDisc)
+	set(&c.InOctets, 0, ifInOctets)
+	set(&c.OutOctets, 1, ifOutOctets)
+	set(&c.HCInOctets, 2, ifHCInOctets)
+	set(&c.HCOutOctets, 3, ifHCOutOctets)
+	set(&c.InErrors, 4, ifInErrors)
+	set(&c.OutErrors, 5, ifOutErrors)
+	set(&c.Discontinuity, 6, ifCounterDisc)
 	return it
+}
+
+// interfaceNumbers holds the numbers an Interface points to: its type and
+// MTU, and its counters.
+type interfaceNumbers struct {
+	ints  [2]int
+	uints [7]uint64
 }
 
 // ifSpeedSaturated is the ifSpeed value (2^32-1) that RFC 2863 has an agent

@@ -57,6 +57,19 @@ func (o *Objects) Add(pdus []gosnmp.SnmpPDU) {
 	o.sortedOK = false
 }
 
+// reserve makes room for n more objects at once, rather than the index
+// growing (and rehashing) step by step as a large walk is added.
+func (o *Objects) reserve(n int) {
+	if n <= len(o.byOID) {
+		return // growing step by step costs at most as much again
+	}
+	m := make(map[string]gosnmp.SnmpPDU, len(o.byOID)+n)
+	for k, p := range o.byOID {
+		m[k] = p
+	}
+	o.byOID = m
+}
+
 // addWalk indexes the objects one walk of root returned, as Add does, and
 // keeps them as root's run for Column.
 func (o *Objects) addWalk(root string, pdus []gosnmp.SnmpPDU) {

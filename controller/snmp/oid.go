@@ -1,16 +1,39 @@
 package snmp
 
-import "strings"
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+)
 
 // normOID returns oid with exactly one leading dot, the form gosnmp uses
-// for the names it returns.
+// for the names it returns. The roots and scalars a poller asks for are
+// few and asked every poll: their dotted forms are kept (up to
+// maxDotted), so that asking costs no allocation.
 func normOID(oid string) string {
 	oid = strings.TrimSpace(oid)
 	if strings.HasPrefix(oid, ".") {
 		return oid
 	}
-	return "." + oid
+	if d, ok := dotted.Load(oid); ok {
+		return d.(string)
+	}
+	d := "." + oid
+	if dottedN.Add(1) <= maxDotted {
+		dotted.Store(oid, d)
+	}
+	return d
 }
+
+// dotted maps OIDs to their normOID form; dottedN counts its entries.
+var (
+	dotted  sync.Map
+	dottedN atomic.Int64
+)
+
+// maxDotted bounds dotted: a few thousand OIDs of profiles, not every OID
+// a walk passes through.
+const maxDotted = 4096
 
 // underRoot reports whether oid lies strictly below root (both in normOID
 // form): "1.3.6.1.2.1.2.2.1.1.1" is under "1.3.6.1.2.1.2.2", while
