@@ -72,11 +72,6 @@ func Collect(ctx context.Context, c snmp.Client, set *ProfileSet) (*Document, []
 		for _, r := range roots {
 			walked[r] = true
 		}
-		n := 0
-		for _, list := range objs {
-			n += len(list)
-		}
-		o.reserve(n)
 		for r, list := range objs {
 			o.addWalk(r, list)
 		}

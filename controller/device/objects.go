@@ -25,6 +25,17 @@ type Objects struct {
 	// maps to nil and takes the sorted path.
 	runs  map[string][]gosnmp.SnmpPDU
 	loose []string // OIDs added by Add, which may fall under a run's root
+	// pending are walks not yet in byOID, in the order added: most polls
+	// read walked objects by column only, so they are indexed one by one
+	// only when something needs byOID (Get under their root, Len, Add,
+	// the sorted path of Column).
+	pending []pendingWalk
+}
+
+// pendingWalk is a walk added by addWalk and not yet indexed in byOID.
+type pendingWalk struct {
+	root string
+	pdus []gosnmp.SnmpPDU
 }
 
 // keyedPDU is an object and its OID as byOID keys it.
@@ -45,6 +56,7 @@ func NewObjects(pdus ...[]gosnmp.SnmpPDU) *Objects {
 // Add indexes more PDUs; missing objects (noSuchObject, noSuchInstance,
 // endOfMibView) are dropped.
 func (o *Objects) Add(pdus []gosnmp.SnmpPDU) {
+	o.index() // what was added before must not win over pdus
 	for _, p := range pdus {
 		if absent(p) {
 			continue
@@ -57,33 +69,50 @@ func (o *Objects) Add(pdus []gosnmp.SnmpPDU) {
 	o.sortedOK = false
 }
 
-// reserve makes room for n more objects at once, rather than the index
-// growing (and rehashing) step by step as a large walk is added.
-func (o *Objects) reserve(n int) {
-	if n <= len(o.byOID) {
-		return // growing step by step costs at most as much again
+// index puts the pending walks into byOID, in the order they were added,
+// making room for all of them at once rather than growing (and rehashing)
+// step by step.
+func (o *Objects) index() {
+	if len(o.pending) == 0 {
+		return
 	}
-	m := make(map[string]gosnmp.SnmpPDU, len(o.byOID)+n)
-	for k, p := range o.byOID {
-		m[k] = p
+	n := 0
+	for _, w := range o.pending {
+		n += len(w.pdus)
 	}
-	o.byOID = m
+	if n > len(o.byOID) { // else growing step by step costs at most as much again
+		m := make(map[string]gosnmp.SnmpPDU, len(o.byOID)+n)
+		for k, p := range o.byOID {
+			m[k] = p
+		}
+		o.byOID = m
+	}
+	for _, w := range o.pending {
+		for _, p := range w.pdus {
+			if !absent(p) {
+				o.byOID[normOID(p.Name)] = p
+			}
+		}
+	}
+	clear(o.pending)
+	o.pending = o.pending[:0]
 }
 
-// addWalk indexes the objects one walk of root returned, as Add does, and
-// keeps them as root's run for Column.
+// addWalk adds the objects one walk of root returned, as Add does (they
+// are indexed in byOID when needed, see pending), and keeps them as root's
+// run for Column.
 func (o *Objects) addWalk(root string, pdus []gosnmp.SnmpPDU) {
 	root = normOID(root)
 	outside := false // an object not under root: the run is not its column
 	for _, p := range pdus {
-		k := normOID(p.Name)
-		if !underOID(k, root) {
+		if k := normOID(p.Name); !underOID(k, root) {
 			outside = true
 			o.loose = append(o.loose, k) // it may lie under another root
 		}
-		if !absent(p) {
-			o.byOID[k] = p
-		}
+	}
+	o.pending = append(o.pending, pendingWalk{root: root, pdus: pdus})
+	if outside {
+		o.index() // Get finds pending objects by their walk's root
 	}
 	clear(o.cols)
 	o.sortedOK = false
@@ -138,11 +167,21 @@ func underOID(oid, root string) bool {
 }
 
 // Len is the number of objects held.
-func (o *Objects) Len() int { return len(o.byOID) }
+func (o *Objects) Len() int {
+	o.index()
+	return len(o.byOID)
+}
 
 // Get returns the object at an exact OID.
 func (o *Objects) Get(oid string) (gosnmp.SnmpPDU, bool) {
-	p, ok := o.byOID[normOID(oid)]
+	k := normOID(oid)
+	for _, w := range o.pending {
+		if underOID(k, w.root) {
+			o.index()
+			break
+		}
+	}
+	p, ok := o.byOID[k]
 	return p, ok
 }
 
@@ -176,6 +215,7 @@ func (o *Objects) Column(root string) map[string]gosnmp.SnmpPDU {
 
 // sort fills o.sorted from byOID.
 func (o *Objects) sort() {
+	o.index()
 	o.sorted = o.sorted[:0]
 	for k, p := range o.byOID {
 		o.sorted = append(o.sorted, keyedPDU{oid: k, pdu: p})

@@ -108,3 +108,31 @@ func TestColumnOfWalks(t *testing.T) {
 		}
 	}
 }
+
+// TestGetAfterWalks checks that the objects of walks, indexed only when
+// needed, are found by Get and counted by Len, the last added winning.
+func TestGetAfterWalks(t *testing.T) {
+	pdu := func(oid string, v int) gosnmp.SnmpPDU {
+		return gosnmp.SnmpPDU{Name: oid, Type: gosnmp.Integer, Value: v}
+	}
+	o := NewObjects([]gosnmp.SnmpPDU{pdu("1.3.6.1.2.1.1.3.0", 1), pdu("1.3.6.1.2.1.2.2.1.1.1", 1)})
+	o.addWalk("1.3.6.1.2.1.2.2.1.1", []gosnmp.SnmpPDU{pdu(".1.3.6.1.2.1.2.2.1.1.1", 2), pdu(".1.3.6.1.2.1.2.2.1.1.2", 3)})
+	if p, ok := o.Get("1.3.6.1.2.1.1.3.0"); !ok || p.Value != 1 {
+		t.Errorf("scalar: %v %v", p, ok)
+	}
+	if p, ok := o.Get(".1.3.6.1.2.1.2.2.1.1.1"); !ok || p.Value != 2 {
+		t.Errorf("walked object added after the same OID: %v %v, want the walk's", p, ok)
+	}
+	o.addWalk("1.3.6.1.2.1.2.2.1.2", []gosnmp.SnmpPDU{pdu(".1.3.6.1.2.1.2.2.1.2.1", 4)})
+	if n := o.Len(); n != 4 {
+		t.Errorf("Len %d, want 4", n)
+	}
+	o.addWalk("1.3.6.1.2.1.2.2.1.3", []gosnmp.SnmpPDU{pdu(".1.3.6.1.2.1.2.2.1.3.1", 5)})
+	o.Add([]gosnmp.SnmpPDU{pdu("1.3.6.1.2.1.2.2.1.3.1", 6)})
+	if p, ok := o.Get("1.3.6.1.2.1.2.2.1.3.1"); !ok || p.Value != 6 {
+		t.Errorf("object added after a walk: %v %v, want Add's", p, ok)
+	}
+	if got := o.Column("1.3.6.1.2.1.2.2.1.3")["1"].Value; got != 6 {
+		t.Errorf("column after Add: %v, want 6", got)
+	}
+}
