@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -258,12 +259,21 @@ func (r *rights) dialGateway(ctx context.Context) (*conn5, Check) {
 			tc.ServerName = r.host
 		}
 		tc.Time = r.o.Now
+		if len(tc.Certificates) > 0 {
+			leaf, err := x509.ParseCertificate(tc.Certificates[0].Certificate[0])
+			if err == nil && leaf.NotAfter.Sub(r.o.Now()) < r.o.MinValidity {
+				c.Name, c.Status = "gateway certificate", Fail
+				c.Detail = fmt.Sprintf("%s expires %s", leaf.Subject.CommonName, leaf.NotAfter.UTC().Format(time.RFC3339))
+				c.Fix = "renew the gateway's certificate (--cert) before it expires: the broker will refuse the gateway then"
+				return nil, c
+			}
+		}
 	}
 	id := "ngic-fwtool-" + r.nonce
 	gw, ca, err := dial5(ctx, r.addr, tc, id, r.user, password, r.o.Timeout)
 	switch {
 	case err == nil:
-	case errors.Is(err, errTLS):
+	case errors.Is(err, errTLS), errors.As(err, new(tls.AlertError)): // with TLS 1.3 the refusal comes after the handshake
 		c.Name = "gateway certificate"
 		c.Status, c.Detail = Fail, err.Error()
 		c.Fix = "the broker refused the gateway's certificate: --cert and --key must be the gateway's, issued by the broker's CA and not expired"
@@ -273,9 +283,17 @@ func (r *rights) dialGateway(ctx context.Context) (*conn5, Check) {
 		c.Fix = "check the gateway's user (--username; the gateway's name) and its password (--password-file): " +
 			"the broker's password file must hold them (mosquitto_passwd /etc/mosquitto/ngic.passwd " + r.user + ")"
 		return nil, c
+	case r.secure && !errors.Is(err, context.DeadlineExceeded):
+		// A TLS 1.3 broker judges the client certificate after the
+		// handshake and closes without a CONNACK; a wrong password gets
+		// a CONNACK.
+		c.Name = "gateway certificate"
+		c.Status, c.Detail = Fail, err.Error()
+		c.Fix = "the broker closed the connection without a CONNACK: --cert and --key must be the gateway's, issued by the broker's CA and not expired"
+		return nil, c
 	default:
 		c.Status, c.Detail = Fail, err.Error()
-		c.Fix = "the broker closed the connection: check that the gateway's certificate (--cert) is issued by its CA, then the gateway's user and password"
+		c.Fix = "the broker gave no CONNACK: check that the broker is up and the gateway's user and password are known to it"
 		return nil, c
 	}
 	c.Status, c.Detail = OK, "accepted over MQTT 5 under client ID "+id+" (the probe's own, not the gateway's)"

@@ -2,7 +2,10 @@ package commission
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -241,15 +244,7 @@ func TestRightsGatewayRunningShipped(t *testing.T) {
 
 	// Had the MQTT 3.1.1 check missed the gateway's status, the rights
 	// check reads it itself before it would connect as the gateway.
-	comm, _, err := o.TLS.Config()
-	if err != nil {
-		t.Fatal(err)
-	}
-	comm.ServerName = "127.0.0.1"
-	o.Timeout = rightsWait
-	var direct []Check
-	checkRights(context.Background(), o, "127.0.0.1", m.Addr, comm, "", func(c Check) bool { direct = append(direct, c); return c.Status == OK })
-	if c := byName(t, direct, "gateway "+gwName+" rights"); c.Status != Skip {
+	if c := byName(t, checkRightsOnly(t, o), "gateway "+gwName+" rights"); c.Status != Skip {
 		t.Errorf("with no status from the MQTT 3.1.1 check: %+v, want a skip", c)
 	}
 	g.stillConnected(t)
@@ -323,4 +318,58 @@ func TestRightsGatewayRunningOwnClientID(t *testing.T) {
 		}
 	}
 	g.stillConnected(t)
+}
+
+// checkRightsOnly runs the check of the gateway's rights alone, with the
+// gateway's status unseen by the MQTT 3.1.1 check.
+func checkRightsOnly(t *testing.T, o BrokerOpts) []Check {
+	t.Helper()
+	comm, _, err := o.TLS.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	comm.ServerName = "127.0.0.1"
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	var cs []Check
+	checkRights(context.Background(), o, "127.0.0.1", strings.TrimPrefix(o.Broker, "ssl://"), comm, "",
+		func(c Check) bool { cs = append(cs, c); return c.Status == OK })
+	return cs
+}
+
+// TestRightsGatewayCertificate: a gateway certificate near its expiry, or
+// one of another CA, fails the gateway certificate check with its fix.
+func TestRightsGatewayCertificate(t *testing.T) {
+	_, o := mosquittoRights(t)
+	near := o
+	near.MinValidity = 48 * time.Hour // the test PKI issues for a day
+	ca := newTestCA(t)
+	cert := ca.issue(t, "", time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+	der, err := x509.MarshalECPrivateKey(cert.PrivateKey.(*ecdsa.PrivateKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := o
+	stranger.GatewayAuth.CertFile = writeFile(t, "gw.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})))
+	stranger.GatewayAuth.KeyFile = writeFile(t, "gw.key", string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})))
+	for _, tc := range []struct {
+		name string
+		o    BrokerOpts
+		fix  string
+	}{
+		{"near expiry", near, "renew the gateway's certificate"},
+		{"another CA", stranger, "issued by the broker's CA"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs := checkRightsOnly(t, tc.o)
+			c := byName(t, cs, "gateway certificate")
+			if c.Status != Fail || !strings.Contains(c.Fix, tc.fix) {
+				t.Errorf("%+v, want a failure whose fix says %q", c, tc.fix)
+			}
+			if f := failed(cs); len(f) != 1 {
+				t.Errorf("failures %v, want one", f)
+			}
+		})
+	}
 }
