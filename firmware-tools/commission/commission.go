@@ -2,7 +2,10 @@
 // it finds the serial ports, probes each with every known reader protocol
 // at its usual speeds using only harmless questions (version, region), and
 // reports what answered. A port another process holds is reported, not
-// taken. Each check says what to do when it fails.
+// taken. It also watches photo-eye lines (WatchGPIO), checks the broker
+// under the commissioning identity and the gateway's own rights over
+// MQTT 5 (CheckBroker), and writes an edge configuration of what it found
+// (ConfigCheck). Each check says what to do when it fails.
 package commission
 
 import (
