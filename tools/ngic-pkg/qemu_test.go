@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -18,10 +19,10 @@ import (
 var qemus = map[string]string{"linux-armv7": "qemu-arm-static", "linux-arm64": "qemu-aarch64-static"}
 
 // TestARMUnderQemu runs the ARM release binaries under qemu-user-static:
-// each program's --version, and ngic-edge demo for a few seconds (an
-// emulated reader on a pty, the embedded broker, the gateway publishing),
-// which must print tag events and the gateway's status and stop by
-// itself.
+// each program's --version, and ngic-edge demo (an emulated reader on a
+// pty, the embedded broker, the gateway publishing) until it has printed
+// tag arrivals and departures and the gateway's online status; then
+// Ctrl-C (SIGINT) must stop it cleanly.
 func TestARMUnderQemu(t *testing.T) {
 	dir := release(t)
 	for folder, emu := range qemus {
@@ -34,19 +35,30 @@ func TestARMUnderQemu(t *testing.T) {
 					t.Errorf("%s --version: %q, want %s", prog, out, testVersion)
 				}
 			}
-			demoUnderQemu(t, qemu, filepath.Join(dir, folder, "ngic-edge"))
+			runDemo(t, []string{qemu, filepath.Join(dir, folder, "ngic-edge")}, "5m", true)
 		})
 	}
 }
 
-// demoUnderQemu runs `ngic-edge demo --for 20s` and checks what it printed.
-func demoUnderQemu(t *testing.T, qemu, edge string) {
-	// A hang guard, far beyond --for: emulation on a loaded machine is slow.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+// TestDemoFor runs the amd64 release's ngic-edge demo --for 10s, which must
+// stop by itself, having printed events.
+func TestDemoFor(t *testing.T) {
+	runDemo(t, []string{filepath.Join(release(t), "linux-amd64", "ngic-edge")}, "10s", false)
+}
+
+// runDemo runs `ngic-edge demo --for stopAfter` (argv: the program, after
+// an emulator if any) on free ports and checks what it printed: tag
+// arrivals and departures and the gateway's online status. With interrupt
+// it sends SIGINT once it has seen them all; either way the demo must exit
+// with status 0.
+func runDemo(t *testing.T, argv []string, stopAfter string, interrupt bool) {
+	// A hang guard only: emulation on a loaded machine is slow.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, qemu, edge, "demo", "--for", "20s", "--period", "300ms", "--dir", t.TempDir(),
+	args := append(argv[1:], "demo", "--for", stopAfter, "--period", "300ms", "--dir", t.TempDir(),
 		"--broker-listen", fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
 		"--http-listen", fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)))
+	cmd := exec.CommandContext(ctx, argv[0], args...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -56,7 +68,7 @@ func demoUnderQemu(t *testing.T, qemu, edge string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var arrived, departed, status int
+	var arrived, departed, online int
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -67,15 +79,20 @@ func demoUnderQemu(t *testing.T, qemu, edge string) {
 		case strings.Contains(line, `"type":"tag.departed"`):
 			departed++
 		case strings.Contains(line, `"state":"online"`):
-			status++
+			online++
+		}
+		if interrupt && arrived > 0 && departed > 0 && online > 0 {
+			cmd.Process.Signal(os.Interrupt)
+			interrupt = false
 		}
 	}
+	name := filepath.Base(argv[0])
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("demo under %s: %v\n%s", filepath.Base(qemu), err, stderr.String())
+		t.Fatalf("demo under %s: %v\n%s", name, err, stderr.String())
 	}
-	if arrived == 0 || departed == 0 || status == 0 {
+	if arrived == 0 || departed == 0 || online == 0 {
 		t.Errorf("demo under %s printed %d arrivals, %d departures, %d online statuses; want some of each\n%s",
-			filepath.Base(qemu), arrived, departed, status, stderr.String())
+			name, arrived, departed, online, stderr.String())
 	}
-	t.Logf("demo under %s: %d arrivals, %d departures", filepath.Base(qemu), arrived, departed)
+	t.Logf("demo under %s: %d arrivals, %d departures", name, arrived, departed)
 }
