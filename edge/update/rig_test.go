@@ -95,6 +95,9 @@ func TestMain(m *testing.M) {
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}
+	if controllerBin != "" {
+		os.RemoveAll(filepath.Dir(controllerBin))
+	}
 	os.Exit(code)
 }
 
@@ -289,6 +292,7 @@ type gw struct {
 	mu       sync.Mutex
 	statuses []telemetry.Status
 	events   map[string]int // event ID -> times received
+	types    map[string]int // event type -> distinct events received
 }
 
 type gwOpts struct {
@@ -297,6 +301,7 @@ type gwOpts struct {
 	spooled       int    // events spooled before the first start
 	stateJSON     string // state.json before the first start, if set
 	noPoll        bool   // commands come only from the broker
+	extra         string // top-level configuration appended (readers, ...)
 }
 
 func startGW(t *testing.T, broker *testenv.Mosquitto, srv *server, sig *signer, o gwOpts) *gw {
@@ -304,7 +309,7 @@ func startGW(t *testing.T, broker *testenv.Mosquitto, srv *server, sig *signer, 
 	dir := t.TempDir()
 	g := &gw{t: t, name: "gw-" + uuid.NewString()[:8], dir: dir, layout: update.Layout{Root: filepath.Join(dir, "opt")},
 		conf: filepath.Join(dir, "edge.yaml"), spool: filepath.Join(dir, "var", "spool.db"), srv: srv,
-		events: map[string]int{}}
+		events: map[string]int{}, types: map[string]int{}}
 	if err := os.MkdirAll(filepath.Dir(g.spool), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -335,6 +340,7 @@ update:
 	if !o.noPoll {
 		yaml += fmt.Sprintf("  poll_url: %s/cmd/%s\n  poll_every: 1s\n", srv.URL, g.name)
 	}
+	yaml += o.extra
 	if err := os.WriteFile(g.conf, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -400,6 +406,9 @@ func (g *gw) subscribe(broker *testenv.Mosquitto) {
 			return
 		}
 		if e, err := telemetry.DecodeEvent(m.Payload()); err == nil {
+			if g.events[e.ID] == 0 {
+				g.types[e.Type]++
+			}
 			g.events[e.ID]++
 		}
 	})

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -309,28 +310,42 @@ type Setup struct {
 	Gateways []string
 	// SHA256 is the bundle's.
 	SHA256 string
+	// Bundles is the controller's bundles folder.
+	Bundles string
 }
 
 // WriteSetup writes, in dir, a configuration with an external broker,
 // the API at httpAddr with an admin token, a rollout section whose
-// base_url is that address, and an inventory of n gateways in RegionA.
+// base_url is that address, an inventory of n gateways gw-00.. in
+// RegionA, and a bundle (Bundle) signed by a key of its own.
 func WriteSetup(t testing.TB, dir, broker, httpAddr string, n int) *Setup {
 	t.Helper()
+	var names []string
+	for i := range n {
+		names = append(names, fmt.Sprintf("gw-%02d", i))
+	}
+	keys := NewKeys(t, dir)
+	s := WriteConfig(t, dir, broker, httpAddr, keys.File, names)
+	s.SHA256 = keys.WriteBundle(t, s.Bundles, Bundle, BundleVersion)
+	return s
+}
+
+// WriteConfig writes, in dir, what WriteSetup does but the bundle: the
+// gateways named stand in RegionA, and the controller trusts the keys
+// of keysFile. The bundles folder (Setup.Bundles) is left empty.
+func WriteConfig(t testing.TB, dir, broker, httpAddr, keysFile string, gateways []string) *Setup {
+	t.Helper()
 	s := &Setup{Config: filepath.Join(dir, "controller.yaml"), StateDir: filepath.Join(dir, "state"),
-		Token: "rollout-admin-token-0123456789", TokenFile: filepath.Join(dir, "token"), HTTP: httpAddr}
+		Token: "rollout-admin-token-0123456789", TokenFile: filepath.Join(dir, "token"), HTTP: httpAddr,
+		Bundles: filepath.Join(dir, "bundles"), Gateways: slices.Sorted(slices.Values(gateways))}
 	inv := filepath.Join(dir, "inventory")
-	bundles := filepath.Join(dir, "bundles")
-	for _, d := range []string{inv, bundles} {
+	for _, d := range []string{inv, s.Bundles} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	keys := NewKeys(t, dir)
-	s.SHA256 = keys.WriteBundle(t, bundles, Bundle, BundleVersion)
 	gws := "gateway,site\n"
-	for i := range n {
-		name := fmt.Sprintf("gw-%02d", i)
-		s.Gateways = append(s.Gateways, name)
+	for _, name := range s.Gateways {
 		gws += name + ",site-a\n"
 	}
 	gws += OtherGateway + ",site-b\n"
@@ -355,7 +370,7 @@ rollout:
   keys: %s
   base_url: http://%s
   timeout: 2m
-`, broker, httpAddr, s.TokenFile, s.StateDir, bundles, keys.File, httpAddr),
+`, broker, httpAddr, s.TokenFile, s.StateDir, s.Bundles, keysFile, httpAddr),
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
