@@ -175,8 +175,9 @@ type batchWorker struct {
 // newBatchWorker allocates a worker's batches: mmsg.ErrUnsupported where
 // the system or conn has no batched calls.
 func (s *Simulator) newBatchWorker(conn net.PacketConn) (*batchWorker, error) {
-	// A slot holds the largest UDP payload: a request is never cut.
-	// Pages the kernel never writes are never touched.
+	// A slot holds the largest UDP payload, so no request is cut: 4 MiB
+	// of address space for 64 slots, of which a datagram of a few dozen
+	// bytes makes the kernel write one page.
 	in, err := mmsg.New(conn, s.opts.Batch, 65536)
 	if err != nil {
 		return nil, err

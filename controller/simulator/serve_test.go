@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/ngic/ngic/controller/snmprec"
 )
 
 // recordedRequests are the requests both serving paths must answer alike:
@@ -269,5 +272,21 @@ func TestServeStopsIdleWorkers(t *testing.T) {
 				t.Fatal("Serve did not return")
 			}
 		})
+	}
+}
+
+// TestBatchOption: Batch defaults to DefaultOptions.Batch and must be
+// 1..1024.
+func TestBatchOption(t *testing.T) {
+	v, _ := snmprec.Parse("dev", []byte(small))
+	devs := map[string]*snmprec.View{"dev": v}
+	s, err := New(devs, Options{})
+	if err != nil || s.opts.Batch != DefaultOptions.Batch {
+		t.Fatalf("default Batch: %v, %v", s, err)
+	}
+	for _, b := range []int{-1, 1025} {
+		if _, err := New(devs, Options{Batch: b}); err == nil || !strings.Contains(err.Error(), "Batch") {
+			t.Errorf("Batch %d: %v", b, err)
+		}
 	}
 }

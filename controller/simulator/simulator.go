@@ -52,7 +52,8 @@ type Options struct {
 	// Batch is how many datagrams a worker reads or writes per system
 	// call (recvmmsg, sendmmsg) on Linux, 1..1024; default 64. 1 reads and
 	// writes one datagram per call, the path also taken on other systems
-	// and for a net.PacketConn that is not a *net.UDPConn.
+	// and for a net.PacketConn that is not a *net.UDPConn. A worker holds
+	// Batch buffers of 64 KiB for requests.
 	Batch int
 	// Now is the clock counters and sysUpTime follow; default time.Now.
 	Now func() time.Time
