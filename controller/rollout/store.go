@@ -12,14 +12,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ngic/ngic/internal/atomicfile"
 	"github.com/ngic/ngic/telemetry"
 )
 
 // MaxStateFile bounds a rollout's state file.
 const MaxStateFile = 256 << 20
 
-// fileExt ends a rollout's state file; a file being written ends in
-// fileExt+".tmp".
+// fileExt ends a rollout's state file. A file being written is an
+// atomicfile temporary file (earlier versions: fileExt+".tmp").
 const fileExt = ".json"
 
 // idRE is what a rollout ID may be.
@@ -129,38 +130,8 @@ func (s store) save(r *Rollout) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(s.path(r.ID), b)
-}
-
-// writeAtomic replaces the file at path with b, so that a crash leaves the
-// old content or the new, never a part.
-func writeAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-	if err != nil {
-		return fmt.Errorf("rollout: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("rollout: writing %s: %w", path, err)
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return fmt.Errorf("rollout: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("rollout: syncing %s: %w", filepath.Dir(path), err)
+	if err := atomicfile.Write(s.path(r.ID), b, 0o640); err != nil {
+		return fmt.Errorf("rollout %s: %w", r.ID, err)
 	}
 	return nil
 }
@@ -180,7 +151,7 @@ func (s store) load() ([]*Rollout, error) {
 		name := e.Name()
 		p := filepath.Join(s.dir, name)
 		switch {
-		case strings.HasSuffix(name, fileExt+".tmp"):
+		case atomicfile.IsTemp(name) || strings.HasSuffix(name, fileExt+".tmp"):
 			os.Remove(p)
 			continue
 		case !strings.HasSuffix(name, fileExt) || !e.Type().IsRegular():

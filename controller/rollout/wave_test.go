@@ -223,6 +223,34 @@ func TestRestartGoesOn(t *testing.T) {
 	}
 }
 
+// The temporary files of a save cut short by a crash (this version's and
+// earlier versions') are removed at the restart; the rollout's file is
+// the only one left, and it loads.
+func TestRestartRemovesLeftoverTemporaryFiles(t *testing.T) {
+	f := newFixture(t, 4)
+	r := f.start(rollout.Spec{Bundle: "edge-1.1.0.ngb", Region: "east"})
+	dir := filepath.Join(f.dir, "rollouts")
+	for _, name := range []string{"." + r.ID + ".json.tmp-123456", r.ID + ".json.tmp"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(`{"id":`), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.open()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 1 || ents[0].Name() != r.ID+".json" {
+		t.Fatalf("after the restart the folder holds %v, want only %s.json", ents, r.ID)
+	}
+	if fi, _ := ents[0].Info(); fi == nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("the state file's mode: %v", fi)
+	}
+	if got := f.get(r.ID); got.State != rollout.StateRunning {
+		t.Errorf("after the restart: %s", got.State)
+	}
+}
+
 // Gateways already on the version, or whose version is unknown, are
 // skipped; when none is left the rollout is refused.
 func TestTargetsRunningOlderOnly(t *testing.T) {

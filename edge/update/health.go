@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+
+	"github.com/ngic/ngic/internal/atomicfile"
 )
 
 // TrialEnv is the environment variable the supervisor sets to the command
@@ -17,7 +19,10 @@ const TrialEnv = "NGIC_UPDATE_TRIAL"
 // command id is healthy (its broker connected, every reader open, its
 // spool writable). The supervisor, not this process, then keeps it.
 func (l Layout) MarkHealthy(id string) error {
-	return writeAtomic(l.TrialOKPath(), []byte(id+"\n"))
+	if err := atomicfile.Write(l.TrialOKPath(), []byte(id+"\n"), 0o600); err != nil {
+		return fmt.Errorf("update: %w", err)
+	}
+	return nil
 }
 
 // healthyFor reports whether R/trial-ok holds id.

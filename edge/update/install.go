@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ngic/ngic/internal/atomicfile"
 	"github.com/ngic/ngic/internal/bundle"
 )
 
@@ -118,7 +119,10 @@ func (l Layout) placeSlot(tmp, slot string, m *bundle.Manifest) error {
 	if err := os.Rename(tmp, dir); err != nil {
 		return fmt.Errorf("update: %w", err)
 	}
-	return syncDir(filepath.Dir(dir))
+	if err := atomicfile.SyncDir(filepath.Dir(dir)); err != nil {
+		return fmt.Errorf("update: %w", err)
+	}
+	return nil
 }
 
 // syncTree fsyncs every file and folder under dir.

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
+	"github.com/ngic/ngic/internal/atomicfile"
 	"github.com/ngic/ngic/telemetry"
 )
 
@@ -146,43 +146,8 @@ func (l Layout) WriteState(s *State) error {
 	if err != nil {
 		return fmt.Errorf("update: state: %w", err)
 	}
-	return writeAtomic(l.StatePath(), append(b, '\n'))
-}
-
-// writeAtomic replaces the file at path with data, durably.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("update: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("update: writing %s: %w", path, err)
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("update: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("update: fsync %s: %w", dir, err)
+	if err := atomicfile.Write(l.StatePath(), append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("update: state: %w", err)
 	}
 	return nil
 }
