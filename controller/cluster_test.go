@@ -6,8 +6,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,6 +40,8 @@ const (
 	clusterWait = 4 * time.Minute
 	// clusterToken is the API's read token.
 	clusterToken = "cluster-read-token-0123456789"
+	// clusterAdminToken is the API's admin token, which acknowledges.
+	clusterAdminToken = "cluster-admin-token-0123456789"
 	// clusterRate is each gateway's events per second.
 	clusterRate = 40
 )
@@ -150,8 +154,9 @@ func waitLong(t *testing.T, what string, cond func() bool) {
 
 // clusterConfig writes replica i's configuration (i < 0: a single
 // controller, not clustered, on its own embedded broker).
-func clusterConfig(t *testing.T, dir, inv, broker, httpAddr string, i int) string {
+func clusterConfig(t *testing.T, dir, inv, broker, httpAddr, hook string, i int) string {
 	token := writeFile(t, dir, "token", clusterToken+"\n")
+	admin := writeFile(t, dir, "admin-token", clusterAdminToken+"\n")
 	mqttSection := "  broker: tcp://" + broker
 	clusterSection := fmt.Sprintf("cluster:\n  enabled: true\n  shard: %d/%d\n  heartbeat: 2s\n", i, clusterReplicas)
 	interval, timeout := clusterInterval, "3s"
@@ -170,8 +175,14 @@ http:
   listen: %s
   tokens:
     - {name: test, file: %s, role: read}
+    - {name: noc, file: %s, role: admin}
+alerts:
+  rules:
+    - {name: door, kind: door-held}
+  webhooks:
+    - {url: "%s"}
 state_dir: %s
-%s`, inv, interval, timeout, mqttSection, httpAddr, token, filepath.Join(dir, "state"), clusterSection))
+%s`, inv, interval, timeout, mqttSection, httpAddr, token, admin, hook, filepath.Join(dir, "state"), clusterSection))
 }
 
 // lines reads the non-header rows of an inventory CSV, first column.
@@ -264,6 +275,17 @@ func coverageClasses(t *testing.T, p *controllerProc) map[string]string {
 //     the other members) and delivers them when the member reconnects
 //     with the same client ID; the test shows the survivors counting less
 //     than was published during the outage, and nothing missing after.
+//   - Only the replica holding the coverage lease (the lowest live
+//     ordinal) computes coverage (ngic_coverage_computations_total stays 0
+//     on the others), and every replica's API answers its result (the
+//     others forward the coverage's requests to it). Killed, the next
+//     lowest takes the lease over and computes; the third never does.
+//   - A cabinet door held at a gateway of the holder raises one alert,
+//     acknowledged on a third replica; the holder killed, the gateway's
+//     next owner adopts the alert (no second raise) with the
+//     acknowledgement, and resolves it when the door closes; back, the
+//     killed replica lets its stale copy go. The webhooks hear of the
+//     alert raised once, acknowledged once, resolved once.
 //   - Each replica's coverage report covers every village, from the
 //     fleet's shared state.
 func TestClusterThreeReplicas(t *testing.T) {
@@ -287,6 +309,9 @@ func TestClusterThreeReplicas(t *testing.T) {
 	devicesCSV := readFile(t, filepath.Join(inv, "devices.csv"))
 	writeFile(t, inv, "devices.csv", strings.ReplaceAll(devicesCSV, "127.0.0.1:"+strconv.Itoa(port)+",", sim+","))
 	watch := watchStates(t, mq.Addr)
+	hook := &webhookReceiver{}
+	hookSrv := httptest.NewServer(hook)
+	t.Cleanup(hookSrv.Close)
 
 	cfgs := make([]string, clusterReplicas)
 	addrs := make([]string, clusterReplicas)
@@ -295,7 +320,7 @@ func TestClusterThreeReplicas(t *testing.T) {
 		d := filepath.Join(dir, fmt.Sprintf("replica-%d", i))
 		os.Mkdir(d, 0o755)
 		addrs[i] = fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-		cfgs[i] = clusterConfig(t, d, inv, mq.Addr, addrs[i], i)
+		cfgs[i] = clusterConfig(t, d, inv, mq.Addr, addrs[i], hookSrv.URL+"/hook", i)
 	}
 	var wg sync.WaitGroup
 	for i := range reps {
@@ -375,7 +400,60 @@ func TestClusterThreeReplicas(t *testing.T) {
 		t.Fatalf("%.0f polls missing, but the schedulers skipped only %.0f cycles", missed, skips)
 	}
 
-	// Kill replica 2 while the events flow.
+	// Coverage: replica 0 holds the lease and alone computes; every
+	// replica's API answers its result.
+	const computations = "ngic_coverage_computations_total"
+	sameCoverage(t, "every replica answering the holder's coverage", started, reps...)
+	for i, r := range reps {
+		if n := r.metric(computations); (i == 0) != (n > 0) {
+			t.Fatalf("replica %d computed coverage %v times; only the lease holder, replica 0, should", i, n)
+		}
+	}
+
+	// A door held at a gateway replica 0 owns: one alert, raised by 0,
+	// acknowledged through another replica (neither 0 nor the gateway's
+	// next owner), which shares the acknowledgement for 0 to apply.
+	var doorGW string
+	for _, g := range firstColumn(t, filepath.Join(inv, "gateways.csv"))[len(gateways):] {
+		if cluster.Owner(g, all) == 0 {
+			doorGW = g
+			break
+		}
+	}
+	if doorGW == "" {
+		t.Fatal("no gateway of the world is replica 0's")
+	}
+	victim, survivors := 0, []int{1, 2}
+	nextOwner := cluster.Owner(doorGW, survivors)
+	third := 3 - nextOwner
+	doorClient := connectMQTT(t, mq.Addr, "cluster-test-door")
+	doorSeq := uint64(0)
+	door := func(typ string) {
+		doorSeq++
+		publish(t, doorClient, telemetry.EventTopic(doorGW, "eye-1"), doorEvent(t, doorGW, "eye-1", typ, doorSeq))
+	}
+	door(telemetry.BeamBlocked)
+	door(telemetry.BeamHeld)
+	var doorID string
+	waitLong(t, "the door-held alert at the webhook", func() bool {
+		for _, a := range hook.got() {
+			if a.Subject.ID == doorGW && a.State == telemetry.AlertFiring {
+				doorID = a.ID
+				return true
+			}
+		}
+		return false
+	})
+	wantOwnAlerts(t, reps, 0)
+	ackResp := (&apitest.Client{T: t, Base: "http://" + reps[third].http, Token: clusterAdminToken}).Do("POST",
+		"/api/v1/alerts/"+doorID+"/ack", map[string]string{"note": "crew sent"})
+	if ackResp.Status != http.StatusOK {
+		t.Fatalf("acknowledging on replica %d: %d %s", third, ackResp.Status, ackResp.Body)
+	}
+
+	// Kill replica 0, the lease holder and the door's owner, at once
+	// (before it applies the acknowledgement, most likely), while the
+	// events flow.
 	ingestedBefore := make([]float64, clusterReplicas)
 	for i, r := range reps {
 		ingestedBefore[i], _ = r.ingested()
@@ -388,26 +466,25 @@ func TestClusterThreeReplicas(t *testing.T) {
 	}
 	ackedAtKill := acked()
 	survivorSkips := func() float64 {
-		return reps[0].metric("ngic_controller_polls_skipped_total") + reps[1].metric("ngic_controller_polls_skipped_total")
+		return reps[1].metric("ngic_controller_polls_skipped_total") + reps[2].metric("ngic_controller_polls_skipped_total")
 	}
 	skipsAtKill := survivorSkips()
-	reps[2].cmd.Process.Signal(syscall.SIGKILL)
-	<-reps[2].done
+	reps[victim].cmd.Process.Signal(syscall.SIGKILL)
+	<-reps[victim].done
 	killed := time.Now()
-	survivors := []int{0, 1}
 	waitLong(t, "the survivors see two members", func() bool {
-		return reps[0].metric("ngic_controller_cluster_members") == 2 && reps[1].metric("ngic_controller_cluster_members") == 2
+		return reps[1].metric("ngic_controller_cluster_members") == 2 && reps[2].metric("ngic_controller_cluster_members") == 2
 	})
 	var moved []string
 	for _, id := range ids {
-		if v2.owner[id] == 2 {
+		if v2.owner[id] == victim {
 			moved = append(moved, id)
 		}
 	}
 	// A moved device starts afresh at its new replica (Polls from 0):
 	// its first poll there was Polls-1 cycles before its latest.
 	first := map[string]time.Time{}
-	waitLong(t, "replica 2's devices polled by the survivors", func() bool {
+	waitLong(t, "the killed replica's devices polled by the survivors", func() bool {
 		v := watch.view(t, survivors...)
 		for _, id := range moved {
 			if d, ok := v.dev[id]; ok && d.LastPoll.After(killed) && d.Polls > 0 && first[id].IsZero() {
@@ -451,19 +528,40 @@ func TestClusterThreeReplicas(t *testing.T) {
 		}
 	}
 
-	// While replica 2 is away, its share of the events waits in its session.
+	// The lease moved to replica 1, which computes and serves coverage;
+	// replica 2 never computed it.
+	sameCoverage(t, "the survivors answering the new holder's coverage", killed, reps[1], reps[2])
+	if n := reps[1].metric(computations); n <= 0 {
+		t.Fatalf("replica 1 holds the lease but computed coverage %v times", n)
+	}
+	if n := reps[2].metric(computations); n != 0 {
+		t.Fatalf("replica 2 computed coverage %v times without the lease", n)
+	}
+
+	// The door's new owner holds the alert, acknowledged, raised nowhere
+	// again; the door closes and it resolves it.
+	waitLong(t, "the door's alert adopted and acknowledged by its new owner", func() bool {
+		h, err := reps[nextOwner].health()
+		a, ok := openAlert(t, reps[nextOwner], doorID)
+		return err == nil && h["alerts_open"] == 1.0 && ok && a.Ack != nil && a.Ack.Note == "crew sent"
+	})
+	door(telemetry.BeamCleared)
+	waitLong(t, "the door's alert resolved at the webhook", func() bool { return countOf(hookStates(hook, doorID), "resolved+ack") > 0 })
+
+	// While replica 0 is away, its share of the events waits in its session.
 	ackedAtReturn := acked()
 	var survived float64
 	for _, i := range survivors {
 		n, _ := reps[i].ingested()
 		survived += n - ingestedBefore[i]
 	}
-	t.Logf("while replica 2 was down, %d events were acknowledged to the gateways and the survivors counted %.0f",
-		ackedAtReturn-ackedAtKill, survived)
+	t.Logf("while replica %d was down, %d events were acknowledged to the gateways and the survivors counted %.0f",
+		victim, ackedAtReturn-ackedAtKill, survived)
 	if survived >= float64(ackedAtReturn-ackedAtKill) {
-		t.Errorf("the survivors counted every event published while replica 2 was down: mosquitto did not keep its share")
+		t.Errorf("the survivors counted every event published while replica %d was down: mosquitto did not keep its share", victim)
 	}
-	reps[2] = startController(t, cfgs[2], addrs[2])
+	returned := time.Now()
+	reps[victim] = startController(t, cfgs[victim], addrs[victim])
 	waitLong(t, "three members again, each polling its devices", func() bool {
 		for _, r := range reps {
 			if r.metric("ngic_controller_cluster_members") != clusterReplicas {
@@ -481,11 +579,11 @@ func TestClusterThreeReplicas(t *testing.T) {
 	for _, p := range pubs {
 		p.halt()
 	}
-	var made uint64
+	made := doorSeq // the door's events, acknowledged one by one, count too
 	for _, p := range pubs {
 		made += p.made.Load()
 	}
-	final := acked()
+	final := acked() + doorSeq
 	total := func() (n float64, per []float64) {
 		for _, r := range reps {
 			e, _ := r.ingested()
@@ -502,8 +600,28 @@ func TestClusterThreeReplicas(t *testing.T) {
 	if n < float64(final) || n > float64(made) {
 		t.Fatalf("the replicas counted %.0f events; the gateways made %d, of which the broker acknowledged %d", n, made, final)
 	}
-	if per[2] <= ingestedBefore[2] {
-		t.Fatalf("replica 2 counted no event after its return (%v then %v)", ingestedBefore[2], per[2])
+	if per[victim] <= ingestedBefore[victim] {
+		t.Fatalf("replica %d counted no event after its return (%v then %v)", victim, ingestedBefore[victim], per[victim])
+	}
+
+	// Back, replica 0 holds the lease again, and its copy of the door's
+	// alert (in its state file, open when it was killed) is gone without
+	// a word once it shared a state: over the whole run the webhooks
+	// heard of the alert raised once, acknowledged once (by 0 before it
+	// died, or by the next owner), resolved once.
+	sameCoverage(t, "every replica answering the returned holder's coverage", returned, reps...)
+	waitLong(t, "replica 0 back with no alert of its own open, its state shared", func() bool {
+		h, err := reps[victim].health()
+		st := watch.view(t, victim).times[victim]
+		return err == nil && h["alerts_open"] == 0.0 && st.After(returned)
+	})
+	waitLong(t, "the acknowledgement at the webhook", func() bool { return countOf(hookStates(hook, doorID), "firing+ack") > 0 })
+	if got := hookStates(hook, doorID); countOf(got, "firing") != 1 || countOf(got, "firing+ack") != 1 ||
+		countOf(got, "resolved+ack") != 1 || len(got) != 3 {
+		t.Fatalf("the webhooks heard of the door's alert %v: want it raised, acknowledged and resolved once each", got)
+	}
+	if n := reps[2].metric(computations); n != 0 {
+		t.Fatalf("replica 2 computed coverage %v times without ever holding the lease", n)
 	}
 
 	// Every replica's coverage report has every village, computed from
@@ -696,19 +814,7 @@ func TestClusterShippedBroker(t *testing.T) {
 	// replica had only its share of the events, with gaps in the sequence
 	// where the other's were, a second and more before: no sequence-gap
 	// alert either.
-	for i, r := range reps {
-		h, err := r.health()
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := 0.0
-		if i == owner {
-			want = 1
-		}
-		if h["alerts_open"] != want {
-			t.Errorf("replica %d has %v alerts of its own open, want %v", i, h["alerts_open"], want)
-		}
-	}
+	wantOwnAlerts(t, reps, owner)
 	// Acknowledged on the other replica: it answers with the alert
 	// acknowledged, and the owner, which raised it, applies it.
 	ack := map[string]string{"note": "on it"}
@@ -770,4 +876,113 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// doorEvent is the payload of a beam event (typ) of photo-eye eye at
+// gateway gw, sequence number seq.
+func doorEvent(t *testing.T, gw, eye, typ string, seq uint64) []byte {
+	ev := &telemetry.Event{V: telemetry.SchemaVersion, ID: fmt.Sprintf("%s-door-%08d", gw, seq), Gateway: gw,
+		Source: eye, Type: typ, Time: time.Now().UTC(), Beam: &telemetry.Beam{}}
+	b, err := telemetry.EncodeEvent(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := telemetry.WithSeq(nil, b, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// hookStates spells what the webhooks were told of alert id, in order:
+// "firing", "firing+ack", "resolved+ack"...
+func hookStates(h *webhookReceiver, id string) []string {
+	var out []string
+	for _, a := range h.got() {
+		if a.ID == id {
+			s := a.State
+			if a.Ack != nil {
+				s += "+ack"
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// countOf counts s in list.
+func countOf(list []string, s string) (n int) {
+	for _, v := range list {
+		if v == s {
+			n++
+		}
+	}
+	return n
+}
+
+// coverageHeader is the API's /api/v1/coverage of p ("" unless 200).
+func coverageHeader(t *testing.T, p *controllerProc) string {
+	r := (&apitest.Client{T: t, Base: "http://" + p.http, Token: clusterToken}).Get("/api/v1/coverage")
+	if r.Status != http.StatusOK {
+		return ""
+	}
+	return string(r.Body)
+}
+
+// sameCoverage waits until every replica of reps answers the same
+// coverage (the lease holder's, forwarded by the others), computed after
+// since, and returns it.
+func sameCoverage(t *testing.T, what string, since time.Time, reps ...*controllerProc) string {
+	t.Helper()
+	var got string
+	waitLong(t, what, func() bool {
+		got = coverageHeader(t, reps[0])
+		var h struct {
+			Computed time.Time `json:"computed"`
+		}
+		if got == "" || json.Unmarshal([]byte(got), &h) != nil || !h.Computed.After(since) {
+			return false
+		}
+		for _, r := range reps[1:] {
+			if coverageHeader(t, r) != got {
+				return false
+			}
+		}
+		return true
+	})
+	return got
+}
+
+// openAlert returns the alert id as the API of p lists it among the
+// open ones, and whether it does.
+func openAlert(t *testing.T, p *controllerProc, id string) (telemetry.Alert, bool) {
+	var page struct {
+		Items []telemetry.Alert `json:"items"`
+	}
+	(&apitest.Client{T: t, Base: "http://" + p.http, Token: clusterToken}).GetJSON("/api/v1/alerts?limit=1000", &page)
+	for _, a := range page.Items {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return telemetry.Alert{}, false
+}
+
+// wantOwnAlerts checks that of reps only replica owner has an alert of
+// its own open, one.
+func wantOwnAlerts(t *testing.T, reps []*controllerProc, owner int) {
+	t.Helper()
+	for i, r := range reps {
+		h, err := r.health()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0.0
+		if i == owner {
+			want = 1
+		}
+		if h["alerts_open"] != want {
+			t.Errorf("replica %d has %v alerts of its own open, want %v", i, h["alerts_open"], want)
+		}
+	}
 }
