@@ -302,12 +302,35 @@ type gwOpts struct {
 	stateJSON     string // state.json before the first start, if set
 	noPoll        bool   // commands come only from the broker
 	extra         string // top-level configuration appended (readers, ...)
+	name          string // the gateway's name, if set
 }
 
-func startGW(t *testing.T, broker *testenv.Mosquitto, srv *server, sig *signer, o gwOpts) *gw {
+// access is how the gateways and the test's own clients reach a broker.
+type access struct {
+	// url is the broker's: tcp://host:port or ssl://host:port.
+	url string
+	// gateway returns the lines of gateway name's mqtt section after
+	// its broker (credentials), indented.
+	gateway func(t *testing.T, name string) string
+	// client makes o connect as user (its client ID on a broker that
+	// needs no credentials).
+	client func(t *testing.T, o *mqtt.ClientOptions, user string)
+}
+
+// plain is the access to a broker without credentials.
+func plain(m *testenv.Mosquitto) *access {
+	return &access{url: "tcp://" + m.Addr,
+		gateway: func(*testing.T, string) string { return "" },
+		client:  func(_ *testing.T, o *mqtt.ClientOptions, user string) { o.SetClientID(user) }}
+}
+
+func startGW(t *testing.T, acc *access, srv *server, sig *signer, o gwOpts) *gw {
 	t.Helper()
 	dir := t.TempDir()
-	g := &gw{t: t, name: "gw-" + uuid.NewString()[:8], dir: dir, layout: update.Layout{Root: filepath.Join(dir, "opt")},
+	if o.name == "" {
+		o.name = "gw-" + uuid.NewString()[:8]
+	}
+	g := &gw{t: t, name: o.name, dir: dir, layout: update.Layout{Root: filepath.Join(dir, "opt")},
 		conf: filepath.Join(dir, "edge.yaml"), spool: filepath.Join(dir, "var", "spool.db"), srv: srv,
 		events: map[string]int{}, types: map[string]int{}}
 	if err := os.MkdirAll(filepath.Dir(g.spool), 0o755); err != nil {
@@ -323,8 +346,8 @@ func startGW(t *testing.T, broker *testenv.Mosquitto, srv *server, sig *signer, 
 spool:
   path: %s
 mqtt:
-  broker: tcp://%s
-  min_backoff: 100ms
+  broker: %s
+%s  min_backoff: 100ms
   max_backoff: 1s
 http:
   listen: "off"
@@ -336,7 +359,7 @@ update:
   health_timeout: %s
   max_boots: %d
   ca_file: %s
-`, g.name, g.spool, broker.Addr, g.layout.Root, sig.keyFile, o.healthTimeout, o.maxBoots, srv.caFile)
+`, g.name, g.spool, acc.url, acc.gateway(t, g.name), g.layout.Root, sig.keyFile, o.healthTimeout, o.maxBoots, srv.caFile)
 	if !o.noPoll {
 		yaml += fmt.Sprintf("  poll_url: %s/cmd/%s\n  poll_every: 1s\n", srv.URL, g.name)
 	}
@@ -355,7 +378,7 @@ update:
 			t.Fatal(err)
 		}
 	}
-	g.subscribe(broker)
+	g.subscribe(acc)
 	g.startSupervisor()
 	t.Cleanup(func() {
 		g.stopSupervisor()
@@ -389,8 +412,11 @@ func (g *gw) spoolEvents(n int) {
 	}
 }
 
-func (g *gw) subscribe(broker *testenv.Mosquitto) {
-	o := mqtt.NewClientOptions().AddBroker("tcp://" + broker.Addr).SetClientID("test-" + g.name).SetAutoReconnect(true)
+// subscribe records the gateway's statuses and events, as the user
+// "observer-" + its name.
+func (g *gw) subscribe(acc *access) {
+	o := mqtt.NewClientOptions().AddBroker(acc.url).SetAutoReconnect(true)
+	acc.client(g.t, o, "observer-"+g.name)
 	c := mqtt.NewClient(o)
 	if tok := c.Connect(); !tok.WaitTimeout(deadline) || tok.Error() != nil {
 		g.t.Fatalf("subscriber: %v", tok.Error())

@@ -1,6 +1,8 @@
 package update_test
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/google/uuid"
 
 	"github.com/ngic/ngic/controller/rollout"
 	"github.com/ngic/ngic/controller/rollout/rollouttest"
@@ -59,9 +62,10 @@ type fleet struct {
 // TestRolloutToRealGateways rolls signed bundles out with the real
 // ngic-controller (its CLI, API, bundle server and rollout waves) to four
 // real gateways, each `ngic-edge supervise` at 1.0.0 reading an emulated
-// reader: 1.1.0 is installed on all four, canary first, and every event
-// read before and after reaches the controller; then a 1.2.0 that exits
-// at start is rolled back on the canary and the rollout halts, the other
+// reader, over mosquitto with the shipped TLS configuration and ACL:
+// 1.1.0 is installed on all four, canary first, and every event read
+// before and after reaches the controller; then a 1.2.0 that exits at
+// start is rolled back on the canary and the rollout halts, the other
 // three never receiving a command.
 func TestRolloutToRealGateways(t *testing.T) {
 	if testing.Short() {
@@ -70,7 +74,7 @@ func TestRolloutToRealGateways(t *testing.T) {
 	t.Parallel()
 	ctlBuilt := make(chan struct{})
 	go func() { buildController(); close(ctlBuilt) }()
-	r := newRig(t)
+	r := &rig{srv: newServer(t), sig: newSigner(t), p: built(t)}
 	f := startFleet(t, r, ctlBuilt)
 
 	// 1.1.0 to the four, the canary first.
@@ -145,20 +149,22 @@ func TestRolloutToRealGateways(t *testing.T) {
 // versions.
 func startFleet(t *testing.T, r *rig, ctlBuilt <-chan struct{}) *fleet {
 	t.Helper()
-	f := &fleet{t: t, readers: map[string]*emulate.Runner{}, commands: watchCommands(t, r.broker)}
+	var names []string
 	for range 4 {
+		names = append(names, "gw-"+uuid.NewString()[:8])
+	}
+	acc := shipped(t, names)
+	f := &fleet{t: t, readers: map[string]*emulate.Runner{}, commands: watchCommands(t, acc)}
+	for _, name := range names {
 		reader, pty := emulatetest.Start(t, "em4100")
 		extra := fmt.Sprintf("readers:\n  - {name: gate, protocol: em4100, device: %s, depart_after: 300ms}\n", pty.Path)
-		g := startGW(t, r.broker, r.srv, r.sig, gwOpts{noPoll: true, healthTimeout: "30s", maxBoots: 2, extra: extra})
+		g := startGW(t, acc, r.srv, r.sig, gwOpts{name: name, noPoll: true, healthTimeout: "30s", maxBoots: 2, extra: extra})
 		f.gws = append(f.gws, g)
 		f.readers[g.name] = reader
 	}
-	var names []string
-	for _, g := range f.gws {
-		names = append(names, g.name)
-	}
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	f.setup = rollouttest.WriteConfig(t, t.TempDir(), r.broker.Addr, httpAddr, r.sig.keyFile, names)
+	ctlMQTT := "  broker: " + acc.url + "\n" + acc.gateway(t, "ngic-controller")
+	f.setup = rollouttest.WriteConfig(t, t.TempDir(), ctlMQTT, httpAddr, r.sig.keyFile, names)
 	<-ctlBuilt
 	bin, err := buildController()
 	if err != nil {
@@ -359,10 +365,12 @@ type commandWatcher struct {
 	ids map[string]bool
 }
 
-func watchCommands(t *testing.T, broker *testenv.Mosquitto) *commandWatcher {
+func watchCommands(t *testing.T, acc *access) *commandWatcher {
 	t.Helper()
 	w := &commandWatcher{ids: map[string]bool{}}
-	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker("tcp://" + broker.Addr).SetClientID("command-watcher"))
+	o := mqtt.NewClientOptions().AddBroker(acc.url)
+	acc.client(t, o, "observer-commands")
+	c := mqtt.NewClient(o)
 	if tok := c.Connect(); !tok.WaitTimeout(deadline) || tok.Error() != nil {
 		t.Fatalf("command watcher: %v", tok.Error())
 	}
@@ -398,6 +406,53 @@ func (w *commandWatcher) gateways(id string) []string {
 		}
 	}
 	return out
+}
+
+// shipped starts mosquitto with the configuration and ACL shipped in
+// deploy/mosquitto, with users for the gateways named, ngic-controller,
+// and the test's observers ("observer-" + a gateway's name, and
+// "observer-commands"), which the ACL used adds, reading every gateway's
+// topics and update commands. Every user's password is "pw-" + its name,
+// and its client certificate is issued by the broker's PKI.
+func shipped(t *testing.T, gateways []string) *access {
+	t.Helper()
+	acl, err := os.ReadFile(filepath.Join("..", "..", "deploy", "mosquitto", "ngic.acl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := map[string]string{"ngic-controller": "pw-ngic-controller", "observer-commands": "pw-observer-commands"}
+	observers := "\n# The test's observers.\nuser observer-commands\ntopic read ngic/v1/cmd/+/update\n"
+	for _, g := range gateways {
+		users[g], users["observer-"+g] = "pw-"+g, "pw-observer-"+g
+		observers += fmt.Sprintf("user observer-%s\ntopic read ngic/v1/gw/%s/#\n", g, g)
+	}
+	dir := t.TempDir()
+	aclFile := filepath.Join(dir, "ngic.acl")
+	write(t, aclFile, append(acl, observers...))
+	b := testenv.StartMosquittoTLS(t, users, aclFile)
+	return &access{url: "ssl://" + b.Addr,
+		gateway: func(t *testing.T, user string) string {
+			cert, key := b.PKI.Issue(t, user, false)
+			pw := filepath.Join(dir, user+".password")
+			write(t, pw, []byte(users[user]+"\n"))
+			return fmt.Sprintf("  username: %s\n  password_file: %s\n  tls:\n    ca_file: %s\n    cert_file: %s\n    key_file: %s\n",
+				user, pw, b.PKI.CAFile, cert, key)
+		},
+		client: func(t *testing.T, o *mqtt.ClientOptions, user string) {
+			certFile, keyFile := b.PKI.Issue(t, user, false)
+			cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ca, err := os.ReadFile(b.PKI.CAFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pool := x509.NewCertPool()
+			pool.AppendCertsFromPEM(ca)
+			o.SetUsername(user).SetPassword(users[user]).
+				SetTLSConfig(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		}}
 }
 
 func write(t *testing.T, path string, b []byte) {

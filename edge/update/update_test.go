@@ -31,7 +31,7 @@ func newRig(t *testing.T) *rig {
 // its first birth.
 func (r *rig) start(t *testing.T, o gwOpts) *gw {
 	t.Helper()
-	g := startGW(t, r.broker, r.srv, r.sig, o)
+	g := startGW(t, plain(r.broker), r.srv, r.sig, o)
 	g.waitStatus("first birth", func(st telemetry.Status) bool { return st.Version == oldVersion })
 	return g
 }

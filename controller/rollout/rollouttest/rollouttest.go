@@ -325,15 +325,17 @@ func WriteSetup(t testing.TB, dir, broker, httpAddr string, n int) *Setup {
 		names = append(names, fmt.Sprintf("gw-%02d", i))
 	}
 	keys := NewKeys(t, dir)
-	s := WriteConfig(t, dir, broker, httpAddr, keys.File, names)
+	s := WriteConfig(t, dir, "  broker: tcp://"+broker+"\n", httpAddr, keys.File, names)
 	s.SHA256 = keys.WriteBundle(t, s.Bundles, Bundle, BundleVersion)
 	return s
 }
 
 // WriteConfig writes, in dir, what WriteSetup does but the bundle: the
-// gateways named stand in RegionA, and the controller trusts the keys
-// of keysFile. The bundles folder (Setup.Bundles) is left empty.
-func WriteConfig(t testing.TB, dir, broker, httpAddr, keysFile string, gateways []string) *Setup {
+// gateways named stand in RegionA, the controller trusts the keys of
+// keysFile, and mqtt is its mqtt section's lines, indented ("  broker:
+// tcp://127.0.0.1:1883\n", and credentials). The bundles folder
+// (Setup.Bundles) is left empty.
+func WriteConfig(t testing.TB, dir, mqtt, httpAddr, keysFile string, gateways []string) *Setup {
 	t.Helper()
 	s := &Setup{Config: filepath.Join(dir, "controller.yaml"), StateDir: filepath.Join(dir, "state"),
 		Token: "rollout-admin-token-0123456789", TokenFile: filepath.Join(dir, "token"), HTTP: httpAddr,
@@ -359,8 +361,7 @@ func WriteConfig(t testing.TB, dir, broker, httpAddr, keysFile string, gateways 
 		"token":                  s.Token + "\n",
 		"controller.yaml": fmt.Sprintf(`inventory: inventory
 mqtt:
-  broker: tcp://%s
-http:
+%shttp:
   listen: %s
   tokens:
     - {name: ops, file: %s, role: admin}
@@ -370,7 +371,7 @@ rollout:
   keys: %s
   base_url: http://%s
   timeout: 2m
-`, broker, httpAddr, s.TokenFile, s.StateDir, s.Bundles, keysFile, httpAddr),
+`, mqtt, httpAddr, s.TokenFile, s.StateDir, s.Bundles, keysFile, httpAddr),
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
