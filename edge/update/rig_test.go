@@ -303,6 +303,7 @@ type gwOpts struct {
 	noPoll        bool   // commands come only from the broker
 	extra         string // top-level configuration appended (readers, ...)
 	name          string // the gateway's name, if set
+	health        string // health.interval (default off)
 }
 
 // access is how the gateways and the test's own clients reach a broker.
@@ -342,6 +343,9 @@ func startGW(t *testing.T, acc *access, srv *server, sig *signer, o gwOpts) *gw 
 	if o.maxBoots == 0 {
 		o.maxBoots = 3
 	}
+	if o.health == "" {
+		o.health = "off"
+	}
 	yaml := fmt.Sprintf(`gateway: %s
 spool:
   path: %s
@@ -352,14 +356,14 @@ mqtt:
 http:
   listen: "off"
 health:
-  interval: "off"
+  interval: %q
 update:
   root: %s
   keys: %s
   health_timeout: %s
   max_boots: %d
   ca_file: %s
-`, g.name, g.spool, acc.url, acc.gateway(t, g.name), g.layout.Root, sig.keyFile, o.healthTimeout, o.maxBoots, srv.caFile)
+`, g.name, g.spool, acc.url, acc.gateway(t, g.name), o.health, g.layout.Root, sig.keyFile, o.healthTimeout, o.maxBoots, srv.caFile)
 	if !o.noPoll {
 		yaml += fmt.Sprintf("  poll_url: %s/cmd/%s\n  poll_every: 1s\n", srv.URL, g.name)
 	}

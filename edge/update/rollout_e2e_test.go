@@ -103,6 +103,7 @@ func TestRolloutToRealGateways(t *testing.T) {
 			t.Errorf("%s: update report %+v", g.name, st.Update)
 		}
 		f.checkRunsSlot(g, "a")
+		f.checkControllerSees(g, newVersion)
 	}
 	f.readTags(2)
 	f.checkEventsAtController()
@@ -158,7 +159,8 @@ func startFleet(t *testing.T, r *rig, ctlBuilt <-chan struct{}) *fleet {
 	for _, name := range names {
 		reader, pty := emulatetest.Start(t, "em4100")
 		extra := fmt.Sprintf("readers:\n  - {name: gate, protocol: em4100, device: %s, depart_after: 300ms}\n", pty.Path)
-		g := startGW(t, acc, r.srv, r.sig, gwOpts{name: name, noPoll: true, healthTimeout: "30s", maxBoots: 2, extra: extra})
+		g := startGW(t, acc, r.srv, r.sig, gwOpts{name: name, noPoll: true, healthTimeout: "30s", maxBoots: 2, extra: extra,
+			health: "5s"})
 		f.gws = append(f.gws, g)
 		f.readers[g.name] = reader
 	}
@@ -329,6 +331,20 @@ func (f *fleet) checkEventsAtController() {
 			f.t.Errorf("%s: %d events published, the controller counts %d, %d missing", g.name, published, doc.Counts.Events, doc.Missing)
 		}
 	}
+}
+
+// checkControllerSees waits until the controller says gateway g runs
+// version, in its birth and in its health.
+func (f *fleet) checkControllerSees(g *gw, version string) {
+	f.t.Helper()
+	var doc struct {
+		Version string
+		Health  *telemetry.Health
+	}
+	g.waitFor("the controller to see version "+version+" in the birth and the health", func() bool {
+		f.setup.API(f.t, http.MethodGet, "/api/v1/gateways/"+g.name, nil, &doc)
+		return doc.Version == version && doc.Health != nil && doc.Health.Version == version
+	})
 }
 
 // checkRunsSlot checks that g's state makes slot active, and that the
