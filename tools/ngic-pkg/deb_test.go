@@ -218,7 +218,8 @@ func debData(t *testing.T, deb string) map[string][]byte {
 	}
 }
 
-// checkELF checks a static executable for the package's architecture.
+// checkELF checks a static executable for the package's architecture,
+// stamped with the version.
 func checkELF(t *testing.T, path string, b []byte, arch string) {
 	ef, err := elf.NewFile(bytes.NewReader(b))
 	if err != nil {
@@ -235,6 +236,11 @@ func checkELF(t *testing.T, path string, b []byte, arch string) {
 	}
 	if !bytes.Contains(b, []byte(testVersion)) {
 		t.Errorf("%s: version %s not stamped", path, testVersion)
+	}
+	// Only the packaging tool links nFPM (function names stay in a
+	// stripped binary's line table).
+	if bytes.Contains(b, []byte("goreleaser/nfpm")) {
+		t.Errorf("%s: links nFPM", path)
 	}
 }
 
