@@ -87,6 +87,11 @@ func TestRolloutToRealGateways(t *testing.T) {
 	for _, g := range f.gws {
 		g.waitStep(newVersion, ro.ID+":"+g.name, telemetry.UpdateDone)
 	}
+	// The controller takes the last report in a moment after the test's
+	// own subscriber.
+	rollouttest.WaitFor(t, deadline, "the rollout of 1.1.0 to complete", func() bool {
+		return f.status(ro.ID).State != rollout.StateRunning
+	})
 	got := f.status(ro.ID)
 	if got.State != rollout.StateCompleted || updated(got) != 4 {
 		t.Fatalf("rollout of 1.1.0: %s with %d updated: %+v", got.State, updated(got), got.Gateways)
