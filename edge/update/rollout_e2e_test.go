@@ -107,6 +107,7 @@ func TestRolloutToRealGateways(t *testing.T) {
 		if st.Update.From != oldVersion || st.Update.To != newVersion || st.Update.Rollout != ro.ID {
 			t.Errorf("%s: update report %+v", g.name, st.Update)
 		}
+		checkSteps(t, g, ro.ID, telemetry.UpdateDone)
 		f.checkRunsSlot(g, "a")
 		f.checkControllerSees(g, newVersion)
 	}
@@ -123,7 +124,8 @@ func TestRolloutToRealGateways(t *testing.T) {
 		return f.status(ro.ID).State == rollout.StateHalted
 	})
 	got = f.status(ro.ID)
-	f.t.Logf("rollout of 1.2.0 halted: %s; canary steps %v", got.Reason, canary.steps(ro.ID+":"+canary.name))
+	f.t.Logf("rollout of 1.2.0 halted: %s", got.Reason)
+	checkSteps(t, canary, ro.ID, telemetry.UpdateRolledBack)
 	if !strings.Contains(got.Reason, canary.name) {
 		t.Errorf("halted for %q, which names not the canary %s", got.Reason, canary.name)
 	}
@@ -147,6 +149,19 @@ func TestRolloutToRealGateways(t *testing.T) {
 	}
 	f.readTags(3)
 	f.checkEventsAtController()
+}
+
+// checkSteps checks that g reported the steps of its command of rollout
+// id in order, from received to final (a status may replace one not yet
+// sent, so some in between may be missing).
+func checkSteps(t *testing.T, g *gw, id, final string) {
+	t.Helper()
+	all := []string{telemetry.UpdateReceived, telemetry.UpdateDownloading, telemetry.UpdateVerified,
+		telemetry.UpdateInstalled, telemetry.UpdateRestarting, telemetry.UpdateTrial, final}
+	got := g.steps(id + ":" + g.name)
+	if len(got) < 2 || got[0] != telemetry.UpdateReceived || got[len(got)-1] != final || !isSubsequence(all, got) {
+		t.Errorf("%s reported steps %v, want a subsequence of %v from the first to the last", g.name, got, all)
+	}
 }
 
 // startFleet starts four gateways at oldVersion, each reading an emulated
@@ -331,6 +346,7 @@ func (f *fleet) checkEventsAtController() {
 			f.setup.API(f.t, http.MethodGet, "/api/v1/gateways/"+g.name, nil, &doc)
 			return doc.Counts.Events == uint64(published)
 		})
+		g.checkSpoolDelivered() // the spool where it was, outside the install root
 		f.t.Logf("%s: %d events published, counted by the controller", g.name, published)
 		if doc.Missing != 0 || published < 4 {
 			f.t.Errorf("%s: %d events published, the controller counts %d, %d missing", g.name, published, doc.Counts.Events, doc.Missing)
