@@ -53,44 +53,6 @@ func BenchmarkHandlePacket(b *testing.B) {
 	b.ReportMetric(rps/float64(runtime.GOMAXPROCS(0)), "req/s/core")
 }
 
-// BenchmarkServeUDP measures GETBULKs answered over loopback UDP with
-// several client goroutines, each with one request in flight.
-func BenchmarkServeUDP(b *testing.B) {
-	s, _ := loadAll(b)
-	port := serve(b, s)
-	req := bulkIfTable(b, "huawei_ma5603t")
-	const clients = 8
-	var wg sync.WaitGroup
-	per := b.N/clients + 1
-	b.ResetTimer()
-	for range clients {
-		wg.Go(func() {
-			c, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			defer c.Close()
-			in := make([]byte, 65536)
-			for range per {
-				if _, err := c.Write(req); err != nil {
-					b.Error(err)
-					return
-				}
-				_ = c.SetReadDeadline(time.Now().Add(time.Second))
-				if _, err := c.Read(in); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	rps := float64(per*clients) / b.Elapsed().Seconds()
-	b.ReportMetric(rps, "req/s")
-	b.ReportMetric(rps/float64(runtime.GOMAXPROCS(0)), "req/s/core")
-}
-
 // bulkwalk runs net-snmp's snmpbulkwalk against an agent and returns the
 // number of varbinds and the time taken.
 func bulkwalk(b *testing.B, port int, community string) (int, time.Duration) {
