@@ -35,7 +35,10 @@ const rxSize = 65536
 // unused for two garbage collections is freed, so an idle poller holds
 // none.
 type link struct {
-	conn  saneConn
+	// conn is new for each socket: when a request's context ends, a
+	// goroutine of context.AfterFunc sets the socket's deadline, and may
+	// still be doing so on the old one after the link was released.
+	conn  *saneConn
 	codec gosnmp.GoSNMP // decodes answers; never connected
 	rx    [rxSize]byte
 	tx    []byte
@@ -61,7 +64,7 @@ func openLink(cfg *Config, host string, port uint16) (*link, error) {
 
 // setup readies l, new or used, for cfg over conn.
 func (l *link) setup(cfg *Config, conn net.Conn) {
-	l.conn = saneConn{Conn: conn, community: append(l.conn.community[:0], cfg.Community...)}
+	l.conn = &saneConn{Conn: conn, community: []byte(cfg.Community)}
 	l.codec = gosnmp.GoSNMP{Version: gosnmp.Version2c, Community: cfg.Community}
 	if cfg.Version == "1" {
 		l.codec.Version = gosnmp.Version1
@@ -72,7 +75,7 @@ func (l *link) setup(cfg *Config, conn net.Conn) {
 // openLink.
 func (l *link) close() error {
 	err := l.conn.Conn.Close()
-	l.conn = saneConn{community: l.conn.community[:0], stray: l.conn.stray[:0]}
+	l.conn = nil
 	l.codec = gosnmp.GoSNMP{}
 	idleLinks.Put(l)
 	return err

@@ -274,7 +274,7 @@ func (s *Session) once(ctx context.Context, r request) (*gosnmp.SnmpPacket, erro
 func (s *Session) conn() net.Conn {
 	switch {
 	case s.l != nil:
-		return &s.l.conn
+		return s.l.conn
 	case s.g != nil:
 		return s.g.Conn
 	}
