@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ngic/ngic/controller/simulator"
 	"github.com/ngic/ngic/controller/simulator/simulatortest"
+	"github.com/ngic/ngic/controller/snmprec"
 )
 
 // TestRunAgainstSimulator drives two agents of the simulator: every
@@ -99,5 +101,32 @@ func TestOptionsRejected(t *testing.T) {
 			!strings.HasPrefix(err.Error(), "loadgen: ") {
 			t.Errorf("%s: error %v", field, err)
 		}
+	}
+}
+
+// TestRunIPv6 drives a simulator listening on ::1.
+func TestRunIPv6(t *testing.T) {
+	v, _ := snmprec.Parse("dev", []byte("1.3.6.1.2.1.2.2.1.1.1|2|1\n1.3.6.1.2.1.2.2.1.1.2|2|2\n"))
+	sim, err := simulator.New(map[string]*snmprec.View{"dev": v}, simulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.ListenPacket("udp6", "[::1]:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sim.Serve(ctx, conn) }()
+	defer func() { cancel(); <-done }()
+	res, err := Run(context.Background(), Options{Target: conn.LocalAddr().(*net.UDPAddr).AddrPort(),
+		Communities: []string{"dev"}, InFlight: 32, Requests: 1000, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each answer: the two objects, then endOfMibView.
+	if res.Answers != 1000 || res.Varbinds != 3000 || res.Timeouts+res.Malformed+res.Late != 0 {
+		t.Errorf("result %+v, want 1000 answers of 3 varbinds", res)
 	}
 }
