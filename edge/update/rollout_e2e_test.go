@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -96,10 +97,16 @@ func TestRolloutToRealGateways(t *testing.T) {
 	if got.State != rollout.StateCompleted || updated(got) != 4 {
 		t.Fatalf("rollout of 1.1.0: %s with %d updated: %+v", got.State, updated(got), got.Gateways)
 	}
+	for i := 1; i < len(got.Waves); i++ {
+		if got.Waves[i].Started.Before(got.Waves[i-1].Ended) {
+			t.Errorf("wave %d started at %v, before wave %d ended at %v", i+1, got.Waves[i].Started, i, got.Waves[i-1].Ended)
+		}
+	}
 	out := f.cli("status", ro.ID)
 	if !strings.Contains(out, "rollout "+ro.ID+": completed") {
 		t.Errorf("rollout status:\n%s", out)
 	}
+	f.checkListed(ro.ID, "completed", newVersion, 4, 0)
 	for _, g := range f.gws {
 		st := g.waitStatus("a birth at "+newVersion, func(st telemetry.Status) bool {
 			return st.Version == newVersion && st.Update != nil && st.Update.Step == telemetry.UpdateDone
@@ -134,6 +141,7 @@ func TestRolloutToRealGateways(t *testing.T) {
 			t.Errorf("%s after the halt: %s", rg.Name, rg.State)
 		}
 	}
+	f.checkListed(ro.ID, "halted", "1.2.0", 0, 1)
 	f.checkRunsSlot(canary, "a")
 	if got := f.commands.gateways(ro.ID); len(got) != 1 || got[0] != canary.name {
 		t.Errorf("commands of the halted rollout reached %v, want only the canary %s", got, canary.name)
@@ -152,15 +160,15 @@ func TestRolloutToRealGateways(t *testing.T) {
 }
 
 // checkSteps checks that g reported the steps of its command of rollout
-// id in order, from received to final (a status may replace one not yet
-// sent, so some in between may be missing).
+// id in order, ending with final (a status replaces the one before when
+// that one is not sent yet, so some steps may be missing).
 func checkSteps(t *testing.T, g *gw, id, final string) {
 	t.Helper()
 	all := []string{telemetry.UpdateReceived, telemetry.UpdateDownloading, telemetry.UpdateVerified,
 		telemetry.UpdateInstalled, telemetry.UpdateRestarting, telemetry.UpdateTrial, final}
 	got := g.steps(id + ":" + g.name)
-	if len(got) < 2 || got[0] != telemetry.UpdateReceived || got[len(got)-1] != final || !isSubsequence(all, got) {
-		t.Errorf("%s reported steps %v, want a subsequence of %v from the first to the last", g.name, got, all)
+	if len(got) < 2 || got[len(got)-1] != final || !isSubsequence(all, got) {
+		t.Errorf("%s reported steps %v, want at least two of %v in order, ending with %s", g.name, got, all, final)
 	}
 }
 
@@ -281,6 +289,23 @@ func (f *fleet) status(id string) *rollout.Rollout {
 		f.t.Fatalf("rollout status: %v: %s", err, out)
 	}
 	return &ro
+}
+
+// checkListed checks the line of rollout id in `rollout list`: its
+// state, version, and gateways updated and failed of the four.
+func (f *fleet) checkListed(id, state, version string, updated, failed int) {
+	f.t.Helper()
+	out := f.cli("list")
+	for _, line := range strings.Split(out, "\n") {
+		if fields := strings.Fields(line); len(fields) >= 7 && fields[0] == id {
+			want := []string{id, state, version, fields[3], fmt.Sprint(updated), fmt.Sprint(failed), "4"}
+			if !slices.Equal(fields[:7], want) {
+				f.t.Errorf("rollout list says %q, want %q", fields[:7], want)
+			}
+			return
+		}
+	}
+	f.t.Errorf("rollout list without %s:\n%s", id, out)
 }
 
 func updated(ro *rollout.Rollout) int {
