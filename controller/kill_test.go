@@ -53,6 +53,12 @@ func startPublisher(t *testing.T, broker, gateway string, rate int) *gatewayPubl
 				case <-time.After(time.Second / time.Duration(rate)):
 				}
 			}
+			// Behind the rate the loop above never waits: stop here too.
+			select {
+			case <-p.stop:
+				return
+			default:
+			}
 			p.made.Store(seq)
 			payload := eventPayload(t, gateway, seq)
 			for {
