@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"time"
 
+	"github.com/ngic/ngic/internal/atomicfile"
 	"github.com/ngic/ngic/telemetry"
 )
 
@@ -54,45 +54,15 @@ func (e *Engine) snapshotState() *stateFile {
 	return st
 }
 
-// saveState encodes the state and writes the file atomically: a temporary
-// file in the same directory, synced, renamed over the old one, and the
-// directory synced.
+// saveState encodes the state and replaces the file whole (atomicfile).
 func (e *Engine) saveState(st *stateFile) error {
 	sort.Slice(st.Conds, func(i, j int) bool {
 		return condKey(st.Conds[i].Rule, st.Conds[i].Subject, st.Conds[i].Key) <
 			condKey(st.Conds[j].Rule, st.Conds[j].Subject, st.Conds[j].Key)
 	})
 	path := e.o.StatePath
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
-	if err != nil {
+	if err := atomicfile.WriteFunc(path, 0o600, func(w *bufio.Writer) error { return writeState(w, st) }); err != nil {
 		return fmt.Errorf("alerts: state %s: %w", path, err)
-	}
-	tmp := f.Name()
-	bw := bufio.NewWriterSize(f, 64<<10)
-	err = writeState(bw, st)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("alerts: state %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return fmt.Errorf("alerts: state %s: sync directory: %w", path, err)
-		}
 	}
 	return nil
 }
