@@ -8,7 +8,7 @@ LDFLAGS := -X github.com/ngic/ngic/internal/buildinfo.Version=$(VERSION)
 # is what the .deb falls back to without systemd-sysusers.
 TEST_DEBS := mosquitto snmpsim snmpd snmp socat chromium fonts-wqy-microhei systemd qemu-user-static adduser
 
-.PHONY: all build run test test-unit deps bench fuzz vet clean
+.PHONY: all build run test test-unit deps bench bench-peers fuzz vet clean
 
 all: build
 
@@ -43,6 +43,13 @@ test-unit:
 BENCH_COUNT ?= 6
 bench: deps build
 	./scripts/bench.sh $(BENCH_COUNT)
+
+## bench-peers: ngic beside the bare tools on the same work, interleaved (BENCH_PEERS_ROUNDS rounds, default
+## 5): CPU per varbind of ngic's poll, snmpbulkwalk -Cr50 and snmp_exporter (built at a pinned version into
+## bin/peers) on one simulated CMTS, and edge pipeline vs bare paho QoS 1 events/s to mosquitto; a table of
+## medians, min-max and ratios, also in bin/bench-peers.md.
+bench-peers:
+	./scripts/bench-peers.sh
 
 ## fuzz: a short run of every fuzz target (FUZZTIME each, default 20s); all run, failures listed at the end.
 fuzz:

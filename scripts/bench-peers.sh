@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Measures ngic beside the bare tools doing the same work, interleaved round
+# by round (BENCH_PEERS_ROUNDS, default 5), and prints a Markdown table of
+# medians, min-max and ratios, kept in bin/bench-peers.md:
+#   - SNMP: CPU per varbind of ngic's whole poll and IF-MIB walk and of
+#     net-snmp's snmpbulkwalk -Cr50 (controller/scale BenchmarkSideBySide),
+#     and of Prometheus's snmp_exporter (if_mib module, built at a pinned
+#     version from the Go module proxy into bin/peers) scraping the same
+#     recording from the project's simulator;
+#   - edge: events/s of the edge pipeline (edge/gateway
+#     BenchmarkPipelineToMosquitto) and of a bare paho QoS 1 publisher
+#     (tools/ngic-benchpeers) with the same window, to mosquitto.
+# Installs the Debian packages it needs (scripts/install-deps.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds="${BENCH_PEERS_ROUNDS:-5}"
+scrapes=10 # snmp_exporter scrapes a round
+exporter_version="${SNMP_EXPORTER_VERSION:-v0.29.0}"
+peers=bin/peers
+./scripts/install-deps.sh mosquitto snmp
+mkdir -p "$peers"
+peers_abs="$(pwd)/$peers"
+
+# snmp_exporter, pinned, built once and kept (the stamp says which version).
+if [ ! -x "$peers/snmp_exporter" ] || [ "$(cat "$peers/snmp_exporter.version" 2>/dev/null)" != "$exporter_version" ]; then
+	echo "bench-peers: building snmp_exporter $exporter_version" >&2
+	GOBIN="$peers_abs" go install "github.com/prometheus/snmp_exporter@$exporter_version"
+	echo "$exporter_version" >"$peers/snmp_exporter.version"
+fi
+shipped="$(go env GOMODCACHE)/github.com/prometheus/snmp_exporter@$exporter_version/snmp.yml"
+[ -f "$shipped" ] || { echo "bench-peers: no $shipped" >&2; exit 1; }
+
+echo "bench-peers: building the tools and tests" >&2
+go build -o "$peers/ngic-benchpeers" ./tools/ngic-benchpeers
+go build -o "$peers/farmsim" ./controller/scale/internal/farmsim
+go test -c -o "$peers/scale.test" ./controller/scale
+go test -c -o "$peers/gateway.test" ./edge/gateway
+
+# One mosquitto for the bare publisher, on a free port, gone on exit.
+tmp="$(mktemp -d)"
+mosq_pid=""
+cleanup() {
+	if [ -n "$mosq_pid" ]; then kill "$mosq_pid" 2>/dev/null || true; wait "$mosq_pid" 2>/dev/null || true; fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+port="$("$peers/ngic-benchpeers" freeport)"
+{
+	echo "listener $port 127.0.0.1"
+	echo "allow_anonymous true"
+	echo "persistence false"
+	echo "max_queued_messages 0"
+	echo "max_inflight_messages 0"
+	echo "max_queued_bytes 0"
+	echo "log_dest none"
+	if [ "$(id -u)" -eq 0 ]; then echo "user root"; fi
+} >"$tmp/mosquitto.conf"
+mosquitto -c "$tmp/mosquitto.conf" &
+mosq_pid=$!
+for _ in $(seq 150); do
+	if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+	sleep 0.1
+done
+(echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "bench-peers: mosquitto not listening on $port" >&2; exit 1; }
+
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+started="$(date -u +%Y-%m-%dT%H:%MZ)"
+"$peers/ngic-benchpeers" run -rounds "$rounds" -exporter "$peers/snmp_exporter" -exporter-snmp-yml "$shipped" \
+	-scale-test "$peers_abs/scale.test" -gateway-test "$peers_abs/gateway.test" \
+	-scrapes "$scrapes" -broker "tcp://127.0.0.1:$port" >"$tmp/table.md"
+load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+first() { "$@" 2>&1 | head -n1; }
+{
+	echo "ngic beside the bare tools, $rounds interleaved rounds, $started, $(nproc) cores;"
+	echo "load average (1, 5, 15 min) at start $load_start, at end $load_end."
+	echo
+	cat "$tmp/table.md"
+	echo
+	echo "Versions: snmp_exporter $exporter_version; net-snmp $(first snmpbulkwalk --version | sed 's/^NET-SNMP version: //');"
+	echo "$(first mosquitto -h | sed 's/ *(build.*//'); $(go version | cut -d' ' -f3-)."
+	echo "CPU per varbind: ngic from its own process (getrusage), snmpbulkwalk from its child rusage, net of a run"
+	echo "that walks nothing; snmp_exporter from /proc/<pid>/stat over $scrapes scrapes a round (10 ms ticks). Ratios"
+	echo "are taken within each round, then their median and min-max. The pipeline benchmark starts its own"
+	echo "mosquitto (same binary and configuration) and spools with fsync; the bare publisher keeps nothing."
+} | tee bin/bench-peers.md

@@ -1,0 +1,101 @@
+// Command ngic-benchpeers measures ngic beside the bare tools doing the
+// same work (what `make bench-peers` runs, through scripts/bench-peers.sh):
+// the CPU per varbind of ngic's SNMP poll, net-snmp's snmpbulkwalk and
+// Prometheus's snmp_exporter on the same simulated agent and recording,
+// and the events per second of the edge pipeline and of a bare paho QoS 1
+// publisher to mosquitto, interleaved round by round, as a Markdown table
+// of medians, min-max and ratios.
+//
+//	ngic-benchpeers run [flags]       every contender, interleaved; the table on stdout
+//	ngic-benchpeers publish [flags]   the bare paho publisher alone
+//	ngic-benchpeers freeport          a free TCP port on 127.0.0.1
+//
+// This file is wiring only: subcommands and flags.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/ngic/ngic/edge/config"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: ngic-benchpeers run|publish|freeport [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "run":
+		err = runCmd(os.Args[2:])
+	case "publish":
+		err = publishCmd(os.Args[2:])
+	case "freeport":
+		var p int
+		if p, err = FreePort(); err == nil {
+			fmt.Println(p)
+		}
+	default:
+		err = fmt.Errorf("unknown command %q (run, publish, freeport)", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ngic-benchpeers:", err)
+		os.Exit(1)
+	}
+}
+
+// pipelineWindow is the in-flight window BenchmarkPipelineToMosquitto
+// gives the edge (its cfg.MQTT.Window), which the bare publisher matches.
+const pipelineWindow = 2000
+
+func runCmd(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	o := RunOpts{}
+	fs.IntVar(&o.Rounds, "rounds", 5, "rounds, each contender once a round")
+	fs.StringVar(&o.ScaleTest, "scale-test", "bin/peers/scale.test", "compiled tests of controller/scale (go test -c)")
+	fs.StringVar(&o.ScaleDir, "scale-dir", "controller/scale", "folder the scale tests run in")
+	fs.StringVar(&o.GatewayTest, "gateway-test", "bin/peers/gateway.test", "compiled tests of edge/gateway (go test -c)")
+	fs.StringVar(&o.GatewayDir, "gateway-dir", "edge/gateway", "folder the gateway tests run in")
+	fs.IntVar(&o.SideBySideIters, "side-by-side-iters", 3, "BenchmarkSideBySide iterations a round")
+	fs.StringVar(&o.Farmsim, "farmsim", "bin/peers/farmsim", "the simulator binary (controller/scale/internal/farmsim)")
+	fs.StringVar(&o.Recordings, "recordings", "testdata/snmprec", "folder of .snmprec recordings")
+	fs.StringVar(&o.Recording, "recording", "arris_c4-cmts", "recording the agent plays (BenchmarkSideBySide's)")
+	fs.StringVar(&o.Exporter, "exporter", "bin/peers/snmp_exporter", "snmp_exporter binary")
+	fs.StringVar(&o.ShippedConfig, "exporter-snmp-yml", "", "the snmp.yml shipped in snmp_exporter's module source")
+	fs.IntVar(&o.Scrapes, "scrapes", 10, "snmp_exporter scrapes a round")
+	fs.StringVar(&o.Broker, "broker", "", "MQTT broker of the bare publisher (tcp://127.0.0.1:port)")
+	fs.IntVar(&o.Events, "events", 20000, "events the bare publisher publishes a round")
+	fs.IntVar(&o.PipelineIters, "pipeline-events", 20000, "events BenchmarkPipelineToMosquitto publishes a round")
+	fs.IntVar(&o.Window, "window", pipelineWindow, "in-flight window of the bare publisher")
+	_ = fs.Parse(args)
+	if o.ShippedConfig == "" || o.Broker == "" || o.Rounds < 1 {
+		return fmt.Errorf("run: -exporter-snmp-yml and -broker are required, -rounds at least 1")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	table, err := Run(ctx, o, os.Stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Print(table)
+	return nil
+}
+
+func publishCmd(args []string) error {
+	fs := flag.NewFlagSet("publish", flag.ExitOnError)
+	broker := fs.String("broker", "", "MQTT broker (tcp://127.0.0.1:port)")
+	events := fs.Int("events", 20000, "events to publish")
+	window := fs.Int("window", config.DefaultWindow, "unacknowledged publishes at most (the edge's default mqtt.window)")
+	_ = fs.Parse(args)
+	res, err := BarePublish(*broker, *events, *window)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%d events of %d bytes, QoS 1, window %d: %.0f events/s\n", res.Events, res.PayloadBytes, *window, res.PerSecond())
+	return nil
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/google/uuid"
+
+	"github.com/ngic/ngic/telemetry"
+)
+
+// EventPayload is the payload of one tag arrival as the edge publishes it
+// (telemetry.EncodeEvent with its sequence number), for the tag the edge
+// pipeline benchmark reads (12 bytes, first 0x30).
+func EventPayload(seq uint64, at time.Time) ([]byte, error) {
+	raw := make([]byte, 12)
+	raw[0] = 0x30
+	rssi := -60
+	e := &telemetry.Event{V: telemetry.SchemaVersion, ID: uuid.NewString(), Gateway: "bench", Source: "r1",
+		Type: telemetry.TagArrived, Time: at.UTC(),
+		Tag: &telemetry.Tag{ID: strings.ToUpper(hex.EncodeToString(raw)), Protocol: "em4100", Antenna: 1, RSSI: &rssi,
+			FirstSeen: at.UTC(), LastSeen: at.UTC()}}
+	b, err := telemetry.EncodeEvent(e)
+	if err != nil {
+		return nil, err
+	}
+	return telemetry.WithSeq(nil, b, seq)
+}
+
+// PublishResult is what one bare publisher run did.
+type PublishResult struct {
+	// Events were published and acknowledged in Elapsed.
+	Events  int
+	Elapsed time.Duration
+	// PayloadBytes is the size of one payload.
+	PayloadBytes int
+}
+
+// PerSecond is the run's acknowledged events per second.
+func (r PublishResult) PerSecond() float64 { return float64(r.Events) / r.Elapsed.Seconds() }
+
+// BarePublish publishes events tag arrivals at QoS 1 to the broker at
+// brokerURL (tcp://host:port) with paho, at most window unacknowledged at
+// once, and waits for every acknowledgement: the floor the edge pipeline
+// (spool with fsync, then the same paho client) is compared with. The
+// payloads are built before the clock starts.
+func BarePublish(brokerURL string, events, window int) (PublishResult, error) {
+	if events <= 0 || window <= 0 {
+		return PublishResult{}, errors.New("benchpeers: publish: events and window must be positive")
+	}
+	now := time.Now()
+	payloads := make([][]byte, events)
+	for i := range payloads {
+		p, err := EventPayload(uint64(i+1), now)
+		if err != nil {
+			return PublishResult{}, err
+		}
+		payloads[i] = p
+	}
+	topic := telemetry.EventTopic("bench", "r1")
+	o := mqtt.NewClientOptions().AddBroker(brokerURL).SetClientID("ngic-benchpeers-" + uuid.NewString()[:8]).
+		SetCleanSession(true).SetAutoReconnect(false).SetConnectRetry(false).SetOrderMatters(false).
+		SetConnectTimeout(10 * time.Second).SetWriteTimeout(10 * time.Second)
+	c := mqtt.NewClient(o)
+	if tok := c.Connect(); !tok.WaitTimeout(15*time.Second) || tok.Error() != nil {
+		return PublishResult{}, fmt.Errorf("benchpeers: connect %s: %v", brokerURL, tok.Error())
+	}
+	defer c.Disconnect(250)
+	slots := make(chan struct{}, window)
+	queue := make(chan mqtt.Token, window)
+	acked := make(chan error, 1)
+	go func() { // acknowledgements, in order, each freeing a slot
+		var first error
+		for tok := range queue {
+			if !tok.WaitTimeout(time.Minute) {
+				first = errors.Join(first, errors.New("benchpeers: no PUBACK after a minute"))
+			} else if err := tok.Error(); err != nil {
+				first = errors.Join(first, err)
+			}
+			<-slots
+		}
+		acked <- first
+	}()
+	start := time.Now()
+	for _, p := range payloads {
+		slots <- struct{}{}
+		queue <- c.Publish(topic, 1, false, p)
+	}
+	close(queue)
+	if err := <-acked; err != nil {
+		return PublishResult{}, fmt.Errorf("benchpeers: publish: %w", err)
+	}
+	return PublishResult{Events: events, Elapsed: time.Since(start), PayloadBytes: len(payloads[0])}, nil
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/ngic/ngic/controller/scale"
+)
+
+// RunOpts says what Run runs and against what.
+type RunOpts struct {
+	// Rounds is how many times each contender runs, interleaved.
+	Rounds int
+	// ScaleTest and GatewayTest are the compiled tests (go test -c) of
+	// controller/scale and edge/gateway, run in ScaleDir and GatewayDir.
+	ScaleTest, ScaleDir, GatewayTest, GatewayDir string
+	// SideBySideIters is BenchmarkSideBySide's count of iterations a round.
+	SideBySideIters int
+	// Farmsim is the simulator binary, serving Recording from Recordings.
+	Farmsim, Recordings, Recording string
+	// Exporter is the snmp_exporter binary; ShippedConfig the snmp.yml of
+	// its module source, whose if_mib module it scrapes Scrapes times a round.
+	Exporter, ShippedConfig string
+	Scrapes                 int
+	// Broker is the MQTT broker URL of the bare publisher; Events and
+	// Window its events per round and in-flight window (the pipeline
+	// benchmark's).
+	Broker        string
+	Events        int
+	Window        int
+	PipelineIters int
+}
+
+// figures holds one series per contender, one figure per round.
+type figures struct {
+	poll, walk, bulkNet, bulkRaw, exporter, pipeline, bare []float64
+	pollVB, walkVB, exporterVB                             float64
+	payload                                                int
+}
+
+// exporterModule and exporterAuth are the snmp_exporter module scraped
+// and the auth Run gives it.
+const (
+	exporterModule = "if_mib"
+	exporterAuth   = "ngic_bench"
+)
+
+// Run measures every contender o.Rounds times, interleaved, writing a
+// line per round to progress, and returns the table.
+func Run(ctx context.Context, o RunOpts, progress io.Writer) (string, error) {
+	for _, p := range []*string{&o.ScaleTest, &o.GatewayTest} { // they run in other folders
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return "", fmt.Errorf("benchpeers: %w", err)
+		}
+		*p = abs
+	}
+	agent, err := StartAgent(ctx, o.Farmsim, o.Recordings, o.Recording)
+	if err != nil {
+		return "", err
+	}
+	defer agent.Stop()
+	shipped, err := os.ReadFile(o.ShippedConfig)
+	if err != nil {
+		return "", fmt.Errorf("benchpeers: %w", err)
+	}
+	cfg, err := ExporterConfig(shipped, exporterModule, exporterAuth, scale.Community(o.Recording, 0), 50)
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "ngic-benchpeers")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	cfgPath := filepath.Join(dir, "snmp.yml")
+	if err := os.WriteFile(cfgPath, cfg, 0o644); err != nil {
+		return "", err
+	}
+	exp, err := StartExporter(o.Exporter, cfgPath)
+	if err != nil {
+		return "", err
+	}
+	defer exp.Stop()
+	if _, _, err := exp.Scrape(agent.Addr, exporterModule, exporterAuth, 1); err != nil { // warm-up
+		return "", err
+	}
+	var f figures
+	for r := 1; r <= o.Rounds; r++ {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		if err := f.round(o, exp, agent.Addr); err != nil {
+			return "", fmt.Errorf("round %d: %w", r, err)
+		}
+		i := len(f.poll) - 1
+		fmt.Fprintf(progress, "round %d/%d: ns/varbind poll %.0f walk %.0f bulkwalk net %.0f exporter %.0f; events/s pipeline %.0f bare %.0f\n",
+			r, o.Rounds, f.poll[i], f.walk[i], f.bulkNet[i], f.exporter[i], f.pipeline[i], f.bare[i])
+	}
+	return f.table(o), nil
+}
+
+// round runs each contender once, in a fixed order.
+func (f *figures) round(o RunOpts, exp *Exporter, agent string) error {
+	const side = "BenchmarkSideBySide"
+	m, err := GoBench(o.ScaleTest, o.ScaleDir, side, strconv.Itoa(o.SideBySideIters)+"x")
+	if err != nil {
+		return err
+	}
+	var v [6]float64
+	for i, unit := range []string{"poll-cpu-ns/varbind", "walk-cpu-ns/varbind", "bulkwalk-net-cpu-ns/varbind",
+		"bulkwalk-raw-cpu-ns/varbind", "poll-varbinds", "ifmib-varbinds"} {
+		if v[i], err = metric(m, side, unit); err != nil {
+			return err
+		}
+	}
+	f.poll, f.walk, f.bulkNet, f.bulkRaw = append(f.poll, v[0]), append(f.walk, v[1]), append(f.bulkNet, v[2]), append(f.bulkRaw, v[3])
+	f.pollVB, f.walkVB = v[4], v[5]
+
+	cpu, n, err := exp.Scrape(agent, exporterModule, exporterAuth, o.Scrapes)
+	if err != nil {
+		return err
+	}
+	f.exporter = append(f.exporter, float64(cpu.Nanoseconds())/float64(n))
+	f.exporterVB = float64(n) / float64(o.Scrapes)
+
+	const pipe = "BenchmarkPipelineToMosquitto"
+	if m, err = GoBench(o.GatewayTest, o.GatewayDir, pipe, strconv.Itoa(o.PipelineIters)+"x"); err != nil {
+		return err
+	}
+	eps, err := metric(m, pipe, "events/s")
+	if err != nil {
+		return err
+	}
+	f.pipeline = append(f.pipeline, eps)
+
+	res, err := BarePublish(o.Broker, o.Events, o.Window)
+	if err != nil {
+		return err
+	}
+	f.bare, f.payload = append(f.bare, res.PerSecond()), res.PayloadBytes
+	return nil
+}
+
+// table renders the figures, ratios taken round by round.
+func (f *figures) table(o RunOpts) string {
+	bulk := "snmpbulkwalk net"
+	rows := []Row{
+		{Name: fmt.Sprintf("ngic whole poll of %s (%.0f varbinds)", o.Recording, f.pollVB), Unit: "CPU ns/varbind",
+			Values: f.poll, Ratio: Ratios(f.poll, f.bulkNet), RatioTo: bulk},
+		{Name: fmt.Sprintf("ngic IF-MIB walk (%.0f varbinds)", f.walkVB), Unit: "CPU ns/varbind",
+			Values: f.walk, Ratio: Ratios(f.walk, f.bulkNet), RatioTo: bulk},
+		{Name: "net-snmp snmpbulkwalk -Cr50 of IF-MIB, net of start-up", Unit: "CPU ns/varbind", Values: f.bulkNet},
+		{Name: "net-snmp snmpbulkwalk -Cr50 of IF-MIB, raw", Unit: "CPU ns/varbind", Values: f.bulkRaw,
+			Ratio: Ratios(f.bulkRaw, f.bulkNet), RatioTo: bulk},
+		{Name: fmt.Sprintf("snmp_exporter if_mib scrape, max_repetitions 50 (%.0f varbinds)", f.exporterVB), Unit: "CPU ns/varbind",
+			Values: f.exporter, Ratio: Ratios(f.exporter, f.bulkNet), RatioTo: bulk},
+		{Name: "ngic whole poll, against snmp_exporter", Unit: "CPU ns/varbind", Values: f.poll,
+			Ratio: Ratios(f.poll, f.exporter), RatioTo: "snmp_exporter"},
+		{Name: fmt.Sprintf("edge pipeline to mosquitto, QoS 1, window %d (%d events)", o.Window, o.PipelineIters), Unit: "events/s",
+			Values: f.pipeline, Ratio: Ratios(f.pipeline, f.bare), RatioTo: "bare paho"},
+		{Name: fmt.Sprintf("bare paho QoS 1 publisher, window %d, %d-byte payloads (%d events)", o.Window, f.payload, o.Events), Unit: "events/s",
+			Values: f.bare},
+	}
+	return Table(rows)
+}
