@@ -21,13 +21,18 @@ peers=bin/peers
 mkdir -p "$peers"
 peers_abs="$(pwd)/$peers"
 
-# snmp_exporter, pinned, built once and kept (the stamp says which version).
+# snmp_exporter, pinned, built once from its module source and kept (the
+# stamp says which version). Built in its own module, with its own go.sum:
+# go install @version would also ask the proxy for the module's version
+# list, which it may refuse.
+exporter_src="$(go env GOMODCACHE)/github.com/prometheus/snmp_exporter@$exporter_version"
 if [ ! -x "$peers/snmp_exporter" ] || [ "$(cat "$peers/snmp_exporter.version" 2>/dev/null)" != "$exporter_version" ]; then
 	echo "bench-peers: building snmp_exporter $exporter_version" >&2
-	GOBIN="$peers_abs" go install "github.com/prometheus/snmp_exporter@$exporter_version"
+	[ -d "$exporter_src" ] || (cd / && go mod download "github.com/prometheus/snmp_exporter@$exporter_version")
+	(cd "$exporter_src" && go build -mod=readonly -trimpath -o "$peers_abs/snmp_exporter" .)
 	echo "$exporter_version" >"$peers/snmp_exporter.version"
 fi
-shipped="$(go env GOMODCACHE)/github.com/prometheus/snmp_exporter@$exporter_version/snmp.yml"
+shipped="$exporter_src/snmp.yml"
 [ -f "$shipped" ] || { echo "bench-peers: no $shipped" >&2; exit 1; }
 
 echo "bench-peers: building the tools and tests" >&2
@@ -55,7 +60,7 @@ port="$("$peers/ngic-benchpeers" freeport)"
 	echo "log_dest none"
 	if [ "$(id -u)" -eq 0 ]; then echo "user root"; fi
 } >"$tmp/mosquitto.conf"
-mosquitto -c "$tmp/mosquitto.conf" &
+mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
 mosq_pid=$!
 for _ in $(seq 150); do
 	if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi

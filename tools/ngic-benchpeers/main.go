@@ -69,8 +69,8 @@ func runCmd(args []string) error {
 	fs.StringVar(&o.ShippedConfig, "exporter-snmp-yml", "", "the snmp.yml shipped in snmp_exporter's module source")
 	fs.IntVar(&o.Scrapes, "scrapes", 10, "snmp_exporter scrapes a round")
 	fs.StringVar(&o.Broker, "broker", "", "MQTT broker of the bare publisher (tcp://127.0.0.1:port)")
-	fs.IntVar(&o.Events, "events", 20000, "events the bare publisher publishes a round")
-	fs.IntVar(&o.PipelineIters, "pipeline-events", 20000, "events BenchmarkPipelineToMosquitto publishes a round")
+	fs.IntVar(&o.Events, "events", 50000, "events the bare publisher publishes a round")
+	fs.IntVar(&o.PipelineIters, "pipeline-events", 50000, "events BenchmarkPipelineToMosquitto publishes a round")
 	fs.IntVar(&o.Window, "window", pipelineWindow, "in-flight window of the bare publisher")
 	_ = fs.Parse(args)
 	if o.ShippedConfig == "" || o.Broker == "" || o.Rounds < 1 {

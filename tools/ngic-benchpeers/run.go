@@ -89,6 +89,9 @@ func Run(ctx context.Context, o RunOpts, progress io.Writer) (string, error) {
 	if _, _, err := exp.Scrape(agent.Addr, exporterModule, exporterAuth, 1); err != nil { // warm-up
 		return "", err
 	}
+	if _, err := BarePublish(o.Broker, o.Window, o.Window); err != nil { // warm-up: the broker's first session
+		return "", err
+	}
 	var f figures
 	for r := 1; r <= o.Rounds; r++ {
 		if err := ctx.Err(); err != nil {
