@@ -15,12 +15,12 @@ import (
 
 // EventPayload is the payload of one tag arrival as the edge publishes it
 // (telemetry.EncodeEvent with its sequence number), for the tag the edge
-// pipeline benchmark reads (12 bytes, first 0x30).
+// pipeline benchmark reads (12 bytes, first 0x30) at its gateway gw-test.
 func EventPayload(seq uint64, at time.Time) ([]byte, error) {
 	raw := make([]byte, 12)
 	raw[0] = 0x30
 	rssi := -60
-	e := &telemetry.Event{V: telemetry.SchemaVersion, ID: uuid.NewString(), Gateway: "bench", Source: "r1",
+	e := &telemetry.Event{V: telemetry.SchemaVersion, ID: uuid.NewString(), Gateway: "gw-test", Source: "r1",
 		Type: telemetry.TagArrived, Time: at.UTC(),
 		Tag: &telemetry.Tag{ID: strings.ToUpper(hex.EncodeToString(raw)), Protocol: "em4100", Antenna: 1, RSSI: &rssi,
 			FirstSeen: at.UTC(), LastSeen: at.UTC()}}
@@ -61,7 +61,7 @@ func BarePublish(brokerURL string, events, window int) (PublishResult, error) {
 		}
 		payloads[i] = p
 	}
-	topic := telemetry.EventTopic("bench", "r1")
+	topic := telemetry.EventTopic("gw-test", "r1")
 	o := mqtt.NewClientOptions().AddBroker(brokerURL).SetClientID("ngic-benchpeers-" + uuid.NewString()[:8]).
 		SetCleanSession(true).SetAutoReconnect(false).SetConnectRetry(false).SetOrderMatters(false).
 		SetConnectTimeout(10 * time.Second).SetWriteTimeout(10 * time.Second)
