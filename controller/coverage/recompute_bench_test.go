@@ -1,0 +1,79 @@
+package coverage_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ngic/ngic/controller/coverage"
+	"github.com/ngic/ngic/controller/inventory"
+	"github.com/ngic/ngic/controller/poller"
+)
+
+// polledEvidence is what the daemon keeps of a device's latest document:
+// its evidence and when it was polled.
+type polledEvidence struct {
+	ev *coverage.Evidence
+	at time.Time
+}
+
+// daemonState is what the daemon holds between two recomputes: the
+// poller's state of each device and the evidence of each.
+type daemonState struct {
+	inv      *inventory.Inventory
+	states   []poller.DeviceState
+	evidence map[string]polledEvidence
+	cfg      coverage.Config
+}
+
+// newDaemonState gives the poller a state, and the daemon an evidence,
+// per device of inv, after devs.
+func newDaemonState(inv *inventory.Inventory, devs []coverage.DeviceStatus) *daemonState {
+	d := &daemonState{inv: inv, states: make([]poller.DeviceState, len(inv.Devices)),
+		evidence: make(map[string]polledEvidence, len(inv.Devices)), cfg: coverage.DefaultConfig()}
+	for i := range inv.Devices {
+		dev := &inv.Devices[i]
+		d.states[i] = poller.DeviceState{ID: dev.ID, Site: dev.Site, Parent: dev.Parent, Target: dev.Address,
+			State: poller.State(devs[i].State), Since: devs[i].Since, LastPoll: devs[i].PolledAt,
+			LastSuccess: devs[i].PolledAt, Polls: 100}
+		d.evidence[dev.ID] = polledEvidence{ev: devs[i].Evidence, at: devs[i].PolledAt}
+	}
+	return d
+}
+
+// recompute is one recompute of the daemon (controller/daemon's
+// computeCoverage, without a cluster): the poller's states copied
+// (Poller.States), indexed by device, joined with the evidence in
+// inventory order, then ComputeCompact.
+func (d *daemonState) recompute(now time.Time) *coverage.Result {
+	list := append([]poller.DeviceState(nil), d.states...) // Poller.States copies
+	states := make(map[string]poller.DeviceState, len(list))
+	for _, s := range list {
+		states[s.ID] = s
+	}
+	list = nil
+	devs := make([]coverage.DeviceStatus, len(d.inv.Devices))
+	for i := range d.inv.Devices {
+		id := d.inv.Devices[i].ID
+		st := states[id]
+		pe := d.evidence[id]
+		devs[i] = coverage.DeviceStatus{State: string(st.State), Since: st.Since, PolledAt: pe.at, Evidence: pe.ev}
+	}
+	for id := range d.evidence { // devices no longer in the inventory
+		if _, ok := states[id]; !ok {
+			delete(d.evidence, id)
+		}
+	}
+	states = nil
+	return coverage.ComputeCompact(d.inv, devs, &d.cfg, now)
+}
+
+// BenchmarkRecomputeNational is what the daemon runs at each recompute
+// of the national inventory (BenchmarkComputeNational's): the devices'
+// statuses built from the poller's states and the kept evidence, and
+// ComputeCompact. The recompute encodes nothing: the API indexes a result
+// when first asked, and a snapshot is written every snapshot_every.
+func BenchmarkRecomputeNational(b *testing.B) {
+	inv, devs := coverage.National(b, 700_000)
+	d := newDaemonState(inv, devs)
+	coverage.BenchRecompute(b, inv, func() *coverage.Result { return d.recompute(coverage.BenchNow) })
+}
