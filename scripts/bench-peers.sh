@@ -7,9 +7,10 @@
 #     and of Prometheus's snmp_exporter (if_mib module, built at a pinned
 #     version from the Go module proxy into bin/peers) scraping the same
 #     recording from the project's simulator;
-#   - edge: events/s of the edge pipeline (edge/gateway
-#     BenchmarkPipelineToMosquitto) and of a bare paho QoS 1 publisher
-#     (tools/ngic-benchpeers) with the same window, to mosquitto.
+#   - edge: events/s, CPU and allocations per event of the edge pipeline
+#     (edge/gateway BenchmarkPipelineToMosquitto) and of a bare paho QoS 1
+#     publisher (tools/ngic-benchpeers) with the same window, both to the
+#     one mosquitto started here (NGIC_BENCH_BROKER).
 # Installs the Debian packages it needs (scripts/install-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +42,8 @@ go build -o "$peers/farmsim" ./controller/scale/internal/farmsim
 go test -c -o "$peers/scale.test" ./controller/scale
 go test -c -o "$peers/gateway.test" ./edge/gateway
 
-# One mosquitto for the bare publisher, on a free port, gone on exit.
+# One mosquitto for the bare publisher and the pipeline, on a free port,
+# gone on exit.
 tmp="$(mktemp -d)"
 mosq_pid=""
 cleanup() {
@@ -86,6 +88,9 @@ first() { "$@" 2>&1 | head -n1; }
 	echo "$(first mosquitto -h | sed 's/ *(build.*//'); $(go version | cut -d' ' -f3-)."
 	echo "CPU per varbind: ngic from its own process (getrusage), snmpbulkwalk from its child rusage, net of a run"
 	echo "that walks nothing; snmp_exporter from /proc/<pid>/stat over $scrapes scrapes a round (10 ms ticks). Ratios"
-	echo "are taken within each round, then their median and min-max. The pipeline benchmark starts its own"
-	echo "mosquitto (same binary and configuration) and spools with fsync; the bare publisher keeps nothing."
+	echo "are taken within each round, then their median and min-max. The pipeline and the bare publisher publish"
+	echo "to the same mosquitto process, paho QoS 1, clean session, the same window and payload size; the pipeline"
+	echo "also smooths, encodes, spools every event with fsync (grouped) and deletes it on PUBACK; the bare"
+	echo "publisher keeps nothing and its payloads are built before the clock starts. CPU and allocations per"
+	echo "event are the whole process's (getrusage, runtime.MemStats) while the events flow."
 } | tee bin/bench-peers.md

@@ -3,6 +3,10 @@ package gateway
 import (
 	"context"
 	"encoding/binary"
+	"os"
+	"runtime"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -10,13 +14,26 @@ import (
 	"github.com/ngic/ngic/internal/testenv"
 )
 
+// BenchBrokerEnv names the variable that gives BenchmarkPipelineToMosquitto
+// a running broker (tcp://host:port) instead of a mosquitto of its own, so
+// that make bench-peers measures the pipeline and the bare publisher
+// against one broker process.
+const BenchBrokerEnv = "NGIC_BENCH_BROKER"
+
 // BenchmarkPipelineToMosquitto measures the whole path of a read that is an
 // arrival: smoothing, event encoding, the spool (fsync'd batches), and QoS 1
 // publishing to a real mosquitto until every event is acknowledged and
-// deleted from the spool.
+// deleted from the spool. It reports events/s, the allocations per event
+// of the whole process (every goroutine of the pipeline and of the MQTT
+// client, from runtime.MemStats) and the process's CPU time per event.
 func BenchmarkPipelineToMosquitto(b *testing.B) {
-	broker := testenv.StartMosquitto(b)
-	cfg := testConfig(b, "tcp://"+broker.Addr, "readers:\n  - name: r1\n    protocol: em4100\n    device: /nonexistent/tty\n    depart_after: 1h\n")
+	url := os.Getenv(BenchBrokerEnv)
+	if url == "" {
+		url = "tcp://" + testenv.StartMosquitto(b).Addr
+	} else if !strings.HasPrefix(url, "tcp://127.0.0.1:") {
+		b.Fatalf("%s=%q: want tcp://127.0.0.1:port", BenchBrokerEnv, url)
+	}
+	cfg := testConfig(b, url, "readers:\n  - name: r1\n    protocol: em4100\n    device: /nonexistent/tty\n    depart_after: 1h\n")
 	cfg.MQTT.Window = 2000
 	g, err := New(cfg, Opts{})
 	if err != nil {
@@ -31,6 +48,9 @@ func BenchmarkPipelineToMosquitto(b *testing.B) {
 	tag := make([]byte, 12)
 	tag[0] = 0x30
 	base := g.spool.Stats().Deleted
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	cpu0 := processCPU(b)
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
@@ -40,7 +60,20 @@ func BenchmarkPipelineToMosquitto(b *testing.B) {
 	benchWait(b, "every event acknowledged and deleted", func() bool { return g.spool.Stats().Deleted-base >= uint64(b.N) })
 	el := time.Since(start)
 	b.StopTimer()
+	cpu := processCPU(b) - cpu0
+	runtime.ReadMemStats(&m1)
 	b.ReportMetric(float64(b.N)/el.Seconds(), "events/s")
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(b.N), "allocs/event")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/event")
+}
+
+// processCPU returns the user and system CPU time of this process so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchWait polls cond every millisecond until it holds, or fails b after

@@ -38,11 +38,12 @@ func ParseBench(out []byte, name string) (map[string]float64, error) {
 }
 
 // GoBench runs one benchmark of a compiled test binary (go test -c) in
-// dir, benchtime being a count such as "3x", and returns its metrics.
-func GoBench(bin, dir, name, benchtime string) (map[string]float64, error) {
+// dir, benchtime being a count such as "3x", with env (KEY=value) added
+// to its environment, and returns its metrics.
+func GoBench(bin, dir, name, benchtime string, env ...string) (map[string]float64, error) {
 	cmd := exec.Command(bin, "-test.run", "^$", "-test.bench", "^"+name+"$", "-test.benchtime", benchtime, "-test.count", "1")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "NGIC_REQUIRE_PEERS=1")
+	cmd.Env = append(append(os.Environ(), "NGIC_REQUIRE_PEERS=1"), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("benchpeers: %s %s: %w\n%s", bin, name, err, out)

@@ -96,6 +96,7 @@ func publishCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%d events of %d bytes, QoS 1, window %d: %.0f events/s\n", res.Events, res.PayloadBytes, *window, res.PerSecond())
+	fmt.Printf("%d events of %d bytes, QoS 1, window %d: %.0f events/s, %.0f CPU ns/event, %.1f allocs/event\n",
+		res.Events, res.PayloadBytes, *window, res.PerSecond(), res.CPUPerEvent(), res.AllocsPerEvent())
 	return nil
 }

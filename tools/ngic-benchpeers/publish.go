@@ -4,7 +4,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -38,7 +40,17 @@ type PublishResult struct {
 	Elapsed time.Duration
 	// PayloadBytes is the size of one payload.
 	PayloadBytes int
+	// CPU is the process's CPU time (user and system) and Mallocs its
+	// heap allocations over Elapsed.
+	CPU     time.Duration
+	Mallocs uint64
 }
+
+// CPUPerEvent is the process's CPU time per event, in nanoseconds.
+func (r PublishResult) CPUPerEvent() float64 { return float64(r.CPU.Nanoseconds()) / float64(r.Events) }
+
+// AllocsPerEvent is the process's heap allocations per event.
+func (r PublishResult) AllocsPerEvent() float64 { return float64(r.Mallocs) / float64(r.Events) }
 
 // PerSecond is the run's acknowledged events per second.
 func (r PublishResult) PerSecond() float64 { return float64(r.Events) / r.Elapsed.Seconds() }
@@ -85,6 +97,12 @@ func BarePublish(brokerURL string, events, window int) (PublishResult, error) {
 		}
 		acked <- first
 	}()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	cpu0, err := processCPU()
+	if err != nil {
+		return PublishResult{}, err
+	}
 	start := time.Now()
 	for _, p := range payloads {
 		slots <- struct{}{}
@@ -94,5 +112,21 @@ func BarePublish(brokerURL string, events, window int) (PublishResult, error) {
 	if err := <-acked; err != nil {
 		return PublishResult{}, fmt.Errorf("benchpeers: publish: %w", err)
 	}
-	return PublishResult{Events: events, Elapsed: time.Since(start), PayloadBytes: len(payloads[0])}, nil
+	el := time.Since(start)
+	cpu1, err := processCPU()
+	if err != nil {
+		return PublishResult{}, err
+	}
+	runtime.ReadMemStats(&m1)
+	return PublishResult{Events: events, Elapsed: el, PayloadBytes: len(payloads[0]), CPU: cpu1 - cpu0,
+		Mallocs: m1.Mallocs - m0.Mallocs}, nil
+}
+
+// processCPU returns the user and system CPU time of this process so far.
+func processCPU() (time.Duration, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, fmt.Errorf("benchpeers: getrusage: %w", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
 }

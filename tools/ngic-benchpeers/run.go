@@ -40,6 +40,9 @@ type figures struct {
 	poll, walk, bulkNet, bulkRaw, exporter, pipeline, bare []float64
 	pollVB, walkVB, exporterVB                             float64
 	payload                                                int
+	// CPU ns and allocations per event of the pipeline's and of the bare
+	// publisher's process.
+	pipeCPU, pipeAllocs, bareCPU, bareAllocs []float64
 }
 
 // exporterModule and exporterAuth are the snmp_exporter module scraped
@@ -132,22 +135,30 @@ func (f *figures) round(o RunOpts, exp *Exporter, agent string) error {
 	f.exporterVB = float64(n) / float64(o.Scrapes)
 
 	const pipe = "BenchmarkPipelineToMosquitto"
-	if m, err = GoBench(o.GatewayTest, o.GatewayDir, pipe, strconv.Itoa(o.PipelineIters)+"x"); err != nil {
+	// The pipeline publishes to the bare publisher's broker.
+	if m, err = GoBench(o.GatewayTest, o.GatewayDir, pipe, strconv.Itoa(o.PipelineIters)+"x", benchBrokerEnv+"="+o.Broker); err != nil {
 		return err
 	}
-	eps, err := metric(m, pipe, "events/s")
-	if err != nil {
-		return err
+	var pv [3]float64
+	for i, unit := range []string{"events/s", "cpu-ns/event", "allocs/event"} {
+		if pv[i], err = metric(m, pipe, unit); err != nil {
+			return err
+		}
 	}
-	f.pipeline = append(f.pipeline, eps)
+	f.pipeline, f.pipeCPU, f.pipeAllocs = append(f.pipeline, pv[0]), append(f.pipeCPU, pv[1]), append(f.pipeAllocs, pv[2])
 
 	res, err := BarePublish(o.Broker, o.Events, o.Window)
 	if err != nil {
 		return err
 	}
 	f.bare, f.payload = append(f.bare, res.PerSecond()), res.PayloadBytes
+	f.bareCPU, f.bareAllocs = append(f.bareCPU, res.CPUPerEvent()), append(f.bareAllocs, res.AllocsPerEvent())
 	return nil
 }
+
+// benchBrokerEnv is the variable that gives BenchmarkPipelineToMosquitto
+// its broker (edge/gateway's BenchBrokerEnv).
+const benchBrokerEnv = "NGIC_BENCH_BROKER"
 
 // table renders the figures, ratios taken round by round.
 func (f *figures) table(o RunOpts) string {
@@ -168,6 +179,11 @@ func (f *figures) table(o RunOpts) string {
 			Values: f.pipeline, Ratio: Ratios(f.pipeline, f.bare), RatioTo: "bare paho"},
 		{Name: fmt.Sprintf("bare paho QoS 1 publisher, window %d, %d-byte payloads (%d events)", o.Window, f.payload, o.Events), Unit: "events/s",
 			Values: f.bare},
+		{Name: "edge pipeline, its process's CPU", Unit: "CPU ns/event", Values: f.pipeCPU,
+			Ratio: Ratios(f.pipeCPU, f.bareCPU), RatioTo: "bare paho"},
+		{Name: "bare paho publisher, its process's CPU", Unit: "CPU ns/event", Values: f.bareCPU},
+		{Name: "edge pipeline, its process's heap allocations", Unit: "allocs/event", Values: f.pipeAllocs},
+		{Name: "bare paho publisher, its process's heap allocations", Unit: "allocs/event", Values: f.bareAllocs},
 	}
 	return Table(rows)
 }
