@@ -18,7 +18,7 @@ type gwTxn struct {
 	// ring holds the committed recent IDs, ids and idList those of the
 	// events the batch records, and log the stored chunks once store ran.
 	ring   *idRing
-	ids    map[uint64]struct{}
+	ids    idSet
 	idList []uint64
 	log    *idLog
 }
@@ -67,15 +67,11 @@ func (t *txn) setTag(g *gwTxn, k tagKey, was, p *PresentTag) {
 // seenID tells whether the batch recorded, or the gateway recently
 // recorded, an event whose ID hashes to h.
 func (g *gwTxn) seenID(h uint64) bool {
-	_, staged := g.ids[h]
-	return staged || g.ring.has(h)
+	return g.ids.has(h) || g.ring.has(h)
 }
 
 // addID notes that the batch records an event whose ID hashes to h.
 func (g *gwTxn) addID(h uint64) {
-	if g.ids == nil {
-		g.ids = map[uint64]struct{}{}
-	}
-	g.ids[h] = struct{}{}
+	g.ids.add(h)
 	g.idList = append(g.idList, h)
 }

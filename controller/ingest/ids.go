@@ -65,7 +65,7 @@ func mum(a, b uint64) uint64 {
 // emptied and becomes the current one (no per-entry deletes). log lists
 // the stored chunks that hold them, oldest first.
 type idRing struct {
-	cur, prev map[uint64]struct{}
+	cur, prev idSet
 	log       []idChunk
 	next      uint64 // the number of the next chunk
 }
@@ -77,27 +77,18 @@ type idChunk struct {
 	n  int
 }
 
-func newIDRing() *idRing {
-	return &idRing{cur: make(map[uint64]struct{}, idRingSize/2), prev: make(map[uint64]struct{}, idRingSize/2)}
-}
+func newIDRing() *idRing { return &idRing{} }
 
 func (r *idRing) has(h uint64) bool {
-	if r == nil {
-		return false
-	}
-	if _, ok := r.cur[h]; ok {
-		return true
-	}
-	_, ok := r.prev[h]
-	return ok
+	return r != nil && (r.cur.has(h) || r.prev.has(h))
 }
 
 func (r *idRing) add(h uint64) {
-	if len(r.cur) >= idRingSize/2 {
-		clear(r.prev)
+	if r.cur.len() >= idRingSize/2 {
+		r.prev.clear()
 		r.cur, r.prev = r.prev, r.cur
 	}
-	r.cur[h] = struct{}{}
+	r.cur.add(h)
 }
 
 // idChunkKey is the stored key of chunk no of gw.

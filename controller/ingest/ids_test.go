@@ -1,6 +1,9 @@
 package ingest
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+)
 
 func TestIDRingKeepsTheRecent(t *testing.T) {
 	r := newIDRing()
@@ -12,7 +15,49 @@ func TestIDRingKeepsTheRecent(t *testing.T) {
 			t.Fatalf("recent id %d forgotten", i)
 		}
 	}
-	if r.has(0) || len(r.cur)+len(r.prev) > idRingSize {
-		t.Fatalf("not bounded: %d kept, first still there: %v", len(r.cur)+len(r.prev), r.has(0))
+	if r.has(0) || r.cur.len()+r.prev.len() > idRingSize {
+		t.Fatalf("not bounded: %d kept, first still there: %v", r.cur.len()+r.prev.len(), r.has(0))
+	}
+}
+
+// TestIDSetIsASet: the set against a map over hashes that share their low
+// bits (long probe runs), the hash 0, repeats and clears.
+func TestIDSetIsASet(t *testing.T) {
+	var s idSet
+	model := map[uint64]bool{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := 0; round < 3; round++ {
+		for i := 0; i < 5000; i++ {
+			h := rng.Uint64()
+			switch i % 4 {
+			case 0:
+				h <<= 20 // same low bits as many others
+			case 1:
+				h %= 3 // 0, 1, 2: repeats and the hash 0
+			}
+			if s.has(h) != model[h] {
+				t.Fatalf("round %d: has(%#x) = %v before add, want %v", round, h, s.has(h), model[h])
+			}
+			s.add(h)
+			model[h] = true
+		}
+		if s.len() != len(model) {
+			t.Fatalf("round %d: len %d, want %d", round, s.len(), len(model))
+		}
+		for h := range model {
+			if !s.has(h) {
+				t.Fatalf("round %d: %#x lost", round, h)
+			}
+		}
+		for i := 0; i < 1000; i++ {
+			if h := rng.Uint64() | 1<<63; s.has(h) != model[h] {
+				t.Fatalf("round %d: has(%#x) = %v, want %v", round, h, s.has(h), model[h])
+			}
+		}
+		s.clear()
+		clear(model)
+		if s.len() != 0 || s.has(0) || s.has(1) {
+			t.Fatalf("round %d: not empty after clear", round)
+		}
 	}
 }

@@ -179,7 +179,11 @@ func (t *txn) store(tx *bolt.Tx) error {
 	}
 	b = tx.Bucket(bucketTags)
 	for gw, m := range t.tags {
+		stored := t.st.tags[gw] // the committed tags, as in the file
 		for k, p := range m {
+			if _, ok := stored[k]; p == nil && !ok {
+				continue // arrived and departed within the batch: nothing to delete
+			}
 			if err := put(b, tagBytes(gw, k), p); err != nil {
 				return fmt.Errorf("tag %s/%s/%s: %w", gw, k.reader, k.id, err)
 			}
