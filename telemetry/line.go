@@ -40,6 +40,18 @@ type LineEncoder struct {
 	section   uint8
 	prevTag   string
 	err       error
+	// plainNames: the measurement, tag keys and field keys are this
+	// package's constants, which need neither checks nor escaping (see
+	// plainLine); tag and field values are checked as ever.
+	plainNames bool
+}
+
+// plainLine returns an encoder appending to dst for the measurements of
+// this package, whose names are the constants of measurements.go:
+// TestNamesArePlain proves each of them a valid name that needs no
+// escaping, so they are appended as they are.
+func plainLine(dst []byte) LineEncoder {
+	return LineEncoder{buf: dst, lineStart: len(dst), plainNames: true}
 }
 
 // Line encoder sections.
@@ -81,6 +93,10 @@ func (e *LineEncoder) Start(measurement string) {
 	e.section = sectionTags
 	e.prevTag = ""
 	e.err = nil
+	if e.plainNames {
+		e.buf = append(e.buf, measurement...)
+		return
+	}
 	if !validName(measurement) || measurement[0] == '#' {
 		e.fail(ErrLineName, "measurement", measurement)
 		return
@@ -113,7 +129,7 @@ func (e *LineEncoder) Tag(key, value string) {
 		return
 	}
 	if value == "" {
-		if !validName(key) {
+		if !e.plainNames && !validName(key) {
 			e.fail(ErrLineName, "tag key", key)
 		}
 		return
@@ -126,11 +142,21 @@ func (e *LineEncoder) Tag(key, value string) {
 // appendTagKey writes ",key=" (a line in error is dropped whole by End).
 func (e *LineEncoder) appendTagKey(key string) bool {
 	e.buf = append(e.buf, ',')
-	if !e.name(key, "tag key") {
+	if !e.key(key, "tag key") {
 		return false
 	}
 	e.buf = append(e.buf, '=')
 	return true
+}
+
+// key appends a tag or field key: as it is for plainNames, else checked
+// and escaped.
+func (e *LineEncoder) key(s, what string) bool {
+	if e.plainNames {
+		e.buf = append(e.buf, s...)
+		return true
+	}
+	return e.name(s, what)
 }
 
 // name appends the name s escaped, or fails the line naming what s is.
@@ -158,7 +184,7 @@ func (e *LineEncoder) fieldKey(key string) bool {
 		e.fail(ErrLineOrder, "field before Start", key)
 		return false
 	}
-	if !e.name(key, "field key") {
+	if !e.key(key, "field key") {
 		return false
 	}
 	e.buf = append(e.buf, '=')

@@ -2,6 +2,10 @@ package telemetry
 
 import (
 	"errors"
+	"go/ast"
+	"go/constant"
+	"go/parser"
+	"go/token"
 	"math"
 	"sort"
 	"strings"
@@ -224,4 +228,95 @@ func FuzzLineRoundTrip(f *testing.F) {
 			t.Fatalf("time %v, want %v", l.time, tm)
 		}
 	})
+}
+
+// TestNamesArePlain: every builder of measurements.go that uses plainLine
+// passes, as the measurement and as every tag and field key, a constant
+// of measurements.go that is a valid name needing no escaping, so that
+// plainLine may append it as it is.
+func TestNamesArePlain(t *testing.T) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "measurements.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	consts := map[string]string{}
+	for _, d := range f.Decls {
+		if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.CONST {
+			for _, sp := range g.Specs {
+				vs := sp.(*ast.ValueSpec)
+				for i, n := range vs.Names {
+					if i < len(vs.Values) {
+						if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+							consts[n.Name] = constant.StringVal(constant.MakeFromLiteral(lit.Value, lit.Kind, 0))
+						}
+					}
+				}
+			}
+		}
+	}
+	// nameArg is the index of the name argument of each call that takes one.
+	nameArg := map[string]int{"Start": 0, "Tag": 0, "TagInt": 0, "Int": 0, "IntU": 0, "Uint": 0, "Float": 0,
+		"Bool": 0, "String": 0, "optFloat": 1, "optInt": 1, "optUint": 1, "optBool": 1, "optString": 1}
+	builders, names := 0, 0
+	for _, d := range f.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || fn.Body == nil || !calls(fn.Body, "plainLine") {
+			continue
+		}
+		builders++
+		ast.Inspect(fn.Body, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			var callee string
+			switch fun := call.Fun.(type) {
+			case *ast.SelectorExpr:
+				callee = fun.Sel.Name
+			case *ast.Ident:
+				callee = fun.Name
+			}
+			i, takes := nameArg[callee]
+			if !takes || i >= len(call.Args) {
+				return true
+			}
+			id, _ := call.Args[i].(*ast.Ident)
+			v, isConst := "", false
+			if id != nil {
+				v, isConst = consts[id.Name]
+			}
+			if !isConst {
+				t.Errorf("%s: %s's name is not a constant of measurements.go", fset.Position(call.Pos()), callee)
+				return true
+			}
+			names++
+			esc, valid := appendName(nil, v)
+			if callee == "Start" {
+				valid = validName(v) && v[0] != '#'
+				esc = appendMeasurement(nil, v)
+			}
+			if !valid || string(esc) != v {
+				t.Errorf("%s: name %q of %s needs checks or escaping", fset.Position(call.Pos()), v, callee)
+			}
+			return true
+		})
+	}
+	if builders < 10 || names < 50 {
+		t.Errorf("%d builders with %d names seen; the parse missed them", builders, names)
+	}
+}
+
+// calls reports whether n calls the function named name.
+func calls(n ast.Node, name string) bool {
+	found := false
+	ast.Inspect(n, func(n ast.Node) bool {
+		if c, ok := n.(*ast.CallExpr); ok {
+			if id, ok := c.Fun.(*ast.Ident); ok && id.Name == name {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }

@@ -229,7 +229,7 @@ type InterfacePoint struct {
 
 // AppendLine appends the point's line to dst.
 func (p *InterfacePoint) AppendLine(dst []byte) ([]byte, error) {
-	e := LineEncoder{buf: dst, lineStart: len(dst)}
+	e := plainLine(dst)
 	e.Start(MeasInterface)
 	e.Tag(TagClass, p.Class)
 	e.Tag(TagDevice, p.Device)
@@ -266,7 +266,7 @@ type PONPortPoint struct {
 // AppendLine appends the point's line to dst. onts_total is written when
 // both counts are known.
 func (p *PONPortPoint) AppendLine(dst []byte) ([]byte, error) {
-	e := LineEncoder{buf: dst, lineStart: len(dst)}
+	e := plainLine(dst)
 	e.Start(MeasPONPort)
 	e.Tag(TagClass, p.Class)
 	e.Tag(TagDevice, p.Device)
@@ -301,7 +301,7 @@ type DSLLinePoint struct {
 
 // AppendLine appends the point's line to dst.
 func (p *DSLLinePoint) AppendLine(dst []byte) ([]byte, error) {
-	e := LineEncoder{buf: dst, lineStart: len(dst)}
+	e := plainLine(dst)
 	e.Start(MeasDSLLine)
 	e.Tag(TagClass, p.Class)
 	e.Tag(TagDevice, p.Device)
@@ -338,7 +338,7 @@ type CableChannelPoint struct {
 
 // AppendLine appends the point's line to dst.
 func (p *CableChannelPoint) AppendLine(dst []byte) ([]byte, error) {
-	e := LineEncoder{buf: dst, lineStart: len(dst)}
+	e := plainLine(dst)
 	e.Start(MeasCableChannel)
 	e.Tag(TagClass, p.Class)
 	e.Tag(TagDevice, p.Device)
@@ -373,7 +373,7 @@ type AccessPoint struct {
 // AppendLine appends the point's line to dst; a device that tells none of
 // these figures gives an error (a line without fields), not a line.
 func (p *AccessPoint) AppendLine(dst []byte) ([]byte, error) {
-	e := LineEncoder{buf: dst, lineStart: len(dst)}
+	e := plainLine(dst)
 	e.Start(MeasAccess)
 	e.Tag(TagClass, p.Class)
 	e.Tag(TagDevice, p.Device)
@@ -413,7 +413,7 @@ type TVInputPoint struct {
 
 // AppendLine appends the point's line to dst.
 func (p *TVInputPoint) AppendLine(dst []byte) ([]byte, error) {
-	e := LineEncoder{buf: dst, lineStart: len(dst)}
+	e := plainLine(dst)
 	e.Start(MeasTVInput)
 	e.Tag(TagClass, p.Class)
 	e.Tag(TagDevice, p.Device)
@@ -448,7 +448,7 @@ type TVTransportStreamPoint struct {
 
 // AppendLine appends the point's line to dst.
 func (p *TVTransportStreamPoint) AppendLine(dst []byte) ([]byte, error) {
-	e := LineEncoder{buf: dst, lineStart: len(dst)}
+	e := plainLine(dst)
 	e.Start(MeasTVTransportStream)
 	e.Tag(TagClass, p.Class)
 	e.Tag(TagDevice, p.Device)
@@ -482,7 +482,7 @@ type TVStatusPoint struct {
 // AppendLine appends the point's line to dst; a device that tells none of
 // these figures gives an error (a line without fields), not a line.
 func (p *TVStatusPoint) AppendLine(dst []byte) ([]byte, error) {
-	e := LineEncoder{buf: dst, lineStart: len(dst)}
+	e := plainLine(dst)
 	e.Start(MeasTVStatus)
 	e.Tag(TagClass, p.Class)
 	e.Tag(TagDevice, p.Device)
@@ -511,7 +511,7 @@ type TVAlarmPoint struct {
 
 // AppendLine appends the point's line to dst.
 func (p *TVAlarmPoint) AppendLine(dst []byte) ([]byte, error) {
-	e := LineEncoder{buf: dst, lineStart: len(dst)}
+	e := plainLine(dst)
 	e.Start(MeasTVAlarm)
 	e.Tag(TagAlarm, p.Alarm)
 	e.Tag(TagClass, p.Class)
@@ -539,7 +539,7 @@ type PollPoint struct {
 
 // AppendLine appends the point's line to dst.
 func (p *PollPoint) AppendLine(dst []byte) ([]byte, error) {
-	e := LineEncoder{buf: dst, lineStart: len(dst)}
+	e := plainLine(dst)
 	e.Start(MeasPoll)
 	e.Tag(TagClass, p.Class)
 	e.Tag(TagDevice, p.Device)
