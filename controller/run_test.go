@@ -40,7 +40,7 @@ func startController(t testing.TB, cfg, httpAddr string) *controllerProc {
 	}
 	cmd := exec.Command(binary, args...)
 	cmd.Stdout, cmd.Stderr = lf, lf
-	if err := cmd.Start(); err != nil {
+	if err := testenv.Start(cmd); err != nil {
 		t.Fatal(err)
 	}
 	p := &controllerProc{cmd: cmd, log: logPath, http: httpAddr, done: make(chan struct{})}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/ngic/ngic/controller/alerts"
 	"github.com/ngic/ngic/telemetry"
@@ -37,6 +38,16 @@ import (
 // that holds a stale copy of an alert another owner resolved meanwhile
 // (it was away) releases it rather than resolving it a second time.
 //
+// A replica that starts (a new one, or one back under its old identity
+// with its alerts' state file and the events that waited in its
+// session) applies no door signal as owner until it has read a state
+// each other live member published since it joined and in which that
+// member counts it live (Synced): until then it may hold stale copies
+// and stale words (a door closed that another owner already told of),
+// and another member may still apply signals of its gateways. It
+// records what it hears meanwhile, and settles it all once synced. A
+// lone replica is synced at once.
+//
 // A sequence gap (KindSequenceGap) is dropped: each replica sees gaps in
 // its share of a gateway's sequence that are the others' events, not
 // lost ones; a gateway's own reports of lost events (KindEventsLost)
@@ -53,6 +64,7 @@ type GatewayAlerts struct {
 	latest map[gatewayKey]alerts.Signal // the latest offline signal, Time the start of its state
 	doors  map[gatewayKey]doorWord
 	others []*State // the others' states, as Merge last read them
+	synced bool     // see Synced
 	// held are the IDs of the gateways' alerts open here at the last
 	// look; gone those that were, and resolved: never adopted again.
 	held, gone        map[string]bool
@@ -96,7 +108,57 @@ func NewGatewayAlerts(self int, live []int, next alerts.Sink) *GatewayAlerts {
 	g := &GatewayAlerts{self: self, next: next, live: slices.Clone(live), latest: map[gatewayKey]alerts.Signal{},
 		doors: map[gatewayKey]doorWord{}, held: map[string]bool{}, gone: map[string]bool{}, changed: make(chan struct{}, 1)}
 	g.eng, _ = next.(Handover)
+	g.synced = slices.Equal(live, []int{self})
 	return g
+}
+
+// Synced tells whether the replica has read a state of every other live
+// member published since it joined, in which that member counts it
+// live: only then does it apply door signals as the gateways' owner.
+func (g *GatewayAlerts) Synced() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.synced
+}
+
+// trySync marks the replica synced if every other live member's state
+// in others came live (not a retained copy from before the replica
+// subscribed) and counts the replica among its live members (a state
+// from a replica that does not list members counts by coming live), and
+// settles what it recorded meanwhile. It reports whether the replica is
+// synced. Called with mu held.
+func (g *GatewayAlerts) trySync() bool {
+	if g.synced {
+		return true
+	}
+	for _, o := range g.live {
+		if o == g.self {
+			continue
+		}
+		i := slices.IndexFunc(g.others, func(st *State) bool { return st.Ordinal == o })
+		if i < 0 || !g.others[i].Fresh || (g.others[i].Members != nil && !slices.Contains(g.others[i].Members, g.self)) {
+			return false
+		}
+	}
+	g.synced = true
+	for _, k := range g.doorKeys() {
+		if g.owns(k.gateway) {
+			g.settle(k)
+		}
+	}
+	g.kick() // the words settled go out
+	return true
+}
+
+// doorKeys returns the conditions of the door signals known, in order.
+// Called with mu held.
+func (g *GatewayAlerts) doorKeys() []gatewayKey {
+	keys := make([]gatewayKey, 0, len(g.doors))
+	for k := range g.doors {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b gatewayKey) int { return cmp.Or(cmp.Compare(a.gateway, b.gateway), cmp.Compare(a.key, b.key)) })
+	return keys
 }
 
 // owns tells whether the replica owns the gateway's alerts. Called with
@@ -144,8 +206,8 @@ func (g *GatewayAlerts) Signal(s alerts.Signal) {
 	}
 }
 
-// door records a door signal heard here, applies it as the owner, and
-// has it shared.
+// door records a door signal heard here, applies it as the owner (once
+// synced), and has it shared.
 func (g *GatewayAlerts) door(s alerts.Signal) {
 	k := gatewayKey{s.Subject.ID, s.Key}
 	g.mu.Lock()
@@ -153,7 +215,7 @@ func (g *GatewayAlerts) door(s alerts.Signal) {
 	if cur, ok := g.doors[k]; ok && s.Time.Before(cur.s.Time) {
 		return // older than what is known
 	}
-	own := g.owns(s.Subject.ID)
+	own := g.synced && g.owns(s.Subject.ID)
 	g.doors[k] = doorWord{s: s, applied: own}
 	if own {
 		g.next.Signal(s)
@@ -161,46 +223,75 @@ func (g *GatewayAlerts) door(s alerts.Signal) {
 	g.kick()
 }
 
-// Shared returns the door signals to share in the replica's state.
-func (g *GatewayAlerts) Shared() []GatewaySignal {
+// Share puts in st the door signals to share and the live members, as
+// one reading: a member that reads its own ordinal there knows that st
+// holds every signal the sharer applied for the gateways it owned
+// before the reader joined.
+func (g *GatewayAlerts) Share(st *State) {
 	g.mu.Lock()
 	out := make([]GatewaySignal, 0, len(g.doors))
 	for _, d := range g.doors {
 		out = append(out, shareSignal(d.s, d.applied))
 	}
+	st.Members = slices.Clone(g.live)
 	g.mu.Unlock()
 	slices.SortFunc(out, func(a, b GatewaySignal) int {
 		return cmp.Or(cmp.Compare(a.Gateway, b.Gateway), cmp.Compare(a.Key, b.Key), cmp.Compare(a.Kind, b.Kind))
 	})
-	return out
+	st.Signals = out
 }
 
 // Merge reads the others' states (live or not): the door signals newer
 // than those known are recorded, and applied for the gateways this
-// replica owns; the open alerts of those gateways that another replica
-// lists are adopted.
+// replica owns (once synced); the open alerts of those gateways that
+// another replica lists are adopted.
 func (g *GatewayAlerts) Merge(others []*State) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.others = others
+	// The best word on each condition over all the states first, so that
+	// a stale word (one replica's, not yet told that the owner applied
+	// it) is not taken for news because its state came first.
+	best := map[gatewayKey]*GatewaySignal{}
 	for _, st := range others {
 		for i := range st.Signals {
 			in := &st.Signals[i]
 			k := gatewayKey{in.Gateway, in.Key}
-			cur, ok := g.doors[k]
-			switch {
-			case !ok || in.Time.After(cur.s.Time):
-			case in.Time.Equal(cur.s.Time) && in.Active == cur.s.Active && in.Applied && !cur.applied: // delivered meanwhile
-			default:
-				continue
-			}
-			g.doors[k] = doorWord{s: in.signal(), applied: in.Applied}
-			if g.owns(in.Gateway) {
-				g.settle(k)
+			if b, ok := best[k]; !ok || newerWord(in.Time, in.Active, in.Applied, b.Time, b.Active, b.Applied) {
+				best[k] = in
 			}
 		}
 	}
+	var news []gatewayKey
+	for k, in := range best {
+		if cur, ok := g.doors[k]; ok && !newerWord(in.Time, in.Active, in.Applied, cur.s.Time, cur.s.Active, cur.applied) {
+			continue
+		}
+		g.doors[k] = doorWord{s: in.signal(), applied: in.Applied}
+		news = append(news, k)
+	}
+	if !g.synced {
+		// Adopting tells nobody: safe before the replica is synced, and
+		// needed then, for an acknowledgement the member the gateway
+		// leaves lets go of when it sees this one.
+		g.trySync()
+		g.adopt()
+		return
+	}
+	slices.SortFunc(news, func(a, b gatewayKey) int { return cmp.Or(cmp.Compare(a.gateway, b.gateway), cmp.Compare(a.key, b.key)) })
+	for _, k := range news {
+		if g.owns(k.gateway) {
+			g.settle(k)
+		}
+	}
 	g.adopt()
+}
+
+// newerWord tells whether a word on a condition (its time, whether the
+// door is held, whether an owner applied it) is news against another:
+// later, or the same told as applied meanwhile.
+func newerWord(t time.Time, active, applied bool, curT time.Time, curActive, curApplied bool) bool {
+	return t.After(curT) || (t.Equal(curT) && active == curActive && applied && !curApplied)
 }
 
 // settle applies the latest door signal of an owned gateway's condition
@@ -337,6 +428,15 @@ func (g *GatewayAlerts) SetLive(live []int) {
 	defer g.mu.Unlock()
 	was := g.live
 	g.live = slices.Clone(live)
+	for _, o := range live {
+		if !slices.Contains(was, o) {
+			g.kick() // a member joined: it waits for this replica's state
+			break
+		}
+	}
+	if !g.synced {
+		g.trySync()
+	}
 	if g.eng != nil {
 		for _, a := range g.eng.Open() {
 			if handed(&a) && !g.owns(a.Subject.ID) && Owner(a.Subject.ID, was) == g.self && g.eng.Release(a.ID) {
@@ -357,7 +457,10 @@ func (g *GatewayAlerts) SetLive(live []int) {
 	for _, s := range raise {
 		g.next.Signal(s)
 	}
-	for k := range g.doors {
+	if !g.synced {
+		return
+	}
+	for _, k := range g.doorKeys() {
 		if gained(k.gateway) {
 			g.settle(k)
 		}
@@ -371,11 +474,13 @@ type HandoverStats struct {
 	Adopted, Released uint64
 	// LastError is the last adoption refused.
 	LastError error
+	// Synced tells whether the replica applies door signals (Synced).
+	Synced bool
 }
 
 // Stats returns what the GatewayAlerts moved.
 func (g *GatewayAlerts) Stats() HandoverStats {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return HandoverStats{Adopted: g.adopted, Released: g.released, LastError: g.adoptErr}
+	return HandoverStats{Adopted: g.adopted, Released: g.released, LastError: g.adoptErr, Synced: g.synced}
 }

@@ -82,24 +82,24 @@ func TestGatewayAlertsOnce(t *testing.T) {
 	default:
 		t.Error("the door heard did not ask for the state to go out")
 	}
-	shared := gs[owner1^1].Shared()
+	shared := shareState(gs[owner1^1], owner1^1).Signals
 	if len(shared) != 1 || shared[0].Gateway != gws[1] || shared[0].Key != "eye-1" || !shared[0].Active || shared[0].Applied {
 		t.Fatalf("shared %+v, want the door held, not applied", shared)
 	}
 	for range 2 {
-		gs[owner1].Merge([]*State{{Ordinal: owner1 ^ 1, Signals: shared}})
+		gs[owner1].Merge([]*State{{Ordinal: owner1 ^ 1, Signals: shared, Members: live, Fresh: true}})
 	}
 	if got := recs[owner1].Take(); len(got) != 1 || got[0].Kind != alerts.KindDoorHeld || !got[0].Active || !got[0].Time.Equal(t0) {
 		t.Errorf("the owner took %+v from the other's state, want the door held once", got)
 	}
-	if sh := gs[owner1].Shared(); len(sh) != 1 || !sh[0].Applied {
+	if sh := shareState(gs[owner1], owner1).Signals; len(sh) != 1 || !sh[0].Applied {
 		t.Errorf("the owner shares %+v, want the door applied", sh)
 	}
-	gs[owner1^1].Merge([]*State{{Ordinal: owner1, Signals: gs[owner1].Shared()}})
+	gs[owner1^1].Merge([]*State{shareState(gs[owner1], owner1)})
 	if got := recs[owner1^1].Take(); len(got) != 0 {
 		t.Errorf("the other replica took %+v from the owner's state", got)
 	}
-	if sh := gs[owner1^1].Shared(); len(sh) != 1 || !sh[0].Applied {
+	if sh := shareState(gs[owner1^1], owner1^1).Signals; len(sh) != 1 || !sh[0].Applied {
 		t.Errorf("the other replica shares %+v, want the door known as applied", sh)
 	}
 
@@ -150,4 +150,12 @@ func TestGatewayAlertsNoFalseGaps(t *testing.T) {
 	if len(got) != 1 || got[0].Kind != alerts.KindEventsLost {
 		t.Errorf("took %+v, want the loss report only", got)
 	}
+}
+
+// shareState is the state replica ord publishes from g, as the others
+// receive it live.
+func shareState(g *GatewayAlerts, ord int) *State {
+	st := &State{Ordinal: ord, Fresh: true}
+	g.Share(st)
+	return st
 }

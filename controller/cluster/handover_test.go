@@ -20,7 +20,9 @@ type handoverReplica struct {
 }
 
 func (r *handoverReplica) state(ord int) *State {
-	return &State{Ordinal: ord, Alerts: r.eng.Open(), Signals: r.ga.Shared()}
+	st := &State{Ordinal: ord, Alerts: r.eng.Open(), Fresh: true}
+	r.ga.Share(st)
+	return st
 }
 
 // take returns the alert changes the engine made since the last call,
@@ -41,6 +43,34 @@ func (r *handoverReplica) take() []string {
 	}
 }
 
+// handoverCluster makes three replicas, each with its alert engine
+// (door-held and gateway-offline rules), and names a gateway replica 0
+// owns, the gateway's owner while 0 is away (next), and the third
+// replica, which hears the gateway's door (hearer).
+func handoverCluster(t *testing.T) (all []int, gw string, next, hearer int, reps []*handoverReplica) {
+	all = []int{0, 1, 2}
+	for i := 0; gw == ""; i++ {
+		if c := fmt.Sprintf("gw-%d", i); Owner(c, all) == 0 {
+			gw = c
+		}
+	}
+	next = Owner(gw, []int{1, 2})
+	hearer = 3 - next
+	cfg := alerts.Config{Rules: []alerts.Rule{{Name: "door", Kind: alerts.KindDoorHeld},
+		{Name: "offline", Kind: alerts.KindGatewayOffline}}}
+	reps = make([]*handoverReplica, 3)
+	for i := range reps {
+		e, err := alerts.New(cfg, alerts.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.Close() })
+		ch, _ := e.Subscribe(100)
+		reps[i] = &handoverReplica{eng: e, changes: ch, ga: NewGatewayAlerts(i, all, e)}
+	}
+	return all, gw, next, hearer, reps
+}
+
 // TestGatewayHandover: three replicas, each with its alert engine, share
 // a gateway's door through their states as the daemon does (Merge, then
 // SetLive on a change). The owner raises the door-held alert from a door
@@ -52,27 +82,7 @@ func (r *handoverReplica) take() []string {
 // resolves there, once. Every alert is told raised once and resolved
 // once, over the whole cluster.
 func TestGatewayHandover(t *testing.T) {
-	all := []int{0, 1, 2}
-	gw := ""
-	for i := 0; gw == ""; i++ {
-		if c := fmt.Sprintf("gw-%d", i); Owner(c, all) == 0 {
-			gw = c
-		}
-	}
-	next := Owner(gw, []int{1, 2}) // the owner while 0 is away
-	hearer := 3 - next             // the replica the door's events reach
-	cfg := alerts.Config{Rules: []alerts.Rule{{Name: "door", Kind: alerts.KindDoorHeld},
-		{Name: "offline", Kind: alerts.KindGatewayOffline}}}
-	reps := make([]*handoverReplica, 3)
-	for i := range reps {
-		e, err := alerts.New(cfg, alerts.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { e.Close() })
-		ch, _ := e.Subscribe(100)
-		reps[i] = &handoverReplica{eng: e, changes: ch, ga: NewGatewayAlerts(i, all, e)}
-	}
+	all, gw, next, hearer, reps := handoverCluster(t)
 	live := slices.Clone(all)
 	last := map[int]*State{} // the latest state of each replica, retained when it dies
 	sync := func() {
@@ -198,5 +208,102 @@ func TestGatewayHandover(t *testing.T) {
 	}
 	if st := reps[next].ga.Stats(); st.Adopted < 2 || st.Released < 1 || st.LastError != nil {
 		t.Errorf("replica %d's handover: %+v", next, st)
+	}
+}
+
+// TestGatewayReturnAfterClear: the owner of a gateway dies with its door
+// held; the next owner adopts the alert and resolves it when the door
+// closes, heard by the third replica. The owner comes back (its state
+// file holding its stale copy) and first reads retained states from
+// before: the hearer's still telling the door closed and not applied
+// (it has not read the next owner's since), the next owner's still
+// listing the alert open. It must not take the closed door for news to
+// apply: the alert was resolved once, by the next owner. Once it has
+// read the others' states published since it joined, it lets its stale
+// copy go without a word.
+func TestGatewayReturnAfterClear(t *testing.T) {
+	all, gw, next, hearer, reps := handoverCluster(t)
+	// merge has replica r read the states of from, in that order.
+	merge := func(r int, from ...*State) { reps[r].ga.Merge(from) }
+	t0 := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	door := func(active bool, at time.Time) alerts.Signal {
+		return alerts.Signal{Kind: alerts.KindDoorHeld, Subject: alerts.Subject{Type: alerts.SubjectGateway, ID: gw, Site: "s1"},
+			Key: "eye-1", Active: active, Time: at, Summary: "door"}
+	}
+	// Every replica synced: each has read the others' live states.
+	for r := range reps {
+		var others []*State
+		for o := range reps {
+			if o != r {
+				others = append(others, reps[o].state(o))
+			}
+		}
+		merge(r, others...)
+		if !reps[r].ga.Synced() {
+			t.Fatalf("replica %d not synced after reading every member's live state", r)
+		}
+	}
+
+	// The door held, heard by the hearer; the owner raises the alert.
+	reps[hearer].ga.Signal(door(true, t0))
+	merge(0, reps[hearer].state(hearer))
+	if len(reps[0].eng.Open()) != 1 {
+		t.Fatalf("the owner has %+v open", reps[0].eng.Open())
+	}
+	x := reps[0].eng.Open()[0].ID
+	dead := reps[0].state(0) // retained as it died
+	merge(hearer, dead)
+	merge(next, dead)
+
+	// The owner dies: the next owner adopts the alert.
+	for _, r := range []int{next, hearer} {
+		reps[r].ga.SetLive([]int{1, 2})
+	}
+	if o := reps[next].eng.Open(); len(o) != 1 || o[0].ID != x {
+		t.Fatalf("replica %d has %+v open, want %s adopted", next, o, x)
+	}
+	nextBefore := reps[next].state(next) // retained: the alert open there
+
+	// The door closes, heard by the hearer: the next owner resolves the
+	// alert; the hearer's retained state still tells the word unapplied.
+	reps[hearer].ga.Signal(door(false, t0.Add(time.Minute)))
+	hearerStale := reps[hearer].state(hearer)
+	merge(next, hearerStale, dead)
+	if got := reps[next].take(); !slices.Equal(got, []string{x + ":resolved"}) {
+		t.Fatalf("replica %d told %q, want %s resolved", next, got, x)
+	}
+
+	// The owner comes back with its stale copy and reads the retained
+	// states: the hearer's first, then the next owner's from before it
+	// resolved the alert.
+	reps[0].take()
+	reps[0].ga = NewGatewayAlerts(0, all, reps[0].eng)
+	hearerStale.Fresh, nextBefore.Fresh = false, false
+	merge(0, hearerStale, nextBefore)
+	if got := reps[0].take(); len(got) != 0 {
+		t.Fatalf("the owner back told %q from retained states: the alert was resolved by replica %d already", got, next)
+	}
+	if reps[0].ga.Synced() {
+		t.Fatal("the owner back synced on retained states")
+	}
+	// Only the others' states published since, counting it live, sync it.
+	for _, r := range []int{next, hearer} {
+		reps[r].ga.SetLive(all)
+	}
+	merge(0, reps[hearer].state(hearer), reps[next].state(next))
+	if !reps[0].ga.Synced() {
+		t.Fatal("the owner back not synced on the others' live states")
+	}
+	merge(0, reps[hearer].state(hearer), reps[next].state(next))
+	for r := range reps {
+		if got := reps[r].take(); len(got) != 0 {
+			t.Errorf("replica %d told %q after the owner's return", r, got)
+		}
+		if o := reps[r].eng.Open(); len(o) != 0 {
+			t.Errorf("replica %d still has %+v open", r, o)
+		}
+	}
+	if st := reps[0].ga.Stats(); st.Released != 1 || !st.Synced {
+		t.Errorf("the owner back: %+v, want its stale copy released", st)
 	}
 }

@@ -177,6 +177,7 @@ func (n *Node) handle(_ mqtt.Client, m mqtt.Message) {
 		n.lastBad = err
 	case state != nil:
 		if ord != n.o.Shard.Ordinal {
+			state.Fresh = !m.Retained()
 			n.states[ord] = state
 			n.received++
 			select {

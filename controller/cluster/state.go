@@ -41,10 +41,17 @@ type State struct {
 	// Signals are the latest word the replica has on each condition of
 	// the gateways' events (GatewayAlerts.Shared).
 	Signals []GatewaySignal `json:"signals,omitempty"`
+	// Members are the live members as the replica saw them when it
+	// shared Signals (GatewayAlerts.Share).
+	Members []int `json:"members,omitempty"`
 	// Coverage is when the coverage the replica holds was computed (the
 	// lease holder's; zero for the others): the others tell their event
 	// streams of a new result by it.
 	Coverage time.Time `json:"coverage,omitzero"`
+	// Fresh tells that the state came as its replica published it, after
+	// this replica subscribed, not as a retained copy from before; set by
+	// Node, never sent.
+	Fresh bool `json:"-"`
 }
 
 // Ack is an acknowledgement a replica's API took for an alert another
@@ -107,6 +114,14 @@ func ParseState(b []byte) (*State, error) {
 	for i := range s.Signals {
 		if err := s.Signals[i].validate(); err != nil {
 			return nil, fmt.Errorf("cluster: state of replica %d: gateway signal %d: %w", s.Ordinal, i, err)
+		}
+	}
+	if len(s.Members) > MaxReplicas {
+		return nil, fmt.Errorf("cluster: state of replica %d: %d members, more than %d", s.Ordinal, len(s.Members), MaxReplicas)
+	}
+	for i, m := range s.Members {
+		if m < 0 || m >= MaxReplicas {
+			return nil, fmt.Errorf("cluster: state of replica %d: member %d: ordinal %d outside 0..%d", s.Ordinal, i, m, MaxReplicas-1)
 		}
 	}
 	return s, nil

@@ -409,8 +409,8 @@ func (d *Daemon) config() *config.Config {
 // localState is what this replica shares: the devices it polls, its
 // open alerts, and the acknowledgements it took for the others'.
 func (d *Daemon) localState() *cluster.State {
-	st := &cluster.State{Time: time.Now(), Devices: d.localDevices(), Alerts: d.alerts.Open(), Acks: d.pendingAcks(),
-		Signals: d.cluster.gateways.Shared()}
+	st := &cluster.State{Time: time.Now(), Devices: d.localDevices(), Alerts: d.alerts.Open(), Acks: d.pendingAcks()}
+	d.cluster.gateways.Share(st)
 	if r := d.Coverage(); r != nil {
 		st.Coverage = r.Computed
 	}
@@ -583,12 +583,14 @@ var (
 		"Gateway alerts (or their acknowledgements) this replica took over from another, the gateway having moved to it.", nil, nil)
 	clusterReleased = prometheus.NewDesc("ngic_controller_cluster_alerts_released_total",
 		"Gateway alerts this replica let go without a word, the gateway having moved to another.", nil, nil)
+	clusterSynced = prometheus.NewDesc("ngic_controller_cluster_synced",
+		"1 once this replica has read every live member's state since it joined, and applies its gateways' door signals.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (c clusterCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{clusterMembers, clusterOwned, clusterLease, clusterStates, clusterRefused,
-		clusterAdopted, clusterReleased} {
+		clusterAdopted, clusterReleased, clusterSynced} {
 		ch <- d
 	}
 }
@@ -612,4 +614,9 @@ func (c clusterCollector) Collect(ch chan<- prometheus.Metric) {
 	ho := c.c.gateways.Stats()
 	ch <- prometheus.MustNewConstMetric(clusterAdopted, prometheus.CounterValue, float64(ho.Adopted))
 	ch <- prometheus.MustNewConstMetric(clusterReleased, prometheus.CounterValue, float64(ho.Released))
+	synced := 0.0
+	if ho.Synced {
+		synced = 1
+	}
+	ch <- prometheus.MustNewConstMetric(clusterSynced, prometheus.GaugeValue, synced)
 }

@@ -121,7 +121,7 @@ func start(t testing.TB, dir, name string, args ...string) *Process {
 	cmd := exec.Command(name, args...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	cmd.Env = append(os.Environ(), "MIBS=")
-	if err := cmd.Start(); err != nil {
+	if err := Start(cmd); err != nil {
 		lf.Close()
 		t.Fatalf("testenv: start %s: %v", name, err)
 	}
