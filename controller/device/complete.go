@@ -72,6 +72,9 @@ func columnGaps(o *Objects, roots []string, expected, skip map[string]bool) []co
 	var gaps []columnGap
 	for _, e := range sortedKeys(entries) {
 		cols := entries[e]
+		if !mayHaveGap(o, cols, expected) {
+			continue
+		}
 		sortOIDs(cols)
 		n := 0
 		for _, c := range cols {
@@ -109,6 +112,37 @@ func columnGaps(o *Objects, roots []string, expected, skip map[string]bool) []co
 		}
 	}
 	return gaps
+}
+
+// mayHaveGap reports whether a table whose columns cols were walked may
+// have a gap: some column stops before the table's last row, or a column
+// expected lists answers none while others answer. It reads only each
+// column's row count and last index, so that a table without gaps (the
+// usual one) costs no map of its rows.
+func mayHaveGap(o *Objects, cols []string, expected map[string]bool) bool {
+	tableLast, rows, empty := "", 0, false
+	for _, c := range cols {
+		n, last := o.colSpan(c)
+		switch {
+		case n == 0:
+			empty = empty || expected[c]
+		case rows == 0 || oidLess(tableLast, last):
+			tableLast = last
+		}
+		rows += n
+	}
+	if rows == 0 {
+		return false
+	}
+	if empty {
+		return true
+	}
+	for _, c := range cols {
+		if n, last := o.colSpan(c); n > 0 && last != tableLast {
+			return true
+		}
+	}
+	return false
 }
 
 // lastIndex returns the greatest index of a non-empty column in OID order.

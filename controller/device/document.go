@@ -3,7 +3,7 @@ package device
 import (
 	"fmt"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -234,27 +234,69 @@ func chassisSerial(o *Objects) string {
 // buildInterfaces builds one row per ifTable index (any ifTable column
 // defines a row; ifXTable alone does not).
 func buildInterfaces(o *Objects, odd *oddities) []Interface {
-	rows := map[int]bool{}
-	for _, col := range []string{ifIndex, ifDescr, ifType, ifMtu, ifSpeed, ifPhysAddress,
+	var rows, col, merged []ifaceRow
+	for _, c := range []string{ifIndex, ifDescr, ifType, ifMtu, ifSpeed, ifPhysAddress,
 		ifAdminStatus, ifOperStatus, ifInOctets, ifOutOctets} {
-		for idx := range o.Column(col) {
-			n, err := strconv.Atoi(idx)
-			if err != nil || n < 0 {
-				continue
+		col = col[:0]
+		o.eachIndex(c, func(idx string) {
+			if n, err := strconv.Atoi(idx); err == nil && n >= 0 {
+				col = append(col, ifaceRow{n: n, idx: idx})
 			}
-			rows[n] = true
+		})
+		if !slices.IsSortedFunc(col, ifaceRow.cmp) {
+			slices.SortFunc(col, ifaceRow.cmp)
 		}
+		merged = mergeRows(merged[:0], rows, col)
+		rows, merged = merged, rows
 	}
-	ns := make([]int, 0, len(rows))
-	for n := range rows {
-		ns = append(ns, n)
-	}
-	sort.Ints(ns) // in ifIndex order, so that notes quote the first rows
-	out := make([]Interface, 0, len(ns))
-	for _, n := range ns {
-		out = append(out, buildInterfaceNoting(o, n, odd))
+	// In ifIndex order, so that notes quote the first rows.
+	out := make([]Interface, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, buildInterfaceAt(o, r.n, r.idx, odd))
 	}
 	return out
+}
+
+// ifaceRow is an ifTable row: its ifIndex and the index text its columns
+// are keyed by.
+type ifaceRow struct {
+	n   int
+	idx string
+}
+
+func (r ifaceRow) cmp(s ifaceRow) int { return r.n - s.n }
+
+// mergeRows appends to dst the rows of a and b (each in ifIndex order, b
+// perhaps with repeats), in ifIndex order, each ifIndex once. An ifIndex
+// written otherwise than strconv.Itoa does ("007") is keyed by
+// strconv.Itoa's text, which is what a row is read by.
+func mergeRows(dst, a, b []ifaceRow) []ifaceRow {
+	add := func(r ifaceRow) {
+		if len(dst) > 0 && dst[len(dst)-1].n == r.n {
+			return
+		}
+		if r.idx != "0" && (r.idx[0] < '1' || r.idx[0] > '9') {
+			r.idx = strconv.Itoa(r.n)
+		}
+		dst = append(dst, r)
+	}
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		if a[i].n <= b[j].n {
+			add(a[i])
+			i++
+		} else {
+			add(b[j])
+			j++
+		}
+	}
+	for ; i < len(a); i++ {
+		add(a[i])
+	}
+	for ; j < len(b); j++ {
+		add(b[j])
+	}
+	return dst
 }
 
 // buildInterface builds the interface row with ifIndex n.
@@ -265,12 +307,21 @@ func buildInterface(o *Objects, n int) Interface {
 // buildInterfaceNoting is buildInterface noting odd values into odd (which
 // may be nil).
 func buildInterfaceNoting(o *Objects, n int, odd *oddities) Interface {
-	idx := strconv.Itoa(n)
+	return buildInterfaceAt(o, n, strconv.Itoa(n), odd)
+}
+
+// buildInterfaceAt is buildInterfaceNoting of the row keyed idx
+// (strconv.Itoa(n)).
+func buildInterfaceAt(o *Objects, n int, idx string, odd *oddities) Interface {
 	it := Interface{Index: n}
 	it.Descr, _ = o.colText(ifDescr, idx)
 	it.Alias, _ = o.colText(ifAlias, idx)
-	if name, ok := o.colText(ifName, idx); ok && name != "" {
-		it.Name = name
+	if p, ok := o.at(ifName, idx); ok && !sameText(p, it.Descr) {
+		if name, ok := pduText(p); ok && name != "" {
+			it.Name = name
+		} else {
+			it.Name = it.Descr
+		}
 	} else {
 		it.Name = it.Descr
 	}
@@ -302,14 +353,18 @@ func buildInterfaceNoting(o *Objects, n int, odd *oddities) Interface {
 		n.ints[1] = int(m)
 		it.MTU = &n.ints[1]
 	}
-	if p, ok := o.Column(ifPhysAddress)[idx]; ok {
+	if p, ok := o.at(ifPhysAddress, idx); ok {
 		if b, ok := pduBytes(p); ok {
 			it.MAC = formatMAC(b)
 		}
 	}
 	speed, speedOK := o.colNumber(ifSpeed, idx, odd)
 	high, highOK := o.colNumber(ifHighSpeed, idx, odd)
-	it.SpeedBps = interfaceSpeed(speed, speedOK, high, highOK)
+	if v, ok := speedBps(speed, speedOK, high, highOK); ok {
+		n := num()
+		n.uints[7] = v
+		it.SpeedBps = &n.uints[7]
+	}
 	c := &it.Counters
 	set := func(dst **uint64, k int, col string) {
 		if v, ok := o.colUint(col, idx); ok {
@@ -332,32 +387,33 @@ func buildInterfaceNoting(o *Objects, n int, odd *oddities) Interface {
 // MTU, and its counters.
 type interfaceNumbers struct {
 	ints  [2]int
-	uints [7]uint64
+	uints [8]uint64
 }
 
 // ifSpeedSaturated is the ifSpeed value (2^32-1) that RFC 2863 has an agent
 // report for interfaces faster than a Gauge32 can hold.
 const ifSpeedSaturated = 4294967295
 
-// interfaceSpeed picks an interface's speed in bit/s. ifSpeed is exact to
+// speedBps picks an interface's speed in bit/s. ifSpeed is exact to
 // the bit, so it wins whenever it is present, not saturated and not zero;
 // ifHighSpeed counts whole Mbit/s, so it would round an 800 kbit/s or
 // 1.5 Mbit/s DSL port to 1 or 2 Mbit/s. ifHighSpeed×10^6 is used only where
 // ifSpeed is missing, saturated, or zero while ifHighSpeed is not (an agent
 // that fills only the 64-bit table). A saturated ifSpeed with no usable
-// ifHighSpeed is kept as the lower bound it is.
-func interfaceSpeed(speed uint64, speedOK bool, high uint64, highOK bool) *uint64 {
+// ifHighSpeed is kept as the lower bound it is; ok is false when neither
+// column gives a speed.
+func speedBps(speed uint64, speedOK bool, high uint64, highOK bool) (uint64, bool) {
 	exact := speedOK && speed < ifSpeedSaturated
 	highUsable := highOK && high <= 1<<63/1_000_000 && !(high == 0 && speedOK && speed > 0)
 	switch {
 	case exact && speed > 0:
-		return ptr(speed)
+		return speed, true
 	case highUsable:
-		return ptr(high * 1_000_000)
+		return high * 1_000_000, true
 	case speedOK:
-		return ptr(speed)
+		return speed, true
 	}
-	return nil
+	return 0, false
 }
 
 // ifTypeOf returns the ifType of the interface with the given index.

@@ -23,7 +23,8 @@ type Objects struct {
 	// a Column of such a root that no other run and no object of Add
 	// overlaps is its run, with no sort at all. A root walked twice
 	// maps to nil and takes the sorted path.
-	runs  map[string][]gosnmp.SnmpPDU
+	runs  map[string]*run
+	spare []run    // runs allocated ahead, so that a walk's roots share one allocation
 	loose []string // OIDs added by Add, which may fall under a run's root
 	// pending are walks not yet in byOID, in the order added: most polls
 	// read walked objects by column only, so they are indexed one by one
@@ -117,39 +118,38 @@ func (o *Objects) addWalk(root string, pdus []gosnmp.SnmpPDU) {
 	clear(o.cols)
 	o.sortedOK = false
 	if o.runs == nil {
-		o.runs = map[string][]gosnmp.SnmpPDU{}
+		o.runs = map[string]*run{}
+	}
+	for _, r := range o.runs {
+		if r != nil {
+			r.clean = 0 // the new run may overlap it
+		}
 	}
 	if _, twice := o.runs[root]; twice || outside {
 		o.runs[root] = nil
 		return
 	}
-	if pdus == nil {
-		pdus = noObjects // nil marks a run that is not a column
+	if len(o.spare) == 0 {
+		o.spare = make([]run, 16)
 	}
-	o.runs[root] = pdus
+	r := &o.spare[0]
+	o.spare = o.spare[1:]
+	*r = run{pdus: pdus, sorted: increasing(pdus)}
+	o.runs[root] = r
 }
-
-// noObjects is the run of a root whose walk returned nothing.
-var noObjects = []gosnmp.SnmpPDU{}
 
 // runColumn returns Column(root) from root's run, or an empty column when
 // no run and no object of Add reaches under root; it returns false when
 // root has no run of its own and something may lie under it, or another
 // run or an object of Add may overlap it.
 func (o *Objects) runColumn(root string) (map[string]gosnmp.SnmpPDU, bool) {
-	run, own := o.runs[root]
-	if own && run == nil {
+	r, own := o.runs[root]
+	if own && r == nil || o.overlapped(root) {
 		return nil, false
 	}
-	for k := range o.runs {
-		if k != root && (underOID(k, root) || underOID(root, k)) {
-			return nil, false
-		}
-	}
-	for _, k := range o.loose {
-		if underOID(k, root) {
-			return nil, false
-		}
+	var run []gosnmp.SnmpPDU
+	if r != nil {
+		run = r.pdus
 	}
 	c := make(map[string]gosnmp.SnmpPDU, len(run))
 	for _, p := range run {
@@ -158,6 +158,22 @@ func (o *Objects) runColumn(root string) (map[string]gosnmp.SnmpPDU, bool) {
 		}
 	}
 	return c, true
+}
+
+// overlapped reports whether another run or an object of Add reaches
+// under root, or root lies under another run's root.
+func (o *Objects) overlapped(root string) bool {
+	for k := range o.runs {
+		if k != root && (underOID(k, root) || underOID(root, k)) {
+			return true
+		}
+	}
+	for _, k := range o.loose {
+		if underOID(k, root) {
+			return true
+		}
+	}
+	return false
 }
 
 // underOID reports whether oid lies strictly below root (both without a
@@ -177,6 +193,9 @@ func (o *Objects) Get(oid string) (gosnmp.SnmpPDU, bool) {
 	k := normOID(oid)
 	for _, w := range o.pending {
 		if underOID(k, w.root) {
+			if r := o.searchable(w.root); r != nil {
+				return r.find(len(w.root), k[len(w.root)+1:])
+			}
 			o.index()
 			break
 		}
@@ -226,12 +245,13 @@ func (o *Objects) sort() {
 
 // HasUnder reports whether any object sits under root.
 func (o *Objects) HasUnder(root string) bool {
-	return len(o.Column(root)) > 0
+	n, _ := o.colSpan(root)
+	return n > 0
 }
 
 // colInt returns the integer of a column at an index.
 func (o *Objects) colInt(root, idx string) (int64, bool) {
-	p, ok := o.Column(root)[idx]
+	p, ok := o.at(root, idx)
 	if !ok {
 		return 0, false
 	}
@@ -240,7 +260,7 @@ func (o *Objects) colInt(root, idx string) (int64, bool) {
 
 // colUint returns the unsigned value of a column at an index.
 func (o *Objects) colUint(root, idx string) (uint64, bool) {
-	p, ok := o.Column(root)[idx]
+	p, ok := o.at(root, idx)
 	if !ok {
 		return 0, false
 	}
@@ -249,7 +269,7 @@ func (o *Objects) colUint(root, idx string) (uint64, bool) {
 
 // colText returns the text of a column at an index.
 func (o *Objects) colText(root, idx string) (string, bool) {
-	p, ok := o.Column(root)[idx]
+	p, ok := o.at(root, idx)
 	if !ok {
 		return "", false
 	}

@@ -80,7 +80,7 @@ func (odd *oddities) warnings(target string) []error {
 // send for ifSpeed and which net-snmp's tools read as the number; such a
 // value is noted into odd.
 func (o *Objects) colNumber(root, idx string, odd *oddities) (uint64, bool) {
-	p, ok := o.Column(root)[idx]
+	p, ok := o.at(root, idx)
 	if !ok {
 		return 0, false
 	}

@@ -122,6 +122,9 @@ func pduText(p gosnmp.SnmpPDU) (string, bool) {
 // decodeText decodes device text: NULs stripped, UTF-8 when valid, else
 // Latin-1; other control characters than tab and newline become spaces.
 func decodeText(b []byte) string {
+	if plainText(b) {
+		return string(b)
+	}
 	clean := make([]byte, 0, len(b))
 	for _, c := range b {
 		if c != 0 {
@@ -148,6 +151,30 @@ func decodeText(b []byte) string {
 		return r
 	}, s)
 	return strings.TrimSpace(s)
+}
+
+// plainText reports whether decodeText(b) is b as it is: printable ASCII,
+// tabs and newlines, with no white space at either end.
+func plainText(b []byte) bool {
+	if len(b) > 0 && (isEdgeSpace(b[0]) || isEdgeSpace(b[len(b)-1])) {
+		return false
+	}
+	for _, c := range b {
+		if (c < 0x20 || c >= 0x7f) && c != '\t' && c != '\n' {
+			return false
+		}
+	}
+	return true
+}
+
+func isEdgeSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' }
+
+// sameText reports whether p is an OCTET STRING whose bytes are s: its
+// text is then s too, when s is what decodeText returned (decodeText
+// leaves its own results as they are).
+func sameText(p gosnmp.SnmpPDU, s string) bool {
+	b, ok := p.Value.([]byte)
+	return ok && !absent(p) && string(b) == s
 }
 
 // formatMAC prints a 6-byte (or EUI-64) physical address as lower-case
