@@ -16,7 +16,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
 	"periph.io/x/conn/v3/gpio"
 
 	"github.com/ngic/ngic/drivers/gpio/gpiopins"
@@ -64,6 +63,8 @@ type Gateway struct {
 	sensors []*sensor
 	pairs   []*pair
 	metrics *metrics
+	// enc encodes events as spool records; the spooler's only.
+	enc *encoder
 
 	events   chan telemetry.Event
 	spoolErr atomic.Value // string: the last spool append error, "" once it stores again
@@ -211,6 +212,7 @@ func New(cfg *config.Config, opts Opts) (*Gateway, error) {
 		return nil, err
 	}
 	g.metrics = newMetrics(g)
+	g.enc = newEncoder(cfg.Gateway, g.metrics.events)
 	pub, err := g.newPublisher()
 	if err != nil {
 		sp.Close()
@@ -246,7 +248,7 @@ func (g *Gateway) newPublisher() (*publish.Publisher, error) {
 		Will:          &publish.Message{Topic: topic, Payload: will},
 		Goodbye:       &publish.Message{Topic: topic, Payload: will},
 		Birth:         func() publish.Message { return publish.Message{Topic: topic, Payload: g.birth()} },
-		Decode:        decodeRecord,
+		Decode:        newRecordDecoder().decode,
 		Subscriptions: g.subscriptions(),
 		OnAck:         func(d time.Duration) { g.metrics.publishLatency.Observe(d.Seconds()) },
 		// A record that cannot be read back is discarded and counted
@@ -521,11 +523,16 @@ func (g *Gateway) expireLoop(ctx context.Context, r *reader) {
 }
 
 func (g *Gateway) tagEvent(r *reader, p smooth.Presence, typ string, at time.Time) telemetry.Event {
-	tag := &telemetry.Tag{ID: p.Tag, Protocol: r.cfg.Protocol, Antenna: p.Antenna,
-		FirstSeen: p.FirstSeen.UTC(), LastSeen: p.LastSeen.UTC(), EPC: reading.EPC(r.cfg.Protocol, p.Raw)}
+	// The tag and its RSSI in one allocation.
+	t := &struct {
+		tag  telemetry.Tag
+		rssi int
+	}{tag: telemetry.Tag{ID: p.Tag, Protocol: r.cfg.Protocol, Antenna: p.Antenna,
+		FirstSeen: p.FirstSeen.UTC(), LastSeen: p.LastSeen.UTC(), EPC: reading.EPC(r.cfg.Protocol, p.Raw)}}
+	tag := &t.tag
 	if p.HasRSSI {
-		v := p.MaxRSSI
-		tag.RSSI = &v
+		t.rssi = p.MaxRSSI
+		tag.RSSI = &t.rssi
 	}
 	if typ == telemetry.TagDeparted {
 		tag.Reads = p.Reads
@@ -561,12 +568,13 @@ func (g *Gateway) passage(p *pair, ps photoeye.Passage) {
 		PassageInfo: &telemetry.PassageInfo{Direction: ps.Direction.String(), DurationS: ps.Duration.Seconds(), In: c.In, Out: c.Out}})
 }
 
-// emit stamps an event and hands it to the spooler; it blocks when the
-// spooler is behind (back-pressure to the readers, never a drop). The
-// spooler never waits for a full disk, so this wait is short.
+// emit stamps an event and hands it to the spooler, which gives it its ID;
+// it blocks when the spooler is behind (back-pressure to the readers,
+// never a drop). The spooler never waits for a full disk, so this wait is
+// short.
 func (g *Gateway) emit(e telemetry.Event) {
 	e.V = telemetry.SchemaVersion
-	e.ID = uuid.NewString()
+	e.ID = ""
 	e.Gateway = g.cfg.Gateway
 	g.events <- e
 }
@@ -622,7 +630,7 @@ func (g *Gateway) spooler() {
 			}
 			g.append(batch, retry)
 			for i := range kinds {
-				g.metrics.events.WithLabelValues(kinds[i].Source, kinds[i].Type).Inc()
+				g.enc.count(kinds[i].Source, kinds[i].Type)
 			}
 		case <-tick.C:
 			g.flush(retry)

@@ -31,15 +31,39 @@ func encodeRecord(topic string, payload []byte) []byte {
 
 // decodeRecord turns a spooled record into the message to publish.
 func decodeRecord(r spool.Record) (publish.Message, error) {
+	return newRecordDecoder().decode(r)
+}
+
+// recordDecoder is decodeRecord for the publisher, its only user: topics
+// already checked are looked up rather than parsed again, and payloads
+// are cut from large buffers, never written again once handed out (the
+// MQTT client keeps a payload until its PUBACK).
+type recordDecoder struct {
+	topics map[string]string
+	arena  arena
+}
+
+func newRecordDecoder() *recordDecoder { return &recordDecoder{topics: map[string]string{}} }
+
+func (d *recordDecoder) decode(r spool.Record) (publish.Message, error) {
 	i := bytes.IndexByte(r.Data, 0)
 	if i <= 0 {
 		return publish.Message{}, errors.New("gateway: spooled record has no topic")
 	}
-	topic := string(r.Data[:i])
-	if _, kind, _, err := telemetry.ParseTopic(topic); err != nil || kind != "event" {
-		return publish.Message{}, fmt.Errorf("gateway: spooled record %d: bad topic %q", r.Seq, topic)
+	topic, ok := d.topics[string(r.Data[:i])]
+	if !ok {
+		topic = string(r.Data[:i])
+		if _, kind, _, err := telemetry.ParseTopic(topic); err != nil || kind != "event" {
+			return publish.Message{}, fmt.Errorf("gateway: spooled record %d: bad topic %q", r.Seq, topic)
+		}
+		if len(d.topics) >= maxCached {
+			clear(d.topics)
+		}
+		d.topics[topic] = topic
 	}
-	payload, err := telemetry.WithSeq(make([]byte, 0, len(r.Data)+24), r.Data[i+1:], r.Seq)
+	// Room for the payload and {"seq":, 20 digits and a comma, less the
+	// NUL and the {.
+	payload, err := telemetry.WithSeq(d.arena.take(len(r.Data)-i+26), r.Data[i+1:], r.Seq)
 	if err != nil {
 		return publish.Message{}, fmt.Errorf("gateway: spooled record %d: %w", r.Seq, err)
 	}
@@ -65,20 +89,13 @@ func recordTime(data []byte) time.Time {
 // tag to the present set kept in the spool, a departure removes it, in the
 // transaction that stores the event: after a crash the set is what the
 // far end was told.
+//
+// The key is presencePfx, the source, the antenna and the tag,
+// NUL-separated; the value the JSON of storedPresence. It is for the
+// spooler's goroutine only (the encoder it uses is not safe for concurrent
+// use). An event without an ID is given one.
 func (g *Gateway) spoolEvent(e *telemetry.Event) (spool.Event, error) {
-	payload, err := telemetry.EncodeEvent(e)
-	if err != nil {
-		return spool.Event{}, err
-	}
-	rec := spool.Event{Data: encodeRecord(telemetry.EventTopic(e.Gateway, e.Source), payload)}
-	if e.Tag != nil && (e.Type == telemetry.TagArrived || e.Type == telemetry.TagDeparted) {
-		kv := &spool.KV{Key: presenceKey(e.Source, e.Tag.Antenna, e.Tag.ID)}
-		if e.Type == telemetry.TagArrived {
-			kv.Value, _ = json.Marshal(storedPresence{Protocol: e.Tag.Protocol, FirstSeen: e.Tag.FirstSeen, RSSI: e.Tag.RSSI})
-		}
-		rec.State = kv
-	}
-	return rec, nil
+	return g.enc.record(e)
 }
 
 // The spool's state holds the run marker and the present set.
@@ -88,11 +105,6 @@ const (
 	runStopped  = "stopped"
 	presencePfx = "present\x00"
 )
-
-// presenceKey is "present", source, antenna and tag, NUL-separated.
-func presenceKey(source string, antenna int, tag string) []byte {
-	return []byte(presencePfx + source + "\x00" + strconv.Itoa(antenna) + "\x00" + tag)
-}
 
 // storedPresence is what the present set keeps of a tag.
 type storedPresence struct {

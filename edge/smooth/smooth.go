@@ -39,10 +39,21 @@ type Presence struct {
 	Restored bool
 }
 
+// key is an antenna and a tag in upper-case hex (the Presence's Tag, so
+// that an arrival allocates the string once for both).
 type key struct {
 	antenna int
 	tag     string
 }
+
+// entry is a presence and, when they fit, its Raw bytes: one allocation.
+type entry struct {
+	p   Presence
+	raw [32]byte
+}
+
+// maxStackTag is the longest tag whose lookup needs no allocation.
+const maxStackTag = 64
 
 // Smoother tracks the tags present at one reader. It is safe for concurrent
 // use: the reader's goroutine calls Observe and Expire, a status page calls
@@ -73,8 +84,15 @@ func (s *Smoother) DepartAfter() time.Duration { return s.departAfter }
 func (s *Smoother) Observe(r rfid.Read, now time.Time) (Presence, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// The map lookup with string(r.Tag) does not allocate.
-	if p, ok := s.present[key{r.Antenna, string(r.Tag)}]; ok {
+	var hb [2 * maxStackTag]byte
+	var h []byte
+	if len(r.Tag) <= maxStackTag {
+		h = appendHexUpper(hb[:0], r.Tag)
+	} else {
+		h = appendHexUpper(nil, r.Tag)
+	}
+	// The map lookup with string(h) does not allocate.
+	if p, ok := s.present[key{r.Antenna, string(h)}]; ok {
 		p.LastSeen = now
 		p.Reads++
 		p.PC = r.PC
@@ -89,11 +107,18 @@ func (s *Smoother) Observe(r rfid.Read, now time.Time) (Presence, bool) {
 		}
 		return Presence{}, false
 	}
-	raw := append([]byte(nil), r.Tag...)
-	p := &Presence{Tag: hexUpper(raw), Antenna: r.Antenna, PC: r.PC, FirstSeen: now, LastSeen: now,
+	e := &entry{}
+	var raw []byte
+	if len(r.Tag) <= len(e.raw) {
+		raw = e.raw[:len(r.Tag):len(r.Tag)]
+	} else {
+		raw = make([]byte, len(r.Tag))
+	}
+	copy(raw, r.Tag)
+	e.p = Presence{Tag: string(h), Antenna: r.Antenna, PC: r.PC, FirstSeen: now, LastSeen: now,
 		Reads: 1, MaxRSSI: r.RSSI, HasRSSI: r.HasRSSI, Raw: raw}
-	s.present[key{r.Antenna, string(raw)}] = p
-	return *p, true
+	s.present[key{r.Antenna, e.p.Tag}] = &e.p
+	return e.p, true
 }
 
 // Restore makes tags present that were present before a restart, without
@@ -107,7 +132,7 @@ func (s *Smoother) Restore(ps []Presence) {
 		p.Restored = true
 		p.Reads = 0
 		p.Raw = append([]byte(nil), p.Raw...)
-		s.present[key{p.Antenna, string(p.Raw)}] = &p
+		s.present[key{p.Antenna, hexUpper(p.Raw)}] = &p
 	}
 	s.held = true
 }
@@ -197,12 +222,16 @@ func sortPresence(ps []Presence) {
 }
 
 func hexUpper(b []byte) string {
+	return string(appendHexUpper(make([]byte, 0, hex.EncodedLen(len(b))), b))
+}
+
+// appendHexUpper appends b in upper-case hex to dst.
+func appendHexUpper(dst, b []byte) []byte {
 	const digits = "0123456789ABCDEF"
-	out := make([]byte, hex.EncodedLen(len(b)))
-	for i, c := range b {
-		out[2*i], out[2*i+1] = digits[c>>4], digits[c&0x0f]
+	for _, c := range b {
+		dst = append(dst, digits[c>>4], digits[c&0x0f])
 	}
-	return string(out)
+	return dst
 }
 
 // HexUpper returns b in upper-case hex, as tags are spelled everywhere in ngic.

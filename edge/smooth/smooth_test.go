@@ -105,3 +105,35 @@ func TestRestore(t *testing.T) {
 		t.Fatalf("present %d, want the tag read again", s.Len())
 	}
 }
+
+// TestArrivalAllocations: an arrival allocates its presence (with the raw
+// bytes) and its tag string, nothing more, once the map has room.
+func TestArrivalAllocations(t *testing.T) {
+	s := New(time.Second)
+	now := time.Now()
+	tag := []byte{0x30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	n := uint32(0)
+	next := func() rfid.Read {
+		n++
+		tag[8], tag[9], tag[10], tag[11] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
+		return rfid.Read{Tag: tag, Antenna: 1}
+	}
+	for range 4000 { // the map grows to hold them, and keeps its room after Flush
+		s.Observe(next(), now)
+	}
+	s.Flush()
+	if a := testing.AllocsPerRun(1000, func() {
+		if _, ok := s.Observe(next(), now); !ok {
+			t.Fatal("a new tag is not an arrival")
+		}
+	}); a > 2 {
+		t.Fatalf("an arrival allocates %.1f times, want 2", a)
+	}
+	long := make([]byte, 100) // longer than the presence holds: one more
+	if p, ok := s.Observe(rfid.Read{Tag: long}, now); !ok || len(p.Raw) != 100 || len(p.Tag) != 200 {
+		t.Fatalf("long tag: %+v %v", p, ok)
+	}
+	if _, ok := s.Observe(rfid.Read{Tag: long}, now); ok {
+		t.Fatal("a long tag read again is an arrival again")
+	}
+}

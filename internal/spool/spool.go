@@ -595,9 +595,16 @@ func syncDir(dir string) error {
 }
 
 func seqKey(seq uint64) []byte {
-	k := make([]byte, 8)
-	binary.BigEndian.PutUint64(k, seq)
-	return k
+	var k [8]byte
+	return putSeqKey(&k, seq)
+}
+
+// putSeqKey writes the key of seq in k and returns it as a slice: a key
+// that needs no allocation where k does not escape (bbolt copies the keys
+// it keeps).
+func putSeqKey(k *[8]byte, seq uint64) []byte {
+	binary.BigEndian.PutUint64(k[:], seq)
+	return k[:]
 }
 
 // fullErr wraps a disk-full error with ErrDiskFull and leaves others alone.
@@ -649,11 +656,24 @@ func (s *Spool) Next(after uint64, max int) (recs []Record, err error) {
 			return fmt.Errorf("%w: bucket %q missing", ErrCorrupt, bucketRecords)
 		}
 		c := rb.Cursor()
-		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(recs) < max; k, v = c.Next() {
+		var kb [8]byte
+		// The copies share a few large buffers rather than one each: a
+		// buffer that grows leaves the earlier copies in the one before.
+		var buf []byte
+		limit := max
+		for k, v := c.Seek(putSeqKey(&kb, after+1)); k != nil && len(recs) < max; k, v = c.Next() {
 			if len(k) != 8 {
 				return fmt.Errorf("%w: record key %x is not 8 bytes", ErrCorrupt, k)
 			}
-			recs = append(recs, Record{Seq: binary.BigEndian.Uint64(k), Data: append([]byte{}, v...)})
+			if recs == nil {
+				recs = make([]Record, 0, min(max, 1024))
+			}
+			if cap(buf)-len(buf) < len(v) {
+				buf = make([]byte, 0, copyBufSize(len(v), limit-len(recs)))
+			}
+			at := len(buf)
+			buf = append(buf, v...)
+			recs = append(recs, Record{Seq: binary.BigEndian.Uint64(k), Data: buf[at:len(buf):len(buf)]})
 		}
 		return nil
 	})
@@ -664,6 +684,16 @@ func (s *Spool) Next(after uint64, max int) (recs []Record, err error) {
 		s.sent = recs[n-1].Seq
 	}
 	return recs, nil
+}
+
+// nextBuf bounds the buffer Next copies records into at once.
+const nextBuf = 64 << 10
+
+// copyBufSize is the size of the next buffer Next copies into: room for
+// the records left to read if they are of size n, at most nextBuf, and at
+// least n.
+func copyBufSize(n, left int) int {
+	return max(n, min(nextBuf, left*n))
 }
 
 // reserveSize is the size of the reserve file: room for the pages a
@@ -882,6 +912,7 @@ func (s *Spool) commit(entries []heldEvent, merge bool) error {
 	}
 	err := s.update("append", func(tx *bolt.Tx, rb *bolt.Bucket, st *state) error {
 		var sb *bolt.Bucket
+		var kb [8]byte
 		var rejected, tooLarge, dropped loss
 		var rej0, rej1, big0, big1 []byte
 		for _, e := range entries {
@@ -898,7 +929,7 @@ func (s *Spool) commit(entries []heldEvent, merge bool) error {
 				rej0, rej1 = cmpOr(rej0, d), d
 				continue
 			}
-			if err := rb.Put(seqKey(e.seq), d); err != nil {
+			if err := rb.Put(putSeqKey(&kb, e.seq), d); err != nil {
 				return err
 			}
 			st.records++
@@ -1232,14 +1263,17 @@ const deleteChunk = 32
 
 func (s *Spool) deleteTx(seqs []uint64) error {
 	return s.update("delete", func(_ *bolt.Tx, rb *bolt.Bucket, st *state) error {
+		// One cursor for the whole batch: its search stack is reused.
+		c := rb.Cursor()
+		var kb [8]byte
 		for _, seq := range seqs {
-			k := seqKey(seq)
-			v := rb.Get(k)
-			if v == nil {
+			key := putSeqKey(&kb, seq)
+			k, v := c.Seek(key)
+			if k == nil || !bytes.Equal(k, key) {
 				continue
 			}
 			n := uint64(len(v))
-			if err := rb.Delete(k); err != nil {
+			if err := c.Delete(); err != nil {
 				return err
 			}
 			st.records--
