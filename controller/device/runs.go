@@ -1,6 +1,7 @@
 package device
 
 import (
+	"cmp"
 	"sort"
 	"strings"
 
@@ -44,13 +45,50 @@ func oidCmp(a, b string) int {
 		return 0
 	}
 	j := strings.LastIndexByte(a[:i], '.') + 1
+	a, b = a[j:], b[j:]
+	// The arcs that differ, when both are plain decimal numbers (no
+	// leading zero, at most 19 digits: below 2^64), compare by length,
+	// then byte by byte; arcs that are the same bytes mean one OID ends
+	// there, and has fewer arcs.
+	ea, eb := arcLen(a), arcLen(b)
+	if plainArc(a[:ea]) && plainArc(b[:eb]) {
+		switch {
+		case ea != eb:
+			return cmp.Compare(ea, eb)
+		case a[:ea] != b[:eb]:
+			return strings.Compare(a[:ea], b[:eb])
+		}
+		return cmp.Compare(len(a), len(b))
+	}
 	switch {
-	case oidLess(a[j:], b[j:]):
+	case oidLess(a, b):
 		return -1
-	case oidLess(b[j:], a[j:]):
+	case oidLess(b, a):
 		return 1
 	}
 	return 0
+}
+
+// arcLen is the length of the first arc of a dotted OID.
+func arcLen(s string) int {
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		return i
+	}
+	return len(s)
+}
+
+// plainArc reports whether an arc is a decimal number below 10^19
+// written without leading zeros.
+func plainArc(s string) bool {
+	if s == "" || len(s) > 19 || s[0] == '0' && len(s) > 1 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // searchable returns root's run when reads may search it in place: the
@@ -102,10 +140,8 @@ func (r *run) find(rootLen int, idx string) (gosnmp.SnmpPDU, bool) {
 // root's run is searchable.
 func (o *Objects) at(root, idx string) (gosnmp.SnmpPDU, bool) {
 	root = normOID(root)
-	if c, ok := o.cols[root]; ok {
-		p, ok := c[idx]
-		return p, ok
-	}
+	// A searchable run and a column built from it hold the same objects:
+	// the run is tried first, for one map access rather than two.
 	if r := o.searchable(root); r != nil {
 		return r.find(len(root), idx)
 	}
