@@ -1,7 +1,6 @@
 package telemetry
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -1022,9 +1021,9 @@ var plain = func() (t [256]bool) {
 
 // plainEnd returns the index of the first byte of b from i on that is
 // not plain. It passes over eight plain bytes at a time.
-func plainEnd(b []byte, i int) int {
+func plainEnd[T string | []byte](b T, i int) int {
 	for ; i+8 <= len(b); i += 8 {
-		if !plainWord(binary.LittleEndian.Uint64(b[i:])) {
+		if !plainWord(load64(b, i)) {
 			break
 		}
 	}
@@ -1032,6 +1031,14 @@ func plainEnd(b []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// load64 reads the eight bytes of b from i as a little-endian word (one
+// load: the compiler merges the byte reads).
+func load64[T string | []byte](b T, i int) uint64 {
+	b = b[i : i+8]
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // Bytes repeated over a word, for plainWord.

@@ -142,10 +142,48 @@ func (w *lineWriter) Tag(key, v string) {
 		w.enc.Tag(key, v)
 	case v != "":
 		w.buf = append(append(append(w.buf, ','), key...), '=')
+		if plainName(v) {
+			w.buf = append(w.buf, v...)
+			return
+		}
 		var ok bool
 		w.buf, ok = appendName(w.buf, v)
 		w.ok = w.ok && ok
 	}
+}
+
+// plainName tells whether s is a tag value appendName writes as it is:
+// printable ASCII without a space, comma, equals sign or backslash. It
+// looks at eight bytes at a time.
+func plainName(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if !plainNameWord(load64(s, i)) {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if !plainNameByte[s[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// plainNameByte marks the bytes of plainName.
+var plainNameByte = func() (t [256]bool) {
+	for c := '!'; c < 0x7f; c++ {
+		t[c] = c != ',' && c != '=' && c != '\\'
+	}
+	return t
+}()
+
+// plainNameWord tells whether the eight bytes of w are plainNameByte (see
+// plainWord for the arithmetic).
+func plainNameWord(w uint64) bool {
+	comma, equals, backslash, del := w^(','*ones), w^('='*ones), w^('\\'*ones), w^(0x7f*ones)
+	return ((w-'!'*ones)&^w|(comma-ones)&^comma|(equals-ones)&^equals|(backslash-ones)&^backslash|
+		(del-ones)&^del|w)&highs == 0
 }
 
 // field writes the separator before a field, its key and the equals sign.
@@ -197,6 +235,9 @@ func (w *lineWriter) String(key, v string) {
 	switch {
 	case w.enc != nil:
 		w.enc.String(key, v)
+	case plainEnd(v, 0) == len(v): // ASCII, nothing to escape
+		w.field(key)
+		w.buf = append(append(append(w.buf, '"'), v...), '"')
 	case !utf8.ValidString(v):
 		w.ok = false
 	default:

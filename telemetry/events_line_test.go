@@ -105,3 +105,32 @@ func FuzzEventLine(f *testing.F) {
 		checkEventLine(t, site, ev)
 	})
 }
+
+// TestPlainName: plainName, eight bytes at a time, is the byte table for
+// every byte value in every position of a word and of the tail, and a
+// plain name is what appendName writes unchanged.
+func TestPlainName(t *testing.T) {
+	for _, base := range []string{"abcdefgh", "abcdefghijk", "abc"} {
+		for pos := 0; pos < len(base); pos++ {
+			for c := 0; c < 256; c++ {
+				s := []byte(base)
+				s[pos] = byte(c)
+				want := true
+				for _, b := range s {
+					want = want && plainNameByte[b]
+				}
+				if got := plainName(string(s)); got != want {
+					t.Fatalf("plainName(%q) = %v, want %v", s, got, want)
+				}
+				if out, ok := appendName(nil, string(s)); want && (!ok || string(out) != string(s)) {
+					t.Fatalf("plain name %q: appendName gives %q, %v", s, out, ok)
+				}
+			}
+		}
+	}
+	for c := 0; c < 256; c++ {
+		if want := c > ' ' && c < 0x7f && c != ',' && c != '=' && c != '\\'; plainNameByte[c] != want {
+			t.Fatalf("plainNameByte[%#x] = %v", c, !want)
+		}
+	}
+}
