@@ -20,15 +20,21 @@ var (
 // TLV. oids are dotted, with or without a leading dot.
 func appendRequest(dst []byte, version gosnmp.SnmpVersion, community string, typ gosnmp.PDUType,
 	reqID uint32, a, b uint32, oids []string) ([]byte, error) {
-	// Lengths first, from the inside out: each varbind is
-	// SEQUENCE { OID, NULL }.
+	// The OIDs' contents first, each checked and encoded once, into
+	// scratch space (on the stack for a usual request); then the lengths,
+	// from the inside out: each varbind is SEQUENCE { OID, NULL }.
+	var contentBuf [1024]byte
+	var endBuf [64]int
+	contents, ends := contentBuf[:0], endBuf[:0]
 	vbl := 0
 	for _, oid := range oids {
-		n, err := oidLen(oid)
-		if err != nil {
+		start := len(contents)
+		var err error
+		if contents, err = appendOIDContent(contents, oid); err != nil {
 			return dst, err
 		}
-		vbl += tlvLen(tlvLen(n) + 2)
+		ends = append(ends, len(contents))
+		vbl += tlvLen(tlvLen(len(contents)-start) + 2)
 	}
 	pdu := intLen(int64(reqID)) + uintLen(a) + uintLen(b) + tlvLen(vbl)
 	msg := 3 + tlvLen(len(community)) + tlvLen(pdu)
@@ -42,12 +48,14 @@ func appendRequest(dst []byte, version gosnmp.SnmpVersion, community string, typ
 	dst = appendUint(dst, a)
 	dst = appendUint(dst, b)
 	dst = appendHeader(dst, 0x30, vbl)
-	for _, oid := range oids {
-		n, _ := oidLen(oid)
+	start := 0
+	for _, end := range ends {
+		n := end - start
 		dst = appendHeader(dst, 0x30, tlvLen(n)+2)
 		dst = appendHeader(dst, 0x06, n)
-		dst = appendOID(dst, oid)
+		dst = append(dst, contents[start:end]...)
 		dst = append(dst, 0x05, 0x00)
+		start = end
 	}
 	return dst, nil
 }
@@ -137,64 +145,12 @@ func appendUint(dst []byte, v uint32) []byte {
 // (gosnmp.MaxObjectSubIdentifierValue).
 const maxSubID = 1<<32 - 1
 
-// oidLen checks a dotted OID as gosnmp's encoder does (empty arcs are
-// skipped, 2 to 128 arcs, the first at most 2, the second below 40 under
-// 0 and 1, arcs at most 2^32-1) and returns the length of its BER content.
-func oidLen(oid string) (int, error) {
-	n, arcs := 0, 0
-	var first uint64
-	err := eachArc(oid, func(v uint64) error {
-		switch arcs {
-		case 0:
-			if v > 2 {
-				return errOID
-			}
-			first = v
-		case 1:
-			if first < 2 && v >= 40 {
-				return errOID
-			}
-			if v > maxSubID-80 {
-				return errOIDRange
-			}
-			n += base128Len(first*40 + v)
-		default:
-			n += base128Len(v)
-		}
-		arcs++
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	if arcs < 2 || arcs > maxArcs {
-		return 0, errOID
-	}
-	return n, nil
-}
-
-// appendOID appends the BER content of an OID that oidLen accepted.
-func appendOID(dst []byte, oid string) []byte {
+// appendOIDContent checks a dotted OID as gosnmp's encoder does (empty
+// arcs are skipped, 2 to 128 arcs, the first at most 2, the second below
+// 40 under 0 and 1, arcs at most 2^32-1) and appends its BER content.
+func appendOIDContent(dst []byte, oid string) ([]byte, error) {
 	arcs := 0
 	var first uint64
-	_ = eachArc(oid, func(v uint64) error {
-		switch arcs {
-		case 0:
-			first = v
-		case 1:
-			dst = appendBase128(dst, first*40+v)
-		default:
-			dst = appendBase128(dst, v)
-		}
-		arcs++
-		return nil
-	})
-	return dst
-}
-
-// eachArc calls f with each arc of a dotted OID, skipping empty arcs, and
-// fails on a character that is not a digit or an arc above maxSubID.
-func eachArc(oid string, f func(v uint64) error) error {
 	for j := 0; j < len(oid); {
 		if oid[j] == '.' {
 			j++
@@ -204,17 +160,35 @@ func eachArc(oid string, f func(v uint64) error) error {
 		for ; j < len(oid) && oid[j] != '.'; j++ {
 			d := oid[j] - '0'
 			if d > 9 {
-				return errOID
+				return dst, errOID
 			}
 			if v = v*10 + uint64(d); v > maxSubID {
-				return errOIDRange
+				return dst, errOIDRange
 			}
 		}
-		if err := f(v); err != nil {
-			return err
+		switch arcs {
+		case 0:
+			if v > 2 {
+				return dst, errOID
+			}
+			first = v
+		case 1:
+			if first < 2 && v >= 40 {
+				return dst, errOID
+			}
+			if v > maxSubID-80 {
+				return dst, errOIDRange
+			}
+			dst = appendBase128(dst, first*40+v)
+		default:
+			dst = appendBase128(dst, v)
 		}
+		arcs++
 	}
-	return nil
+	if arcs < 2 || arcs > maxArcs {
+		return dst, errOID
+	}
+	return dst, nil
 }
 
 // base128Len is the number of 7-bit groups of v (at least one).
