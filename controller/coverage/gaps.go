@@ -31,29 +31,23 @@ func (c *computation) gaps(vills []Village) []Gap {
 		}
 		grids[t] = newGrid(inv.Sites, pts)
 	}
-	var of []int32 // the villages below the top tier
+	var of []int32 // the villages below the top tier, in file order
 	for v := range vills {
 		if vills[v].Tier < top {
 			of = append(of, int32(v))
 		}
 	}
-	// Most households first, then in file order.
-	slices.SortFunc(of, func(a, b int32) int {
-		if ha, hb := vills[a].Households, vills[b].Households; ha != hb {
-			return cmp.Compare(hb, ha)
-		}
-		return cmp.Compare(a, b)
-	})
+	at := gapOrder(vills, of)
 	out := make([]Gap, len(of))
-	for i, v := range of {
-		vl := &vills[v]
-		out[i] = Gap{Village: vl}
-	}
-	parallel(len(out), func() func(lo, hi int) {
+	// The nearest sites are found in file order, where neighbours in the
+	// file are neighbours on the map: the villages are read in turn and the
+	// grid's cells stay in cache. Each gap is written at its place.
+	parallel(len(of), func() func(lo, hi int) {
 		return func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				g := &out[i]
-				vl := &vills[of[i]]
+			for j := lo; j < hi; j++ {
+				vl := &vills[of[j]]
+				g := &out[at[j]]
+				g.Village = vl
 				if vl.Tier < 0 || vl.Tier >= len(grids) {
 					continue
 				}
@@ -65,6 +59,51 @@ func (c *computation) gaps(vills []Village) []Gap {
 		}
 	})
 	return out
+}
+
+// gapOrder returns, for each village of of (in file order), its place in
+// the gap list: most households first, then in file order. The households
+// are read once, in file order, into keys sorted once.
+func gapOrder(vills []Village, of []int32) []int32 {
+	at := make([]int32, len(of))
+	if len(of) == 0 {
+		return at
+	}
+	lo, hi := vills[of[0]].Households, vills[of[0]].Households
+	for _, v := range of {
+		h := vills[v].Households
+		lo, hi = min(lo, h), max(hi, h)
+	}
+	if uint64(hi)-uint64(lo) < 1<<32 {
+		// One word a gap: fewer households above, then the place in of.
+		keys := make([]uint64, len(of))
+		for j, v := range of {
+			keys[j] = uint64(hi-vills[v].Households)<<32 | uint64(j)
+		}
+		slices.Sort(keys)
+		for i, k := range keys {
+			at[uint32(k)] = int32(i)
+		}
+		return at
+	}
+	type key struct {
+		households int64
+		j          int32
+	}
+	keys := make([]key, len(of))
+	for j, v := range of {
+		keys[j] = key{vills[v].Households, int32(j)}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.households != b.households {
+			return cmp.Compare(b.households, a.households)
+		}
+		return cmp.Compare(a.j, b.j)
+	})
+	for i, k := range keys {
+		at[k.j] = int32(i)
+	}
+	return at
 }
 
 // servingSites returns, per site, the best tier of the villages its

@@ -61,6 +61,11 @@ type pool struct {
 	tech          Tech
 	downs, ups    []uint32
 	outage, stale bool
+	// rows counts the rows whose lines the pool holds; down and up are
+	// the medians of the first row's (Mbit/s), the pool's while it holds
+	// one row only.
+	rows     int
+	down, up float64
 }
 
 // begin starts the trail of a village, in a block with room for it.
@@ -112,7 +117,7 @@ func (s *scratch) pool(tech Tech) int {
 	if len(s.pools) < cap(s.pools) {
 		s.pools = s.pools[:len(s.pools)+1]
 		p := &s.pools[len(s.pools)-1]
-		p.tech, p.outage, p.stale = tech, true, false
+		p.tech, p.outage, p.stale, p.rows = tech, true, false, 0
 	} else {
 		s.pools = append(s.pools, pool{tech: tech, outage: true})
 	}
@@ -319,24 +324,13 @@ func (c *computation) dslGroup(s *scratch, ports []Port, tech Tech, d *devInfo, 
 	p.outage = p.outage && d.outage
 	p.stale = p.stale || d.stale
 	e.DownMbps, e.UpMbps = mbps(median(s.downs)), mbps(median(s.ups))
+	if p.rows++; p.rows == 1 {
+		p.down, p.up = e.DownMbps, e.UpMbps
+	}
 	e.Class = c.tiers[tierOf(c.tiers, e.DownMbps, e.UpMbps)].Name
 	s.add(*e, int32(-2-pi))
 	s.addNet(netData, d.network)
 	return true
-}
-
-// median returns the median of vs (the mean of the middle two for an even
-// count), sorting vs.
-func median(vs []uint32) float64 {
-	if len(vs) == 0 {
-		return 0
-	}
-	slices.Sort(vs)
-	n := len(vs)
-	if n%2 == 1 {
-		return float64(vs[n/2])
-	}
-	return (float64(vs[n/2-1]) + float64(vs[n/2])) / 2
 }
 
 // poolCandidates turns each DSL pool into a candidate at the median
@@ -348,7 +342,10 @@ func (c *computation) poolCandidates(s *scratch) {
 	first := int32(len(s.cands))
 	for i := range s.pools {
 		p := &s.pools[i]
-		down, up := mbps(median(p.downs)), mbps(median(p.ups))
+		down, up := p.down, p.up // one row's lines: their medians
+		if p.rows > 1 {
+			down, up = mbps(median(p.downs)), mbps(median(p.ups))
+		}
 		s.cands = append(s.cands, cand{tier: tierOf(c.tiers, down, up), down: down, up: up, tech: p.tech.String(), outage: p.outage, stale: p.stale})
 	}
 	for k, ci := range s.candOf {
