@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -35,63 +36,15 @@ const rssBatch = 250
 // flow), its peak resident memory (VmHWM), and the arrivals and events
 // (arrivals and departures) per second.
 func BenchmarkResidentMemory(b *testing.B) {
-	broker := testenv.StartMosquitto(b)
-	bin := buildEdge(b)
-	proto, err := rfid.Lookup("magicrf")
-	if err != nil {
-		b.Fatal(err)
-	}
-	runner, err := emulate.New(proto, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pty, err := runner.ServePTY(ctx, "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir := b.TempDir()
-	port := testenv.FreePort(b)
-	conf := filepath.Join(dir, "edge.yaml")
-	y := fmt.Sprintf(`gateway: gw-rss
-spool:
-  path: %s/spool.db
-mqtt:
-  broker: tcp://%s
-  window: 2000
-readers:
-  - name: uhf
-    protocol: magicrf
-    device: %s
-    poll_interval: 50ms
-    depart_after: 200ms
-http:
-  listen: 127.0.0.1:%d
-`, dir, broker.Addr, pty.Path, port)
-	if err := os.WriteFile(conf, []byte(y), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	cmd := startEdge(b, bin, conf)
-	metrics := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	const (
-		arrived  = `ngic_edge_events_total{source="uhf",type="tag.arrived"}`
-		departed = `ngic_edge_events_total{source="uhf",type="tag.departed"}`
-		acked    = `ngic_edge_mqtt_acked_total`
-	)
-	waitMetrics(b, metrics, 30*time.Second, "the daemon connected to the broker", func(m map[string]float64) bool {
-		return m["ngic_edge_mqtt_connected"] == 1
-	})
-	tag := func(batch, i int) []byte {
-		return []byte{0x30, 0x74, 0x25, 0x7B, 0xF7, 0x19, 0x4E, 0x40, byte(batch >> 16), byte(batch >> 8), byte(batch), byte(i)}
-	}
+	rig := startRSSRig(b, 50*time.Millisecond)
+	runner, cmd, metrics := rig.runner, rig.cmd, rig.metrics
 	field := make([][]byte, rssBatch)
 	var rssSum float64
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
 		for j := range field {
-			field[j] = tag(i, j)
+			field[j] = rssTag(i, j)
 		}
 		if err := runner.SetTags(field); err != nil {
 			b.Fatal(err)
@@ -119,6 +72,137 @@ http:
 	b.ReportMetric(procStatus(b, cmd.Process.Pid, "VmHWM")/1e6, "MB-rss-peak")
 	b.ReportMetric(float64(b.N*rssBatch)/load.Seconds(), "arrivals/s")
 	b.ReportMetric(final[arrived]+final[departed], "events")
+}
+
+// Paced load of BenchmarkResidentMemoryAtRate: every rateStep a new field
+// of rateBatch tags replaces the last, each change making rateBatch
+// arrivals and rateBatch departures (5,000 events a second), for rateFor.
+// A tag stays in the field for three of the emulator's inventory rounds
+// (20 ms): read a few times, as at a portal, so that the daemon's work is
+// events rather than repeated reads.
+const (
+	rateStep  = 60 * time.Millisecond
+	rateBatch = 150
+	rateFor   = 20 * time.Second
+)
+
+// BenchmarkResidentMemoryAtRate runs the real daemon (rssRig) under a
+// paced load of 5,000 events a second (2,500 arrivals and 2,500
+// departures) for 20 s, then empties the field and waits until every
+// event is acknowledged by the broker. It reports the daemon's peak
+// resident memory (VmHWM of the ngic-edge process, not of this test), its
+// resident memory as the load ends, and the events per second it
+// spooled while the load ran, to show that it kept the pace. Run it with
+// -benchtime 1x.
+func BenchmarkResidentMemoryAtRate(b *testing.B) {
+	// The emulator forgets a multi-poll when its field changes: the
+	// daemon re-issues it every 10 ms, so a new field is read at once.
+	rig := startRSSRig(b, 10*time.Millisecond)
+	field := make([][]byte, rateBatch)
+	b.ResetTimer()
+	var spooled, took, rss float64
+	for i := 0; i < b.N; i++ {
+		base, err := scrapeAll(rig.metrics)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tick := time.NewTicker(rateStep)
+		start := time.Now()
+		for n := 0; time.Since(start) < rateFor; n++ {
+			for j := range field {
+				field[j] = rssTag(i<<12|n, j)
+			}
+			if err := rig.runner.SetTags(field); err != nil {
+				b.Fatal(err)
+			}
+			<-tick.C
+		}
+		tick.Stop()
+		m, err := scrapeAll(rig.metrics)
+		if err != nil {
+			b.Fatal(err)
+		}
+		took += time.Since(start).Seconds()
+		rss = procStatus(b, rig.cmd.Process.Pid, "VmRSS")
+		spooled += m[arrived] + m[departed] - base[arrived] - base[departed]
+		if err := rig.runner.SetTags(nil); err != nil {
+			b.Fatal(err)
+		}
+		waitMetrics(b, rig.metrics, 120*time.Second, "every tag departed and every event acknowledged", func(m map[string]float64) bool {
+			return m[departed] >= m[arrived] && m[acked] >= m[arrived]+m[departed]
+		})
+	}
+	b.StopTimer()
+	b.ReportMetric(procStatus(b, rig.cmd.Process.Pid, "VmHWM")/1e6, "MB-rss-peak")
+	b.ReportMetric(rss/1e6, "MB-rss-end")
+	b.ReportMetric(spooled/took, "events/s")
+}
+
+// Series of the daemon's metrics the memory benchmarks follow.
+const (
+	arrived  = `ngic_edge_events_total{source="uhf",type="tag.arrived"}`
+	departed = `ngic_edge_events_total{source="uhf",type="tag.departed"}`
+	acked    = `ngic_edge_mqtt_acked_total`
+)
+
+// rssTag is the EPC of tag i of batch batch (i < 65536).
+func rssTag(batch, i int) []byte {
+	return []byte{0x30, 0x74, 0x25, 0x7B, 0xF7, 0x19, 0x4E, 0x40, byte(batch >> 16), byte(batch >> 8), byte(batch), byte(i)}
+}
+
+// rssRig is the real daemon, built and running against an emulated UHF
+// reader (magicrf, inventory rounds every 20 ms, the multi-poll re-issued
+// every poll, tags departing 200 ms after their last read) and a real
+// mosquitto, connected.
+type rssRig struct {
+	runner  *emulate.Runner
+	cmd     *exec.Cmd
+	metrics string // the daemon's /metrics URL
+}
+
+func startRSSRig(b *testing.B, poll time.Duration) rssRig {
+	broker := testenv.StartMosquitto(b)
+	bin := buildEdge(b)
+	proto, err := rfid.Lookup("magicrf")
+	if err != nil {
+		b.Fatal(err)
+	}
+	runner, err := emulate.New(proto, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	pty, err := runner.ServePTY(ctx, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	port := testenv.FreePort(b)
+	conf := filepath.Join(dir, "edge.yaml")
+	y := fmt.Sprintf(`gateway: gw-rss
+spool:
+  path: %s/spool.db
+mqtt:
+  broker: tcp://%s
+  window: 2000
+readers:
+  - name: uhf
+    protocol: magicrf
+    device: %s
+    poll_interval: %v
+    depart_after: 200ms
+http:
+  listen: 127.0.0.1:%d
+`, dir, broker.Addr, pty.Path, poll, port)
+	if err := os.WriteFile(conf, []byte(y), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	rig := rssRig{runner: runner, cmd: startEdge(b, bin, conf), metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", port)}
+	waitMetrics(b, rig.metrics, 30*time.Second, "the daemon connected to the broker", func(m map[string]float64) bool {
+		return m["ngic_edge_mqtt_connected"] == 1
+	})
+	return rig
 }
 
 // scrapeAll returns every sample of a Prometheus text exposition at url,

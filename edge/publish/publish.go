@@ -233,6 +233,9 @@ func (p *Publisher) report(connected bool, err error) {
 // reconnect to start again from the shortest backoff.
 const StableAfter = 10 * time.Second
 
+// writeTimeout bounds a write to the broker.
+const writeTimeout = 10 * time.Second
+
 type pending struct {
 	seq  uint64
 	tok  mqtt.Token
@@ -253,7 +256,7 @@ func (p *Publisher) session(ctx context.Context, healthy func()) error {
 		SetKeepAlive(p.opts.KeepAlive).
 		SetPingTimeout(10 * time.Second).
 		SetConnectTimeout(10 * time.Second).
-		SetWriteTimeout(10 * time.Second).
+		SetWriteTimeout(writeTimeout).
 		SetOrderMatters(false).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 			select {
@@ -263,6 +266,9 @@ func (p *Publisher) session(ctx context.Context, healthy func()) error {
 		})
 	if p.opts.TLS != nil {
 		o.SetTLSConfig(p.opts.TLS)
+	}
+	if coalescable(p.opts.Broker) {
+		o.SetCustomOpenConnectionFn(openConn(writeTimeout))
 	}
 	if w := p.opts.Will; w != nil {
 		o.SetBinaryWill(w.Topic, w.Payload, 1, true)
