@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,7 +32,9 @@ func bulkIfTable(b testing.TB, community string) []byte {
 }
 
 // BenchmarkHandlePacket measures the agent's work per GETBULK without the
-// socket: requests per second per core.
+// socket: requests per second per core, and the process's CPU time per
+// request (cpu-ns/req, from getrusage: steadier than ns/op on a loaded
+// machine).
 func BenchmarkHandlePacket(b *testing.B) {
 	s, _ := loadAll(b)
 	req := bulkIfTable(b, "huawei_ma5603t")
@@ -39,6 +42,8 @@ func BenchmarkHandlePacket(b *testing.B) {
 		b.Fatal("GETBULK did not give 25 varbinds")
 	}
 	b.ReportAllocs()
+	cpu0 := processCPU(b)
+	defer func() { b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/req") }()
 	b.RunParallel(func(pb *testing.PB) {
 		buf := make([]byte, 0, 4096)
 		for pb.Next() {
@@ -51,6 +56,15 @@ func BenchmarkHandlePacket(b *testing.B) {
 	rps := float64(b.N) / b.Elapsed().Seconds()
 	b.ReportMetric(rps, "req/s")
 	b.ReportMetric(rps/float64(runtime.GOMAXPROCS(0)), "req/s/core")
+}
+
+// processCPU returns the CPU time this process has used, in nanoseconds.
+func processCPU(b *testing.B) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // bulkwalk runs net-snmp's snmpbulkwalk against an agent and returns the
@@ -102,12 +116,15 @@ func BenchmarkBulkwalkVsSnmpsim(b *testing.B) {
 // BenchmarkServeCPU serves the shared recordings from a child process,
 // batched and one datagram per system call (the path before batches),
 // and drives it with GETBULKs of 25 varbinds of ifTable to every agent in
-// turn: from the batched load generator with 256 or 8 requests in flight,
-// or from 8 plain sockets with one request in flight each (as pollers do).
-// It reports the simulator's own CPU per request and heap allocations per
-// request (from the child's getrusage and MemStats, so the load's are not
-// counted) and the requests answered per second.
-// NGIC_SIMULATOR_PROFILE=FILE writes the child's CPU profile.
+// turn: from the batched load generator with 1, 8, 64 or 256 requests in
+// flight, or from 8 plain sockets with one request in flight each (as
+// pollers do). It reports the simulator's own CPU per request, its heap
+// allocations per request and how often per request one of its threads
+// went to sleep (from the child's getrusage and MemStats, so the load's
+// are not counted), and the requests answered per second.
+// NGIC_SIMULATOR_PROFILE=FILE writes the child's CPU profile;
+// NGIC_SIMULATOR_CHILD_EXE=FILE runs another build's test binary as the
+// child, to compare builds under the same load.
 func BenchmarkServeCPU(b *testing.B) {
 	s, _ := loadAll(b)
 	type drive func(b *testing.B, to netip.AddrPort, communities []string, n int) loadgen.Result
@@ -128,20 +145,25 @@ func BenchmarkServeCPU(b *testing.B) {
 		for _, load := range []struct {
 			name  string
 			drive drive
-		}{{"loadgen-256", byLoadgen(256)}, {"loadgen-8", byLoadgen(8)}, {"clients-8", syncClients(8)}} {
+		}{{"loadgen-1", byLoadgen(1)}, {"loadgen-8", byLoadgen(8)}, {"loadgen-64", byLoadgen(64)},
+			{"loadgen-256", byLoadgen(256)}, {"clients-8", syncClients(8)}} {
 			b.Run(path.name+"/"+load.name, func(b *testing.B) {
 				ch := startChild(b, path.batch, 0)
 				load.drive(b, ch.addr, s.Devices(), 10000) // warm up
-				cpu0, m0 := ch.usage(b)
+				u0 := ch.usage(b)
 				b.ResetTimer()
 				res := load.drive(b, ch.addr, s.Devices(), b.N)
 				b.StopTimer()
-				cpu1, m1 := ch.usage(b)
+				u1 := ch.usage(b)
 				if res.Answers == 0 || res.Malformed > 0 {
 					b.Fatalf("load: %v", res)
 				}
-				b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/1000/float64(res.Answers), "sim-µs/req")
-				b.ReportMetric(float64(m1-m0)/float64(res.Answers), "sim-allocs/req")
+				n := float64(res.Answers)
+				b.ReportMetric(float64((u1.cpu-u0.cpu).Nanoseconds())/1000/n, "sim-µs/req")
+				b.ReportMetric(float64(u1.mallocs-u0.mallocs)/n, "sim-allocs/req")
+				if u0.sleeps >= 0 {
+					b.ReportMetric(float64(u1.sleeps-u0.sleeps)/n, "sim-sleeps/req")
+				}
 				b.ReportMetric(res.PerSecond(), "req/s")
 				b.ReportMetric(float64(res.Timeouts), "timeouts")
 			})

@@ -3,6 +3,7 @@ package simulator
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -24,6 +25,10 @@ import (
 // apart from the load generator's.
 const childEnv = "NGIC_SIMULATOR_CHILD"
 
+// childExeEnv names a test binary of this package, from another build, to
+// run as the child instead of this one: builds compared under the same load.
+const childExeEnv = "NGIC_SIMULATOR_CHILD_EXE"
+
 // childProfileEnv names a file the child writes its CPU profile to, for
 // go tool pprof: NGIC_SIMULATOR_PROFILE=sim.prof go test -bench ServeCPU.
 const childProfileEnv = "NGIC_SIMULATOR_PROFILE"
@@ -41,8 +46,9 @@ func TestMain(m *testing.M) {
 
 // runChild serves the recordings of NGIC_RECORDINGS on a loopback port
 // with the Options.Batch and Options.Workers of spec, says "listening ADDR" on out, answers each
-// line "usage" on in with "usage CPU-NANOSECONDS MALLOCS" (its own process
-// CPU time and heap allocations so far) and exits when in ends.
+// line "usage" on in with "usage CPU-NANOSECONDS MALLOCS SLEEPS" (its own
+// process CPU time, heap allocations and voluntary context switches so
+// far) and exits when in ends.
 func runChild(spec string, in io.Reader, out io.Writer) error {
 	var opts Options
 	if _, err := fmt.Sscanf(spec, "%d,%d", &opts.Batch, &opts.Workers); err != nil {
@@ -84,7 +90,7 @@ func runChild(spec string, in io.Reader, out io.Writer) error {
 		}
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		fmt.Fprintf(out, "usage %d %d\n", ru.Utime.Nano()+ru.Stime.Nano(), ms.Mallocs)
+		fmt.Fprintf(out, "usage %d %d %d\n", ru.Utime.Nano()+ru.Stime.Nano(), ms.Mallocs, ru.Nvcsw)
 	}
 	cancel()
 	return <-errc
@@ -104,6 +110,9 @@ func startChild(b *testing.B, batch, workers int) *child {
 	exe, err := os.Executable()
 	if err != nil {
 		b.Fatal(err)
+	}
+	if other := os.Getenv(childExeEnv); other != "" {
+		exe = other
 	}
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d,%d", childEnv, batch, workers), "NGIC_RECORDINGS="+testenv.Recordings(b))
@@ -144,8 +153,16 @@ func startChild(b *testing.B, batch, workers int) *child {
 	return c
 }
 
-// usage returns the child's CPU time and heap allocations so far.
-func (c *child) usage(b *testing.B) (time.Duration, uint64) {
+// usage is what a child has used so far.
+type usage struct {
+	cpu     time.Duration
+	mallocs uint64
+	sleeps  int64 // voluntary context switches: the times a thread waited
+}
+
+// usage returns the child's usage so far (sleeps -1 from a child of an
+// older build, which does not count them).
+func (c *child) usage(b *testing.B) usage {
 	b.Helper()
 	if _, err := io.WriteString(c.in, "usage\n"); err != nil {
 		b.Fatal(err)
@@ -154,10 +171,16 @@ func (c *child) usage(b *testing.B) (time.Duration, uint64) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	u := usage{sleeps: -1}
 	var cpu int64
-	var mallocs uint64
-	if _, err := fmt.Sscanf(line, "usage %d %d\n", &cpu, &mallocs); err != nil {
+	f := strings.Fields(line)
+	if len(f) < 3 || f[0] != "usage" {
+		b.Fatalf("simulator child said %q", line)
+	}
+	_, err = fmt.Sscan(strings.Join(f[1:], " "), &cpu, &u.mallocs, &u.sleeps)
+	if err != nil && !(errors.Is(err, io.EOF) && len(f) == 3) {
 		b.Fatalf("simulator child said %q: %v", line, err)
 	}
-	return time.Duration(cpu), mallocs
+	u.cpu = time.Duration(cpu)
+	return u
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,7 +45,14 @@ func (s *Simulator) Serve(ctx context.Context, conn net.PacketConn) error {
 		case <-done:
 		}
 	}()
-	c := &crew{wake: make(chan struct{}), quit: stop}
+	wait := false
+	if s.opts.Batch > 1 {
+		if restore, err := mmsg.Block(conn, blockWait); err == nil {
+			defer restore()
+			wait = true
+		}
+	}
+	c := &crew{wake: make(chan struct{}), quit: stop, wait: wait}
 	c.active.Store(int32(s.opts.Workers))
 	errc := make(chan error, s.opts.Workers)
 	for range s.opts.Workers {
@@ -71,7 +79,18 @@ type crew struct {
 	active atomic.Int32  // workers not idle
 	wake   chan struct{} // an idle worker takes a send as its call to work
 	quit   <-chan struct{}
+	wait   bool // the socket blocks: workers read with RecvWait on threads of their own
 }
+
+// yieldEvery is how many batches a worker reading a blocking socket
+// reads between yielding the processor: a goroutine that never does looks
+// stuck to the runtime after 10 ms, which then takes its processor away
+// during each read and wakes its monitor every 20 µs.
+const yieldEvery = 32
+
+// blockWait is how long a blocking read waits before it returns to see
+// whether Serve is stopping.
+const blockWait = 20 * time.Millisecond
 
 // after is called by a worker after a batch of n requests of full: it
 // returns at once, or after idling until woken; stop is true when Serve is
@@ -194,8 +213,15 @@ func (s *Simulator) newBatchWorker(conn net.PacketConn) (*batchWorker, error) {
 // run serves until the socket fails or ctx ends, as plainWorker, taking
 // turns with the other workers of c.
 func (w *batchWorker) run(ctx context.Context, c *crew) error {
-	for {
-		n, err := w.step()
+	recv := w.in.Recv
+	if c.wait {
+		recv = w.in.RecvWait
+	}
+	for batches := 0; ; batches++ {
+		if c.wait && batches%yieldEvery == 0 {
+			runtime.Gosched()
+		}
+		n, err := w.step(recv)
 		if err != nil {
 			if stop, ret := readFailed(ctx, err); stop {
 				return ret
@@ -210,13 +236,14 @@ func (w *batchWorker) run(ctx context.Context, c *crew) error {
 // step reads one batch of requests, n of them, and sends their answers in
 // one batch. A datagram the kernel refuses to send is dropped, as
 // plainWorker drops it; the error is the read's.
-func (w *batchWorker) step() (n int, err error) {
-	if n, err = w.in.Recv(); err != nil {
+func (w *batchWorker) step(recv func() (int, error)) (n int, err error) {
+	if n, err = recv(); err != nil {
 		return 0, err
 	}
 	k := 0
+	el := w.s.elapsed()
 	for i := range n {
-		resp := w.s.HandlePacket(w.out.Buffer(k)[:0], w.in.Message(i))
+		resp := w.s.handle(w.out.Buffer(k)[:0], w.in.Message(i), el)
 		if resp == nil {
 			continue
 		}

@@ -3,6 +3,7 @@ package simulator
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+	"golang.org/x/sys/unix"
 
 	"github.com/ngic/ngic/controller/snmprec"
 )
@@ -218,7 +220,7 @@ func TestBatchAllocs(t *testing.T) {
 			}
 		}
 		// Loopback queues a datagram as it is sent: one read takes all.
-		if n, err := w.step(); err != nil || n != burst {
+		if n, err := w.step(w.in.Recv); err != nil || n != burst {
 			t.Fatalf("one batch read %d requests of %d (%v)", n, burst, err)
 		}
 		for range burst {
@@ -271,8 +273,26 @@ func TestServeStopsIdleWorkers(t *testing.T) {
 			case <-time.After(30 * time.Second):
 				t.Fatal("Serve did not return")
 			}
+			if !byClose && !nonBlocking(t, conn) {
+				t.Error("Serve left its socket blocking")
+			}
 		})
 	}
+}
+
+// nonBlocking reports whether conn's socket is in non-blocking mode, as
+// the Go runtime keeps it.
+func nonBlocking(t *testing.T, conn *net.UDPConn) bool {
+	t.Helper()
+	flags, ferr := -1, error(nil)
+	rc, err := conn.SyscallConn()
+	if err == nil {
+		err = rc.Control(func(fd uintptr) { flags, ferr = unix.FcntlInt(fd, unix.F_GETFL, 0) })
+	}
+	if err = errors.Join(err, ferr); err != nil {
+		t.Fatalf("socket flags: %v", err)
+	}
+	return flags&unix.O_NONBLOCK != 0
 }
 
 // TestBatchOption: Batch defaults to DefaultOptions.Batch and must be

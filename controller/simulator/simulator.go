@@ -337,6 +337,16 @@ func nextVarbind(v []byte) (oid, rest []byte) {
 // type an agent does not answer, an agent taken down by SetDown).
 // HandlePacket is safe for concurrent use with distinct buffers.
 func (s *Simulator) HandlePacket(buf, req []byte) []byte {
+	return s.handle(buf, req, s.elapsed())
+}
+
+// elapsed reads the clock for the requests answered next.
+func (s *Simulator) elapsed() elapsed {
+	return elapsed{ms: uint64(max(s.opts.Now().Sub(s.start), 0) / time.Millisecond)}
+}
+
+// handle is HandlePacket at the time el, which a batch of requests shares.
+func (s *Simulator) handle(buf, req []byte, el elapsed) []byte {
 	r, ok := decode(req)
 	if !ok {
 		return nil
@@ -354,7 +364,6 @@ func (s *Simulator) HandlePacket(buf, req []byte) []byte {
 		buf = make([]byte, 0, reserve+limit+1024)
 	}
 	buf = buf[:reserve]
-	el := elapsed{ms: uint64(max(s.opts.Now().Sub(s.start), 0) / time.Millisecond)}
 	errStatus, errIndex := errNoError, 0
 	switch r.pdu {
 	case pduGet, pduGetNext:
@@ -415,7 +424,7 @@ func (s *Simulator) getOrNext(buf []byte, limit int, r *request, view *snmprec.V
 		oid, v = nextVarbind(v)
 		n++
 		if r.pdu == pduGet {
-			i, exact := view.Search(oid)
+			i, exact := search(view, oid)
 			if exact && (r.version == 1 || view.Record(i).Type != snmprec.Counter64) {
 				buf = appendRecord(buf, view.Record(i), el)
 				continue
@@ -430,7 +439,7 @@ func (s *Simulator) getOrNext(buf []byte, limit int, r *request, view *snmprec.V
 			buf = appendVarbind(buf, oid, exc, nil)
 			continue
 		}
-		i := view.Next(oid)
+		i := next(view, oid)
 		if r.version == 0 {
 			for i < view.Len() && view.Record(i).Type == snmprec.Counter64 {
 				i++
@@ -508,7 +517,7 @@ func (s *Simulator) bulk(buf []byte, limit int, r *request, view *snmprec.View, 
 		var oid []byte
 		oid, v = nextVarbind(v)
 		mark := len(buf)
-		if i := view.Next(oid); i < view.Len() {
+		if i := next(view, oid); i < view.Len() {
 			buf = appendRecord(buf, view.Record(i), el)
 		} else {
 			buf = appendVarbind(buf, oid, excEndOfMibView, nil)
@@ -522,22 +531,19 @@ func (s *Simulator) bulk(buf []byte, limit int, r *request, view *snmprec.View, 
 		return buf, false
 	}
 	var small [maxColumns]int
-	idx := small[:0]
+	var smallOIDs [maxColumns][]byte
+	idx, oids := small[:0], smallOIDs[:0]
 	if cols > maxColumns {
-		idx = make([]int, 0, cols)
+		idx, oids = make([]int, 0, cols), make([][]byte, 0, cols)
 	}
-	reqOIDs := v
 	for c := 0; c < cols; c++ {
 		var oid []byte
 		oid, v = nextVarbind(v)
-		idx = append(idx, view.Next(oid))
+		idx, oids = append(idx, next(view, oid)), append(oids, oid)
 	}
 	for rep := 0; rep < maxRep; rep++ {
 		live := false
-		v = reqOIDs
-		for c := range idx {
-			var oid []byte
-			oid, v = nextVarbind(v)
+		for c, oid := range oids {
 			mark := len(buf)
 			if i := idx[c]; i < view.Len() {
 				rec := view.Record(i)

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -35,12 +36,14 @@ type Batch struct {
 	msgs  [][]byte                // what SetMessage set, kept alive for Send
 	bufs  []byte                  // n slots of size bytes
 	size  int
+	dirty int // slots 0..dirty-1 may differ from what a read needs
 
 	// The call in progress, for recvF and sendF (bound once: a closure
 	// made per call would allocate).
 	off, want, got int
 	errno          syscall.Errno
 	recvF, sendF   func(uintptr) bool
+	waitF          func(uintptr) bool
 }
 
 // New returns a Batch of n slots (1..MaxBatch) on conn, which must be a
@@ -60,7 +63,7 @@ func New(conn net.PacketConn, n, size int) (*Batch, error) {
 		return nil, fmt.Errorf("mmsg: %w", err)
 	}
 	b := &Batch{rc: rc, hdrs: make([]mmsghdr, n), iovs: make([]unix.Iovec, n),
-		names: make([]unix.RawSockaddrInet6, n), msgs: make([][]byte, n), bufs: make([]byte, n*size), size: size}
+		names: make([]unix.RawSockaddrInet6, n), msgs: make([][]byte, n), bufs: make([]byte, n*size), size: size, dirty: n}
 	for i := range b.hdrs {
 		h := &b.hdrs[i].hdr
 		h.Name = (*byte)(unsafe.Pointer(&b.names[i]))
@@ -70,7 +73,7 @@ func New(conn net.PacketConn, n, size int) (*Batch, error) {
 			b.iovs[i].Base = &b.bufs[i*size]
 		}
 	}
-	b.recvF, b.sendF = b.recv, b.send
+	b.recvF, b.sendF, b.waitF = b.recv, b.send, b.wait
 	return b, nil
 }
 
@@ -89,6 +92,7 @@ func (b *Batch) Message(i int) []byte {
 // SetMessage makes p the datagram Send writes from slot i. p may be the
 // slot's Buffer or any other memory, which must not change before Send.
 func (b *Batch) SetMessage(i int, p []byte) {
+	b.dirty = max(b.dirty, i+1)
 	b.msgs[i] = p
 	b.iovs[i].Base = nil
 	if len(p) > 0 {
@@ -100,6 +104,7 @@ func (b *Batch) SetMessage(i int, p []byte) {
 // SetAddr makes ap the destination of slot i. An IPv4 address needs an
 // IPv4 socket, an IPv6 address an IPv6 one.
 func (b *Batch) SetAddr(i int, ap netip.AddrPort) {
+	b.dirty = max(b.dirty, i+1)
 	sa := &b.names[i]
 	*sa = unix.RawSockaddrInet6{}
 	port := (*[2]byte)(unsafe.Pointer(&sa.Port)) // network byte order in both layouts
@@ -134,6 +139,7 @@ func (b *Batch) Addr(i int) netip.AddrPort {
 // ReplyTo makes the sender of the datagram in from's slot j the
 // destination of slot i, copying the address as the kernel gave it.
 func (b *Batch) ReplyTo(i int, from *Batch, j int) {
+	b.dirty = max(b.dirty, i+1)
 	b.names[i] = from.names[j]
 	b.hdrs[i].hdr.Namelen = from.hdrs[j].hdr.Namelen
 }
@@ -143,24 +149,47 @@ func (b *Batch) ReplyTo(i int, from *Batch, j int) {
 // how many slots it filled; read them with Message and Addr. A datagram
 // larger than the slot's buffer is cut to it. The error is the socket's
 // (closed, deadline passed: a *net.OpError) or the system call's.
-func (b *Batch) Recv() (int, error) {
+func (b *Batch) Recv() (int, error) { return b.recvWith(b.recvF) }
+
+// RecvWait reads as Recv does, but waits for the first datagram in the
+// system call itself (recvmmsg with MSG_WAITFORONE) instead of in the Go
+// runtime's network poller: for a socket that Block made blocking, read
+// by a goroutine that has its thread to itself. It returns 0 and no error
+// when the socket's receive timeout passed with nothing to read (and at
+// once, like Recv finding nothing, on a socket left non-blocking).
+func (b *Batch) RecvWait() (int, error) { return b.recvWith(b.waitF) }
+
+// recvWith prepares the slots for a read and makes it with f.
+func (b *Batch) recvWith(f func(uintptr) bool) (int, error) {
 	if b.size == 0 {
 		return 0, errors.New("mmsg: Recv on a batch without buffers")
 	}
-	for i := range b.hdrs {
+	// The kernel writes only the slots it fills: a light load, one
+	// datagram a read, resets one slot, not all.
+	for i := range b.dirty {
 		b.iovs[i].SetLen(b.size)
 		b.iovs[i].Base = &b.bufs[i*b.size]
 		b.hdrs[i].hdr.Namelen = unix.SizeofSockaddrInet6
 		b.hdrs[i].n = 0
 	}
 	b.off, b.want, b.got, b.errno = 0, len(b.hdrs), 0, 0
-	if err := b.rc.Read(b.recvF); err != nil {
+	b.dirty = len(b.hdrs) // until the read says how many it filled
+	if err := b.rc.Read(f); err != nil {
 		return 0, err
 	}
 	if b.errno != 0 {
 		return 0, os.NewSyscallError("recvmmsg", b.errno)
 	}
+	b.dirty = b.got
 	return b.got, nil
+}
+
+// wait is one recvmmsg that may block; it never asks the runtime to wait.
+func (b *Batch) wait(fd uintptr) bool {
+	if !b.callFlags(unix.SYS_RECVMMSG, fd, unix.MSG_WAITFORONE) {
+		b.got = 0 // the receive timeout, or nothing queued
+	}
+	return true
 }
 
 // recv is one recvmmsg; false asks the runtime to wait for the socket.
@@ -198,9 +227,12 @@ func (b *Batch) send(fd uintptr) bool { return b.call(unix.SYS_SENDMMSG, fd) }
 // call makes the system call trap (recvmmsg or sendmmsg) on the headers
 // from off, want of them, keeping its result in got or errno; false asks
 // the runtime to wait for the socket.
-func (b *Batch) call(trap, fd uintptr) bool {
+func (b *Batch) call(trap, fd uintptr) bool { return b.callFlags(trap, fd, 0) }
+
+// callFlags is call with the system call's flags.
+func (b *Batch) callFlags(trap, fd, flags uintptr) bool {
 	for {
-		r, _, e := unix.Syscall6(trap, fd, uintptr(unsafe.Pointer(&b.hdrs[b.off])), uintptr(b.want), 0, 0, 0)
+		r, _, e := unix.Syscall6(trap, fd, uintptr(unsafe.Pointer(&b.hdrs[b.off])), uintptr(b.want), flags, 0, 0)
 		switch e {
 		case 0:
 			b.got = int(r)
@@ -243,4 +275,53 @@ func GrowReadBuffer(conn net.PacketConn, n int) error {
 		return fmt.Errorf("mmsg: receive buffer: %w", err)
 	}
 	return nil
+}
+
+// Block makes conn's socket, a *net.UDPConn, blocking, with a receive
+// timeout of wait (at least a microsecond), for RecvWait; restore puts
+// back the mode and timeout it had. Recv and Send still work on a blocking
+// socket, waiting in the system call. The Go runtime does not know of the
+// change: a read deadline set on conn no longer interrupts a read in
+// progress (the receive timeout ends it), and Close waits for reads in
+// progress to end.
+func Block(conn net.PacketConn, wait time.Duration) (restore func(), err error) {
+	udp, ok := conn.(*net.UDPConn)
+	if !ok {
+		return nil, ErrUnsupported
+	}
+	rc, err := udp.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("mmsg: %w", err)
+	}
+	var flags int
+	var old *unix.Timeval
+	var serr error
+	set := func(fd uintptr) {
+		if flags, serr = unix.FcntlInt(fd, unix.F_GETFL, 0); serr != nil {
+			return
+		}
+		if old, serr = unix.GetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_RCVTIMEO); serr != nil {
+			return
+		}
+		tv := unix.NsecToTimeval(max(wait, time.Microsecond).Nanoseconds())
+		if serr = unix.SetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); serr != nil {
+			return
+		}
+		if _, serr = unix.FcntlInt(fd, unix.F_SETFL, flags&^unix.O_NONBLOCK); serr != nil {
+			_ = unix.SetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_RCVTIMEO, old)
+		}
+	}
+	if err := rc.Control(set); err != nil {
+		return nil, fmt.Errorf("mmsg: %w", err)
+	}
+	if serr != nil {
+		return nil, fmt.Errorf("mmsg: blocking mode: %w", serr)
+	}
+	restore = func() {
+		_ = rc.Control(func(fd uintptr) {
+			_, _ = unix.FcntlInt(fd, unix.F_SETFL, flags)
+			_ = unix.SetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_RCVTIMEO, old)
+		})
+	}
+	return restore, nil
 }

@@ -5,6 +5,7 @@ package mmsg
 import (
 	"net"
 	"net/netip"
+	"time"
 )
 
 // Batch is a set of datagram slots; on this system it cannot be built.
@@ -36,6 +37,14 @@ func (b *Batch) ReplyTo(i int, from *Batch, j int) {}
 
 // Recv returns ErrUnsupported.
 func (b *Batch) Recv() (int, error) { return 0, ErrUnsupported }
+
+// RecvWait returns ErrUnsupported.
+func (b *Batch) RecvWait() (int, error) { return 0, ErrUnsupported }
+
+// Block returns ErrUnsupported.
+func Block(conn net.PacketConn, wait time.Duration) (restore func(), err error) {
+	return nil, ErrUnsupported
+}
 
 // Send returns ErrUnsupported.
 func (b *Batch) Send(n int) (int, error) { return 0, ErrUnsupported }
