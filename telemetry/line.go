@@ -114,6 +114,8 @@ func (e *LineEncoder) tagKey(key string) bool {
 	case e.section != sectionTags:
 		e.fail(ErrLineOrder, "tag after a field or before Start", key)
 		return false
+	case e.plainNames:
+		return true // in order: TestNamesArePlain
 	case key <= e.prevTag:
 		e.fail(ErrLineOrder, "tag key not ascending", key)
 		return false
@@ -243,16 +245,14 @@ func (e *LineEncoder) Bool(key string, v bool) {
 
 // String adds a string field; it must be valid UTF-8.
 func (e *LineEncoder) String(key, v string) {
-	if !utf8.ValidString(v) {
-		if e.err == nil {
-			e.fail(ErrLineValue, "string field not UTF-8", key)
-		}
+	if !e.fieldKey(key) {
 		return
 	}
-	if e.fieldKey(key) {
-		e.buf = append(e.buf, '"')
-		e.buf = appendEscapedString(e.buf, v)
-		e.buf = append(e.buf, '"')
+	var ok bool
+	e.buf, ok = appendStringValue(append(e.buf, '"'), v)
+	e.buf = append(e.buf, '"')
+	if !ok {
+		e.fail(ErrLineValue, "string field not UTF-8", key)
 	}
 }
 
@@ -356,16 +356,25 @@ func appendMeasurement(dst []byte, s string) []byte {
 // appendEscapedString appends a string field value escaping double quotes
 // and backslashes.
 func appendEscapedString(dst []byte, s string) []byte {
-	last := 0
+	dst, _ = appendStringValue(dst, s)
+	return dst
+}
+
+// appendStringValue is appendEscapedString reporting, from the same pass,
+// whether s is valid UTF-8.
+func appendStringValue(dst []byte, s string) ([]byte, bool) {
+	ascii, last := true, 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '"' || c == '\\' {
+		switch c := s[i]; {
+		case c >= 0x80:
+			ascii = false
+		case c == '"' || c == '\\':
 			dst = append(dst, s[last:i]...)
 			dst = append(dst, '\\', c)
 			last = i + 1
 		}
 	}
-	return append(dst, s[last:]...)
+	return append(dst, s[last:]...), ascii || utf8.ValidString(s)
 }
 
 // TagInt adds a tag whose value is an integer (an ifIndex, an input

@@ -232,8 +232,9 @@ func FuzzLineRoundTrip(f *testing.F) {
 
 // TestNamesArePlain: every builder of measurements.go that uses plainLine
 // passes, as the measurement and as every tag and field key, a constant
-// of measurements.go that is a valid name needing no escaping, so that
-// plainLine may append it as it is.
+// of measurements.go that is a valid name needing no escaping, and adds
+// its tags in strictly ascending key order, so that plainLine may append
+// the names as they are without checking the order.
 func TestNamesArePlain(t *testing.T) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "measurements.go", nil, 0)
@@ -265,6 +266,7 @@ func TestNamesArePlain(t *testing.T) {
 			continue
 		}
 		builders++
+		prevTag := ""
 		ast.Inspect(fn.Body, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
 			if !ok {
@@ -298,6 +300,12 @@ func TestNamesArePlain(t *testing.T) {
 			}
 			if !valid || string(esc) != v {
 				t.Errorf("%s: name %q of %s needs checks or escaping", fset.Position(call.Pos()), v, callee)
+			}
+			if callee == "Tag" || callee == "TagInt" {
+				if v <= prevTag {
+					t.Errorf("%s: tag %q after %q", fset.Position(call.Pos()), v, prevTag)
+				}
+				prevTag = v
 			}
 			return true
 		})
