@@ -44,6 +44,11 @@ type link struct {
 	tx    []byte
 	ids   []uint32 // request IDs of the current request's sends
 	reqID uint32
+	// plan is what pruneBulk made of the varbinds of the answer exchange
+	// returned last, when planned: that answer's pkt.Variables are the
+	// varbinds it kept.
+	plan    []byte
+	planned bool
 }
 
 // idleLinks holds released links.
@@ -82,11 +87,13 @@ func (l *link) close() error {
 }
 
 // request is one request of a session: its PDU type, OIDs and, for
-// GETBULK, max-repetitions.
+// GETBULK, max-repetitions and, when its answer may be pruned (see
+// pruneBulk), the BER contents of the roots of its columns.
 type request struct {
-	typ  gosnmp.PDUType
-	oids []string
-	rep  uint32
+	typ   gosnmp.PDUType
+	oids  []string
+	rep   uint32
+	roots [][]byte
 }
 
 // exchange sends r over l and returns the decoded answer, as gosnmp's send
@@ -99,6 +106,7 @@ func (l *link) exchange(ctx context.Context, cfg *Config, r request) (*gosnmp.Sn
 		return nil, fmt.Errorf("oid count (%d) is greater than MaxOids (%d)", len(r.oids), max(cfg.MaxOIDsPerRequest, gosnmp.MaxOids))
 	}
 	l.ids = l.ids[:0]
+	l.planned = false
 	var err error
 	ctxDeadline := false
 	for try := 0; ; try++ {
@@ -138,16 +146,17 @@ func (l *link) exchange(ctx context.Context, cfg *Config, r request) (*gosnmp.Sn
 			continue
 		}
 		var pkt *gosnmp.SnmpPacket
-		if pkt, err = l.await(); err == nil {
+		if pkt, err = l.await(r); err == nil {
 			return pkt, nil
 		}
 	}
 }
 
 // await reads datagrams until one answers a send of the current request
-// (by request ID, or ID 0) and returns it decoded. A read error or an
+// r (by request ID, or ID 0) and returns it decoded, pruned when r says
+// how (l.plan then says what became of each varbind). A read error or an
 // undecodable datagram ends the wait with an error.
-func (l *link) await() (*gosnmp.SnmpPacket, error) {
+func (l *link) await(r request) (*gosnmp.SnmpPacket, error) {
 	for {
 		n, err := l.conn.Read(l.rx[:])
 		if err != nil {
@@ -156,10 +165,7 @@ func (l *link) await() (*gosnmp.SnmpPacket, error) {
 		if n == len(l.rx) {
 			return nil, errors.New("response buffer too small")
 		}
-		// gosnmp's values may alias the bytes they were decoded from
-		// (an OCTET STRING as []byte): they get their own copy, as in
-		// gosnmp's own receive.
-		pkt, err := l.codec.SnmpDecodePacket(append([]byte(nil), l.rx[:n]...))
+		pkt, err := l.decode(l.rx[:n], r.roots)
 		if err != nil {
 			return nil, err
 		}
@@ -178,4 +184,27 @@ func (l *link) sent(id uint32) bool {
 		}
 	}
 	return false
+}
+
+// decode decodes the datagram msg, pruned first when roots are given and
+// pruneBulk leaves something out (l.planned then says so). gosnmp's values
+// may alias the bytes they were decoded from (an OCTET STRING as []byte):
+// they are decoded from their own copy, as in gosnmp's own receive.
+func (l *link) decode(msg []byte, roots [][]byte) (*gosnmp.SnmpPacket, error) {
+	l.planned = false
+	if roots != nil {
+		var kept int
+		var ok bool
+		var pruned []byte
+		pruned, l.plan, kept, ok = pruneBulk(make([]byte, 0, len(msg)), msg, roots, l.plan)
+		if ok {
+			pkt, err := l.codec.SnmpDecodePacket(pruned)
+			if err == nil && len(pkt.Variables) == kept {
+				l.planned = true
+				return pkt, nil
+			}
+			// What gosnmp makes of the answer as it came decides.
+		}
+	}
+	return l.codec.SnmpDecodePacket(append([]byte(nil), msg...))
 }

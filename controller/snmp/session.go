@@ -377,6 +377,9 @@ func (s *Session) Walk(ctx context.Context, roots []string) (map[string][]gosnmp
 	w := newWalker(s.cfg.Target, roots, lim)
 	w.reuseBufs()
 	defer w.recycle()
+	if s.cfg.Version == "2c" {
+		w.prune()
+	}
 	for {
 		oids := w.next()
 		if oids == nil {
@@ -387,7 +390,7 @@ func (s *Session) Walk(ctx context.Context, roots []string) (map[string][]gosnmp
 		if s.cfg.Version == "1" {
 			pkt, err = s.do(ctx, "walk", request{typ: gosnmp.GetNextRequest, oids: oids})
 		} else {
-			pkt, err = s.do(ctx, "walk", request{typ: gosnmp.GetBulkRequest, oids: oids, rep: w.rep})
+			pkt, err = s.do(ctx, "walk", request{typ: gosnmp.GetBulkRequest, oids: oids, rep: w.rep, roots: w.cols})
 		}
 		switch {
 		case err == nil:
@@ -421,7 +424,11 @@ func (s *Session) Walk(ctx context.Context, roots []string) (map[string][]gosnmp
 			w.agentError(pkt.Error, pkt.ErrorIndex)
 			continue
 		}
-		w.feed(pkt.Variables)
+		if s.l != nil && s.l.planned {
+			w.feedPlan(pkt.Variables, s.l.plan)
+		} else {
+			w.feed(pkt.Variables)
+		}
 	}
 	return w.result(), w.warnings, nil
 }

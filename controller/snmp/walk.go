@@ -31,6 +31,7 @@ type walker struct {
 	warnings []error
 	active   []int    // indices into roots of the last request
 	oids     []string // OIDs of the last request
+	pruned   bool     // answers are pruned: cols follows active
 	// kept holds the objects kept, all roots together in the order they
 	// came, and owner the root of each: result gives every root its
 	// slice of one array, rather than each root's slice growing on its
@@ -38,6 +39,10 @@ type walker struct {
 	kept  []gosnmp.SnmpPDU
 	owner []int32
 	buf   *walkBuf // where kept and owner came from, nil if not pooled
+	// cols are the BER contents of the roots of the last request, in
+	// request order, when its answer may be pruned (see prune), else nil.
+	cols [][]byte
+	ber  []byte // the roots' BER contents, one after the other
 }
 
 // walkBuf is a walker's kept and owner, reused by the next walk (of any
@@ -46,6 +51,8 @@ type walker struct {
 type walkBuf struct {
 	kept  []gosnmp.SnmpPDU
 	owner []int32
+	cols  [][]byte
+	ber   []byte
 }
 
 var walkBufs = sync.Pool{New: func() any { return new(walkBuf) }}
@@ -58,6 +65,7 @@ const maxPooledKept = 4096
 func (w *walker) reuseBufs() {
 	w.buf = walkBufs.Get().(*walkBuf)
 	w.kept, w.owner = w.buf.kept[:0], w.buf.owner[:0]
+	w.ber = w.buf.ber[:0]
 }
 
 // recycle hands w's buffers, cleared, to the next walk.
@@ -68,18 +76,46 @@ func (w *walker) recycle() {
 		return
 	}
 	clear(w.kept)
-	b.kept, b.owner = w.kept[:0], w.owner[:0]
-	w.kept, w.owner = nil, nil
+	clear(w.cols)
+	b.kept, b.owner, b.cols, b.ber = w.kept[:0], w.owner[:0], w.cols[:0], w.ber[:0]
+	w.kept, w.owner, w.cols, w.ber = nil, nil, nil, nil
 	walkBufs.Put(b)
+}
+
+// prune has the answers of the walk's GETBULK requests pruned (see
+// pruneBulk): next gives each request's columns' roots in BER. A root
+// that cannot be encoded leaves the walk unpruned.
+func (w *walker) prune() {
+	ber := w.ber[:0]
+	for i := range w.roots {
+		var err error
+		if ber, err = appendOIDContent(ber, w.roots[i].root); err != nil {
+			return
+		}
+		w.roots[i].berEnd = len(ber)
+	}
+	w.ber = ber
+	start := 0
+	for i := range w.roots {
+		w.roots[i].ber = ber[start:w.roots[i].berEnd:w.roots[i].berEnd]
+		start = w.roots[i].berEnd
+	}
+	w.cols = w.cols[:0]
+	if w.buf != nil && w.buf.cols != nil {
+		w.cols = w.buf.cols[:0]
+	}
+	w.pruned = true
 }
 
 // walkRoot is the progress of one root.
 type walkRoot struct {
-	key  string // as the caller spelt it
-	root string // normOID form
-	cur  string // last OID fetched (the root itself at first)
-	done bool
-	n    int // objects kept
+	key    string // as the caller spelt it
+	root   string // normOID form
+	cur    string // last OID fetched (the root itself at first)
+	done   bool
+	n      int    // objects kept
+	ber    []byte // the root's BER content, when the walk is pruned
+	berEnd int    // where ber ends in the walker's ber
 }
 
 // walkLimits bound one walk.
@@ -119,6 +155,7 @@ func newWalker(target string, roots []string, lim walkLimits) *walker {
 func (w *walker) next() []string {
 	w.active = w.active[:0]
 	w.oids = w.oids[:0]
+	w.cols = w.cols[:0]
 	for i := range w.roots {
 		if w.roots[i].done {
 			continue
@@ -130,6 +167,9 @@ func (w *walker) next() []string {
 		if len(w.active) < w.batch {
 			w.active = append(w.active, i)
 			w.oids = append(w.oids, w.roots[i].cur)
+			if w.pruned {
+				w.cols = append(w.cols, w.roots[i].ber)
+			}
 		}
 	}
 	if len(w.active) == 0 {
@@ -160,17 +200,42 @@ func (w *walker) finish(i int, oid, reason string, truncated bool) {
 
 // feed consumes the varbinds answering the last request: GETNEXT answers in
 // request order, GETBULK answers in rows of len(active) varbinds.
-func (w *walker) feed(vbs []gosnmp.SnmpPDU) {
+func (w *walker) feed(vbs []gosnmp.SnmpPDU) { w.feedPlan(vbs, nil) }
+
+// feedPlan is feed of an answer pruned by pruneBulk: plan has an entry for
+// each varbind of the answer as it came, and vbs holds those it kept.
+func (w *walker) feedPlan(vbs []gosnmp.SnmpPDU, plan []byte) {
 	w.strikes = 0
 	n := len(w.active)
 	if n == 0 {
 		return
 	}
+	total := len(vbs)
+	if plan != nil {
+		total = len(plan)
+	}
 	progress := false
-	for k := range vbs {
-		vb := &vbs[k]
+	d := 0 // the next of vbs
+	for k := 0; k < total; k++ {
 		i := w.active[k%n]
 		r := &w.roots[i]
+		if plan != nil && plan[k] != planKept {
+			switch {
+			case r.done: // what the walk skips
+			case plan[k] == planEnd:
+				w.end(i, r.cur, "")
+				progress = true
+			default:
+				// Never so: pruneBulk skips only after a column's end.
+				w.cut(i, r.cur, "answer pruned past a varbind the walk did not end the column at")
+			}
+			continue
+		}
+		if d >= len(vbs) {
+			break
+		}
+		vb := &vbs[d]
+		d++
 		if r.done {
 			continue
 		}
