@@ -12,32 +12,18 @@ import (
 // pruneRoots are the columns FuzzPruneBulk walks.
 var pruneRoots = []string{"1.3.6.1.4.1.99.1", "1.3.6.1.4.1.99.2", "1.3.6.1.4.1.99.10", "1.3.6.1.4.1.99.2.5"}
 
-// pruneName makes the next varbind of a column from an op byte: 0 a child,
-// 1 the next sibling, 2 the same OID, 3 an earlier OID under the root, 4
-// past the root, 5 before the root, 6 the root itself, 7 endOfMibView, 8
-// noSuchInstance, 9 an OCTET STRING child.
+// pruneName makes the next varbind of a column from an op byte: 0 to 6 as
+// fuzzName, 7 before the root, 8 the root itself, 9 an OCTET STRING child.
 func pruneName(op byte, cur, root string) gosnmp.SnmpPDU {
 	switch op % 10 {
-	case 0:
-		return gosnmp.SnmpPDU{Name: cur + ".1", Type: gosnmp.Integer, Value: 1}
-	case 1:
-		return gosnmp.SnmpPDU{Name: cur + "7", Type: gosnmp.Counter32, Value: uint32(7)}
-	case 2:
-		return gosnmp.SnmpPDU{Name: cur, Type: gosnmp.Integer, Value: 2}
-	case 3:
-		return gosnmp.SnmpPDU{Name: root + ".0", Type: gosnmp.Integer, Value: 3}
-	case 4:
-		return gosnmp.SnmpPDU{Name: "1.3.6.1.4.1.100", Type: gosnmp.Integer, Value: 4}
-	case 5:
-		return gosnmp.SnmpPDU{Name: "1.3.6.1.4.1.98.5", Type: gosnmp.Integer, Value: 5}
-	case 6:
-		return gosnmp.SnmpPDU{Name: root, Type: gosnmp.Integer, Value: 6}
 	case 7:
-		return gosnmp.SnmpPDU{Name: cur, Type: gosnmp.EndOfMibView}
+		return gosnmp.SnmpPDU{Name: "1.3.6.1.4.1.98.5", Type: gosnmp.Integer, Value: 5}
 	case 8:
-		return gosnmp.SnmpPDU{Name: cur, Type: gosnmp.NoSuchInstance}
+		return gosnmp.SnmpPDU{Name: root, Type: gosnmp.Integer, Value: 6}
+	case 9:
+		return gosnmp.SnmpPDU{Name: cur + ".200", Type: gosnmp.OctetString, Value: []byte("eth0")}
 	}
-	return gosnmp.SnmpPDU{Name: cur + ".200", Type: gosnmp.OctetString, Value: []byte("eth0")}
+	return fuzzName(func() byte { return op % 10 }, cur, root)
 }
 
 // FuzzPruneBulk checks that pruning GETBULK answers changes nothing a walk
