@@ -258,6 +258,7 @@ func (p *Publisher) session(ctx context.Context, healthy func()) error {
 		SetConnectTimeout(10 * time.Second).
 		SetWriteTimeout(writeTimeout).
 		SetOrderMatters(false).
+		SetStore(nullStore{}).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 			select {
 			case lost <- err:
