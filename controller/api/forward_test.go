@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -11,14 +12,18 @@ import (
 // recordForwarder answers every request it is given with 503, and
 // records the paths and token names.
 type recordForwarder struct {
-	mu     sync.Mutex
-	paths  []string
-	tokens []string
+	mu       sync.Mutex
+	paths    []string
+	tokens   []string
+	rollouts []string // the requests forwarded as not the coverage's
 }
 
-func (f *recordForwarder) Forward(w http.ResponseWriter, r *http.Request, token string) bool {
+func (f *recordForwarder) Forward(w http.ResponseWriter, r *http.Request, token string, coverage bool) bool {
 	f.mu.Lock()
 	f.paths, f.tokens = append(f.paths, r.URL.Path), append(f.tokens, token)
+	if !coverage {
+		f.rollouts = append(f.rollouts, r.Method+" "+r.URL.Path)
+	}
 	f.mu.Unlock()
 	w.Header().Set("Retry-After", "1")
 	w.Header().Set("Content-Type", "application/json")
@@ -62,5 +67,25 @@ func TestForwarder(t *testing.T) {
 	}
 	if len(f.paths) != 10 {
 		t.Fatalf("forwarded %v beyond the coverage routes", f.paths[10:])
+	}
+
+	// The rollouts' routes go too, for an admin token, as not the
+	// coverage's; the bundles' download never does.
+	ad := as(c, adminToken)
+	for _, r := range []struct{ method, path string }{{"GET", "/api/v1/rollouts"}, {"POST", "/api/v1/rollouts"},
+		{"GET", "/api/v1/rollouts/r1"}, {"POST", "/api/v1/rollouts/r1/pause"}, {"POST", "/api/v1/rollouts/r1/resume"},
+		{"POST", "/api/v1/rollouts/r1/abort"}} {
+		if got := ad.Do(r.method, r.path, map[string]string{}); got.Status != http.StatusServiceUnavailable {
+			t.Errorf("%s %s: %d %s, want the forwarder's 503", r.method, r.path, got.Status, got.Body)
+		}
+	}
+	if len(f.rollouts) != 6 || f.rollouts[1] != "POST /api/v1/rollouts" {
+		t.Fatalf("forwarded as rollouts %v, want the 6 rollout routes", f.rollouts)
+	}
+	if resp, err := c.HTTP.Get(c.Base + "/api/v1/bundles/" + strings.Repeat("0", 64)); err == nil {
+		resp.Body.Close()
+	}
+	if len(f.paths) != 16 {
+		t.Fatalf("forwarded %v beyond the coverage and rollout routes", f.paths[16:])
 	}
 }

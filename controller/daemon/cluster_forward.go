@@ -37,12 +37,16 @@ const (
 	// replica that forwarded it: it is answered where it arrives, never
 	// forwarded again.
 	forwardedBy = "X-Ngic-Forwarded-By"
+	// forwardedTo tells the caller which replica answered a forwarded
+	// request.
+	forwardedTo = "X-Ngic-Forwarded-To"
 )
 
 // coverageForwarder is the API's api.Forwarder in a cluster: only the
-// replica holding the coverage lease computes coverage, and the others
-// forward the coverage's requests to the API it advertises in its
-// heartbeat, with the caller's token.
+// replica holding the coverage lease computes coverage and runs
+// rollouts, and the others forward the coverage's and the rollouts'
+// requests to the API it advertises in its heartbeat, with the caller's
+// token.
 type coverageForwarder struct {
 	self int
 	// holder returns the lease holder's ordinal and advertised URL;
@@ -103,10 +107,10 @@ type forwardTarget struct {
 type forwardKey struct{}
 
 // Forward implements api.Forwarder.
-func (f *coverageForwarder) Forward(w http.ResponseWriter, r *http.Request, token string) bool {
+func (f *coverageForwarder) Forward(w http.ResponseWriter, r *http.Request, token string, coverage bool) bool {
 	holder, base := f.holder()
 	if holder == f.self {
-		if !f.computed() {
+		if coverage && !f.computed() {
 			unavailable(w, "this replica (%d) holds the coverage lease and has not computed the coverage yet", holder)
 			return true
 		}
@@ -192,6 +196,7 @@ func (f *coverageForwarder) proxy(base string) *httputil.ReverseProxy {
 			h.Set(forwardedBy, self)
 		},
 		ModifyResponse: func(resp *http.Response) error {
+			resp.Header.Set(forwardedTo, strconv.Itoa(resp.Request.Context().Value(forwardKey{}).(forwardTarget).holder))
 			for _, k := range []string{"Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy",
 				"X-Frame-Options", "Strict-Transport-Security", "Cache-Control"} {
 				resp.Header.Del(k) // this replica's own are set already

@@ -16,12 +16,15 @@ import (
 type holderStub struct {
 	mu     sync.Mutex
 	got    []*http.Request
+	bodies []string
 	status int
 }
 
 func (h *holderStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
 	h.mu.Lock()
 	h.got = append(h.got, r.Clone(r.Context()))
+	h.bodies = append(h.bodies, string(body))
 	status := h.status
 	h.mu.Unlock()
 	w.Header().Set("Content-Security-Policy", "default-src 'self'")
@@ -40,10 +43,11 @@ func (h *holderStub) last() *http.Request {
 }
 
 // forwardTo answers a request through f as the API would, with the
-// caller's token name token; false when f left it to this replica.
+// caller's token name token (a rollout's request is not the coverage's);
+// false when f left it to this replica.
 func forwardTo(f *coverageForwarder, r *http.Request, token string) (*httptest.ResponseRecorder, bool) {
 	w := httptest.NewRecorder()
-	return w, f.Forward(w, r, token)
+	return w, f.Forward(w, r, token, !strings.HasPrefix(r.URL.Path, "/api/v1/rollouts"))
 }
 
 // TestCoverageForwarder: a replica without the lease hands the request
@@ -83,6 +87,15 @@ func TestCoverageForwarder(t *testing.T) {
 	if n := len(w.Header().Values("Content-Security-Policy")); n != 0 {
 		t.Errorf("the holder's security headers came back (%d): this replica sets its own", n)
 	}
+	// A rollout's request goes with its body.
+	spec := `{"bundle":"ngic-edge_1.4.0_linux-arm.bdl","region":"r1"}`
+	w, answered = forwardTo(f, httptest.NewRequest("POST", "/api/v1/rollouts", strings.NewReader(spec)), "noc")
+	stub.mu.Lock()
+	gotBody := stub.bodies[len(stub.bodies)-1]
+	stub.mu.Unlock()
+	if got := stub.last(); !answered || w.Code != http.StatusOK || got.Method != "POST" || got.URL.Path != "/api/v1/rollouts" || gotBody != spec {
+		t.Errorf("a rollout forwarded: %v %d, the holder got %s %s %q", answered, w.Code, got.Method, got.URL.Path, gotBody)
+	}
 
 	// The holder without a result yet: its 503 passes, with Retry-After.
 	stub.mu.Lock()
@@ -117,6 +130,9 @@ func TestCoverageForwarder(t *testing.T) {
 	holder = 1
 	w, answered = forwardTo(f, httptest.NewRequest("GET", "/api/v1/gaps", nil), "noc")
 	want503("the holder without a result", w, answered, "has not computed the coverage yet")
+	if _, answered = forwardTo(f, httptest.NewRequest("GET", "/api/v1/rollouts", nil), "noc"); answered {
+		t.Error("the holder without a coverage result did not answer a rollout's request itself")
+	}
 	computed = true
 	if _, answered = forwardTo(f, httptest.NewRequest("GET", "/api/v1/gaps", nil), "noc"); answered {
 		t.Error("the holder with a result did not answer itself")

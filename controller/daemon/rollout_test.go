@@ -139,7 +139,9 @@ func TestRolloutCanaryFailsHalts(t *testing.T) {
 }
 
 // In a cluster, only the replica holding the coverage lease runs
-// rollouts: another answers 409 naming it.
+// rollouts: another forwards the rollouts' requests to it, the body and
+// the caller's token with them, and says so (X-Ngic-Forwarded-To); the
+// rollout made through it is the holder's.
 func TestRolloutOnLeaseHolderOnly(t *testing.T) {
 	mq := testenv.StartMosquitto(t)
 	var setups []*rollouttest.Setup
@@ -156,25 +158,26 @@ func TestRolloutOnLeaseHolderOnly(t *testing.T) {
 		startDaemon(t, s.Config)
 		setups = append(setups, s)
 	}
-	waitFor(t, "replica 1 to see replica 0 hold the lease", func() bool {
-		return setups[1].API(t, "GET", "/api/v1/rollouts", nil, nil) == http.StatusConflict
+	call := func(method, path string, body any) (*http.Response, []byte) { return setups[1].Do(t, method, path, body) }
+	for _, name := range setups[0].Gateways {
+		rollouttest.StartGateway(t, mq.Addr, name, rollouttest.OldVersion, rollouttest.Succeed)
+	}
+	setups[0].WaitVersions(t, len(setups[0].Gateways))
+	waitFor(t, "replica 1 to forward to replica 0, the lease holder", func() bool {
+		resp, _ := call("GET", "/api/v1/rollouts", nil)
+		return resp.StatusCode == http.StatusOK && resp.Header.Get("X-Ngic-Forwarded-To") == "0"
 	})
-	var e struct{ Error string }
-	req, _ := http.NewRequest("POST", "http://"+setups[1].HTTP+"/api/v1/rollouts",
-		strings.NewReader(`{"bundle":"`+rollouttest.Bundle+`","region":"`+rollouttest.RegionA+`"}`))
-	req.Header.Set("Authorization", "Bearer "+setups[1].Token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	resp, b := call("POST", "/api/v1/rollouts", map[string]string{"bundle": rollouttest.Bundle, "region": rollouttest.RegionA})
+	var made rollout.Rollout
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get("X-Ngic-Forwarded-To") != "0" || json.Unmarshal(b, &made) != nil || made.ID == "" {
+		t.Fatalf("a rollout through replica 1: %d (forwarded to %q) %s", resp.StatusCode, resp.Header.Get("X-Ngic-Forwarded-To"), b)
 	}
-	json.NewDecoder(resp.Body).Decode(&e)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusConflict || !strings.Contains(e.Error, "coverage lease (replica 0)") {
-		t.Fatalf("replica 1: %d %q", resp.StatusCode, e.Error)
+	var held rollout.Rollout
+	if st := setups[0].API(t, "GET", "/api/v1/rollouts/"+made.ID, nil, &held); st != http.StatusOK || held.ID != made.ID {
+		t.Fatalf("replica 0 (the lease holder) on the rollout made through replica 1: %d %+v", st, held)
 	}
-	if st := setups[0].API(t, "GET", "/api/v1/rollouts", nil, nil); st != http.StatusOK {
-		t.Fatalf("replica 0 (the lease holder): %d", st)
+	if resp, b := call("POST", "/api/v1/rollouts/"+made.ID+"/pause", struct{}{}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("pausing through replica 1: %d %s", resp.StatusCode, b)
 	}
 }
 

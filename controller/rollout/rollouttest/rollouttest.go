@@ -385,6 +385,21 @@ rollout:
 // decodes a 2xx answer into out (when not nil) and returns the status.
 func (s *Setup) API(t testing.TB, method, path string, body, out any) int {
 	t.Helper()
+	resp, b := s.Do(t, method, path, body)
+	if resp.StatusCode/100 != 2 {
+		t.Logf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	} else if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+// Do sends a request to the controller's API with the setup's token and
+// body (JSON, when not nil), and returns the answer with its body read.
+func (s *Setup) Do(t testing.TB, method, path string, body any) (*http.Response, []byte) {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -405,14 +420,7 @@ func (s *Setup) API(t testing.TB, method, path string, body, out any) int {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode/100 != 2 {
-		t.Logf("%s %s: %d %s", method, path, resp.StatusCode, b)
-	} else if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %v: %s", method, path, err, b)
-		}
-	}
-	return resp.StatusCode
+	return resp, b
 }
 
 // WaitVersions waits until the controller knows that n gateways run
