@@ -145,6 +145,11 @@ type eventDecoder struct {
 	hasPass, hasLost bool
 	hasFirst         bool
 	hasLast          bool
+	// firstTime is the first time parsed by parseTimeUTC (the event's
+	// own, in a gateway's payload), at span firstTimeAt: a gateway's tag
+	// event often repeats it in first_seen or last_seen.
+	firstTime   time.Time
+	firstTimeAt span
 }
 
 // tagBlock is the one allocation of a decoded tag event.
@@ -785,7 +790,17 @@ func (d *eventDecoder) float(v *float64) error {
 func (d *eventDecoder) time(t *time.Time) error {
 	if d.i < len(d.b) && d.b[d.i] == '"' {
 		if end := plainEnd(d.b, d.i+1); end < len(d.b) && d.b[end] == '"' {
-			if v, ok := parseTimeUTC(d.b[d.i+1 : end]); ok {
+			raw := d.b[d.i+1 : end]
+			at := d.firstTimeAt
+			if at.end > at.off && string(raw) == string(d.b[at.off:at.end]) {
+				*t = d.firstTime
+				d.i = end + 1
+				return nil
+			}
+			if v, ok := parseTimeUTC(raw); ok {
+				if at.end == at.off {
+					d.firstTime, d.firstTimeAt = v, span{d.i + 1, end}
+				}
 				*t = v
 				d.i = end + 1
 				return nil
@@ -1133,7 +1148,23 @@ func parseTimeUTC(s []byte) (t time.Time, ok bool) {
 	if !ok || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
 		return time.Time{}, false
 	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+	unix := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+minute*60+sec)
+	return time.Unix(unix, int64(nsec)).UTC(), true // what time.Date gives in UTC, without its normalising
+}
+
+// daysSinceEpoch is the number of days from 1970-01-01 to the given date
+// of the proleptic Gregorian calendar (valid, years 0 to 9999), counted in
+// eras of 400 years that start on March 1st (so the leap day ends a year).
+func daysSinceEpoch(year, month, day int) int64 {
+	if month <= 2 {
+		year-- // January and February end the year before
+	}
+	era := (year+400)/400 - 1     // floor division for year -1
+	yoe := year - era*400         // year of the era, 0..399
+	mp := (month + 9) % 12        // month from March, 0..11
+	doy := (153*mp+2)/5 + day - 1 // day of the year from March 1st
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 // decimal parses up to nine decimal digits; ok is false if b holds

@@ -406,3 +406,17 @@ func TestPlainWord(t *testing.T) {
 		t.Fatal("plainEnd stops at the wrong byte")
 	}
 }
+
+// TestDaysSinceEpoch: every day of years 0 to 9999 is time.Date's.
+func TestDaysSinceEpoch(t *testing.T) {
+	for year := 0; year <= 9999; year++ {
+		for month := 1; month <= 12; month++ {
+			for day := 1; day <= daysIn(month, year); day++ {
+				want := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC).Unix() / 86400 // midnight: exact
+				if got := daysSinceEpoch(year, month, day); got != want {
+					t.Fatalf("%04d-%02d-%02d: %d days, want %d", year, month, day, got, want)
+				}
+			}
+		}
+	}
+}

@@ -185,7 +185,7 @@ func TestSeqRestartNeedsANewerEvent(t *testing.T) {
 }
 
 // TestRecordAllocs: recording tag, beam and passage events costs at most
-// 9 allocations an event, the bbolt commit included (decoding 2, the
+// 6.5 allocations an event, the bbolt commit included (decoding 2, the
 // present tag 1, the batch's maps and the stored records the rest).
 func TestRecordAllocs(t *testing.T) {
 	in, err := Open(Options{StatePath: t.TempDir() + "/ingest.db", Lines: func([]byte) error { return nil }, Signals: discard{}})
@@ -206,7 +206,9 @@ func TestRecordAllocs(t *testing.T) {
 		}
 		n++
 	})
-	if perEvent := perBatch / 500; perEvent > 9 {
+	perEvent := perBatch / 500
+	t.Logf("%.2f allocations an event", perEvent)
+	if perEvent > 6.5 {
 		t.Fatalf("%.2f allocations an event", perEvent)
 	}
 }

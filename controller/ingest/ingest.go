@@ -83,7 +83,9 @@ type Ingester struct {
 	recMu    sync.Mutex
 	closed   bool
 	linesBuf []byte
-	ids      map[string]*idRing // recent event IDs per gateway
+	items    []parsed               // a batch's valid messages, reused
+	topics   map[string]parsedTopic // valid topics parsed (see parseTopic)
+	ids      map[string]*idRing     // recent event IDs per gateway
 	idh      idHasher
 	// wantsDeparted: the signals of a tag's departure are sent (one per
 	// event, so asked once).
@@ -135,7 +137,7 @@ func Open(o Options) (*Ingester, error) {
 		}
 		return nil, fmt.Errorf("ingest: state %s: %w", o.StatePath, err)
 	}
-	in := &Ingester{o: o, db: db, opened: o.Now()}
+	in := &Ingester{o: o, db: db, opened: o.Now(), topics: map[string]parsedTopic{}}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ngic/ngic/controller/alerts"
@@ -108,7 +109,8 @@ type parsed struct {
 // lowest seq of the batch, whatever their order; then the valid ones are
 // applied in order.
 func (t *txn) stage(batch []Message) {
-	items := make([]parsed, 0, len(batch))
+	items := t.in.items[:0]
+	defer func() { clear(items); t.in.items = items[:0] }() // kept for the next batch, without its events
 	for i := range batch {
 		if p, ok := t.parse(&batch[i]); ok {
 			items = append(items, p)
@@ -140,7 +142,7 @@ func (t *txn) stage(batch []Message) {
 
 // parse checks one message, counting it refused when it is not valid.
 func (t *txn) parse(m *Message) (parsed, bool) {
-	gw, kind, source, err := telemetry.ParseTopic(m.Topic)
+	gw, kind, source, err := t.parseTopic(m.Topic)
 	if err != nil {
 		t.refuse("", ReasonTopic, m.Topic, err)
 		return parsed{}, false
@@ -190,6 +192,28 @@ func (t *txn) parse(m *Message) (parsed, bool) {
 		return parsed{}, false
 	}
 	return p, true
+}
+
+// parsedTopic is what telemetry.ParseTopic made of a valid topic.
+type parsedTopic struct{ gw, kind, source string }
+
+// maxTopics bounds the valid topics kept parsed (Ingester.topics): a
+// few per gateway (status, health, a topic per reader or sensor).
+const maxTopics = 4096
+
+// parseTopic is telemetry.ParseTopic, the valid topics kept parsed: a
+// lookup instead of a split and an allocation per message.
+func (t *txn) parseTopic(topic string) (gw, kind, source string, err error) {
+	if p, ok := t.in.topics[topic]; ok {
+		return p.gw, p.kind, p.source, nil
+	}
+	if gw, kind, source, err = telemetry.ParseTopic(topic); err == nil {
+		if len(t.in.topics) >= maxTopics {
+			clear(t.in.topics)
+		}
+		t.in.topics[strings.Clone(topic)] = parsedTopic{gw, kind, source}
+	}
+	return gw, kind, source, err
 }
 
 // decodeReason tells why a payload the telemetry decoders refused is bad
