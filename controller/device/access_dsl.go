@@ -61,6 +61,8 @@ func extractDSL(o *Objects, d *Document) *Access {
 	chanOf := adslChannels(o, d)
 	dsl := &DSL{}
 	sum := map[string]*DSLSummary{}
+	// The rates of all the lines share one allocation.
+	var rates [][4]uint64
 	for _, it := range d.Interfaces {
 		if it.Type == nil {
 			continue
@@ -72,19 +74,24 @@ func extractDSL(o *Objects, d *Document) *Access {
 		idx := strconv.Itoa(it.Index)
 		l := DSLLine{IfIndex: it.Index, Name: it.Name, Technology: tech, OperStatus: it.OperStatus,
 			Showtime: it.OperStatus == "up"}
+		if len(rates) == 0 {
+			rates = make([][4]uint64, len(d.Interfaces))
+		}
+		r := &rates[0]
+		rates = rates[1:]
 		if tech == "adsl" {
-			l.AttainableDownBps = uintPtr(o.colUint(adslAtucCurrAttainableRate, idx))
-			l.AttainableUpBps = uintPtr(o.colUint(adslAturCurrAttainableRate, idx))
+			l.AttainableDownBps = o.rateInto(&r[0], adslAtucCurrAttainableRate, idx)
+			l.AttainableUpBps = o.rateInto(&r[1], adslAturCurrAttainableRate, idx)
 			for _, ch := range chanOf[it.Index] {
 				cidx := strconv.Itoa(ch)
-				l.ActualDownBps = maxPtr(l.ActualDownBps, uintPtr(o.colUint(adslAtucChanCurrTxRate, cidx)))
-				l.ActualUpBps = maxPtr(l.ActualUpBps, uintPtr(o.colUint(adslAturChanCurrTxRate, cidx)))
+				l.ActualDownBps = o.maxRateInto(l.ActualDownBps, &r[2], adslAtucChanCurrTxRate, cidx)
+				l.ActualUpBps = o.maxRateInto(l.ActualUpBps, &r[3], adslAturChanCurrTxRate, cidx)
 			}
 		} else {
-			l.AttainableDownBps = uintPtr(o.colUint(xdsl2AttainableRateDs, idx))
-			l.AttainableUpBps = uintPtr(o.colUint(xdsl2AttainableRateUs, idx))
-			l.ActualDownBps = uintPtr(o.colUint(xdsl2ChStatusActDataRate, idx+".1"))
-			l.ActualUpBps = uintPtr(o.colUint(xdsl2ChStatusActDataRate, idx+".2"))
+			l.AttainableDownBps = o.rateInto(&r[0], xdsl2AttainableRateDs, idx)
+			l.AttainableUpBps = o.rateInto(&r[1], xdsl2AttainableRateUs, idx)
+			l.ActualDownBps = o.rateInto(&r[2], xdsl2ChStatusActDataRate, idx+".1")
+			l.ActualUpBps = o.rateInto(&r[3], xdsl2ChStatusActDataRate, idx+".2")
 		}
 		dsl.Lines = append(dsl.Lines, l)
 		s := sum[tech]
@@ -150,22 +157,24 @@ func adslChannels(o *Objects, d *Document) map[int][]int {
 	return out
 }
 
-func uintPtr(v uint64, ok bool) *uint64 {
+// rateInto stores the unsigned value of a column at an index in slot and
+// returns slot, or nil when the column has none.
+func (o *Objects) rateInto(slot *uint64, root, idx string) *uint64 {
+	v, ok := o.colUint(root, idx)
 	if !ok {
 		return nil
 	}
-	return &v
+	*slot = v
+	return slot
 }
 
-// maxPtr returns the larger of two optional values.
-func maxPtr(a, b *uint64) *uint64 {
-	switch {
-	case a == nil:
-		return b
-	case b == nil:
-		return a
-	case *b > *a:
-		return b
+// maxRateInto returns the larger of cur (nil, or slot) and the unsigned
+// value of a column at an index, kept in slot.
+func (o *Objects) maxRateInto(cur, slot *uint64, root, idx string) *uint64 {
+	v, ok := o.colUint(root, idx)
+	if !ok || cur != nil && *cur >= v {
+		return cur
 	}
-	return a
+	*slot = v
+	return slot
 }

@@ -249,10 +249,12 @@ func buildInterfaces(o *Objects, odd *oddities) []Interface {
 		merged = mergeRows(merged[:0], rows, col)
 		rows, merged = merged, rows
 	}
-	// In ifIndex order, so that notes quote the first rows.
+	// In ifIndex order, so that notes quote the first rows. The numbers
+	// of all the rows share one allocation.
 	out := make([]Interface, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, buildInterfaceAt(o, r.n, r.idx, odd))
+	nums := make([]interfaceNumbers, len(rows))
+	for k, r := range rows {
+		out = append(out, buildInterfaceAt(o, r.n, r.idx, odd, &nums[k]))
 	}
 	return out
 }
@@ -307,12 +309,12 @@ func buildInterface(o *Objects, n int) Interface {
 // buildInterfaceNoting is buildInterface noting odd values into odd (which
 // may be nil).
 func buildInterfaceNoting(o *Objects, n int, odd *oddities) Interface {
-	return buildInterfaceAt(o, n, strconv.Itoa(n), odd)
+	return buildInterfaceAt(o, n, strconv.Itoa(n), odd, nil)
 }
 
 // buildInterfaceAt is buildInterfaceNoting of the row keyed idx
-// (strconv.Itoa(n)).
-func buildInterfaceAt(o *Objects, n int, idx string, odd *oddities) Interface {
+// (strconv.Itoa(n)), its numbers kept in nums (nil: a new one, if any).
+func buildInterfaceAt(o *Objects, n int, idx string, odd *oddities, nums *interfaceNumbers) Interface {
 	it := Interface{Index: n}
 	it.Descr, _ = o.colText(ifDescr, idx)
 	it.Alias, _ = o.colText(ifAlias, idx)
@@ -327,7 +329,6 @@ func buildInterfaceAt(o *Objects, n int, idx string, odd *oddities) Interface {
 	}
 	// The numbers the interface points to share one allocation: an
 	// interface costs one, not one per counter.
-	var nums *interfaceNumbers
 	num := func() *interfaceNumbers {
 		if nums == nil {
 			nums = new(interfaceNumbers)
