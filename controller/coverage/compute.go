@@ -70,13 +70,8 @@ type computation struct {
 	// given can name no other).
 	techCaps [256]techCap
 	techNext [256]bool
-	// villagePos maps a region index to its position in Result.Villages (-1
-	// for a region that is not a village).
-	villagePos []int32
-	// Rows per village position (CSR: rows[off[v]:off[v+1]]).
-	saOff, saRows   []int32
-	decOff, decRows []int32
-	ovOff, ovRows   []int32
+	// prepared is what the computation needs of inv alone.
+	*prepared
 	// rowPort is the resolved port of each service area row.
 	rowPort []int32
 	// portBase is the offset of each device's ports in portHH.
@@ -101,7 +96,10 @@ type techCap struct {
 // slice leaves the rest unknown); cfg must have been validated (nil: the
 // defaults); now is the time the figures are for. Compute is pure: no I/O,
 // no clock, deterministic. The per-village work runs on GOMAXPROCS
-// goroutines.
+// goroutines. What depends on inv alone (the rows of each village, the
+// gap order, the villages' points) is made once and kept for the next
+// computation of the same inventory, as long as it lives: change an
+// inventory's rows only by replacing or appending to its slices.
 func Compute(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, now time.Time) *Result {
 	return compute(inv, devs, cfg, now, false)
 }
@@ -128,11 +126,11 @@ func compute(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, now tim
 	}
 	c.techNext[TechOther] = c.next[TechOther.String()]
 	c.techCaps[TechOther].rate, c.techCaps[TechOther].ok = c.caps[TechOther.String()]
+	c.prepared = prepare(inv)
 	c.deviceStates(devs)
 	if compact {
 		c.trails = c.newTrailCtx()
 	}
-	c.index()
 	c.resolvePorts()
 	c.splitTakeUp()
 
@@ -157,10 +155,7 @@ func (c *computation) deviceStates(devs []DeviceStatus) {
 		if d.network == "" {
 			d.network = inv.Devices[i].ID
 		}
-		d.site = -1
-		if s, ok := inv.Site(inv.Devices[i].Site); ok {
-			d.site = s
-		}
+		d.site = c.devSite[i]
 		var st DeviceStatus
 		if i < len(devs) {
 			st = devs[i]
@@ -197,45 +192,6 @@ func (c *computation) deviceStates(devs []DeviceStatus) {
 			}
 		}
 	}
-}
-
-// index builds the rows of each village.
-func (c *computation) index() {
-	inv := c.inv
-	c.villagePos = make([]int32, len(inv.Regions))
-	for i := range c.villagePos {
-		c.villagePos[i] = -1
-	}
-	for p, ri := range inv.Villages() {
-		c.villagePos[ri] = int32(p)
-	}
-	n := len(inv.Villages())
-	c.saOff, c.saRows = csr(n, len(inv.ServiceAreas), func(i int) int32 { return c.villagePos[inv.ServiceAreas[i].VillageIx] })
-	c.decOff, c.decRows = csr(n, len(inv.Declared), func(i int) int32 { return c.villagePos[inv.Declared[i].VillageIx] })
-	c.ovOff, c.ovRows = csr(n, len(inv.Overrides), func(i int) int32 { return c.villagePos[inv.Overrides[i].VillageIx] })
-}
-
-// csr groups rows 0..m-1 by their village position (rows whose position
-// is negative are left out), keeping file order within a village.
-func csr(n, m int, pos func(i int) int32) (off, rows []int32) {
-	off = make([]int32, n+1)
-	for i := 0; i < m; i++ {
-		if p := pos(i); p >= 0 {
-			off[p+1]++
-		}
-	}
-	for v := 0; v < n; v++ {
-		off[v+1] += off[v]
-	}
-	rows = make([]int32, off[n])
-	next := append([]int32(nil), off[:n]...)
-	for i := 0; i < m; i++ {
-		if p := pos(i); p >= 0 {
-			rows[next[p]] = int32(i)
-			next[p]++
-		}
-	}
-	return off, rows
 }
 
 // resolvePorts finds the port of each service area row on its device's

@@ -1,9 +1,7 @@
 package coverage
 
 import (
-	"cmp"
 	"math"
-	"slices"
 	"sync"
 
 	"github.com/ngic/ngic/controller/inventory"
@@ -31,27 +29,41 @@ func (c *computation) gaps(vills []Village) []Gap {
 		}
 		grids[t] = newGrid(inv.Sites, pts)
 	}
-	var of []int32 // the villages below the top tier, in file order
+	// below marks the villages below the top tier; at is the place of
+	// each in the gap list, in the inventory's order of households.
+	below := make([]bool, len(vills))
+	n := int32(0)
 	for v := range vills {
 		if vills[v].Tier < top {
-			of = append(of, int32(v))
+			below[v] = true
+			n++
 		}
 	}
-	at := gapOrder(vills, of)
-	out := make([]Gap, len(of))
+	at := make([]int32, len(vills))
+	i := int32(0)
+	for _, v := range c.byHouseholds {
+		if below[v] {
+			at[v] = i
+			i++
+		}
+	}
+	out := make([]Gap, n)
 	// The nearest sites are found in file order, where neighbours in the
 	// file are neighbours on the map: the villages are read in turn and the
 	// grid's cells stay in cache. Each gap is written at its place.
-	parallel(len(of), func() func(lo, hi int) {
+	parallel(len(vills), func() func(lo, hi int) {
 		return func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				vl := &vills[of[j]]
-				g := &out[at[j]]
+			for v := lo; v < hi; v++ {
+				if !below[v] {
+					continue
+				}
+				vl := &vills[v]
+				g := &out[at[v]]
 				g.Village = vl
 				if vl.Tier < 0 || vl.Tier >= len(grids) {
 					continue
 				}
-				if s, km := grids[vl.Tier].nearest(vl.Lat, vl.Lon); s >= 0 {
+				if s, km := grids[vl.Tier].nearestTo(c.xyz[v], vl.Lat, vl.Lon); s >= 0 {
 					// The village served is measured: its class is siteTier[s].
 					g.Site, g.SiteServes, g.DistanceKm = &inv.Sites[s], &vills[siteVillage[s]], km
 				}
@@ -59,51 +71,6 @@ func (c *computation) gaps(vills []Village) []Gap {
 		}
 	})
 	return out
-}
-
-// gapOrder returns, for each village of of (in file order), its place in
-// the gap list: most households first, then in file order. The households
-// are read once, in file order, into keys sorted once.
-func gapOrder(vills []Village, of []int32) []int32 {
-	at := make([]int32, len(of))
-	if len(of) == 0 {
-		return at
-	}
-	lo, hi := vills[of[0]].Households, vills[of[0]].Households
-	for _, v := range of {
-		h := vills[v].Households
-		lo, hi = min(lo, h), max(hi, h)
-	}
-	if uint64(hi)-uint64(lo) < 1<<32 {
-		// One word a gap: fewer households above, then the place in of.
-		keys := make([]uint64, len(of))
-		for j, v := range of {
-			keys[j] = uint64(hi-vills[v].Households)<<32 | uint64(j)
-		}
-		slices.Sort(keys)
-		for i, k := range keys {
-			at[uint32(k)] = int32(i)
-		}
-		return at
-	}
-	type key struct {
-		households int64
-		j          int32
-	}
-	keys := make([]key, len(of))
-	for j, v := range of {
-		keys[j] = key{vills[v].Households, int32(j)}
-	}
-	slices.SortFunc(keys, func(a, b key) int {
-		if a.households != b.households {
-			return cmp.Compare(b.households, a.households)
-		}
-		return cmp.Compare(a.j, b.j)
-	})
-	for i, k := range keys {
-		at[k.j] = int32(i)
-	}
-	return at
 }
 
 // servingSites returns, per site, the best tier of the villages its
@@ -228,6 +195,11 @@ func (g *grid) cellOf(lat, lon float64) int {
 // 2R·cos(φmax)·sin(r·cell/2) km away (the chord between two points whose
 // longitudes differ by Δλ is at least 2·√(cos φ1·cos φ2)·sin(Δλ/2)).
 func (g *grid) nearest(lat, lon float64) (int32, float64) {
+	return g.nearestTo(unitVector(lat, lon), lat, lon)
+}
+
+// nearestTo is nearest, given the point's unit vector q as well.
+func (g *grid) nearestTo(q [3]float64, lat, lon float64) (int32, float64) {
 	if len(g.items) == 0 {
 		return -1, 0
 	}
@@ -236,7 +208,6 @@ func (g *grid) nearest(lat, lon float64) (int32, float64) {
 	cosMin := math.Cos(math.Min(math.Max(g.maxAbsLat, math.Abs(lat)), 90) * math.Pi / 180)
 	// Sites are compared by the squared chord between unit vectors, which
 	// orders them as the great-circle distance does, without trigonometry.
-	q := unitVector(lat, lon)
 	best, bestChord := int32(-1), math.Inf(1)
 	visit := func(r, c int) {
 		if r < 0 || r >= g.nLat || c < 0 || c >= g.nLon {

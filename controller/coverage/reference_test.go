@@ -61,43 +61,6 @@ func TestMedianSelects(t *testing.T) {
 	}
 }
 
-// TestGapOrder: the places gapOrder gives are those of a sort of the
-// villages by households, most first, then in file order, whether the
-// households fit one word with the place or not.
-func TestGapOrder(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	for _, spread := range []int64{1, 5, 3000, 1 << 31, 1 << 40, math.MaxInt64} {
-		regs := make([]inventory.Region, 5000)
-		vills := make([]Village, len(regs))
-		var of []int32
-		for i := range regs {
-			regs[i].Households = rng.Int64N(spread)
-			vills[i].Region = &regs[i]
-			if rng.IntN(3) > 0 {
-				of = append(of, int32(i))
-			}
-		}
-		regs[0].Households, regs[1].Households = 0, spread-1
-		want := slices.Clone(of)
-		slices.SortFunc(want, func(a, b int32) int {
-			if ha, hb := vills[a].Households, vills[b].Households; ha != hb {
-				return cmp.Compare(hb, ha)
-			}
-			return cmp.Compare(a, b)
-		})
-		got := make([]int32, len(of))
-		for j, i := range gapOrder(vills, of) {
-			got[i] = of[j]
-		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("households below %d: order %v..., want %v...", spread, got[:10], want[:10])
-		}
-	}
-	if at := gapOrder(nil, nil); len(at) != 0 {
-		t.Errorf("no gaps: %v", at)
-	}
-}
-
 // referenceGaps is the gap list computed the straightforward way: the
 // serving sites from each village's trail, the villages sorted by
 // households, and each one's nearest better site by a scan of every site.
