@@ -158,7 +158,8 @@ func (o Options) Validate() error {
 // the spool file and so survive restarts; the others count since New.
 type Stats struct {
 	// BufferedRecords and BufferedBytes are the batches and their bytes
-	// (gzipped unless NoGzip) waiting on disk.
+	// (gzipped unless NoGzip) on disk: waiting, or during a backlog
+	// accepted and not yet deleted (see Run).
 	BufferedRecords int
 	BufferedBytes   int64
 	// Written counts the lines (points) InfluxDB accepted.
@@ -193,6 +194,11 @@ type Writer struct {
 	writeURL string
 	// body is the request body, reused (only Run sends).
 	body []byte
+	// accepted are the records InfluxDB accepted that are not yet
+	// deleted, oldest first, and acceptedBytes their size (only Run
+	// touches them).
+	accepted      []uint64
+	acceptedBytes int64
 	// wake is signalled when a batch's worth of lines is waiting.
 	wake    chan struct{}
 	pending atomic.Int64 // lines written since the last drain began
@@ -216,6 +222,9 @@ const (
 	// nextChunk is the number of records read from the spool at a time
 	// while a batch is gathered.
 	nextChunk = 64
+	// deleteEvery is the most accepted records deleted in one
+	// transaction (see accept).
+	deleteEvery = 32
 )
 
 // New validates o, opens (or creates) the buffer and prepares the client.
@@ -310,13 +319,16 @@ func (w *Writer) signal(n int) {
 // Run sends the buffered lines, oldest first, until ctx is done: a batch
 // as soon as BatchLines lines wait, and whatever waits every
 // FlushInterval. A batch is deleted from the buffer only when InfluxDB
-// accepted it. When InfluxDB is unreachable or answers 5xx, 429 or any
-// other status that may change (401, 403, 404...), the same batch is
-// retried with jittered exponential backoff (and Retry-After). A request
-// InfluxDB will never accept (400: a line it cannot parse or a partial
-// write; 413; 422) is retried batch by batch, and a batch refused on its
-// own is set aside as lost (spool.ReasonRefused) so that it never blocks
-// the others. Run returns nil when ctx is done. Only one Run at a time.
+// accepted it: at once when nothing more waits, and during a backlog with
+// up to deleteEvery accepted batches in one transaction (always before
+// Run waits on a failing InfluxDB). When InfluxDB is unreachable or
+// answers 5xx, 429 or any other status that may change (401, 403,
+// 404...), the same batch is retried with jittered exponential backoff
+// (and Retry-After). A request InfluxDB will never accept (400: a line it
+// cannot parse or a partial write; 413; 422) is retried batch by batch,
+// and a batch refused on its own is set aside as lost
+// (spool.ReasonRefused) so that it never blocks the others. Run returns
+// nil when ctx is done. Only one Run at a time.
 func (w *Writer) Run(ctx context.Context) error {
 	tick := time.NewTicker(w.opts.FlushInterval)
 	defer tick.Stop()
@@ -333,8 +345,10 @@ func (w *Writer) Run(ctx context.Context) error {
 }
 
 // drain sends batches until a batch finds the buffer empty behind it,
-// backing off and retrying while InfluxDB fails, until ctx is done.
+// backing off and retrying while InfluxDB fails, until ctx is done. The
+// records accepted are deleted before it returns or waits.
 func (w *Writer) drain(ctx context.Context) {
+	defer func() { _ = w.deleteAccepted() }()
 	attempt := 0
 	for ctx.Err() == nil {
 		if st := w.spool.Stats(); st.Held > 0 {
@@ -345,6 +359,7 @@ func (w *Writer) drain(ctx context.Context) {
 		recs, more, err := w.gather()
 		if err != nil {
 			w.setErr(err)
+			_ = w.deleteAccepted()
 			if !w.sleep(ctx, w.backoff(attempt, 0)) {
 				return
 			}
@@ -359,6 +374,7 @@ func (w *Writer) drain(ctx context.Context) {
 			return
 		}
 		if err != nil {
+			_ = w.deleteAccepted()
 			if !w.sleep(ctx, w.backoff(attempt, retryAfter)) {
 				return
 			}
@@ -378,13 +394,17 @@ type batch struct {
 	record
 }
 
-// gather reads the oldest records, up to BatchLines lines (at least one
-// record); more tells that a full batch was gathered and records may be
-// left. It reads as many records at a time as the lines still wanted
-// suggest, so that records are not copied out of the spool for nothing.
+// gather reads the oldest records not yet accepted, up to BatchLines
+// lines (at least one record); more tells that a full batch was gathered
+// and records may be left. It reads as many records at a time as the
+// lines still wanted suggest, so that records are not copied out of the
+// spool for nothing.
 func (w *Writer) gather() (out []batch, more bool, err error) {
 	lines := 0
 	after := uint64(0)
+	if n := len(w.accepted); n > 0 {
+		after = w.accepted[n-1]
+	}
 	for {
 		k := 1
 		if lines > 0 {
@@ -429,7 +449,7 @@ func (w *Writer) gather() (out []batch, more bool, err error) {
 func (w *Writer) send(ctx context.Context, recs []batch) (time.Duration, error) {
 	retryAfter, permanent, err := w.post(ctx, recs)
 	if err == nil {
-		return 0, w.delete(recs)
+		return 0, w.accept(recs)
 	}
 	if !permanent {
 		return retryAfter, err
@@ -442,7 +462,7 @@ func (w *Writer) send(ctx context.Context, recs []batch) (time.Duration, error) 
 		retryAfter, permanent, err := w.post(ctx, one)
 		switch {
 		case err == nil:
-			err = w.delete(one)
+			err = w.accept(one)
 		case permanent:
 			err = w.refuse(r)
 		}
@@ -496,17 +516,37 @@ func discardBody(r *http.Response) error {
 	return r.Body.Close()
 }
 
-// delete removes accepted records from the buffer.
-func (w *Writer) delete(recs []batch) error {
-	seqs := make([]uint64, len(recs))
-	for i, r := range recs {
-		seqs[i] = r.seq
+// accept notes records InfluxDB accepted, and deletes the accepted
+// records from the buffer once there are deleteEvery of them or a quarter
+// of a bound's worth: each delete is a transaction with its fsyncs, which
+// a backlog thus pays once per deleteEvery records rather than per
+// request. Until deleted they count as buffered, are not dropped for the
+// bounds (the spool keeps what Next returned), and are sent again after
+// a crash (at least once, as ever); drain deletes them as soon as the
+// buffer has nothing more to send, and before it waits.
+func (w *Writer) accept(recs []batch) error {
+	for _, r := range recs {
+		w.accepted = append(w.accepted, r.seq)
+		w.acceptedBytes += int64(len(r.data))
 	}
-	if err := w.spool.Delete(seqs...); err != nil {
+	if n := len(w.accepted); n >= deleteEvery || 4*n >= w.opts.MaxRecords || 4*w.acceptedBytes >= w.opts.MaxBytes {
+		return w.deleteAccepted()
+	}
+	return nil
+}
+
+// deleteAccepted deletes the accepted records from the buffer; on an
+// error they stay noted, for the next try.
+func (w *Writer) deleteAccepted() error {
+	if len(w.accepted) == 0 {
+		return nil
+	}
+	if err := w.spool.Delete(w.accepted...); err != nil {
 		err = fmt.Errorf("influx: buffer: %w", err)
 		w.setErr(err)
 		return err
 	}
+	w.accepted, w.acceptedBytes = w.accepted[:0], 0
 	return nil
 }
 

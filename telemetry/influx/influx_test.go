@@ -41,12 +41,18 @@ func pollLines(t testing.TB, dst []byte, n0, n int) []byte {
 // waitFor waits until cond holds, failing t after the deadline with what.
 func waitFor(t testing.TB, d time.Duration, what func() string, cond func() bool) {
 	t.Helper()
+	waitEvery(t, d, 20*time.Millisecond, what, cond)
+}
+
+// waitEvery is waitFor checking cond every poll.
+func waitEvery(t testing.TB, d, poll time.Duration, what func() string, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("after %v: %s", d, what())
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(poll)
 	}
 }
 
@@ -453,6 +459,52 @@ func TestRecordingOutageOrder(t *testing.T) {
 	}
 	if st := w.Stats(); st.Written != 1000 || st.WriteErrors == 0 {
 		t.Fatalf("stats %+v: want 1000 written after errors", st)
+	}
+}
+
+// TestAcceptedDeletedBeforeWaiting: records accepted during a backlog
+// (fewer than deleteEvery) are deleted once the server fails, before the
+// writer waits, and none is sent twice.
+func TestAcceptedDeletedBeforeWaiting(t *testing.T) {
+	var mu sync.Mutex
+	var accepted bytes.Buffer
+	requests, accept := 0, 5
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if requests++; requests > accept {
+			rw.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		accepted.Write(b)
+		rw.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	w := open(t, Options{URL: srv.URL, Bucket: "b", NoGzip: true, BatchLines: 10, FlushInterval: 10 * time.Millisecond})
+	var all []byte
+	for i := 0; i < 200; i += 10 {
+		lines := pollLines(t, nil, i, 10)
+		write(t, w, lines) // one record, one request each
+		all = append(all, lines...)
+	}
+	run(t, w)
+	waitFor(t, 10*time.Second, func() string { return fmt.Sprintf("no failed request: %+v", w.Stats()) },
+		func() bool { return w.Stats().WriteErrors > 0 })
+	// Deleted before the backoff: no wait is needed once the error counts.
+	waitFor(t, 10*time.Second, func() string { return fmt.Sprintf("accepted records kept: %+v", w.Stats()) },
+		func() bool { return w.Stats().BufferedRecords == 20-accept })
+	mu.Lock()
+	accept = 1 << 30
+	mu.Unlock()
+	drained(t, w, 10*time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	if !bytes.Equal(accepted.Bytes(), all) {
+		t.Fatalf("accepted %d bytes, want the %d bytes written, in order, once", accepted.Len(), len(all))
+	}
+	if st := w.Stats(); st.Written != 200 {
+		t.Fatalf("stats %+v: want 200 written", st)
 	}
 }
 
