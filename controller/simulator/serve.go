@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,14 +19,30 @@ const readBuffer = 1 << 20
 
 // Serve answers requests arriving on conn until ctx ends (it then returns
 // nil) or conn fails (it returns the error). It runs Options.Workers
-// goroutines reading from conn, each Options.Batch datagrams per system
-// call where the system allows; batch workers beyond the first wait idle
-// until a full batch shows a backlog. Serve does not close conn; it sets
-// conn's read deadline to stop the workers. On Linux it raises the
-// socket's receive buffer to 1 MiB if it is smaller (within
-// net.core.rmem_max).
+// goroutines, each reading Options.Batch datagrams per system call where
+// the system allows.
+//
+// On Linux, for a *net.UDPConn, the workers read sockets of their own,
+// one each, that take over conn's address (mmsg.Take: SO_REUSEPORT, a
+// steering program, datagrams spread by CPU) and wait for requests in
+// the kernel rather than in the Go runtime's network poller: a light
+// load does not pay the poller's wake-ups. conn gets the address back
+// when Serve returns; meanwhile conn gets no datagram, and Serve returns
+// soon after conn is closed.
+//
+// Elsewhere, or when conn cannot be taken over (connected, bound to a
+// device, already sharing its address), the workers read conn itself;
+// batch workers beyond the first wait idle until a full batch shows a
+// backlog. Serve does not close conn; it sets conn's read deadline to stop
+// the workers. On Linux it raises the socket's receive buffer to 1 MiB if
+// it is smaller (within net.core.rmem_max).
 func (s *Simulator) Serve(ctx context.Context, conn net.PacketConn) error {
 	_ = mmsg.GrowReadBuffer(conn, readBuffer) // fewer drops; not needed to serve
+	if s.opts.Batch > 1 {
+		if g, err := mmsg.Take(conn, s.opts.Workers, readBuffer, blockWait); err == nil {
+			return s.serveGroup(ctx, conn, g)
+		}
+	}
 	stop := make(chan struct{})
 	var once sync.Once
 	halt := func() {
@@ -45,14 +60,7 @@ func (s *Simulator) Serve(ctx context.Context, conn net.PacketConn) error {
 		case <-done:
 		}
 	}()
-	wait := false
-	if s.opts.Batch > 1 {
-		if restore, err := mmsg.Block(conn, blockWait); err == nil {
-			defer restore()
-			wait = true
-		}
-	}
-	c := &crew{wake: make(chan struct{}), quit: stop, wait: wait}
+	c := &crew{wake: make(chan struct{}), quit: stop}
 	c.active.Store(int32(s.opts.Workers))
 	errc := make(chan error, s.opts.Workers)
 	for range s.opts.Workers {
@@ -79,18 +87,7 @@ type crew struct {
 	active atomic.Int32  // workers not idle
 	wake   chan struct{} // an idle worker takes a send as its call to work
 	quit   <-chan struct{}
-	wait   bool // the socket blocks: workers read with RecvWait on threads of their own
 }
-
-// yieldEvery is how many batches a worker reading a blocking socket
-// reads between yielding the processor: a goroutine that never does looks
-// stuck to the runtime after 10 ms, which then takes its processor away
-// during each read and wakes its monitor every 20 µs.
-const yieldEvery = 32
-
-// blockWait is how long a blocking read waits before it returns to see
-// whether Serve is stopping.
-const blockWait = 20 * time.Millisecond
 
 // after is called by a worker after a batch of n requests of full: it
 // returns at once, or after idling until woken; stop is true when Serve is
@@ -125,7 +122,7 @@ func (c *crew) after(n, full int) (stop bool) {
 // are unavailable or Options.Batch is 1.
 func (s *Simulator) worker(ctx context.Context, conn net.PacketConn, c *crew) error {
 	if s.opts.Batch > 1 {
-		w, err := s.newBatchWorker(conn)
+		w, err := s.newBatchWorker(func(n, size int) (*mmsg.Batch, error) { return mmsg.New(conn, n, size) })
 		if err == nil {
 			return w.run(ctx, c)
 		}
@@ -191,19 +188,20 @@ type batchWorker struct {
 	out *mmsg.Batch // answers, built in its buffers
 }
 
-// newBatchWorker allocates a worker's batches: mmsg.ErrUnsupported where
-// the system or conn has no batched calls.
-func (s *Simulator) newBatchWorker(conn net.PacketConn) (*batchWorker, error) {
+// newBatchWorker allocates a worker's batches with batch (mmsg.New on a
+// socket, or a Group's Batch): mmsg.ErrUnsupported where the system or
+// the socket has no batched calls.
+func (s *Simulator) newBatchWorker(batch func(n, size int) (*mmsg.Batch, error)) (*batchWorker, error) {
 	// A slot holds the largest UDP payload, so no request is cut: 4 MiB
 	// of address space for 64 slots, of which a datagram of a few dozen
 	// bytes makes the kernel write one page.
-	in, err := mmsg.New(conn, s.opts.Batch, 65536)
+	in, err := batch(s.opts.Batch, 65536)
 	if err != nil {
 		return nil, err
 	}
 	// Room for HandlePacket's headers and overshoot past the limit, so
 	// that answers to ordinary requests do not allocate.
-	out, err := mmsg.New(conn, s.opts.Batch, s.opts.MaxMessageSize+2048)
+	out, err := batch(s.opts.Batch, s.opts.MaxMessageSize+2048)
 	if err != nil {
 		return nil, err
 	}
@@ -213,15 +211,8 @@ func (s *Simulator) newBatchWorker(conn net.PacketConn) (*batchWorker, error) {
 // run serves until the socket fails or ctx ends, as plainWorker, taking
 // turns with the other workers of c.
 func (w *batchWorker) run(ctx context.Context, c *crew) error {
-	recv := w.in.Recv
-	if c.wait {
-		recv = w.in.RecvWait
-	}
-	for batches := 0; ; batches++ {
-		if c.wait && batches%yieldEvery == 0 {
-			runtime.Gosched()
-		}
-		n, err := w.step(recv)
+	for {
+		n, err := w.step(w.in.Recv)
 		if err != nil {
 			if stop, ret := readFailed(ctx, err); stop {
 				return ret
@@ -233,9 +224,10 @@ func (w *batchWorker) run(ctx context.Context, c *crew) error {
 	}
 }
 
-// step reads one batch of requests, n of them, and sends their answers in
-// one batch. A datagram the kernel refuses to send is dropped, as
-// plainWorker drops it; the error is the read's.
+// step reads one batch of requests, n of them, with recv (the batch's
+// Recv or RecvWait) and sends their answers in one batch. A datagram the
+// kernel refuses to send is dropped, as plainWorker drops it; the error
+// is the read's.
 func (w *batchWorker) step(recv func() (int, error)) (n int, err error) {
 	if n, err = recv(); err != nil {
 		return 0, err

@@ -14,6 +14,7 @@ import (
 	"github.com/gosnmp/gosnmp"
 	"golang.org/x/sys/unix"
 
+	"github.com/ngic/ngic/controller/simulator/internal/mmsg"
 	"github.com/ngic/ngic/controller/snmprec"
 )
 
@@ -143,9 +144,11 @@ func TestBatchedAnswersAsPlain(t *testing.T) {
 		name  string
 		s     *Simulator
 		burst int
-	}{{"plain", plain, 40}, {"batched", batched, 40}, {"batched, one at a time", batched, 1}} {
+		wrap  func(net.PacketConn) net.PacketConn
+	}{{"plain", plain, 40, nil}, {"batched", batched, 40, nil}, {"batched, one at a time", batched, 1, nil},
+		{"batched on the socket itself", batched, 40, shareAddress}} {
 		t.Run(c.name, func(t *testing.T) {
-			got := exchange(t, serveOn(t, c.s, "udp4", nil), reqs, count, c.burst)
+			got := exchange(t, serveOn(t, c.s, "udp4", c.wrap), reqs, count, c.burst)
 			for i := range want {
 				if !bytes.Equal(got[i], want[i]) {
 					t.Fatalf("answer %d of %d differs:\n got % x\nwant % x", i, len(want), got[i], want[i])
@@ -158,8 +161,24 @@ func TestBatchedAnswersAsPlain(t *testing.T) {
 // packetConn hides a socket's type, so that Serve cannot batch.
 type packetConn struct{ net.PacketConn }
 
-// TestServePaths: a batching simulator answers over IPv4 and IPv6, and
-// over a net.PacketConn that is not a *net.UDPConn (one datagram at a time).
+// shareAddress sets SO_REUSEPORT on a *net.UDPConn, as a socket sharing
+// its address with others has it: Serve cannot take such a socket over
+// and reads it itself, through the Go runtime's poller.
+func shareAddress(c net.PacketConn) net.PacketConn {
+	rc, err := c.(*net.UDPConn).SyscallConn()
+	var serr error
+	if err == nil {
+		err = rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1) })
+	}
+	if err = errors.Join(err, serr); err != nil {
+		panic(err) // a test's own socket
+	}
+	return c
+}
+
+// TestServePaths: a batching simulator answers over IPv4 and IPv6, over a
+// net.PacketConn that is not a *net.UDPConn (one datagram at a time), and
+// over a socket it cannot take over (reading it itself).
 func TestServePaths(t *testing.T) {
 	for _, c := range []struct {
 		name    string
@@ -169,6 +188,7 @@ func TestServePaths(t *testing.T) {
 		{"IPv4", "udp4", nil},
 		{"IPv6", "udp6", nil},
 		{"any PacketConn", "udp4", func(c net.PacketConn) net.PacketConn { return packetConn{c} }},
+		{"socket shared", "udp4", shareAddress},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, _ := loadAll(t)
@@ -192,17 +212,37 @@ func TestServePaths(t *testing.T) {
 
 // TestBatchAllocs: once its batches exist, a worker reads a burst of
 // GETBULKs in one system call, answers them and writes the answers without
-// allocating.
+// allocating, whether it reads a socket through the runtime's poller or a
+// socket of a group that took the address over.
 func TestBatchAllocs(t *testing.T) {
+	for _, group := range []bool{false, true} {
+		t.Run(fmt.Sprintf("group=%v", group), func(t *testing.T) { testBatchAllocs(t, group) })
+	}
+}
+
+func testBatchAllocs(t *testing.T, group bool) {
 	s, _ := loadAll(t)
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	w, err := s.newBatchWorker(conn)
+	batch := func(n, size int) (*mmsg.Batch, error) { return mmsg.New(conn, n, size) }
+	if group {
+		g, err := mmsg.Take(conn, 1, readBuffer, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		batch = func(n, size int) (*mmsg.Batch, error) { return g.Batch(0, n, size) }
+	}
+	w, err := s.newBatchWorker(batch)
 	if err != nil {
 		t.Fatal(err)
+	}
+	recv := w.in.Recv
+	if group {
+		recv = w.in.RecvWait
 	}
 	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
@@ -220,7 +260,7 @@ func TestBatchAllocs(t *testing.T) {
 			}
 		}
 		// Loopback queues a datagram as it is sent: one read takes all.
-		if n, err := w.step(w.in.Recv); err != nil || n != burst {
+		if n, err := w.step(recv); err != nil || n != burst {
 			t.Fatalf("one batch read %d requests of %d (%v)", n, burst, err)
 		}
 		for range burst {
@@ -236,63 +276,71 @@ func TestBatchAllocs(t *testing.T) {
 	}
 }
 
-// TestServeStopsIdleWorkers: with more workers than work, idle batch
-// workers are woken by bursts and still stop with Serve, whether ctx ends
-// or the socket is closed.
-func TestServeStopsIdleWorkers(t *testing.T) {
-	for _, byClose := range []bool{false, true} {
-		t.Run(fmt.Sprintf("close=%v", byClose), func(t *testing.T) {
-			s, _ := loadAll(t)
-			s.opts.Workers, s.opts.Batch = 4, 8 // bursts of 64 fill batches
-			conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			done := make(chan error, 1)
-			go func() { done <- s.Serve(ctx, conn) }()
-			req := bulkIfTable(t, "huawei_ma5603t")
-			reqs := make([][]byte, 600)
-			count := make([]int, len(reqs)+1)
-			for i := range reqs {
-				reqs[i], count[i+1] = req, i+1
-			}
-			exchange(t, conn.LocalAddr().(*net.UDPAddr).AddrPort(), reqs, count, 64)
-			if byClose {
-				conn.Close()
-			} else {
-				cancel()
-			}
-			select {
-			case err := <-done:
-				if (err != nil) != byClose {
-					t.Errorf("Serve returned %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatal("Serve did not return")
-			}
-			if !byClose && !nonBlocking(t, conn) {
-				t.Error("Serve left its socket blocking")
-			}
-		})
+// TestServeStops: Serve stops whether ctx ends or the socket is closed,
+// with more workers than work, reading a group of sockets that took the
+// socket's address over (which it gives back: the socket then gets
+// datagrams again) or, for a socket it cannot take over, the socket
+// itself, whose idle workers are woken by bursts.
+func TestServeStops(t *testing.T) {
+	for _, group := range []bool{true, false} {
+		for _, byClose := range []bool{false, true} {
+			t.Run(fmt.Sprintf("group=%v/close=%v", group, byClose), func(t *testing.T) { testServeStops(t, group, byClose) })
+		}
 	}
 }
 
-// nonBlocking reports whether conn's socket is in non-blocking mode, as
-// the Go runtime keeps it.
-func nonBlocking(t *testing.T, conn *net.UDPConn) bool {
-	t.Helper()
-	flags, ferr := -1, error(nil)
-	rc, err := conn.SyscallConn()
-	if err == nil {
-		err = rc.Control(func(fd uintptr) { flags, ferr = unix.FcntlInt(fd, unix.F_GETFL, 0) })
+func testServeStops(t *testing.T, group, byClose bool) {
+	s, _ := loadAll(t)
+	s.opts.Workers, s.opts.Batch = 4, 8 // bursts of 64 fill batches
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err = errors.Join(err, ferr); err != nil {
-		t.Fatalf("socket flags: %v", err)
+	defer conn.Close()
+	if !group {
+		shareAddress(conn)
 	}
-	return flags&unix.O_NONBLOCK != 0
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, conn) }()
+	req := bulkIfTable(t, "huawei_ma5603t")
+	reqs := make([][]byte, 600)
+	count := make([]int, len(reqs)+1)
+	for i := range reqs {
+		reqs[i], count[i+1] = req, i+1
+	}
+	to := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	exchange(t, to, reqs, count, 64)
+	if byClose {
+		conn.Close()
+	} else {
+		cancel()
+	}
+	select {
+	case err := <-done:
+		if (err != nil) != byClose || (byClose && !errors.Is(err, net.ErrClosed)) {
+			t.Errorf("Serve returned %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Serve did not return")
+	}
+	if byClose {
+		return
+	}
+	c, err := net.DialUDP("udp4", nil, net.UDPAddrFromAddrPort(to))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write(req); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1500)
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if n, err := conn.Read(buf); err != nil || !bytes.Equal(buf[:n], req) {
+		t.Errorf("after Serve the socket read % x (%v), want the request", buf[:n], err)
+	}
 }
 
 // TestBatchOption: Batch defaults to DefaultOptions.Batch and must be

@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"syscall"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -29,7 +28,8 @@ type mmsghdr struct {
 // ReplyTo. A Batch is not safe for concurrent use; several Batches may
 // share one socket.
 type Batch struct {
-	rc    syscall.RawConn
+	rc    syscall.RawConn // the socket, or nil for fd
+	fd    int             // a blocking socket of a Group, outside the runtime's poller
 	hdrs  []mmsghdr
 	iovs  []unix.Iovec
 	names []unix.RawSockaddrInet6 // the largest address of a UDP socket
@@ -55,14 +55,19 @@ func New(conn net.PacketConn, n, size int) (*Batch, error) {
 	if !ok {
 		return nil, ErrUnsupported
 	}
-	if n < 1 || n > MaxBatch || size < 0 {
-		return nil, fmt.Errorf("mmsg: batch of %d slots of %d bytes (want 1..%d slots)", n, size, MaxBatch)
-	}
 	rc, err := udp.SyscallConn()
 	if err != nil {
 		return nil, fmt.Errorf("mmsg: %w", err)
 	}
-	b := &Batch{rc: rc, hdrs: make([]mmsghdr, n), iovs: make([]unix.Iovec, n),
+	return makeBatch(rc, -1, n, size)
+}
+
+// makeBatch allocates a Batch on rc, or on fd when rc is nil.
+func makeBatch(rc syscall.RawConn, fd, n, size int) (*Batch, error) {
+	if n < 1 || n > MaxBatch || size < 0 {
+		return nil, fmt.Errorf("mmsg: batch of %d slots of %d bytes (want 1..%d slots)", n, size, MaxBatch)
+	}
+	b := &Batch{rc: rc, fd: fd, hdrs: make([]mmsghdr, n), iovs: make([]unix.Iovec, n),
 		names: make([]unix.RawSockaddrInet6, n), msgs: make([][]byte, n), bufs: make([]byte, n*size), size: size, dirty: n}
 	for i := range b.hdrs {
 		h := &b.hdrs[i].hdr
@@ -149,14 +154,19 @@ func (b *Batch) ReplyTo(i int, from *Batch, j int) {
 // how many slots it filled; read them with Message and Addr. A datagram
 // larger than the slot's buffer is cut to it. The error is the socket's
 // (closed, deadline passed: a *net.OpError) or the system call's.
-func (b *Batch) Recv() (int, error) { return b.recvWith(b.recvF) }
+func (b *Batch) Recv() (int, error) {
+	if b.rc == nil {
+		return b.recvWith(b.waitF) // a blocking socket: recvmmsg would wait for all slots
+	}
+	return b.recvWith(b.recvF)
+}
 
 // RecvWait reads as Recv does, but waits for the first datagram in the
 // system call itself (recvmmsg with MSG_WAITFORONE) instead of in the Go
-// runtime's network poller: for a socket that Block made blocking, read
-// by a goroutine that has its thread to itself. It returns 0 and no error
-// when the socket's receive timeout passed with nothing to read (and at
-// once, like Recv finding nothing, on a socket left non-blocking).
+// runtime's network poller: for a Batch on a socket of a Group, which
+// blocks. It returns 0 and no error when the socket's receive timeout
+// passed with nothing to read, and at once when nothing is queued on a
+// non-blocking socket (a *net.UDPConn): a read that never waits.
 func (b *Batch) RecvWait() (int, error) { return b.recvWith(b.waitF) }
 
 // recvWith prepares the slots for a read and makes it with f.
@@ -174,7 +184,9 @@ func (b *Batch) recvWith(f func(uintptr) bool) (int, error) {
 	}
 	b.off, b.want, b.got, b.errno = 0, len(b.hdrs), 0, 0
 	b.dirty = len(b.hdrs) // until the read says how many it filled
-	if err := b.rc.Read(f); err != nil {
+	if b.rc == nil {
+		f(uintptr(b.fd))
+	} else if err := b.rc.Read(f); err != nil {
 		return 0, err
 	}
 	if b.errno != 0 {
@@ -205,7 +217,9 @@ func (b *Batch) Send(n int) (int, error) {
 	var first error
 	for off := 0; off < n; {
 		b.off, b.want, b.got, b.errno = off, n-off, 0, 0
-		if err := b.rc.Write(b.sendF); err != nil {
+		if b.rc == nil {
+			b.sendF(uintptr(b.fd))
+		} else if err := b.rc.Write(b.sendF); err != nil {
 			return sent, err
 		}
 		if b.errno != 0 || b.got == 0 {
@@ -275,53 +289,4 @@ func GrowReadBuffer(conn net.PacketConn, n int) error {
 		return fmt.Errorf("mmsg: receive buffer: %w", err)
 	}
 	return nil
-}
-
-// Block makes conn's socket, a *net.UDPConn, blocking, with a receive
-// timeout of wait (at least a microsecond), for RecvWait; restore puts
-// back the mode and timeout it had. Recv and Send still work on a blocking
-// socket, waiting in the system call. The Go runtime does not know of the
-// change: a read deadline set on conn no longer interrupts a read in
-// progress (the receive timeout ends it), and Close waits for reads in
-// progress to end.
-func Block(conn net.PacketConn, wait time.Duration) (restore func(), err error) {
-	udp, ok := conn.(*net.UDPConn)
-	if !ok {
-		return nil, ErrUnsupported
-	}
-	rc, err := udp.SyscallConn()
-	if err != nil {
-		return nil, fmt.Errorf("mmsg: %w", err)
-	}
-	var flags int
-	var old *unix.Timeval
-	var serr error
-	set := func(fd uintptr) {
-		if flags, serr = unix.FcntlInt(fd, unix.F_GETFL, 0); serr != nil {
-			return
-		}
-		if old, serr = unix.GetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_RCVTIMEO); serr != nil {
-			return
-		}
-		tv := unix.NsecToTimeval(max(wait, time.Microsecond).Nanoseconds())
-		if serr = unix.SetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); serr != nil {
-			return
-		}
-		if _, serr = unix.FcntlInt(fd, unix.F_SETFL, flags&^unix.O_NONBLOCK); serr != nil {
-			_ = unix.SetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_RCVTIMEO, old)
-		}
-	}
-	if err := rc.Control(set); err != nil {
-		return nil, fmt.Errorf("mmsg: %w", err)
-	}
-	if serr != nil {
-		return nil, fmt.Errorf("mmsg: blocking mode: %w", serr)
-	}
-	restore = func() {
-		_ = rc.Control(func(fd uintptr) {
-			_, _ = unix.FcntlInt(fd, unix.F_SETFL, flags)
-			_ = unix.SetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_RCVTIMEO, old)
-		})
-	}
-	return restore, nil
 }

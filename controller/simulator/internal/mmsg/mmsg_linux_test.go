@@ -187,69 +187,6 @@ func TestGrowReadBuffer(t *testing.T) {
 	}
 }
 
-// TestRecvWait reads from a socket Block made blocking: what is queued in
-// one call, nothing (and no error) when the receive timeout passes, and
-// without allocating; restore makes the socket non-blocking again, with
-// no receive timeout.
-func TestRecvWait(t *testing.T) {
-	a, b := pair(t, "udp4")
-	restore, err := Block(b, 20*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, out := newBatch(t, b, 8, 64), newBatch(t, a, 3, 64)
-	if n, err := in.RecvWait(); n != 0 || err != nil {
-		t.Fatalf("RecvWait on an empty socket: %d, %v; want the timeout's 0, nil", n, err)
-	}
-	for i := range 3 {
-		out.SetMessage(i, []byte{byte(i), 7})
-		out.SetAddr(i, addrOf(b))
-	}
-	round := func() {
-		if n, err := out.Send(3); n != 3 || err != nil {
-			t.Fatalf("Send: %d, %v", n, err)
-		}
-		n, err := in.RecvWait()
-		if n != 3 || err != nil {
-			t.Fatalf("RecvWait: %d, %v; want the 3 queued", n, err)
-		}
-		for i := range n {
-			if m := in.Message(i); len(m) != 2 || m[0] != byte(i) || in.Addr(i) != addrOf(a) {
-				t.Fatalf("message %d: % x from %v", i, m, in.Addr(i))
-			}
-		}
-	}
-	round()
-	if allocs := testing.AllocsPerRun(20, round); allocs != 0 {
-		t.Errorf("%.1f allocations per batch waited for", allocs)
-	}
-	restore()
-	rc, err := b.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var flags int
-	var tv *unix.Timeval
-	var ferr, terr error
-	if err := rc.Control(func(fd uintptr) {
-		flags, ferr = unix.FcntlInt(fd, unix.F_GETFL, 0)
-		tv, terr = unix.GetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_RCVTIMEO)
-	}); err != nil || ferr != nil || terr != nil {
-		t.Fatal(err, ferr, terr)
-	}
-	if flags&unix.O_NONBLOCK == 0 || tv.Sec != 0 || tv.Usec != 0 {
-		t.Errorf("after restore: flags %#x, receive timeout %v", flags, tv)
-	}
-	_ = b.SetReadDeadline(time.Now().Add(-time.Second))
-	var ne net.Error
-	if _, err := in.Recv(); !errors.As(err, &ne) || !ne.Timeout() {
-		t.Errorf("Recv past the deadline after restore: %v", err)
-	}
-	if _, err := Block(fakeConn{}, time.Second); !errors.Is(err, ErrUnsupported) {
-		t.Errorf("Block on a PacketConn that is no UDP socket: %v", err)
-	}
-}
-
 // TestRecvWaitAfterFewer: slots a read left untouched keep serving the
 // next read after one that filled fewer of them.
 func TestRecvWaitAfterFewer(t *testing.T) {

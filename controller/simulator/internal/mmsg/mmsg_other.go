@@ -41,10 +41,26 @@ func (b *Batch) Recv() (int, error) { return 0, ErrUnsupported }
 // RecvWait returns ErrUnsupported.
 func (b *Batch) RecvWait() (int, error) { return 0, ErrUnsupported }
 
-// Block returns ErrUnsupported.
-func Block(conn net.PacketConn, wait time.Duration) (restore func(), err error) {
+// Group is a set of sockets sharing an address; on this system it cannot
+// be made.
+type Group struct{}
+
+// Take returns ErrUnsupported.
+func Take(conn net.PacketConn, n, rcvbuf int, wait time.Duration) (*Group, error) {
 	return nil, ErrUnsupported
 }
+
+// Len is always 0.
+func (g *Group) Len() int { return 0 }
+
+// Batch returns ErrUnsupported.
+func (g *Group) Batch(i, n, size int) (*Batch, error) { return nil, ErrUnsupported }
+
+// Close does nothing.
+func (g *Group) Close() error { return nil }
+
+// Alive returns ErrUnsupported.
+func (g *Group) Alive() error { return ErrUnsupported }
 
 // Send returns ErrUnsupported.
 func (b *Batch) Send(n int) (int, error) { return 0, ErrUnsupported }

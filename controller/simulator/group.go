@@ -1,0 +1,97 @@
+package simulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/ngic/ngic/controller/simulator/internal/mmsg"
+)
+
+// blockWait is how long a worker's read waits in the kernel before it
+// returns to see whether Serve is stopping.
+const blockWait = 20 * time.Millisecond
+
+// yieldEvery is how many batches a worker reads between yielding its
+// processor, looking whether conn was closed and answering what conn
+// still holds. A goroutine that never yields looks stuck to the runtime
+// after 10 ms, which then takes its processor away during each read and
+// wakes its monitor thread every 20 µs.
+const yieldEvery = 32
+
+// serveGroup is Serve on g's sockets, one worker each, until ctx ends or
+// conn is closed; it closes g.
+func (s *Simulator) serveGroup(ctx context.Context, conn net.PacketConn, g *mmsg.Group) error {
+	var stop atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			stop.Store(true)
+		case <-done:
+		}
+	}()
+	errc := make(chan error, g.Len())
+	started := 0
+	var first error
+	for i := range g.Len() {
+		w, err := s.newBatchWorker(func(n, size int) (*mmsg.Batch, error) { return g.Batch(i, n, size) })
+		var drain *batchWorker
+		if err == nil && i == 0 {
+			// Requests conn held before the group took over.
+			drain, err = s.newBatchWorker(func(n, size int) (*mmsg.Batch, error) { return mmsg.New(conn, n, size) })
+		}
+		if err != nil {
+			first = err
+			stop.Store(true)
+			break
+		}
+		started++
+		go func() { errc <- w.serveGroup(&stop, g, drain) }()
+	}
+	for range started {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			stop.Store(true)
+		}
+	}
+	close(done)
+	if err := g.Close(); err != nil && first == nil {
+		first = err
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return first
+}
+
+// serveGroup serves one socket of g until stop or an error, answering
+// what drain's socket holds too if drain is not nil.
+func (w *batchWorker) serveGroup(stop *atomic.Bool, g *mmsg.Group, drain *batchWorker) error {
+	for batches := 0; ; batches++ {
+		if batches%yieldEvery == 0 {
+			runtime.Gosched()
+			if err := g.Alive(); err != nil {
+				return fmt.Errorf("simulator: read: %w", err)
+			}
+			if drain != nil {
+				_, _ = drain.step(drain.in.RecvWait) // does not wait on conn
+			}
+		}
+		if stop.Load() {
+			return nil
+		}
+		n, err := w.step(w.in.RecvWait)
+		switch {
+		case errors.Is(err, syscall.EBADF), errors.Is(err, syscall.ENOTSOCK), errors.Is(err, syscall.EFAULT):
+			return fmt.Errorf("simulator: read: %w", err)
+		case n == 0:
+			batches = yieldEvery - 1 // idle: look at conn now
+		}
+	}
+}
