@@ -242,7 +242,7 @@ func (g *Gateway) newPublisher() (*publish.Publisher, error) {
 	}
 	will, _ := telemetry.EncodeStatus(&telemetry.Status{V: telemetry.SchemaVersion, Gateway: g.cfg.Gateway, State: telemetry.StateOffline})
 	topic := telemetry.StatusTopic(g.cfg.Gateway)
-	return publish.New(g.spool, publish.Opts{
+	return publish.New(ackStore{g.spool}, publish.Opts{
 		Broker: broker, ClientID: m.ClientID, Username: m.Username, Password: password, TLS: tlsConf,
 		KeepAlive: m.KeepAlive, Window: m.Window, MinBackoff: m.MinBackoff, MaxBackoff: m.MaxBackoff,
 		Will:          &publish.Message{Topic: topic, Payload: will},
@@ -272,6 +272,17 @@ func (g *Gateway) newPublisher() (*publish.Publisher, error) {
 			}
 		},
 	})
+}
+
+// ackStore is the spool as the publisher's store: a record the broker
+// acknowledged is deleted by the spool's next write, with the events it
+// appends (spool.Acknowledge), rather than by a commit and fsync of its own.
+type ackStore struct{ *spool.Spool }
+
+// Delete acknowledges seqs; it cannot fail.
+func (a ackStore) Delete(seqs ...uint64) error {
+	a.Acknowledge(seqs...)
+	return nil
 }
 
 // subscriptions are the gateway's command topics it has a handler for.

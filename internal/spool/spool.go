@@ -146,6 +146,15 @@ type Stats struct {
 	Unreported uint64
 	// JournalError is the last failure to write the journal ("" if none).
 	JournalError string
+	// Commits counts the write transactions committed (each with its
+	// fsyncs unless NoSync) since Open.
+	Commits uint64
+	// Acknowledged is the number of records acknowledged (Acknowledge)
+	// and not yet deleted; they are still counted in Records and Bytes.
+	Acknowledged int
+	// AckError is the last failure to delete acknowledged records ("" if
+	// none, or once a later attempt succeeded).
+	AckError string
 }
 
 var (
@@ -221,6 +230,7 @@ type Spool struct {
 	jgen       uint64 // last journal generation written or read
 	jf         *os.File
 	journalErr error
+	commits    uint64 // write transactions committed since Open
 
 	smu    sync.Mutex // guards stats and closed
 	stats  Stats
@@ -230,6 +240,8 @@ type Spool struct {
 	// that drops records: a record Next hands out is never dropped.
 	nmu  sync.Mutex
 	sent uint64 // highest seq Next returned; guarded by nmu
+
+	acks acks // acknowledged records waiting for a transaction (ack.go)
 }
 
 // Open opens the spool file at path, creating it when it does not exist
@@ -650,6 +662,8 @@ func (s *Spool) Next(after uint64, max int) (recs []Record, err error) {
 	}()
 	s.nmu.Lock()
 	defer s.nmu.Unlock()
+	skip := s.acks.lookup(after)
+	defer skip.done()
 	err = s.db.View(func(tx *bolt.Tx) error {
 		rb := tx.Bucket(bucketRecords)
 		if rb == nil {
@@ -664,6 +678,9 @@ func (s *Spool) Next(after uint64, max int) (recs []Record, err error) {
 		for k, v := c.Seek(putSeqKey(&kb, after+1)); k != nil && len(recs) < max; k, v = c.Next() {
 			if len(k) != 8 {
 				return fmt.Errorf("%w: record key %x is not 8 bytes", ErrCorrupt, k)
+			}
+			if skip.has(binary.BigEndian.Uint64(k)) {
+				continue // acknowledged: never again
 			}
 			if recs == nil {
 				recs = make([]Record, 0, min(max, 1024))
@@ -766,6 +783,7 @@ func (s *Spool) update(op string, fn func(tx *bolt.Tx, rb *bolt.Bucket, st *stat
 		return fmt.Errorf("spool: %s %s: %w", op, s.path, fullErr(err))
 	}
 	s.st = st
+	s.commits++
 	return nil
 }
 
@@ -781,6 +799,7 @@ func (s *Spool) publishStats() {
 		LastSeq:  s.hw,
 		Held:     len(s.held),
 		Lost:     st.lostTotal,
+		Commits:  s.commits,
 	}
 	out.Lost[ReasonDropOldest] = st.dropped
 	for r := range out.Lost {
@@ -906,6 +925,7 @@ func (s *Spool) heldLoss() loss {
 // to hw, which spends the journal. The caller holds wmu.
 func (s *Spool) commit(entries []heldEvent, merge bool) error {
 	maxRec, maxBytes := uint64(s.opts.MaxRecords), uint64(s.opts.MaxBytes)
+	acked := s.acks.snapshot() // deleted in this transaction, for no fsync of their own
 	if s.opts.Overflow == DropOldest {
 		s.nmu.Lock()
 		defer s.nmu.Unlock()
@@ -952,6 +972,9 @@ func (s *Spool) commit(entries []heldEvent, merge bool) error {
 					return err
 				}
 			}
+		}
+		if err := deleteRecords(rb, st, acked); err != nil {
+			return err
 		}
 		var drop0, drop1 []byte
 		c := rb.Cursor()
@@ -1004,6 +1027,9 @@ func (s *Spool) commit(entries []heldEvent, merge bool) error {
 		}
 		return nil
 	})
+	if err == nil {
+		s.acks.committed(len(acked), nil)
+	}
 	if err == nil && merge {
 		s.pending = ledger{}
 	}
@@ -1196,6 +1222,11 @@ func (s *Spool) Delete(seqs ...uint64) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	defer s.publishStats()
+	return s.deleteLocked(seqs)
+}
+
+// deleteLocked is Delete; the caller holds wmu.
+func (s *Spool) deleteLocked(seqs []uint64) error {
 	err := s.deleteTx(seqs)
 	if err == nil {
 		if !s.reserve && !s.isClosed() {
@@ -1263,35 +1294,46 @@ const deleteChunk = 32
 
 func (s *Spool) deleteTx(seqs []uint64) error {
 	return s.update("delete", func(_ *bolt.Tx, rb *bolt.Bucket, st *state) error {
-		// One cursor for the whole batch: its search stack is reused.
-		c := rb.Cursor()
-		var kb [8]byte
-		for _, seq := range seqs {
-			key := putSeqKey(&kb, seq)
-			k, v := c.Seek(key)
-			if k == nil || !bytes.Equal(k, key) {
-				continue
-			}
-			n := uint64(len(v))
-			if err := c.Delete(); err != nil {
-				return err
-			}
-			st.records--
-			st.bytes -= n
-			st.deleted++
-			if i := slices.Index(st.reports, seq); i >= 0 {
-				st.reports = slices.Delete(st.reports, i, i+1)
-			}
-		}
-		return nil
+		return deleteRecords(rb, st, seqs)
 	})
+}
+
+// deleteRecords deletes the records of seqs that are stored, in the
+// transaction of rb, and counts them in st.
+func deleteRecords(rb *bolt.Bucket, st *state, seqs []uint64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	// One cursor for the whole batch: its search stack is reused.
+	c := rb.Cursor()
+	var kb [8]byte
+	for _, seq := range seqs {
+		key := putSeqKey(&kb, seq)
+		k, v := c.Seek(key)
+		if k == nil || !bytes.Equal(k, key) {
+			continue
+		}
+		n := uint64(len(v))
+		if err := c.Delete(); err != nil {
+			return err
+		}
+		st.records--
+		st.bytes -= n
+		st.deleted++
+		if i := slices.Index(st.reports, seq); i >= 0 {
+			st.reports = slices.Delete(st.reports, i, i+1)
+		}
+	}
+	return nil
 }
 
 // Stats returns the current gauges and counters. It never waits for disk.
 func (s *Spool) Stats() Stats {
 	s.smu.Lock()
-	defer s.smu.Unlock()
-	return s.stats
+	st := s.stats
+	s.smu.Unlock()
+	st.Acknowledged, st.AckError = s.acks.stats()
+	return st
 }
 
 // Path returns the spool file's path.
@@ -1309,6 +1351,10 @@ func (s *Spool) Close() error {
 		return nil
 	}
 	var errs []error
+	s.acks.stop()
+	if err := s.commitAcks(); err != nil {
+		errs = append(errs, fmt.Errorf("spool: close %s: acknowledged records not deleted (they will be published again): %w", s.path, err))
+	}
 	if n := len(s.held); n > 0 {
 		s.pending[ReasonDiskFull].merge(s.heldLoss())
 		s.held = nil

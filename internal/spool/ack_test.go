@@ -1,0 +1,102 @@
+package spool
+
+import (
+	"testing"
+	"time"
+)
+
+// holdAckTimer keeps the spool from starting its own deletion of
+// acknowledged records, so that only a write transaction can delete them.
+func holdAckTimer(s *Spool) {
+	s.acks.mu.Lock()
+	s.acks.armed = true
+	s.acks.mu.Unlock()
+}
+
+// TestAcknowledgeRidesWithAppend: acknowledged records are never returned
+// by Next again, stay counted until deleted, and the next AppendEvents
+// deletes them in its own transaction.
+func TestAcknowledgeRidesWithAppend(t *testing.T) {
+	s, _ := openT(t, Options{})
+	seqs, err := s.Append(ev(1), ev(2), ev(3), ev(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	holdAckTimer(s)
+	s.Acknowledge(seqs[0], seqs[2], seqs[2], 999)
+	st := s.Stats()
+	if st.Acknowledged != 3 || st.Records != 4 || st.Deleted != 0 {
+		t.Fatalf("after Acknowledge: %+v", st)
+	}
+	recs, err := s.Next(0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].Seq != seqs[1] || recs[1].Seq != seqs[3] {
+		t.Fatalf("Next returned %+v, want only seqs %d and %d", recs, seqs[1], seqs[3])
+	}
+	if _, err := s.Append(ev(5)); err != nil {
+		t.Fatal(err)
+	}
+	st = s.Stats()
+	if st.Acknowledged != 0 || st.Records != 3 || st.Deleted != 2 || st.AckError != "" {
+		t.Fatalf("after the append: %+v, want 3 records, 2 deleted, none waiting", st)
+	}
+	if got := all(t, s); len(got) != 3 || got[0].Seq != seqs[1] || got[1].Seq != seqs[3] {
+		t.Fatalf("stored after the append: %+v", got)
+	}
+}
+
+// TestAcknowledgeWithoutAppends: with no append to ride with, the spool
+// deletes acknowledged records itself, about AckDelay later.
+func TestAcknowledgeWithoutAppends(t *testing.T) {
+	s, _ := openT(t, Options{})
+	seqs, err := s.Append(ev(1), ev(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Acknowledge(seqs...)
+	deadline := time.Now().Add(time.Minute)
+	for s.Stats().Deleted < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("acknowledged records not deleted within a minute: %+v", s.Stats())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := s.Stats(); st.Records != 0 || st.Acknowledged != 0 || st.AckError != "" {
+		t.Fatalf("after the spool's own deletion: %+v", st)
+	}
+	s.Acknowledge(seqs...) // already deleted: ignored
+	if _, err := s.Append(ev(3)); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Records != 1 || st.Deleted != 2 {
+		t.Fatalf("acknowledging deleted records again: %+v", st)
+	}
+}
+
+// TestAcknowledgeClose: Close deletes what waits, durably, and the spool
+// opened again does not have them.
+func TestAcknowledgeClose(t *testing.T) {
+	s, path := openT(t, Options{})
+	seqs, err := s.Append(ev(1), ev(2), ev(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	holdAckTimer(s)
+	s.Acknowledge(seqs[:2]...)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if got := all(t, s2); len(got) != 1 || got[0].Seq != seqs[2] {
+		t.Fatalf("after reopening: %+v, want only seq %d", got, seqs[2])
+	}
+	if st := s2.Stats(); st.Deleted != 2 {
+		t.Fatalf("after reopening: %+v, want 2 deleted", st)
+	}
+}
