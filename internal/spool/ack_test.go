@@ -92,11 +92,11 @@ func TestAcknowledgeClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s2.Close()
-	if got := all(t, s2); len(got) != 1 || got[0].Seq != seqs[2] {
-		t.Fatalf("after reopening: %+v, want only seq %d", got, seqs[2])
+	got, st := all(t, s2), s2.Stats()
+	if err := s2.Close(); err != nil {
+		t.Fatal(err)
 	}
-	if st := s2.Stats(); st.Deleted != 2 {
-		t.Fatalf("after reopening: %+v, want 2 deleted", st)
+	if len(got) != 1 || got[0].Seq != seqs[2] || st.Deleted != 2 {
+		t.Fatalf("after reopening: %+v (%+v), want only seq %d, 2 deleted", got, st, seqs[2])
 	}
 }
