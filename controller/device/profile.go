@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -602,20 +603,18 @@ func probeHolds(pr Probe, o *Objects) bool {
 // walkRoots returns the roots to walk for a profile: the base columns,
 // the profile's own and extra, without duplicates or those in skip.
 func walkRoots(p *Profile, skip map[string]bool, extra ...string) []string {
-	var roots []string
-	roots = append(roots, BaseColumns...)
+	var walk []string
 	if p != nil {
-		roots = append(roots, p.Walk...)
+		walk = p.Walk
 	}
-	roots = append(roots, extra...)
-	seen := map[string]bool{}
-	var out []string
-	for _, r := range roots {
-		if seen[r] || skip[r] {
-			continue
+	// A few dozen roots: a scan of those kept costs less than a map.
+	out := make([]string, 0, len(BaseColumns)+len(walk)+len(extra))
+	for _, list := range [][]string{BaseColumns, walk, extra} {
+		for _, r := range list {
+			if !skip[r] && !slices.Contains(out, r) {
+				out = append(out, r)
+			}
 		}
-		seen[r] = true
-		out = append(out, r)
 	}
 	return out
 }

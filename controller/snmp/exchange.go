@@ -49,6 +49,10 @@ type link struct {
 	// varbinds it kept.
 	plan    []byte
 	planned bool
+	// unwatch stops the context.AfterFunc that aborts the link's
+	// requests when a walk's context ends (see Session.watch), nil when
+	// each request sets up its own.
+	unwatch func() bool
 }
 
 // idleLinks holds released links.

@@ -253,6 +253,9 @@ func (s *Session) do(ctx context.Context, op string, r request) (*gosnmp.SnmpPac
 // once sends r with ctx wired into the socket: over the link (v1, v2c)
 // or through gosnmp (v3).
 func (s *Session) once(ctx context.Context, r request) (*gosnmp.SnmpPacket, error) {
+	if s.l != nil && s.l.unwatch != nil { // the walk watches ctx
+		return s.l.exchange(ctx, s.cfg, r)
+	}
 	conn := s.conn()
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
 	defer stop()
@@ -271,6 +274,29 @@ func (s *Session) once(ctx context.Context, r request) (*gosnmp.SnmpPacket, erro
 }
 
 // conn is the socket of a connected session, nil while idle.
+// watch has ctx's end abort the requests of a v1 or v2c session, which
+// keeps its socket while it holds its link, once for a whole walk rather
+// than once per request, and returns what stops watching. The session
+// connects here if it is not connected; a failure to connect is left
+// for the first request to report.
+func (s *Session) watch(ctx context.Context) (unwatch func()) {
+	if s.closed || s.cfg.Version == "3" || ctx.Done() == nil {
+		return func() {}
+	}
+	if s.l == nil {
+		if s.connect(false) != nil {
+			return func() {}
+		}
+	}
+	l := s.l
+	conn := l.conn
+	l.unwatch = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	return func() {
+		l.unwatch()
+		l.unwatch = nil
+	}
+}
+
 func (s *Session) conn() net.Conn {
 	switch {
 	case s.l != nil:
@@ -377,6 +403,7 @@ func (s *Session) Walk(ctx context.Context, roots []string) (map[string][]gosnmp
 	w := newWalker(s.cfg.Target, roots, lim)
 	w.reuseBufs()
 	defer w.recycle()
+	defer s.watch(ctx)()
 	if s.cfg.Version == "2c" {
 		w.prune()
 	}

@@ -2,6 +2,7 @@ package snmp
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -49,10 +50,12 @@ type walker struct {
 // session) through walkBufs: a poll's objects are copied into one array
 // per walk (result), so the buffers they were gathered in need not be new.
 type walkBuf struct {
-	kept  []gosnmp.SnmpPDU
-	owner []int32
-	cols  [][]byte
-	ber   []byte
+	kept   []gosnmp.SnmpPDU
+	owner  []int32
+	cols   [][]byte
+	ber    []byte
+	active []int
+	oids   []string
 }
 
 var walkBufs = sync.Pool{New: func() any { return new(walkBuf) }}
@@ -65,7 +68,7 @@ const maxPooledKept = 4096
 func (w *walker) reuseBufs() {
 	w.buf = walkBufs.Get().(*walkBuf)
 	w.kept, w.owner = w.buf.kept[:0], w.buf.owner[:0]
-	w.ber = w.buf.ber[:0]
+	w.ber, w.active, w.oids = w.buf.ber[:0], w.buf.active[:0], w.buf.oids[:0]
 }
 
 // recycle hands w's buffers, cleared, to the next walk.
@@ -77,8 +80,10 @@ func (w *walker) recycle() {
 	}
 	clear(w.kept)
 	clear(w.cols)
+	clear(w.oids)
 	b.kept, b.owner, b.cols, b.ber = w.kept[:0], w.owner[:0], w.cols[:0], w.ber[:0]
-	w.kept, w.owner, w.cols, w.ber = nil, nil, nil, nil
+	b.active, b.oids = w.active[:0], w.oids[:0]
+	w.kept, w.owner, w.cols, w.ber, w.active, w.oids = nil, nil, nil, nil, nil, nil
 	walkBufs.Put(b)
 }
 
@@ -138,12 +143,12 @@ func newWalker(target string, roots []string, lim walkLimits) *walker {
 	}
 	w := &walker{target: target, maxOIDs: lim.maxOIDs, batch: lim.maxOIDs, maxCalls: lim.maxCalls,
 		maxRows: lim.maxRows, maxBytes: lim.maxBytes, maxRep: lim.maxRep, rep: lim.maxRep}
-	seen := make(map[string]bool, len(roots))
-	for _, r := range roots {
-		if seen[r] {
+	w.roots = make([]walkRoot, 0, len(roots))
+	for k, r := range roots {
+		// A few dozen roots: a scan of those before costs less than a map.
+		if slices.Contains(roots[:k], r) {
 			continue
 		}
-		seen[r] = true
 		n := normOID(r)
 		w.roots = append(w.roots, walkRoot{key: r, root: n, cur: n})
 	}
