@@ -43,6 +43,8 @@ type figures struct {
 	// CPU ns and allocations per event of the pipeline's and of the bare
 	// publisher's process.
 	pipeCPU, pipeAllocs, bareCPU, bareAllocs []float64
+	// The pipeline's spool commits (each with its fsyncs) per 1,000 events.
+	pipeCommits []float64
 }
 
 // exporterModule and exporterAuth are the snmp_exporter module scraped
@@ -139,13 +141,14 @@ func (f *figures) round(o RunOpts, exp *Exporter, agent string) error {
 	if m, err = GoBench(o.GatewayTest, o.GatewayDir, pipe, strconv.Itoa(o.PipelineIters)+"x", benchBrokerEnv+"="+o.Broker); err != nil {
 		return err
 	}
-	var pv [3]float64
-	for i, unit := range []string{"events/s", "cpu-ns/event", "allocs/event"} {
+	var pv [4]float64
+	for i, unit := range []string{"events/s", "cpu-ns/event", "allocs/event", "commits/1000-events"} {
 		if pv[i], err = metric(m, pipe, unit); err != nil {
 			return err
 		}
 	}
 	f.pipeline, f.pipeCPU, f.pipeAllocs = append(f.pipeline, pv[0]), append(f.pipeCPU, pv[1]), append(f.pipeAllocs, pv[2])
+	f.pipeCommits = append(f.pipeCommits, pv[3])
 
 	res, err := BarePublish(o.Broker, o.Events, o.Window)
 	if err != nil {
@@ -184,6 +187,7 @@ func (f *figures) table(o RunOpts) string {
 		{Name: "bare paho publisher, its process's CPU", Unit: "CPU ns/event", Values: f.bareCPU},
 		{Name: "edge pipeline, its process's heap allocations", Unit: "allocs/event", Values: f.pipeAllocs},
 		{Name: "bare paho publisher, its process's heap allocations", Unit: "allocs/event", Values: f.bareAllocs},
+		{Name: "edge pipeline, spool commits (each with its fsyncs)", Unit: "per 1,000 events", Values: f.pipeCommits},
 	}
 	return Table(rows)
 }
