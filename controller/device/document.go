@@ -237,6 +237,10 @@ func buildInterfaces(o *Objects, odd *oddities) []Interface {
 	var rows, col, merged []ifaceRow
 	for _, c := range []string{ifIndex, ifDescr, ifType, ifMtu, ifSpeed, ifPhysAddress,
 		ifAdminStatus, ifOperStatus, ifInOctets, ifOutOctets} {
+		if col == nil { // the columns mostly have the same rows: room for them at once
+			n, _ := o.colSpan(c)
+			col, rows, merged = make([]ifaceRow, 0, n), make([]ifaceRow, 0, n), make([]ifaceRow, 0, n)
+		}
 		col = col[:0]
 		o.eachIndex(c, func(idx string) {
 			if n, err := strconv.Atoi(idx); err == nil && n >= 0 {
