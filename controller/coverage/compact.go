@@ -6,6 +6,7 @@ import (
 	"iter"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/ngic/ngic/controller/inventory"
 )
@@ -103,6 +104,15 @@ func (s *scratch) intern(ctx *trailCtx, str string) uint32 {
 	}
 	if s.strs == nil || len(s.strs.strs) == tableLimit {
 		s.strs, s.table = ctx.newTable()
+		s.recent = [len(s.recent)]recentStr{}
+	}
+	// Most strings of a trail are the same few (technologies, tiers,
+	// reasons) in the same memory: those are found by where they are
+	// before the table is asked.
+	data := unsafe.StringData(str)
+	rc := &s.recent[(uintptr(unsafe.Pointer(data))>>3^uintptr(len(str)))%uintptr(len(s.recent))]
+	if rc.data == data && rc.n == len(str) {
+		return s.table<<tableShift | rc.id
 	}
 	id, ok := s.strs.ids[str]
 	if !ok {
@@ -110,7 +120,17 @@ func (s *scratch) intern(ctx *trailCtx, str string) uint32 {
 		s.strs.strs = append(s.strs.strs, str)
 		s.strs.ids[str] = id
 	}
+	*rc = recentStr{data: data, n: len(str), id: id}
 	return s.table<<tableShift | id
+}
+
+// recentStr is a string a worker interned lately: where its bytes are,
+// its length and its index in the worker's table. The pointer keeps the
+// bytes from being freed and their memory given to another string.
+type recentStr struct {
+	data *byte
+	n    int
+	id   uint32
 }
 
 // devTrail is what a measured entry says of its device.

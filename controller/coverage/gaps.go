@@ -190,10 +190,12 @@ func (g *grid) cellOf(lat, lon float64) int {
 
 // nearest returns the site nearest to (lat, lon) and its distance in km,
 // or -1. It visits rings of cells around the point's cell until no
-// unvisited cell can hold a nearer site: a site r+1 rings away is at
-// least r cells away in latitude or in longitude, so at least
-// 2R·cos(φmax)·sin(r·cell/2) km away (the chord between two points whose
-// longitudes differ by Δλ is at least 2·√(cos φ1·cos φ2)·sin(Δλ/2)).
+// unvisited cell can hold a nearer site: a site outside the square of
+// cells visited differs from the point by at least Δφ in latitude (the
+// point's distance to the square's edge above or below) or Δλ in
+// longitude (to its edge left or right), so its chord is at least
+// 2·sin(Δφ/2) or 2·cos(φmax)·sin(Δλ/2) (the chord between two points
+// whose longitudes differ by Δλ is at least 2·√(cos φ1·cos φ2)·sin(Δλ/2)).
 func (g *grid) nearest(lat, lon float64) (int32, float64) {
 	return g.nearestTo(unitVector(lat, lon), lat, lon)
 }
@@ -241,10 +243,7 @@ func (g *grid) nearestTo(q [3]float64, lat, lon float64) (int32, float64) {
 			}
 		}
 		if best >= 0 {
-			// The chord to any site beyond this ring is at least
-			// 2·cos(φmax)·sin(r·cell/2).
-			step := math.Min(float64(ring)*g.cell*math.Pi/180, math.Pi)
-			if lb := 2 * cosMin * math.Sin(step/2); lb*lb >= bestChord {
+			if lb := g.beyond(lat, lon, r0, c0, ring, cosMin); lb*lb >= bestChord {
 				break
 			}
 		}
@@ -253,6 +252,21 @@ func (g *grid) nearestTo(q [3]float64, lat, lon float64) (int32, float64) {
 		return -1, 0
 	}
 	return best, Distance(lat, lon, g.sites[best].Lat, g.sites[best].Lon)
+}
+
+// edgeSlack is what beyond takes off the point's distance to the edges of
+// the square (degrees), for the rounding that may put a site on a cell's
+// edge into the cell beside.
+const edgeSlack = 1e-9
+
+// beyond returns a lower bound of the chord from (lat, lon), in cell (r0,
+// c0), to any site outside the square of rings 0 to ring around it.
+func (g *grid) beyond(lat, lon float64, r0, c0, ring int, cosMin float64) float64 {
+	const rad = math.Pi / 180
+	dLat := min(lat-(g.lat0+float64(r0-ring)*g.cell), g.lat0+float64(r0+ring+1)*g.cell-lat) - edgeSlack
+	dLon := min(lon-(g.lon0+float64(c0-ring)*g.cell), g.lon0+float64(c0+ring+1)*g.cell-lon) - edgeSlack
+	lb := 2 * math.Sin(min(max(dLat, 0)*rad, math.Pi)/2)
+	return min(lb, 2*cosMin*math.Sin(min(max(dLon, 0)*rad, math.Pi)/2))
 }
 
 // unitVector returns the point (lat, lon) in degrees on the unit sphere.

@@ -46,6 +46,29 @@ func TestNearestMatchesBruteForce(t *testing.T) {
 			}
 		}
 	}
+	// Sites and queries on a lattice: many on the cells' edges, and ties.
+	var sites []inventory.Site
+	var pts []int32
+	for lat := 20.0; lat <= 35; lat += 0.5 {
+		for lon := 100.0; lon <= 115; lon += 0.5 {
+			if rng.IntN(4) == 0 {
+				sites = append(sites, inventory.Site{Lat: lat, Lon: lon})
+				pts = append(pts, int32(len(pts)))
+			}
+		}
+	}
+	g := newGrid(sites, pts)
+	for lat := 18.0; lat <= 37; lat += 0.25 {
+		for lon := 98.0; lon <= 117; lon += 0.25 {
+			bestKm := math.Inf(1)
+			for i := range sites {
+				bestKm = min(bestKm, Distance(lat, lon, sites[i].Lat, sites[i].Lon))
+			}
+			if _, km := g.nearest(lat, lon); math.Abs(km-bestKm) > 1e-9 {
+				t.Fatalf("lattice, query %.2f,%.2f: %.9f km, want %.9f", lat, lon, km, bestKm)
+			}
+		}
+	}
 	if s, _ := newGrid(nil, nil).nearest(30, 120); s != -1 {
 		t.Errorf("empty grid: %d", s)
 	}

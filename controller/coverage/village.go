@@ -46,6 +46,8 @@ type scratch struct {
 	used      int
 	strs      *strTable
 	table     uint32
+	// recent are strings interned lately in the table (intern).
+	recent [64]recentStr
 }
 
 // cand is a candidate class for a service of a village.
