@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,8 +20,8 @@ const readBuffer = 1 << 20
 
 // Serve answers requests arriving on conn until ctx ends (it then returns
 // nil) or conn fails (it returns the error). It runs Options.Workers
-// goroutines, each reading Options.Batch datagrams per system call where
-// the system allows.
+// goroutines, each reading up to Options.Batch datagrams per system call
+// where the system allows.
 //
 // On Linux, for a *net.UDPConn, the workers read sockets of their own,
 // one each, that take over conn's address (mmsg.Take: SO_REUSEPORT, a
@@ -39,7 +40,7 @@ const readBuffer = 1 << 20
 func (s *Simulator) Serve(ctx context.Context, conn net.PacketConn) error {
 	_ = mmsg.GrowReadBuffer(conn, readBuffer) // fewer drops; not needed to serve
 	if s.opts.Batch > 1 {
-		if g, err := mmsg.Take(conn, s.opts.Workers, readBuffer, blockWait); err == nil {
+		if g, err := mmsg.Take(conn, s.workers(true), readBuffer, blockWait); err == nil {
 			return s.serveGroup(ctx, conn, g)
 		}
 	}
@@ -61,13 +62,14 @@ func (s *Simulator) Serve(ctx context.Context, conn net.PacketConn) error {
 		}
 	}()
 	c := &crew{wake: make(chan struct{}), quit: stop}
-	c.active.Store(int32(s.opts.Workers))
-	errc := make(chan error, s.opts.Workers)
-	for range s.opts.Workers {
+	workers := s.workers(false)
+	c.active.Store(int32(workers))
+	errc := make(chan error, workers)
+	for range workers {
 		go func() { errc <- s.worker(ctx, conn, c) }()
 	}
 	var first error
-	for range s.opts.Workers {
+	for range workers {
 		if err := <-errc; err != nil && first == nil {
 			first = err
 			halt()
@@ -77,6 +79,19 @@ func (s *Simulator) Serve(ctx context.Context, conn net.PacketConn) error {
 		return nil
 	}
 	return first
+}
+
+// workers is Options.Workers, or its default for workers that wait in
+// the kernel (inKernel) or in the runtime's poller.
+func (s *Simulator) workers(inKernel bool) int {
+	switch n := runtime.GOMAXPROCS(0); {
+	case s.opts.Workers > 0:
+		return s.opts.Workers
+	case inKernel:
+		return max(1, n-1)
+	default:
+		return n
+	}
 }
 
 // crew lets batch workers that share a socket take turns: the socket

@@ -47,7 +47,11 @@ type Options struct {
 	// MaxMessageSize bounds a response datagram in bytes (UDP payload),
 	// 484 to 65507. Default 1400, below a 1500-byte Ethernet MTU.
 	MaxMessageSize int
-	// Workers is how many goroutines Serve runs; default GOMAXPROCS.
+	// Workers is how many goroutines Serve runs. The default is
+	// GOMAXPROCS, less one (at least one) where the workers wait for
+	// requests in the kernel (Serve's sockets of its own, on Linux): a
+	// worker waiting there holds a processor, and with none left idle the
+	// runtime keeps taking them back, polling every 20 µs.
 	Workers int
 	// Batch is how many datagrams a worker reads or writes per system
 	// call (recvmmsg, sendmmsg) on Linux, 1..1024; default 64. 1 reads and
@@ -158,9 +162,6 @@ func New(devices map[string]*snmprec.View, opts Options) (*Simulator, error) {
 	}
 	if opts.Workers < 0 {
 		return nil, fmt.Errorf("simulator: Workers %d is negative", opts.Workers)
-	}
-	if opts.Workers == 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	if opts.Batch == 0 {
 		opts.Batch = DefaultOptions.Batch
