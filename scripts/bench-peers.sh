@@ -89,7 +89,7 @@ first() { "$@" 2>&1 | head -n1; }
 	echo "Versions: snmp_exporter $exporter_version; net-snmp $(first snmpbulkwalk --version | sed 's/^NET-SNMP version: //');"
 	echo "$(first mosquitto -h | sed 's/ *(build.*//'); $(go version | cut -d' ' -f3-)."
 	echo "CPU per varbind: ngic from its own process (getrusage), snmpbulkwalk from its child rusage, net of its"
-	echo "start-up (the mean of 8 runs a round that walk nothing) per run; it walks one subtree a run, so the poll's"
+	echo "start-up (the mean of 8 runs an iteration that walk nothing) per run; it walks one subtree a run, so the poll's"
 	echo "columns take a run each. Per varbind is the fair unit: both sides get GETBULK answers of the agent's"
 	echo "message size; the whole poll's figure includes the document built. snmp_exporter from /proc/<pid>/stat over $scrapes scrapes a round (10 ms ticks). Ratios"
 	echo "are taken within each round, then their median and min-max. The pipeline and the bare publisher publish"
