@@ -200,6 +200,47 @@ func pollCPU(b *testing.B, addr string, comms []string, keep bool) {
 	b.ReportMetric(wall.Seconds()/float64(b.N), "wall-s/cycle")
 }
 
+// BenchmarkWholePoll polls one large device (sideBySideRecording, served
+// by the project's simulator in another process) b.N times, each poll
+// what BenchmarkSideBySide's whole poll is (Dial, device.Collect, Close),
+// and reports the controller's CPU per varbind and per poll: the poll
+// alone, without the other contenders of BenchmarkSideBySide in the same
+// process, for a profile (-cpuprofile, -memprofile) or a comparison of
+// two builds.
+func BenchmarkWholePoll(b *testing.B) {
+	addr, comms := startFarmOf(b, 1, []string{sideBySideRecording})
+	profiles, err := device.DefaultProfiles()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := snmp.Config{Target: addr, Version: "2c", Community: comms[0], Timeout: 5 * time.Second}
+	poll := func() int {
+		s, err := snmp.Dial(cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		cc := &snmp.CountingClient{Client: s}
+		if _, _, err := device.Collect(context.Background(), cc, profiles); err != nil {
+			b.Fatal(err)
+		}
+		return int(cc.Varbinds)
+	}
+	poll() // warm-up: profiles, pools
+	b.ReportAllocs()
+	vb := 0
+	c0 := cpuTime(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		vb += poll()
+	}
+	b.StopTimer()
+	cpu := cpuTime(b) - c0
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(vb), "cpu-ns/varbind")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-us/poll")
+	b.ReportMetric(float64(vb)/float64(b.N), "varbinds/poll")
+}
+
 // scaleSizes are the farm sizes BenchmarkScale polls: NGIC_SCALE_DEVICES
 // (comma-separated, such as "1000,10000,100000") or 1,000 and 10,000. A
 // farm of 100,000 devices takes some minutes a cycle, too long for every
