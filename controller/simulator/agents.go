@@ -3,13 +3,11 @@ package simulator
 import (
 	"fmt"
 	"sync/atomic"
-
-	"github.com/ngic/ngic/controller/snmprec"
 )
 
 // agent is one community served: its recording, and whether it is down.
 type agent struct {
-	view *snmprec.View
+	view *recording
 	// down makes the agent answer nothing, like a dead device (SetDown).
 	down atomic.Bool
 }

@@ -11,10 +11,9 @@ import (
 // and for names between and around them (an arc cut, grown, or made
 // longer).
 func TestSearchAsView(t *testing.T) {
-	s, _ := loadAll(t)
 	checked := 0
-	for _, name := range s.Devices() {
-		v := s.devices[name].view
+	eachRecording(t, func(name string, r *recording) {
+		v := r.View
 		for i := 0; i < v.Len(); i += max(1, v.Len()/400) {
 			o := v.Record(i).OID
 			for _, q := range [][]byte{o, o[:len(o)-1], append(o[:len(o):len(o)], 0), append(o[:len(o):len(o)], 0x81, 0),
@@ -31,7 +30,7 @@ func TestSearchAsView(t *testing.T) {
 				checked++
 			}
 		}
-	}
+	})
 	t.Logf("%d names searched", checked)
 }
 

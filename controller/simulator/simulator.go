@@ -173,11 +173,15 @@ func New(devices map[string]*snmprec.View, opts Options) (*Simulator, error) {
 		opts.Now = DefaultOptions.Now
 	}
 	s := &Simulator{devices: make(map[string]*agent, len(devices)), opts: opts, start: opts.Now()}
+	recs := make(map[*snmprec.View]*recording)
 	for k, v := range devices {
 		if v == nil {
 			return nil, fmt.Errorf("simulator: device %q has no recording", k)
 		}
-		s.devices[k] = &agent{view: v}
+		if recs[v] == nil {
+			recs[v] = newRecording(v)
+		}
+		s.devices[k] = &agent{view: recs[v]}
 		s.names = append(s.names, k)
 	}
 	slices.Sort(s.names)
@@ -415,7 +419,7 @@ func (s *Simulator) handle(buf, req []byte, el elapsed) []byte {
 // getOrNext answers GET and GETNEXT, or tooBig as soon as the answer
 // outgrows limit: a request of thousands of varbinds naming a large object
 // must not build an answer thousands of times that size first.
-func (s *Simulator) getOrNext(buf []byte, limit int, r *request, view *snmprec.View, el elapsed) ([]byte, int, int) {
+func (s *Simulator) getOrNext(buf []byte, limit int, r *request, view *recording, el elapsed) ([]byte, int, int) {
 	n := 0
 	for v := r.vbl; len(v) > 0; {
 		if len(buf) > limit {
@@ -425,22 +429,22 @@ func (s *Simulator) getOrNext(buf []byte, limit int, r *request, view *snmprec.V
 		oid, v = nextVarbind(v)
 		n++
 		if r.pdu == pduGet {
-			i, exact := search(view, oid)
+			i, exact := search(view.View, oid)
 			if exact && (r.version == 1 || view.Record(i).Type != snmprec.Counter64) {
-				buf = appendRecord(buf, view.Record(i), el)
+				buf = view.appendRecord(buf, i, el)
 				continue
 			}
 			if r.version == 0 {
 				return buf, errNoSuchName, n
 			}
 			exc := byte(excNoSuchObject)
-			if exact || hasParent(view, i, oid) {
+			if exact || hasParent(view.View, i, oid) {
 				exc = excNoSuchInstance
 			}
 			buf = appendVarbind(buf, oid, exc, nil)
 			continue
 		}
-		i := next(view, oid)
+		i := next(view.View, oid)
 		if r.version == 0 {
 			for i < view.Len() && view.Record(i).Type == snmprec.Counter64 {
 				i++
@@ -453,7 +457,7 @@ func (s *Simulator) getOrNext(buf []byte, limit int, r *request, view *snmprec.V
 			buf = appendVarbind(buf, oid, excEndOfMibView, nil)
 			continue
 		}
-		buf = appendRecord(buf, view.Record(i), el)
+		buf = view.appendRecord(buf, i, el)
 	}
 	if len(buf) > limit {
 		return buf, errTooBig, 0
@@ -503,7 +507,7 @@ const maxColumns = 64
 // varbinds max-repetitions successive GETNEXTs, row by row, until the
 // response would outgrow limit or every column is past the end.
 // tooBig reports that not even the first varbind fitted.
-func (s *Simulator) bulk(buf []byte, limit int, r *request, view *snmprec.View, el elapsed) (_ []byte, tooBig bool) {
+func (s *Simulator) bulk(buf []byte, limit int, r *request, view *recording, el elapsed) (_ []byte, tooBig bool) {
 	total := 0
 	for v := r.vbl; len(v) > 0; {
 		_, v = nextVarbind(v)
@@ -518,8 +522,8 @@ func (s *Simulator) bulk(buf []byte, limit int, r *request, view *snmprec.View, 
 		var oid []byte
 		oid, v = nextVarbind(v)
 		mark := len(buf)
-		if i := next(view, oid); i < view.Len() {
-			buf = appendRecord(buf, view.Record(i), el)
+		if i := next(view.View, oid); i < view.Len() {
+			buf = view.appendRecord(buf, i, el)
 		} else {
 			buf = appendVarbind(buf, oid, excEndOfMibView, nil)
 		}
@@ -540,15 +544,14 @@ func (s *Simulator) bulk(buf []byte, limit int, r *request, view *snmprec.View, 
 	for c := 0; c < cols; c++ {
 		var oid []byte
 		oid, v = nextVarbind(v)
-		idx, oids = append(idx, next(view, oid)), append(oids, oid)
+		idx, oids = append(idx, next(view.View, oid)), append(oids, oid)
 	}
 	for rep := 0; rep < maxRep; rep++ {
 		live := false
 		for c, oid := range oids {
 			mark := len(buf)
 			if i := idx[c]; i < view.Len() {
-				rec := view.Record(i)
-				buf = appendRecord(buf, rec, el)
+				buf = view.appendRecord(buf, i, el)
 				idx[c]++
 				live = true
 			} else if rep == 0 {
