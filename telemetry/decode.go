@@ -477,6 +477,17 @@ func (d *eventDecoder) object(order []field, member func(field) error) error {
 // its index in order; otherwise it returns -1 and leaves d.i.
 func (d *eventDecoder) predicted(order []field, next int) (field, int) {
 	rest := d.b[d.i:]
+	if len(rest) >= 16 {
+		a, b := load64(rest, 0), load64(rest, 8)
+		for j := next; j < len(order); j++ {
+			if q := &quotedWords[order[j]]; a&q.m0 == q.w0 && b&q.m1 == q.w1 {
+				d.i += q.n
+				d.ws()
+				return order[j], j
+			}
+		}
+		return kUnknown, -1
+	}
 	for j := next; j < len(order); j++ {
 		q := quotedNames[order[j]]
 		if len(rest) >= len(q) && string(rest[:len(q)]) == q {
@@ -505,6 +516,29 @@ var quotedNames = func() (q [len(fieldNames)]string) {
 	}
 	return q
 }()
+
+// quotedWords are quotedNames as two little-endian words with the masks
+// of their bytes, to compare a name with sixteen bytes of input at once.
+var quotedWords = func() (q [len(fieldNames)]nameWords) {
+	for f, name := range quotedNames {
+		var b, m [16]byte
+		if len(name) > len(b) {
+			panic("telemetry: member name longer than 14 bytes: " + name)
+		}
+		copy(b[:], name)
+		for i := range name {
+			m[i] = 0xff
+		}
+		q[f] = nameWords{w0: load64(b[:], 0), w1: load64(b[:], 8), m0: load64(m[:], 0), m1: load64(m[:], 8), n: len(name)}
+	}
+	return q
+}()
+
+// nameWords is a quoted name as two words and their masks, and its length.
+type nameWords struct {
+	w0, w1, m0, m1 uint64
+	n              int
+}
 
 // field names a member of any of the event's objects.
 type field uint8
