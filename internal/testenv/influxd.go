@@ -153,11 +153,16 @@ bind-address = %q
 	return d
 }
 
+// influxdStart bounds influxd's start-up: it opens its shards and
+// indexes before it answers, and took up to 29 s on a loaded 2-core
+// machine.
+const influxdStart = 120 * time.Second
+
 // run starts the server on d's configuration and waits for /ping.
 func (d *Influxd) run(t testing.TB) {
 	t.Helper()
 	d.Process = start(t, d.Dir, d.bin, "run", "-config", d.conf)
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(influxdStart)
 	var last error
 	for time.Now().Before(deadline) {
 		if d.exited() {
@@ -168,7 +173,7 @@ func (d *Influxd) run(t testing.TB) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("testenv: influxd not answering /ping on %s after 30s (%v):\n%s", d.URL, last, d.Log())
+	t.Fatalf("testenv: influxd not answering /ping on %s after %v (%v):\n%s", d.URL, influxdStart, last, d.Log())
 }
 
 func (d *Influxd) ping() error {
