@@ -17,12 +17,17 @@ import (
 // returns to see whether Serve is stopping.
 const blockWait = 20 * time.Millisecond
 
-// yieldEvery is how many batches a worker reads between yielding its
-// processor, looking whether conn was closed and answering what conn
-// still holds. A goroutine that never yields looks stuck to the runtime
-// after 10 ms, which then takes its processor away during each read and
-// wakes its monitor thread every 20 µs.
-const yieldEvery = 32
+// yieldEvery is how often a worker yields its processor, looks whether
+// conn was closed and answers what conn still holds. A goroutine that
+// never yields looks stuck to the runtime after 10 ms, which then takes
+// its processor away during each read and wakes its monitor thread every
+// 20 µs; yielding wakes another thread to look for work, so not much more
+// often than needed.
+const yieldEvery = 2 * time.Millisecond
+
+// clockEvery is how many batches a worker reads between looking at the
+// clock for yieldEvery.
+const clockEvery = 8
 
 // serveGroup is Serve on g's sockets, one worker each, until ctx ends or
 // conn is closed; it closes g.
@@ -73,14 +78,18 @@ func (s *Simulator) serveGroup(ctx context.Context, conn net.PacketConn, g *mmsg
 // serveGroup serves one socket of g until stop or an error, answering
 // what drain's socket holds too if drain is not nil.
 func (w *batchWorker) serveGroup(stop *atomic.Bool, g *mmsg.Group, drain *batchWorker) error {
+	var yielded time.Time
 	for batches := 0; ; batches++ {
-		if batches%yieldEvery == 0 {
-			runtime.Gosched()
-			if err := g.Alive(); err != nil {
-				return fmt.Errorf("simulator: read: %w", err)
-			}
-			if drain != nil {
-				_, _ = drain.step(drain.in.RecvWait) // does not wait on conn
+		if batches%clockEvery == 0 {
+			if now := time.Now(); now.Sub(yielded) >= yieldEvery {
+				yielded = now
+				runtime.Gosched()
+				if err := g.Alive(); err != nil {
+					return fmt.Errorf("simulator: read: %w", err)
+				}
+				if drain != nil {
+					_, _ = drain.step(drain.in.RecvWait) // does not wait on conn
+				}
 			}
 		}
 		if stop.Load() {
@@ -91,7 +100,7 @@ func (w *batchWorker) serveGroup(stop *atomic.Bool, g *mmsg.Group, drain *batchW
 		case errors.Is(err, syscall.EBADF), errors.Is(err, syscall.ENOTSOCK), errors.Is(err, syscall.EFAULT):
 			return fmt.Errorf("simulator: read: %w", err)
 		case n == 0:
-			batches = yieldEvery - 1 // idle: look at conn now
+			batches = clockEvery - 1 // idle: look at the clock now
 		}
 	}
 }
