@@ -121,7 +121,8 @@ func BenchmarkBulkwalkVsSnmpsim(b *testing.B) {
 // pollers do). It reports the simulator's own CPU per request, its heap
 // allocations per request and how often per request one of its threads
 // went to sleep (from the child's getrusage and MemStats, so the load's
-// are not counted), and the requests answered per second.
+// are not counted), the load's CPU per request (this process's) and the
+// requests answered per second.
 // NGIC_SIMULATOR_PROFILE=FILE writes the child's CPU profile;
 // NGIC_SIMULATOR_CHILD_EXE=FILE runs another build's test binary as the
 // child, to compare builds under the same load.
@@ -150,17 +151,18 @@ func BenchmarkServeCPU(b *testing.B) {
 			b.Run(path.name+"/"+load.name, func(b *testing.B) {
 				ch := startChild(b, path.batch, 0)
 				load.drive(b, ch.addr, s.Devices(), 10000) // warm up
-				u0 := ch.usage(b)
+				u0, l0 := ch.usage(b), processCPU(b)
 				b.ResetTimer()
 				res := load.drive(b, ch.addr, s.Devices(), b.N)
 				b.StopTimer()
-				u1 := ch.usage(b)
+				u1, l1 := ch.usage(b), processCPU(b)
 				if res.Answers == 0 || res.Malformed > 0 {
 					b.Fatalf("load: %v", res)
 				}
 				n := float64(res.Answers)
 				b.ReportMetric(float64((u1.cpu-u0.cpu).Nanoseconds())/1000/n, "sim-µs/req")
 				b.ReportMetric(float64(u1.mallocs-u0.mallocs)/n, "sim-allocs/req")
+				b.ReportMetric(float64(l1-l0)/1000/n, "load-µs/req")
 				if u0.sleeps >= 0 {
 					b.ReportMetric(float64(u1.sleeps-u0.sleeps)/n, "sim-sleeps/req")
 				}
