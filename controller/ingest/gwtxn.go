@@ -18,7 +18,7 @@ type gwTxn struct {
 	// ring holds the committed recent IDs, ids and idList those of the
 	// events the batch records, and log the stored chunks once store ran.
 	ring   *idRing
-	ids    idSet
+	ids    *idSet
 	idList []uint64
 	log    *idLog
 }
@@ -34,6 +34,12 @@ func (t *txn) g(name string) *gwTxn {
 		committed := t.st.gws[name]
 		g = &gwTxn{name: name, rec: t.gw(name), started: committed != nil && committed.Seq.Started,
 			cur: cur, tagN: len(cur), ring: t.in.ids[name]}
+		if r := g.ring; r != nil { // its scratch, sized by the batches before
+			r.batch.clear()
+			g.ids, g.idList = &r.batch, r.batchList[:0]
+		} else {
+			g.ids = new(idSet)
+		}
 		t.gt[name] = g
 	}
 	t.last = g

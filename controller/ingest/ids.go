@@ -68,6 +68,11 @@ type idRing struct {
 	cur, prev idSet
 	log       []idChunk
 	next      uint64 // the number of the next chunk
+	// batch and batchList are the scratch of the batch being staged
+	// (gwTxn.ids and idList), reused from one batch to the next (Record
+	// calls are serialised).
+	batch     idSet
+	batchList []uint64
 }
 
 // idChunk is one stored chunk: the hashes one batch recorded for a

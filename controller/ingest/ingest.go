@@ -305,6 +305,7 @@ func (in *Ingester) apply(t *txn) {
 		for _, h := range g.idList {
 			r.add(h)
 		}
+		r.batchList = g.idList[:0]
 		r.log, r.next = g.log.log, g.log.next
 	}
 	if in.o.Signals != nil {
