@@ -36,9 +36,9 @@ type Group struct {
 // arrived on (SKF_AD_OFF + SKF_AD_CPU, missing from golang.org/x/sys/unix).
 const skfAdCPU = 0xfffff000 + 36
 
-// Take opens n (1..64) sockets that take over conn's address, each with a
-// receive buffer of at least rcvbuf bytes (within net.core.rmem_max) and
-// a receive timeout of wait. conn must be an unconnected *net.UDPConn not
+// Take opens n (1..64) sockets that take over conn's address, each with
+// conn's send buffer, a receive buffer as large as conn's and of at least
+// rcvbuf bytes (within net.core.rmem_max), and a receive timeout of wait. conn must be an unconnected *net.UDPConn not
 // bound to a device and not sharing its address already (SO_REUSEPORT
 // unset); ErrUnsupported otherwise. conn keeps its address, and gets no
 // datagram until Close; datagrams it held already stay there, for Drain.
@@ -56,12 +56,19 @@ func Take(conn net.PacketConn, n, rcvbuf int, wait time.Duration) (*Group, error
 	}
 	var sa unix.Sockaddr
 	var family, v6only int
+	var bufs [2]int // the socket's receive and send buffers, as the kernel reports them (twice what was set)
 	var serr error
 	err = rc.Control(func(fd uintptr) {
 		s := int(fd)
 		var reuse int
 		var dev string
 		if family, serr = unix.GetsockoptInt(s, unix.SOL_SOCKET, unix.SO_DOMAIN); serr != nil {
+			return
+		}
+		if bufs[0], serr = unix.GetsockoptInt(s, unix.SOL_SOCKET, unix.SO_RCVBUF); serr != nil {
+			return
+		}
+		if bufs[1], serr = unix.GetsockoptInt(s, unix.SOL_SOCKET, unix.SO_SNDBUF); serr != nil {
 			return
 		}
 		if reuse, serr = unix.GetsockoptInt(s, unix.SOL_SOCKET, unix.SO_REUSEPORT); serr != nil {
@@ -92,7 +99,7 @@ func Take(conn net.PacketConn, n, rcvbuf int, wait time.Duration) (*Group, error
 	}
 	g := &Group{orig: rc}
 	for range n {
-		fd, err := open(family, v6only, sa, rcvbuf, wait)
+		fd, err := open(family, v6only, sa, [2]int{max(rcvbuf, bufs[0]/2), bufs[1] / 2}, wait)
 		if err != nil {
 			g.Close()
 			return nil, err
@@ -116,8 +123,8 @@ func Take(conn net.PacketConn, n, rcvbuf int, wait time.Duration) (*Group, error
 }
 
 // open returns a blocking UDP socket bound to sa beside the socket taken
-// over.
-func open(family, v6only int, sa unix.Sockaddr, rcvbuf int, wait time.Duration) (int, error) {
+// over, with at least the receive and send buffers of bufs.
+func open(family, v6only int, sa unix.Sockaddr, bufs [2]int, wait time.Duration) (int, error) {
 	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
 	if err != nil {
 		return -1, fmt.Errorf("mmsg: socket: %w", err)
@@ -131,7 +138,9 @@ func open(family, v6only int, sa unix.Sockaddr, rcvbuf int, wait time.Duration) 
 		err = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 	}
 	if err == nil {
-		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvbuf) // fewer drops; not needed to serve
+		// Fewer drops; not needed to serve.
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, bufs[0])
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, bufs[1])
 		err = unix.Bind(fd, sa)
 	}
 	if err != nil {

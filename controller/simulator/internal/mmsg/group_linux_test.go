@@ -7,6 +7,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // take returns a Group of n sockets taking over c, closed when the test
@@ -101,6 +103,35 @@ func groupBatch(t *testing.T, g *Group, i, n, size int) *Batch {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestTakeBuffers: a group's sockets have the receive and send buffers of
+// the socket taken over, or the larger receive buffer asked for.
+func TestTakeBuffers(t *testing.T) {
+	_, c := pair(t, "udp4")
+	if err := c.SetReadBuffer(300 << 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetWriteBuffer(200 << 10); err != nil {
+		t.Fatal(err)
+	}
+	want := [2]int{rcvbuf(t, c), sockopt(t, c, unix.SO_SNDBUF)}
+	for _, ask := range []int{0, 2 * want[0]} {
+		g, err := Take(c, 1, ask, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := [2]int{}
+		for i, opt := range []int{unix.SO_RCVBUF, unix.SO_SNDBUF} {
+			if got[i], err = unix.GetsockoptInt(g.fds[0], unix.SOL_SOCKET, opt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		g.Close()
+		if got[1] != want[1] || got[0] != max(want[0], 2*ask) {
+			t.Errorf("asked for %d: buffers %v, want %v and a receive buffer of %d", ask, got, want, max(want[0], 2*ask))
+		}
+	}
 }
 
 // TestTakeRefuses sockets a group cannot take over.

@@ -153,7 +153,10 @@ func TestNoAllocs(t *testing.T) {
 }
 
 // rcvbuf returns a socket's receive buffer as the kernel reports it.
-func rcvbuf(t *testing.T, c *net.UDPConn) int {
+func rcvbuf(t *testing.T, c *net.UDPConn) int { return sockopt(t, c, unix.SO_RCVBUF) }
+
+// sockopt returns a socket's integer option opt of level SOL_SOCKET.
+func sockopt(t *testing.T, c *net.UDPConn, opt int) int {
 	t.Helper()
 	rc, err := c.SyscallConn()
 	if err != nil {
@@ -161,7 +164,7 @@ func rcvbuf(t *testing.T, c *net.UDPConn) int {
 	}
 	var n int
 	var serr error
-	if err := rc.Control(func(fd uintptr) { n, serr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF) }); err != nil || serr != nil {
+	if err := rc.Control(func(fd uintptr) { n, serr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, opt) }); err != nil || serr != nil {
 		t.Fatal(err, serr)
 	}
 	return n
