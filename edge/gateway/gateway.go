@@ -590,6 +590,12 @@ func (g *Gateway) emit(e telemetry.Event) {
 	g.events <- e
 }
 
+// maxBatch bounds the events the spooler stores in one commit. Larger
+// batches mean fewer commits (each with two fsyncs) while a backlog
+// drains, at the cost of longer transactions: at 2048, about one commit
+// per 1,000 events under full load, against four at 512.
+const maxBatch = 2048
+
 // StopGrace is how long a stop waits for a full disk to take the events
 // held in memory before they are counted lost.
 const StopGrace = 10 * time.Second
@@ -601,8 +607,10 @@ const StopGrace = 10 * time.Second
 // never wait for the disk. It also turns the spool's loss ledger into
 // events.lost records as soon as the spool can take them.
 func (g *Gateway) spooler() {
-	batch := make([]spool.Event, 0, 512)
-	kinds := make([]telemetry.Event, 0, 512)
+	// A batch is whatever waits, up to maxBatch: one commit and its
+	// fsyncs, so the slower the disk, the larger the batches.
+	batch := make([]spool.Event, 0, maxBatch)
+	kinds := make([][2]string, 0, maxBatch)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	retry := newBackoff()
@@ -621,7 +629,7 @@ func (g *Gateway) spooler() {
 					return
 				}
 				batch = append(batch, rec)
-				kinds = append(kinds, e)
+				kinds = append(kinds, [2]string{e.Source, e.Type})
 			}
 			add(e)
 		more:
@@ -640,8 +648,8 @@ func (g *Gateway) spooler() {
 				continue
 			}
 			g.append(batch, retry)
-			for i := range kinds {
-				g.enc.count(kinds[i].Source, kinds[i].Type)
+			for _, k := range kinds {
+				g.enc.count(k[0], k[1])
 			}
 		case <-tick.C:
 			g.flush(retry)
