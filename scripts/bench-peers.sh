@@ -3,9 +3,9 @@
 # by round (BENCH_PEERS_ROUNDS, default 5), and prints a Markdown table of
 # medians, min-max and ratios, kept in bin/bench-peers.md:
 #   - SNMP: CPU per varbind of ngic's whole poll and IF-MIB walk and of
-#     net-snmp's snmpbulkwalk -Cr50 walking IF-MIB and walking the poll's
-#     own columns, and CPU per device poll of both (controller/scale
-#     BenchmarkSideBySide),
+#     net-snmp's snmpbulkwalk -Cr50 walking IF-MIB, and CPU per device poll
+#     of ngic's poll and of snmpbulkwalk walking the poll's own columns
+#     (controller/scale BenchmarkSideBySide),
 #     and of Prometheus's snmp_exporter (if_mib module, built at a pinned
 #     version from the Go module proxy into bin/peers) scraping the same
 #     recording from the project's simulator;
@@ -89,9 +89,11 @@ first() { "$@" 2>&1 | head -n1; }
 	echo "Versions: snmp_exporter $exporter_version; net-snmp $(first snmpbulkwalk --version | sed 's/^NET-SNMP version: //');"
 	echo "$(first mosquitto -h | sed 's/ *(build.*//'); $(go version | cut -d' ' -f3-)."
 	echo "CPU per varbind: ngic from its own process (getrusage), snmpbulkwalk from its child rusage, net of its"
-	echo "start-up (the mean of 8 runs an iteration that walk nothing) per run; it walks one subtree a run, so the poll's"
-	echo "columns take a run each. Per varbind is the fair unit: both sides get GETBULK answers of the agent's"
-	echo "message size; the whole poll's figure includes the document built. snmp_exporter from /proc/<pid>/stat over $scrapes scrapes a round (10 ms ticks). Ratios"
+	echo "start-up (the mean of 8 runs an iteration that walk nothing) per run. Per varbind is the fair unit: both"
+	echo "sides get GETBULK answers of the agent's message size, and the whole poll's figure includes the document"
+	echo "built. snmpbulkwalk walks one subtree a run, so the poll's own columns take a run each: that is compared"
+	echo "per device poll, start-up included (net of one start-up a column, what is left is below their noise)."
+	echo "snmp_exporter from /proc/<pid>/stat over $scrapes scrapes a round (10 ms ticks). Ratios"
 	echo "are taken within each round, then their median and min-max. The pipeline and the bare publisher publish"
 	echo "to the same mosquitto process, paho QoS 1, clean session, the same window and payload size; the pipeline"
 	echo "also smooths, encodes, spools every event with fsync (grouped) and deletes it on PUBACK; the bare"

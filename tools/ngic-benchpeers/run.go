@@ -45,10 +45,10 @@ type figures struct {
 	pipeCPU, pipeAllocs, bareCPU, bareAllocs []float64
 	// The pipeline's spool commits (each with its fsyncs) per 1,000 events.
 	pipeCommits []float64
-	// The SNMP poll per device and snmpbulkwalk of the poll's own columns
-	// (one run a column): net CPU per varbind, raw CPU per device poll.
-	colsNet, pollUS, colsRawUS []float64
-	colsVB, colsRuns           float64
+	// CPU per device poll of the SNMP poll and of snmpbulkwalk walking the
+	// poll's own columns (one run a column, raw: start-up included).
+	pollUS, colsRawUS []float64
+	colsVB, colsRuns  float64
 }
 
 // exporterModule and exporterAuth are the snmp_exporter module scraped
@@ -110,8 +110,8 @@ func Run(ctx context.Context, o RunOpts, progress io.Writer) (string, error) {
 			return "", fmt.Errorf("round %d: %w", r, err)
 		}
 		i := len(f.poll) - 1
-		fmt.Fprintf(progress, "round %d/%d: ns/varbind poll %.0f walk %.0f bulkwalk net %.0f (same columns %.0f) exporter %.0f; events/s pipeline %.0f bare %.0f\n",
-			r, o.Rounds, f.poll[i], f.walk[i], f.bulkNet[i], f.colsNet[i], f.exporter[i], f.pipeline[i], f.bare[i])
+		fmt.Fprintf(progress, "round %d/%d: ns/varbind poll %.0f walk %.0f bulkwalk net %.0f exporter %.0f; events/s pipeline %.0f bare %.0f\n",
+			r, o.Rounds, f.poll[i], f.walk[i], f.bulkNet[i], f.exporter[i], f.pipeline[i], f.bare[i])
 	}
 	return f.table(o), nil
 }
@@ -123,9 +123,9 @@ func (f *figures) round(o RunOpts, exp *Exporter, agent string) error {
 	if err != nil {
 		return err
 	}
-	var v [11]float64
+	var v [10]float64
 	for i, unit := range []string{"poll-cpu-ns/varbind", "walk-cpu-ns/varbind", "bulkwalk-net-cpu-ns/varbind",
-		"bulkwalk-raw-cpu-ns/varbind", "poll-varbinds", "ifmib-varbinds", "cols-bulkwalk-net-cpu-ns/varbind",
+		"bulkwalk-raw-cpu-ns/varbind", "poll-varbinds", "ifmib-varbinds",
 		"poll-cpu-us/poll", "cols-bulkwalk-raw-cpu-us/poll", "cols-varbinds", "cols-runs"} {
 		if v[i], err = metric(m, side, unit); err != nil {
 			return err
@@ -133,8 +133,8 @@ func (f *figures) round(o RunOpts, exp *Exporter, agent string) error {
 	}
 	f.poll, f.walk, f.bulkNet, f.bulkRaw = append(f.poll, v[0]), append(f.walk, v[1]), append(f.bulkNet, v[2]), append(f.bulkRaw, v[3])
 	f.pollVB, f.walkVB = v[4], v[5]
-	f.colsNet, f.pollUS, f.colsRawUS = append(f.colsNet, v[6]), append(f.pollUS, v[7]), append(f.colsRawUS, v[8])
-	f.colsVB, f.colsRuns = v[9], v[10]
+	f.pollUS, f.colsRawUS = append(f.pollUS, v[6]), append(f.colsRawUS, v[7])
+	f.colsVB, f.colsRuns = v[8], v[9]
 
 	cpu, n, err := exp.Scrape(agent, exporterModule, exporterAuth, o.Scrapes)
 	if err != nil {
@@ -173,23 +173,18 @@ const benchBrokerEnv = "NGIC_BENCH_BROKER"
 // table renders the figures, ratios taken round by round.
 func (f *figures) table(o RunOpts) string {
 	bulk := "snmpbulkwalk net"
-	cols := "snmpbulkwalk, same columns, net"
 	rows := []Row{
 		{Name: fmt.Sprintf("ngic whole poll of %s (%.0f varbinds), everything included", o.Recording, f.pollVB), Unit: "CPU ns/varbind",
 			Values: f.poll, Ratio: Ratios(f.poll, f.bulkNet), RatioTo: bulk},
-		{Name: "ngic whole poll, against the same columns walked by snmpbulkwalk", Unit: "CPU ns/varbind",
-			Values: f.poll, Ratio: Ratios(f.poll, f.colsNet), RatioTo: cols},
 		{Name: fmt.Sprintf("ngic IF-MIB walk (%.0f varbinds)", f.walkVB), Unit: "CPU ns/varbind",
 			Values: f.walk, Ratio: Ratios(f.walk, f.bulkNet), RatioTo: bulk},
 		{Name: "net-snmp snmpbulkwalk -Cr50 of IF-MIB, net of start-up", Unit: "CPU ns/varbind", Values: f.bulkNet},
 		{Name: "net-snmp snmpbulkwalk -Cr50 of IF-MIB, raw", Unit: "CPU ns/varbind", Values: f.bulkRaw,
 			Ratio: Ratios(f.bulkRaw, f.bulkNet), RatioTo: bulk},
-		{Name: fmt.Sprintf("net-snmp snmpbulkwalk -Cr50 of the poll's %.0f columns (%.0f varbinds), a run each, net of start-up",
-			f.colsRuns, f.colsVB), Unit: "CPU ns/varbind", Values: f.colsNet},
 		{Name: "ngic whole poll, per device", Unit: "CPU µs/poll", Values: f.pollUS,
-			Ratio: Ratios(f.pollUS, f.colsRawUS), RatioTo: "snmpbulkwalk, same columns, raw"},
-		{Name: "net-snmp snmpbulkwalk -Cr50 of the poll's columns, a run each, raw, per device", Unit: "CPU µs/poll",
-			Values: f.colsRawUS},
+			Ratio: Ratios(f.pollUS, f.colsRawUS), RatioTo: "snmpbulkwalk, same columns"},
+		{Name: fmt.Sprintf("net-snmp snmpbulkwalk -Cr50 of the poll's %.0f columns (%.0f varbinds), a run each, per device",
+			f.colsRuns, f.colsVB), Unit: "CPU µs/poll", Values: f.colsRawUS},
 		{Name: fmt.Sprintf("snmp_exporter if_mib scrape, max_repetitions 50 (%.0f varbinds)", f.exporterVB), Unit: "CPU ns/varbind",
 			Values: f.exporter, Ratio: Ratios(f.exporter, f.bulkNet), RatioTo: bulk},
 		{Name: "ngic whole poll, against snmp_exporter", Unit: "CPU ns/varbind", Values: f.poll,
