@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -566,4 +567,41 @@ func writeInventory(t *testing.T, files map[string]string) *inventory.Inventory 
 		t.Fatal(err)
 	}
 	return inv
+}
+
+// TestDSLPoolAcrossRows: a village's DSL lines of one technology are
+// pooled over its rows, and the pool counts at their medians, while each
+// row's entry gives its own lines' medians; a village with one row counts
+// at that row's.
+func TestDSLPoolAcrossRows(t *testing.T) {
+	inv := writeInventory(t, map[string]string{
+		"regions.csv": "code,name,parent,level,population,households,lat,lon\n" +
+			"T,T,,township,,,,\nA,A,T,village,,10,30,120\nB,B,T,village,,10,30,120.1\n",
+		"sites.csv":         "id,name,region,lat,lon,kind\nS,S,T,30,120,cabinet\n",
+		"devices.csv":       "id,site,address,credentials\nd1,S,127.0.0.1,community:x\nd2,S,127.0.0.2,community:x\n",
+		"service_areas.csv": "device,port,village,service\nd1,1,A,data\nd1,2,A,data\nd2,*,A,data\nd2,*,B,data\n",
+	})
+	line := func(ifIndex uint32, down uint32) Port {
+		return Port{Name: "line-" + strconv.Itoa(int(ifIndex)), Technology: TechVDSL2, IfIndex: ifIndex, Online: 1,
+			DownKbps: down * 1000, UpKbps: down * 100, Kind: KindDSL}
+	}
+	d1 := &Evidence{Ports: []Port{line(1, 10), line(2, 30)}}
+	d2 := &Evidence{Ports: []Port{line(1, 90), line(2, 50), line(3, 70)}}
+	devs := []DeviceStatus{{State: StateUp, PolledAt: now, Evidence: d1}, {State: StateUp, PolledAt: now, Evidence: d2}}
+	for _, compute := range []func(*inventory.Inventory, []DeviceStatus, *Config, time.Time) *Result{Compute, ComputeCompact} {
+		r := compute(inv, devs, nil, now)
+		// A: 10, 30 and 50, 70, 90 pooled: 50/5; B: d2's lines alone, 70/7.
+		for code, want := range map[string][2]float64{"A": {50, 5}, "B": {70, 7}} {
+			if v := village(t, r, code); v.DownMbps != want[0] || v.UpMbps != want[1] || v.Evidence != EvidenceMeasured {
+				t.Errorf("%s: %s %v/%v, want measured %v/%v", code, v.Evidence, v.DownMbps, v.UpMbps, want[0], want[1])
+			}
+		}
+		var rows []float64
+		for _, e := range village(t, r, "A").TrailEntries() {
+			rows = append(rows, e.DownMbps)
+		}
+		if want := []float64{10, 30, 70}; !slices.Equal(rows, want) {
+			t.Errorf("A's entries at %v Mbit/s down, want %v", rows, want)
+		}
+	}
 }
