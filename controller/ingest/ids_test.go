@@ -61,3 +61,37 @@ func TestIDSetIsASet(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkIDLookup: a lookup among 2,048 recent ID hashes (half of them
+// present), in the idSet and in a map.
+func BenchmarkIDLookup(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	hs := make([]uint64, 4096)
+	var s idSet
+	m := map[uint64]struct{}{}
+	for i := range hs {
+		hs[i] = rng.Uint64()
+		if i%2 == 0 {
+			s.add(hs[i])
+			m[hs[i]] = struct{}{}
+		}
+	}
+	found := 0
+	b.Run("idSet", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if s.has(hs[i&4095]) {
+				found++
+			}
+		}
+	})
+	b.Run("map", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			if _, ok := m[hs[i&4095]]; ok {
+				found++
+			}
+		}
+	})
+	if found == 0 {
+		b.Fatal("nothing found")
+	}
+}
