@@ -61,7 +61,7 @@ func runCmd(args []string) error {
 	fs.StringVar(&o.ScaleDir, "scale-dir", "controller/scale", "folder the scale tests run in")
 	fs.StringVar(&o.GatewayTest, "gateway-test", "bin/peers/gateway.test", "compiled tests of edge/gateway (go test -c)")
 	fs.StringVar(&o.GatewayDir, "gateway-dir", "edge/gateway", "folder the gateway tests run in")
-	fs.IntVar(&o.SideBySideIters, "side-by-side-iters", 3, "BenchmarkSideBySide iterations a round")
+	fs.IntVar(&o.SideBySideIters, "side-by-side-iters", 6, "BenchmarkSideBySide iterations a round")
 	fs.StringVar(&o.Farmsim, "farmsim", "bin/peers/farmsim", "the simulator binary (controller/scale/internal/farmsim)")
 	fs.StringVar(&o.Recordings, "recordings", "testdata/snmprec", "folder of .snmprec recordings")
 	fs.StringVar(&o.Recording, "recording", "arris_c4-cmts", "recording the agent plays (BenchmarkSideBySide's)")
