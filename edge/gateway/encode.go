@@ -38,8 +38,10 @@ type encoder struct {
 // by the arena once handed out.
 type arena struct{ buf []byte }
 
-// arenaSize is the size of each buffer records are cut from.
-const arenaSize = 64 << 10
+// arenaSize is the size of each buffer records are cut from: a buffer
+// stays in memory while any part of it is used (a payload awaiting its
+// PUBACK), so it is kept small.
+const arenaSize = 16 << 10
 
 // take returns an empty slice with room for exactly n bytes.
 func (a *arena) take(n int) []byte {

@@ -651,6 +651,7 @@ func (g *Gateway) spooler() {
 			for _, k := range kinds {
 				g.enc.count(k[0], k[1])
 			}
+			clear(batch) // keeps no record (nor its buffer) alive till the next batch
 		case <-tick.C:
 			g.flush(retry)
 		}
