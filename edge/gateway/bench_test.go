@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"encoding/binary"
 	"os"
 	"runtime"
@@ -37,14 +36,8 @@ func BenchmarkPipelineToMosquitto(b *testing.B) {
 	}
 	cfg := testConfig(b, url, "readers:\n  - name: r1\n    protocol: em4100\n    device: /nonexistent/tty\n    depart_after: 1h\n")
 	cfg.MQTT.Window = 2000
-	g, err := New(cfg, Opts{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	g, stop := runGateway(b, cfg)
+	defer stop() // before the next run's gateway, which has the same client ID
 	benchWait(b, "the publisher to connect", func() bool { return g.pub.Stats().Connected })
 	r := g.readers[0]
 	tag := make([]byte, 12)

@@ -41,7 +41,7 @@ http:
 	return c
 }
 
-func runGateway(t *testing.T, cfg *config.Config) (*Gateway, func()) {
+func runGateway(t testing.TB, cfg *config.Config) (*Gateway, func()) {
 	t.Helper()
 	g, err := New(cfg, Opts{})
 	if err != nil {
@@ -50,7 +50,7 @@ func runGateway(t *testing.T, cfg *config.Config) (*Gateway, func()) {
 	return runGatewayG(t, g)
 }
 
-func runGatewayG(t *testing.T, g *Gateway) (*Gateway, func()) {
+func runGatewayG(t testing.TB, g *Gateway) (*Gateway, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -3,7 +3,6 @@ package gateway
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -95,14 +94,7 @@ func TestPipelineAtRateChild(t *testing.T) {
 		t.Skip("the child process of BenchmarkPipelineRSSAtRate")
 	}
 	cfg := testConfig(t, url, "readers:\n  - name: r1\n    protocol: em4100\n    device: /nonexistent/tty\n    depart_after: 200ms\n")
-	g, err := New(cfg, Opts{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- g.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	g, _ := runGateway(t, cfg)
 	waitUntil(t, 2*time.Minute, "the publisher to connect", func() bool { return g.pub.Stats().Connected })
 	r := g.readers[0]
 	tag := []byte{0x30, 0x74, 0x25, 0x7B, 0, 0, 0, 0, 0, 0, 0, 0}
