@@ -1,11 +1,16 @@
 package simulator
 
-import "github.com/ngic/ngic/controller/snmprec"
+import (
+	"slices"
+
+	"github.com/ngic/ngic/controller/snmprec"
+)
 
 // recording is a parsed recording with its varbinds encoded once, ready
 // to be copied into answers: all but those whose value moves with the
 // clock (counters and uptimes), encoded per request by appendRecord.
-// Agents sharing a recording share it.
+// Agents sharing a recording share it; it takes about as much memory again
+// as the parsed recording.
 type recording struct {
 	*snmprec.View
 	varbinds []byte
@@ -21,6 +26,7 @@ func newRecording(v *snmprec.View) *recording {
 		}
 		r.end[i] = uint32(len(r.varbinds))
 	}
+	r.varbinds = slices.Clip(slices.Clone(r.varbinds)) // not the room appending left
 	return r
 }
 
