@@ -492,7 +492,7 @@ func BenchmarkSideBySide(b *testing.B) {
 	// collections the pacer starts then mostly fall in the window of the
 	// contender whose garbage they collect, rather than in the next one's
 	// or between windows.
-	const ourReps = 5
+	const ourReps = 10
 	measure := func(f func() int) (time.Duration, int) {
 		c0 := cpuTime(b)
 		n := 0
