@@ -87,8 +87,8 @@ func (w *batchWorker) serveGroup(stop *atomic.Bool, g *mmsg.Group, drain *batchW
 				if err := g.Alive(); err != nil {
 					return fmt.Errorf("simulator: read: %w", err)
 				}
-				if drain != nil {
-					_, _ = drain.step(drain.in.RecvWait) // does not wait on conn
+				for n := 1; drain != nil && n > 0; {
+					n, _ = drain.step(drain.in.RecvWait) // does not wait on conn
 				}
 			}
 		}

@@ -343,6 +343,54 @@ func testServeStops(t *testing.T, group, byClose bool) {
 	}
 }
 
+// TestServeAnswersWhatWasQueued: requests that reached the socket before
+// Serve took its address over are answered too.
+func TestServeAnswersWhatWasQueued(t *testing.T) {
+	s, _ := loadAll(t)
+	s.opts.Batch = 4
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c, err := net.DialUDP("udp4", nil, conn.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const queued = 10 // more than a batch
+	for i := range queued {
+		req := marshalRequest(t, gosnmp.Version2c, gosnmp.GetRequest, "huawei_ma5603t", uint32(100+i), 0, 0, ".1.3.6.1.2.1.1.3.0")
+		if _, err := c.Write(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, conn) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	ids := make(map[uint32]bool)
+	buf := make([]byte, 65536)
+	for len(ids) < queued {
+		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatalf("%d answers of %d: %v", len(ids), queued, err)
+		}
+		ids[decodeResp(t, buf[:n]).RequestID] = true
+	}
+	for i := range queued {
+		if !ids[uint32(100+i)] {
+			t.Errorf("no answer to request %d", 100+i)
+		}
+	}
+}
+
 // TestBatchOption: Batch defaults to DefaultOptions.Batch and must be
 // 1..1024.
 func TestBatchOption(t *testing.T) {
