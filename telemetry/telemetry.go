@@ -46,11 +46,21 @@ func ValidateName(s string) error {
 	if len(s) > 128 {
 		return fmt.Errorf("telemetry: name %q longer than 128 bytes", s)
 	}
-	if i := strings.IndexAny(s, "/+#\x00 \t\r\n"); i >= 0 {
-		return fmt.Errorf("telemetry: name %q holds %q, which cannot be in an MQTT topic level", s, s[i])
+	for i := 0; i < len(s); i++ {
+		if notInName[s[i]] {
+			return fmt.Errorf("telemetry: name %q holds %q, which cannot be in an MQTT topic level", s, s[i])
+		}
 	}
 	return nil
 }
+
+// notInName marks the bytes a name may not hold (see ValidateName).
+var notInName = func() (t [256]bool) {
+	for _, c := range []byte("/+#\x00 \t\r\n") {
+		t[c] = true
+	}
+	return t
+}()
 
 // StatusTopic is the retained birth / last-will topic of a gateway.
 func StatusTopic(gateway string) string { return Root + "/gw/" + gateway + "/status" }
@@ -119,14 +129,18 @@ func ParseTopic(topic string) (gateway, kind, source string, err error) {
 	if !ok {
 		return "", "", "", fmt.Errorf("telemetry: topic %q is not under %s/gw/", topic, Root)
 	}
-	parts := strings.Split(rest, "/")
-	switch {
-	case len(parts) == 2 && parts[1] == "status" && parts[0] != "":
-		return parts[0], "status", "", nil
-	case len(parts) == 2 && parts[1] == "health" && parts[0] != "":
-		return parts[0], "health", "", nil
-	case len(parts) == 3 && parts[1] == "event" && parts[0] != "" && parts[2] != "":
-		return parts[0], "event", parts[2], nil
+	gateway, rest, _ = strings.Cut(rest, "/")
+	if gateway != "" {
+		switch rest {
+		case "status":
+			return gateway, "status", "", nil
+		case "health":
+			return gateway, "health", "", nil
+		}
+		source, ok = strings.CutPrefix(rest, "event/")
+		if ok && source != "" && strings.IndexByte(source, '/') < 0 {
+			return gateway, "event", source, nil
+		}
 	}
 	return "", "", "", fmt.Errorf("telemetry: topic %q is neither .../<gateway>/status nor .../<gateway>/event/<source>", topic)
 }

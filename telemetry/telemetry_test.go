@@ -192,3 +192,63 @@ func FuzzDecodeStatus(f *testing.F) {
 		}
 	})
 }
+
+// parseTopicSplit is ParseTopic as first written, with a split: the
+// reference FuzzParseTopic compares it with.
+func parseTopicSplit(topic string) (gateway, kind, source string, ok bool) {
+	rest, ok := strings.CutPrefix(topic, Root+"/gw/")
+	if !ok {
+		return "", "", "", false
+	}
+	parts := strings.Split(rest, "/")
+	switch {
+	case len(parts) == 2 && parts[1] == "status" && parts[0] != "":
+		return parts[0], "status", "", true
+	case len(parts) == 2 && parts[1] == "health" && parts[0] != "":
+		return parts[0], "health", "", true
+	case len(parts) == 3 && parts[1] == "event" && parts[0] != "" && parts[2] != "":
+		return parts[0], "event", parts[2], true
+	}
+	return "", "", "", false
+}
+
+// FuzzParseTopic checks ParseTopic against the split it replaced, and
+// ValidateName against the byte set it spells.
+func FuzzParseTopic(f *testing.F) {
+	for _, s := range []string{StatusTopic("gw-1"), HealthTopic("gw-1"), EventTopic("gw-1", "dock"),
+		CommissioningTopic("gw-1"), "ngic/v1/gw//status", "ngic/v1/gw/g/event/", "ngic/v1/gw/g/event/a/b",
+		"ngic/v1/gw/g/status/", "ngic/v1/gw/g", "ngic/v1/gw/", "ngic/v2/gw/g/status", "ngic/v1/gw/g/event//",
+		"a b", "a\x00", "x\ty", strings.Repeat("x", 129), ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, topic string) {
+		gw, kind, src, err := ParseTopic(topic)
+		wgw, wkind, wsrc, ok := parseTopicSplit(topic)
+		if (err == nil) != ok || gw != wgw || kind != wkind || src != wsrc {
+			t.Fatalf("ParseTopic(%q) = %q %q %q %v, the split gives %q %q %q %v", topic, gw, kind, src, err, wgw, wkind, wsrc, ok)
+		}
+		bad := topic == "" || len(topic) > 128 || strings.ContainsAny(topic, "/+#\x00 \t\r\n")
+		if err := ValidateName(topic); (err != nil) != bad {
+			t.Fatalf("ValidateName(%q) = %v, want refused %v", topic, err, bad)
+		}
+	})
+}
+
+func BenchmarkParseTopic(b *testing.B) {
+	topic := EventTopic("gw-0001", "dock-reader")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, _, err := ParseTopic(topic); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkValidateName(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ValidateName("dock-reader-0001"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
