@@ -5,6 +5,7 @@ package mmsg
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ func take(t *testing.T, c *net.UDPConn, n int) *Group {
 // there reach the group's sockets (spread over them as the kernel sees
 // fit) and not the socket, except one it held before; answers from a
 // group's socket come from the address; after Close the socket gets its
-// datagrams again.
+// datagrams again, until a group takes it over again.
 func TestTake(t *testing.T) {
 	for _, network := range []string{"udp4", "udp6"} {
 		t.Run(network, func(t *testing.T) {
@@ -43,29 +44,7 @@ func TestTake(t *testing.T) {
 			}
 			send(0) // held by server
 			g := take(t, server, 2)
-			const many = 200
-			for i := range many {
-				send(byte(i + 1))
-			}
-			seen := make(map[byte]bool)
-			ins := []*Batch{groupBatch(t, g, 0, 64, 8), groupBatch(t, g, 1, 64, 8)}
-			for deadline := time.Now().Add(30 * time.Second); len(seen) < many && time.Now().Before(deadline); {
-				for _, in := range ins {
-					n, err := in.RecvWait()
-					if err != nil {
-						t.Fatal(err)
-					}
-					for i := range n {
-						if in.Addr(i) != addrOf(client) {
-							t.Fatalf("datagram from %v, want %v", in.Addr(i), addrOf(client))
-						}
-						seen[in.Message(i)[0]] = true
-					}
-				}
-			}
-			if len(seen) != many || seen[0] {
-				t.Fatalf("the group's sockets read %d datagrams of %d (the one held before: %v)", len(seen), many, seen[0])
-			}
+			reachesGroup(t, g, send, addrOf(client))
 			held := newBatch(t, server, 8, 8)
 			if n, err := held.RecvWait(); n != 1 || err != nil || held.Message(0)[0] != 0 {
 				t.Fatalf("the socket taken over read %d (%v), want only the datagram it held", n, err)
@@ -91,7 +70,37 @@ func TestTake(t *testing.T) {
 			if n, err := server.Read(buf); err != nil || n != 1 || buf[0] != 99 {
 				t.Fatalf("after Close the socket read % x (%v), want 99", buf[:n], err)
 			}
+			reachesGroup(t, take(t, server, 2), send, addrOf(client)) // taken over again
 		})
+	}
+}
+
+// reachesGroup sends 200 datagrams with send, numbered from 1, and checks
+// that g's two sockets read them all, from client.
+func reachesGroup(t *testing.T, g *Group, send func(byte), client netip.AddrPort) {
+	t.Helper()
+	const many = 200
+	for i := range many {
+		send(byte(i + 1))
+	}
+	seen := make(map[byte]bool)
+	ins := []*Batch{groupBatch(t, g, 0, 64, 8), groupBatch(t, g, 1, 64, 8)}
+	for deadline := time.Now().Add(30 * time.Second); len(seen) < many && time.Now().Before(deadline); {
+		for _, in := range ins {
+			n, err := in.RecvWait()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range n {
+				if in.Addr(i) != client {
+					t.Fatalf("datagram from %v, want %v", in.Addr(i), client)
+				}
+				seen[in.Message(i)[0]] = true
+			}
+		}
+	}
+	if len(seen) != many || seen[0] {
+		t.Fatalf("the group's sockets read %d datagrams of %d (the one held before: %v)", len(seen), many, seen[0])
 	}
 }
 
