@@ -9,8 +9,13 @@
 // an answer needs: Reply sends a datagram back to where another one came
 // from without looking at the address.
 //
-// On other systems New returns ErrUnsupported and callers keep their
-// one-datagram-at-a-time path.
+// A Group (Take) is sockets of the process's own that take a UDP socket's
+// address over, outside the Go runtime's network poller: reading them
+// waits in the kernel (Batch.RecvWait), so a light load does not pay the
+// poller's wake-ups.
+//
+// On other systems New and Take return ErrUnsupported and callers keep
+// their one-datagram-at-a-time path.
 package mmsg
 
 import "errors"
