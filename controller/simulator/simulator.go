@@ -18,7 +18,10 @@
 //
 // Requests are decoded and answers encoded by hand, without allocating. On
 // Linux, Serve reads and writes datagrams in batches (recvmmsg, sendmmsg),
-// so that the socket's system calls cost less than the answers.
+// so that the socket's system calls cost less than the answers, and waits
+// for them in the kernel on sockets of its own rather than in the Go
+// runtime's network poller, whose wake-ups would cost more than an answer
+// when few requests are in flight.
 // Responses stay within Options.MaxMessageSize: a GETBULK answer is cut
 // short, a GET or GETNEXT answer too large becomes a tooBig error.
 //
