@@ -44,11 +44,13 @@ type bufferedConn struct {
 	// deliver, when set, takes the PUBLISH packets at QoS 0 and 1 that
 	// the broker sends: Read decodes them itself and hands paho only the
 	// other packets (see Read). out holds what paho has still to read of
-	// those, in pass; closed stops the deliveries once Close ran.
+	// those, in pass; closed stops the deliveries once Close ran. The
+	// messages are allocated from arena.
 	deliver func(*inboundMessage)
 	pass    []byte
 	out     []byte
 	closed  atomic.Bool
+	arena   inboundArena
 
 	wmu     sync.Mutex
 	w       *bufio.Writer
@@ -72,7 +74,7 @@ func (c *bufferedConn) Read(p []byte) (int, error) {
 		if c.closed.Load() {
 			return 0, net.ErrClosed
 		}
-		m, pass, err := readPacket(c.r, c.pass[:0])
+		m, pass, err := readPacket(c.r, c.pass[:0], &c.arena)
 		if err != nil {
 			return 0, err
 		}

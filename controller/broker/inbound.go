@@ -17,8 +17,8 @@ const publishType = 3
 var errMalformedPacket = errors.New("broker: malformed packet from the broker")
 
 // inboundMessage is a PUBLISH the connection read itself (see
-// bufferedConn.Read): its topic and payload share the packet's one
-// allocation.
+// bufferedConn.Read), allocated from the connection's inboundArena: its
+// payload is in the packet's body.
 type inboundMessage struct {
 	header  byte // the fixed header's first byte: DUP, QoS and RETAIN
 	id      uint16
@@ -54,9 +54,10 @@ func (m *inboundMessage) Ack() {
 }
 
 // readPacket reads the next MQTT packet from r. A PUBLISH at QoS 0 or 1 is
-// decoded and returned as a message; any other packet is returned as its
-// bytes (fixed header included), appended to buf, for paho to read.
-func readPacket(r *bufio.Reader, buf []byte) (*inboundMessage, []byte, error) {
+// decoded and returned as a message, allocated from a; any other packet
+// is returned as its bytes (fixed header included), appended to buf, for
+// paho to read.
+func readPacket(r *bufio.Reader, buf []byte, a *inboundArena) (*inboundMessage, []byte, error) {
 	h, err := r.ReadByte()
 	if err != nil {
 		return nil, buf, err
@@ -76,11 +77,11 @@ func readPacket(r *bufio.Reader, buf []byte) (*inboundMessage, []byte, error) {
 		_, err = io.ReadFull(r, buf[start:])
 		return nil, buf, unexpectedEOF(err)
 	}
-	body := make([]byte, n)
+	body := a.body(n)
 	if _, err := io.ReadFull(r, body); err != nil {
 		return nil, buf, unexpectedEOF(err)
 	}
-	m, err := decodePublish(h, body)
+	m, err := decodePublish(h, body, a)
 	return m, buf, err
 }
 
@@ -114,8 +115,8 @@ func unexpectedEOF(err error) error {
 }
 
 // decodePublish decodes the variable header and payload of a PUBLISH at
-// QoS 0 or 1 whose first byte is h.
-func decodePublish(h byte, body []byte) (*inboundMessage, error) {
+// QoS 0 or 1 whose first byte is h; the message is allocated from a.
+func decodePublish(h byte, body []byte, a *inboundArena) (*inboundMessage, error) {
 	if len(body) < 2 {
 		return nil, fmt.Errorf("%w: PUBLISH without a topic length", errMalformedPacket)
 	}
@@ -124,7 +125,8 @@ func decodePublish(h byte, body []byte) (*inboundMessage, error) {
 	if tl > len(rest) {
 		return nil, fmt.Errorf("%w: PUBLISH topic of %d bytes in %d", errMalformedPacket, tl, len(rest))
 	}
-	m := &inboundMessage{header: h, topic: string(rest[:tl])}
+	m := a.message()
+	m.header, m.topic = h, a.topic(rest[:tl])
 	rest = rest[tl:]
 	if m.Qos() == 1 {
 		if len(rest) < 2 {
