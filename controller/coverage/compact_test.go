@@ -16,14 +16,21 @@ import (
 func TestComputeCompact(t *testing.T) {
 	small, smallDevs := smallWorld(t)
 	recs, recDevs := recordingsWorld(t)
-	gen, genDevs := generatedWorld(t, 3000)
+	dir := t.TempDir()
+	if err := inventorytest.WriteNational(dir, 3000); err != nil {
+		t.Fatal(err)
+	}
+	gen, err := inventory.Load(dir, inventory.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := DefaultConfig()
 	defer func(n int) { tableLimit = n }(tableLimit)
 	for _, w := range []struct {
 		name string
 		inv  *inventory.Inventory
 		devs []DeviceStatus
-	}{{"small", small, smallDevs}, {"recordings", recs, recDevs}, {"generated", gen, genDevs}} {
+	}{{"small", small, smallDevs}, {"recordings", recs, recDevs}, {"generated", gen, synthesise(gen, now)}} {
 		full := Compute(w.inv, w.devs, &cfg, now)
 		tableLimit = tableSize
 		comp := ComputeCompact(w.inv, w.devs, &cfg, now)
