@@ -2,9 +2,10 @@ package broker
 
 // Sizes of inboundArena's chunks and bounds.
 const (
-	// bodyChunk is the size of a chunk of packet bodies; a body larger
-	// than a quarter of it has an allocation of its own.
-	bodyChunk = 64 << 10
+	// bodyChunk is the size of a chunk of packet bodies (the largest
+	// size class of the allocator: larger ones take its slower path); a
+	// body larger than a quarter of it has an allocation of its own.
+	bodyChunk = 32 << 10
 	// messageChunk is the number of messages of a chunk.
 	messageChunk = 256
 	// maxTopics bounds the topics kept, and maxTopicLen the length of one
