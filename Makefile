@@ -14,7 +14,7 @@ all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ngic-edge ./edge
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ngic-controller ./controller
+	$(GO) build -tags gosnmp_nodebug -ldflags "$(LDFLAGS)" -o $(BIN)/ngic-controller ./controller
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ngic-fwtool ./firmware-tools
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ngic-demo ./tools/ngic-demo
 

@@ -41,7 +41,7 @@ shipped="$exporter_src/snmp.yml"
 echo "bench-peers: building the tools and tests" >&2
 go build -o "$peers/ngic-benchpeers" ./tools/ngic-benchpeers
 go build -o "$peers/farmsim" ./controller/scale/internal/farmsim
-go test -c -o "$peers/scale.test" ./controller/scale
+go test -c -tags gosnmp_nodebug -o "$peers/scale.test" ./controller/scale # as the controller is built
 go test -c -o "$peers/gateway.test" ./edge/gateway
 
 # One mosquitto for the bare publisher and the pipeline, on a free port,
