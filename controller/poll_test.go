@@ -25,7 +25,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "ngic-controller")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	// Built as make build and the release build it (tag gosnmp_nodebug).
+	if out, err := exec.Command("go", "build", "-tags", "gosnmp_nodebug", "-o", binary, ".").CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
 		os.Stderr.Write(out)
 		panic("build ngic-controller: " + err.Error())
