@@ -53,6 +53,26 @@ func (a *arena) take(n int) []byte {
 	return a.buf[at : at : at+n]
 }
 
+// free returns an empty slice over the free part of the buffer, with
+// room for at least n bytes, for the caller to append to; keep hands out
+// what was appended.
+func (a *arena) free(n int) []byte {
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]byte, 0, max(n, arenaSize))
+	}
+	return a.buf[len(a.buf):len(a.buf):cap(a.buf)]
+}
+
+// keep returns b, got from free and appended to, capped at its length,
+// and marks its bytes handed out when they are in the buffer (append
+// outgrew the free part otherwise, and b is an allocation of its own).
+func (a *arena) keep(b []byte) []byte {
+	if len(b) > 0 && cap(b) == cap(a.buf)-len(a.buf) && &b[:cap(b)][cap(b)-1] == &a.buf[:cap(a.buf)][cap(a.buf)-1] {
+		a.buf = a.buf[:len(a.buf)+len(b)]
+	}
+	return b[:len(b):len(b)]
+}
+
 func newEncoder(gateway string, events *prometheus.CounterVec) *encoder {
 	return &encoder{gateway: gateway, topics: map[string]string{}, prefixes: map[string][]byte{},
 		counters: map[[2]string]prometheus.Counter{}, events: events, used: len(encoder{}.random)}
@@ -115,14 +135,13 @@ func (c *encoder) record(e *telemetry.Event) (spool.Event, error) {
 		}
 		e.ID = id
 	}
-	payload, err := telemetry.EncodeEvent(e)
+	topic := c.topic(e.Source)
+	b := append(append(c.arena.free(len(topic)+1+recordRoom), topic...), 0)
+	b, err := telemetry.AppendEvent(b, e)
 	if err != nil {
 		return spool.Event{}, err
 	}
-	topic := c.topic(e.Source)
-	b := c.arena.take(len(topic) + 1 + len(payload))
-	b = append(append(append(b, topic...), 0), payload...)
-	rec := spool.Event{Data: b}
+	rec := spool.Event{Data: c.arena.keep(b)}
 	if e.Tag != nil && (e.Type == telemetry.TagArrived || e.Type == telemetry.TagDeparted) {
 		if len(c.kvs) == cap(c.kvs) {
 			c.kvs = make([]spool.KV, 0, 256)
@@ -136,6 +155,11 @@ func (c *encoder) record(e *telemetry.Event) (spool.Event, error) {
 	}
 	return rec, nil
 }
+
+// recordRoom is the room left for an event's JSON in the buffer before a
+// record is encoded (a tag event with its GS1 identity takes about 450
+// bytes): a larger one is allocated on its own.
+const recordRoom = 1024
 
 // presenceKey is presenceKey's spelling, cut from the arena.
 func (c *encoder) presenceKey(source string, antenna int, tag string) []byte {

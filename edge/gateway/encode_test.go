@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,15 +44,8 @@ func TestEncoderRecords(t *testing.T) {
 		if i%7 == 0 {
 			e.Type = telemetry.TagDeparted
 		}
-		rec, err := c.record(&e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		payload, err := telemetry.EncodeEvent(&e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := want{data: encodeRecord(telemetry.EventTopic(e.Gateway, e.Source), payload),
+		rec, data := recordAndWant(t, c, &e)
+		w := want{data: data,
 			key: []byte(presencePfx + e.Source + "\x00" + strconv.Itoa(e.Tag.Antenna) + "\x00" + e.Tag.ID)}
 		if e.Type == telemetry.TagArrived {
 			w.value, _ = json.Marshal(storedPresence{Protocol: e.Tag.Protocol, FirstSeen: e.Tag.FirstSeen, RSSI: e.Tag.RSSI})
@@ -67,6 +61,81 @@ func TestEncoderRecords(t *testing.T) {
 			(w.value == nil) != (r.State.Value == nil) {
 			t.Fatalf("record %d state: got %+v, want key %q value %q", i, r.State, w.key, w.value)
 		}
+	}
+}
+
+// recordAndWant returns the encoder's record of e and the record's data
+// as the plain spelling gives it: the topic, a NUL and EncodeEvent's JSON.
+func recordAndWant(t *testing.T, c *encoder, e *telemetry.Event) (spool.Event, []byte) {
+	t.Helper()
+	rec, err := c.record(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := telemetry.EncodeEvent(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec, encodeRecord(telemetry.EventTopic(e.Gateway, e.Source), payload)
+}
+
+// TestEncoderLargeRecords: records larger than the room left for them
+// (one larger than a whole buffer) are right, and neither they nor the
+// records around them are written over by later ones; an event the
+// encoder refuses leaves the buffer's free part to the next record.
+func TestEncoderLargeRecords(t *testing.T) {
+	c := testEncoder()
+	at := time.Date(2026, 11, 30, 3, 4, 5, 0, time.UTC)
+	var recs []spool.Event
+	var wants [][]byte
+	for i := range 200 {
+		e := telemetry.Event{V: telemetry.SchemaVersion, ID: fmt.Sprint("id-", i), Gateway: "gw-test", Source: "r1",
+			Type: telemetry.TagDeparted, Time: at, Tag: &telemetry.Tag{ID: fmt.Sprintf("%X", i), Protocol: "em4100"}}
+		switch i % 10 {
+		case 3:
+			e.ID = strings.Repeat("<&>", 400+i) // escaped, over the room left
+		case 7:
+			e.Tag.Protocol = strings.Repeat("p", arenaSize+i) // over a whole buffer
+		case 9:
+			e.Type = "no.such.type"
+			if _, err := c.record(&e); err == nil {
+				t.Fatal("an event of an unknown type was encoded")
+			}
+			continue
+		}
+		rec, want := recordAndWant(t, c, &e)
+		recs, wants = append(recs, rec), append(wants, want)
+	}
+	for i, r := range recs {
+		if !bytes.Equal(r.Data, wants[i]) {
+			t.Fatalf("record %d:\n got %q\nwant %q", i, r.Data, wants[i])
+		}
+		if len(r.Data) != cap(r.Data) {
+			t.Fatalf("record %d has room after it (%d bytes): an append would write into the buffer", i, cap(r.Data)-len(r.Data))
+		}
+	}
+}
+
+// TestEncoderRecordAllocs: a tag arrival with its ID is encoded without
+// an allocation of its own (the buffers, a few per hundred records, are
+// shared).
+func TestEncoderRecordAllocs(t *testing.T) {
+	c := testEncoder()
+	at := time.Date(2026, 11, 30, 3, 4, 5, 123456789, time.UTC)
+	rssi := -61
+	e := telemetry.Event{V: telemetry.SchemaVersion, ID: "4f1c2a9e-0000-4000-8000-000000000001", Gateway: "gw-test",
+		Source: "r1", Type: telemetry.TagArrived, Time: at, Tag: &telemetry.Tag{ID: "3074257BF7194E4000001A85",
+			Protocol: "magicrf", Antenna: 1, RSSI: &rssi, FirstSeen: at, LastSeen: at}}
+	if _, err := c.record(&e); err != nil { // caches the topic, counter and prefix
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := c.record(&e); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.0f allocations per record, want 0 (less than one on average)", allocs)
 	}
 }
 

@@ -208,9 +208,11 @@ func (g *Gateway) lossRecord(l spool.Loss) ([]byte, error) {
 		first, last := l.First.UTC(), l.Last.UTC()
 		e.Lost.First, e.Lost.Last = &first, &last
 	}
-	payload, err := telemetry.EncodeEvent(&e)
+	topic := telemetry.EventTopic(e.Gateway, e.Source)
+	b := append(append(make([]byte, 0, len(topic)+1+recordRoom), topic...), 0)
+	b, err := telemetry.AppendEvent(b, &e)
 	if err != nil {
 		return nil, err
 	}
-	return encodeRecord(telemetry.EventTopic(e.Gateway, e.Source), payload), nil
+	return b, nil
 }
