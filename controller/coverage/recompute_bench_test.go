@@ -48,21 +48,23 @@ func (d *daemonState) recompute(now time.Time) *coverage.Result {
 }
 
 // statuses are the devices' statuses as the daemon makes them before each
-// recompute: the poller's states copied (Poller.States), indexed by
-// device, joined with the evidence in inventory order.
+// recompute (controller/daemon's computeCoverage): the poller's states
+// copied (Poller.States), each ID mapped to its place in the copy, joined
+// with the evidence in inventory order.
 func (d *daemonState) statuses() []coverage.DeviceStatus {
 	list := append([]poller.DeviceState(nil), d.states...) // Poller.States copies
-	states := make(map[string]poller.DeviceState, len(list))
-	for _, s := range list {
-		states[s.ID] = s
+	states := make(map[string]int32, len(list))
+	for i := range list {
+		states[list[i].ID] = int32(i)
 	}
-	list = nil
 	devs := make([]coverage.DeviceStatus, len(d.inv.Devices))
 	for i := range d.inv.Devices {
 		id := d.inv.Devices[i].ID
-		st := states[id]
 		pe := d.evidence[id]
-		devs[i] = coverage.DeviceStatus{State: string(st.State), Since: st.Since, PolledAt: pe.at, Evidence: pe.ev}
+		devs[i] = coverage.DeviceStatus{PolledAt: pe.at, Evidence: pe.ev}
+		if j, ok := states[id]; ok {
+			devs[i].State, devs[i].Since = string(list[j].State), list[j].Since
+		}
 	}
 	for id := range d.evidence { // devices no longer in the inventory
 		if _, ok := states[id]; !ok {

@@ -249,18 +249,22 @@ func (d *Daemon) computeCoverage(ctx context.Context, force bool) error {
 	} else {
 		list = d.coverageStates() // the fleet's (cluster.go)
 	}
-	states := make(map[string]poller.DeviceState, len(list))
-	for _, s := range list {
-		states[s.ID] = s
+	// Each ID to its state's place in list, not to a copy of the state:
+	// a national fleet's 200,000 copies cost a tenth of a second and
+	// 50 MB a recompute.
+	states := make(map[string]int32, len(list))
+	for i := range list {
+		states[list[i].ID] = int32(i)
 	}
-	list = nil
 	devs := make([]coverage.DeviceStatus, len(inv.Devices))
 	d.cov.mu.Lock()
 	for i := range inv.Devices {
 		id := inv.Devices[i].ID
-		st := states[id]
 		pe := d.cov.evidence[id]
-		devs[i] = coverage.DeviceStatus{State: string(st.State), Since: st.Since, PolledAt: pe.at, Evidence: pe.ev}
+		devs[i] = coverage.DeviceStatus{PolledAt: pe.at, Evidence: pe.ev}
+		if j, ok := states[id]; ok {
+			devs[i].State, devs[i].Since = string(list[j].State), list[j].Since
+		}
 	}
 	for id := range d.cov.evidence { // devices no longer in the inventory
 		if _, ok := states[id]; !ok {
@@ -270,7 +274,7 @@ func (d *Daemon) computeCoverage(ctx context.Context, force bool) error {
 	d.cov.mu.Unlock()
 	d.fleetEvidence(inv, devs)
 	began := time.Now()
-	states = nil
+	states, list = nil, nil
 	r := coverage.ComputeCompact(inv, devs, &cfg.Coverage, began)
 	d.cov.computations.Inc()
 	if err := ctx.Err(); err != nil {
