@@ -2,12 +2,13 @@ package gateway
 
 import (
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ngic/ngic/internal/spool"
@@ -18,8 +19,8 @@ import (
 // the records, presence keys and values of a batch are cut from large
 // buffers (arena) rather than allocated one by one, topics and metric
 // counters are looked up once per source, and event IDs are random
-// version 4 UUIDs drawn from a pool filled by one read of crypto/rand per
-// 256 IDs. A buffer is never written again once a part of it was handed
+// version 4 UUIDs cut from one string spelling 256 of them, drawn by one
+// read of crypto/rand. A buffer is never written again once a part of it was handed
 // out, so the spool may keep a record (while the disk is full) as long as
 // it likes.
 type encoder struct {
@@ -30,8 +31,8 @@ type encoder struct {
 	prefixes map[string][]byte // protocol -> `{"protocol":"...","first_seen":"`
 	counters map[[2]string]prometheus.Counter
 	events   *prometheus.CounterVec
-	random   [4096]byte
-	used     int
+	ids      string // idsPerFill IDs, idLen bytes each
+	used     int    // IDs of ids handed out
 }
 
 // arena hands out parts of large buffers, each part never written again
@@ -75,7 +76,7 @@ func (a *arena) keep(b []byte) []byte {
 
 func newEncoder(gateway string, events *prometheus.CounterVec) *encoder {
 	return &encoder{gateway: gateway, topics: map[string]string{}, prefixes: map[string][]byte{},
-		counters: map[[2]string]prometheus.Counter{}, events: events, used: len(encoder{}.random)}
+		counters: map[[2]string]prometheus.Counter{}, events: events, used: idsPerFill}
 }
 
 // topic returns the event topic of source.
@@ -109,20 +110,35 @@ func (c *encoder) count(source, typ string) {
 	ctr.Inc()
 }
 
-// newID returns a random (version 4) UUID.
+// The encoder's pool of IDs.
+const (
+	idsPerFill = 256
+	idLen      = len("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx")
+)
+
+// newID returns a random (version 4) UUID, cut from the pool of IDs.
 func (c *encoder) newID() (string, error) {
-	if c.used+16 > len(c.random) {
-		if _, err := rand.Read(c.random[:]); err != nil {
+	if c.used == idsPerFill {
+		var random [16 * idsPerFill]byte
+		if _, err := rand.Read(random[:]); err != nil {
 			return "", fmt.Errorf("gateway: event id: %w", err)
 		}
-		c.used = 0
+		b := make([]byte, 0, idLen*idsPerFill)
+		for u := range slices.Chunk(random[:], 16) {
+			u[6] = u[6]&0x0f | 0x40 // version 4
+			u[8] = u[8]&0x3f | 0x80 // variant RFC 4122
+			for k, part := range [...][2]int{{0, 4}, {4, 6}, {6, 8}, {8, 10}, {10, 16}} {
+				if k > 0 {
+					b = append(b, '-')
+				}
+				b = hex.AppendEncode(b, u[part[0]:part[1]])
+			}
+		}
+		c.ids, c.used = string(b), 0
 	}
-	var u uuid.UUID
-	copy(u[:], c.random[c.used:c.used+16])
-	c.used += 16
-	u[6] = u[6]&0x0f | 0x40 // version 4
-	u[8] = u[8]&0x3f | 0x80 // variant RFC 4122
-	return u.String(), nil
+	id := c.ids[c.used*idLen : (c.used+1)*idLen]
+	c.used++
+	return id, nil
 }
 
 // record encodes an event as a spool record (see spoolEvent), stamping

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ngic/ngic/internal/spool"
@@ -116,9 +117,9 @@ func TestEncoderLargeRecords(t *testing.T) {
 	}
 }
 
-// TestEncoderRecordAllocs: a tag arrival with its ID is encoded without
-// an allocation of its own (the buffers, a few per hundred records, are
-// shared).
+// TestEncoderRecordAllocs: a tag arrival is given its ID and encoded
+// without an allocation of its own (the buffers and the pool of IDs, a
+// few allocations per hundred records, are shared).
 func TestEncoderRecordAllocs(t *testing.T) {
 	c := testEncoder()
 	at := time.Date(2026, 11, 30, 3, 4, 5, 123456789, time.UTC)
@@ -130,6 +131,7 @@ func TestEncoderRecordAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	allocs := testing.AllocsPerRun(1000, func() {
+		e.ID = "" // given one from the pool
 		if _, err := c.record(&e); err != nil {
 			t.Fatal(err)
 		}
@@ -151,8 +153,9 @@ func TestEncoderIDs(t *testing.T) {
 		if _, err := c.record(&e); err != nil {
 			t.Fatal(err)
 		}
-		if !v4.MatchString(e.ID) || seen[e.ID] {
-			t.Fatalf("id %q: not a version 4 UUID, or seen before", e.ID)
+		if u, err := uuid.Parse(e.ID); !v4.MatchString(e.ID) || seen[e.ID] || err != nil || u.Version() != 4 ||
+			u.Variant() != uuid.RFC4122 || u.String() != e.ID {
+			t.Fatalf("id %q: not a version 4 UUID as uuid spells it, or seen before", e.ID)
 		}
 		seen[e.ID] = true
 	}
