@@ -218,3 +218,23 @@ func kindOf(typ string) uint8 {
 	}
 	return 7
 }
+
+// benchEvent is a tag arrival with its GS1 identity, the commonest event.
+var benchEvent = Event{V: 1, ID: "4f1c2a9e-0000-4000-8000-000000000001", Gateway: "gw-1", Source: "dock",
+	Type: TagArrived, Time: appendTime, Tag: &Tag{ID: "3074257BF7194E4000001A85", Protocol: "magicrf", Antenna: 1,
+		RSSI: ptrOf(-61), EPC: &EPC{Scheme: "sgtin-96", URI: "urn:epc:id:sgtin:0614141.812345.6789", GTIN: "00614141123452"},
+		FirstSeen: appendTime, LastSeen: appendTime}}
+
+// BenchmarkAppendEvent: benchEvent appended to a reused buffer
+// (cpu-ns/point is per event).
+func BenchmarkAppendEvent(b *testing.B) {
+	benchPoints(b, func(dst []byte) ([]byte, error) { return AppendEvent(dst, &benchEvent) })
+}
+
+// BenchmarkEncodeEvent: benchEvent by encoding/json, the reference.
+func BenchmarkEncodeEvent(b *testing.B) {
+	benchPoints(b, func(dst []byte) ([]byte, error) {
+		p, err := EncodeEvent(&benchEvent)
+		return append(dst, p...), err
+	})
+}
