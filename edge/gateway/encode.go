@@ -20,9 +20,10 @@ import (
 // buffers (arena) rather than allocated one by one, topics and metric
 // counters are looked up once per source, and event IDs are random
 // version 4 UUIDs cut from one string spelling 256 of them, drawn by one
-// read of crypto/rand. A buffer is never written again once a part of it was handed
-// out, so the spool may keep a record (while the disk is full) as long as
-// it likes.
+// read of crypto/rand. Payloads are appended by telemetry.AppendEvent
+// straight into a buffer's free part. A buffer is never written again once
+// a part of it was handed out, so the spool may keep a record (while the
+// disk is full) as long as it likes.
 type encoder struct {
 	gateway  string
 	arena    arena
