@@ -172,10 +172,14 @@ func code(names []string, s string) uint8 {
 // newTrailCtx keeps, for the compact trails, the devices' states.
 func (c *computation) newTrailCtx() *trailCtx {
 	t := &trailCtx{inv: c.inv, devs: make([]devTrail, len(c.devs))}
-	for i := range c.devs {
-		d := &c.devs[i]
-		t.devs[i] = devTrail{state: d.state, polledAt: d.polledAt, stale: d.stale, outage: d.outage}
-	}
+	parallelChunks(len(c.devs), 16384, func() func(lo, hi int) {
+		return func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				d := &c.devs[i]
+				t.devs[i] = devTrail{state: d.state, polledAt: d.polledAt, stale: d.stale, outage: d.outage}
+			}
+		}
+	})
 	return t
 }
 

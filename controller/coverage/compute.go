@@ -145,11 +145,19 @@ func compute(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, now tim
 	return res
 }
 
-// deviceStates decides, once per device, whether what it delivers counts.
+// deviceStates decides, once per device, whether what it delivers counts,
+// in chunks of devices on GOMAXPROCS goroutines.
 func (c *computation) deviceStates(devs []DeviceStatus) {
+	c.devs = make([]devInfo, len(c.inv.Devices))
+	parallelChunks(len(c.devs), 8192, func() func(lo, hi int) {
+		return func(lo, hi int) { c.deviceRange(devs, lo, hi) }
+	})
+}
+
+// deviceRange is deviceStates for devices [lo, hi).
+func (c *computation) deviceRange(devs []DeviceStatus, lo, hi int) {
 	inv := c.inv
-	c.devs = make([]devInfo, len(inv.Devices))
-	for i := range inv.Devices {
+	for i := lo; i < hi; i++ {
 		d := &c.devs[i]
 		d.network = inv.Devices[i].Network
 		if d.network == "" {
@@ -196,18 +204,29 @@ func (c *computation) deviceStates(devs []DeviceStatus) {
 
 // resolvePorts finds the port of each service area row on its device's
 // evidence: an ifIndex (digits) first, then an ifName; a CMTS's unit
-// answers to any port.
+// answers to any port. The rows are resolved in chunks on GOMAXPROCS
+// goroutines.
 func (c *computation) resolvePorts() {
+	c.rowPort = make([]int32, len(c.inv.ServiceAreas))
+	parallelChunks(len(c.rowPort), 16384, func() func(lo, hi int) {
+		lookups := map[int32]*portLookup{}
+		return func(lo, hi int) { c.resolveRange(lookups, lo, hi) }
+	})
+}
+
+// portLookup finds the ports of a device with many by ifIndex and ifName.
+type portLookup struct {
+	byIndex map[uint32]int32
+	byName  map[string]int32
+}
+
+// resolveRange is resolvePorts for rows [lo, hi), with a worker's lookups
+// of the devices with many ports.
+func (c *computation) resolveRange(lookups map[int32]*portLookup, lo, hi int) {
 	inv := c.inv
-	c.rowPort = make([]int32, len(inv.ServiceAreas))
-	type lookup struct {
-		byIndex map[uint32]int32
-		byName  map[string]int32
-	}
 	// Devices with many ports get maps; the others are scanned.
 	const scanPorts = 64
-	lookups := map[int32]*lookup{}
-	for i := range inv.ServiceAreas {
+	for i := lo; i < hi; i++ {
 		sa := &inv.ServiceAreas[i]
 		if sa.Port == "*" {
 			c.rowPort[i] = portAll
@@ -229,7 +248,7 @@ func (c *computation) resolvePorts() {
 		}
 		lk := lookups[sa.DeviceIx]
 		if lk == nil {
-			lk = &lookup{byIndex: make(map[uint32]int32, len(ev.Ports)), byName: make(map[string]int32, len(ev.Ports))}
+			lk = &portLookup{byIndex: make(map[uint32]int32, len(ev.Ports)), byName: make(map[string]int32, len(ev.Ports))}
 			for p := len(ev.Ports) - 1; p >= 0; p-- { // the first of duplicates wins
 				lk.byIndex[ev.Ports[p].IfIndex] = int32(p)
 				if ev.Ports[p].Name != "" {
@@ -358,13 +377,30 @@ func (c *computation) splitTakeUp() {
 	}
 	total := c.portBase[len(c.devs)]
 	c.portHH = make([]float64, total)
+	// Each goroutine totals the ports of its own range of devices, reading
+	// the villages in order: a port's total is added up in the same order
+	// whatever the number of goroutines.
+	shards := runtime.GOMAXPROCS(0)
+	if len(c.devs) < 1<<10 {
+		shards = 1
+	}
+	var wg sync.WaitGroup
+	for k := range shards {
+		lo, hi := int32(k*len(c.devs)/shards), int32((k+1)*len(c.devs)/shards)
+		wg.Go(func() { c.takeUpDevices(lo, hi) })
+	}
+	wg.Wait()
+}
+
+// takeUpDevices is splitTakeUp for the ports of devices [devLo, devHi).
+func (c *computation) takeUpDevices(devLo, devHi int32) {
 	inv := c.inv
 	for v, ri := range inv.Villages() {
 		hh := float64(inv.Regions[ri].Households)
 		rows := c.saRows[c.saOff[v]:c.saOff[v+1]]
 		for k, r := range rows {
 			sa := &inv.ServiceAreas[r]
-			if sa.Service != inventory.ServiceData || c.duplicateData(rows, k) {
+			if sa.DeviceIx < devLo || sa.DeviceIx >= devHi || sa.Service != inventory.ServiceData || c.duplicateData(rows, k) {
 				continue
 			}
 			lo, hi := c.portRange(r)
@@ -405,10 +441,21 @@ func (c *computation) villages(out []Village) {
 	})
 }
 
-// parallel runs work over [0, n) in chunks on GOMAXPROCS goroutines; each
-// goroutine calls newWorker once for its own function (and buffers).
+// parallel runs work over [0, n) in chunks of 1024 on GOMAXPROCS
+// goroutines; each goroutine calls newWorker once for its own function
+// (and buffers).
 func parallel(n int, newWorker func() func(lo, hi int)) {
-	const chunk = 1024
+	parallelChunks(n, 1024, newWorker)
+}
+
+// parallelChunks is parallel with chunks of chunk items. One goroutine
+// runs when there is one chunk or less.
+func parallelChunks(n, chunk int, newWorker func() func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if n <= chunk || workers == 1 {
+		newWorker()(0, n)
+		return
+	}
 	var mu sync.Mutex
 	next := 0
 	take := func() (int, int) {
@@ -420,7 +467,7 @@ func parallel(n int, newWorker func() func(lo, hi int)) {
 		return lo, hi
 	}
 	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
+	for range min(workers, (n+chunk-1)/chunk) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -1,6 +1,10 @@
 package coverage
 
-import "github.com/ngic/ngic/controller/inventory"
+import (
+	"slices"
+
+	"github.com/ngic/ngic/controller/inventory"
+)
 
 // count is villages with their households and population.
 type count struct {
@@ -86,6 +90,21 @@ func (a *acc) reset() {
 	*a = acc{tiers: tiers}
 }
 
+// set makes a's figures o's, keeping a's tiers' room.
+func (a *acc) set(o *acc) {
+	tiers := a.tiers
+	copy(tiers, o.tiers)
+	*a = *o
+	a.tiers = tiers
+}
+
+// clone returns a copy of a with tiers of its own.
+func (a *acc) clone() acc {
+	o := *a
+	o.tiers = slices.Clone(a.tiers)
+	return o
+}
+
 // merge adds the figures of o (a child region's) to a.
 func (a *acc) merge(o *acc) {
 	a.total.merge(&o.total)
@@ -144,12 +163,57 @@ func (c *computation) rollUp(vills []Village) []Region {
 	}
 	out := make([]Region, n)
 	w := &rollUpWalk{c: c, vills: vills, at: at, out: out}
+	w.done, w.doneAll, w.donePrio = c.rollUpLevel(vills, at, out)
 	for i := range inv.Regions {
 		if r := &inv.Regions[i]; at[i] >= 0 && (r.ParentIx < 0 || at[r.ParentIx] < 0) {
 			w.visit(int32(i), 0)
 		}
 	}
 	return out
+}
+
+// rollUpLevel totals first the regions of the level that has the most,
+// each with its subtree, in chunks on GOMAXPROCS goroutines (each with a
+// walk of its own), and writes their Regions. It returns, by place in the
+// output, the index of each region it totalled (-1 for the others), and
+// their accumulators, which the walk from the roots then takes as they
+// are: the figures are added up in the same order as by one walk.
+func (c *computation) rollUpLevel(vills []Village, at []int32, out []Region) (done []int32, all, prio []acc) {
+	inv := c.inv
+	var perLevel [inventory.LevelVillage]int
+	for i := range inv.Regions {
+		if at[i] >= 0 {
+			perLevel[inv.Regions[i].Level]++
+		}
+	}
+	lv := inventory.Level(0)
+	for l := range perLevel {
+		if perLevel[l] > perLevel[lv] {
+			lv = inventory.Level(l)
+		}
+	}
+	done = make([]int32, len(out))
+	subs := make([]int32, 0, perLevel[lv])
+	for i := range inv.Regions {
+		if at[i] >= 0 {
+			done[at[i]] = -1
+			if inv.Regions[i].Level == lv {
+				done[at[i]] = int32(len(subs))
+				subs = append(subs, int32(i))
+			}
+		}
+	}
+	all, prio = make([]acc, len(subs)), make([]acc, len(subs))
+	parallelChunks(len(subs), 64, func() func(lo, hi int) {
+		w := &rollUpWalk{c: c, vills: vills, at: at, out: out}
+		return func(lo, hi int) {
+			for k := lo; k < hi; k++ {
+				w.visit(subs[k], 0)
+				all[k], prio[k] = w.all[0].clone(), w.prio[0].clone()
+			}
+		}
+	})
+	return done, all, prio
 }
 
 // rollUpWalk is the state of rollUp's walk: the accumulators of each depth
@@ -160,6 +224,10 @@ type rollUpWalk struct {
 	at        []int32
 	out       []Region
 	all, prio []acc
+	// done is, by place in the output, the index in doneAll and donePrio
+	// of a region totalled already (-1: not yet); nil for none.
+	done              []int32
+	doneAll, donePrio []acc
 }
 
 // visit totals region i, at depth d of the walk, into w.all[d] and
@@ -172,6 +240,13 @@ func (w *rollUpWalk) visit(i int32, d int) {
 		w.prio = append(w.prio, acc{tiers: make([]count, nt)})
 	}
 	all, prio := &w.all[d], &w.prio[d]
+	if w.done != nil {
+		if k := w.done[w.at[i]]; k >= 0 {
+			all.set(&w.doneAll[k])
+			prio.set(&w.donePrio[k])
+			return
+		}
+	}
 	all.reset()
 	prio.reset()
 	r := &inv.Regions[i]
