@@ -106,7 +106,7 @@ var loaded struct {
 // national loads the generated national inventory of n villages (written
 // once per process) and synthesises its devices' statuses; loadPeak is
 // the peak resident set once it is loaded.
-func national(b *testing.B, villages int) (inv *inventory.Inventory, devs []DeviceStatus, loadPeak float64) {
+func national(b testing.TB, villages int) (inv *inventory.Inventory, devs []DeviceStatus, loadPeak float64) {
 	b.Helper()
 	if loaded.villages == villages {
 		return loaded.inv, loaded.devs, loaded.loadPeak

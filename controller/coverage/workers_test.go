@@ -5,9 +5,6 @@ import (
 	"reflect"
 	"runtime"
 	"testing"
-
-	"github.com/ngic/ngic/controller/inventory"
-	"github.com/ngic/ngic/controller/inventory/inventorytest"
 )
 
 // TestComputeWorkers computes a generated inventory of 20,000 villages
@@ -15,15 +12,7 @@ import (
 // compares the results: Compute's deeply, ComputeCompact's (whose tables
 // of strings are per goroutine) by their JSON and their trails.
 func TestComputeWorkers(t *testing.T) {
-	dir := t.TempDir()
-	if err := inventorytest.WriteNational(dir, 20_000); err != nil {
-		t.Fatal(err)
-	}
-	inv, err := inventory.Load(dir, inventory.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	devs := synthesise(inv, now)
+	inv, devs, _ := national(t, 20_000)
 	cfg := DefaultConfig()
 	withProcs := func(n int, f func() *Result) *Result {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
