@@ -1,10 +1,6 @@
 package coverage
 
-import (
-	"slices"
-
-	"github.com/ngic/ngic/controller/inventory"
-)
+import "github.com/ngic/ngic/controller/inventory"
 
 // count is villages with their households and population.
 type count struct {
@@ -90,20 +86,22 @@ func (a *acc) reset() {
 	*a = acc{tiers: tiers}
 }
 
-// set makes a's figures o's, keeping a's tiers' room.
-func (a *acc) set(o *acc) {
+// set makes a's figures those subset s was made from (s has a's tiers),
+// keeping a's tiers' room.
+func (a *acc) set(s *Subset) {
 	tiers := a.tiers
-	copy(tiers, o.tiers)
-	*a = *o
-	a.tiers = tiers
+	for i := range tiers {
+		tiers[i] = countOf(&s.Tiers[i].Share)
+	}
+	*a = acc{total: count{s.Villages, s.Households, s.Population}, tiers: tiers,
+		measured: countOf(&s.Measured), declared: countOf(&s.Declared), override: countOf(&s.Override),
+		none: countOf(&s.NoEvidence), digital: countOf(&s.DigitalTV), analogue: countOf(&s.AnalogueTV),
+		converged: countOf(&s.Converged), voice: countOf(&s.Voice), outage: countOf(&s.Outage), stale: countOf(&s.Stale),
+		subscribers: s.SubscribersOnline, nextGen: s.NextGenSubscribers}
 }
 
-// clone returns a copy of a with tiers of its own.
-func (a *acc) clone() acc {
-	o := *a
-	o.tiers = slices.Clone(a.tiers)
-	return o
-}
+// countOf is the count a Share was made from.
+func countOf(s *Share) count { return count{s.Villages, s.Households, s.Population} }
 
 // merge adds the figures of o (a child region's) to a.
 func (a *acc) merge(o *acc) {
@@ -163,7 +161,7 @@ func (c *computation) rollUp(vills []Village) []Region {
 	}
 	out := make([]Region, n)
 	w := &rollUpWalk{c: c, vills: vills, at: at, out: out}
-	w.done, w.doneAll, w.donePrio = c.rollUpLevel(vills, at, out)
+	w.done = c.rollUpLevel(vills, at, out)
 	for i := range inv.Regions {
 		if r := &inv.Regions[i]; at[i] >= 0 && (r.ParentIx < 0 || at[r.ParentIx] < 0) {
 			w.visit(int32(i), 0)
@@ -175,10 +173,10 @@ func (c *computation) rollUp(vills []Village) []Region {
 // rollUpLevel totals first the regions of the level that has the most,
 // each with its subtree, in chunks on GOMAXPROCS goroutines (each with a
 // walk of its own), and writes their Regions. It returns, by place in the
-// output, the index of each region it totalled (-1 for the others), and
-// their accumulators, which the walk from the roots then takes as they
-// are: the figures are added up in the same order as by one walk.
-func (c *computation) rollUpLevel(vills []Village, at []int32, out []Region) (done []int32, all, prio []acc) {
+// output, whether it totalled each region; the walk from the roots then
+// takes their figures from their Regions as they are: the figures are
+// added up in the same order as by one walk.
+func (c *computation) rollUpLevel(vills []Village, at []int32, out []Region) (done []bool) {
 	inv := c.inv
 	var perLevel [inventory.LevelVillage]int
 	for i := range inv.Regions {
@@ -192,28 +190,23 @@ func (c *computation) rollUpLevel(vills []Village, at []int32, out []Region) (do
 			lv = inventory.Level(l)
 		}
 	}
-	done = make([]int32, len(out))
+	done = make([]bool, len(out))
 	subs := make([]int32, 0, perLevel[lv])
 	for i := range inv.Regions {
-		if at[i] >= 0 {
-			done[at[i]] = -1
-			if inv.Regions[i].Level == lv {
-				done[at[i]] = int32(len(subs))
-				subs = append(subs, int32(i))
-			}
+		if at[i] >= 0 && inv.Regions[i].Level == lv {
+			done[at[i]] = true
+			subs = append(subs, int32(i))
 		}
 	}
-	all, prio = make([]acc, len(subs)), make([]acc, len(subs))
 	parallelChunks(len(subs), 64, func() func(lo, hi int) {
 		w := &rollUpWalk{c: c, vills: vills, at: at, out: out}
 		return func(lo, hi int) {
-			for k := lo; k < hi; k++ {
-				w.visit(subs[k], 0)
-				all[k], prio[k] = w.all[0].clone(), w.prio[0].clone()
+			for _, i := range subs[lo:hi] {
+				w.visit(i, 0)
 			}
 		}
 	})
-	return done, all, prio
+	return done
 }
 
 // rollUpWalk is the state of rollUp's walk: the accumulators of each depth
@@ -224,10 +217,9 @@ type rollUpWalk struct {
 	at        []int32
 	out       []Region
 	all, prio []acc
-	// done is, by place in the output, the index in doneAll and donePrio
-	// of a region totalled already (-1: not yet); nil for none.
-	done              []int32
-	doneAll, donePrio []acc
+	// done is, by place in the output, whether a region's Region is
+	// written already (nil: none is).
+	done []bool
 }
 
 // visit totals region i, at depth d of the walk, into w.all[d] and
@@ -240,12 +232,11 @@ func (w *rollUpWalk) visit(i int32, d int) {
 		w.prio = append(w.prio, acc{tiers: make([]count, nt)})
 	}
 	all, prio := &w.all[d], &w.prio[d]
-	if w.done != nil {
-		if k := w.done[w.at[i]]; k >= 0 {
-			all.set(&w.doneAll[k])
-			prio.set(&w.donePrio[k])
-			return
-		}
+	if w.done != nil && w.done[w.at[i]] {
+		r := &w.out[w.at[i]]
+		all.set(&r.All)
+		prio.set(&r.Priority)
+		return
 	}
 	all.reset()
 	prio.reset()
