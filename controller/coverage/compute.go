@@ -95,7 +95,8 @@ type techCap struct {
 // gives the status of each device, in the order of inv.Devices (a shorter
 // slice leaves the rest unknown); cfg must have been validated (nil: the
 // defaults); now is the time the figures are for. Compute is pure: no I/O,
-// no clock, deterministic. The per-village work runs on GOMAXPROCS
+// no clock, deterministic: the same on any number of goroutines. The
+// per-device, per-row, per-village and per-region work runs on GOMAXPROCS
 // goroutines. What depends on inv alone (the rows of each village, the
 // gap order, the villages' points) is made once and kept for the next
 // computation of the same inventory, as long as it lives: change an
