@@ -131,15 +131,49 @@ func (g *GatewayAlerts) trySync() bool {
 	if g.synced {
 		return true
 	}
+	if len(g.unsynced()) > 0 {
+		return false
+	}
+	g.sync()
+	return true
+}
+
+// unsynced returns the other live members whose state does not sync the
+// replica yet. Called with mu held.
+func (g *GatewayAlerts) unsynced() []int {
+	var out []int
 	for _, o := range g.live {
 		if o == g.self {
 			continue
 		}
 		i := slices.IndexFunc(g.others, func(st *State) bool { return st.Ordinal == o })
 		if i < 0 || !g.others[i].Fresh || (g.others[i].Members != nil && !slices.Contains(g.others[i].Members, g.self)) {
-			return false
+			out = append(out, o)
 		}
 	}
+	return out
+}
+
+// ForceSync makes the replica synced although some live members have not
+// published a state that syncs it (their states fail to go out, say):
+// the caller's bound on the wait, so that a silent member does not keep
+// this one from ever raising its gateways' door alerts. It returns those
+// members (none if the replica was synced).
+func (g *GatewayAlerts) ForceSync() []int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.synced {
+		return nil
+	}
+	missing := g.unsynced()
+	g.sync()
+	g.adopt()
+	return missing
+}
+
+// sync marks the replica synced and settles what it recorded meanwhile.
+// Called with mu held.
+func (g *GatewayAlerts) sync() {
 	g.synced = true
 	for _, k := range g.doorKeys() {
 		if g.owns(k.gateway) {
@@ -147,7 +181,6 @@ func (g *GatewayAlerts) trySync() bool {
 		}
 	}
 	g.kick() // the words settled go out
-	return true
 }
 
 // doorKeys returns the conditions of the door signals known, in order.

@@ -159,3 +159,34 @@ func shareState(g *GatewayAlerts, ord int) *State {
 	g.Share(st)
 	return st
 }
+
+// TestGatewayAlertsForceSync: a replica that joins applies no door signal
+// of its gateways until every other live member's state syncs it; a
+// member that stays silent is waited for only as long as the caller
+// bounds it: ForceSync names it, and applies what was held back.
+func TestGatewayAlertsForceSync(t *testing.T) {
+	live := []int{0, 1}
+	gw := ""
+	for i := 0; gw == ""; i++ {
+		if c := fmt.Sprintf("gw-%d", i); Owner(c, live) == 0 {
+			gw = c
+		}
+	}
+	rec := &alertstest.Recorder{}
+	g := NewGatewayAlerts(0, live, rec)
+	g.Signal(alerts.Signal{Kind: alerts.KindDoorHeld, Subject: alerts.Subject{Type: alerts.SubjectGateway, ID: gw},
+		Key: "eye-1", Active: true, Time: time.Now()})
+	g.Merge([]*State{{Ordinal: 1, Members: []int{1}, Fresh: true}}) // 1 does not count 0 live yet
+	if got := rec.Take(); len(got) != 0 || g.Synced() {
+		t.Fatalf("unsynced, the replica applied %+v (synced %v)", got, g.Synced())
+	}
+	if missing := g.ForceSync(); !slices.Equal(missing, []int{1}) {
+		t.Errorf("ForceSync named %v, want the silent member 1", missing)
+	}
+	if got := rec.Take(); len(got) != 1 || got[0].Kind != alerts.KindDoorHeld || !got[0].Active || !g.Synced() {
+		t.Errorf("forced, the replica applied %+v (synced %v), want the door held", got, g.Synced())
+	}
+	if missing := g.ForceSync(); missing != nil {
+		t.Errorf("ForceSync of a synced replica named %v", missing)
+	}
+}

@@ -27,6 +27,15 @@ import (
 // minStateEvery bounds how often a replica publishes its state.
 const minStateEvery = time.Second
 
+// A replica that joins waits for a state of each other member to sync its
+// gateways' door alerts (cluster.GatewayAlerts) for at most syncWaits
+// periods of the states, and at least minSyncWait; then it goes on
+// without the silent ones.
+const (
+	syncWaits   = 3
+	minSyncWait = 15 * time.Second
+)
+
 // clusterRun is the daemon's side of a cluster (config's cluster
 // section): the node that follows the members, the devices this replica
 // owns among them, and what the others share.
@@ -361,7 +370,8 @@ func (d *Daemon) runCluster(ctx context.Context) error {
 		})
 	}()
 	var last time.Time
-	next := time.Now().Add(d.stateEvery())
+	started := time.Now()
+	next := started.Add(d.stateEvery())
 	for {
 		t := time.NewTimer(time.Until(next))
 		select {
@@ -382,6 +392,11 @@ func (d *Daemon) runCluster(ctx context.Context) error {
 		}
 		d.applyAcks()
 		c.gateways.Merge(c.node.Others())
+		if wait := max(syncWaits*d.stateEvery(), minSyncWait); !c.gateways.Synced() && time.Since(started) > wait {
+			missing := c.gateways.ForceSync()
+			d.log.Warn("cluster: applying the gateways' door events without having heard from every member since this replica joined",
+				"waited", wait, "members_not_heard", missing)
+		}
 		last = time.Now()
 		next = last.Add(d.stateEvery())
 		if err := c.node.PublishState(ctx, d.localState()); err != nil {
