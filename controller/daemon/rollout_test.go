@@ -158,7 +158,9 @@ func TestRolloutOnLeaseHolderOnly(t *testing.T) {
 		startDaemon(t, s.Config)
 		setups = append(setups, s)
 	}
-	call := func(method, path string, body any) (*http.Response, []byte) { return setups[1].Do(t, method, path, body) }
+	call := func(method, path string, body any) (*http.Response, []byte) {
+		return setups[1].Do(t, method, path, body)
+	}
 	for _, name := range setups[0].Gateways {
 		rollouttest.StartGateway(t, mq.Addr, name, rollouttest.OldVersion, rollouttest.Succeed)
 	}
