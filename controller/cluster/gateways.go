@@ -65,6 +65,9 @@ type GatewayAlerts struct {
 	doors  map[gatewayKey]doorWord
 	others []*State // the others' states, as Merge last read them
 	synced bool     // see Synced
+	// deferred are the conditions of gateways gained at a change of the
+	// members, settled by SettleDeferred (see SetLive).
+	deferred map[gatewayKey]bool
 	// held are the IDs of the gateways' alerts open here at the last
 	// look; gone those that were, and resolved: never adopted again.
 	held, gone        map[string]bool
@@ -106,7 +109,8 @@ var handedKinds = map[string]bool{alerts.KindGatewayOffline: true, alerts.KindDo
 // Handover.
 func NewGatewayAlerts(self int, live []int, next alerts.Sink) *GatewayAlerts {
 	g := &GatewayAlerts{self: self, next: next, live: slices.Clone(live), latest: map[gatewayKey]alerts.Signal{},
-		doors: map[gatewayKey]doorWord{}, held: map[string]bool{}, gone: map[string]bool{}, changed: make(chan struct{}, 1)}
+		doors: map[gatewayKey]doorWord{}, held: map[string]bool{}, gone: map[string]bool{}, changed: make(chan struct{}, 1),
+		deferred: map[gatewayKey]bool{}}
 	g.eng, _ = next.(Handover)
 	g.synced = slices.Equal(live, []int{self})
 	return g
@@ -314,6 +318,7 @@ func (g *GatewayAlerts) Merge(others []*State) {
 	slices.SortFunc(news, func(a, b gatewayKey) int { return cmp.Or(cmp.Compare(a.gateway, b.gateway), cmp.Compare(a.key, b.key)) })
 	for _, k := range news {
 		if g.owns(k.gateway) {
+			delete(g.deferred, k) // a later word, or the word applied: nothing to wait for
 			g.settle(k)
 		}
 	}
@@ -455,7 +460,9 @@ func (g *GatewayAlerts) ended(a *telemetry.Alert) bool {
 // SetLive takes the live members after a change: the alerts of the
 // gateways that moved away are released, those of the gateways that
 // moved here are adopted from the others' states (as Merge last read
-// them: call Merge first), and what holds of the latter is raised.
+// them: call Merge first), and their offline alerts that hold are
+// raised; their door conditions wait for SettleDeferred (or a later word
+// on them).
 func (g *GatewayAlerts) SetLive(live []int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -495,9 +502,37 @@ func (g *GatewayAlerts) SetLive(live []int) {
 	}
 	for _, k := range g.doorKeys() {
 		if gained(k.gateway) {
+			g.deferred[k] = true
+		}
+	}
+}
+
+// SettleDeferred settles the door conditions of the gateways gained at
+// the last changes of the members (SetLive), if still owned. The caller
+// waits a moment after the change first: the state a dead owner
+// published just before it died (telling that it applied a door signal,
+// and listing the alert it raised) may still be on its way, on another
+// connection than its last will; settled at once, a word it applied but
+// this replica still holds as unapplied would raise its alert a second
+// time.
+func (g *GatewayAlerts) SettleDeferred() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	keys := make([]gatewayKey, 0, len(g.deferred))
+	for k := range g.deferred {
+		keys = append(keys, k)
+	}
+	clear(g.deferred)
+	if !g.synced {
+		return // settled when synced
+	}
+	slices.SortFunc(keys, func(a, b gatewayKey) int { return cmp.Or(cmp.Compare(a.gateway, b.gateway), cmp.Compare(a.key, b.key)) })
+	for _, k := range keys {
+		if g.owns(k.gateway) {
 			g.settle(k)
 		}
 	}
+	g.adopt()
 }
 
 // HandoverStats are the alerts a GatewayAlerts moved.

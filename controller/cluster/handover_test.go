@@ -108,6 +108,9 @@ func TestGatewayHandover(t *testing.T) {
 			reps[r].ga.SetLive(l)
 		}
 		sync()
+		for _, r := range live {
+			reps[r].ga.SettleDeferred() // a moment after the change
+		}
 	}
 	want := func(step string, changes map[int][]string) {
 		t.Helper()
@@ -258,6 +261,7 @@ func TestGatewayReturnAfterClear(t *testing.T) {
 	// The owner dies: the next owner adopts the alert.
 	for _, r := range []int{next, hearer} {
 		reps[r].ga.SetLive([]int{1, 2})
+		reps[r].ga.SettleDeferred()
 	}
 	if o := reps[next].eng.Open(); len(o) != 1 || o[0].ID != x {
 		t.Fatalf("replica %d has %+v open, want %s adopted", next, o, x)
@@ -305,5 +309,56 @@ func TestGatewayReturnAfterClear(t *testing.T) {
 	}
 	if st := reps[0].ga.Stats(); st.Released != 1 || !st.Synced {
 		t.Errorf("the owner back: %+v, want its stale copy released", st)
+	}
+}
+
+// TestGatewayDeadOwnerStateLate: the owner applies a door held heard by
+// another replica, raises the alert and dies; its last state, which
+// tells so, reaches the next owner only after its last will (they come on
+// two connections). The next owner settles the gateways it gained a
+// moment after the change (SettleDeferred), so it adopts the alert from
+// that state rather than raising it a second time. When no such state
+// comes, it raises the alert itself then.
+func TestGatewayDeadOwnerStateLate(t *testing.T) {
+	for _, late := range []bool{true, false} {
+		_, gw, next, hearer, reps := handoverCluster(t)
+		for r := range reps { // synced
+			var others []*State
+			for o := range reps {
+				if o != r {
+					others = append(others, reps[o].state(o))
+				}
+			}
+			reps[r].ga.Merge(others)
+		}
+		reps[hearer].ga.Signal(alerts.Signal{Kind: alerts.KindDoorHeld, Subject: alerts.Subject{Type: alerts.SubjectGateway, ID: gw, Site: "s1"},
+			Key: "eye-1", Active: true, Time: time.Now().Add(-time.Minute).UTC().Truncate(time.Second)})
+		heard := reps[hearer].state(hearer)
+		reps[next].ga.Merge([]*State{heard, reps[0].state(0)})
+		reps[0].ga.Merge([]*State{heard, reps[next].state(next)})
+		if o := reps[0].eng.Open(); len(o) != 1 {
+			t.Fatalf("the owner has %+v open", o)
+		}
+		x := reps[0].eng.Open()[0].ID
+		dead := reps[0].state(0) // its last state, still on its way
+		reps[0].take()
+
+		for _, r := range []int{next, hearer} {
+			reps[r].ga.SetLive([]int{1, 2})
+		}
+		if late {
+			reps[next].ga.Merge([]*State{dead, heard})
+		}
+		reps[next].ga.SettleDeferred()
+		want := []string{x + ":firing"} // raised by the next owner, the dead one's state never having come
+		if late {
+			want = nil // adopted from the state that came late
+		}
+		if got := reps[next].take(); !slices.Equal(got, want) {
+			t.Errorf("late state %v: replica %d told %q, want %q", late, next, got, want)
+		}
+		if o := reps[next].eng.Open(); len(o) != 1 || o[0].ID != x {
+			t.Errorf("late state %v: replica %d has %+v open, want %s", late, next, o, x)
+		}
 	}
 }

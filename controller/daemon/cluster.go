@@ -36,6 +36,12 @@ const (
 	minSyncWait = 15 * time.Second
 )
 
+// handoverGrace is how long after a change of the members a replica
+// settles the door alerts of the gateways it gained: a dead owner's last
+// state (several megabytes, on another connection than its will) may
+// still be arriving (cluster.GatewayAlerts.SettleDeferred).
+const handoverGrace = 3 * time.Second
+
 // clusterRun is the daemon's side of a cluster (config's cluster
 // section): the node that follows the members, the devices this replica
 // owns among them, and what the others share.
@@ -356,6 +362,10 @@ func (d *Daemon) runCluster(ctx context.Context) error {
 			}
 			c.gateways.Merge(c.node.Others()) // the alerts of the gateways that move here come from the latest states
 			c.gateways.SetLive(live)
+			time.AfterFunc(handoverGrace, func() { // a dead owner's last state may still be on its way
+				c.gateways.Merge(c.node.Others())
+				c.gateways.SettleDeferred()
+			})
 			err := d.reassign()
 			if err != nil {
 				d.log.Error("devices not reassigned after a change of the cluster's members", "err", err)
