@@ -94,6 +94,11 @@ var _ Handover = (*alerts.Engine)(nil)
 // gatewayKey names one condition of one gateway.
 type gatewayKey struct{ gateway, key string }
 
+// compareKeys orders conditions by gateway, then key.
+func compareKeys(a, b gatewayKey) int {
+	return cmp.Or(cmp.Compare(a.gateway, b.gateway), cmp.Compare(a.key, b.key))
+}
+
 // doorWord is the latest door signal of a condition, and whether the
 // gateway's owner of the time applied it.
 type doorWord struct {
@@ -194,7 +199,7 @@ func (g *GatewayAlerts) doorKeys() []gatewayKey {
 	for k := range g.doors {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b gatewayKey) int { return cmp.Or(cmp.Compare(a.gateway, b.gateway), cmp.Compare(a.key, b.key)) })
+	slices.SortFunc(keys, compareKeys)
 	return keys
 }
 
@@ -315,7 +320,7 @@ func (g *GatewayAlerts) Merge(others []*State) {
 		g.adopt()
 		return
 	}
-	slices.SortFunc(news, func(a, b gatewayKey) int { return cmp.Or(cmp.Compare(a.gateway, b.gateway), cmp.Compare(a.key, b.key)) })
+	slices.SortFunc(news, compareKeys)
 	for _, k := range news {
 		if g.owns(k.gateway) {
 			delete(g.deferred, k) // a later word, or the word applied: nothing to wait for
@@ -526,7 +531,7 @@ func (g *GatewayAlerts) SettleDeferred() {
 	if !g.synced {
 		return // settled when synced
 	}
-	slices.SortFunc(keys, func(a, b gatewayKey) int { return cmp.Or(cmp.Compare(a.gateway, b.gateway), cmp.Compare(a.key, b.key)) })
+	slices.SortFunc(keys, compareKeys)
 	for _, k := range keys {
 		if g.owns(k.gateway) {
 			g.settle(k)

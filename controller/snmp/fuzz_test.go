@@ -29,14 +29,7 @@ func FuzzWalkResponses(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		b := func() byte {
-			if len(in) == 0 {
-				return 0
-			}
-			c := in[0]
-			in = in[1:]
-			return c
-		}
+		b := fuzzReader(&in)
 		nRoots := int(b()%4) + 1
 		maxOIDs := int(b()%4) + 1
 		maxCalls := int(b()%16) + 1
@@ -144,4 +137,17 @@ func fuzzName(b func() byte, cur, root string) gosnmp.SnmpPDU {
 		raw = append(raw, b())
 	}
 	return gosnmp.SnmpPDU{Name: string(raw), Type: gosnmp.OctetString, Value: raw}
+}
+
+// fuzzReader returns a function taking the fuzzer's bytes one at a time
+// from *in, 0 once none is left.
+func fuzzReader(in *[]byte) func() byte {
+	return func() byte {
+		if len(*in) == 0 {
+			return 0
+		}
+		c := (*in)[0]
+		*in = (*in)[1:]
+		return c
+	}
 }

@@ -45,14 +45,7 @@ func FuzzPruneBulk(f *testing.F) {
 	f.Add([]byte{1, 1, 2, 0, 6, 0, 1, 1, 4, 2, 2}, uint16(0x7f21))
 	f.Add([]byte{4, 2, 16, 1, 14, 9, 9, 9, 9, 9, 9, 9, 9, 4, 4, 4, 4, 4, 4}, uint16(0x0130))
 	f.Fuzz(func(t *testing.T, in []byte, flip uint16) {
-		b := func() byte {
-			if len(in) == 0 {
-				return 0
-			}
-			c := in[0]
-			in = in[1:]
-			return c
-		}
+		b := fuzzReader(&in)
 		roots := pruneRoots[:int(b()%4)+1]
 		lim := walkLimits{maxOIDs: int(b()%4) + 1, maxCalls: 8, maxRows: int(b()%16) + 1, maxRep: 10,
 			maxBytes: int64(b()%8) * 64}
