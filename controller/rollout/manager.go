@@ -352,12 +352,12 @@ func (m *Manager) find(id string) (*Rollout, error) {
 
 // Pause stops the rollout id from starting waves.
 func (m *Manager) Pause(id, by string) (*Rollout, error) {
-	return m.change(id, func(r *Rollout, now time.Time) error { return r.pause(now) })
+	return m.change(id, func(r *Rollout, now time.Time) error { return r.pause(now, by) })
 }
 
 // Resume lets the paused rollout id start waves again.
 func (m *Manager) Resume(id, by string) (*Rollout, error) {
-	return m.change(id, func(r *Rollout, now time.Time) error { return r.resume(now) })
+	return m.change(id, func(r *Rollout, now time.Time) error { return r.resume(now, by) })
 }
 
 // Abort ends the rollout id, withdrawing the commands no gateway acted on

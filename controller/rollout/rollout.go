@@ -287,8 +287,8 @@ type Rollout struct {
 	// ID identifies it; By is the token that made it.
 	ID string `json:"id"`
 	By string `json:"by,omitempty"`
-	// State is one of the State* states; Reason says why it halted or
-	// was aborted.
+	// State is one of the State* states; Reason says why it halted, or
+	// who last paused, resumed or aborted it.
 	State  string `json:"state"`
 	Reason string `json:"reason,omitempty"`
 	// Spec is the request, its defaults filled.

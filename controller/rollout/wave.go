@@ -161,20 +161,30 @@ func (r *Rollout) withdraw(now time.Time) {
 }
 
 // pause, resume and abort are an operator's requests.
-func (r *Rollout) pause(now time.Time) error {
+func (r *Rollout) pause(now time.Time, by string) error {
 	if r.State != StateRunning {
 		return fmt.Errorf("%w: rollout %s is %s, not running", ErrConflict, r.ID, r.State)
 	}
 	r.State, r.Changed = StatePaused, now
+	r.Reason = byWhom("paused", by)
 	return nil
 }
 
-func (r *Rollout) resume(now time.Time) error {
+func (r *Rollout) resume(now time.Time, by string) error {
 	if r.State != StatePaused {
 		return fmt.Errorf("%w: rollout %s is %s, not paused", ErrConflict, r.ID, r.State)
 	}
 	r.State, r.Changed = StateRunning, now
+	r.Reason = byWhom("resumed", by)
 	return nil
+}
+
+// byWhom is what an operator did, and who when the token is named.
+func byWhom(what, by string) string {
+	if by == "" {
+		return what
+	}
+	return what + " by " + by
 }
 
 func (r *Rollout) abort(now time.Time, by string) error {
@@ -182,10 +192,7 @@ func (r *Rollout) abort(now time.Time, by string) error {
 		return fmt.Errorf("%w: rollout %s is %s already", ErrConflict, r.ID, r.State)
 	}
 	r.State, r.Changed = StateAborted, now
-	r.Reason = "aborted"
-	if by != "" {
-		r.Reason += " by " + by
-	}
+	r.Reason = byWhom("aborted", by)
 	r.withdraw(now)
 	return nil
 }

@@ -160,8 +160,10 @@ func TestPauseResumeAbort(t *testing.T) {
 	f := newFixture(t, 20)
 	r := f.start(rollout.Spec{Bundle: "edge-1.1.0.ngb", Region: "east"})
 	f.step()
-	if _, err := f.m.Pause(r.ID, "ops"); err != nil {
+	if p, err := f.m.Pause(r.ID, "ops"); err != nil {
 		t.Fatal(err)
+	} else if p.State != rollout.StatePaused || p.Reason != "paused by ops" {
+		t.Fatalf("paused: %s %q", p.State, p.Reason)
 	}
 	if _, err := f.m.Pause(r.ID, "ops"); !errors.Is(err, rollout.ErrConflict) {
 		t.Fatalf("pausing twice: %v", err)
@@ -172,8 +174,10 @@ func TestPauseResumeAbort(t *testing.T) {
 	if n := len(f.sentTo()); n != 1 {
 		t.Fatalf("paused, yet commands to %d gateways", n)
 	}
-	if _, err := f.m.Resume(r.ID, "ops"); err != nil {
+	if p, err := f.m.Resume(r.ID, "bob"); err != nil {
 		t.Fatal(err)
+	} else if p.State != rollout.StateRunning || p.Reason != "resumed by bob" {
+		t.Fatalf("resumed: %s %q", p.State, p.Reason)
 	}
 	f.step()
 	if n := len(f.sentTo()); n != 3 {
