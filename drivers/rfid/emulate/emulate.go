@@ -27,6 +27,7 @@ type Runner struct {
 	em   rfid.Emulator
 	tags [][]byte
 	baud int
+	log  journal // what brought em to its state, for SetTags
 }
 
 // New returns a runner emulating a reader of proto with tags in its field.
@@ -59,15 +60,22 @@ func (r *Runner) Baud() int {
 	return r.baud
 }
 
-// SetTags replaces the tags in the reader's field. The emulator restarts
-// with them, as a reader would after the tags moved (a poll in progress is
-// forgotten; readers that poll re-issue their command).
+// SetTags replaces the tags in the reader's field without interrupting
+// the reader, as when tags move in front of a real one: an inventory in
+// progress (a multi-poll, continuous reading) goes on with as many rounds
+// left, and its next round reports the new tags; the settings the host made
+// stay. The emulator of the new tags is brought to the state of the old
+// one by replaying to it what the host wrote and the rounds reported
+// since; that record keeps the host's opening commands and its latest ones
+// (the first 1 KB the host wrote; then the last 4 KB and 256 rounds), so a
+// setting changed in between, long ago, is forgotten.
 func (r *Runner) SetTags(tags [][]byte) error {
 	em, err := r.proto.NewEmulator(tags)
 	if err != nil {
 		return fmt.Errorf("emulate: %w", err)
 	}
 	r.mu.Lock()
+	r.log.replay(em)
 	r.em, r.tags = em, tags
 	r.mu.Unlock()
 	return nil
@@ -81,6 +89,7 @@ func (r *Runner) handle(in []byte, rate int) []byte {
 	if rate != 0 && rate != r.baud {
 		return garble(in)
 	}
+	r.log.wrote(in)
 	return clone(r.em.Handle(in))
 }
 
@@ -92,6 +101,9 @@ func (r *Runner) tick(rate func() int) ([]byte, time.Duration) {
 		return nil, 0
 	}
 	b := clone(r.em.Tick())
+	if b != nil {
+		r.log.ticked()
+	}
 	baud := r.baud
 	r.mu.Unlock()
 	if b != nil && rate != nil {

@@ -2,9 +2,12 @@ package emulate_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/ngic/ngic/drivers/rfid"
 	_ "github.com/ngic/ngic/drivers/rfid/all"
 	"github.com/ngic/ngic/drivers/rfid/emulate/emulatetest"
 	"github.com/ngic/ngic/drivers/rfid/link"
@@ -61,4 +64,58 @@ func TestPTYHonoursLineSpeed(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSetTagsDuringMultiPoll: a host on the pseudo-terminal starts a
+// multi-poll once and never repeats it; when the tags in the field change,
+// the reads go on with the new tags.
+func TestSetTagsDuringMultiPoll(t *testing.T) {
+	first := [][]byte{{0x30, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01}}
+	second := [][]byte{{0x30, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02}}
+	r, pty := emulatetest.Start(t, magicrf.Name, first...)
+	port, err := link.OpenSerial(pty.Path, magicrf.BaudRate, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The session's poll is due once, at the start, and then not for an hour.
+	sess, err := magicrf.NewSession(rfid.Options{PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := make(chan string, 1024)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- link.Serve(ctx, port, sess, link.ServeOpts{Silence: -1}, func(r rfid.Read) {
+			select {
+			case reads <- fmt.Sprintf("%X", r.Tag):
+			default:
+			}
+		})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	waitRead := func(want []byte) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case got := <-reads:
+				if got == fmt.Sprintf("%X", want) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no read of %X within 10 s", want)
+			}
+		}
+	}
+	waitRead(first[0])
+	if err := r.SetTags(second); err != nil {
+		t.Fatal(err)
+	}
+	waitRead(second[0])
 }
