@@ -101,8 +101,19 @@ type MQTT struct {
 	// KeepAlive is the MQTT keep-alive (default 30s), whole seconds from 1s
 	// to 65535s (the protocol's 16-bit field).
 	KeepAlive time.Duration `yaml:"keepalive"`
-	// Window bounds the unacknowledged QoS 1 publishes (default 1000, at most 65535).
+	// Window bounds the events published and not yet acknowledged
+	// (default 1000, at most 65535); the messages carrying them are as many
+	// at most.
 	Window int `yaml:"window"`
+	// BatchEvents bounds the consecutive events of one source sent in one
+	// message (default 64; 1 sends each event alone; at most
+	// telemetry.MaxBatchEvents). Only events already spooled are grouped:
+	// none waits for another.
+	BatchEvents int `yaml:"batch_events"`
+	// BatchBytes bounds the size of a message of several events (default
+	// 16 KiB, within MinBatchBytes..MaxBatchBytes); an event larger than
+	// that goes alone.
+	BatchBytes int `yaml:"batch_bytes"`
 	// MinBackoff and MaxBackoff bound the wait between reconnects (default 500ms, 30s).
 	MinBackoff time.Duration `yaml:"min_backoff"`
 	// MaxBackoff is the longest wait between reconnects.
@@ -188,6 +199,8 @@ const (
 	DefaultMaxBytes       = 64 << 20
 	DefaultMaxRecords     = 1_000_000
 	DefaultWindow         = 1000
+	DefaultBatchEvents    = 64
+	DefaultBatchBytes     = 16 << 10
 	DefaultHTTPListen     = "127.0.0.1:9470"
 	DefaultEmbeddedListen = "127.0.0.1:1883"
 	DefaultKeepAlive      = 30 * time.Second
@@ -210,6 +223,12 @@ const (
 	// bytes, so MaxSpoolBytes binds long before MaxSpoolRecords.
 	MaxSpoolBytes   = 1 << 30
 	MaxSpoolRecords = 10_000_000
+	// MinBatchBytes and MaxBatchBytes bound mqtt.batch_bytes: a batch
+	// under 1 KiB would hardly hold two events, and one over 60 KiB could
+	// pass the controller's default ingest.max_payload (64 KiB), which
+	// refuses the whole message.
+	MinBatchBytes = 1 << 10
+	MaxBatchBytes = 60 << 10
 	// MaxKeepAlive is the longest MQTT keep-alive: the protocol sends it
 	// in seconds in 16 bits.
 	MaxKeepAlive = 65535 * time.Second
@@ -369,6 +388,8 @@ func (c *Config) setDefaults() {
 	m.ClientID = or(m.ClientID, "ngic-edge-"+c.Gateway)
 	m.KeepAlive = or(m.KeepAlive, DefaultKeepAlive)
 	m.Window = or(m.Window, DefaultWindow)
+	m.BatchEvents = or(m.BatchEvents, DefaultBatchEvents)
+	m.BatchBytes = or(m.BatchBytes, DefaultBatchBytes)
 	m.MinBackoff = or(m.MinBackoff, DefaultMinBackoff)
 	m.MaxBackoff = or(m.MaxBackoff, DefaultMaxBackoff)
 	for i := range c.Readers {
@@ -491,6 +512,13 @@ func (m *MQTT) validate(doc *yamlconf.Doc, gateway string) error {
 	}
 	if m.Window < 1 || m.Window > 65535 {
 		return doc.Errorf("mqtt.window", "%d is not within 1..65535 (MQTT packet identifiers)", m.Window)
+	}
+	if m.BatchEvents < 1 || m.BatchEvents > telemetry.MaxBatchEvents {
+		return doc.Errorf("mqtt.batch_events", "%d is not within 1..%d (1 sends each event alone)", m.BatchEvents, telemetry.MaxBatchEvents)
+	}
+	if m.BatchBytes < MinBatchBytes || m.BatchBytes > MaxBatchBytes {
+		return doc.Errorf("mqtt.batch_bytes", "%d bytes is not within %d..%d (1 KiB..60 KiB: a message stays under the controller's "+
+			"ingest.max_payload, 64 KiB by default)", m.BatchBytes, MinBatchBytes, MaxBatchBytes)
 	}
 	if m.MinBackoff < 0 {
 		return doc.Errorf("mqtt.min_backoff", "%v is negative", m.MinBackoff)

@@ -14,6 +14,7 @@ import (
 	"github.com/ngic/ngic/drivers/rfid"
 	_ "github.com/ngic/ngic/drivers/rfid/all"
 	"github.com/ngic/ngic/drivers/rfid/link"
+	"github.com/ngic/ngic/edge/publish"
 	"github.com/ngic/ngic/internal/testenv"
 )
 
@@ -47,10 +48,40 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MQTT.ClientID != "ngic-edge-g1" || c.MQTT.Window != DefaultWindow || c.Spool.Overflow != "drop-oldest" ||
+	if c.MQTT.ClientID != "ngic-edge-g1" || c.MQTT.Window != DefaultWindow || c.MQTT.BatchEvents != DefaultBatchEvents ||
+		c.MQTT.BatchBytes != DefaultBatchBytes || c.Spool.Overflow != "drop-oldest" ||
 		c.Readers[0].DepartAfter != 3*time.Second || c.Sensors[0].Active != "low" || c.Sensors[0].Debounce != 20*time.Millisecond ||
 		c.HTTP.Listen != DefaultHTTPListen || c.Log.Level != "info" {
 		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+// TestBatchBounds: the bounds of a batch are accepted, 1 event sends each
+// alone, and the largest batch stays under the controller's default
+// ingest.max_payload.
+func TestBatchBounds(t *testing.T) {
+	base := "gateway: g1\nmqtt:\n  broker: tcp://127.0.0.1:1883\n"
+	for _, tc := range []struct {
+		yaml          string
+		events, bytes int
+	}{
+		{"  batch_events: 1\n", 1, DefaultBatchBytes},
+		{"  batch_events: 1024\n  batch_bytes: 1024\n", 1024, 1024},
+		{"  batch_bytes: 61440\n", DefaultBatchEvents, 61440},
+	} {
+		c, err := Parse("t.yaml", []byte(base+tc.yaml))
+		if err != nil {
+			t.Errorf("%q: %v", tc.yaml, err)
+			continue
+		}
+		if c.MQTT.BatchEvents != tc.events || c.MQTT.BatchBytes != tc.bytes {
+			t.Errorf("%q: batch of %d events, %d bytes", tc.yaml, c.MQTT.BatchEvents, c.MQTT.BatchBytes)
+		}
+	}
+	const controllerMaxPayload = 64 << 10 // controller/config's default ingest.max_payload
+	if MaxBatchBytes >= controllerMaxPayload || publish.MinBatchBytes != MinBatchBytes {
+		t.Fatalf("batch bytes %d..%d: the publisher's least is %d, the controller's payload bound %d",
+			MinBatchBytes, MaxBatchBytes, publish.MinBatchBytes, controllerMaxPayload)
 	}
 }
 
@@ -101,6 +132,10 @@ func TestErrorsNameFieldAndLine(t *testing.T) {
 		{"health interval too short", base + "health:\n  interval: 1s\n", "line 5: health.interval: 1s is not within 5s..1h0m0s"},
 		{"health interval too long", base + "health:\n  interval: 2h\n", "line 5: health.interval: 2h0m0s is not within"},
 		{"health interval negative", base + "health:\n  interval: -10s\n", "line 5: health.interval"},
+		{"batch of no events", base + "  batch_events: -1\n", "line 4: mqtt.batch_events: -1 is not within 1..1024"},
+		{"batch of too many events", base + "  batch_events: 1025\n", "line 4: mqtt.batch_events: 1025 is not within 1..1024"},
+		{"batch too small", base + "  batch_bytes: 1023\n", "line 4: mqtt.batch_bytes: 1023 bytes is not within 1024..61440"},
+		{"batch over the controller's payload", base + "  batch_bytes: 61441\n", "line 4: mqtt.batch_bytes: 61441 bytes is not within 1024..61440"},
 	} {
 		_, err := Parse("t.yaml", []byte(tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -7,6 +7,7 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"fmt"
@@ -166,9 +167,19 @@ func Step(field [][]byte, step int) [][]byte {
 	return field[k-len(field):]
 }
 
-// subscribe connects to the embedded broker, retrying while it starts.
+// subscribe connects to the embedded broker, retrying while it starts. It
+// prints each message, a line an event: a batch's events one by one.
 func subscribe(ctx context.Context, addr string, out io.Writer) (mqtt.Client, error) {
 	print := func(_ mqtt.Client, m mqtt.Message) {
+		if bytes.HasPrefix(m.Payload(), []byte("[")) {
+			err := telemetry.EachEvent(m.Payload(), func(_ int, elem []byte, _ *telemetry.Event, _ error) bool {
+				fmt.Fprintf(out, "%s %s\n", m.Topic(), elem)
+				return true
+			})
+			if err == nil {
+				return
+			}
+		}
 		fmt.Fprintf(out, "%s %s\n", m.Topic(), m.Payload())
 	}
 	o := mqtt.NewClientOptions().AddBroker("tcp://" + addr).SetClientID("ngic-demo-viewer").

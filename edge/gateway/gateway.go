@@ -245,6 +245,7 @@ func (g *Gateway) newPublisher() (*publish.Publisher, error) {
 	return publish.New(ackStore{g.spool}, publish.Opts{
 		Broker: broker, ClientID: m.ClientID, Username: m.Username, Password: password, TLS: tlsConf,
 		KeepAlive: m.KeepAlive, Window: m.Window, MinBackoff: m.MinBackoff, MaxBackoff: m.MaxBackoff,
+		BatchEvents: m.BatchEvents, BatchBytes: m.BatchBytes,
 		Will:          &publish.Message{Topic: topic, Payload: will},
 		Goodbye:       &publish.Message{Topic: topic, Payload: will},
 		Birth:         func() publish.Message { return publish.Message{Topic: topic, Payload: g.birth()} },

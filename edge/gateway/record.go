@@ -29,23 +29,23 @@ func encodeRecord(topic string, payload []byte) []byte {
 	return append(b, payload...)
 }
 
-// decodeRecord turns a spooled record into the message to publish.
+// decodeRecord turns a spooled record into the message that carries it
+// alone.
 func decodeRecord(r spool.Record) (publish.Message, error) {
-	return newRecordDecoder().decode(r)
+	return newRecordDecoder().decode(nil, r)
 }
 
-// recordDecoder is decodeRecord for the publisher, its only user: topics
-// already checked are looked up rather than parsed again, and payloads
-// are cut from large buffers, never written again once handed out (the
-// MQTT client keeps a payload until its PUBACK).
+// recordDecoder is decodeRecord for the publisher (publish.Opts.Decode),
+// its only user: topics already checked are looked up rather than parsed
+// again, and the payload is appended to the publisher's buffer, which it
+// copies into the message.
 type recordDecoder struct {
 	topics map[string]string
-	arena  arena
 }
 
 func newRecordDecoder() *recordDecoder { return &recordDecoder{topics: map[string]string{}} }
 
-func (d *recordDecoder) decode(r spool.Record) (publish.Message, error) {
+func (d *recordDecoder) decode(dst []byte, r spool.Record) (publish.Message, error) {
 	i := bytes.IndexByte(r.Data, 0)
 	if i <= 0 {
 		return publish.Message{}, errors.New("gateway: spooled record has no topic")
@@ -61,9 +61,7 @@ func (d *recordDecoder) decode(r spool.Record) (publish.Message, error) {
 		}
 		d.topics[topic] = topic
 	}
-	// Room for the payload and {"seq":, 20 digits and a comma, less the
-	// NUL and the {.
-	payload, err := telemetry.WithSeq(d.arena.take(len(r.Data)-i+26), r.Data[i+1:], r.Seq)
+	payload, err := telemetry.WithSeq(dst, r.Data[i+1:], r.Seq)
 	if err != nil {
 		return publish.Message{}, fmt.Errorf("gateway: spooled record %d: %w", r.Seq, err)
 	}

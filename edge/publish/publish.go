@@ -1,8 +1,14 @@
 // Package publish moves spooled events to an MQTT broker with paho at QoS 1:
-// oldest first, a bounded window of unacknowledged publishes, and deletion
+// oldest first, a bounded window of unacknowledged events, and deletion
 // from the spool only on the broker's PUBACK. After a lost connection it
 // reconnects with backoff and replays everything not yet acknowledged, in
 // order, so delivery is at least once and per-source order is kept.
+//
+// Consecutive records of one topic already in the spool go in one message,
+// a batch (telemetry.AppendToBatch), up to Opts.BatchEvents and
+// Opts.BatchBytes: the publisher never waits for more to arrive, so a
+// lone event leaves at once, alone, and a backlog leaves in batches. A
+// message's records are deleted together on its PUBACK.
 //
 // On connect it publishes a retained birth message; the broker publishes the
 // retained last will ("offline") when the gateway vanishes.
@@ -25,6 +31,7 @@ import (
 	"github.com/ngic/ngic/edge/publish/brokerurl"
 	"github.com/ngic/ngic/internal/retry"
 	"github.com/ngic/ngic/internal/spool"
+	"github.com/ngic/ngic/telemetry"
 )
 
 // Store is the part of the spool the publisher uses.
@@ -60,8 +67,17 @@ type Opts struct {
 	TLS *tls.Config
 	// KeepAlive is the MQTT keep-alive.
 	KeepAlive time.Duration
-	// Window bounds unacknowledged QoS 1 publishes (1..65535).
+	// Window bounds the events published and not yet acknowledged
+	// (1..65535); the messages carrying them, each holding an MQTT packet
+	// identifier until its PUBACK, are then at most as many.
 	Window int
+	// BatchEvents bounds the events of one message: 0 or 1 sends each
+	// event alone, as its payload; at most telemetry.MaxBatchEvents.
+	BatchEvents int
+	// BatchBytes bounds the size of a message of several events, brackets
+	// and commas included (0: DefaultBatchBytes; at least MinBatchBytes).
+	// An event larger than that goes alone.
+	BatchBytes int
 	// MinBackoff and MaxBackoff bound the wait between connection attempts.
 	MinBackoff, MaxBackoff time.Duration
 	// Will is the retained last will; Birth is made at each connect and
@@ -69,9 +85,14 @@ type Opts struct {
 	Will    *Message
 	Birth   func() Message
 	Goodbye *Message
-	// Decode turns a spooled record into a message.
-	Decode func(spool.Record) (Message, error)
-	// OnAck, when set, is called with the time from publish to PUBACK.
+	// Decode turns a spooled record into its topic and payload, the
+	// payload appended to dst (the returned Payload is the extended
+	// slice). The publisher copies the payload into the message and gives
+	// the same dst again for the next record, so nothing need be
+	// allocated.
+	Decode func(dst []byte, r spool.Record) (Message, error)
+	// OnAck, when set, is called for each message with the time from its
+	// publish to its PUBACK.
 	OnAck func(time.Duration)
 	// OnBadRecord, when set, is told of a record that Decode rejects; the
 	// record is then deleted so it cannot block the spool.
@@ -96,10 +117,13 @@ type Stats struct {
 	Connected bool
 	// Connects counts successful connections; Reconnects those after the first.
 	Connects, Reconnects uint64
-	// Published counts publishes sent, Acked those acknowledged (both
+	// Published counts the events sent, Acked those acknowledged (both
 	// include replays after a reconnect).
 	Published, Acked uint64
-	// InFlight is the number of unacknowledged publishes.
+	// Messages counts the messages that carried them, MessagesAcked those
+	// acknowledged: Published/Messages is the mean batch.
+	Messages, MessagesAcked uint64
+	// InFlight is the number of events sent and not yet acknowledged.
 	InFlight int
 	// BadRecords counts records Decode rejected.
 	BadRecords uint64
@@ -158,6 +182,16 @@ func New(store Store, opts Opts) (*Publisher, error) {
 	}
 	if opts.Decode == nil {
 		return nil, errors.New("publish: no record decoder")
+	}
+	if opts.BatchEvents < 0 || opts.BatchEvents > telemetry.MaxBatchEvents {
+		return nil, fmt.Errorf("publish: batch of %d events not within 1..%d", opts.BatchEvents, telemetry.MaxBatchEvents)
+	}
+	opts.BatchEvents = max(opts.BatchEvents, 1)
+	if opts.BatchBytes == 0 {
+		opts.BatchBytes = DefaultBatchBytes
+	}
+	if opts.BatchBytes < MinBatchBytes {
+		return nil, fmt.Errorf("publish: batch of %d bytes below %d", opts.BatchBytes, MinBatchBytes)
 	}
 	if opts.MinBackoff <= 0 {
 		opts.MinBackoff = 500 * time.Millisecond
@@ -236,8 +270,9 @@ const StableAfter = 10 * time.Second
 // writeTimeout bounds a write to the broker.
 const writeTimeout = 10 * time.Second
 
+// pending is a message awaiting its PUBACK.
 type pending struct {
-	seq  uint64
+	seqs []uint64 // the records it carries
 	tok  mqtt.Token
 	sent time.Time
 }
@@ -320,16 +355,16 @@ func (p *Publisher) session(ctx context.Context, healthy func()) error {
 	// context is cancelled here, not by ctx.
 	ackCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	queue := make(chan pending, p.opts.Window)
-	slots := make(chan struct{}, p.opts.Window)
+	queue := make(chan pending, p.opts.Window) // a message holds at least one place of the window
+	w := newWindow(p.opts.Window)
 	ackErr := make(chan error, 1)
 	ackDone := make(chan struct{})
 	go func() {
 		defer close(ackDone)
-		ackErr <- p.acks(ackCtx, queue, slots)
+		ackErr <- p.acks(ackCtx, queue, w)
 	}()
 
-	err := p.publishLoop(ctx, c, queue, slots, lost, ackErr)
+	err := p.publishLoop(ctx, c, queue, w, lost, ackErr)
 	p.update(func(*Stats) { p.client = nil }) // no snapshot while the session ends
 	if ctx.Err() != nil {
 		// Clean stop: let the acks in flight arrive, then say goodbye.
@@ -402,64 +437,103 @@ func done(tok mqtt.Token) bool {
 	}
 }
 
-// publishLoop publishes spooled records in order while slots in the window
-// are free.
-func (p *Publisher) publishLoop(ctx context.Context, c mqtt.Client, queue chan<- pending, slots chan struct{},
+// publishLoop publishes spooled records in order while the window has
+// room, consecutive records of one topic in one message.
+func (p *Publisher) publishLoop(ctx context.Context, c mqtt.Client, queue chan<- pending, w *window,
 	lost <-chan error, ackErr <-chan error) error {
-	var cursor uint64
-	batch := min(p.opts.Window, 512)
+	var (
+		cursor  uint64
+		recs    []spool.Record
+		scratch []byte // Decode's dst
+	)
+	msgs := newBuilder(min(p.opts.BatchEvents, p.opts.Window), p.opts.BatchBytes)
+	send := func() error {
+		b := msgs.take()
+		tok := c.Publish(b.topic, 1, false, b.payload())
+		n := len(b.seqs)
+		p.update(func(s *Stats) { s.Published += uint64(n); s.Messages++; s.InFlight += n })
+		queue <- pending{seqs: b.seqs, tok: tok, sent: time.Now()}
+		// A publish that failed at once (not connected, write timed out)
+		// must not be overtaken by the next one: end the session and
+		// replay from the spool.
+		select {
+		case <-tok.Done():
+			if err := tok.Error(); err != nil {
+				return fmt.Errorf("publish: seqs %d..%d: %w", b.seqs[0], b.seqs[n-1], err)
+			}
+		default:
+		}
+		return nil
+	}
+	// wait waits for wake (the spool or the window), or the session's end.
+	wait := func(wake <-chan struct{}, timeout <-chan time.Time) (bool, error) {
+		select {
+		case <-ctx.Done():
+			return false, nil
+		case err := <-lost:
+			return false, fmt.Errorf("publish: connection lost: %w", err)
+		case err := <-ackErr:
+			return false, err
+		case <-wake:
+		case <-timeout:
+		}
+		return true, nil
+	}
+	fetch := min(p.opts.Window, 512)
 	for {
-		recs, err := p.store.Next(cursor, batch)
-		if err != nil {
-			return fmt.Errorf("publish: read spool: %w", err)
+		if len(recs) == 0 {
+			var err error
+			if recs, err = p.store.Next(cursor, fetch); err != nil {
+				return fmt.Errorf("publish: read spool: %w", err)
+			}
 		}
 		if len(recs) == 0 {
-			select {
-			case <-ctx.Done():
-				return nil
-			case err := <-lost:
-				return fmt.Errorf("publish: connection lost: %w", err)
-			case err := <-ackErr:
-				return err
-			case <-p.wake:
-			case <-time.After(time.Second):
-			}
-			continue
-		}
-		for _, r := range recs {
-			cursor = r.Seq
-			m, err := p.opts.Decode(r)
-			if err != nil {
-				p.update(func(s *Stats) { s.BadRecords++ })
-				if p.opts.OnBadRecord != nil {
-					p.opts.OnBadRecord(r.Seq, err)
-				}
-				if err := p.store.Delete(r.Seq); err != nil {
-					return fmt.Errorf("publish: delete bad record %d: %w", r.Seq, err)
+			// Nothing more in the spool: the message built leaves now.
+			if !msgs.empty() {
+				if err := send(); err != nil {
+					return err
 				}
 				continue
 			}
-			select { // take a slot in the window
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				return nil
-			case err := <-lost:
-				return fmt.Errorf("publish: connection lost: %w", err)
-			case err := <-ackErr:
+			if ok, err := wait(p.wake, time.After(time.Second)); !ok {
 				return err
 			}
-			tok := c.Publish(m.Topic, 1, false, m.Payload)
-			p.update(func(s *Stats) { s.Published++; s.InFlight++ })
-			queue <- pending{seq: r.Seq, tok: tok, sent: time.Now()}
-			// A publish that failed at once (not connected, write timed out)
-			// must not be overtaken by the next one: end the session and
-			// replay from the spool.
-			select {
-			case <-tok.Done():
-				if err := tok.Error(); err != nil {
-					return fmt.Errorf("publish: seq %d: %w", r.Seq, err)
+			continue
+		}
+		r := recs[0]
+		m, err := p.opts.Decode(scratch[:0], r)
+		if err != nil {
+			recs, cursor = recs[1:], r.Seq
+			p.update(func(s *Stats) { s.BadRecords++ })
+			if p.opts.OnBadRecord != nil {
+				p.opts.OnBadRecord(r.Seq, err)
+			}
+			if err := p.store.Delete(r.Seq); err != nil {
+				return fmt.Errorf("publish: delete bad record %d: %w", r.Seq, err)
+			}
+			continue
+		}
+		scratch = m.Payload[:0]
+		if !msgs.empty() && !msgs.fits(m.Topic, m.Payload) {
+			if err := send(); err != nil {
+				return err
+			}
+		}
+		for !w.take() { // a place in the window; a message built leaves meanwhile
+			if !msgs.empty() {
+				if err := send(); err != nil {
+					return err
 				}
-			default:
+			}
+			if ok, err := wait(w.freed, nil); !ok {
+				return err
+			}
+		}
+		msgs.add(r.Seq, m.Topic, m.Payload)
+		recs, cursor = recs[1:], r.Seq
+		if msgs.full() {
+			if err := send(); err != nil {
+				return err
 			}
 		}
 	}
@@ -468,8 +542,8 @@ func (p *Publisher) publishLoop(ctx context.Context, c mqtt.Client, queue chan<-
 // acks waits for the PUBACKs in publish order and deletes acknowledged
 // records in batches. It returns an error when a publish failed (the
 // connection is then replayed from the spool).
-func (p *Publisher) acks(ctx context.Context, queue <-chan pending, slots <-chan struct{}) error {
-	acked := make([]uint64, 0, 512)
+func (p *Publisher) acks(ctx context.Context, queue <-chan pending, w *window) error {
+	acked := make([]uint64, 0, ackFlush+telemetry.MaxBatchEvents)
 	flush := func() error {
 		if len(acked) == 0 {
 			return nil
@@ -514,19 +588,29 @@ func (p *Publisher) acks(ctx context.Context, queue <-chan pending, slots <-chan
 				return nil
 			}
 		}
-		<-slots
-		p.update(func(s *Stats) { s.InFlight-- })
-		if err := pd.tok.Error(); err != nil {
-			return fmt.Errorf("publish: seq %d: %w", pd.seq, err)
+		n, err := len(pd.seqs), pd.tok.Error()
+		w.release(n)
+		p.update(func(s *Stats) {
+			s.InFlight -= n
+			if err == nil {
+				s.MessagesAcked++
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("publish: seqs %d..%d: %w", pd.seqs[0], pd.seqs[n-1], err)
 		}
 		if p.opts.OnAck != nil {
 			p.opts.OnAck(time.Since(pd.sent))
 		}
-		acked = append(acked, pd.seq)
-		if len(acked) == cap(acked) {
+		acked = append(acked, pd.seqs...)
+		if len(acked) >= ackFlush {
 			if err := flush(); err != nil {
 				return err
 			}
 		}
 	}
 }
+
+// ackFlush is how many acknowledged records are deleted at once at most
+// while PUBACKs keep coming.
+const ackFlush = 512

@@ -128,11 +128,16 @@ func hasNetClients(s *mqttserver.Server) bool {
 	return false
 }
 
-func decode(r spool.Record) (Message, error) {
+// decode is the tests' Decode: a record is its seq, "bad", or a topic
+// level and a payload ("a:17" on t/a); its payload goes on t/events.
+func decode(dst []byte, r spool.Record) (Message, error) {
 	if string(r.Data) == "bad" {
 		return Message{}, errors.New("unreadable")
 	}
-	return Message{Topic: "t/events", Payload: append([]byte(nil), r.Data...)}, nil
+	if level, payload, ok := strings.Cut(string(r.Data), ":"); ok {
+		return Message{Topic: "t/" + level, Payload: append(dst, payload...)}, nil
+	}
+	return Message{Topic: "t/events", Payload: append(dst, r.Data...)}, nil
 }
 
 func run(t *testing.T, p *Publisher) func() {
@@ -181,17 +186,53 @@ type ledger struct {
 	window  int // when > 0, every PUBLISH is checked against the window
 
 	mu         sync.Mutex
-	received   []uint64
-	snapshots  []packets.Packet  // PUBLISHes on snapshotTopic, kept apart
-	snapIDs    map[uint16]bool   // their packet IDs awaiting a PUBACK
-	byID       map[uint16]uint64 // packet ID of a PUBLISH read -> its seq
-	acked      map[uint64]bool   // seqs whose PUBACK was sent
-	acks       int
+	received   []uint64            // the seqs of every PUBLISH, in order
+	messages   []message           // every PUBLISH of events, in order
+	snapshots  []packets.Packet    // PUBLISHes on snapshotTopic, kept apart
+	snapIDs    map[uint16]bool     // their packet IDs awaiting a PUBACK
+	byID       map[uint16][]uint64 // packet ID of a PUBLISH read -> its seqs
+	acked      map[uint64]bool     // seqs whose PUBACK was sent
+	bad        map[uint64]bool     // seqs Decode refuses, deleted at once
+	acks       int                 // events acknowledged
+	inUse      int                 // packet IDs of events awaiting a PUBACK
 	violations []string
 }
 
+// message is a PUBLISH of events the broker read.
+type message struct {
+	topic   string
+	payload string
+	seqs    []uint64
+}
+
 func newLedger(client string) *ledger {
-	return &ledger{client: client, byID: map[uint16]uint64{}, acked: map[uint64]bool{}, snapIDs: map[uint16]bool{}}
+	return &ledger{client: client, byID: map[uint16][]uint64{}, acked: map[uint64]bool{}, snapIDs: map[uint16]bool{}}
+}
+
+// seqsOf reads the seqs of a payload: one seq, or a batch of them as
+// telemetry.AppendToBatch frames it.
+func seqsOf(payload []byte) ([]uint64, error) {
+	s := string(payload)
+	if inner, ok := strings.CutPrefix(s, "["); ok {
+		inner, ok = strings.CutSuffix(inner, "]")
+		if !ok || inner == "" {
+			return nil, fmt.Errorf("payload %q is not a batch", payload)
+		}
+		var seqs []uint64
+		for _, f := range strings.Split(inner, ",") {
+			seq, err := strconv.ParseUint(f, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("payload %q: %v", payload, err)
+			}
+			seqs = append(seqs, seq)
+		}
+		return seqs, nil
+	}
+	seq, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("payload %q is not a seq", payload)
+	}
+	return []uint64{seq}, nil
 }
 
 func (l *ledger) ID() string { return "ledger" }
@@ -214,18 +255,26 @@ func (l *ledger) OnPublish(cl *mqttserver.Client, pk packets.Packet) (packets.Pa
 		}
 		return pk, nil
 	}
-	seq, err := strconv.ParseUint(string(pk.Payload), 10, 64)
+	seqs, err := seqsOf(pk.Payload)
 	if err != nil {
-		l.violations = append(l.violations, fmt.Sprintf("payload %q is not a seq", pk.Payload))
+		l.violations = append(l.violations, err.Error())
 		return pk, nil
 	}
-	l.received = append(l.received, seq)
-	l.byID[pk.PacketID] = seq
-	// The publisher sends its k-th PUBLISH only once the PUBACK of the
-	// (k-window)-th has reached it.
-	if l.window > 0 && len(l.received) > l.acks+l.window {
-		l.violations = append(l.violations, fmt.Sprintf("PUBLISH of seq %d with %d sent and %d acknowledged: window %d exceeded",
-			seq, len(l.received), l.acks, l.window))
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] <= seqs[i-1] {
+			l.violations = append(l.violations, fmt.Sprintf("batch %q: seqs not ascending", pk.Payload))
+		}
+	}
+	l.received = append(l.received, seqs...)
+	l.messages = append(l.messages, message{topic: pk.TopicName, payload: string(pk.Payload), seqs: seqs})
+	l.byID[pk.PacketID] = seqs
+	l.inUse++
+	// The publisher sends an event only once the PUBACKs of all but
+	// window-1 of those before it have reached it; the packet IDs in use
+	// are then at most as many.
+	if l.window > 0 && (len(l.received) > l.acks+l.window || l.inUse > l.window) {
+		l.violations = append(l.violations, fmt.Sprintf("PUBLISH of seqs %v with %d events sent, %d acknowledged, %d packets in flight: window %d exceeded",
+			seqs, len(l.received), l.acks, l.inUse, l.window))
 	}
 	return pk, nil
 }
@@ -247,24 +296,34 @@ func (l *ledger) ackSent(id uint16) {
 		delete(l.snapIDs, id)
 		return
 	}
-	seq, ok := l.byID[id]
+	seqs, ok := l.byID[id]
 	if !ok {
 		l.violations = append(l.violations, fmt.Sprintf("PUBACK %d for no PUBLISH", id))
 		return
 	}
 	delete(l.byID, id)
-	l.acked[seq] = true
-	l.acks++
+	for _, seq := range seqs {
+		l.acked[seq] = true
+	}
+	l.acks += len(seqs)
+	l.inUse--
 }
 
 func (l *ledger) deleted(seqs []uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, seq := range seqs {
-		if !l.acked[seq] {
+		if !l.acked[seq] && !l.bad[seq] {
 			l.violations = append(l.violations, fmt.Sprintf("seq %d deleted before the broker sent its PUBACK", seq))
 		}
 	}
+}
+
+// msgs returns the PUBLISHes of events read so far.
+func (l *ledger) msgs() []message {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]message(nil), l.messages...)
 }
 
 func (l *ledger) snapshot() (received []uint64, violations []string) {
@@ -307,16 +366,18 @@ func startLedgerBroker(t *testing.T, l *ledger) string {
 	return ln.Address()
 }
 
-// TestInOrderDeletedOnAck publishes with a window of one and of many: every
-// record reaches the broker once and in order, and is deleted only after
-// the broker sent its PUBACK.
+// TestInOrderDeletedOnAck publishes with a window of one and of many, an
+// event a message and in batches: every record reaches the broker once and
+// in order, and is deleted only after the broker sent its PUBACK.
 func TestInOrderDeletedOnAck(t *testing.T) {
-	for _, window := range []int{1, 7, 1000} {
-		t.Run(fmt.Sprint(window), func(t *testing.T) {
+	for _, tc := range []struct{ window, batch int }{{1, 1}, {7, 1}, {1000, 1}, {1, 64}, {7, 64}, {1000, 64}, {1000, 1024}} {
+		t.Run(fmt.Sprintf("window %d batch %d", tc.window, tc.batch), func(t *testing.T) {
 			l := newLedger("pub")
+			l.window = tc.window
 			addr := startLedgerBroker(t, l)
 			store := newMemStore(500)
-			p, err := New(checkedStore{store, l}, Opts{Broker: "tcp://" + addr, ClientID: "pub", Window: window, Decode: decode})
+			p, err := New(checkedStore{store, l}, Opts{Broker: "tcp://" + addr, ClientID: "pub", Window: tc.window,
+				BatchEvents: tc.batch, Decode: decode})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -327,8 +388,15 @@ func TestInOrderDeletedOnAck(t *testing.T) {
 			waitFor(t, "all deleted", func() bool { return store.len() == 0 })
 			stop()
 			checkDelivered(t, l, store, 500)
-			if st := p.Stats(); st.Published != 500 || st.Acked != 500 || st.InFlight != 0 {
-				t.Fatalf("stats: %+v", st)
+			st, msgs := p.Stats(), l.msgs()
+			if st.Published != 500 || st.Acked != 500 || st.InFlight != 0 || st.Messages != st.MessagesAcked ||
+				st.Messages != uint64(len(msgs)) {
+				t.Fatalf("stats: %+v; broker read %d messages", st, len(msgs))
+			}
+			for _, m := range msgs {
+				if len(m.seqs) > min(tc.window, tc.batch) {
+					t.Fatalf("a message of %d events with window %d and batch %d", len(m.seqs), tc.window, tc.batch)
+				}
 			}
 		})
 	}
@@ -445,8 +513,34 @@ func checkDelivered(t *testing.T, l *ledger, store *memStore, n int) {
 // broker's PUBACKs until it is opened, and tells the ledger of each one it
 // lets through.
 type ackGate struct {
-	addr string
-	open chan struct{}
+	addr  string
+	open  chan struct{}
+	allow chan struct{} // each lets one PUBACK through (letThrough)
+
+	mu    sync.Mutex
+	conns []net.Conn
+	dead  []chan struct{} // closed when cut, one a connection
+}
+
+// letThrough lets n more PUBACKs through while the gate is closed.
+func (g *ackGate) letThrough(n int) {
+	for range n {
+		g.allow <- struct{}{}
+	}
+}
+
+// cut closes the connections through the gate, dropping the PUBACKs held
+// on them; new connections are accepted.
+func (g *ackGate) cut() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, c := range g.conns {
+		c.Close()
+	}
+	for _, d := range g.dead {
+		close(d)
+	}
+	g.conns, g.dead = nil, nil
 }
 
 func startAckGate(t *testing.T, broker string, l *ledger) *ackGate {
@@ -455,17 +549,11 @@ func startAckGate(t *testing.T, broker string, l *ledger) *ackGate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &ackGate{addr: ln.Addr().String(), open: make(chan struct{})}
+	g := &ackGate{addr: ln.Addr().String(), open: make(chan struct{}), allow: make(chan struct{}, 1<<16)}
 	var wg sync.WaitGroup
-	var conns []net.Conn
-	var mu sync.Mutex
 	t.Cleanup(func() {
 		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
+		g.cut()
 		select {
 		case <-g.open:
 		default:
@@ -486,20 +574,22 @@ func startAckGate(t *testing.T, broker string, l *ledger) *ackGate {
 				down.Close()
 				continue
 			}
-			mu.Lock()
-			conns = append(conns, down, up)
-			mu.Unlock()
+			dead := make(chan struct{})
+			g.mu.Lock()
+			g.conns, g.dead = append(g.conns, down, up), append(g.dead, dead)
+			g.mu.Unlock()
 			wg.Add(2)
 			go func() { defer wg.Done(); io.Copy(up, down); up.Close() }()
-			go func() { defer wg.Done(); g.relay(down, up, l); down.Close() }()
+			go func() { defer wg.Done(); g.relay(down, up, l, dead); down.Close() }()
 		}
 	}()
 	return g
 }
 
 // relay copies MQTT packets from the broker to the publisher, holding each
-// PUBACK until the gate is open.
-func (g *ackGate) relay(down, up net.Conn, l *ledger) {
+// PUBACK until the gate is open or lets it through, or the connection is
+// cut (dead).
+func (g *ackGate) relay(down, up net.Conn, l *ledger, dead <-chan struct{}) {
 	r := bufio.NewReader(up)
 	for {
 		pk, err := readPacket(r)
@@ -507,7 +597,12 @@ func (g *ackGate) relay(down, up net.Conn, l *ledger) {
 			return
 		}
 		if pk[0]>>4 == packets.Puback && len(pk) >= 4 {
-			<-g.open
+			select {
+			case <-g.open:
+			case <-g.allow:
+			case <-dead:
+				return
+			}
 			l.ackSent(binary.BigEndian.Uint16(pk[len(pk)-2:]))
 		}
 		if _, err := down.Write(pk); err != nil {
@@ -549,12 +644,19 @@ func readPacket(r *bufio.Reader) ([]byte, error) {
 // sends exactly a window of publishes and waits; released, it sends the
 // rest, never more than a window ahead of the PUBACKs it has received.
 func TestWindowBoundsUnacknowledged(t *testing.T) {
+	for _, batch := range []int{1, 4, 64} {
+		t.Run(fmt.Sprint("batch ", batch), func(t *testing.T) { testWindowBoundsUnacknowledged(t, batch) })
+	}
+}
+
+func testWindowBoundsUnacknowledged(t *testing.T, batch int) {
 	const window, n = 7, 60
 	l := newLedger("pub")
 	l.viaGate, l.window = true, window
 	gate := startAckGate(t, startLedgerBroker(t, l), l)
 	store := newMemStore(n)
-	p, err := New(checkedStore{store, l}, Opts{Broker: "tcp://" + gate.addr, ClientID: "pub", Window: window, Decode: decode})
+	p, err := New(checkedStore{store, l}, Opts{Broker: "tcp://" + gate.addr, ClientID: "pub", Window: window,
+		BatchEvents: batch, Decode: decode})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,12 +18,14 @@ import (
 	"github.com/ngic/ngic/telemetry"
 )
 
-// Subscriber records the events and status messages published on a broker.
+// Subscriber records the events and status messages published on a
+// broker, the events of a batch one by one.
 type Subscriber struct {
 	c mqtt.Client
 
 	mu       sync.Mutex
 	events   []*telemetry.Event // in order of receipt, duplicates included
+	messages int                // the messages that carried them
 	statuses []*telemetry.Status
 	bad      []string
 }
@@ -55,16 +57,19 @@ func SubscribeWith(t testing.TB, broker, clientID string, set func(*mqtt.ClientO
 				return
 			}
 			s.statuses = append(s.statuses, st)
-		default:
-			e, err := telemetry.DecodeEvent(m.Payload())
+		default: // one event, or a batch of them
+			es, err := telemetry.DecodeEvents(m.Payload())
 			if err != nil {
 				s.bad = append(s.bad, fmt.Sprintf("%s: %v: %s", m.Topic(), err, m.Payload()))
 				return
 			}
-			if want := telemetry.EventTopic(e.Gateway, e.Source); want != m.Topic() {
-				s.bad = append(s.bad, fmt.Sprintf("event of %s on topic %s", want, m.Topic()))
+			for _, e := range es {
+				if want := telemetry.EventTopic(e.Gateway, e.Source); want != m.Topic() {
+					s.bad = append(s.bad, fmt.Sprintf("event of %s on topic %s", want, m.Topic()))
+				}
+				s.events = append(s.events, e)
 			}
-			s.events = append(s.events, e)
+			s.messages++
 		}
 	}
 	o := mqtt.NewClientOptions().AddBroker(broker).SetClientID(clientID).
@@ -104,6 +109,14 @@ func (s *Subscriber) Events() []*telemetry.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]*telemetry.Event(nil), s.events...)
+}
+
+// Messages returns how many messages carried the events received so far
+// (a batch is one message).
+func (s *Subscriber) Messages() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.messages
 }
 
 // Statuses returns the status messages received so far.
