@@ -28,6 +28,9 @@ func FuzzRecord(f *testing.F) {
 		{Topic: "ngic/v1/gw/gw1/event/spool", Payload: []byte(`{"v":1,"seq":5,"id":"y","gateway":"gw1","source":"spool","type":"events.lost","time":"0001-01-01T00:00:01Z","lost":{"count":1,"reason":"crash","first_seq":1,"last_seq":9223372036854775807}}`)},
 		{Topic: "ngic/v1/gw/gw9/status", Payload: []byte(`{}`)},
 		{Topic: "ngic/v1/gw//event/", Payload: nil},
+		batchMsg(event(f, "gw1", "gate", telemetry.Passage, 30, nil), event(f, "gw1", "gate", telemetry.Passage, 31, nil)),
+		batchMsg(event(f, "gw1", "gate", telemetry.Passage, 33, nil), event(f, "gw2", "gate", telemetry.Passage, 32, nil)),
+		{Topic: "ngic/v1/gw/gw1/event/gate", Payload: []byte(`[{"seq":40},{"v":1,"seq":18446744073709551615,"id":"x","gateway":"gw1","source":"gate","type":"passage","time":"2026-01-01T00:00:00Z","passage":{"direction":"in"}}]`)},
 	} {
 		f.Add(m.Topic, m.Payload)
 	}

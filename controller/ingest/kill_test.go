@@ -16,15 +16,26 @@ import (
 	"github.com/ngic/ngic/telemetry"
 )
 
-const envKillChild = "NGIC_INGEST_KILL_CHILD"
+const (
+	envKillChild   = "NGIC_INGEST_KILL_CHILD"
+	envKillBatched = "NGIC_INGEST_KILL_BATCHED"
+)
 
-// killBatch is batch n of TestKill9: 50 passages of gw1, seqs n*50+1...
-func killBatch(t testing.TB, n int) []Message {
+// killBatch is batch n of TestKill9: 50 passages of gw1, seqs n*50+1...,
+// one per message, or with batched five messages of ten events each.
+func killBatch(t testing.TB, n int, batched bool) []Message {
 	msgs := make([]Message, 50)
 	for i := range msgs {
 		msgs[i] = event(t, "gw1", "gate", telemetry.Passage, uint64(n*50+i+1), nil)
 	}
-	return msgs
+	if !batched {
+		return msgs
+	}
+	var out []Message
+	for i := 0; i < len(msgs); i += 10 {
+		out = append(out, batchMsg(msgs[i:i+10]...))
+	}
+	return out
 }
 
 // TestHelperKillChild records batches into the state file named by the
@@ -43,7 +54,7 @@ func TestHelperKillChild(t *testing.T) {
 	first := int(in.Stats().Total.Events / 50)
 	deadline := time.Now().Add(20 * time.Second) // in case the parent is gone
 	for n := first; time.Now().Before(deadline); n++ {
-		if err := in.Record(killBatch(t, n)); err != nil {
+		if err := in.Record(killBatch(t, n, os.Getenv(envKillBatched) != "")); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(4)
 		}
@@ -56,12 +67,21 @@ func TestHelperKillChild(t *testing.T) {
 // times on the same state file: every batch it reported recorded is there
 // (nothing acknowledged is lost), a batch is all there or not at all, and
 // the broker's redelivery of what was not acknowledged ends with every
-// event counted once.
+// event counted once. The events come one per message, and then ten per
+// message (event batches).
 func TestKill9(t *testing.T) {
+	t.Run("single", func(t *testing.T) { kill9(t, false) })
+	t.Run("batched", func(t *testing.T) { kill9(t, true) })
+}
+
+func kill9(t *testing.T, batched bool) {
 	path := filepath.Join(t.TempDir(), "ingest.db")
 	for round := 1; round <= 3; round++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperKillChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), envKillChild+"="+path)
+		cmd.Env = append(os.Environ(), envKillChild+"="+path, envKillBatched+"=")
+		if batched {
+			cmd.Env = append(cmd.Env, envKillBatched+"=1")
+		}
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		stdout, err := cmd.StdoutPipe()
@@ -111,7 +131,7 @@ func TestKill9(t *testing.T) {
 		}
 		// The broker offers again what was not acknowledged.
 		for n := acked + 1; n <= events/50; n++ {
-			f.record(t, killBatch(t, n)...)
+			f.record(t, killBatch(t, n, batched)...)
 		}
 		g = f.gateway(t, "gw1")
 		if want := uint64((events/50 + 1) * 50); g.Counts.Events != want || g.Missing != 0 || g.SeqLow != want {

@@ -112,9 +112,7 @@ func (t *txn) stage(batch []Message) {
 	items := t.in.items[:0]
 	defer func() { clear(items); t.in.items = items[:0] }() // kept for the next batch, without its events
 	for i := range batch {
-		if p, ok := t.parse(&batch[i]); ok {
-			items = append(items, p)
-		}
+		items = t.parse(items, &batch[i])
 	}
 	for _, p := range items {
 		if p.ev == nil {
@@ -140,37 +138,28 @@ func (t *txn) stage(batch []Message) {
 	t.settle()
 }
 
-// parse checks one message, counting it refused when it is not valid.
-func (t *txn) parse(m *Message) (parsed, bool) {
+// parse checks one message, appending to items what passed (an event
+// message may hold a batch of events) and counting the rest refused.
+func (t *txn) parse(items []parsed, m *Message) []parsed {
 	gw, kind, source, err := t.parseTopic(m.Topic)
 	if err != nil {
 		t.refuse("", ReasonTopic, m.Topic, err)
-		return parsed{}, false
+		return items
 	}
 	site, known := t.sites[gw]
 	switch {
 	case !known:
 		t.refuse("", ReasonUnknownGateway, m.Topic, nil)
-		return parsed{}, false
+		return items
 	case len(m.Payload) > t.in.o.MaxPayload:
 		t.refuse(gw, ReasonTooLarge, m.Topic, nil)
-		return parsed{}, false
+		return items
 	}
 	p := parsed{gw: gw, site: site, retained: m.Retained}
 	var reason string
 	switch kind {
 	case "event":
-		p.ev, err = telemetry.DecodeEvent(m.Payload)
-		switch {
-		case err != nil:
-		case p.ev.Gateway != gw || p.ev.Source != source:
-			reason, err = ReasonMismatch, errors.New("gateway or source of the payload is not the topic's")
-		case p.ev.Seq > maxSeq:
-			reason, err = ReasonInvalid, errors.New("seq above 2^63-1")
-		case p.ev.Lost != nil && p.ev.Lost.LastSeq >= p.ev.Seq:
-			// A gateway numbers its loss report after the events lost.
-			reason, err = ReasonInvalid, errors.New("events.lost range not below the report's own seq")
-		}
+		return t.parseEvents(items, p, m, source)
 	case "status":
 		p.st, err = telemetry.DecodeStatus(m.Payload)
 		if err == nil && p.st.Gateway != gw {
@@ -189,9 +178,54 @@ func (t *txn) parse(m *Message) (parsed, bool) {
 			reason = decodeReason(m.Payload, err)
 		}
 		t.refuse(gw, reason, m.Topic, err)
-		return parsed{}, false
+		return items
 	}
-	return p, true
+	return append(items, p)
+}
+
+// parseEvents checks the events of a message on an event topic, one event
+// or a batch (telemetry.EachEvent): each valid one is appended to items
+// as a copy of p, each bad one refused on its own (naming its index and
+// seq in a batch), and the whole message refused when the batch's
+// framing is bad.
+func (t *txn) parseEvents(items []parsed, p parsed, m *Message, source string) []parsed {
+	err := telemetry.EachEvent(m.Payload, func(i int, elem []byte, ev *telemetry.Event, err error) bool {
+		var reason string
+		if err == nil {
+			if reason, err = checkEvent(ev, p.gw, source); err != nil && len(elem) != len(m.Payload) {
+				err = &telemetry.ElementError{Index: i, Seq: ev.Seq, Err: err} // an element of a batch
+			}
+		}
+		if err != nil {
+			if reason == "" {
+				reason = decodeReason(elem, err)
+			}
+			t.refuse(p.gw, reason, m.Topic, err)
+			return true
+		}
+		p.ev = ev
+		items = append(items, p)
+		return true
+	})
+	if err != nil {
+		t.refuse(p.gw, ReasonJSON, m.Topic, err)
+	}
+	return items
+}
+
+// checkEvent checks a decoded event against its topic and the ingest's
+// own rules, returning the refusal reason and error.
+func checkEvent(ev *telemetry.Event, gw, source string) (string, error) {
+	switch {
+	case ev.Gateway != gw || ev.Source != source:
+		return ReasonMismatch, errors.New("gateway or source of the payload is not the topic's")
+	case ev.Seq > maxSeq:
+		return ReasonInvalid, errors.New("seq above 2^63-1")
+	case ev.Lost != nil && ev.Lost.LastSeq >= ev.Seq:
+		// A gateway numbers its loss report after the events lost.
+		return ReasonInvalid, errors.New("events.lost range not below the report's own seq")
+	}
+	return "", nil
 }
 
 // parsedTopic is what telemetry.ParseTopic made of a valid topic.
