@@ -96,12 +96,13 @@ const (
 // when it reads every tag once; below 1 when it misses tags, above when a
 // tag's reads reach it more than depart_after apart, as when the machine
 // stalls it, so that it departs and arrives again). Run it with
-// -benchtime 1x.
+// -benchtime 1x. It also reports the events acknowledged per MQTT message
+// (events/msg, the daemon's batching).
 func BenchmarkResidentMemoryAtRate(b *testing.B) {
 	rig := startRSSRig(b)
 	field := make([][]byte, rateBatch)
 	var rss []float64
-	var spooled, took, cpu, offered, arrivals, heap float64
+	var spooled, took, cpu, offered, arrivals, heap, acks, messages float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		base, err := scrapeAll(rig.metrics)
@@ -140,6 +141,8 @@ func BenchmarkResidentMemoryAtRate(b *testing.B) {
 		final := drained(b, rig.metrics)
 		offered += float64(n * rateBatch)
 		arrivals += final[arrived] - base[arrived]
+		acks += final[acked] - base[acked]
+		messages += final[sent] - base[sent]
 	}
 	b.StopTimer()
 	slices.Sort(rss)
@@ -150,6 +153,9 @@ func BenchmarkResidentMemoryAtRate(b *testing.B) {
 	b.ReportMetric(spooled/took, "events/s")
 	b.ReportMetric(100*cpu/took, "cpu-%")
 	b.ReportMetric(arrivals/offered, "arrivals/tag")
+	if messages > 0 {
+		b.ReportMetric(acks/messages, "events/msg")
+	}
 }
 
 // drained waits until every tag in the daemon's field has departed and
@@ -170,6 +176,7 @@ const (
 	arrived    = `ngic_edge_events_total{source="uhf",type="tag.arrived"}`
 	departed   = `ngic_edge_events_total{source="uhf",type="tag.departed"}`
 	acked      = `ngic_edge_mqtt_acked_total`
+	sent       = `ngic_edge_mqtt_messages_total`
 	cpuSeconds = `process_cpu_seconds_total`
 	heapInuse  = `go_memstats_heap_inuse_bytes`
 )
