@@ -31,8 +31,10 @@ type trailCtx struct {
 	// tables are the strings of the entries, one table per worker of the
 	// computation (a string's id is its table << tableShift | its index).
 	tables []*strTable
-	// blocks are the entries, in the blocks the workers filled.
+	// blocks are the entries, in the blocks the workers filled; spare
+	// are blocks of a released result, for newBlock to fill first.
 	blocks [][]entry
+	spare  [][]entry
 }
 
 // blockLimit is the number of blocks of entries a result may have (a
@@ -51,7 +53,12 @@ func (t *trailCtx) newBlock(n int) ([]entry, uint16, bool) {
 	if len(t.blocks) >= blockLimit {
 		return nil, 0, false
 	}
-	b := make([]entry, n)
+	var b []entry
+	if k := len(t.spare) - 1; k >= 0 && len(t.spare[k]) >= n {
+		b, t.spare = t.spare[k], t.spare[:k]
+	} else {
+		b = make([]entry, n)
+	}
 	t.blocks = append(t.blocks, b)
 	return b, uint16(len(t.blocks) - 1), true
 }
@@ -84,11 +91,14 @@ func (t *trailCtx) newTable() (*strTable, uint32) {
 	return st, uint32(len(t.tables) - 1)
 }
 
-// done drops the tables' indexes, which only the computation needs.
-func (t *trailCtx) done() {
+// done drops the tables' indexes, which only the computation needs, and
+// the spare blocks it did not fill.
+func (t *trailCtx) done(mem *resultMem) {
 	for _, st := range t.tables {
 		st.ids = nil
 	}
+	t.spare = nil
+	mem.blocks = t.blocks
 }
 
 // str returns the string of id.
@@ -171,7 +181,9 @@ func code(names []string, s string) uint8 {
 
 // newTrailCtx keeps, for the compact trails, the devices' states.
 func (c *computation) newTrailCtx() *trailCtx {
-	t := &trailCtx{inv: c.inv, devs: make([]devTrail, len(c.devs))}
+	t := &trailCtx{inv: c.inv, devs: reuse(c.mem.devs, len(c.devs)), spare: c.mem.blocks,
+		blocks: c.mem.blocks[:0:0]}
+	c.mem.devs, c.mem.blocks = t.devs, nil
 	parallelChunks(len(c.devs), 16384, func() func(lo, hi int) {
 		return func(lo, hi int) {
 			for i := lo; i < hi; i++ {

@@ -83,6 +83,10 @@ type computation struct {
 	// trails is what the villages' compact trails share (nil: Compute
 	// keeps them in full).
 	trails *trailCtx
+	// mem is the memory the result is computed into (a Pool's), work the
+	// buffers of the computation.
+	mem  *resultMem
+	work *work
 }
 
 // techCap is the capability of a technology, when one is configured.
@@ -108,6 +112,12 @@ func Compute(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, now tim
 // compute is Compute, with the villages' trails kept compact when compact
 // is set (ComputeCompact).
 func compute(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, now time.Time, compact bool) *Result {
+	return computeInto(inv, devs, cfg, now, compact, nil)
+}
+
+// computeInto is compute into mem, the memory of a result of a Pool (nil:
+// new memory); the result keeps mem.
+func computeInto(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, now time.Time, compact bool, mem *resultMem) *Result {
 	if cfg == nil {
 		def := DefaultConfig()
 		cfg = &def
@@ -117,7 +127,10 @@ func compute(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, now tim
 		cp.Tiers = DefaultTiers()
 		cfg = &cp
 	}
-	c := &computation{inv: inv, cfg: cfg, now: now, tiers: cfg.Tiers, caps: cfg.Capability, next: map[string]bool{}}
+	c := &computation{inv: inv, cfg: cfg, now: now, tiers: cfg.Tiers, caps: cfg.Capability, next: map[string]bool{}, mem: mem}
+	if c.mem == nil {
+		c.mem = &resultMem{}
+	}
 	for _, t := range cfg.NextGeneration {
 		c.next[t] = true
 	}
@@ -128,6 +141,7 @@ func compute(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, now tim
 	c.techNext[TechOther] = c.next[TechOther.String()]
 	c.techCaps[TechOther].rate, c.techCaps[TechOther].ok = c.caps[TechOther.String()]
 	c.prepared = prepare(inv)
+	c.work = c.takeWork()
 	c.deviceStates(devs)
 	if compact {
 		c.trails = c.newTrailCtx()
@@ -136,20 +150,26 @@ func compute(inv *inventory.Inventory, devs []DeviceStatus, cfg *Config, now tim
 	c.splitTakeUp()
 
 	vills := inv.Villages()
-	res := &Result{Computed: now, Tiers: append([]Tier(nil), c.tiers...), Villages: make([]Village, len(vills))}
+	res := &Result{Computed: now, Tiers: append([]Tier(nil), c.tiers...), Villages: reuse(c.mem.villages, len(vills))}
 	c.villages(res.Villages)
 	if c.trails != nil {
-		c.trails.done()
+		c.trails.done(c.mem)
 	}
 	res.Regions = c.rollUp(res.Villages)
 	res.Gaps = c.gaps(res.Villages)
+	c.putWork(c.work)
+	if mem != nil {
+		c.mem.villages, c.mem.regions, c.mem.gaps = res.Villages, res.Regions, res.Gaps
+		res.mem = c.mem
+	}
 	return res
 }
 
 // deviceStates decides, once per device, whether what it delivers counts,
 // in chunks of devices on GOMAXPROCS goroutines.
 func (c *computation) deviceStates(devs []DeviceStatus) {
-	c.devs = make([]devInfo, len(c.inv.Devices))
+	c.devs = reuse(c.work.devs, len(c.inv.Devices))
+	c.work.devs = c.devs
 	parallelChunks(len(c.devs), 8192, func() func(lo, hi int) {
 		return func(lo, hi int) { c.deviceRange(devs, lo, hi) }
 	})
@@ -160,6 +180,7 @@ func (c *computation) deviceRange(devs []DeviceStatus, lo, hi int) {
 	inv := c.inv
 	for i := lo; i < hi; i++ {
 		d := &c.devs[i]
+		*d = devInfo{} // a kept buffer's
 		d.network = inv.Devices[i].Network
 		if d.network == "" {
 			d.network = inv.Devices[i].ID
@@ -208,7 +229,8 @@ func (c *computation) deviceRange(devs []DeviceStatus, lo, hi int) {
 // answers to any port. The rows are resolved in chunks on GOMAXPROCS
 // goroutines.
 func (c *computation) resolvePorts() {
-	c.rowPort = make([]int32, len(c.inv.ServiceAreas))
+	c.rowPort = reuse(c.work.rowPort, len(c.inv.ServiceAreas))
+	c.work.rowPort = c.rowPort
 	parallelChunks(len(c.rowPort), 16384, func() func(lo, hi int) {
 		lookups := map[int32]*portLookup{}
 		return func(lo, hi int) { c.resolveRange(lookups, lo, hi) }
@@ -368,7 +390,9 @@ func (c *computation) duplicateData(rows []int32, k int) bool {
 // delivers data to (or counts them when none has households), for the
 // split of its subscribers.
 func (c *computation) splitTakeUp() {
-	c.portBase = make([]int32, len(c.devs)+1)
+	c.portBase = reuse(c.work.portBase, len(c.devs)+1)
+	c.work.portBase = c.portBase
+	c.portBase[0] = 0
 	for i, d := range c.devs {
 		n := 0
 		if d.ev != nil {
@@ -377,7 +401,8 @@ func (c *computation) splitTakeUp() {
 		c.portBase[i+1] = c.portBase[i] + int32(n)
 	}
 	total := c.portBase[len(c.devs)]
-	c.portHH = make([]float64, total)
+	c.portHH = reuse(c.work.portHH, int(total))
+	c.work.portHH = c.portHH
 	// Each goroutine totals the ports of its own range of devices, reading
 	// the villages in order: a port's total is added up in the same order
 	// whatever the number of goroutines.
@@ -396,6 +421,7 @@ func (c *computation) splitTakeUp() {
 // takeUpDevices is splitTakeUp for the ports of devices [devLo, devHi).
 func (c *computation) takeUpDevices(devLo, devHi int32) {
 	inv := c.inv
+	clear(c.portHH[c.portBase[devLo]:c.portBase[devHi]]) // a kept buffer's
 	for v, ri := range inv.Villages() {
 		hh := float64(inv.Regions[ri].Households)
 		rows := c.saRows[c.saOff[v]:c.saOff[v+1]]

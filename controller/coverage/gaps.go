@@ -31,15 +31,16 @@ func (c *computation) gaps(vills []Village) []Gap {
 	}
 	// below marks the villages below the top tier; at is the place of
 	// each in the gap list, in the inventory's order of households.
-	below := make([]bool, len(vills))
+	below := reuse(c.work.below, len(vills))
+	c.work.below = below
 	n := int32(0)
 	for v := range vills {
-		if vills[v].Tier < top {
-			below[v] = true
+		if below[v] = vills[v].Tier < top; below[v] {
 			n++
 		}
 	}
-	at := make([]int32, len(vills))
+	at := reuse(c.work.gapAt, len(vills))
+	c.work.gapAt = at
 	i := int32(0)
 	for _, v := range c.byHouseholds {
 		if below[v] {
@@ -47,7 +48,7 @@ func (c *computation) gaps(vills []Village) []Gap {
 			i++
 		}
 	}
-	out := make([]Gap, n)
+	out := reuse(c.mem.gaps, int(n))
 	// The nearest sites are found in file order, where neighbours in the
 	// file are neighbours on the map: the villages are read in turn and the
 	// grid's cells stay in cache. Each gap is written at its place.
@@ -59,7 +60,7 @@ func (c *computation) gaps(vills []Village) []Gap {
 				}
 				vl := &vills[v]
 				g := &out[at[v]]
-				g.Village = vl
+				*g = Gap{Village: vl} // a released result's memory, or new
 				if vl.Tier < 0 || vl.Tier >= len(grids) {
 					continue
 				}

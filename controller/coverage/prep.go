@@ -31,6 +31,9 @@ type prepared struct {
 	byHouseholds []int32
 	// xyz is each village's point on the unit sphere, by position.
 	xyz [][3]float64
+	// work is the buffers the last computation left (takeWork, putWork).
+	workMu sync.Mutex
+	work   *work
 }
 
 // shape is what tells an inventory's rows apart from those prepared:

@@ -17,12 +17,16 @@ type polledEvidence struct {
 }
 
 // daemonState is what the daemon holds between two recomputes: the
-// poller's state of each device and the evidence of each.
+// poller's state of each device and the evidence of each, the result it
+// serves and the one before, and the pool they were computed with.
 type daemonState struct {
 	inv      *inventory.Inventory
 	states   []poller.DeviceState
 	evidence map[string]polledEvidence
 	cfg      coverage.Config
+	pool     coverage.Pool
+	served   *coverage.Result
+	older    *coverage.Result
 }
 
 // newDaemonState gives the poller a state, and the daemon an evidence,
@@ -41,10 +45,15 @@ func newDaemonState(inv *inventory.Inventory, devs []coverage.DeviceStatus) *dae
 }
 
 // recompute is one recompute of the daemon (controller/daemon's
-// computeCoverage, without a cluster): the devices' statuses, then
-// ComputeCompact.
+// computeCoverage, without a cluster): the devices' statuses, then the
+// pool's ComputeCompact into the memory of the result before the one
+// served, which no reader holds any more (released); the result served
+// is not touched.
 func (d *daemonState) recompute(now time.Time) *coverage.Result {
-	return coverage.ComputeCompact(d.inv, d.statuses(), &d.cfg, now)
+	d.pool.Release(d.older)
+	r := d.pool.ComputeCompact(d.inv, d.statuses(), &d.cfg, now)
+	d.older, d.served = d.served, r
+	return r
 }
 
 // statuses are the devices' statuses as the daemon makes them before each
@@ -76,8 +85,9 @@ func (d *daemonState) statuses() []coverage.DeviceStatus {
 
 // BenchmarkRecomputeNational is what the daemon runs at each recompute
 // of the national inventory (BenchmarkComputeNational's): the devices'
-// statuses built from the poller's states and the kept evidence, and
-// ComputeCompact. The recompute encodes nothing: the API indexes a result
+// statuses built from the poller's states and the kept evidence, and a
+// Pool's ComputeCompact into the memory of the result before the one
+// served (double-buffering). The recompute encodes nothing: the API indexes a result
 // when first asked, and a snapshot is written every snapshot_every.
 func BenchmarkRecomputeNational(b *testing.B) {
 	inv, devs := coverage.National(b, 700_000)

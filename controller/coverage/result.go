@@ -47,6 +47,9 @@ type Result struct {
 	// Gaps are the villages below the top tier, most households first
 	// (then in file order).
 	Gaps []Gap `json:"gaps"`
+
+	// mem is the memory of a result of a Pool (nil for others).
+	mem *resultMem
 }
 
 // Village is the figures of one village.

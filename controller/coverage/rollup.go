@@ -118,11 +118,12 @@ func (a *acc) merge(o *acc) {
 	a.nextGen += o.nextGen
 }
 
-// subset turns the accumulator into a Subset.
-func (a *acc) subset(tiers []Tier) Subset {
+// subset turns the accumulator into a Subset, whose Tiers are dst (one
+// per tier).
+func (a *acc) subset(tiers []Tier, dst []TierShare) Subset {
 	t := a.total
 	s := Subset{Villages: t.villages, Households: t.households, Population: t.pop,
-		Tiers:    make([]TierShare, len(tiers)),
+		Tiers:    dst,
 		Measured: a.measured.share(t), Declared: a.declared.share(t), Override: a.override.share(t),
 		NoEvidence: a.none.share(t), DigitalTV: a.digital.share(t), AnalogueTV: a.analogue.share(t),
 		Converged: a.converged.share(t), Voice: a.voice.share(t), Outage: a.outage.share(t), Stale: a.stale.share(t),
@@ -159,7 +160,10 @@ func (c *computation) rollUp(vills []Village) []Region {
 			n++
 		}
 	}
-	out := make([]Region, n)
+	out := reuse(c.mem.regions, int(n))
+	// The subsets' tiers are one array: region k's All has part 2k, its
+	// Priority part 2k+1.
+	c.mem.tiers = reuse(c.mem.tiers, 2*int(n)*len(c.tiers))
 	w := &rollUpWalk{c: c, vills: vills, at: at, out: out}
 	w.done = c.rollUpLevel(vills, at, out)
 	for i := range inv.Regions {
@@ -262,7 +266,14 @@ func (w *rollUpWalk) visit(i int32, d int) {
 		}
 	}
 	t := all.total
-	w.out[w.at[i]] = Region{Code: r.Code, Name: r.Name, Level: r.Level.String(), Parent: r.Parent,
+	k := int(w.at[i])
+	w.out[k] = Region{Code: r.Code, Name: r.Name, Level: r.Level.String(), Parent: r.Parent,
 		Villages: t.villages, Households: t.households, Population: t.pop,
-		All: all.subset(w.c.tiers), Priority: prio.subset(w.c.tiers)}
+		All: all.subset(w.c.tiers, w.tierShares(2*k)), Priority: prio.subset(w.c.tiers, w.tierShares(2*k+1))}
+}
+
+// tierShares returns part k of the subsets' tiers.
+func (w *rollUpWalk) tierShares(k int) []TierShare {
+	nt := len(w.c.tiers)
+	return w.c.mem.tiers[k*nt : (k+1)*nt : (k+1)*nt]
 }

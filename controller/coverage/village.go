@@ -133,12 +133,12 @@ const (
 	netVideo
 )
 
-// village computes village v into out, which is zero (a new result's):
-// its fields are set one by one, not the whole of it written.
+// village computes village v into out (a released result's memory, or
+// new).
 func (c *computation) village(s *scratch, v int, out *Village) {
 	inv := c.inv
 	reg := &inv.Regions[inv.Villages()[v]]
-	out.Region = reg
+	*out = Village{Region: reg}
 	s.begin()
 	rows := c.saRows[c.saOff[v]:c.saOff[v+1]]
 	hh := float64(reg.Households)

@@ -29,15 +29,23 @@ func TestComputeWorkers(t *testing.T) {
 
 	compact := func() *Result { return ComputeCompact(inv, devs, &cfg, now) }
 	cOne, cFour := withProcs(1, compact), withProcs(4, compact)
-	for v := range cOne.Villages {
-		if a, b := cOne.Villages[v].TrailEntries(), cFour.Villages[v].TrailEntries(); !reflect.DeepEqual(a, b) {
-			t.Fatalf("ComputeCompact: village %d's trail on 1 goroutine %+v, on 4 %+v", v, a, b)
+	sameResult(t, "ComputeCompact on 4 goroutines", cFour, "on 1", cOne)
+	sameResult(t, "ComputeCompact", cFour, "Compute", one)
+}
+
+// sameResult fails the test unless results got and want have the same
+// trails, entry for entry, and the same JSON, byte for byte.
+func sameResult(t *testing.T, gotName string, got *Result, wantName string, want *Result) {
+	t.Helper()
+	if len(got.Villages) != len(want.Villages) {
+		t.Fatalf("%s: %d villages, %s %d", gotName, len(got.Villages), wantName, len(want.Villages))
+	}
+	for v := range want.Villages {
+		if a, b := got.Villages[v].TrailEntries(), want.Villages[v].TrailEntries(); !reflect.DeepEqual(a, b) {
+			t.Fatalf("village %d's trail: %s %+v, %s %+v", v, gotName, a, wantName, b)
 		}
 	}
-	if a, b := encode(t, cOne, false), encode(t, cFour, false); !bytes.Equal(a, b) {
-		t.Error("ComputeCompact on 1 and on 4 goroutines: JSON differs")
-	}
-	if a, b := encode(t, cFour, false), encode(t, one, false); !bytes.Equal(a, b) {
-		t.Error("ComputeCompact and Compute: JSON differs")
+	if a, b := encode(t, got, false), encode(t, want, false); !bytes.Equal(a, b) {
+		t.Errorf("%s and %s: JSON differs", gotName, wantName)
 	}
 }
