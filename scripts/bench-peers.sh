@@ -10,9 +10,11 @@
 #     version from the Go module proxy into bin/peers) scraping the same
 #     recording from the project's simulator;
 #   - edge: events/s, CPU and allocations per event of the edge pipeline
-#     (edge/gateway BenchmarkPipelineToMosquitto) and of a bare paho QoS 1
-#     publisher (tools/ngic-benchpeers) with the same window, both to the
-#     one mosquitto started here (NGIC_BENCH_BROKER).
+#     (edge/gateway BenchmarkPipelineToMosquitto, in the edge's default
+#     batches) and of a bare paho QoS 1 publisher (tools/ngic-benchpeers)
+#     with the same window, publishing an event a message and publishing
+#     the same batches, all to the one mosquitto started here
+#     (NGIC_BENCH_BROKER).
 # Installs the Debian packages it needs (scripts/install-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -95,8 +97,11 @@ first() { "$@" 2>&1 | head -n1; }
 	echo "per device poll, start-up included (net of one start-up a column, what is left is below their noise)."
 	echo "snmp_exporter from /proc/<pid>/stat over $scrapes scrapes a round (10 ms ticks). Ratios"
 	echo "are taken within each round, then their median and min-max. The pipeline and the bare publisher publish"
-	echo "to the same mosquitto process, paho QoS 1, clean session, the same window and payload size; the pipeline"
-	echo "also smooths, encodes, spools every event with fsync (grouped) and deletes it on PUBACK; the bare"
-	echo "publisher keeps nothing and its payloads are built before the clock starts. CPU and allocations per"
-	echo "event are the whole process's (getrusage, runtime.MemStats) while the events flow."
+	echo "to the same mosquitto process, paho QoS 1, clean session, the same window (in events) and payload size;"
+	echo "the pipeline sends a reader's consecutive spooled events in batches (mqtt.batch_events 64,"
+	echo "mqtt.batch_bytes 16 KiB: 49 of these events a message), the bare publisher once an event a message"
+	echo "(what a plain paho publisher does) and once in the same batches. The pipeline also smooths, encodes,"
+	echo "spools every event with fsync (grouped) and deletes it on PUBACK; the bare publisher keeps nothing"
+	echo "and its payloads and batches are built before the clock starts. CPU and allocations per event are"
+	echo "the whole process's (getrusage, runtime.MemStats) while the events flow."
 } | tee bin/bench-peers.md

@@ -26,7 +26,7 @@ type Health struct {
 		Broker     string `json:"broker"`
 		Connected  bool   `json:"connected"`
 		Reconnects uint64 `json:"reconnects"`
-		InFlight   int    `json:"inflight"`
+		InFlight   int    `json:"inflight"` // events awaiting their PUBACK
 		LastError  string `json:"last_error,omitempty"`
 		// HealthSent counts the health messages handed to the broker;
 		// HealthDropped those dropped because it was not connected.

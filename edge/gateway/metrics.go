@@ -58,9 +58,10 @@ var (
 	descLostUnreported = prometheus.NewDesc("ngic_edge_events_lost_unreported", "Lost events not yet covered by a spooled events.lost event.", nil, nil)
 	descMQTTUp         = prometheus.NewDesc("ngic_edge_mqtt_connected", "1 when connected to the broker.", nil, nil)
 	descReconnects     = prometheus.NewDesc("ngic_edge_mqtt_reconnects_total", "Reconnections to the broker.", nil, nil)
-	descPublished      = prometheus.NewDesc("ngic_edge_mqtt_published_total", "QoS 1 publishes sent, replays included.", nil, nil)
-	descAcked          = prometheus.NewDesc("ngic_edge_mqtt_acked_total", "Publishes acknowledged by the broker.", nil, nil)
-	descInFlight       = prometheus.NewDesc("ngic_edge_mqtt_inflight", "Publishes awaiting the broker's PUBACK.", nil, nil)
+	descPublished      = prometheus.NewDesc("ngic_edge_mqtt_published_total", "Events published at QoS 1, replays included.", nil, nil)
+	descAcked          = prometheus.NewDesc("ngic_edge_mqtt_acked_total", "Events acknowledged by the broker.", nil, nil)
+	descMessages       = prometheus.NewDesc("ngic_edge_mqtt_messages_total", "MQTT messages that carried them (a batch is one).", nil, nil)
+	descInFlight       = prometheus.NewDesc("ngic_edge_mqtt_inflight", "Events awaiting the broker's PUBACK.", nil, nil)
 	descSensor         = prometheus.NewDesc("ngic_edge_beam_blocked", "1 when the photo-eye's beam is blocked.", []string{"sensor"}, nil)
 	descPassages       = prometheus.NewDesc("ngic_edge_passages_total", "Passages counted by a pair of photo-eyes.", []string{"pair", "direction"}, nil)
 )
@@ -71,7 +72,7 @@ type stateCollector struct{ g *Gateway }
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descReaderUp, descReaderReconnects, descBadFrames, descSkipped, descReaderErrors,
 		descPresent, descSpoolRecords, descSpoolBytes, descSpoolDropped, descSpoolHeld, descRejected, descLost, descLostUnreported, descMQTTUp, descReconnects, descPublished,
-		descAcked, descInFlight, descSensor, descPassages} {
+		descAcked, descMessages, descInFlight, descSensor, descPassages} {
 		ch <- d
 	}
 }
@@ -114,6 +115,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descReconnects, prometheus.CounterValue, float64(ps.Reconnects))
 	ch <- prometheus.MustNewConstMetric(descPublished, prometheus.CounterValue, float64(ps.Published))
 	ch <- prometheus.MustNewConstMetric(descAcked, prometheus.CounterValue, float64(ps.Acked))
+	ch <- prometheus.MustNewConstMetric(descMessages, prometheus.CounterValue, float64(ps.Messages))
 	ch <- prometheus.MustNewConstMetric(descInFlight, prometheus.GaugeValue, float64(ps.InFlight))
 	for _, s := range g.sensors {
 		ch <- prometheus.MustNewConstMetric(descSensor, prometheus.GaugeValue, b2f(s.blocked()), s.cfg.Name)

@@ -3,8 +3,9 @@
 // the CPU per varbind of ngic's SNMP poll, net-snmp's snmpbulkwalk and
 // Prometheus's snmp_exporter on the same simulated agent and recording,
 // and the events per second of the edge pipeline and of a bare paho QoS 1
-// publisher to mosquitto, interleaved round by round, as a Markdown table
-// of medians, min-max and ratios.
+// publisher to mosquitto (an event a message, and the edge's batches),
+// interleaved round by round, as a Markdown table of medians, min-max and
+// ratios.
 //
 //	ngic-benchpeers run [flags]       every contender, interleaved; the table on stdout
 //	ngic-benchpeers publish [flags]   the bare paho publisher alone
@@ -72,6 +73,9 @@ func runCmd(args []string) error {
 	fs.IntVar(&o.Events, "events", 50000, "events the bare publisher publishes a round")
 	fs.IntVar(&o.PipelineIters, "pipeline-events", 50000, "events BenchmarkPipelineToMosquitto publishes a round")
 	fs.IntVar(&o.Window, "window", pipelineWindow, "in-flight window of the bare publisher")
+	// BenchmarkPipelineToMosquitto runs the edge's default batches.
+	fs.IntVar(&o.Batch.Events, "batch-events", config.DefaultBatchEvents, "events a message of the batched bare publisher")
+	fs.IntVar(&o.Batch.Bytes, "batch-bytes", config.DefaultBatchBytes, "bytes a batch of the batched bare publisher")
 	_ = fs.Parse(args)
 	if o.ShippedConfig == "" || o.Broker == "" || o.Rounds < 1 {
 		return fmt.Errorf("run: -exporter-snmp-yml and -broker are required, -rounds at least 1")
@@ -90,13 +94,16 @@ func publishCmd(args []string) error {
 	fs := flag.NewFlagSet("publish", flag.ExitOnError)
 	broker := fs.String("broker", "", "MQTT broker (tcp://127.0.0.1:port)")
 	events := fs.Int("events", 20000, "events to publish")
-	window := fs.Int("window", config.DefaultWindow, "unacknowledged publishes at most (the edge's default mqtt.window)")
+	window := fs.Int("window", config.DefaultWindow, "unacknowledged events at most (the edge's default mqtt.window)")
+	var b Batch
+	fs.IntVar(&b.Events, "batch-events", 1, "events a message at most (1: each alone; the edge's default mqtt.batch_events is 64)")
+	fs.IntVar(&b.Bytes, "batch-bytes", config.DefaultBatchBytes, "bytes a batch at most (the edge's default mqtt.batch_bytes)")
 	_ = fs.Parse(args)
-	res, err := BarePublish(*broker, *events, *window)
+	res, err := BarePublish(*broker, *events, *window, b)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%d events of %d bytes, QoS 1, window %d: %.0f events/s, %.0f CPU ns/event, %.1f allocs/event\n",
-		res.Events, res.PayloadBytes, *window, res.PerSecond(), res.CPUPerEvent(), res.AllocsPerEvent())
+	fmt.Printf("%d events of %d bytes in %d messages, QoS 1, window %d: %.0f events/s, %.0f CPU ns/event, %.1f allocs/event\n",
+		res.Events, res.PayloadBytes, res.Messages, *window, res.PerSecond(), res.CPUPerEvent(), res.AllocsPerEvent())
 	return nil
 }

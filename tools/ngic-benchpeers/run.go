@@ -28,21 +28,25 @@ type RunOpts struct {
 	Scrapes                 int
 	// Broker is the MQTT broker URL of the bare publisher; Events and
 	// Window its events per round and in-flight window (the pipeline
-	// benchmark's).
+	// benchmark's), Batch the batches of its second run a round (the
+	// pipeline's: the edge's defaults).
 	Broker        string
 	Events        int
 	Window        int
+	Batch         Batch
 	PipelineIters int
 }
 
 // figures holds one series per contender, one figure per round.
 type figures struct {
-	poll, walk, bulkNet, bulkRaw, exporter, pipeline, bare []float64
-	pollVB, walkVB, exporterVB                             float64
-	payload                                                int
+	poll, walk, bulkNet, bulkRaw, exporter, pipeline, bare, bareBatch []float64
+	pollVB, walkVB, exporterVB                                        float64
+	payload                                                           int
 	// CPU ns and allocations per event of the pipeline's and of the bare
-	// publisher's process.
-	pipeCPU, pipeAllocs, bareCPU, bareAllocs []float64
+	// publisher's process, an event a message and in batches.
+	pipeCPU, pipeAllocs, bareCPU, bareAllocs, bareBatchCPU, bareBatchAllocs []float64
+	// Events a message of the pipeline and of the batched bare publisher.
+	pipeBatch, bareBatchSize []float64
 	// The pipeline's spool commits (each with its fsyncs) per 1,000 events.
 	pipeCommits []float64
 	// CPU per device poll of the SNMP poll and of snmpbulkwalk walking the
@@ -98,7 +102,7 @@ func Run(ctx context.Context, o RunOpts, progress io.Writer) (string, error) {
 	if _, _, err := exp.Scrape(agent.Addr, exporterModule, exporterAuth, 1); err != nil { // warm-up
 		return "", err
 	}
-	if _, err := BarePublish(o.Broker, o.Window, o.Window); err != nil { // warm-up: the broker's first session
+	if _, err := BarePublish(o.Broker, o.Window, o.Window, Batch{}); err != nil { // warm-up: the broker's first session
 		return "", err
 	}
 	var f figures
@@ -110,8 +114,8 @@ func Run(ctx context.Context, o RunOpts, progress io.Writer) (string, error) {
 			return "", fmt.Errorf("round %d: %w", r, err)
 		}
 		i := len(f.poll) - 1
-		fmt.Fprintf(progress, "round %d/%d: ns/varbind poll %.0f walk %.0f bulkwalk net %.0f exporter %.0f; events/s pipeline %.0f bare %.0f\n",
-			r, o.Rounds, f.poll[i], f.walk[i], f.bulkNet[i], f.exporter[i], f.pipeline[i], f.bare[i])
+		fmt.Fprintf(progress, "round %d/%d: ns/varbind poll %.0f walk %.0f bulkwalk net %.0f exporter %.0f; events/s pipeline %.0f bare %.0f bare batched %.0f\n",
+			r, o.Rounds, f.poll[i], f.walk[i], f.bulkNet[i], f.exporter[i], f.pipeline[i], f.bare[i], f.bareBatch[i])
 	}
 	return f.table(o), nil
 }
@@ -148,21 +152,27 @@ func (f *figures) round(o RunOpts, exp *Exporter, agent string) error {
 	if m, err = GoBench(o.GatewayTest, o.GatewayDir, pipe, strconv.Itoa(o.PipelineIters)+"x", benchBrokerEnv+"="+o.Broker); err != nil {
 		return err
 	}
-	var pv [4]float64
-	for i, unit := range []string{"events/s", "cpu-ns/event", "allocs/event", "commits/1000-events"} {
+	var pv [5]float64
+	for i, unit := range []string{"events/s", "cpu-ns/event", "allocs/event", "commits/1000-events", "events/message"} {
 		if pv[i], err = metric(m, pipe, unit); err != nil {
 			return err
 		}
 	}
 	f.pipeline, f.pipeCPU, f.pipeAllocs = append(f.pipeline, pv[0]), append(f.pipeCPU, pv[1]), append(f.pipeAllocs, pv[2])
-	f.pipeCommits = append(f.pipeCommits, pv[3])
+	f.pipeCommits, f.pipeBatch = append(f.pipeCommits, pv[3]), append(f.pipeBatch, pv[4])
 
-	res, err := BarePublish(o.Broker, o.Events, o.Window)
+	res, err := BarePublish(o.Broker, o.Events, o.Window, Batch{})
 	if err != nil {
 		return err
 	}
 	f.bare, f.payload = append(f.bare, res.PerSecond()), res.PayloadBytes
 	f.bareCPU, f.bareAllocs = append(f.bareCPU, res.CPUPerEvent()), append(f.bareAllocs, res.AllocsPerEvent())
+
+	if res, err = BarePublish(o.Broker, o.Events, o.Window, o.Batch); err != nil {
+		return err
+	}
+	f.bareBatch, f.bareBatchSize = append(f.bareBatch, res.PerSecond()), append(f.bareBatchSize, float64(res.Events)/float64(res.Messages))
+	f.bareBatchCPU, f.bareBatchAllocs = append(f.bareBatchCPU, res.CPUPerEvent()), append(f.bareBatchAllocs, res.AllocsPerEvent())
 	return nil
 }
 
@@ -173,6 +183,7 @@ const benchBrokerEnv = "NGIC_BENCH_BROKER"
 // table renders the figures, ratios taken round by round.
 func (f *figures) table(o RunOpts) string {
 	bulk := "snmpbulkwalk net"
+	bare, bareBatched := "bare paho", "bare paho, same batches"
 	rows := []Row{
 		{Name: fmt.Sprintf("ngic whole poll of %s (%.0f varbinds), everything included", o.Recording, f.pollVB), Unit: "CPU ns/varbind",
 			Values: f.poll, Ratio: Ratios(f.poll, f.bulkNet), RatioTo: bulk},
@@ -189,15 +200,26 @@ func (f *figures) table(o RunOpts) string {
 			Values: f.exporter, Ratio: Ratios(f.exporter, f.bulkNet), RatioTo: bulk},
 		{Name: "ngic whole poll, against snmp_exporter", Unit: "CPU ns/varbind", Values: f.poll,
 			Ratio: Ratios(f.poll, f.exporter), RatioTo: "snmp_exporter"},
-		{Name: fmt.Sprintf("edge pipeline to mosquitto, QoS 1, window %d (%d events)", o.Window, o.PipelineIters), Unit: "events/s",
-			Values: f.pipeline, Ratio: Ratios(f.pipeline, f.bare), RatioTo: "bare paho"},
-		{Name: fmt.Sprintf("bare paho QoS 1 publisher, window %d, %d-byte payloads (%d events)", o.Window, f.payload, o.Events), Unit: "events/s",
-			Values: f.bare},
+		{Name: fmt.Sprintf("edge pipeline to mosquitto, QoS 1, window %d, batches of %d events / %d bytes (%d events)",
+			o.Window, o.Batch.Events, o.Batch.Bytes, o.PipelineIters), Unit: "events/s",
+			Values: f.pipeline, Ratio: Ratios(f.pipeline, f.bare), RatioTo: bare},
+		{Name: "edge pipeline, against bare paho publishing the same batches", Unit: "events/s",
+			Values: f.pipeline, Ratio: Ratios(f.pipeline, f.bareBatch), RatioTo: bareBatched},
+		{Name: fmt.Sprintf("bare paho QoS 1 publisher, window %d, %d-byte payloads, an event a message (%d events)", o.Window, f.payload, o.Events),
+			Unit: "events/s", Values: f.bare},
+		{Name: fmt.Sprintf("bare paho QoS 1 publisher, the same in the pipeline's batches (%d events)", o.Events), Unit: "events/s",
+			Values: f.bareBatch},
+		{Name: "edge pipeline, events a message", Unit: "events/message", Values: f.pipeBatch},
+		{Name: "bare paho publisher in batches, events a message", Unit: "events/message", Values: f.bareBatchSize},
 		{Name: "edge pipeline, its process's CPU", Unit: "CPU ns/event", Values: f.pipeCPU,
-			Ratio: Ratios(f.pipeCPU, f.bareCPU), RatioTo: "bare paho"},
+			Ratio: Ratios(f.pipeCPU, f.bareCPU), RatioTo: bare},
+		{Name: "edge pipeline, its process's CPU, against the same batches", Unit: "CPU ns/event", Values: f.pipeCPU,
+			Ratio: Ratios(f.pipeCPU, f.bareBatchCPU), RatioTo: bareBatched},
 		{Name: "bare paho publisher, its process's CPU", Unit: "CPU ns/event", Values: f.bareCPU},
+		{Name: "bare paho publisher in batches, its process's CPU", Unit: "CPU ns/event", Values: f.bareBatchCPU},
 		{Name: "edge pipeline, its process's heap allocations", Unit: "allocs/event", Values: f.pipeAllocs},
 		{Name: "bare paho publisher, its process's heap allocations", Unit: "allocs/event", Values: f.bareAllocs},
+		{Name: "bare paho publisher in batches, its process's heap allocations", Unit: "allocs/event", Values: f.bareBatchAllocs},
 		{Name: "edge pipeline, spool commits (each with its fsyncs)", Unit: "per 1,000 events", Values: f.pipeCommits},
 	}
 	return Table(rows)
