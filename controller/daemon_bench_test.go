@@ -101,9 +101,27 @@ func recordedPayloads(tb testing.TB, gateway string, n int) [][]byte {
 	return out
 }
 
+// batched puts the payloads of a gateway's reader into batches of up to n
+// consecutive events each (telemetry.AppendToBatch), as the edge publishes
+// them under load; n of 1 leaves them one event per message.
+func batched(payloads [][]byte, n int) [][]byte {
+	if n <= 1 {
+		return payloads
+	}
+	var out [][]byte
+	for i := 0; i < len(payloads); i += n {
+		var b []byte
+		for _, p := range payloads[i:min(i+n, len(payloads))] {
+			b = telemetry.AppendToBatch(b, p)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
 // replay publishes each gateway's payloads at QoS 1 with up to window
-// unacknowledged, at rate events/s in all (0: as fast as the broker takes
-// them).
+// unacknowledged, at rate payloads/s in all (0: as fast as the broker
+// takes them).
 func replay(tb testing.TB, broker string, payloads map[string][][]byte, rate int) {
 	var wg sync.WaitGroup
 	per := 0
@@ -191,16 +209,36 @@ state_dir: %s
 // events per read and per write system call, and the events per batch
 // recorded (the CPU per event falls as batches grow: a controller that
 // keeps up, on a machine where the publishers are slow, records smaller
-// batches and wakes more per event). With NGIC_BENCH_PROFILE=path it
-// saves a CPU profile of 4 s of the run in path and the allocations in
-// path.allocs.
-func BenchmarkIngestEndToEnd(b *testing.B) {
+// batches and wakes more per event). Each event is its own MQTT message.
+// With NGIC_BENCH_PROFILE=path it saves a CPU profile of 4 s of the run in
+// path and the allocations in path.allocs.
+func BenchmarkIngestEndToEnd(b *testing.B) { benchIngestEndToEnd(b, 1, 0) }
+
+// BenchmarkIngestEndToEndBatched is BenchmarkIngestEndToEnd with the same
+// events in event batches of 64 a message (consecutive seqs of one
+// reader), what the edge publishes under load. As fast as they go, the
+// publishers put the whole run in the controller's queue at once (some
+// 90 MB of 30 KB messages).
+func BenchmarkIngestEndToEndBatched(b *testing.B) { benchIngestEndToEnd(b, 64, 0) }
+
+// BenchmarkIngestEndToEndPaced publishes the events of
+// BenchmarkIngestEndToEnd at a steady 30,000 events/s in all, one event a
+// message (single) or 64 (batched): a heavy load the controller keeps up
+// with, without a backlog.
+func BenchmarkIngestEndToEndPaced(b *testing.B) {
+	b.Run("single", func(b *testing.B) { benchIngestEndToEnd(b, 1, 30_000) })
+	b.Run("batched", func(b *testing.B) { benchIngestEndToEnd(b, 64, 30_000) })
+}
+
+// benchIngestEndToEnd runs BenchmarkIngestEndToEnd with perMessage events
+// a message, at rate events/s in all (0: as fast as they go).
+func benchIngestEndToEnd(b *testing.B, perMessage, rate int) {
 	const perGateway = 50_000
 	gateways := []string{"gw-a", "gw-b", "gw-c", "gw-d"}
 	c, mosq, influxd := benchController(b, "", gateways, "60s")
 	payloads := map[string][][]byte{}
 	for _, g := range gateways {
-		payloads[g] = recordedPayloads(b, g, perGateway)
+		payloads[g] = batched(recordedPayloads(b, g, perGateway), perMessage)
 	}
 	total := float64(perGateway * len(gateways))
 	pid := c.cmd.Process.Pid
@@ -211,7 +249,7 @@ func BenchmarkIngestEndToEnd(b *testing.B) {
 	if prof := os.Getenv("NGIC_BENCH_PROFILE"); prof != "" {
 		go saveProfile(b, "http://"+c.http+"/debug/pprof/profile?seconds=4", prof)
 	}
-	replay(b, mosq.Addr, payloads, 0)
+	replay(b, mosq.Addr, payloads, rate/perMessage)
 	waitUntil(b, "every event ingested", func() bool { n, _ := c.ingested(); return n >= total })
 	ingested := time.Since(start)
 	user, sys := procTimes(b, pid)

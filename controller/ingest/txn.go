@@ -104,15 +104,30 @@ type parsed struct {
 	h        *telemetry.Health
 }
 
-// stage stages a batch: every message is checked first (the refused ones
-// counted), so that a gateway never heard of starts its sequence at the
-// lowest seq of the batch, whatever their order; then the valid ones are
-// applied in order.
+// stage stages a batch: every message is checked (the refused ones
+// counted) and applied in order. A gateway never heard of starts its
+// sequence at the lowest seq of the batch, whatever their order: the valid
+// messages of a gateway whose committed sequence has not started are kept
+// until every message was checked, and applied then, in order; those of
+// the others are applied at once, so that a batch of many events does not
+// keep them all decoded (their garbage is collected as it goes).
 func (t *txn) stage(batch []Message) {
 	items := t.in.items[:0]
 	defer func() { clear(items); t.in.items = items[:0] }() // kept for the next batch, without its events
 	for i := range batch {
+		n := len(items)
 		items = t.parse(items, &batch[i])
+		kept := n
+		for _, p := range items[n:] {
+			if t.seqStarted(p.gw) {
+				t.apply(p)
+			} else {
+				items[kept] = p
+				kept++
+			}
+		}
+		clear(items[kept:])
+		items = items[:kept]
 	}
 	for _, p := range items {
 		if p.ev == nil {
@@ -125,17 +140,29 @@ func (t *txn) stage(batch []Message) {
 		}
 	}
 	for _, p := range items {
-		switch {
-		case p.ev != nil:
-			t.event(p.gw, p.site, p.ev)
-		case p.st != nil:
-			t.status(p.gw, p.st, p.retained)
-			t.statuses = append(t.statuses, p.st)
-		default:
-			t.health(p.gw, p.site, p.h)
-		}
+		t.apply(p)
 	}
 	t.settle()
+}
+
+// seqStarted tells whether the committed record of gw has started its
+// sequence (as gwTxn.started).
+func (t *txn) seqStarted(gw string) bool {
+	c := t.st.gws[gw]
+	return c != nil && c.Seq.Started
+}
+
+// apply applies one checked message.
+func (t *txn) apply(p parsed) {
+	switch {
+	case p.ev != nil:
+		t.event(p.gw, p.site, p.ev)
+	case p.st != nil:
+		t.status(p.gw, p.st, p.retained)
+		t.statuses = append(t.statuses, p.st)
+	default:
+		t.health(p.gw, p.site, p.h)
+	}
 }
 
 // parse checks one message, appending to items what passed (an event
