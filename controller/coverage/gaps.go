@@ -49,29 +49,117 @@ func (c *computation) gaps(vills []Village) []Gap {
 		}
 	}
 	out := reuse(c.mem.gaps, int(n))
+	kept := c.keptNearest(siteTier, len(grids))
+	near := c.work.near
 	// The nearest sites are found in file order, where neighbours in the
 	// file are neighbours on the map: the villages are read in turn and the
 	// grid's cells stay in cache. Each gap is written at its place.
+	c.work.kept.Store(0)
 	parallel(len(vills), func() func(lo, hi int) {
 		return func(lo, hi int) {
+			n := 0
+			defer func() { c.work.kept.Add(int64(n)) }()
 			for v := lo; v < hi; v++ {
-				if !below[v] {
+				vl := &vills[v]
+				if !below[v] || vl.Tier < 0 || vl.Tier >= len(grids) {
+					near[v] = nearSite{site: -1, tier: -1}
+					if below[v] {
+						out[at[v]] = Gap{Village: vl}
+					}
 					continue
 				}
-				vl := &vills[v]
+				nr, wasKept := c.nearest(grids, kept, siteTier, v, vl)
+				if wasKept {
+					n++
+				}
+				near[v] = nr
 				g := &out[at[v]]
 				*g = Gap{Village: vl} // a released result's memory, or new
-				if vl.Tier < 0 || vl.Tier >= len(grids) {
-					continue
-				}
-				if s, km := grids[vl.Tier].nearestTo(c.xyz[v], vl.Lat, vl.Lon); s >= 0 {
+				if nr.site >= 0 {
 					// The village served is measured: its class is siteTier[s].
-					g.Site, g.SiteServes, g.DistanceKm = &inv.Sites[s], &vills[siteVillage[s]], km
+					g.Site, g.SiteServes, g.DistanceKm = &inv.Sites[nr.site], &vills[siteVillage[nr.site]], nr.km
 				}
 			}
 		}
 	})
+	c.work.prevSiteTier, c.work.siteTierSpare = siteTier, c.work.prevSiteTier
+	c.work.gridTiers = len(grids)
 	return out
+}
+
+// nearSite is the nearest site found for a village below the top tier in
+// the grid of its tier, with its squared chord and its distance.
+type nearSite struct {
+	site      int32 // -1: none
+	tier      int32 // -1: no search made
+	chord, km float64
+}
+
+// keptAdded bounds the sites that may come into a tier's grid for the
+// nearest sites found by the last computation to be kept: beyond, the
+// villages of that tier are searched again.
+const keptAdded = 32
+
+// kept says, per tier, whether the nearest sites found by the last
+// computation of the inventory may be kept, and which sites came into the
+// tier's grid since.
+type kept struct {
+	ok    []bool
+	added [][]int32
+}
+
+// keptNearest compares each tier's grid with the last computation's (whose
+// sites' tiers work keeps), and sizes work.near for this one. Nothing is
+// kept at the first computation of an inventory, or after one with
+// another number of tiers.
+func (c *computation) keptNearest(siteTier []int, grids int) kept {
+	w := c.work
+	prev := w.prevSiteTier
+	ok := prev != nil && len(prev) == len(siteTier) && w.gridTiers == grids && len(w.near) == len(c.xyz)
+	w.near = reuse(w.near, len(c.xyz))
+	if !ok {
+		return kept{}
+	}
+	k := kept{ok: make([]bool, grids), added: make([][]int32, grids)}
+	for t := range k.ok {
+		k.ok[t] = true
+	}
+	for s, now := range siteTier {
+		// Site s is in the grids of the tiers below its own.
+		for t := max(prev[s], 0); t < now && t < grids; t++ {
+			if k.added[t] = append(k.added[t], int32(s)); len(k.added[t]) > keptAdded {
+				k.ok[t] = false
+			}
+		}
+	}
+	return k
+}
+
+// nearest returns the nearest site to village v (below the top tier) in
+// the grid of its tier: the one the last computation found, when it is
+// still in the grid and the village's tier is the same, or one of those
+// that came into the grid since, whichever is nearer (sites that left
+// cannot be nearer than the one found), and true; else a search of the
+// grid's, and false.
+func (c *computation) nearest(grids []*grid, k kept, siteTier []int, v int, vl *Village) (nr nearSite, wasKept bool) {
+	vt := c.work.near[v] // the last computation's
+	t := int32(vl.Tier)
+	if k.ok != nil && k.ok[t] && vt.tier == t && (vt.site < 0 || int32(siteTier[vt.site]) > t) {
+		changed := false
+		for _, a := range k.added[t] {
+			ch := chord(&c.siteXYZ[a], &c.xyz[v])
+			if ch < vt.chord || (ch == vt.chord && a < vt.site) {
+				vt.site, vt.chord, changed = a, ch, true
+			}
+		}
+		if changed {
+			site := &c.inv.Sites[vt.site]
+			vt.km = Distance(vl.Lat, vl.Lon, site.Lat, site.Lon)
+		}
+		return vt, true
+	}
+	s, ch, km := grids[t].nearestChord(c.xyz[v], vl.Lat, vl.Lon)
+	return nearSite{site: s, tier: t, chord: ch, km: km}, false
 }
 
 // servingSites returns, per site, the best tier of the villages its
@@ -80,7 +168,7 @@ func (c *computation) gaps(vills []Village) []Gap {
 // worker keeps its own tables, merged after.
 func (c *computation) servingSites(vills []Village) (tier []int, village []int32) {
 	n := len(c.inv.Sites)
-	tier, village = make([]int, n), make([]int32, n)
+	tier, village = reuse(c.work.siteTierSpare, n), make([]int32, n)
 	for i := range tier {
 		tier[i] = -1
 	}
@@ -198,13 +286,15 @@ func (g *grid) cellOf(lat, lon float64) int {
 // 2·sin(Δφ/2) or 2·cos(φmax)·sin(Δλ/2) (the chord between two points
 // whose longitudes differ by Δλ is at least 2·√(cos φ1·cos φ2)·sin(Δλ/2)).
 func (g *grid) nearest(lat, lon float64) (int32, float64) {
-	return g.nearestTo(unitVector(lat, lon), lat, lon)
+	s, _, km := g.nearestChord(unitVector(lat, lon), lat, lon)
+	return s, km
 }
 
-// nearestTo is nearest, given the point's unit vector q as well.
-func (g *grid) nearestTo(q [3]float64, lat, lon float64) (int32, float64) {
+// nearestChord is nearest, given the point's unit vector q as well; it
+// returns the site's squared chord too (+Inf when there is none).
+func (g *grid) nearestChord(q [3]float64, lat, lon float64) (int32, float64, float64) {
 	if len(g.items) == 0 {
-		return -1, 0
+		return -1, math.Inf(1), 0
 	}
 	r0, c0 := g.rowCol(lat, lon)
 	maxRing := max(abs(r0), abs(g.nLat-1-r0), abs(c0), abs(g.nLon-1-c0))
@@ -218,9 +308,7 @@ func (g *grid) nearestTo(q [3]float64, lat, lon float64) (int32, float64) {
 		}
 		i := r*g.nLon + c
 		for k := g.off[i]; k < g.off[i+1]; k++ {
-			v := &g.xyz[k]
-			dx, dy, dz := v[0]-q[0], v[1]-q[1], v[2]-q[2]
-			ch := dx*dx + dy*dy + dz*dz
+			ch := chord(&g.xyz[k], &q)
 			if p := g.items[k]; ch < bestChord || (ch == bestChord && p < best) {
 				best, bestChord = p, ch
 			}
@@ -250,9 +338,17 @@ func (g *grid) nearestTo(q [3]float64, lat, lon float64) (int32, float64) {
 		}
 	}
 	if best < 0 {
-		return -1, 0
+		return -1, math.Inf(1), 0
 	}
-	return best, Distance(lat, lon, g.sites[best].Lat, g.sites[best].Lon)
+	return best, bestChord, Distance(lat, lon, g.sites[best].Lat, g.sites[best].Lon)
+}
+
+// chord returns the squared chord between two points of the unit sphere,
+// which orders sites as the great-circle distance does. Each product is
+// rounded on its own, wherever the function is inlined.
+func chord(a, b *[3]float64) float64 {
+	dx, dy, dz := a[0]-b[0], a[1]-b[1], a[2]-b[2]
+	return float64(dx*dx) + float64(dy*dy) + float64(dz*dz)
 }
 
 // edgeSlack is what beyond takes off the point's distance to the edges of

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/ngic/ngic/controller/inventory"
 )
@@ -93,5 +94,60 @@ func TestDistance(t *testing.T) {
 		if d := Distance(tc.lat1, tc.lon1, tc.lat2, tc.lon2); math.Abs(d-tc.km) > 0.05 {
 			t.Errorf("%v,%v to %v,%v: %.4f km, want %.4f", tc.lat1, tc.lon1, tc.lat2, tc.lon2, d, tc.km)
 		}
+	}
+}
+
+// TestGapsKept: a recompute keeps the nearest sites the last computation
+// of the inventory found where the grids allow it, and its gaps are those
+// of a computation that searches every grid, byte for byte, while sites
+// leave the grids (their devices down past down_after), come back in
+// numbers (their tiers searched again) and a few at a time (compared with
+// the nearest kept).
+func TestGapsKept(t *testing.T) {
+	inv, devs, _ := national(t, 20_000)
+	cfg := DefaultConfig()
+	p := prepare(inv)
+	// down takes down, past down_after, the devices of one site in every.
+	down := func(every int32) []DeviceStatus {
+		out := append([]DeviceStatus(nil), devs...)
+		for i := range out {
+			if p.devSite[i]%every == 0 {
+				out[i].State, out[i].Since = StateDown, now.Add(-100*time.Hour)
+			}
+		}
+		return out
+	}
+	for i, step := range []struct {
+		name     string
+		devs     []DeviceStatus
+		someKept bool
+	}{
+		{"first", devs, false},
+		{"the same", devs, true},
+		{"one site in 20 down", down(20), true},
+		{"back up", devs, false}, // more than keptAdded sites come back in
+		{"one site in 400 down", down(400), true},
+		{"back up", devs, true},
+	} {
+		got := ComputeCompact(inv, step.devs, &cfg, now)
+		kept := p.work.kept.Load()
+		sequence := p.takeWork() // the work of the steps so far, set aside
+		want := ComputeCompact(inv, step.devs, &cfg, now)
+		p.putWork(sequence)
+		if (kept > 0) != step.someKept {
+			t.Errorf("step %d (%s): %d of %d gaps kept their nearest site", i, step.name, kept, len(got.Gaps))
+		}
+		if len(want.Gaps) == 0 {
+			t.Fatalf("step %d (%s): no gaps", i, step.name)
+		}
+		for g := range want.Gaps {
+			a, b := &got.Gaps[g], &want.Gaps[g]
+			if a.Village.Region != b.Village.Region || a.Site != b.Site || a.DistanceKm != b.DistanceKm ||
+				a.SiteServes.Region != b.SiteServes.Region {
+				t.Fatalf("step %d (%s): gap %d is %s, site %v at %v km, want %s, site %v at %v km", i, step.name, g,
+					a.Code, a.NearestSite(), a.DistanceKm, b.Code, b.NearestSite(), b.DistanceKm)
+			}
+		}
+		sameResult(t, step.name, got, "searched", want)
 	}
 }

@@ -29,8 +29,9 @@ type prepared struct {
 	// byHouseholds is the village positions, most households first, then
 	// in file order: the order of the gap list.
 	byHouseholds []int32
-	// xyz is each village's point on the unit sphere, by position.
-	xyz [][3]float64
+	// xyz is each village's point on the unit sphere, by position;
+	// siteXYZ each site's.
+	xyz, siteXYZ [][3]float64
 	// work is the buffers the last computation left (takeWork, putWork).
 	workMu sync.Mutex
 	work   *work
@@ -115,6 +116,10 @@ func newPrepared(inv *inventory.Inventory) *prepared {
 		r := &inv.Regions[ri]
 		keys[pos] = key{r.Households, int32(pos)}
 		p.xyz[pos] = unitVector(r.Lat, r.Lon)
+	}
+	p.siteXYZ = make([][3]float64, len(inv.Sites))
+	for i := range inv.Sites {
+		p.siteXYZ[i] = unitVector(inv.Sites[i].Lat, inv.Sites[i].Lon)
 	}
 	slices.SortFunc(keys, func(a, b key) int {
 		if a.households != b.households {

@@ -2,6 +2,7 @@ package coverage
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ngic/ngic/controller/inventory"
@@ -87,6 +88,14 @@ type work struct {
 	portHH   []float64
 	gapAt    []int32
 	below    []bool
+	// The best tier served at each site by the last computation (and a
+	// spare for this one's), its number of tiers below the top, and the
+	// nearest site it found for each village: what gaps may keep.
+	prevSiteTier, siteTierSpare []int
+	gridTiers                   int
+	near                        []nearSite
+	// kept counts the gaps whose nearest site the last computation kept.
+	kept atomic.Int64
 }
 
 // takeWork returns the kept buffers, or empty ones when another
