@@ -247,3 +247,35 @@ func TestReplayOfPartlyAcknowledgedWindow(t *testing.T) {
 		t.Fatalf("the replay began with %v, want a batch of %d", replay.seqs, batch)
 	}
 }
+
+// TestNoWaitForMore: with batches of 64, an event spooled alone leaves at
+// once, alone, as its payload (nothing waits for a batch to fill); events
+// spooled together leave together.
+func TestNoWaitForMore(t *testing.T) {
+	l := newLedger("pub")
+	addr := startLedgerBroker(t, l)
+	store := newMemStore(0)
+	p, err := New(checkedStore{store, l}, Opts{Broker: "tcp://" + addr, ClientID: "pub", Window: 1000, BatchEvents: 64, Decode: decode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, p)
+	defer stop()
+	waitFor(t, "connected", func() bool { return p.Stats().Connected })
+	spool := func(seqs ...uint64) { // in one step, as a spool commit
+		store.mu.Lock()
+		for _, seq := range seqs {
+			store.recs[seq] = []byte(fmt.Sprint(seq))
+		}
+		store.mu.Unlock()
+		p.Notify()
+	}
+	spool(1)
+	waitFor(t, "the lone event acknowledged", func() bool { return store.len() == 0 })
+	spool(2, 3, 4)
+	waitFor(t, "the three acknowledged", func() bool { return store.len() == 0 })
+	got := l.msgs()
+	if len(got) != 2 || got[0].payload != "1" || got[1].payload != "[2,3,4]" {
+		t.Fatalf("messages %+v, want 1 alone then [2,3,4]", got)
+	}
+}

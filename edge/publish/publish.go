@@ -441,102 +441,129 @@ func done(tok mqtt.Token) bool {
 // room, consecutive records of one topic in one message.
 func (p *Publisher) publishLoop(ctx context.Context, c mqtt.Client, queue chan<- pending, w *window,
 	lost <-chan error, ackErr <-chan error) error {
-	var (
-		cursor  uint64
-		recs    []spool.Record
-		scratch []byte // Decode's dst
-	)
-	msgs := newBuilder(min(p.opts.BatchEvents, p.opts.Window), p.opts.BatchBytes)
-	send := func() error {
-		b := msgs.take()
-		tok := c.Publish(b.topic, 1, false, b.payload())
-		n := len(b.seqs)
-		p.update(func(s *Stats) { s.Published += uint64(n); s.Messages++; s.InFlight += n })
-		queue <- pending{seqs: b.seqs, tok: tok, sent: time.Now()}
-		// A publish that failed at once (not connected, write timed out)
-		// must not be overtaken by the next one: end the session and
-		// replay from the spool.
-		select {
-		case <-tok.Done():
-			if err := tok.Error(); err != nil {
-				return fmt.Errorf("publish: seqs %d..%d: %w", b.seqs[0], b.seqs[n-1], err)
-			}
-		default:
-		}
-		return nil
-	}
-	// wait waits for wake (the spool or the window), or the session's end.
-	wait := func(wake <-chan struct{}, timeout <-chan time.Time) (bool, error) {
-		select {
-		case <-ctx.Done():
-			return false, nil
-		case err := <-lost:
-			return false, fmt.Errorf("publish: connection lost: %w", err)
-		case err := <-ackErr:
-			return false, err
-		case <-wake:
-		case <-timeout:
-		}
-		return true, nil
-	}
-	fetch := min(p.opts.Window, 512)
+	l := &sender{p: p, ctx: ctx, c: c, queue: queue, w: w, lost: lost, ackErr: ackErr,
+		msgs: newBuilder(min(p.opts.BatchEvents, p.opts.Window), p.opts.BatchBytes)}
 	for {
-		if len(recs) == 0 {
-			var err error
-			if recs, err = p.store.Next(cursor, fetch); err != nil {
-				return fmt.Errorf("publish: read spool: %w", err)
+		if l.msgs.empty() && ctx.Err() != nil { // a stop is seen even while the spool never empties
+			return nil
+		}
+		r, m, ok, err := l.next()
+		if err != nil || !ok {
+			return err
+		}
+		if !l.msgs.empty() && !l.msgs.fits(m.Topic, m.Payload) {
+			if err := l.send(); err != nil {
+				return err
 			}
 		}
-		if len(recs) == 0 {
-			// Nothing more in the spool: the message built leaves now.
-			if !msgs.empty() {
-				if err := send(); err != nil {
+		for !w.take() { // a place in the window; the message built leaves meanwhile
+			if !l.msgs.empty() {
+				if err := l.send(); err != nil {
 					return err
+				}
+			}
+			if ok, err := l.wait(w.freed, nil); !ok {
+				return err
+			}
+		}
+		l.msgs.add(r.Seq, m.Topic, m.Payload)
+		l.recs, l.cursor = l.recs[1:], r.Seq
+		if l.msgs.full() {
+			if err := l.send(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// sender is the state of a session's publishLoop.
+type sender struct {
+	p            *Publisher
+	ctx          context.Context
+	c            mqtt.Client
+	queue        chan<- pending
+	w            *window
+	lost, ackErr <-chan error
+	msgs         *builder
+
+	cursor  uint64         // the last record taken from the spool
+	recs    []spool.Record // read from the spool, not yet taken
+	scratch []byte         // Decode's dst
+}
+
+// next returns the next good record of the spool, decoded, without taking
+// it (recs[0]). Bad records on the way are deleted and counted. When the
+// spool holds nothing more, it sends the message built and waits for the
+// spool; ok is false when the session ends.
+func (l *sender) next() (r spool.Record, m Message, ok bool, err error) {
+	for {
+		if len(l.recs) == 0 {
+			if l.recs, err = l.p.store.Next(l.cursor, min(l.p.opts.Window, 512)); err != nil {
+				return r, m, false, fmt.Errorf("publish: read spool: %w", err)
+			}
+		}
+		if len(l.recs) == 0 {
+			if !l.msgs.empty() { // leaves now: nothing waits for more
+				if err := l.send(); err != nil {
+					return r, m, false, err
 				}
 				continue
 			}
-			if ok, err := wait(p.wake, time.After(time.Second)); !ok {
-				return err
+			if ok, err := l.wait(l.p.wake, time.After(time.Second)); !ok {
+				return r, m, false, err
 			}
 			continue
 		}
-		r := recs[0]
-		m, err := p.opts.Decode(scratch[:0], r)
-		if err != nil {
-			recs, cursor = recs[1:], r.Seq
-			p.update(func(s *Stats) { s.BadRecords++ })
-			if p.opts.OnBadRecord != nil {
-				p.opts.OnBadRecord(r.Seq, err)
-			}
-			if err := p.store.Delete(r.Seq); err != nil {
-				return fmt.Errorf("publish: delete bad record %d: %w", r.Seq, err)
-			}
-			continue
+		r = l.recs[0]
+		if m, err = l.p.opts.Decode(l.scratch[:0], r); err == nil {
+			l.scratch = m.Payload[:0]
+			return r, m, true, nil
 		}
-		scratch = m.Payload[:0]
-		if !msgs.empty() && !msgs.fits(m.Topic, m.Payload) {
-			if err := send(); err != nil {
-				return err
-			}
+		l.recs, l.cursor = l.recs[1:], r.Seq
+		l.p.update(func(s *Stats) { s.BadRecords++ })
+		if l.p.opts.OnBadRecord != nil {
+			l.p.opts.OnBadRecord(r.Seq, err)
 		}
-		for !w.take() { // a place in the window; a message built leaves meanwhile
-			if !msgs.empty() {
-				if err := send(); err != nil {
-					return err
-				}
-			}
-			if ok, err := wait(w.freed, nil); !ok {
-				return err
-			}
-		}
-		msgs.add(r.Seq, m.Topic, m.Payload)
-		recs, cursor = recs[1:], r.Seq
-		if msgs.full() {
-			if err := send(); err != nil {
-				return err
-			}
+		if err := l.p.store.Delete(r.Seq); err != nil {
+			return r, m, false, fmt.Errorf("publish: delete bad record %d: %w", r.Seq, err)
 		}
 	}
+}
+
+// send publishes the message built and queues it for its PUBACK.
+func (l *sender) send() error {
+	b := l.msgs.take()
+	tok := l.c.Publish(b.topic, 1, false, b.payload())
+	n := len(b.seqs)
+	l.p.update(func(s *Stats) { s.Published += uint64(n); s.Messages++; s.InFlight += n })
+	l.queue <- pending{seqs: b.seqs, tok: tok, sent: time.Now()}
+	// A publish that failed at once (not connected, write timed out) must
+	// not be overtaken by the next one: end the session and replay from
+	// the spool.
+	select {
+	case <-tok.Done():
+		if err := tok.Error(); err != nil {
+			return fmt.Errorf("publish: seqs %d..%d: %w", b.seqs[0], b.seqs[n-1], err)
+		}
+	default:
+	}
+	return nil
+}
+
+// wait waits for wake (the spool or the window) or timeout; ok is false
+// when the session ends instead, err then saying why (nil: ctx ended).
+func (l *sender) wait(wake <-chan struct{}, timeout <-chan time.Time) (ok bool, err error) {
+	select {
+	case <-l.ctx.Done():
+		return false, nil
+	case err := <-l.lost:
+		return false, fmt.Errorf("publish: connection lost: %w", err)
+	case err := <-l.ackErr:
+		return false, err
+	case <-wake:
+	case <-timeout:
+	}
+	return true, nil
 }
 
 // acks waits for the PUBACKs in publish order and deletes acknowledged
