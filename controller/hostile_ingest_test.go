@@ -157,3 +157,75 @@ func TestDamagedStateMovedAside(t *testing.T) {
 	waitUntil(t, "an event counted", func() bool { n, _ := c.ingested(); return n == 1 })
 	c.stop(t)
 }
+
+// TestHostileBatches: event batches built to hurt (nesting 30,000 deep,
+// 1,025 elements, an array of arrays, seqs going back, an element of
+// another gateway, an element of the wrong shape) are refused with their
+// reason, each bad element on its own and a bad framing whole, and every
+// good event around them and beside them in their batches is recorded;
+// the good batches published again count nothing twice.
+func TestHostileBatches(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	brokerAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	cfg := killConfigIn(t, dir, "  embedded: true\n  listen: "+brokerAddr, "", httpAddr)
+	c := startController(t, cfg, httpAddr)
+	cl := connectMQTT(t, brokerAddr, "hostile-batches")
+	topic := telemetry.EventTopic("gw-k", "gate")
+	batch := func(payloads ...[]byte) []byte {
+		var b []byte
+		for _, p := range payloads {
+			b = telemetry.AppendToBatch(b, p)
+		}
+		return b
+	}
+	seqs := func(from, to uint64) [][]byte {
+		var ps [][]byte
+		for s := from; s <= to; s++ {
+			ps = append(ps, eventPayload(t, "gw-k", s))
+		}
+		return ps
+	}
+	deep := strings.Repeat("[", 30_000) + strings.Repeat("]", 30_000)
+	var small [][]byte
+	for range telemetry.MaxBatchEvents + 1 {
+		small = append(small, []byte(`{"seq":1}`))
+	}
+	good := [][]byte{batch(seqs(1, 10)...), batch(seqs(11, 18)...)}
+	for _, p := range [][]byte{
+		good[0],
+		[]byte(deep),                   // json: element 0 is not an object
+		[]byte(`[{"x":` + deep + `}]`), // json: nested deeper than encoding/json reads
+		batch(small...),                // json: more than 1024 elements
+		append(append([]byte(`[`), good[0]...), ']'), // json: an array of arrays
+		good[1],
+		batch(append(seqs(19, 19), append(seqs(5, 5), seqs(20, 20)...)...)...),                       // invalid: seq 5 after 19
+		batch(append(seqs(21, 22), eventPayload(t, "gw-other", 23))...),                              // mismatch: the third
+		batch(eventPayload(t, "gw-k", 23), []byte(`{"seq":"x","v":1}`), eventPayload(t, "gw-k", 24)), // json: the second
+	} {
+		publish(t, cl, topic, p)
+	}
+	want := map[string]float64{"json": 5, "invalid": 1, "mismatch": 1}
+	waitUntil(t, "every good event recorded and every bad one refused", func() bool {
+		n, missing := c.ingested()
+		return n == 24 && missing == 0 && fmt.Sprint(c.refused()) == fmt.Sprint(want)
+	})
+	waitUntil(t, "the refused elements logged by name", func() bool {
+		return strings.Contains(c.Log(), "batch element 1 (seq 5)") && strings.Contains(c.Log(), "telemetry: event batch")
+	})
+
+	for _, p := range good {
+		publish(t, cl, topic, p)
+	}
+	waitUntil(t, "the good batches seen again", func() bool {
+		h, _ := c.health()
+		ing, _ := h["ingest"].(map[string]any)
+		d, _ := ing["duplicates"].(float64)
+		return d == 18
+	})
+	if n, missing := c.ingested(); n != 24 || missing != 0 || fmt.Sprint(c.refused()) != fmt.Sprint(want) {
+		t.Fatalf("after the replay: %v events, %v missing, refused %v", n, missing, c.refused())
+	}
+	c.stop(t)
+}
