@@ -50,6 +50,24 @@ func (p *controllerProc) refused() map[string]float64 {
 	return out
 }
 
+// startEmbedded starts a controller with its embedded broker and one
+// gateway, gw-k, and connects a client to the broker as clientID. It
+// returns the controller, the client and the controller's HTTP address.
+func startEmbedded(t *testing.T, clientID string) (*controllerProc, mqtt.Client, string) {
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	brokerAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	cfg := killConfigIn(t, t.TempDir(), "  embedded: true\n  listen: "+brokerAddr, "", httpAddr)
+	return startController(t, cfg, httpAddr), connectMQTT(t, brokerAddr, clientID), httpAddr
+}
+
+// duplicates returns /healthz's count of duplicate events.
+func (p *controllerProc) duplicates() float64 {
+	h, _ := p.health()
+	ing, _ := h["ingest"].(map[string]any)
+	d, _ := ing["duplicates"].(float64)
+	return d
+}
+
 // TestHostilePayloadsAndReplay: the embedded broker's controller gets
 // bad JSON, a wrong schema version, a huge payload, a gateway not in the
 // inventory, a payload naming another gateway than its topic and a topic
@@ -59,12 +77,7 @@ func (p *controllerProc) refused() map[string]float64 {
 // changes.
 func TestHostilePayloadsAndReplay(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	httpAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	brokerAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	cfg := killConfigIn(t, dir, "  embedded: true\n  listen: "+brokerAddr, "", httpAddr)
-	c := startController(t, cfg, httpAddr)
-	cl := connectMQTT(t, brokerAddr, "hostile")
+	c, cl, httpAddr := startEmbedded(t, "hostile")
 
 	good := eventPayload(t, "gw-k", 1)
 	huge := bytes.Repeat([]byte("x"), 100<<10)
@@ -106,12 +119,7 @@ func TestHostilePayloadsAndReplay(t *testing.T) {
 	for seq := uint64(1); seq <= 50; seq++ {
 		publish(t, cl, telemetry.EventTopic("gw-k", "gate"), eventPayload(t, "gw-k", seq))
 	}
-	waitUntil(t, "the replay seen", func() bool {
-		h, _ := c.health()
-		ing, _ := h["ingest"].(map[string]any)
-		d, _ := ing["duplicates"].(float64)
-		return d == 50
-	})
+	waitUntil(t, "the replay seen", func() bool { return c.duplicates() == 50 })
 	if n, missing := c.ingested(); n != 50 || missing != 0 {
 		t.Fatalf("after the replay %v events, %v missing; want 50, 0", n, missing)
 	}
@@ -166,12 +174,7 @@ func TestDamagedStateMovedAside(t *testing.T) {
 // the good batches published again count nothing twice.
 func TestHostileBatches(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	httpAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	brokerAddr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	cfg := killConfigIn(t, dir, "  embedded: true\n  listen: "+brokerAddr, "", httpAddr)
-	c := startController(t, cfg, httpAddr)
-	cl := connectMQTT(t, brokerAddr, "hostile-batches")
+	c, cl, _ := startEmbedded(t, "hostile-batches")
 	topic := telemetry.EventTopic("gw-k", "gate")
 	batch := func(payloads ...[]byte) []byte {
 		var b []byte
@@ -218,12 +221,7 @@ func TestHostileBatches(t *testing.T) {
 	for _, p := range good {
 		publish(t, cl, topic, p)
 	}
-	waitUntil(t, "the good batches seen again", func() bool {
-		h, _ := c.health()
-		ing, _ := h["ingest"].(map[string]any)
-		d, _ := ing["duplicates"].(float64)
-		return d == 18
-	})
+	waitUntil(t, "the good batches seen again", func() bool { return c.duplicates() == 18 })
 	if n, missing := c.ingested(); n != 24 || missing != 0 || fmt.Sprint(c.refused()) != fmt.Sprint(want) {
 		t.Fatalf("after the replay: %v events, %v missing, refused %v", n, missing, c.refused())
 	}
