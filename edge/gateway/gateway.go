@@ -66,7 +66,7 @@ type Gateway struct {
 	// enc encodes events as spool records; the spooler's only.
 	enc *encoder
 
-	events   chan telemetry.Event
+	events   chan queued
 	spoolErr atomic.Value // string: the last spool append error, "" once it stores again
 	started  time.Time
 
@@ -126,7 +126,7 @@ func New(cfg *config.Config, opts Opts) (*Gateway, error) {
 		opts.OpenPin = gpiopins.Open
 	}
 	g := &Gateway{cfg: cfg, opts: opts, log: opts.Logger, now: opts.Now,
-		events: make(chan telemetry.Event, 4096), started: opts.Now(), statusWake: make(chan struct{}, 1)}
+		events: make(chan queued, 4096), started: opts.Now(), statusWake: make(chan struct{}, 1)}
 	g.spoolErr.Store("")
 	g.httpAddr.Store("")
 	for _, rc := range cfg.Readers {
@@ -534,22 +534,26 @@ func (g *Gateway) expireLoop(ctx context.Context, r *reader) {
 	}
 }
 
-func (g *Gateway) tagEvent(r *reader, p smooth.Presence, typ string, at time.Time) telemetry.Event {
-	// The tag and its RSSI in one allocation.
-	t := &struct {
-		tag  telemetry.Tag
-		rssi int
-	}{tag: telemetry.Tag{ID: p.Tag, Protocol: r.cfg.Protocol, Antenna: p.Antenna,
-		FirstSeen: p.FirstSeen.UTC(), LastSeen: p.LastSeen.UTC(), EPC: reading.EPC(r.cfg.Protocol, p.Raw)}}
-	tag := &t.tag
-	if p.HasRSSI {
-		t.rssi = p.MaxRSSI
-		tag.RSSI = &t.rssi
-	}
+// queued is an event on its way to the spooler. A tag event's Tag and RSSI
+// travel in it by value, costing no allocation: the spooler copies them
+// into its one Tag and points the event at it while it encodes it.
+type queued struct {
+	e       telemetry.Event
+	tag     telemetry.Tag
+	rssi    int
+	hasTag  bool
+	hasRSSI bool
+}
+
+func (g *Gateway) tagEvent(r *reader, p smooth.Presence, typ string, at time.Time) queued {
+	q := queued{e: telemetry.Event{Source: r.cfg.Name, Type: typ, Time: at.UTC()}, hasTag: true,
+		tag: telemetry.Tag{ID: p.Tag, Protocol: r.cfg.Protocol, Antenna: p.Antenna,
+			FirstSeen: p.FirstSeen.UTC(), LastSeen: p.LastSeen.UTC(), EPC: reading.EPC(r.cfg.Protocol, p.Raw)},
+		rssi: p.MaxRSSI, hasRSSI: p.HasRSSI}
 	if typ == telemetry.TagDeparted {
-		tag.Reads = p.Reads
+		q.tag.Reads = p.Reads
 	}
-	return telemetry.Event{Source: r.cfg.Name, Type: typ, Time: at.UTC(), Tag: tag}
+	return q
 }
 
 func (g *Gateway) sensorEvent(s *sensor, ev photoeye.Event) {
@@ -571,24 +575,24 @@ func (g *Gateway) sensorEvent(s *sensor, ev photoeye.Event) {
 	default:
 		return
 	}
-	g.emit(telemetry.Event{Source: s.cfg.Name, Type: typ, Time: ev.At.UTC(), Beam: &telemetry.Beam{DurationS: ev.Duration.Seconds()}})
+	g.emit(queued{e: telemetry.Event{Source: s.cfg.Name, Type: typ, Time: ev.At.UTC(), Beam: &telemetry.Beam{DurationS: ev.Duration.Seconds()}}})
 }
 
 func (g *Gateway) passage(p *pair, ps photoeye.Passage) {
 	c := p.p.Counts()
-	g.emit(telemetry.Event{Source: p.cfg.Name, Type: telemetry.Passage, Time: ps.At.UTC(),
-		PassageInfo: &telemetry.PassageInfo{Direction: ps.Direction.String(), DurationS: ps.Duration.Seconds(), In: c.In, Out: c.Out}})
+	g.emit(queued{e: telemetry.Event{Source: p.cfg.Name, Type: telemetry.Passage, Time: ps.At.UTC(),
+		PassageInfo: &telemetry.PassageInfo{Direction: ps.Direction.String(), DurationS: ps.Duration.Seconds(), In: c.In, Out: c.Out}}})
 }
 
 // emit stamps an event and hands it to the spooler, which gives it its ID;
 // it blocks when the spooler is behind (back-pressure to the readers,
 // never a drop). The spooler never waits for a full disk, so this wait is
 // short.
-func (g *Gateway) emit(e telemetry.Event) {
-	e.V = telemetry.SchemaVersion
-	e.ID = ""
-	e.Gateway = g.cfg.Gateway
-	g.events <- e
+func (g *Gateway) emit(q queued) {
+	q.e.V = telemetry.SchemaVersion
+	q.e.ID = ""
+	q.e.Gateway = g.cfg.Gateway
+	g.events <- q
 }
 
 // maxBatch bounds the events the spooler stores in one commit. Larger
@@ -612,6 +616,8 @@ func (g *Gateway) spooler() {
 	// fsyncs, so the slower the disk, the larger the batches.
 	batch := make([]spool.Event, 0, maxBatch)
 	kinds := make([][2]string, 0, maxBatch)
+	var tag telemetry.Tag // a tag event's, while it is encoded
+	var rssi int
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	retry := newBackoff()
@@ -623,14 +629,23 @@ func (g *Gateway) spooler() {
 				return
 			}
 			batch, kinds = batch[:0], kinds[:0]
-			add := func(e telemetry.Event) {
+			add := func(q queued) {
+				e := q.e
+				if q.hasTag { // into the spooler's one Tag: the encoder keeps nothing of it
+					tag, tag.RSSI = q.tag, nil
+					if q.hasRSSI {
+						rssi = q.rssi
+						tag.RSSI = &rssi
+					}
+					e.Tag = &tag
+				}
 				rec, err := g.spoolEvent(&e)
 				if err != nil {
-					g.log.Error("dropping an invalid event", "source", e.Source, "type", e.Type, "err", err)
+					g.log.Error("dropping an invalid event", "source", q.e.Source, "type", q.e.Type, "err", err)
 					return
 				}
 				batch = append(batch, rec)
-				kinds = append(kinds, [2]string{e.Source, e.Type})
+				kinds = append(kinds, [2]string{q.e.Source, q.e.Type}) // q's, not e's: e would then leave the stack
 			}
 			add(e)
 		more:

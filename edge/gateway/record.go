@@ -119,7 +119,7 @@ type orphan struct {
 	proto  string
 }
 
-func (o orphan) departure(g *Gateway) telemetry.Event {
+func (o orphan) departure(g *Gateway) queued {
 	r := &reader{cfg: config.Reader{Name: o.source, Protocol: o.proto}}
 	return g.tagEvent(r, o.p, telemetry.TagDeparted, g.now())
 }
