@@ -25,7 +25,7 @@ import (
 // rssBatch arrivals, and the departures of the previous batch.
 const rssBatch = 250
 
-// BenchmarkResidentMemory runs the real daemon against an emulated UHF
+// BenchmarkResidentMemory runs the real daemon (rssRig) against an emulated UHF
 // reader (magicrf, an inventory round every 20 ms) and a real mosquitto,
 // under event load: each iteration puts rssBatch new, distinct tags in the
 // field (the previous ones leave) and waits until the daemon has spooled
@@ -186,10 +186,11 @@ func rssTag(batch, i int) []byte {
 	return []byte{0x30, 0x74, 0x25, 0x7B, 0xF7, 0x19, 0x4E, byte(batch >> 16), byte(batch >> 8), byte(batch), byte(i >> 8), byte(i)}
 }
 
-// rssRig is the real daemon, built and running against an emulated UHF
-// reader (magicrf, inventory rounds every 20 ms, the multi-poll re-issued
-// every second as the daemon does by default, tags departing 200 ms after
-// their last read) and a real mosquitto, connected.
+// rssRig is the real daemon as released (releaseEdge: static, stripped),
+// running against an emulated UHF reader (magicrf, inventory rounds every
+// 20 ms, the multi-poll re-issued every second as the daemon does by
+// default, tags departing 200 ms after their last read) and a real
+// mosquitto, connected.
 type rssRig struct {
 	runner  *emulate.Runner
 	cmd     *exec.Cmd
@@ -198,7 +199,7 @@ type rssRig struct {
 
 func startRSSRig(b *testing.B) rssRig {
 	broker := testenv.StartMosquitto(b)
-	bin := buildEdge(b)
+	bin := releaseEdge(b)
 	proto, err := rfid.Lookup("magicrf")
 	if err != nil {
 		b.Fatal(err)
