@@ -206,7 +206,7 @@ func TestSetTagsKeepsSettingsAndHalfFrames(t *testing.T) {
 	}
 }
 
-func mustLookup(t *testing.T, name string) rfid.Protocol {
+func mustLookup(t testing.TB, name string) rfid.Protocol {
 	t.Helper()
 	p, err := rfid.Lookup(name)
 	if err != nil {
@@ -280,4 +280,61 @@ func TestJournalBounded(t *testing.T) {
 	if string(rec.in) != "multi-poll" || rec.ticks != journalTicks {
 		t.Fatalf("replayed %q and %d rounds, want %q and %d", rec.in, rec.ticks, "multi-poll", journalTicks)
 	}
+}
+
+// FuzzSetTags: whatever the host writes, in whatever pieces, and however
+// the reader's rounds fall between them, a reader whose field is replaced
+// by the same tags now and then answers and sends exactly what a reader
+// left alone does (within the journal's bounds): the replay rebuilds its
+// whole state. ops drives the exchange, one byte a step: a write of the
+// next 1..32 bytes of in, a round, or (on the second reader only) the
+// change of field.
+func FuzzSetTags(f *testing.F) {
+	for i, name := range rfid.Names() {
+		sess, err := mustLookup(f, name).NewSession(rfid.Options{})
+		if err != nil {
+			f.Fatal(err)
+		}
+		in := append(append([]byte(nil), sess.Open()...), sess.Poll()...)
+		f.Add(byte(i), in, []byte{93, 1, 2, 1, 93, 1, 2, 1, 1}) // 93: a write of 32 bytes
+	}
+	f.Add(byte(2), magicrf.AppendMultiPoll(nil, 2), []byte{27, 1, 2, 1, 2, 1, 1}) // 27: a write of 10 bytes
+	f.Fuzz(func(t *testing.T, which byte, in, ops []byte) {
+		if len(in) > journalTail || len(ops) > journalTicks {
+			return // past the bounds, the replay forgets on purpose
+		}
+		names := rfid.Names()
+		name := names[int(which)%len(names)]
+		proto := mustLookup(t, name)
+		tags := field(name, 1, 4)
+		alone, changed := mustNew(t, proto, tags), mustNew(t, proto, tags)
+		for step, op := range ops {
+			var a, b []byte
+			switch op % 3 {
+			case 0:
+				n := min(int(op/3)%32+1, len(in))
+				a, b = alone.handle(in[:n], 0), changed.handle(in[:n], 0)
+				in = in[n:]
+			case 1:
+				a, _ = alone.tick(nil)
+				b, _ = changed.tick(nil)
+			case 2:
+				if err := changed.SetTags(tags); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !bytes.Equal(a, b) {
+				t.Fatalf("%s, step %d (op %d): the reader whose field was replaced sent % X, the other % X", name, step, op, b, a)
+			}
+		}
+	})
+}
+
+func mustNew(t *testing.T, proto rfid.Protocol, tags [][]byte) *Runner {
+	t.Helper()
+	r, err := New(proto, tags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
