@@ -73,18 +73,18 @@ func EachEvent(b []byte, fn func(i int, elem []byte, ev *Event, err error) bool)
 		fn(0, b, ev, err)
 		return nil
 	}
-	var small [2 * 64]int // the elements' bounds, in place for a typical batch
-	bounds, err := d.elements(small[:0])
+	var small [64]element // a typical batch's elements, in place
+	elems, err := d.elements(small[:0])
 	if err == errFallback {
-		bounds, err = elementsReflect(b, small[:0])
+		elems, err = elementsReflect(b, small[:0])
 	}
 	if err != nil {
 		return err
 	}
 	var prev uint64 // the highest seq of the valid elements so far
-	for i := 0; 2*i < len(bounds); i++ {
-		elem := b[bounds[2*i]:bounds[2*i+1]]
-		ev, err := DecodeEvent(elem)
+	for i := range elems {
+		el := &elems[i]
+		elem, ev, err := b[el.off:el.end], el.ev, el.err
 		if err == nil && i > 0 && ev.Seq <= prev {
 			err = fmt.Errorf("telemetry: event field seq: %d not above %d of an element before", ev.Seq, prev)
 		}
@@ -97,11 +97,20 @@ func EachEvent(b []byte, fn func(i int, elem []byte, ev *Event, err error) bool)
 		} else {
 			prev = ev.Seq
 		}
+		*el = element{} // let the event go with the caller
 		if !fn(i, elem, ev, err) {
 			break
 		}
 	}
 	return nil
+}
+
+// element is an element of a batch: where it lies, and what DecodeEvent
+// gives for it.
+type element struct {
+	off, end int
+	ev       *Event
+	err      error
 }
 
 // DecodeEvents decodes the payload of a message on an event topic, one
@@ -133,10 +142,10 @@ func batchErrorf(format string, args ...any) error {
 	return payloadErrorf("telemetry: event batch: "+format, args...)
 }
 
-// elements checks the batch whose '[' is at d.i, appending the start and
-// end of each element to bounds. errFallback means nesting deeper than
-// the fast path skips, for elementsReflect.
-func (d *eventDecoder) elements(bounds []int) ([]int, error) {
+// elements checks the batch whose '[' is at d.i and decodes its
+// elements, each in place as DecodeEvent decodes it alone. errFallback
+// means nesting deeper than the fast path skips, for elementsReflect.
+func (d *eventDecoder) elements(elems []element) ([]element, error) {
 	if d.open(']') {
 		return nil, batchErrorf("empty array")
 	}
@@ -150,11 +159,12 @@ func (d *eventDecoder) elements(bounds []int) ([]int, error) {
 		if d.b[d.i] != '{' {
 			return nil, batchErrorf("element %d is not an object", n)
 		}
-		start := d.i
-		if err := d.skip(0); err != nil {
+		el, err := decodeElement(d.b, d.i)
+		if err != nil {
 			return nil, batchElementErr(n, err)
 		}
-		bounds = append(bounds, start, d.i)
+		elems = append(elems, el)
+		d.i = el.end
 		if more, err := d.more(']'); err != nil {
 			return nil, batchElementErr(n, err)
 		} else if !more {
@@ -165,7 +175,33 @@ func (d *eventDecoder) elements(bounds []int) ([]int, error) {
 	if d.i != len(d.b) {
 		return nil, batchErrorf("offset %d: invalid character %q after the array", d.i, d.b[d.i])
 	}
-	return bounds, nil
+	return elems, nil
+}
+
+// decodeElement decodes the object at b[off] in place, with the result of
+// DecodeEvent on its bytes: the fast decoder reads the same bytes up to
+// the object's end (its offsets are counted from off), and when it stops
+// short on an error, skip finds the end. The error returned is the
+// framing's: bad JSON, or errFallback for nesting too deep to skip.
+func decodeElement(b []byte, off int) (element, error) {
+	d := eventDecoder{b: b[off:]}
+	err := d.object(eventOrder, d.eventMember)
+	if err == nil {
+		el := element{off: off, end: off + d.i, ev: d.build()}
+		if el.err = el.ev.Validate(true); el.err != nil {
+			el.ev = nil
+		}
+		return el, nil
+	}
+	d = eventDecoder{b: b, i: off}
+	if err := d.skip(0); err != nil {
+		return element{}, err
+	}
+	el := element{off: off, end: d.i, err: err}
+	if err == errFallback {
+		el.ev, el.err = decodeEventReflect(b[off:d.i])
+	}
+	return el, nil
 }
 
 // batchElementErr names the element in a syntax error met while framing.
@@ -178,7 +214,7 @@ func batchElementErr(n int, err error) error {
 
 // elementsReflect is elements by encoding/json, for a batch nested too
 // deep for the fast path: its limits, and the same results otherwise.
-func elementsReflect(b []byte, bounds []int) ([]int, error) {
+func elementsReflect(b []byte, elems []element) ([]element, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if _, err := dec.Token(); err != nil { // the '[' EachEvent saw
 		return nil, batchErrorf("%w", err)
@@ -194,19 +230,21 @@ func elementsReflect(b []byte, bounds []int) ([]int, error) {
 		if raw[0] != '{' {
 			return nil, batchErrorf("element %d is not an object", n)
 		}
-		end := int(dec.InputOffset())
-		bounds = append(bounds, end-len(raw), end)
+		el := element{end: int(dec.InputOffset())}
+		el.off = el.end - len(raw)
+		el.ev, el.err = DecodeEvent(b[el.off:el.end])
+		elems = append(elems, el)
 	}
 	if _, err := dec.Token(); err != nil { // the ']'
 		return nil, batchErrorf("%w", err)
 	}
-	if len(bounds) == 0 {
+	if len(elems) == 0 {
 		return nil, batchErrorf("empty array")
 	}
 	if rest := b[dec.InputOffset():]; len(bytes.TrimLeft(rest, " \t\r\n")) != 0 {
 		return nil, batchErrorf("invalid character %q after the array", bytes.TrimLeft(rest, " \t\r\n")[0])
 	}
-	return bounds, nil
+	return elems, nil
 }
 
 // leadingSeq reads the seq of an event payload that begins as gateways
