@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/creack/pty"
@@ -28,6 +29,28 @@ type Runner struct {
 	tags [][]byte
 	baud int
 	log  journal // what brought em to its state, for SetTags
+
+	sent, dropped, missed atomic.Uint64 // Stats
+}
+
+// Stats counts the rounds a runner sends unprompted (the ticks of a
+// streaming or inventorying reader), to tell who lags when reads are fewer
+// than the field holds.
+type Stats struct {
+	// Sent is the number of rounds queued for the host.
+	Sent uint64
+	// Dropped is the number of rounds lost because the host did not read
+	// the previous ones in time, as a real reader's UART loses them: the
+	// host lags.
+	Dropped uint64
+	// Missed is the number of rounds never made because the runner itself
+	// ran late (its process starved of CPU): the emulator lags.
+	Missed uint64
+}
+
+// Stats returns the counts so far, over every Serve and ServePTY.
+func (r *Runner) Stats() Stats {
+	return Stats{Sent: r.sent.Load(), Dropped: r.dropped.Load(), Missed: r.missed.Load()}
 }
 
 // New returns a runner emulating a reader of proto with tags in its field.
@@ -180,12 +203,17 @@ func (r *Runner) serve(ctx context.Context, rw io.ReadWriter, rate func() int) e
 		} else if b != nil {
 			select {
 			case out <- b:
+				r.sent.Add(1)
 			default:
+				r.dropped.Add(1)
 			}
 		}
 		next = next.Add(d)
 		wait := time.Until(next)
 		if wait < 0 {
+			if b != nil {
+				r.missed.Add(uint64(-wait / d))
+			}
 			next, wait = time.Now(), 0
 		}
 		t := time.NewTimer(wait)

@@ -119,3 +119,31 @@ func TestSetTagsDuringMultiPoll(t *testing.T) {
 	}
 	waitRead(second[0])
 }
+
+// TestStatsDropped: a host that stops reading the pseudo-terminal while a
+// multi-poll of a full field runs loses rounds, and the runner counts
+// them as dropped.
+func TestStatsDropped(t *testing.T) {
+	tags := make([][]byte, 500)
+	for i := range tags {
+		tags[i] = []byte{0x30, 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(i >> 8), byte(i)}
+	}
+	r, pty := emulatetest.Start(t, magicrf.Name, tags...)
+	port, err := link.OpenSerial(pty.Path, magicrf.BaudRate, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer port.Close()
+	if _, err := port.Write(magicrf.AppendMultiPoll(nil, magicrf.MultiPollCount)); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(60 * time.Second); r.Stats().Dropped == 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no round dropped while the host did not read: %+v", r.Stats())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if st := r.Stats(); st.Sent == 0 {
+		t.Fatalf("%+v: no round sent before the host's buffers filled", st)
+	}
+}
