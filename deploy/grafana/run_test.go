@@ -196,13 +196,15 @@ func watch(t *testing.T, addr string) *watcher {
 	}
 	t.Cleanup(func() { c.Disconnect(100) })
 	onEvent := func(_ mqtt.Client, m mqtt.Message) {
-		ev, err := telemetry.DecodeEvent(m.Payload())
+		evs, err := telemetry.DecodeEvents(m.Payload())
 		if err != nil {
 			t.Errorf("the edge published a bad event on %s: %v", m.Topic(), err)
 			return
 		}
 		w.mu.Lock()
-		w.events[ev.ID] = ev
+		for _, ev := range evs {
+			w.events[ev.ID] = ev
+		}
 		w.mu.Unlock()
 	}
 	onHealth := func(_ mqtt.Client, m mqtt.Message) {

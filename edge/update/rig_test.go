@@ -435,7 +435,15 @@ func (g *gw) subscribe(acc *access) {
 			}
 			return
 		}
-		if e, err := telemetry.DecodeEvent(m.Payload()); err == nil {
+		if _, kind, _, err := telemetry.ParseTopic(m.Topic()); err != nil || kind != "event" {
+			return
+		}
+		evs, err := telemetry.DecodeEvents(m.Payload())
+		if err != nil {
+			g.t.Errorf("the edge published a bad event on %s: %v", m.Topic(), err)
+			return
+		}
+		for _, e := range evs {
 			if g.events[e.ID] == 0 {
 				g.types[e.Type]++
 			}
