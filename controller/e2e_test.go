@@ -117,13 +117,15 @@ func watchEvents(t *testing.T, addr string) *eventWatcher {
 		t.Fatalf("event watcher: connect: %v", tok.Error())
 	}
 	tok := c.Subscribe(telemetry.EventFilter, 1, func(_ mqtt.Client, m mqtt.Message) {
-		ev, err := telemetry.DecodeEvent(m.Payload())
+		evs, err := telemetry.DecodeEvents(m.Payload())
 		if err != nil {
 			t.Errorf("the edge published a bad event on %s: %v", m.Topic(), err)
 			return
 		}
 		w.mu.Lock()
-		w.events[ev.Seq] = ev
+		for _, ev := range evs {
+			w.events[ev.Seq] = ev
+		}
 		w.mu.Unlock()
 	})
 	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
