@@ -40,16 +40,10 @@ type Presence struct {
 }
 
 // key is an antenna and a tag in upper-case hex (the Presence's Tag, so
-// that an arrival allocates the string once for both).
+// that an arrival spells the tag once for both).
 type key struct {
 	antenna int
 	tag     string
-}
-
-// entry is a presence and, when they fit, its Raw bytes: one allocation.
-type entry struct {
-	p   Presence
-	raw [32]byte
 }
 
 // maxStackTag is the longest tag whose lookup needs no allocation.
@@ -64,6 +58,7 @@ type Smoother struct {
 	mu      sync.Mutex
 	present map[key]*Presence
 	held    bool // restored tags wait for Release
+	pool    pool // the presences and the bytes of their tags (arena.go)
 }
 
 // New returns a smoother that declares a tag departed after departAfter
@@ -107,18 +102,14 @@ func (s *Smoother) Observe(r rfid.Read, now time.Time) (Presence, bool) {
 		}
 		return Presence{}, false
 	}
-	e := &entry{}
-	var raw []byte
-	if len(r.Tag) <= len(e.raw) {
-		raw = e.raw[:len(r.Tag):len(r.Tag)]
-	} else {
-		raw = make([]byte, len(r.Tag))
-	}
-	copy(raw, r.Tag)
-	e.p = Presence{Tag: string(h), Antenna: r.Antenna, PC: r.PC, FirstSeen: now, LastSeen: now,
-		Reads: 1, MaxRSSI: r.RSSI, HasRSSI: r.HasRSSI, Raw: raw}
-	s.present[key{r.Antenna, e.p.Tag}] = &e.p
-	return e.p, true
+	p := s.pool.presence()
+	b := s.pool.keep(len(h) + len(r.Tag))
+	copy(b, h)
+	copy(b[len(h):], r.Tag)
+	*p = Presence{Tag: frozen(b[:len(h)]), Antenna: r.Antenna, PC: r.PC, FirstSeen: now, LastSeen: now,
+		Reads: 1, MaxRSSI: r.RSSI, HasRSSI: r.HasRSSI, Raw: b[len(h):len(b):len(b)]}
+	s.present[key{r.Antenna, p.Tag}] = p
+	return *p, true
 }
 
 // Restore makes tags present that were present before a restart, without
@@ -128,11 +119,20 @@ func (s *Smoother) Observe(r rfid.Read, now time.Time) (Presence, bool) {
 func (s *Smoother) Restore(ps []Presence) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, p := range ps {
+	for _, r := range ps {
+		b := s.pool.keep(2*len(r.Raw) + len(r.Raw))
+		appendHexUpper(b[:0], r.Raw)
+		copy(b[2*len(r.Raw):], r.Raw)
+		k := key{r.Antenna, frozen(b[:2*len(r.Raw)])}
+		if old, ok := s.present[k]; ok {
+			s.pool.release(old)
+		}
+		p := s.pool.presence()
+		*p = r
 		p.Restored = true
 		p.Reads = 0
-		p.Raw = append([]byte(nil), p.Raw...)
-		s.present[key{p.Antenna, hexUpper(p.Raw)}] = &p
+		p.Raw = b[2*len(r.Raw) : len(b) : len(b)]
+		s.present[k] = p
 	}
 	s.held = true
 }
@@ -166,6 +166,7 @@ func (s *Smoother) Expire(now time.Time) []Presence {
 		if now.Sub(p.LastSeen) >= s.departAfter {
 			gone = append(gone, *p)
 			delete(s.present, k)
+			s.pool.release(p)
 		}
 	}
 	sortPresence(gone)
@@ -180,6 +181,7 @@ func (s *Smoother) Flush() []Presence {
 	for k, p := range s.present {
 		all = append(all, *p)
 		delete(s.present, k)
+		s.pool.release(p)
 	}
 	sortPresence(all)
 	return all
