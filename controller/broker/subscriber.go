@@ -59,6 +59,12 @@ type Options struct {
 	// MaxBatch is the most messages given to one Record call (default
 	// DefaultMaxBatch, at most 65535).
 	MaxBatch int
+	// MaxBatchBytes bounds the payload bytes given to one Record call
+	// (default DefaultMaxBatchBytes; a larger message goes alone), and
+	// four times it the payload bytes waiting in the queue: a gateway
+	// sends up to telemetry.MaxBatchEvents events a message, so a bound in
+	// messages alone would let the queue hold hundreds of MB.
+	MaxBatchBytes int
 	// MaxDelay is how long the first message of a batch waits for more
 	// before the batch is recorded, unless a full batch is queued already
 	// (default DefaultMaxDelay; negative: no wait, record what has
@@ -76,8 +82,9 @@ type Options struct {
 
 // Defaults of Options.
 const (
-	DefaultMaxBatch = 2000
-	DefaultMaxDelay = 5 * time.Millisecond
+	DefaultMaxBatch      = 2000
+	DefaultMaxBatchBytes = 1 << 20
+	DefaultMaxDelay      = 5 * time.Millisecond
 )
 
 // Timing of the connection and of Record retries.
@@ -114,8 +121,17 @@ type Subscriber struct {
 	o Options
 	c mqtt.Client
 
-	// in is the queue between paho's router (handle) and Run.
-	in chan delivery
+	// in is the queue between paho's router (handle) and Run; queued
+	// counts the payload bytes in it, at most maxQueued (but always one
+	// message), and room tells a waiting enqueue that Run took some.
+	in        chan delivery
+	queued    atomic.Int64
+	maxQueued int64
+	room      chan struct{}
+	// carry is the message Run took from in that did not fit its batch's
+	// bytes: the first of the next batch. Used by Run only.
+	carry    delivery
+	hasCarry bool
 	// gen numbers the connections: it grows before each (re)connection
 	// attempt, after the previous connection's router stopped, so a
 	// delivery of an ended connection is told apart and never acknowledged.
@@ -158,10 +174,12 @@ func Subscribe(o Options) (*Subscriber, error) {
 		return nil, err
 	}
 	s := &Subscriber{
-		o:       o,
-		in:      make(chan delivery, 4*o.MaxBatch),
-		kick:    make(chan struct{}, 1),
-		closing: make(chan struct{}),
+		o:         o,
+		in:        make(chan delivery, 4*o.MaxBatch),
+		maxQueued: 4 * int64(o.MaxBatchBytes),
+		room:      make(chan struct{}, 1),
+		kick:      make(chan struct{}, 1),
+		closing:   make(chan struct{}),
 	}
 	s.n.lastError.Store("")
 	s.state.on = o.OnState
@@ -229,6 +247,12 @@ func (o *Options) check() error {
 	if o.MaxBatch < 1 || o.MaxBatch > 65535 {
 		return fmt.Errorf("broker: max batch %d not within 1..65535", o.MaxBatch)
 	}
+	if o.MaxBatchBytes == 0 {
+		o.MaxBatchBytes = DefaultMaxBatchBytes
+	}
+	if o.MaxBatchBytes < 1 {
+		return fmt.Errorf("broker: max batch bytes %d not positive", o.MaxBatchBytes)
+	}
 	if o.MaxDelay == 0 {
 		o.MaxDelay = DefaultMaxDelay
 	}
@@ -255,18 +279,10 @@ func (s *Subscriber) enqueue(d delivery) {
 		s.n.redelivered.Add(1)
 	}
 	if s.overflow.Load() != d.gen+1 {
-		select {
-		case s.in <- d:
+		switch s.queue(d) {
+		case queuedOK:
 			return
-		default:
-		}
-		t := time.NewTimer(stallLimit)
-		defer t.Stop()
-		select {
-		case s.in <- d:
-			return
-		case <-t.C:
-		case <-s.closing:
+		case queueClosing:
 			return // not acknowledged: delivered again to the next run
 		}
 		s.overflow.Store(d.gen + 1)
@@ -276,6 +292,54 @@ func (s *Subscriber) enqueue(d delivery) {
 		}
 	}
 	s.n.deferred.Add(1)
+}
+
+// Outcomes of queue.
+const (
+	queuedOK = iota
+	queueFull
+	queueClosing
+)
+
+// queue puts d in the queue when it has room for it, in messages and in
+// payload bytes (an empty queue always takes one), waiting for Run to take
+// some at most stallLimit.
+func (s *Subscriber) queue(d delivery) int {
+	size := int64(len(d.m.Payload()))
+	var t *time.Timer
+	for {
+		if q := s.queued.Add(size); q == size || q <= s.maxQueued {
+			select {
+			case s.in <- d:
+				if t != nil {
+					t.Stop()
+				}
+				return queuedOK
+			default:
+			}
+		}
+		s.queued.Add(-size)
+		if t == nil {
+			t = time.NewTimer(stallLimit)
+			defer t.Stop()
+		}
+		select {
+		case <-s.room:
+		case <-t.C:
+			return queueFull
+		case <-s.closing:
+			return queueClosing
+		}
+	}
+}
+
+// taken tells the queue that Run took bytes of payloads from it.
+func (s *Subscriber) taken(bytes int64) {
+	s.queued.Add(-bytes)
+	select {
+	case s.room <- struct{}{}:
+	default:
+	}
 }
 
 // onConnect renews the subscriptions on each connection: the broker keeps
@@ -367,16 +431,23 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	var timer *time.Timer
 	for {
 		batch, msgs = batch[:0], msgs[:0]
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case d := <-s.in:
-			batch = append(batch, d)
-		case <-s.kick:
-			s.resyncIfDrained()
-			continue
+		var bytes int
+		if s.hasCarry {
+			batch, bytes = append(batch, s.carry), len(s.carry.m.Payload())
+			s.carry, s.hasCarry = delivery{}, false
+		} else {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case d := <-s.in:
+				batch, bytes = append(batch, d), len(d.m.Payload())
+				s.taken(int64(bytes))
+			case <-s.kick:
+				s.resyncIfDrained()
+				continue
+			}
 		}
-		batch = s.fill(batch, &timer)
+		batch = s.fill(batch, bytes, &timer)
 		for _, d := range batch {
 			msgs = append(msgs, ingest.Message{Topic: d.m.Topic(), Payload: d.m.Payload(), Retained: d.m.Retained()})
 		}
@@ -389,14 +460,15 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	}
 }
 
-// fill adds queued messages to batch until it holds MaxBatch or the first
-// waited MaxDelay. It waits once, MaxDelay, rather than waking for every
+// fill adds queued messages to batch, which holds bytes of payloads,
+// until it holds MaxBatch messages or MaxBatchBytes, or the first waited
+// MaxDelay. It waits once, MaxDelay, rather than waking for every
 // message that arrives meanwhile (the queue holds four batches, so none
 // waits for room), then takes what came: a wake per batch instead of one
 // per message when the messages come slower than they are recorded.
-func (s *Subscriber) fill(batch []delivery, timer **time.Timer) []delivery {
-	batch = s.takeQueued(batch)
-	if len(batch) == cap(batch) || s.o.MaxDelay < 0 {
+func (s *Subscriber) fill(batch []delivery, bytes int, timer **time.Timer) []delivery {
+	batch, bytes = s.takeQueued(batch, bytes)
+	if len(batch) == cap(batch) || s.hasCarry || s.o.MaxDelay < 0 {
 		return batch
 	}
 	if *timer == nil {
@@ -405,20 +477,36 @@ func (s *Subscriber) fill(batch []delivery, timer **time.Timer) []delivery {
 		(*timer).Reset(s.o.MaxDelay)
 	}
 	<-(*timer).C
-	return s.takeQueued(batch)
+	batch, _ = s.takeQueued(batch, bytes)
+	return batch
 }
 
-// takeQueued adds the messages queued, up to the batch's capacity.
-func (s *Subscriber) takeQueued(batch []delivery) []delivery {
-	for len(batch) < cap(batch) {
+// takeQueued adds the messages queued to batch, which holds bytes of
+// payloads, up to the batch's capacity and MaxBatchBytes; a message that
+// would pass the bytes is carried to the next batch. It returns the batch
+// and its bytes.
+func (s *Subscriber) takeQueued(batch []delivery, bytes int) ([]delivery, int) {
+	var took int64
+	defer func() {
+		if took > 0 {
+			s.taken(took)
+		}
+	}()
+	for len(batch) < cap(batch) && !s.hasCarry {
 		select {
 		case d := <-s.in:
-			batch = append(batch, d)
+			n := len(d.m.Payload())
+			took += int64(n)
+			if bytes+n > s.o.MaxBatchBytes {
+				s.carry, s.hasCarry = d, true
+				return batch, bytes
+			}
+			batch, bytes = append(batch, d), bytes+n
 		default:
-			return batch
+			return batch, bytes
 		}
 	}
-	return batch
+	return batch, bytes
 }
 
 // record calls Record until it accepts msgs, with backoff between
@@ -500,7 +588,7 @@ const pubackType = 0x40
 // unacknowledged.
 func (s *Subscriber) resyncIfDrained() {
 	gen := s.gen.Load()
-	if s.overflow.Load() != gen+1 || len(s.in) > 0 {
+	if s.overflow.Load() != gen+1 || len(s.in) > 0 || s.hasCarry {
 		return
 	}
 	s.resyncMu.Lock()

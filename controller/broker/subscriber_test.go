@@ -433,3 +433,73 @@ func TestStateOnceWhileAway(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// TestBatchBytesBound: a Record call takes at most MaxBatchBytes of
+// payloads (a larger message alone), and the queue holds at most four
+// times that while Record refuses; every message is still recorded, in
+// order, and acknowledged.
+func TestBatchBytesBound(t *testing.T) {
+	size := len(eventPayload(t, 0))
+	for _, tc := range []struct {
+		name     string
+		maxBytes int
+		perCall  int // messages a Record call may hold at most
+	}{
+		{"two and a half messages", 2*size + size/2, 2},
+		{"smaller than a message", size / 2, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := testenv.StartMosquitto(t)
+			const n = 40
+			var healthy atomic.Bool
+			rec := newMemRecorder()
+			rec.fail = func(int) error {
+				if !healthy.Load() {
+					return errors.New("not yet")
+				}
+				return nil
+			}
+			s, _ := start(t, m.Addr, "ngic-controller-bytes", rec, func(o *Options) { o.MaxBatchBytes = tc.maxBytes })
+			waitSubscribed(t, s)
+			pub := pahoClient(t, m.Addr, "gw-test", nil)
+			for i := range n {
+				publish(t, pub, eventTopic, eventPayload(t, i), false)
+			}
+			// While Record refuses, the queue fills to its bytes and no more.
+			maxQueued := max(4*tc.maxBytes/size, 1)
+			waitFor(t, "the queue full or messages deferred", func() bool {
+				st := s.Stats()
+				return st.Deferred > 0 || st.Queued >= maxQueued
+			})
+			if q := s.Stats().Queued; q > maxQueued {
+				t.Fatalf("%d messages queued, want at most %d (%d bytes)", q, maxQueued, 4*tc.maxBytes)
+			}
+			healthy.Store(true)
+			rec.waitEvents(t, n)
+			waitFor(t, "every message acknowledged", func() bool { return s.Stats().Acked >= n })
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			var order []string
+			for i, c := range rec.calls {
+				if len(c) > tc.perCall {
+					t.Fatalf("Record call %d got %d messages of %d bytes, want at most %d (max batch bytes %d)",
+						i, len(c), size, tc.perCall, tc.maxBytes)
+				}
+				if i == 0 || !slices.Equal(c, rec.calls[i-1]) { // a refused batch is offered again
+					order = append(order, c...)
+				}
+			}
+			seen := map[string]bool{}
+			var first []string
+			for _, k := range order {
+				if !seen[k] {
+					seen[k] = true
+					first = append(first, k)
+				}
+			}
+			if !slices.IsSorted(first) {
+				t.Fatalf("messages recorded out of order: %q", first)
+			}
+		})
+	}
+}
