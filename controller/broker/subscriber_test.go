@@ -240,14 +240,7 @@ func TestRecordErrorsRetrySameBatch(t *testing.T) {
 func TestQueueFullDefersAndResyncs(t *testing.T) {
 	m := testenv.StartMosquitto(t)
 	const n = 40
-	var healthy atomic.Bool
-	rec := newMemRecorder()
-	rec.fail = func(int) error {
-		if !healthy.Load() {
-			return errors.New("not yet")
-		}
-		return nil
-	}
+	rec, healthy := gatedRecorder()
 	s, _ := start(t, m.Addr, "ngic-controller-full", rec, func(o *Options) { o.MaxBatch = 2 }) // queue of 8
 	waitSubscribed(t, s)
 	pub := pahoClient(t, m.Addr, "gw-test", nil)
@@ -451,14 +444,7 @@ func TestBatchBytesBound(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := testenv.StartMosquitto(t)
 			const n = 40
-			var healthy atomic.Bool
-			rec := newMemRecorder()
-			rec.fail = func(int) error {
-				if !healthy.Load() {
-					return errors.New("not yet")
-				}
-				return nil
-			}
+			rec, healthy := gatedRecorder()
 			s, _ := start(t, m.Addr, "ngic-controller-bytes", rec, func(o *Options) { o.MaxBatchBytes = tc.maxBytes })
 			waitSubscribed(t, s)
 			pub := pahoClient(t, m.Addr, "gw-test", nil)
@@ -502,4 +488,17 @@ func TestBatchBytesBound(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gatedRecorder returns a memRecorder that refuses every batch until
+// healthy is set.
+func gatedRecorder() (rec *memRecorder, healthy *atomic.Bool) {
+	rec, healthy = newMemRecorder(), new(atomic.Bool)
+	rec.fail = func(int) error {
+		if !healthy.Load() {
+			return errors.New("not yet")
+		}
+		return nil
+	}
+	return rec, healthy
 }
