@@ -99,9 +99,9 @@ func (s *Spool) commitAcks() error {
 	return err
 }
 
-// snapshot returns the sequence numbers waiting now. Only the holder of
-// wmu removes any (committed), and others only append, so the slice stays
-// as it is until then.
+// snapshot returns the sequence numbers waiting now, for the holder of
+// wmu only: only it removes any (committed), and others only append, so
+// the slice stays as it is until then.
 func (a *acks) snapshot() []uint64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -123,8 +123,9 @@ func (a *acks) committed(n int, err error) {
 	for _, q := range a.seqs[:n] {
 		delete(a.set, q)
 	}
-	// A new array: a snapshot being read keeps the old one.
-	a.seqs = append(make([]uint64, 0, max(len(a.seqs)-n, 64)), a.seqs[n:]...)
+	// In place: the only reader of a snapshot is the holder of wmu, done
+	// with it by now.
+	a.seqs = a.seqs[:copy(a.seqs, a.seqs[n:])]
 }
 
 // skipper tells whether a record is acknowledged, for Next.

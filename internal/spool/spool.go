@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -242,6 +243,12 @@ type Spool struct {
 	sent uint64 // highest seq Next returned; guarded by nmu
 
 	acks acks // acknowledged records waiting for a transaction (ack.go)
+
+	// Scratch memory of the write transactions, guarded by wmu: bbolt
+	// holds on to what it is given only until the transaction ends.
+	idStored bool        // the file's meta "id" is s.id
+	metaBuf  []byte      // the meta values (metaWriter)
+	entries  []heldEvent // AppendEvents's batch
 }
 
 // Open opens the spool file at path, creating it when it does not exist
@@ -464,109 +471,39 @@ func (s *Spool) load() (err error) {
 		}
 		if id := mb.Get(keyID); len(id) == 8 {
 			s.id = append([]byte{}, id...)
+			s.idStored = true
 		}
 		s.st = st
 		return nil
 	})
 }
 
-// metaKeys lists the meta bucket's required counters in state's field order.
-var metaKeys = [][]byte{keyLastSeq, keyRecords, keyBytes, keyDropped, keyAppended, keyDeleted}
-
-func (st *state) fields() []*uint64 {
-	return []*uint64{&st.lastSeq, &st.records, &st.bytes, &st.dropped, &st.appended, &st.deleted}
-}
-
-func ledgerKey(r Reason) []byte { return []byte("ledger/" + r.String()) }
-func lostKey(r Reason) []byte   { return []byte("lost/" + r.String()) }
-
-// getState decodes the meta bucket: each counter is 8 bytes, big-endian;
-// a loss entry 40 bytes; the reports a list of 8-byte seqs. The keys
-// added with the loss ledger may be absent (older files).
-func getState(mb *bolt.Bucket) (state, error) {
-	var st state
-	for i, f := range st.fields() {
-		v := mb.Get(metaKeys[i])
-		if len(v) != 8 {
-			return state{}, fmt.Errorf("meta %q is %d bytes, want 8", metaKeys[i], len(v))
-		}
-		*f = binary.BigEndian.Uint64(v)
-	}
-	opt := func(k []byte, f *uint64) error {
-		switch v := mb.Get(k); len(v) {
-		case 0:
-		case 8:
-			*f = binary.BigEndian.Uint64(v)
-		default:
-			return fmt.Errorf("meta %q is %d bytes, want 8", k, len(v))
-		}
-		return nil
-	}
-	if err := opt(keyJournalGen, &st.journalGen); err != nil {
-		return state{}, err
-	}
-	for r := Reason(0); r < NumReasons; r++ {
-		if err := opt(lostKey(r), &st.lostTotal[r]); err != nil {
-			return state{}, err
-		}
-		if v := mb.Get(ledgerKey(r)); v != nil {
-			l, err := unmarshalLoss(v)
-			if err != nil {
-				return state{}, fmt.Errorf("meta %q: %w", ledgerKey(r), err)
-			}
-			st.ledger[r] = l
-		}
-	}
-	if v := mb.Get(keyReports); len(v)%8 != 0 {
-		return state{}, fmt.Errorf("meta %q is %d bytes, not a list of 8-byte seqs", keyReports, len(v))
-	} else {
-		for ; len(v) > 0; v = v[8:] {
-			st.reports = append(st.reports, binary.BigEndian.Uint64(v))
-		}
-	}
-	return st, nil
-}
-
-func putState(mb *bolt.Bucket, st *state) error {
-	put := func(k []byte, n uint64) error {
-		var v [8]byte
-		binary.BigEndian.PutUint64(v[:], n)
-		return mb.Put(k, v[:])
-	}
-	for i, f := range st.fields() {
-		if err := put(metaKeys[i], *f); err != nil {
-			return err
-		}
-	}
-	if err := put(keyJournalGen, st.journalGen); err != nil {
-		return err
-	}
-	for r := Reason(0); r < NumReasons; r++ {
-		if err := put(lostKey(r), st.lostTotal[r]); err != nil {
-			return err
-		}
-		v := make([]byte, lossSize)
-		st.ledger[r].marshal(v)
-		if err := mb.Put(ledgerKey(r), v); err != nil {
-			return err
-		}
-	}
-	reports := make([]byte, 0, 8*len(st.reports))
-	for _, seq := range st.reports {
-		reports = binary.BigEndian.AppendUint64(reports, seq)
-	}
-	return mb.Put(keyReports, reports)
-}
-
 // boltOptions are the bbolt settings for a spool file.
 func boltOptions(opts Options) *bolt.Options {
-	return &bolt.Options{
+	o := &bolt.Options{
 		Timeout:      lockTimeout,
 		NoSync:       opts.NoSync,
 		NoGrowSync:   opts.NoSync,
 		FreelistType: bolt.FreelistMapType,
 	}
+	if runtime.GOOS != "windows" { // there, bbolt grows the file to the map
+		o.InitialMmapSize = mmapSize(opts.MaxBytes)
+	}
+	return o
 }
+
+// mmapSize is the size of the file's first memory map: room for the
+// records at MaxBytes and their pages' overhead, at most maxInitialMmap.
+// While the file grows within the map, bbolt does not map it again; each
+// new map (which doubles) copies the keys and values of every page the
+// running transaction changed to the heap first.
+func mmapSize(maxBytes int64) int {
+	return int(min(2*maxBytes, maxInitialMmap))
+}
+
+// maxInitialMmap bounds the first map: address space, not memory (pages
+// beyond the file are never touched), but scarce on 32-bit gateways.
+const maxInitialMmap = 256 << 20
 
 // openDB opens an existing file, turning bbolt's errors and panics on a
 // bad file into errors naming the path.
@@ -772,17 +709,21 @@ func (s *Spool) update(op string, fn func(tx *bolt.Tx, rb *bolt.Bucket, st *stat
 		if err := fn(tx, rb, &st); err != nil {
 			return err
 		}
-		if len(s.id) == 8 && !bytes.Equal(mb.Get(keyID), s.id) {
+		if len(s.id) == 8 && !s.idStored && !bytes.Equal(mb.Get(keyID), s.id) {
 			if err := mb.Put(keyID, s.id); err != nil {
 				return err
 			}
 		}
-		return putState(mb, &st)
+		w := metaWriter{mb: mb, buf: s.metaBuf[:0]}
+		err := w.put(&st, &s.st)
+		s.metaBuf = w.buf
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("spool: %s %s: %w", op, s.path, fullErr(err))
 	}
 	s.st = st
+	s.idStored = len(s.id) == 8
 	s.commits++
 	return nil
 }
@@ -855,7 +796,11 @@ func (s *Spool) AppendEvents(evs ...Event) ([]uint64, error) {
 		return nil, fmt.Errorf("spool: append %s: %w", s.path, ErrClosed)
 	}
 	seqs := make([]uint64, len(evs))
-	entries := make([]heldEvent, len(evs))
+	entries := slices.Grow(s.entries[:0], len(evs))[:len(evs)]
+	defer func() {
+		clear(entries) // keeps no event alive
+		s.entries = entries[:0]
+	}()
 	for i, e := range evs {
 		seqs[i] = s.hw + 1 + uint64(i)
 		entries[i] = heldEvent{seq: seqs[i], ev: e}
@@ -1299,18 +1244,30 @@ func (s *Spool) deleteTx(seqs []uint64) error {
 }
 
 // deleteRecords deletes the records of seqs that are stored, in the
-// transaction of rb, and counts them in st.
+// transaction of rb, and counts them in st. Seqs may be in any order and
+// repeat; it is not modified.
 func deleteRecords(rb *bolt.Bucket, st *state, seqs []uint64) error {
 	if len(seqs) == 0 {
 		return nil
 	}
-	// One cursor for the whole batch: its search stack is reused.
+	if !slices.IsSorted(seqs) {
+		seqs = slices.Sorted(slices.Values(seqs))
+	}
+	// One cursor for the whole batch (a Bucket.Delete makes one each, and
+	// grows its search stack), in key order: each seek goes down the
+	// path of the last.
 	c := rb.Cursor()
 	var kb [8]byte
-	for _, seq := range seqs {
+	for i, seq := range seqs {
+		if i > 0 && seq == seqs[i-1] {
+			continue
+		}
 		key := putSeqKey(&kb, seq)
 		k, v := c.Seek(key)
-		if k == nil || !bytes.Equal(k, key) {
+		if k == nil {
+			break // none stored at or above seq
+		}
+		if !bytes.Equal(k, key) {
 			continue
 		}
 		n := uint64(len(v))
