@@ -403,35 +403,27 @@ func (c *computation) splitTakeUp() {
 	total := c.portBase[len(c.devs)]
 	c.portHH = reuse(c.work.portHH, int(total))
 	c.work.portHH = c.portHH
-	// Each goroutine totals the ports of its own range of devices, reading
-	// the villages in order: a port's total is added up in the same order
-	// whatever the number of goroutines.
-	shards := runtime.GOMAXPROCS(0)
-	if len(c.devs) < 1<<10 {
-		shards = 1
-	}
-	var wg sync.WaitGroup
-	for k := range shards {
-		lo, hi := int32(k*len(c.devs)/shards), int32((k+1)*len(c.devs)/shards)
-		wg.Go(func() { c.takeUpDevices(lo, hi) })
-	}
-	wg.Wait()
+	// Each device's ports are totalled from its data rows, in chunks of
+	// devices on GOMAXPROCS goroutines. Households are whole numbers: a
+	// port's total is exact, whatever the order its villages are added in.
+	parallelChunks(len(c.devs), 8192, func() func(lo, hi int) {
+		return func(lo, hi int) { c.takeUpDevices(int32(lo), int32(hi)) }
+	})
 }
 
 // takeUpDevices is splitTakeUp for the ports of devices [devLo, devHi).
 func (c *computation) takeUpDevices(devLo, devHi int32) {
 	inv := c.inv
 	clear(c.portHH[c.portBase[devLo]:c.portBase[devHi]]) // a kept buffer's
-	for v, ri := range inv.Villages() {
-		hh := float64(inv.Regions[ri].Households)
-		rows := c.saRows[c.saOff[v]:c.saOff[v+1]]
-		for k, r := range rows {
-			sa := &inv.ServiceAreas[r]
-			if sa.DeviceIx < devLo || sa.DeviceIx >= devHi || sa.Service != inventory.ServiceData || c.duplicateData(rows, k) {
+	for d := devLo; d < devHi; d++ {
+		base := c.portBase[d]
+		for _, dr := range c.dataRows[c.dataOff[d]:c.dataOff[d+1]] {
+			rows := c.saRows[c.saOff[dr.village]:c.saOff[dr.village+1]]
+			if c.duplicateData(rows, int(dr.k)) {
 				continue
 			}
-			lo, hi := c.portRange(r)
-			base := c.portBase[sa.DeviceIx]
+			hh := float64(inv.Regions[inv.Villages()[dr.village]].Households)
+			lo, hi := c.portRange(rows[dr.k])
 			for p := base + lo; p < base+hi; p++ {
 				switch w := &c.portHH[p]; {
 				case hh > 0:

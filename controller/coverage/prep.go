@@ -26,6 +26,10 @@ type prepared struct {
 	// devSite is the index into inv.Sites of each device's site, -1 when
 	// unknown.
 	devSite []int32
+	// The data rows of each device (CSR: dataRows[dataOff[d]:dataOff[d+1]]),
+	// in village order.
+	dataOff  []int32
+	dataRows []dataRow
 	// byHouseholds is the village positions, most households first, then
 	// in file order: the order of the gap list.
 	byHouseholds []int32
@@ -35,6 +39,12 @@ type prepared struct {
 	// work is the buffers the last computation left (takeWork, putWork).
 	workMu sync.Mutex
 	work   *work
+}
+
+// dataRow is a data row of a device: its village's position, and its
+// place k among the village's rows (saRows[saOff[village]+k]).
+type dataRow struct {
+	village, k int32
 }
 
 // shape is what tells an inventory's rows apart from those prepared:
@@ -99,6 +109,7 @@ func newPrepared(inv *inventory.Inventory) *prepared {
 	p.saOff, p.saRows = csr(n, len(inv.ServiceAreas), func(i int) int32 { return p.villagePos[inv.ServiceAreas[i].VillageIx] })
 	p.decOff, p.decRows = csr(n, len(inv.Declared), func(i int) int32 { return p.villagePos[inv.Declared[i].VillageIx] })
 	p.ovOff, p.ovRows = csr(n, len(inv.Overrides), func(i int) int32 { return p.villagePos[inv.Overrides[i].VillageIx] })
+	p.dataOff, p.dataRows = dataRowsOf(inv, p.saOff, p.saRows)
 	p.devSite = make([]int32, len(inv.Devices))
 	for i := range inv.Devices {
 		p.devSite[i] = -1
@@ -152,6 +163,31 @@ func csr(n, m int, pos func(i int) int32) (off, rows []int32) {
 		if p := pos(i); p >= 0 {
 			rows[next[p]] = int32(i)
 			next[p]++
+		}
+	}
+	return off, rows
+}
+
+// dataRowsOf groups the data rows of the villages (saRows, CSR by
+// saOff) by device, in village order.
+func dataRowsOf(inv *inventory.Inventory, saOff, saRows []int32) (off []int32, rows []dataRow) {
+	off = make([]int32, len(inv.Devices)+1)
+	for _, r := range saRows {
+		if sa := &inv.ServiceAreas[r]; sa.Service == inventory.ServiceData && sa.DeviceIx >= 0 {
+			off[sa.DeviceIx+1]++
+		}
+	}
+	for d := range inv.Devices {
+		off[d+1] += off[d]
+	}
+	rows = make([]dataRow, off[len(inv.Devices)])
+	next := append([]int32(nil), off[:len(inv.Devices)]...)
+	for v := 0; v+1 < len(saOff); v++ {
+		for k, r := range saRows[saOff[v]:saOff[v+1]] {
+			if sa := &inv.ServiceAreas[r]; sa.Service == inventory.ServiceData && sa.DeviceIx >= 0 {
+				rows[next[sa.DeviceIx]] = dataRow{village: int32(v), k: int32(k)}
+				next[sa.DeviceIx]++
+			}
 		}
 	}
 	return off, rows
