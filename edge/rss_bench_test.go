@@ -86,26 +86,33 @@ const (
 // paced load offering 5,000 events a second (2,500 arrivals and 2,500
 // departures) for 20 s, then empties the field and waits until every
 // event is acknowledged by the broker. The emulated reader inventories
-// without pause while its field changes, as a real one does. It reports,
-// for the ngic-edge process (not this test): its resident memory sampled
-// at every change of field while events flow (MB-rss-med, the median, and
-// MB-rss-max), its peak over its life (VmHWM, MB-rss-peak; the kernel
-// updates it lazily, so it may read below a sample), the largest part of
-// a sample not mapped from files (RssAnon, MB-anon-max: the Go heap and
-// runtime; the rest is mostly the binary's pages), the events per second
-// it spooled while the load ran, its CPU time over that time (cpu-%, of
-// one core), and the arrivals it spooled per tag offered (arrivals/tag: 1
-// when it reads every tag once; below 1 when it misses tags, above when a
-// tag's reads reach it more than depart_after apart, as when the machine
-// stalls it, so that it departs and arrives again). Run it with
-// -benchtime 1x. It also reports the events acknowledged per MQTT message
-// (events/msg, the daemon's batching) and, to tell who lags when the
-// daemon gets fewer events than offered, the rig's side: the CPU time of
-// this test process, which runs the emulated reader (rig-cpu-%), and the
-// reader's rounds of 500 tags (one every 20 ms) dropped because the daemon
-// did not read the previous ones in time (rounds-dropped: the daemon
-// lags) or never made because the emulator ran late (rounds-missed: the
-// rig lags).
+// without pause while its field changes, as a real one does. Run it with
+// -benchtime 1x. It reports, for the ngic-edge process (not this test):
+//
+//   - MB-rss-med, MB-rss-max: its resident memory sampled at every change
+//     of field while events flow, the median and the largest sample;
+//   - MB-rss-peak: its peak over its life (VmHWM; the kernel updates it
+//     lazily, so it may read below a sample);
+//   - MB-anon-max: the largest part of a sample not mapped from files
+//     (RssAnon: the Go heap and runtime; the rest is mostly the binary);
+//   - events/s: the events it spooled while the load ran, per second;
+//   - cpu-%: its CPU time over that time, in percent of one core;
+//   - arrivals/tag: the arrivals it spooled per tag offered: 1 when it
+//     reads every tag once, below when it misses tags, above when a tag's
+//     reads reach it more than depart_after apart (the machine stalls it)
+//     so that the tag departs and arrives again;
+//   - events/msg: the events acknowledged per MQTT message (its batching);
+//
+// and, to tell who lags when the daemon gets fewer events than offered,
+// the rig's side:
+//
+//   - rig-cpu-%: the CPU time of this test process, which runs the
+//     emulated reader;
+//   - rounds-dropped: the reader's rounds of 500 tags (one every 20 ms)
+//     lost because the daemon did not read the previous ones in time (the
+//     daemon lags);
+//   - rounds-missed: the rounds never made because the emulator ran late
+//     (the rig lags).
 func BenchmarkResidentMemoryAtRate(b *testing.B) {
 	rig := startRSSRig(b)
 	field := make([][]byte, rateBatch)
