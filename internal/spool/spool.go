@@ -249,6 +249,8 @@ type Spool struct {
 	idStored bool        // the file's meta "id" is s.id
 	metaBuf  []byte      // the meta values (metaWriter)
 	entries  []heldEvent // AppendEvents's batch
+	next     state       // the state a transaction builds (update)
+	key      [8]byte     // a record's key (bbolt's Put copies it)
 }
 
 // Open opens the spool file at path, creating it when it does not exist
@@ -697,7 +699,8 @@ func (s *Spool) update(op string, fn func(tx *bolt.Tx, rb *bolt.Bucket, st *stat
 			err = fmt.Errorf("spool: %s %s: %w: %v", op, s.path, ErrCorrupt, r)
 		}
 	}()
-	st := s.st
+	st := &s.next
+	*st = s.st
 	st.reports = slices.Clone(s.st.reports)
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		rb, mb := tx.Bucket(bucketRecords), tx.Bucket(bucketMeta)
@@ -706,7 +709,7 @@ func (s *Spool) update(op string, fn func(tx *bolt.Tx, rb *bolt.Bucket, st *stat
 		}
 		// Keys are appended in increasing order: fill pages completely.
 		rb.FillPercent = 1.0
-		if err := fn(tx, rb, &st); err != nil {
+		if err := fn(tx, rb, st); err != nil {
 			return err
 		}
 		if len(s.id) == 8 && !s.idStored && !bytes.Equal(mb.Get(keyID), s.id) {
@@ -715,14 +718,14 @@ func (s *Spool) update(op string, fn func(tx *bolt.Tx, rb *bolt.Bucket, st *stat
 			}
 		}
 		w := metaWriter{mb: mb, buf: s.metaBuf[:0]}
-		err := w.put(&st, &s.st)
+		err := w.put(st, &s.st)
 		s.metaBuf = w.buf
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("spool: %s %s: %w", op, s.path, fullErr(err))
 	}
-	s.st = st
+	s.st = *st
 	s.idStored = len(s.id) == 8
 	s.commits++
 	return nil
@@ -877,7 +880,6 @@ func (s *Spool) commit(entries []heldEvent, merge bool) error {
 	}
 	err := s.update("append", func(tx *bolt.Tx, rb *bolt.Bucket, st *state) error {
 		var sb *bolt.Bucket
-		var kb [8]byte
 		var rejected, tooLarge, dropped loss
 		var rej0, rej1, big0, big1 []byte
 		for _, e := range entries {
@@ -894,7 +896,7 @@ func (s *Spool) commit(entries []heldEvent, merge bool) error {
 				rej0, rej1 = cmpOr(rej0, d), d
 				continue
 			}
-			if err := rb.Put(putSeqKey(&kb, e.seq), d); err != nil {
+			if err := rb.Put(putSeqKey(&s.key, e.seq), d); err != nil {
 				return err
 			}
 			st.records++
@@ -946,16 +948,16 @@ func (s *Spool) commit(entries []heldEvent, merge bool) error {
 			st.dropped++
 			dropped.add(seq, 0)
 		}
-		for _, x := range []struct {
+		for _, x := range [...]struct {
 			r    Reason
-			l    *loss
+			l    loss
 			a, b []byte
-		}{{ReasonRejectNew, &rejected, rej0, rej1}, {ReasonTooLarge, &tooLarge, big0, big1}, {ReasonDropOldest, &dropped, drop0, drop1}} {
+		}{{ReasonRejectNew, rejected, rej0, rej1}, {ReasonTooLarge, tooLarge, big0, big1}, {ReasonDropOldest, dropped, drop0, drop1}} {
 			if x.l.count == 0 {
 				continue
 			}
 			x.l.first, x.l.last = s.eventTime(x.a), s.eventTime(x.b)
-			st.ledger[x.r].merge(*x.l)
+			st.ledger[x.r].merge(x.l)
 			if x.r != ReasonDropOldest {
 				st.lostTotal[x.r] += x.l.count
 			}
