@@ -2,6 +2,8 @@ package coverage
 
 import (
 	"bytes"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -87,4 +89,35 @@ func TestPoolOtherInventory(t *testing.T) {
 	p.Release(got)
 	got = p.ComputeCompact(big, bigDevs, &cfg, now)
 	sameResult(t, "national in a small result's memory", got, "ComputeCompact's", ComputeCompact(big, bigDevs, &cfg, now))
+}
+
+// TestPoolConcurrent: goroutines computing with one pool, each releasing
+// its results, get ComputeCompact's result every time (run with -race).
+func TestPoolConcurrent(t *testing.T) {
+	inv, devs := smallWorld(t)
+	cfg := DefaultConfig()
+	var want bytes.Buffer
+	if err := ComputeCompact(inv, devs, &cfg, now).WriteJSON(&want); err != nil {
+		t.Fatal(err)
+	}
+	var p Pool
+	var wg sync.WaitGroup
+	errs := make(chan string, 12)
+	for range 3 {
+		wg.Go(func() {
+			for range 4 {
+				r := p.ComputeCompact(inv, devs, &cfg, now)
+				var got bytes.Buffer
+				if err := r.WriteJSON(&got); err != nil || !bytes.Equal(got.Bytes(), want.Bytes()) {
+					errs <- fmt.Sprintf("a pooled result differs from ComputeCompact's (%v)", err)
+				}
+				p.Release(r)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }
