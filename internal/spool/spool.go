@@ -32,7 +32,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -482,30 +481,13 @@ func (s *Spool) load() (err error) {
 
 // boltOptions are the bbolt settings for a spool file.
 func boltOptions(opts Options) *bolt.Options {
-	o := &bolt.Options{
+	return &bolt.Options{
 		Timeout:      lockTimeout,
 		NoSync:       opts.NoSync,
 		NoGrowSync:   opts.NoSync,
 		FreelistType: bolt.FreelistMapType,
 	}
-	if runtime.GOOS != "windows" { // there, bbolt grows the file to the map
-		o.InitialMmapSize = mmapSize(opts.MaxBytes)
-	}
-	return o
 }
-
-// mmapSize is the size of the file's first memory map: room for the
-// records at MaxBytes and their pages' overhead, at most maxInitialMmap.
-// While the file grows within the map, bbolt does not map it again; each
-// new map (which doubles) copies the keys and values of every page the
-// running transaction changed to the heap first.
-func mmapSize(maxBytes int64) int {
-	return int(min(2*maxBytes, maxInitialMmap))
-}
-
-// maxInitialMmap bounds the first map: address space, not memory (pages
-// beyond the file are never touched), but scarce on 32-bit gateways.
-const maxInitialMmap = 256 << 20
 
 // openDB opens an existing file, turning bbolt's errors and panics on a
 // bad file into errors naming the path.
