@@ -32,7 +32,8 @@ type Presence struct {
 	MaxRSSI int
 	// HasRSSI tells whether any read carried RSSI.
 	HasRSSI bool
-	// Raw is the tag identifier as bytes.
+	// Raw is the tag identifier as bytes, shared by every copy of the
+	// presence: do not modify it.
 	Raw []byte
 	// Restored tells a presence handed to Restore that has not been read
 	// since.
@@ -75,7 +76,9 @@ func (s *Smoother) DepartAfter() time.Duration { return s.departAfter }
 
 // Observe records one raw read at now. It returns the new presence, and true,
 // when the read is an arrival; repeated reads of a present tag return false
-// and allocate nothing.
+// and allocate nothing. An arrival allocates only now and then: its presence
+// is a departed one reused, and its Tag and Raw are cut from a block of
+// bytes (arena.go).
 func (s *Smoother) Observe(r rfid.Read, now time.Time) (Presence, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
