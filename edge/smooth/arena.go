@@ -20,6 +20,8 @@ type pool struct {
 const (
 	// presenceBlock is the number of presences allocated at once.
 	presenceBlock = 64
+	// maxFree bounds the departed presences kept for reuse (136 KiB).
+	maxFree = 1024
 	// blockBytes is the size of a block of tag bytes: about 28 EPC-96 tags
 	// (24 hex digits and 12 bytes each). A presence present for long keeps
 	// its block alive, so the blocks are small.
@@ -42,10 +44,14 @@ func (p *pool) presence() *Presence {
 }
 
 // release takes back a presence that left the table. Its Tag and Raw stay
-// valid in the copies handed out.
+// valid in the copies handed out. Beyond maxFree the presence is left to
+// the garbage collector, so that a burst of tags does not keep its
+// presences for good.
 func (p *pool) release(e *Presence) {
 	*e = Presence{}
-	p.free = append(p.free, e)
+	if len(p.free) < maxFree {
+		p.free = append(p.free, e)
+	}
 }
 
 // keep returns n bytes, capped, for a tag's bytes: the caller fills them

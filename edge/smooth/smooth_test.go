@@ -184,3 +184,19 @@ func BenchmarkObserveArrival(b *testing.B) {
 		}
 	}
 }
+
+// TestFreeListBounded: after a burst of tags departs, the smoother keeps
+// at most maxFree presences for reuse.
+func TestFreeListBounded(t *testing.T) {
+	s := New(time.Second)
+	now := time.Now()
+	for i := range 3 * maxFree {
+		s.Observe(rfid.Read{Tag: []byte{0xE2, byte(i >> 8), byte(i)}, Antenna: 1}, now)
+	}
+	if all := s.Flush(); len(all) != 3*maxFree {
+		t.Fatalf("flushed %d, want %d", len(all), 3*maxFree)
+	}
+	if n := len(s.pool.free); n != maxFree {
+		t.Fatalf("%d presences kept for reuse, want %d", n, maxFree)
+	}
+}
