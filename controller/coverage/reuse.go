@@ -22,8 +22,11 @@ import (
 // Results never released are left to the garbage collector, as
 // ComputeCompact's are.
 //
-// A Pool keeps the memory of one released result (the latest); the zero
-// Pool is ready for use, and its methods may be called concurrently.
+// A Pool keeps the memory of one released result (the latest), which
+// still points into that result's inventory until a computation fills it:
+// a caller that drops an inventory and computes no more drops the Pool
+// too. The zero Pool is ready for use, and its methods may be called
+// concurrently.
 type Pool struct {
 	mu   sync.Mutex
 	free *resultMem
