@@ -3,6 +3,7 @@ package spool
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"slices"
 	"testing"
 
@@ -158,5 +159,46 @@ func TestAppendAllocations(t *testing.T) {
 	if perCommit > 120 || perEvent > 6 {
 		t.Fatalf("%.0f allocations a commit of one event (want at most 120), %.2f an event in commits of %d (want at most 6)",
 			perCommit, perEvent, len(batch))
+	}
+}
+
+// TestFileGrowsAsBefore: the first memory map has room for the records at
+// MaxBytes (so that a growing file is not mapped again and again), and the
+// file still grows as with bbolt's own map: to about twice its data, then
+// 16 MiB at a time.
+func TestFileGrowsAsBefore(t *testing.T) {
+	for _, c := range []struct {
+		maxBytes int64
+		want     int
+	}{{1 << 20, 2 << 20}, {DefaultMaxBytes, 128 << 20}, {4 << 30, maxInitialMmap}} {
+		if got := mmapSize(c.maxBytes); got != c.want {
+			t.Errorf("mmapSize(%d) = %d, want %d", c.maxBytes, got, c.want)
+		}
+	}
+	s, path := openT(t, Options{})
+	data := bytes.Repeat([]byte("x"), 400)
+	batch := make([][]byte, 256)
+	for i := range batch {
+		batch[i] = data
+	}
+	for _, stored := range []int{1, 1 << 10, 10 << 10} {
+		for s.Stats().Records < stored {
+			n := min(stored-s.Stats().Records, len(batch))
+			if _, err := s.Append(batch[:n]...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var used int64
+		if err := s.db.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%d records: pages %d bytes, file %d bytes", stored, used, fi.Size())
+		if fi.Size() > 2*used+2*minGrowStep {
+			t.Fatalf("%d records: a file of %d bytes for %d bytes of pages", stored, fi.Size(), used)
+		}
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -384,6 +385,9 @@ func create(path string, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("spool: create %s: %w", path, fullErr(err))
 	}
+	if mapAhead {
+		db.AllocSize = minGrowStep
+	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		if _, err := tx.CreateBucket(bucketRecords); err != nil {
 			return err
@@ -481,13 +485,51 @@ func (s *Spool) load() (err error) {
 
 // boltOptions are the bbolt settings for a spool file.
 func boltOptions(opts Options) *bolt.Options {
-	return &bolt.Options{
+	o := &bolt.Options{
 		Timeout:      lockTimeout,
 		NoSync:       opts.NoSync,
 		NoGrowSync:   opts.NoSync,
 		FreelistType: bolt.FreelistMapType,
 	}
+	if mapAhead {
+		o.InitialMmapSize = mmapSize(opts.MaxBytes)
+	}
+	return o
 }
+
+// mapAhead tells whether a spool file is mapped ahead of its size (not on
+// Windows, where bbolt grows the file to its map).
+const mapAhead = runtime.GOOS != "windows"
+
+// mmapSize is the size of a spool file's first memory map: room for the
+// records at MaxBytes and their pages' overhead, at most maxInitialMmap.
+// bbolt maps the file again each time it outgrows the map (which doubles),
+// and first copies to the heap every key and value of the pages the
+// running transaction changed: two allocations a record, for every
+// doubling of a file that grows from empty.
+func mmapSize(maxBytes int64) int {
+	return int(min(2*maxBytes, maxInitialMmap))
+}
+
+// maxInitialMmap bounds the first map: address space, not memory (pages
+// beyond the file are never touched), but scarce on 32-bit gateways.
+const maxInitialMmap = 256 << 20
+
+// growStep is the room bbolt adds when the file is full (its AllocSize),
+// for data of dataSize bytes: as much again, from minGrowStep to
+// maxGrowStep. bbolt grows the file to the size of its map while the map is
+// no larger than AllocSize, and by AllocSize beyond: with the larger first
+// map and bbolt's fixed 16 MiB, even an empty spool would be a 16 MiB file.
+// So the file grows as it did with bbolt's own map: doubling to 16 MiB,
+// then 16 MiB at a time.
+func growStep(dataSize int64) int {
+	return int(min(max(dataSize, minGrowStep), maxGrowStep))
+}
+
+const (
+	minGrowStep = 32 << 10
+	maxGrowStep = 16 << 20
+)
 
 // openDB opens an existing file, turning bbolt's errors and panics on a
 // bad file into errors naming the path.
@@ -691,6 +733,9 @@ func (s *Spool) update(op string, fn func(tx *bolt.Tx, rb *bolt.Bucket, st *stat
 		}
 		// Keys are appended in increasing order: fill pages completely.
 		rb.FillPercent = 1.0
+		if mapAhead {
+			s.db.AllocSize = growStep(tx.Size()) // read by this transaction's commit only
+		}
 		if err := fn(tx, rb, st); err != nil {
 			return err
 		}
