@@ -12,7 +12,7 @@ func (s *Server) alerts(w http.ResponseWriter, r *http.Request) {
 	if !ok || !oneOf(w, "state", st, "", "open", "recent") {
 		return
 	}
-	v := s.visibility(r, s.indexOf())
+	v := s.visible(r)
 	all := s.src.Alerts(st == "recent")
 	writeJSON(w, http.StatusOK, collect(p, len(all), func(i int) bool { return v.alert(all[i]) },
 		func(i int) string { return all[i].ID }, item(all)))
@@ -33,7 +33,7 @@ func (s *Server) ack(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	v := s.visibility(r, s.indexOf())
+	v := s.visible(r)
 	visible := false
 	for _, a := range s.src.Alerts(true) {
 		if a.ID == id {
@@ -63,7 +63,7 @@ func (s *Server) ack(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) maintenance(w http.ResponseWriter, r *http.Request) {
 	out := []Window{}
-	v := s.visibility(r, s.indexOf())
+	v := s.visible(r)
 	for _, win := range s.src.Maintenance() {
 		if v.all || s.windowVisible(v, win) {
 			out = append(out, win)
@@ -123,7 +123,7 @@ func (s *Server) addWindow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	win := Window{Subject: body.Subject, Start: body.Start, End: body.End, Reason: body.Reason}
-	if v := s.visibility(r, s.indexOf()); !v.all && !s.windowVisible(v, win) {
+	if v := s.visible(r); !v.all && !s.windowVisible(v, win) {
 		writeError(w, http.StatusNotFound, "no subject %q in this token's region", body.Subject)
 		return
 	}
@@ -137,7 +137,7 @@ func (s *Server) addWindow(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) removeWindow(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	v := s.visibility(r, s.indexOf())
+	v := s.visible(r)
 	found := false
 	for _, win := range s.src.Maintenance() {
 		if win.ID == id {

@@ -249,6 +249,7 @@ func (s *Server) convergence(w http.ResponseWriter, r *http.Request) {
 		if ix == nil {
 			return
 		}
+		defer ix.release()
 		var ok bool
 		if root, ok = s.scope(w, r, ix, asked); !ok {
 			return

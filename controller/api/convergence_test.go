@@ -112,7 +112,9 @@ func newFakeConvergence(t *testing.T) *fakeConvergence {
 	return f
 }
 
-func (f *fakeConvergence) Coverage() *coverage.Result      { return f.snaps[f.times[len(f.times)-1]] }
+func (f *fakeConvergence) AcquireCoverage() (*coverage.Result, func()) {
+	return f.snaps[f.times[len(f.times)-1]], func() {}
+}
 func (f *fakeConvergence) Snapshots() ([]time.Time, error) { return f.times, nil }
 func (f *fakeConvergence) Snapshot(t time.Time) (*coverage.Result, error) {
 	return f.snaps[t], nil

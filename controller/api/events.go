@@ -221,7 +221,7 @@ func orNoSite(site string) string {
 // again, once the index of the new result is built (so that the clients'
 // requests do not wait for it).
 func (s *Server) PublishCoverage(computed time.Time) {
-	s.indexOf() // built before the clients ask
+	s.acquireIndex().release() // built before the clients ask
 	s.hub.publish(event{frame: frame(EventCoverage, struct {
 		Computed time.Time `json:"computed"`
 	}{computed})})
@@ -232,7 +232,7 @@ const streamRetry = 30 * time.Second
 
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
-	c := &client{ch: make(chan event, s.o.ClientBuffer), gone: make(chan struct{}), vis: s.visibility(r, s.indexOf()),
+	c := &client{ch: make(chan event, s.o.ClientBuffer), gone: make(chan struct{}), vis: s.visible(r),
 		key: clientKey(r)}
 	if !s.hub.add(c, s.o.MaxStreams, s.o.MaxStreamsPerClient) {
 		writeTooMany(w, streamRetry, "too many event streams open")

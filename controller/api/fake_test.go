@@ -89,10 +89,10 @@ func newFake(t testing.TB) *fakeSource {
 	return f
 }
 
-func (f *fakeSource) Coverage() *coverage.Result {
+func (f *fakeSource) AcquireCoverage() (*coverage.Result, func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.res
+	return f.res, func() {}
 }
 
 func (f *fakeSource) Snapshots() ([]time.Time, error) {

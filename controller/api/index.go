@@ -2,8 +2,10 @@ package api
 
 import (
 	"math"
+	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/ngic/ngic/controller/coverage"
 )
@@ -12,8 +14,16 @@ import (
 // codes to positions, each region's children, and the villages in the
 // order of a walk of the tree so that a region's subtree is one span of
 // it, with its centroid and extent. It is built once per result.
+//
+// An index holds its result (acquired from the Source) until its last
+// holder releases it: the server while the index is its current one, and
+// each request using it, from acquireIndex to the end of its answer.
 type index struct {
 	res *coverage.Result
+	// refs counts the index's holders; at zero done releases res, and
+	// the index can never be acquired again.
+	refs atomic.Int64
+	done func()
 	// regions maps a region's code to its index in res; byCode lists
 	// the villages' indexes in the order of their codes (a map of 700,000
 	// codes would take ten times the memory).
@@ -43,34 +53,89 @@ type extent struct {
 	minLon, minLat, maxLon, maxLat float64
 }
 
-// indexOf returns the index of the current result (nil without one),
-// building it when the result changed.
-func (s *Server) indexOf() *index {
-	res := s.src.Coverage()
+// acquireIndex returns the index of the current result, building it when
+// the result changed, held until the caller calls its release (nil
+// without a result; release of nil does nothing).
+func (s *Server) acquireIndex() *index {
+	res, done := s.src.AcquireCoverage()
 	if res == nil {
+		done()
 		return nil
 	}
-	if ix := s.index.Load(); ix != nil && ix.res == res {
+	if ix := s.index.Load(); ix != nil && ix.res == res && ix.acquire() {
+		done() // the index holds res already
 		return ix
 	}
-	s.index.Store(nil) // the previous result goes while this one is indexed
-	ix := buildIndex(res)
-	s.index.Store(ix)
+	ix := buildIndex(res, done)
+	ix.refs.Store(2) // this request's, and the server's once it is current
+	for {
+		old := s.index.Load()
+		if old != nil && old.res == res { // indexed meanwhile by another request: this one is only ours
+			ix.release()
+			return ix
+		}
+		if s.index.CompareAndSwap(old, ix) {
+			old.release()
+			break
+		}
+	}
+	s.CoverageChanged() // a newer result came while this one was indexed
 	return ix
 }
 
-// CoverageChanged drops the index of the previous coverage result, which
-// holds that result (and through it its inventory) until the next
-// request that needs an index: a source calls it when its result changes,
-// so that two results are never kept for the API's sake.
-func (s *Server) CoverageChanged() {
-	if ix := s.index.Load(); ix != nil && ix.res != s.src.Coverage() {
-		s.index.CompareAndSwap(ix, nil)
+// acquire adds a holder, unless the index has been released (false).
+func (ix *index) acquire() bool {
+	for {
+		n := ix.refs.Load()
+		if n <= 0 {
+			return false
+		}
+		if ix.refs.CompareAndSwap(n, n+1) {
+			return true
+		}
 	}
 }
 
-func buildIndex(res *coverage.Result) *index {
-	ix := &index{res: res, regions: make(map[string]int32, len(res.Regions)), byCode: make([]int32, len(res.Villages))}
+// release removes a holder (nil: none); the last releases the result.
+func (ix *index) release() {
+	if ix == nil {
+		return
+	}
+	switch n := ix.refs.Add(-1); {
+	case n == 0:
+		ix.done()
+	case n < 0:
+		panic("api: a coverage index released more often than held")
+	}
+}
+
+// CoverageChanged drops the index of the previous coverage result, which
+// holds that result (and through it its inventory) until its last
+// request is answered: a source calls it when its result changes, so that
+// the previous result is released as soon as no request reads it.
+func (s *Server) CoverageChanged() {
+	ix := s.index.Load()
+	if ix == nil {
+		return
+	}
+	res, done := s.src.AcquireCoverage()
+	done() // compared, never read
+	if ix.res != res && s.index.CompareAndSwap(ix, nil) {
+		ix.release()
+	}
+}
+
+// visible is visibility, of the current result's index.
+func (s *Server) visible(r *http.Request) visibility {
+	ix := s.acquireIndex()
+	defer ix.release()
+	return s.visibility(r, ix)
+}
+
+// buildIndex indexes res, which done releases.
+func buildIndex(res *coverage.Result, done func()) *index {
+	ix := &index{res: res, done: done, regions: make(map[string]int32, len(res.Regions)),
+		byCode: make([]int32, len(res.Villages))}
 	for i := range res.Regions {
 		ix.regions[res.Regions[i].Code] = int32(i)
 	}

@@ -100,10 +100,12 @@ func newSiteDoc(st inventory.Site, counts map[string]*siteDoc) siteDoc {
 }
 
 func (s *Server) sites(w http.ResponseWriter, r *http.Request) {
-	ix := s.indexOf()
+	ix := s.acquireIndex()
+	defer ix.release()
 	root := callerOf(r).p.region
 	if asked := r.URL.Query().Get("region"); asked != "" {
-		if ix = s.needIndex(w); ix == nil {
+		if ix == nil {
+			writeNoIndex(w)
 			return
 		}
 		var ok bool
@@ -142,7 +144,7 @@ type readerDoc struct {
 
 func (s *Server) site(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	v := s.visibility(r, s.indexOf())
+	v := s.visible(r)
 	var found *inventory.Site
 	for _, st := range s.src.Sites() {
 		if st.ID == id {
@@ -192,7 +194,7 @@ func (s *Server) devices(w http.ResponseWriter, r *http.Request) {
 		string(poller.StateAuthFailed), string(poller.StateUnknown)) {
 		return
 	}
-	v := s.visibility(r, s.indexOf())
+	v := s.visible(r)
 	all := s.src.Devices()
 	keep := func(i int) bool {
 		dv := &all[i]
@@ -205,7 +207,7 @@ func (s *Server) devices(w http.ResponseWriter, r *http.Request) {
 func (s *Server) device(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	dv, ok := s.src.Device(id)
-	if !ok || !s.visibility(r, s.indexOf()).site(dv.Site) {
+	if !ok || !s.visible(r).site(dv.Site) {
 		writeError(w, http.StatusNotFound, "no device %q", id)
 		return
 	}
@@ -247,7 +249,7 @@ func (s *Server) gateways(w http.ResponseWriter, r *http.Request) {
 	if !ok || !oneOf(w, "state", state, "", ingest.StateOnline, ingest.StateOffline, ingest.StateUnknown) {
 		return
 	}
-	v := s.visibility(r, s.indexOf())
+	v := s.visible(r)
 	all := s.src.Gateways()
 	keep := func(i int) bool {
 		g := &all[i]
@@ -259,7 +261,7 @@ func (s *Server) gateways(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) gateway(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	v := s.visibility(r, s.indexOf())
+	v := s.visible(r)
 	for _, g := range s.src.Gateways() {
 		if g.Name == name && v.site(g.Site) {
 			writeJSON(w, http.StatusOK, newGatewayDoc(g, true))

@@ -35,13 +35,19 @@ func (ix *index) regionDoc(r int32) regionDoc {
 	return d
 }
 
-// needIndex returns the current result's index, or answers 503.
+// needIndex returns the current result's index, held until the caller
+// releases it, or answers 503.
 func (s *Server) needIndex(w http.ResponseWriter) *index {
-	ix := s.indexOf()
+	ix := s.acquireIndex()
 	if ix == nil {
-		writeError(w, http.StatusServiceUnavailable, "coverage is not computed yet, or the inventory has no regions.csv")
+		writeNoIndex(w)
 	}
 	return ix
+}
+
+// writeNoIndex answers 503: no coverage result.
+func writeNoIndex(w http.ResponseWriter) {
+	writeError(w, http.StatusServiceUnavailable, "coverage is not computed yet, or the inventory has no regions.csv")
 }
 
 // scope resolves the region a request asks about (a region or village
@@ -60,18 +66,24 @@ func (s *Server) scope(w http.ResponseWriter, r *http.Request, ix *index, asked 
 }
 
 // regionScope resolves the request's region parameter (see scope) in the
-// current result; it answers 503 without one.
+// current result, whose index it returns held (see needIndex) when ok; it
+// answers 503 without one.
 func (s *Server) regionScope(w http.ResponseWriter, r *http.Request) (*index, string, bool) {
 	ix := s.needIndex(w)
 	if ix == nil {
 		return nil, "", false
 	}
 	root, ok := s.scope(w, r, ix, r.URL.Query().Get("region"))
-	return ix, root, ok
+	if !ok {
+		ix.release()
+		return nil, "", false
+	}
+	return ix, root, true
 }
 
-// lookup finds the path's {code} in the current result with find; 404
-// when it is not there or outside the token's region.
+// lookup finds the path's {code} in the current result with find, whose
+// index it returns held (see needIndex) when ok; 404 when it is not there
+// or outside the token's region.
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request, find func(*index, string) (int32, bool),
 	what string) (*index, int32, bool) {
 	ix := s.needIndex(w)
@@ -81,6 +93,7 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request, find func(*index
 	code := r.PathValue("code")
 	k, ok := find(ix, code)
 	if !ok || !ix.within(code, callerOf(r).p.region) {
+		ix.release()
 		writeError(w, http.StatusNotFound, "no %s %q", what, code)
 		return nil, 0, false
 	}
@@ -122,6 +135,7 @@ func (s *Server) regions(w http.ResponseWriter, r *http.Request) {
 	if ix == nil {
 		return
 	}
+	defer ix.release()
 	parent := r.URL.Query().Get("parent")
 	if parent == "" {
 		writeJSON(w, http.StatusOK, itemsDoc[regionDoc]{Items: s.topRegions(r, ix)})
@@ -145,6 +159,7 @@ func (s *Server) region(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer ix.release()
 	d := ix.regionDoc(k)
 	path := []pathStep{}
 	for p := ix.res.Regions[k].Parent; p != ""; {
@@ -174,7 +189,8 @@ type summaryDoc struct {
 func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
 	d := summaryDoc{Tiers: []coverage.Tier{}, Regions: []regionDoc{}, Devices: map[string]int{},
 		Gateways: map[string]int{}}
-	ix := s.indexOf()
+	ix := s.acquireIndex()
+	defer ix.release()
 	if ix != nil {
 		c := ix.res.Computed.UTC().Format(timeFormat)
 		d.Computed, d.Tiers, d.Regions = &c, ix.res.Tiers, s.topRegions(r, ix)
@@ -220,6 +236,7 @@ func (s *Server) coverageHeader(w http.ResponseWriter, r *http.Request) {
 	if ix == nil {
 		return
 	}
+	defer ix.release()
 	root := callerOf(r).p.region
 	d := coverageDoc{Computed: ix.res.Computed.UTC().Format(timeFormat), Tiers: ix.res.Tiers,
 		Villages: len(ix.villageSpan(root)), Regions: s.topRegions(r, ix)}

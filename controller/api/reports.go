@@ -28,6 +28,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer ix.release()
 	res := ix.subtree(root)
 	opts := report.Options{Source: "the controller's coverage computed at " + res.Computed.UTC().Format(timeFormat)}
 	w.Header().Set("Content-Type", reportTypes[f])

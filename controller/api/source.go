@@ -15,11 +15,16 @@ import (
 // ingest, alert engine, coverage result and snapshots, and inventory. The
 // daemon implements it; tests use a fake. Every method is safe for
 // concurrent use and returns values the API may keep (it never modifies
-// them).
+// them), except the current coverage result, which the API holds only
+// between AcquireCoverage and the release it returns.
 type Source interface {
-	// Coverage returns the current coverage result, or nil before the
-	// first computation and when the inventory has no regions.csv.
-	Coverage() *coverage.Result
+	// AcquireCoverage returns the current coverage result, or nil before
+	// the first computation and when the inventory has no regions.csv,
+	// and a function that releases it (never nil; calling it again does
+	// nothing). The result and everything read from it (villages,
+	// regions, gaps, trails) stay as they are until the release; after
+	// it, the source may compute another result into their memory.
+	AcquireCoverage() (res *coverage.Result, release func())
 	// Snapshots returns the times of the stored coverage snapshots,
 	// oldest first.
 	Snapshots() ([]time.Time, error)

@@ -36,6 +36,7 @@ func (s *Server) villages(w http.ResponseWriter, r *http.Request) {
 	if ix == nil {
 		return
 	}
+	defer ix.release()
 	q := r.URL.Query()
 	root, ok := s.scope(w, r, ix, q.Get("region"))
 	if !ok {
@@ -77,6 +78,7 @@ func (s *Server) village(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer ix.release()
 	b, err := json.Marshal(ix.res.Villages[v]) // with its trail
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "village %s: %v", r.PathValue("code"), err)
@@ -130,6 +132,7 @@ func (s *Server) mapPoints(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer ix.release()
 	d := mapDoc{Region: root, Points: []mapPoint{}, BBox: ix.extentFor(root).bbox()}
 	addRegions := func(ks []int32) {
 		for _, k := range ks {
@@ -168,6 +171,7 @@ func (s *Server) gaps(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer ix.release()
 	p, ok := pageOf(w, r)
 	if !ok {
 		return
@@ -192,6 +196,7 @@ func (s *Server) boundaries(w http.ResponseWriter, r *http.Request) {
 		if ix == nil {
 			return
 		}
+		defer ix.release()
 		if b, err = boundariesWithin(b, func(code string) bool { return ix.within(code, root) }); err != nil {
 			writeError(w, http.StatusServiceUnavailable, "boundaries: %v", err)
 			return

@@ -162,8 +162,8 @@ func (s apiSource) config() *config.Config {
 	return s.d.cfg
 }
 
-// Coverage implements api.Source.
-func (s apiSource) Coverage() *coverage.Result { return s.d.Coverage() }
+// AcquireCoverage implements api.Source.
+func (s apiSource) AcquireCoverage() (*coverage.Result, func()) { return s.d.AcquireCoverage() }
 
 // Snapshots implements api.Source.
 func (s apiSource) Snapshots() ([]time.Time, error) { return s.d.cov.store.List() }

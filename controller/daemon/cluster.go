@@ -436,8 +436,8 @@ func (d *Daemon) config() *config.Config {
 func (d *Daemon) localState() *cluster.State {
 	st := &cluster.State{Time: time.Now(), Devices: d.localDevices(), Alerts: d.alerts.Open(), Acks: d.pendingAcks()}
 	d.cluster.gateways.Share(st)
-	if r := d.Coverage(); r != nil {
-		st.Coverage = r.Computed
+	if computed, _, _, ok := d.coverageState(); ok {
+		st.Coverage = computed
 	}
 	return st
 }
@@ -446,8 +446,8 @@ func (d *Daemon) localState() *cluster.State {
 // computed: its own result's, else (clustered) the lease holder's as its
 // state tells; zero when there is none.
 func (d *Daemon) coverageComputed() time.Time {
-	if r := d.Coverage(); r != nil {
-		return r.Computed
+	if computed, _, _, ok := d.coverageState(); ok {
+		return computed
 	}
 	if d.cluster == nil {
 		return time.Time{}

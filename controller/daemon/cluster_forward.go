@@ -73,7 +73,7 @@ func (d *Daemon) forwarder(h *config.HTTP) (api.Forwarder, error) {
 	f := &coverageForwarder{self: c.shard.Ordinal, secrets: map[string]string{}, proxies: map[string]*httputil.ReverseProxy{},
 		log:      slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
 		holder:   func() (int, string) { h := c.node.LeaseHolder(); return h, c.node.API(h) },
-		computed: func() bool { return d.Coverage() != nil || !d.config().LoadedInventory().HasRegions() }}
+		computed: func() bool { return d.hasCoverage() || !d.config().LoadedInventory().HasRegions() }}
 	for _, t := range h.LoadedTokens() {
 		f.secrets[t.Name] = t.Secret
 	}

@@ -22,7 +22,8 @@ const minRecompute = time.Second
 // coverageRun keeps what coverage needs between two computations: the
 // evidence summary of each device's latest document (kept while the device
 // is down, so that it keeps its class until coverage.down_after), the
-// latest result and the snapshot store.
+// latest result, the pool of released results' memory and the snapshot
+// store.
 type coverageRun struct {
 	store *coverage.Store
 
@@ -31,8 +32,16 @@ type coverageRun struct {
 	seeded   bool
 	last     time.Time // time of the latest stored snapshot
 	lastErr  string    // the last failure to compute or store, "" after a success
+	// pool computes into the memory of the results no one holds any
+	// more (a new one after each drop); devs is the devices' statuses of
+	// the last computation, kept for the next.
+	pool *coverage.Pool
+	devs []coverage.DeviceStatus
 
-	result  atomic.Pointer[coverage.Result]
+	// current is the latest result, nil without one; refMu orders its
+	// changes with the holds taken on it (coverage_ref.go).
+	current atomic.Pointer[coverageRef]
+	refMu   sync.Mutex
 	kick    chan struct{} // compute now (reload)
 	snapNow chan chan error
 	// computing is told of each computation as it starts, before it
@@ -41,6 +50,7 @@ type coverageRun struct {
 
 	computeSeconds prometheus.Gauge
 	computations   prometheus.Counter
+	reused         prometheus.Counter
 	snapshots      prometheus.Counter
 	snapshotErrors prometheus.Counter
 }
@@ -57,12 +67,14 @@ func (d *Daemon) openCoverage(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	c := &coverageRun{store: st, evidence: map[string]polledEvidence{}, kick: make(chan struct{}, 1),
-		snapNow: make(chan chan error),
+	c := &coverageRun{store: st, evidence: map[string]polledEvidence{}, pool: &coverage.Pool{},
+		kick: make(chan struct{}, 1), snapNow: make(chan chan error),
 		computeSeconds: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ngic_coverage_compute_seconds",
 			Help: "Time the latest coverage computation took."}),
 		computations: prometheus.NewCounter(prometheus.CounterOpts{Name: "ngic_coverage_computations_total",
 			Help: "Coverage computations this controller made (in a cluster, only the coverage lease holder makes them)."}),
+		reused: prometheus.NewCounter(prometheus.CounterOpts{Name: "ngic_coverage_results_reused_total",
+			Help: "Coverage results whose memory, once no reader held them, went to the next computation."}),
 		snapshots: prometheus.NewCounter(prometheus.CounterOpts{Name: "ngic_coverage_snapshots_total",
 			Help: "Coverage snapshots stored."}),
 		snapshotErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "ngic_coverage_snapshot_errors_total",
@@ -75,14 +87,10 @@ func (d *Daemon) openCoverage(cfg *config.Config) error {
 	if len(times) > 0 {
 		c.last = times[len(times)-1]
 	}
-	d.reg.MustRegister(c.computeSeconds, c.computations, c.snapshots, c.snapshotErrors)
+	d.reg.MustRegister(c.computeSeconds, c.computations, c.reused, c.snapshots, c.snapshotErrors)
 	d.cov = c
 	return nil
 }
-
-// Coverage returns the latest coverage figures, or nil before the first
-// computation and when the inventory has no regions.csv.
-func (d *Daemon) Coverage() *coverage.Result { return d.cov.result.Load() }
 
 // SnapshotCoverage computes coverage now and stores the result as a
 // snapshot (and writes it to InfluxDB when configured), whatever the time
@@ -111,17 +119,6 @@ func (d *Daemon) coveragePolled(p *poller.Poll) {
 	d.cov.mu.Lock()
 	d.cov.evidence[p.Device.ID] = polledEvidence{ev: ev, at: p.Start}
 	d.cov.mu.Unlock()
-}
-
-// dropCoverage lets the current result go, and with it the inventory it
-// was computed from: after a reload, the previous inventory would
-// otherwise stay in memory beside the new one until the next result (a
-// national inventory is some 400 MB). Until then Coverage is nil.
-func (d *Daemon) dropCoverage() {
-	d.cov.result.Store(nil)
-	if d.web != nil {
-		d.web.srv.CoverageChanged()
-	}
 }
 
 // recomputeCoverage asks the loop for a computation now.
@@ -234,7 +231,7 @@ func (d *Daemon) computeCoverage(ctx context.Context, force bool) error {
 		return nil
 	}
 	if !d.holdsCoverageLease() { // the holder computes, and this replica's API forwards to it
-		if d.Coverage() != nil {
+		if d.hasCoverage() {
 			d.dropCoverage()
 		}
 		if force {
@@ -249,36 +246,21 @@ func (d *Daemon) computeCoverage(ctx context.Context, force bool) error {
 	} else {
 		list = d.coverageStates() // the fleet's (cluster.go)
 	}
-	// Each ID to its state's place in list, not to a copy of the state:
-	// a national fleet's 200,000 copies cost a tenth of a second and
-	// 50 MB a recompute.
-	states := make(map[string]int32, len(list))
-	for i := range list {
-		states[list[i].ID] = int32(i)
-	}
-	devs := make([]coverage.DeviceStatus, len(inv.Devices))
 	d.cov.mu.Lock()
-	for i := range inv.Devices {
-		id := inv.Devices[i].ID
-		pe := d.cov.evidence[id]
-		devs[i] = coverage.DeviceStatus{PolledAt: pe.at, Evidence: pe.ev}
-		if j, ok := states[id]; ok {
-			devs[i].State, devs[i].Since = string(list[j].State), list[j].Since
-		}
-	}
-	for id := range d.cov.evidence { // devices no longer in the inventory
-		if _, ok := states[id]; !ok {
-			delete(d.cov.evidence, id)
-		}
-	}
+	pool, devs := d.cov.pool, d.statuses(inv, list)
+	d.cov.devs = nil // this computation's; back once computed
 	d.cov.mu.Unlock()
 	d.fleetEvidence(inv, devs)
 	began := time.Now()
-	states, list = nil, nil
-	r := coverage.ComputeCompact(inv, devs, &cfg.Coverage, began)
+	list = nil
+	r := pool.ComputeCompact(inv, devs, &cfg.Coverage, began)
 	d.cov.computations.Inc()
+	clear(devs) // no evidence kept alive by the buffer
+	d.cov.mu.Lock()
+	d.cov.devs = devs
+	d.cov.mu.Unlock()
 	if err := ctx.Err(); err != nil {
-		return err
+		return err // r is left to the garbage collector: no one read it
 	}
 	d.mu.Lock()
 	stale := d.cfg != cfg
@@ -287,10 +269,11 @@ func (d *Daemon) computeCoverage(ctx context.Context, force bool) error {
 		return nil // a reload came meanwhile, and its computation follows: this one would keep the old inventory
 	}
 	d.cov.computeSeconds.Set(time.Since(began).Seconds())
-	d.cov.result.Store(r)
-	if d.web != nil {
-		d.web.srv.CoverageChanged() // the API lets the previous result go
-	}
+	// Held by the daemon as the latest, and by this computation until its
+	// snapshot is written: a reload may drop it meanwhile.
+	ref := newCoverageRef(r, pool, 2, d.cov.reused.Inc)
+	defer ref.release()
+	d.publishCoverage(ref)
 	d.log.Debug("coverage computed", "villages", len(r.Villages), "seconds", time.Since(began).Seconds())
 
 	d.cov.mu.Lock()
@@ -328,7 +311,7 @@ func (d *Daemon) computeCoverage(ctx context.Context, force bool) error {
 
 // coverageHealth is the coverage part of /healthz.
 func (d *Daemon) coverageHealth() *CoverageHealth {
-	r := d.Coverage()
+	computed, villages, gaps, ok := d.coverageState()
 	d.cov.mu.Lock()
 	defer d.cov.mu.Unlock()
 	h := &CoverageHealth{SnapshotError: d.cov.lastErr}
@@ -336,9 +319,8 @@ func (d *Daemon) coverageHealth() *CoverageHealth {
 		t := d.cov.last
 		h.LastSnapshot = &t
 	}
-	if r != nil {
-		t := r.Computed
-		h.Computed, h.Villages, h.Gaps = &t, len(r.Villages), len(r.Gaps)
+	if ok {
+		h.Computed, h.Villages, h.Gaps = &computed, villages, gaps
 	}
 	return h
 }

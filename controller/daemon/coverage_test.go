@@ -111,6 +111,25 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// latest calls read with d's latest result (nil without one), held.
+func latest[T any](d *daemon.Daemon, read func(*coverage.Result) T) T {
+	r, release := d.AcquireCoverage()
+	defer release()
+	return read(r)
+}
+
+// villageNow returns a copy of the village with the code in d's latest
+// result, or nil.
+func villageNow(d *daemon.Daemon, code string) *coverage.Village {
+	return latest(d, func(r *coverage.Result) *coverage.Village {
+		if v := village(r, code); v != nil {
+			cp := *v
+			return &cp
+		}
+		return nil
+	})
+}
+
 // village returns the village of r with the code, or nil.
 func village(r *coverage.Result, code string) *coverage.Village {
 	if r == nil {
@@ -163,7 +182,7 @@ func TestRunCoverage(t *testing.T) {
 	}
 	var last error
 	waitFor(t, "the hand-computed classes", func() bool {
-		last = agree(d.Coverage())
+		last = latest(d, agree)
 		return last == nil
 	})
 	if h := d.Health(); h.Coverage == nil || h.Coverage.Computed == nil || h.Coverage.Villages != 11 {
@@ -176,12 +195,12 @@ func TestRunCoverage(t *testing.T) {
 	down := time.Now()
 	sim.SetDown("bdcom_gp3600-16b", true)
 	waitFor(t, "上庄村 served as an outage", func() bool {
-		v := village(d.Coverage(), shangzhuang)
+		v := villageNow(d, shangzhuang)
 		return v != nil && v.Outage && v.Broadband == "served"
 	})
 	var changed time.Time
 	waitFor(t, "上庄村 to lose its class", func() bool {
-		v := village(d.Coverage(), shangzhuang)
+		v := villageNow(d, shangzhuang)
 		if v != nil && v.Broadband == "served" && !v.Outage {
 			t.Fatalf("上庄村 served without an outage while olt-bdcom is down: %+v", v)
 		}
@@ -194,12 +213,12 @@ func TestRunCoverage(t *testing.T) {
 	if held := changed.Sub(down); held < downAfter {
 		t.Fatalf("上庄村 lost its class %v after its OLT went down, before down_after (%v)", held, downAfter)
 	}
-	if v := village(d.Coverage(), shangzhuang); v.Evidence != "none" || v.Broadband != "unserved" {
+	if v := villageNow(d, shangzhuang); v.Evidence != "none" || v.Broadband != "unserved" {
 		t.Fatalf("上庄村 after down_after: %s/%s, want unserved/none", v.Broadband, v.Evidence)
 	}
 	sim.SetDown("bdcom_gp3600-16b", false)
 	waitFor(t, "上庄村 served again", func() bool {
-		v := village(d.Coverage(), shangzhuang)
+		v := villageNow(d, shangzhuang)
 		return v != nil && v.Broadband == "served" && !v.Outage
 	})
 
@@ -226,7 +245,7 @@ func TestRunCoverage(t *testing.T) {
 		h.Coverage.LastSnapshot.Sub(snap.Computed).Abs() >= time.Second { // file names keep milliseconds
 		t.Fatalf("after a restart, /healthz's last snapshot: %+v, want %v", h.Coverage, snap.Computed)
 	}
-	waitFor(t, "the classes after a restart", func() bool { return agree(d.Coverage()) == nil })
+	waitFor(t, "the classes after a restart", func() bool { return latest(d, agree) == nil })
 
 	// A broken regions.csv is refused, naming file, line and column; the
 	// running inventory stays. A good one is applied.
@@ -254,10 +273,10 @@ func TestRunCoverage(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the new village after a reload", func() bool {
-		v := village(d.Coverage(), "630201009000")
+		v := villageNow(d, "630201009000")
 		return v != nil && v.Broadband == "unserved" && v.Evidence == "none"
 	})
-	if err := agree(d.Coverage()); err != nil {
+	if err := latest(d, agree); err != nil {
 		t.Fatalf("after a reload: %v", err)
 	}
 }
