@@ -1,0 +1,98 @@
+package daemon
+
+import (
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/ngic/ngic/controller/config"
+	"github.com/ngic/ngic/controller/coverage"
+	"github.com/ngic/ngic/controller/inventory"
+	"github.com/ngic/ngic/controller/poller"
+)
+
+// mappedStatuses is statuses as it was before devices were matched by
+// their place: every ID of list in a map, and the evidence of devices no
+// longer in list forgotten.
+func mappedStatuses(inv *config.Inventory, list []poller.DeviceState, evidence map[string]polledEvidence) []coverage.DeviceStatus {
+	states := make(map[string]int32, len(list))
+	for i := range list {
+		states[list[i].ID] = int32(i)
+	}
+	devs := make([]coverage.DeviceStatus, len(inv.Devices))
+	for i := range inv.Devices {
+		id := inv.Devices[i].ID
+		pe := evidence[id]
+		devs[i] = coverage.DeviceStatus{PolledAt: pe.at, Evidence: pe.ev}
+		if j, ok := states[id]; ok {
+			devs[i].State, devs[i].Since = string(list[j].State), list[j].Since
+		}
+	}
+	for id := range evidence {
+		if _, ok := states[id]; !ok {
+			delete(evidence, id)
+		}
+	}
+	return devs
+}
+
+// TestStatusesAsMapped: the devices' statuses, matched by place where
+// the states are in the inventory's order, and the evidence kept, are
+// those of a map of every ID, whatever the order of the states, devices
+// missing from them or added, evidence of devices gone; and the buffer
+// of the previous computation is reused.
+func TestStatusesAsMapped(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
+	cases := map[string]func(list []poller.DeviceState) []poller.DeviceState{
+		"inventory order": func(l []poller.DeviceState) []poller.DeviceState { return l },
+		"shuffled": func(l []poller.DeviceState) []poller.DeviceState {
+			rng.Shuffle(len(l), func(i, j int) { l[i], l[j] = l[j], l[i] })
+			return l
+		},
+		"one missing":   func(l []poller.DeviceState) []poller.DeviceState { return append(l[:3], l[4:]...) },
+		"last missing":  func(l []poller.DeviceState) []poller.DeviceState { return l[:len(l)-1] },
+		"one more":      func(l []poller.DeviceState) []poller.DeviceState { return append(l, poller.DeviceState{ID: "extra"}) },
+		"one different": func(l []poller.DeviceState) []poller.DeviceState { l[5].ID = "other"; return l },
+		"empty":         func([]poller.DeviceState) []poller.DeviceState { return nil },
+	}
+	for name, change := range cases {
+		for _, gone := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, evidence of a device gone %v", name, gone), func(t *testing.T) {
+				inv := &config.Inventory{}
+				var list []poller.DeviceState
+				evidence := map[string]polledEvidence{}
+				for i := range 40 {
+					id := fmt.Sprintf("dev-%02d", i)
+					inv.Devices = append(inv.Devices, inventory.Device{ID: id})
+					list = append(list, poller.DeviceState{ID: id, State: poller.State([]string{"up", "down"}[i%2]),
+						Since: base.Add(time.Duration(i) * time.Minute)})
+					if i%3 != 0 {
+						evidence[id] = polledEvidence{ev: &coverage.Evidence{}, at: base.Add(time.Duration(i) * time.Second)}
+					}
+				}
+				if gone {
+					evidence["removed"] = polledEvidence{ev: &coverage.Evidence{}, at: base}
+				}
+				list = change(list)
+				wantEvidence := maps.Clone(evidence)
+				want := mappedStatuses(inv, list, wantEvidence)
+				d := &Daemon{cov: &coverageRun{evidence: evidence, devs: make([]coverage.DeviceStatus, 3, 64)}}
+				buf := d.cov.devs
+				got := d.statuses(inv, list)
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("statuses differ from the mapped ones:\n%+v\nwant\n%+v", got, want)
+				}
+				if !maps.Equal(evidence, wantEvidence) {
+					t.Fatalf("evidence kept for %d devices, want %d", len(evidence), len(wantEvidence))
+				}
+				if &got[0] != &buf[:1][0] {
+					t.Fatal("the previous computation's buffer was not reused")
+				}
+			})
+		}
+	}
+}
