@@ -49,8 +49,8 @@ func checkAnswer(path string, status int, body []byte) error {
 			return fmt.Errorf("%d villages, want %d", len(d.Items), len(villageCodes))
 		}
 		for i, v := range d.Items {
-			if v.Code != villageCodes[i] || v.Name == "" || !strings.HasPrefix(v.Code, v.Parent[:6]) || v.Broadband == "" ||
-				v.Evidence == "" {
+			if v.Code != villageCodes[i] || v.Name == "" || len(v.Parent) != len(v.Code) ||
+				!strings.HasPrefix(v.Code, v.Parent[:6]) || v.Broadband == "" || v.Evidence == "" {
 				return fmt.Errorf("village %d: %+v", i, v)
 			}
 		}

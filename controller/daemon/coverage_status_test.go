@@ -5,7 +5,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"reflect"
-	"syscall"
 	"testing"
 	"time"
 
@@ -130,20 +129,13 @@ func BenchmarkStatusesNational(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
-			cpu0 := processCPU()
+			cpu0 := benchCPU()
 			for b.Loop() {
 				if got := bc.statuses(); len(got) != len(list) {
 					b.Fatalf("%d statuses", len(got))
 				}
 			}
-			b.ReportMetric((processCPU()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric((benchCPU()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 		})
 	}
-}
-
-// processCPU is the process's CPU time, user and system.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
