@@ -6,13 +6,12 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ngic/ngic/controller/inventory"
 	"github.com/ngic/ngic/controller/inventory/inventorytest"
+	"github.com/ngic/ngic/internal/testenv"
 )
 
 // portNames are the PON port names the generated service areas use
@@ -216,33 +215,18 @@ func benchRecompute(b *testing.B, inv *inventory.Inventory, recompute func() *Re
 
 // cpuTime returns the CPU time the process has used (user and system).
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	u, sys := testenv.CPUTime()
+	return u + sys
 }
 
 // sysTime returns the CPU time the kernel has spent for the process.
 func sysTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Stime.Nano())
+	_, sys := testenv.CPUTime()
+	return sys
 }
 
 // peakRSS returns the process's peak resident set (VmHWM) in MiB.
 func peakRSS() (float64, bool) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024, err == nil
-		}
-	}
-	return 0, false
+	kb, err := testenv.StatusKB("VmHWM")
+	return kb / 1024, err == nil
 }

@@ -8,9 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -74,26 +71,15 @@ func BenchmarkComputeCoverageNational(b *testing.B) {
 
 // peakRSS is the process's peak resident set (VmHWM), in MiB.
 func peakRSS(b *testing.B) float64 {
-	st, err := os.ReadFile("/proc/self/status")
+	kb, err := testenv.StatusKB("VmHWM")
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, line := range strings.Split(string(st), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return kb / 1024
-		}
-	}
-	b.Fatal("no VmHWM in /proc/self/status")
-	return 0
+	return kb / 1024
 }
 
 // benchCPU is the process's CPU time, user and system.
 func benchCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	u, sys := testenv.CPUTime()
+	return u + sys
 }

@@ -122,19 +122,9 @@ func TestPipelineAtRateChild(t *testing.T) {
 // statusKB returns a field of this process's /proc/self/status in kB.
 func statusKB(t *testing.T, field string) float64 {
 	t.Helper()
-	b, err := os.ReadFile("/proc/self/status")
+	kb, err := testenv.StatusKB(field)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			if err != nil {
-				t.Fatalf("%s: %v", line, err)
-			}
-			return kb
-		}
-	}
-	t.Fatalf("no %s in /proc/self/status", field)
-	return 0
+	return kb
 }
