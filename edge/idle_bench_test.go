@@ -98,9 +98,13 @@ http:
 const idleSettle = 10 * time.Second
 
 // releaseEdge builds ngic-edge for linux/amd64 with scripts/release.sh
-// and returns its path.
+// and returns its path; NGIC_EDGE_BIN, when set, names a binary to run
+// instead (another build, to compare).
 func releaseEdge(b *testing.B) string {
 	b.Helper()
+	if bin := os.Getenv("NGIC_EDGE_BIN"); bin != "" {
+		return bin
+	}
 	out := b.TempDir()
 	cmd := exec.Command("../scripts/release.sh", "--no-sign", "--only", "ngic-edge", "--out", out, "--targets", "linux/amd64")
 	cmd.Env = append(os.Environ(), "VERSION=0.0.0-bench", "GOFLAGS=")

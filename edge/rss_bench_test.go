@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -95,6 +96,8 @@ const (
 //     lazily, so it may read below a sample);
 //   - MB-anon-max: the largest part of a sample not mapped from files
 //     (RssAnon: the Go heap and runtime; the rest is mostly the binary);
+//   - MB-file-max: the largest part of a sample mapped from files
+//     (RssFile: the binary's pages and the spool's touched pages);
 //   - events/s: the events it spooled while the load ran, per second;
 //   - cpu-%: its CPU time over that time, in percent of one core;
 //   - arrivals/tag: the arrivals it spooled per tag offered: 1 when it
@@ -113,12 +116,72 @@ const (
 //     daemon lags);
 //   - rounds-missed: the rounds never made because the emulator ran late
 //     (the rig lags).
+//
+// NGIC_EDGE_BIN runs another build of the daemon (see releaseEdge).
 func BenchmarkResidentMemoryAtRate(b *testing.B) {
+	benchPaced(b, rateFor, nil)
+}
+
+// The broker's stall in BenchmarkResidentMemoryBacklog: backlogStallAt
+// into a paced run of backlogFor, the broker stops for backlogStall.
+const (
+	backlogFor     = 30 * time.Second
+	backlogStallAt = 5 * time.Second
+	backlogStall   = 8 * time.Second
+)
+
+// BenchmarkResidentMemoryBacklog is BenchmarkResidentMemoryAtRate with a
+// backlog made on demand: 5 s into a paced run of 30 s at 5,000 events a
+// second, the rig's mosquitto is stopped (SIGSTOP) for 8 s and then
+// continued (SIGCONT). Meanwhile the daemon's connection stays up but
+// nothing is acknowledged, so its window fills and the spool holds some
+// 40,000 events, which it drains after SIGCONT while new ones keep
+// arriving. Run it with -benchtime 1x. Besides the figures of
+// BenchmarkResidentMemoryAtRate (over the whole run, stall and drain
+// included) it reports, from the daemon's metrics scraped every second
+// (every 200 ms while the backlog drains):
+//
+//   - backlog-max: the largest spool depth sampled (ngic_edge_spool_records);
+//   - drain-s: the time from SIGCONT to the first sample at or below the
+//     largest depth sampled before the stall (the backlog gone);
+//   - MB-heap-max: the largest Go heap in use sampled
+//     (go_memstats_heap_inuse_bytes).
+func BenchmarkResidentMemoryBacklog(b *testing.B) {
+	benchPaced(b, backlogFor, &brokerStall{at: backlogStallAt, dur: backlogStall})
+}
+
+// brokerStall is when, into a paced run, the rig's broker stops (at) and
+// for how long (dur).
+type brokerStall struct {
+	at, dur time.Duration
+}
+
+// depthEvery is how many changes of field apart a stalled run scrapes the
+// daemon's metrics (the scrape costs the daemon some CPU); from SIGCONT
+// until the backlog is gone it scrapes at every change.
+const depthEvery = 5
+
+// Series of the daemon's metrics a stalled run follows.
+const (
+	spoolRecords = `ngic_edge_spool_records`
+	heapInuse    = `go_memstats_heap_inuse_bytes`
+)
+
+// benchPaced runs BenchmarkResidentMemoryAtRate's load for dur, the
+// broker stalled as st says (nil: never), and reports its figures.
+func benchPaced(b *testing.B, dur time.Duration, st *brokerStall) {
 	rig := startRSSRig(b)
+	var broker int
+	if st != nil {
+		broker = childPID(b, "mosquitto")
+		b.Cleanup(func() { _ = syscall.Kill(broker, syscall.SIGCONT) })
+	}
+	pid := rig.cmd.Process.Pid
 	field := make([][]byte, rateBatch)
 	var rss []float64
-	var spooled, took, cpu, offered, arrivals, anon, acks, messages float64
+	var spooled, took, cpu, offered, arrivals, anon, file, acks, messages float64
 	var rigCPU, dropped, missed float64
+	var backlog, heap, drain float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		base, err := scrapeAll(rig.metrics)
@@ -128,8 +191,15 @@ func BenchmarkResidentMemoryAtRate(b *testing.B) {
 		rounds, rig0 := rig.runner.Stats(), selfCPU(b)
 		tick := time.NewTicker(rateStep)
 		start := time.Now()
+		var stopped, resumed time.Time
+		var before float64 // the largest depth before the stall
+		drainedAt := func(m map[string]float64) {
+			if !resumed.IsZero() && drain == 0 && m[spoolRecords] <= before {
+				drain = time.Since(resumed).Seconds()
+			}
+		}
 		n := 0
-		for ; time.Since(start) < rateFor; n++ {
+		for ; time.Since(start) < dur; n++ {
 			for j := range field {
 				field[j] = rssTag(i<<12|n, j)
 			}
@@ -137,8 +207,31 @@ func BenchmarkResidentMemoryAtRate(b *testing.B) {
 				b.Fatal(err)
 			}
 			<-tick.C
-			rss = append(rss, procStatus(b, rig.cmd.Process.Pid, "VmRSS"))
-			anon = max(anon, procStatus(b, rig.cmd.Process.Pid, "RssAnon"))
+			rss = append(rss, procStatus(b, pid, "VmRSS"))
+			anon = max(anon, procStatus(b, pid, "RssAnon"))
+			file = max(file, procStatus(b, pid, "RssFile"))
+			if st == nil {
+				continue
+			}
+			switch at := time.Since(start); {
+			case stopped.IsZero() && at >= st.at:
+				signalPID(b, broker, syscall.SIGSTOP)
+				stopped = time.Now()
+			case !stopped.IsZero() && resumed.IsZero() && time.Since(stopped) >= st.dur:
+				signalPID(b, broker, syscall.SIGCONT)
+				resumed = time.Now()
+			}
+			if n%depthEvery == 0 || (!resumed.IsZero() && drain == 0) {
+				m, err := scrapeAll(rig.metrics)
+				if err != nil {
+					b.Fatal(err)
+				}
+				backlog, heap = max(backlog, m[spoolRecords]), max(heap, m[heapInuse])
+				if stopped.IsZero() {
+					before = max(before, m[spoolRecords])
+				}
+				drainedAt(m)
+			}
 		}
 		tick.Stop()
 		m, err := scrapeAll(rig.metrics)
@@ -147,15 +240,15 @@ func BenchmarkResidentMemoryAtRate(b *testing.B) {
 		}
 		took += time.Since(start).Seconds()
 		rigCPU += (selfCPU(b) - rig0).Seconds()
-		st := rig.runner.Stats()
-		dropped += float64(st.Dropped - rounds.Dropped)
-		missed += float64(st.Missed - rounds.Missed)
+		rs := rig.runner.Stats()
+		dropped += float64(rs.Dropped - rounds.Dropped)
+		missed += float64(rs.Missed - rounds.Missed)
 		spooled += m[arrived] + m[departed] - base[arrived] - base[departed]
 		cpu += m[cpuSeconds] - base[cpuSeconds]
 		if err := rig.runner.SetTags(nil); err != nil {
 			b.Fatal(err)
 		}
-		final := drained(b, rig.metrics)
+		final := drained(b, rig.metrics, drainedAt)
 		offered += float64(n * rateBatch)
 		arrivals += final[arrived] - base[arrived]
 		acks += final[acked] - base[acked]
@@ -165,8 +258,9 @@ func BenchmarkResidentMemoryAtRate(b *testing.B) {
 	slices.Sort(rss)
 	b.ReportMetric(rss[len(rss)/2]/1e6, "MB-rss-med")
 	b.ReportMetric(rss[len(rss)-1]/1e6, "MB-rss-max")
-	b.ReportMetric(procStatus(b, rig.cmd.Process.Pid, "VmHWM")/1e6, "MB-rss-peak")
+	b.ReportMetric(procStatus(b, pid, "VmHWM")/1e6, "MB-rss-peak")
 	b.ReportMetric(anon/1e6, "MB-anon-max")
+	b.ReportMetric(file/1e6, "MB-file-max")
 	b.ReportMetric(spooled/took, "events/s")
 	b.ReportMetric(100*cpu/took, "cpu-%")
 	b.ReportMetric(arrivals/offered, "arrivals/tag")
@@ -176,16 +270,70 @@ func BenchmarkResidentMemoryAtRate(b *testing.B) {
 	b.ReportMetric(100*rigCPU/took, "rig-cpu-%")
 	b.ReportMetric(dropped, "rounds-dropped")
 	b.ReportMetric(missed, "rounds-missed")
+	if st != nil {
+		b.ReportMetric(backlog, "backlog-max")
+		b.ReportMetric(drain/float64(b.N), "drain-s")
+		b.ReportMetric(heap/1e6, "MB-heap-max")
+	}
+}
+
+// signalPID sends sig to process pid.
+func signalPID(b *testing.B, pid int, sig syscall.Signal) {
+	b.Helper()
+	if err := syscall.Kill(pid, sig); err != nil {
+		b.Fatalf("%v to %d: %v", sig, pid, err)
+	}
+}
+
+// childPID returns the process ID of this process's only child named
+// comm (testenv starts its peers as children of the test).
+func childPID(b *testing.B, comm string) int {
+	b.Helper()
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		b.Fatal(err)
+	}
+	found := 0
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue // ended meanwhile
+		}
+		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
+		i := bytes.LastIndexByte(stat, ')')
+		j := bytes.IndexByte(stat, '(')
+		if i < 0 || j < 0 || string(stat[j+1:i]) != comm {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(os.Getpid()) {
+			if found != 0 {
+				b.Fatalf("two children named %s: %d and %d", comm, found, pid)
+			}
+			found = pid
+		}
+	}
+	if found == 0 {
+		b.Fatalf("no child named %s", comm)
+	}
+	return found
 }
 
 // drained waits until every tag in the daemon's field has departed and
 // every event is acknowledged by the broker, and returns the daemon's
-// metrics then.
-func drained(b *testing.B, url string) map[string]float64 {
+// metrics then. Each non-nil watch sees every scrape on the way.
+func drained(b *testing.B, url string, watch ...func(map[string]float64)) map[string]float64 {
 	b.Helper()
 	var final map[string]float64
 	waitMetrics(b, url, 120*time.Second, "every tag departed and every event acknowledged", func(m map[string]float64) bool {
 		final = m
+		for _, w := range watch {
+			w(m)
+		}
 		return m[departed] >= m[arrived] && m[acked] >= m[arrived]+m[departed]
 	})
 	return final
