@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/ngic/ngic/internal/buildinfo.Version=$(VERSION)
 # Debian packages the tests talk to (real peers); qemu-user-static runs the ARM release binaries, adduser
 # is what the .deb falls back to without systemd-sysusers.
-TEST_DEBS := mosquitto snmpsim snmpd snmp socat chromium fonts-wqy-microhei systemd qemu-user-static adduser
+TEST_DEBS := mosquitto snmpsim snmpd snmp socat chromium fonts-wqy-microhei systemd qemu-user-static adduser gcc
 
 .PHONY: all build run test test-unit deps bench bench-peers fuzz vet clean
 

@@ -14,7 +14,12 @@
 #     batches) and of a bare paho QoS 1 publisher (tools/ngic-benchpeers)
 #     with the same window, publishing an event a message and publishing
 #     the same batches, all to the one mosquitto started here
-#     (NGIC_BENCH_BROKER).
+#     (NGIC_BENCH_BROKER);
+#   - simulator: CPU per request of the project's SNMP simulator
+#     (ngic-controller simulate, built into bin/peers) and of a C echo doing
+#     only the same system calls (scripts/peers/udp-echo.c, compiled with
+#     cc -O2 into bin/peers), both driven by the project's load generator
+#     with 1, 8 and 256 requests in flight, and their requests/s.
 # Installs the Debian packages it needs (scripts/install-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +28,7 @@ scrapes=10 # snmp_exporter scrapes a round
 exporter_version="${SNMP_EXPORTER_VERSION:-v0.29.0}"
 peers=bin/peers
 ./scripts/install-deps.sh mosquitto snmp
+command -v cc >/dev/null || ./scripts/install-deps.sh gcc
 mkdir -p "$peers"
 peers_abs="$(pwd)/$peers"
 
@@ -45,6 +51,8 @@ go build -o "$peers/ngic-benchpeers" ./tools/ngic-benchpeers
 go build -o "$peers/farmsim" ./controller/scale/internal/farmsim
 go test -c -tags gosnmp_nodebug -o "$peers/scale.test" ./controller/scale # as the controller is built
 go test -c -o "$peers/gateway.test" ./edge/gateway
+go build -tags gosnmp_nodebug -o "$peers/ngic-controller" ./controller # as `make build` builds it
+cc -O2 -o "$peers/udp-echo" scripts/peers/udp-echo.c
 
 # One mosquitto for the bare publisher and the pipeline, on a free port,
 # gone on exit.
@@ -78,7 +86,8 @@ load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 started="$(date -u +%Y-%m-%dT%H:%MZ)"
 "$peers/ngic-benchpeers" run -rounds "$rounds" -exporter "$peers/snmp_exporter" -exporter-snmp-yml "$shipped" \
 	-scale-test "$peers_abs/scale.test" -gateway-test "$peers_abs/gateway.test" \
-	-scrapes "$scrapes" -broker "tcp://127.0.0.1:$port" >"$tmp/table.md"
+	-scrapes "$scrapes" -broker "tcp://127.0.0.1:$port" \
+	-controller "$peers/ngic-controller" -echo "$peers/udp-echo" >"$tmp/table.md"
 load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 first() { "$@" 2>&1 | head -n1; }
@@ -89,7 +98,7 @@ first() { "$@" 2>&1 | head -n1; }
 	cat "$tmp/table.md"
 	echo
 	echo "Versions: snmp_exporter $exporter_version; net-snmp $(first snmpbulkwalk --version | sed 's/^NET-SNMP version: //');"
-	echo "$(first mosquitto -h | sed 's/ *(build.*//'); $(go version | cut -d' ' -f3-)."
+	echo "$(first mosquitto -h | sed 's/ *(build.*//'); $(first cc --version); $(go version | cut -d' ' -f3-)."
 	echo "CPU per varbind: ngic from its own process (getrusage), snmpbulkwalk from its child rusage, net of its"
 	echo "start-up (the mean of 8 runs an iteration that walk nothing) per run. Per varbind is the fair unit: both"
 	echo "sides get GETBULK answers of the agent's message size, and the whole poll's figure includes the document"
@@ -104,4 +113,14 @@ first() { "$@" 2>&1 | head -n1; }
 	echo "spools every event with fsync (grouped) and deletes it on PUBACK; the bare publisher keeps nothing"
 	echo "and its payloads and batches are built before the clock starts. CPU and allocations per event are"
 	echo "the whole process's (getrusage, runtime.MemStats) while the events flow."
+	echo "The simulator rows set ngic-controller simulate beside a C echo (scripts/peers/udp-echo.c): the same"
+	echo "system calls (a blocking recvmmsg that returns once one datagram is there, sendmmsg, batch 64), each"
+	echo "GETBULK sent back as it came with its PDU tag made a Response's, no SNMP work. It is the floor of the"
+	echo "socket path for a server that sleeps while it waits; its answers hold the request's one varbind, the"
+	echo "simulator's whole GETBULK answers. Each round, for each in-flight count, the project's load generator"
+	echo "(what simulate --load runs: GETBULKs of 25 repetitions of ifTable to each recording of testdata/snmprec"
+	echo "in turn, batched), in the tool's own process, drives one server for 2 s and then the other, the first"
+	echo "alternating round by round. A server's CPU is its own process's, read before and after each run from"
+	echo "/proc/<pid>/task/*/schedstat (each thread's time on CPU, in ns; a thread that ended would leave the sum,"
+	echo "and neither server ends one), divided by the requests answered."
 } | tee bin/bench-peers.md

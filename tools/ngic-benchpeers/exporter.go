@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -173,13 +174,34 @@ func ParseStatCPU(stat []byte) (time.Duration, error) {
 }
 
 // FreePort returns a TCP port free on 127.0.0.1 a moment ago.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("benchpeers: free port: %w", err)
+func FreePort() (int, error) { return freePort("tcp") }
+
+// FreeUDPPort returns a UDP port free on 127.0.0.1 a moment ago.
+func FreeUDPPort() (int, error) { return freePort("udp") }
+
+// freePort returns a port of network ("tcp" or "udp") free on 127.0.0.1
+// a moment ago.
+func freePort(network string) (int, error) {
+	var c io.Closer
+	var a net.Addr
+	var err error
+	if network == "udp" {
+		var pc net.PacketConn
+		if pc, err = net.ListenPacket(network, "127.0.0.1:0"); err == nil {
+			c, a = pc, pc.LocalAddr()
+		}
+	} else {
+		var l net.Listener
+		if l, err = net.Listen(network, "127.0.0.1:0"); err == nil {
+			c, a = l, l.Addr()
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	if err != nil {
+		return 0, fmt.Errorf("benchpeers: free %s port: %w", network, err)
+	}
+	c.Close()
+	ap, err := netip.ParseAddrPort(a.String())
+	return int(ap.Port()), err
 }
 
 // Agent is the project's SNMP simulator serving one recording in its own

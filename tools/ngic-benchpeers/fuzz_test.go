@@ -32,3 +32,13 @@ func FuzzPDUsReturned(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseSchedstat(f *testing.F) {
+	f.Add([]byte("123456789 2000 15\n"))
+	f.Add([]byte("-5 1 1"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if d, err := ParseSchedstat(b); err == nil && d < 0 {
+			t.Fatalf("negative cpu %v", d)
+		}
+	})
+}

@@ -35,6 +35,9 @@ type RunOpts struct {
 	Window        int
 	Batch         Batch
 	PipelineIters int
+	// Sim is the simulator comparison: the project's simulator beside
+	// the C echo.
+	Sim SimOpts
 }
 
 // figures holds one series per contender, one figure per round.
@@ -105,6 +108,11 @@ func Run(ctx context.Context, o RunOpts, progress io.Writer) (string, error) {
 	if _, err := BarePublish(o.Broker, o.Window, o.Window, Batch{}); err != nil { // warm-up: the broker's first session
 		return "", err
 	}
+	sim, err := StartSimBench(ctx, o.Sim)
+	if err != nil {
+		return "", err
+	}
+	defer sim.Stop()
 	var f figures
 	for r := 1; r <= o.Rounds; r++ {
 		if err := ctx.Err(); err != nil {
@@ -113,11 +121,14 @@ func Run(ctx context.Context, o RunOpts, progress io.Writer) (string, error) {
 		if err := f.round(o, exp, agent.Addr); err != nil {
 			return "", fmt.Errorf("round %d: %w", r, err)
 		}
+		if err := sim.Round(ctx, r); err != nil {
+			return "", fmt.Errorf("round %d: %w", r, err)
+		}
 		i := len(f.poll) - 1
-		fmt.Fprintf(progress, "round %d/%d: ns/varbind poll %.0f walk %.0f bulkwalk net %.0f exporter %.0f; events/s pipeline %.0f bare %.0f bare batched %.0f\n",
-			r, o.Rounds, f.poll[i], f.walk[i], f.bulkNet[i], f.exporter[i], f.pipeline[i], f.bare[i], f.bareBatch[i])
+		fmt.Fprintf(progress, "round %d/%d: ns/varbind poll %.0f walk %.0f bulkwalk net %.0f exporter %.0f; events/s pipeline %.0f bare %.0f bare batched %.0f; %s\n",
+			r, o.Rounds, f.poll[i], f.walk[i], f.bulkNet[i], f.exporter[i], f.pipeline[i], f.bare[i], f.bareBatch[i], sim.Progress())
 	}
-	return f.table(o), nil
+	return f.table(o, sim.Rows()...), nil
 }
 
 // round runs each contender once, in a fixed order.
@@ -180,8 +191,9 @@ func (f *figures) round(o RunOpts, exp *Exporter, agent string) error {
 // its broker (edge/gateway's BenchBrokerEnv).
 const benchBrokerEnv = "NGIC_BENCH_BROKER"
 
-// table renders the figures, ratios taken round by round.
-func (f *figures) table(o RunOpts) string {
+// table renders the figures, ratios taken round by round, and then the
+// rows of more.
+func (f *figures) table(o RunOpts, more ...Row) string {
 	bulk := "snmpbulkwalk net"
 	bare, bareBatched := "bare paho", "bare paho, same batches"
 	rows := []Row{
@@ -222,5 +234,5 @@ func (f *figures) table(o RunOpts) string {
 		{Name: "bare paho publisher in batches, its process's heap allocations", Unit: "allocs/event", Values: f.bareBatchAllocs},
 		{Name: "edge pipeline, spool commits (each with its fsyncs)", Unit: "per 1,000 events", Values: f.pipeCommits},
 	}
-	return Table(rows)
+	return Table(append(rows, more...))
 }
