@@ -126,7 +126,16 @@ func (a *acks) committed(n int, err error) {
 	// In place: the only reader of a snapshot is the holder of wmu, done
 	// with it by now.
 	a.seqs = a.seqs[:copy(a.seqs, a.seqs[n:])]
+	if len(a.seqs) == 0 && cap(a.seqs) > ackKeep {
+		// A map never shrinks: after a burst (a backlog drained) the
+		// memory of its peak would stay. The next burst starts small.
+		a.seqs, a.set = nil, nil
+	}
 }
+
+// ackKeep is how many waiting records' room the acknowledged set keeps
+// once empty; beyond, it is freed.
+const ackKeep = 4096
 
 // skipper tells whether a record is acknowledged, for Next.
 type skipper struct{ a *acks }

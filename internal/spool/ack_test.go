@@ -100,3 +100,39 @@ func TestAcknowledgeClose(t *testing.T) {
 		t.Fatalf("after reopening: %+v (%+v), want only seq %d, 2 deleted", got, st, seqs[2])
 	}
 }
+
+// TestAcknowledgeBurstFreed: once a burst of acknowledgements larger than
+// ackKeep is deleted, the set's memory goes, and the set works again
+// after; a small set is kept.
+func TestAcknowledgeBurstFreed(t *testing.T) {
+	s, _ := openT(t, Options{NoSync: true})
+	data := make([][]byte, 2*ackKeep)
+	for i := range data {
+		data[i] = ev(i)
+	}
+	seqs, err := s.Append(data...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holdAckTimer(s)
+	s.Acknowledge(seqs[:len(seqs)-2]...)
+	if _, err := s.Append(ev(-1)); err != nil {
+		t.Fatal(err)
+	}
+	if s.acks.set != nil || s.acks.seqs != nil {
+		t.Fatalf("after a burst of %d deleted: set of %d, seqs of room %d kept, want none", len(seqs)-2, len(s.acks.set), cap(s.acks.seqs))
+	}
+	s.Acknowledge(seqs[len(seqs)-2])
+	if recs, err := s.Next(0, 10); err != nil || len(recs) != 2 || recs[0].Seq != seqs[len(seqs)-1] {
+		t.Fatalf("Next after a new acknowledgement: %+v, %v; want seqs %d and the last", recs, err, seqs[len(seqs)-1])
+	}
+	if _, err := s.Append(ev(-2)); err != nil {
+		t.Fatal(err)
+	}
+	if s.acks.set == nil {
+		t.Fatal("a set of one freed after its deletion, want it kept")
+	}
+	if st := s.Stats(); st.Records != 3 || st.Acknowledged != 0 {
+		t.Fatalf("stats %+v, want 3 records, none waiting", st)
+	}
+}

@@ -37,6 +37,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -243,6 +244,11 @@ type Spool struct {
 	sent uint64 // highest seq Next returned; guarded by nmu
 
 	acks acks // acknowledged records waiting for a transaction (ack.go)
+
+	// The releases of the map's resident pages (resident.go): the records
+	// churned at the last (guarded by wmu), and how many.
+	released uint64
+	releases atomic.Uint64
 
 	// Scratch memory of the write transactions, guarded by wmu: bbolt
 	// holds on to what it is given only until the transaction ends.
@@ -479,6 +485,8 @@ func (s *Spool) load() (err error) {
 			s.idStored = true
 		}
 		s.st = st
+		s.released = churned(&st)
+		s.releaseMapped(tx) // every record was read
 		return nil
 	})
 }
@@ -739,6 +747,7 @@ func (s *Spool) update(op string, fn func(tx *bolt.Tx, rb *bolt.Bucket, st *stat
 		if err := fn(tx, rb, st); err != nil {
 			return err
 		}
+		s.releaseIfDue(tx, st)
 		if len(s.id) == 8 && !s.idStored && !bytes.Equal(mb.Get(keyID), s.id) {
 			if err := mb.Put(keyID, s.id); err != nil {
 				return err
