@@ -98,8 +98,9 @@ func StartSimBench(ctx context.Context, o SimOpts) (*SimBench, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := append(append([]string(nil), o.Simulator[1:]...), "--recordings", o.Recordings, "--listen", fmt.Sprintf("127.0.0.1:%d", port))
-	if b.sim, err = o.startServer(ctx, o.Simulator[0], args, netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(port)), communities[0]); err != nil {
+	addr := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), uint16(port))
+	args := append(append([]string(nil), o.Simulator[1:]...), "--recordings", o.Recordings, "--listen", addr.String())
+	if b.sim, err = o.startServer(ctx, o.Simulator[0], args, addr, communities[0]); err != nil {
 		return nil, err
 	}
 	if b.echo, err = o.startServer(ctx, o.Echo, []string{"0"}, netip.AddrPort{}, communities[0]); err != nil {
