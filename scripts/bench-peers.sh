@@ -25,6 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${BENCH_PEERS_ROUNDS:-5}"
 scrapes=10 # snmp_exporter scrapes a round
+sim_duration=2s # each load on the simulator and on the C echo, a round
 exporter_version="${SNMP_EXPORTER_VERSION:-v0.29.0}"
 peers=bin/peers
 ./scripts/install-deps.sh mosquitto snmp
@@ -87,7 +88,7 @@ started="$(date -u +%Y-%m-%dT%H:%MZ)"
 "$peers/ngic-benchpeers" run -rounds "$rounds" -exporter "$peers/snmp_exporter" -exporter-snmp-yml "$shipped" \
 	-scale-test "$peers_abs/scale.test" -gateway-test "$peers_abs/gateway.test" \
 	-scrapes "$scrapes" -broker "tcp://127.0.0.1:$port" \
-	-controller "$peers/ngic-controller" -echo "$peers/udp-echo" >"$tmp/table.md"
+	-controller "$peers/ngic-controller" -echo "$peers/udp-echo" -sim-duration "$sim_duration" >"$tmp/table.md"
 load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 first() { "$@" 2>&1 | head -n1; }
@@ -119,7 +120,7 @@ first() { "$@" 2>&1 | head -n1; }
 	echo "socket path for a server that sleeps while it waits; its answers hold the request's one varbind, the"
 	echo "simulator's whole GETBULK answers. Each round, for each in-flight count, the project's load generator"
 	echo "(what simulate --load runs: GETBULKs of 25 repetitions of ifTable to each recording of testdata/snmprec"
-	echo "in turn, batched), in the tool's own process, drives one server for 2 s and then the other, the first"
+	echo "in turn, batched), in the tool's own process, drives one server for $sim_duration and then the other, the first"
 	echo "alternating round by round. A server's CPU is its own process's, read before and after each run from"
 	echo "/proc/<pid>/task/*/schedstat (each thread's time on CPU, in ns; a thread that ended would leave the sum,"
 	echo "and neither server ends one), divided by the requests answered."

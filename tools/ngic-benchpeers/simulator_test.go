@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -199,5 +200,20 @@ func TestThreadsCPU(t *testing.T) {
 func TestThreadsCPUNoProcess(t *testing.T) {
 	if _, err := ThreadsCPU(-1); err == nil || !strings.Contains(err.Error(), "-1") {
 		t.Fatalf("ThreadsCPU(-1) error %v, want one naming the process", err)
+	}
+}
+
+func TestParseInts(t *testing.T) {
+	got, err := parseInts(joinInts(DefaultInFlight))
+	if err != nil || !slices.Equal(got, DefaultInFlight) {
+		t.Fatalf("parseInts(joinInts(%v)) = %v, %v", DefaultInFlight, got, err)
+	}
+	if got, err := parseInts(" 4, 2"); err != nil || !slices.Equal(got, []int{4, 2}) {
+		t.Errorf("parseInts(\" 4, 2\") = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "1,", "0", "-3", "1,x"} {
+		if got, err := parseInts(bad); err == nil {
+			t.Errorf("parseInts(%q) = %v, want an error", bad, got)
+		}
 	}
 }
