@@ -46,8 +46,9 @@ bench: deps build
 
 ## bench-peers: ngic beside the bare tools on the same work, interleaved (BENCH_PEERS_ROUNDS rounds, default
 ## 5): CPU per varbind of ngic's poll, snmpbulkwalk -Cr50 and snmp_exporter (built at a pinned version into
-## bin/peers) on one simulated CMTS, and edge pipeline vs bare paho QoS 1 events/s to mosquitto; a table of
-## medians, min-max and ratios, also in bin/bench-peers.md.
+## bin/peers) on one simulated CMTS, edge pipeline vs bare paho QoS 1 events/s to mosquitto, and the SNMP
+## simulator's CPU per request beside a C echo of the same system calls (scripts/peers/udp-echo.c, 1, 8 and 256
+## requests in flight); a table of medians, min-max and ratios, also in bin/bench-peers.md.
 bench-peers:
 	./scripts/bench-peers.sh
 
