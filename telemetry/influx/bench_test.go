@@ -1,6 +1,7 @@
 package influx
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"syscall"
@@ -102,8 +103,8 @@ func appendInterfaceLines(b *testing.B, dst []byte, i0, n int) []byte {
 // record, per point: encoding the record (gzip unless plain:
 // record-cpu-ns/point), appending it to the spool with its fsync (one
 // transaction per record, as one Write: append-cpu-ns/point), and reading
-// the records back and deleting them deleteEvery at a time, as Run does
-// during a backlog (delete-cpu-ns/point).
+// the records back and acknowledging them, as Run does, until the next
+// append deletes them in its transaction (delete-cpu-ns/point).
 func BenchmarkBufferRecord(b *testing.B) {
 	lines := appendInterfaceLines(b, nil, 0, 1000)
 	for _, c := range []struct {
@@ -128,7 +129,7 @@ func BenchmarkBufferRecord(b *testing.B) {
 			}
 			c0 := cpuTime(b)
 			for {
-				recs, err := sp.Next(0, deleteEvery)
+				recs, err := sp.Next(0, nextChunk)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -139,9 +140,13 @@ func BenchmarkBufferRecord(b *testing.B) {
 				for i, r := range recs {
 					seqs[i] = r.Seq
 				}
-				if err := sp.Delete(seqs...); err != nil {
-					b.Fatal(err)
-				}
+				sp.Acknowledge(seqs...)
+			}
+			if _, err := sp.Append(encodeRecord(lines[:bytes.IndexByte(lines, '\n')+1], 1, c.gzip)); err != nil {
+				b.Fatal(err)
+			}
+			if st := sp.Stats(); st.Records != 1 {
+				b.Fatalf("%d records left, want the last one appended", st.Records)
 			}
 			del := cpuTime(b) - c0
 			perPoint := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) / 1000 }

@@ -158,8 +158,8 @@ func (o Options) Validate() error {
 // the spool file and so survive restarts; the others count since New.
 type Stats struct {
 	// BufferedRecords and BufferedBytes are the batches and their bytes
-	// (gzipped unless NoGzip) on disk: waiting, or during a backlog
-	// accepted and not yet deleted (see Run).
+	// (gzipped unless NoGzip) on disk: waiting, or accepted and not yet
+	// deleted (see Run).
 	BufferedRecords int
 	BufferedBytes   int64
 	// Written counts the lines (points) InfluxDB accepted.
@@ -194,11 +194,9 @@ type Writer struct {
 	writeURL string
 	// body is the request body, reused (only Run sends).
 	body []byte
-	// accepted are the records InfluxDB accepted that are not yet
-	// deleted, oldest first, and acceptedBytes their size (only Run
-	// touches them).
-	accepted      []uint64
-	acceptedBytes int64
+	// acked is the sequence numbers of a request's records, reused
+	// (only Run touches it).
+	acked []uint64
 	// wake is signalled when a batch's worth of lines is waiting.
 	wake    chan struct{}
 	pending atomic.Int64 // lines written since the last drain began
@@ -222,9 +220,6 @@ const (
 	// nextChunk is the number of records read from the spool at a time
 	// while a batch is gathered.
 	nextChunk = 64
-	// deleteEvery is the most accepted records deleted in one
-	// transaction (see accept).
-	deleteEvery = 32
 )
 
 // New validates o, opens (or creates) the buffer and prepares the client.
@@ -319,9 +314,11 @@ func (w *Writer) signal(n int) {
 // Run sends the buffered lines, oldest first, until ctx is done: a batch
 // as soon as BatchLines lines wait, and whatever waits every
 // FlushInterval. A batch is deleted from the buffer only when InfluxDB
-// accepted it: at once when nothing more waits, and during a backlog with
-// up to deleteEvery accepted batches in one transaction (always before
-// Run waits on a failing InfluxDB). When InfluxDB is unreachable or
+// accepted it, and then without a commit of its own: it is acknowledged
+// to the buffer (spool.Acknowledge), never read again, and deleted by the
+// transaction of the next Write (within spool.AckDelay if none comes, and
+// at Close). After a crash the batches accepted in that last moment are
+// sent again (at least once, as ever). When InfluxDB is unreachable or
 // answers 5xx, 429 or any other status that may change (401, 403,
 // 404...), the same batch is retried with jittered exponential backoff
 // (and Retry-After). A request InfluxDB will never accept (400: a line it
@@ -345,10 +342,8 @@ func (w *Writer) Run(ctx context.Context) error {
 }
 
 // drain sends batches until a batch finds the buffer empty behind it,
-// backing off and retrying while InfluxDB fails, until ctx is done. The
-// records accepted are deleted before it returns or waits.
+// backing off and retrying while InfluxDB fails, until ctx is done.
 func (w *Writer) drain(ctx context.Context) {
-	defer func() { _ = w.deleteAccepted() }()
 	attempt := 0
 	for ctx.Err() == nil {
 		if st := w.spool.Stats(); st.Held > 0 {
@@ -359,7 +354,6 @@ func (w *Writer) drain(ctx context.Context) {
 		recs, more, err := w.gather()
 		if err != nil {
 			w.setErr(err)
-			_ = w.deleteAccepted()
 			if !w.sleep(ctx, w.backoff(attempt, 0)) {
 				return
 			}
@@ -374,7 +368,6 @@ func (w *Writer) drain(ctx context.Context) {
 			return
 		}
 		if err != nil {
-			_ = w.deleteAccepted()
 			if !w.sleep(ctx, w.backoff(attempt, retryAfter)) {
 				return
 			}
@@ -401,10 +394,7 @@ type batch struct {
 // spool for nothing.
 func (w *Writer) gather() (out []batch, more bool, err error) {
 	lines := 0
-	after := uint64(0)
-	if n := len(w.accepted); n > 0 {
-		after = w.accepted[n-1]
-	}
+	after := uint64(0) // the spool skips the records acknowledged
 	for {
 		k := 1
 		if lines > 0 {
@@ -441,15 +431,16 @@ func (w *Writer) gather() (out []batch, more bool, err error) {
 	}
 }
 
-// send writes the records in one request and deletes them when InfluxDB
-// accepted them. On a request InfluxDB will never accept it retries the
+// send writes the records in one request and acknowledges them to the
+// buffer when InfluxDB accepted them (see accept). On a request InfluxDB will never accept it retries the
 // records one by one, setting aside those refused on their own. It
 // returns the error that calls for a retry, with the server's
 // Retry-After, or nil when every record was written or set aside.
 func (w *Writer) send(ctx context.Context, recs []batch) (time.Duration, error) {
 	retryAfter, permanent, err := w.post(ctx, recs)
 	if err == nil {
-		return 0, w.accept(recs)
+		w.accept(recs)
+		return 0, nil
 	}
 	if !permanent {
 		return retryAfter, err
@@ -462,7 +453,7 @@ func (w *Writer) send(ctx context.Context, recs []batch) (time.Duration, error) 
 		retryAfter, permanent, err := w.post(ctx, one)
 		switch {
 		case err == nil:
-			err = w.accept(one)
+			w.accept(one)
 		case permanent:
 			err = w.refuse(r)
 		}
@@ -516,38 +507,20 @@ func discardBody(r *http.Response) error {
 	return r.Body.Close()
 }
 
-// accept notes records InfluxDB accepted, and deletes the accepted
-// records from the buffer once there are deleteEvery of them or a quarter
-// of a bound's worth: each delete is a transaction with its fsyncs, which
-// a backlog thus pays once per deleteEvery records rather than per
-// request. Until deleted they count as buffered, are not dropped for the
-// bounds (the spool keeps what Next returned), and are sent again after
-// a crash (at least once, as ever); drain deletes them as soon as the
-// buffer has nothing more to send, and before it waits.
-func (w *Writer) accept(recs []batch) error {
+// accept acknowledges the records InfluxDB accepted to the buffer: Next
+// never returns them again, and the next Write's transaction deletes
+// them, rather than a transaction with its fsyncs of their own per
+// request (at a steady rate of small writes, as many commits again as the
+// writes'). Until deleted they count as buffered and are never dropped
+// for the bounds (the spool keeps what Next returned); after a crash they
+// are sent again (at least once, as ever). A failure to delete them is
+// the buffer's (spool.Stats.AckError) and retried there.
+func (w *Writer) accept(recs []batch) {
+	w.acked = w.acked[:0]
 	for _, r := range recs {
-		w.accepted = append(w.accepted, r.seq)
-		w.acceptedBytes += int64(len(r.data))
+		w.acked = append(w.acked, r.seq)
 	}
-	if n := len(w.accepted); n >= deleteEvery || 4*n >= w.opts.MaxRecords || 4*w.acceptedBytes >= w.opts.MaxBytes {
-		return w.deleteAccepted()
-	}
-	return nil
-}
-
-// deleteAccepted deletes the accepted records from the buffer; on an
-// error they stay noted, for the next try.
-func (w *Writer) deleteAccepted() error {
-	if len(w.accepted) == 0 {
-		return nil
-	}
-	if err := w.spool.Delete(w.accepted...); err != nil {
-		err = fmt.Errorf("influx: buffer: %w", err)
-		w.setErr(err)
-		return err
-	}
-	w.accepted, w.acceptedBytes = w.accepted[:0], 0
-	return nil
+	w.spool.Acknowledge(w.acked...)
 }
 
 // refuse sets a record InfluxDB refused for good aside as lost.

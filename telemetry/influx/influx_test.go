@@ -463,8 +463,9 @@ func TestRecordingOutageOrder(t *testing.T) {
 }
 
 // TestAcceptedDeletedBeforeWaiting: records accepted during a backlog
-// (fewer than deleteEvery) are deleted once the server fails, before the
-// writer waits, and none is sent twice.
+// are deleted while the server fails and nothing is written (the
+// buffer's own AckDelay, no Write's transaction to ride with), and none
+// is sent twice.
 func TestAcceptedDeletedBeforeWaiting(t *testing.T) {
 	var mu sync.Mutex
 	var accepted bytes.Buffer
@@ -491,7 +492,7 @@ func TestAcceptedDeletedBeforeWaiting(t *testing.T) {
 	run(t, w)
 	waitFor(t, 10*time.Second, func() string { return fmt.Sprintf("no failed request: %+v", w.Stats()) },
 		func() bool { return w.Stats().WriteErrors > 0 })
-	// Deleted before the backoff: no wait is needed once the error counts.
+	// Deleted by the buffer within its AckDelay, while the writer backs off.
 	waitFor(t, 10*time.Second, func() string { return fmt.Sprintf("accepted records kept: %+v", w.Stats()) },
 		func() bool { return w.Stats().BufferedRecords == 20-accept })
 	mu.Lock()
