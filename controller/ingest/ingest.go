@@ -112,6 +112,14 @@ var _ Recorder = (*Ingester)(nil)
 // be counted again when they are delivered again.
 var ErrDamaged = errors.New("ingest: state file damaged")
 
+// boltOptions are the state file's options. Its freelist is not written
+// at each commit (NoFreelistSync) but rebuilt when the file is opened, a
+// scan of a small file: a commit then writes only the pages it changed,
+// one pwrite fewer per batch and no freelist page to allocate.
+func boltOptions() *bolt.Options {
+	return &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType}
+}
+
 // Open opens (or creates) the state file and loads the state.
 func Open(o Options) (*Ingester, error) {
 	if o.StatePath == "" {
@@ -129,7 +137,7 @@ func Open(o Options) (*Ingester, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	db, err := bolt.Open(o.StatePath, 0o600, &bolt.Options{Timeout: time.Second})
+	db, err := bolt.Open(o.StatePath, 0o600, boltOptions())
 	if err != nil {
 		if errors.Is(err, bolt.ErrInvalid) || errors.Is(err, bolt.ErrChecksum) ||
 			errors.Is(err, bolt.ErrVersionMismatch) {
