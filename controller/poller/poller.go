@@ -159,6 +159,9 @@ type Poller struct {
 
 	mu      sync.RWMutex
 	devices map[string]*entry
+	// order is devices' entries in the order SetDevices was given them
+	// (EachState's).
+	order []*entry
 	// saved holds the snapshot's states of devices not (yet) in the
 	// inventory, so a device that comes back keeps its history.
 	saved map[string]*savedState
@@ -318,6 +321,7 @@ func (p *Poller) SetDevices(devs []config.DeviceConfig) (Change, error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	defer p.setOrder(devs)
 	keep := make(map[string]struct{}, len(order))
 	for _, d := range order {
 		keep[d.ID] = struct{}{}
@@ -360,6 +364,18 @@ func (p *Poller) SetDevices(devs []config.DeviceConfig) (Change, error) {
 	sort.Strings(ch.Removed)
 	p.saved = map[string]*savedState{} // the snapshot's devices no longer in the inventory
 	return ch, nil
+}
+
+// setOrder makes the order of devs EachState's, leaving out the devices
+// SetDevices did not keep (under p.mu).
+func (p *Poller) setOrder(devs []config.DeviceConfig) {
+	p.order = p.order[:0]
+	for i := range devs {
+		if e, ok := p.devices[devs[i].ID]; ok {
+			p.order = append(p.order, e)
+		}
+	}
+	clear(p.order[len(p.order):cap(p.order)]) // no removed entry kept alive
 }
 
 // newEntry makes a device's entry, with its saved state if any.
@@ -571,6 +587,23 @@ func (p *Poller) States() []DeviceState {
 		e.mu.Unlock()
 	}
 	return out
+}
+
+// EachState calls fn with the state of each device, without its history
+// and document, in the order of the devices given to the last SetDevices
+// (i counts from 0): what coverage reads of every device at each
+// recompute, without a copy of every state. fn runs under the poller's
+// lock and the device's: it must not keep st (nor anything it points to
+// that a poll may change, which is none of its strings) and must not call
+// the Poller.
+func (p *Poller) EachState(fn func(i int, st *DeviceState)) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for i, e := range p.order {
+		e.mu.Lock()
+		fn(i, &e.st)
+		e.mu.Unlock()
+	}
 }
 
 func (e *entry) state() DeviceState {
