@@ -240,19 +240,12 @@ func (d *Daemon) computeCoverage(ctx context.Context, force bool) error {
 		}
 		return nil
 	}
-	var list []poller.DeviceState
-	if d.cluster == nil {
-		list = d.poller.States() // without the histories Devices unpacks
-	} else {
-		list = d.coverageStates() // the fleet's (cluster.go)
-	}
+	devs := d.deviceStatuses(inv) // this computation's buffer; back once computed
 	d.cov.mu.Lock()
-	pool, devs := d.cov.pool, d.statuses(inv, list)
-	d.cov.devs = nil // this computation's; back once computed
+	pool := d.cov.pool
 	d.cov.mu.Unlock()
 	d.fleetEvidence(inv, devs)
 	began := time.Now()
-	list = nil
 	r := pool.ComputeCompact(inv, devs, &cfg.Coverage, began)
 	d.cov.computations.Inc()
 	clear(devs) // no evidence kept alive by the buffer

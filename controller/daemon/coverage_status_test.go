@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/ngic/ngic/controller/coverage"
 	"github.com/ngic/ngic/controller/inventory"
 	"github.com/ngic/ngic/controller/poller"
+	"github.com/ngic/ngic/controller/snmp"
 )
 
 // mappedStatuses is statuses as it was before devices were matched by
@@ -137,5 +139,77 @@ func BenchmarkStatusesNational(b *testing.B) {
 			}
 			b.ReportMetric((benchCPU()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 		})
+	}
+}
+
+// TestDeviceStatusesFromPoller: the statuses made from a poller's states
+// are those of a map of every ID of a copy, whether the poller polls the
+// inventory's devices in its order (read in place, with no allocation),
+// in another order, one device less or one more, with evidence of a
+// device gone (forgotten) or not.
+func TestDeviceStatusesFromPoller(t *testing.T) {
+	base := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
+	inv := &config.Inventory{}
+	var devs []config.DeviceConfig
+	for i := range 40 {
+		id := fmt.Sprintf("dev-%02d", i)
+		inv.Devices = append(inv.Devices, inventory.Device{ID: id})
+		devs = append(devs, config.DeviceConfig{ID: id, Interval: time.Hour,
+			SNMP: snmp.Config{Target: "127.0.0.1:1", Version: "2c", Community: "x"}})
+	}
+	cases := map[string]func(l []config.DeviceConfig) []config.DeviceConfig{
+		"inventory order": func(l []config.DeviceConfig) []config.DeviceConfig { return l },
+		"reversed":        func(l []config.DeviceConfig) []config.DeviceConfig { slices.Reverse(l); return l },
+		"one missing":     func(l []config.DeviceConfig) []config.DeviceConfig { return append(l[:3], l[4:]...) },
+		"last missing":    func(l []config.DeviceConfig) []config.DeviceConfig { return l[:len(l)-1] },
+		"one more": func(l []config.DeviceConfig) []config.DeviceConfig {
+			return append(l, config.DeviceConfig{ID: "extra", Interval: time.Hour, SNMP: l[0].SNMP})
+		},
+	}
+	for name, change := range cases {
+		for _, gone := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, evidence of a device gone %v", name, gone), func(t *testing.T) {
+				tick := 0
+				p, err := poller.New(poller.Options{Now: func() time.Time { tick++; return base.Add(time.Duration(tick) * time.Minute) }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := p.SetDevices(change(slices.Clone(devs))); err != nil {
+					t.Fatal(err)
+				}
+				evidence := map[string]polledEvidence{}
+				for i, dv := range inv.Devices {
+					if i%3 != 0 {
+						evidence[dv.ID] = polledEvidence{ev: &coverage.Evidence{}, at: base.Add(time.Duration(i) * time.Second)}
+					}
+				}
+				if gone {
+					evidence["removed"] = polledEvidence{ev: &coverage.Evidence{}, at: base}
+				}
+				wantEvidence := maps.Clone(evidence)
+				want := mappedStatuses(inv, p.States(), wantEvidence)
+				d := &Daemon{poller: p, cov: &coverageRun{evidence: evidence, devs: make([]coverage.DeviceStatus, 3, 64)}}
+				buf := d.cov.devs
+				got := d.deviceStatuses(inv)
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("statuses differ from the mapped ones:\n%+v\nwant\n%+v", got, want)
+				}
+				if !maps.Equal(evidence, wantEvidence) {
+					t.Fatalf("evidence kept for %d devices, want %d", len(evidence), len(wantEvidence))
+				}
+				if &got[0] != &buf[:1][0] || d.cov.devs != nil {
+					t.Fatal("the previous computation's buffer was not taken")
+				}
+				if name != "inventory order" || gone {
+					return
+				}
+				allocs := testing.AllocsPerRun(10, func() {
+					d.cov.devs = d.deviceStatuses(inv)
+				})
+				if allocs != 0 {
+					t.Fatalf("statuses read in place allocated %v times", allocs)
+				}
+			})
+		}
 	}
 }
