@@ -215,14 +215,20 @@ func (c *computation) deviceRange(devs []DeviceStatus, lo, hi int) {
 			// its last evidence, if any, stands (stale with age).
 			d.usable = true
 		default:
-			if st.Evidence != nil {
+			switch {
+			case st.Evidence != nil:
 				d.usable = true
-			} else {
+			case d.state == StateUnknown:
+				d.reject = rejectUnknown // the same string for every device not polled yet
+			default:
 				d.reject = "state " + d.state + ", never polled"
 			}
 		}
 	}
 }
+
+// rejectUnknown is why a device never polled does not count.
+const rejectUnknown = "state " + StateUnknown + ", never polled"
 
 // resolvePorts finds the port of each service area row on its device's
 // evidence: an ifIndex (digits) first, then an ifName; a CMTS's unit
