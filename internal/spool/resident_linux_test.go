@@ -13,8 +13,9 @@ import (
 // (some 11 MB) in transactions of 500, publishes it as a publisher does
 // (Next, then Delete), and checks that the pages of the file resident in
 // this process stay a few MB all along (without the releases they reach
-// 4 MB as the backlog builds and 5 MB as it drains), and that Open,
-// which reads every record, leaves few of them resident.
+// 12 MB), also when the whole backlog is acknowledged at once (deleted
+// releaseRecords a transaction), and that Open, which reads every record,
+// releases as it goes and leaves few of them resident.
 func TestBacklogPagesReleased(t *testing.T) {
 	s, path := openT(t, Options{NoSync: true})
 	var peak uint64 // the most resident while the backlog builds and drains
@@ -57,6 +58,26 @@ func TestBacklogPagesReleased(t *testing.T) {
 	if n := s.releases.Load() - before; n < 40_000/releaseRecords {
 		t.Errorf("%d releases while 40,000 records left the file, want %d or more", n, 40_000/releaseRecords)
 	}
+
+	// A backlog acknowledged at once is deleted releaseRecords a
+	// transaction, by the appends that follow.
+	fill()
+	holdAckTimer(s)
+	var seqs []uint64
+	for _, r := range all(t, s) {
+		seqs = append(seqs, r.Seq)
+	}
+	s.Acknowledge(seqs...)
+	for i := 0; s.Stats().Acknowledged > 0; i++ {
+		want := max(s.Stats().Acknowledged-releaseRecords, 0)
+		if _, err := s.Append(ev(i)); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Stats().Acknowledged; got != want {
+			t.Fatalf("%d acknowledged records left after an append, want %d (%d deleted a transaction)", got, want, releaseRecords)
+		}
+		peak = max(peak, mappedResident(t, path))
+	}
 	if peak > residentBound {
 		t.Errorf("%d bytes of the file resident at most while the backlog built and drained, want at most %d", peak, residentBound)
 	}
@@ -70,6 +91,9 @@ func TestBacklogPagesReleased(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if n := s.releases.Load(); n < 40_000/releaseRecords {
+		t.Errorf("%d releases while Open read 40,000 records, want %d or more", n, 40_000/releaseRecords)
+	}
 	if got := mappedResident(t, path); got > residentBound {
 		t.Errorf("%d bytes of the file resident after Open read a backlog of 40,000 records, want at most %d", got, residentBound)
 	}

@@ -246,9 +246,11 @@ type Spool struct {
 	acks acks // acknowledged records waiting for a transaction (ack.go)
 
 	// The releases of the map's resident pages (resident.go): the records
-	// churned at the last (guarded by wmu), and how many.
-	released uint64
-	releases atomic.Uint64
+	// touched since the last, the records churned when last counted
+	// (guarded by wmu), and how many releases.
+	sinceRelease atomic.Uint64
+	churnSeen    uint64
+	releases     atomic.Uint64
 
 	// Scratch memory of the write transactions, guarded by wmu: bbolt
 	// holds on to what it is given only until the transaction ends.
@@ -473,6 +475,9 @@ func (s *Spool) load() (err error) {
 			n++
 			size += uint64(len(v))
 			last = seq
+			if n%releaseRecords == 0 {
+				s.releaseMapped(tx) // nothing else runs in Open
+			}
 		}
 		switch {
 		case last > st.lastSeq:
@@ -485,7 +490,7 @@ func (s *Spool) load() (err error) {
 			s.idStored = true
 		}
 		s.st = st
-		s.released = churned(&st)
+		s.churnSeen = churned(&st)
 		s.releaseMapped(tx) // every record was read
 		return nil
 	})
@@ -663,6 +668,9 @@ func (s *Spool) Next(after uint64, max int) (recs []Record, err error) {
 			buf = append(buf, v...)
 			recs = append(recs, Record{Seq: binary.BigEndian.Uint64(k), Data: buf[at:len(buf):len(buf)]})
 		}
+		if s.touched(uint64(len(recs))) { // a publisher reads ahead of the deletions
+			s.releaseMapped(tx)
+		}
 		return nil
 	})
 	if err != nil {
@@ -747,7 +755,6 @@ func (s *Spool) update(op string, fn func(tx *bolt.Tx, rb *bolt.Bucket, st *stat
 		if err := fn(tx, rb, st); err != nil {
 			return err
 		}
-		s.releaseIfDue(tx, st)
 		if len(s.id) == 8 && !s.idStored && !bytes.Equal(mb.Get(keyID), s.id) {
 			if err := mb.Put(keyID, s.id); err != nil {
 				return err
@@ -764,6 +771,7 @@ func (s *Spool) update(op string, fn func(tx *bolt.Tx, rb *bolt.Bucket, st *stat
 	s.st = *st
 	s.idStored = len(s.id) == 8
 	s.commits++
+	s.afterCommit(st)
 	return nil
 }
 
@@ -909,7 +917,8 @@ func (s *Spool) heldLoss() loss {
 // to hw, which spends the journal. The caller holds wmu.
 func (s *Spool) commit(entries []heldEvent, merge bool) error {
 	maxRec, maxBytes := uint64(s.opts.MaxRecords), uint64(s.opts.MaxBytes)
-	acked := s.acks.snapshot() // deleted in this transaction, for no fsync of their own
+	acked := s.acks.snapshot()                      // deleted in this transaction, for no fsync of their own
+	acked = acked[:min(len(acked), releaseRecords)] // the rest by the next (resident.go)
 	if s.opts.Overflow == DropOldest {
 		s.nmu.Lock()
 		defer s.nmu.Unlock()
@@ -1188,7 +1197,9 @@ func (s *Spool) SetState(kvs ...KV) error {
 }
 
 // Delete removes the records with the given sequence numbers in one
-// transaction, durably, typically when the broker acknowledged them.
+// transaction (in several of 4,096 when there are more, so that a large
+// deletion does not leave its pages resident: if one fails, those before
+// stay done), durably, typically when the broker acknowledged them.
 // Unknown or already deleted sequence numbers are ignored, so a failed
 // Delete may simply be retried.
 //
@@ -1275,10 +1286,20 @@ func (s *Spool) Discard(r Reason, seqs ...uint64) error {
 // and each transaction frees pages for the next.
 const deleteChunk = 32
 
+// deleteTx deletes seqs in transactions of releaseRecords at most
+// (resident.go).
 func (s *Spool) deleteTx(seqs []uint64) error {
-	return s.update("delete", func(_ *bolt.Tx, rb *bolt.Bucket, st *state) error {
-		return deleteRecords(rb, st, seqs)
-	})
+	for len(seqs) > 0 {
+		n := min(len(seqs), releaseRecords)
+		err := s.update("delete", func(_ *bolt.Tx, rb *bolt.Bucket, st *state) error {
+			return deleteRecords(rb, st, seqs[:n])
+		})
+		if err != nil {
+			return err
+		}
+		seqs = seqs[n:]
+	}
+	return nil
 }
 
 // deleteRecords deletes the records of seqs that are stored, in the
