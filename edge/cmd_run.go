@@ -38,13 +38,16 @@ func newRunCmd() *cobra.Command {
 				return err
 			}
 			log := cli.Logger(cfg.Log.Level)
+			if limit := applyMemoryLimit(); limit > 0 {
+				log.Debug("memory limit", "memory_limit_bytes", limit)
+			}
 			opts := gateway.Opts{Logger: log}
 			agent, err := updateAgent(cfg, &opts, log)
 			if err != nil {
 				return err
 			}
 			if labControl == "" {
-				return runGateway(cmd.Context(), cfg, opts, agent)
+				return runGateway(cmd.Context(), cfg, opts, agent, followHeap(log))
 			}
 			l, err := labpin.Listen(labControl)
 			if err != nil {
@@ -53,7 +56,7 @@ func newRunCmd() *cobra.Command {
 			defer l.Close() // removes a unix socket even when the gateway fails to start
 			bank := labpin.NewBank()
 			opts.OpenPin = bank.OpenPin(gpiopins.Open)
-			return runGateway(cmd.Context(), cfg, opts, agent, func(ctx context.Context, _ *gateway.Gateway) error {
+			return runGateway(cmd.Context(), cfg, opts, agent, followHeap(log), func(ctx context.Context, _ *gateway.Gateway) error {
 				log.Warn("LAB ONLY: emulated photo-eye pins, driven from the lab control; never on a gateway in service",
 					"lab_control", l.Addr().String(), "pins", bank.States())
 				return labpin.Serve(ctx, l, bank)
