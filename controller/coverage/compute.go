@@ -454,16 +454,29 @@ func (c *computation) share(d int32, p int32, hh float64) float64 {
 	return 0
 }
 
-// villages computes every village, spread over GOMAXPROCS goroutines.
+// villages computes every village, spread over GOMAXPROCS goroutines,
+// each with a scratch the last computation left (or a new one).
 func (c *computation) villages(out []Village) {
+	w := c.work
+	var mu sync.Mutex
+	taken := 0
 	parallel(len(out), func() func(lo, hi int) {
-		s := &scratch{}
+		mu.Lock()
+		if taken == len(w.scratches) {
+			w.scratches = append(w.scratches, &scratch{})
+		}
+		s := w.scratches[taken]
+		taken++
+		mu.Unlock()
 		return func(lo, hi int) {
 			for v := lo; v < hi; v++ {
 				c.village(s, v, &out[v])
 			}
 		}
 	})
+	for _, s := range w.scratches[:taken] {
+		s.drop()
+	}
 }
 
 // parallel runs work over [0, n) in chunks of 1024 on GOMAXPROCS

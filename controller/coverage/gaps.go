@@ -18,16 +18,22 @@ func (c *computation) gaps(vills []Village) []Gap {
 	inv := c.inv
 	top := len(c.tiers) - 1
 	siteTier, siteVillage := c.servingSites(vills)
-	// grids[t] holds the sites serving a village of a class above t.
-	grids := make([]*grid, max(top, 0))
+	// grids[t] holds the sites serving a village of a class above t, in
+	// the memory of the last computation's.
+	w := c.work
+	for len(w.grids) < max(top, 0) {
+		w.grids = append(w.grids, &grid{})
+	}
+	grids := w.grids[:max(top, 0)]
 	for t := range grids {
-		var pts []int32
+		pts := w.gridPts[:0]
 		for s, st := range siteTier {
 			if st > t {
 				pts = append(pts, int32(s))
 			}
 		}
-		grids[t] = newGrid(inv.Sites, pts)
+		grids[t].index(inv.Sites, pts, &w.gridNext)
+		w.gridPts = pts
 	}
 	// below marks the villages below the top tier; at is the place of
 	// each in the gap list, in the inventory's order of households.
@@ -167,10 +173,12 @@ func (c *computation) nearest(grids []*grid, k kept, siteTier []int, v int, vl *
 // (in file order) of that tier. The villages are scanned in parallel; each
 // worker keeps its own tables, merged after.
 func (c *computation) servingSites(vills []Village) (tier []int, village []int32) {
+	w := c.work
 	n := len(c.inv.Sites)
-	tier, village = reuse(c.work.siteTierSpare, n), make([]int32, n)
+	tier, village = reuse(w.siteTierSpare, n), reuse(w.siteVillage, n)
+	w.siteVillage = village
 	for i := range tier {
-		tier[i] = -1
+		tier[i], village[i] = -1, 0
 	}
 	var mu sync.Mutex
 	merge := func(t []int, v []int32) {
@@ -180,16 +188,19 @@ func (c *computation) servingSites(vills []Village) (tier []int, village []int32
 			}
 		}
 	}
-	var tables [][]int
-	var villages [][]int32
+	taken := 0
 	parallel(len(vills), func() func(lo, hi int) {
-		t, v := make([]int, n), make([]int32, n)
-		for i := range t {
-			t[i] = -1
-		}
 		mu.Lock()
-		tables, villages = append(tables, t), append(villages, v)
+		if taken == len(w.siteTables) {
+			w.siteTables, w.siteVillages = append(w.siteTables, nil), append(w.siteVillages, nil)
+		}
+		t, v := reuse(w.siteTables[taken], n), reuse(w.siteVillages[taken], n)
+		w.siteTables[taken], w.siteVillages[taken] = t, v
+		taken++
 		mu.Unlock()
+		for i := range t {
+			t[i], v[i] = -1, 0
+		}
 		return func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				vl := &vills[i]
@@ -207,8 +218,8 @@ func (c *computation) servingSites(vills []Village) (tier []int, village []int32
 			}
 		}
 	})
-	for w := range tables {
-		merge(tables[w], villages[w])
+	for k := range taken {
+		merge(w.siteTables[k], w.siteVillages[k])
 	}
 	return tier, village
 }
@@ -230,9 +241,18 @@ type grid struct {
 
 // newGrid indexes the sites pts, with cells sized for a few sites each.
 func newGrid(sites []inventory.Site, pts []int32) *grid {
-	g := &grid{sites: sites}
+	g := &grid{}
+	g.index(sites, pts, new([]int32))
+	return g
+}
+
+// index makes g the index of the sites pts, in g's memory (new memory for
+// what it lacks); next is a buffer of the cells' counts, kept by the
+// caller.
+func (g *grid) index(sites []inventory.Site, pts []int32, next *[]int32) {
+	*g = grid{sites: sites, off: g.off[:0], items: g.items[:0], xyz: g.xyz[:0]}
 	if len(pts) == 0 {
-		return g
+		return
 	}
 	minLat, maxLat, minLon, maxLon := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	for _, p := range pts {
@@ -246,23 +266,24 @@ func newGrid(sites []inventory.Site, pts []int32) *grid {
 	g.lat0, g.lon0 = minLat, minLon
 	g.nLat = int((maxLat-minLat)/g.cell) + 1
 	g.nLon = int((maxLon-minLon)/g.cell) + 1
-	g.off = make([]int32, g.nLat*g.nLon+1)
+	g.off = reuse(g.off, g.nLat*g.nLon+1)
+	clear(g.off)
 	for _, p := range pts {
 		g.off[g.cellOf(sites[p].Lat, sites[p].Lon)+1]++
 	}
 	for i := 1; i < len(g.off); i++ {
 		g.off[i] += g.off[i-1]
 	}
-	g.items = make([]int32, len(pts))
-	g.xyz = make([][3]float64, len(pts))
-	next := append([]int32(nil), g.off[:len(g.off)-1]...)
+	g.items = reuse(g.items, len(pts))
+	g.xyz = reuse(g.xyz, len(pts))
+	*next = append((*next)[:0], g.off[:len(g.off)-1]...)
+	at := *next
 	for _, p := range pts {
 		i := g.cellOf(sites[p].Lat, sites[p].Lon)
-		g.items[next[i]] = p
-		g.xyz[next[i]] = unitVector(sites[p].Lat, sites[p].Lon)
-		next[i]++
+		g.items[at[i]] = p
+		g.xyz[at[i]] = unitVector(sites[p].Lat, sites[p].Lon)
+		at[i]++
 	}
-	return g
 }
 
 // rowCol returns the cell coordinates of a point, which may lie outside.

@@ -39,6 +39,9 @@ type prepared struct {
 	// work is the buffers the last computation left (takeWork, putWork).
 	workMu sync.Mutex
 	work   *work
+	// roll is what rollUp needs, made at its first computation.
+	rollOnce sync.Once
+	roll     *rollPlan
 }
 
 // dataRow is a data row of a device: its village's position, and its

@@ -18,7 +18,8 @@ type polledEvidence struct {
 
 // daemonState is what the daemon holds between two recomputes: the
 // poller's state of each device and the evidence of each, the result it
-// serves and the one before, and the pool they were computed with.
+// serves and the one before, the pool they were computed with, and the
+// buffer of the statuses.
 type daemonState struct {
 	inv      *inventory.Inventory
 	states   []poller.DeviceState
@@ -27,6 +28,7 @@ type daemonState struct {
 	pool     coverage.Pool
 	served   *coverage.Result
 	older    *coverage.Result
+	devs     []coverage.DeviceStatus
 }
 
 // newDaemonState gives the poller a state, and the daemon an evidence,
@@ -48,37 +50,34 @@ func newDaemonState(inv *inventory.Inventory, devs []coverage.DeviceStatus) *dae
 // computeCoverage, without a cluster): the devices' statuses, then the
 // pool's ComputeCompact into the memory of the result before the one
 // served, which no reader holds any more (released); the result served
-// is not touched.
+// is not touched. The statuses' buffer is cleared for the next.
 func (d *daemonState) recompute(now time.Time) *coverage.Result {
 	d.pool.Release(d.older)
-	r := d.pool.ComputeCompact(d.inv, d.statuses(), &d.cfg, now)
+	devs := d.statuses()
+	r := d.pool.ComputeCompact(d.inv, devs, &d.cfg, now)
+	clear(devs)
+	d.devs = devs
 	d.older, d.served = d.served, r
 	return r
 }
 
 // statuses are the devices' statuses as the daemon makes them before each
-// recompute (controller/daemon's computeCoverage): the poller's states
-// copied (Poller.States), each ID mapped to its place in the copy, joined
-// with the evidence in inventory order.
+// recompute (controller/daemon's deviceStatuses): the poller's states
+// read in place in the inventory's order (Poller.EachState), each joined
+// with its evidence, into the buffer of the recompute before.
 func (d *daemonState) statuses() []coverage.DeviceStatus {
-	list := append([]poller.DeviceState(nil), d.states...) // Poller.States copies
-	states := make(map[string]int32, len(list))
-	for i := range list {
-		states[list[i].ID] = int32(i)
+	devs := d.devs
+	if cap(devs) < len(d.inv.Devices) {
+		devs = make([]coverage.DeviceStatus, len(d.inv.Devices))
 	}
-	devs := make([]coverage.DeviceStatus, len(d.inv.Devices))
-	for i := range d.inv.Devices {
-		id := d.inv.Devices[i].ID
-		pe := d.evidence[id]
-		devs[i] = coverage.DeviceStatus{PolledAt: pe.at, Evidence: pe.ev}
-		if j, ok := states[id]; ok {
-			devs[i].State, devs[i].Since = string(list[j].State), list[j].Since
+	devs = devs[:len(d.inv.Devices)]
+	for i := range d.states {
+		st := &d.states[i]
+		if st.ID != d.inv.Devices[i].ID {
+			panic("coverage: the states are not in the inventory's order")
 		}
-	}
-	for id := range d.evidence { // devices no longer in the inventory
-		if _, ok := states[id]; !ok {
-			delete(d.evidence, id)
-		}
+		pe := d.evidence[st.ID]
+		devs[i] = coverage.DeviceStatus{State: string(st.State), Since: st.Since, PolledAt: pe.at, Evidence: pe.ev}
 	}
 	return devs
 }
@@ -106,9 +105,11 @@ func BenchmarkRecomputeStatusesNational(b *testing.B) {
 	b.ResetTimer()
 	cpu0 := coverage.CPUTime()
 	for range b.N {
-		if got := d.statuses(); len(got) != len(inv.Devices) {
+		got := d.statuses()
+		if len(got) != len(inv.Devices) {
 			b.Fatalf("%d statuses for %d devices", len(got), len(inv.Devices))
 		}
+		d.devs = got
 	}
 	b.ReportMetric((coverage.CPUTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 }

@@ -99,6 +99,18 @@ type work struct {
 	near                        []nearSite
 	// kept counts the gaps whose nearest site the last computation kept.
 	kept atomic.Int64
+	// scratches are the villages' workers' buffers (villages).
+	scratches []*scratch
+	// siteTables and siteVillages are the serving sites' workers' tables,
+	// siteVillage their merge (servingSites).
+	siteTables   [][]int
+	siteVillages [][]int32
+	siteVillage  []int32
+	// grids are the gaps' grids of sites, gridPts and gridNext their
+	// making's buffers.
+	grids    []*grid
+	gridPts  []int32
+	gridNext []int32
 }
 
 // takeWork returns the kept buffers, or empty ones when another

@@ -149,43 +149,50 @@ func (a *acc) subset(tiers []Tier, dst []TierShare) Subset {
 // only (the levels bound its depth); a region adds its own villages first,
 // then its child regions, deepest level first, each in file order.
 func (c *computation) rollUp(vills []Village) []Region {
-	inv := c.inv
-	// at maps a region to its place in the output (-1 for a village).
-	at := make([]int32, len(inv.Regions))
-	n := int32(0)
-	for i := range inv.Regions {
-		at[i] = -1
-		if inv.Regions[i].Level != inventory.LevelVillage {
-			at[i] = n
-			n++
-		}
-	}
-	out := reuse(c.mem.regions, int(n))
+	plan := c.rollUpPlan()
+	out := reuse(c.mem.regions, int(plan.regions))
 	// The subsets' tiers are one array: region k's All has part 2k, its
 	// Priority part 2k+1.
-	c.mem.tiers = reuse(c.mem.tiers, 2*int(n)*len(c.tiers))
-	w := &rollUpWalk{c: c, vills: vills, at: at, out: out}
-	w.done = c.rollUpLevel(vills, at, out)
-	for i := range inv.Regions {
-		if r := &inv.Regions[i]; at[i] >= 0 && (r.ParentIx < 0 || at[r.ParentIx] < 0) {
-			w.visit(int32(i), 0)
-		}
+	c.mem.tiers = reuse(c.mem.tiers, 2*int(plan.regions)*len(c.tiers))
+	c.rollUpLevel(plan, vills, out)
+	w := &rollUpWalk{c: c, vills: vills, at: plan.at, out: out, done: plan.done}
+	for _, i := range plan.roots {
+		w.visit(i, 0)
 	}
 	return out
 }
 
-// rollUpLevel totals first the regions of the level that has the most,
-// each with its subtree, in chunks on GOMAXPROCS goroutines (each with a
-// walk of its own), and writes their Regions. It returns, by place in the
-// output, whether it totalled each region; the walk from the roots then
-// takes their figures from their Regions as they are: the figures are
-// added up in the same order as by one walk.
-func (c *computation) rollUpLevel(vills []Village, at []int32, out []Region) (done []bool) {
-	inv := c.inv
+// rollPlan is what rollUp needs of the inventory alone, made at its first
+// computation and kept with its preparation.
+type rollPlan struct {
+	// at maps a region to its place in the output (-1 for a village);
+	// regions counts the places.
+	at      []int32
+	regions int32
+	// level is the regions of the level that has the most (rollUpLevel's),
+	// in file order; done marks their places in the output.
+	level []int32
+	done  []bool
+	// roots are the regions without a parent region, in file order.
+	roots []int32
+}
+
+// rollUpPlan returns the inventory's rollPlan, made once.
+func (c *computation) rollUpPlan() *rollPlan {
+	c.rollOnce.Do(func() { c.roll = newRollPlan(c.inv) })
+	return c.roll
+}
+
+// newRollPlan makes the rollPlan of inv.
+func newRollPlan(inv *inventory.Inventory) *rollPlan {
+	p := &rollPlan{at: make([]int32, len(inv.Regions))}
 	var perLevel [inventory.LevelVillage]int
 	for i := range inv.Regions {
-		if at[i] >= 0 {
-			perLevel[inv.Regions[i].Level]++
+		p.at[i] = -1
+		if lv := inv.Regions[i].Level; lv != inventory.LevelVillage {
+			p.at[i] = p.regions
+			p.regions++
+			perLevel[lv]++
 		}
 	}
 	lv := inventory.Level(0)
@@ -194,23 +201,34 @@ func (c *computation) rollUpLevel(vills []Village, at []int32, out []Region) (do
 			lv = inventory.Level(l)
 		}
 	}
-	done = make([]bool, len(out))
-	subs := make([]int32, 0, perLevel[lv])
+	p.done = make([]bool, p.regions)
+	p.level = make([]int32, 0, perLevel[lv])
 	for i := range inv.Regions {
-		if at[i] >= 0 && inv.Regions[i].Level == lv {
-			done[at[i]] = true
-			subs = append(subs, int32(i))
+		if r := &inv.Regions[i]; p.at[i] >= 0 && r.Level == lv {
+			p.done[p.at[i]] = true
+			p.level = append(p.level, int32(i))
+		}
+		if r := &inv.Regions[i]; p.at[i] >= 0 && (r.ParentIx < 0 || p.at[r.ParentIx] < 0) {
+			p.roots = append(p.roots, int32(i))
 		}
 	}
-	parallelChunks(len(subs), 64, func() func(lo, hi int) {
-		w := &rollUpWalk{c: c, vills: vills, at: at, out: out}
+	return p
+}
+
+// rollUpLevel totals first the regions of the level that has the most,
+// each with its subtree, in chunks on GOMAXPROCS goroutines (each with a
+// walk of its own), and writes their Regions (plan.done marks them); the
+// walk from the roots then takes their figures from their Regions as
+// they are: the figures are added up in the same order as by one walk.
+func (c *computation) rollUpLevel(plan *rollPlan, vills []Village, out []Region) {
+	parallelChunks(len(plan.level), 64, func() func(lo, hi int) {
+		w := &rollUpWalk{c: c, vills: vills, at: plan.at, out: out}
 		return func(lo, hi int) {
-			for _, i := range subs[lo:hi] {
+			for _, i := range plan.level[lo:hi] {
 				w.visit(i, 0)
 			}
 		}
 	})
-	return done
 }
 
 // rollUpWalk is the state of rollUp's walk: the accumulators of each depth

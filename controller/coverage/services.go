@@ -10,7 +10,7 @@ import (
 // videoRow adds the trail entry of a video row: a TV source that is up, or
 // IPTV over an access device with subscribers online, is digital TV.
 func (c *computation) videoRow(s *scratch, r int32) {
-	e, d := c.measuredEntry(r)
+	e, d := c.measuredEntry(s, r)
 	if e.Rejected != "" {
 		s.add(e, noCandidate)
 		return
@@ -55,7 +55,7 @@ func (c *computation) videoRow(s *scratch, r int32) {
 // voiceRow adds the trail entry of a voice row: voice is delivered by a
 // device that counts.
 func (c *computation) voiceRow(s *scratch, r int32) {
-	e, d := c.measuredEntry(r)
+	e, d := c.measuredEntry(s, r)
 	e.Figure, e.Unit = FigureDeviceUp, UnitBool
 	if e.Rejected == "" {
 		e.Value, e.Class = 1, VoiceServed

@@ -48,6 +48,33 @@ type scratch struct {
 	table     uint32
 	// recent are strings interned lately in the table (intern).
 	recent [64]recentStr
+	// kept: a village's trail is in block (Compute's, or one too long
+	// to be compact), so the block is the result's.
+	kept bool
+	// missing is the reason of rows whose port is not on the device, by
+	// port name (portMissing); kept between computations.
+	missing map[string]string
+}
+
+// drop lets go of what the scratch holds of a computation's result and
+// inventory, keeping its buffers for the next computation: the blocks of
+// compact entries and tables of strings are the result's, and so is the
+// block of trail entries once a trail is kept in it.
+func (s *scratch) drop() {
+	if s.kept {
+		s.block = nil
+	} else {
+		clear(s.block[:cap(s.block)])
+		s.block = s.block[:0]
+	}
+	s.start, s.kept = 0, false
+	s.entries, s.entriesID, s.used = nil, 0, 0
+	s.strs, s.table = nil, 0
+	s.recent = [len(s.recent)]recentStr{}
+	clear(s.cands[:cap(s.cands)])
+	for i := range s.nets {
+		clear(s.nets[i][:cap(s.nets[i])])
+	}
 }
 
 // cand is a candidate class for a service of a village.
@@ -173,12 +200,14 @@ func (c *computation) village(s *scratch, v int, out *Village) {
 	if c.trails != nil && s.compact(c.trails, out.Trail, out) {
 		out.Trail = nil
 		s.block = s.block[:s.start] // the next village reuses the room
+	} else {
+		s.kept = true
 	}
 }
 
 // measuredEntry is the start of the trail entry of a service area row,
 // rejected when its device does not count.
-func (c *computation) measuredEntry(r int32) (TrailEntry, *devInfo) {
+func (c *computation) measuredEntry(s *scratch, r int32) (TrailEntry, *devInfo) {
 	sa := &c.inv.ServiceAreas[r]
 	d := &c.devs[sa.DeviceIx]
 	e := TrailEntry{Service: string(sa.Service), Source: EvidenceMeasured, Line: sa.Line, Device: sa.Device,
@@ -192,16 +221,31 @@ func (c *computation) measuredEntry(r int32) (TrailEntry, *devInfo) {
 	case sa.Service == inventory.ServiceVideo && d.ev.TV != nil:
 		// A TV source is the whole device, whatever port the row names.
 	case c.rowPort[r] == portMissing:
-		e.Rejected = "port " + sa.Port + " not found on the device"
+		e.Rejected = s.portMissing(sa.Port)
 	}
 	return e, d
+}
+
+// portMissing is why a row whose port is not on its device is rejected,
+// made once per port name (each is the same string until the inventory
+// changes, and its scratch with it).
+func (s *scratch) portMissing(port string) string {
+	why, ok := s.missing[port]
+	if !ok {
+		why = "port " + port + " not found on the device"
+		if s.missing == nil {
+			s.missing = map[string]string{}
+		}
+		s.missing[port] = why
+	}
+	return why
 }
 
 // dataRow adds the trail entries of data row rows[k] (one per technology
 // its ports carry), its candidates, and its subscribers to out.
 func (c *computation) dataRow(s *scratch, rows []int32, k int, hh float64, out *Village) {
 	r := rows[k]
-	e, d := c.measuredEntry(r)
+	e, d := c.measuredEntry(s, r)
 	if e.Rejected != "" {
 		s.add(e, noCandidate)
 		return
