@@ -96,24 +96,33 @@ func TestBufferedConnFailedFlush(t *testing.T) {
 	}
 }
 
-// TestPacedReader: a read that found less than smallRead bytes makes the
-// next one wait readPace first; a large one does not.
+// TestPacedReader: a read that drained the connection (found less than
+// it asked for) makes the next one wait readPace first; a read that
+// filled its buffer does not.
 func TestPacedReader(t *testing.T) {
 	var waits []time.Duration
-	chunks := [][]byte{make([]byte, 100), make([]byte, smallRead), make([]byte, 10), make([]byte, 5)}
-	src := &chunkReader{chunks: chunks}
-	p := &pacedReader{r: src, sleep: func(d time.Duration) { waits = append(waits, d) }}
-	buf := make([]byte, 64<<10)
+	steps := []struct{ chunk, buf int }{
+		{100, 64 << 10},      // drained
+		{64 << 10, 64 << 10}, // filled: a backlog
+		{10, 10},             // filled
+		{5, 64 << 10},        // drained
+		{5, 64 << 10},
+	}
+	var chunks [][]byte
+	for _, s := range steps {
+		chunks = append(chunks, make([]byte, s.chunk))
+	}
+	p := &pacedReader{r: &chunkReader{chunks: chunks}, sleep: func(d time.Duration) { waits = append(waits, d) }}
 	var got []int
-	for range chunks {
-		if _, err := p.Read(buf); err != nil {
+	for _, s := range steps {
+		if _, err := p.Read(make([]byte, s.buf)); err != nil {
 			t.Fatal(err)
 		}
 		got = append(got, len(waits))
 	}
-	// Waits before each read: none, one (after 100 bytes), none (after
-	// smallRead bytes), one (after 10).
-	if want := []int{0, 1, 1, 2}; fmt.Sprint(got) != fmt.Sprint(want) || waits[0] != readPace {
+	// Waits before each read: none, one (after 100 of 64 KiB), none
+	// (after a full buffer), none, one (after 5 of 64 KiB).
+	if want := []int{0, 1, 1, 1, 2}; fmt.Sprint(got) != fmt.Sprint(want) || waits[0] != readPace {
 		t.Fatalf("waits before the reads %v (%v), want %v of %v", got, waits, want, readPace)
 	}
 }

@@ -65,10 +65,13 @@ type Options struct {
 	// sends up to telemetry.MaxBatchEvents events a message, so a bound in
 	// messages alone would let the queue hold hundreds of MB.
 	MaxBatchBytes int
-	// MaxDelay is how long the first message of a batch waits for more
-	// before the batch is recorded, unless a full batch is queued already
-	// (default DefaultMaxDelay; negative: no wait, record what has
-	// arrived).
+	// MaxDelay is the least time from the start of one batch to the
+	// start of the next, unless a full batch is queued already: a message
+	// waits at most MaxDelay for its batch to start (or for the batch in
+	// hand to be recorded, when that takes longer). Under a steady load
+	// the batches are then MaxDelay apart however fast Record is, and a
+	// message after a quiet spell is recorded at once. Default
+	// DefaultMaxDelay; negative: no wait, record what has arrived.
 	MaxDelay time.Duration
 	// OnState, when set, is told of each change of the broker connection:
 	// connected with a nil error when a session starts; connected with an
@@ -84,7 +87,7 @@ type Options struct {
 const (
 	DefaultMaxBatch      = 2000
 	DefaultMaxBatchBytes = 1 << 20
-	DefaultMaxDelay      = 5 * time.Millisecond
+	DefaultMaxDelay      = 20 * time.Millisecond
 )
 
 // Timing of the connection and of Record retries.
@@ -429,6 +432,7 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	batch := make([]delivery, 0, s.o.MaxBatch)
 	msgs := make([]ingest.Message, 0, s.o.MaxBatch)
 	var timer *time.Timer
+	var began time.Time // when the previous batch started
 	for {
 		batch, msgs = batch[:0], msgs[:0]
 		var bytes int
@@ -447,7 +451,8 @@ func (s *Subscriber) Run(ctx context.Context) error {
 				continue
 			}
 		}
-		batch = s.fill(batch, bytes, &timer)
+		batch = s.fill(batch, bytes, &timer, began)
+		began = time.Now()
 		for _, d := range batch {
 			msgs = append(msgs, ingest.Message{Topic: d.m.Topic(), Payload: d.m.Payload(), Retained: d.m.Retained()})
 		}
@@ -461,20 +466,27 @@ func (s *Subscriber) Run(ctx context.Context) error {
 }
 
 // fill adds queued messages to batch, which holds bytes of payloads,
-// until it holds MaxBatch messages or MaxBatchBytes, or the first waited
-// MaxDelay. It waits once, MaxDelay, rather than waking for every
-// message that arrives meanwhile (the queue holds four batches, so none
-// waits for room), then takes what came: a wake per batch instead of one
-// per message when the messages come slower than they are recorded.
-func (s *Subscriber) fill(batch []delivery, bytes int, timer **time.Timer) []delivery {
+// until it holds MaxBatch messages or MaxBatchBytes, or MaxDelay has
+// passed since the previous batch began (at began). It waits once, until
+// then, rather than waking for every message that arrives meanwhile (the
+// queue holds four batches, so none waits for room), then takes what
+// came: a wake per batch instead of one per message when the messages
+// come slower than they are recorded. The batches of a steady load are
+// thus MaxDelay apart: a Record that commits faster does not make them
+// more and smaller, each paying its commit and wakes for fewer messages.
+func (s *Subscriber) fill(batch []delivery, bytes int, timer **time.Timer, began time.Time) []delivery {
 	batch, bytes = s.takeQueued(batch, bytes)
 	if len(batch) == cap(batch) || s.hasCarry || s.o.MaxDelay < 0 {
 		return batch
 	}
+	wait := time.Until(began.Add(s.o.MaxDelay))
+	if wait <= 0 {
+		return batch
+	}
 	if *timer == nil {
-		*timer = time.NewTimer(s.o.MaxDelay)
+		*timer = time.NewTimer(wait)
 	} else {
-		(*timer).Reset(s.o.MaxDelay)
+		(*timer).Reset(wait)
 	}
 	<-(*timer).C
 	batch, _ = s.takeQueued(batch, bytes)
