@@ -25,7 +25,7 @@ type acks struct {
 
 // Acknowledge marks records as acknowledged by the far end: they are
 // deleted by the next transaction that writes the spool (an AppendEvents,
-// typically; 4,096 at most a transaction, the rest by the next), and at
+// typically; 1,024 at most a transaction, the rest by the next), and at
 // the latest AckDelay later by one of the spool's own,
 // so that deletions ride with appends instead of costing a commit and its
 // fsync each. Next never returns them again. Until they are deleted they

@@ -116,7 +116,8 @@ func TestAcknowledgeBurstFreed(t *testing.T) {
 	}
 	holdAckTimer(s)
 	s.Acknowledge(seqs[:len(seqs)-2]...)
-	for s.Stats().Acknowledged > 0 { // releaseRecords a transaction
+	appended := 0
+	for ; s.Stats().Acknowledged > 0; appended++ { // releaseRecords a transaction
 		if _, err := s.Append(ev(-1)); err != nil {
 			t.Fatal(err)
 		}
@@ -125,8 +126,8 @@ func TestAcknowledgeBurstFreed(t *testing.T) {
 		t.Fatalf("after a burst of %d deleted: set of %d, seqs of room %d kept, want none", len(seqs)-2, len(s.acks.set), cap(s.acks.seqs))
 	}
 	s.Acknowledge(seqs[len(seqs)-2])
-	if recs, err := s.Next(0, 10); err != nil || len(recs) != 3 || recs[0].Seq != seqs[len(seqs)-1] {
-		t.Fatalf("Next after a new acknowledgement: %+v, %v; want seq %d and the two appended", recs, err, seqs[len(seqs)-1])
+	if recs, err := s.Next(0, 100); err != nil || len(recs) != 1+appended || recs[0].Seq != seqs[len(seqs)-1] {
+		t.Fatalf("Next after a new acknowledgement: %+v, %v; want seq %d and the %d appended", recs, err, seqs[len(seqs)-1], appended)
 	}
 	if _, err := s.Append(ev(-2)); err != nil {
 		t.Fatal(err)
@@ -134,7 +135,7 @@ func TestAcknowledgeBurstFreed(t *testing.T) {
 	if s.acks.set == nil {
 		t.Fatal("a set of one freed after its deletion, want it kept")
 	}
-	if st := s.Stats(); st.Records != 4 || st.Acknowledged != 0 {
-		t.Fatalf("stats %+v, want 4 records, none waiting", st)
+	if st := s.Stats(); st.Records != 2+appended || st.Acknowledged != 0 {
+		t.Fatalf("stats %+v, want %d records, none waiting", st, 2+appended)
 	}
 }

@@ -25,12 +25,15 @@ import bolt "go.etcd.io/bbolt"
 // releaseRecords is how many records read (Next) or entering or leaving
 // the file (appended, deleted, acknowledged, discarded, dropped) make a
 // release of the map's pages, and the most records a write transaction
-// deletes: about 1 MB of events at 250 bytes each. Appends count too:
+// deletes: 250 KB of events at 250 bytes each, and with the pages around
+// them the kernel maps (below) 1-2 MB resident at most; at the edge's
+// 5,000 events a second, some 15 releases a second, each a few
+// microseconds and a few minor faults again. Appends count too:
 // each transaction reads the last pages of the file, which bbolt has just
 // written anew, and the kernel maps the 64 KiB around each page read
 // (fault-around), so a backlog that builds in small transactions touches
 // some 64 KiB a transaction.
-const releaseRecords = 4096
+const releaseRecords = 1024
 
 // touched counts n records read or written through the map and tells
 // whether releaseRecords have been since the last release, which the
@@ -63,10 +66,18 @@ func (s *Spool) afterCommit(st *state) {
 func churned(st *state) uint64 { return st.appended + st.deleted + st.dropped }
 
 // releaseMapped drops the resident pages of the part of the map tx reads
-// (the file up to its high-water mark). A failure only leaves them
-// resident. The caller runs in tx, so that the map cannot change.
+// (the file up to its high-water mark), unless the file is smaller than
+// releaseFrom. A failure only leaves them resident. The caller runs in
+// tx, so that the map cannot change.
 func (s *Spool) releaseMapped(tx *bolt.Tx) {
-	if dropResident(s.db.Info().Data, tx.Size()) == nil {
+	if size := tx.Size(); size >= releaseFrom && dropResident(s.db.Info().Data, size) == nil {
 		s.releases.Add(1)
 	}
 }
+
+// releaseFrom is the smallest file whose pages are released: a smaller
+// one cannot keep more resident, and a release costs the process some
+// 0.1 ms (the flush of the other threads' TLBs, the pages mapped again),
+// a fifth of the CPU of a spool that stays small and busy (the
+// publisher's Next and Delete of 512 records, BenchmarkNextDelete).
+const releaseFrom = 2 << 20

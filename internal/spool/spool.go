@@ -1197,7 +1197,7 @@ func (s *Spool) SetState(kvs ...KV) error {
 }
 
 // Delete removes the records with the given sequence numbers in one
-// transaction (in several of 4,096 when there are more, so that a large
+// transaction (in several of 1,024 when there are more, so that a large
 // deletion does not leave its pages resident: if one fails, those before
 // stay done), durably, typically when the broker acknowledged them.
 // Unknown or already deleted sequence numbers are ignored, so a failed
