@@ -23,9 +23,11 @@ const (
 	// flushTimeout bounds one flush: a broker that stops reading fails
 	// the connection rather than hanging it.
 	flushTimeout = 10 * time.Second
-	// readPace is how long the read after one that drained the
-	// connection waits.
-	readPace = 5 * time.Millisecond
+	// readLead is how long before a batch is due the connection's reader
+	// reads what came during the batch's wait, and its pause after a read
+	// that drained the connection when no batch is due later (see
+	// Subscriber.readPause).
+	readLead = time.Millisecond
 )
 
 // bufferedConn is a net.Conn whose reads and writes go through buffers.
@@ -141,35 +143,37 @@ func (c *bufferedConn) Close() error {
 
 // openBuffered dials a plain TCP broker (tcp:// or mqtt://) and buffers
 // its reads and writes; paho takes it through SetCustomOpenConnectionFn.
-func openBuffered(uri *url.URL, o mqtt.ClientOptions) (*bufferedConn, error) {
+// After a read that drained the connection, the next waits pause().
+func openBuffered(uri *url.URL, o mqtt.ClientOptions, pause func() time.Duration) (*bufferedConn, error) {
 	d := net.Dialer{Timeout: o.ConnectTimeout}
 	conn, err := d.Dial("tcp", uri.Host)
 	if err != nil {
 		return nil, err
 	}
-	return &bufferedConn{Conn: conn, r: bufio.NewReaderSize(&pacedReader{r: conn, sleep: time.Sleep}, readBufferSize),
+	return &bufferedConn{Conn: conn, r: bufio.NewReaderSize(&pacedReader{r: conn, sleep: time.Sleep, pause: pause}, readBufferSize),
 		w: bufio.NewWriterSize(conn, writeBufferSize)}, nil
 }
 
 // pacedReader reads from a connection, and after a read that drained it
-// (found less than it asked for) it waits readPace before the next one. A
+// (found less than it asked for) it waits pause() before the next one. A
 // broker writes each message as it comes: read as they arrive, a stream
 // of messages costs a wake of the reader and a read system call each (and
-// on a wake from idle the Go runtime's monitor thread polls at 20 µs for
-// a while): at a steady 30,000 events/s in messages of 64, most of the
-// CPU the ingest spends beyond decoding and committing. Paced, the
-// messages of 5 ms come in one wake, and a message waits at most 5 ms
-// more, against the batch's 20 ms. A backlog (a read that fills the
-// buffer) is read without a pause.
+// after a wake from idle the Go runtime's monitor thread polls every
+// 20 µs for a while): at a steady 30,000 events/s in messages of 64, a
+// good part of the CPU the ingest spends beyond decoding and committing.
+// Paced to the batches, the messages of a batch's wait come in one wake
+// just before it starts. A backlog (a read that fills the buffer) is read
+// without a pause.
 type pacedReader struct {
 	r       io.Reader
 	sleep   func(time.Duration)
+	pause   func() time.Duration
 	drained bool // the last read found less than it asked for
 }
 
 func (p *pacedReader) Read(b []byte) (int, error) {
 	if p.drained {
-		p.sleep(readPace)
+		p.sleep(p.pause())
 	}
 	n, err := p.r.Read(b)
 	p.drained = n < len(b)

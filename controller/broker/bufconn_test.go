@@ -97,7 +97,7 @@ func TestBufferedConnFailedFlush(t *testing.T) {
 }
 
 // TestPacedReader: a read that drained the connection (found less than
-// it asked for) makes the next one wait readPace first; a read that
+// it asked for) makes the next one wait pause() first; a read that
 // filled its buffer does not.
 func TestPacedReader(t *testing.T) {
 	var waits []time.Duration
@@ -112,7 +112,9 @@ func TestPacedReader(t *testing.T) {
 	for _, s := range steps {
 		chunks = append(chunks, make([]byte, s.chunk))
 	}
-	p := &pacedReader{r: &chunkReader{chunks: chunks}, sleep: func(d time.Duration) { waits = append(waits, d) }}
+	const pause = 3 * time.Millisecond
+	p := &pacedReader{r: &chunkReader{chunks: chunks}, sleep: func(d time.Duration) { waits = append(waits, d) },
+		pause: func() time.Duration { return pause }}
 	var got []int
 	for _, s := range steps {
 		if _, err := p.Read(make([]byte, s.buf)); err != nil {
@@ -122,8 +124,35 @@ func TestPacedReader(t *testing.T) {
 	}
 	// Waits before each read: none, one (after 100 of 64 KiB), none
 	// (after a full buffer), none, one (after 5 of 64 KiB).
-	if want := []int{0, 1, 1, 1, 2}; fmt.Sprint(got) != fmt.Sprint(want) || waits[0] != readPace {
-		t.Fatalf("waits before the reads %v (%v), want %v of %v", got, waits, want, readPace)
+	if want := []int{0, 1, 1, 1, 2}; fmt.Sprint(got) != fmt.Sprint(want) || waits[0] != pause {
+		t.Fatalf("waits before the reads %v (%v), want %v of %v", got, waits, want, pause)
+	}
+}
+
+// TestReadPause: after a drained read the reader waits until readLead
+// before the next batch is due, never longer than MaxDelay, and readLead
+// when no batch is due later.
+func TestReadPause(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		maxDelay time.Duration
+		due      time.Duration // from now; 0: never set
+		min, max time.Duration
+	}{
+		{"no batch yet", 20 * time.Millisecond, 0, readLead, readLead},
+		{"batch due in 20 ms", 20 * time.Millisecond, 20 * time.Millisecond, 15 * time.Millisecond, 19 * time.Millisecond},
+		{"batch due now", 20 * time.Millisecond, readLead / 2, readLead, readLead},
+		{"batch overdue", 20 * time.Millisecond, -time.Second, readLead, readLead},
+		{"due past MaxDelay", 20 * time.Millisecond, time.Hour, 20 * time.Millisecond, 20 * time.Millisecond},
+		{"no wait", -1, -1, readLead, readLead},
+	} {
+		s := &Subscriber{o: Options{MaxDelay: c.maxDelay}, epoch: time.Now().Add(-time.Hour)}
+		if c.due != 0 {
+			s.due.Store(int64(time.Since(s.epoch) + c.due))
+		}
+		if d := s.readPause(); d < c.min || d > c.max {
+			t.Errorf("%s: pause %v, want %v..%v", c.name, d, c.min, c.max)
+		}
 	}
 }
 

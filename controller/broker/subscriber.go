@@ -155,6 +155,12 @@ type Subscriber struct {
 
 	n     counters
 	state reporter
+
+	// epoch is when Subscribe ran, and due when the next batch may start
+	// (see fill), in nanoseconds since epoch (monotonic), for the
+	// connection's reader (see readPause).
+	epoch time.Time
+	due   atomic.Int64
 }
 
 // counters are the Subscriber's statistics, updated without a lock.
@@ -183,6 +189,7 @@ func Subscribe(o Options) (*Subscriber, error) {
 		room:      make(chan struct{}, 1),
 		kick:      make(chan struct{}, 1),
 		closing:   make(chan struct{}),
+		epoch:     time.Now(),
 	}
 	s.n.lastError.Store("")
 	s.state.on = o.OnState
@@ -216,7 +223,7 @@ func Subscribe(o Options) (*Subscriber, error) {
 	if plainTCP(o.Broker) {
 		co.SetCustomOpenConnectionFn(func(uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
 			gen := s.gen.Load() // the reconnecting handler numbered the attempt
-			c, err := openBuffered(uri, o)
+			c, err := openBuffered(uri, o, s.readPause)
 			if err != nil {
 				return nil, err
 			}
@@ -453,6 +460,7 @@ func (s *Subscriber) Run(ctx context.Context) error {
 		}
 		batch = s.fill(batch, bytes, &timer, began)
 		began = time.Now()
+		s.due.Store(int64(began.Add(s.o.MaxDelay).Sub(s.epoch)))
 		for _, d := range batch {
 			msgs = append(msgs, ingest.Message{Topic: d.m.Topic(), Payload: d.m.Payload(), Retained: d.m.Retained()})
 		}
@@ -491,6 +499,22 @@ func (s *Subscriber) fill(batch []delivery, bytes int, timer **time.Timer, began
 	<-(*timer).C
 	batch, _ = s.takeQueued(batch, bytes)
 	return batch
+}
+
+// readPause is how long the connection's reader waits after a read that
+// drained the connection: until readLead before the next batch is due,
+// so that what comes during a batch's wait is read in one wake just
+// before it starts (and the last millisecond's with Run's own wake); or
+// readLead when no batch is due later (Run records at once, or waits for
+// a first message: the reader then waits in its next read for one).
+// Under a steady load a message thus waits for its batch as long as
+// without the pause, MaxDelay at most.
+func (s *Subscriber) readPause() time.Duration {
+	d := time.Duration(s.due.Load()) - time.Since(s.epoch) - readLead
+	if d < readLead {
+		return readLead
+	}
+	return min(d, max(s.o.MaxDelay, readLead))
 }
 
 // takeQueued adds the messages queued to batch, which holds bytes of
