@@ -42,16 +42,6 @@ func limitFor(live uint64) int64 {
 	return max(memoryLimit, int64(live+live/2))
 }
 
-// liveHeap is the heap the last collection found live (0 before the first).
-func liveHeap() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
-	}
-	return s[0].Value.Uint64()
-}
-
 // followHeapEvery is how often followHeap looks at the live heap.
 const followHeapEvery = 10 * time.Second
 
@@ -66,17 +56,31 @@ func followHeap(log *slog.Logger) func(context.Context, *gateway.Gateway) error 
 		}
 		t := time.NewTicker(followHeapEvery)
 		defer t.Stop()
+		live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}} // as the last collection found it
 		for {
 			select {
 			case <-ctx.Done():
 				return nil
 			case <-t.C:
 			}
-			want := limitFor(liveHeap())
-			if cur := debug.SetMemoryLimit(-1); want > cur+cur/10 || want < cur-cur/10 {
-				debug.SetMemoryLimit(want)
-				log.Info("memory limit follows the live heap", "memory_limit_bytes", want)
+			if metrics.Read(live); live[0].Value.Kind() != metrics.KindUint64 {
+				continue
+			}
+			if limit, changed := follow(live[0].Value.Uint64()); changed {
+				log.Info("memory limit follows the live heap", "memory_limit_bytes", limit)
 			}
 		}
 	}
+}
+
+// follow sets the memory limit for a heap of live bytes (limitFor) when
+// the limit in force is off by more than a tenth, and returns the limit
+// then in force and whether it changed it.
+func follow(live uint64) (int64, bool) {
+	want := limitFor(live)
+	if cur := debug.SetMemoryLimit(-1); want <= cur+cur/10 && want >= cur-cur/10 {
+		return cur, false
+	}
+	debug.SetMemoryLimit(want)
+	return want, true
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -61,6 +62,31 @@ func TestLimitFor(t *testing.T) {
 	} {
 		if got := limitFor(tc.live); got != tc.want {
 			t.Errorf("limitFor(%d) = %d, want %d", tc.live, got, tc.want)
+		}
+	}
+}
+
+// TestFollow: the limit in force follows the live heap, and is left alone
+// while it is within a tenth of what the heap asks.
+func TestFollow(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(memoryLimit))
+	for _, tc := range []struct {
+		live    uint64
+		want    int64
+		changed bool
+	}{
+		{4 << 20, memoryLimit, false},
+		{20 << 20, 30 << 20, true},
+		{21 << 20, 30 << 20, false}, // 31.5 MiB asked: within a tenth
+		{24 << 20, 36 << 20, true},
+		{0, memoryLimit, true},
+	} {
+		got, changed := follow(tc.live)
+		if got != tc.want || changed != tc.changed {
+			t.Errorf("follow(%d) = %d, %v; want %d, %v", tc.live, got, changed, tc.want, tc.changed)
+		}
+		if inForce := debug.SetMemoryLimit(-1); inForce != tc.want {
+			t.Errorf("after follow(%d): limit in force %d, want %d", tc.live, inForce, tc.want)
 		}
 	}
 }
