@@ -193,9 +193,10 @@ func benchPaced(b *testing.B, dur time.Duration, st *brokerStall) {
 		start := time.Now()
 		var stopped, resumed time.Time
 		var before float64 // the largest depth before the stall
+		var gone float64   // from SIGCONT until the backlog is gone
 		drainedAt := func(m map[string]float64) {
-			if !resumed.IsZero() && drain == 0 && m[spoolRecords] <= before {
-				drain = time.Since(resumed).Seconds()
+			if !resumed.IsZero() && gone == 0 && m[spoolRecords] <= before {
+				gone = time.Since(resumed).Seconds()
 			}
 		}
 		n := 0
@@ -221,7 +222,7 @@ func benchPaced(b *testing.B, dur time.Duration, st *brokerStall) {
 				signalPID(b, broker, syscall.SIGCONT)
 				resumed = time.Now()
 			}
-			if n%depthEvery == 0 || (!resumed.IsZero() && drain == 0) {
+			if n%depthEvery == 0 || (!resumed.IsZero() && gone == 0) {
 				m, err := scrapeAll(rig.metrics)
 				if err != nil {
 					b.Fatal(err)
@@ -249,6 +250,7 @@ func benchPaced(b *testing.B, dur time.Duration, st *brokerStall) {
 			b.Fatal(err)
 		}
 		final := drained(b, rig.metrics, drainedAt)
+		drain += gone
 		offered += float64(n * rateBatch)
 		arrivals += final[arrived] - base[arrived]
 		acks += final[acked] - base[acked]
