@@ -113,19 +113,43 @@ func (c *bufferedConn) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteNow writes what is buffered and p at once, without waiting for
+// others to join (the PUBACKs of a recorded batch: one write, and no
+// timer to wake for it).
+func (c *bufferedConn) WriteNow(p []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.werr != nil {
+		return c.werr
+	}
+	if _, err := c.w.Write(p); err != nil {
+		c.werr = err
+		return err
+	}
+	return c.flushLocked()
+}
+
 // flush writes what is buffered.
 func (c *bufferedConn) flush() {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.pending = false
+	_ = c.flushLocked()
+}
+
+// flushLocked writes what is buffered; a failure closes the connection.
+// The caller holds wmu.
+func (c *bufferedConn) flushLocked() error {
 	if c.werr != nil || c.w.Buffered() == 0 {
-		return
+		return c.werr
 	}
 	c.Conn.SetWriteDeadline(time.Now().Add(flushTimeout))
 	if err := c.w.Flush(); err != nil {
 		c.werr = err
 		c.Conn.Close()
+		return err
 	}
+	return nil
 }
 
 // Close writes what is buffered (a DISCONNECT), then closes.

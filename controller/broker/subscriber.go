@@ -610,7 +610,7 @@ func (s *Subscriber) ack(batch []delivery) {
 	if len(acks) > 0 {
 		// A failed write closes the connection: paho reconnects and the
 		// broker delivers again what was not acknowledged.
-		_, _ = nc.c.Write(acks)
+		_ = nc.c.WriteNow(acks)
 	}
 	s.acks = acks
 }
