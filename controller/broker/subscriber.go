@@ -87,7 +87,7 @@ type Options struct {
 const (
 	DefaultMaxBatch      = 2000
 	DefaultMaxBatchBytes = 1 << 20
-	DefaultMaxDelay      = 20 * time.Millisecond
+	DefaultMaxDelay      = 30 * time.Millisecond
 )
 
 // Timing of the connection and of Record retries.
