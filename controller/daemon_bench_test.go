@@ -207,9 +207,10 @@ state_dir: %s
 // holds them all, and the controller's own CPU per event, everything
 // included (from its /proc CPU time), and of that the system's share, the
 // events per read and per write system call, and the events per batch
-// recorded (the CPU per event falls as batches grow: a controller that
-// keeps up, on a machine where the publishers are slow, records smaller
-// batches and wakes more per event). Each event is its own MQTT message.
+// recorded (the CPU per event falls as batches grow: under a steady load
+// the subscriber starts its batches broker.DefaultMaxDelay apart, and a
+// controller that keeps up with a slower stream records smaller batches
+// and wakes more per event). Each event is its own MQTT message.
 // With NGIC_BENCH_PROFILE=path it saves a CPU profile of 4 s of the run in
 // path and the allocations in path.allocs.
 func BenchmarkIngestEndToEnd(b *testing.B) { benchIngestEndToEnd(b, 1, 0) }
