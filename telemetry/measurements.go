@@ -213,7 +213,7 @@ func optString(e *LineEncoder, key, v string) {
 // interface. Tags: class, device, if_index, if_name, site.
 type InterfacePoint struct {
 	DeviceTags
-	IfIndex     int
+	IfIndex     int64
 	IfName      string
 	Alias       string
 	AdminStatus string
@@ -233,7 +233,7 @@ func (p *InterfacePoint) AppendLine(dst []byte) ([]byte, error) {
 	e.Start(MeasInterface)
 	e.Tag(TagClass, p.Class)
 	e.Tag(TagDevice, p.Device)
-	e.TagInt(TagIfIndex, int64(p.IfIndex))
+	e.TagInt(TagIfIndex, p.IfIndex)
 	e.Tag(TagIfName, p.IfName)
 	e.Tag(TagSite, p.Site)
 	optString(&e, FieldAdminStatus, p.AdminStatus)
@@ -255,7 +255,7 @@ func (p *InterfacePoint) AppendLine(dst []byte) ([]byte, error) {
 // Tags: class, device, if_index, if_name, site.
 type PONPortPoint struct {
 	DeviceTags
-	IfIndex     int
+	IfIndex     int64
 	IfName      string
 	OperStatus  string
 	ONTsOnline  *int
@@ -270,7 +270,7 @@ func (p *PONPortPoint) AppendLine(dst []byte) ([]byte, error) {
 	e.Start(MeasPONPort)
 	e.Tag(TagClass, p.Class)
 	e.Tag(TagDevice, p.Device)
-	e.TagInt(TagIfIndex, int64(p.IfIndex))
+	e.TagInt(TagIfIndex, p.IfIndex)
 	e.Tag(TagIfName, p.IfName)
 	e.Tag(TagSite, p.Site)
 	optString(&e, FieldOperStatus, p.OperStatus)
@@ -287,7 +287,7 @@ func (p *PONPortPoint) AppendLine(dst []byte) ([]byte, error) {
 // if_name, site, technology.
 type DSLLinePoint struct {
 	DeviceTags
-	IfIndex           int
+	IfIndex           int64
 	IfName            string
 	Technology        string
 	OperStatus        string
@@ -305,7 +305,7 @@ func (p *DSLLinePoint) AppendLine(dst []byte) ([]byte, error) {
 	e.Start(MeasDSLLine)
 	e.Tag(TagClass, p.Class)
 	e.Tag(TagDevice, p.Device)
-	e.TagInt(TagIfIndex, int64(p.IfIndex))
+	e.TagInt(TagIfIndex, p.IfIndex)
 	e.Tag(TagIfName, p.IfName)
 	e.Tag(TagSite, p.Site)
 	e.Tag(TagTechnology, p.Technology)
@@ -324,7 +324,7 @@ func (p *DSLLinePoint) AppendLine(dst []byte) ([]byte, error) {
 type CableChannelPoint struct {
 	DeviceTags
 	Direction   string
-	IfIndex     int
+	IfIndex     int64
 	IfName      string
 	OperStatus  string
 	FrequencyHz *int64
@@ -343,7 +343,7 @@ func (p *CableChannelPoint) AppendLine(dst []byte) ([]byte, error) {
 	e.Tag(TagClass, p.Class)
 	e.Tag(TagDevice, p.Device)
 	e.Tag(TagDirection, p.Direction)
-	e.TagInt(TagIfIndex, int64(p.IfIndex))
+	e.TagInt(TagIfIndex, p.IfIndex)
 	e.Tag(TagIfName, p.IfName)
 	e.Tag(TagSite, p.Site)
 	optString(&e, FieldOperStatus, p.OperStatus)
@@ -440,7 +440,7 @@ func (p *TVInputPoint) AppendLine(dst []byte) ([]byte, error) {
 // device, if_index, if_name, site.
 type TVTransportStreamPoint struct {
 	DeviceTags
-	IfIndex    int
+	IfIndex    int64
 	IfName     string
 	OperStatus string
 	Time       time.Time
@@ -452,7 +452,7 @@ func (p *TVTransportStreamPoint) AppendLine(dst []byte) ([]byte, error) {
 	e.Start(MeasTVTransportStream)
 	e.Tag(TagClass, p.Class)
 	e.Tag(TagDevice, p.Device)
-	e.TagInt(TagIfIndex, int64(p.IfIndex))
+	e.TagInt(TagIfIndex, p.IfIndex)
 	e.Tag(TagIfName, p.IfName)
 	e.Tag(TagSite, p.Site)
 	optString(&e, FieldOperStatus, p.OperStatus)

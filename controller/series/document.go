@@ -113,7 +113,7 @@ func (a *appender) iface(it *device.Interface) {
 	if !ifaceTold(it) {
 		return
 	}
-	p := telemetry.InterfacePoint{DeviceTags: a.tags, IfIndex: it.Index, IfName: it.Name, Alias: it.Alias,
+	p := telemetry.InterfacePoint{DeviceTags: a.tags, IfIndex: int64(it.Index), IfName: it.Name, Alias: it.Alias,
 		AdminStatus: it.AdminStatus, OperStatus: it.OperStatus, SpeedBps: it.SpeedBps,
 		InBps: it.InBps, OutBps: it.OutBps, InErrorsPS: it.InErrorsPerS, OutErrorsPS: it.OutErrorsPerS, Time: a.t}
 	var err error
@@ -128,7 +128,7 @@ func (a *appender) pon(pon *device.PON) {
 		if !portTold(port) {
 			continue
 		}
-		p := telemetry.PONPortPoint{DeviceTags: a.tags, IfIndex: port.IfIndex, IfName: port.Name,
+		p := telemetry.PONPortPoint{DeviceTags: a.tags, IfIndex: int64(port.IfIndex), IfName: port.Name,
 			OperStatus: port.OperStatus, ONTsOnline: port.ONTsOnline, ONTsOffline: port.ONTsOffline, Time: a.t}
 		var err error
 		if a.dst, err = p.AppendLine(a.dst); err != nil {
@@ -148,7 +148,7 @@ func (a *appender) channels(direction string, chs []device.Channel) {
 		if !channelTold(ch) {
 			continue
 		}
-		p := telemetry.CableChannelPoint{DeviceTags: a.tags, Direction: direction, IfIndex: ch.IfIndex,
+		p := telemetry.CableChannelPoint{DeviceTags: a.tags, Direction: direction, IfIndex: int64(ch.IfIndex),
 			IfName: ch.Name, OperStatus: ch.OperStatus, FrequencyHz: ch.FrequencyHz, PowerDBmV: ch.PowerDBmV,
 			SNRdB: ch.SNRdB, Time: a.t}
 		var err error
@@ -162,7 +162,7 @@ func (a *appender) channels(direction string, chs []device.Channel) {
 func (a *appender) dsl(dsl *device.DSL) {
 	for i := range dsl.Lines {
 		l := &dsl.Lines[i]
-		p := telemetry.DSLLinePoint{DeviceTags: a.tags, IfIndex: l.IfIndex, IfName: l.Name,
+		p := telemetry.DSLLinePoint{DeviceTags: a.tags, IfIndex: int64(l.IfIndex), IfName: l.Name,
 			Technology: l.Technology, OperStatus: l.OperStatus, Showtime: l.Showtime,
 			AttainableDownBps: l.AttainableDownBps, AttainableUpBps: l.AttainableUpBps,
 			ActualDownBps: l.ActualDownBps, ActualUpBps: l.ActualUpBps, Time: a.t}
@@ -229,7 +229,7 @@ func (a *appender) tv(tv *device.TV) {
 		if ts.OperStatus == "" {
 			continue
 		}
-		p := telemetry.TVTransportStreamPoint{DeviceTags: a.tags, IfIndex: ts.IfIndex, IfName: ts.Name,
+		p := telemetry.TVTransportStreamPoint{DeviceTags: a.tags, IfIndex: int64(ts.IfIndex), IfName: ts.Name,
 			OperStatus: ts.OperStatus, Time: a.t}
 		var err error
 		if a.dst, err = p.AppendLine(a.dst); err != nil {

@@ -88,7 +88,7 @@ func appendInterfaceLines(b *testing.B, dst []byte, i0, n int) []byte {
 	speed, in, out, errs := uint64(2488320000), 1.25e6, 3.5e7, 0.5
 	for i := i0; i < i0+n; i++ {
 		p := telemetry.InterfacePoint{DeviceTags: telemetry.DeviceTags{Site: "village-07", Device: "olt-1", Class: "olt"},
-			IfIndex: 4194312448 + i%64, IfName: "GPON 0/1/0", Alias: "to cabinet 12", AdminStatus: "up", OperStatus: "up",
+			IfIndex: 4194312448 + int64(i%64), IfName: "GPON 0/1/0", Alias: "to cabinet 12", AdminStatus: "up", OperStatus: "up",
 			SpeedBps: &speed, InBps: &in, OutBps: &out, InErrorsPS: &errs, OutErrorsPS: &errs,
 			Time: base.Add(time.Duration(i) * time.Microsecond)}
 		var err error
