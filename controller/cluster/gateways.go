@@ -66,8 +66,10 @@ type GatewayAlerts struct {
 	others []*State // the others' states, as Merge last read them
 	synced bool     // see Synced
 	// deferred are the conditions of gateways gained at a change of the
-	// members, settled by SettleDeferred (see SetLive).
-	deferred map[gatewayKey]bool
+	// members, settled by SettleDeferred (see SetLive); gainedFrom are
+	// the live members before the changes not settled yet (nil if none).
+	deferred   map[gatewayKey]bool
+	gainedFrom []int
 	// held are the IDs of the gateways' alerts open here at the last
 	// look; gone those that were, and resolved: never adopted again.
 	held, gone        map[string]bool
@@ -322,10 +324,19 @@ func (g *GatewayAlerts) Merge(others []*State) {
 	}
 	slices.SortFunc(news, compareKeys)
 	for _, k := range news {
-		if g.owns(k.gateway) {
-			delete(g.deferred, k) // a later word, or the word applied: nothing to wait for
-			g.settle(k)
+		if !g.owns(k.gateway) {
+			continue
 		}
+		if !g.doors[k].applied && g.justGained(k.gateway) {
+			// A word the owner of the time did not apply, of a gateway
+			// just gained, may be old news: its application told in a
+			// state still on its way (the dead owner's last, behind
+			// the others'). It waits for SettleDeferred.
+			g.deferred[k] = true
+			continue
+		}
+		delete(g.deferred, k) // the word applied: nothing to wait for
+		g.settle(k)
 	}
 	g.adopt()
 }
@@ -466,8 +477,9 @@ func (g *GatewayAlerts) ended(a *telemetry.Alert) bool {
 // gateways that moved away are released, those of the gateways that
 // moved here are adopted from the others' states (as Merge last read
 // them: call Merge first), and their offline alerts that hold are
-// raised; their door conditions wait for SettleDeferred (or a later word
-// on them).
+// raised; their door conditions wait for SettleDeferred (or a word on
+// them that an owner applied), and so does a word on them that Merge
+// reads meanwhile that no owner applied (it may be old news).
 func (g *GatewayAlerts) SetLive(live []int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -505,11 +517,20 @@ func (g *GatewayAlerts) SetLive(live []int) {
 	if !g.synced {
 		return
 	}
+	if g.gainedFrom == nil {
+		g.gainedFrom = was
+	}
 	for _, k := range g.doorKeys() {
 		if gained(k.gateway) {
 			g.deferred[k] = true
 		}
 	}
+}
+
+// justGained tells whether the gateway moved to this replica at a change
+// of the members not settled yet (SettleDeferred). Called with mu held.
+func (g *GatewayAlerts) justGained(gateway string) bool {
+	return g.gainedFrom != nil && g.owns(gateway) && Owner(gateway, g.gainedFrom) != g.self
 }
 
 // SettleDeferred settles the door conditions of the gateways gained at
@@ -528,6 +549,7 @@ func (g *GatewayAlerts) SettleDeferred() {
 		keys = append(keys, k)
 	}
 	clear(g.deferred)
+	g.gainedFrom = nil
 	if !g.synced {
 		return // settled when synced
 	}

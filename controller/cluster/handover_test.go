@@ -312,6 +312,24 @@ func TestGatewayReturnAfterClear(t *testing.T) {
 	}
 }
 
+// heardDoor syncs the replicas (each reads the others' states), has the
+// hearer hear gw's door held, a minute ago, and returns the hearer's
+// state that tells of it.
+func heardDoor(reps []*handoverReplica, gw string, hearer int) *State {
+	for r := range reps {
+		var others []*State
+		for o := range reps {
+			if o != r {
+				others = append(others, reps[o].state(o))
+			}
+		}
+		reps[r].ga.Merge(others)
+	}
+	reps[hearer].ga.Signal(alerts.Signal{Kind: alerts.KindDoorHeld, Subject: alerts.Subject{Type: alerts.SubjectGateway, ID: gw, Site: "s1"},
+		Key: "eye-1", Active: true, Time: time.Now().Add(-time.Minute).UTC().Truncate(time.Second)})
+	return reps[hearer].state(hearer)
+}
+
 // TestGatewayDeadOwnerStateLate: the owner applies a door held heard by
 // another replica, raises the alert and dies; its last state, which
 // tells so, reaches the next owner only after its last will (they come on
@@ -322,18 +340,7 @@ func TestGatewayReturnAfterClear(t *testing.T) {
 func TestGatewayDeadOwnerStateLate(t *testing.T) {
 	for _, late := range []bool{true, false} {
 		_, gw, next, hearer, reps := handoverCluster(t)
-		for r := range reps { // synced
-			var others []*State
-			for o := range reps {
-				if o != r {
-					others = append(others, reps[o].state(o))
-				}
-			}
-			reps[r].ga.Merge(others)
-		}
-		reps[hearer].ga.Signal(alerts.Signal{Kind: alerts.KindDoorHeld, Subject: alerts.Subject{Type: alerts.SubjectGateway, ID: gw, Site: "s1"},
-			Key: "eye-1", Active: true, Time: time.Now().Add(-time.Minute).UTC().Truncate(time.Second)})
-		heard := reps[hearer].state(hearer)
+		heard := heardDoor(reps, gw, hearer)
 		reps[next].ga.Merge([]*State{heard, reps[0].state(0)})
 		reps[0].ga.Merge([]*State{heard, reps[next].state(next)})
 		if o := reps[0].eng.Open(); len(o) != 1 {
@@ -360,5 +367,39 @@ func TestGatewayDeadOwnerStateLate(t *testing.T) {
 		if o := reps[next].eng.Open(); len(o) != 1 || o[0].ID != x {
 			t.Errorf("late state %v: replica %d has %+v open, want %s", late, next, o, x)
 		}
+	}
+}
+
+// TestGatewayDeadOwnerStateBehindOthers: the owner applies a door held
+// heard by another replica, raises the alert and dies; the next owner
+// learns of the death (the last will) before it has read the hearer's
+// state that told of the door (the will overtakes states queued on the
+// other connection), and reads that state, with the door not applied,
+// before the dead owner's last state. The word is not news to settle at
+// once: the gateway was just gained, and it waits for SettleDeferred,
+// by when the dead owner's state came, and the alert is adopted, not
+// raised a second time.
+func TestGatewayDeadOwnerStateBehindOthers(t *testing.T) {
+	_, gw, next, hearer, reps := handoverCluster(t)
+	heard := heardDoor(reps, gw, hearer)
+	reps[0].ga.Merge([]*State{heard, reps[next].state(next)})
+	if o := reps[0].eng.Open(); len(o) != 1 {
+		t.Fatalf("the owner has %+v open", o)
+	}
+	x := reps[0].eng.Open()[0].ID
+	dead := reps[0].state(0) // its last state, behind the hearer's on the way to next
+
+	reps[next].ga.SetLive([]int{1, 2})
+	reps[next].ga.Merge([]*State{heard})
+	if got := reps[next].take(); len(got) != 0 {
+		t.Fatalf("replica %d told %q on reading the hearer's state before the dead owner's", next, got)
+	}
+	reps[next].ga.Merge([]*State{dead, heard})
+	reps[next].ga.SettleDeferred()
+	if got := reps[next].take(); len(got) != 0 {
+		t.Errorf("replica %d told %q, want nothing (the alert adopted)", next, got)
+	}
+	if o := reps[next].eng.Open(); len(o) != 1 || o[0].ID != x {
+		t.Errorf("replica %d has %+v open, want %s", next, o, x)
 	}
 }
