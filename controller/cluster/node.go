@@ -76,6 +76,12 @@ type Node struct {
 	received uint64 // states received
 	statuses uint64 // statuses received
 	apis     map[int]string
+	// barriers counts the replica's own barriers come back (Barrier);
+	// barrierSeen is closed, and replaced, at each.
+	barriers    uint64
+	barrierSeen chan struct{}
+	// barrier lets one Barrier run at a time.
+	barrier sync.Mutex
 }
 
 // NewNode checks the options and prepares a node; it connects in Run.
@@ -100,7 +106,8 @@ func NewNode(o NodeOptions) (*Node, error) {
 	}
 	now := o.Now()
 	n := &Node{o: o, changed: make(chan struct{}, 1), arrived: make(chan struct{}, 1), states: map[int]*State{}, apis: map[int]string{},
-		members: NewMembership(o.Shard, now, MissedHeartbeats*o.Heartbeat)}
+		barrierSeen: make(chan struct{}),
+		members:     NewMembership(o.Shard, now, MissedHeartbeats*o.Heartbeat)}
 	n.live = n.members.Live(now)
 	will := Status{V: telemetry.SchemaVersion, Ordinal: o.Shard.Ordinal, Replicas: o.Shard.Replicas,
 		State: StateOffline, Time: now}
@@ -154,7 +161,15 @@ func (n *Node) heartbeat() {
 // handle takes a status or a state; it runs in paho's router.
 func (n *Node) handle(_ mqtt.Client, m mqtt.Message) {
 	ord, isState, err := telemetry.ParseControllerTopic(m.Topic())
-	if err == nil && len(m.Payload()) == 0 { // a retained message cleared
+	if err == nil && isState && ord == n.o.Shard.Ordinal && len(m.Payload()) == 0 && !m.Retained() {
+		n.mu.Lock()
+		n.barriers++
+		close(n.barrierSeen)
+		n.barrierSeen = make(chan struct{})
+		n.mu.Unlock()
+		return
+	}
+	if err == nil && len(m.Payload()) == 0 { // a retained message cleared, or another replica's barrier
 		return
 	}
 	var st Status

@@ -36,11 +36,17 @@ const (
 	minSyncWait = 15 * time.Second
 )
 
-// handoverGrace is how long after a change of the members a replica
-// settles the door alerts of the gateways it gained: a dead owner's last
-// state (several megabytes, on another connection than its will) may
-// still be arriving (cluster.GatewayAlerts.SettleDeferred).
-const handoverGrace = 3 * time.Second
+// After a change of the members a replica settles the door alerts of the
+// gateways it gained (cluster.GatewayAlerts.SettleDeferred) once it has
+// taken every state the broker held for it (cluster.Node.Barrier, given
+// at most handoverBarrier), and handoverGrace after the change at the
+// soonest: a dead owner's last state (several megabytes, on another
+// connection than its will) may still be on its way. Settled before it,
+// a door the dead owner applied would raise its alert a second time.
+const (
+	handoverGrace   = 3 * time.Second
+	handoverBarrier = time.Minute
+)
 
 // clusterRun is the daemon's side of a cluster (config's cluster
 // section): the node that follows the members, the devices this replica
@@ -362,10 +368,7 @@ func (d *Daemon) runCluster(ctx context.Context) error {
 			}
 			c.gateways.Merge(c.node.Others()) // the alerts of the gateways that move here come from the latest states
 			c.gateways.SetLive(live)
-			time.AfterFunc(handoverGrace, func() { // a dead owner's last state may still be on its way
-				c.gateways.Merge(c.node.Others())
-				c.gateways.SettleDeferred()
-			})
+			go d.settleGained(ctx)
 			err := d.reassign()
 			if err != nil {
 				d.log.Error("devices not reassigned after a change of the cluster's members", "err", err)
@@ -418,6 +421,31 @@ func (d *Daemon) runCluster(ctx context.Context) error {
 		}
 		c.published.Inc()
 	}
+}
+
+// settleGained settles the door alerts of the gateways gained at a
+// change of the members, once the states the broker held for this
+// replica are taken and handoverGrace has passed.
+func (d *Daemon) settleGained(ctx context.Context) {
+	c := d.cluster
+	grace := time.NewTimer(handoverGrace)
+	defer grace.Stop()
+	bctx, cancel := context.WithTimeout(ctx, handoverBarrier)
+	err := c.node.Barrier(bctx)
+	cancel()
+	if ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		d.log.Warn("cluster: settling the gateways gained without knowing every state the broker held arrived", "err", err)
+	}
+	select {
+	case <-grace.C:
+	case <-ctx.Done():
+		return
+	}
+	c.gateways.Merge(c.node.Others())
+	c.gateways.SettleDeferred()
 }
 
 // stateEvery is the period of the replica's states: half a poll
