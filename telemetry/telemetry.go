@@ -99,7 +99,9 @@ const EventFilter = Root + "/gw/+/event/#"
 func ControllerTopic(ordinal int) string { return Root + "/controllers/" + strconv.Itoa(ordinal) }
 
 // ControllerStateTopic is the retained state controller replica ordinal
-// shares with the others.
+// shares with the others. An empty, non-retained message there is not a
+// state but the replica's barrier (it reads its own back to know it has
+// read every state before it); readers skip it.
 func ControllerStateTopic(ordinal int) string { return ControllerTopic(ordinal) + "/state" }
 
 // Filters of every controller replica's status and state.
