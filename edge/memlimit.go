@@ -3,12 +3,11 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
 	"runtime/debug"
-	"runtime/metrics"
 	"time"
 
 	"github.com/ngic/ngic/edge/gateway"
+	"github.com/ngic/ngic/internal/memlimit"
 )
 
 // memoryLimit is the Go runtime's soft memory limit in the daemon, unless
@@ -27,7 +26,7 @@ const memoryLimit = 16 << 20
 // applyMemoryLimit sets the soft memory limit to memoryLimit, unless
 // GOMEMLIMIT is set, and returns the limit set (0 when GOMEMLIMIT rules).
 func applyMemoryLimit() int64 {
-	if os.Getenv("GOMEMLIMIT") != "" {
+	if memlimit.Overridden() {
 		return 0
 	}
 	debug.SetMemoryLimit(memoryLimit)
@@ -51,36 +50,14 @@ const followHeapEvery = 10 * time.Second
 // runGateway's alongside.
 func followHeap(log *slog.Logger) func(context.Context, *gateway.Gateway) error {
 	return func(ctx context.Context, _ *gateway.Gateway) error {
-		if os.Getenv("GOMEMLIMIT") != "" {
-			return nil
-		}
-		t := time.NewTicker(followHeapEvery)
-		defer t.Stop()
-		live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}} // as the last collection found it
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			}
-			if metrics.Read(live); live[0].Value.Kind() != metrics.KindUint64 {
-				continue
-			}
-			if limit, changed := follow(live[0].Value.Uint64()); changed {
-				log.Info("memory limit follows the live heap", "memory_limit_bytes", limit)
-			}
-		}
+		memlimit.Follow(ctx, followHeapEvery, limitFor, func(limit int64) {
+			log.Info("memory limit follows the live heap", "memory_limit_bytes", limit)
+		})
+		return nil
 	}
 }
 
 // follow sets the memory limit for a heap of live bytes (limitFor) when
 // the limit in force is off by more than a tenth, and returns the limit
 // then in force and whether it changed it.
-func follow(live uint64) (int64, bool) {
-	want := limitFor(live)
-	if cur := debug.SetMemoryLimit(-1); want <= cur+cur/10 && want >= cur-cur/10 {
-		return cur, false
-	}
-	debug.SetMemoryLimit(want)
-	return want, true
-}
+func follow(live uint64) (int64, bool) { return memlimit.Set(limitFor(live)) }

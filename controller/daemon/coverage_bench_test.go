@@ -16,6 +16,7 @@ import (
 	"github.com/ngic/ngic/controller/config"
 	"github.com/ngic/ngic/controller/coverage"
 	"github.com/ngic/ngic/controller/inventory/inventorytest"
+	"github.com/ngic/ngic/internal/memlimit"
 	"github.com/ngic/ngic/internal/testenv"
 )
 
@@ -129,7 +130,7 @@ func benchComputeCoverage(b *testing.B, evidence func(i int, community string) *
 	// would run without end): as runGCTuning does at its first tick, it
 	// follows the live heap.
 	if os.Getenv("GOMEMLIMIT") == "" {
-		prev := debug.SetMemoryLimit(memoryLimit(len(cfg.LoadedInventory().Devices), liveHeap()))
+		prev := debug.SetMemoryLimit(memoryLimit(len(cfg.LoadedInventory().Devices), memlimit.LiveHeap()))
 		b.Cleanup(func() { debug.SetMemoryLimit(prev) })
 	}
 	// The garbage of writing and loading the inventory goes back to the

@@ -4,8 +4,9 @@ import (
 	"context"
 	"os"
 	"runtime/debug"
-	"runtime/metrics"
 	"time"
+
+	"github.com/ngic/ngic/internal/memlimit"
 )
 
 // The garbage collector's settings, unless GOGC or GOMEMLIMIT say
@@ -38,10 +39,10 @@ func tuneGC(n int) int64 {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
-	if os.Getenv("GOMEMLIMIT") != "" {
+	if memlimit.Overridden() {
 		return 0
 	}
-	limit := memoryLimit(n, liveHeap())
+	limit := memoryLimit(n, memlimit.LiveHeap())
 	debug.SetMemoryLimit(limit)
 	return limit
 }
@@ -57,40 +58,17 @@ func memoryLimit(n int, live uint64) int64 {
 	return max(limit, int64(live+live/4)+memoryBase)
 }
 
-// liveHeap is the heap the last collection found live (0 before the first).
-func liveHeap() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
-	}
-	return s[0].Value.Uint64()
-}
-
 // Every gcTuneEvery the limit follows the live heap (the inventory
 // reloaded, coverage results grown).
 const gcTuneEvery = 10 * time.Second
 
 // runGCTuning keeps the memory limit above the live heap until ctx ends.
 func (d *Daemon) runGCTuning(ctx context.Context) error {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return nil
-	}
-	t := time.NewTicker(gcTuneEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
+	memlimit.Follow(ctx, gcTuneEvery, func(live uint64) int64 {
 		d.mu.Lock()
 		n := len(d.cfg.LoadedInventory().Devices)
 		d.mu.Unlock()
-		want := memoryLimit(n, liveHeap())
-		if cur := debug.SetMemoryLimit(-1); want > cur+cur/10 || want < cur-cur/10 {
-			debug.SetMemoryLimit(want)
-			d.log.Debug("garbage collector", "memory_limit_bytes", want)
-		}
-	}
+		return memoryLimit(n, live)
+	}, func(limit int64) { d.log.Debug("garbage collector", "memory_limit_bytes", limit) })
+	return nil
 }
