@@ -32,7 +32,10 @@ func startPublisher(t *testing.T, broker, gateway string, rate int) *gatewayPubl
 	t.Helper()
 	p := &gatewayPublisher{gateway: gateway, rate: rate, stop: make(chan struct{}), done: make(chan struct{})}
 	o := mqtt.NewClientOptions().AddBroker("tcp://" + broker).SetClientID("edge-" + gateway).
-		SetCleanSession(false).SetAutoReconnect(true).SetConnectRetry(true).
+		// A clean session, as the edge's publisher: the loop below sends
+		// again what was not acknowledged (paho's own resume of its store
+		// races with its writer on a reconnect).
+		SetCleanSession(true).SetAutoReconnect(true).SetConnectRetry(true).
 		SetConnectRetryInterval(100 * time.Millisecond).SetMaxReconnectInterval(200 * time.Millisecond)
 	c := mqtt.NewClient(o)
 	c.Connect()
